@@ -1,0 +1,234 @@
+//! The crate's one public error type.
+//!
+//! Every failure a caller can act on has its own variant; [`Error::is_retryable`] is the single
+//! place that decides whether trying again can help, so no caller matches on message text.
+//! Messages name what was wrong and where (object, record, field; statement, batch) and never
+//! contain a secret: session ids and passwords are [`crate::secret::Secret`]s, which do not
+//! print, and HTTP bodies are quoted only through [`crate::error::snippet`].
+
+use std::fmt;
+
+use crate::intacct::response::{ErrorLevel, IntacctFailure};
+
+/// Shorthand for results whose error is [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The remote service an HTTP or transport error came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum Service {
+    /// The Intacct XML gateway (or its simulator).
+    Intacct,
+    /// The Snowflake SQL API (or its emulator).
+    Snowflake,
+    /// The object store behind the stage.
+    Stage,
+}
+
+impl fmt::Display for Service {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Service::Intacct => "Intacct",
+            Service::Snowflake => "Snowflake",
+            Service::Stage => "stage",
+        })
+    }
+}
+
+/// Why a response body could not be read as an Intacct response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum MalformedKind {
+    /// The body was empty.
+    Empty,
+    /// The body is not UTF-8.
+    InvalidUtf8,
+    /// The body is an HTML page (a CDN or proxy error page).
+    Html,
+    /// The body is not XML at all.
+    NotXml,
+    /// The XML ends before the document does.
+    Truncated,
+    /// Well-formed XML without a `<response>` root.
+    NoResponseElement,
+    /// A `<response>` whose structure does not match the protocol.
+    UnexpectedStructure,
+}
+
+impl fmt::Display for MalformedKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            MalformedKind::Empty => "empty body",
+            MalformedKind::InvalidUtf8 => "invalid UTF-8",
+            MalformedKind::Html => "HTML page instead of XML",
+            MalformedKind::NotXml => "not XML",
+            MalformedKind::Truncated => "truncated XML",
+            MalformedKind::NoResponseElement => "no <response> element",
+            MalformedKind::UnexpectedStructure => "unexpected structure",
+        })
+    }
+}
+
+/// Everything that can go wrong, by kind.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A pipeline file or a command-line value is invalid.
+    #[error("configuration error in {location}: {message}")]
+    Config {
+        /// File and key (e.g. `pipelines/demo.toml: intacct.page_size`) or flag.
+        location: String,
+        /// What is wrong and what would be right.
+        message: String,
+    },
+
+    /// A secret could not be obtained (missing variable, credentials file that will not open).
+    #[error("secret {name} is not available: {message}")]
+    Secret {
+        /// Which secret (its name, never its value).
+        name: String,
+        /// Why.
+        message: String,
+    },
+
+    /// Intacct reported an error inside a response body.
+    #[error("{}", describe_intacct(.0))]
+    Intacct(IntacctFailure),
+
+    /// A response body could not be read as an Intacct response.
+    #[error("malformed response from Intacct ({kind}): {detail}")]
+    MalformedResponse {
+        /// What kind of malformation.
+        kind: MalformedKind,
+        /// Where it went wrong (byte offset, element) and a short snippet.
+        detail: String,
+    },
+
+    /// A request would break a protocol limit (page size, `in` list length, empty select).
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+
+    /// An HTTP status that is not success, with no Intacct error in the body.
+    #[error("HTTP {status} from {service}{}: {detail}", .retry_after_secs.map(|s| format!(" (retry after {s} s)")).unwrap_or_default())]
+    HttpStatus {
+        /// Which service answered.
+        service: Service,
+        /// The status code.
+        status: u16,
+        /// `Retry-After`, when sent.
+        retry_after_secs: Option<u64>,
+        /// A short snippet of the body.
+        detail: String,
+    },
+
+    /// The connection failed or timed out before a full response arrived.
+    #[error("transport error talking to {service}: {message}")]
+    Transport {
+        /// Which service.
+        service: Service,
+        /// What happened (never a URL with credentials).
+        message: String,
+        /// True for a timeout.
+        timeout: bool,
+    },
+
+    /// A command or feature that is planned but not built yet.
+    #[error("`{0}` is not implemented yet")]
+    NotImplemented(&'static str),
+
+    /// A local file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// True when sending the same request again later may succeed: rate limits, concurrency
+    /// limits, transient server errors, timeouts, truncated bodies. Bad credentials, bad
+    /// queries, unknown fields and configuration errors are not retryable.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Intacct(failure) => crate::intacct::codes::is_retryable(failure),
+            Error::MalformedResponse { kind, .. } => matches!(
+                kind,
+                MalformedKind::Empty | MalformedKind::Html | MalformedKind::Truncated
+            ),
+            Error::HttpStatus { status, .. } => {
+                matches!(status, 408 | 429 | 500 | 502 | 503 | 504)
+            }
+            Error::Transport { .. } => true,
+            Error::Config { .. }
+            | Error::Secret { .. }
+            | Error::InvalidRequest(_)
+            | Error::NotImplemented(_)
+            | Error::Io { .. } => false,
+        }
+    }
+
+    /// `Retry-After` in seconds, when the server sent one.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            Error::HttpStatus {
+                retry_after_secs, ..
+            } => *retry_after_secs,
+            _ => None,
+        }
+    }
+
+    /// Process exit code for this error (see the README's "Exit codes").
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Config { .. } | Error::Secret { .. } => 2,
+            Error::NotImplemented(_) => 3,
+            _ => 1,
+        }
+    }
+}
+
+fn describe_intacct(failure: &IntacctFailure) -> String {
+    let level = match failure.level {
+        ErrorLevel::Control => "control",
+        ErrorLevel::Authentication => "authentication",
+        ErrorLevel::Result => "result",
+    };
+    let mut out = format!("Intacct {level}-level ");
+    out.push_str(if failure.aborted { "abort" } else { "failure" });
+    if let Some(function) = &failure.function {
+        out.push_str(&format!(" in {function}"));
+    }
+    if let Some(id) = &failure.control_id {
+        out.push_str(&format!(" (controlid {id})"));
+    }
+    if failure.errors.is_empty() {
+        out.push_str(": no error detail in the response");
+    }
+    for (i, e) in failure.errors.iter().enumerate() {
+        out.push_str(if i == 0 { ": " } else { "; " });
+        out.push_str(&e.errorno);
+        for text in [&e.description, &e.description2, &e.correction]
+            .into_iter()
+            .flatten()
+        {
+            out.push_str(" — ");
+            out.push_str(text);
+        }
+    }
+    out
+}
+
+/// At most `max` characters of a body, on one line, for error messages.
+pub fn snippet(body: &[u8], max: usize) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut out: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(max)
+        .collect();
+    if text.chars().count() > max {
+        out.push('…');
+    }
+    out
+}

@@ -1,0 +1,36 @@
+//! intacct-snowflake moves Sage Intacct accounting data into Snowflake through typed Parquet
+//! files on a stage.
+//!
+//! An extractor polls the Intacct XML gateway for records changed since a watermark and writes
+//! them as Parquet (zstd) to a stage (a local directory or S3); a loader copies exactly the
+//! staged files into Snowflake with `COPY INTO` and `MERGE` through the SQL API v2; a manifest
+//! of create-once files on the stage records every batch and every watermark, so that nightly
+//! runs, backfills and replays are safe to repeat, to interrupt and to resume.
+//!
+//! # Layout
+//!
+//! * [`error`] — the one public [`Error`] type; retryability is [`Error::is_retryable`].
+//! * [`secret`] — [`secret::Secret`], a string that never prints.
+//! * [`config`] — pipeline files (`pipelines/*.toml`) into a validated spec; secrets from the
+//!   environment or an age-encrypted credentials file.
+//! * [`intacct`] — the XML protocol (pure request rendering and response parsing), sessions
+//!   and the paging client.
+//! * [`sim`] — a local simulator of the Intacct XML gateway for tests, benchmarks and demos.
+//! * [`schema`] — Intacct field metadata to Arrow schemas; record pages to record batches.
+//! * [`stage`] — the object store behind a stage URL and the Parquet part writer.
+//! * [`manifest`] — the create-once batch log on the stage and its pure fold into state.
+//! * [`pipeline`] — orchestration of extract (and later load, backfill, replay).
+//! * [`cli`] — the command-line interface.
+
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod intacct;
+pub mod manifest;
+pub mod pipeline;
+pub mod schema;
+pub mod secret;
+pub mod sim;
+pub mod stage;
+
+pub use error::{Error, Result};

@@ -1,0 +1,1 @@
+//! The batch manifest: a log of create-once files on the stage, folded into state.

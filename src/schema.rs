@@ -1,0 +1,1 @@
+//! Intacct field metadata to Arrow schemas; record pages to Arrow record batches.

@@ -1,0 +1,4 @@
+//! The one integration-test binary: every integration test is a module here, so arrow and
+//! parquet are linked once.
+
+mod support;
