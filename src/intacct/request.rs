@@ -10,6 +10,8 @@
 //!   and then escape `& < > " '`;
 //! * secrets are read with [`Secret::expose`] only while writing the body.
 
+use std::borrow::Cow;
+
 use crate::secret::Secret;
 
 /// Sender (Web Services partner) credentials, sent in `<control>` on every request.
@@ -266,4 +268,47 @@ pub struct ReadByQuery {
 pub fn render_request(request: &Request, sender: &SenderCredentials) -> crate::Result<String> {
     let _ = (request, sender);
     todo!("render the request envelope")
+}
+
+/// True for characters XML 1.0 does not allow in a document, raw or as a reference:
+/// C0 controls other than TAB, LF and CR, and the non-characters U+FFFE and U+FFFF.
+/// (Lone surrogates cannot occur in a Rust `str`.)
+pub fn is_forbidden_xml_char(c: char) -> bool {
+    matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}')
+}
+
+/// Removes characters XML 1.0 forbids (see [`is_forbidden_xml_char`]); borrows when none.
+pub fn strip_forbidden(text: &str) -> Cow<'_, str> {
+    if text.chars().any(is_forbidden_xml_char) {
+        Cow::Owned(text.chars().filter(|c| !is_forbidden_xml_char(*c)).collect())
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// Text content made safe for an element: forbidden characters stripped first, then
+/// `& < > " '` escaped. Stripping comes first so that no escape sequence is ever split.
+pub fn escape_text(text: &str) -> Cow<'_, str> {
+    let stripped = strip_forbidden(text);
+    if !stripped.contains(['&', '<', '>', '"', '\'']) {
+        return stripped;
+    }
+    let mut out = String::with_capacity(stripped.len() + 16);
+    for c in stripped.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// An attribute value made safe for a double-quoted attribute; the same rule as
+/// [`escape_text`], which already escapes both quote characters.
+pub fn escape_attr(text: &str) -> Cow<'_, str> {
+    escape_text(text)
 }
