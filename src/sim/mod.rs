@@ -1,5 +1,7 @@
 //! A local simulator of the Sage Intacct XML gateway.
 
+pub mod dataset;
+
 use clap::Args;
 
 /// Options of `sim intacct`.
