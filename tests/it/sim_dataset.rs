@@ -134,6 +134,12 @@ fn assert_index_matches_brute_force(ds: &Dataset, label: &str) {
 }
 
 #[test]
+fn dataset_can_be_shared_between_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Dataset>();
+}
+
+#[test]
 fn same_seed_gives_identical_bytes_and_another_seed_does_not() {
     let mut a = demo();
     let mut b = demo();
@@ -259,6 +265,16 @@ fn len_equals_the_records_listed_and_records_ascend() {
             total += recnos.len();
             if let Some(&k) = recnos.last() {
                 assert_eq!(ds.get(object, k).unwrap().record_no, k);
+            }
+            for from in [
+                0,
+                2,
+                recnos.len() as u64 / 2,
+                recnos.last().copied().unwrap_or(0) + 1,
+            ] {
+                let want: Vec<u64> = recnos.iter().copied().filter(|r| *r >= from).collect();
+                let got: Vec<u64> = ds.records_from(object, from).map(|r| r.record_no).collect();
+                assert_eq!(got, want, "{object} from {from}");
             }
         }
         if day == 0 {

@@ -80,16 +80,22 @@ pub(crate) struct ByRecordNo<'a> {
 }
 
 impl<'a> ByRecordNo<'a> {
-    pub(crate) fn new(generator: &'a Generator, ov: &'a Overlay, obj: Obj) -> ByRecordNo<'a> {
+    /// Live records with RECORDNO at or above `first`.
+    pub(crate) fn new(
+        generator: &'a Generator,
+        ov: &'a Overlay,
+        obj: Obj,
+        first: u64,
+    ) -> ByRecordNo<'a> {
         let slots = generator.layout.slots(obj);
         let o = ov.object(obj);
         ByRecordNo {
             generator,
             ov: o,
             obj,
-            slot: 0,
+            slot: first.saturating_sub(1).min(slots),
             slots,
-            tail: o.versions.range(slots + 1..),
+            tail: o.versions.range((slots + 1).max(first)..),
         }
     }
 }
@@ -131,12 +137,12 @@ pub(crate) struct AuditRows<'a> {
 }
 
 impl<'a> AuditRows<'a> {
-    /// Rows from ID 1.
-    pub(crate) fn all(generator: &'a Generator, ov: &'a Overlay) -> AuditRows<'a> {
+    /// Rows with ID at or above `first`.
+    pub(crate) fn from_id(generator: &'a Generator, ov: &'a Overlay, first: u64) -> AuditRows<'a> {
         AuditRows {
             generator,
             ov,
-            next: 1,
+            next: first.max(1),
         }
     }
 

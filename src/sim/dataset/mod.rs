@@ -217,12 +217,27 @@ impl Dataset {
 
     /// Live records in ascending RECORDNO order.
     pub fn records(&self, object: &str) -> Box<dyn Iterator<Item = SimRecord> + '_> {
+        self.records_from(object, 1)
+    }
+
+    /// Live records with RECORDNO (ID for AUDITHISTORY) at or above `first_record_no`, in
+    /// ascending order, starting there without walking the lower ones (keyset paging).
+    pub fn records_from(
+        &self,
+        object: &str,
+        first_record_no: u64,
+    ) -> Box<dyn Iterator<Item = SimRecord> + '_> {
         match Obj::from_name(object) {
             None => Box::new(std::iter::empty()),
-            Some(Obj::AuditHistory) => {
-                Box::new(AuditRows::all(&self.generator, &self.overlay).map(|(_, r)| r))
-            }
-            Some(o) => Box::new(ByRecordNo::new(&self.generator, &self.overlay, o)),
+            Some(Obj::AuditHistory) => Box::new(
+                AuditRows::from_id(&self.generator, &self.overlay, first_record_no).map(|(_, r)| r),
+            ),
+            Some(o) => Box::new(ByRecordNo::new(
+                &self.generator,
+                &self.overlay,
+                o,
+                first_record_no,
+            )),
         }
     }
 
