@@ -1,1 +1,3 @@
-fn main(){}
+//! Benchmark of the Intacct response parser (filled in by the protocol work).
+
+fn main() {}
