@@ -549,12 +549,18 @@ fn custom_fields_and_the_opt_in_invalid_element_name() {
         .find(|f| f.name == "STATUS")
         .unwrap();
     assert_eq!(status.valid_values, ["active", "inactive"]);
+    let plain: Vec<SimRecord> = ds.records("APBILLITEM").collect();
     let ds = ds.with_invalid_element_names();
     let idx = ds
         .field_index("APBILLITEM", "GLDIMBuild/Disassemble_Kits")
         .unwrap();
-    let r = ds.records("APBILLITEM").next().unwrap();
-    assert_eq!(r.values.len(), idx + 1);
+    let odd: Vec<SimRecord> = ds.records("APBILLITEM").collect();
+    assert_eq!(odd.len(), plain.len());
+    for (a, b) in plain.iter().zip(&odd) {
+        assert_eq!(b.values.len(), idx + 1);
+        assert_eq!(a.values[..], b.values[..idx], "other values do not change");
+    }
+    assert!(odd.iter().any(|r| r.values[idx].is_some()));
     assert!(
         ds.field_index("APBILL", "GLDIMBuild/Disassemble_Kits")
             .is_none()
