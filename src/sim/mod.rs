@@ -15,8 +15,8 @@
 //!
 //! Documented choices where the real gateway's behaviour is unverified: expired or unknown
 //! session ids fail at the authentication level with `XL03000006`; the concurrency limit
-//! answers HTTP 429 with errorno `GW-0010` (like the rate limit, description "Concurrent
-//! request limit exceeded …"); a duplicate function controlid under `uniqueid=true` fails its
+//! answers HTTP 429 with errorno `GW-0010` (like the rate limit, description "Too many concurrent
+//! requests …"); a duplicate function controlid under `uniqueid=true` fails its
 //! result with `XL03000010`; `sessiontimestamp`/`sessiontimeout` follow the wall clock (in
 //! the tenant time zone) while record timestamps follow the simulated clock.
 

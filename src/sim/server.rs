@@ -252,7 +252,7 @@ fn rate_limited() -> Response {
 
 fn concurrency_limited(company: &str) -> Response {
     too_many(&format!(
-        "Concurrent request limit exceeded for company {company}. Please try again later."
+        "Too many concurrent requests for company {company}. Please try again later."
     ))
 }
 
