@@ -2,3 +2,4 @@
 //! parquet are linked once.
 
 mod support;
+mod protocol;
