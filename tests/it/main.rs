@@ -4,3 +4,4 @@
 mod cli;
 mod sim_dataset;
 mod support;
+mod protocol;
