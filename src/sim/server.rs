@@ -460,14 +460,16 @@ async fn gateway_endpoint(
 fn truncated_transfer(body: String) -> Response {
     let full = body.len();
     let half = Bytes::from(body.into_bytes()).slice(..full / 2);
-    let chunks: Vec<Result<Bytes, io::Error>> = vec![
-        Ok(half),
-        Err(io::Error::new(
+    // The pause lets the head and the first half reach the client before the abort.
+    let abort = futures::stream::once(async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        Err::<Bytes, _>(io::Error::new(
             io::ErrorKind::ConnectionAborted,
             "truncate fault",
-        )),
-    ];
-    let mut response = Response::new(Body::from_stream(futures::stream::iter(chunks)));
+        ))
+    });
+    let stream = futures::StreamExt::chain(futures::stream::iter([Ok(half)]), abort);
+    let mut response = Response::new(Body::from_stream(stream));
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(XML_CONTENT_TYPE),
