@@ -195,12 +195,10 @@ pub async fn run_command(args: SimArgs) -> crate::Result<()> {
             path: args.listen.clone(),
             source,
         })?;
-    let addr = listener.local_addr().map_err(|source| crate::Error::Io {
-        path: args.listen.clone(),
-        source,
-    })?;
-    let mut stdout = std::io::stdout();
-    let _ = writeln!(stdout, "listening on http://{addr}");
-    let _ = stdout.flush();
-    serve(listener, interrupted(), config).await
+    server::serve_when_ready(listener, interrupted(), config, |addr| {
+        let mut stdout = std::io::stdout();
+        let _ = writeln!(stdout, "listening on http://{addr}");
+        let _ = stdout.flush();
+    })
+    .await
 }

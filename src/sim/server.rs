@@ -170,6 +170,17 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
     config: SimConfig,
 ) -> crate::Result<()> {
+    serve_when_ready(listener, shutdown, config, |_| {}).await
+}
+
+/// [`serve`], calling `ready` with the address once the dataset is built and requests are
+/// answered at once.
+pub async fn serve_when_ready(
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    config: SimConfig,
+    ready: impl FnOnce(SocketAddr) + Send + 'static,
+) -> crate::Result<()> {
     let addr: SocketAddr = listener.local_addr().map_err(|source| crate::Error::Io {
         path: "simulator listener".into(),
         source,
@@ -184,7 +195,12 @@ pub async fn serve(
         .advertised_endpoint
         .clone()
         .unwrap_or_else(|| format!("http://{addr}{GATEWAY_PATH}"));
-    let gateway = Arc::new(Gateway::new(config, endpoint));
+    let gateway = tokio::task::spawn_blocking(move || Arc::new(Gateway::new(config, endpoint)))
+        .await
+        .map_err(|e| crate::Error::Io {
+            path: format!("simulator on {addr}"),
+            source: io::Error::other(e.to_string()),
+        })?;
     let state = Arc::new(AppState {
         gateway,
         faults: Mutex::new(faults),
@@ -194,6 +210,7 @@ pub async fn serve(
         .route(GATEWAY_PATH, post(gateway_endpoint))
         .nest("/__sim", admin::routes())
         .with_state(state);
+    ready(addr);
     axum::serve(
         SimListener { inner: listener },
         app.into_make_service_with_connect_info::<ConnTag>(),

@@ -124,7 +124,7 @@ async fn read_by_query_strings_filter_like_the_model() {
     let sim = start(config(Scale::Demo)).await;
     let (session, _) = sim.session().await;
     let truth = sim.truth("VENDOR").await;
-    let cases: Vec<(&str, Box<dyn Fn(&Truth) -> bool>)> = vec![
+    let cases: Vec<(&str, Model)> = vec![
         (
             "VENDTYPE = 'Freight' AND RECORDNO > 10",
             Box::new(|r: &Truth| {
@@ -168,6 +168,9 @@ async fn read_by_query_strings_filter_like_the_model() {
     }
 }
 
+/// An independent predicate over a ground-truth record.
+type Model = Box<dyn Fn(&Truth) -> bool>;
+
 fn num(r: &Truth, field: &str) -> f64 {
     r[field]
         .as_deref()
@@ -188,7 +191,6 @@ async fn query_filters_match_a_simple_model_for_every_operator() {
     let truth = sim.truth("VENDOR").await;
     let t0 = "01/01/2025 00:00:00";
     let cmp = Filter::compare;
-    type Model = Box<dyn Fn(&Truth) -> bool>;
     let cases: Vec<(Filter, Model)> = vec![
         (
             cmp(Comparison::EqualTo, "VENDTYPE", "Freight"),
