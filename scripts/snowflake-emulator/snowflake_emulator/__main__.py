@@ -11,12 +11,7 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from snowflake_emulator.auth import Authenticator, load_public_key
-from snowflake_emulator.counters import Counters
-from snowflake_emulator.database import open_fakesnow
 from snowflake_emulator.faults import FaultPlan, FaultSpecError
-from snowflake_emulator.http_front import Emulator, EmulatorServer
-from snowflake_emulator.statements import StatementRegistry
 
 log = logging.getLogger("snowflake_emulator")
 
@@ -82,6 +77,14 @@ def read_pat(value: str | None) -> str | None:
 def main(argv: list[str]) -> int:
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = parse_args(argv)
+
+    # Imported only now: fakesnow and the Snowflake connector take seconds to import, and a flag
+    # mistake should be reported at once.
+    from snowflake_emulator.auth import Authenticator, load_public_key
+    from snowflake_emulator.counters import Counters
+    from snowflake_emulator.database import open_fakesnow
+    from snowflake_emulator.http_front import Emulator, EmulatorServer
+    from snowflake_emulator.statements import StatementRegistry
 
     authenticator = Authenticator(
         keys=[load_public_key(path) for path in args.public_key],

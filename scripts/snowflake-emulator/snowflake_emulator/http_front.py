@@ -151,11 +151,14 @@ class SqlApiHandler(BaseHTTPRequestHandler):
             log.info("fault %s injected before running request %s", fault, submission.request_id)
             return _front_door_fault(fault)
 
+        run_async = query.get("async", "").lower() == "true"
         if query.get("retry", "").lower() == "true" and (
             previous := emulator.registry.previous_attempt(submission.request_id)
         ):
             emulator.counters.count("served_from_history")
             log.info("requestId %s resent with retry=true: answered from %s", submission.request_id, previous.handle)
+            if run_async:
+                return responses.running(previous)
             previous.finished.wait(emulator.sync_wait_secs)
             return responses.for_statement(previous, 0, emulator.partition_rows, held=previous.held_polls > 0)
 
@@ -172,7 +175,7 @@ class SqlApiHandler(BaseHTTPRequestHandler):
             statement.finished.wait()
             log.info("fault drop: closing the connection after statement %s ran", statement.handle)
             return None
-        if query.get("async", "").lower() == "true":
+        if run_async:
             return responses.running(statement)
         statement.finished.wait(emulator.sync_wait_secs)
         # A submission never uses up the polls of the running=N fault.

@@ -140,7 +140,8 @@ class StatementRegistry:
         try:
             statement.pieces = split_statements(submission.text)
             statement.kinds = frozenset(piece.kind for piece in statement.pieces) or frozenset({"other"})
-            _check_request(submission, statement.pieces)
+            if statement.pieces:  # no statement at all is the HTTP layer's 400, not a count mismatch
+                _check_request(submission, statement.pieces)
         except StatementError as refused:
             statement.state, statement.error = State.FAILED, refused
             statement.finished.set()
