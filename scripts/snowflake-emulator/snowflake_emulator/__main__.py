@@ -76,6 +76,9 @@ def read_pat(value: str | None) -> str | None:
 
 def main(argv: list[str]) -> int:
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # sqlglot warns each time its DuckDB output drops a Snowflake-only property (TRANSIENT tables);
+    # harmless here, and it would repeat for every staging-table DDL.
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)
     args = parse_args(argv)
 
     # Imported only now: fakesnow and the Snowflake connector take seconds to import, and a flag

@@ -107,7 +107,11 @@ class SqlApiHandler(BaseHTTPRequestHandler):
             self._drop_connection()
         else:
             status = str(reply.status)
-            self._send(reply)
+            try:
+                self._send(reply)
+            except (BrokenPipeError, ConnectionResetError):
+                status += " (client had gone)"
+                self.close_connection = True
         # The query string carries only requestId, retry, async, nullable and partition: no secret.
         log.info("%s %s -> %s in %.0f ms", method, self.path, status, (time.monotonic() - started) * 1000)
 

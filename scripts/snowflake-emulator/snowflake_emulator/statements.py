@@ -224,7 +224,8 @@ class StatementRegistry:
         with self._lock:
             statement.state, statement.result, statement.error = state, result, error
             statement.finished.set()
-        log.info("statement %s %s", statement.handle, state.value + (f" {error}" if error else ""))
+        outcome = state.value + (f" {error}".replace("\n", " ") if error else "")
+        log.info("statement %s %s", statement.handle, outcome)
 
     def _run_statements(self, statement: Statement) -> StatementResult:
         submission = statement.submission

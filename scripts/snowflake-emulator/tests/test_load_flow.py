@@ -88,7 +88,7 @@ def test_repeated_copy_answers_zero_files_processed_and_loads_nothing(vendor: Ve
 
     # The same files named through a prefix are the same files: still nothing to load.
     by_prefix = vendor.api.sql(
-        f"COPY INTO VENDOR_STG FROM @SAGE_STAGE/vendor/ "
+        "COPY INTO VENDOR_STG FROM @SAGE_STAGE/vendor/ "
         "FILE_FORMAT = (TYPE = PARQUET USE_LOGICAL_TYPE = TRUE) MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE"
     )
     assert by_prefix.data == ZERO_FILES
