@@ -387,6 +387,7 @@ async fn gateway_endpoint(
     let mut truncate = None;
     let mut session_expiry = false;
     let mut auth_error = None;
+    let mut slow_ms = 0u64;
     for (kind, target) in &fired {
         gateway.count_fault(&kind.name());
         match kind {
@@ -409,7 +410,7 @@ async fn gateway_endpoint(
                     ),
                 );
             }
-            FaultKind::Slow(ms) => tokio::time::sleep(Duration::from_millis(*ms)).await,
+            FaultKind::Slow(ms) => slow_ms += ms,
             FaultKind::AuthError(errorno) => auth_error = Some(errorno.clone()),
             FaultKind::SessionExpiry => session_expiry = true,
             FaultKind::ExpireResultId => options.expire_result_ids = true,
@@ -434,6 +435,10 @@ async fn gateway_endpoint(
         gateway.count_fault("concurrency");
         return concurrency_limited(&company);
     };
+    // A slow response holds its concurrency slot, as on the real gateway.
+    if slow_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(slow_ms)).await;
+    }
     if session_expiry && let Authentication::Session(id) = &request.request.authentication {
         gateway.expire_session(id.expose());
     }
