@@ -40,6 +40,7 @@ impl Gateway {
             query.case_insensitive,
             offset,
             u64::from(page_size),
+            self.config.count_limit,
         )?;
         let count = page.records.len() as u64;
         let remaining = page.total.saturating_sub(offset + count);

@@ -553,3 +553,31 @@ async fn timestamps_are_written_in_the_tenant_time_zone() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn a_count_limit_makes_counts_lower_bounds_that_stay_non_zero_until_the_end() {
+    let mut config = config(Scale::Demo);
+    config.count_limit = Some(10);
+    let sim = start(config).await;
+    let (session, _) = sim.session().await;
+    let truth = sim.truth("VENDOR").await;
+    let all = truth_nos(&truth, |_| true);
+    let mut cursor = 0u64;
+    let mut seen = Vec::new();
+    loop {
+        let filter = Filter::compare(Comparison::GreaterThan, "RECORDNO", cursor.to_string());
+        let mut q = query("VENDOR", Some(filter), &[("RECORDNO", true)]);
+        q.page_size = Some(100);
+        let page = sim.page(&session, Call::Query(q)).await;
+        let left = all.iter().filter(|n| **n > cursor).count() as u64;
+        // At most 10 matches are counted past the page.
+        assert_eq!(page.total_count, Some(left.min(110)));
+        assert_eq!(page.num_remaining, Some(left.min(110) - page.len() as u64));
+        seen.extend(record_nos(&page));
+        if page.num_remaining == Some(0) {
+            break;
+        }
+        cursor = *seen.last().unwrap();
+    }
+    assert_eq!(seen, all);
+}
