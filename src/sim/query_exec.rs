@@ -524,7 +524,8 @@ pub fn run(
     );
     let end = offset.saturating_add(limit);
     let stop_at = match count_limit {
-        Some(extra) if streaming => end.saturating_add(extra),
+        // At least one past the page, so `numremaining` is non-zero while rows remain.
+        Some(extra) if streaming => end.saturating_add(extra.max(1)),
         _ => u64::MAX,
     };
     let mut total = 0u64;

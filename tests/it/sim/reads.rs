@@ -581,3 +581,18 @@ async fn a_count_limit_makes_counts_lower_bounds_that_stay_non_zero_until_the_en
     }
     assert_eq!(seen, all);
 }
+
+#[tokio::test]
+async fn a_zero_count_limit_still_reports_rows_remaining() {
+    let mut config = config(Scale::Tiny);
+    config.count_limit = Some(0);
+    let sim = start(config).await;
+    let (session, _) = sim.session().await;
+    let truth = sim.truth("VENDOR").await;
+    assert!(truth.len() > 2);
+    let mut q = query("VENDOR", None, &[("RECORDNO", true)]);
+    q.page_size = Some(2);
+    let page = sim.page(&session, Call::Query(q)).await;
+    assert_eq!(page.total_count, Some(3));
+    assert_eq!(page.num_remaining, Some(1));
+}
