@@ -69,7 +69,10 @@ mod tests {
         );
         assert_eq!(date(chrono_tz::America::Los_Angeles, secs), "03/10/2024");
         assert_eq!(timestamp(chrono_tz::UTC, 0), "01/01/1970 00:00:00");
-        assert_eq!(timestamp(chrono_tz::UTC, 253_402_300_799), "12/31/9999 23:59:59");
+        assert_eq!(
+            timestamp(chrono_tz::UTC, 253_402_300_799),
+            "12/31/9999 23:59:59"
+        );
     }
 
     #[test]
