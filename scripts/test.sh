@@ -15,3 +15,6 @@ cargo test --locked --all-targets
 
 echo "== snowflake emulator (pytest, pinned venv)"
 bash scripts/test-snowflake-emulator.sh
+
+echo "== SDK compatibility: Sage's JavaScript SDK and the Python sageintacctsdk against the simulator"
+bash scripts/sdk-check.sh
