@@ -1,5 +1,5 @@
 //! The one integration-test binary: every integration test is a module here, so arrow and
 //! parquet are linked once.
 
-mod support;
 mod protocol;
+mod support;
