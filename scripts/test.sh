@@ -12,3 +12,9 @@ cargo clippy --all-targets --locked -- -D warnings
 
 echo "== cargo test"
 cargo test --locked --all-targets
+
+echo "== snowflake emulator (pytest, pinned venv)"
+bash scripts/test-snowflake-emulator.sh
+
+echo "== SDK compatibility: Sage's JavaScript SDK and the Python sageintacctsdk against the simulator"
+bash scripts/sdk-check.sh

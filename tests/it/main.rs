@@ -1,5 +1,8 @@
 //! The one integration-test binary: every integration test is a module here, so arrow and
 //! parquet are linked once.
 
+mod cli;
 mod protocol;
+mod sim;
+mod sim_dataset;
 mod support;
