@@ -8,7 +8,7 @@
 use bytes::Bytes;
 use chrono::Utc;
 
-use super::state::{ManifestState, apply};
+use super::state::{ManifestState, apply, apply_in_place};
 use super::{Action, Commit};
 use crate::error::{Error, Result};
 use crate::stage::{CreateOutcome, Stage};
@@ -69,7 +69,10 @@ impl Manifest {
             let commit: Commit = serde_json::from_slice(&body).map_err(|e| {
                 Error::Manifest(format!("{} is not a commit: {e}", commit_path(version)))
             })?;
-            self.state = apply(&self.state, &commit)?;
+            // A failed apply leaves the state half-changed: drop it rather than keep it.
+            let mut state = std::mem::take(&mut self.state);
+            apply_in_place(&mut state, &commit)?;
+            self.state = state;
         }
     }
 

@@ -124,25 +124,31 @@ impl ManifestState {
 pub fn fold(checkpoint: Option<ManifestState>, commits: &[Commit]) -> Result<ManifestState> {
     let mut state = checkpoint.unwrap_or_default();
     for commit in commits {
-        state = apply(&state, commit)?;
+        apply_in_place(&mut state, commit)?;
     }
     Ok(state)
 }
 
 /// The state after one commit, or why the commit is not allowed.
 pub fn apply(state: &ManifestState, commit: &Commit) -> Result<ManifestState> {
+    let mut next = state.clone();
+    apply_in_place(&mut next, commit)?;
+    Ok(next)
+}
+
+/// Applies one commit to `state`; on error `state` is partly changed and must be dropped.
+pub(crate) fn apply_in_place(state: &mut ManifestState, commit: &Commit) -> Result<()> {
     if commit.version != state.version + 1 {
         return Err(violation(
             commit,
             format!("expected version {}", state.version + 1),
         ));
     }
-    let mut next = state.clone();
-    next.version = commit.version;
+    state.version = commit.version;
     for action in &commit.actions {
-        apply_action(&mut next, commit, action)?;
+        apply_action(state, commit, action)?;
     }
-    Ok(next)
+    Ok(())
 }
 
 fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> Result<()> {

@@ -18,3 +18,5 @@ pub fn intacct_fixture(name: &str) -> PathBuf {
 pub fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_intacct-snowflake"))
 }
+
+pub(crate) mod moto;
