@@ -1,5 +1,6 @@
 //! The one integration-test binary: every integration test is a module here, so arrow and
 //! parquet are linked once.
 
+mod cli;
 mod stage;
 mod support;
