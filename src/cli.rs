@@ -20,7 +20,12 @@ use crate::error::{Error, Result};
 #[command(name = "intacct-snowflake", version, propagate_version = true)]
 pub struct Cli {
     /// Log filter, e.g. `info`, `debug`, `intacct_snowflake=debug` (also RUST_LOG).
-    #[arg(long, global = true, env = "INTACCT_SNOWFLAKE_LOG", default_value = "info")]
+    #[arg(
+        long,
+        global = true,
+        env = "INTACCT_SNOWFLAKE_LOG",
+        default_value = "info"
+    )]
     pub log: String,
 
     /// Log as JSON lines instead of text (for schedulers and log shippers).

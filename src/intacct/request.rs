@@ -280,7 +280,11 @@ pub fn is_forbidden_xml_char(c: char) -> bool {
 /// Removes characters XML 1.0 forbids (see [`is_forbidden_xml_char`]); borrows when none.
 pub fn strip_forbidden(text: &str) -> Cow<'_, str> {
     if text.chars().any(is_forbidden_xml_char) {
-        Cow::Owned(text.chars().filter(|c| !is_forbidden_xml_char(*c)).collect())
+        Cow::Owned(
+            text.chars()
+                .filter(|c| !is_forbidden_xml_char(*c))
+                .collect(),
+        )
     } else {
         Cow::Borrowed(text)
     }
