@@ -1,1 +1,3 @@
+//! Benchmark of the Intacct response parser (filled in by the protocol work).
+
 fn main() {}

@@ -1,33 +1,249 @@
 //! The age-encrypted credentials file.
+//!
+//! The file is an ordinary age file (armored or binary), so the standard `age` tool can create
+//! and open it: `age -d -i key.txt credentials.age`. Its plaintext is `NAME=VALUE` lines; blank
+//! lines and lines starting with `#` are ignored. Pipeline files refer to an entry as
+//! `credentials:NAME`.
+//!
+//! The file is named by `INTACCT_SNOWFLAKE_CREDENTIALS`; it opens with the x25519 identity file
+//! named by `INTACCT_SNOWFLAKE_AGE_IDENTITY`, or with the passphrase in
+//! `INTACCT_SNOWFLAKE_AGE_PASSPHRASE`. Values come back as [`Secret`]s; neither the values nor
+//! the passphrase ever appear in an error message.
 
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 
+use age::secrecy::SecretString;
 use clap::Args;
+
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+
+/// Environment variable naming the credentials file.
+pub const FILE_ENV: &str = "INTACCT_SNOWFLAKE_CREDENTIALS";
+/// Environment variable naming an age identity file that opens it.
+pub const IDENTITY_ENV: &str = "INTACCT_SNOWFLAKE_AGE_IDENTITY";
+/// Environment variable holding a passphrase that opens it.
+pub const PASSPHRASE_ENV: &str = "INTACCT_SNOWFLAKE_AGE_PASSPHRASE";
 
 /// Options of `secrets encrypt`.
 #[derive(Debug, Args)]
 pub struct EncryptArgs {
-    /// Where to write the encrypted file.
+    /// Where to write the encrypted file (refused if it exists, unless --force).
     #[arg(long)]
     pub out: PathBuf,
+    /// Encrypt to this age recipient (`age1…`); repeatable.
+    #[arg(long = "recipient", short = 'r')]
+    pub recipients: Vec<String>,
+    /// Encrypt with the passphrase held in this environment variable instead.
+    #[arg(long, value_name = "ENV_VAR")]
+    pub passphrase_env: Option<String>,
+    /// Replace an existing file.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Options of `secrets list`.
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// The encrypted file.
-    #[arg(long)]
+    /// The encrypted file (default: $INTACCT_SNOWFLAKE_CREDENTIALS).
+    #[arg(long, env = FILE_ENV)]
     pub file: PathBuf,
 }
 
-/// Runs `secrets encrypt`.
-pub fn encrypt_command(args: EncryptArgs) -> crate::Result<()> {
-    let _ = args;
-    Err(crate::Error::NotImplemented("secrets encrypt"))
+/// Opens a credentials file with the key named by the environment.
+pub fn open(path: &Path, env: &BTreeMap<String, String>) -> Result<BTreeMap<String, Secret>> {
+    let ciphertext = std::fs::read(path).map_err(|source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let plaintext = decrypt(&ciphertext, path, env)?;
+    parse_entries(&plaintext, path)
 }
 
-/// Runs `secrets list`.
-pub fn list_command(args: ListArgs) -> crate::Result<()> {
-    let _ = args;
-    Err(crate::Error::NotImplemented("secrets list"))
+fn file_error(path: &Path, message: impl Into<String>) -> Error {
+    Error::Secret {
+        name: format!("credentials file {}", path.display()),
+        message: message.into(),
+    }
+}
+
+fn decrypt(ciphertext: &[u8], path: &Path, env: &BTreeMap<String, String>) -> Result<String> {
+    let reader = age::armor::ArmoredReader::new(ciphertext);
+    let decryptor = age::Decryptor::new(reader)
+        .map_err(|e| file_error(path, format!("not an age file: {e}")))?;
+    let identities: Vec<Box<dyn age::Identity>> =
+        if let Some(identity_file) = env.get(IDENTITY_ENV).filter(|v| !v.is_empty()) {
+            age::IdentityFile::from_file(identity_file.clone())
+                .map_err(|e| {
+                    file_error(
+                        path,
+                        format!("cannot read identity file {identity_file}: {e}"),
+                    )
+                })?
+                .into_identities()
+                .map_err(|e| file_error(path, format!("identity file {identity_file}: {e}")))?
+                .into_iter()
+                .map(|i| i as Box<dyn age::Identity>)
+                .collect()
+        } else if let Some(passphrase) = env.get(PASSPHRASE_ENV).filter(|v| !v.is_empty()) {
+            vec![Box::new(age::scrypt::Identity::new(SecretString::from(
+                passphrase.clone(),
+            )))]
+        } else {
+            return Err(file_error(
+                path,
+                format!("set {IDENTITY_ENV} (an age identity file) or {PASSPHRASE_ENV} to open it"),
+            ));
+        };
+    let mut stream = decryptor
+        .decrypt(identities.iter().map(|i| i.as_ref()))
+        .map_err(|e| file_error(path, format!("cannot decrypt: {e}")))?;
+    let mut plaintext = String::new();
+    stream
+        .read_to_string(&mut plaintext)
+        .map_err(|e| file_error(path, format!("cannot decrypt: {e}")))?;
+    Ok(plaintext)
+}
+
+/// Parses `NAME=VALUE` lines. Errors name the line, never its value.
+pub fn parse_entries(plaintext: &str, path: &Path) -> Result<BTreeMap<String, Secret>> {
+    let mut out = BTreeMap::new();
+    for (i, line) in plaintext.lines().enumerate() {
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let (name, value) = trimmed
+            .split_once('=')
+            .ok_or_else(|| file_error(path, format!("line {} is not NAME=VALUE", i + 1)))?;
+        let name = name.trim();
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+        {
+            return Err(file_error(
+                path,
+                format!("line {}: {name:?} is not a valid name", i + 1),
+            ));
+        }
+        if out.insert(name.to_owned(), Secret::new(value)).is_some() {
+            return Err(file_error(
+                path,
+                format!("line {}: {name} is defined twice", i + 1),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// Encrypts `NAME=VALUE` text to recipients or a passphrase, armored.
+pub fn encrypt(
+    plaintext: &str,
+    recipients: &[String],
+    passphrase: Option<Secret>,
+) -> Result<Vec<u8>> {
+    let encrypt_error = |m: String| Error::Secret {
+        name: "credentials file".into(),
+        message: m,
+    };
+    let encryptor = match (recipients.is_empty(), passphrase) {
+        (false, None) => {
+            let parsed: Vec<age::x25519::Recipient> = recipients
+                .iter()
+                .map(|r| {
+                    r.parse::<age::x25519::Recipient>()
+                        .map_err(|e| encrypt_error(format!("recipient {r:?}: {e}")))
+                })
+                .collect::<Result<_>>()?;
+            age::Encryptor::with_recipients(parsed.iter().map(|r| r as &dyn age::Recipient))
+                .map_err(|e| encrypt_error(e.to_string()))?
+        }
+        (true, Some(p)) => {
+            age::Encryptor::with_user_passphrase(SecretString::from(p.expose().to_owned()))
+        }
+        _ => {
+            return Err(encrypt_error(
+                "give either --recipient (one or more) or --passphrase-env, not both or neither"
+                    .into(),
+            ));
+        }
+    };
+    let mut out = Vec::new();
+    let armor = age::armor::ArmoredWriter::wrap_output(&mut out, age::armor::Format::AsciiArmor)
+        .map_err(|e| encrypt_error(e.to_string()))?;
+    let mut writer = encryptor
+        .wrap_output(armor)
+        .map_err(|e| encrypt_error(e.to_string()))?;
+    writer
+        .write_all(plaintext.as_bytes())
+        .map_err(|e| encrypt_error(e.to_string()))?;
+    writer
+        .finish()
+        .and_then(|armor| armor.finish())
+        .map_err(|e| encrypt_error(e.to_string()))?;
+    Ok(out)
+}
+
+/// Runs `secrets encrypt`: reads `NAME=VALUE` lines on standard input.
+pub fn encrypt_command(args: EncryptArgs) -> Result<()> {
+    let mut plaintext = String::new();
+    std::io::stdin()
+        .read_to_string(&mut plaintext)
+        .map_err(|source| Error::Io {
+            path: "<stdin>".into(),
+            source,
+        })?;
+    let names = parse_entries(&plaintext, Path::new("<stdin>"))?;
+    let passphrase = match &args.passphrase_env {
+        Some(var) => Some(Secret::new(std::env::var(var).map_err(|_| {
+            Error::Secret {
+                name: var.clone(),
+                message: "environment variable is not set".into(),
+            }
+        })?)),
+        None => None,
+    };
+    let ciphertext = encrypt(&plaintext, &args.recipients, passphrase)?;
+    write_private(&args.out, &ciphertext, args.force)?;
+    eprintln!(
+        "wrote {} with {} secret(s): {}",
+        args.out.display(),
+        names.len(),
+        names.keys().cloned().collect::<Vec<_>>().join(", ")
+    );
+    Ok(())
+}
+
+/// Runs `secrets list`: names only, never values.
+pub fn list_command(args: ListArgs) -> Result<()> {
+    let env: BTreeMap<String, String> = std::env::vars().collect();
+    for name in open(&args.file, &env)?.keys() {
+        println!("{name}");
+    }
+    Ok(())
+}
+
+fn write_private(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
+    use std::fs::OpenOptions;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    let io_error = |source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let mut options = OpenOptions::new();
+    options.write(true);
+    if force {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options.open(path).map_err(io_error)?;
+    file.write_all(bytes).map_err(io_error)?;
+    file.sync_all().map_err(io_error)
 }

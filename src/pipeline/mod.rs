@@ -4,12 +4,12 @@ use crate::cli::{ExtractArgs, StatusArgs};
 
 /// Runs `extract`.
 pub async fn extract_command(args: ExtractArgs) -> crate::Result<()> {
-    let _ = args;
+    crate::config::load(&args.config)?;
     Err(crate::Error::NotImplemented("extract"))
 }
 
 /// Runs `status`.
 pub async fn status_command(args: StatusArgs) -> crate::Result<()> {
-    let _ = args;
+    crate::config::load(&args.config)?;
     Err(crate::Error::NotImplemented("status"))
 }

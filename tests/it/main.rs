@@ -1,4 +1,5 @@
 //! The one integration-test binary: every integration test is a module here, so arrow and
 //! parquet are linked once.
 
+mod cli;
 mod support;

@@ -5,16 +5,16 @@
 use std::path::PathBuf;
 
 /// The repository root.
-pub fn repo_root() -> PathBuf {
+pub(crate) fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// `../shared/fixtures/intacct/<name>`.
-pub fn intacct_fixture(name: &str) -> PathBuf {
+pub(crate) fn intacct_fixture(name: &str) -> PathBuf {
     repo_root().join("../shared/fixtures/intacct").join(name)
 }
 
 /// The built `intacct-snowflake` binary.
-pub fn binary() -> PathBuf {
+pub(crate) fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_intacct-snowflake"))
 }

@@ -1,0 +1,262 @@
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::*;
+
+fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn demo_text() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines/demo.toml"))
+        .unwrap()
+}
+
+fn parse_with(text: &str, vars: &[(&str, &str)]) -> Result<Spec> {
+    let e = env(vars);
+    parse(
+        text,
+        Path::new("p.toml"),
+        &e,
+        Path::new("/work/x"),
+        &CredentialSource::from_env(&e),
+    )
+}
+
+fn message(err: Error) -> String {
+    err.to_string()
+}
+
+#[test]
+fn interpolation_takes_variables_defaults_and_escapes() {
+    let e = env(&[("A", "1"), ("EMPTY", "")]);
+    assert_eq!(interpolate("x${A}y", &e).unwrap(), "x1y");
+    assert_eq!(interpolate("${B:-dflt}", &e).unwrap(), "dflt");
+    assert_eq!(interpolate("${EMPTY:-dflt}", &e).unwrap(), "dflt");
+    assert_eq!(interpolate("$${A} costs $5", &e).unwrap(), "${A} costs $5");
+    assert!(
+        interpolate("${B}", &e)
+            .unwrap_err()
+            .contains("B is not set")
+    );
+    assert!(interpolate("${A", &e).unwrap_err().contains("unclosed"));
+}
+
+#[test]
+fn demo_pipeline_needs_no_environment_and_talks_to_loopback() {
+    let spec = parse_with(&demo_text(), &[]).unwrap();
+    assert_eq!(spec.name, "demo");
+    assert_eq!(
+        spec.intacct.endpoint.as_str(),
+        "http://127.0.0.1:8085/ia/xml/xmlgw.phtml"
+    );
+    assert_eq!(spec.intacct.sender_password.expose(), "sim-sender-password");
+    assert_eq!(spec.intacct.time_zone, chrono_tz::America::Los_Angeles);
+    assert_eq!(spec.intacct.max_concurrent_requests, 2);
+    assert_eq!(spec.extract.objects.len(), KNOWN_OBJECTS.len());
+    assert_eq!(spec.stage.url, "file:///work/x/.demo/stage/");
+    assert_eq!(spec.snowflake.database, "INTACCT");
+    let debug = format!("{spec:?}");
+    assert!(
+        !debug.contains("sim-sender-password"),
+        "secret in Debug output"
+    );
+    assert!(
+        !debug.contains("sim-user-password"),
+        "secret in Debug output"
+    );
+}
+
+#[test]
+fn environment_overrides_every_connection_value() {
+    let spec = parse_with(
+        &demo_text(),
+        &[
+            (
+                "INTACCT_ENDPOINT",
+                "https://api.intacct.com/ia/xml/xmlgw.phtml",
+            ),
+            ("INTACCT_SENDER_PASSWORD", "s3"),
+            ("INTACCT_USER_PASSWORD", "u3"),
+            ("INTACCT_COMPANY_ID", "ACME"),
+            ("STAGE_URL", "s3://bucket/prefix"),
+            ("SNOWFLAKE_SCHEMA", "raw_intacct"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(spec.intacct.endpoint.host_str(), Some("api.intacct.com"));
+    assert_eq!(spec.intacct.sender_password.expose(), "s3");
+    assert_eq!(spec.intacct.company_id, "ACME");
+    assert_eq!(spec.stage.url, "s3://bucket/prefix");
+    assert_eq!(spec.snowflake.schema, "RAW_INTACCT");
+}
+
+#[test]
+fn secret_defaults_are_refused_for_remote_endpoints() {
+    let err = parse_with(
+        &demo_text(),
+        &[(
+            "INTACCT_ENDPOINT",
+            "https://api.intacct.com/ia/xml/xmlgw.phtml",
+        )],
+    )
+    .unwrap_err();
+    let m = message(err);
+    assert!(m.contains("INTACCT_SENDER_PASSWORD"), "{m}");
+    assert!(m.contains("loopback"), "{m}");
+    assert!(!m.contains("sim-sender-password"), "{m}");
+}
+
+#[test]
+fn literal_secrets_are_refused() {
+    let text = demo_text().replace(
+        "\"${INTACCT_USER_PASSWORD:-sim-user-password}\"",
+        "\"hunter2\"",
+    );
+    let m = message(parse_with(&text, &[]).unwrap_err());
+    assert!(m.contains("intacct.user_password"), "{m}");
+    assert!(m.contains("never a literal"), "{m}");
+    assert!(!m.contains("hunter2"), "{m}");
+}
+
+#[test]
+fn unknown_keys_are_errors_that_name_the_key_and_line() {
+    let text = demo_text().replace("page_size = 2000", "page_size = 2000\npagesize = 10");
+    let m = message(parse_with(&text, &[]).unwrap_err());
+    assert!(m.contains("pagesize"), "{m}");
+    assert!(m.contains("line"), "{m}");
+}
+
+#[test]
+fn limits_are_enforced_with_the_key_named() {
+    let text = demo_text().replace("page_size = 2000", "page_size = 2001");
+    let m = message(parse_with(&text, &[]).unwrap_err());
+    assert!(m.contains("intacct.page_size") && m.contains("2001"), "{m}");
+
+    let text = demo_text().replace("session_ttl_secs = 3000", "session_ttl_secs = 7200");
+    let m = message(parse_with(&text, &[]).unwrap_err());
+    assert!(m.contains("session_ttl_secs"), "{m}");
+
+    let m =
+        message(parse_with(&demo_text(), &[("INTACCT_TIME_ZONE", "Mars/Olympus")]).unwrap_err());
+    assert!(m.contains("Mars/Olympus"), "{m}");
+
+    let text = demo_text().replace("\"VENDOR\", \"APBILL\"", "\"VENDOR\", \"VENDOR\"");
+    let m = message(parse_with(&text, &[]).unwrap_err());
+    assert!(m.contains("listed twice"), "{m}");
+}
+
+#[test]
+fn object_overrides_apply_and_must_name_objects_in_scope() {
+    let text = format!(
+        "{}\n[extract.object.APBILL]\nmethod = \"readByQuery\"\npage_size = 500\nfields = [\"RECORDNO\"]\n",
+        demo_text()
+    );
+    let spec = parse_with(&text, &[]).unwrap();
+    let apbill = spec
+        .extract
+        .objects
+        .iter()
+        .find(|o| o.name == "APBILL")
+        .unwrap();
+    assert_eq!(apbill.method, ReadMethod::ReadByQuery);
+    assert_eq!(apbill.page_size, Some(500));
+    assert_eq!(
+        apbill.fields.as_deref(),
+        Some(&["RECORDNO".to_string()][..])
+    );
+
+    let text = format!("{}\n[extract.object.NOPE]\npage_size = 5\n", demo_text());
+    let m = message(parse_with(&text, &[]).unwrap_err());
+    assert!(m.contains("NOPE"), "{m}");
+}
+
+#[test]
+fn credentials_file_references_open_with_an_identity() {
+    let dir = tempfile::tempdir().unwrap();
+    let identity = age::x25519::Identity::generate();
+    let recipient = identity.to_public().to_string();
+    let identity_path = dir.path().join("key.txt");
+    {
+        use age::secrecy::ExposeSecret;
+        std::fs::write(&identity_path, identity.to_string().expose_secret()).unwrap();
+    }
+    let ciphertext = credentials::encrypt(
+        "# test\nINTACCT_SENDER=from-file-1\nINTACCT_USER=from-file-2\n",
+        &[recipient],
+        None,
+    )
+    .unwrap();
+    assert!(ciphertext.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----"));
+    let creds_path = dir.path().join("creds.age");
+    std::fs::write(&creds_path, &ciphertext).unwrap();
+
+    let text = demo_text()
+        .replace(
+            "\"${INTACCT_SENDER_PASSWORD:-sim-sender-password}\"",
+            "\"credentials:INTACCT_SENDER\"",
+        )
+        .replace(
+            "\"${INTACCT_USER_PASSWORD:-sim-user-password}\"",
+            "\"credentials:INTACCT_USER\"",
+        );
+    let vars = [
+        (credentials::FILE_ENV, creds_path.to_str().unwrap()),
+        (credentials::IDENTITY_ENV, identity_path.to_str().unwrap()),
+    ];
+    let spec = parse_with(&text, &vars).unwrap();
+    assert_eq!(spec.intacct.sender_password.expose(), "from-file-1");
+    assert_eq!(spec.intacct.user_password.expose(), "from-file-2");
+
+    // Without the key, the error says which variables would open it.
+    let m = message(parse_with(&text, &vars[..1]).unwrap_err());
+    assert!(m.contains(credentials::IDENTITY_ENV), "{m}");
+
+    // A wrong key does not open it.
+    let other = age::x25519::Identity::generate();
+    let other_path = dir.path().join("other.txt");
+    {
+        use age::secrecy::ExposeSecret;
+        std::fs::write(&other_path, other.to_string().expose_secret()).unwrap();
+    }
+    let m = message(
+        parse_with(
+            &text,
+            &[
+                (credentials::FILE_ENV, creds_path.to_str().unwrap()),
+                (credentials::IDENTITY_ENV, other_path.to_str().unwrap()),
+            ],
+        )
+        .unwrap_err(),
+    );
+    assert!(m.contains("cannot decrypt"), "{m}");
+    assert!(!m.contains("from-file"), "{m}");
+}
+
+#[test]
+fn credential_entries_reject_bad_lines_without_echoing_values() {
+    let m = message(
+        credentials::parse_entries("GOOD=1\nnot a pair secretvalue\n", Path::new("c")).unwrap_err(),
+    );
+    assert!(m.contains("line 2"), "{m}");
+    assert!(!m.contains("secretvalue"), "{m}");
+    let m = message(credentials::parse_entries("A=1\nA=2\n", Path::new("c")).unwrap_err());
+    assert!(m.contains("twice"), "{m}");
+}
+
+#[test]
+fn loopback_detection() {
+    for (u, expect) in [
+        ("http://127.0.0.1:1/", true),
+        ("http://127.8.9.1/", true),
+        ("http://localhost:9/", true),
+        ("http://[::1]:9/", true),
+        ("https://api.intacct.com/", false),
+        ("http://10.0.0.1/", false),
+    ] {
+        assert_eq!(is_loopback(&url::Url::parse(u).unwrap()), expect, "{u}");
+    }
+}

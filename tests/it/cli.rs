@@ -1,0 +1,119 @@
+//! The command-line surface: help text, exit codes of unbuilt commands, the secrets commands.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use crate::support;
+
+fn run(args: &[&str]) -> std::process::Output {
+    Command::new(support::binary())
+        .args(args)
+        .current_dir(support::repo_root())
+        .output()
+        .expect("the binary runs")
+}
+
+#[test]
+fn help_lists_every_planned_command() {
+    let out = run(&["--help"]);
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    for command in [
+        "run", "extract", "load", "backfill", "replay", "status", "verify", "sql", "init", "sim",
+        "secrets",
+    ] {
+        assert!(
+            help.lines()
+                .any(|l| l.trim_start().starts_with(&format!("{command} "))),
+            "--help does not list {command}:\n{help}"
+        );
+    }
+}
+
+#[test]
+fn unbuilt_commands_say_so_and_exit_non_zero() {
+    for command in ["run", "load", "backfill", "replay", "verify", "sql", "init"] {
+        let out = run(&[command]);
+        assert_eq!(out.status.code(), Some(3), "{command}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("not implemented yet"), "{command}: {err}");
+        assert!(err.contains(command), "{command}: {err}");
+    }
+}
+
+#[test]
+fn a_bad_pipeline_file_is_a_configuration_error_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(support::repo_root().join("pipelines/demo.toml"))
+        .unwrap()
+        .replace("lookback_secs = 7200", "lookback = 7200");
+    let path = dir.path().join("bad.toml");
+    std::fs::write(&path, text).unwrap();
+    let out = run(&["status", "--config", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("lookback"), "{err}");
+}
+
+#[test]
+fn secrets_round_trip_through_the_cli_without_printing_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("creds.age");
+    let mut child = Command::new(support::binary())
+        .args([
+            "secrets",
+            "encrypt",
+            "--out",
+            file.to_str().unwrap(),
+            "--passphrase-env",
+            "TEST_AGE_PASS",
+        ])
+        .env("TEST_AGE_PASS", "correct horse battery staple")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"ALPHA=first-value\nBETA=second-value\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("ALPHA") && !err.contains("first-value"),
+        "{err}"
+    );
+    let ciphertext = std::fs::read(&file).unwrap();
+    assert!(!String::from_utf8_lossy(&ciphertext).contains("first-value"));
+
+    let out = Command::new(support::binary())
+        .args(["secrets", "list", "--file", file.to_str().unwrap()])
+        .env(
+            "INTACCT_SNOWFLAKE_AGE_PASSPHRASE",
+            "correct horse battery staple",
+        )
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "ALPHA\nBETA\n");
+
+    let out = Command::new(support::binary())
+        .args(["secrets", "list", "--file", file.to_str().unwrap()])
+        .env("INTACCT_SNOWFLAKE_AGE_PASSPHRASE", "wrong")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot decrypt"));
+}
