@@ -24,14 +24,14 @@ use url::Url;
 
 use crate::error::{Error, MalformedKind, Result};
 use crate::intacct::backoff::RetryPolicy;
+use crate::intacct::codes::{self, FailureClass};
 use crate::intacct::paging::{
-    Cursor, Pass, RECORDNO, TimeWindow, WHENCREATED, WHENMODIFIED, cursor_after, is_last_page,
-    keyset_query, read_by_query,
+    Cursor, KeyFields, Pass, TimeWindow, cursor_after, is_last_page, keyset_query, read_by_query,
 };
 use crate::intacct::request::{
     Authentication, Call, Function, Request, SenderCredentials, render_request,
 };
-use crate::intacct::response::{ErrorLevel, IntacctFailure, ObjectMeta, RecordPage, ResultData};
+use crate::intacct::response::{IntacctFailure, ObjectMeta, RecordPage, ResultData};
 use crate::intacct::session::{LoginCredentials, Session, SessionCache};
 use crate::intacct::transport::{Retrier, Transport, is_authentication_failure};
 use crate::secret::Secret;
@@ -112,8 +112,8 @@ pub enum ReadMethod {
 pub struct ReadRequest {
     /// Object name, e.g. `APBILL`.
     pub object: String,
-    /// Fields to select; `None` means every field `lookup` lists. RECORDNO, WHENMODIFIED and
-    /// WHENCREATED are always added.
+    /// Fields to select; `None` means every field `lookup` lists. The key fields (RECORDNO,
+    /// WHENMODIFIED, WHENCREATED) are always added.
     pub fields: Option<Vec<String>>,
     /// `[from, to)` on WHENMODIFIED (WHENCREATED when WHENMODIFIED is empty).
     pub window: TimeWindow,
@@ -123,6 +123,8 @@ pub struct ReadRequest {
     pub method: ReadMethod,
     /// Names the batch in controlids, for tracing.
     pub batch_label: String,
+    /// The fields the object is paged by ([`KeyFields::for_object`] by default).
+    pub keys: KeyFields,
 }
 
 impl ReadRequest {
@@ -132,8 +134,10 @@ impl ReadRequest {
         window: TimeWindow,
         batch_label: impl Into<String>,
     ) -> Self {
+        let object = object.into();
         ReadRequest {
-            object: object.into(),
+            keys: KeyFields::for_object(&object),
+            object,
             fields: None,
             window,
             page_size: 2_000,
@@ -385,7 +389,7 @@ struct Reader<'a> {
 impl Reader<'_> {
     async fn run(&mut self) -> std::result::Result<(), Stop> {
         let select = self.select().await?;
-        for pass in [Pass::Modified, Pass::Created] {
+        for pass in self.request.keys.passes() {
             match self.request.method {
                 ReadMethod::Query => self.keyset_pass(&select, pass).await?,
                 ReadMethod::ReadByQuery => self.read_by_query_pass(&select, pass).await?,
@@ -403,7 +407,7 @@ impl Reader<'_> {
                 meta.fields.iter().map(|f| f.name.clone()).collect()
             }
         };
-        for required in [RECORDNO, WHENMODIFIED, WHENCREATED] {
+        for required in self.request.keys.all() {
             if !fields.iter().any(|f| f.eq_ignore_ascii_case(required)) {
                 fields.push(required.to_owned());
             }
@@ -425,6 +429,7 @@ impl Reader<'_> {
             let query = keyset_query(
                 &r.object,
                 select,
+                &r.keys,
                 pass,
                 &r.window,
                 after.as_ref(),
@@ -433,7 +438,7 @@ impl Reader<'_> {
             );
             let records = self.fetch_page(Call::Query(query)).await?;
             let last = is_last_page(&records, page_size);
-            let cursor = cursor_after(&records, pass, tz)?;
+            let cursor = cursor_after(&records, &r.keys, pass, tz)?;
             if let Some(c) = cursor {
                 after = Some(c);
             }
@@ -458,7 +463,7 @@ impl Reader<'_> {
         let page_size = r.page_size.clamp(1, 1_000);
         let mut restarts = 0;
         'restart: loop {
-            let query = read_by_query(&r.object, select, pass, &r.window, page_size, tz);
+            let query = read_by_query(&r.object, select, &r.keys, pass, &r.window, page_size, tz);
             let mut records = self.fetch_page(Call::ReadByQuery(query)).await?;
             let mut first = true;
             loop {
@@ -472,7 +477,7 @@ impl Reader<'_> {
                 match self.fetch_page(Call::ReadMore { result_id }).await {
                     Ok(next) => records = next,
                     Err(Stop::Failed(Error::Intacct(f)))
-                        if is_read_more_failure(&f) && restarts < MAX_READ_BY_QUERY_RESTARTS =>
+                        if is_expired_result_id(&f) && restarts < MAX_READ_BY_QUERY_RESTARTS =>
                     {
                         restarts += 1;
                         tracing::warn!(object = %r.object, restarts, "resultId expired; restarting the pass");
@@ -554,16 +559,10 @@ fn control_id(label: &str, attempt: u32) -> String {
     out
 }
 
-/// A `readMore` that failed for good (retryable failures were already retried): the usual
-/// cause is an expired or unknown `resultId` ("readMore failed"), and the remedy is the same
-/// whatever the text says — run the `readByQuery` again — so the decision keys on the
-/// function and level, not on the message.
-fn is_read_more_failure(failure: &IntacctFailure) -> bool {
-    failure.level == ErrorLevel::Result
-        && failure
-            .function
-            .as_deref()
-            .is_some_and(|f| f.eq_ignore_ascii_case("readMore"))
+/// A `readMore` refused because its `resultId` expired or is unknown: the remedy is to run
+/// the `readByQuery` again.
+fn is_expired_result_id(failure: &IntacctFailure) -> bool {
+    codes::classify(failure) == FailureClass::ResultIdExpired
 }
 
 #[cfg(test)]

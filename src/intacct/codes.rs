@@ -194,7 +194,11 @@ mod tests {
 
     #[test]
     fn rate_limit_is_retryable() {
-        let f = failure(ErrorLevel::Control, false, vec![error("GW-0010", None, None)]);
+        let f = failure(
+            ErrorLevel::Control,
+            false,
+            vec![error("GW-0010", None, None)],
+        );
         assert_eq!(classify(&f), FailureClass::RateLimited);
         assert!(is_retryable(&f));
         let text = result(vec![error("XYZ", Some("API rate limit exceeded"), None)]);
@@ -215,7 +219,11 @@ mod tests {
         let f = failure(
             ErrorLevel::Authentication,
             false,
-            vec![error("XL03000006", Some("Sign-in information is incorrect"), None)],
+            vec![error(
+                "XL03000006",
+                Some("Sign-in information is incorrect"),
+                None,
+            )],
         );
         assert_eq!(classify(&f), FailureClass::SessionRefused);
         assert!(is_session_refused(&f));
@@ -241,7 +249,14 @@ mod tests {
         let with_cause = failure(
             ErrorLevel::Result,
             true,
-            vec![error("Query Failed", Some("Object definition VENDOR9 not found"), None), rollback()],
+            vec![
+                error(
+                    "Query Failed",
+                    Some("Object definition VENDOR9 not found"),
+                    None,
+                ),
+                rollback(),
+            ],
         );
         assert_eq!(classify(&with_cause), FailureClass::QueryFailed);
         let transient_cause = failure(
@@ -255,13 +270,46 @@ mod tests {
     #[test]
     fn permanent_query_errors() {
         let cases = [
-            (error("Query Failed", Some("Object definition BADOBJECT not found"), None), FailureClass::QueryFailed),
-            (error("XYZ", Some("Unknown field FOO on VENDOR"), None), FailureClass::QueryFailed),
-            (error("PL04000005", None, None), FailureClass::PermissionDenied),
-            (error("XL03000003", Some("XML Parse schema error"), None), FailureClass::Permanent),
-            (error("PL04000055", Some("This company is a demo company and has expired."), None), FailureClass::Permanent),
-            (error("BL01001973", Some("Duplicate account number"), None), FailureClass::Permanent),
-            (error("readMore failed", Some("Attempt to readMore with an invalid or expired resultId: x"), None), FailureClass::ResultIdExpired),
+            (
+                error(
+                    "Query Failed",
+                    Some("Object definition BADOBJECT not found"),
+                    None,
+                ),
+                FailureClass::QueryFailed,
+            ),
+            (
+                error("XYZ", Some("Unknown field FOO on VENDOR"), None),
+                FailureClass::QueryFailed,
+            ),
+            (
+                error("PL04000005", None, None),
+                FailureClass::PermissionDenied,
+            ),
+            (
+                error("XL03000003", Some("XML Parse schema error"), None),
+                FailureClass::Permanent,
+            ),
+            (
+                error(
+                    "PL04000055",
+                    Some("This company is a demo company and has expired."),
+                    None,
+                ),
+                FailureClass::Permanent,
+            ),
+            (
+                error("BL01001973", Some("Duplicate account number"), None),
+                FailureClass::Permanent,
+            ),
+            (
+                error(
+                    "readMore failed",
+                    Some("Attempt to readMore with an invalid or expired resultId: x"),
+                    None,
+                ),
+                FailureClass::ResultIdExpired,
+            ),
         ];
         for (e, expected) in cases {
             let f = result(vec![e.clone()]);
@@ -272,7 +320,11 @@ mod tests {
 
     #[test]
     fn transient_errors_are_retryable() {
-        let dl = result(vec![error("DL02000001", Some("There was an error processing the request."), None)]);
+        let dl = result(vec![error(
+            "DL02000001",
+            Some("There was an error processing the request."),
+            None,
+        )]);
         assert_eq!(classify(&dl), FailureClass::Transient);
         assert!(is_retryable(&dl));
         let later = result(vec![error("XX99", None, Some("Please Try Again Later"))]);

@@ -19,6 +19,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::error::{Error, MalformedKind, Result};
+use crate::intacct::names::column_name;
 use crate::intacct::request::{Comparison, Filter, OrderBy, Query, ReadByQuery};
 use crate::intacct::response::RecordPage;
 use crate::intacct::tenant_time::{parse, render};
@@ -40,23 +41,77 @@ pub struct TimeWindow {
     pub to: DateTime<Utc>,
 }
 
+/// The fields an object is paged by.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyFields {
+    /// The integer primary key: `RECORDNO` (`ID` for AUDITHISTORY).
+    pub record_key: String,
+    /// The modification timestamp: `WHENMODIFIED` (`ACCESSTIME` for AUDITHISTORY).
+    pub modified: String,
+    /// The creation timestamp for rows whose modification timestamp is empty:
+    /// `WHENCREATED`; `None` when the object has none (AUDITHISTORY, which is append-only).
+    pub created: Option<String>,
+}
+
+impl KeyFields {
+    /// The keys of a standard object: `RECORDNO`, `WHENMODIFIED`, `WHENCREATED`.
+    pub fn standard() -> KeyFields {
+        KeyFields {
+            record_key: RECORDNO.to_owned(),
+            modified: WHENMODIFIED.to_owned(),
+            created: Some(WHENCREATED.to_owned()),
+        }
+    }
+
+    /// The keys of `object`: the standard ones, except AUDITHISTORY (`ID`, `ACCESSTIME`).
+    pub fn for_object(object: &str) -> KeyFields {
+        if object.eq_ignore_ascii_case("AUDITHISTORY") {
+            KeyFields {
+                record_key: "ID".to_owned(),
+                modified: "ACCESSTIME".to_owned(),
+                created: None,
+            }
+        } else {
+            KeyFields::standard()
+        }
+    }
+
+    /// The passes a window needs: modified, then created when the object has the field.
+    pub fn passes(&self) -> Vec<Pass> {
+        match self.created {
+            Some(_) => vec![Pass::Modified, Pass::Created],
+            None => vec![Pass::Modified],
+        }
+    }
+
+    /// The timestamp field `pass` orders and filters by.
+    pub fn key_field(&self, pass: Pass) -> &str {
+        match (pass, &self.created) {
+            (Pass::Created, Some(created)) => created,
+            _ => &self.modified,
+        }
+    }
+
+    /// Every key field, for the select list.
+    pub fn all(&self) -> impl Iterator<Item = &str> {
+        [
+            Some(&self.record_key),
+            Some(&self.modified),
+            self.created.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+    }
+}
+
 /// Which of the two passes over a window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 pub enum Pass {
-    /// Records by `WHENMODIFIED`.
+    /// Records by their modification timestamp.
     Modified,
-    /// Records with an empty `WHENMODIFIED`, by `WHENCREATED`.
+    /// Records with an empty modification timestamp, by their creation timestamp.
     Created,
-}
-
-impl Pass {
-    /// The timestamp field this pass orders and filters by.
-    pub fn key_field(self) -> &'static str {
-        match self {
-            Pass::Modified => WHENMODIFIED,
-            Pass::Created => WHENCREATED,
-        }
-    }
 }
 
 /// A position in a pass: everything at or before `(instant, record_no)` is delivered.
@@ -71,12 +126,18 @@ pub struct Cursor {
 }
 
 /// The `query` filter for the page after `after` (or the first page when `None`).
-pub fn keyset_filter(pass: Pass, window: &TimeWindow, after: Option<&Cursor>, tz: Tz) -> Filter {
-    let key = pass.key_field();
+pub fn keyset_filter(
+    keys: &KeyFields,
+    pass: Pass,
+    window: &TimeWindow,
+    after: Option<&Cursor>,
+    tz: Tz,
+) -> Filter {
+    let key = keys.key_field(pass);
     let mut parts = Vec::with_capacity(3);
     if pass == Pass::Created {
         parts.push(Filter::IsNull {
-            field: WHENMODIFIED.to_owned(),
+            field: keys.modified.clone(),
         });
     }
     match after {
@@ -97,7 +158,7 @@ pub fn keyset_filter(pass: Pass, window: &TimeWindow, after: Option<&Cursor>, tz
                     Filter::compare(Comparison::EqualTo, key, t),
                     Filter::compare(
                         Comparison::GreaterThan,
-                        RECORDNO,
+                        &keys.record_key,
                         cursor.record_no.to_string(),
                     ),
                 ]),
@@ -120,6 +181,7 @@ pub fn keyset_filter(pass: Pass, window: &TimeWindow, after: Option<&Cursor>, tz
 pub fn keyset_query(
     object: &str,
     select: &[String],
+    keys: &KeyFields,
     pass: Pass,
     window: &TimeWindow,
     after: Option<&Cursor>,
@@ -129,14 +191,14 @@ pub fn keyset_query(
     Query {
         object: object.to_owned(),
         select: select.to_vec(),
-        filter: Some(keyset_filter(pass, window, after, tz)),
+        filter: Some(keyset_filter(keys, pass, window, after, tz)),
         order_by: vec![
             OrderBy {
-                field: pass.key_field().to_owned(),
+                field: keys.key_field(pass).to_owned(),
                 ascending: true,
             },
             OrderBy {
-                field: RECORDNO.to_owned(),
+                field: keys.record_key.clone(),
                 ascending: true,
             },
         ],
@@ -149,15 +211,16 @@ pub fn keyset_query(
 pub fn read_by_query(
     object: &str,
     select: &[String],
+    keys: &KeyFields,
     pass: Pass,
     window: &TimeWindow,
     page_size: u32,
     tz: Tz,
 ) -> ReadByQuery {
-    let key = pass.key_field();
+    let key = keys.key_field(pass);
     let mut clauses = Vec::with_capacity(3);
     if pass == Pass::Created {
-        clauses.push(format!("{WHENMODIFIED} IS NULL"));
+        clauses.push(format!("{} IS NULL", keys.modified));
     }
     if let Some(from) = window.from {
         clauses.push(format!("{key} >= '{}'", render(from, tz)));
@@ -173,23 +236,29 @@ pub fn read_by_query(
 
 /// Where the cursor stands after `page`: its last row's key and RECORDNO; `None` for an
 /// empty page.
-pub fn cursor_after(page: &RecordPage, pass: Pass, tz: Tz) -> Result<Option<Cursor>> {
+pub fn cursor_after(
+    page: &RecordPage,
+    keys: &KeyFields,
+    pass: Pass,
+    tz: Tz,
+) -> Result<Option<Cursor>> {
     let Some(last) = page.len().checked_sub(1) else {
         return Ok(None);
     };
-    let key = pass.key_field();
+    let key = column_name(keys.key_field(pass));
+    let key_column = column_name(&keys.record_key);
     let bad = |detail: String| Error::MalformedResponse {
         kind: MalformedKind::UnexpectedStructure,
         detail,
     };
     let record_no = page
-        .get(last, RECORDNO)
-        .ok_or_else(|| bad(format!("row {last} of a page has no {RECORDNO}")))?;
+        .get(last, &key_column)
+        .ok_or_else(|| bad(format!("row {last} of a page has no {key_column}")))?;
     let record_no: u64 = record_no
         .trim()
         .parse()
-        .map_err(|_| bad(format!("{RECORDNO} {record_no:?} is not an integer")))?;
-    let text = page.get(last, key).ok_or_else(|| {
+        .map_err(|_| bad(format!("{key_column} {record_no:?} is not an integer")))?;
+    let text = page.get(last, &key).ok_or_else(|| {
         bad(format!(
             "record {record_no} has no {key} in a {pass:?} pass"
         ))
@@ -237,7 +306,7 @@ mod tests {
 
     #[test]
     fn first_modified_page_filters_on_the_window_in_tenant_time() {
-        let f = keyset_filter(Pass::Modified, &window(), None, LA);
+        let f = keyset_filter(&KeyFields::standard(), Pass::Modified, &window(), None, LA);
         assert_eq!(
             f,
             Filter::And(vec![
@@ -258,7 +327,7 @@ mod tests {
             ..window()
         };
         assert_eq!(
-            keyset_filter(Pass::Modified, &w, None, LA),
+            keyset_filter(&KeyFields::standard(), Pass::Modified, &w, None, LA),
             cmp(Comparison::LessThan, WHENMODIFIED, "02/01/2024 00:00:00")
         );
     }
@@ -270,7 +339,13 @@ mod tests {
             instant: Utc.with_ymd_and_hms(2024, 1, 31, 23, 0, 0).unwrap(),
             record_no: 42,
         };
-        let f = keyset_filter(Pass::Created, &window(), Some(&cursor), LA);
+        let f = keyset_filter(
+            &KeyFields::standard(),
+            Pass::Created,
+            &window(),
+            Some(&cursor),
+            LA,
+        );
         assert_eq!(
             f,
             Filter::And(vec![
@@ -294,6 +369,7 @@ mod tests {
         let q = keyset_query(
             "APBILL",
             &["RECORDNO".into()],
+            &KeyFields::standard(),
             Pass::Modified,
             &window(),
             None,
@@ -311,7 +387,15 @@ mod tests {
 
     #[test]
     fn read_by_query_strings() {
-        let q = read_by_query("VENDOR", &[], Pass::Created, &window(), 1000, LA);
+        let q = read_by_query(
+            "VENDOR",
+            &[],
+            &KeyFields::standard(),
+            Pass::Created,
+            &window(),
+            1000,
+            LA,
+        );
         assert_eq!(
             q.query,
             "WHENMODIFIED IS NULL AND WHENCREATED >= '01/31/2024 13:05:00' \
@@ -334,19 +418,70 @@ mod tests {
             ("7", Some("01/31/2024 13:05:00")),
             ("9", Some("01/31/2024 14:00:00")),
         ]);
-        let c = cursor_after(&p, Pass::Modified, LA).unwrap().unwrap();
+        let c = cursor_after(&p, &KeyFields::standard(), Pass::Modified, LA)
+            .unwrap()
+            .unwrap();
         assert_eq!(c.record_no, 9);
         assert_eq!(render(c.instant, LA), "01/31/2024 14:00:00");
-        assert_eq!(cursor_after(&page(&[]), Pass::Modified, LA).unwrap(), None);
+        assert_eq!(
+            cursor_after(&page(&[]), &KeyFields::standard(), Pass::Modified, LA).unwrap(),
+            None
+        );
         assert!(
             cursor_after(
                 &page(&[("x", Some("01/31/2024 13:05:00"))]),
+                &KeyFields::standard(),
                 Pass::Modified,
                 LA
             )
             .is_err()
         );
-        assert!(cursor_after(&page(&[("1", None)]), Pass::Modified, LA).is_err());
+        assert!(
+            cursor_after(
+                &page(&[("1", None)]),
+                &KeyFields::standard(),
+                Pass::Modified,
+                LA
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn audit_history_pages_by_id_and_access_time_in_one_pass() {
+        let keys = KeyFields::for_object("AUDITHISTORY");
+        assert_eq!(keys.passes(), [Pass::Modified]);
+        let cursor = Cursor {
+            pass: Pass::Modified,
+            instant: Utc.with_ymd_and_hms(2024, 1, 31, 23, 0, 0).unwrap(),
+            record_no: 5,
+        };
+        let q = keyset_query(
+            "AUDITHISTORY",
+            &[],
+            &keys,
+            Pass::Modified,
+            &window(),
+            Some(&cursor),
+            10,
+            LA,
+        );
+        let order: Vec<_> = q.order_by.iter().map(|o| o.field.as_str()).collect();
+        assert_eq!(order, ["ACCESSTIME", "ID"]);
+        let Some(Filter::And(parts)) = q.filter else {
+            panic!("expected an and")
+        };
+        assert_eq!(
+            parts[0],
+            Filter::Or(vec![
+                cmp(Comparison::GreaterThan, "ACCESSTIME", "01/31/2024 15:00:00"),
+                Filter::And(vec![
+                    cmp(Comparison::EqualTo, "ACCESSTIME", "01/31/2024 15:00:00"),
+                    cmp(Comparison::GreaterThan, "ID", "5"),
+                ]),
+            ])
+        );
+        assert_eq!(KeyFields::for_object("vendor"), KeyFields::standard());
     }
 
     #[test]

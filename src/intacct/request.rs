@@ -466,7 +466,11 @@ fn render_query(out: &mut String, query: &Query) {
 fn render_filter(out: &mut String, filter: &Filter) {
     let (name, field, values): (&str, &str, &[String]) = match filter {
         Filter::And(children) | Filter::Or(children) => {
-            let name = if matches!(filter, Filter::And(_)) { "and" } else { "or" };
+            let name = if matches!(filter, Filter::And(_)) {
+                "and"
+            } else {
+                "or"
+            };
             out.push('<');
             out.push_str(name);
             out.push('>');
@@ -478,9 +482,7 @@ fn render_filter(out: &mut String, filter: &Filter) {
             out.push('>');
             return;
         }
-        Filter::Compare { op, field, value } => {
-            (op.element(), field, std::slice::from_ref(value))
-        }
+        Filter::Compare { op, field, value } => (op.element(), field, std::slice::from_ref(value)),
         Filter::Between { field, low, high } => {
             out.push_str("<between>");
             element(out, "field", field);
@@ -557,12 +559,12 @@ fn validate_call(call: &Call) -> crate::Result<()> {
         Call::ReadByQuery(read) => {
             check_named("readByQuery object", &read.object)?;
             match read.page_size {
-                Some(size) if !(1..=MAX_READ_BY_QUERY_PAGE_SIZE).contains(&size) => Err(invalid(
-                    format!(
+                Some(size) if !(1..=MAX_READ_BY_QUERY_PAGE_SIZE).contains(&size) => {
+                    Err(invalid(format!(
                         "readByQuery pagesize {size} on {} is outside 1..={MAX_READ_BY_QUERY_PAGE_SIZE}",
                         read.object
-                    ),
-                )),
+                    )))
+                }
                 _ => Ok(()),
             }
         }
@@ -611,7 +613,11 @@ fn validate_filter(filter: &Filter) -> crate::Result<()> {
     match filter {
         Filter::And(children) | Filter::Or(children) => {
             if children.len() < 2 {
-                let name = if matches!(filter, Filter::And(_)) { "and" } else { "or" };
+                let name = if matches!(filter, Filter::And(_)) {
+                    "and"
+                } else {
+                    "or"
+                };
                 return Err(invalid(format!(
                     "filter <{name}> has {} child(ren); it needs at least 2",
                     children.len()
@@ -625,7 +631,11 @@ fn validate_filter(filter: &Filter) -> crate::Result<()> {
         | Filter::IsNotNull { field } => check_named("filter field", field),
         Filter::In { field, values } | Filter::NotIn { field, values } => {
             check_named("filter field", field)?;
-            let name = if matches!(filter, Filter::In { .. }) { "in" } else { "notin" };
+            let name = if matches!(filter, Filter::In { .. }) {
+                "in"
+            } else {
+                "notin"
+            };
             if values.is_empty() || values.len() > MAX_IN_VALUES {
                 return Err(invalid(format!(
                     "filter <{name}> on {field} has {} values; it needs 1..={MAX_IN_VALUES}",

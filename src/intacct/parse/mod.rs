@@ -64,7 +64,11 @@ fn precheck(body: &[u8]) -> Result<(usize, &str)> {
     if looks_like_html(&content[first..]) {
         return Err(malformed(
             MalformedKind::Html,
-            format!("at byte {}: {}", bom + first, text::redacted_snippet(body, bom + first + 60)),
+            format!(
+                "at byte {}: {}",
+                bom + first,
+                text::redacted_snippet(body, bom + first + 60)
+            ),
         ));
     }
     let text = match std::str::from_utf8(content) {
@@ -303,7 +307,11 @@ impl<'a> Parser<'a> {
     /// Like [`Parser::text_of`], `None` when empty or whitespace.
     fn optional_text_of(&mut self, child: &Child<'a>) -> Result<Option<String>> {
         let text = self.text_of(child)?;
-        Ok(if text.trim().is_empty() { None } else { Some(text) })
+        Ok(if text.trim().is_empty() {
+            None
+        } else {
+            Some(text)
+        })
     }
 
     /// Decoded value of attribute `key` of a tag.
@@ -397,9 +405,13 @@ impl<'a> Parser<'a> {
                 }
                 Ev::Text(raw) if raw.trim().is_empty() => {}
                 Ev::Text(_) | Ev::Ref(_) => {
-                    return Err(self.error_here(MalformedKind::NotXml, "text before the root element"));
+                    return Err(
+                        self.error_here(MalformedKind::NotXml, "text before the root element")
+                    );
                 }
-                Ev::End { .. } => return Err(self.error_here(MalformedKind::NotXml, "end tag first")),
+                Ev::End { .. } => {
+                    return Err(self.error_here(MalformedKind::NotXml, "end tag first"));
+                }
                 Ev::Eof => return Err(self.truncated()),
             }
         };
@@ -637,7 +649,9 @@ impl<'a> Parser<'a> {
             let value = text::decoded(&attribute.value);
             let number = |what: &str| {
                 value.trim().parse::<u64>().map_err(|_| {
-                    self.structure_error(&format!("<data> attribute {what}={value:?} is not a count"))
+                    self.structure_error(&format!(
+                        "<data> attribute {what}={value:?} is not a count"
+                    ))
                 })
             };
             match attribute.key.0 {
@@ -723,7 +737,9 @@ impl<'a> Parser<'a> {
             match parser.attribute(&element.tag, key)? {
                 None => Ok(None),
                 Some(v) => v.trim().parse::<u64>().map(Some).map_err(|_| {
-                    parser.structure_error(&format!("<listtype> attribute {key}={v:?} is not a count"))
+                    parser.structure_error(&format!(
+                        "<listtype> attribute {key}={v:?} is not a count"
+                    ))
                 }),
             }
         };

@@ -155,13 +155,15 @@ mod tests {
     fn literal_text_normalizes_line_ends_and_drops_forbidden_characters() {
         let mut out = String::new();
         push_literal(&mut out, "a\r\nb\rc\u{1}d\u{FFFE}e\u{FF21}\t");
-        assert_eq!(out, "a\nb\nc" .to_owned() + "de\u{FF21}\t");
+        assert_eq!(out, "a\nb\nc".to_owned() + "de\u{FF21}\t");
     }
 
     #[test]
     fn references_decode_and_forbidden_ones_vanish() {
         let mut out = String::new();
-        for r in ["lt", "#39", "#039", "#x41", "#1", "#x0", "#xD800", "#xZZ", "nbsp", "#13"] {
+        for r in [
+            "lt", "#39", "#039", "#x41", "#1", "#x0", "#xD800", "#xZZ", "nbsp", "#13",
+        ] {
             push_reference(&mut out, r);
         }
         assert_eq!(out, "<''A&nbsp;\r");
