@@ -26,7 +26,8 @@ use crate::error::{Error, MalformedKind, Result};
 use crate::intacct::backoff::RetryPolicy;
 use crate::intacct::codes::{self, FailureClass};
 use crate::intacct::paging::{
-    Cursor, KeyFields, Pass, TimeWindow, cursor_after, is_last_page, keyset_query, read_by_query,
+    Cursor, KeyFields, Pass, TimeWindow, cursor_after, is_last_page, keyset_filter, keyset_query,
+    read_by_query,
 };
 use crate::intacct::request::{
     Authentication, Call, Function, Request, SenderCredentials, render_request,
@@ -426,16 +427,8 @@ impl Reader<'_> {
         let mut after: Option<Cursor> = None;
         let mut first = true;
         loop {
-            let query = keyset_query(
-                &r.object,
-                select,
-                &r.keys,
-                pass,
-                &r.window,
-                after.as_ref(),
-                page_size,
-                tz,
-            );
+            let filter = keyset_filter(&r.keys, pass, &r.window, after.as_ref(), tz);
+            let query = keyset_query(&r.object, select, &r.keys, pass, filter, page_size);
             let records = self.fetch_page(Call::Query(query)).await?;
             let last = is_last_page(&records, page_size);
             let cursor = cursor_after(&records, &r.keys, pass, tz)?;

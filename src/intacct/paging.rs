@@ -177,21 +177,19 @@ pub fn keyset_filter(
     }
 }
 
-/// The whole `query` for one keyset page.
+/// The whole `query` for one keyset page, with the [`keyset_filter`] of that page.
 pub fn keyset_query(
     object: &str,
     select: &[String],
     keys: &KeyFields,
     pass: Pass,
-    window: &TimeWindow,
-    after: Option<&Cursor>,
+    filter: Filter,
     page_size: u32,
-    tz: Tz,
 ) -> Query {
     Query {
         object: object.to_owned(),
         select: select.to_vec(),
-        filter: Some(keyset_filter(keys, pass, window, after, tz)),
+        filter: Some(filter),
         order_by: vec![
             OrderBy {
                 field: keys.key_field(pass).to_owned(),
@@ -371,10 +369,8 @@ mod tests {
             &["RECORDNO".into()],
             &KeyFields::standard(),
             Pass::Modified,
-            &window(),
-            None,
+            keyset_filter(&KeyFields::standard(), Pass::Modified, &window(), None, LA),
             2000,
-            LA,
         );
         let order: Vec<_> = q
             .order_by
@@ -461,10 +457,8 @@ mod tests {
             &[],
             &keys,
             Pass::Modified,
-            &window(),
-            Some(&cursor),
+            keyset_filter(&keys, Pass::Modified, &window(), Some(&cursor), LA),
             10,
-            LA,
         );
         let order: Vec<_> = q.order_by.iter().map(|o| o.field.as_str()).collect();
         assert_eq!(order, ["ACCESSTIME", "ID"]);
