@@ -34,7 +34,7 @@ use crate::intacct::request::{
 };
 use crate::intacct::response::{IntacctFailure, ObjectMeta, RecordPage, ResultData};
 use crate::intacct::session::{LoginCredentials, Session, SessionCache};
-use crate::intacct::transport::{Retrier, Transport, is_authentication_failure};
+use crate::intacct::transport::{Retrier, Transport};
 use crate::secret::Secret;
 
 /// The longest controlid the gateway accepts.
@@ -265,7 +265,7 @@ impl IntacctClient {
             let session = self.inner.sessions.get().await?;
             match self.send(&session, &control_id, call).await {
                 Ok(data) => return Ok(data),
-                Err(e) if is_authentication_failure(&e) && !relogged => {
+                Err(e) if is_session_refused(&e) && !relogged => {
                     // The cached session was refused (expired or revoked): one new login,
                     // then the same attempt again.
                     relogged = true;
@@ -550,6 +550,20 @@ fn control_id(label: &str, attempt: u32) -> String {
     let mut out: String = label.chars().take(keep).collect();
     out.push_str(&suffix);
     out
+}
+
+/// True when the gateway refused the credentials of a session call: an authentication-level
+/// failure (how an expired session shows), or a bad-credentials error at another level (HTTP
+/// 401 `XMLGW_JPP0002`). One new login settles it: either it works, or the login itself is
+/// refused with a clear error.
+fn is_session_refused(error: &Error) -> bool {
+    match error {
+        Error::Intacct(f) => matches!(
+            codes::classify(f),
+            FailureClass::SessionRefused | FailureClass::BadCredentials
+        ),
+        _ => false,
+    }
 }
 
 /// A `readMore` refused because its `resultId` expired or is unknown: the remedy is to run
