@@ -262,12 +262,389 @@ pub struct ReadByQuery {
     pub page_size: Option<u32>,
 }
 
+/// Longest `controlid` (element or attribute) the schema allows.
+pub const MAX_CONTROL_ID_CHARS: usize = 256;
+/// Largest `pagesize` of a `query`.
+pub const MAX_QUERY_PAGE_SIZE: u32 = 2000;
+/// Largest `pagesize` of a `readByQuery`.
+pub const MAX_READ_BY_QUERY_PAGE_SIZE: u32 = 1000;
+/// Most values one `in` / `notin` operator may carry.
+pub const MAX_IN_VALUES: usize = 1000;
+
 /// Renders a request envelope as the XML body to POST.
 ///
-/// Fails with [`crate::Error::InvalidRequest`] when a value breaks a protocol limit.
+/// The body is written without whitespace, in the element order of reference §1.2 (control)
+/// and §4.4 (query: object, select, filter, orderby, options, pagesize, offset; the schema
+/// accepts any order there). Fails with [`crate::Error::InvalidRequest`] naming the broken
+/// limit: page sizes (query 1..=2000, readByQuery 1..=1000), `in`/`notin` 1..=1000 values,
+/// `and`/`or` with fewer than two children, an empty `select`, a `controlid` over 256
+/// characters, empty object names, or `getAPISession` sharing its request.
 pub fn render_request(request: &Request, sender: &SenderCredentials) -> crate::Result<String> {
-    let _ = (request, sender);
-    todo!("render the request envelope")
+    validate_request(request)?;
+    let mut out = String::with_capacity(768 + estimate_functions_len(&request.functions));
+    out.push_str(r#"<?xml version="1.0" encoding="utf-8" ?>"#);
+    out.push_str("<request><control>");
+    element(&mut out, "senderid", &sender.sender_id);
+    element(&mut out, "password", sender.sender_password.expose());
+    element(&mut out, "controlid", &request.control_id);
+    element(&mut out, "uniqueid", bool_text(request.unique_id));
+    element(&mut out, "dtdversion", "3.0");
+    element(&mut out, "includewhitespace", "false");
+    out.push_str("</control><operation transaction=\"");
+    out.push_str(bool_text(request.transaction));
+    out.push_str("\"><authentication>");
+    match &request.authentication {
+        Authentication::Login {
+            user_id,
+            company_id,
+            password,
+            location_id,
+        } => {
+            out.push_str("<login>");
+            element(&mut out, "userid", user_id);
+            element(&mut out, "companyid", company_id);
+            element(&mut out, "password", password.expose());
+            if let Some(location) = location_id {
+                element(&mut out, "locationid", location);
+            }
+            out.push_str("</login>");
+        }
+        Authentication::Session(session_id) => {
+            element(&mut out, "sessionid", session_id.expose());
+        }
+    }
+    out.push_str("</authentication><content>");
+    for function in &request.functions {
+        out.push_str("<function controlid=\"");
+        out.push_str(&escape_attr(&function.control_id));
+        out.push_str("\">");
+        render_call(&mut out, &function.call);
+        out.push_str("</function>");
+    }
+    out.push_str("</content></operation></request>");
+    Ok(out)
+}
+
+fn bool_text(value: bool) -> &'static str {
+    if value { "true" } else { "false" }
+}
+
+fn estimate_functions_len(functions: &[Function]) -> usize {
+    functions
+        .iter()
+        .map(|f| match &f.call {
+            Call::Query(q) => 256 + q.select.iter().map(|s| s.len() + 16).sum::<usize>(),
+            _ => 256,
+        })
+        .sum()
+}
+
+/// `<name>escaped text</name>`.
+fn element(out: &mut String, name: &str, text: &str) {
+    out.push('<');
+    out.push_str(name);
+    out.push('>');
+    out.push_str(&escape_text(text));
+    out.push_str("</");
+    out.push_str(name);
+    out.push('>');
+}
+
+fn render_call(out: &mut String, call: &Call) {
+    match call {
+        Call::GetApiSession { location_id } => match location_id {
+            None => out.push_str("<getAPISession/>"),
+            Some(location) => {
+                out.push_str("<getAPISession>");
+                element(out, "locationid", location);
+                out.push_str("</getAPISession>");
+            }
+        },
+        Call::Query(query) => render_query(out, query),
+        Call::ReadByQuery(read) => {
+            out.push_str("<readByQuery>");
+            element(out, "object", &read.object);
+            element(out, "fields", &field_list(&read.fields));
+            if read.query.is_empty() {
+                out.push_str("<query/>");
+            } else {
+                element(out, "query", &read.query);
+            }
+            if let Some(size) = read.page_size {
+                element(out, "pagesize", &size.to_string());
+            }
+            out.push_str("</readByQuery>");
+        }
+        Call::ReadMore { result_id } => {
+            out.push_str("<readMore>");
+            element(out, "resultId", result_id);
+            out.push_str("</readMore>");
+        }
+        Call::Read {
+            object,
+            keys,
+            fields,
+        } => {
+            out.push_str("<read>");
+            element(out, "object", object);
+            element(out, "keys", &keys.join(","));
+            element(out, "fields", &field_list(fields));
+            out.push_str("</read>");
+        }
+        Call::Lookup { object } => {
+            out.push_str("<lookup>");
+            element(out, "object", object);
+            out.push_str("</lookup>");
+        }
+        Call::Inspect { object, detail } => {
+            out.push_str(if *detail {
+                "<inspect detail=\"1\">"
+            } else {
+                "<inspect>"
+            });
+            element(out, "object", object);
+            out.push_str("</inspect>");
+        }
+    }
+}
+
+/// Comma-separated field names, `*` when none are named.
+fn field_list(fields: &[String]) -> String {
+    if fields.is_empty() {
+        "*".to_owned()
+    } else {
+        fields.join(",")
+    }
+}
+
+fn render_query(out: &mut String, query: &Query) {
+    out.push_str("<query>");
+    element(out, "object", &query.object);
+    out.push_str("<select>");
+    for field in &query.select {
+        element(out, "field", field);
+    }
+    out.push_str("</select>");
+    if let Some(filter) = &query.filter {
+        out.push_str("<filter>");
+        render_filter(out, filter);
+        out.push_str("</filter>");
+    }
+    if !query.order_by.is_empty() {
+        out.push_str("<orderby>");
+        for order in &query.order_by {
+            out.push_str("<order>");
+            element(out, "field", &order.field);
+            out.push_str(if order.ascending {
+                "<ascending/>"
+            } else {
+                "<descending/>"
+            });
+            out.push_str("</order>");
+        }
+        out.push_str("</orderby>");
+    }
+    if query.case_insensitive || query.show_private {
+        out.push_str("<options>");
+        if query.case_insensitive {
+            out.push_str("<caseinsensitive>true</caseinsensitive>");
+        }
+        if query.show_private {
+            out.push_str("<showprivate>true</showprivate>");
+        }
+        out.push_str("</options>");
+    }
+    if let Some(size) = query.page_size {
+        element(out, "pagesize", &size.to_string());
+    }
+    if let Some(offset) = query.offset {
+        element(out, "offset", &offset.to_string());
+    }
+    out.push_str("</query>");
+}
+
+fn render_filter(out: &mut String, filter: &Filter) {
+    let (name, field, values): (&str, &str, &[String]) = match filter {
+        Filter::And(children) | Filter::Or(children) => {
+            let name = if matches!(filter, Filter::And(_)) {
+                "and"
+            } else {
+                "or"
+            };
+            out.push('<');
+            out.push_str(name);
+            out.push('>');
+            for child in children {
+                render_filter(out, child);
+            }
+            out.push_str("</");
+            out.push_str(name);
+            out.push('>');
+            return;
+        }
+        Filter::Compare { op, field, value } => (op.element(), field, std::slice::from_ref(value)),
+        Filter::Between { field, low, high } => {
+            out.push_str("<between>");
+            element(out, "field", field);
+            element(out, "value", low);
+            element(out, "value", high);
+            out.push_str("</between>");
+            return;
+        }
+        Filter::In { field, values } => ("in", field, values),
+        Filter::NotIn { field, values } => ("notin", field, values),
+        Filter::IsNull { field } => ("isnull", field, &[]),
+        Filter::IsNotNull { field } => ("isnotnull", field, &[]),
+    };
+    out.push('<');
+    out.push_str(name);
+    out.push('>');
+    element(out, "field", field);
+    for value in values {
+        element(out, "value", value);
+    }
+    out.push_str("</");
+    out.push_str(name);
+    out.push('>');
+}
+
+fn invalid(message: impl Into<String>) -> crate::Error {
+    crate::Error::InvalidRequest(message.into())
+}
+
+fn check_control_id(what: &str, id: &str) -> crate::Result<()> {
+    let chars = id.chars().count();
+    if chars > MAX_CONTROL_ID_CHARS {
+        return Err(invalid(format!(
+            "{what} controlid is {chars} characters long; the limit is {MAX_CONTROL_ID_CHARS}"
+        )));
+    }
+    Ok(())
+}
+
+fn check_named(what: &str, value: &str) -> crate::Result<()> {
+    if value.trim().is_empty() {
+        return Err(invalid(format!("{what} must not be empty")));
+    }
+    Ok(())
+}
+
+/// Checks every protocol limit before anything is written.
+pub fn validate_request(request: &Request) -> crate::Result<()> {
+    check_control_id("request", &request.control_id)?;
+    if request.functions.is_empty() {
+        return Err(invalid("a request needs at least one function"));
+    }
+    let has_session_call = request
+        .functions
+        .iter()
+        .any(|f| matches!(f.call, Call::GetApiSession { .. }));
+    if has_session_call && request.functions.len() > 1 {
+        return Err(invalid(format!(
+            "getAPISession must be alone in its request, but the request has {} functions",
+            request.functions.len()
+        )));
+    }
+    for function in &request.functions {
+        check_control_id("function", &function.control_id)?;
+        validate_call(&function.call)?;
+    }
+    Ok(())
+}
+
+fn validate_call(call: &Call) -> crate::Result<()> {
+    match call {
+        Call::GetApiSession { .. } => Ok(()),
+        Call::Query(query) => validate_query(query),
+        Call::ReadByQuery(read) => {
+            check_named("readByQuery object", &read.object)?;
+            match read.page_size {
+                Some(size) if !(1..=MAX_READ_BY_QUERY_PAGE_SIZE).contains(&size) => {
+                    Err(invalid(format!(
+                        "readByQuery pagesize {size} on {} is outside 1..={MAX_READ_BY_QUERY_PAGE_SIZE}",
+                        read.object
+                    )))
+                }
+                _ => Ok(()),
+            }
+        }
+        Call::ReadMore { result_id } => check_named("readMore resultId", result_id),
+        Call::Read { object, keys, .. } => {
+            check_named("read object", object)?;
+            if keys.is_empty() {
+                return Err(invalid(format!("read of {object} names no keys")));
+            }
+            Ok(())
+        }
+        Call::Lookup { object } => check_named("lookup object", object),
+        Call::Inspect { object, .. } => check_named("inspect object", object),
+    }
+}
+
+fn validate_query(query: &Query) -> crate::Result<()> {
+    check_named("query object", &query.object)?;
+    if query.select.is_empty() {
+        return Err(invalid(format!(
+            "query on {} selects no field; select must not be empty",
+            query.object
+        )));
+    }
+    for field in &query.select {
+        check_named("query select field", field)?;
+    }
+    if let Some(size) = query.page_size
+        && !(1..=MAX_QUERY_PAGE_SIZE).contains(&size)
+    {
+        return Err(invalid(format!(
+            "query pagesize {size} on {} is outside 1..={MAX_QUERY_PAGE_SIZE}",
+            query.object
+        )));
+    }
+    for order in &query.order_by {
+        check_named("query orderby field", &order.field)?;
+    }
+    if let Some(filter) = &query.filter {
+        validate_filter(filter)?;
+    }
+    Ok(())
+}
+
+fn validate_filter(filter: &Filter) -> crate::Result<()> {
+    match filter {
+        Filter::And(children) | Filter::Or(children) => {
+            if children.len() < 2 {
+                let name = if matches!(filter, Filter::And(_)) {
+                    "and"
+                } else {
+                    "or"
+                };
+                return Err(invalid(format!(
+                    "filter <{name}> has {} child(ren); it needs at least 2",
+                    children.len()
+                )));
+            }
+            children.iter().try_for_each(validate_filter)
+        }
+        Filter::Compare { field, .. }
+        | Filter::Between { field, .. }
+        | Filter::IsNull { field }
+        | Filter::IsNotNull { field } => check_named("filter field", field),
+        Filter::In { field, values } | Filter::NotIn { field, values } => {
+            check_named("filter field", field)?;
+            let name = if matches!(filter, Filter::In { .. }) {
+                "in"
+            } else {
+                "notin"
+            };
+            if values.is_empty() || values.len() > MAX_IN_VALUES {
+                return Err(invalid(format!(
+                    "filter <{name}> on {field} has {} values; it needs 1..={MAX_IN_VALUES}",
+                    values.len()
+                )));
+            }
+            Ok(())
+        }
+    }
 }
 
 /// True for characters XML 1.0 does not allow in a document, raw or as a reference:
@@ -292,9 +669,25 @@ pub fn strip_forbidden(text: &str) -> Cow<'_, str> {
 
 /// Text content made safe for an element: forbidden characters stripped first, then
 /// `& < > " '` escaped. Stripping comes first so that no escape sequence is ever split.
+/// A carriage return is written as `&#13;`: XML parsers turn a raw CR (and CR LF) into LF,
+/// so only the reference carries it through.
 pub fn escape_text(text: &str) -> Cow<'_, str> {
+    escape_with(text, false)
+}
+
+/// An attribute value made safe for a double-quoted attribute: the rule of [`escape_text`],
+/// plus TAB and LF as references, because attribute-value normalization turns raw
+/// whitespace into spaces.
+pub fn escape_attr(text: &str) -> Cow<'_, str> {
+    escape_with(text, true)
+}
+
+fn escape_with(text: &str, attribute: bool) -> Cow<'_, str> {
     let stripped = strip_forbidden(text);
-    if !stripped.contains(['&', '<', '>', '"', '\'']) {
+    let needs_escape = |c: char| {
+        matches!(c, '&' | '<' | '>' | '"' | '\'' | '\r') || (attribute && matches!(c, '\t' | '\n'))
+    };
+    if !stripped.contains(needs_escape) {
         return stripped;
     }
     let mut out = String::with_capacity(stripped.len() + 16);
@@ -305,14 +698,11 @@ pub fn escape_text(text: &str) -> Cow<'_, str> {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
+            '\r' => out.push_str("&#13;"),
+            '\t' if attribute => out.push_str("&#9;"),
+            '\n' if attribute => out.push_str("&#10;"),
             c => out.push(c),
         }
     }
     Cow::Owned(out)
-}
-
-/// An attribute value made safe for a double-quoted attribute; the same rule as
-/// [`escape_text`], which already escapes both quote characters.
-pub fn escape_attr(text: &str) -> Cow<'_, str> {
-    escape_text(text)
 }

@@ -120,12 +120,17 @@ pub struct ApiSession {
     pub location_id: Option<String>,
 }
 
-/// One page of records, stored column-wise by index for speed.
+/// One page of records.
 ///
-/// Column names follow [`crate::intacct::names::column_name`]: a nested element or a
+/// Column names follow [`crate::intacct::names::column_name_of_path`]: a nested element or a
 /// dotted field name becomes one Snowflake-safe column. An empty element is `None` (Intacct
 /// does not distinguish NULL from the empty string).
-#[derive(Clone, Debug, Default, PartialEq)]
+///
+/// Storage is private and laid out for the parser's speed: all values of the page live in one
+/// text arena, and each row is a run of spans into it, indexed by column. A row may be
+/// shorter than [`RecordPage::columns`] when later rows introduced new columns; the missing
+/// cells read as `None`.
+#[derive(Clone, Default)]
 pub struct RecordPage {
     /// `listtype` attribute (lower-case for readByQuery/readMore, upper-case for query/read).
     pub list_type: Option<String>,
@@ -141,20 +146,45 @@ pub struct RecordPage {
     pub result_id: Option<String>,
     /// Column names in first-seen order.
     columns: Vec<String>,
-    /// Rows; `rows[r][c]` is the value of `columns[c]`, `None` when empty or absent.
-    /// Rows may be shorter than `columns` when later rows introduced new columns.
-    /// Private so the parser may change the layout for speed; use the accessors.
-    rows: Vec<Vec<Option<String>>>,
+    /// Every non-empty value of the page, back to back.
+    text: String,
+    /// Cells of all rows, row after row; each row's cells are indexed by column.
+    cells: Vec<Cell>,
+    /// Index in `cells` where each row starts.
+    row_starts: Vec<usize>,
+}
+
+/// A value's span in the page's text arena; `start == usize::MAX` is `None`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Cell {
+    start: usize,
+    end: usize,
+}
+
+impl Cell {
+    const NONE: Cell = Cell {
+        start: usize::MAX,
+        end: 0,
+    };
 }
 
 impl RecordPage {
     /// A page built from column names and rows (values by column index).
     pub fn from_rows(columns: Vec<String>, rows: Vec<Vec<Option<String>>>) -> RecordPage {
-        RecordPage {
+        let mut page = RecordPage {
             columns,
-            rows,
             ..RecordPage::default()
+        };
+        for row in rows {
+            page.start_row();
+            for (col, value) in row.iter().enumerate() {
+                match value {
+                    Some(v) => page.set_value_with(col, |text| text.push_str(v)),
+                    None => page.set_none(col),
+                }
+            }
         }
+        page
     }
 
     /// Column names in first-seen order.
@@ -164,12 +194,12 @@ impl RecordPage {
 
     /// Number of records in the page.
     pub fn len(&self) -> usize {
-        self.rows.len()
+        self.row_starts.len()
     }
 
     /// True when the page holds no record.
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.row_starts.is_empty()
     }
 
     /// Index of a column by its (already Snowflake-safe) name.
@@ -179,12 +209,122 @@ impl RecordPage {
 
     /// The value of column `col` in row `row`, `None` when empty or absent.
     pub fn value(&self, row: usize, col: usize) -> Option<&str> {
-        self.rows.get(row)?.get(col)?.as_deref()
+        let cells = self.row_cells(row)?;
+        let cell = cells.get(col)?;
+        if cell.start == usize::MAX {
+            None
+        } else {
+            Some(&self.text[cell.start..cell.end])
+        }
     }
 
     /// The value of a named column in row `row`.
     pub fn get(&self, row: usize, name: &str) -> Option<&str> {
         self.value(row, self.column_index(name)?)
+    }
+
+    /// The values of row `row`, one per column of [`RecordPage::columns`], in column order.
+    pub fn row(&self, row: usize) -> impl ExactSizeIterator<Item = Option<&str>> + '_ {
+        (0..self.columns.len()).map(move |col| self.value(row, col))
+    }
+
+    /// Every row, each as in [`RecordPage::row`].
+    pub fn rows(
+        &self,
+    ) -> impl ExactSizeIterator<Item = impl ExactSizeIterator<Item = Option<&str>> + '_> + '_ {
+        (0..self.len()).map(move |row| self.row(row))
+    }
+
+    /// Total bytes of all values: a cheap size measure for batching.
+    pub fn text_bytes(&self) -> usize {
+        self.text.len()
+    }
+
+    fn row_cells(&self, row: usize) -> Option<&[Cell]> {
+        let start = *self.row_starts.get(row)?;
+        let end = self
+            .row_starts
+            .get(row + 1)
+            .copied()
+            .unwrap_or(self.cells.len());
+        Some(&self.cells[start..end])
+    }
+
+    /// Appends a column and returns its index (the parser interns names before calling).
+    pub(crate) fn push_column(&mut self, name: String) -> usize {
+        self.columns.push(name);
+        self.columns.len() - 1
+    }
+
+    /// Begins a new, empty row; later `set_*` calls fill it.
+    pub(crate) fn start_row(&mut self) {
+        self.row_starts.push(self.cells.len());
+    }
+
+    fn cell_mut(&mut self, col: usize) -> &mut Cell {
+        let start = *self
+            .row_starts
+            .last()
+            .expect("start_row is called before a cell is set");
+        let index = start + col;
+        if self.cells.len() <= index {
+            self.cells.resize(index + 1, Cell::NONE);
+        }
+        &mut self.cells[index]
+    }
+
+    /// Sets column `col` of the current row to what `write` appends to the arena; an empty
+    /// append is `None`. A second value for the same cell replaces the first.
+    pub(crate) fn set_value_with(&mut self, col: usize, write: impl FnOnce(&mut String)) {
+        let start = self.text.len();
+        write(&mut self.text);
+        let end = self.text.len();
+        let cell = if end == start {
+            Cell::NONE
+        } else {
+            Cell { start, end }
+        };
+        *self.cell_mut(col) = cell;
+    }
+
+    /// Marks column `col` of the current row as present but empty.
+    pub(crate) fn set_none(&mut self, col: usize) {
+        *self.cell_mut(col) = Cell::NONE;
+    }
+
+    /// Reserves room for about `rows` more rows of the current width.
+    pub(crate) fn reserve_rows(&mut self, rows: usize) {
+        self.row_starts.reserve(rows);
+        self.cells.reserve(rows * self.columns.len().max(1));
+    }
+}
+
+impl PartialEq for RecordPage {
+    fn eq(&self, other: &RecordPage) -> bool {
+        self.list_type == other.list_type
+            && self.count == other.count
+            && self.total_count == other.total_count
+            && self.num_remaining == other.num_remaining
+            && self.offset == other.offset
+            && self.result_id == other.result_id
+            && self.columns == other.columns
+            && self.len() == other.len()
+            && (0..self.len()).all(|r| self.row(r).eq(other.row(r)))
+    }
+}
+
+impl std::fmt::Debug for RecordPage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecordPage")
+            .field("list_type", &self.list_type)
+            .field("count", &self.count)
+            .field("total_count", &self.total_count)
+            .field("num_remaining", &self.num_remaining)
+            .field("offset", &self.offset)
+            .field("result_id", &self.result_id)
+            .field("columns", &self.columns)
+            .field("rows", &self.len())
+            .finish()
     }
 }
 
@@ -215,6 +355,29 @@ pub enum IntacctType {
     Timestamp,
     /// Anything else, kept as sent; treated as text downstream.
     Other(String),
+}
+
+impl IntacctType {
+    /// The type named by a `lookup` `DATATYPE` or an `inspect` `externalDataName`, any case:
+    /// `TEXT`/`string` → Text, `INTEGER`/`integer` → Integer, `DECIMAL`/`number` → Decimal,
+    /// `CURRENCY`, `PERCENT`, `BOOLEAN`, `DATE`, `TIMESTAMP`/`datetime` → Timestamp, `ENUM`,
+    /// `SEQUENCE`; anything else is kept as sent in `Other`.
+    pub fn from_intacct(name: &str) -> IntacctType {
+        let name = name.trim();
+        match name.to_ascii_uppercase().as_str() {
+            "TEXT" | "STRING" => IntacctType::Text,
+            "INTEGER" => IntacctType::Integer,
+            "DECIMAL" | "NUMBER" => IntacctType::Decimal,
+            "CURRENCY" => IntacctType::Currency,
+            "PERCENT" => IntacctType::Percent,
+            "BOOLEAN" => IntacctType::Boolean,
+            "DATE" => IntacctType::Date,
+            "TIMESTAMP" | "DATETIME" => IntacctType::Timestamp,
+            "ENUM" => IntacctType::Enum,
+            "SEQUENCE" => IntacctType::Sequence,
+            _ => IntacctType::Other(name.to_owned()),
+        }
+    }
 }
 
 /// One field's metadata.

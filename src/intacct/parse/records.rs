@@ -1,0 +1,217 @@
+//! Records of a `<data>` element into a [`RecordPage`]: the parser's hot loop.
+//!
+//! Each child element of `<data>` is one record; each leaf element inside a record is one
+//! value, in the column named by [`column_name_of_path`] of its path below the record (so
+//! `<VENDOR.NAME>` and `<VENDOR><NAME>` land in the same column `VENDOR__NAME`). An empty
+//! leaf (`<X></X>` or `<X/>`) is `None` but still creates its column. Columns appear in
+//! first-seen order across the page. A leaf repeated within one record keeps the last value.
+//!
+//! Speed: element names are borrowed from the body, never copied per record; a field is
+//! matched to its column first by position (records of one page list their fields in the
+//! same order), then by a hash of its raw name, and only a new name pays for
+//! [`column_name_of_path`]. Values are decoded straight into the page's text arena.
+
+use std::collections::HashMap;
+
+use super::text;
+use super::{Child, Ev, Parser};
+use crate::error::Result;
+use crate::intacct::names::column_name_of_path;
+use crate::intacct::response::RecordPage;
+
+/// Column lookup for one page.
+#[derive(Default)]
+struct Columns<'a> {
+    /// Raw top-level element name → column.
+    by_raw: HashMap<&'a str, usize>,
+    /// Column name → column (collisions between raw names, nested paths).
+    by_name: HashMap<String, usize>,
+    /// Raw top-level name of each column (`""` when only nested paths use it).
+    raw_of: Vec<&'a str>,
+    /// Columns of the previous record, in the order its fields came.
+    previous: Vec<usize>,
+    /// Columns of the current record so far.
+    current: Vec<usize>,
+}
+
+impl<'a> Columns<'a> {
+    fn begin_record(&mut self) {
+        std::mem::swap(&mut self.previous, &mut self.current);
+        self.current.clear();
+    }
+
+    /// The column of a top-level field.
+    #[inline]
+    fn top_level(&mut self, page: &mut RecordPage, raw: &'a str) -> usize {
+        let position = self.current.len();
+        let column = match self.previous.get(position) {
+            Some(&c) if self.raw_of[c] == raw => c,
+            _ => match self.by_raw.get(raw) {
+                Some(&c) => c,
+                None => {
+                    let c = self.by_name_or_new(page, column_name_of_path([raw]));
+                    if self.raw_of[c].is_empty() {
+                        self.raw_of[c] = raw;
+                    }
+                    self.by_raw.insert(raw, c);
+                    c
+                }
+            },
+        };
+        self.current.push(column);
+        column
+    }
+
+    /// The column of a nested field: `ancestors` below the record element, then the leaf.
+    fn nested(&mut self, page: &mut RecordPage, ancestors: &[&'a str], leaf: &'a str) -> usize {
+        let name = column_name_of_path(ancestors.iter().copied().chain([leaf]));
+        let column = self.by_name_or_new(page, name);
+        self.current.push(column);
+        column
+    }
+
+    fn by_name_or_new(&mut self, page: &mut RecordPage, name: String) -> usize {
+        if let Some(&c) = self.by_name.get(&name) {
+            return c;
+        }
+        let c = page.push_column(name.clone());
+        self.by_name.insert(name, c);
+        self.raw_of.push("");
+        c
+    }
+}
+
+/// Text of the leaf being read: most leaves are one borrowed chunk.
+enum Pending<'a> {
+    Nothing,
+    One(&'a str),
+    /// Several chunks (split by references), already decoded into the scratch buffer.
+    Scratch,
+}
+
+/// The name a field element is known by: its tag name, or the whole tag content when the
+/// name had a space in it and no attribute follows (`<My Field>`).
+#[inline]
+fn field_name<'a>(name: &'a str, content: &'a str) -> &'a str {
+    if name.len() == content.len() || content.contains('=') {
+        name
+    } else {
+        content.trim_end()
+    }
+}
+
+impl<'a> Parser<'a> {
+    /// Reads every record of a `<data>` element, `first` being the first record's start.
+    pub(super) fn records(&mut self, page: &mut RecordPage, first: Child<'a>) -> Result<()> {
+        let mut columns = Columns::default();
+        let mut scratch = String::new();
+        let mut next = Some(first);
+        while let Some(record) = next {
+            page.start_row();
+            if page.len() == 2 {
+                page.reserve_rows(page.count.unwrap_or(0).min(10_000) as usize);
+            }
+            columns.begin_record();
+            if !record.empty {
+                self.record(page, &mut columns, &mut scratch)?;
+            }
+            next = self.child()?;
+        }
+        Ok(())
+    }
+
+    /// Reads one record's fields, the record's start tag being consumed.
+    fn record(
+        &mut self,
+        page: &mut RecordPage,
+        columns: &mut Columns<'a>,
+        scratch: &mut String,
+    ) -> Result<()> {
+        // Depth of the record's fields: the record element is at `base - 1`.
+        let base = self.open.len();
+        let mut pending = Pending::Nothing;
+        // True while the innermost open element has had no child element: a leaf so far.
+        let mut leaf = false;
+        loop {
+            match self.next()? {
+                Ev::Start { .. } => {
+                    pending = Pending::Nothing;
+                    leaf = true;
+                }
+                Ev::Text(raw) if leaf => match (&pending, raw) {
+                    (Pending::Nothing, std::borrow::Cow::Borrowed(raw)) => {
+                        pending = Pending::One(raw);
+                    }
+                    (_, raw) => {
+                        if let Pending::One(first) = pending {
+                            scratch.clear();
+                            text::push_literal(scratch, first);
+                        } else if let Pending::Nothing = pending {
+                            scratch.clear();
+                        }
+                        text::push_literal(scratch, &raw);
+                        pending = Pending::Scratch;
+                    }
+                },
+                Ev::Ref(name) if leaf => {
+                    match pending {
+                        Pending::Nothing => scratch.clear(),
+                        Pending::One(first) => {
+                            scratch.clear();
+                            text::push_literal(scratch, first);
+                        }
+                        Pending::Scratch => {}
+                    }
+                    text::push_reference(scratch, &name);
+                    pending = Pending::Scratch;
+                }
+                Ev::Text(_) | Ev::Ref(_) => {}
+                Ev::Empty { name, content, .. } => {
+                    let name = field_name(name, content);
+                    let column = if self.open.len() == base {
+                        columns.top_level(page, name)
+                    } else {
+                        let ancestors = self.ancestors(base);
+                        columns.nested(page, &ancestors, name)
+                    };
+                    page.set_none(column);
+                    leaf = false;
+                }
+                Ev::End { name, content } => {
+                    if self.open.len() < base {
+                        return Ok(());
+                    }
+                    if !leaf {
+                        continue;
+                    }
+                    leaf = false;
+                    let name = field_name(name, content);
+                    let column = if self.open.len() == base {
+                        columns.top_level(page, name)
+                    } else {
+                        let ancestors = self.ancestors(base);
+                        columns.nested(page, &ancestors, name)
+                    };
+                    match std::mem::replace(&mut pending, Pending::Nothing) {
+                        Pending::Nothing => page.set_none(column),
+                        Pending::One(raw) => {
+                            page.set_value_with(column, |out| text::push_literal(out, raw));
+                        }
+                        Pending::Scratch => {
+                            page.set_value_with(column, |out| out.push_str(scratch));
+                        }
+                    }
+                }
+                Ev::Eof => return Err(self.truncated()),
+            }
+        }
+    }
+
+    /// Names of the open elements below the record element.
+    fn ancestors(&self, base: usize) -> Vec<&'a str> {
+        self.open[base..]
+            .iter()
+            .map(|(name, content)| field_name(name, content))
+            .collect()
+    }
+}
