@@ -188,6 +188,17 @@ pub enum Error {
         path: String,
     },
 
+    /// Some objects of an extract failed (the others were staged).
+    #[error("{failed} of {total} objects failed: {detail}")]
+    Extract {
+        /// Objects that failed.
+        failed: usize,
+        /// Objects in scope.
+        total: usize,
+        /// Each failed object with its error.
+        detail: String,
+    },
+
     /// A local file could not be read or written.
     #[error("{path}: {source}")]
     Io {
@@ -223,7 +234,8 @@ impl Error {
             | Error::Value { .. }
             | Error::Schema { .. }
             | Error::Manifest(_)
-            | Error::LockHeld { .. } => false,
+            | Error::LockHeld { .. }
+            | Error::Extract { .. } => false,
         }
     }
 
