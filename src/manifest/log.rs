@@ -99,7 +99,7 @@ impl Manifest {
                 CreateOutcome::Created => {
                     self.state = next;
                     tracing::debug!(version = commit.version, "manifest commit written");
-                    if commit.version % CHECKPOINT_INTERVAL == 0 {
+                    if commit.version.is_multiple_of(CHECKPOINT_INTERVAL) {
                         self.write_checkpoint().await?;
                     }
                     return Ok(commit.version);

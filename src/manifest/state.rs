@@ -228,13 +228,13 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
                     ),
                 ));
             }
-            if let Some(mark) = staged_up_to {
-                if batch.mode != Mode::Nightly || *mark > batch.window_to {
-                    return Err(violation(
-                        commit,
-                        format!("batch {id} may not move staged_up_to to {mark}"),
-                    ));
-                }
+            if let Some(mark) = staged_up_to
+                && (batch.mode != Mode::Nightly || *mark > batch.window_to)
+            {
+                return Err(violation(
+                    commit,
+                    format!("batch {id} may not move staged_up_to to {mark}"),
+                ));
             }
             batch.status = BatchStatus::Staged;
             batch.files = files.clone();

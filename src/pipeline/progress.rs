@@ -56,7 +56,7 @@ impl ObjectProgress {
                 }
                 bar.set_position(report.records);
             }
-            None if report.pages % LOG_EVERY_PAGES == 0 => {
+            None if report.pages.is_multiple_of(LOG_EVERY_PAGES) => {
                 tracing::info!(object = %self.object, pages = report.pages, records = report.records, "extracting");
             }
             None => {}

@@ -523,7 +523,7 @@ async fn pyarrow_reads_what_the_stage_wrote() {
             );
             assert_eq!(row["ONHOLD"].as_bool().unwrap(), t.on_hold);
             assert_eq!(row["_BATCH_ID"].as_str().unwrap(), "batch-py");
-            assert_eq!(row["_DELETED"].as_bool().unwrap(), false);
+            assert!(!row["_DELETED"].as_bool().unwrap());
         }
     }
     assert_eq!(seen, rows.len());
