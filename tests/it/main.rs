@@ -2,5 +2,7 @@
 //! parquet are linked once.
 
 mod cli;
+mod protocol;
+mod sim_dataset;
 mod stage;
 mod support;
