@@ -44,7 +44,9 @@ pub fn object_meta<'d>(dataset: &'d Dataset, object: &str) -> Result<&'d ObjectM
     {
         return Ok(meta);
     }
-    Err(query_failed(format!("Object definition {object} not found")))
+    Err(query_failed(format!(
+        "Object definition {object} not found"
+    )))
 }
 
 /// Resolves a field list (empty or `*` = every field) to column indexes.
@@ -197,7 +199,11 @@ fn leaf_bounds<T: Ord + Copy>(
     parse: impl Fn(&str) -> Option<T>,
 ) -> Bounds<T> {
     match filter {
-        Filter::Compare { op, field: f, value } if is(f, field) => match op {
+        Filter::Compare {
+            op,
+            field: f,
+            value,
+        } if is(f, field) => match op {
             Comparison::GreaterThan | Comparison::GreaterThanOrEqualTo => Bounds {
                 lower: parse(value),
                 upper: None,
@@ -212,7 +218,11 @@ fn leaf_bounds<T: Ord + Copy>(
             },
             _ => Bounds::default(),
         },
-        Filter::Between { field: f, low, high } if is(f, field) => Bounds {
+        Filter::Between {
+            field: f,
+            low,
+            high,
+        } if is(f, field) => Bounds {
             lower: parse(low),
             upper: parse(high),
         },
@@ -231,14 +241,17 @@ fn leaf_bounds<T: Ord + Copy>(
 
 /// Bounds on the effective instant; `watermark_absent` is true inside an `and` that also
 /// requires the watermark to be empty (then the stand-in is the effective instant).
-fn instant_bounds(filter: &Filter, fields: &IndexFields, watermark_absent: bool) -> Bounds<NaiveDateTime> {
+fn instant_bounds(
+    filter: &Filter,
+    fields: &IndexFields,
+    watermark_absent: bool,
+) -> Bounds<NaiveDateTime> {
     let Some((watermark, _)) = fields.watermark else {
         return Bounds::default();
     };
     match filter {
         Filter::And(children) => {
-            let absent =
-                watermark_absent || children.iter().any(|c| implies_absent(c, watermark));
+            let absent = watermark_absent || children.iter().any(|c| implies_absent(c, watermark));
             children
                 .iter()
                 .map(|c| instant_bounds(c, fields, absent))
@@ -253,7 +266,11 @@ fn instant_bounds(filter: &Filter, fields: &IndexFields, watermark_absent: bool)
         }
         leaf => {
             let on_watermark = leaf_bounds(leaf, watermark, parse_wire_time);
-            match (on_watermark == Bounds::default(), watermark_absent, fields.standin) {
+            match (
+                on_watermark == Bounds::default(),
+                watermark_absent,
+                fields.standin,
+            ) {
                 (false, _, _) => on_watermark,
                 (true, true, Some((standin, _))) => leaf_bounds(leaf, standin, parse_wire_time),
                 _ => Bounds::default(),
@@ -354,10 +371,8 @@ fn plan_scan<'d>(
         if let Some(lower) = b.lower {
             let tz = dataset.config().time_zone;
             return Scan::Index {
-                iter: dataset.records_changed_since_with_instants(
-                    object,
-                    tenant_to_utc(tz, lower, false),
-                ),
+                iter: dataset
+                    .records_changed_since_with_instants(object, tenant_to_utc(tz, lower, false)),
                 upper: b.upper.map(|u| tenant_to_utc(tz, u, true)),
             };
         }
@@ -498,12 +513,18 @@ pub fn run(
     let end = offset.saturating_add(limit);
     let mut total = 0u64;
     let mut kept = Vec::new();
-    for_each_match(scan, &fields, compiled.as_ref(), case_insensitive, |record| {
-        if !streaming || (total >= offset && total < end) {
-            kept.push(record);
-        }
-        total += 1;
-    });
+    for_each_match(
+        scan,
+        &fields,
+        compiled.as_ref(),
+        case_insensitive,
+        |record| {
+            if !streaming || (total >= offset && total < end) {
+                kept.push(record);
+            }
+            total += 1;
+        },
+    );
     if !streaming {
         kept.sort_by(|a, b| {
             order
@@ -562,7 +583,11 @@ mod tests {
         // (WM > t OR (WM = t AND RECORDNO > r)) AND WM < u
         let filter = Filter::And(vec![
             Filter::Or(vec![
-                Filter::compare(Comparison::GreaterThan, "WHENMODIFIED", "01/02/2026 00:00:00"),
+                Filter::compare(
+                    Comparison::GreaterThan,
+                    "WHENMODIFIED",
+                    "01/02/2026 00:00:00",
+                ),
                 Filter::And(vec![
                     Filter::compare(Comparison::EqualTo, "WHENMODIFIED", "01/02/2026 00:00:00"),
                     Filter::compare(Comparison::GreaterThan, "RECORDNO", "5"),
@@ -582,18 +607,30 @@ mod tests {
             Filter::IsNull {
                 field: "WHENMODIFIED".into(),
             },
-            Filter::compare(Comparison::GreaterThan, "WHENCREATED", "01/03/2026 00:00:00"),
+            Filter::compare(
+                Comparison::GreaterThan,
+                "WHENCREATED",
+                "01/03/2026 00:00:00",
+            ),
         ]);
         assert_eq!(
             instant_bounds(&creations, &FIELDS, false).lower,
             Some(t("01/03/2026 00:00:00"))
         );
         // WHENCREATED alone says nothing about WHENMODIFIED.
-        let alone = Filter::compare(Comparison::GreaterThan, "WHENCREATED", "01/03/2026 00:00:00");
+        let alone = Filter::compare(
+            Comparison::GreaterThan,
+            "WHENCREATED",
+            "01/03/2026 00:00:00",
+        );
         assert_eq!(instant_bounds(&alone, &FIELDS, false).lower, None);
         // An `or` is bounded only when every branch is.
         let either = Filter::Or(vec![
-            Filter::compare(Comparison::GreaterThan, "WHENMODIFIED", "01/04/2026 00:00:00"),
+            Filter::compare(
+                Comparison::GreaterThan,
+                "WHENMODIFIED",
+                "01/04/2026 00:00:00",
+            ),
             creations,
         ]);
         assert_eq!(
@@ -601,7 +638,11 @@ mod tests {
             Some(t("01/03/2026 00:00:00"))
         );
         let unbounded = Filter::Or(vec![
-            Filter::compare(Comparison::GreaterThan, "WHENMODIFIED", "01/04/2026 00:00:00"),
+            Filter::compare(
+                Comparison::GreaterThan,
+                "WHENMODIFIED",
+                "01/04/2026 00:00:00",
+            ),
             alone,
         ]);
         assert_eq!(instant_bounds(&unbounded, &FIELDS, false).lower, None);

@@ -2,6 +2,7 @@
 //! parquet are linked once.
 
 mod cli;
+mod extract;
 mod protocol;
 mod sim_dataset;
 mod stage;

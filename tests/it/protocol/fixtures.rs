@@ -63,7 +63,10 @@ fn result_failure(name: &str) -> IntacctFailure {
     let failure = result.outcome.expect_err("the result failed");
     assert_eq!(failure.level, ErrorLevel::Result);
     assert_eq!(failure.function.as_deref(), Some(result.function.as_str()));
-    assert_eq!(failure.control_id.as_deref(), Some(result.control_id.as_str()));
+    assert_eq!(
+        failure.control_id.as_deref(),
+        Some(result.control_id.as_str())
+    );
     failure
 }
 
@@ -95,23 +98,47 @@ fn readbyquery_page_1_of_2_class() {
     let name = "ResultTest.testLegacyReadByQueryClass.readByQuery-page1-of-2.xml";
     let response = ok(name);
     assert_eq!(response.control.status, "success");
-    assert_eq!(response.control.control_id.as_deref(), Some("ControlIdHere"));
+    assert_eq!(
+        response.control.control_id.as_deref(),
+        Some("ControlIdHere")
+    );
     let auth = response.authentication.as_ref().unwrap();
     assert_eq!(auth.user_id.as_deref(), Some("fakeuser"));
     assert_eq!(auth.location_id, None);
-    assert_eq!(auth.session_timeout.as_deref(), Some("2015-10-26T10:08:34-07:00"));
+    assert_eq!(
+        auth.session_timeout.as_deref(),
+        Some("2015-10-26T10:08:34-07:00")
+    );
     assert_eq!(response.results[0].function, "readByQuery");
-    assert_eq!(response.results[0].control_id, "818b0a96-3faf-4931-97e6-1cf05818ea44");
+    assert_eq!(
+        response.results[0].control_id,
+        "818b0a96-3faf-4931-97e6-1cf05818ea44"
+    );
     let page = page(name);
     assert_eq!(page.list_type.as_deref(), Some("class"));
-    assert_eq!((page.count, page.total_count, page.num_remaining), (Some(1), Some(2), Some(1)));
+    assert_eq!(
+        (page.count, page.total_count, page.num_remaining),
+        (Some(1), Some(2), Some(1))
+    );
     assert_eq!(page.offset, None);
     assert_eq!(page.result_id.as_deref(), Some("myResultId"));
     assert_eq!(page.len(), 1);
     let expected_columns = [
-        "RECORDNO", "CLASSID", "NAME", "DESCRIPTION", "STATUS", "PARENTKEY", "PARENTID",
-        "PARENTNAME", "WHENCREATED", "WHENMODIFIED", "CREATEDBY", "MODIFIEDBY", "MEGAENTITYKEY",
-        "MEGAENTITYID", "MEGAENTITYNAME",
+        "RECORDNO",
+        "CLASSID",
+        "NAME",
+        "DESCRIPTION",
+        "STATUS",
+        "PARENTKEY",
+        "PARENTID",
+        "PARENTNAME",
+        "WHENCREATED",
+        "WHENMODIFIED",
+        "CREATEDBY",
+        "MODIFIEDBY",
+        "MEGAENTITYKEY",
+        "MEGAENTITYID",
+        "MEGAENTITYNAME",
     ];
     assert_eq!(page.columns(), expected_columns);
     assert_eq!(page.get(0, "RECORDNO"), Some("8"));
@@ -134,8 +161,14 @@ fn readbyquery_page_1_of_2_class() {
 fn readbyquery_page_1_glaccount() {
     let page = page("AccountTest.testGetAllByQuerySuccess.1.readByQuery-page1.xml");
     assert_eq!(page.list_type.as_deref(), Some("glaccount"));
-    assert_eq!((page.count, page.total_count, page.num_remaining), (Some(1), Some(2), Some(1)));
-    assert_eq!(page.result_id.as_deref(), Some("7765623330Vqb8pMCoA4IAAEnuglgAAAAL5"));
+    assert_eq!(
+        (page.count, page.total_count, page.num_remaining),
+        (Some(1), Some(2), Some(1))
+    );
+    assert_eq!(
+        page.result_id.as_deref(),
+        Some("7765623330Vqb8pMCoA4IAAEnuglgAAAAL5")
+    );
     assert_eq!(page.columns(), ["RECORDNO", "ACCOUNTNO", "TITLE"]);
     assert_eq!(page.get(0, "RECORDNO"), Some("47"));
     assert_eq!(page.get(0, "ACCOUNTNO"), Some("1010"));
@@ -147,8 +180,14 @@ fn readmore_page_2_last() {
     let name = "AccountTest.testGetAllByQuerySuccess.2.readMore-page2-last.xml";
     assert_eq!(ok(name).results[0].function, "readMore");
     let page = page(name);
-    assert_eq!((page.count, page.total_count, page.num_remaining), (Some(1), Some(2), Some(0)));
-    assert_eq!(page.result_id.as_deref(), Some("7765623330Vqb8pMCoA4IAAEnuglgAAAAL5"));
+    assert_eq!(
+        (page.count, page.total_count, page.num_remaining),
+        (Some(1), Some(2), Some(0))
+    );
+    assert_eq!(
+        page.result_id.as_deref(),
+        Some("7765623330Vqb8pMCoA4IAAEnuglgAAAAL5")
+    );
     assert_eq!(page.get(0, "RECORDNO"), Some("55"));
     assert_eq!(page.get(0, "ACCOUNTNO"), Some("1020"));
     assert_eq!(page.get(0, "TITLE"), Some("Cash in Bank, Checking, BA1343"));
@@ -158,7 +197,10 @@ fn readmore_page_2_last() {
 fn readbyquery_single_page_has_no_result_id() {
     let page = page("OnlineClientTest.testLogger.readByQuery-single-page.xml");
     assert_eq!(page.list_type.as_deref(), Some("customer"));
-    assert_eq!((page.count, page.total_count, page.num_remaining), (Some(1), Some(1), Some(0)));
+    assert_eq!(
+        (page.count, page.total_count, page.num_remaining),
+        (Some(1), Some(1), Some(0))
+    );
     assert_eq!(page.result_id, None);
     assert_eq!(page.columns(), ["CUSTOMERID", "NAME"]);
     assert_eq!(page.get(0, "CUSTOMERID"), Some("C0001"));
@@ -169,7 +211,10 @@ fn readbyquery_single_page_has_no_result_id() {
 fn readbyquery_empty() {
     let page = page("ResultTest.setUp.readByQuery-empty.xml");
     assert_eq!(page.list_type.as_deref(), Some("department"));
-    assert_eq!((page.count, page.total_count, page.num_remaining), (Some(0), Some(0), Some(0)));
+    assert_eq!(
+        (page.count, page.total_count, page.num_remaining),
+        (Some(0), Some(0), Some(0))
+    );
     assert_eq!(page.result_id, None);
     assert!(page.is_empty());
     assert!(page.columns().is_empty());
@@ -196,11 +241,21 @@ fn legacy_get_list() {
     let page = page(name);
     assert_eq!(page.list_type.as_deref(), Some("class"));
     assert_eq!(page.len(), 2);
-    assert_eq!((page.count, page.total_count, page.num_remaining), (Some(2), Some(2), Some(0)));
+    assert_eq!(
+        (page.count, page.total_count, page.num_remaining),
+        (Some(2), Some(2), Some(0))
+    );
     assert_eq!(page.offset, Some(0));
     assert_eq!(
         page.columns(),
-        ["KEY", "NAME", "DESCRIPTION", "PARENTID", "WHENMODIFIED", "STATUS"]
+        [
+            "KEY",
+            "NAME",
+            "DESCRIPTION",
+            "PARENTID",
+            "WHENMODIFIED",
+            "STATUS"
+        ]
     );
     assert_eq!(page.get(0, "KEY"), Some("C1234"));
     assert_eq!(page.get(1, "KEY"), Some("C1235"));
@@ -215,15 +270,24 @@ fn get_api_session() {
     let response = ok("OnlineResponseTest.testGetters.getAPISession-success.xml");
     let auth = response.authentication.as_ref().unwrap();
     assert_eq!(auth.company_id.as_deref(), Some("fakecompany"));
-    assert_eq!(auth.session_timestamp.as_deref(), Some("2015-10-22T20:58:27-07:00"));
-    assert_eq!(auth.session_timeout.as_deref(), Some("2015-10-23T20:58:27-07:00"));
+    assert_eq!(
+        auth.session_timestamp.as_deref(),
+        Some("2015-10-22T20:58:27-07:00")
+    );
+    assert_eq!(
+        auth.session_timeout.as_deref(),
+        Some("2015-10-23T20:58:27-07:00")
+    );
     let result = &response.results[0];
     assert_eq!(result.function, "getAPISession");
     assert_eq!(result.control_id, "testControlId");
     match &result.outcome {
         Ok(ResultData::Session(session)) => {
             assert_eq!(session.session_id.expose(), "fAkESesSiOnId..");
-            assert_eq!(session.endpoint, "https://api.intacct.com/ia/xml/xmlgw.phtml");
+            assert_eq!(
+                session.endpoint,
+                "https://api.intacct.com/ia/xml/xmlgw.phtml"
+            );
             assert_eq!(session.location_id, None);
             assert!(!format!("{session:?}").contains("fAkE"));
         }
@@ -233,16 +297,23 @@ fn get_api_session() {
 
 #[test]
 fn get_api_session_for_an_entity() {
-    let response = ok("SessionProviderTest.testFromLoginCredentialsWithEntity.getAPISession-entity.xml");
+    let response =
+        ok("SessionProviderTest.testFromLoginCredentialsWithEntity.getAPISession-entity.xml");
     let auth = response.authentication.as_ref().unwrap();
     assert_eq!(auth.location_id.as_deref(), Some("testentity"));
-    assert_eq!(auth.session_timeout.as_deref(), Some("2015-12-07T15:57:08-08:00"));
+    assert_eq!(
+        auth.session_timeout.as_deref(),
+        Some("2015-12-07T15:57:08-08:00")
+    );
     let result = &response.results[0];
     assert_eq!(result.function, "getSession");
     match &result.outcome {
         Ok(ResultData::Session(session)) => {
             assert_eq!(session.session_id.expose(), "fAkESesSiOnId..");
-            assert_eq!(session.endpoint, "https://unittest.intacct.com/ia/xml/xmlgw.phtml");
+            assert_eq!(
+                session.endpoint,
+                "https://unittest.intacct.com/ia/xml/xmlgw.phtml"
+            );
             assert_eq!(session.location_id.as_deref(), Some("testentity"));
         }
         other => panic!("expected a session, got {other:?}"),
@@ -251,25 +322,35 @@ fn get_api_session_for_an_entity() {
 
 #[test]
 fn authentication_failure() {
-    let failure = envelope_failure("OnlineResponseTest.testAuthenticationFailure.auth-failure-XL03000006.xml");
+    let failure = envelope_failure(
+        "OnlineResponseTest.testAuthenticationFailure.auth-failure-XL03000006.xml",
+    );
     assert_eq!(failure.level, ErrorLevel::Authentication);
     assert_eq!(failure.control_id.as_deref(), Some("ControlIdHere"));
     assert_eq!(failure.errors.len(), 1);
     let e = &failure.errors[0];
     assert_eq!(e.errorno, "XL03000006");
     assert_eq!(e.description, None);
-    assert_eq!(e.description2.as_deref(), Some("Sign-in information is incorrect"));
+    assert_eq!(
+        e.description2.as_deref(),
+        Some("Sign-in information is incorrect")
+    );
     assert_eq!(e.correction, None);
     assert_eq!(classify(&failure), FailureClass::SessionRefused);
     let message = Error::Intacct(failure).to_string();
     assert!(message.contains("authentication"), "{message}");
     assert!(message.contains("XL03000006"), "{message}");
-    assert!(message.contains("Sign-in information is incorrect"), "{message}");
+    assert!(
+        message.contains("Sign-in information is incorrect"),
+        "{message}"
+    );
 }
 
 #[test]
 fn control_failure() {
-    let failure = envelope_failure("OnlineResponseTest.testResponseExceptionWithErrors.control-failure-PL04000055.xml");
+    let failure = envelope_failure(
+        "OnlineResponseTest.testResponseExceptionWithErrors.control-failure-PL04000055.xml",
+    );
     assert_eq!(failure.level, ErrorLevel::Control);
     assert_eq!(failure.control_id, None);
     assert_eq!(failure.errors.len(), 1);
@@ -284,7 +365,9 @@ fn control_failure() {
 
 #[test]
 fn gateway_401_minimal_control_block() {
-    let failure = envelope_failure("RequestHandlerTest.testMock400LevelErrorWithXmlResponse.http401-XMLGW_JPP0002.xml");
+    let failure = envelope_failure(
+        "RequestHandlerTest.testMock400LevelErrorWithXmlResponse.http401-XMLGW_JPP0002.xml",
+    );
     assert_eq!(failure.level, ErrorLevel::Control);
     assert_eq!(failure.control_id, None);
     assert_eq!(failure.errors.len(), 1);
@@ -302,7 +385,10 @@ fn asynchronous_acknowledgement() {
     let response = ok("RequestHandlerTest.testMockExecuteAsynchronous.offline-acknowledgement.xml");
     assert!(response.authentication.is_none());
     assert!(response.results.is_empty());
-    assert_eq!(response.control.control_id.as_deref(), Some("requestUnitTest"));
+    assert_eq!(
+        response.control.control_id.as_deref(),
+        Some("requestUnitTest")
+    );
 }
 
 #[test]
@@ -335,13 +421,16 @@ fn result_failure_dl02000001_is_transient() {
 
 #[test]
 fn readmore_with_expired_result_id() {
-    let failure = result_failure("QueryClientTest.testUnsuccessfulReadMore.2.readMore-expired-resultId.xml");
+    let failure =
+        result_failure("QueryClientTest.testUnsuccessfulReadMore.2.readMore-expired-resultId.xml");
     assert_eq!(failure.function.as_deref(), Some("readMore"));
     assert_eq!(failure.control_id.as_deref(), Some("testFunctionId"));
     assert_eq!(failure.errors[0].errorno, "readMore failed");
     assert_eq!(
         failure.errors[0].description2.as_deref(),
-        Some("Attempt to readMore with an invalid or expired resultId: 6465763031V2wi28CoHYQAAF0HcP8AAAAc5")
+        Some(
+            "Attempt to readMore with an invalid or expired resultId: 6465763031V2wi28CoHYQAAF0HcP8AAAAc5"
+        )
     );
     assert_eq!(classify(&failure), FailureClass::ResultIdExpired);
 }
@@ -366,7 +455,9 @@ fn result_aborted_with_two_errors() {
 
 #[test]
 fn transaction_rollback_over_two_results() {
-    let response = ok("OnlineClientTest.testExecuteBatchTransactionResultException.transaction-rollback-multi-result.xml");
+    let response = ok(
+        "OnlineClientTest.testExecuteBatchTransactionResultException.transaction-rollback-multi-result.xml",
+    );
     assert_eq!(response.results.len(), 2);
     let first = response.results[0].outcome.as_ref().unwrap_err();
     assert_eq!(response.results[0].control_id, "func1UnitTest");
@@ -381,7 +472,10 @@ fn transaction_rollback_over_two_results() {
     assert!(!second.aborted);
     let numbers: Vec<&str> = second.errors.iter().map(|e| e.errorno.as_str()).collect();
     assert_eq!(numbers, ["Get API Session Failed", "XL03000009"]);
-    assert_eq!(second.errors[0].description2.as_deref(), Some("Something went wrong"));
+    assert_eq!(
+        second.errors[0].description2.as_deref(),
+        Some("Something went wrong")
+    );
 }
 
 #[test]
@@ -407,9 +501,16 @@ fn inspect_customer_with_detail() {
     assert_eq!(customerid.data_type, IntacctType::Text);
     assert_eq!(customerid.max_length, Some(20));
     assert!(customerid.required);
-    assert_eq!(field("NAME").max_length, None, "maxLength 0 means no stated limit");
+    assert_eq!(
+        field("NAME").max_length,
+        None,
+        "maxLength 0 means no stated limit"
+    );
     assert!(field("ENTITY").read_only);
-    assert_eq!(field("DISPLAYCONTACT.TAXABLE").data_type, IntacctType::Boolean);
+    assert_eq!(
+        field("DISPLAYCONTACT.TAXABLE").data_type,
+        IntacctType::Boolean
+    );
     assert_eq!(field("DISPLAYCONTACT.EMAIL1").max_length, Some(200));
     assert_eq!(field("MEGAENTITYNAME").max_length, Some(40));
     let count = |t: IntacctType| customer.fields.iter().filter(|f| f.data_type == t).count();

@@ -14,7 +14,9 @@ fn kind_of(body: &[u8]) -> (MalformedKind, String) {
     match parse_response(body) {
         Err(e @ Error::MalformedResponse { .. }) => {
             let message = e.to_string();
-            let Error::MalformedResponse { kind, .. } = e else { unreachable!() };
+            let Error::MalformedResponse { kind, .. } = e else {
+                unreachable!()
+            };
             (kind, message)
         }
         other => panic!(
@@ -50,27 +52,42 @@ fn html_error_pages() {
     let (kind, message) = kind_of(CLOUDFLARE_502.as_bytes());
     assert_eq!(kind, MalformedKind::Html);
     assert!(message.contains("DOCTYPE"), "{message}");
-    assert_eq!(kind_of(b"<html><body>Service Unavailable</body></html>").0, MalformedKind::Html);
+    assert_eq!(
+        kind_of(b"<html><body>Service Unavailable</body></html>").0,
+        MalformedKind::Html
+    );
     assert_eq!(
         kind_of(b"<?xml version=\"1.0\"?>\n<HTML><BODY>oops</BODY></HTML>").0,
         MalformedKind::Html
     );
     // Latin-1 HTML is still reported as HTML, not as bad UTF-8.
-    assert_eq!(kind_of(b"<html><body>caf\xE9</body></html>").0, MalformedKind::Html);
+    assert_eq!(
+        kind_of(b"<html><body>caf\xE9</body></html>").0,
+        MalformedKind::Html
+    );
 }
 
 #[test]
 fn not_xml() {
     assert_eq!(kind_of(b"Bad Gateway").0, MalformedKind::NotXml);
-    assert_eq!(kind_of(br#"[{"RECORDNO":"1010"}]"#).0, MalformedKind::NotXml);
-    assert_eq!(kind_of(b"<response><control></response>").0, MalformedKind::NotXml);
+    assert_eq!(
+        kind_of(br#"[{"RECORDNO":"1010"}]"#).0,
+        MalformedKind::NotXml
+    );
+    assert_eq!(
+        kind_of(b"<response><control></response>").0,
+        MalformedKind::NotXml
+    );
     assert_eq!(kind_of(b"<!x>").0, MalformedKind::NotXml);
 }
 
 #[test]
 fn invalid_utf8_names_its_offset() {
-    let mut body = one_result("query", "<data listtype=\"V\" count=\"1\"><V><A>ab</A></V></data>")
-        .into_bytes();
+    let mut body = one_result(
+        "query",
+        "<data listtype=\"V\" count=\"1\"><V><A>ab</A></V></data>",
+    )
+    .into_bytes();
     let at = body.windows(2).position(|w| w == b"ab").unwrap() + 1;
     body[at] = 0xFF;
     let (kind, message) = kind_of(&body);
@@ -80,7 +97,8 @@ fn invalid_utf8_names_its_offset() {
 
 #[test]
 fn well_formed_xml_without_a_response_element() {
-    let (kind, message) = kind_of(b"<?xml version=\"1.0\"?><result><status>success</status></result>");
+    let (kind, message) =
+        kind_of(b"<?xml version=\"1.0\"?><result><status>success</status></result>");
     assert_eq!(kind, MalformedKind::NoResponseElement);
     assert!(message.contains("<result>"), "{message}");
 }
@@ -100,12 +118,25 @@ fn unexpected_structures() {
         "<response><control><status>success</status></control></response><response/>",
     ];
     for body in cases {
-        assert_eq!(kind_of(body.as_bytes()).0, MalformedKind::UnexpectedStructure, "{body}");
+        assert_eq!(
+            kind_of(body.as_bytes()).0,
+            MalformedKind::UnexpectedStructure,
+            "{body}"
+        );
     }
-    let wrong_count = one_result("query", "<data listtype=\"V\" count=\"5\"><V><A>1</A></V></data>");
-    assert_eq!(kind_of(wrong_count.as_bytes()).0, MalformedKind::UnexpectedStructure);
+    let wrong_count = one_result(
+        "query",
+        "<data listtype=\"V\" count=\"5\"><V><A>1</A></V></data>",
+    );
+    assert_eq!(
+        kind_of(wrong_count.as_bytes()).0,
+        MalformedKind::UnexpectedStructure
+    );
     let bad_number = one_result("query", "<data listtype=\"V\" totalcount=\"many\"></data>");
-    assert_eq!(kind_of(bad_number.as_bytes()).0, MalformedKind::UnexpectedStructure);
+    assert_eq!(
+        kind_of(bad_number.as_bytes()).0,
+        MalformedKind::UnexpectedStructure
+    );
 }
 
 #[test]
@@ -121,9 +152,16 @@ fn truncation_at_every_offset_of_real_fixtures() {
         assert!(parse_response(&body[..end]).is_ok(), "{name} complete");
         for cut in 0..end {
             let (kind, message) = kind_of(&body[..cut]);
-            let expected = if cut == 0 { MalformedKind::Empty } else { MalformedKind::Truncated };
+            let expected = if cut == 0 {
+                MalformedKind::Empty
+            } else {
+                MalformedKind::Truncated
+            };
             assert_eq!(kind, expected, "{name} cut at {cut}: {message}");
-            assert!(!message.contains("fAk"), "{name} cut at {cut} shows the session id: {message}");
+            assert!(
+                !message.contains("fAk"),
+                "{name} cut at {cut} shows the session id: {message}"
+            );
             assert!(message.len() < 600, "{name} cut at {cut}: detail too long");
         }
     }
@@ -131,7 +169,10 @@ fn truncation_at_every_offset_of_real_fixtures() {
 
 #[test]
 fn truncation_inside_a_multibyte_character() {
-    let body = one_result("query", "<data listtype=\"V\" count=\"1\"><V><A>caf\u{e9}</A></V></data>");
+    let body = one_result(
+        "query",
+        "<data listtype=\"V\" count=\"1\"><V><A>caf\u{e9}</A></V></data>",
+    );
     let at = body.find('\u{e9}').unwrap() + 1;
     assert_eq!(kind_of(&body.as_bytes()[..at]).0, MalformedKind::Truncated);
 }
@@ -154,7 +195,9 @@ fn session_ids_never_reach_error_messages() {
     assert_eq!(kind, MalformedKind::NotXml);
     assert!(!message.contains("SeCrEt"), "{message}");
     // And a complete session response debug-prints no id.
-    let ok = parse_response(&fixture_bytes("OnlineResponseTest.testGetters.getAPISession-success.xml"));
+    let ok = parse_response(&fixture_bytes(
+        "OnlineResponseTest.testGetters.getAPISession-success.xml",
+    ));
     assert!(!format!("{ok:?}").contains("fAkE"));
 }
 

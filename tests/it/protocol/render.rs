@@ -96,9 +96,9 @@ fn get_api_session_with_session_and_entity() {
     )
     .unwrap();
     assert!(body.contains("<authentication><sessionid>sess..</sessionid></authentication>"));
-    assert!(body.contains(
-        "<getAPISession><locationid>East &amp; West</locationid></getAPISession>"
-    ));
+    assert!(
+        body.contains("<getAPISession><locationid>East &amp; West</locationid></getAPISession>")
+    );
 }
 
 #[test]
@@ -107,7 +107,11 @@ fn query_with_nested_filter_renders_exactly() {
         object: "APBILL".to_owned(),
         select: vec!["RECORDNO".to_owned(), "VENDOR.NAME".to_owned()],
         filter: Some(Filter::And(vec![
-            Filter::compare(Comparison::GreaterThanOrEqualTo, "WHENMODIFIED", "01/31/2024 13:05:00"),
+            Filter::compare(
+                Comparison::GreaterThanOrEqualTo,
+                "WHENMODIFIED",
+                "01/31/2024 13:05:00",
+            ),
             Filter::Or(vec![
                 Filter::In {
                     field: "STATE".to_owned(),
@@ -260,12 +264,20 @@ fn every_limit_is_enforced() {
     };
     assert!(render_error(with_filter(in_filter(1001))).contains("1001 values"));
     assert!(render_error(with_filter(in_filter(0))).contains("<in>"));
-    assert!(render_error(with_filter(Filter::NotIn {
-        field: "RECORDNO".to_owned(),
-        values: values(1001),
-    }))
-    .contains("<notin>"));
-    assert!(render_request(&request(session(), vec![with_filter(in_filter(1000))]), &sender()).is_ok());
+    assert!(
+        render_error(with_filter(Filter::NotIn {
+            field: "RECORDNO".to_owned(),
+            values: values(1001),
+        }))
+        .contains("<notin>")
+    );
+    assert!(
+        render_request(
+            &request(session(), vec![with_filter(in_filter(1000))]),
+            &sender()
+        )
+        .is_ok()
+    );
 
     let leaf = || Filter::IsNull {
         field: "X".to_owned(),
@@ -273,8 +285,13 @@ fn every_limit_is_enforced() {
     assert!(render_error(with_filter(Filter::And(vec![leaf()]))).contains("<and>"));
     assert!(render_error(with_filter(Filter::Or(vec![]))).contains("<or>"));
     // Nested too.
-    assert!(render_error(with_filter(Filter::And(vec![leaf(), Filter::Or(vec![leaf()])])))
-        .contains("<or>"));
+    assert!(
+        render_error(with_filter(Filter::And(vec![
+            leaf(),
+            Filter::Or(vec![leaf()])
+        ])))
+        .contains("<or>")
+    );
 
     let empty_select = Call::Query(Query {
         select: vec![],
@@ -282,19 +299,35 @@ fn every_limit_is_enforced() {
     });
     assert!(render_error(empty_select).contains("select"));
 
-    let mut long_id = request(session(), vec![Call::Lookup { object: "X".to_owned() }]);
+    let mut long_id = request(
+        session(),
+        vec![Call::Lookup {
+            object: "X".to_owned(),
+        }],
+    );
     long_id.control_id = "x".repeat(257);
-    assert!(matches!(render_request(&long_id, &sender()), Err(Error::InvalidRequest(m)) if m.contains("257")));
+    assert!(
+        matches!(render_request(&long_id, &sender()), Err(Error::InvalidRequest(m)) if m.contains("257"))
+    );
     long_id.control_id = "x".repeat(256);
     assert!(render_request(&long_id, &sender()).is_ok());
     long_id.functions[0].control_id = "é".repeat(257);
-    assert!(matches!(render_request(&long_id, &sender()), Err(Error::InvalidRequest(m)) if m.contains("function controlid")));
+    assert!(
+        matches!(render_request(&long_id, &sender()), Err(Error::InvalidRequest(m)) if m.contains("function controlid"))
+    );
 
     let mixed = request(
         session(),
-        vec![Call::GetApiSession { location_id: None }, Call::Lookup { object: "X".to_owned() }],
+        vec![
+            Call::GetApiSession { location_id: None },
+            Call::Lookup {
+                object: "X".to_owned(),
+            },
+        ],
     );
-    assert!(matches!(render_request(&mixed, &sender()), Err(Error::InvalidRequest(m)) if m.contains("getAPISession must be alone")));
+    assert!(
+        matches!(render_request(&mixed, &sender()), Err(Error::InvalidRequest(m)) if m.contains("getAPISession must be alone"))
+    );
 }
 
 /// The text of every `<value>` element of a rendered request, read back by quick-xml.
@@ -392,5 +425,7 @@ fn a_session_response_body_parses_after_rendering_its_request() {
         "<data><api><sessionid>abc..</sessionid><endpoint>http://127.0.0.1:1/ia/xml/xmlgw.phtml</endpoint><locationid></locationid></api></data>",
     );
     let response = parse_response(body.as_bytes()).unwrap();
-    assert!(matches!(&response.results[0].outcome, Ok(ResultData::Session(s)) if s.session_id.expose() == "abc.."));
+    assert!(
+        matches!(&response.results[0].outcome, Ok(ResultData::Session(s)) if s.session_id.expose() == "abc..")
+    );
 }

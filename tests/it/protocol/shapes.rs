@@ -46,7 +46,12 @@ fn query_page_with_dotted_nested_custom_and_late_columns() {
     let page = records(body.as_bytes());
     assert_eq!(page.list_type.as_deref(), Some("VENDOR"));
     assert_eq!(
-        (page.count, page.total_count, page.offset, page.num_remaining),
+        (
+            page.count,
+            page.total_count,
+            page.offset,
+            page.num_remaining
+        ),
         (Some(3), Some(18), Some(4), Some(11))
     );
     assert_eq!(page.result_id, None);
@@ -62,7 +67,10 @@ fn query_page_with_dotted_nested_custom_and_late_columns() {
         ]
     );
     assert_eq!(page.len(), 3);
-    assert_eq!(page.get(0, "PAYTOCONTACT__CONTACTNAME"), Some("Ackman, Alice"));
+    assert_eq!(
+        page.get(0, "PAYTOCONTACT__CONTACTNAME"),
+        Some("Ackman, Alice")
+    );
     assert_eq!(page.get(0, "CUSTOMER_HEALTH"), None);
     assert_eq!(page.get(1, "DISPLAYCONTACT__EMAIL1"), Some("b@x.test"));
     assert_eq!(page.get(1, "DISPLAYCONTACT__PHONE1"), None);
@@ -89,7 +97,11 @@ fn entities_and_character_references_are_decoded() {
     assert_eq!(page.get(0, "E"), Some("caf\u{e9} \u{263A} \u{2603}"));
     assert_eq!(page.get(0, "F"), Some("line1\nline2"));
     assert_eq!(page.get(0, "G"), Some("\r"));
-    assert_eq!(page.get(0, "H"), Some("&nbsp;"), "unknown entities are kept literally");
+    assert_eq!(
+        page.get(0, "H"),
+        Some("&nbsp;"),
+        "unknown entities are kept literally"
+    );
     assert_eq!(page.get(0, "I"), Some("  padded  "));
 }
 
@@ -104,7 +116,9 @@ fn error_texts_decode_numeric_references() {
     match parse_response(body.as_bytes()) {
         Err(intacct_snowflake::Error::Intacct(f)) => assert_eq!(
             f.errors[0].description2.as_deref(),
-            Some("The sender ID 'test_sender_id' is not authorized to make Web Services requests to company ID 'test_company_id'.")
+            Some(
+                "The sender ID 'test_sender_id' is not authorized to make Web Services requests to company ID 'test_company_id'."
+            )
         ),
         other => panic!("{other:?}"),
     }
@@ -122,12 +136,23 @@ fn invalid_element_names_do_not_crash_the_parser() {
     let page = records(body.as_bytes());
     assert_eq!(
         page.columns(),
-        ["RECORDNO", "GLDIMBUILD_DISASSEMBLE_KITS_TRANSACTION_DETAIL", "F1099TYPE", "MY_FIELD"]
+        [
+            "RECORDNO",
+            "GLDIMBUILD_DISASSEMBLE_KITS_TRANSACTION_DETAIL",
+            "F1099TYPE",
+            "MY_FIELD"
+        ]
     );
-    assert_eq!(page.get(0, "GLDIMBUILD_DISASSEMBLE_KITS_TRANSACTION_DETAIL"), Some("kit-7"));
+    assert_eq!(
+        page.get(0, "GLDIMBUILD_DISASSEMBLE_KITS_TRANSACTION_DETAIL"),
+        Some("kit-7")
+    );
     assert_eq!(page.get(0, "F1099TYPE"), Some("NEC"));
     assert_eq!(page.get(0, "MY_FIELD"), Some("spaced"));
-    assert_eq!(page.get(1, "GLDIMBUILD_DISASSEMBLE_KITS_TRANSACTION_DETAIL"), None);
+    assert_eq!(
+        page.get(1, "GLDIMBUILD_DISASSEMBLE_KITS_TRANSACTION_DETAIL"),
+        None
+    );
 }
 
 #[test]
@@ -212,10 +237,12 @@ fn inspect_without_detail_lists_bare_names_of_unreported_type() {
     assert_eq!(objects[0].name, "EMPLOYEE");
     let names: Vec<&str> = objects[0].fields.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(names, ["RECORDNO", "EMPLOYEEID", "CONTACT.EMAIL1"]);
-    assert!(objects[0]
-        .fields
-        .iter()
-        .all(|f| f.data_type == IntacctType::Other(String::new())));
+    assert!(
+        objects[0]
+            .fields
+            .iter()
+            .all(|f| f.data_type == IntacctType::Other(String::new()))
+    );
 }
 
 #[test]
@@ -231,7 +258,11 @@ fn several_results_keep_request_order_and_their_own_outcomes() {
         <data listtype=\"X\" count=\"2\"><X><N>2</N></X><X><N>3</N><M>m</M></X></data></result>\
         </operation></response>";
     let response = parse_response(body.as_bytes()).unwrap();
-    let ids: Vec<&str> = response.results.iter().map(|r| r.control_id.as_str()).collect();
+    let ids: Vec<&str> = response
+        .results
+        .iter()
+        .map(|r| r.control_id.as_str())
+        .collect();
     assert_eq!(ids, ["a", "b", "c"]);
     assert!(response.results[1].outcome.is_err());
     match &response.results[2].outcome {
