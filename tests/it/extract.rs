@@ -247,6 +247,42 @@ async fn sigkill_never_leaves_a_staged_batch_with_missing_files() {
         );
         check_stage(&stage_dir, iteration).await;
     }
+
+    // `status --json` reports from the manifest alone.
+    let stage_dir = dir.path().join("stage-9");
+    let status = std::process::Command::new(binary())
+        .current_dir(repo_root())
+        .args(["status", "--config", PIPELINE, "--json"])
+        .env("STAGE_URL", &stage_dir)
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let reported: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let stage = Stage::open(stage_dir.to_str().unwrap()).unwrap();
+    let state = Manifest::open(stage, "check")
+        .await
+        .unwrap()
+        .state()
+        .clone();
+    let reported = reported.as_array().unwrap();
+    assert_eq!(reported.len(), 12);
+    for line in reported {
+        let object = line["object"].as_str().unwrap();
+        let staged_rows: u64 = state
+            .batches_of(object)
+            .filter(|b| b.status == BatchStatus::Staged)
+            .map(|b| b.rows)
+            .sum();
+        assert_eq!(line["rows"].as_u64().unwrap(), staged_rows, "{object}");
+        assert!(line["batches"]["staged"].as_u64().unwrap() >= 1, "{object}");
+        let up_to: DateTime<Utc> = line["staged_up_to"].as_str().unwrap().parse().unwrap();
+        assert_eq!(up_to, now);
+        assert!(line["watermark"].is_null());
+    }
     sim.shutdown().await.unwrap();
 }
 
