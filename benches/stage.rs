@@ -319,10 +319,25 @@ fn push_record(xml: &mut String, n: u64) {
         ("LINECOUNT", (n % 40 + 1).to_string()),
         ("WHENPOSTED", day(0)),
         ("WHENDUE", day(30)),
-        ("WHENPAID", if n % 4 == 0 { String::new() } else { day(45) }),
+        (
+            "WHENPAID",
+            if n.is_multiple_of(4) {
+                String::new()
+            } else {
+                day(45)
+            },
+        ),
         ("WHENCREATED", stamp(0)),
         ("WHENMODIFIED", stamp(86_400)),
-        ("ONHOLD", if n % 17 == 0 { "true" } else { "false" }.into()),
+        (
+            "ONHOLD",
+            if n.is_multiple_of(17) {
+                "true"
+            } else {
+                "false"
+            }
+            .into(),
+        ),
         ("INCLUDEINREPORTS", "true".into()),
         ("PRBATCH", format!("Bills: 2026/01 Batch {}", n % 100)),
         ("MEGAENTITYID", String::new()),
