@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+echo "== python tools (pinned venv: moto for S3, pyarrow as an independent Parquet reader)"
+bash scripts/pytools/setup.sh
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 

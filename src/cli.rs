@@ -86,6 +86,10 @@ pub struct ExtractArgs {
     /// Do not draw progress bars even on a terminal.
     #[arg(long)]
     pub no_progress: bool,
+    /// End every window at this RFC 3339 instant instead of the current time (for simulated
+    /// clocks in tests and demos).
+    #[arg(long, env = "INTACCT_SNOWFLAKE_NOW", hide = true)]
+    pub now: Option<String>,
 }
 
 /// Options of `status`.

@@ -134,6 +134,71 @@ pub enum Error {
     #[error("`{0}` is not implemented yet")]
     NotImplemented(&'static str),
 
+    /// A value does not fit its field's declared type.
+    #[error("{object} RECORDNO {}: field {field} has value {value:?}, expected {expected}", .record_no.as_deref().unwrap_or("(none)"))]
+    Value {
+        /// The Intacct object.
+        object: String,
+        /// The record's RECORDNO, when it has one.
+        record_no: Option<String>,
+        /// The Intacct field.
+        field: String,
+        /// The value, shortened to a snippet.
+        value: String,
+        /// What the type accepts.
+        expected: &'static str,
+    },
+
+    /// An object's metadata cannot become an Arrow schema.
+    #[error("schema of {object}: {message}")]
+    Schema {
+        /// The Intacct object.
+        object: String,
+        /// What is wrong.
+        message: String,
+    },
+
+    /// The stage (object store) failed or holds something unexpected.
+    #[error("stage {location}: {message}")]
+    Stage {
+        /// The stage URL or object path (never with credentials).
+        location: String,
+        /// What happened.
+        message: String,
+        /// True when the store reported a transient failure.
+        transient: bool,
+    },
+
+    /// The manifest is unreadable or a commit would break one of its invariants.
+    #[error("manifest: {0}")]
+    Manifest(String),
+
+    /// Another run of the same pipeline holds the run lock.
+    #[error(
+        "pipeline {pipeline} is locked by {holder} until {expires_at}; wait for it to finish, or delete {path} on the stage if that run is known to be dead"
+    )]
+    LockHeld {
+        /// The pipeline.
+        pipeline: String,
+        /// Who holds it (host, pid, run id, start time).
+        holder: String,
+        /// When the lease runs out (RFC 3339).
+        expires_at: String,
+        /// The lease object on the stage.
+        path: String,
+    },
+
+    /// Some objects of an extract failed (the others were staged).
+    #[error("{failed} of {total} objects failed: {detail}")]
+    Extract {
+        /// Objects that failed.
+        failed: usize,
+        /// Objects in scope.
+        total: usize,
+        /// Each failed object with its error.
+        detail: String,
+    },
+
     /// A local file could not be read or written.
     #[error("{path}: {source}")]
     Io {
@@ -160,11 +225,17 @@ impl Error {
                 matches!(status, 408 | 429 | 500 | 502 | 503 | 504)
             }
             Error::Transport { .. } => true,
+            Error::Stage { transient, .. } => *transient,
             Error::Config { .. }
             | Error::Secret { .. }
             | Error::InvalidRequest(_)
             | Error::NotImplemented(_)
-            | Error::Io { .. } => false,
+            | Error::Io { .. }
+            | Error::Value { .. }
+            | Error::Schema { .. }
+            | Error::Manifest(_)
+            | Error::LockHeld { .. }
+            | Error::Extract { .. } => false,
         }
     }
 
@@ -183,6 +254,7 @@ impl Error {
         match self {
             Error::Config { .. } | Error::Secret { .. } => 2,
             Error::NotImplemented(_) => 3,
+            Error::LockHeld { .. } => 4,
             _ => 1,
         }
     }

@@ -4,10 +4,22 @@
 //! * [`response`] — the typed values a response parses into;
 //! * [`parse`] — the streaming response parser (three error levels, records, metadata);
 //! * [`codes`] — what Intacct error numbers mean for retrying;
-//! * [`names`] — the rule from Intacct field names to Snowflake columns.
+//! * [`names`] — the rule from Intacct field names to Snowflake columns;
+//! * [`client`] — the paging client of one company: reads objects as streams of pages;
+//! * [`session`] — the shared, single-flight `getAPISession` cache;
+//! * [`paging`] — the keyset cursor over (timestamp, RECORDNO);
+//! * [`backoff`] — the retry policy (pure);
+//! * [`transport`] — one HTTP exchange, the per-company concurrency limit, retries;
+//! * [`tenant_time`] — UTC instants to and from the tenant's wall-clock text.
 
+pub mod backoff;
+pub mod client;
 pub mod codes;
 pub mod names;
+pub mod paging;
 pub mod parse;
 pub mod request;
 pub mod response;
+pub mod session;
+pub mod tenant_time;
+pub mod transport;

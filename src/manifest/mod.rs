@@ -1,1 +1,167 @@
 //! The batch manifest: a log of create-once files on the stage, folded into state.
+//!
+//! Every change is a [`Commit`] of [`Action`]s written as `_manifest/<version>.json`
+//! (20 digits, zero-padded, so lexical order is numeric order) with `PutMode::Create`. Versions
+//! are contiguous from 1; the state is the pure [`fold`] of them, optionally starting from a
+//! checkpoint (`_manifest/_checkpoints/<version>.json`, the folded state after that version,
+//! written every [`CHECKPOINT_INTERVAL`] versions) so opening reads one checkpoint plus the few
+//! commits after it.
+//!
+//! Invariants (enforced by [`apply`], which the writer runs before writing and the reader runs
+//! again on every commit it reads):
+//! * the watermark of an object moves only in a [`Action::BatchLoaded`] of a nightly batch of
+//!   that object that was staged, never beyond that batch's window, and never backwards;
+//! * a batch is loaded at most once per [`Mode`];
+//! * a batch is staged only after it was created, once, with its file list, and its row and
+//!   byte totals equal the sums over its files;
+//! * a failed batch takes no further action (a retry is a new batch);
+//! * two writers cannot both write version N: the loser re-reads and retries at N+1 against the
+//!   new state (and gives up if its commit is no longer valid there).
+//!
+//! A crash leaves either a whole commit or none. Parts of a batch that never reached
+//! [`Action::BatchStaged`] may remain on the stage as orphans; they are never loaded, because
+//! the loader copies exactly the files the manifest lists.
+
+pub mod lock;
+mod log;
+mod state;
+
+use chrono::{DateTime, Utc};
+
+pub use log::{CHECKPOINT_INTERVAL, Manifest};
+pub use state::{BatchState, BatchStatus, ManifestState, ObjectState, apply, fold};
+
+use crate::stage::parts::StagedFile;
+
+/// Why a batch exists.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// The nightly incremental run: the only mode that moves watermarks.
+    Nightly,
+    /// An explicit historical window.
+    Backfill,
+    /// A saved batch loaded again from the stage.
+    Replay,
+}
+
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Mode::Nightly => "nightly",
+            Mode::Backfill => "backfill",
+            Mode::Replay => "replay",
+        })
+    }
+}
+
+/// One change to the manifest.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    /// A batch was started.
+    BatchCreated {
+        /// Unique id (a UUID).
+        batch_id: String,
+        /// The Intacct object.
+        object: String,
+        /// Why.
+        mode: Mode,
+        /// Records changed at or after this instant (`None`: everything).
+        window_from: Option<DateTime<Utc>>,
+        /// … and before this one.
+        window_to: DateTime<Utc>,
+        /// [`crate::schema::schema_fingerprint`] of the parts.
+        schema_fingerprint: String,
+    },
+    /// Every file of a batch is on the stage.
+    BatchStaged {
+        /// The batch.
+        batch_id: String,
+        /// The Parquet parts.
+        files: Vec<StagedFile>,
+        /// Raw response pages kept beside the parts.
+        #[serde(default)]
+        raw_pages: Vec<StagedFile>,
+        /// Rows set aside by the schema (JSON lines).
+        #[serde(default)]
+        quarantine: Vec<StagedFile>,
+        /// Rows in `files`.
+        rows: u64,
+        /// Bytes in `files`.
+        bytes: u64,
+        /// Where the next extract may start (nightly batches only; the batch's `window_to`).
+        staged_up_to: Option<DateTime<Utc>>,
+    },
+    /// A load statement is about to be sent (its requestId is recorded first).
+    LoadStepStarted {
+        /// The batch.
+        batch_id: String,
+        /// Which step (`copy`, `merge`, `cleanup`).
+        step: String,
+        /// The Snowflake requestId the statement is sent with.
+        request_id: String,
+    },
+    /// A load statement finished.
+    LoadStepFinished {
+        /// The batch.
+        batch_id: String,
+        /// Which step.
+        step: String,
+        /// Snowflake's statementHandle.
+        statement_handle: String,
+        /// The figures Snowflake returned.
+        result: serde_json::Value,
+    },
+    /// The batch is in Snowflake.
+    BatchLoaded {
+        /// The batch.
+        batch_id: String,
+        /// The mode it was loaded in.
+        mode: Mode,
+        /// Rows COPY loaded.
+        copy_rows: u64,
+        /// Rows MERGE inserted.
+        merge_inserted: u64,
+        /// Rows MERGE updated.
+        merge_updated: u64,
+        /// The object's new watermark (nightly loads only).
+        watermark: Option<DateTime<Utc>>,
+    },
+    /// The batch failed and will not be continued.
+    BatchFailed {
+        /// The batch.
+        batch_id: String,
+        /// Why (no secrets).
+        error: String,
+    },
+}
+
+impl Action {
+    /// The batch the action is about.
+    pub fn batch_id(&self) -> &str {
+        match self {
+            Action::BatchCreated { batch_id, .. }
+            | Action::BatchStaged { batch_id, .. }
+            | Action::LoadStepStarted { batch_id, .. }
+            | Action::LoadStepFinished { batch_id, .. }
+            | Action::BatchLoaded { batch_id, .. }
+            | Action::BatchFailed { batch_id, .. } => batch_id,
+        }
+    }
+}
+
+/// One manifest file.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Commit {
+    /// Its version (1, 2, …).
+    pub version: u64,
+    /// When it was written.
+    pub written_at: DateTime<Utc>,
+    /// The run that wrote it.
+    pub run_id: String,
+    /// What changed, applied in order.
+    pub actions: Vec<Action>,
+}

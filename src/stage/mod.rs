@@ -1,1 +1,243 @@
 //! Stages: the object store behind a stage URL, and the Parquet part writer.
+//!
+//! A stage is an [`ObjectStore`] plus a prefix, chosen by URL through object_store's own
+//! parsing: `file:///abs/dir` (or a plain path, made absolute and created), `s3://bucket/prefix`
+//! and `memory://` (tests). S3 options come from the usual `AWS_*` environment variables
+//! (`AWS_REGION`, `AWS_ENDPOINT_URL` or `AWS_ENDPOINT`, `AWS_ACCESS_KEY_ID`,
+//! `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_ALLOW_HTTP`,
+//! `AWS_VIRTUAL_HOSTED_STYLE_REQUEST`, …) or from explicit options, which win.
+//!
+//! Invariant: everything this crate writes to a stage is written once. Small objects go
+//! through [`Stage::put_create`] (`PutMode::Create`, atomic put-if-absent on local disks and
+//! S3); Parquet parts are streamed by multipart upload, which cannot be conditional, so the
+//! part writer refuses a path that already exists and part paths contain the batch id (a
+//! fresh UUID), which no other writer uses.
+
+pub mod parts;
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::TryStreamExt;
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
+
+use crate::error::{Error, Result};
+
+/// An object store and the prefix under which a pipeline keeps its files.
+#[derive(Clone, Debug)]
+pub struct Stage {
+    store: Arc<dyn ObjectStore>,
+    prefix: Path,
+    url: String,
+}
+
+/// What [`Stage::put_create`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CreateOutcome {
+    /// The object was created.
+    Created,
+    /// An object already existed at that path; nothing was written.
+    AlreadyExists,
+}
+
+/// One object found by [`Stage::list`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StagedObject {
+    /// Path relative to the stage prefix.
+    pub path: String,
+    /// Size in bytes.
+    pub bytes: u64,
+}
+
+impl Stage {
+    /// Opens the stage at `url`, with S3 options from the `AWS_*` environment variables.
+    pub fn open(url: &str) -> Result<Stage> {
+        let env: Vec<(String, String)> = std::env::vars()
+            .filter(|(k, _)| k.starts_with("AWS_"))
+            .map(|(k, v)| (k.to_ascii_lowercase(), v))
+            .map(|(k, v)| match k.as_str() {
+                // object_store's option for the S3 endpoint is `aws_endpoint`.
+                "aws_endpoint_url" | "aws_endpoint_url_s3" => ("aws_endpoint".to_owned(), v),
+                _ => (k, v),
+            })
+            .collect();
+        Stage::open_with_options(url, env)
+    }
+
+    /// Opens the stage at `url` with explicit object_store options (`aws_endpoint`,
+    /// `aws_allow_http`, `aws_access_key_id`, …).
+    pub fn open_with_options(
+        url: &str,
+        options: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Stage> {
+        let parsed = stage_url(url)?;
+        let (store, prefix) =
+            object_store::parse_url_opts(&parsed, options).map_err(|e| stage_error(url, &e))?;
+        Ok(Stage {
+            store: Arc::from(store),
+            prefix,
+            url: redact_url(&parsed),
+        })
+    }
+
+    /// A stage over an existing store (tests share one in-memory store between opens).
+    pub fn from_store(store: Arc<dyn ObjectStore>, prefix: &str, url: &str) -> Stage {
+        Stage {
+            store,
+            prefix: Path::from(prefix),
+            url: url.to_owned(),
+        }
+    }
+
+    /// The stage URL (without credentials), for messages and reports.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The underlying store.
+    pub fn store(&self) -> &Arc<dyn ObjectStore> {
+        &self.store
+    }
+
+    /// The full object path of a stage-relative path (`a/b/c`).
+    pub fn path(&self, relative: &str) -> Path {
+        let relative = Path::from(relative);
+        let mut parts: Vec<_> = self.prefix.parts().collect();
+        parts.extend(relative.parts());
+        Path::from_iter(parts)
+    }
+
+    /// A path relative to the stage prefix.
+    pub fn relative(&self, path: &Path) -> String {
+        match path.prefix_match(&self.prefix) {
+            Some(parts) => Path::from_iter(parts).to_string(),
+            None => path.to_string(),
+        }
+    }
+
+    /// Writes `bytes` at `relative` only if nothing is there yet.
+    pub async fn put_create(&self, relative: &str, bytes: Bytes) -> Result<CreateOutcome> {
+        let options = PutOptions {
+            mode: PutMode::Create,
+            ..PutOptions::default()
+        };
+        match self
+            .store
+            .put_opts(&self.path(relative), PutPayload::from_bytes(bytes), options)
+            .await
+        {
+            Ok(_) => Ok(CreateOutcome::Created),
+            Err(object_store::Error::AlreadyExists { .. }) => Ok(CreateOutcome::AlreadyExists),
+            Err(e) => Err(self.error(relative, &e)),
+        }
+    }
+
+    /// Reads an object; `None` when it does not exist.
+    pub async fn get(&self, relative: &str) -> Result<Option<Bytes>> {
+        match self.store.get(&self.path(relative)).await {
+            Ok(result) => Ok(Some(
+                result.bytes().await.map_err(|e| self.error(relative, &e))?,
+            )),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(self.error(relative, &e)),
+        }
+    }
+
+    /// The size of an object; `None` when it does not exist.
+    pub async fn size(&self, relative: &str) -> Result<Option<u64>> {
+        match self.store.head(&self.path(relative)).await {
+            Ok(meta) => Ok(Some(meta.size)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(self.error(relative, &e)),
+        }
+    }
+
+    /// Deletes an object (absent is fine).
+    pub async fn delete(&self, relative: &str) -> Result<()> {
+        match self.store.delete(&self.path(relative)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(self.error(relative, &e)),
+        }
+    }
+
+    /// Every object under a stage-relative prefix, sorted by path.
+    pub async fn list(&self, relative_prefix: &str) -> Result<Vec<StagedObject>> {
+        let prefix = self.path(relative_prefix);
+        let mut found: Vec<StagedObject> = self
+            .store
+            .list(Some(&prefix))
+            .map_ok(|meta| StagedObject {
+                path: self.relative(&meta.location),
+                bytes: meta.size,
+            })
+            .try_collect()
+            .await
+            .map_err(|e| self.error(relative_prefix, &e))?;
+        found.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(found)
+    }
+
+    pub(crate) fn error(&self, relative: &str, e: &object_store::Error) -> Error {
+        let mut err = stage_error(&format!("{}/{relative}", self.url), e);
+        if let Error::Stage { transient, .. } = &mut err {
+            *transient = !matches!(
+                e,
+                object_store::Error::NotFound { .. }
+                    | object_store::Error::AlreadyExists { .. }
+                    | object_store::Error::Precondition { .. }
+                    | object_store::Error::NotSupported { .. }
+                    | object_store::Error::NotImplemented { .. }
+                    | object_store::Error::InvalidPath { .. }
+                    | object_store::Error::PermissionDenied { .. }
+                    | object_store::Error::Unauthenticated { .. }
+            );
+        }
+        err
+    }
+}
+
+/// The URL object_store should see: plain paths become absolute `file://` URLs (and the
+/// directory is created).
+fn stage_url(url: &str) -> Result<url::Url> {
+    let config_error = |message: String| Error::Config {
+        location: format!("stage url {url}"),
+        message,
+    };
+    if url.contains("://") || url.starts_with("file:") || url.starts_with("memory:") {
+        let parsed = url::Url::parse(url).map_err(|e| config_error(e.to_string()))?;
+        if parsed.scheme() == "file" {
+            let dir = parsed
+                .to_file_path()
+                .map_err(|()| config_error("not an absolute local path".into()))?;
+            create_dir(&dir)?;
+        }
+        return Ok(parsed);
+    }
+    let dir = std::path::absolute(url).map_err(|e| config_error(e.to_string()))?;
+    create_dir(&dir)?;
+    url::Url::from_directory_path(&dir).map_err(|()| config_error("not a usable local path".into()))
+}
+
+fn create_dir(dir: &std::path::Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+        path: dir.display().to_string(),
+        source,
+    })
+}
+
+fn redact_url(url: &url::Url) -> String {
+    let mut shown = url.clone();
+    let _ = shown.set_password(None);
+    let _ = shown.set_username("");
+    shown.set_query(None);
+    shown.to_string()
+}
+
+fn stage_error(location: &str, e: &object_store::Error) -> Error {
+    Error::Stage {
+        location: location.to_owned(),
+        message: e.to_string(),
+        transient: false,
+    }
+}

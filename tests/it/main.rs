@@ -2,7 +2,9 @@
 //! parquet are linked once.
 
 mod cli;
+mod extract;
 mod protocol;
 mod sim;
 mod sim_dataset;
+mod stage;
 mod support;

@@ -18,3 +18,5 @@ pub(crate) fn intacct_fixture(name: &str) -> PathBuf {
 pub(crate) fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_intacct-snowflake"))
 }
+
+pub(crate) mod moto;

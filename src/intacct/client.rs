@@ -1,0 +1,587 @@
+//! The Intacct client: turns the protocol layer into a reliable stream of record pages.
+//!
+//! One [`IntacctClient`] serves one company (one user, one session cache, one concurrency
+//! limit); it is cheap to clone and every clone shares all of that. It guarantees:
+//! * every function is sent with `uniqueid=false` (reads only) and a function controlid
+//!   `<label>-<object>-p<page>-a<attempt>` that names batch, object, page and attempt;
+//! * retryable failures (transport, timeouts, 5xx, 429/GW-0010, concurrency limits, truncated
+//!   or HTML bodies) are retried per [`RetryPolicy`]; permanent ones fail at once with
+//!   Intacct's own text;
+//! * a session refused at the authentication level is dropped and replaced by exactly one
+//!   new login, then the call is sent once more;
+//! * [`IntacctClient::read_object`] hands pages over a bounded channel, so a slow consumer
+//!   slows the reads instead of filling memory.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono_tz::Tz;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use url::Url;
+
+use crate::error::{Error, MalformedKind, Result};
+use crate::intacct::backoff::RetryPolicy;
+use crate::intacct::codes::{self, FailureClass};
+use crate::intacct::paging::{
+    Cursor, KeyFields, Pass, TimeWindow, cursor_after, is_last_page, keyset_filter, keyset_query,
+    read_by_query,
+};
+use crate::intacct::request::{
+    Authentication, Call, Function, Request, SenderCredentials, render_request,
+};
+use crate::intacct::response::{IntacctFailure, ObjectMeta, RecordPage, ResultData};
+use crate::intacct::session::{LoginCredentials, Session, SessionCache};
+use crate::intacct::transport::{Retrier, Transport};
+use crate::secret::Secret;
+
+/// The longest controlid the gateway accepts.
+const MAX_CONTROL_ID_CHARS: usize = 256;
+
+/// How often one object's `readByQuery` pass restarts after its `resultId` expired.
+const MAX_READ_BY_QUERY_RESTARTS: u32 = 3;
+
+/// Everything the client needs, independent of the pipeline file.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    /// The gateway for the first login (`https://api.intacct.com/ia/xml/xmlgw.phtml`).
+    pub endpoint: Url,
+    /// Web Services sender credentials.
+    pub sender: SenderCredentials,
+    /// API user.
+    pub user_id: String,
+    /// Company id.
+    pub company_id: String,
+    /// API user's password.
+    pub user_password: Secret,
+    /// Entity to scope the session to.
+    pub location_id: Option<String>,
+    /// Longest use of one session, whatever the gateway allows (default 3000 s = 50 min).
+    pub session_ttl_secs: u64,
+    /// Per HTTP exchange (default 60 s).
+    pub timeout_secs: u64,
+    /// In-flight requests for this company, shared by every read (default 2).
+    pub max_concurrent_requests: usize,
+    /// Retry bounds.
+    pub retry: RetryPolicy,
+    /// The tenant's time zone, in which the gateway writes and reads timestamps.
+    pub tenant_time_zone: Tz,
+    /// Pages buffered between a read and its consumer (default 4).
+    pub page_buffer: usize,
+}
+
+impl ClientConfig {
+    /// A configuration with the defaults for everything but the endpoint and credentials.
+    pub fn new(
+        endpoint: Url,
+        sender: SenderCredentials,
+        user_id: impl Into<String>,
+        company_id: impl Into<String>,
+        user_password: Secret,
+    ) -> ClientConfig {
+        ClientConfig {
+            endpoint,
+            sender,
+            user_id: user_id.into(),
+            company_id: company_id.into(),
+            user_password,
+            location_id: None,
+            session_ttl_secs: 3_000,
+            timeout_secs: 60,
+            max_concurrent_requests: 2,
+            retry: RetryPolicy::default(),
+            tenant_time_zone: chrono_tz::UTC,
+            page_buffer: 4,
+        }
+    }
+}
+
+/// Which gateway function reads the pages.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ReadMethod {
+    /// `query` with a keyset on (timestamp, RECORDNO): ordered, resumable, page size ≤ 2000.
+    #[default]
+    Query,
+    /// `readByQuery` + `readMore` (page size ≤ 1000, no order), for objects `query` refuses.
+    ReadByQuery,
+}
+
+/// One object over one time window.
+#[derive(Clone, Debug)]
+pub struct ReadRequest {
+    /// Object name, e.g. `APBILL`.
+    pub object: String,
+    /// Fields to select; `None` means every field `lookup` lists. The key fields (RECORDNO,
+    /// WHENMODIFIED, WHENCREATED) are always added.
+    pub fields: Option<Vec<String>>,
+    /// `[from, to)` on WHENMODIFIED (WHENCREATED when WHENMODIFIED is empty).
+    pub window: TimeWindow,
+    /// Rows per page: ≤ 2000 for `query`, ≤ 1000 for `readByQuery` (clamped).
+    pub page_size: u32,
+    /// `query` or `readByQuery`.
+    pub method: ReadMethod,
+    /// Names the batch in controlids, for tracing.
+    pub batch_label: String,
+    /// The fields the object is paged by ([`KeyFields::for_object`] by default).
+    pub keys: KeyFields,
+}
+
+impl ReadRequest {
+    /// A `query` read of every field, 2000 rows a page.
+    pub fn new(
+        object: impl Into<String>,
+        window: TimeWindow,
+        batch_label: impl Into<String>,
+    ) -> Self {
+        let object = object.into();
+        ReadRequest {
+            keys: KeyFields::for_object(&object),
+            object,
+            fields: None,
+            window,
+            page_size: 2_000,
+            method: ReadMethod::Query,
+            batch_label: batch_label.into(),
+        }
+    }
+}
+
+/// One page of one object.
+#[derive(Debug)]
+pub struct Page {
+    /// The object.
+    pub object: String,
+    /// 1-based, counted over both passes.
+    pub page_no: u64,
+    /// Which pass it belongs to.
+    pub pass: Pass,
+    /// The records.
+    pub records: RecordPage,
+    /// Rows the pass matched in all, when the gateway said (first page of a pass).
+    pub total_count: Option<u64>,
+    /// The keyset position after this page (`query` only: `readByQuery` has no order, so no
+    /// position is safe to resume from).
+    pub cursor_after: Option<Cursor>,
+}
+
+/// Progress of one object read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReadProgress {
+    /// Pages delivered.
+    pub pages: u64,
+    /// Records delivered.
+    pub records: u64,
+    /// Records expected in all, summed over the passes whose first page has arrived.
+    pub total_count: Option<u64>,
+    /// True once the read ended (successfully or not).
+    pub finished: bool,
+}
+
+/// A running object read.
+#[derive(Debug)]
+pub struct ObjectRead {
+    /// Pages in order; an `Err` is the last item. The channel closes when the read ends.
+    pub pages: mpsc::Receiver<Result<Page>>,
+    /// Progress, updated after each delivered page.
+    pub progress: watch::Receiver<ReadProgress>,
+    /// The reading task; dropping `pages` stops it at its next page.
+    pub task: JoinHandle<()>,
+}
+
+/// The Intacct client of one company.
+#[derive(Clone, Debug)]
+pub struct IntacctClient {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    retry: RetryPolicy,
+    tz: Tz,
+    page_buffer: usize,
+    sender: SenderCredentials,
+    transport: Transport,
+    sessions: SessionCache,
+    lookups: Mutex<HashMap<String, Arc<ObjectMeta>>>,
+}
+
+impl IntacctClient {
+    /// A client; nothing is sent until the first call.
+    pub fn new(config: ClientConfig) -> Result<IntacctClient> {
+        if config.max_concurrent_requests == 0 {
+            return Err(Error::Config {
+                location: "intacct.max_concurrent_requests".into(),
+                message: "must be at least 1".into(),
+            });
+        }
+        let transport = Transport::new(config.timeout_secs, config.max_concurrent_requests)?;
+        let sessions = SessionCache::new(
+            config.endpoint.clone(),
+            LoginCredentials {
+                sender: config.sender.clone(),
+                user_id: config.user_id,
+                company_id: config.company_id,
+                user_password: config.user_password,
+                location_id: config.location_id,
+            },
+            Duration::from_secs(config.session_ttl_secs),
+            config.retry.clone(),
+            transport.clone(),
+        );
+        Ok(IntacctClient {
+            inner: Arc::new(Inner {
+                retry: config.retry,
+                tz: config.tenant_time_zone,
+                page_buffer: config.page_buffer.max(1),
+                sender: config.sender,
+                transport,
+                sessions,
+                lookups: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+
+    /// The tenant time zone filters are rendered in.
+    pub fn tenant_time_zone(&self) -> Tz {
+        self.inner.tz
+    }
+
+    /// Successful logins so far (for run reports).
+    pub fn logins(&self) -> u64 {
+        self.inner.sessions.logins()
+    }
+
+    /// Sends one function with the shared session, retrying per the policy.
+    ///
+    /// `label` prefixes the function controlid (`<label>-a<attempt>`). A result-level failure
+    /// is returned as [`Error::Intacct`].
+    pub async fn call(&self, label: &str, call: &Call) -> Result<ResultData> {
+        let mut retrier = Retrier::new(&self.inner.retry, label);
+        let mut relogged = false;
+        loop {
+            let control_id = control_id(label, retrier.attempt());
+            let session = self.inner.sessions.get().await?;
+            match self.send(&session, &control_id, call).await {
+                Ok(data) => return Ok(data),
+                Err(e) if is_session_refused(&e) && !relogged => {
+                    // The cached session was refused (expired or revoked): one new login,
+                    // then the same attempt again.
+                    relogged = true;
+                    self.inner.sessions.invalidate(session.generation);
+                }
+                Err(e) => retrier.failed(e).await?,
+            }
+        }
+    }
+
+    /// Field metadata of `object` from `lookup`, cached for the client's life.
+    pub async fn lookup(&self, object: &str) -> Result<Arc<ObjectMeta>> {
+        if let Some(meta) = self.lock_lookups().get(object) {
+            return Ok(meta.clone());
+        }
+        let call = Call::Lookup {
+            object: object.to_owned(),
+        };
+        let data = self.call(&format!("lookup-{object}"), &call).await?;
+        let ResultData::Objects(types) = data else {
+            return Err(malformed(format!("lookup of {object} returned no <Type>")));
+        };
+        let meta = types
+            .into_iter()
+            .find(|t| t.name.eq_ignore_ascii_case(object))
+            .ok_or_else(|| malformed(format!("lookup of {object} did not describe {object}")))?;
+        let meta = Arc::new(meta);
+        self.lock_lookups().insert(object.to_owned(), meta.clone());
+        Ok(meta)
+    }
+
+    /// Starts reading one object over one window; pages arrive on [`ObjectRead::pages`].
+    pub fn read_object(&self, request: ReadRequest) -> ObjectRead {
+        let (pages_tx, pages) = mpsc::channel(self.inner.page_buffer);
+        let (progress_tx, progress) = watch::channel(ReadProgress::default());
+        let client = self.clone();
+        let task = tokio::spawn(async move {
+            let mut reader = Reader {
+                client: &client,
+                request: &request,
+                pages: pages_tx,
+                progress: progress_tx,
+                page_no: 0,
+            };
+            let outcome = reader.run().await;
+            reader.progress.send_modify(|p| p.finished = true);
+            match outcome {
+                Ok(()) | Err(Stop::ConsumerGone) => {}
+                Err(Stop::Failed(error)) => {
+                    tracing::warn!(object = %request.object, error = %error, "object read failed");
+                    let _ = reader.pages.send(Err(error)).await;
+                }
+            }
+        });
+        ObjectRead {
+            pages,
+            progress,
+            task,
+        }
+    }
+
+    async fn send(&self, session: &Session, control_id: &str, call: &Call) -> Result<ResultData> {
+        let request = Request {
+            control_id: control_id.to_owned(),
+            unique_id: false,
+            transaction: false,
+            authentication: Authentication::Session(session.id.clone()),
+            functions: vec![Function {
+                control_id: control_id.to_owned(),
+                call: call.clone(),
+            }],
+        };
+        let body = render_request(&request, &self.inner.sender)?;
+        tracing::debug!(controlid = control_id, "sending");
+        let sent_at = Instant::now();
+        let response = self
+            .inner
+            .transport
+            .exchange(&session.endpoint, body)
+            .await?;
+        self.inner.sessions.observe(
+            session.generation,
+            sent_at,
+            response.authentication.as_ref(),
+        );
+        let result = response
+            .results
+            .into_iter()
+            .next()
+            .ok_or_else(|| malformed(format!("response to {control_id} has no <result>")))?;
+        result.outcome.map_err(Error::Intacct)
+    }
+
+    fn lock_lookups(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<ObjectMeta>>> {
+        self.inner.lookups.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Why a read stopped early.
+enum Stop {
+    /// The consumer dropped the receiver: nobody wants more pages.
+    ConsumerGone,
+    /// The read failed.
+    Failed(Error),
+}
+
+impl From<Error> for Stop {
+    fn from(e: Error) -> Self {
+        Stop::Failed(e)
+    }
+}
+
+/// The state of one running object read.
+struct Reader<'a> {
+    client: &'a IntacctClient,
+    request: &'a ReadRequest,
+    pages: mpsc::Sender<Result<Page>>,
+    progress: watch::Sender<ReadProgress>,
+    page_no: u64,
+}
+
+impl Reader<'_> {
+    async fn run(&mut self) -> std::result::Result<(), Stop> {
+        let select = self.select().await?;
+        for pass in self.request.keys.passes() {
+            match self.request.method {
+                ReadMethod::Query => self.keyset_pass(&select, pass).await?,
+                ReadMethod::ReadByQuery => self.read_by_query_pass(&select, pass).await?,
+            }
+        }
+        Ok(())
+    }
+
+    /// The configured fields, or `lookup`'s, with the paging keys always present.
+    async fn select(&self) -> Result<Vec<String>> {
+        let mut fields = match &self.request.fields {
+            Some(fields) => fields.clone(),
+            None => {
+                let meta = self.client.lookup(&self.request.object).await?;
+                meta.fields.iter().map(|f| f.name.clone()).collect()
+            }
+        };
+        for required in self.request.keys.all() {
+            if !fields.iter().any(|f| f.eq_ignore_ascii_case(required)) {
+                fields.push(required.to_owned());
+            }
+        }
+        Ok(fields)
+    }
+
+    async fn keyset_pass(
+        &mut self,
+        select: &[String],
+        pass: Pass,
+    ) -> std::result::Result<(), Stop> {
+        let r = self.request;
+        let tz = self.client.inner.tz;
+        let page_size = r.page_size.clamp(1, 2_000);
+        let mut after: Option<Cursor> = None;
+        let mut first = true;
+        loop {
+            let filter = keyset_filter(&r.keys, pass, &r.window, after.as_ref(), tz);
+            let query = keyset_query(&r.object, select, &r.keys, pass, filter, page_size);
+            let records = self.fetch_page(Call::Query(query)).await?;
+            let last = is_last_page(&records, page_size);
+            let cursor = cursor_after(&records, &r.keys, pass, tz)?;
+            if let Some(c) = cursor {
+                after = Some(c);
+            }
+            self.deliver(pass, records, first, after).await?;
+            first = false;
+            if last {
+                return Ok(());
+            }
+        }
+    }
+
+    /// One `readByQuery` pass. `readByQuery` promises no order, so an expired `resultId`
+    /// restarts the whole pass; pages already delivered are delivered again (the loader's
+    /// MERGE deduplicates on RECORDNO).
+    async fn read_by_query_pass(
+        &mut self,
+        select: &[String],
+        pass: Pass,
+    ) -> std::result::Result<(), Stop> {
+        let r = self.request;
+        let tz = self.client.inner.tz;
+        let page_size = r.page_size.clamp(1, 1_000);
+        let mut restarts = 0;
+        'restart: loop {
+            let query = read_by_query(&r.object, select, &r.keys, pass, &r.window, page_size, tz);
+            let mut records = self.fetch_page(Call::ReadByQuery(query)).await?;
+            let mut first = true;
+            loop {
+                let result_id = records.result_id.clone();
+                let more = !records.is_empty() && records.num_remaining.is_some_and(|n| n > 0);
+                self.deliver(pass, records, first, None).await?;
+                first = false;
+                let Some(result_id) = result_id.filter(|_| more) else {
+                    return Ok(());
+                };
+                match self.fetch_page(Call::ReadMore { result_id }).await {
+                    Ok(next) => records = next,
+                    Err(Stop::Failed(Error::Intacct(f)))
+                        if is_expired_result_id(&f) && restarts < MAX_READ_BY_QUERY_RESTARTS =>
+                    {
+                        restarts += 1;
+                        tracing::warn!(object = %r.object, restarts, "resultId expired; restarting the pass");
+                        continue 'restart;
+                    }
+                    Err(other) => return Err(other),
+                }
+            }
+        }
+    }
+
+    /// Sends the call for the next page and returns its records.
+    async fn fetch_page(&mut self, call: Call) -> std::result::Result<RecordPage, Stop> {
+        let r = self.request;
+        let label = format!("{}-{}-p{}", r.batch_label, r.object, self.page_no + 1);
+        match self.client.call(&label, &call).await? {
+            ResultData::Records(page) => Ok(page),
+            ResultData::Empty => Ok(RecordPage::default()),
+            _ => Err(Stop::Failed(malformed(format!(
+                "{} page {} returned no record list",
+                r.object,
+                self.page_no + 1
+            )))),
+        }
+    }
+
+    async fn deliver(
+        &mut self,
+        pass: Pass,
+        records: RecordPage,
+        first_of_pass: bool,
+        cursor_after: Option<Cursor>,
+    ) -> std::result::Result<(), Stop> {
+        self.page_no += 1;
+        let total_count = if first_of_pass {
+            records.total_count
+        } else {
+            None
+        };
+        let rows = records.len() as u64;
+        tracing::debug!(object = %self.request.object, page = self.page_no, rows, ?pass, "page read");
+        let page = Page {
+            object: self.request.object.clone(),
+            page_no: self.page_no,
+            pass,
+            records,
+            total_count,
+            cursor_after,
+        };
+        self.pages
+            .send(Ok(page))
+            .await
+            .map_err(|_| Stop::ConsumerGone)?;
+        self.progress.send_modify(|p| {
+            p.pages += 1;
+            p.records += rows;
+            if let Some(total) = total_count {
+                p.total_count = Some(p.total_count.unwrap_or(0) + total);
+            }
+        });
+        Ok(())
+    }
+}
+
+fn malformed(detail: String) -> Error {
+    Error::MalformedResponse {
+        kind: MalformedKind::UnexpectedStructure,
+        detail,
+    }
+}
+
+/// `<label>-a<attempt>`, the label cut so the whole fits the gateway's 256-character limit
+/// and the attempt suffix survives.
+fn control_id(label: &str, attempt: u32) -> String {
+    let suffix = format!("-a{attempt}");
+    let keep = MAX_CONTROL_ID_CHARS.saturating_sub(suffix.len());
+    let mut out: String = label.chars().take(keep).collect();
+    out.push_str(&suffix);
+    out
+}
+
+/// True when the gateway refused the credentials of a session call: an authentication-level
+/// failure (how an expired session shows), or a bad-credentials error at another level (HTTP
+/// 401 `XMLGW_JPP0002`). One new login settles it: either it works, or the login itself is
+/// refused with a clear error.
+fn is_session_refused(error: &Error) -> bool {
+    match error {
+        Error::Intacct(f) => matches!(
+            codes::classify(f),
+            FailureClass::SessionRefused | FailureClass::BadCredentials
+        ),
+        _ => false,
+    }
+}
+
+/// A `readMore` refused because its `resultId` expired or is unknown: the remedy is to run
+/// the `readByQuery` again.
+fn is_expired_result_id(failure: &IntacctFailure) -> bool {
+    codes::classify(failure) == FailureClass::ResultIdExpired
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_ids_are_capped_at_256_chars() {
+        let long = format!("{}-VENDOR-p1", "x".repeat(300));
+        let id = control_id(&long, 12);
+        assert_eq!(id.chars().count(), 256);
+        assert!(id.ends_with("x-a12"));
+        assert_eq!(control_id("b1-VENDOR-p3", 2), "b1-VENDOR-p3-a2");
+    }
+}

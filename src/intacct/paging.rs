@@ -1,0 +1,492 @@
+//! The keyset cursor: which filter asks for the next page of a time window, and where a page
+//! leaves the cursor. Pure; the client does the IO.
+//!
+//! A window `[from, to)` is read in two passes, each ordered by a stable key:
+//! 1. **modified** — `WHENMODIFIED` in the window, ordered by (`WHENMODIFIED`, `RECORDNO`);
+//! 2. **created** — `WHENMODIFIED` empty and `WHENCREATED` in the window, ordered by
+//!    (`WHENCREATED`, `RECORDNO`).
+//!
+//! The first page of a pass filters on the window; every next page filters on
+//! `key > t OR (key = t AND RECORDNO > r)` where `(t, r)` is the last row delivered. Unlike
+//! offsets, this neither skips nor repeats rows when records change between pages: a record
+//! updated mid-read moves *behind* the cursor's upper bound or past `to`, and the rows not yet
+//! read keep their positions relative to the cursor. `t` is the row's own text parsed in the
+//! tenant zone and re-rendered (see [`crate::intacct::tenant_time`]), which is the same text
+//! for every valid local time, so equality at the gateway is exact; a date-only value becomes
+//! its midnight.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use crate::error::{Error, MalformedKind, Result};
+use crate::intacct::names::column_name;
+use crate::intacct::request::{Comparison, Filter, OrderBy, Query, ReadByQuery};
+use crate::intacct::response::RecordPage;
+use crate::intacct::tenant_time::{parse, render};
+
+/// `RECORDNO`.
+pub const RECORDNO: &str = "RECORDNO";
+/// `WHENMODIFIED`.
+pub const WHENMODIFIED: &str = "WHENMODIFIED";
+/// `WHENCREATED`.
+pub const WHENCREATED: &str = "WHENCREATED";
+
+/// A half-open window of modification instants, `[from, to)`; no `from` means from the
+/// beginning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TimeWindow {
+    /// Inclusive lower bound.
+    pub from: Option<DateTime<Utc>>,
+    /// Exclusive upper bound.
+    pub to: DateTime<Utc>,
+}
+
+/// The fields an object is paged by.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyFields {
+    /// The integer primary key: `RECORDNO` (`ID` for AUDITHISTORY).
+    pub record_key: String,
+    /// The modification timestamp: `WHENMODIFIED` (`ACCESSTIME` for AUDITHISTORY).
+    pub modified: String,
+    /// The creation timestamp for rows whose modification timestamp is empty:
+    /// `WHENCREATED`; `None` when the object has none (AUDITHISTORY, which is append-only).
+    pub created: Option<String>,
+}
+
+impl KeyFields {
+    /// The keys of a standard object: `RECORDNO`, `WHENMODIFIED`, `WHENCREATED`.
+    pub fn standard() -> KeyFields {
+        KeyFields {
+            record_key: RECORDNO.to_owned(),
+            modified: WHENMODIFIED.to_owned(),
+            created: Some(WHENCREATED.to_owned()),
+        }
+    }
+
+    /// The keys of `object`: the standard ones, except AUDITHISTORY (`ID`, `ACCESSTIME`).
+    pub fn for_object(object: &str) -> KeyFields {
+        if object.eq_ignore_ascii_case("AUDITHISTORY") {
+            KeyFields {
+                record_key: "ID".to_owned(),
+                modified: "ACCESSTIME".to_owned(),
+                created: None,
+            }
+        } else {
+            KeyFields::standard()
+        }
+    }
+
+    /// The passes a window needs: modified, then created when the object has the field.
+    pub fn passes(&self) -> Vec<Pass> {
+        match self.created {
+            Some(_) => vec![Pass::Modified, Pass::Created],
+            None => vec![Pass::Modified],
+        }
+    }
+
+    /// The timestamp field `pass` orders and filters by.
+    pub fn key_field(&self, pass: Pass) -> &str {
+        match (pass, &self.created) {
+            (Pass::Created, Some(created)) => created,
+            _ => &self.modified,
+        }
+    }
+
+    /// Every key field, for the select list.
+    pub fn all(&self) -> impl Iterator<Item = &str> {
+        [
+            Some(&self.record_key),
+            Some(&self.modified),
+            self.created.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+    }
+}
+
+/// Which of the two passes over a window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum Pass {
+    /// Records by their modification timestamp.
+    Modified,
+    /// Records with an empty modification timestamp, by their creation timestamp.
+    Created,
+}
+
+/// A position in a pass: everything at or before `(instant, record_no)` is delivered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Cursor {
+    /// The pass.
+    pub pass: Pass,
+    /// The key field's value of the last delivered row.
+    pub instant: DateTime<Utc>,
+    /// Its RECORDNO.
+    pub record_no: u64,
+}
+
+/// The `query` filter for the page after `after` (or the first page when `None`).
+pub fn keyset_filter(
+    keys: &KeyFields,
+    pass: Pass,
+    window: &TimeWindow,
+    after: Option<&Cursor>,
+    tz: Tz,
+) -> Filter {
+    let key = keys.key_field(pass);
+    let mut parts = Vec::with_capacity(3);
+    if pass == Pass::Created {
+        parts.push(Filter::IsNull {
+            field: keys.modified.clone(),
+        });
+    }
+    match after {
+        None => {
+            if let Some(from) = window.from {
+                parts.push(Filter::compare(
+                    Comparison::GreaterThanOrEqualTo,
+                    key,
+                    render(from, tz),
+                ));
+            }
+        }
+        Some(cursor) => {
+            let t = render(cursor.instant, tz);
+            parts.push(Filter::Or(vec![
+                Filter::compare(Comparison::GreaterThan, key, t.clone()),
+                Filter::And(vec![
+                    Filter::compare(Comparison::EqualTo, key, t),
+                    Filter::compare(
+                        Comparison::GreaterThan,
+                        &keys.record_key,
+                        cursor.record_no.to_string(),
+                    ),
+                ]),
+            ]));
+        }
+    }
+    parts.push(Filter::compare(
+        Comparison::LessThan,
+        key,
+        render(window.to, tz),
+    ));
+    if parts.len() == 1 {
+        parts.pop().expect("one part")
+    } else {
+        Filter::And(parts)
+    }
+}
+
+/// The whole `query` for one keyset page, with the [`keyset_filter`] of that page.
+pub fn keyset_query(
+    object: &str,
+    select: &[String],
+    keys: &KeyFields,
+    pass: Pass,
+    filter: Filter,
+    page_size: u32,
+) -> Query {
+    Query {
+        object: object.to_owned(),
+        select: select.to_vec(),
+        filter: Some(filter),
+        order_by: vec![
+            OrderBy {
+                field: keys.key_field(pass).to_owned(),
+                ascending: true,
+            },
+            OrderBy {
+                field: keys.record_key.clone(),
+                ascending: true,
+            },
+        ],
+        page_size: Some(page_size),
+        ..Query::default()
+    }
+}
+
+/// The legacy `readByQuery` for one pass over a window (no order, no keyset).
+pub fn read_by_query(
+    object: &str,
+    select: &[String],
+    keys: &KeyFields,
+    pass: Pass,
+    window: &TimeWindow,
+    page_size: u32,
+    tz: Tz,
+) -> ReadByQuery {
+    let key = keys.key_field(pass);
+    let mut clauses = Vec::with_capacity(3);
+    if pass == Pass::Created {
+        clauses.push(format!("{} IS NULL", keys.modified));
+    }
+    if let Some(from) = window.from {
+        clauses.push(format!("{key} >= '{}'", render(from, tz)));
+    }
+    clauses.push(format!("{key} < '{}'", render(window.to, tz)));
+    ReadByQuery {
+        object: object.to_owned(),
+        fields: select.to_vec(),
+        query: clauses.join(" AND "),
+        page_size: Some(page_size),
+    }
+}
+
+/// Where the cursor stands after `page`: its last row's key and RECORDNO; `None` for an
+/// empty page.
+pub fn cursor_after(
+    page: &RecordPage,
+    keys: &KeyFields,
+    pass: Pass,
+    tz: Tz,
+) -> Result<Option<Cursor>> {
+    let Some(last) = page.len().checked_sub(1) else {
+        return Ok(None);
+    };
+    let key = column_name(keys.key_field(pass));
+    let key_column = column_name(&keys.record_key);
+    let bad = |detail: String| Error::MalformedResponse {
+        kind: MalformedKind::UnexpectedStructure,
+        detail,
+    };
+    let record_no = page
+        .get(last, &key_column)
+        .ok_or_else(|| bad(format!("row {last} of a page has no {key_column}")))?;
+    let record_no: u64 = record_no
+        .trim()
+        .parse()
+        .map_err(|_| bad(format!("{key_column} {record_no:?} is not an integer")))?;
+    let text = page.get(last, &key).ok_or_else(|| {
+        bad(format!(
+            "record {record_no} has no {key} in a {pass:?} pass"
+        ))
+    })?;
+    let instant = parse(text, tz).map_err(|_| {
+        bad(format!(
+            "record {record_no}: {key} {text:?} is not a tenant timestamp"
+        ))
+    })?;
+    Ok(Some(Cursor {
+        pass,
+        instant,
+        record_no,
+    }))
+}
+
+/// True when no page follows `page` in its pass: the gateway says nothing remains, or (when
+/// it does not say) the page is short. An empty page always ends the pass, so a confused
+/// count can never loop on the same cursor.
+pub fn is_last_page(page: &RecordPage, page_size: u32) -> bool {
+    page.is_empty()
+        || match page.num_remaining {
+            Some(remaining) => remaining == 0,
+            None => page.len() < page_size as usize,
+        }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    const LA: Tz = chrono_tz::America::Los_Angeles;
+
+    fn window() -> TimeWindow {
+        TimeWindow {
+            from: Some(Utc.with_ymd_and_hms(2024, 1, 31, 21, 5, 0).unwrap()),
+            to: Utc.with_ymd_and_hms(2024, 2, 1, 8, 0, 0).unwrap(),
+        }
+    }
+
+    fn cmp(op: Comparison, field: &str, value: &str) -> Filter {
+        Filter::compare(op, field, value)
+    }
+
+    #[test]
+    fn first_modified_page_filters_on_the_window_in_tenant_time() {
+        let f = keyset_filter(&KeyFields::standard(), Pass::Modified, &window(), None, LA);
+        assert_eq!(
+            f,
+            Filter::And(vec![
+                cmp(
+                    Comparison::GreaterThanOrEqualTo,
+                    WHENMODIFIED,
+                    "01/31/2024 13:05:00"
+                ),
+                cmp(Comparison::LessThan, WHENMODIFIED, "02/01/2024 00:00:00"),
+            ])
+        );
+    }
+
+    #[test]
+    fn open_window_has_only_the_upper_bound() {
+        let w = TimeWindow {
+            from: None,
+            ..window()
+        };
+        assert_eq!(
+            keyset_filter(&KeyFields::standard(), Pass::Modified, &w, None, LA),
+            cmp(Comparison::LessThan, WHENMODIFIED, "02/01/2024 00:00:00")
+        );
+    }
+
+    #[test]
+    fn next_pages_continue_strictly_after_the_last_row() {
+        let cursor = Cursor {
+            pass: Pass::Created,
+            instant: Utc.with_ymd_and_hms(2024, 1, 31, 23, 0, 0).unwrap(),
+            record_no: 42,
+        };
+        let f = keyset_filter(
+            &KeyFields::standard(),
+            Pass::Created,
+            &window(),
+            Some(&cursor),
+            LA,
+        );
+        assert_eq!(
+            f,
+            Filter::And(vec![
+                Filter::IsNull {
+                    field: WHENMODIFIED.into()
+                },
+                Filter::Or(vec![
+                    cmp(Comparison::GreaterThan, WHENCREATED, "01/31/2024 15:00:00"),
+                    Filter::And(vec![
+                        cmp(Comparison::EqualTo, WHENCREATED, "01/31/2024 15:00:00"),
+                        cmp(Comparison::GreaterThan, RECORDNO, "42"),
+                    ]),
+                ]),
+                cmp(Comparison::LessThan, WHENCREATED, "02/01/2024 00:00:00"),
+            ])
+        );
+    }
+
+    #[test]
+    fn query_orders_by_key_then_recordno() {
+        let q = keyset_query(
+            "APBILL",
+            &["RECORDNO".into()],
+            &KeyFields::standard(),
+            Pass::Modified,
+            keyset_filter(&KeyFields::standard(), Pass::Modified, &window(), None, LA),
+            2000,
+        );
+        let order: Vec<_> = q
+            .order_by
+            .iter()
+            .map(|o| (o.field.as_str(), o.ascending))
+            .collect();
+        assert_eq!(order, [(WHENMODIFIED, true), (RECORDNO, true)]);
+        assert_eq!(q.page_size, Some(2000));
+    }
+
+    #[test]
+    fn read_by_query_strings() {
+        let q = read_by_query(
+            "VENDOR",
+            &[],
+            &KeyFields::standard(),
+            Pass::Created,
+            &window(),
+            1000,
+            LA,
+        );
+        assert_eq!(
+            q.query,
+            "WHENMODIFIED IS NULL AND WHENCREATED >= '01/31/2024 13:05:00' \
+             AND WHENCREATED < '02/01/2024 00:00:00'"
+        );
+    }
+
+    fn page(rows: &[(&str, Option<&str>)]) -> RecordPage {
+        RecordPage::from_rows(
+            vec![RECORDNO.into(), WHENMODIFIED.into()],
+            rows.iter()
+                .map(|(r, w)| vec![Some(r.to_string()), w.map(str::to_owned)])
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn cursor_is_the_last_row() {
+        let p = page(&[
+            ("7", Some("01/31/2024 13:05:00")),
+            ("9", Some("01/31/2024 14:00:00")),
+        ]);
+        let c = cursor_after(&p, &KeyFields::standard(), Pass::Modified, LA)
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.record_no, 9);
+        assert_eq!(render(c.instant, LA), "01/31/2024 14:00:00");
+        assert_eq!(
+            cursor_after(&page(&[]), &KeyFields::standard(), Pass::Modified, LA).unwrap(),
+            None
+        );
+        assert!(
+            cursor_after(
+                &page(&[("x", Some("01/31/2024 13:05:00"))]),
+                &KeyFields::standard(),
+                Pass::Modified,
+                LA
+            )
+            .is_err()
+        );
+        assert!(
+            cursor_after(
+                &page(&[("1", None)]),
+                &KeyFields::standard(),
+                Pass::Modified,
+                LA
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn audit_history_pages_by_id_and_access_time_in_one_pass() {
+        let keys = KeyFields::for_object("AUDITHISTORY");
+        assert_eq!(keys.passes(), [Pass::Modified]);
+        let cursor = Cursor {
+            pass: Pass::Modified,
+            instant: Utc.with_ymd_and_hms(2024, 1, 31, 23, 0, 0).unwrap(),
+            record_no: 5,
+        };
+        let q = keyset_query(
+            "AUDITHISTORY",
+            &[],
+            &keys,
+            Pass::Modified,
+            keyset_filter(&keys, Pass::Modified, &window(), Some(&cursor), LA),
+            10,
+        );
+        let order: Vec<_> = q.order_by.iter().map(|o| o.field.as_str()).collect();
+        assert_eq!(order, ["ACCESSTIME", "ID"]);
+        let Some(Filter::And(parts)) = q.filter else {
+            panic!("expected an and")
+        };
+        assert_eq!(
+            parts[0],
+            Filter::Or(vec![
+                cmp(Comparison::GreaterThan, "ACCESSTIME", "01/31/2024 15:00:00"),
+                Filter::And(vec![
+                    cmp(Comparison::EqualTo, "ACCESSTIME", "01/31/2024 15:00:00"),
+                    cmp(Comparison::GreaterThan, "ID", "5"),
+                ]),
+            ])
+        );
+        assert_eq!(KeyFields::for_object("vendor"), KeyFields::standard());
+    }
+
+    #[test]
+    fn last_page_detection() {
+        let mut p = page(&[("1", Some("01/31/2024 13:05:00"))]);
+        assert!(is_last_page(&p, 2));
+        assert!(!is_last_page(&p, 1));
+        p.num_remaining = Some(0);
+        assert!(is_last_page(&p, 1));
+        p.num_remaining = Some(5);
+        assert!(!is_last_page(&p, 2));
+        assert!(is_last_page(&page(&[]), 2));
+    }
+}

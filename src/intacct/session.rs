@@ -1,0 +1,373 @@
+//! API sessions: one `getAPISession` login shared by every caller of a client.
+//!
+//! Invariants:
+//! * **single flight** — at most one login runs at a time; callers that find no valid session
+//!   queue behind it and take the session it produced;
+//! * **bounded lifetime** — a session is used until the earliest of `login + session_ttl_secs`
+//!   and the gateway's `sessiontimeout` minus a margin, and is replaced *before* that point
+//!   (not after a failure). The gateway's lifetime is measured as `sessiontimeout −
+//!   sessiontimestamp` (both from the gateway's clock) and applied to the local monotonic
+//!   clock, so a skewed or simulated server clock cannot make every session look expired or
+//!   eternal. Each response slides the expiry forward, never past `login + ttl`;
+//! * **generations** — every login gets a new generation number; a caller whose session was
+//!   refused invalidates only *that* generation, so two callers refused at once cause one
+//!   re-login, not two;
+//! * a **refused login** (authentication-level failure on `<login>`) is remembered and
+//!   returned to every later caller without another request: credentials do not heal;
+//! * the session id and the passwords are [`Secret`]s and are never logged.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset};
+use tokio::time::Instant;
+use url::Url;
+
+use crate::error::{Error, MalformedKind, Result};
+use crate::intacct::backoff::RetryPolicy;
+use crate::intacct::request::{
+    Authentication, Call, Function, Request, SenderCredentials, render_request,
+};
+use crate::intacct::response::{AuthenticationBlock, IntacctFailure, ResultData};
+use crate::intacct::transport::{Retrier, Transport};
+use crate::secret::Secret;
+
+/// The longest safety margin kept before the gateway's session timeout.
+const MAX_EXPIRY_MARGIN: Duration = Duration::from_secs(60);
+
+/// A logged-in session, as handed to callers.
+#[derive(Debug)]
+pub(crate) struct Session {
+    /// The session id.
+    pub(crate) id: Secret,
+    /// Where every request of this session goes.
+    pub(crate) endpoint: Url,
+    /// Which login produced it.
+    pub(crate) generation: u64,
+}
+
+/// What a login needs.
+#[derive(Clone, Debug)]
+pub(crate) struct LoginCredentials {
+    pub(crate) sender: SenderCredentials,
+    pub(crate) user_id: String,
+    pub(crate) company_id: String,
+    pub(crate) user_password: Secret,
+    pub(crate) location_id: Option<String>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    session: Arc<Session>,
+    logged_in_at: Instant,
+    expires_at: Instant,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    current: Option<Entry>,
+    generation: u64,
+    refused: Option<IntacctFailure>,
+    logins: u64,
+}
+
+/// The session cache of one client (one company and user).
+#[derive(Debug)]
+pub(crate) struct SessionCache {
+    login_endpoint: Url,
+    credentials: LoginCredentials,
+    ttl: Duration,
+    retry: RetryPolicy,
+    transport: Transport,
+    state: Mutex<State>,
+    login_flight: tokio::sync::Mutex<()>,
+}
+
+impl SessionCache {
+    pub(crate) fn new(
+        login_endpoint: Url,
+        credentials: LoginCredentials,
+        ttl: Duration,
+        retry: RetryPolicy,
+        transport: Transport,
+    ) -> SessionCache {
+        SessionCache {
+            login_endpoint,
+            credentials,
+            ttl,
+            retry,
+            transport,
+            state: Mutex::new(State::default()),
+            login_flight: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// A session valid for a while yet, logging in (once, for all waiting callers) if needed.
+    pub(crate) async fn get(&self) -> Result<Arc<Session>> {
+        if let Some(session) = self.valid_now()? {
+            return Ok(session);
+        }
+        let _flight = self.login_flight.lock().await;
+        if let Some(session) = self.valid_now()? {
+            return Ok(session);
+        }
+        let started = Instant::now();
+        match self.login().await {
+            Ok((id, endpoint, auth)) => {
+                let mut state = self.lock();
+                state.generation += 1;
+                state.logins += 1;
+                let session = Arc::new(Session {
+                    id,
+                    endpoint,
+                    generation: state.generation,
+                });
+                let expires_at = expiry(started, started, self.ttl, auth.as_ref());
+                tracing::info!(
+                    generation = state.generation,
+                    valid_for_secs = expires_at.saturating_duration_since(started).as_secs(),
+                    "API session opened"
+                );
+                state.current = Some(Entry {
+                    session: session.clone(),
+                    logged_in_at: started,
+                    expires_at,
+                });
+                Ok(session)
+            }
+            Err(Error::Intacct(failure))
+                if failure.level == crate::intacct::response::ErrorLevel::Authentication =>
+            {
+                tracing::error!("Intacct refused the login; not retrying");
+                self.lock().refused = Some(failure.clone());
+                Err(Error::Intacct(failure))
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Drops the session of `generation` if it is still the current one.
+    pub(crate) fn invalidate(&self, generation: u64) {
+        let mut state = self.lock();
+        if state
+            .current
+            .as_ref()
+            .is_some_and(|e| e.session.generation == generation)
+        {
+            tracing::info!(
+                generation,
+                "API session refused by the gateway; dropping it"
+            );
+            state.current = None;
+        }
+    }
+
+    /// Slides the expiry of `generation` with a response's authentication block; `sent_at` is
+    /// when that request was sent.
+    pub(crate) fn observe(
+        &self,
+        generation: u64,
+        sent_at: Instant,
+        auth: Option<&AuthenticationBlock>,
+    ) {
+        if auth.is_none_or(|a| a.session_timeout.is_none()) {
+            return;
+        }
+        let mut state = self.lock();
+        if let Some(entry) = state
+            .current
+            .as_mut()
+            .filter(|e| e.session.generation == generation)
+        {
+            entry.expires_at = expiry(sent_at, entry.logged_in_at, self.ttl, auth);
+        }
+    }
+
+    /// Logins that succeeded so far.
+    pub(crate) fn logins(&self) -> u64 {
+        self.lock().logins
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn valid_now(&self) -> Result<Option<Arc<Session>>> {
+        let state = self.lock();
+        if let Some(failure) = &state.refused {
+            return Err(Error::Intacct(failure.clone()));
+        }
+        Ok(state
+            .current
+            .as_ref()
+            .filter(|e| Instant::now() < e.expires_at)
+            .map(|e| e.session.clone()))
+    }
+
+    async fn login(&self) -> Result<(Secret, Url, Option<AuthenticationBlock>)> {
+        let mut retrier = Retrier::new(&self.retry, "getAPISession");
+        loop {
+            match self.login_once(retrier.attempt()).await {
+                Ok(session) => return Ok(session),
+                Err(error) => retrier.failed(error).await?,
+            }
+        }
+    }
+
+    async fn login_once(&self, attempt: u32) -> Result<(Secret, Url, Option<AuthenticationBlock>)> {
+        let c = &self.credentials;
+        let control_id = format!("getAPISession-a{attempt}");
+        let request = Request {
+            control_id: control_id.clone(),
+            unique_id: false,
+            transaction: false,
+            authentication: Authentication::Login {
+                user_id: c.user_id.clone(),
+                company_id: c.company_id.clone(),
+                password: c.user_password.clone(),
+                location_id: c.location_id.clone(),
+            },
+            functions: vec![Function {
+                control_id: control_id.clone(),
+                call: Call::GetApiSession {
+                    location_id: c.location_id.clone(),
+                },
+            }],
+        };
+        let body = render_request(&request, &c.sender)?;
+        tracing::debug!(controlid = %control_id, "logging in");
+        let response = self.transport.exchange(&self.login_endpoint, body).await?;
+        let auth = response.authentication;
+        let result = response
+            .results
+            .into_iter()
+            .next()
+            .ok_or_else(|| malformed("getAPISession response has no <result>".to_owned()))?;
+        match result.outcome.map_err(Error::Intacct)? {
+            ResultData::Session(api) => {
+                let endpoint = if api.endpoint.trim().is_empty() {
+                    self.login_endpoint.clone()
+                } else {
+                    Url::parse(api.endpoint.trim()).map_err(|e| {
+                        malformed(format!("getAPISession endpoint is not a URL: {e}"))
+                    })?
+                };
+                Ok((api.session_id, endpoint, auth))
+            }
+            _ => Err(malformed(
+                "getAPISession result carries no session".to_owned(),
+            )),
+        }
+    }
+}
+
+fn malformed(detail: String) -> Error {
+    Error::MalformedResponse {
+        kind: MalformedKind::UnexpectedStructure,
+        detail,
+    }
+}
+
+/// When to stop using a session: `logged_in_at + ttl`, or earlier when the gateway's
+/// remaining lifetime (measured from `sent_at`) minus a margin ends first.
+fn expiry(
+    sent_at: Instant,
+    logged_in_at: Instant,
+    ttl: Duration,
+    auth: Option<&AuthenticationBlock>,
+) -> Instant {
+    let hard = logged_in_at + ttl;
+    match auth.and_then(gateway_lifetime) {
+        Some(lifetime) => hard.min(sent_at + lifetime - expiry_margin(lifetime)),
+        None => hard,
+    }
+}
+
+/// The margin kept before the gateway's timeout: a minute, or a quarter of a short lifetime
+/// (so a session that lives for seconds, as in tests, is still usable).
+fn expiry_margin(lifetime: Duration) -> Duration {
+    MAX_EXPIRY_MARGIN.min(lifetime / 4)
+}
+
+/// `sessiontimeout − sessiontimestamp`; when the timestamp is missing, the timeout against
+/// the local wall clock.
+fn gateway_lifetime(auth: &AuthenticationBlock) -> Option<Duration> {
+    let parse = |s: &str| DateTime::<FixedOffset>::parse_from_rfc3339(s.trim()).ok();
+    let timeout = parse(auth.session_timeout.as_deref()?)?;
+    let reference = match auth.session_timestamp.as_deref().and_then(parse) {
+        Some(stamp) => stamp.to_utc(),
+        None => chrono::Utc::now(),
+    };
+    (timeout.to_utc() - reference)
+        .to_std()
+        .ok()
+        .or(Some(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn auth(stamp: Option<&str>, timeout: Option<&str>) -> AuthenticationBlock {
+        AuthenticationBlock {
+            session_timestamp: stamp.map(str::to_owned),
+            session_timeout: timeout.map(str::to_owned),
+            ..AuthenticationBlock::default()
+        }
+    }
+
+    #[test]
+    fn lifetime_is_measured_on_the_gateway_clock() {
+        // The SDK fixture: a 24 h session, offsets included.
+        let a = auth(
+            Some("2015-10-22T20:58:27-07:00"),
+            Some("2015-10-23T20:58:27-07:00"),
+        );
+        assert_eq!(gateway_lifetime(&a), Some(Duration::from_secs(86_400)));
+        // A timeout already past relative to its own timestamp is no lifetime at all.
+        let past = auth(
+            Some("2023-04-25T03:00:25+00:00"),
+            Some("2023-04-25T00:50:25+00:00"),
+        );
+        assert_eq!(gateway_lifetime(&past), Some(Duration::ZERO));
+        assert_eq!(gateway_lifetime(&auth(None, None)), None);
+    }
+
+    #[test]
+    fn expiry_is_the_earlier_of_ttl_and_gateway_timeout_minus_margin() {
+        let t0 = Instant::now();
+        let ttl = Duration::from_secs(3_000);
+        // 24 h gateway session: the 50-minute ttl wins.
+        let long = auth(
+            Some("2015-10-22T20:58:27-07:00"),
+            Some("2015-10-23T20:58:27-07:00"),
+        );
+        assert_eq!(expiry(t0, t0, ttl, Some(&long)), t0 + ttl);
+        // 30-minute gateway session: 30 min − 60 s.
+        let short = auth(
+            Some("2024-01-01T00:00:00+00:00"),
+            Some("2024-01-01T00:30:00+00:00"),
+        );
+        assert_eq!(
+            expiry(t0, t0, ttl, Some(&short)),
+            t0 + Duration::from_secs(1_740)
+        );
+        // Sliding: a later response moves it, but never past login + ttl.
+        let later = t0 + Duration::from_secs(2_000);
+        assert_eq!(expiry(later, t0, ttl, Some(&short)), t0 + ttl);
+        // No gateway information: the ttl alone.
+        assert_eq!(expiry(t0, t0, ttl, None), t0 + ttl);
+    }
+
+    #[test]
+    fn short_lifetimes_keep_a_proportional_margin() {
+        assert_eq!(
+            expiry_margin(Duration::from_secs(8)),
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            expiry_margin(Duration::from_secs(7_200)),
+            Duration::from_secs(60)
+        );
+    }
+}

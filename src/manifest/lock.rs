@@ -1,0 +1,178 @@
+//! The run lock: one lease object per pipeline so two runs never interleave.
+//!
+//! `_lock/<pipeline>.json` is created with `PutMode::Create` and names its holder (host, pid,
+//! run id, start) and an expiry. A second run finds it and fails with [`Error::LockHeld`]
+//! naming the holder — unless the lease has expired (a crashed run), in which case the lease is
+//! deleted and created afresh. The holder renews it (see [`RunLock::renew`]) during long runs
+//! and deletes it when done.
+//!
+//! Remaining window: taking over an expired lease is delete-then-create, so two runs that find
+//! the same expired lease at the same instant both delete it, and the one whose create lands
+//! first wins; the other gets `AlreadyExists` and reports the winner. Renewal overwrites the
+//! lease after checking it is still ours; a run that stalls past its expiry and is taken over
+//! can overwrite the new holder's lease in that check-then-write gap, which is why the expiry
+//! is many renewal periods long.
+
+use bytes::Bytes;
+use chrono::{DateTime, Duration, Utc};
+use object_store::{ObjectStore, PutMode, PutOptions, PutPayload};
+
+use crate::error::{Error, Result};
+use crate::stage::{CreateOutcome, Stage};
+
+/// The content of a lease.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Lease {
+    /// Host name of the holder.
+    pub host: String,
+    /// Process id of the holder.
+    pub pid: u32,
+    /// Run id of the holder.
+    pub run_id: String,
+    /// When the holder started.
+    pub started_at: DateTime<Utc>,
+    /// When the lease runs out unless renewed.
+    pub expires_at: DateTime<Utc>,
+}
+
+impl std::fmt::Display for Lease {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "run {} (pid {} on {}, started {})",
+            self.run_id,
+            self.pid,
+            self.host,
+            self.started_at.to_rfc3339()
+        )
+    }
+}
+
+/// A held lease; call [`RunLock::release`] when done.
+#[derive(Debug)]
+pub struct RunLock {
+    stage: Stage,
+    pipeline: String,
+    lease: Lease,
+    ttl: Duration,
+}
+
+fn lock_path(pipeline: &str) -> String {
+    format!("_lock/{pipeline}.json")
+}
+
+impl RunLock {
+    /// Takes the lock of `pipeline` for `ttl`, or fails naming the holder.
+    pub async fn acquire(
+        stage: &Stage,
+        pipeline: &str,
+        run_id: &str,
+        ttl: Duration,
+    ) -> Result<RunLock> {
+        let path = lock_path(pipeline);
+        let now = Utc::now();
+        let lease = Lease {
+            host: host_name(),
+            pid: std::process::id(),
+            run_id: run_id.to_owned(),
+            started_at: now,
+            expires_at: now + ttl,
+        };
+        let body = Bytes::from(serde_json::to_vec_pretty(&lease).expect("lease serialises"));
+        for _ in 0..3 {
+            if stage.put_create(&path, body.clone()).await? == CreateOutcome::Created {
+                tracing::info!(pipeline, run_id, "run lock taken");
+                return Ok(RunLock {
+                    stage: stage.clone(),
+                    pipeline: pipeline.to_owned(),
+                    lease,
+                    ttl,
+                });
+            }
+            let Some(current) = read_lease(stage, &path).await? else {
+                continue; // released between our create and our read
+            };
+            if current.expires_at > Utc::now() {
+                return Err(Error::LockHeld {
+                    pipeline: pipeline.to_owned(),
+                    holder: current.to_string(),
+                    expires_at: current.expires_at.to_rfc3339(),
+                    path,
+                });
+            }
+            tracing::warn!(pipeline, holder = %current, "taking over an expired run lock");
+            stage.delete(&path).await?;
+        }
+        Err(Error::Manifest(format!(
+            "could not take the run lock {path}: other runs keep taking it"
+        )))
+    }
+
+    /// The lease held.
+    pub fn lease(&self) -> &Lease {
+        &self.lease
+    }
+
+    /// Pushes the expiry out by the lock's time-to-live, if the lease is still ours.
+    pub async fn renew(&mut self) -> Result<()> {
+        let path = lock_path(&self.pipeline);
+        self.check_still_ours(&path).await?;
+        let mut lease = self.lease.clone();
+        lease.expires_at = Utc::now() + self.ttl;
+        let body = serde_json::to_vec_pretty(&lease).expect("lease serialises");
+        let options = PutOptions {
+            mode: PutMode::Overwrite,
+            ..PutOptions::default()
+        };
+        self.stage
+            .store()
+            .put_opts(&self.stage.path(&path), PutPayload::from(body), options)
+            .await
+            .map_err(|e| self.stage.error(&path, &e))?;
+        self.lease = lease;
+        Ok(())
+    }
+
+    /// Deletes the lease, if it is still ours.
+    pub async fn release(self) -> Result<()> {
+        let path = lock_path(&self.pipeline);
+        self.check_still_ours(&path).await?;
+        self.stage.delete(&path).await?;
+        tracing::info!(pipeline = self.pipeline, "run lock released");
+        Ok(())
+    }
+
+    async fn check_still_ours(&self, path: &str) -> Result<()> {
+        match read_lease(&self.stage, path).await? {
+            Some(current) if current.run_id == self.lease.run_id => Ok(()),
+            Some(current) => Err(Error::LockHeld {
+                pipeline: self.pipeline.clone(),
+                holder: current.to_string(),
+                expires_at: current.expires_at.to_rfc3339(),
+                path: path.to_owned(),
+            }),
+            None => Err(Error::Manifest(format!(
+                "run lock {path} disappeared while run {} held it",
+                self.lease.run_id
+            ))),
+        }
+    }
+}
+
+async fn read_lease(stage: &Stage, path: &str) -> Result<Option<Lease>> {
+    let Some(body) = stage.get(path).await? else {
+        return Ok(None);
+    };
+    serde_json::from_slice(&body)
+        .map(Some)
+        .map_err(|e| Error::Manifest(format!("{path} is not a lease: {e}")))
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown-host".to_owned())
+}

@@ -1,0 +1,158 @@
+//! Reading and writing the manifest's create-once files.
+//!
+//! Opening lists only `_manifest/_checkpoints/` (one file per [`CHECKPOINT_INTERVAL`]
+//! versions), reads the newest checkpoint, then reads commits `v+1, v+2, …` by name until one
+//! is missing: no listing of the commit files, so opening costs one checkpoint and fewer than
+//! [`CHECKPOINT_INTERVAL`] small reads however long the history.
+
+use bytes::Bytes;
+use chrono::Utc;
+
+use super::state::{ManifestState, apply, apply_in_place};
+use super::{Action, Commit};
+use crate::error::{Error, Result};
+use crate::stage::{CreateOutcome, Stage};
+
+/// A checkpoint is written after every this many versions.
+pub const CHECKPOINT_INTERVAL: u64 = 100;
+/// Attempts at writing one commit when other writers keep winning the race.
+const MAX_ATTEMPTS: usize = 16;
+const MANIFEST_DIR: &str = "_manifest";
+const CHECKPOINT_DIR: &str = "_manifest/_checkpoints";
+
+fn commit_path(version: u64) -> String {
+    format!("{MANIFEST_DIR}/{version:020}.json")
+}
+
+fn checkpoint_path(version: u64) -> String {
+    format!("{CHECKPOINT_DIR}/{version:020}.json")
+}
+
+/// An open manifest: the folded state and the means to extend it.
+#[derive(Debug)]
+pub struct Manifest {
+    stage: Stage,
+    state: ManifestState,
+    run_id: String,
+}
+
+impl Manifest {
+    /// Opens the manifest of `stage` (empty when there is none yet).
+    pub async fn open(stage: Stage, run_id: &str) -> Result<Manifest> {
+        let state = load_checkpoint(&stage).await?.unwrap_or_default();
+        let mut manifest = Manifest {
+            stage,
+            state,
+            run_id: run_id.to_owned(),
+        };
+        manifest.refresh().await?;
+        Ok(manifest)
+    }
+
+    /// The state as of the last read or write.
+    pub fn state(&self) -> &ManifestState {
+        &self.state
+    }
+
+    /// The stage it lives on.
+    pub fn stage(&self) -> &Stage {
+        &self.stage
+    }
+
+    /// Reads commits written since the last read.
+    pub async fn refresh(&mut self) -> Result<()> {
+        loop {
+            let version = self.state.version + 1;
+            let Some(body) = self.stage.get(&commit_path(version)).await? else {
+                return Ok(());
+            };
+            let commit: Commit = serde_json::from_slice(&body).map_err(|e| {
+                Error::Manifest(format!("{} is not a commit: {e}", commit_path(version)))
+            })?;
+            // A failed apply leaves the state half-changed: drop it rather than keep it.
+            let mut state = std::mem::take(&mut self.state);
+            apply_in_place(&mut state, &commit)?;
+            self.state = state;
+        }
+    }
+
+    /// Writes `actions` as the next version; returns that version.
+    ///
+    /// The commit is checked against the current state before it is written. When another
+    /// writer took the version first, the manifest is re-read and the commit is checked and
+    /// tried again at the next version.
+    pub async fn commit(&mut self, actions: Vec<Action>) -> Result<u64> {
+        for _ in 0..MAX_ATTEMPTS {
+            let commit = Commit {
+                version: self.state.version + 1,
+                written_at: Utc::now(),
+                run_id: self.run_id.clone(),
+                actions: actions.clone(),
+            };
+            let next = apply(&self.state, &commit)?;
+            let body = serde_json::to_vec_pretty(&commit).expect("commit serialises");
+            match self
+                .stage
+                .put_create(&commit_path(commit.version), Bytes::from(body))
+                .await?
+            {
+                CreateOutcome::Created => {
+                    self.state = next;
+                    tracing::debug!(version = commit.version, "manifest commit written");
+                    if commit.version.is_multiple_of(CHECKPOINT_INTERVAL) {
+                        self.write_checkpoint().await?;
+                    }
+                    return Ok(commit.version);
+                }
+                CreateOutcome::AlreadyExists => {
+                    tracing::debug!(
+                        version = commit.version,
+                        "manifest version taken, re-reading"
+                    );
+                    self.refresh().await?;
+                }
+            }
+        }
+        Err(Error::Manifest(format!(
+            "gave up after {MAX_ATTEMPTS} attempts: other writers keep taking the next version"
+        )))
+    }
+
+    async fn write_checkpoint(&self) -> Result<()> {
+        let body = serde_json::to_vec(&self.state).expect("state serialises");
+        // Another writer may have written the same checkpoint: same content, nothing to do.
+        self.stage
+            .put_create(&checkpoint_path(self.state.version), Bytes::from(body))
+            .await?;
+        Ok(())
+    }
+}
+
+async fn load_checkpoint(stage: &Stage) -> Result<Option<ManifestState>> {
+    let newest = stage
+        .list(CHECKPOINT_DIR)
+        .await?
+        .into_iter()
+        .filter_map(|o| {
+            let name = o.path.rsplit('/').next()?.strip_suffix(".json")?.to_owned();
+            name.parse::<u64>().ok()
+        })
+        .max();
+    let Some(version) = newest else {
+        return Ok(None);
+    };
+    let path = checkpoint_path(version);
+    let body = stage
+        .get(&path)
+        .await?
+        .ok_or_else(|| Error::Manifest(format!("{path} vanished while opening")))?;
+    let state: ManifestState = serde_json::from_slice(&body)
+        .map_err(|e| Error::Manifest(format!("{path} is not a checkpoint: {e}")))?;
+    if state.version != version {
+        return Err(Error::Manifest(format!(
+            "{path} holds version {} instead",
+            state.version
+        )));
+    }
+    Ok(Some(state))
+}

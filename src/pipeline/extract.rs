@@ -1,0 +1,261 @@
+//! `extract`: every object in scope, changed since its mark minus the lookback, into staged
+//! batches.
+//!
+//! Per object: look up its fields (the schema), commit `BatchCreated` with the window and the
+//! schema fingerprint, stream pages from the client's bounded channel into the part writer
+//! (back-pressure keeps memory at page size × buffered pages × objects in flight), and only
+//! after every part is complete commit `BatchStaged` with the file list and
+//! `staged_up_to = window end`. The loaded watermark is not touched: only a load moves it.
+//! A failure commits `BatchFailed` (best effort) and the next run starts the object again from
+//! the same mark, in a new batch.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{DateTime, Duration, Utc};
+use futures::StreamExt;
+use tokio::sync::Mutex;
+
+use crate::error::{Error, Result};
+use crate::intacct::client::{IntacctClient, ReadMethod, ReadRequest};
+use crate::intacct::paging::TimeWindow;
+use crate::intacct::response::ObjectMeta;
+use crate::manifest::{Action, Manifest, Mode};
+use crate::schema::{BatchContext, arrow_schema, record_batch};
+use crate::stage::parts::{PartWriter, StageOptions};
+
+/// One object to extract.
+#[derive(Clone, Debug)]
+pub struct ObjectJob {
+    /// Intacct object name.
+    pub name: String,
+    /// `query` or `readByQuery`.
+    pub method: ReadMethod,
+    /// Explicit field list (`None`: every field `lookup` lists).
+    pub fields: Option<Vec<String>>,
+    /// Rows per page.
+    pub page_size: u32,
+}
+
+/// Everything `extract` needs besides the client and the manifest.
+#[derive(Clone, Debug)]
+pub struct ExtractOptions {
+    /// Objects, in order.
+    pub objects: Vec<ObjectJob>,
+    /// Re-read this much before each mark.
+    pub lookback: Duration,
+    /// The end of every window (normally the current time).
+    pub now: DateTime<Utc>,
+    /// Objects extracted at once (requests are limited by the client besides).
+    pub concurrent_objects: usize,
+    /// Set bad values aside instead of failing.
+    pub quarantine_bad_values: bool,
+    /// Part sizes.
+    pub stage: StageOptions,
+    /// Draw progress bars.
+    pub progress: bool,
+}
+
+/// What one object's extract did.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct ObjectReport {
+    /// The object.
+    pub object: String,
+    /// Its batch.
+    pub batch_id: String,
+    /// Window start (`None`: everything).
+    pub window_from: Option<DateTime<Utc>>,
+    /// Window end.
+    pub window_to: Option<DateTime<Utc>>,
+    /// Pages read.
+    pub pages: u64,
+    /// Records staged.
+    pub records: u64,
+    /// Rows set aside.
+    pub quarantined: u64,
+    /// Values in columns the metadata does not list (dropped).
+    pub unknown_column_values: u64,
+    /// Parquet parts.
+    pub parts: u64,
+    /// Bytes in the parts.
+    pub bytes: u64,
+    /// Wall time.
+    pub seconds: f64,
+    /// Why it failed, when it did.
+    pub error: Option<String>,
+}
+
+/// Runs the extract of every object; failures of single objects are in their reports.
+pub async fn extract(
+    client: &IntacctClient,
+    manifest: Arc<Mutex<Manifest>>,
+    options: &ExtractOptions,
+    progress: &super::progress::Progress,
+) -> Vec<ObjectReport> {
+    let jobs = options.objects.iter().map(|job| {
+        let manifest = manifest.clone();
+        async move {
+            let started = Instant::now();
+            let mut report = ObjectReport {
+                object: job.name.clone(),
+                ..ObjectReport::default()
+            };
+            let bar = progress.object(&job.name);
+            if let Err(e) = extract_object(client, &manifest, options, job, &mut report, &bar).await
+            {
+                bar.fail(&e);
+                if !report.batch_id.is_empty() {
+                    let failed = Action::BatchFailed {
+                        batch_id: report.batch_id.clone(),
+                        error: e.to_string(),
+                    };
+                    if let Err(commit_error) = manifest.lock().await.commit(vec![failed]).await {
+                        tracing::warn!(object = %job.name, error = %commit_error, "could not record the failed batch");
+                    }
+                }
+                report.error = Some(e.to_string());
+            } else {
+                bar.finish(&report);
+            }
+            report.seconds = started.elapsed().as_secs_f64();
+            report
+        }
+    });
+    futures::stream::iter(jobs)
+        .buffered(options.concurrent_objects.max(1))
+        .collect()
+        .await
+}
+
+async fn extract_object(
+    client: &IntacctClient,
+    manifest: &Mutex<Manifest>,
+    options: &ExtractOptions,
+    job: &ObjectJob,
+    report: &mut ObjectReport,
+    bar: &super::progress::ObjectProgress,
+) -> Result<()> {
+    let meta = client.lookup(&job.name).await?;
+    let meta = restrict_fields(&meta, job.fields.as_deref());
+    let plan = arrow_schema(&meta)?;
+    let (stage, from) = {
+        let manifest = manifest.lock().await;
+        let marks = manifest
+            .state()
+            .objects
+            .get(&job.name)
+            .cloned()
+            .unwrap_or_default();
+        let mark = marks.staged_up_to.max(marks.watermark);
+        (manifest.stage().clone(), mark.map(|m| m - options.lookback))
+    };
+    let window = TimeWindow {
+        from,
+        to: options.now,
+    };
+    let batch_id = uuid::Uuid::new_v4().to_string();
+    report.batch_id = batch_id.clone();
+    report.window_from = window.from;
+    report.window_to = Some(window.to);
+    manifest
+        .lock()
+        .await
+        .commit(vec![Action::BatchCreated {
+            batch_id: batch_id.clone(),
+            object: job.name.clone(),
+            mode: Mode::Nightly,
+            window_from: window.from,
+            window_to: window.to,
+            schema_fingerprint: plan.fingerprint.clone(),
+        }])
+        .await?;
+    tracing::info!(object = %job.name, batch_id, from = ?window.from, to = %window.to, "batch created");
+
+    let mut request = ReadRequest::new(job.name.clone(), window, batch_id.clone());
+    request.method = job.method;
+    request.fields = job.fields.clone();
+    request.page_size = job.page_size;
+    let mut read = client.read_object(request);
+    let mut writer = PartWriter::new(
+        stage,
+        &job.name,
+        &batch_id,
+        plan.schema.clone(),
+        options.stage.clone(),
+    );
+    let ctx = BatchContext {
+        batch_id: &batch_id,
+        extracted_at: Utc::now(),
+        time_zone: client.tenant_time_zone(),
+        deleted: false,
+        quarantine: options.quarantine_bad_values,
+    };
+    while let Some(page) = read.pages.recv().await {
+        let page = page?;
+        let converted = record_batch(&plan, &page.records, &ctx)?;
+        writer.write(&converted.batch).await?;
+        writer.write_quarantine(&converted.quarantined).await?;
+        report.pages += 1;
+        report.records += converted.batch.num_rows() as u64;
+        report.quarantined += converted.quarantined.len() as u64;
+        report.unknown_column_values += converted.unknown_column_values;
+        bar.page(report, page.total_count);
+    }
+    let staged = writer.finish().await?;
+    if report.unknown_column_values > 0 {
+        tracing::warn!(object = %job.name, values = report.unknown_column_values, "dropped values of fields the metadata does not list");
+    }
+    report.parts = staged.parts.len() as u64;
+    report.bytes = staged.bytes();
+    manifest
+        .lock()
+        .await
+        .commit(vec![Action::BatchStaged {
+            batch_id: batch_id.clone(),
+            rows: staged.rows(),
+            bytes: staged.bytes(),
+            files: staged.parts,
+            raw_pages: staged.raw_pages,
+            quarantine: staged.quarantine,
+            staged_up_to: Some(window.to),
+        }])
+        .await?;
+    tracing::info!(object = %job.name, batch_id, records = report.records, parts = report.parts, "batch staged");
+    Ok(())
+}
+
+/// The metadata limited to an explicit field list (the paging keys always stay).
+fn restrict_fields(meta: &ObjectMeta, fields: Option<&[String]>) -> ObjectMeta {
+    let Some(fields) = fields else {
+        return meta.clone();
+    };
+    let keep = |name: &str| {
+        matches!(name, "RECORDNO" | "WHENMODIFIED" | "WHENCREATED")
+            || fields.iter().any(|f| f.eq_ignore_ascii_case(name))
+    };
+    ObjectMeta {
+        name: meta.name.clone(),
+        fields: meta
+            .fields
+            .iter()
+            .filter(|f| keep(&f.name))
+            .cloned()
+            .collect(),
+    }
+}
+
+/// The error to exit with when any object failed.
+pub fn failure_of(reports: &[ObjectReport]) -> Option<Error> {
+    let failed: Vec<String> = reports
+        .iter()
+        .filter_map(|r| r.error.as_ref().map(|e| format!("{}: {e}", r.object)))
+        .collect();
+    if failed.is_empty() {
+        return None;
+    }
+    Some(Error::Extract {
+        failed: failed.len(),
+        total: reports.len(),
+        detail: failed.join("; "),
+    })
+}

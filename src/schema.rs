@@ -1,1 +1,0 @@
-//! Intacct field metadata to Arrow schemas; record pages to Arrow record batches.

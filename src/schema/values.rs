@@ -1,0 +1,240 @@
+//! Strict parsers from Intacct wire text to typed values.
+//!
+//! Each parser accepts exactly the forms the gateway sends and rejects everything else with
+//! `None`; the caller turns a rejection into an error naming object, record, field and value.
+//! Nothing is guessed: no exponents, no thousands separators, no two-digit years.
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
+
+/// An integer: optional sign, then ASCII digits; must fit in i64.
+pub(crate) fn parse_integer(text: &str) -> Option<i64> {
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+/// A decimal as an unscaled i128 at `scale` fraction digits: optional sign, digits, optional
+/// `.` and digits (at least one digit overall). More fraction digits than `scale` is a
+/// rejection, never a rounding, so every stored value is exactly the one Intacct sent.
+pub(crate) fn parse_decimal(text: &str, scale: u32) -> Option<i128> {
+    let (negative, body) = match text.as_bytes().first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let (int_part, frac_part) = match body.split_once('.') {
+        Some((i, f)) => (i, f),
+        None => (body, ""),
+    };
+    if int_part.is_empty() && frac_part.is_empty() {
+        return None;
+    }
+    if !int_part.bytes().all(|b| b.is_ascii_digit())
+        || !frac_part.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let frac_trimmed = frac_part.trim_end_matches('0');
+    if frac_trimmed.len() > scale as usize {
+        return None;
+    }
+    let mut value: i128 = 0;
+    for b in int_part.bytes() {
+        value = value.checked_mul(10)?.checked_add(i128::from(b - b'0'))?;
+    }
+    let mut frac_digits = 0u32;
+    for b in frac_trimmed.bytes() {
+        value = value.checked_mul(10)?.checked_add(i128::from(b - b'0'))?;
+        frac_digits += 1;
+    }
+    value = value.checked_mul(10i128.checked_pow(scale - frac_digits)?)?;
+    // Decimal128(38, s) holds at most 38 digits.
+    if value.unsigned_abs() >= 10u128.pow(38) {
+        return None;
+    }
+    Some(if negative { -value } else { value })
+}
+
+/// A boolean: `true`/`false` in any case, or `T`/`F`.
+pub(crate) fn parse_boolean(text: &str) -> Option<bool> {
+    if text.eq_ignore_ascii_case("true") || text == "T" {
+        Some(true)
+    } else if text.eq_ignore_ascii_case("false") || text == "F" {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// `MM/DD/YYYY` (one- or two-digit month and day) to a calendar date.
+pub(crate) fn parse_date(text: &str) -> Option<NaiveDate> {
+    let mut parts = text.split('/');
+    let month = small_number(parts.next()?, 2)?;
+    let day = small_number(parts.next()?, 2)?;
+    let year_text = parts.next()?;
+    if parts.next().is_some() || year_text.len() != 4 {
+        return None;
+    }
+    let year = small_number(year_text, 4)?;
+    NaiveDate::from_ymd_opt(year as i32, month, day)
+}
+
+/// A date as days since 1970-01-01 (Arrow's `Date32`).
+pub(crate) fn date32(date: NaiveDate) -> i32 {
+    let days = date.signed_duration_since(NaiveDate::default()).num_days();
+    // NaiveDate's range (±262,000 years) fits in i32 days.
+    days as i32
+}
+
+/// `MM/DD/YYYY HH:MM:SS` (24 h), or `MM/DD/YYYY` meaning midnight, as a wall-clock time.
+pub(crate) fn parse_local_timestamp(text: &str) -> Option<NaiveDateTime> {
+    let (date_text, time_text) = match text.split_once(' ') {
+        Some((d, t)) => (d, Some(t)),
+        None => (text, None),
+    };
+    let date = parse_date(date_text)?;
+    let time = match time_text {
+        None => NaiveTime::MIN,
+        Some(t) => {
+            let mut parts = t.split(':');
+            let h = small_number(parts.next()?, 2)?;
+            let m = small_number(parts.next()?, 2)?;
+            let s = small_number(parts.next()?, 2)?;
+            if parts.next().is_some() {
+                return None;
+            }
+            NaiveTime::from_hms_opt(h, m, s)?
+        }
+    };
+    Some(date.and_time(time))
+}
+
+/// A wall-clock time in the tenant's zone as microseconds since the Unix epoch, UTC.
+///
+/// An ambiguous time (the repeated hour when clocks go back) is read as the earlier instant;
+/// a time that does not exist (the skipped hour when clocks go forward) is read with the
+/// offset in force just before the gap, as a clock that had not yet been moved would show it.
+pub(crate) fn local_to_utc_micros(local: NaiveDateTime, tz: chrono_tz::Tz) -> i64 {
+    let instant = match tz.from_local_datetime(&local).earliest() {
+        Some(t) => t,
+        None => {
+            let before_gap = local - chrono::Duration::hours(3);
+            let offset = tz
+                .from_local_datetime(&before_gap)
+                .earliest()
+                .map(|t| t.naive_local() - t.naive_utc())
+                .unwrap_or_default();
+            return (local - offset).and_utc().timestamp_micros();
+        }
+    };
+    instant.timestamp_micros()
+}
+
+fn small_number(text: &str, max_len: usize) -> Option<u32> {
+    if text.is_empty() || text.len() > max_len || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_are_strict() {
+        assert_eq!(parse_integer("42"), Some(42));
+        assert_eq!(parse_integer("-7"), Some(-7));
+        assert_eq!(parse_integer("+7"), Some(7));
+        for bad in ["", "-", "1.0", "1e3", " 1", "1,000", "99999999999999999999"] {
+            assert_eq!(parse_integer(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn decimals_keep_every_digit_or_refuse() {
+        assert_eq!(parse_decimal("1234.56", 10), Some(12_345_600_000_000));
+        assert_eq!(parse_decimal("-0.5", 10), Some(-5_000_000_000));
+        assert_eq!(parse_decimal(".5", 2), Some(50));
+        assert_eq!(parse_decimal("5.", 2), Some(500));
+        assert_eq!(parse_decimal("0.1250000", 3), Some(125));
+        assert_eq!(parse_decimal("0.1255", 3), None);
+        for bad in ["", ".", "-", "1e5", "1,000.00", "1.2.3", "abc", " 1"] {
+            assert_eq!(parse_decimal(bad, 10), None, "{bad:?}");
+        }
+        // 28 integer digits fit at scale 10; 29 do not.
+        assert!(parse_decimal(&"9".repeat(28), 10).is_some());
+        assert_eq!(parse_decimal(&"9".repeat(29), 10), None);
+    }
+
+    #[test]
+    fn booleans() {
+        assert_eq!(parse_boolean("true"), Some(true));
+        assert_eq!(parse_boolean("FALSE"), Some(false));
+        assert_eq!(parse_boolean("T"), Some(true));
+        assert_eq!(parse_boolean("F"), Some(false));
+        assert_eq!(parse_boolean("yes"), None);
+        assert_eq!(parse_boolean("1"), None);
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(
+            parse_date("07/24/2017"),
+            NaiveDate::from_ymd_opt(2017, 7, 24)
+        );
+        assert_eq!(parse_date("1/2/2020"), NaiveDate::from_ymd_opt(2020, 1, 2));
+        for bad in [
+            "2017-07-24",
+            "13/01/2017",
+            "02/30/2020",
+            "07/24/17",
+            "07/24/2017 ",
+        ] {
+            assert_eq!(parse_date(bad), None, "{bad:?}");
+        }
+        assert_eq!(date32(NaiveDate::from_ymd_opt(1970, 1, 2).unwrap()), 1);
+        assert_eq!(date32(NaiveDate::from_ymd_opt(1969, 12, 31).unwrap()), -1);
+    }
+
+    #[test]
+    fn timestamps_convert_from_the_tenant_zone() {
+        let la: chrono_tz::Tz = "America/Los_Angeles".parse().unwrap();
+        let local = parse_local_timestamp("07/24/2017 15:19:46").unwrap();
+        // PDT is UTC-7: 22:19:46 UTC; 1500934786 s since the epoch.
+        assert_eq!(local_to_utc_micros(local, la), 1_500_934_786_000_000);
+        assert_eq!(
+            local_to_utc_micros(local, chrono_tz::UTC),
+            1_500_909_586_000_000
+        );
+        let midnight = parse_local_timestamp("01/01/1970").unwrap();
+        assert_eq!(local_to_utc_micros(midnight, chrono_tz::UTC), 0);
+        assert_eq!(parse_local_timestamp("07/24/2017 25:00:00"), None);
+        assert_eq!(parse_local_timestamp("07/24/2017T15:19:46"), None);
+    }
+
+    #[test]
+    fn daylight_saving_edges_are_documented_choices() {
+        let la: chrono_tz::Tz = "America/Los_Angeles".parse().unwrap();
+        // 2021-11-07 01:30 happens twice; the earlier (PDT, UTC-7) is 08:30 UTC.
+        let ambiguous = parse_local_timestamp("11/07/2021 01:30:00").unwrap();
+        let expected = chrono::NaiveDate::from_ymd_opt(2021, 11, 7)
+            .unwrap()
+            .and_hms_opt(8, 30, 0)
+            .unwrap()
+            .and_utc()
+            .timestamp_micros();
+        assert_eq!(local_to_utc_micros(ambiguous, la), expected);
+        // 2021-03-14 02:30 does not exist; read with PST (UTC-8): 10:30 UTC.
+        let gap = parse_local_timestamp("03/14/2021 02:30:00").unwrap();
+        let expected = chrono::NaiveDate::from_ymd_opt(2021, 3, 14)
+            .unwrap()
+            .and_hms_opt(10, 30, 0)
+            .unwrap()
+            .and_utc()
+            .timestamp_micros();
+        assert_eq!(local_to_utc_micros(gap, la), expected);
+    }
+}

@@ -1,0 +1,333 @@
+//! The Parquet part writer: record batches of one batch id into `part-NNNNN.parquet` files.
+//!
+//! Parts land at `<object>/<batch_id>/part-00001.parquet`, `part-00002.parquet`, … (zstd,
+//! statistics on, row groups of [`StageOptions::row_group_rows`]), rolling to a new part when
+//! the current one reaches [`StageOptions::part_max_rows`] rows or about
+//! [`StageOptions::part_max_bytes`] bytes. Each part's sha256 and size are computed from the
+//! bytes as they are uploaded, so no part is read back. Optional raw response pages go to
+//! `<object>/<batch_id>/raw/page-00001.xml.zst` and quarantined rows to
+//! `<object>/<batch_id>/quarantine-00001.jsonl`.
+//!
+//! Invariants: memory is bounded by one row group being encoded plus the upload buffer, not by
+//! the batch size; a path that already exists is never written (the writer checks first and
+//! fails); [`PartWriter::finish`] returns only after every part is complete on the store, so a
+//! caller that commits the returned list after it names only files that are all present.
+
+use arrow::datatypes::SchemaRef;
+use arrow::record_batch::RecordBatch;
+use bytes::Bytes;
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use object_store::buffered::BufWriter;
+use parquet::arrow::AsyncArrowWriter;
+use parquet::arrow::async_writer::AsyncFileWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use sha2::{Digest, Sha256};
+
+use super::{CreateOutcome, Stage};
+use crate::error::{Error, Result};
+use crate::schema::QuarantinedRow;
+
+/// How parts are cut and what is kept beside them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StageOptions {
+    /// Roll to a new part after this many rows.
+    pub part_max_rows: u64,
+    /// Roll to a new part once a part reaches about this many bytes.
+    pub part_max_bytes: u64,
+    /// Rows per Parquet row group.
+    pub row_group_rows: usize,
+    /// Keep the raw response pages, zstd-compressed, beside the parts.
+    pub keep_raw_pages: bool,
+    /// zstd level of the Parquet pages.
+    pub zstd_level: i32,
+}
+
+impl Default for StageOptions {
+    /// Parts of at most 1M rows or 128 MiB (Snowflake loads files of 100–250 MB compressed
+    /// best) and row groups of 128Ki rows.
+    fn default() -> Self {
+        StageOptions {
+            part_max_rows: 1_000_000,
+            part_max_bytes: 128 * 1024 * 1024,
+            row_group_rows: 128 * 1024,
+            keep_raw_pages: false,
+            zstd_level: 3,
+        }
+    }
+}
+
+/// One file of a staged batch, as the manifest lists it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StagedFile {
+    /// Path relative to the stage root.
+    pub path: String,
+    /// Rows (Parquet parts) or lines (quarantine files); 0 for raw pages.
+    pub rows: u64,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// sha256 of the content, hex.
+    pub sha256: String,
+}
+
+/// Everything a finished batch left on the stage.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StagedBatch {
+    /// The Parquet parts, in order.
+    pub parts: Vec<StagedFile>,
+    /// Raw pages, in order (empty unless kept).
+    pub raw_pages: Vec<StagedFile>,
+    /// Quarantine files (empty unless rows were set aside).
+    pub quarantine: Vec<StagedFile>,
+}
+
+impl StagedBatch {
+    /// Rows in all parts.
+    pub fn rows(&self) -> u64 {
+        self.parts.iter().map(|f| f.rows).sum()
+    }
+
+    /// Bytes of all parts.
+    pub fn bytes(&self) -> u64 {
+        self.parts.iter().map(|f| f.bytes).sum()
+    }
+}
+
+/// Streams record batches into rolling Parquet parts.
+pub struct PartWriter {
+    stage: Stage,
+    dir: String,
+    schema: SchemaRef,
+    options: StageOptions,
+    current: Option<OpenPart>,
+    staged: StagedBatch,
+}
+
+struct OpenPart {
+    writer: AsyncArrowWriter<HashingWriter>,
+    path: String,
+    rows: u64,
+}
+
+impl std::fmt::Debug for PartWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PartWriter")
+            .field("dir", &self.dir)
+            .field("staged", &self.staged)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PartWriter {
+    /// A writer for `<object>/<batch_id>/` on `stage`.
+    pub fn new(
+        stage: Stage,
+        object: &str,
+        batch_id: &str,
+        schema: SchemaRef,
+        options: StageOptions,
+    ) -> PartWriter {
+        PartWriter {
+            stage,
+            dir: batch_dir(object, batch_id),
+            schema,
+            options,
+            current: None,
+            staged: StagedBatch::default(),
+        }
+    }
+
+    /// What has been completed so far.
+    pub fn staged(&self) -> &StagedBatch {
+        &self.staged
+    }
+
+    /// Appends rows, rolling parts as needed.
+    pub async fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        let mut offset = 0;
+        while offset < batch.num_rows() {
+            if self.current.is_none() {
+                self.current = Some(self.open_part().await?);
+            }
+            let part = self.current.as_mut().expect("opened above");
+            let room = (self.options.part_max_rows.saturating_sub(part.rows)).max(1) as usize;
+            let take = room.min(batch.num_rows() - offset);
+            let slice = batch.slice(offset, take);
+            part.writer
+                .write(&slice)
+                .await
+                .map_err(|e| parquet_error(&self.stage, &part.path, &e))?;
+            part.rows += take as u64;
+            offset += take;
+            let approx_bytes =
+                (part.writer.bytes_written() + part.writer.in_progress_size()) as u64;
+            if part.rows >= self.options.part_max_rows
+                || approx_bytes >= self.options.part_max_bytes
+            {
+                self.close_part().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Keeps one raw response page (zstd), when the options say so.
+    pub async fn write_raw_page(&mut self, xml: &[u8]) -> Result<()> {
+        if !self.options.keep_raw_pages {
+            return Ok(());
+        }
+        let compressed =
+            zstd::bulk::compress(xml, self.options.zstd_level).map_err(|source| Error::Io {
+                path: "zstd".into(),
+                source,
+            })?;
+        let path = format!(
+            "{}/raw/page-{:05}.xml.zst",
+            self.dir,
+            self.staged.raw_pages.len() + 1
+        );
+        let file = self.create_small(&path, Bytes::from(compressed), 0).await?;
+        self.staged.raw_pages.push(file);
+        Ok(())
+    }
+
+    /// Writes rows set aside by the schema as one JSON-lines quarantine file.
+    pub async fn write_quarantine(&mut self, rows: &[QuarantinedRow]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut body = Vec::new();
+        for row in rows {
+            serde_json::to_writer(&mut body, row).expect("plain struct serialises");
+            body.push(b'\n');
+        }
+        let path = format!(
+            "{}/quarantine-{:05}.jsonl",
+            self.dir,
+            self.staged.quarantine.len() + 1
+        );
+        let file = self
+            .create_small(&path, Bytes::from(body), rows.len() as u64)
+            .await?;
+        self.staged.quarantine.push(file);
+        Ok(())
+    }
+
+    /// Completes the open part and returns every file written.
+    pub async fn finish(mut self) -> Result<StagedBatch> {
+        self.close_part().await?;
+        Ok(self.staged)
+    }
+
+    async fn open_part(&mut self) -> Result<OpenPart> {
+        let path = format!(
+            "{}/part-{:05}.parquet",
+            self.dir,
+            self.staged.parts.len() + 1
+        );
+        if self.stage.size(&path).await?.is_some() {
+            return Err(already_exists(&self.stage, &path));
+        }
+        let level = ZstdLevel::try_new(self.options.zstd_level)
+            .map_err(|e| parquet_error(&self.stage, &path, &e))?;
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(level))
+            .set_statistics_enabled(EnabledStatistics::Page)
+            .set_max_row_group_row_count(Some(self.options.row_group_rows))
+            .set_created_by(format!("intacct-snowflake {}", env!("CARGO_PKG_VERSION")))
+            .build();
+        let object_writer = BufWriter::new(self.stage.store().clone(), self.stage.path(&path));
+        let writer = AsyncArrowWriter::try_new(
+            HashingWriter::new(object_writer),
+            self.schema.clone(),
+            Some(props),
+        )
+        .map_err(|e| parquet_error(&self.stage, &path, &e))?;
+        Ok(OpenPart {
+            writer,
+            path,
+            rows: 0,
+        })
+    }
+
+    async fn close_part(&mut self) -> Result<()> {
+        let Some(mut part) = self.current.take() else {
+            return Ok(());
+        };
+        part.writer
+            .finish()
+            .await
+            .map_err(|e| parquet_error(&self.stage, &part.path, &e))?;
+        let hashing = part.writer.into_inner();
+        self.staged.parts.push(StagedFile {
+            path: part.path,
+            rows: part.rows,
+            bytes: hashing.bytes,
+            sha256: hex::encode(hashing.hasher.finalize()),
+        });
+        Ok(())
+    }
+
+    async fn create_small(&self, path: &str, body: Bytes, rows: u64) -> Result<StagedFile> {
+        let file = StagedFile {
+            path: path.to_owned(),
+            rows,
+            bytes: body.len() as u64,
+            sha256: hex::encode(Sha256::digest(&body)),
+        };
+        match self.stage.put_create(path, body).await? {
+            CreateOutcome::Created => Ok(file),
+            CreateOutcome::AlreadyExists => Err(already_exists(&self.stage, path)),
+        }
+    }
+}
+
+/// `<object>/<batch_id>`: where a batch's files live.
+pub fn batch_dir(object: &str, batch_id: &str) -> String {
+    format!("{object}/{batch_id}")
+}
+
+/// An upload that hashes and counts the bytes passing through.
+struct HashingWriter {
+    inner: BufWriter,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl HashingWriter {
+    fn new(inner: BufWriter) -> HashingWriter {
+        HashingWriter {
+            inner,
+            hasher: Sha256::new(),
+            bytes: 0,
+        }
+    }
+}
+
+impl AsyncFileWriter for HashingWriter {
+    fn write(&mut self, bs: Bytes) -> BoxFuture<'_, parquet::errors::Result<()>> {
+        self.hasher.update(&bs);
+        self.bytes += bs.len() as u64;
+        self.inner.write(bs).boxed()
+    }
+
+    fn complete(&mut self) -> BoxFuture<'_, parquet::errors::Result<()>> {
+        self.inner.complete()
+    }
+}
+
+fn already_exists(stage: &Stage, path: &str) -> Error {
+    Error::Stage {
+        location: format!("{}/{path}", stage.url()),
+        message: "already exists; stage files are written once and never replaced".into(),
+        transient: false,
+    }
+}
+
+fn parquet_error(stage: &Stage, path: &str, e: &dyn std::fmt::Display) -> Error {
+    Error::Stage {
+        location: format!("{}/{path}", stage.url()),
+        message: format!("writing Parquet: {e}"),
+        transient: false,
+    }
+}

@@ -1,0 +1,318 @@
+//! `extract` against the simulator: the staged rows are the simulator's ground truth by key,
+//! a second extract after a simulated day stages only the changes plus the lookback, and
+//! SIGKILL at any point leaves a manifest that folds with every staged file present.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use arrow::array::{Array, Int64Array, StringArray};
+use chrono::{DateTime, Duration, Utc};
+use intacct_snowflake::config::{self, CredentialSource, Spec};
+use intacct_snowflake::intacct::client::IntacctClient;
+use intacct_snowflake::intacct::tenant_time;
+use intacct_snowflake::manifest::{BatchStatus, Manifest};
+use intacct_snowflake::pipeline::{client_config, extract_options, run_extract};
+use intacct_snowflake::sim::{self, SimConfig, SimHandle};
+use intacct_snowflake::stage::Stage;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use sha2::{Digest, Sha256};
+
+use crate::support::{binary, repo_root};
+
+const PIPELINE: &str = "pipelines/demo.toml";
+
+fn spec_for(sim: &SimHandle, stage_dir: &Path) -> Spec {
+    let text = std::fs::read_to_string(repo_root().join(PIPELINE)).unwrap();
+    let env: BTreeMap<String, String> = [
+        ("INTACCT_ENDPOINT".to_owned(), sim.endpoint_url()),
+        ("STAGE_URL".to_owned(), stage_dir.display().to_string()),
+    ]
+    .into_iter()
+    .collect();
+    config::parse(
+        &text,
+        Path::new(PIPELINE),
+        &env,
+        &repo_root(),
+        &CredentialSource::default(),
+    )
+    .unwrap()
+}
+
+async fn sim_clock(sim: &SimHandle) -> DateTime<Utc> {
+    let body: serde_json::Value = reqwest::get(format!("{}/__sim/clock", sim.base_url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["now"].as_str().unwrap().parse().unwrap()
+}
+
+async fn extract_at(spec: &Spec, now: DateTime<Utc>) {
+    let options = extract_options(spec, &[], now, false).unwrap();
+    let client = IntacctClient::new(client_config(spec)).unwrap();
+    let stage = Stage::open(&spec.stage.url).unwrap();
+    let reports = run_extract(&client, &stage, "test-run", &options)
+        .await
+        .unwrap();
+    for r in &reports {
+        assert_eq!(r.error, None, "{} failed", r.object);
+    }
+}
+
+/// RECORDNO → text columns of every row of a staged batch, read back from its parts.
+async fn staged_rows(stage: &Stage, files: &[String]) -> BTreeMap<i64, BTreeMap<String, String>> {
+    let mut rows = BTreeMap::new();
+    for path in files {
+        let body = stage.get(path).await.unwrap().expect("staged part exists");
+        for batch in ParquetRecordBatchReaderBuilder::try_new(body)
+            .unwrap()
+            .build()
+            .unwrap()
+        {
+            let batch = batch.unwrap();
+            let keys = batch.column_by_name("RECORDNO").unwrap();
+            let keys = keys.as_any().downcast_ref::<Int64Array>().unwrap();
+            for row in 0..batch.num_rows() {
+                let mut text = BTreeMap::new();
+                for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
+                    if let Some(strings) = column.as_any().downcast_ref::<StringArray>()
+                        && !field.name().starts_with('_')
+                        && strings.is_valid(row)
+                    {
+                        text.insert(field.name().clone(), strings.value(row).to_owned());
+                    }
+                }
+                assert!(
+                    rows.insert(keys.value(row), text).is_none(),
+                    "key staged twice"
+                );
+            }
+        }
+    }
+    rows
+}
+
+fn truth_key(record: &serde_json::Map<String, serde_json::Value>) -> i64 {
+    record["RECORDNO"].as_str().unwrap().parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn extract_stages_ground_truth_then_only_changes() {
+    let sim = sim::spawn(SimConfig::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec_for(&sim, dir.path());
+    let tz = spec.intacct.time_zone;
+    let first_now = sim_clock(&sim).await;
+    extract_at(&spec, first_now).await;
+
+    let stage = Stage::open(&spec.stage.url).unwrap();
+    let state = Manifest::open(stage.clone(), "check")
+        .await
+        .unwrap()
+        .state()
+        .clone();
+    for object in &spec.extract.objects {
+        let batches: Vec<_> = state.batches_of(&object.name).collect();
+        assert_eq!(batches.len(), 1, "{}", object.name);
+        let batch = batches[0];
+        assert_eq!(batch.status, BatchStatus::Staged);
+        let files: Vec<String> = batch.files.iter().map(|f| f.path.clone()).collect();
+        let staged = staged_rows(&stage, &files).await;
+        let truth = sim.records(&object.name).await.unwrap();
+        let truth_keys: BTreeSet<i64> = truth.iter().map(truth_key).collect();
+        let staged_keys: BTreeSet<i64> = staged.keys().copied().collect();
+        assert_eq!(staged_keys, truth_keys, "{}", object.name);
+        assert_eq!(batch.rows, truth.len() as u64);
+        // Every text value is byte-exact (ZIP codes, hostile strings).
+        for record in &truth {
+            let row = &staged[&truth_key(record)];
+            for (column, text) in row {
+                let field = record
+                    .iter()
+                    .find(|(k, _)| intacct_snowflake::intacct::names::column_name(k) == *column);
+                if let Some((_, serde_json::Value::String(expected))) = field {
+                    assert_eq!(text, expected, "{} {column}", object.name);
+                }
+            }
+        }
+        assert_eq!(state.objects[&object.name].staged_up_to, Some(first_now));
+        assert_eq!(state.objects[&object.name].watermark, None);
+    }
+
+    sim.advance_days(1).await.unwrap();
+    let second_now = sim_clock(&sim).await;
+    assert!(second_now > first_now);
+    extract_at(&spec, second_now).await;
+    let state = Manifest::open(stage.clone(), "check")
+        .await
+        .unwrap()
+        .state()
+        .clone();
+    let from = first_now - Duration::seconds(spec.extract.lookback_secs as i64);
+    let (mut first_rows, mut second_rows) = (0, 0);
+    for object in &spec.extract.objects {
+        let batches: Vec<_> = state.batches_of(&object.name).collect();
+        assert_eq!(batches.len(), 2, "{}", object.name);
+        let second = batches[1];
+        assert_eq!(second.window_from, Some(from));
+        let files: Vec<String> = second.files.iter().map(|f| f.path.clone()).collect();
+        let staged: BTreeSet<i64> = staged_rows(&stage, &files).await.into_keys().collect();
+        let changed: BTreeSet<i64> = sim
+            .records(&object.name)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|r| {
+                let stamp = ["WHENMODIFIED", "WHENCREATED"]
+                    .iter()
+                    .find_map(|f| r.get(*f).and_then(|v| v.as_str()));
+                stamp.is_some_and(|s| {
+                    let at = tenant_time::parse(s, tz).unwrap();
+                    at >= from && at < second_now
+                })
+            })
+            .map(truth_key)
+            .collect();
+        assert_eq!(staged, changed, "{}", object.name);
+        first_rows += batches[0].rows;
+        second_rows += second.rows;
+    }
+    // A simulated day changes some records, far fewer than the whole dataset.
+    assert!(
+        second_rows > 0 && second_rows * 5 < first_rows,
+        "{second_rows} of {first_rows}"
+    );
+    sim.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_never_leaves_a_staged_batch_with_missing_files() {
+    let sim = sim::spawn(SimConfig::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let now = sim_clock(&sim).await;
+    let run = |stage_dir: &Path| {
+        let mut command = std::process::Command::new(binary());
+        command
+            .current_dir(repo_root())
+            .args(["extract", "--config", PIPELINE, "--no-progress"])
+            .env("INTACCT_ENDPOINT", sim.endpoint_url())
+            .env("STAGE_URL", stage_dir)
+            .env("INTACCT_SNOWFLAKE_NOW", now.to_rfc3339())
+            .env("INTACCT_SNOWFLAKE_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+        command
+    };
+    // How long one whole first run takes here, so the kills spread across it.
+    let started = std::time::Instant::now();
+    let full = run(&dir.path().join("stage-full")).output().unwrap();
+    assert!(
+        full.status.success(),
+        "{}",
+        String::from_utf8_lossy(&full.stderr)
+    );
+    let full_run = started.elapsed();
+
+    let mut seed: u64 = 0x5EED;
+    for iteration in 0..10u32 {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let fraction = (seed >> 33) as f64 / (1u64 << 31) as f64;
+        // Spread over the run: iteration i lands in the i-th tenth, at a seeded offset.
+        let delay = full_run.mul_f64((f64::from(iteration) + fraction) / 10.0);
+        let stage_dir = dir.path().join(format!("stage-{iteration}"));
+        let mut child = run(&stage_dir).spawn().unwrap();
+        tokio::time::sleep(delay).await;
+        // SIGKILL: no destructor, no flush, no lock release.
+        child.kill().unwrap();
+        let killed = child.wait().unwrap();
+        check_stage(&stage_dir, iteration).await;
+        if !killed.success() && stage_dir.join("_lock/demo.json").exists() {
+            // The dead run's lease blocks the next run, naming its holder, until it expires;
+            // an operator who knows it is dead deletes it.
+            let blocked = run(&stage_dir).output().unwrap();
+            assert_eq!(blocked.status.code(), Some(4));
+            let message = String::from_utf8_lossy(&blocked.stderr);
+            assert!(message.contains("locked by run"), "{message}");
+            std::fs::remove_file(stage_dir.join("_lock/demo.json")).unwrap();
+        }
+        let again = run(&stage_dir).output().unwrap();
+        assert!(
+            again.status.success(),
+            "{}",
+            String::from_utf8_lossy(&again.stderr)
+        );
+        check_stage(&stage_dir, iteration).await;
+    }
+
+    // `status --json` reports from the manifest alone.
+    let stage_dir = dir.path().join("stage-9");
+    let status = std::process::Command::new(binary())
+        .current_dir(repo_root())
+        .args(["status", "--config", PIPELINE, "--json"])
+        .env("STAGE_URL", &stage_dir)
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let reported: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let stage = Stage::open(stage_dir.to_str().unwrap()).unwrap();
+    let state = Manifest::open(stage, "check")
+        .await
+        .unwrap()
+        .state()
+        .clone();
+    let reported = reported.as_array().unwrap();
+    assert_eq!(reported.len(), 12);
+    for line in reported {
+        let object = line["object"].as_str().unwrap();
+        let staged_rows: u64 = state
+            .batches_of(object)
+            .filter(|b| b.status == BatchStatus::Staged)
+            .map(|b| b.rows)
+            .sum();
+        assert_eq!(line["rows"].as_u64().unwrap(), staged_rows, "{object}");
+        assert!(line["batches"]["staged"].as_u64().unwrap() >= 1, "{object}");
+        let up_to: DateTime<Utc> = line["staged_up_to"].as_str().unwrap().parse().unwrap();
+        assert_eq!(up_to, now);
+        assert!(line["watermark"].is_null());
+    }
+    sim.shutdown().await.unwrap();
+}
+
+async fn check_stage(stage_dir: &Path, iteration: u32) {
+    let stage = Stage::open(stage_dir.to_str().unwrap()).unwrap();
+    let manifest = Manifest::open(stage.clone(), "check")
+        .await
+        .unwrap_or_else(|e| panic!("iteration {iteration}: manifest does not fold: {e}"));
+    for batch in manifest.state().batches.values() {
+        if batch.status != BatchStatus::Staged {
+            continue;
+        }
+        for file in batch
+            .files
+            .iter()
+            .chain(&batch.raw_pages)
+            .chain(&batch.quarantine)
+        {
+            let body = stage
+                .get(&file.path)
+                .await
+                .unwrap()
+                .unwrap_or_else(|| panic!("iteration {iteration}: {} missing", file.path));
+            assert_eq!(body.len() as u64, file.bytes, "{}", file.path);
+            assert_eq!(
+                hex::encode(Sha256::digest(&body)),
+                file.sha256,
+                "{}",
+                file.path
+            );
+        }
+    }
+}
