@@ -33,7 +33,12 @@ export INTACCT_ENDPOINT="$SIM_URL/ia/xml/xmlgw.phtml"
 export STAGE_URL="${STAGE_URL:-$DEMO_DIR/stage}"
 rm -rf "${STAGE_URL#file://}"
 
+# The simulator keeps its own clock (it starts in January 2026 and moves only when told), so
+# every extract runs "as of" the simulated now rather than the wall clock.
+sim_now() { curl -fsS "$SIM_URL/__sim/clock" | sed 's/.*"now":"\([^"]*\)".*/\1/'; }
+
 echo "== extract (first run: everything)"
+export INTACCT_SNOWFLAKE_NOW="$(sim_now)"
 "$BIN" extract --config pipelines/demo.toml
 echo "== status"
 "$BIN" status --config pipelines/demo.toml
@@ -42,6 +47,7 @@ echo "== the simulator advances one day of creates, updates and deletes"
 curl -fsS -X POST "$SIM_URL/__sim/advance?days=1"; echo
 
 echo "== extract (second run: changes since the watermark, minus the lookback)"
+export INTACCT_SNOWFLAKE_NOW="$(sim_now)"
 "$BIN" extract --config pipelines/demo.toml
 echo "== status"
 "$BIN" status --config pipelines/demo.toml
