@@ -2,4 +2,7 @@
 //! parquet are linked once.
 
 mod cli;
+mod protocol;
+mod sim;
+mod sim_dataset;
 mod support;

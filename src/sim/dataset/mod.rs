@@ -5,10 +5,60 @@
 //! on demand from `(seed, object, RECORDNO)` plus a compact overlay of changes, so memory does
 //! not grow with the `large` preset's millions of base records; every value is already wire
 //! text (dates `MM/DD/YYYY`, timestamps `MM/DD/YYYY HH:MM:SS` in the tenant time zone).
+//!
+//! # What the data looks like
+//!
+//! * Objects: VENDOR, APBILL, APBILLITEM (lines; RECORDKEY = the bill's RECORDNO), APPYMT,
+//!   APPYMTDETAIL (RECORDKEY = bill, PAYMENTKEY = payment), GLACCOUNT, DEPARTMENT, LOCATION,
+//!   CLASS, PROJECT, CUSTOMER, EMPLOYEE and AUDITHISTORY (key `ID`; OBJECTTYPE lower-case,
+//!   OBJECTKEY `N--REC`, ACCESSMODE `C`/`M`/`D`, ACCESSTIME).
+//! * History: three years before the start. A migration burst at go-live gives thousands of
+//!   records the same WHENCREATED and WHENMODIFIED second (in `demo`, more than 2000
+//!   APBILLITEM lines); about 2 % of records have an empty WHENMODIFIED, and then WHENCREATED
+//!   is their effective instant.
+//! * Sums hold: a bill's TOTALENTERED is the sum of its lines' AMOUNT, TOTALDUE =
+//!   TOTALENTERED − TOTALPAID, TOTALPAID is what its APPYMTDETAIL rows paid; foreign keys
+//!   point at live records.
+//! * Hostile text: about 1 % of free-text values carry `&`, `<`, `>`, `]]>`, quotes, TAB, LF,
+//!   CR, emoji, CJK, combining marks, right-to-left text, zero-width characters or edge
+//!   spaces, and a few carry more than 10 000 characters. Characters XML 1.0 cannot carry
+//!   (other C0 controls, U+FFFE, U+FFFF) never appear: the values are the ground truth a
+//!   correct client must receive, and such characters cannot be sent in a valid response.
+//!   A server must write CR as `&#13;` (and TAB/LF in attributes as character references),
+//!   or an XML parser will normalise them away.
+//! * Custom fields have names starting with a letter and carrying odd but valid XML name
+//!   characters (`Rebate_Tier-2`, `SPEND.CATEGORY`, `Loyalty_Tier·Code`);
+//!   [`Dataset::with_invalid_element_names`] adds one APBILLITEM field whose name is not a
+//!   valid XML name (`GLDIMBuild/Disassemble_Kits`).
+//! * [`Dataset::advance_days`] applies, per day, updates of 1–3 % of each object's records
+//!   (new WHENMODIFIED, a few fields changed), creates (new RECORDNOs above the maximum),
+//!   deletes of unpaid bills with their lines, and every other day one bill deleted and
+//!   entered again under a new RECORDNO; each change writes an AUDITHISTORY row.
+//!
+//! # Layout
+//!
+//! * `hash` — the keyed random draws; `catalog` — fields and types; `text` — words,
+//!   addresses and hostile strings; `clock` — wire text of instants; `layout` — base record
+//!   counts, existence and instants; `generate` — values; `changes` — the overlay and the
+//!   simulated day; `index` — iteration in RECORDNO and in time order.
+
+mod catalog;
+mod changes;
+mod clock;
+mod generate;
+mod hash;
+mod index;
+mod layout;
+mod text;
 
 use chrono::{DateTime, Utc};
 
 use crate::intacct::response::ObjectMeta;
+use catalog::Obj;
+use changes::Overlay;
+use generate::Generator;
+use index::{AuditRows, ByRecordNo, ChangedSince};
+use layout::{Layout, Sizes};
 
 /// Dataset size.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,12 +110,51 @@ pub struct ChangeSummary {
 #[derive(Debug)]
 pub struct Dataset {
     config: DatasetConfig,
+    generator: Generator,
+    overlay: Overlay,
+    metas: Vec<ObjectMeta>,
 }
 
 impl Dataset {
     /// Builds the dataset; fast for every scale (nothing is materialised up front).
     pub fn new(config: DatasetConfig) -> Dataset {
-        Dataset { config }
+        Dataset::build(config, false)
+    }
+
+    fn build(config: DatasetConfig, invalid_element_names: bool) -> Dataset {
+        let sizes = Sizes::of(config.scale);
+        let layout = Layout::new(config.seed, config.start.timestamp(), sizes);
+        let extra = invalid_element_names.then_some(catalog::INVALID_NAME_FIELD);
+        let generator = Generator::new(layout, config.time_zone, extra);
+        let overlay = Overlay::new(&generator);
+        let metas = Obj::ALL
+            .iter()
+            .map(|o| {
+                let extra: &[catalog::FieldDef] = if *o == Obj::ApBillItem {
+                    extra.as_slice()
+                } else {
+                    &[]
+                };
+                catalog::object_meta(*o, extra)
+            })
+            .collect();
+        Dataset {
+            config,
+            generator,
+            overlay,
+            metas,
+        }
+    }
+
+    /// The same dataset with one more APBILLITEM custom field whose name is not a valid XML
+    /// element name (`GLDIMBuild/Disassemble_Kits`), as some real tenants have. Simulated
+    /// days already applied are applied again, so the result equals advancing the new
+    /// dataset by the same number of days.
+    pub fn with_invalid_element_names(self) -> Dataset {
+        let days = self.overlay.days;
+        let mut d = Dataset::build(self.config, true);
+        d.advance_days(days);
+        d
     }
 
     /// The configuration it was built from.
@@ -75,31 +164,81 @@ impl Dataset {
 
     /// The simulated now.
     pub fn now(&self) -> DateTime<Utc> {
-        todo!()
+        self.config.start + chrono::Duration::days(i64::from(self.overlay.days))
     }
 
     /// Names of the objects served (VENDOR, APBILL, APBILLITEM, APPYMT, APPYMTDETAIL,
     /// GLACCOUNT, DEPARTMENT, LOCATION, CLASS, PROJECT, CUSTOMER, EMPLOYEE, AUDITHISTORY).
     pub fn object_names(&self) -> Vec<&'static str> {
-        todo!()
+        Obj::ALL.iter().map(|o| o.name()).collect()
     }
 
     /// Field metadata of an object (what `lookup`/`inspect` answer), `None` if unknown.
+    /// Object names are matched case-insensitively, as the gateway does.
     pub fn object_meta(&self, object: &str) -> Option<&ObjectMeta> {
-        let _ = object;
-        todo!()
+        Obj::from_name(object).map(|o| &self.metas[o.index()])
+    }
+
+    /// Index of a field in [`SimRecord::values`], `None` if the object or field is unknown.
+    pub fn field_index(&self, object: &str, field: &str) -> Option<usize> {
+        self.object_meta(object)?
+            .fields
+            .iter()
+            .position(|f| f.name == field)
+    }
+
+    /// The key field whose value is [`SimRecord::record_no`]: `RECORDNO`, or `ID` for
+    /// AUDITHISTORY.
+    pub fn key_field(&self, object: &str) -> Option<&'static str> {
+        Obj::from_name(object).map(Obj::key_field)
+    }
+
+    /// The field that orders changes, and the field that stands in when it is empty:
+    /// (`WHENMODIFIED`, `Some("WHENCREATED")`), or (`ACCESSTIME`, `None`) for AUDITHISTORY.
+    pub fn watermark_fields(&self, object: &str) -> Option<(&'static str, Option<&'static str>)> {
+        Obj::from_name(object).map(|o| {
+            if o.has_modified() {
+                ("WHENMODIFIED", Some("WHENCREATED"))
+            } else {
+                ("ACCESSTIME", None)
+            }
+        })
     }
 
     /// Number of live (not deleted) records.
     pub fn len(&self, object: &str) -> u64 {
-        let _ = object;
-        todo!()
+        Obj::from_name(object).map_or(0, |o| self.overlay.len(&self.generator, o))
+    }
+
+    /// True when the object has no live record (or is unknown).
+    pub fn is_empty(&self, object: &str) -> bool {
+        self.len(object) == 0
     }
 
     /// Live records in ascending RECORDNO order.
     pub fn records(&self, object: &str) -> Box<dyn Iterator<Item = SimRecord> + '_> {
-        let _ = object;
-        todo!()
+        self.records_from(object, 1)
+    }
+
+    /// Live records with RECORDNO (ID for AUDITHISTORY) at or above `first_record_no`, in
+    /// ascending order, starting there without walking the lower ones (keyset paging).
+    pub fn records_from(
+        &self,
+        object: &str,
+        first_record_no: u64,
+    ) -> Box<dyn Iterator<Item = SimRecord> + '_> {
+        match Obj::from_name(object) {
+            None => Box::new(std::iter::empty()),
+            Some(Obj::AuditHistory) => Box::new(
+                AuditRows::from_id(&self.generator, &self.overlay, first_record_no).map(|(_, r)| r),
+            ),
+            Some(o) => Box::new(ByRecordNo::new(
+                &self.generator,
+                &self.overlay,
+                o,
+                first_record_no,
+            )),
+        }
     }
 
     /// Live records whose WHENMODIFIED (or WHENCREATED when WHENMODIFIED is empty) is at or
@@ -110,20 +249,115 @@ impl Dataset {
         object: &str,
         since: DateTime<Utc>,
     ) -> Box<dyn Iterator<Item = SimRecord> + '_> {
-        let _ = (object, since);
-        todo!()
+        Box::new(
+            self.records_changed_since_with_instants(object, since)
+                .map(|(_, r)| r),
+        )
+    }
+
+    /// [`Dataset::records_changed_since`] with each record's effective instant (the UTC
+    /// instant its WHENMODIFIED, WHENCREATED or ACCESSTIME text was rendered from; the text
+    /// alone is ambiguous in a repeated DST hour).
+    pub fn records_changed_since_with_instants(
+        &self,
+        object: &str,
+        since: DateTime<Utc>,
+    ) -> Box<dyn Iterator<Item = (DateTime<Utc>, SimRecord)> + '_> {
+        // Instants are whole seconds: at or after a fractional `since` means from the next one.
+        let since = since.timestamp() + i64::from(since.timestamp_subsec_nanos() > 0);
+        let to_utc =
+            |(t, r): (i64, SimRecord)| (DateTime::from_timestamp(t, 0).unwrap_or_default(), r);
+        match Obj::from_name(object) {
+            None => Box::new(std::iter::empty()),
+            Some(Obj::AuditHistory) => {
+                Box::new(AuditRows::since(&self.generator, &self.overlay, since).map(to_utc))
+            }
+            Some(o) => {
+                Box::new(ChangedSince::new(&self.generator, &self.overlay, o, since).map(to_utc))
+            }
+        }
     }
 
     /// One live record by RECORDNO.
     pub fn get(&self, object: &str, record_no: u64) -> Option<SimRecord> {
-        let _ = (object, record_no);
-        todo!()
+        index::get(
+            &self.generator,
+            &self.overlay,
+            Obj::from_name(object)?,
+            record_no,
+        )
     }
 
     /// Advances the clock by `days`, applying a realistic day of creates, updates and deletes
     /// per day (deletes also written to AUDITHISTORY with ACCESSMODE `D`).
     pub fn advance_days(&mut self, days: u32) -> ChangeSummary {
-        let _ = days;
-        todo!()
+        let mut summary = ChangeSummary::default();
+        let start = self.config.start.timestamp();
+        for _ in 0..days {
+            let day = self.overlay.days + 1;
+            let day_start = start + i64::from(day - 1) * 86_400;
+            changes::simulate_day(
+                &self.generator,
+                &mut self.overlay,
+                day,
+                day_start,
+                &mut summary,
+            );
+        }
+        summary
+    }
+
+    /// SHA-256 (hex) over every live record of every object, in RECORDNO order: equal
+    /// fingerprints mean byte-identical datasets. Iterates everything; meant for `tiny` and
+    /// `demo`.
+    pub fn fingerprint(&self) -> String {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        for name in self.object_names() {
+            h.update(name.as_bytes());
+            h.update([0]);
+            for r in self.records(name) {
+                h.update(r.record_no.to_le_bytes());
+                for v in &r.values {
+                    match v {
+                        None => h.update([0]),
+                        Some(s) => {
+                            h.update([1]);
+                            h.update((s.len() as u64).to_le_bytes());
+                            h.update(s.as_bytes());
+                        }
+                    }
+                }
+            }
+        }
+        hex::encode(h.finalize())
+    }
+
+    /// Writes an object's live records as JSON lines (`{"FIELD": "value" or null, …}` in
+    /// field order): the ground truth a correct client must end up with. Returns the count.
+    pub fn write_ground_truth_json_lines(
+        &self,
+        object: &str,
+        out: &mut dyn std::io::Write,
+    ) -> std::io::Result<u64> {
+        let Some(meta) = self.object_meta(object) else {
+            return Ok(0);
+        };
+        let mut n = 0;
+        for r in self.records(object) {
+            let mut line = String::from("{");
+            for (i, (f, v)) in meta.fields.iter().zip(&r.values).enumerate() {
+                if i > 0 {
+                    line.push(',');
+                }
+                line.push_str(&serde_json::to_string(&f.name)?);
+                line.push(':');
+                line.push_str(&serde_json::to_string(v)?);
+            }
+            line.push_str("}\n");
+            out.write_all(line.as_bytes())?;
+            n += 1;
+        }
+        Ok(n)
     }
 }

@@ -1,0 +1,165 @@
+//! The admin API under `/__sim/` on the simulator's port (JSON in and out).
+//!
+//! | route | effect |
+//! |---|---|
+//! | `POST /__sim/advance?days=N` | advance simulated time N days (N ≥ 1) applying each day's creates, updates, deletes; returns the `ChangeSummary` |
+//! | `GET /__sim/records?object=X` | ground truth: one JSON object per live record (field → string or null), RECORDNO order, JSON lines |
+//! | `GET /__sim/counters` | `requests`, `pages`, `sessions_opened`, `functions`, `faults_injected`, `max_in_flight` |
+//! | `GET /__sim/clock` | `{"now": RFC 3339 UTC}` — the simulated clock |
+//! | `POST /__sim/faults` | body = fault spec (see [`crate::sim::faults`]); replaces the active rules |
+//! | `POST /__sim/sessions/expire` | expire every session; `{"expired": n}` |
+//! | `POST /__sim/result-ids/expire` | expire every readByQuery resultId; `{"expired": n}` |
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+
+use crate::sim::faults::FaultPlan;
+use crate::sim::server::AppState;
+
+/// The admin routes, to nest under `/__sim`.
+pub(crate) fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/advance", post(advance))
+        .route("/records", get(records))
+        .route("/counters", get(counters))
+        .route("/clock", get(clock))
+        .route("/faults", post(set_faults))
+        .route("/sessions/expire", post(expire_sessions))
+        .route("/result-ids/expire", post(expire_result_ids))
+}
+
+#[derive(serde::Deserialize)]
+struct AdvanceParams {
+    days: u32,
+}
+
+async fn advance(
+    State(state): State<Arc<AppState>>,
+    Query(params): Query<AdvanceParams>,
+) -> Response {
+    if params.days == 0 {
+        return (StatusCode::BAD_REQUEST, "days must be at least 1\n").into_response();
+    }
+    let gateway = state.gateway.clone();
+    let summary =
+        tokio::task::spawn_blocking(move || gateway.dataset_mut().advance_days(params.days)).await;
+    match summary {
+        Ok(summary) => axum::Json(summary).into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct RecordsParams {
+    object: String,
+}
+
+/// Streams JSON lines from a blocking thread in chunks, so `large` objects need no buffer
+/// of their size.
+async fn records(
+    State(state): State<Arc<AppState>>,
+    Query(params): Query<RecordsParams>,
+) -> Response {
+    let known = {
+        let dataset = state.gateway.dataset();
+        dataset.object_names().contains(&params.object.as_str())
+    };
+    if !known {
+        return (
+            StatusCode::NOT_FOUND,
+            format!("unknown object {}\n", params.object),
+        )
+            .into_response();
+    }
+    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(8);
+    let gateway = state.gateway.clone();
+    tokio::task::spawn_blocking(move || {
+        let dataset = gateway.dataset();
+        let Some(meta) = dataset.object_meta(&params.object) else {
+            return;
+        };
+        let names: Vec<String> = meta
+            .fields
+            .iter()
+            .map(|f| serde_json::to_string(&f.name).unwrap_or_default())
+            .collect();
+        let mut chunk = String::with_capacity(1 << 16);
+        for record in dataset.records(&params.object) {
+            chunk.push('{');
+            for (i, (name, value)) in names.iter().zip(&record.values).enumerate() {
+                if i > 0 {
+                    chunk.push(',');
+                }
+                chunk.push_str(name);
+                chunk.push(':');
+                match value {
+                    Some(v) => chunk.push_str(&serde_json::to_string(v).unwrap_or_default()),
+                    None => chunk.push_str("null"),
+                }
+            }
+            chunk.push_str("}\n");
+            if chunk.len() >= 1 << 16 {
+                let full = std::mem::replace(&mut chunk, String::with_capacity(1 << 16));
+                if tx.blocking_send(Bytes::from(full)).is_err() {
+                    return;
+                }
+            }
+        }
+        if !chunk.is_empty() {
+            let _ = tx.blocking_send(Bytes::from(chunk));
+        }
+    });
+    let stream = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv()
+            .await
+            .map(|bytes| (Ok::<_, std::io::Error>(bytes), rx))
+    });
+    (
+        [(header::CONTENT_TYPE, "application/x-ndjson")],
+        Body::from_stream(stream),
+    )
+        .into_response()
+}
+
+async fn counters(State(state): State<Arc<AppState>>) -> Response {
+    let counters = state
+        .gateway
+        .counters
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    axum::Json(counters).into_response()
+}
+
+async fn clock(State(state): State<Arc<AppState>>) -> Response {
+    let now = state.gateway.dataset().now();
+    axum::Json(json!({ "now": now.to_rfc3339() })).into_response()
+}
+
+async fn set_faults(State(state): State<Arc<AppState>>, body: String) -> Response {
+    match FaultPlan::parse(&body, state.gateway.config.dataset.seed) {
+        Ok(plan) => {
+            let rules = plan.rules().len();
+            *state.faults.lock().unwrap_or_else(|e| e.into_inner()) = plan;
+            axum::Json(json!({ "rules": rules })).into_response()
+        }
+        Err(message) => (StatusCode::BAD_REQUEST, format!("{message}\n")).into_response(),
+    }
+}
+
+async fn expire_sessions(State(state): State<Arc<AppState>>) -> Response {
+    let expired = state.gateway.expire_all_sessions();
+    axum::Json(json!({ "expired": expired })).into_response()
+}
+
+async fn expire_result_ids(State(state): State<Arc<AppState>>) -> Response {
+    let expired = state.gateway.expire_all_result_ids();
+    axum::Json(json!({ "expired": expired })).into_response()
+}

@@ -1,0 +1,92 @@
+//! The simulator's configuration and its documented test defaults.
+
+use chrono::{DateTime, TimeZone, Utc};
+
+use crate::secret::Secret;
+use crate::sim::dataset::{DatasetConfig, Scale};
+
+/// Default Web Services sender id.
+pub const DEFAULT_SENDER_ID: &str = "sim-sender";
+/// Default sender password.
+pub const DEFAULT_SENDER_PASSWORD: &str = "sim-sender-password";
+/// Default company id.
+pub const DEFAULT_COMPANY_ID: &str = "sim-company";
+/// Default user id.
+pub const DEFAULT_USER_ID: &str = "sim-user";
+/// Default user password.
+pub const DEFAULT_USER_PASSWORD: &str = "sim-user-password";
+
+/// The credentials the simulator accepts (test values, never real ones).
+#[derive(Clone, Debug)]
+pub struct SimCredentials {
+    /// `control/senderid`.
+    pub sender_id: String,
+    /// `control/password`.
+    pub sender_password: Secret,
+    /// `login/companyid` (compared case-insensitively, like Intacct).
+    pub company_id: String,
+    /// `login/userid` (compared case-insensitively).
+    pub user_id: String,
+    /// `login/password`.
+    pub user_password: Secret,
+}
+
+impl Default for SimCredentials {
+    fn default() -> Self {
+        SimCredentials {
+            sender_id: DEFAULT_SENDER_ID.into(),
+            sender_password: Secret::new(DEFAULT_SENDER_PASSWORD),
+            company_id: DEFAULT_COMPANY_ID.into(),
+            user_id: DEFAULT_USER_ID.into(),
+            user_password: Secret::new(DEFAULT_USER_PASSWORD),
+        }
+    }
+}
+
+/// The fixed default start of the simulated clock, so runs are reproducible.
+pub fn default_start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 15, 0, 0, 0)
+        .single()
+        .unwrap_or_default()
+}
+
+/// Everything `serve` needs.
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    /// Accepted credentials.
+    pub credentials: SimCredentials,
+    /// The dataset (seed, scale, start, tenant time zone).
+    pub dataset: DatasetConfig,
+    /// Session duration; the timeout slides with every request.
+    pub session_timeout_secs: u64,
+    /// How long a `readByQuery` resultId stays valid after its last use.
+    pub result_id_ttl_secs: u64,
+    /// Delay added per page of records returned (models the real gateway).
+    pub latency_ms: u64,
+    /// Requests in flight per company above which the gateway answers HTTP 429.
+    pub max_concurrent: usize,
+    /// Fault spec (see [`crate::sim::faults`]); empty for none.
+    pub faults: String,
+    /// What `getAPISession` returns as `<endpoint>`; `None` for the server's own URL.
+    pub advertised_endpoint: Option<String>,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            credentials: SimCredentials::default(),
+            dataset: DatasetConfig {
+                seed: 1,
+                scale: Scale::Demo,
+                start: default_start(),
+                time_zone: chrono_tz::America::Los_Angeles,
+            },
+            session_timeout_secs: 3600,
+            result_id_ttl_secs: 1800,
+            latency_ms: 0,
+            max_concurrent: 4,
+            faults: String::new(),
+            advertised_endpoint: None,
+        }
+    }
+}

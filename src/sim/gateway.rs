@@ -1,0 +1,748 @@
+//! The gateway's behaviour: authentication, sessions, and one `<result>` per function.
+//!
+//! Owns the mutable state behind the endpoint — sessions, readByQuery cursors, executed
+//! function control ids, counters — each behind its own lock, and the dataset behind a
+//! read/write lock that only the admin API takes for writing. Everything here is
+//! synchronous; [`crate::sim::server`] runs it on a blocking thread and adds HTTP, faults
+//! and latency.
+//!
+//! Error shapes (all HTTP 200):
+//! * bad sender → control failure `XL03000006` "Incorrect Intacct XML Partner ID or password.";
+//! * bad login → authentication failure `XL03000006` "Sign-in information is incorrect";
+//! * unknown or expired session → authentication failure `XL03000006` with description2
+//!   "Invalid session" (clients key on "authentication failure while using a sessionid");
+//! * a duplicate function controlid under `uniqueid=true` → result failure `XL03000010`
+//!   "A request with the control id '…' has already been executed." (the real code is
+//!   undocumented; this one is the simulator's);
+//! * in an `operation transaction="true"`, the first failure stops execution: earlier results
+//!   become `aborted`, the failing one keeps its error, later ones are `aborted`, and each
+//!   carries `XL03000009`.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+
+use crate::intacct::request::{Authentication, Call, Query, ReadByQuery};
+use crate::intacct::response::ErrorDetail;
+use crate::sim::config::SimConfig;
+use crate::sim::dataset::Dataset;
+use crate::sim::filter_eval::Columns;
+use crate::sim::query_exec::{self, Failure};
+use crate::sim::rbq_query::parse_query_string;
+use crate::sim::request_parse::{ParsedFunction, ParsedRequest};
+use crate::sim::response_write::{
+    self, AuthEcho, ControlEcho, DataOut, ResultOut, ResultStatus, RowsOut, error,
+};
+
+/// Largest `query` page.
+pub const MAX_QUERY_PAGE_SIZE: u32 = 2000;
+/// Largest `readByQuery` page.
+pub const MAX_READ_BY_QUERY_PAGE_SIZE: u32 = 1000;
+/// Page size when none is sent.
+pub const DEFAULT_PAGE_SIZE: u32 = 100;
+
+const ROLLBACK: &str =
+    "The entire transaction in this operation has been rolled back due to an error.";
+
+/// One API session.
+#[derive(Clone, Debug)]
+struct Session {
+    user_id: String,
+    company_id: String,
+    location_id: Option<String>,
+    expires_at: Instant,
+    /// Last readByQuery resultId per object, for `readMore` by object.
+    last_result_ids: HashMap<String, String>,
+}
+
+/// A readByQuery cursor.
+#[derive(Clone, Debug)]
+struct Cursor {
+    object: String,
+    columns: Vec<usize>,
+    keys: Vec<u64>,
+    position: usize,
+    page_size: usize,
+    expires_at: Instant,
+}
+
+/// Request counters, as `GET /__sim/counters` reports them.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Counters {
+    /// HTTP requests to the gateway endpoint.
+    pub requests: u64,
+    /// Pages of records returned (query, readByQuery, readMore, read results).
+    pub pages: u64,
+    /// Sessions opened by getAPISession.
+    pub sessions_opened: u64,
+    /// Functions executed, by name.
+    pub functions: BTreeMap<String, u64>,
+    /// Faults injected, by kind (automatic concurrency rejections included).
+    pub faults_injected: BTreeMap<String, u64>,
+    /// Most requests seen in flight at once for one company.
+    pub max_in_flight: u64,
+}
+
+/// The simulated gateway's state.
+#[derive(Debug)]
+pub struct Gateway {
+    /// Configuration.
+    pub config: SimConfig,
+    /// `<endpoint>` returned by getAPISession.
+    pub endpoint: String,
+    /// The data.
+    pub dataset: RwLock<Dataset>,
+    sessions: Mutex<HashMap<String, Session>>,
+    cursors: Mutex<HashMap<String, Cursor>>,
+    executed: Mutex<HashSet<(String, String)>>,
+    /// Counters.
+    pub counters: Mutex<Counters>,
+}
+
+/// What authentication established.
+#[derive(Clone, Debug)]
+struct Principal {
+    user_id: String,
+    company_id: String,
+    location_id: Option<String>,
+    session_id: Option<String>,
+}
+
+/// Options for one request's execution coming from injected faults.
+#[derive(Clone, Debug, Default)]
+pub struct ExecOptions {
+    /// Treat every readMore resultId as expired.
+    pub expire_result_ids: bool,
+}
+
+/// The outcome of a request that passed control-level checks.
+#[derive(Debug)]
+pub struct Executed {
+    /// The XML body.
+    pub body: String,
+    /// Pages of records returned (drives latency).
+    pub pages: u64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn new_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+impl Gateway {
+    /// Builds the state; the dataset is created here (fast for every scale).
+    pub fn new(config: SimConfig, endpoint: String) -> Gateway {
+        let dataset = Dataset::new(config.dataset.clone());
+        Gateway {
+            config,
+            endpoint,
+            dataset: RwLock::new(dataset),
+            sessions: Mutex::new(HashMap::new()),
+            cursors: Mutex::new(HashMap::new()),
+            executed: Mutex::new(HashSet::new()),
+            counters: Mutex::new(Counters::default()),
+        }
+    }
+
+    /// Read access to the dataset.
+    pub fn dataset(&self) -> std::sync::RwLockReadGuard<'_, Dataset> {
+        self.dataset.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Write access to the dataset (admin API only).
+    pub fn dataset_mut(&self) -> std::sync::RwLockWriteGuard<'_, Dataset> {
+        self.dataset.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Expires every session.
+    pub fn expire_all_sessions(&self) -> usize {
+        let mut sessions = lock(&self.sessions);
+        let n = sessions.len();
+        sessions.clear();
+        n
+    }
+
+    /// Expires one session (fault `session-expiry`).
+    pub fn expire_session(&self, session_id: &str) {
+        lock(&self.sessions).remove(session_id);
+    }
+
+    /// Expires every readByQuery resultId.
+    pub fn expire_all_result_ids(&self) -> usize {
+        let mut cursors = lock(&self.cursors);
+        let n = cursors.len();
+        cursors.clear();
+        n
+    }
+
+    /// Adds one to a fault counter.
+    pub fn count_fault(&self, kind: &str) {
+        *lock(&self.counters)
+            .faults_injected
+            .entry(kind.to_owned())
+            .or_default() += 1;
+    }
+
+    /// The company a request acts for: its login's, or its session's; `None` for an
+    /// unknown session.
+    pub fn company_of(&self, request: &ParsedRequest) -> Option<String> {
+        match &request.request.authentication {
+            Authentication::Login { company_id, .. } => Some(company_id.clone()),
+            Authentication::Session(id) => lock(&self.sessions)
+                .get(id.expose())
+                .map(|s| s.company_id.clone()),
+        }
+    }
+
+    fn session_times(&self) -> (String, String) {
+        let tz = self.config.dataset.time_zone;
+        let now = Utc::now().with_timezone(&tz);
+        let timeout = now + chrono::Duration::seconds(self.config.session_timeout_secs as i64);
+        let format = "%Y-%m-%dT%H:%M:%S%:z";
+        (
+            now.format(format).to_string(),
+            timeout.format(format).to_string(),
+        )
+    }
+
+    /// The control block echoed for a request.
+    pub fn control_echo(request: &ParsedRequest) -> ControlEcho {
+        ControlEcho {
+            sender_id: request.sender.sender_id.clone(),
+            control_id: request.request.control_id.clone(),
+            unique_id: request.request.unique_id,
+            dtd_version: request.dtd_version.clone(),
+        }
+    }
+
+    /// True when the sender credentials are the configured ones.
+    pub fn sender_ok(&self, request: &ParsedRequest) -> bool {
+        let expected = &self.config.credentials;
+        request.sender.sender_id == expected.sender_id
+            && request.sender.sender_password.expose() == expected.sender_password.expose()
+    }
+
+    /// The control-level failure for a bad sender.
+    pub fn bad_sender(request: &ParsedRequest) -> String {
+        response_write::control_failure(
+            &Self::control_echo(request),
+            &[error(
+                "XL03000006",
+                "Incorrect Intacct XML Partner ID or password.",
+            )],
+            request.include_whitespace,
+        )
+    }
+
+    /// An authentication-level failure for a request.
+    pub fn auth_failure(
+        &self,
+        request: &ParsedRequest,
+        errorno: &str,
+        description2: &str,
+    ) -> String {
+        let (user_id, company_id) = match &request.request.authentication {
+            Authentication::Login {
+                user_id,
+                company_id,
+                ..
+            } => (user_id.clone(), company_id.clone()),
+            Authentication::Session(id) => lock(&self.sessions)
+                .get(id.expose())
+                .map(|s| (s.user_id.clone(), s.company_id.clone()))
+                .unwrap_or_default(),
+        };
+        response_write::auth_failure(
+            &Self::control_echo(request),
+            &AuthEcho {
+                success: false,
+                user_id,
+                company_id,
+                location_id: None,
+                session_times: None,
+            },
+            &[error(errorno, description2)],
+            request.include_whitespace,
+        )
+    }
+
+    fn authenticate(&self, request: &ParsedRequest) -> Result<Principal, String> {
+        match &request.request.authentication {
+            Authentication::Login {
+                user_id,
+                company_id,
+                password,
+                location_id,
+            } => {
+                let expected = &self.config.credentials;
+                if user_id.eq_ignore_ascii_case(&expected.user_id)
+                    && company_id.eq_ignore_ascii_case(&expected.company_id)
+                    && password.expose() == expected.user_password.expose()
+                {
+                    Ok(Principal {
+                        user_id: user_id.clone(),
+                        company_id: company_id.clone(),
+                        location_id: location_id.clone(),
+                        session_id: None,
+                    })
+                } else {
+                    Err(self.auth_failure(
+                        request,
+                        "XL03000006",
+                        "Sign-in information is incorrect",
+                    ))
+                }
+            }
+            Authentication::Session(id) => {
+                let mut sessions = lock(&self.sessions);
+                let now = Instant::now();
+                match sessions.get_mut(id.expose()) {
+                    Some(session) if session.expires_at > now => {
+                        // Sliding timeout.
+                        session.expires_at =
+                            now + Duration::from_secs(self.config.session_timeout_secs);
+                        Ok(Principal {
+                            user_id: session.user_id.clone(),
+                            company_id: session.company_id.clone(),
+                            location_id: session.location_id.clone(),
+                            session_id: Some(id.expose().to_owned()),
+                        })
+                    }
+                    _ => {
+                        sessions.remove(id.expose());
+                        drop(sessions);
+                        Err(self.auth_failure(request, "XL03000006", "Invalid session"))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs a request that passed the sender check: authenticates, executes every function,
+    /// and writes the response. `fail_results` marks functions (by index) that an injected
+    /// `result-error` fails with the given errorno.
+    pub fn execute(
+        &self,
+        request: &ParsedRequest,
+        options: &ExecOptions,
+        fail_results: &HashMap<usize, String>,
+    ) -> Executed {
+        let principal = match self.authenticate(request) {
+            Ok(p) => p,
+            Err(body) => return Executed { body, pages: 0 },
+        };
+        let only_function = request.functions.len() == 1;
+        let mut results: Vec<ResultOut> = Vec::new();
+        let mut pages = 0;
+        let mut failed_at = None;
+        for (index, function) in request.functions.iter().enumerate() {
+            *lock(&self.counters)
+                .functions
+                .entry(function.name.clone())
+                .or_default() += 1;
+            let duplicate = request.request.unique_id
+                && lock(&self.executed).contains(&(
+                    principal.company_id.to_lowercase(),
+                    function.control_id.clone(),
+                ));
+            let outcome = if let Some(errorno) = fail_results.get(&index) {
+                Err(injected_result_error(errorno))
+            } else if duplicate {
+                Err(error(
+                    "XL03000010",
+                    &format!(
+                        "A request with the control id '{}' has already been executed.",
+                        function.control_id
+                    ),
+                ))
+            } else {
+                self.run_function(function, &principal, only_function, options)
+                    .map_err(|(no, d)| error(&no, &d))
+            };
+            match outcome {
+                Ok(data) => {
+                    if matches!(data, DataOut::Rows(_)) {
+                        pages += 1;
+                    }
+                    if request.request.unique_id {
+                        lock(&self.executed).insert((
+                            principal.company_id.to_lowercase(),
+                            function.control_id.clone(),
+                        ));
+                    }
+                    results.push(ResultOut {
+                        status: ResultStatus::Success,
+                        function: function.name.clone(),
+                        control_id: function.control_id.clone(),
+                        data: Some(data),
+                        errors: vec![],
+                    });
+                }
+                Err(detail) => {
+                    results.push(ResultOut {
+                        status: ResultStatus::Failure,
+                        function: function.name.clone(),
+                        control_id: function.control_id.clone(),
+                        data: None,
+                        errors: vec![detail],
+                    });
+                    if request.request.transaction {
+                        failed_at = Some(index);
+                        break;
+                    }
+                }
+            }
+        }
+        if let Some(failed) = failed_at {
+            for (index, result) in results.iter_mut().enumerate() {
+                if index != failed {
+                    result.status = ResultStatus::Aborted;
+                    result.data = None;
+                }
+                result.errors.push(error("XL03000009", ROLLBACK));
+            }
+            for function in &request.functions[failed + 1..] {
+                results.push(ResultOut {
+                    status: ResultStatus::Aborted,
+                    function: function.name.clone(),
+                    control_id: function.control_id.clone(),
+                    data: None,
+                    errors: vec![error("XL03000009", ROLLBACK)],
+                });
+            }
+            pages = 0;
+        }
+        lock(&self.counters).pages += pages;
+        let auth = AuthEcho {
+            success: true,
+            user_id: principal.user_id.clone(),
+            company_id: principal.company_id.clone(),
+            location_id: principal.location_id.clone(),
+            session_times: Some(self.session_times()),
+        };
+        Executed {
+            body: response_write::success(
+                &Self::control_echo(request),
+                &auth,
+                &results,
+                request.include_whitespace,
+            ),
+            pages,
+        }
+    }
+
+    fn run_function(
+        &self,
+        function: &ParsedFunction,
+        principal: &Principal,
+        only_function: bool,
+        options: &ExecOptions,
+    ) -> Result<DataOut, Failure> {
+        let call = function
+            .call
+            .as_ref()
+            .map_err(|reason| ("XL03000003".to_owned(), reason.clone()))?;
+        match call {
+            Call::GetApiSession { location_id } => {
+                if !only_function {
+                    return Err((
+                        "Get API Session Failed".into(),
+                        "getAPISession must be the only function in its request".into(),
+                    ));
+                }
+                let location_id = location_id
+                    .clone()
+                    .or_else(|| principal.location_id.clone());
+                let session_id = format!("{}..", new_id());
+                lock(&self.sessions).insert(
+                    session_id.clone(),
+                    Session {
+                        user_id: principal.user_id.clone(),
+                        company_id: principal.company_id.clone(),
+                        location_id: location_id.clone(),
+                        expires_at: Instant::now()
+                            + Duration::from_secs(self.config.session_timeout_secs),
+                        last_result_ids: HashMap::new(),
+                    },
+                );
+                lock(&self.counters).sessions_opened += 1;
+                Ok(DataOut::Session {
+                    session_id,
+                    endpoint: self.endpoint.clone(),
+                    location_id,
+                })
+            }
+            Call::Query(query) => self.run_query(query),
+            Call::ReadByQuery(rbq) => self.run_read_by_query(rbq, principal),
+            Call::ReadMore { result_id } => self.run_read_more(result_id, principal, options),
+            Call::Read {
+                object,
+                keys,
+                fields,
+            } => {
+                let dataset = self.dataset();
+                let meta = query_exec::object_meta(&dataset, object)?;
+                let columns = Columns::new(meta);
+                let selected = query_exec::select_columns(&columns, fields)?;
+                let mut rows = Vec::new();
+                for key in keys {
+                    if let Some(record) = key.parse().ok().and_then(|k| dataset.get(object, k)) {
+                        rows.push(project(&record.values, &selected));
+                    }
+                }
+                Ok(DataOut::Rows(RowsOut {
+                    attrs: vec![
+                        ("listtype", object.clone()),
+                        ("count", rows.len().to_string()),
+                    ],
+                    row_element: object.clone(),
+                    columns: names(&columns, &selected),
+                    rows,
+                }))
+            }
+            Call::Lookup { object } => {
+                let dataset = self.dataset();
+                Ok(DataOut::Lookup(
+                    query_exec::object_meta(&dataset, object)?.clone(),
+                ))
+            }
+            Call::Inspect { object, detail } => {
+                let dataset = self.dataset();
+                if object == "*" {
+                    return Ok(DataOut::InspectAll(
+                        dataset
+                            .object_names()
+                            .iter()
+                            .map(|s| s.to_string())
+                            .collect(),
+                    ));
+                }
+                Ok(DataOut::Inspect {
+                    meta: query_exec::object_meta(&dataset, object)?.clone(),
+                    detail: *detail,
+                })
+            }
+        }
+    }
+
+    fn run_query(&self, query: &Query) -> Result<DataOut, Failure> {
+        let page_size = query.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
+        if page_size == 0 || page_size > MAX_QUERY_PAGE_SIZE {
+            return Err((
+                "Query Failed".into(),
+                format!("pagesize must be between 1 and {MAX_QUERY_PAGE_SIZE}, got {page_size}"),
+            ));
+        }
+        let offset = u64::from(query.offset.unwrap_or(0));
+        let dataset = self.dataset();
+        let meta = query_exec::object_meta(&dataset, &query.object)?;
+        let columns = Columns::new(meta);
+        let selected = query_exec::select_columns(&columns, &query.select)?;
+        let page = query_exec::run(
+            &dataset,
+            &columns,
+            &query.object,
+            query.filter.as_ref(),
+            &query.order_by,
+            query.case_insensitive,
+            offset,
+            u64::from(page_size),
+        )?;
+        let count = page.records.len() as u64;
+        let remaining = page.total.saturating_sub(offset + count);
+        let rows = page
+            .records
+            .iter()
+            .map(|r| project(&r.values, &selected))
+            .collect();
+        Ok(DataOut::Rows(RowsOut {
+            attrs: vec![
+                ("listtype", query.object.clone()),
+                ("totalcount", page.total.to_string()),
+                ("offset", offset.to_string()),
+                ("count", count.to_string()),
+                ("numremaining", remaining.to_string()),
+            ],
+            row_element: query.object.clone(),
+            columns: names(&columns, &selected),
+            rows,
+        }))
+    }
+
+    fn run_read_by_query(
+        &self,
+        rbq: &ReadByQuery,
+        principal: &Principal,
+    ) -> Result<DataOut, Failure> {
+        let page_size = rbq.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
+        if page_size == 0 || page_size > MAX_READ_BY_QUERY_PAGE_SIZE {
+            return Err((
+                "Query Failed".into(),
+                format!(
+                    "pagesize must be between 1 and {MAX_READ_BY_QUERY_PAGE_SIZE}, got {page_size}"
+                ),
+            ));
+        }
+        let filter = parse_query_string(&rbq.query)
+            .map_err(|e| ("Query Failed".to_owned(), format!("Invalid query: {e}")))?;
+        let dataset = self.dataset();
+        let meta = query_exec::object_meta(&dataset, &rbq.object)?;
+        let columns = Columns::new(meta);
+        let selected = query_exec::select_columns(&columns, &rbq.fields)?;
+        let keys = query_exec::matching_keys(&dataset, &columns, &rbq.object, filter.as_ref())?;
+        let mut cursor = Cursor {
+            object: rbq.object.clone(),
+            columns: selected,
+            keys,
+            position: 0,
+            page_size: page_size as usize,
+            expires_at: Instant::now() + Duration::from_secs(self.config.result_id_ttl_secs),
+        };
+        let data = next_page(&dataset, &columns, &mut cursor, None);
+        drop(dataset);
+        if cursor.position < cursor.keys.len() {
+            let id = set_result_id(data, new_id());
+            self.store_cursor(id.0.clone(), cursor, principal);
+            return Ok(id.1);
+        }
+        Ok(data)
+    }
+
+    fn store_cursor(&self, id: String, cursor: Cursor, principal: &Principal) {
+        let object = cursor.object.clone();
+        let mut cursors = lock(&self.cursors);
+        if cursors.len() >= 10_000 {
+            let now = Instant::now();
+            cursors.retain(|_, c| c.expires_at > now);
+        }
+        cursors.insert(id.clone(), cursor);
+        drop(cursors);
+        if let Some(session_id) = &principal.session_id
+            && let Some(session) = lock(&self.sessions).get_mut(session_id)
+        {
+            session.last_result_ids.insert(object.to_lowercase(), id);
+        }
+    }
+
+    fn run_read_more(
+        &self,
+        result_id: &str,
+        principal: &Principal,
+        options: &ExecOptions,
+    ) -> Result<DataOut, Failure> {
+        let id = match result_id.strip_prefix("object:") {
+            Some(object) => principal
+                .session_id
+                .as_ref()
+                .and_then(|s| lock(&self.sessions).get(s).cloned())
+                .and_then(|s| s.last_result_ids.get(&object.to_lowercase()).cloned())
+                .unwrap_or_default(),
+            None => result_id.to_owned(),
+        };
+        let expired = || {
+            (
+                "readMore failed".to_owned(),
+                format!("Attempt to readMore with an invalid or expired resultId: {result_id}"),
+            )
+        };
+        let mut cursors = lock(&self.cursors);
+        if options.expire_result_ids {
+            cursors.remove(&id);
+        }
+        let now = Instant::now();
+        let Some(mut cursor) = cursors.remove(&id).filter(|c| c.expires_at > now) else {
+            return Err(expired());
+        };
+        drop(cursors);
+        let dataset = self.dataset();
+        let meta = query_exec::object_meta(&dataset, &cursor.object)?;
+        let columns = Columns::new(meta);
+        let data = next_page(&dataset, &columns, &mut cursor, Some(&id));
+        drop(dataset);
+        if cursor.position < cursor.keys.len() {
+            cursor.expires_at = now + Duration::from_secs(self.config.result_id_ttl_secs);
+            lock(&self.cursors).insert(id, cursor);
+        }
+        Ok(data)
+    }
+}
+
+/// Replaces the empty resultId of a first page with `id`.
+fn set_result_id(data: DataOut, id: String) -> (String, DataOut) {
+    match data {
+        DataOut::Rows(mut rows) => {
+            for (key, value) in rows.attrs.iter_mut() {
+                if *key == "resultId" {
+                    *value = id.clone();
+                }
+            }
+            (id, DataOut::Rows(rows))
+        }
+        other => (id, other),
+    }
+}
+
+/// The next page of a readByQuery cursor; `result_id` is `None` on the first page (filled in
+/// by the caller when more remain).
+fn next_page(
+    dataset: &Dataset,
+    columns: &Columns<'_>,
+    cursor: &mut Cursor,
+    result_id: Option<&str>,
+) -> DataOut {
+    let end = (cursor.position + cursor.page_size).min(cursor.keys.len());
+    let mut rows = Vec::new();
+    for key in &cursor.keys[cursor.position..end] {
+        // Records deleted since the readByQuery are skipped.
+        if let Some(record) = dataset.get(&cursor.object, *key) {
+            rows.push(project(&record.values, &cursor.columns));
+        }
+    }
+    cursor.position = end;
+    let remaining = cursor.keys.len() - end;
+    let list_type = cursor.object.to_lowercase();
+    DataOut::Rows(RowsOut {
+        attrs: vec![
+            ("listtype", list_type.clone()),
+            ("count", rows.len().to_string()),
+            ("totalcount", cursor.keys.len().to_string()),
+            ("numremaining", remaining.to_string()),
+            ("resultId", result_id.unwrap_or("").to_owned()),
+        ],
+        row_element: list_type,
+        columns: names(columns, &cursor.columns),
+        rows,
+    })
+}
+
+fn project(values: &[Option<String>], selected: &[usize]) -> Vec<Option<String>> {
+    selected
+        .iter()
+        .map(|i| values.get(*i).cloned().flatten())
+        .collect()
+}
+
+fn names(columns: &Columns<'_>, selected: &[usize]) -> Vec<String> {
+    selected
+        .iter()
+        .map(|i| columns.meta().fields[*i].name.clone())
+        .collect()
+}
+
+fn injected_result_error(errorno: &str) -> ErrorDetail {
+    if errorno == "DL02000001" {
+        ErrorDetail {
+            errorno: errorno.into(),
+            description: Some("Error".into()),
+            description2: Some("There was an error processing the request.".into()),
+            correction: None,
+        }
+    } else {
+        error(errorno, "Injected result failure.")
+    }
+}
