@@ -12,3 +12,6 @@ cargo clippy --all-targets --locked -- -D warnings
 
 echo "== cargo test"
 cargo test --locked --all-targets
+
+echo "== snowflake emulator (pytest, pinned venv)"
+bash scripts/test-snowflake-emulator.sh

@@ -1,0 +1,16 @@
+"""Rendering the repository's sql/ templates the way the loader will: `{{name}}` placeholders."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+SQL_DIR = Path(__file__).resolve().parents[3] / "sql"
+PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
+
+
+def render(template: str, **values: str) -> str:
+    text = (SQL_DIR / template).read_text()
+    missing = sorted({name for name in PLACEHOLDER.findall(text) if name not in values})
+    assert not missing, f"{template}: no value for {missing}"
+    return PLACEHOLDER.sub(lambda match: values[match.group(1)], text)
