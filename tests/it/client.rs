@@ -11,7 +11,7 @@ use intacct_snowflake::intacct::client::{
 };
 use intacct_snowflake::intacct::names::column_name;
 use intacct_snowflake::intacct::paging::{KeyFields, Pass, TimeWindow};
-use intacct_snowflake::intacct::request::SenderCredentials;
+use intacct_snowflake::intacct::request::{Call, SenderCredentials};
 use intacct_snowflake::intacct::response::ErrorLevel;
 use intacct_snowflake::secret::Secret;
 use intacct_snowflake::sim::dataset::{Dataset, Scale};
@@ -618,4 +618,65 @@ async fn progress_counts_pages_records_and_totals() {
     assert_eq!(progress.records, records);
     assert_eq!(records, truth(&sim, object).await.len() as u64);
     assert_eq!(progress.total_count, Some(records));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_is_replaced_before_the_gateway_times_it_out() {
+    let mut config = sim_config(Scale::Tiny);
+    config.session_timeout_secs = 4;
+    let sim = start(config.clone()).await;
+    let client = client(&sim, &config);
+    let lookup = Call::Lookup {
+        object: "VENDOR".into(),
+    };
+    client.call("first", &lookup).await.unwrap();
+    // Longer than the gateway's 4 s session: a client that waited for the refusal would
+    // need a refused request, a login and a resend.
+    tokio::time::sleep(std::time::Duration::from_millis(4_500)).await;
+    client.call("second", &lookup).await.unwrap();
+    let c = counters(&sim).await;
+    assert_eq!(counter(&c, "sessions_opened"), 2, "{c}");
+    assert_eq!(
+        counter(&c, "requests"),
+        4,
+        "login, lookup, login, lookup: {c}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_session_ttl_caps_a_long_gateway_session() {
+    let config = sim_config(Scale::Tiny);
+    let sim = start(config.clone()).await;
+    let mut cc = client_config(&sim, &config);
+    cc.session_ttl_secs = 2;
+    let client = IntacctClient::new(cc).unwrap();
+    let lookup = Call::Lookup {
+        object: "VENDOR".into(),
+    };
+    client.call("first", &lookup).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
+    client.call("second", &lookup).await.unwrap();
+    let c = counters(&sim).await;
+    assert_eq!(counter(&c, "sessions_opened"), 2, "{c}");
+    assert_eq!(counter(&c, "requests"), 4, "{c}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_401_on_a_session_call_costs_one_login() {
+    let mut config = sim_config(Scale::Demo);
+    config.faults = "http401@query:nth=2".into();
+    let sim = start(config.clone()).await;
+    let client = client(&sim, &config);
+    let object = "VENDOR";
+    let pages = read_all(&client, request(object, everything(), 100))
+        .await
+        .unwrap();
+    assert_same(
+        object,
+        &delivered_once(object, &pages),
+        &truth(&sim, object).await,
+    );
+    let c = counters(&sim).await;
+    assert_eq!(c["faults_injected"]["http401"].as_u64(), Some(1), "{c}");
+    assert_eq!(counter(&c, "sessions_opened"), 2, "{c}");
 }
