@@ -64,8 +64,10 @@ fn equal_windows(config: &SimConfig, n: usize) -> (Vec<TimeWindow>, usize) {
     instants.sort();
     let total = instants.len();
     let end = Utc.with_ymd_and_hms(2100, 1, 1, 0, 0, 0).unwrap();
-    let mut bounds: Vec<Option<DateTime<Utc>>> = vec![None];
-    bounds.extend((1..n).map(|i| Some(instants[i * total / n])));
+    // The first window starts at the earliest instant rather than unbounded: an unbounded
+    // filter makes the simulator scan and sort the whole object for that window's pages.
+    let bounds: Vec<Option<DateTime<Utc>>> =
+        (0..n).map(|i| Some(instants[i * total / n])).collect();
     let windows = bounds
         .iter()
         .enumerate()
