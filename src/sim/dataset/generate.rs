@@ -522,7 +522,12 @@ impl Generator {
 
 /// Cents as `1234.56`.
 fn money(cents: u64) -> String {
-    format!("{}.{:02}", cents / 100, cents % 100)
+    let mut out = (cents / 100).to_string();
+    let c = (cents % 100) as u8;
+    out.push('.');
+    out.push(char::from(b'0' + c / 10));
+    out.push(char::from(b'0' + c % 10));
+    out
 }
 
 #[cfg(test)]

@@ -37,7 +37,8 @@
 //!
 //! # Layout
 //!
-//! * `hash` — the keyed random draws; `catalog` — fields and types; `text` — words,
+//! * `hash` — the keyed random draws; `catalog` — field kinds and types; `fields` — the
+//!   field table of each object; `text` — words,
 //!   addresses and hostile strings; `clock` — wire text of instants; `layout` — base record
 //!   counts, existence and instants; `generate` — values; `changes` — the overlay and the
 //!   simulated day; `index` — iteration in RECORDNO and in time order.
@@ -45,6 +46,7 @@
 mod catalog;
 mod changes;
 mod clock;
+mod fields;
 mod generate;
 mod hash;
 mod index;
