@@ -3,7 +3,7 @@
 //! | route | effect |
 //! |---|---|
 //! | `POST /__sim/advance?days=N` | advance simulated time N days (N ≥ 1) applying each day's creates, updates, deletes; returns the `ChangeSummary` |
-//! | `GET /__sim/records?object=X` | ground truth: one JSON object per live record (field → string or null), RECORDNO order, JSON lines |
+//! | `GET /__sim/records?object=X` | ground truth: one JSON object per live record (field → string or null), RECORDNO order, JSON lines; 404 for an unknown object |
 //! | `GET /__sim/counters` | `requests`, `pages`, `sessions_opened`, `functions`, `faults_injected`, `max_in_flight` |
 //! | `GET /__sim/clock` | `{"now": RFC 3339 UTC}` — the simulated clock |
 //! | `POST /__sim/faults` | body = fault spec (see [`crate::sim::faults`]); replaces the active rules |

@@ -69,6 +69,10 @@ pub struct SimConfig {
     pub faults: String,
     /// What `getAPISession` returns as `<endpoint>`; `None` for the server's own URL.
     pub advertised_endpoint: Option<String>,
+    /// For benchmarks on `large`: count at most this many `query` matches past the page
+    /// (when the order streams), making `totalcount`/`numremaining` lower bounds that stay
+    /// non-zero while rows remain. `None` (the default) counts exactly.
+    pub count_limit: Option<u64>,
 }
 
 impl Default for SimConfig {
@@ -87,6 +91,7 @@ impl Default for SimConfig {
             max_concurrent: 4,
             faults: String::new(),
             advertised_endpoint: None,
+            count_limit: None,
         }
     }
 }

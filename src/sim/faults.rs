@@ -9,7 +9,7 @@
 //! | `result-error[=ERRNO]` | HTTP 200, every targeted result fails, errorno (default `DL02000001`) |
 //! | `session-expiry` | the request's session is invalidated first → authentication failure `XL03000006` |
 //! | `rate-limit` | HTTP 429, gateway body `GW-0010` |
-//! | `concurrency` | HTTP 429, gateway body `GW-0010` "concurrent request limit" (also automatic above `--max-concurrent`) |
+//! | `concurrency` | HTTP 429, gateway body `GW-0010` "Too many concurrent requests for company …" (also automatic above `--max-concurrent`) |
 //! | `http500`, `http502`, `http503`, `http524` | that status; 502 a Cloudflare-style HTML page, others an empty body |
 //! | `http401` | HTTP 401, XML body `XMLGW_JPP0002` |
 //! | `slow=MS` | the response is delayed by MS milliseconds |

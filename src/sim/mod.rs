@@ -88,6 +88,11 @@ pub struct SimArgs {
     /// `<endpoint>` returned by getAPISession (default: this server's own URL).
     #[arg(long)]
     pub advertised_endpoint: Option<String>,
+    /// For benchmarks on `large`: count at most N `query` matches past the page, so
+    /// totalcount and numremaining are lower bounds (non-zero while rows remain). Default:
+    /// exact counts, whose cost grows with the matching index range.
+    #[arg(long)]
+    pub count_limit: Option<u64>,
     /// Accepted sender id.
     #[arg(long, default_value = config::DEFAULT_SENDER_ID)]
     pub sender_id: String,
@@ -155,6 +160,7 @@ impl SimArgs {
             max_concurrent: self.max_concurrent,
             faults: self.faults.clone(),
             advertised_endpoint: self.advertised_endpoint.clone(),
+            count_limit: self.count_limit,
         }
     }
 }
@@ -195,12 +201,10 @@ pub async fn run_command(args: SimArgs) -> crate::Result<()> {
             path: args.listen.clone(),
             source,
         })?;
-    let addr = listener.local_addr().map_err(|source| crate::Error::Io {
-        path: args.listen.clone(),
-        source,
-    })?;
-    let mut stdout = std::io::stdout();
-    let _ = writeln!(stdout, "listening on http://{addr}");
-    let _ = stdout.flush();
-    serve(listener, interrupted(), config).await
+    server::serve_when_ready(listener, interrupted(), config, |addr| {
+        let mut stdout = std::io::stdout();
+        let _ = writeln!(stdout, "listening on http://{addr}");
+        let _ = stdout.flush();
+    })
+    .await
 }

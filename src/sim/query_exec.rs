@@ -392,13 +392,14 @@ fn plan_scan<'d>(
     }
 }
 
-/// Visits every matching record of a scan, index scans in (wall-clock instant, key) order.
+/// Visits every matching record of a scan, index scans in (wall-clock instant, key) order,
+/// until the visitor returns false.
 fn for_each_match(
     scan: Scan<'_>,
     fields: &IndexFields,
     compiled: Option<&Compiled>,
     case_insensitive: bool,
-    mut visit: impl FnMut(SimRecord),
+    mut visit: impl FnMut(SimRecord) -> bool,
 ) {
     let matches = |r: &SimRecord| compiled.is_none_or(|c| c.matches(&r.values, case_insensitive));
     match scan {
@@ -407,8 +408,8 @@ fn for_each_match(
                 if upper.is_some_and(|u| record.record_no > u) {
                     break;
                 }
-                if matches(&record) {
-                    visit(record);
+                if matches(&record) && !visit(record) {
+                    return;
                 }
             }
         }
@@ -422,21 +423,27 @@ fn for_each_match(
                     continue;
                 }
                 let Some(at) = fields.effective(&record) else {
-                    visit(record);
+                    if !visit(record) {
+                        return;
+                    }
                     continue;
                 };
                 while pending
                     .peek()
                     .is_some_and(|Reverse(p)| p.at < at - MAX_OFFSET_SWING)
                 {
-                    if let Some(Reverse(p)) = pending.pop() {
-                        visit(p.record);
+                    if let Some(Reverse(p)) = pending.pop()
+                        && !visit(p.record)
+                    {
+                        return;
                     }
                 }
                 pending.push(Reverse(Pending { at, record }));
             }
             while let Some(Reverse(p)) = pending.pop() {
-                visit(p.record);
+                if !visit(p.record) {
+                    return;
+                }
             }
         }
     }
@@ -486,6 +493,10 @@ fn order_matches_scan(
 }
 
 /// Runs a filter + order + window over an object.
+///
+/// `count_limit`: when the order streams, stop counting this many matches past the page, so
+/// `total` is a lower bound (still larger than the page end while rows remain); `None`
+/// counts everything.
 #[allow(clippy::too_many_arguments)]
 pub fn run(
     dataset: &Dataset,
@@ -496,6 +507,7 @@ pub fn run(
     case_insensitive: bool,
     offset: u64,
     limit: u64,
+    count_limit: Option<u64>,
 ) -> Result<QueryPage, Failure> {
     let compiled = filter
         .map(|f| compile(f, columns, case_insensitive))
@@ -511,6 +523,11 @@ pub fn run(
         matches!(scan, Scan::Index { .. }),
     );
     let end = offset.saturating_add(limit);
+    let stop_at = match count_limit {
+        // At least one past the page, so `numremaining` is non-zero while rows remain.
+        Some(extra) if streaming => end.saturating_add(extra.max(1)),
+        _ => u64::MAX,
+    };
     let mut total = 0u64;
     let mut kept = Vec::new();
     for_each_match(
@@ -523,6 +540,7 @@ pub fn run(
                 kept.push(record);
             }
             total += 1;
+            total < stop_at
         },
     );
     if !streaming {
@@ -558,7 +576,8 @@ pub fn matching_keys(
     let scan = plan_scan(dataset, &fields, object, filter);
     let mut keys = Vec::new();
     for_each_match(scan, &fields, compiled.as_ref(), false, |r| {
-        keys.push(r.record_no)
+        keys.push(r.record_no);
+        true
     });
     keys.sort_unstable();
     Ok(keys)

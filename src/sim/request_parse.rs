@@ -190,7 +190,8 @@ fn push_child(stack: &mut [Element], element: Element) {
 }
 
 fn parse_bool(text: Option<String>, default: bool) -> bool {
-    match text.as_deref() {
+    // Python SDKs write booleans as `True`/`False`.
+    match text.as_deref().map(str::to_ascii_lowercase).as_deref() {
         Some("true") => true,
         Some("false") => false,
         _ => default,

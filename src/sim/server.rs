@@ -170,6 +170,17 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
     config: SimConfig,
 ) -> crate::Result<()> {
+    serve_when_ready(listener, shutdown, config, |_| {}).await
+}
+
+/// [`serve`], calling `ready` with the address once the dataset is built and requests are
+/// answered at once.
+pub async fn serve_when_ready(
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    config: SimConfig,
+    ready: impl FnOnce(SocketAddr) + Send + 'static,
+) -> crate::Result<()> {
     let addr: SocketAddr = listener.local_addr().map_err(|source| crate::Error::Io {
         path: "simulator listener".into(),
         source,
@@ -184,7 +195,12 @@ pub async fn serve(
         .advertised_endpoint
         .clone()
         .unwrap_or_else(|| format!("http://{addr}{GATEWAY_PATH}"));
-    let gateway = Arc::new(Gateway::new(config, endpoint));
+    let gateway = tokio::task::spawn_blocking(move || Arc::new(Gateway::new(config, endpoint)))
+        .await
+        .map_err(|e| crate::Error::Io {
+            path: format!("simulator on {addr}"),
+            source: io::Error::other(e.to_string()),
+        })?;
     let state = Arc::new(AppState {
         gateway,
         faults: Mutex::new(faults),
@@ -194,6 +210,7 @@ pub async fn serve(
         .route(GATEWAY_PATH, post(gateway_endpoint))
         .nest("/__sim", admin::routes())
         .with_state(state);
+    ready(addr);
     axum::serve(
         SimListener { inner: listener },
         app.into_make_service_with_connect_info::<ConnTag>(),
@@ -370,6 +387,7 @@ async fn gateway_endpoint(
     let mut truncate = None;
     let mut session_expiry = false;
     let mut auth_error = None;
+    let mut slow_ms = 0u64;
     for (kind, target) in &fired {
         gateway.count_fault(&kind.name());
         match kind {
@@ -392,7 +410,7 @@ async fn gateway_endpoint(
                     ),
                 );
             }
-            FaultKind::Slow(ms) => tokio::time::sleep(Duration::from_millis(*ms)).await,
+            FaultKind::Slow(ms) => slow_ms += ms,
             FaultKind::AuthError(errorno) => auth_error = Some(errorno.clone()),
             FaultKind::SessionExpiry => session_expiry = true,
             FaultKind::ExpireResultId => options.expire_result_ids = true,
@@ -417,6 +435,10 @@ async fn gateway_endpoint(
         gateway.count_fault("concurrency");
         return concurrency_limited(&company);
     };
+    // A slow response holds its concurrency slot, as on the real gateway.
+    if slow_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(slow_ms)).await;
+    }
     if session_expiry && let Authentication::Session(id) = &request.request.authentication {
         gateway.expire_session(id.expose());
     }

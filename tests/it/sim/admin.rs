@@ -136,3 +136,39 @@ async fn records_of_an_unknown_object_is_not_found() {
         404
     );
 }
+
+#[tokio::test]
+async fn the_same_seed_serves_byte_identical_data() {
+    let mut a = config(Scale::Tiny);
+    a.dataset.seed = 5;
+    let mut b = config(Scale::Tiny);
+    b.dataset.seed = 5;
+    let mut c = config(Scale::Tiny);
+    c.dataset.seed = 6;
+    let (a, b, c) = (start(a).await, start(b).await, start(c).await);
+    let raw = |sim: &Sim| {
+        let url = format!("{}/__sim/records?object=APBILL", sim.handle.base_url());
+        let http = sim.http.clone();
+        async move { http.get(url).send().await.unwrap().bytes().await.unwrap() }
+    };
+    let (ra, rb, rc) = (raw(&a).await, raw(&b).await, raw(&c).await);
+    assert!(!ra.is_empty());
+    assert_eq!(ra, rb);
+    assert_ne!(ra, rc);
+    // What the gateway serves is identical too.
+    let (sa, _) = a.session().await;
+    let (sb, _) = b.session().await;
+    let pa = a
+        .page(
+            &sa,
+            Call::Query(query("APBILL", None, &[("RECORDNO", true)])),
+        )
+        .await;
+    let pb = b
+        .page(
+            &sb,
+            Call::Query(query("APBILL", None, &[("RECORDNO", true)])),
+        )
+        .await;
+    assert_eq!(pa, pb);
+}

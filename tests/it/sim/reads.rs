@@ -124,7 +124,7 @@ async fn read_by_query_strings_filter_like_the_model() {
     let sim = start(config(Scale::Demo)).await;
     let (session, _) = sim.session().await;
     let truth = sim.truth("VENDOR").await;
-    let cases: Vec<(&str, Box<dyn Fn(&Truth) -> bool>)> = vec![
+    let cases: Vec<(&str, Model)> = vec![
         (
             "VENDTYPE = 'Freight' AND RECORDNO > 10",
             Box::new(|r: &Truth| {
@@ -168,6 +168,9 @@ async fn read_by_query_strings_filter_like_the_model() {
     }
 }
 
+/// An independent predicate over a ground-truth record.
+type Model = Box<dyn Fn(&Truth) -> bool>;
+
 fn num(r: &Truth, field: &str) -> f64 {
     r[field]
         .as_deref()
@@ -188,7 +191,6 @@ async fn query_filters_match_a_simple_model_for_every_operator() {
     let truth = sim.truth("VENDOR").await;
     let t0 = "01/01/2025 00:00:00";
     let cmp = Filter::compare;
-    type Model = Box<dyn Fn(&Truth) -> bool>;
     let cases: Vec<(Filter, Model)> = vec![
         (
             cmp(Comparison::EqualTo, "VENDTYPE", "Freight"),
@@ -550,4 +552,47 @@ async fn timestamps_are_written_in_the_tenant_time_zone() {
         text.contains("-08:00</sessiontimestamp>") || text.contains("-07:00</sessiontimestamp>"),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn a_count_limit_makes_counts_lower_bounds_that_stay_non_zero_until_the_end() {
+    let mut config = config(Scale::Demo);
+    config.count_limit = Some(10);
+    let sim = start(config).await;
+    let (session, _) = sim.session().await;
+    let truth = sim.truth("VENDOR").await;
+    let all = truth_nos(&truth, |_| true);
+    let mut cursor = 0u64;
+    let mut seen = Vec::new();
+    loop {
+        let filter = Filter::compare(Comparison::GreaterThan, "RECORDNO", cursor.to_string());
+        let mut q = query("VENDOR", Some(filter), &[("RECORDNO", true)]);
+        q.page_size = Some(100);
+        let page = sim.page(&session, Call::Query(q)).await;
+        let left = all.iter().filter(|n| **n > cursor).count() as u64;
+        // At most 10 matches are counted past the page.
+        assert_eq!(page.total_count, Some(left.min(110)));
+        assert_eq!(page.num_remaining, Some(left.min(110) - page.len() as u64));
+        seen.extend(record_nos(&page));
+        if page.num_remaining == Some(0) {
+            break;
+        }
+        cursor = *seen.last().unwrap();
+    }
+    assert_eq!(seen, all);
+}
+
+#[tokio::test]
+async fn a_zero_count_limit_still_reports_rows_remaining() {
+    let mut config = config(Scale::Tiny);
+    config.count_limit = Some(0);
+    let sim = start(config).await;
+    let (session, _) = sim.session().await;
+    let truth = sim.truth("VENDOR").await;
+    assert!(truth.len() > 2);
+    let mut q = query("VENDOR", None, &[("RECORDNO", true)]);
+    q.page_size = Some(2);
+    let page = sim.page(&session, Call::Query(q)).await;
+    assert_eq!(page.total_count, Some(3));
+    assert_eq!(page.num_remaining, Some(1));
 }

@@ -1,0 +1,224 @@
+//! The reading functions of the gateway: `query`, `readByQuery` with its cursors, `readMore`.
+//!
+//! A readByQuery keeps the RECORDNOs of every match as its cursor (a consistent snapshot of
+//! which records, read at each page, so deleted ones drop out); the resultId expires
+//! `result_id_ttl_secs` after its last use.
+
+use std::time::{Duration, Instant};
+
+use super::{
+    Cursor, DEFAULT_PAGE_SIZE, ExecOptions, Gateway, MAX_QUERY_PAGE_SIZE,
+    MAX_READ_BY_QUERY_PAGE_SIZE, Principal, lock, new_id,
+};
+use crate::intacct::request::{Query, ReadByQuery};
+use crate::sim::dataset::Dataset;
+use crate::sim::filter_eval::Columns;
+use crate::sim::query_exec::{self, Failure};
+use crate::sim::rbq_query::parse_query_string;
+use crate::sim::response_write::{DataOut, RowsOut};
+
+impl Gateway {
+    pub(super) fn run_query(&self, query: &Query) -> Result<DataOut, Failure> {
+        let page_size = query.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
+        if page_size == 0 || page_size > MAX_QUERY_PAGE_SIZE {
+            return Err((
+                "Query Failed".into(),
+                format!("pagesize must be between 1 and {MAX_QUERY_PAGE_SIZE}, got {page_size}"),
+            ));
+        }
+        let offset = u64::from(query.offset.unwrap_or(0));
+        let dataset = self.dataset();
+        let meta = query_exec::object_meta(&dataset, &query.object)?;
+        let columns = Columns::new(meta);
+        let selected = query_exec::select_columns(&columns, &query.select)?;
+        let page = query_exec::run(
+            &dataset,
+            &columns,
+            &query.object,
+            query.filter.as_ref(),
+            &query.order_by,
+            query.case_insensitive,
+            offset,
+            u64::from(page_size),
+            self.config.count_limit,
+        )?;
+        let count = page.records.len() as u64;
+        let remaining = page.total.saturating_sub(offset + count);
+        let rows = page
+            .records
+            .iter()
+            .map(|r| project(&r.values, &selected))
+            .collect();
+        Ok(DataOut::Rows(RowsOut {
+            attrs: vec![
+                ("listtype", query.object.clone()),
+                ("totalcount", page.total.to_string()),
+                ("offset", offset.to_string()),
+                ("count", count.to_string()),
+                ("numremaining", remaining.to_string()),
+            ],
+            row_element: query.object.clone(),
+            columns: names(&columns, &selected),
+            rows,
+        }))
+    }
+
+    pub(super) fn run_read_by_query(
+        &self,
+        rbq: &ReadByQuery,
+        principal: &Principal,
+    ) -> Result<DataOut, Failure> {
+        let page_size = rbq.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
+        if page_size == 0 || page_size > MAX_READ_BY_QUERY_PAGE_SIZE {
+            return Err((
+                "Query Failed".into(),
+                format!(
+                    "pagesize must be between 1 and {MAX_READ_BY_QUERY_PAGE_SIZE}, got {page_size}"
+                ),
+            ));
+        }
+        let filter = parse_query_string(&rbq.query)
+            .map_err(|e| ("Query Failed".to_owned(), format!("Invalid query: {e}")))?;
+        let dataset = self.dataset();
+        let meta = query_exec::object_meta(&dataset, &rbq.object)?;
+        let columns = Columns::new(meta);
+        let selected = query_exec::select_columns(&columns, &rbq.fields)?;
+        let keys = query_exec::matching_keys(&dataset, &columns, &rbq.object, filter.as_ref())?;
+        let mut cursor = Cursor {
+            object: rbq.object.clone(),
+            columns: selected,
+            keys,
+            position: 0,
+            page_size: page_size as usize,
+            expires_at: Instant::now() + Duration::from_secs(self.config.result_id_ttl_secs),
+        };
+        let data = next_page(&dataset, &columns, &mut cursor, None);
+        drop(dataset);
+        if cursor.position < cursor.keys.len() {
+            let id = set_result_id(data, new_id());
+            self.store_cursor(id.0.clone(), cursor, principal);
+            return Ok(id.1);
+        }
+        Ok(data)
+    }
+
+    fn store_cursor(&self, id: String, cursor: Cursor, principal: &Principal) {
+        let object = cursor.object.clone();
+        let mut cursors = lock(&self.cursors);
+        if cursors.len() >= 10_000 {
+            let now = Instant::now();
+            cursors.retain(|_, c| c.expires_at > now);
+        }
+        cursors.insert(id.clone(), cursor);
+        drop(cursors);
+        if let Some(session_id) = &principal.session_id
+            && let Some(session) = lock(&self.sessions).get_mut(session_id)
+        {
+            session.last_result_ids.insert(object.to_lowercase(), id);
+        }
+    }
+
+    pub(super) fn run_read_more(
+        &self,
+        result_id: &str,
+        principal: &Principal,
+        options: &ExecOptions,
+    ) -> Result<DataOut, Failure> {
+        let id = match result_id.strip_prefix("object:") {
+            Some(object) => principal
+                .session_id
+                .as_ref()
+                .and_then(|s| lock(&self.sessions).get(s).cloned())
+                .and_then(|s| s.last_result_ids.get(&object.to_lowercase()).cloned())
+                .unwrap_or_default(),
+            None => result_id.to_owned(),
+        };
+        let expired = || {
+            (
+                "readMore failed".to_owned(),
+                format!("Attempt to readMore with an invalid or expired resultId: {result_id}"),
+            )
+        };
+        let mut cursors = lock(&self.cursors);
+        if options.expire_result_ids {
+            cursors.remove(&id);
+        }
+        let now = Instant::now();
+        let Some(mut cursor) = cursors.remove(&id).filter(|c| c.expires_at > now) else {
+            return Err(expired());
+        };
+        drop(cursors);
+        let dataset = self.dataset();
+        let meta = query_exec::object_meta(&dataset, &cursor.object)?;
+        let columns = Columns::new(meta);
+        let data = next_page(&dataset, &columns, &mut cursor, Some(&id));
+        drop(dataset);
+        if cursor.position < cursor.keys.len() {
+            cursor.expires_at = now + Duration::from_secs(self.config.result_id_ttl_secs);
+            lock(&self.cursors).insert(id, cursor);
+        }
+        Ok(data)
+    }
+}
+
+/// Replaces the empty resultId of a first page with `id`.
+fn set_result_id(data: DataOut, id: String) -> (String, DataOut) {
+    match data {
+        DataOut::Rows(mut rows) => {
+            for (key, value) in rows.attrs.iter_mut() {
+                if *key == "resultId" {
+                    *value = id.clone();
+                }
+            }
+            (id, DataOut::Rows(rows))
+        }
+        other => (id, other),
+    }
+}
+
+/// The next page of a readByQuery cursor; `result_id` is `None` on the first page (filled in
+/// by the caller when more remain).
+fn next_page(
+    dataset: &Dataset,
+    columns: &Columns<'_>,
+    cursor: &mut Cursor,
+    result_id: Option<&str>,
+) -> DataOut {
+    let end = (cursor.position + cursor.page_size).min(cursor.keys.len());
+    let mut rows = Vec::new();
+    for key in &cursor.keys[cursor.position..end] {
+        // Records deleted since the readByQuery are skipped.
+        if let Some(record) = dataset.get(&cursor.object, *key) {
+            rows.push(project(&record.values, &cursor.columns));
+        }
+    }
+    cursor.position = end;
+    let remaining = cursor.keys.len() - end;
+    let list_type = cursor.object.to_lowercase();
+    DataOut::Rows(RowsOut {
+        attrs: vec![
+            ("listtype", list_type.clone()),
+            ("count", rows.len().to_string()),
+            ("totalcount", cursor.keys.len().to_string()),
+            ("numremaining", remaining.to_string()),
+            ("resultId", result_id.unwrap_or("").to_owned()),
+        ],
+        row_element: list_type,
+        columns: names(columns, &cursor.columns),
+        rows,
+    })
+}
+
+pub(super) fn project(values: &[Option<String>], selected: &[usize]) -> Vec<Option<String>> {
+    selected
+        .iter()
+        .map(|i| values.get(*i).cloned().flatten())
+        .collect()
+}
+
+pub(super) fn names(columns: &Columns<'_>, selected: &[usize]) -> Vec<String> {
+    selected
+        .iter()
+        .map(|i| columns.meta().fields[*i].name.clone())
+        .collect()
+}
