@@ -14,7 +14,8 @@
 //!
 //! Run with `cargo bench --bench client`; `BENCH_RECORDS` (default 200000) sets the dataset
 //! size, `BENCH_WINDOWS` (default 4) the number of windows, `BENCH_LATENCY_MS` (default 200)
-//! the simulated latency.
+//! the simulated latency. Without `--bench` (as `cargo test --all-targets` runs it) it makes a
+//! quick smoke run on a small dataset.
 
 use std::time::Instant;
 
@@ -128,9 +129,17 @@ async fn timed_read(config: &SimConfig, windows: &[TimeWindow]) -> (u64, f64, se
 }
 
 async fn run() {
-    let records = env_or("BENCH_RECORDS", 200_000);
+    // `cargo test --all-targets` runs this binary without `--bench`: a quick smoke run then.
+    let measuring = std::env::args().any(|a| a == "--bench");
+    let (records, latency_ms) = if measuring {
+        (
+            env_or("BENCH_RECORDS", 200_000),
+            env_or("BENCH_LATENCY_MS", 200),
+        )
+    } else {
+        (20_000, 5)
+    };
     let windows_wanted = env_or("BENCH_WINDOWS", 4) as usize;
-    let latency_ms = env_or("BENCH_LATENCY_MS", 200);
 
     let mut config = SimConfig::default();
     config.dataset.scale = Scale::Records(records);
