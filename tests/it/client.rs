@@ -694,3 +694,33 @@ async fn http_401_on_a_session_call_costs_one_login() {
     assert_eq!(c["faults_injected"]["http401"].as_u64(), Some(1), "{c}");
     assert_eq!(counter(&c, "sessions_opened"), 2, "{c}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_consumer_holds_the_reader_back() {
+    let config = sim_config(Scale::Demo);
+    let sim = start(config.clone()).await;
+    let mut cc = client_config(&sim, &config);
+    cc.page_buffer = 1;
+    let client = IntacctClient::new(cc).unwrap();
+    let object = "VENDOR";
+    let mut read = client.read_object(request(object, everything(), 50));
+    // Nobody consumes for a while: the reader may fill the one-page buffer and hold one more
+    // page while it waits to send, and no more.
+    let first = read.pages.recv().await.unwrap().unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let fetched = counter(&counters(&sim).await, "pages");
+    assert!(
+        fetched <= 3,
+        "{fetched} pages fetched ahead of the consumer"
+    );
+    let mut pages = vec![first];
+    while let Some(page) = read.pages.recv().await {
+        pages.push(page.unwrap());
+    }
+    assert!(pages.len() > 5);
+    assert_same(
+        object,
+        &delivered_once(object, &pages),
+        &truth(&sim, object).await,
+    );
+}
