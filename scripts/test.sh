@@ -10,8 +10,13 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --all-targets --locked -- -D warnings
 
+# Benchmarks are compiled by clippy above but not run here: they measure, they do not test,
+# and they belong to scripts/bench.sh in an optimised build.
 echo "== cargo test"
-cargo test --locked --all-targets
+cargo test --locked --lib --bins --test it
 
 echo "== snowflake emulator (pytest, pinned venv)"
 bash scripts/test-snowflake-emulator.sh
+
+echo "== SDK compatibility: Sage's JavaScript SDK and the Python sageintacctsdk against the simulator"
+bash scripts/sdk-check.sh

@@ -19,6 +19,10 @@
 //! requests …"); a duplicate function controlid under `uniqueid=true` fails its
 //! result with `XL03000010`; `sessiontimestamp`/`sessiontimeout` follow the wall clock (in
 //! the tenant time zone) while record timestamps follow the simulated clock.
+//!
+//! Cost: `query` reports an exact `totalcount`, which visits every match in the scanned index
+//! range, so on `large` each keyset page costs a pass over the rest of the range;
+//! `--count-limit N` (benchmarks) bounds that to N matches past the page.
 
 pub mod admin;
 pub mod config;
