@@ -11,8 +11,8 @@ cd "$(dirname "$0")/.."
 DEMO_DIR="${DEMO_DIR:-.demo}"
 mkdir -p "$DEMO_DIR"
 echo "== building"
-cargo build --release --locked --bin intacct-snowflake
-BIN=target/release/intacct-snowflake
+cargo build --locked --bin intacct-snowflake
+BIN="${CARGO_TARGET_DIR:-target}/debug/intacct-snowflake"
 
 SIM_LOG="$DEMO_DIR/simulator.log"
 SIM_OUT="$DEMO_DIR/simulator.out"

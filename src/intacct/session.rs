@@ -28,7 +28,7 @@ use crate::intacct::backoff::RetryPolicy;
 use crate::intacct::request::{
     Authentication, Call, Function, Request, SenderCredentials, render_request,
 };
-use crate::intacct::response::{AuthenticationBlock, IntacctFailure, ResultData};
+use crate::intacct::response::{AuthenticationBlock, ErrorLevel, IntacctFailure, ResultData};
 use crate::intacct::transport::{Retrier, Transport};
 use crate::secret::Secret;
 
@@ -135,9 +135,7 @@ impl SessionCache {
                 });
                 Ok(session)
             }
-            Err(Error::Intacct(failure))
-                if failure.level == crate::intacct::response::ErrorLevel::Authentication =>
-            {
+            Err(Error::Intacct(failure)) if failure.level == ErrorLevel::Authentication => {
                 tracing::error!("Intacct refused the login; not retrying");
                 self.lock().refused = Some(failure.clone());
                 Err(Error::Intacct(failure))

@@ -2,6 +2,7 @@
 //! parquet are linked once.
 
 mod cli;
+mod client;
 mod extract;
 mod protocol;
 mod sim;

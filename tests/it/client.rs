@@ -1,0 +1,726 @@
+//! The Intacct client against the in-process simulator: every record read equals the
+//! simulator's ground truth (`/__sim/records`), under faults, session expiry and changing data.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, TimeZone, Utc};
+use intacct_snowflake::Error;
+use intacct_snowflake::intacct::backoff::RetryPolicy;
+use intacct_snowflake::intacct::client::{
+    ClientConfig, IntacctClient, Page, ReadMethod, ReadRequest,
+};
+use intacct_snowflake::intacct::names::column_name;
+use intacct_snowflake::intacct::paging::{KeyFields, Pass, TimeWindow};
+use intacct_snowflake::intacct::request::{Call, SenderCredentials};
+use intacct_snowflake::intacct::response::ErrorLevel;
+use intacct_snowflake::secret::Secret;
+use intacct_snowflake::sim::dataset::{Dataset, Scale};
+use intacct_snowflake::sim::{SimConfig, SimHandle, spawn};
+use serde_json::Value;
+
+/// A record as column → value, empty values as `None`.
+type Row = BTreeMap<String, Option<String>>;
+
+fn sim_config(scale: Scale) -> SimConfig {
+    let mut config = SimConfig::default();
+    config.dataset.scale = scale;
+    config
+}
+
+async fn start(config: SimConfig) -> SimHandle {
+    spawn(config).await.expect("simulator starts")
+}
+
+/// A client for the simulator's default test credentials, with a quick retry policy.
+fn client_config(sim: &SimHandle, config: &SimConfig) -> ClientConfig {
+    let c = &config.credentials;
+    let mut out = ClientConfig::new(
+        sim.endpoint_url().parse().unwrap(),
+        SenderCredentials {
+            sender_id: c.sender_id.clone(),
+            sender_password: c.sender_password.clone(),
+        },
+        c.user_id.clone(),
+        c.company_id.clone(),
+        c.user_password.clone(),
+    );
+    out.tenant_time_zone = config.dataset.time_zone;
+    out.timeout_secs = 10;
+    out.retry = RetryPolicy {
+        max_attempts: 10,
+        initial_backoff_ms: 5,
+        max_backoff_ms: 50,
+        max_elapsed_secs: 60,
+    };
+    out
+}
+
+fn client(sim: &SimHandle, config: &SimConfig) -> IntacctClient {
+    IntacctClient::new(client_config(sim, config)).unwrap()
+}
+
+fn everything() -> TimeWindow {
+    TimeWindow {
+        from: None,
+        to: Utc.with_ymd_and_hms(2100, 1, 1, 0, 0, 0).unwrap(),
+    }
+}
+
+fn request(object: &str, window: TimeWindow, page_size: u32) -> ReadRequest {
+    let mut r = ReadRequest::new(object, window, "t");
+    r.page_size = page_size;
+    r
+}
+
+/// Reads to the end; the first error ends the read.
+async fn read_all(client: &IntacctClient, request: ReadRequest) -> Result<Vec<Page>, Error> {
+    let mut read = client.read_object(request);
+    let mut pages = Vec::new();
+    while let Some(page) = read.pages.recv().await {
+        pages.push(page?);
+    }
+    read.task.await.unwrap();
+    Ok(pages)
+}
+
+fn rows_of(page: &Page) -> Vec<Row> {
+    let r = &page.records;
+    (0..r.len())
+        .map(|i| {
+            r.columns()
+                .iter()
+                .map(|c| (c.clone(), r.get(i, c).map(str::to_owned)))
+                .collect()
+        })
+        .collect()
+}
+
+fn key_of(row: &Row, keys: &KeyFields) -> u64 {
+    row[&column_name(&keys.record_key)]
+        .as_deref()
+        .expect("key present")
+        .parse()
+        .unwrap()
+}
+
+/// Ground truth by key, field names mapped to columns, empty strings as `None`.
+async fn truth(sim: &SimHandle, object: &str) -> BTreeMap<u64, Row> {
+    let keys = KeyFields::for_object(object);
+    sim.records(object)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|record| {
+            let row: Row = record
+                .into_iter()
+                .map(|(field, value)| {
+                    let value = match value {
+                        Value::String(s) if s.is_empty() => None,
+                        Value::String(s) => Some(s),
+                        Value::Null => None,
+                        other => Some(other.to_string()),
+                    };
+                    (column_name(&field), value)
+                })
+                .collect();
+            (key_of(&row, &keys), row)
+        })
+        .collect()
+}
+
+/// Every delivered row by key; panics on a key delivered twice.
+fn delivered_once(object: &str, pages: &[Page]) -> BTreeMap<u64, Row> {
+    let keys = KeyFields::for_object(object);
+    let mut out = BTreeMap::new();
+    for page in pages {
+        for row in rows_of(page) {
+            let key = key_of(&row, &keys);
+            assert!(
+                out.insert(key, row).is_none(),
+                "{object}: key {key} delivered twice"
+            );
+        }
+    }
+    out
+}
+
+/// Same keys, and for every key every ground-truth field has the same value.
+fn assert_same(object: &str, got: &BTreeMap<u64, Row>, want: &BTreeMap<u64, Row>) {
+    let got_keys: BTreeSet<_> = got.keys().collect();
+    let want_keys: BTreeSet<_> = want.keys().collect();
+    let missing: Vec<_> = want_keys.difference(&got_keys).take(5).collect();
+    let extra: Vec<_> = got_keys.difference(&want_keys).take(5).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "{object}: {} delivered, {} expected; missing e.g. {missing:?}, extra e.g. {extra:?}",
+        got.len(),
+        want.len()
+    );
+    for (key, want_row) in want {
+        let got_row = &got[key];
+        for (column, want_value) in want_row {
+            let got_value = got_row.get(column).cloned().flatten();
+            assert_eq!(
+                &got_value, want_value,
+                "{object} record {key}, column {column}"
+            );
+        }
+    }
+}
+
+async fn counters(sim: &SimHandle) -> Value {
+    sim.counters().await.unwrap()
+}
+
+fn counter(c: &Value, name: &str) -> u64 {
+    c[name].as_u64().unwrap_or(0)
+}
+
+fn function_count(c: &Value, function: &str) -> u64 {
+    c["functions"][function].as_u64().unwrap_or(0)
+}
+
+fn objects(config: &SimConfig) -> Vec<&'static str> {
+    Dataset::new(config.dataset.clone()).object_names()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_every_object_exactly_as_the_ground_truth() {
+    let config = sim_config(Scale::Demo);
+    let sim = start(config.clone()).await;
+    let client = client(&sim, &config);
+    for object in objects(&config) {
+        let pages = read_all(&client, request(object, everything(), 2_000))
+            .await
+            .unwrap_or_else(|e| panic!("{object}: {e}"));
+        let got = delivered_once(object, &pages);
+        assert_same(object, &got, &truth(&sim, object).await);
+        // Progress and page numbering agree with what arrived.
+        assert!(
+            pages
+                .iter()
+                .enumerate()
+                .all(|(i, p)| p.page_no == i as u64 + 1)
+        );
+    }
+    // One login served every object.
+    assert_eq!(counter(&counters(&sim).await, "sessions_opened"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn small_pages_cover_both_passes_without_gaps_or_repeats() {
+    let config = sim_config(Scale::Demo);
+    let sim = start(config.clone()).await;
+    let client = client(&sim, &config);
+    for object in ["VENDOR", "APBILL", "CUSTOMER"] {
+        let pages = read_all(&client, request(object, everything(), 97))
+            .await
+            .unwrap();
+        let got = delivered_once(object, &pages);
+        assert_same(object, &got, &truth(&sim, object).await);
+        // Cursors only move forward within a pass.
+        for pass in [Pass::Modified, Pass::Created] {
+            let cursors: Vec<_> = pages
+                .iter()
+                .filter(|p| p.pass == pass)
+                .filter_map(|p| p.cursor_after)
+                .map(|c| (c.instant, c.record_no))
+                .collect();
+            assert!(cursors.windows(2).all(|w| w[0] < w[1]), "{object} {pass:?}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_window_holds_exactly_the_records_modified_inside_it() {
+    let config = sim_config(Scale::Demo);
+    let sim = start(config.clone()).await;
+    let client = client(&sim, &config);
+    let tz = config.dataset.time_zone;
+    let object = "APBILL";
+    let all = truth(&sim, object).await;
+    // The window: the middle third of the modification instants.
+    let instant = |row: &Row| {
+        let text = row["WHENMODIFIED"]
+            .clone()
+            .or_else(|| row["WHENCREATED"].clone())
+            .unwrap();
+        intacct_snowflake::intacct::tenant_time::parse(&text, tz).unwrap()
+    };
+    let mut instants: Vec<DateTime<Utc>> = all.values().map(instant).collect();
+    instants.sort();
+    let window = TimeWindow {
+        from: Some(instants[instants.len() / 3]),
+        to: instants[2 * instants.len() / 3],
+    };
+    let want: BTreeMap<u64, Row> = all
+        .into_iter()
+        .filter(|(_, row)| {
+            let t = instant(row);
+            window.from.unwrap() <= t && t < window.to
+        })
+        .collect();
+    assert!(!want.is_empty());
+    let pages = read_all(&client, request(object, window, 150))
+        .await
+        .unwrap();
+    assert_same(object, &delivered_once(object, &pages), &want);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_by_query_fallback_reads_the_same_records() {
+    let config = sim_config(Scale::Demo);
+    let sim = start(config.clone()).await;
+    let client = client(&sim, &config);
+    for object in ["VENDOR", "APBILL"] {
+        let mut r = request(object, everything(), 300);
+        r.method = ReadMethod::ReadByQuery;
+        let pages = read_all(&client, r).await.unwrap();
+        assert!(pages.len() > 1, "{object} should need readMore");
+        assert_same(
+            object,
+            &delivered_once(object, &pages),
+            &truth(&sim, object).await,
+        );
+    }
+    let c = counters(&sim).await;
+    assert!(function_count(&c, "readMore") > 0);
+    assert_eq!(function_count(&c, "query"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_by_query_restarts_after_an_expired_result_id() {
+    let mut config = sim_config(Scale::Demo);
+    config.faults = "expire-result-id@readMore:nth=2".into();
+    let sim = start(config.clone()).await;
+    let client = client(&sim, &config);
+    let object = "APBILL";
+    let mut r = request(object, everything(), 250);
+    r.method = ReadMethod::ReadByQuery;
+    let pages = read_all(&client, r).await.unwrap();
+    // Pages before the expiry are delivered again: dedup by key, keep the last copy.
+    let mut got = BTreeMap::new();
+    for page in &pages {
+        for row in rows_of(page) {
+            got.insert(key_of(&row, &KeyFields::standard()), row);
+        }
+    }
+    assert_same(object, &got, &truth(&sim, object).await);
+    let c = counters(&sim).await;
+    assert_eq!(c["faults_injected"]["expire-result-id"].as_u64(), Some(1));
+    assert_eq!(function_count(&c, "readByQuery"), 3, "2 passes + 1 restart");
+}
+
+/// Every retryable fault kind, injected on a share of the page requests: the records read
+/// are still exactly the ground truth.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retryable_faults_do_not_change_what_is_read() {
+    let kinds = [
+        "rate-limit",
+        "concurrency",
+        "http500",
+        "http502",
+        "http503",
+        "http524",
+        "truncate",
+        "truncate-xml",
+        "reset",
+        "slow=30",
+        "result-error=DL02000001",
+        "session-expiry",
+    ];
+    let all = objects(&sim_config(Scale::Demo));
+    for (i, kind) in kinds.into_iter().enumerate() {
+        let mut config = sim_config(Scale::Demo);
+        // Every third page request, and the first login (a session cannot expire before
+        // it exists).
+        config.faults = if kind == "session-expiry" {
+            format!("{kind}@query:every=3")
+        } else {
+            format!("{kind}@query:every=3,{kind}@getAPISession:nth=1")
+        };
+        let sim = start(config.clone()).await;
+        let client = client(&sim, &config);
+        // VENDOR with small pages, and in turn every other object with larger ones (12 kinds
+        // cover the 12 objects after VENDOR).
+        let mut reads = vec![("VENDOR", 100)];
+        if all[(i + 1) % all.len()] != "VENDOR" {
+            reads.push((all[(i + 1) % all.len()], 500));
+        }
+        for (object, page_size) in reads {
+            let pages = read_all(&client, request(object, everything(), page_size))
+                .await
+                .unwrap_or_else(|e| panic!("{kind} {object}: {e}"));
+            assert_same(
+                object,
+                &delivered_once(object, &pages),
+                &truth(&sim, object).await,
+            );
+        }
+        let c = counters(&sim).await;
+        let name = kind.split('=').next().unwrap();
+        assert!(
+            c["faults_injected"][name].as_u64().unwrap_or(0) > 0,
+            "{kind} was never injected: {c}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_session_mid_read_costs_exactly_one_login() {
+    let config = sim_config(Scale::Demo);
+    let sim = start(config.clone()).await;
+    let client = client(&sim, &config);
+    let object = "APBILLITEM";
+    let mut read = client.read_object(request(object, everything(), 200));
+    let mut pages = Vec::new();
+    while let Some(page) = read.pages.recv().await {
+        pages.push(page.unwrap());
+        if pages.len() == 2 {
+            let before = counter(&counters(&sim).await, "sessions_opened");
+            assert_eq!(before, 1);
+            sim.expire_sessions().await.unwrap();
+        }
+    }
+    read.task.await.unwrap();
+    assert!(pages.len() > 3);
+    assert_same(
+        object,
+        &delivered_once(object, &pages),
+        &truth(&sim, object).await,
+    );
+    assert_eq!(counter(&counters(&sim).await, "sessions_opened"), 2);
+    assert_eq!(client.logins(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_readers_share_one_login_and_one_relogin() {
+    let config = sim_config(Scale::Demo);
+    let sim = start(config.clone()).await;
+    let client = client(&sim, &config);
+    let objects = ["VENDOR", "APBILL", "CUSTOMER", "EMPLOYEE"];
+    let mut reads: Vec<_> = objects
+        .iter()
+        .map(|o| client.read_object(request(o, everything(), 100)))
+        .collect();
+    // Everybody's first page, then the session dies under all of them at once.
+    let mut pages: Vec<Vec<Page>> = Vec::new();
+    for read in &mut reads {
+        pages.push(vec![read.pages.recv().await.unwrap().unwrap()]);
+    }
+    assert_eq!(counter(&counters(&sim).await, "sessions_opened"), 1);
+    sim.expire_sessions().await.unwrap();
+    for (read, got) in reads.iter_mut().zip(&mut pages) {
+        while let Some(page) = read.pages.recv().await {
+            got.push(page.unwrap());
+        }
+    }
+    for (object, got) in objects.iter().zip(&pages) {
+        assert_same(
+            object,
+            &delivered_once(object, got),
+            &truth(&sim, object).await,
+        );
+    }
+    assert_eq!(counter(&counters(&sim).await, "sessions_opened"), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_changed_between_pages_are_neither_lost_nor_repeated_unless_modified() {
+    let config = sim_config(Scale::Demo);
+    let sim = start(config.clone()).await;
+    let client = client(&sim, &config);
+    let tz = config.dataset.time_zone;
+    let object = "APBILL";
+    let start_clock = sim_now(&sim).await;
+    let mut read = client.read_object(request(object, everything(), 200));
+    let mut pages = Vec::new();
+    while let Some(page) = read.pages.recv().await {
+        pages.push(page.unwrap());
+        if pages.len() == 2 || pages.len() == 4 {
+            sim.advance_days(1).await.unwrap();
+        }
+    }
+    read.task.await.unwrap();
+    let want = truth(&sim, object).await;
+    // Records touched by the two simulated days (created or modified after the start).
+    let changed: BTreeSet<u64> = want
+        .iter()
+        .filter(|(_, row)| {
+            let text = row["WHENMODIFIED"]
+                .clone()
+                .or_else(|| row["WHENCREATED"].clone())
+                .unwrap();
+            intacct_snowflake::intacct::tenant_time::parse(&text, tz).unwrap() >= start_clock
+        })
+        .map(|(k, _)| *k)
+        .collect();
+    assert!(!changed.is_empty(), "the simulated days changed nothing");
+    let mut copies: BTreeMap<u64, usize> = BTreeMap::new();
+    let mut last: BTreeMap<u64, Row> = BTreeMap::new();
+    for page in &pages {
+        for row in rows_of(page) {
+            let key = key_of(&row, &KeyFields::standard());
+            *copies.entry(key).or_default() += 1;
+            last.insert(key, row);
+        }
+    }
+    for (key, n) in &copies {
+        assert!(
+            *n == 1 || changed.contains(key),
+            "record {key} delivered {n} times but never changed"
+        );
+    }
+    // Deleted records may have been read before they went; everything live was read, and
+    // its last delivered copy is its final state.
+    last.retain(|k, _| want.contains_key(k));
+    assert_same(object, &last, &want);
+}
+
+async fn sim_now(sim: &SimHandle) -> DateTime<Utc> {
+    let body: Value = reqwest::get(format!("{}/__sim/clock", sim.base_url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["now"].as_str().unwrap().parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_login_fails_at_once_and_is_not_retried() {
+    let config = sim_config(Scale::Tiny);
+    let sim = start(config.clone()).await;
+    let mut cc = client_config(&sim, &config);
+    cc.user_password = Secret::new("not-the-password");
+    let client = IntacctClient::new(cc).unwrap();
+    let err = read_all(&client, request("VENDOR", everything(), 100))
+        .await
+        .unwrap_err();
+    match &err {
+        Error::Intacct(f) => assert_eq!(f.level, ErrorLevel::Authentication),
+        other => panic!("expected an authentication failure, got {other:?}"),
+    }
+    assert!(!err.is_retryable());
+    let text = format!("{err} {err:?}");
+    assert!(!text.contains("not-the-password"), "{text}");
+    // A second read is refused without asking the gateway again.
+    assert!(
+        read_all(&client, request("APBILL", everything(), 100))
+            .await
+            .is_err()
+    );
+    let c = counters(&sim).await;
+    assert_eq!(counter(&c, "requests"), 1, "{c}");
+    assert_eq!(counter(&c, "sessions_opened"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn permanent_errors_fail_at_once_with_intacct_text() {
+    let config = sim_config(Scale::Tiny);
+    let sim = start(config.clone()).await;
+    let client = client(&sim, &config);
+    // An unknown field.
+    let mut r = request("VENDOR", everything(), 100);
+    r.fields = Some(vec!["NO_SUCH_FIELD".into()]);
+    let err = read_all(&client, r).await.unwrap_err();
+    assert!(!err.is_retryable());
+    assert!(err.to_string().contains("NO_SUCH_FIELD"), "{err}");
+    assert_eq!(function_count(&counters(&sim).await, "query"), 1);
+    // An unknown object (its lookup fails).
+    let err = read_all(&client, request("NOSUCHOBJECT", everything(), 100))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("NOSUCHOBJECT"), "{err}");
+    assert_eq!(function_count(&counters(&sim).await, "lookup"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn non_retryable_injected_errors_surface_without_retries() {
+    for (fault, level) in [
+        ("control-error@query", ErrorLevel::Control),
+        ("result-error=PL04000005@query", ErrorLevel::Result),
+    ] {
+        let mut config = sim_config(Scale::Tiny);
+        config.faults = fault.into();
+        let sim = start(config.clone()).await;
+        let client = client(&sim, &config);
+        let err = read_all(&client, request("VENDOR", everything(), 100))
+            .await
+            .unwrap_err();
+        match &err {
+            Error::Intacct(f) => assert_eq!(f.level, level, "{fault}"),
+            other => panic!("{fault}: {other:?}"),
+        }
+        // The fault hits every query request, so one injection means no retry.
+        let c = counters(&sim).await;
+        let kind = fault.split(['=', '@']).next().unwrap();
+        assert_eq!(c["faults_injected"][kind].as_u64(), Some(1), "{fault}: {c}");
+    }
+    // A session refused on every use: one re-login, one resend, then the error.
+    let mut config = sim_config(Scale::Tiny);
+    config.faults = "auth-error@query".into();
+    let sim = start(config.clone()).await;
+    let client = client(&sim, &config);
+    let err = read_all(&client, request("VENDOR", everything(), 100))
+        .await
+        .unwrap_err();
+    assert!(matches!(&err, Error::Intacct(f) if f.level == ErrorLevel::Authentication));
+    let c = counters(&sim).await;
+    assert_eq!(counter(&c, "sessions_opened"), 2, "{c}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_concurrency_limit_is_shared_by_every_read() {
+    let mut config = sim_config(Scale::Demo);
+    config.max_concurrent = 2;
+    config.latency_ms = 5;
+    let sim = start(config.clone()).await;
+    let client = client(&sim, &config);
+    let objects = [
+        "VENDOR",
+        "APBILL",
+        "APBILLITEM",
+        "CUSTOMER",
+        "PROJECT",
+        "EMPLOYEE",
+    ];
+    let reads: Vec<_> = objects
+        .iter()
+        .map(|o| {
+            let client = client.clone();
+            let r = request(o, everything(), 150);
+            tokio::spawn(async move { read_all(&client, r).await })
+        })
+        .collect();
+    for (object, read) in objects.iter().zip(reads) {
+        let pages = read.await.unwrap().unwrap();
+        assert_same(
+            object,
+            &delivered_once(object, &pages),
+            &truth(&sim, object).await,
+        );
+    }
+    let c = counters(&sim).await;
+    assert!(counter(&c, "max_in_flight") <= 2, "{c}");
+    assert!(counter(&c, "max_in_flight") >= 1);
+    assert_eq!(
+        c["faults_injected"]["concurrency"].as_u64().unwrap_or(0),
+        0,
+        "{c}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_counts_pages_records_and_totals() {
+    let config = sim_config(Scale::Demo);
+    let sim = start(config.clone()).await;
+    let client = client(&sim, &config);
+    let object = "CUSTOMER";
+    let mut read = client.read_object(request(object, everything(), 120));
+    let mut pages = 0;
+    let mut records = 0;
+    while let Some(page) = read.pages.recv().await {
+        let page = page.unwrap();
+        pages += 1;
+        records += page.records.len() as u64;
+    }
+    read.task.await.unwrap();
+    let progress = read.progress.borrow().clone();
+    assert!(progress.finished);
+    assert_eq!(progress.pages, pages);
+    assert_eq!(progress.records, records);
+    assert_eq!(records, truth(&sim, object).await.len() as u64);
+    assert_eq!(progress.total_count, Some(records));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_is_replaced_before_the_gateway_times_it_out() {
+    let mut config = sim_config(Scale::Tiny);
+    config.session_timeout_secs = 4;
+    let sim = start(config.clone()).await;
+    let client = client(&sim, &config);
+    let lookup = Call::Lookup {
+        object: "VENDOR".into(),
+    };
+    client.call("first", &lookup).await.unwrap();
+    // Longer than the gateway's 4 s session: a client that waited for the refusal would
+    // need a refused request, a login and a resend.
+    tokio::time::sleep(std::time::Duration::from_millis(4_500)).await;
+    client.call("second", &lookup).await.unwrap();
+    let c = counters(&sim).await;
+    assert_eq!(counter(&c, "sessions_opened"), 2, "{c}");
+    assert_eq!(
+        counter(&c, "requests"),
+        4,
+        "login, lookup, login, lookup: {c}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_session_ttl_caps_a_long_gateway_session() {
+    let config = sim_config(Scale::Tiny);
+    let sim = start(config.clone()).await;
+    let mut cc = client_config(&sim, &config);
+    cc.session_ttl_secs = 2;
+    let client = IntacctClient::new(cc).unwrap();
+    let lookup = Call::Lookup {
+        object: "VENDOR".into(),
+    };
+    client.call("first", &lookup).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
+    client.call("second", &lookup).await.unwrap();
+    let c = counters(&sim).await;
+    assert_eq!(counter(&c, "sessions_opened"), 2, "{c}");
+    assert_eq!(counter(&c, "requests"), 4, "{c}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_401_on_a_session_call_costs_one_login() {
+    let mut config = sim_config(Scale::Demo);
+    config.faults = "http401@query:nth=2".into();
+    let sim = start(config.clone()).await;
+    let client = client(&sim, &config);
+    let object = "VENDOR";
+    let pages = read_all(&client, request(object, everything(), 100))
+        .await
+        .unwrap();
+    assert_same(
+        object,
+        &delivered_once(object, &pages),
+        &truth(&sim, object).await,
+    );
+    let c = counters(&sim).await;
+    assert_eq!(c["faults_injected"]["http401"].as_u64(), Some(1), "{c}");
+    assert_eq!(counter(&c, "sessions_opened"), 2, "{c}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_consumer_holds_the_reader_back() {
+    let config = sim_config(Scale::Demo);
+    let sim = start(config.clone()).await;
+    let mut cc = client_config(&sim, &config);
+    cc.page_buffer = 1;
+    let client = IntacctClient::new(cc).unwrap();
+    let object = "VENDOR";
+    let mut read = client.read_object(request(object, everything(), 50));
+    // Nobody consumes for a while: the reader may fill the one-page buffer and hold one more
+    // page while it waits to send, and no more.
+    let first = read.pages.recv().await.unwrap().unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let fetched = counter(&counters(&sim).await, "pages");
+    assert!(
+        fetched <= 3,
+        "{fetched} pages fetched ahead of the consumer"
+    );
+    let mut pages = vec![first];
+    while let Some(page) = read.pages.recv().await {
+        pages.push(page.unwrap());
+    }
+    assert!(pages.len() > 5);
+    assert_same(
+        object,
+        &delivered_once(object, &pages),
+        &truth(&sim, object).await,
+    );
+}
