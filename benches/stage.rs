@@ -62,16 +62,7 @@ fn meta() -> ObjectMeta {
         name: "APBILL".into(),
         fields: FIELDS
             .iter()
-            .map(|(name, data_type)| FieldMeta {
-                name: (*name).into(),
-                data_type: data_type.clone(),
-                required: false,
-                read_only: false,
-                max_length: None,
-                valid_values: vec![],
-                is_custom: false,
-                label: None,
-            })
+            .map(|(name, data_type)| FieldMeta::new(*name, data_type.clone()))
             .collect(),
     }
 }

@@ -401,6 +401,22 @@ pub struct FieldMeta {
     pub label: Option<String>,
 }
 
+impl FieldMeta {
+    /// A field with only a name and a type: optional, writable, no length, no valid values.
+    pub fn new(name: impl Into<String>, data_type: IntacctType) -> FieldMeta {
+        FieldMeta {
+            name: name.into(),
+            data_type,
+            required: false,
+            read_only: false,
+            max_length: None,
+            valid_values: Vec::new(),
+            is_custom: false,
+            label: None,
+        }
+    }
+}
+
 /// One object's metadata: a `<Type Name=…>`.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ObjectMeta {

@@ -463,16 +463,7 @@ mod tests {
     use crate::intacct::response::FieldMeta;
 
     fn field(name: &str, data_type: IntacctType) -> FieldMeta {
-        FieldMeta {
-            name: name.into(),
-            data_type,
-            required: false,
-            read_only: false,
-            max_length: None,
-            valid_values: vec![],
-            is_custom: false,
-            label: None,
-        }
+        FieldMeta::new(name, data_type)
     }
 
     fn meta() -> ObjectMeta {
