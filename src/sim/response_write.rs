@@ -4,40 +4,14 @@
 //! order is the fixtures' (`control`: status, senderid, controlid, uniqueid, dtdversion;
 //! `authentication`: status, userid, companyid, locationid, sessiontimestamp, sessiontimeout;
 //! `result`: status, function, controlid, data, errormessage); every text and attribute
-//! value passes through [`escape_text`]; empty values are written `<F></F>`. Indentation
+//! value passes through [`escape_text`] / [`escape_attr`] (which also write CR, and TAB/LF in
+//! attributes, as references); empty values are written `<F></F>`. Indentation
 //! follows the request's `includewhitespace` (default true).
 
-use std::borrow::Cow;
 use std::fmt::Write as _;
 
-use crate::intacct::request::escape_text;
+use crate::intacct::request::{escape_attr, escape_text};
 use crate::intacct::response::{ErrorDetail, IntacctType, ObjectMeta};
-
-/// Element text: [`escape_text`], then CR as `&#13;` so parsers do not normalise it to LF.
-pub fn escape_element_text(text: &str) -> Cow<'_, str> {
-    let escaped = escape_text(text);
-    if escaped.contains('\r') {
-        Cow::Owned(escaped.replace('\r', "&#13;"))
-    } else {
-        escaped
-    }
-}
-
-/// Attribute text: [`escape_text`], then TAB, LF and CR as character references, which
-/// attribute-value normalisation would otherwise turn into spaces.
-pub fn escape_attr_value(text: &str) -> Cow<'_, str> {
-    let escaped = escape_text(text);
-    if escaped.contains(['\t', '\n', '\r']) {
-        Cow::Owned(
-            escaped
-                .replace('\t', "&#9;")
-                .replace('\n', "&#10;")
-                .replace('\r', "&#13;"),
-        )
-    } else {
-        escaped
-    }
-}
 
 /// An XML document being written.
 #[derive(Debug)]
@@ -77,7 +51,7 @@ impl XmlOut {
         self.buf.push('<');
         self.buf.push_str(name);
         for (key, value) in attrs {
-            let _ = write!(self.buf, " {key}=\"{}\"", escape_attr_value(value));
+            let _ = write!(self.buf, " {key}=\"{}\"", escape_attr(value));
         }
     }
 
@@ -104,7 +78,7 @@ impl XmlOut {
         let _ = write!(
             self.buf,
             "<{name}>{}</{name}>",
-            escape_element_text(text.unwrap_or(""))
+            escape_text(text.unwrap_or(""))
         );
         self.newline();
     }
@@ -495,8 +469,8 @@ fn write_data(out: &mut XmlOut, data: &DataOut) {
                 let _ = write!(
                     out.buf,
                     "<type typename=\"{}\">{}</type>",
-                    escape_attr_value(name),
-                    escape_element_text(name)
+                    escape_attr(name),
+                    escape_text(name)
                 );
                 out.newline();
             }
