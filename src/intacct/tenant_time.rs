@@ -53,7 +53,8 @@ pub fn normalize(text: &str, tz: Tz) -> Result<String> {
     parse(text, tz).map(|instant| render(instant, tz))
 }
 
-fn local_to_utc(naive: NaiveDateTime, tz: Tz) -> DateTime<Utc> {
+/// A tenant wall-clock time as an instant, by the DST rules in the module docs.
+pub fn local_to_utc(naive: NaiveDateTime, tz: Tz) -> DateTime<Utc> {
     match tz.from_local_datetime(&naive) {
         LocalResult::Single(t) => t.with_timezone(&Utc),
         LocalResult::Ambiguous(earlier, later) => earlier.min(later).with_timezone(&Utc),

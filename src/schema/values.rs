@@ -4,7 +4,7 @@
 //! `None`; the caller turns a rejection into an error naming object, record, field and value.
 //! Nothing is guessed: no exponents, no thousands separators, no two-digit years.
 
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 
 /// An integer: optional sign, then ASCII digits; must fit in i64.
 pub(crate) fn parse_integer(text: &str) -> Option<i64> {
@@ -111,25 +111,11 @@ pub(crate) fn parse_local_timestamp(text: &str) -> Option<NaiveDateTime> {
     Some(date.and_time(time))
 }
 
-/// A wall-clock time in the tenant's zone as microseconds since the Unix epoch, UTC.
-///
-/// An ambiguous time (the repeated hour when clocks go back) is read as the earlier instant;
-/// a time that does not exist (the skipped hour when clocks go forward) is read with the
-/// offset in force just before the gap, as a clock that had not yet been moved would show it.
+/// A wall-clock time in the tenant's zone as microseconds since the Unix epoch, UTC, by the
+/// same DST rules the client uses for watermarks ([`crate::intacct::tenant_time`]): a repeated
+/// hour is the earlier instant, a skipped hour takes the offset in force before the gap.
 pub(crate) fn local_to_utc_micros(local: NaiveDateTime, tz: chrono_tz::Tz) -> i64 {
-    let instant = match tz.from_local_datetime(&local).earliest() {
-        Some(t) => t,
-        None => {
-            let before_gap = local - chrono::Duration::hours(3);
-            let offset = tz
-                .from_local_datetime(&before_gap)
-                .earliest()
-                .map(|t| t.naive_local() - t.naive_utc())
-                .unwrap_or_default();
-            return (local - offset).and_utc().timestamp_micros();
-        }
-    };
-    instant.timestamp_micros()
+    crate::intacct::tenant_time::local_to_utc(local, tz).timestamp_micros()
 }
 
 fn small_number(text: &str, max_len: usize) -> Option<u32> {

@@ -14,6 +14,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 
 use crate::intacct::request::{Comparison, Filter, OrderBy};
 use crate::intacct::response::{IntacctType, ObjectMeta};
+use crate::intacct::tenant_time::{DATE_FORMAT, TIMESTAMP_FORMAT};
 
 /// How values of a field compare.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,10 +66,10 @@ impl Typed {
 /// Parses `MM/DD/YYYY HH:MM:SS` or `MM/DD/YYYY` (tenant wall-clock time).
 pub fn parse_wire_time(text: &str) -> Option<NaiveDateTime> {
     let text = text.trim();
-    NaiveDateTime::parse_from_str(text, "%m/%d/%Y %H:%M:%S")
+    NaiveDateTime::parse_from_str(text, TIMESTAMP_FORMAT)
         .ok()
         .or_else(|| {
-            NaiveDate::parse_from_str(text, "%m/%d/%Y")
+            NaiveDate::parse_from_str(text, DATE_FORMAT)
                 .ok()
                 .and_then(|d| d.and_hms_opt(0, 0, 0))
         })
