@@ -61,7 +61,9 @@ pub struct SimConfig {
     pub session_timeout_secs: u64,
     /// How long a `readByQuery` resultId stays valid after its last use.
     pub result_id_ttl_secs: u64,
-    /// Delay added per page of records returned (models the real gateway).
+    /// Time each page of records takes to answer, counted from admission: the simulator's own
+    /// work is part of it, so a page is never faster and no slower than this unless the work
+    /// itself takes longer (models the real gateway's response time).
     pub latency_ms: u64,
     /// Requests in flight per company above which the gateway answers HTTP 429.
     pub max_concurrent: usize,

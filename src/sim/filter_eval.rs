@@ -322,6 +322,25 @@ fn present(values: &[Option<String>], column: usize) -> Option<&str> {
 }
 
 impl Compiled {
+    /// Sets `wanted[column]` for every column the filter reads.
+    pub fn mark_columns(&self, wanted: &mut [bool]) {
+        match self {
+            Compiled::And(children) | Compiled::Or(children) => {
+                for c in children {
+                    c.mark_columns(wanted);
+                }
+            }
+            Compiled::Compare { column, .. }
+            | Compiled::Between { column, .. }
+            | Compiled::In { column, .. }
+            | Compiled::IsNull { column, .. } => {
+                if let Some(w) = wanted.get_mut(*column) {
+                    *w = true;
+                }
+            }
+        }
+    }
+
     /// True when a record (values by column) matches. `case_insensitive` must be the flag the
     /// filter was compiled with.
     pub fn matches(&self, values: &[Option<String>], case_insensitive: bool) -> bool {

@@ -71,7 +71,8 @@ pub struct SimArgs {
     /// Tenant time zone in which timestamps are written.
     #[arg(long, default_value = "America/Los_Angeles")]
     pub time_zone: chrono_tz::Tz,
-    /// Delay added per page of records returned.
+    /// Time each page of records takes to answer, counted from admission (the simulator's own
+    /// work is part of it).
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
     /// Requests in flight per company above which the gateway answers HTTP 429 (GW-0010).

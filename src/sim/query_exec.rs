@@ -360,19 +360,24 @@ enum Scan<'d> {
     },
 }
 
+/// Plans the scan; `columns` limits the values rendered (`None`: every field).
 fn plan_scan<'d>(
     dataset: &'d Dataset,
     fields: &IndexFields,
     object: &str,
     filter: Option<&Filter>,
+    columns: Option<&'d [bool]>,
 ) -> Scan<'d> {
     if let Some(filter) = filter {
         let b = instant_bounds(filter, fields, false);
         if let Some(lower) = b.lower {
             let tz = dataset.config().time_zone;
+            let since = tenant_to_utc(tz, lower, false);
             return Scan::Index {
-                iter: dataset
-                    .records_changed_since_with_instants(object, tenant_to_utc(tz, lower, false)),
+                iter: match columns {
+                    None => dataset.records_changed_since_with_instants(object, since),
+                    Some(c) => dataset.records_changed_since_columns(object, since, c),
+                },
                 upper: b.upper.map(|u| tenant_to_utc(tz, u, true)),
             };
         }
@@ -380,16 +385,46 @@ fn plan_scan<'d>(
             let b = key_bounds(filter, key);
             if b.lower.is_some() || b.upper.is_some() {
                 return Scan::Key {
-                    iter: dataset.records_from(object, b.lower.unwrap_or(0)),
+                    iter: records_from(dataset, object, b.lower.unwrap_or(0), columns),
                     upper: b.upper,
                 };
             }
         }
     }
     Scan::Key {
-        iter: dataset.records(object),
+        iter: records_from(dataset, object, 0, columns),
         upper: None,
     }
+}
+
+fn records_from<'d>(
+    dataset: &'d Dataset,
+    object: &str,
+    first: u64,
+    columns: Option<&'d [bool]>,
+) -> Box<dyn Iterator<Item = SimRecord> + 'd> {
+    match columns {
+        None => dataset.records_from(object, first),
+        Some(c) => dataset.records_from_columns(object, first, c),
+    }
+}
+
+/// The columns a scan must render to decide the filter and place records in index order.
+fn deciding_columns(
+    columns: &Columns<'_>,
+    compiled: Option<&Compiled>,
+    fields: &IndexFields,
+) -> Vec<bool> {
+    let mut wanted = vec![false; columns.meta().fields.len()];
+    if let Some(c) = compiled {
+        c.mark_columns(&mut wanted);
+    }
+    for (_, i) in fields.watermark.iter().chain(fields.standin.iter()) {
+        if let Some(w) = wanted.get_mut(*i) {
+            *w = true;
+        }
+    }
+    wanted
 }
 
 /// Visits every matching record of a scan, index scans in (wall-clock instant, key) order,
@@ -515,7 +550,7 @@ pub fn run(
         .map_err(filter_failure)?;
     let order: RecordOrder = compile_order(order_by, columns).map_err(filter_failure)?;
     let fields = IndexFields::of(dataset, columns, object);
-    let scan = plan_scan(dataset, &fields, object, filter);
+    let scan = plan_scan(dataset, &fields, object, filter, None);
     let streaming = order_matches_scan(
         order_by,
         filter,
@@ -523,26 +558,55 @@ pub fn run(
         matches!(scan, Scan::Index { .. }),
     );
     let end = offset.saturating_add(limit);
-    let stop_at = match count_limit {
-        // At least one past the page, so `numremaining` is non-zero while rows remain.
-        Some(extra) if streaming => end.saturating_add(extra.max(1)),
-        _ => u64::MAX,
-    };
     let mut total = 0u64;
     let mut kept = Vec::new();
-    for_each_match(
-        scan,
-        &fields,
-        compiled.as_ref(),
-        case_insensitive,
-        |record| {
-            if !streaming || (total >= offset && total < end) {
+    if streaming {
+        // The page, rendered in full; then the count, which needs only the deciding columns
+        // of each remaining match (rendering every field of every remaining match on each
+        // page made a keyset read quadratic in its size).
+        for_each_match(
+            scan,
+            &fields,
+            compiled.as_ref(),
+            case_insensitive,
+            |record| {
+                if total >= offset {
+                    kept.push(record);
+                }
+                total += 1;
+                total < end
+            },
+        );
+        if total == end {
+            // At least one past the page, so `numremaining` is non-zero while rows remain.
+            let stop_at = count_limit.map_or(u64::MAX, |extra| end.saturating_add(extra.max(1)));
+            let wanted = deciding_columns(columns, compiled.as_ref(), &fields);
+            let count_scan = plan_scan(dataset, &fields, object, filter, Some(&wanted));
+            total = 0;
+            for_each_match(
+                count_scan,
+                &fields,
+                compiled.as_ref(),
+                case_insensitive,
+                |_| {
+                    total += 1;
+                    total < stop_at
+                },
+            );
+        }
+    } else {
+        for_each_match(
+            scan,
+            &fields,
+            compiled.as_ref(),
+            case_insensitive,
+            |record| {
                 kept.push(record);
-            }
-            total += 1;
-            total < stop_at
-        },
-    );
+                total += 1;
+                true
+            },
+        );
+    }
     if !streaming {
         kept.sort_by(|a, b| {
             order
@@ -573,7 +637,8 @@ pub fn matching_keys(
         .transpose()
         .map_err(filter_failure)?;
     let fields = IndexFields::of(dataset, columns, object);
-    let scan = plan_scan(dataset, &fields, object, filter);
+    let wanted = deciding_columns(columns, compiled.as_ref(), &fields);
+    let scan = plan_scan(dataset, &fields, object, filter, Some(&wanted));
     let mut keys = Vec::new();
     for_each_match(scan, &fields, compiled.as_ref(), false, |r| {
         keys.push(r.record_no);

@@ -5,7 +5,8 @@
 //! request: count it; parse (malformed → control failure `XL03000003` with a Support ID);
 //! decide injected faults (transport faults answer at once); check the sender; admit it
 //! under the per-company concurrency limit (over → HTTP 429 `GW-0010`); authenticate and
-//! execute on a blocking thread; wait `latency_ms` per page of records; send.
+//! execute on a blocking thread; answer no sooner than `latency_ms` per page of records after
+//! admission (the execution is part of that time, as on a real gateway); send.
 
 use std::collections::HashMap;
 use std::io;
@@ -439,6 +440,8 @@ async fn gateway_endpoint(
     if slow_ms > 0 {
         tokio::time::sleep(Duration::from_millis(slow_ms)).await;
     }
+    // A slow fault adds to the latency rather than being absorbed by it.
+    let admitted = tokio::time::Instant::now();
     if session_expiry && let Authentication::Session(id) = &request.request.authentication {
         gateway.expire_session(id.expose());
     }
@@ -460,7 +463,7 @@ async fn gateway_endpoint(
     };
     let latency = gateway.config.latency_ms.saturating_mul(executed.pages);
     if latency > 0 {
-        tokio::time::sleep(Duration::from_millis(latency)).await;
+        tokio::time::sleep_until(admitted + Duration::from_millis(latency)).await;
     }
     match truncate {
         Some(FaultKind::Truncate) => truncated_transfer(executed.body),

@@ -126,15 +126,37 @@ impl Generator {
         Draw::new(&[self.seed(), obj.code(), key, purpose, rev])
     }
 
-    /// All values of one record version.
-    pub(crate) fn record(&self, rc: &RecCtx) -> Vec<Option<String>> {
-        let facts = self.facts(rc);
+    /// The values of one record version in `columns` (by field index; `None`: every field);
+    /// the others are `None`. Facts shared with other records (a bill's totals, a payment's
+    /// bills) are derived only when a selected field needs them: they are most of a record's
+    /// cost, and a count over an index needs only its instants and key.
+    pub(crate) fn record_columns(
+        &self,
+        rc: &RecCtx,
+        columns: Option<&[bool]>,
+    ) -> Vec<Option<String>> {
         let fields = self.fields(rc.obj);
+        let selected = |i: usize| columns.is_none_or(|c| c.get(i).copied().unwrap_or(false));
+        let needs_facts = fields.iter().enumerate().any(|(i, f)| {
+            selected(i)
+                && matches!(
+                    f.generator,
+                    Gen::Bill(_) | Gen::Line(_) | Gen::Pay(_) | Gen::Detail(_)
+                )
+        });
+        let facts = if needs_facts {
+            self.facts(rc)
+        } else {
+            Facts::None
+        };
         let mutated = self.mutation_mask(rc, fields);
         fields
             .iter()
             .enumerate()
             .map(|(i, f)| {
+                if !selected(i) {
+                    return None;
+                }
                 let rev = if mutated >> i & 1 == 1 { rc.rev } else { 0 };
                 self.value(f, rc, rev, &facts)
             })

@@ -19,18 +19,27 @@ use super::changes::{Live, ObjectOverlay, Overlay, Version, base_live};
 use super::generate::{AuditEntry, Generator, RecCtx};
 use super::layout::MAX_MODIFY_LAG_SECS;
 
-/// One record version with its RECORDNO.
-pub(crate) fn render(generator: &Generator, obj: Obj, record_no: u64, live: &Live) -> SimRecord {
+/// One record version with its RECORDNO, with the values of `columns` only (`None`: all).
+pub(crate) fn render(
+    generator: &Generator,
+    obj: Obj,
+    record_no: u64,
+    live: &Live,
+    columns: Option<&[bool]>,
+) -> SimRecord {
     SimRecord {
         record_no,
-        values: generator.record(&RecCtx {
-            obj,
-            record_no,
-            template_no: live.template_no,
-            rev: live.rev,
-            created: live.created,
-            modified: live.modified,
-        }),
+        values: generator.record_columns(
+            &RecCtx {
+                obj,
+                record_no,
+                template_no: live.template_no,
+                rev: live.rev,
+                created: live.created,
+                modified: live.modified,
+            },
+            columns,
+        ),
     }
 }
 
@@ -66,7 +75,7 @@ pub(crate) fn get(
         });
     }
     let live = ov.live(generator, obj, record_no)?;
-    Some(render(generator, obj, record_no, &live))
+    Some(render(generator, obj, record_no, &live, None))
 }
 
 /// Live records in RECORDNO order.
@@ -77,15 +86,18 @@ pub(crate) struct ByRecordNo<'a> {
     slot: u64,
     slots: u64,
     tail: btree_map::Range<'a, u64, Version>,
+    columns: Option<&'a [bool]>,
 }
 
 impl<'a> ByRecordNo<'a> {
-    /// Live records with RECORDNO at or above `first`.
+    /// Live records with RECORDNO at or above `first`, with the values of `columns` (`None`:
+    /// all).
     pub(crate) fn new(
         generator: &'a Generator,
         ov: &'a Overlay,
         obj: Obj,
         first: u64,
+        columns: Option<&'a [bool]>,
     ) -> ByRecordNo<'a> {
         let slots = generator.layout.slots(obj);
         let o = ov.object(obj);
@@ -96,6 +108,7 @@ impl<'a> ByRecordNo<'a> {
             slot: first.saturating_sub(1).min(slots),
             slots,
             tail: o.versions.range((slots + 1).max(first)..),
+            columns,
         }
     }
 }
@@ -117,12 +130,24 @@ impl Iterator for ByRecordNo<'_> {
                 }
             };
             if let Some(live) = live {
-                return Some(render(self.generator, self.obj, record_no, &live));
+                return Some(render(
+                    self.generator,
+                    self.obj,
+                    record_no,
+                    &live,
+                    self.columns,
+                ));
             }
         }
         for (record_no, version) in self.tail.by_ref() {
             if let Version::Live(live) = version {
-                return Some(render(self.generator, self.obj, *record_no, live));
+                return Some(render(
+                    self.generator,
+                    self.obj,
+                    *record_no,
+                    live,
+                    self.columns,
+                ));
             }
         }
         None
@@ -197,6 +222,7 @@ pub(crate) struct ChangedSince<'a> {
     next_created: i64,
     heap: BinaryHeap<Reverse<Pending>>,
     overlay: Peekable<btree_set::Range<'a, (i64, u64)>>,
+    columns: Option<&'a [bool]>,
 }
 
 impl<'a> ChangedSince<'a> {
@@ -205,6 +231,7 @@ impl<'a> ChangedSince<'a> {
         ov: &'a Overlay,
         obj: Obj,
         since: i64,
+        columns: Option<&'a [bool]>,
     ) -> ChangedSince<'a> {
         let layout = &generator.layout;
         let slots = layout.slots(obj);
@@ -225,6 +252,7 @@ impl<'a> ChangedSince<'a> {
             },
             heap: BinaryHeap::new(),
             overlay: o.by_time.range((since, 0)..).peekable(),
+            columns,
         }
     }
 
@@ -278,12 +306,16 @@ impl Iterator for ChangedSince<'_> {
         };
         if take_base {
             let Reverse((eff, record_no, live)) = self.heap.pop()?;
-            return Some((eff, render(self.generator, self.obj, record_no, &live)));
+            let record = render(self.generator, self.obj, record_no, &live, self.columns);
+            return Some((eff, record));
         }
         let (eff, record_no) = *self.overlay.next()?;
         let Some(Version::Live(live)) = self.ov.versions.get(&record_no) else {
             return None;
         };
-        Some((eff, render(self.generator, self.obj, record_no, live)))
+        Some((
+            eff,
+            render(self.generator, self.obj, record_no, live, self.columns),
+        ))
     }
 }

@@ -364,6 +364,21 @@ async fn keyset_paging_over_a_burst_reads_every_record_exactly_once() {
                 )),
             )
             .await;
+        // totalcount counts every remaining match, not just the page.
+        let remaining = truth
+            .iter()
+            .filter(|r| {
+                let Some(wm) = text(r, "WHENMODIFIED") else {
+                    return false;
+                };
+                let no: u64 = text(r, "RECORDNO").unwrap().parse().unwrap();
+                match &cursor {
+                    None => true,
+                    Some((t, c)) => (ts(wm), no) > (ts(t), *c),
+                }
+            })
+            .count() as u64;
+        assert_eq!(page.total_count, Some(remaining), "after {cursor:?}");
         if page.is_empty() {
             break;
         }
@@ -429,6 +444,88 @@ async fn keyset_paging_over_a_burst_reads_every_record_exactly_once() {
     assert_eq!(unique.len(), seen.len(), "no record twice");
     let expected: BTreeSet<u64> = truth_nos(&truth, |_| true).into_iter().collect();
     assert_eq!(unique, expected);
+}
+
+/// A keyset filter that also reads a column outside the index, over a dataset with a week
+/// of changes: every page's `totalcount` is the exact number of remaining matches.
+#[tokio::test]
+async fn totalcount_is_exact_for_keyset_pages_with_other_conditions_after_changes() {
+    let sim = start(config(Scale::Demo)).await;
+    sim.handle.advance_days(7).await.unwrap();
+    let (session, _) = sim.session().await;
+    let truth = sim.truth("APBILL").await;
+    let threshold = 1_000.0;
+    let over =
+        |r: &Truth| text(r, "TOTALENTERED").is_some_and(|v| v.parse::<f64>().unwrap() > threshold);
+    let mut cursor: Option<(String, u64)> = None;
+    let mut seen = Vec::new();
+    loop {
+        let mut conditions = vec![
+            Filter::compare(
+                Comparison::GreaterThan,
+                "TOTALENTERED",
+                threshold.to_string(),
+            ),
+            Filter::compare(Comparison::LessThan, "WHENMODIFIED", "12/31/2099 00:00:00"),
+        ];
+        conditions.push(match &cursor {
+            None => Filter::compare(
+                Comparison::GreaterThanOrEqualTo,
+                "WHENMODIFIED",
+                "01/01/1970 00:00:00",
+            ),
+            Some((t, r)) => Filter::Or(vec![
+                Filter::compare(Comparison::GreaterThan, "WHENMODIFIED", t.clone()),
+                Filter::And(vec![
+                    Filter::compare(Comparison::EqualTo, "WHENMODIFIED", t.clone()),
+                    Filter::compare(Comparison::GreaterThan, "RECORDNO", r.to_string()),
+                ]),
+            ]),
+        });
+        let mut q = query(
+            "APBILL",
+            Some(Filter::And(conditions)),
+            &[("WHENMODIFIED", true), ("RECORDNO", true)],
+        );
+        q.page_size = Some(50);
+        let page = sim.page(&session, Call::Query(q)).await;
+        let remaining: Vec<u64> = truth
+            .iter()
+            .filter(|r| over(r))
+            .filter_map(|r| {
+                let wm = ts(text(r, "WHENMODIFIED")?);
+                let no: u64 = text(r, "RECORDNO").unwrap().parse().unwrap();
+                let after = cursor.as_ref().is_none_or(|(t, c)| (wm, no) > (ts(t), *c));
+                after.then_some(no)
+            })
+            .collect();
+        assert_eq!(
+            page.total_count,
+            Some(remaining.len() as u64),
+            "after {cursor:?}"
+        );
+        assert_eq!(
+            page.num_remaining,
+            Some(remaining.len() as u64 - page.len() as u64)
+        );
+        if page.is_empty() {
+            break;
+        }
+        let last = page.len() - 1;
+        seen.extend(record_nos(&page));
+        cursor = Some((
+            page.get(last, "WHENMODIFIED").unwrap().to_owned(),
+            page.get(last, "RECORDNO").unwrap().parse().unwrap(),
+        ));
+    }
+    let expected: BTreeSet<u64> = truth
+        .iter()
+        .filter(|r| over(r) && text(r, "WHENMODIFIED").is_some())
+        .map(|r| text(r, "RECORDNO").unwrap().parse().unwrap())
+        .collect();
+    assert!(seen.len() > 100, "several pages: {}", seen.len());
+    assert_eq!(seen.iter().copied().collect::<BTreeSet<_>>(), expected);
+    assert_eq!(seen.len(), expected.len());
 }
 
 #[tokio::test]
