@@ -21,8 +21,9 @@
 //! the tenant time zone) while record timestamps follow the simulated clock.
 //!
 //! Cost: `query` reports an exact `totalcount`, which visits every match in the scanned index
-//! range, so on `large` each keyset page costs a pass over the rest of the range;
-//! `--count-limit N` (benchmarks) bounds that to N matches past the page.
+//! range. Only the page's records are rendered in full; the count renders just the columns
+//! the filter and the index order read, so a keyset page on `large` costs a light pass over
+//! the rest of its window. `--count-limit N` bounds that pass to N matches past the page.
 
 pub mod admin;
 pub mod config;
