@@ -3,6 +3,7 @@
 
 mod cli;
 mod client;
+mod deletes;
 mod extract;
 mod protocol;
 mod sim;
