@@ -15,6 +15,9 @@
 //! [`credentials`]). A literal is refused. A `${NAME:-default}` default is accepted only when
 //! the endpoint it unlocks is on loopback, so the demo's simulator credentials work out of the
 //! box and a production pipeline can never carry a password in plain text.
+//!
+//! `[extract] deletes` picks the delete feed ([`DeleteFeed`]): `"audit_history"` (default)
+//! stages AUDITHISTORY deletes as tombstones, `"off"` sends no AUDITHISTORY request at all.
 
 pub mod credentials;
 mod raw;

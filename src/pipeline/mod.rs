@@ -1,4 +1,5 @@
-//! Orchestration of the pieces: extract and status now; load, backfill and replay later.
+//! Orchestration of the pieces: extract (with its delete feed, [`deletes`]) and status now;
+//! load, backfill and replay later.
 //!
 //! Commands read the pipeline file into a [`crate::config::Spec`], map it onto the plain option
 //! structs of the modules they drive ([`extract_options`] is the one place for `extract`), take
