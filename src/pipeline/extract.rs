@@ -187,6 +187,7 @@ async fn extract_object(
     request.method = job.method;
     request.fields = job.fields.clone();
     request.page_size = job.page_size;
+    request.keep_raw = options.stage.keep_raw_pages;
     let mut read = client.read_object(request);
     let mut writer = PartWriter::new(
         stage,

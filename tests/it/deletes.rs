@@ -35,7 +35,7 @@ pub(crate) async fn extract_reports(
         .unwrap()
 }
 
-fn assert_all_ok(reports: &[ObjectReport]) {
+pub(crate) fn assert_all_ok(reports: &[ObjectReport]) {
     for r in reports {
         assert_eq!(r.error, None, "{} failed", r.object);
     }
@@ -205,6 +205,7 @@ async fn tombstones_are_exactly_the_records_deleted_that_day() {
         let gone: BTreeSet<i64> = before[name].difference(&after).copied().collect();
         for (n, batch) in batches.iter().enumerate() {
             assert_eq!(batch.status, BatchStatus::Staged, "{name}");
+            assert!(batch.raw_pages.is_empty(), "{name}: raw pages kept unasked");
             let (tombstones, live) = split_rows(&batch_rows(&spec, batch).await, &batch.batch_id);
             assert_eq!(batch.deleted_rows, tombstones.len() as u64, "{name}");
             assert_eq!(batch.rows, tombstones.len() as u64 + live.len() as u64);

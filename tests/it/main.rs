@@ -6,6 +6,7 @@ mod client;
 mod deletes;
 mod extract;
 mod protocol;
+mod raw_pages;
 mod sim;
 mod sim_dataset;
 mod stage;
