@@ -9,6 +9,9 @@
 //!   Intacct's own text;
 //! * a session refused at the authentication level is dropped and replaced by exactly one
 //!   new login, then the call is sent once more;
+//! * `lookup` is single flight per object, like the session: concurrent callers for the same
+//!   object share one request and its cached answer (a failed lookup is not cached; the next
+//!   waiting caller sends its own);
 //! * [`IntacctClient::read_object`] hands pages over a bounded channel, so a slow consumer
 //!   slows the reads instead of filling memory; a page carries its raw response body only
 //!   when the [`ReadRequest`] asks ([`ReadRequest::keep_raw`]), so reads that do not keep raw
@@ -218,8 +221,12 @@ struct Inner {
     sender: SenderCredentials,
     transport: Transport,
     sessions: SessionCache,
-    lookups: Mutex<HashMap<String, Arc<ObjectMeta>>>,
+    /// One cell per object: the first caller fills it while later ones wait on it.
+    lookups: Mutex<HashMap<String, Arc<LookupCell>>>,
 }
+
+/// The cached (or in-flight) `lookup` of one object.
+type LookupCell = tokio::sync::OnceCell<Arc<ObjectMeta>>;
 
 impl IntacctClient {
     /// A client; nothing is sent until the first call.
@@ -303,11 +310,22 @@ impl IntacctClient {
         }
     }
 
-    /// Field metadata of `object` from `lookup`, cached for the client's life.
+    /// Field metadata of `object` from `lookup`, cached for the client's life. Single flight:
+    /// while one caller's request for `object` is in flight, others for the same object wait
+    /// for its answer instead of sending their own.
     pub async fn lookup(&self, object: &str) -> Result<Arc<ObjectMeta>> {
-        if let Some(meta) = self.lock_lookups().get(object) {
-            return Ok(meta.clone());
-        }
+        let cell = self
+            .lock_lookups()
+            .entry(object.to_owned())
+            .or_default()
+            .clone();
+        cell.get_or_try_init(|| self.fetch_lookup(object))
+            .await
+            .cloned()
+    }
+
+    /// One `lookup` request for `object`.
+    async fn fetch_lookup(&self, object: &str) -> Result<Arc<ObjectMeta>> {
         let call = Call::Lookup {
             object: object.to_owned(),
         };
@@ -319,9 +337,7 @@ impl IntacctClient {
             .into_iter()
             .find(|t| t.name.eq_ignore_ascii_case(object))
             .ok_or_else(|| malformed(format!("lookup of {object} did not describe {object}")))?;
-        let meta = Arc::new(meta);
-        self.lock_lookups().insert(object.to_owned(), meta.clone());
-        Ok(meta)
+        Ok(Arc::new(meta))
     }
 
     /// Starts reading one object over one window; pages arrive on [`ObjectRead::pages`].
@@ -394,7 +410,7 @@ impl IntacctClient {
             .map_err(Error::Intacct)
     }
 
-    fn lock_lookups(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<ObjectMeta>>> {
+    fn lock_lookups(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<LookupCell>>> {
         self.inner.lookups.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
