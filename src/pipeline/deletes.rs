@@ -64,10 +64,11 @@ pub fn feed_request(
 /// naming AUDITHISTORY, the row `id` and the value.
 pub fn parse_object_key(object: &str, id: &str, key: &str) -> Result<u64> {
     let number = key.trim().strip_suffix(OBJECT_KEY_SUFFIX).unwrap_or("");
-    if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) {
-        if let Ok(record_no) = number.parse() {
-            return Ok(record_no);
-        }
+    if !number.is_empty()
+        && number.bytes().all(|b| b.is_ascii_digit())
+        && let Ok(record_no) = number.parse()
+    {
+        return Ok(record_no);
     }
     Err(Error::DeleteFeed {
         object: object.to_owned(),
