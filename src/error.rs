@@ -149,6 +149,17 @@ pub enum Error {
         expected: &'static str,
     },
 
+    /// The delete feed of an object (AUDITHISTORY rows with `ACCESSMODE = 'D'`) cannot be
+    /// used: AUDITHISTORY refused the read, or one of its rows names no record.
+    #[error("delete feed of {object} from AUDITHISTORY: {message}")]
+    DeleteFeed {
+        /// The object whose deletes were read.
+        object: String,
+        /// What is wrong (the AUDITHISTORY row ID and value, or Intacct's refusal) and how to
+        /// go on.
+        message: String,
+    },
+
     /// An object's metadata cannot become an Arrow schema.
     #[error("schema of {object}: {message}")]
     Schema {
@@ -232,6 +243,7 @@ impl Error {
             | Error::NotImplemented(_)
             | Error::Io { .. }
             | Error::Value { .. }
+            | Error::DeleteFeed { .. }
             | Error::Schema { .. }
             | Error::Manifest(_)
             | Error::LockHeld { .. }

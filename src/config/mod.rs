@@ -15,6 +15,9 @@
 //! [`credentials`]). A literal is refused. A `${NAME:-default}` default is accepted only when
 //! the endpoint it unlocks is on loopback, so the demo's simulator credentials work out of the
 //! box and a production pipeline can never carry a password in plain text.
+//!
+//! `[extract] deletes` picks the delete feed ([`DeleteFeed`]): `"audit_history"` (default)
+//! stages AUDITHISTORY deletes as tombstones, `"off"` sends no AUDITHISTORY request at all.
 
 pub mod credentials;
 mod raw;
@@ -115,6 +118,20 @@ pub enum ReadMethod {
     ReadByQuery,
 }
 
+/// Where `extract` learns about hard deletes (`extract.deletes`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeleteFeed {
+    /// Read AUDITHISTORY rows with `ACCESSMODE = 'D'` for every object in scope, over the same
+    /// window as the object, and stage them as tombstone rows (`_DELETED = true`): the
+    /// default, because a hard delete is invisible to a WHENMODIFIED poll. The API user needs
+    /// read permission on AUDITHISTORY.
+    #[default]
+    AuditHistory,
+    /// No delete feed: deleted records stay in Snowflake as they were last staged.
+    Off,
+}
+
 /// `[extract]`.
 #[derive(Clone, Debug)]
 pub struct ExtractSpec {
@@ -125,6 +142,8 @@ pub struct ExtractSpec {
     pub channel_pages: usize,
     /// Send values that do not fit their declared type to a quarantine file instead of failing.
     pub quarantine_bad_values: bool,
+    /// Where deletes come from (`extract.deletes`, default `audit_history`).
+    pub deletes: DeleteFeed,
     /// The objects in scope, in order.
     pub objects: Vec<ObjectSpec>,
 }
@@ -422,6 +441,7 @@ pub fn parse(
         lookback_secs: e.lookback_secs.unwrap_or(7200),
         channel_pages: e.channel_pages.unwrap_or(4).max(1),
         quarantine_bad_values: e.quarantine_bad_values.unwrap_or(false),
+        deletes: e.deletes.unwrap_or_default(),
         objects,
     };
 

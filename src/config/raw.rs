@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::ReadMethod;
+use super::{DeleteFeed, ReadMethod};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Deserialize)]
@@ -54,6 +54,7 @@ pub(super) struct RawExtract {
     pub(super) lookback_secs: Option<u64>,
     pub(super) channel_pages: Option<usize>,
     pub(super) quarantine_bad_values: Option<bool>,
+    pub(super) deletes: Option<DeleteFeed>,
     pub(super) objects: Option<Vec<String>>,
     #[serde(default)]
     pub(super) object: BTreeMap<String, RawObject>,

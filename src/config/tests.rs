@@ -260,3 +260,32 @@ fn loopback_detection() {
         assert_eq!(is_loopback(&url::Url::parse(u).unwrap()), expect, "{u}");
     }
 }
+
+#[test]
+fn delete_feed_defaults_to_audit_history_and_can_be_turned_off() {
+    let text = demo_text();
+    let without: String = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("deletes"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let spec = parse_with(&without, &[]).unwrap();
+    assert_eq!(spec.extract.deletes, DeleteFeed::AuditHistory);
+    let off = without.replace("[extract]\n", "[extract]\ndeletes = \"off\"\n");
+    assert_eq!(
+        parse_with(&off, &[]).unwrap().extract.deletes,
+        DeleteFeed::Off
+    );
+    let explicit = without.replace("[extract]\n", "[extract]\ndeletes = \"audit_history\"\n");
+    assert_eq!(
+        parse_with(&explicit, &[]).unwrap().extract.deletes,
+        DeleteFeed::AuditHistory
+    );
+    let bad = without.replace("[extract]\n", "[extract]\ndeletes = \"sometimes\"\n");
+    let err = message(parse_with(&bad, &[]).unwrap_err());
+    assert!(err.contains("sometimes"), "{err}");
+    assert!(
+        err.contains("audit_history") && err.contains("off"),
+        "{err}"
+    );
+}

@@ -9,13 +9,19 @@
 //!   Intacct's own text;
 //! * a session refused at the authentication level is dropped and replaced by exactly one
 //!   new login, then the call is sent once more;
+//! * `lookup` is single flight per object, like the session: concurrent callers for the same
+//!   object share one request and its cached answer (a failed lookup is not cached; the next
+//!   waiting caller sends its own);
 //! * [`IntacctClient::read_object`] hands pages over a bounded channel, so a slow consumer
-//!   slows the reads instead of filling memory.
+//!   slows the reads instead of filling memory; a page carries its raw response body only
+//!   when the [`ReadRequest`] asks ([`ReadRequest::keep_raw`]), so reads that do not keep raw
+//!   pages hold no body past parsing.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use bytes::Bytes;
 use chrono_tz::Tz;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
@@ -27,10 +33,10 @@ use crate::intacct::backoff::RetryPolicy;
 use crate::intacct::codes::{self, FailureClass};
 use crate::intacct::paging::{
     Cursor, KeyFields, Pass, TimeWindow, cursor_after, is_last_page, keyset_filter, keyset_query,
-    read_by_query,
+    read_by_query, restrict,
 };
 use crate::intacct::request::{
-    Authentication, Call, Function, Request, SenderCredentials, render_request,
+    Authentication, Call, Filter, Function, Request, SenderCredentials, render_request,
 };
 use crate::intacct::response::{IntacctFailure, ObjectMeta, RecordPage, ResultData};
 use crate::intacct::session::{LoginCredentials, Session, SessionCache};
@@ -126,6 +132,12 @@ pub struct ReadRequest {
     pub batch_label: String,
     /// The fields the object is paged by ([`KeyFields::for_object`] by default).
     pub keys: KeyFields,
+    /// A condition every row must also meet, ANDed into each page's keyset filter (e.g. the
+    /// delete feed's `ACCESSMODE = 'D' AND OBJECTTYPE = 'apbill'` on AUDITHISTORY). `query`
+    /// only: a `readByQuery` read with a condition fails with [`Error::InvalidRequest`].
+    pub condition: Option<Filter>,
+    /// Hand each page's raw response body over in [`Page::raw`] (for keeping raw pages).
+    pub keep_raw: bool,
 }
 
 impl ReadRequest {
@@ -144,6 +156,8 @@ impl ReadRequest {
             page_size: 2_000,
             method: ReadMethod::Query,
             batch_label: batch_label.into(),
+            condition: None,
+            keep_raw: false,
         }
     }
 }
@@ -164,6 +178,9 @@ pub struct Page {
     /// The keyset position after this page (`query` only: `readByQuery` has no order, so no
     /// position is safe to resume from).
     pub cursor_after: Option<Cursor>,
+    /// The response body this page was parsed from, exactly as received; `Some` only when
+    /// the request set [`ReadRequest::keep_raw`].
+    pub raw: Option<Bytes>,
 }
 
 /// Progress of one object read.
@@ -204,8 +221,12 @@ struct Inner {
     sender: SenderCredentials,
     transport: Transport,
     sessions: SessionCache,
-    lookups: Mutex<HashMap<String, Arc<ObjectMeta>>>,
+    /// One cell per object: the first caller fills it while later ones wait on it.
+    lookups: Mutex<HashMap<String, Arc<LookupCell>>>,
 }
+
+/// The cached (or in-flight) `lookup` of one object.
+type LookupCell = tokio::sync::OnceCell<Arc<ObjectMeta>>;
 
 impl IntacctClient {
     /// A client; nothing is sent until the first call.
@@ -258,13 +279,26 @@ impl IntacctClient {
     /// `label` prefixes the function controlid (`<label>-a<attempt>`). A result-level failure
     /// is returned as [`Error::Intacct`].
     pub async fn call(&self, label: &str, call: &Call) -> Result<ResultData> {
+        self.call_keeping_body(label, call, false)
+            .await
+            .map(|(data, _)| data)
+    }
+
+    /// [`IntacctClient::call`], also returning the body of the successful response when
+    /// `keep_body` is set (`None` otherwise).
+    async fn call_keeping_body(
+        &self,
+        label: &str,
+        call: &Call,
+        keep_body: bool,
+    ) -> Result<(ResultData, Option<Bytes>)> {
         let mut retrier = Retrier::new(&self.inner.retry, label);
         let mut relogged = false;
         loop {
             let control_id = control_id(label, retrier.attempt());
             let session = self.inner.sessions.get().await?;
             match self.send(&session, &control_id, call).await {
-                Ok(data) => return Ok(data),
+                Ok((data, body)) => return Ok((data, body.filter(|_| keep_body))),
                 Err(e) if is_session_refused(&e) && !relogged => {
                     // The cached session was refused (expired or revoked): one new login,
                     // then the same attempt again.
@@ -276,11 +310,22 @@ impl IntacctClient {
         }
     }
 
-    /// Field metadata of `object` from `lookup`, cached for the client's life.
+    /// Field metadata of `object` from `lookup`, cached for the client's life. Single flight:
+    /// while one caller's request for `object` is in flight, others for the same object wait
+    /// for its answer instead of sending their own.
     pub async fn lookup(&self, object: &str) -> Result<Arc<ObjectMeta>> {
-        if let Some(meta) = self.lock_lookups().get(object) {
-            return Ok(meta.clone());
-        }
+        let cell = self
+            .lock_lookups()
+            .entry(object.to_owned())
+            .or_default()
+            .clone();
+        cell.get_or_try_init(|| self.fetch_lookup(object))
+            .await
+            .cloned()
+    }
+
+    /// One `lookup` request for `object`.
+    async fn fetch_lookup(&self, object: &str) -> Result<Arc<ObjectMeta>> {
         let call = Call::Lookup {
             object: object.to_owned(),
         };
@@ -292,9 +337,7 @@ impl IntacctClient {
             .into_iter()
             .find(|t| t.name.eq_ignore_ascii_case(object))
             .ok_or_else(|| malformed(format!("lookup of {object} did not describe {object}")))?;
-        let meta = Arc::new(meta);
-        self.lock_lookups().insert(object.to_owned(), meta.clone());
-        Ok(meta)
+        Ok(Arc::new(meta))
     }
 
     /// Starts reading one object over one window; pages arrive on [`ObjectRead::pages`].
@@ -327,7 +370,12 @@ impl IntacctClient {
         }
     }
 
-    async fn send(&self, session: &Session, control_id: &str, call: &Call) -> Result<ResultData> {
+    async fn send(
+        &self,
+        session: &Session,
+        control_id: &str,
+        call: &Call,
+    ) -> Result<(ResultData, Option<Bytes>)> {
         let request = Request {
             control_id: control_id.to_owned(),
             unique_id: false,
@@ -341,10 +389,10 @@ impl IntacctClient {
         let body = render_request(&request, &self.inner.sender)?;
         tracing::debug!(controlid = control_id, "sending");
         let sent_at = Instant::now();
-        let response = self
+        let (response, raw) = self
             .inner
             .transport
-            .exchange(&session.endpoint, body)
+            .exchange_with_body(&session.endpoint, body)
             .await?;
         self.inner.sessions.observe(
             session.generation,
@@ -356,10 +404,13 @@ impl IntacctClient {
             .into_iter()
             .next()
             .ok_or_else(|| malformed(format!("response to {control_id} has no <result>")))?;
-        result.outcome.map_err(Error::Intacct)
+        result
+            .outcome
+            .map(|data| (data, Some(raw)))
+            .map_err(Error::Intacct)
     }
 
-    fn lock_lookups(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<ObjectMeta>>> {
+    fn lock_lookups(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<LookupCell>>> {
         self.inner.lookups.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
@@ -389,6 +440,12 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     async fn run(&mut self) -> std::result::Result<(), Stop> {
+        if self.request.condition.is_some() && self.request.method != ReadMethod::Query {
+            return Err(Stop::Failed(Error::InvalidRequest(format!(
+                "{}: an extra read condition needs method query, not readByQuery",
+                self.request.object
+            ))));
+        }
         let select = self.select().await?;
         for pass in self.request.keys.passes() {
             match self.request.method {
@@ -427,15 +484,18 @@ impl Reader<'_> {
         let mut after: Option<Cursor> = None;
         let mut first = true;
         loop {
-            let filter = keyset_filter(&r.keys, pass, &r.window, after.as_ref(), tz);
+            let filter = restrict(
+                keyset_filter(&r.keys, pass, &r.window, after.as_ref(), tz),
+                r.condition.as_ref(),
+            );
             let query = keyset_query(&r.object, select, &r.keys, pass, filter, page_size);
-            let records = self.fetch_page(Call::Query(query)).await?;
+            let (records, raw) = self.fetch_page(Call::Query(query)).await?;
             let last = is_last_page(&records, page_size);
             let cursor = cursor_after(&records, &r.keys, pass, tz)?;
             if let Some(c) = cursor {
                 after = Some(c);
             }
-            self.deliver(pass, records, first, after).await?;
+            self.deliver(pass, records, raw, first, after).await?;
             first = false;
             if last {
                 return Ok(());
@@ -457,18 +517,18 @@ impl Reader<'_> {
         let mut restarts = 0;
         'restart: loop {
             let query = read_by_query(&r.object, select, &r.keys, pass, &r.window, page_size, tz);
-            let mut records = self.fetch_page(Call::ReadByQuery(query)).await?;
+            let (mut records, mut raw) = self.fetch_page(Call::ReadByQuery(query)).await?;
             let mut first = true;
             loop {
                 let result_id = records.result_id.clone();
                 let more = !records.is_empty() && records.num_remaining.is_some_and(|n| n > 0);
-                self.deliver(pass, records, first, None).await?;
+                self.deliver(pass, records, raw, first, None).await?;
                 first = false;
                 let Some(result_id) = result_id.filter(|_| more) else {
                     return Ok(());
                 };
                 match self.fetch_page(Call::ReadMore { result_id }).await {
-                    Ok(next) => records = next,
+                    Ok(next) => (records, raw) = next,
                     Err(Stop::Failed(Error::Intacct(f)))
                         if is_expired_result_id(&f) && restarts < MAX_READ_BY_QUERY_RESTARTS =>
                     {
@@ -482,13 +542,21 @@ impl Reader<'_> {
         }
     }
 
-    /// Sends the call for the next page and returns its records.
-    async fn fetch_page(&mut self, call: Call) -> std::result::Result<RecordPage, Stop> {
+    /// Sends the call for the next page and returns its records (and its raw body when the
+    /// request keeps raw pages).
+    async fn fetch_page(
+        &mut self,
+        call: Call,
+    ) -> std::result::Result<(RecordPage, Option<Bytes>), Stop> {
         let r = self.request;
         let label = format!("{}-{}-p{}", r.batch_label, r.object, self.page_no + 1);
-        match self.client.call(&label, &call).await? {
-            ResultData::Records(page) => Ok(page),
-            ResultData::Empty => Ok(RecordPage::default()),
+        let (data, raw) = self
+            .client
+            .call_keeping_body(&label, &call, r.keep_raw)
+            .await?;
+        match data {
+            ResultData::Records(page) => Ok((page, raw)),
+            ResultData::Empty => Ok((RecordPage::default(), raw)),
             _ => Err(Stop::Failed(malformed(format!(
                 "{} page {} returned no record list",
                 r.object,
@@ -501,6 +569,7 @@ impl Reader<'_> {
         &mut self,
         pass: Pass,
         records: RecordPage,
+        raw: Option<Bytes>,
         first_of_pass: bool,
         cursor_after: Option<Cursor>,
     ) -> std::result::Result<(), Stop> {
@@ -519,6 +588,7 @@ impl Reader<'_> {
             records,
             total_count,
             cursor_after,
+            raw,
         };
         self.pages
             .send(Ok(page))

@@ -14,6 +14,10 @@
 //! tenant zone and re-rendered (see [`crate::intacct::tenant_time`]), which is the same text
 //! for every valid local time, so equality at the gateway is exact; a date-only value becomes
 //! its midnight.
+//!
+//! A read may carry an extra condition every row must also meet (the delete feed reads
+//! AUDITHISTORY with `ACCESSMODE = 'D' AND OBJECTTYPE = '<object>'`): [`restrict`] ANDs it
+//! into each page's keyset filter, so the cursor logic is the same with or without it.
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -175,6 +179,37 @@ pub fn keyset_filter(
     } else {
         Filter::And(parts)
     }
+}
+
+/// `filter` with `condition` ANDed in (the condition's parts first), flattened into one
+/// `<and>`; `filter` itself without a condition.
+pub fn restrict(filter: Filter, condition: Option<&Filter>) -> Filter {
+    let Some(condition) = condition else {
+        return filter;
+    };
+    let mut parts = match condition {
+        Filter::And(parts) => parts.clone(),
+        other => vec![other.clone()],
+    };
+    match filter {
+        Filter::And(rest) => parts.extend(rest),
+        other => parts.push(other),
+    }
+    Filter::And(parts)
+}
+
+/// AUDITHISTORY's `OBJECTTYPE` for an object: its name in lower case (`APBILL` → `apbill`).
+pub fn audit_object_type(object: &str) -> String {
+    object.to_ascii_lowercase()
+}
+
+/// The condition that limits an AUDITHISTORY read to the deletes of `object`:
+/// `ACCESSMODE = 'D' AND OBJECTTYPE = '<object lower-case>'`.
+pub fn audit_deletes_condition(object: &str) -> Filter {
+    Filter::And(vec![
+        Filter::compare(Comparison::EqualTo, "ACCESSMODE", "D"),
+        Filter::compare(Comparison::EqualTo, "OBJECTTYPE", audit_object_type(object)),
+    ])
 }
 
 /// The whole `query` for one keyset page, with the [`keyset_filter`] of that page.
@@ -476,6 +511,48 @@ mod tests {
             ])
         );
         assert_eq!(KeyFields::for_object("vendor"), KeyFields::standard());
+    }
+
+    #[test]
+    fn a_condition_is_anded_into_every_page_of_the_keyset() {
+        let keys = KeyFields::for_object("AUDITHISTORY");
+        let condition = audit_deletes_condition("APBILL");
+        let first = restrict(
+            keyset_filter(&keys, Pass::Modified, &window(), None, LA),
+            Some(&condition),
+        );
+        assert_eq!(
+            first,
+            Filter::And(vec![
+                cmp(Comparison::EqualTo, "ACCESSMODE", "D"),
+                cmp(Comparison::EqualTo, "OBJECTTYPE", "apbill"),
+                cmp(
+                    Comparison::GreaterThanOrEqualTo,
+                    "ACCESSTIME",
+                    "01/31/2024 13:05:00"
+                ),
+                cmp(Comparison::LessThan, "ACCESSTIME", "02/01/2024 00:00:00"),
+            ])
+        );
+        // An open window's filter is a single comparison: still one flat <and>.
+        let open = TimeWindow {
+            from: None,
+            ..window()
+        };
+        let only_upper = restrict(
+            keyset_filter(&keys, Pass::Modified, &open, None, LA),
+            Some(&condition),
+        );
+        assert_eq!(
+            only_upper,
+            Filter::And(vec![
+                cmp(Comparison::EqualTo, "ACCESSMODE", "D"),
+                cmp(Comparison::EqualTo, "OBJECTTYPE", "apbill"),
+                cmp(Comparison::LessThan, "ACCESSTIME", "02/01/2024 00:00:00"),
+            ])
+        );
+        let plain = keyset_filter(&keys, Pass::Modified, &open, None, LA);
+        assert_eq!(restrict(plain.clone(), None), plain);
     }
 
     #[test]

@@ -18,6 +18,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, RETRY_AFTER};
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
@@ -52,6 +53,18 @@ impl Transport {
 
     /// Sends one rendered request body to `endpoint` and classifies the answer.
     pub(crate) async fn exchange(&self, endpoint: &Url, body: String) -> Result<Response> {
+        self.exchange_with_body(endpoint, body)
+            .await
+            .map(|(response, _)| response)
+    }
+
+    /// [`Transport::exchange`], also handing back the response body as received (a cheap
+    /// reference-counted handle on the bytes already read), for callers that keep raw pages.
+    pub(crate) async fn exchange_with_body(
+        &self,
+        endpoint: &Url,
+        body: String,
+    ) -> Result<(Response, Bytes)> {
         let (status, headers, bytes) = {
             let _permit = self
                 .permits
@@ -71,7 +84,7 @@ impl Transport {
             let bytes = response.bytes().await.map_err(|e| transport_error(&e))?;
             (status, headers, bytes)
         };
-        classify(status, &headers, &bytes)
+        classify(status, &headers, &bytes).map(|response| (response, bytes))
     }
 }
 

@@ -13,7 +13,8 @@
 //!   that object that was staged, never beyond that batch's window, and never backwards;
 //! * a batch is loaded at most once per [`Mode`];
 //! * a batch is staged only after it was created, once, with its file list, and its row and
-//!   byte totals equal the sums over its files;
+//!   byte totals equal the sums over its files (its `deleted_rows`, the tombstones among
+//!   those rows, are at most its rows);
 //! * a failed batch takes no further action (a retry is a new batch);
 //! * two writers cannot both write version N: the loser re-reads and retries at N+1 against the
 //!   new state (and gives up if its commit is no longer valid there).
@@ -88,8 +89,12 @@ pub enum Action {
         /// Rows set aside by the schema (JSON lines).
         #[serde(default)]
         quarantine: Vec<StagedFile>,
-        /// Rows in `files`.
+        /// Rows in `files`, tombstones included.
         rows: u64,
+        /// Of `rows`, the tombstones of the delete feed (`_DELETED = true`); 0 in manifests
+        /// written before the feed existed.
+        #[serde(default)]
+        deleted_rows: u64,
         /// Bytes in `files`.
         bytes: u64,
         /// Where the next extract may start (nightly batches only; the batch's `window_to`).

@@ -75,8 +75,11 @@ pub struct BatchState {
     pub raw_pages: Vec<StagedFile>,
     /// Quarantine files (once staged).
     pub quarantine: Vec<StagedFile>,
-    /// Rows in the parts.
+    /// Rows in the parts, tombstones included.
     pub rows: u64,
+    /// Of `rows`, tombstones of the delete feed (0 in states written before the feed).
+    #[serde(default)]
+    pub deleted_rows: u64,
     /// Bytes in the parts.
     pub bytes: u64,
     /// Load statements by step.
@@ -187,6 +190,7 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
                 raw_pages: vec![],
                 quarantine: vec![],
                 rows: 0,
+                deleted_rows: 0,
                 bytes: 0,
                 load_steps: BTreeMap::new(),
                 loaded_modes: BTreeSet::new(),
@@ -208,6 +212,7 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
             raw_pages,
             quarantine,
             rows,
+            deleted_rows,
             bytes,
             staged_up_to,
             ..
@@ -228,6 +233,12 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
                     ),
                 ));
             }
+            if deleted_rows > rows {
+                return Err(violation(
+                    commit,
+                    format!("batch {id} has {deleted_rows} deleted rows but only {rows} rows"),
+                ));
+            }
             if let Some(mark) = staged_up_to
                 && (batch.mode != Mode::Nightly || *mark > batch.window_to)
             {
@@ -241,6 +252,7 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
             batch.raw_pages = raw_pages.clone();
             batch.quarantine = quarantine.clone();
             batch.rows = *rows;
+            batch.deleted_rows = *deleted_rows;
             batch.bytes = *bytes;
             if let Some(mark) = staged_up_to {
                 let object = state.objects.entry(batch.object.clone()).or_default();

@@ -3,9 +3,13 @@
 //!
 //! Per object: look up its fields (the schema), commit `BatchCreated` with the window and the
 //! schema fingerprint, stream pages from the client's bounded channel into the part writer
-//! (back-pressure keeps memory at page size × buffered pages × objects in flight), and only
-//! after every part is complete commit `BatchStaged` with the file list and
-//! `staged_up_to = window end`. The loaded watermark is not touched: only a load moves it.
+//! (back-pressure keeps memory at page size × buffered pages × objects in flight), then, with
+//! the delete feed on, the object's deletes from AUDITHISTORY over the same window as
+//! tombstone rows of the same batch (see [`super::deletes`]), and only after every part is
+//! complete commit `BatchStaged` with the file list, the tombstone count and
+//! `staged_up_to = window end`. With `keep_raw_pages`, every response body (the object's and
+//! its delete feed's) is kept beside the parts, so the batch can be rebuilt without Intacct.
+//! The loaded watermark is not touched: only a load moves it.
 //! A failure commits `BatchFailed` (best effort) and the next run starts the object again from
 //! the same mark, in a new batch.
 
@@ -16,12 +20,14 @@ use chrono::{DateTime, Duration, Utc};
 use futures::StreamExt;
 use tokio::sync::Mutex;
 
+use super::deletes;
+use crate::config::DeleteFeed;
 use crate::error::{Error, Result};
 use crate::intacct::client::{IntacctClient, ReadMethod, ReadRequest};
 use crate::intacct::paging::TimeWindow;
 use crate::intacct::response::ObjectMeta;
 use crate::manifest::{Action, Manifest, Mode};
-use crate::schema::{BatchContext, arrow_schema, record_batch};
+use crate::schema::{BatchContext, SchemaPlan, arrow_schema, record_batch};
 use crate::stage::parts::{PartWriter, StageOptions};
 
 /// One object to extract.
@@ -50,7 +56,9 @@ pub struct ExtractOptions {
     pub concurrent_objects: usize,
     /// Set bad values aside instead of failing.
     pub quarantine_bad_values: bool,
-    /// Part sizes.
+    /// Where deletes come from.
+    pub deletes: DeleteFeed,
+    /// Part sizes (and whether raw pages are kept).
     pub stage: StageOptions,
     /// Draw progress bars.
     pub progress: bool,
@@ -69,8 +77,12 @@ pub struct ObjectReport {
     pub window_to: Option<DateTime<Utc>>,
     /// Pages read.
     pub pages: u64,
-    /// Records staged.
+    /// Records staged (tombstones not included).
     pub records: u64,
+    /// AUDITHISTORY pages of the delete feed read.
+    pub delete_pages: u64,
+    /// Tombstones staged: records deleted in the window (`_DELETED = true`).
+    pub deleted: u64,
     /// Rows set aside.
     pub quarantined: u64,
     /// Values in columns the metadata does not list (dropped).
@@ -175,6 +187,7 @@ async fn extract_object(
     request.method = job.method;
     request.fields = job.fields.clone();
     request.page_size = job.page_size;
+    request.keep_raw = options.stage.keep_raw_pages;
     let mut read = client.read_object(request);
     let mut writer = PartWriter::new(
         stage,
@@ -192,6 +205,9 @@ async fn extract_object(
     };
     while let Some(page) = read.pages.recv().await {
         let page = page?;
+        if let Some(raw) = &page.raw {
+            writer.write_raw_page(raw).await?;
+        }
         let converted = record_batch(&plan, &page.records, &ctx)?;
         writer.write(&converted.batch).await?;
         writer.write_quarantine(&converted.quarantined).await?;
@@ -200,6 +216,19 @@ async fn extract_object(
         report.quarantined += converted.quarantined.len() as u64;
         report.unknown_column_values += converted.unknown_column_values;
         bar.page(report, page.total_count);
+    }
+    if options.deletes == DeleteFeed::AuditHistory && deletes::has_feed(&job.name) {
+        stage_deletes(
+            client,
+            options,
+            job,
+            &plan,
+            window,
+            &ctx,
+            &mut writer,
+            report,
+        )
+        .await?;
     }
     let staged = writer.finish().await?;
     if report.unknown_column_values > 0 {
@@ -213,6 +242,7 @@ async fn extract_object(
         .commit(vec![Action::BatchStaged {
             batch_id: batch_id.clone(),
             rows: staged.rows(),
+            deleted_rows: report.deleted,
             bytes: staged.bytes(),
             files: staged.parts,
             raw_pages: staged.raw_pages,
@@ -220,7 +250,51 @@ async fn extract_object(
             staged_up_to: Some(window.to),
         }])
         .await?;
-    tracing::info!(object = %job.name, batch_id, records = report.records, parts = report.parts, "batch staged");
+    tracing::info!(object = %job.name, batch_id, records = report.records, deleted = report.deleted, parts = report.parts, "batch staged");
+    Ok(())
+}
+
+/// Reads the object's deletes from AUDITHISTORY over `window` and writes them as tombstones
+/// into the object's batch.
+#[allow(clippy::too_many_arguments)]
+async fn stage_deletes(
+    client: &IntacctClient,
+    options: &ExtractOptions,
+    job: &ObjectJob,
+    plan: &SchemaPlan,
+    window: TimeWindow,
+    ctx: &BatchContext<'_>,
+    writer: &mut PartWriter,
+    report: &mut ObjectReport,
+) -> Result<()> {
+    deletes::check_plan(plan)?;
+    let request = deletes::feed_request(
+        &job.name,
+        window,
+        &report.batch_id,
+        job.page_size,
+        options.stage.keep_raw_pages,
+    );
+    // Tombstones are never quarantined: a delete whose time does not parse must stop the
+    // batch rather than silently not delete.
+    let ctx = BatchContext {
+        deleted: true,
+        quarantine: false,
+        ..ctx.clone()
+    };
+    let mut read = client.read_object(request);
+    while let Some(page) = read.pages.recv().await {
+        let page = page.map_err(|e| deletes::read_error(&job.name, e))?;
+        if let Some(raw) = &page.raw {
+            writer.write_raw_deletes_page(raw).await?;
+        }
+        let tombstones = deletes::tombstones(&job.name, &page.records)?;
+        let converted = record_batch(plan, &tombstones, &ctx)?;
+        writer.write(&converted.batch).await?;
+        report.delete_pages += 1;
+        report.deleted += converted.batch.num_rows() as u64;
+    }
+    tracing::info!(object = %job.name, batch_id = %report.batch_id, deleted = report.deleted, pages = report.delete_pages, "deletes read");
     Ok(())
 }
 

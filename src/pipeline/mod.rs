@@ -1,10 +1,12 @@
-//! Orchestration of the pieces: extract and status now; load, backfill and replay later.
+//! Orchestration of the pieces: extract (with its delete feed, [`deletes`]) and status now;
+//! load, backfill and replay later.
 //!
 //! Commands read the pipeline file into a [`crate::config::Spec`], map it onto the plain option
 //! structs of the modules they drive ([`extract_options`] is the one place for `extract`), take
 //! the run lock on the stage, and leave a run report at `_reports/<run_id>.json` (counts and
 //! durations only, never a secret).
 
+pub mod deletes;
 pub mod extract;
 pub mod progress;
 pub mod status;
@@ -147,6 +149,7 @@ pub fn extract_options(
         now,
         concurrent_objects: spec.intacct.max_concurrent_requests.max(1),
         quarantine_bad_values: spec.extract.quarantine_bad_values,
+        deletes: spec.extract.deletes,
         stage: StageOptions {
             part_max_rows: spec.stage.part_max_rows as u64,
             part_max_bytes: spec.stage.part_max_bytes,
@@ -194,15 +197,16 @@ fn new_run_id(now: DateTime<Utc>) -> String {
 /// The short table printed at the end of `extract`.
 pub fn extract_summary(reports: &[ObjectReport]) -> String {
     let mut out = format!(
-        "{:<14} {:>7} {:>10} {:>6} {:>12} {:>8}  {}\n",
-        "object", "pages", "records", "parts", "bytes", "seconds", "result"
+        "{:<14} {:>7} {:>10} {:>8} {:>6} {:>12} {:>8}  {}\n",
+        "object", "pages", "records", "deleted", "parts", "bytes", "seconds", "result"
     );
     for r in reports {
         out.push_str(&format!(
-            "{:<14} {:>7} {:>10} {:>6} {:>12} {:>8.1}  {}\n",
+            "{:<14} {:>7} {:>10} {:>8} {:>6} {:>12} {:>8.1}  {}\n",
             r.object,
             r.pages,
             r.records,
+            r.deleted,
             r.parts,
             r.bytes,
             r.seconds,

@@ -1,5 +1,5 @@
-//! `status`: per object, the watermark, the staged mark, batches by state, rows and bytes —
-//! from the manifest alone (pure over [`ManifestState`]).
+//! `status`: per object, the watermark, the staged mark, batches by state, rows (and of
+//! them the delete feed's tombstones) and bytes — from the manifest alone (pure over [`ManifestState`]).
 
 use std::collections::BTreeMap;
 
@@ -18,8 +18,10 @@ pub struct ObjectStatus {
     pub staged_up_to: Option<DateTime<Utc>>,
     /// Batch counts by state (`created`, `staged`, `loaded`, `failed`).
     pub batches: BTreeMap<String, u64>,
-    /// Rows in staged or loaded batches.
+    /// Rows in staged or loaded batches, tombstones included.
     pub rows: u64,
+    /// Of `rows`, tombstones of the delete feed (deleted records).
+    pub deleted_rows: u64,
     /// Bytes in staged or loaded batches.
     pub bytes: u64,
 }
@@ -48,6 +50,7 @@ pub fn object_status(state: &ManifestState) -> Vec<ObjectStatus> {
         *entry.batches.entry(batch.status.to_string()).or_default() += 1;
         if matches!(batch.status, BatchStatus::Staged | BatchStatus::Loaded) {
             entry.rows += batch.rows;
+            entry.deleted_rows += batch.deleted_rows;
             entry.bytes += batch.bytes;
         }
     }
@@ -63,7 +66,7 @@ pub fn render_table(rows: &[ObjectStatus], version: u64) -> String {
     };
     let mut out = format!("manifest version {version}\n");
     out.push_str(&format!(
-        "{:<14} {:<19} {:<19} {:>7} {:>7} {:>7} {:>7} {:>10} {:>12}\n",
+        "{:<14} {:<19} {:<19} {:>7} {:>7} {:>7} {:>7} {:>10} {:>8} {:>12}\n",
         "object",
         "watermark",
         "staged up to",
@@ -72,12 +75,13 @@ pub fn render_table(rows: &[ObjectStatus], version: u64) -> String {
         "loaded",
         "failed",
         "rows",
+        "deleted",
         "bytes"
     ));
     for r in rows {
         let count = |s: &str| r.batches.get(s).copied().unwrap_or(0);
         out.push_str(&format!(
-            "{:<14} {:<19} {:<19} {:>7} {:>7} {:>7} {:>7} {:>10} {:>12}\n",
+            "{:<14} {:<19} {:<19} {:>7} {:>7} {:>7} {:>7} {:>10} {:>8} {:>12}\n",
             r.object,
             mark(r.watermark),
             mark(r.staged_up_to),
@@ -86,6 +90,7 @@ pub fn render_table(rows: &[ObjectStatus], version: u64) -> String {
             count("loaded"),
             count("failed"),
             r.rows,
+            r.deleted_rows,
             r.bytes
         ));
     }

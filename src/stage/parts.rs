@@ -5,7 +5,9 @@
 //! the current one reaches [`StageOptions::part_max_rows`] rows or about
 //! [`StageOptions::part_max_bytes`] bytes. Each part's sha256 and size are computed from the
 //! bytes as they are uploaded, so no part is read back. Optional raw response pages go to
-//! `<object>/<batch_id>/raw/page-00001.xml.zst` and quarantined rows to
+//! `<object>/<batch_id>/raw/page-00001.xml.zst` (the object's own pages) and
+//! `<object>/<batch_id>/raw/deletes-page-00001.xml.zst` (its delete feed's AUDITHISTORY
+//! pages), each kind numbered from 1, and quarantined rows to
 //! `<object>/<batch_id>/quarantine-00001.jsonl`.
 //!
 //! Invariants: memory is bounded by one row group being encoded plus the upload buffer, not by
@@ -102,7 +104,14 @@ pub struct PartWriter {
     options: StageOptions,
     current: Option<OpenPart>,
     staged: StagedBatch,
+    /// Raw pages written so far, by file-name prefix (`page`, `deletes-page`).
+    raw_counts: std::collections::BTreeMap<&'static str, usize>,
 }
+
+/// The file-name prefix of an object's own raw pages.
+pub const RAW_PAGE_PREFIX: &str = "page";
+/// The file-name prefix of the raw AUDITHISTORY pages of an object's delete feed.
+pub const RAW_DELETES_PAGE_PREFIX: &str = "deletes-page";
 
 struct OpenPart {
     writer: AsyncArrowWriter<HashingWriter>,
@@ -135,6 +144,7 @@ impl PartWriter {
             options,
             current: None,
             staged: StagedBatch::default(),
+            raw_counts: std::collections::BTreeMap::new(),
         }
     }
 
@@ -171,8 +181,18 @@ impl PartWriter {
         Ok(())
     }
 
-    /// Keeps one raw response page (zstd), when the options say so.
+    /// Keeps one raw response page of the object (zstd), when the options say so.
     pub async fn write_raw_page(&mut self, xml: &[u8]) -> Result<()> {
+        self.write_raw(RAW_PAGE_PREFIX, xml).await
+    }
+
+    /// Keeps one raw AUDITHISTORY page of the object's delete feed (zstd), when the options
+    /// say so; named apart from the object's own pages.
+    pub async fn write_raw_deletes_page(&mut self, xml: &[u8]) -> Result<()> {
+        self.write_raw(RAW_DELETES_PAGE_PREFIX, xml).await
+    }
+
+    async fn write_raw(&mut self, prefix: &'static str, xml: &[u8]) -> Result<()> {
         if !self.options.keep_raw_pages {
             return Ok(());
         }
@@ -181,12 +201,10 @@ impl PartWriter {
                 path: "zstd".into(),
                 source,
             })?;
-        let path = format!(
-            "{}/raw/page-{:05}.xml.zst",
-            self.dir,
-            self.staged.raw_pages.len() + 1
-        );
+        let number = self.raw_counts.get(prefix).copied().unwrap_or(0) + 1;
+        let path = format!("{}/raw/{prefix}-{number:05}.xml.zst", self.dir);
         let file = self.create_small(&path, Bytes::from(compressed), 0).await?;
+        self.raw_counts.insert(prefix, number);
         self.staged.raw_pages.push(file);
         Ok(())
     }

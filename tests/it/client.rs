@@ -724,3 +724,52 @@ async fn a_slow_consumer_holds_the_reader_back() {
         &truth(&sim, object).await,
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_lookups_of_one_object_send_one_request() {
+    let config = sim_config(Scale::Tiny);
+    let sim = start(config.clone()).await;
+    // Slow lookups, so every caller arrives while the first request is still in flight.
+    sim.set_faults("slow=300@lookup").await.unwrap();
+    let client = client(&sim, &config);
+    let callers: Vec<_> = ["VENDOR", "APBILL"]
+        .iter()
+        .flat_map(|object| std::iter::repeat_n(*object, 6))
+        .map(|object| {
+            let client = client.clone();
+            tokio::spawn(async move { (object, client.lookup(object).await.unwrap()) })
+        })
+        .collect();
+    let mut answers: BTreeMap<&str, Vec<_>> = BTreeMap::new();
+    for caller in callers {
+        let (object, meta) = caller.await.unwrap();
+        assert!(meta.name.eq_ignore_ascii_case(object));
+        answers.entry(object).or_default().push(meta);
+    }
+    for (object, metas) in &answers {
+        assert_eq!(metas.len(), 6);
+        // Every caller got the one cached answer.
+        assert!(
+            metas.iter().all(|m| std::sync::Arc::ptr_eq(m, &metas[0])),
+            "{object}"
+        );
+    }
+    assert_eq!(function_count(&counters(&sim).await, "lookup"), 2);
+    // Later callers are served from the cache.
+    client.lookup("VENDOR").await.unwrap();
+    assert_eq!(function_count(&counters(&sim).await, "lookup"), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_lookup_is_not_cached() {
+    let config = sim_config(Scale::Tiny);
+    let sim = start(config.clone()).await;
+    sim.set_faults("result-error=PL04000055@lookup:nth=1")
+        .await
+        .unwrap();
+    let client = client(&sim, &config);
+    assert!(client.lookup("VENDOR").await.is_err());
+    let meta = client.lookup("VENDOR").await.unwrap();
+    assert!(!meta.fields.is_empty());
+    assert_eq!(function_count(&counters(&sim).await, "lookup"), 2);
+}

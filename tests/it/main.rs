@@ -3,8 +3,10 @@
 
 mod cli;
 mod client;
+mod deletes;
 mod extract;
 mod protocol;
+mod raw_pages;
 mod sim;
 mod sim_dataset;
 mod stage;

@@ -285,6 +285,7 @@ async fn conformance(stage: Stage) {
         raw_pages: vec![],
         quarantine: vec![],
         rows: 2_500,
+        deleted_rows: 0,
         bytes: parts.iter().map(|p| p.bytes).sum(),
         staged_up_to: Some(window_to),
     };
@@ -397,6 +398,7 @@ async fn thousands_of_batches_open_from_a_checkpoint() {
                 raw_pages: vec![],
                 quarantine: vec![],
                 rows: 0,
+                deleted_rows: 0,
                 bytes: 0,
                 staged_up_to: None,
             })

@@ -144,7 +144,7 @@ def test_merge_dedups_with_qualify_and_reports_counts(vendor: VendorSetup) -> No
     merged = api.sql(vendor.merge_sql("b1"))
 
     # Source after QUALIFY: 1 (older than target: untouched), 2 (newest of two: insert),
-    # 3 (newest of two, newer than target: update), 4 (insert).
+    # 3 (newest of two, newer than target, a tombstone: marked deleted, columns kept), 4 (insert).
     assert merged.column_names() == ["number of rows inserted", "number of rows updated"]
     assert merged.data == [["2", "1"]]
     assert merged.body["stats"] == {"numRowsInserted": 2, "numRowsUpdated": 1, "numRowsDeleted": 0, "numDmlDuplicates": 0}
@@ -152,7 +152,7 @@ def test_merge_dedups_with_qualify_and_reports_counts(vendor: VendorSetup) -> No
     assert target == [
         ["1", "Acme (newer in target)", None, None, None],
         ["2", "Bolt & Co (renamed)", "10001", "10.00", "false"],
-        ["3", "Ção Ltd", None, None, "true"],
+        ["3", "old three", None, None, "true"],
         ["4", "Delta", "02134", "-3.25", "false"],
     ]
 

@@ -42,6 +42,7 @@ fn staged(id: &str, up_to: Option<u32>) -> Action {
         raw_pages: vec![],
         quarantine: vec![],
         rows: 5,
+        deleted_rows: 2,
         bytes: 150,
         staged_up_to: up_to.map(t),
     }
@@ -178,6 +179,23 @@ fn totals_must_match_files_and_loads_need_staging() {
         *rows = 6;
     }
     assert!(fold_actions(vec![vec![created("a", Mode::Nightly, 5)], vec![bad_totals]]).is_err());
+    // Tombstones are rows of the parts, so there cannot be more of them than rows.
+    let mut too_many_deletes = staged("a", None);
+    if let Action::BatchStaged { deleted_rows, .. } = &mut too_many_deletes {
+        *deleted_rows = 6;
+    }
+    let err = fold_actions(vec![
+        vec![created("a", Mode::Nightly, 5)],
+        vec![too_many_deletes],
+    ])
+    .unwrap_err();
+    assert!(err.to_string().contains("6 deleted rows"), "{err}");
+    let state = fold_actions(vec![
+        vec![created("a", Mode::Nightly, 5)],
+        vec![staged("a", None)],
+    ])
+    .unwrap();
+    assert_eq!(state.batches["a"].deleted_rows, 2);
     assert!(
         fold_actions(vec![
             vec![created("a", Mode::Nightly, 5)],
@@ -218,5 +236,24 @@ fn commits_and_states_round_trip_through_json() {
     let state = fold(None, &[c]).unwrap();
     let back: ManifestState =
         serde_json::from_str(&serde_json::to_string(&state).unwrap()).unwrap();
+    assert_eq!(back, state);
+}
+
+#[test]
+fn manifests_written_before_the_delete_feed_still_read() {
+    // A batch_staged action and a folded batch as written before `deleted_rows` existed.
+    let old = r#"{"action":"batch_staged","batch_id":"a","files":[],"rows":0,"bytes":0,"staged_up_to":null}"#;
+    match serde_json::from_str::<Action>(old).unwrap() {
+        Action::BatchStaged { deleted_rows, .. } => assert_eq!(deleted_rows, 0),
+        other => panic!("unexpected {other:?}"),
+    }
+    let state = fold_actions(vec![vec![created("a", Mode::Nightly, 5)]]).unwrap();
+    let mut value = serde_json::to_value(&state).unwrap();
+    value["batches"]["a"]
+        .as_object_mut()
+        .unwrap()
+        .remove("deleted_rows")
+        .expect("the field is written");
+    let back: ManifestState = serde_json::from_value(value).unwrap();
     assert_eq!(back, state);
 }
