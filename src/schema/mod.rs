@@ -29,6 +29,8 @@
 
 mod values;
 
+pub(crate) use values::parse_local_timestamp;
+
 use std::sync::Arc;
 
 use arrow::array::{

@@ -7,7 +7,7 @@
 use chrono::{DateTime, Datelike, NaiveDateTime, Timelike};
 use chrono_tz::Tz;
 
-fn local(tz: Tz, secs: i64) -> NaiveDateTime {
+pub(crate) fn local(tz: Tz, secs: i64) -> NaiveDateTime {
     let utc = DateTime::from_timestamp(secs, 0).unwrap_or_default();
     if tz == chrono_tz::UTC {
         utc.naive_utc()

@@ -113,10 +113,9 @@ impl<'a> ByRecordNo<'a> {
     }
 }
 
-impl Iterator for ByRecordNo<'_> {
-    type Item = SimRecord;
-
-    fn next(&mut self) -> Option<SimRecord> {
+impl ByRecordNo<'_> {
+    /// The next live record's RECORDNO and version, unrendered.
+    pub(crate) fn next_live(&mut self) -> Option<(u64, Live)> {
         while self.slot < self.slots {
             let record_no = self.slot + 1;
             self.slot += 1;
@@ -130,27 +129,30 @@ impl Iterator for ByRecordNo<'_> {
                 }
             };
             if let Some(live) = live {
-                return Some(render(
-                    self.generator,
-                    self.obj,
-                    record_no,
-                    &live,
-                    self.columns,
-                ));
+                return Some((record_no, live));
             }
         }
         for (record_no, version) in self.tail.by_ref() {
             if let Version::Live(live) = version {
-                return Some(render(
-                    self.generator,
-                    self.obj,
-                    *record_no,
-                    live,
-                    self.columns,
-                ));
+                return Some((*record_no, *live));
             }
         }
         None
+    }
+}
+
+impl Iterator for ByRecordNo<'_> {
+    type Item = SimRecord;
+
+    fn next(&mut self) -> Option<SimRecord> {
+        let (record_no, live) = self.next_live()?;
+        Some(render(
+            self.generator,
+            self.obj,
+            record_no,
+            &live,
+            self.columns,
+        ))
     }
 }
 
@@ -189,13 +191,21 @@ impl<'a> AuditRows<'a> {
     }
 }
 
+impl AuditRows<'_> {
+    /// The next row's ID and entry, unrendered.
+    pub(crate) fn next_entry(&mut self) -> Option<(u64, AuditEntry)> {
+        let id = self.next;
+        let e = audit_entry(self.generator, self.ov, id)?;
+        self.next += 1;
+        Some((id, e))
+    }
+}
+
 impl Iterator for AuditRows<'_> {
     type Item = (i64, SimRecord);
 
     fn next(&mut self) -> Option<(i64, SimRecord)> {
-        let id = self.next;
-        let e = audit_entry(self.generator, self.ov, id)?;
-        self.next += 1;
+        let (id, e) = self.next_entry()?;
         Some((
             e.time,
             SimRecord {
@@ -292,10 +302,9 @@ impl<'a> ChangedSince<'a> {
     }
 }
 
-impl Iterator for ChangedSince<'_> {
-    type Item = (i64, SimRecord);
-
-    fn next(&mut self) -> Option<(i64, SimRecord)> {
+impl ChangedSince<'_> {
+    /// The next record's effective instant, RECORDNO and version, unrendered.
+    pub(crate) fn next_live(&mut self) -> Option<(i64, u64, Live)> {
         let base = self.peek_base().map(|p| (p.0, p.1));
         let over = self.overlay.peek().map(|k| **k);
         let take_base = match (base, over) {
@@ -305,17 +314,23 @@ impl Iterator for ChangedSince<'_> {
             (None, Some(_)) => false,
         };
         if take_base {
-            let Reverse((eff, record_no, live)) = self.heap.pop()?;
-            let record = render(self.generator, self.obj, record_no, &live, self.columns);
-            return Some((eff, record));
+            let Reverse(pending) = self.heap.pop()?;
+            return Some(pending);
         }
         let (eff, record_no) = *self.overlay.next()?;
         let Some(Version::Live(live)) = self.ov.versions.get(&record_no) else {
             return None;
         };
-        Some((
-            eff,
-            render(self.generator, self.obj, record_no, live, self.columns),
-        ))
+        Some((eff, record_no, *live))
+    }
+}
+
+impl Iterator for ChangedSince<'_> {
+    type Item = (i64, SimRecord);
+
+    fn next(&mut self) -> Option<(i64, SimRecord)> {
+        let (eff, record_no, live) = self.next_live()?;
+        let record = render(self.generator, self.obj, record_no, &live, self.columns);
+        Some((eff, record))
     }
 }

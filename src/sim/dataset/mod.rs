@@ -97,6 +97,18 @@ pub struct SimRecord {
     pub values: Vec<Option<String>>,
 }
 
+/// A record as the indexes know it before any value is rendered: its key and the instants
+/// that order it, as tenant wall-clock time (exactly what its timestamp fields would read).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordStamp {
+    /// RECORDNO (ID for AUDITHISTORY).
+    pub record_no: u64,
+    /// WHENMODIFIED (ACCESSTIME for AUDITHISTORY); `None` when empty.
+    pub watermark: Option<chrono::NaiveDateTime>,
+    /// WHENCREATED; `None` for AUDITHISTORY, which has no stand-in.
+    pub standin: Option<chrono::NaiveDateTime>,
+}
+
 /// What one simulated day changed.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ChangeSummary {
@@ -106,6 +118,27 @@ pub struct ChangeSummary {
     pub updated: std::collections::BTreeMap<String, u64>,
     /// Records deleted, per object.
     pub deleted: std::collections::BTreeMap<String, u64>,
+}
+
+fn live_stamp(
+    tz: chrono_tz::Tz,
+    record_no: u64,
+    created: i64,
+    modified: Option<i64>,
+) -> RecordStamp {
+    RecordStamp {
+        record_no,
+        watermark: modified.map(|t| clock::local(tz, t)),
+        standin: Some(clock::local(tz, created)),
+    }
+}
+
+fn audit_stamp(tz: chrono_tz::Tz, id: u64, time: i64) -> RecordStamp {
+    RecordStamp {
+        record_no: id,
+        watermark: Some(clock::local(tz, time)),
+        standin: None,
+    }
 }
 
 /// The dataset.
@@ -319,6 +352,63 @@ impl Dataset {
             Some(o) => Box::new(
                 ChangedSince::new(&self.generator, &self.overlay, o, since, columns).map(to_utc),
             ),
+        }
+    }
+
+    /// [`Dataset::records_from`] as stamps: the key and instants of each record, without
+    /// rendering any value (what a count over a key or time filter needs).
+    pub fn stamps_from(
+        &self,
+        object: &str,
+        first_record_no: u64,
+    ) -> Box<dyn Iterator<Item = RecordStamp> + '_> {
+        let tz = self.config.time_zone;
+        match Obj::from_name(object) {
+            None => Box::new(std::iter::empty()),
+            Some(Obj::AuditHistory) => {
+                let mut rows = AuditRows::from_id(&self.generator, &self.overlay, first_record_no);
+                Box::new(std::iter::from_fn(move || {
+                    rows.next_entry().map(|(id, e)| audit_stamp(tz, id, e.time))
+                }))
+            }
+            Some(o) => {
+                let mut rows =
+                    ByRecordNo::new(&self.generator, &self.overlay, o, first_record_no, None);
+                Box::new(std::iter::from_fn(move || {
+                    rows.next_live()
+                        .map(|(no, live)| live_stamp(tz, no, live.created, live.modified))
+                }))
+            }
+        }
+    }
+
+    /// [`Dataset::records_changed_since_with_instants`] as stamps (see
+    /// [`Dataset::stamps_from`]).
+    pub fn stamps_changed_since(
+        &self,
+        object: &str,
+        since: DateTime<Utc>,
+    ) -> Box<dyn Iterator<Item = (DateTime<Utc>, RecordStamp)> + '_> {
+        let since = since.timestamp() + i64::from(since.timestamp_subsec_nanos() > 0);
+        let tz = self.config.time_zone;
+        let utc = |t: i64| DateTime::from_timestamp(t, 0).unwrap_or_default();
+        match Obj::from_name(object) {
+            None => Box::new(std::iter::empty()),
+            Some(Obj::AuditHistory) => {
+                let mut rows = AuditRows::since(&self.generator, &self.overlay, since);
+                Box::new(std::iter::from_fn(move || {
+                    rows.next_entry()
+                        .map(|(id, e)| (utc(e.time), audit_stamp(tz, id, e.time)))
+                }))
+            }
+            Some(o) => {
+                let mut rows = ChangedSince::new(&self.generator, &self.overlay, o, since, None);
+                Box::new(std::iter::from_fn(move || {
+                    rows.next_live().map(|(eff, no, live)| {
+                        (utc(eff), live_stamp(tz, no, live.created, live.modified))
+                    })
+                }))
+            }
         }
     }
 
