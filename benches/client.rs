@@ -8,11 +8,15 @@
 //! several chains are needed to keep both request slots busy) and reports the achieved rate as
 //! a ratio of that limit (target ≥ 0.9).
 //!
-//! A baseline in the same run reads the same windows with no added latency: it measures what
-//! each request costs the simulator and the client themselves, and the second ratio compares
-//! against the limit that cost leaves (`max_concurrent × page_size / (latency + cost)`).
+//! The simulator's latency counts from admission, its own work included (as a real gateway's
+//! response time does), so the limit is reachable. A baseline in the same run reads the same
+//! windows with no latency: it reports what each request costs the simulator and the client
+//! themselves, which must stay well under the latency for the ratio to mean anything.
 //!
-//! Run with `cargo bench --bench client`; `BENCH_RECORDS` (default 200000) sets the dataset
+//! Every window ends in a partly filled page per pass, so the dataset is large enough for
+//! those to weigh little (at 1M records, about 140 pages of which 8 are partial).
+//!
+//! Run with `cargo bench --bench client`; `BENCH_RECORDS` (default 1000000) sets the dataset
 //! size, `BENCH_WINDOWS` (default 4) the number of windows, `BENCH_LATENCY_MS` (default 200)
 //! the simulated latency. Without `--bench` (as `cargo test --all-targets` runs it) it makes a
 //! quick smoke run on a small dataset.
@@ -48,7 +52,14 @@ fn main() {
 }
 
 /// Window bounds that split the object's records into `n` groups of equal size, by the
-/// instant the reader filters on (WHENMODIFIED, else WHENCREATED).
+/// instant the reader filters on (WHENMODIFIED, else WHENCREATED), and the number of records
+/// they hold.
+///
+/// The windows start after the go-live migration burst, the one second that holds the most
+/// records: a time window cannot split a second, so the burst would be one long sequential
+/// keyset chain that the other windows finish well before, and the run would end measuring
+/// that one chain's tail (the scheduling of unequal windows) rather than the client's
+/// throughput. Boundaries are moved off repeated instants for the same reason.
 fn equal_windows(config: &SimConfig, n: usize) -> (Vec<TimeWindow>, usize) {
     let dataset = Dataset::new(config.dataset.clone());
     let meta = dataset.object_meta(OBJECT).expect("object exists");
@@ -63,12 +74,32 @@ fn equal_windows(config: &SimConfig, n: usize) -> (Vec<TimeWindow>, usize) {
         })
         .collect();
     instants.sort();
+    let mut burst = (instants[0], 0usize);
+    let mut run = (instants[0], 0usize);
+    for t in &instants {
+        run = if *t == run.0 {
+            (run.0, run.1 + 1)
+        } else {
+            (*t, 1)
+        };
+        if run.1 > burst.1 {
+            burst = run;
+        }
+    }
+    instants.retain(|t| *t > burst.0);
     let total = instants.len();
     let end = Utc.with_ymd_and_hms(2100, 1, 1, 0, 0, 0).unwrap();
-    // The first window starts at the earliest instant rather than unbounded: an unbounded
-    // filter makes the simulator scan and sort the whole object for that window's pages.
-    let bounds: Vec<Option<DateTime<Utc>>> =
-        (0..n).map(|i| Some(instants[i * total / n])).collect();
+    // Every window is bounded below: an unbounded filter makes the simulator scan and sort
+    // the whole object for that window's pages.
+    let bounds: Vec<Option<DateTime<Utc>>> = (0..n)
+        .map(|i| {
+            let mut k = i * total / n;
+            while k > 0 && k < total && instants[k] == instants[k - 1] {
+                k += 1;
+            }
+            Some(instants[k.min(total - 1)])
+        })
+        .collect();
     let windows = bounds
         .iter()
         .enumerate()
@@ -133,7 +164,7 @@ async fn run() {
     let measuring = std::env::args().any(|a| a == "--bench");
     let (records, latency_ms) = if measuring {
         (
-            env_or("BENCH_RECORDS", 200_000),
+            env_or("BENCH_RECORDS", 1_000_000),
             env_or("BENCH_LATENCY_MS", 200),
         )
     } else {
@@ -158,8 +189,9 @@ async fn run() {
     let latency = latency_ms as f64 / 1_000.0;
     let achieved = read_records as f64 / elapsed;
     let limit = MAX_CONCURRENT as f64 * f64::from(PAGE_SIZE) / latency;
-    let limit_with_service =
-        MAX_CONCURRENT as f64 * f64::from(PAGE_SIZE) / (latency + service_secs);
+    let pages = counters["pages"].as_u64().unwrap_or(1).max(1) as f64;
+    // The best any client can do with these pages: each takes the latency, two at a time.
+    let pages_bound = read_records as f64 / (pages * latency / MAX_CONCURRENT as f64);
     println!("client throughput against the simulator ({OBJECT})");
     println!(
         "  dataset Records({records}), {} windows, latency {latency_ms} ms/page, max_concurrent {MAX_CONCURRENT}, page_size {PAGE_SIZE}",
@@ -174,7 +206,7 @@ async fn run() {
         counters["faults_injected"]
     );
     println!(
-        "  baseline (0 ms)     {base_records} records in {base_elapsed:.2} s: simulator+client cost {:.0} ms per request",
+        "  baseline (0 ms)     {base_records} records in {base_elapsed:.2} s: simulator+client work {:.0} ms per request",
         service_secs * 1_000.0
     );
     println!("  elapsed             {elapsed:.2} s");
@@ -187,8 +219,8 @@ async fn run() {
         achieved / limit
     );
     println!(
-        "  ratio vs limit with the simulator's own cost ({limit_with_service:.0} records/s): {:.3}",
-        achieved / limit_with_service
+        "  ratio vs the bound these pages allow ({pages_bound:.0} records/s, partial pages counted): {:.3}",
+        achieved / pages_bound
     );
     assert_eq!(read_records as usize, expected, "every record read once");
     assert_eq!(base_records as usize, expected, "every record read once");

@@ -13,6 +13,11 @@
 //! * other 4xx with an XML body → the Intacct error inside it (e.g. 401 + `XMLGW_JPP0002`),
 //!   otherwise [`Error::HttpStatus`].
 //!
+//! A body larger than [`PARSE_INLINE_MAX_BYTES`] is parsed on tokio's blocking pool: a
+//! 2,000-record page takes tens of milliseconds to parse, which on an async worker would
+//! stall every other exchange's I/O on that worker (and, with the simulator in the same
+//! process, the gateway's own answers).
+//!
 //! Nothing here logs or returns a request body: it carries passwords or the session id.
 
 use std::sync::Arc;
@@ -84,9 +89,27 @@ impl Transport {
             let bytes = response.bytes().await.map_err(|e| transport_error(&e))?;
             (status, headers, bytes)
         };
-        classify(status, &headers, &bytes).map(|response| (response, bytes))
+        if bytes.len() <= PARSE_INLINE_MAX_BYTES {
+            return classify(status, &headers, &bytes).map(|response| (response, bytes));
+        }
+        tokio::task::spawn_blocking(move || {
+            classify(status, &headers, &bytes).map(|response| (response, bytes))
+        })
+        .await
+        .unwrap_or_else(|e| match e.try_into_panic() {
+            // A parser panic is a bug: surface it as if the parse had run inline.
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(e) => Err(Error::Transport {
+                service: Service::Intacct,
+                message: format!("response parsing was cancelled: {e}"),
+                timeout: false,
+            }),
+        })
     }
 }
+
+/// Bodies up to this size are parsed on the calling task; larger ones on the blocking pool.
+pub const PARSE_INLINE_MAX_BYTES: usize = 64 * 1024;
 
 /// The body and status of one exchange as a protocol outcome.
 fn classify(status: u16, headers: &HeaderMap, body: &[u8]) -> Result<Response> {
