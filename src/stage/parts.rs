@@ -1,7 +1,8 @@
 //! The Parquet part writer: record batches of one batch id into `part-NNNNN.parquet` files.
 //!
 //! Parts land at `<object>/<batch_id>/part-00001.parquet`, `part-00002.parquet`, … (zstd,
-//! statistics on, row groups of [`StageOptions::row_group_rows`]), rolling to a new part when
+//! statistics on, dictionaries for text columns only, row groups of
+//! [`StageOptions::row_group_rows`]), rolling to a new part when
 //! the current one reaches [`StageOptions::part_max_rows`] rows or about
 //! [`StageOptions::part_max_bytes`] bytes. Each part's sha256 and size are computed from the
 //! bytes as they are uploaded, so no part is read back. Optional raw response pages go to
@@ -15,7 +16,7 @@
 //! fails); [`PartWriter::finish`] returns only after every part is complete on the store, so a
 //! caller that commits the returned list after it names only files that are all present.
 
-use arrow::datatypes::SchemaRef;
+use arrow::datatypes::{DataType, SchemaRef};
 use arrow::record_batch::RecordBatch;
 use bytes::Bytes;
 use futures::FutureExt;
@@ -25,6 +26,7 @@ use parquet::arrow::AsyncArrowWriter;
 use parquet::arrow::async_writer::AsyncFileWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
 use sha2::{Digest, Sha256};
 
 use super::{CreateOutcome, Stage};
@@ -248,12 +250,18 @@ impl PartWriter {
         }
         let level = ZstdLevel::try_new(self.options.zstd_level)
             .map_err(|e| parquet_error(&self.stage, &path, &e))?;
-        let props = WriterProperties::builder()
+        let mut props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(level))
             .set_statistics_enabled(EnabledStatistics::Page)
             .set_max_row_group_row_count(Some(self.options.row_group_rows))
-            .set_created_by(format!("intacct-snowflake {}", env!("CARGO_PKG_VERSION")))
-            .build();
+            .set_created_by(format!("intacct-snowflake {}", env!("CARGO_PKG_VERSION")));
+        for field in self.schema.fields() {
+            if !dictionary_pays(field.data_type()) {
+                props = props
+                    .set_column_dictionary_enabled(ColumnPath::from(field.name().as_str()), false);
+            }
+        }
+        let props = props.build();
         let object_writer = BufWriter::new(self.stage.store().clone(), self.stage.path(&path));
         let writer = AsyncArrowWriter::try_new(
             HashingWriter::new(object_writer),
@@ -348,4 +356,15 @@ fn parquet_error(stage: &Stage, path: &str, e: &dyn std::fmt::Display) -> Error 
         message: format!("writing Parquet: {e}"),
         transient: false,
     }
+}
+
+/// Whether a dictionary is worth building for a column of this type. Text (names, ids,
+/// states, currencies) repeats and a dictionary shrinks it; for numbers, decimals, dates and
+/// timestamps, mostly distinct per row (keys, amounts, instants), building one costs a hash
+/// per value and then falls back, while zstd already takes care of the repeats.
+fn dictionary_pays(data_type: &DataType) -> bool {
+    matches!(
+        data_type,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Boolean
+    )
 }

@@ -522,3 +522,46 @@ async fn pyarrow_reads_what_the_stage_wrote() {
     assert_eq!(seen, rows.len());
     assert!(rows.iter().any(|t| t.zip.starts_with("00")));
 }
+
+/// Text columns are dictionary-encoded; numbers, decimals, dates and timestamps are not
+/// (mostly distinct per row, where a dictionary costs a hash per value and saves nothing
+/// zstd does not).
+#[tokio::test]
+async fn only_text_columns_carry_a_dictionary() {
+    use parquet::basic::Encoding;
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let stage = Stage::open("memory://").unwrap();
+    let options = StageOptions {
+        keep_raw_pages: true,
+        ..StageOptions::default()
+    };
+    let parts = stage_rows(&stage, "dict", &truth(600), options).await;
+    let bytes = stage
+        .get(&parts[0].path)
+        .await
+        .unwrap()
+        .expect("part exists");
+    let reader = SerializedFileReader::new(bytes).unwrap();
+    let row_group = reader.metadata().row_group(0);
+    for column in row_group.columns() {
+        let name = column.column_path().string();
+        let dictionary = column
+            .encodings()
+            .any(|e| matches!(e, Encoding::RLE_DICTIONARY | Encoding::PLAIN_DICTIONARY));
+        let text = ["NAME", "ZIP", "_BATCH_ID"].contains(&name.as_str());
+        let plain = [
+            "RECORDNO",
+            "TOTALDUE",
+            "LASTPAID",
+            "WHENMODIFIED",
+            "_EXTRACTED_AT",
+        ]
+        .contains(&name.as_str());
+        if text {
+            assert!(dictionary, "{name} has a dictionary");
+        }
+        if plain {
+            assert!(!dictionary, "{name} has no dictionary");
+        }
+    }
+}
