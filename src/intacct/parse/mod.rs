@@ -155,6 +155,9 @@ struct Parser<'a> {
     body: &'a [u8],
     bom: usize,
     text: &'a str,
+    /// Where in `text` the reader's input starts (the reader is restarted past records read
+    /// by the fast path, see `records`).
+    base: usize,
     reader: Reader<&'a [u8]>,
     /// Open elements: (name, full tag content), both borrowed from the body.
     open: Vec<(&'a str, &'a str)>,
@@ -174,18 +177,37 @@ struct Envelope {
 
 impl<'a> Parser<'a> {
     fn new(body: &'a [u8], bom: usize, text: &'a str) -> Parser<'a> {
-        let mut reader = Reader::from_str(text);
-        let config = reader.config_mut();
-        config.trim_text(false);
-        // End tags are matched here, leniently (see `next`).
-        config.check_end_names = false;
         Parser {
             body,
             bom,
             text,
-            reader,
+            base: 0,
+            reader: Self::reader(text),
             open: Vec::with_capacity(16),
         }
+    }
+
+    fn reader(text: &'a str) -> Reader<&'a [u8]> {
+        let mut reader = Reader::from_str(text);
+        let config = reader.config_mut();
+        config.trim_text(false);
+        // End tags are matched here, leniently (see `next`), against `open`, which also
+        // holds the elements opened before a restart (see `resume_at`).
+        config.check_end_names = false;
+        config.allow_unmatched_ends = true;
+        reader
+    }
+
+    /// Byte offset in `text` of the reader's next byte.
+    #[inline]
+    fn offset(&self) -> usize {
+        self.base + self.reader.buffer_position() as usize
+    }
+
+    /// Moves the reader to byte `offset` of `text`, past what the fast path consumed.
+    fn resume_at(&mut self, offset: usize) {
+        self.reader = Self::reader(&self.text[offset..]);
+        self.base = offset;
     }
 
     // ---- events -------------------------------------------------------------------------
@@ -236,7 +258,7 @@ impl<'a> Parser<'a> {
     /// (`closing` is the length of `>` or `/>`).
     #[inline]
     fn tag_name(&self, tag: &BytesStart<'_>, closing: usize) -> (&'a str, &'a str) {
-        let end = self.reader.buffer_position() as usize;
+        let end = self.offset();
         let len = tag.len();
         let start = end - closing - len;
         let name_len = tag.name().0.len();
@@ -330,7 +352,7 @@ impl<'a> Parser<'a> {
     // ---- errors -------------------------------------------------------------------------
 
     fn position(&self) -> usize {
-        self.bom + self.reader.buffer_position() as usize
+        self.bom + self.offset()
     }
 
     /// `<response>/<operation>/<result>`: where the parser is.
@@ -371,7 +393,7 @@ impl<'a> Parser<'a> {
 
     fn xml_error(&self, e: &quick_xml::Error) -> Error {
         use quick_xml::errors::{IllFormedError, SyntaxError};
-        let at = self.bom + self.reader.error_position() as usize;
+        let at = self.bom + self.base + self.reader.error_position() as usize;
         let kind = match e {
             quick_xml::Error::Syntax(SyntaxError::InvalidBangMarkup) => MalformedKind::NotXml,
             quick_xml::Error::Syntax(_)

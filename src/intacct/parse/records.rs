@@ -10,6 +10,14 @@
 //! matched to its column first by position (records of one page list their fields in the
 //! same order), then by a hash of its raw name, and only a new name pays for
 //! [`column_name_of_path`]. Values are decoded straight into the page's text arena.
+//!
+//! Most records are flat: `<F>text</F>` and `<F/>` leaves with plain names, between
+//! whitespace. A fast path reads such a record straight from the (already UTF-8-checked)
+//! text, without an XML event per tag, then restarts the event reader after it. At anything
+//! else (attributes, a space in a tag, nested elements, comments, CDATA, a reference it does
+//! not end, a mismatched end tag, the end of the body) it gives the record back untouched to
+//! the event reader, which reads it as before and reports any error at its true position;
+//! cells the fast path set are set again to the same values.
 
 use std::collections::HashMap;
 
@@ -112,7 +120,8 @@ impl<'a> Parser<'a> {
                 page.reserve_rows(page.count.unwrap_or(0).min(10_000) as usize);
             }
             columns.begin_record();
-            if !record.empty {
+            if !record.empty && !self.flat_record(page, &mut columns, record.name) {
+                columns.current.clear();
                 self.record(page, &mut columns, &mut scratch)?;
             }
             next = self.child()?;
@@ -207,11 +216,120 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Reads a flat record whose start tag was just consumed; false (reader untouched) when
+    /// the record needs the event reader.
+    fn flat_record(
+        &mut self,
+        page: &mut RecordPage,
+        columns: &mut Columns<'a>,
+        record_name: &str,
+    ) -> bool {
+        let text: &'a str = self.text;
+        let start = self.offset();
+        let bytes = text.as_bytes();
+        let mut at = start;
+        loop {
+            while at < bytes.len() && matches!(bytes[at], b' ' | b'\t' | b'\r' | b'\n') {
+                at += 1;
+            }
+            if bytes.get(at) != Some(&b'<') {
+                return false;
+            }
+            at += 1;
+            if bytes.get(at) == Some(&b'/') {
+                // The record's end tag.
+                let Some(name) = plain_name(bytes, at + 1) else {
+                    return false;
+                };
+                let end = at + 1 + name;
+                if bytes.get(end) != Some(&b'>') || &text[at + 1..end] != record_name {
+                    return false;
+                }
+                self.open.pop();
+                self.resume_at(end + 1);
+                return true;
+            }
+            let Some(len) = plain_name(bytes, at) else {
+                return false;
+            };
+            let name: &'a str = &text[at..at + len];
+            at += len;
+            match bytes.get(at) {
+                Some(b'/') if bytes.get(at + 1) == Some(&b'>') => {
+                    let column = columns.top_level(page, name);
+                    page.set_none(column);
+                    at += 2;
+                    continue;
+                }
+                Some(b'>') => at += 1,
+                _ => return false,
+            }
+            let Some(lt) = text[at..].find('<').map(|i| at + i) else {
+                return false;
+            };
+            let value = &text[at..lt];
+            // `</name>` must close the leaf; anything else (a child element, another end tag)
+            // is for the event reader.
+            let close = lt + 2 + len;
+            if bytes.get(lt + 1) != Some(&b'/')
+                || bytes.get(close) != Some(&b'>')
+                || &bytes[lt + 2..close] != name.as_bytes()
+            {
+                return false;
+            }
+            if value.contains('&') && !references_end(value) {
+                return false;
+            }
+            let column = columns.top_level(page, name);
+            page.set_value_with(column, |out| push_with_references(out, value));
+            at = close + 1;
+        }
+    }
+
     /// Names of the open elements below the record element.
     fn ancestors(&self, base: usize) -> Vec<&'a str> {
         self.open[base..]
             .iter()
             .map(|(name, content)| field_name(name, content))
             .collect()
+    }
+}
+
+/// The length of a plain element name at `at`: up to `>`, `/` or whitespace, none of which
+/// may start it; `None` for `!`, `?` (comments, CDATA, instructions) or the end of the text.
+#[inline]
+fn plain_name(bytes: &[u8], at: usize) -> Option<usize> {
+    let len = bytes[at.min(bytes.len())..]
+        .iter()
+        .position(|b| matches!(b, b'>' | b'/' | b' ' | b'\t' | b'\r' | b'\n' | b'<' | b'='))?;
+    let first = *bytes.get(at)?;
+    (len > 0 && first != b'!' && first != b'?').then_some(len)
+}
+
+/// True when every `&` in `value` starts a well-formed reference (`&name;`, `&#N;`,
+/// `&#xH;`) closed before the next `&`.
+fn references_end(value: &str) -> bool {
+    value.split('&').skip(1).all(|part| {
+        part.split_once(';').is_some_and(|(name, _)| {
+            !name.is_empty()
+                && name
+                    .bytes()
+                    .enumerate()
+                    .all(|(i, b)| b.is_ascii_alphanumeric() || (i == 0 && b == b'#'))
+        })
+    })
+}
+
+/// Appends a leaf's text: literal runs as the event reader's text, each `&name;` as its
+/// reference.
+fn push_with_references(out: &mut String, value: &str) {
+    let mut parts = value.split('&');
+    if let Some(first) = parts.next() {
+        text::push_literal(out, first);
+    }
+    for part in parts {
+        let (name, rest) = part.split_once(';').unwrap_or((part, ""));
+        text::push_reference(out, name);
+        text::push_literal(out, rest);
     }
 }
