@@ -643,6 +643,43 @@ fn for_each_match<R: ScanRow>(
     }
 }
 
+/// A scan that only needs the keys of its matches: it walks stamps when they decide the
+/// filter, and otherwise renders only the deciding columns.
+struct KeyScan<'d, 'c> {
+    dataset: &'d Dataset,
+    columns: &'c Columns<'c>,
+    object: &'c str,
+    plan: ScanPlan,
+    fields: &'c IndexFields,
+    compiled: Option<&'c Compiled>,
+    stamps: Option<StampColumns>,
+}
+
+impl KeyScan<'_, '_> {
+    /// Visits the key of every match, in scan order, until `visit` returns false.
+    fn for_each_key(&self, case_insensitive: bool, mut visit: impl FnMut(u64) -> bool) {
+        match self.stamps {
+            Some(stamp_columns) => for_each_match(
+                stamp_scan(self.dataset, self.object, self.plan, stamp_columns),
+                self.fields,
+                self.compiled,
+                case_insensitive,
+                |row| visit(row.record_no()),
+            ),
+            None => {
+                let wanted = deciding_columns(self.columns, self.compiled, self.fields);
+                for_each_match(
+                    text_scan(self.dataset, self.object, self.plan, &wanted),
+                    self.fields,
+                    self.compiled,
+                    case_insensitive,
+                    |record| visit(record.record_no),
+                );
+            }
+        }
+    }
+}
+
 /// One page of a `query`.
 #[derive(Debug)]
 pub struct QueryPage {
@@ -732,32 +769,23 @@ pub fn run(
     let mut total = 0u64;
     let mut page_keys: Vec<u64> = Vec::new();
     if streaming {
-        let mut visit = |record_no: u64| {
+        let visit = |record_no: u64| {
             if total >= offset && total < end {
                 page_keys.push(record_no);
             }
             total += 1;
             total < stop_at
         };
-        match stamps {
-            Some(stamp_columns) => for_each_match(
-                stamp_scan(dataset, object, plan, stamp_columns),
-                &fields,
-                compiled.as_ref(),
-                case_insensitive,
-                |row| visit(row.record_no()),
-            ),
-            None => {
-                let wanted = deciding_columns(columns, compiled.as_ref(), &fields);
-                for_each_match(
-                    text_scan(dataset, object, plan, &wanted),
-                    &fields,
-                    compiled.as_ref(),
-                    case_insensitive,
-                    |record| visit(record.record_no),
-                );
-            }
-        }
+        let scan = KeyScan {
+            dataset,
+            columns,
+            object,
+            plan,
+            fields: &fields,
+            compiled: compiled.as_ref(),
+            stamps,
+        };
+        scan.for_each_key(case_insensitive, visit);
     } else {
         let mut wanted = deciding_columns(columns, compiled.as_ref(), &fields);
         order.mark_columns(&mut wanted);
@@ -806,31 +834,19 @@ pub fn matching_keys(
     let fields = IndexFields::of(dataset, columns, object);
     let plan = plan_scan(dataset, &fields, filter);
     let mut keys = Vec::new();
-    match StampColumns::for_query(columns, &fields, compiled.as_ref(), &[]) {
-        Some(stamp_columns) => for_each_match(
-            stamp_scan(dataset, object, plan, stamp_columns),
-            &fields,
-            compiled.as_ref(),
-            false,
-            |row| {
-                keys.push(row.record_no());
-                true
-            },
-        ),
-        None => {
-            let wanted = deciding_columns(columns, compiled.as_ref(), &fields);
-            for_each_match(
-                text_scan(dataset, object, plan, &wanted),
-                &fields,
-                compiled.as_ref(),
-                false,
-                |r| {
-                    keys.push(r.record_no);
-                    true
-                },
-            );
-        }
-    }
+    let scan = KeyScan {
+        dataset,
+        columns,
+        object,
+        plan,
+        fields: &fields,
+        compiled: compiled.as_ref(),
+        stamps: StampColumns::for_query(columns, &fields, compiled.as_ref(), &[]),
+    };
+    scan.for_each_key(false, |key| {
+        keys.push(key);
+        true
+    });
     keys.sort_unstable();
     Ok(keys)
 }
