@@ -655,7 +655,28 @@ struct KeyScan<'d, 'c> {
     stamps: Option<StampColumns>,
 }
 
-impl KeyScan<'_, '_> {
+impl<'d, 'c> KeyScan<'d, 'c> {
+    /// A key scan over `plan`, on stamps when they decide `compiled` and `order_columns`.
+    fn new(
+        dataset: &'d Dataset,
+        columns: &'c Columns<'c>,
+        object: &'c str,
+        plan: ScanPlan,
+        fields: &'c IndexFields,
+        compiled: Option<&'c Compiled>,
+        order_columns: &[bool],
+    ) -> Self {
+        KeyScan {
+            dataset,
+            columns,
+            object,
+            plan,
+            fields,
+            compiled,
+            stamps: StampColumns::for_query(columns, fields, compiled, order_columns),
+        }
+    }
+
     /// Visits the key of every match, in scan order, until `visit` returns false.
     fn for_each_key(&self, case_insensitive: bool, mut visit: impl FnMut(u64) -> bool) {
         match self.stamps {
@@ -753,8 +774,6 @@ pub fn run(
         &fields,
         matches!(plan, ScanPlan::Index { .. }),
     );
-    let mut order_columns = vec![false; columns.meta().fields.len()];
-    order.mark_columns(&mut order_columns);
     let end = offset.saturating_add(limit);
     let stop_at = match count_limit {
         // At least one past the page, so `numremaining` is non-zero while rows remain.
@@ -765,7 +784,6 @@ pub fn run(
     // when stamps (key and instants) decide the filter, and otherwise only the columns that
     // decide it: every page counts the rest of its window, and a pass whose filter rejects
     // most visited records (the WHENCREATED pass) visits far more records than it keeps.
-    let stamps = StampColumns::for_query(columns, &fields, compiled.as_ref(), &order_columns);
     let mut total = 0u64;
     let mut page_keys: Vec<u64> = Vec::new();
     if streaming {
@@ -776,15 +794,17 @@ pub fn run(
             total += 1;
             total < stop_at
         };
-        let scan = KeyScan {
+        let mut order_columns = vec![false; columns.meta().fields.len()];
+        order.mark_columns(&mut order_columns);
+        let scan = KeyScan::new(
             dataset,
             columns,
             object,
             plan,
-            fields: &fields,
-            compiled: compiled.as_ref(),
-            stamps,
-        };
+            &fields,
+            compiled.as_ref(),
+            &order_columns,
+        );
         scan.for_each_key(case_insensitive, visit);
     } else {
         let mut wanted = deciding_columns(columns, compiled.as_ref(), &fields);
@@ -834,15 +854,15 @@ pub fn matching_keys(
     let fields = IndexFields::of(dataset, columns, object);
     let plan = plan_scan(dataset, &fields, filter);
     let mut keys = Vec::new();
-    let scan = KeyScan {
+    let scan = KeyScan::new(
         dataset,
         columns,
         object,
         plan,
-        fields: &fields,
-        compiled: compiled.as_ref(),
-        stamps: StampColumns::for_query(columns, &fields, compiled.as_ref(), &[]),
-    };
+        &fields,
+        compiled.as_ref(),
+        &[],
+    );
     scan.for_each_key(false, |key| {
         keys.push(key);
         true
