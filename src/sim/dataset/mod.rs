@@ -120,6 +120,15 @@ pub struct ChangeSummary {
     pub deleted: std::collections::BTreeMap<String, u64>,
 }
 
+/// Instants are whole seconds: at or after a fractional `since` means from the next one.
+fn first_second_at_or_after(since: DateTime<Utc>) -> i64 {
+    since.timestamp() + i64::from(since.timestamp_subsec_nanos() > 0)
+}
+
+fn utc_second(secs: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(secs, 0).unwrap_or_default()
+}
+
 fn live_stamp(
     tz: chrono_tz::Tz,
     record_no: u64,
@@ -340,10 +349,8 @@ impl Dataset {
         since: DateTime<Utc>,
         columns: Option<&'a [bool]>,
     ) -> Box<dyn Iterator<Item = (DateTime<Utc>, SimRecord)> + 'a> {
-        // Instants are whole seconds: at or after a fractional `since` means from the next one.
-        let since = since.timestamp() + i64::from(since.timestamp_subsec_nanos() > 0);
-        let to_utc =
-            |(t, r): (i64, SimRecord)| (DateTime::from_timestamp(t, 0).unwrap_or_default(), r);
+        let since = first_second_at_or_after(since);
+        let to_utc = |(t, r): (i64, SimRecord)| (utc_second(t), r);
         match Obj::from_name(object) {
             None => Box::new(std::iter::empty()),
             Some(Obj::AuditHistory) => {
@@ -389,23 +396,25 @@ impl Dataset {
         object: &str,
         since: DateTime<Utc>,
     ) -> Box<dyn Iterator<Item = (DateTime<Utc>, RecordStamp)> + '_> {
-        let since = since.timestamp() + i64::from(since.timestamp_subsec_nanos() > 0);
+        let since = first_second_at_or_after(since);
         let tz = self.config.time_zone;
-        let utc = |t: i64| DateTime::from_timestamp(t, 0).unwrap_or_default();
         match Obj::from_name(object) {
             None => Box::new(std::iter::empty()),
             Some(Obj::AuditHistory) => {
                 let mut rows = AuditRows::since(&self.generator, &self.overlay, since);
                 Box::new(std::iter::from_fn(move || {
                     rows.next_entry()
-                        .map(|(id, e)| (utc(e.time), audit_stamp(tz, id, e.time)))
+                        .map(|(id, e)| (utc_second(e.time), audit_stamp(tz, id, e.time)))
                 }))
             }
             Some(o) => {
                 let mut rows = ChangedSince::new(&self.generator, &self.overlay, o, since, None);
                 Box::new(std::iter::from_fn(move || {
                     rows.next_live().map(|(eff, no, live)| {
-                        (utc(eff), live_stamp(tz, no, live.created, live.modified))
+                        (
+                            utc_second(eff),
+                            live_stamp(tz, no, live.created, live.modified),
+                        )
                     })
                 }))
             }
