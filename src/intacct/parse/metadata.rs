@@ -59,16 +59,7 @@ impl<'a> Parser<'a> {
 
     /// One `<Field>`, its start tag consumed.
     fn field(&mut self) -> Result<FieldMeta> {
-        let mut meta = FieldMeta {
-            name: String::new(),
-            data_type: IntacctType::Other(String::new()),
-            required: false,
-            read_only: false,
-            max_length: None,
-            valid_values: Vec::new(),
-            is_custom: false,
-            label: None,
-        };
+        let mut meta = FieldMeta::new(String::new(), IntacctType::Other(String::new()));
         let mut bare = String::new();
         loop {
             let child = match self.next()? {
