@@ -41,6 +41,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default=45.0,
         help="how long a POST waits for its statement before answering 202 (Snowflake: 45)",
     )
+    parser.add_argument(
+        "--require-warehouse",
+        action="store_true",
+        help="fail queries and DML of a request that names no warehouse (000606), as Snowflake does "
+        "for a user without a default warehouse",
+    )
     parser.add_argument("--partition-rows", type=int, default=10_000, help="rows per result partition")
     parser.add_argument("--max-kept-statements", type=int, default=10_000, help="statement history kept for polls and resends")
     args = parser.parse_args(argv)
@@ -97,7 +103,9 @@ def main(argv: list[str]) -> int:
     )
     counters = Counters()
     fake = open_fakesnow(args.db_path)
-    registry = StatementRegistry(fake, counters, max_kept=args.max_kept_statements)
+    registry = StatementRegistry(
+        fake, counters, max_kept=args.max_kept_statements, require_warehouse=args.require_warehouse
+    )
     emulator = Emulator(
         authenticator=authenticator,
         registry=registry,

@@ -1,7 +1,6 @@
 """COPY INTO: where Snowflake and fakesnow disagree, and the translation between them.
 
-Two things are corrected here, and nothing else about COPY (fakesnow's load metadata, FORCE,
-FILE_FORMAT and MATCH_BY_COLUMN_NAME handling are right as they are):
+Three things are corrected here (FILE_FORMAT and MATCH_BY_COLUMN_NAME handling are fakesnow's):
 
 1. Which files a COPY from a `file://` named stage reads. Snowflake treats the path after the stage
    name as a recursive prefix and supports `PATTERN`; fakesnow lists only direct children of a
@@ -9,12 +8,15 @@ FILE_FORMAT and MATCH_BY_COLUMN_NAME handling are right as they are):
    load-history key than the same file loaded through a prefix (so it would load twice). The front
    therefore resolves the stage, lists the files itself, and hands fakesnow
    `FROM 'file:///<stage dir>/' FILES = (<paths relative to the stage>)`: every load of a file is
-   then keyed by its absolute `file://` URL, however the COPY named it.
+   then keyed by its absolute `file://` URL, however the COPY named it. Which of those files are
+   loaded is decided with the emulator's own load metadata (load_metadata.py).
 2. The result. Snowflake lists only the files it processed and, when there were none (all loaded
    before, or nothing matched), answers one row with one column:
    `status = "Copy executed with 0 files processed."`. fakesnow adds a `LOAD_SKIPPED` row per file
    that was loaded before; those rows are dropped, and an all-skipped result becomes the one-row
    shape.
+3. FORCE. fakesnow takes any `FORCE` parameter as TRUE; `FORCE = FALSE` is the default behaviour
+   (skip files loaded before), so a FORCE that is not TRUE is dropped.
 """
 
 from __future__ import annotations
@@ -56,10 +58,58 @@ StageResolver = Callable[[str, str, str], "str | None"]
 
 @dataclass
 class CopyPlan:
-    """What to hand fakesnow for one COPY: rewritten SQL, or no run at all (no file to process)."""
+    """A COPY from a `file://` named stage, resolved: the stage directory, the files it names
+    (relative to the stage), whether it forces a reload, and a template to render the statement
+    for any subset of those files."""
 
-    sql: str | None
-    no_files: bool = False
+    template: exp.Copy
+    stage_dir: Path
+    files: list[str]
+    force: bool
+
+    def url(self, relative: str) -> str:
+        """The file's absolute URL: fakesnow's load-history key for it, and the result's `file`."""
+        return f"{self.stage_dir.as_uri().rstrip('/')}/{relative}"
+
+    def sql_for(self, files: list[str]) -> str:
+        """The statement fakesnow runs: exactly `files`, with FORCE because the emulator already
+        chose them (see load_metadata)."""
+        rendered = self.template.copy()
+        params = [
+            exp.CopyParameter(
+                this=exp.var("FILES"),
+                expression=exp.Tuple(expressions=[exp.Literal.string(path) for path in files]),
+            ),
+            exp.CopyParameter(this=exp.var("FORCE"), expression=exp.true()),
+            *rendered.args.get("params", []),
+        ]
+        rendered.set("params", params)
+        return rendered.sql(dialect="snowflake")
+
+
+def force_value(param: exp.CopyParameter | None) -> bool:
+    """FORCE = TRUE forces; FORCE = FALSE (or no FORCE) does not."""
+    if param is None:
+        return False
+    value = param.expression
+    if isinstance(value, exp.Boolean):
+        return bool(value.this)
+    return value is not None and value.name.upper() == "TRUE"
+
+
+def without_false_force(expression: exp.Copy) -> exp.Copy:
+    """fakesnow treats any FORCE parameter as TRUE; drop a FORCE that is not TRUE."""
+    params = list(expression.args.get("params") or [])
+    kept = [
+        param
+        for param in params
+        if not (isinstance(param.this, exp.Var) and param.this.name.upper() == "FORCE" and not force_value(param))
+    ]
+    if len(kept) == len(params):
+        return expression
+    rewritten = expression.copy()
+    rewritten.set("params", kept)
+    return rewritten
 
 
 def plan_copy(
@@ -67,14 +117,14 @@ def plan_copy(
     current_database: str | None,
     current_schema: str | None,
     resolve_stage_url: StageResolver,
-) -> CopyPlan:
-    """Rewrite a COPY from a `file://` named stage into explicit files; leave any other COPY alone."""
+) -> CopyPlan | None:
+    """Resolve a COPY from a `file://` named stage into its files; None for any other COPY."""
     source = expression.args["files"][0] if expression.args.get("files") else None
     if not isinstance(source, exp.Table) or not isinstance(source.this, exp.Var):
-        return CopyPlan(sql=None)  # a URL literal or a transformation subquery: fakesnow as is
+        return None  # a URL literal or a transformation subquery: fakesnow as is
     reference = source.this.name
     if not reference.startswith("@") or reference.startswith(("@%", "@~")) or '"' in reference:
-        return CopyPlan(sql=None)  # table and user stages, quoted names: fakesnow as is
+        return None  # table and user stages, quoted names: fakesnow as is
 
     stage_name, _, from_path = reference[1:].partition("/")
     parts = [part.upper() for part in stage_name.split(".")]
@@ -83,10 +133,10 @@ def plan_copy(
     elif len(parts) == 2 and current_database:
         parts = [current_database, *parts]
     if len(parts) != 3:
-        return CopyPlan(sql=None)  # fakesnow reports the missing database or schema
+        return None  # fakesnow reports the missing database or schema
     url = resolve_stage_url(*parts)
     if not url or not url.lower().startswith("file://"):
-        return CopyPlan(sql=None)  # unknown stage (fakesnow reports it) or a cloud URL
+        return None  # unknown stage (fakesnow reports it) or a cloud URL
 
     stage_dir = Path(unquote(urlparse(url).path))
     params: list[exp.CopyParameter] = list(expression.args.get("params") or [])
@@ -110,19 +160,13 @@ def plan_copy(
             # The pattern applies to the path after the stage's own URL, and must match all of it.
             pattern = re.compile(pattern_param.expression.name)
             relative = [path for path in relative if pattern.fullmatch(path)]
-    if not relative:
-        return CopyPlan(sql=None, no_files=True)
 
-    kept = [param for name, param in named.items() if name not in {"FILES", "PATTERN"}]
+    kept = [param for name, param in named.items() if name not in {"FILES", "PATTERN", "FORCE"}]
     kept += [param for param in params if not isinstance(param.this, exp.Var)]
-    files = exp.CopyParameter(
-        this=exp.var("FILES"),
-        expression=exp.Tuple(expressions=[exp.Literal.string(path) for path in relative]),
-    )
-    rewritten = expression.copy()
-    rewritten.set("files", [exp.Table(this=exp.Literal.string(stage_dir.as_uri().rstrip("/") + "/"))])
-    rewritten.set("params", [files, *kept])
-    return CopyPlan(sql=rewritten.sql(dialect="snowflake"))
+    template = expression.copy()
+    template.set("files", [exp.Table(this=exp.Literal.string(stage_dir.as_uri().rstrip("/") + "/"))])
+    template.set("params", kept)
+    return CopyPlan(template=template, stage_dir=stage_dir, files=relative, force=force_value(named.get("FORCE")))
 
 
 def _list_prefix(stage_dir: Path, prefix: str) -> list[str]:

@@ -11,7 +11,9 @@ encoding, and the DML `stats` Snowflake adds for INSERT, UPDATE, DELETE and MERG
 
 from __future__ import annotations
 
+import logging
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,9 +26,12 @@ from fakesnow.instance import GLOBAL_DATABASE_NAME, FakeSnow
 from fakesnow.rowtype import describe_as_rowtype
 from sqlglot import Expr, exp
 
-from snowflake_emulator import copy_statement
+from snowflake_emulator import aggregates, copy_statement, fakesnow_patches, load_metadata, merge_statement
 from snowflake_emulator.sql_errors import (
     BINDING_NOT_RECOGNIZED,
+    INVALID_PARAMETER_VALUE,
+    NO_ACTIVE_WAREHOUSE,
+    NO_ACTIVE_WAREHOUSE_MESSAGE,
     StatementError,
     StatementInterrupted,
     from_exception,
@@ -36,7 +41,15 @@ from snowflake_emulator.wire_values import (
     column_from_arrow_field,
     columns_from_fakesnow_rowtype,
     encode_table,
+    text_column,
 )
+
+log = logging.getLogger("snowflake_emulator.engine")
+
+fakesnow_patches.install()
+
+# Snowflake's default for the TIMEZONE parameter, used when a request sets none.
+DEFAULT_TIMEZONE = "America/Los_Angeles"
 
 # fakesnow reads results through DuckDB's DB-API Arrow export, which warns about an extra copy on
 # every statement; the copy is harmless here and the warning would flood the log.
@@ -55,7 +68,15 @@ class StatementResult:
 class Session:
     """One request's session on the shared fakesnow database."""
 
-    def __init__(self, fake: FakeSnow, database: str | None, schema: str | None) -> None:
+    def __init__(
+        self,
+        fake: FakeSnow,
+        database: str | None,
+        schema: str | None,
+        timezone: str = DEFAULT_TIMEZONE,
+        warehouse: str | None = None,
+        require_warehouse: bool = False,
+    ) -> None:
         self._conn = FakeSnowflakeConnection(
             fake.duck_conn.cursor(),
             {},  # fakesnow's RESULT_SCAN cache: per session, so results are not kept forever
@@ -65,6 +86,9 @@ class Session:
             create_schema=False,
             db_path=fake.db_path,
         )
+        self._warehouse = warehouse
+        self._require_warehouse = require_warehouse
+        self._set_timezone(timezone)
 
     def execute(self, sql: str, bindings: dict[str, Any] | None = None) -> StatementResult:
         try:
@@ -78,49 +102,201 @@ class Session:
 
     def interrupt(self) -> None:
         # Thread-safe in DuckDB: stops the query running on this connection from another thread.
-        self._conn._duck_conn.interrupt()  # noqa: SLF001
+        self._duck.interrupt()
 
     def close(self) -> None:
         try:
-            self._conn._duck_conn.execute("ROLLBACK")  # noqa: SLF001
+            self._duck.execute("ROLLBACK")
         except duckdb.Error:
             pass  # no transaction was open, the usual case
         self._conn.close()
 
+    @property
+    def _duck(self) -> duckdb.DuckDBPyConnection:
+        return self._conn._duck_conn  # noqa: SLF001
+
+    def _set_timezone(self, timezone: str) -> None:
+        try:
+            self._duck.execute("SET TimeZone = ?", [timezone])
+        except duckdb.Error as error:
+            raise StatementError(
+                *INVALID_PARAMETER_VALUE, f"invalid value [{timezone}] for parameter 'TIMEZONE'"
+            ) from error
+
     def _execute(self, sql: str, bindings: dict[str, Any] | None) -> StatementResult:
         expression = parse_one(sql)
         params = _binding_params(bindings)
+        if self._require_warehouse and not self._warehouse and needs_warehouse(expression):
+            raise StatementError(*NO_ACTIVE_WAREHOUSE, NO_ACTIVE_WAREHOUSE_MESSAGE)
+        if existing := self._existing_object(expression):
+            return _status_result(f"{existing} already exists, statement succeeded.")
 
         if isinstance(expression, exp.Copy):
-            plan = copy_statement.plan_copy(
-                expression,
-                self._conn.database if self._conn.database_set else None,
-                self._conn.schema if self._conn.schema_set else None,
-                self._stage_url,
-            )
-            if plan.no_files:
-                columns, table = copy_statement.zero_files()
-                return StatementResult(columns, encode_table(table, columns))
-            cursor = self._conn.cursor()
-            cursor.execute(plan.sql or sql, binding_params=params, server=True)
-            columns, table = copy_statement.shape_result(cursor._arrow_table)  # noqa: SLF001
-            return StatementResult(columns, encode_table(table, columns))
+            return self._atomic(lambda: self._copy(expression, sql, params))
+        if isinstance(expression, exp.Merge):
+            return self._atomic(lambda: self._merge(expression, sql, params))
+        result = self._run(expression, sql, params)
+        self._after(expression)
+        return result
 
+    def _run(self, expression: Expr, sql: str, params: Any) -> StatementResult:  # noqa: ANN401
         cursor = self._conn.cursor()
         # server=True: fakesnow must not copy PUT files itself; the SQL API has no PUT either.
         cursor.execute(sql, binding_params=params, server=True)
         table: pa.Table = cursor._arrow_table  # noqa: SLF001
         columns = _describe(cursor, table)
+        table, columns = aggregates.finish_averages(table, columns)
         rows = encode_table(table, columns)
         return StatementResult(columns, rows, _dml_stats(expression, columns, rows))
 
+    def _atomic(self, run: Callable[[], StatementResult]) -> StatementResult:
+        """Run one statement in a DuckDB transaction of its own, as Snowflake runs every DML
+        statement: a failure or a cancel part-way leaves nothing behind. Inside a transaction the
+        request opened itself (BEGIN in a multi-statement request), that transaction decides."""
+        try:
+            self._duck.begin()
+        except duckdb.TransactionException:
+            return run()
+        try:
+            result = run()
+        except BaseException:
+            try:
+                self._duck.rollback()
+            except duckdb.Error:
+                log.warning("rollback after a failed statement failed", exc_info=True)
+            raise
+        self._duck.commit()
+        return result
+
+    def _copy(self, expression: exp.Copy, sql: str, params: Any) -> StatementResult:  # noqa: ANN401
+        plan = copy_statement.plan_copy(
+            expression,
+            self._conn.database if self._conn.database_set else None,
+            self._conn.schema if self._conn.schema_set else None,
+            self._stage_url,
+        )
+        if plan is None:
+            rendered = copy_statement.without_false_force(expression).sql(dialect="snowflake")
+            return self._copy_result(rendered, params)
+
+        target = self._table_name(expression.this)
+        signatures = {plan.url(path): load_metadata.file_signature(plan.stage_dir / path) for path in plan.files}
+        if target is not None and not plan.force:
+            loaded = load_metadata.loaded_before(self._duck, *target, signatures)
+            chosen = [path for path in plan.files if plan.url(path) not in loaded]
+        else:
+            chosen = list(plan.files)
+        if not chosen:
+            columns, table = copy_statement.zero_files()
+            return StatementResult(columns, encode_table(table, columns))
+        result = self._copy_result(plan.sql_for(chosen), params)
+        if target is not None:
+            load_metadata.record(self._duck, *target, {plan.url(path): signatures[plan.url(path)] for path in chosen})
+        return result
+
+    def _copy_result(self, sql: str, params: Any) -> StatementResult:  # noqa: ANN401
+        cursor = self._conn.cursor()
+        cursor.execute(sql, binding_params=params, server=True)
+        columns, table = copy_statement.shape_result(cursor._arrow_table)  # noqa: SLF001
+        return StatementResult(columns, encode_table(table, columns))
+
+    def _merge(self, expression: exp.Merge, sql: str, params: Any) -> StatementResult:  # noqa: ANN401
+        if check_sql := merge_statement.duplicate_check_sql(expression):
+            cursor = self._conn.cursor()
+            cursor.execute(check_sql, binding_params=params, server=True)
+            (duplicates,) = cursor.fetchone()
+            if duplicates:
+                raise merge_statement.duplicate_row_error()
+        return self._run(expression, sql, params)
+
+    def _existing_object(self, expression: Expr) -> str | None:
+        """The name Snowflake reports when a CREATE ... IF NOT EXISTS finds its object: fakesnow
+        would run it anyway, answer "created", and (for a table) erase its load metadata."""
+        if not isinstance(expression, exp.Create) or not expression.args.get("exists"):
+            return None
+        kind = str(expression.args.get("kind") or "").upper()
+        if kind == "TABLE":
+            name = self._table_name(expression.this)
+            if name and self._duck.execute(
+                "SELECT 1 FROM duckdb_tables() WHERE database_name = ? AND schema_name = ? AND table_name = ?",
+                list(name),
+            ).fetchone():
+                return name[2]
+        elif kind == "DATABASE":
+            database = _identifier_name(expression.find(exp.Identifier))
+            if database and self._duck.execute(
+                "SELECT 1 FROM duckdb_databases() WHERE database_name = ?", [database]
+            ).fetchone():
+                return database
+        elif kind == "SCHEMA":
+            table = expression.find(exp.Table)
+            schema = _identifier_name(table.args.get("db")) if table else None
+            database = (_identifier_name(table.args.get("catalog")) if table else None) or self._current_database()
+            if schema and database and self._duck.execute(
+                "SELECT 1 FROM duckdb_schemas() WHERE database_name = ? AND schema_name = ?", [database, schema]
+            ).fetchone():
+                return schema
+        return None
+
+    def _after(self, expression: Expr) -> None:
+        """What Snowflake does besides the statement itself."""
+        if isinstance(expression, exp.Create):
+            kind = str(expression.args.get("kind") or "").upper()
+            if kind == "DATABASE" and (database := _identifier_name(expression.find(exp.Identifier))):
+                # Every Snowflake database is created with a PUBLIC schema.
+                self._duck.execute(f'CREATE SCHEMA IF NOT EXISTS "{database}".PUBLIC')
+            elif kind == "TABLE" and (name := self._table_name(expression.this)):
+                # A new table (CREATE, CREATE OR REPLACE) starts without load metadata.
+                load_metadata.forget_table(self._duck, *name)
+        elif isinstance(expression, exp.TruncateTable):
+            for table in expression.expressions:
+                if name := self._table_name(table):
+                    load_metadata.forget_table(self._duck, *name)
+
+    def _current_database(self) -> str | None:
+        return self._conn.database if self._conn.database_set else None
+
+    def _table_name(self, target: Expr | None) -> tuple[str, str, str] | None:
+        """(database, schema, table) of a table reference, as fakesnow stores the names."""
+        if isinstance(target, exp.Schema):
+            target = target.this
+        if not isinstance(target, exp.Table):
+            return None
+        name = _identifier_name(target.args.get("this"))
+        schema = _identifier_name(target.args.get("db")) or (self._conn.schema if self._conn.schema_set else None)
+        database = _identifier_name(target.args.get("catalog")) or self._current_database()
+        if not (name and schema and database):
+            return None
+        return database, schema, name
+
     def _stage_url(self, database: str, schema: str, name: str) -> str | None:
-        found = self._conn._duck_conn.execute(  # noqa: SLF001
+        found = self._duck.execute(
             f"SELECT url FROM {GLOBAL_DATABASE_NAME}._fs_information_schema._fs_stages "
             "WHERE database_name = ? AND schema_name = ? AND name = ?",
             [database, schema, name],
         ).fetchone()
         return found[0] if found else None
+
+
+def needs_warehouse(expression: Expr) -> bool:
+    """Whether Snowflake needs a running warehouse for the statement: queries and DML (a CREATE
+    TABLE ... AS SELECT included). DDL, SHOW, DESCRIBE, USE and ALTER run in the cloud services
+    layer. Guess: every SELECT needs one, even one Snowflake could answer from metadata."""
+    if isinstance(expression, (exp.Query, exp.Copy, *DML_EXPRESSIONS)):
+        return True
+    return isinstance(expression, exp.Create) and isinstance(expression.expression, exp.Query)
+
+
+def _identifier_name(identifier: Any) -> str | None:  # noqa: ANN401 - an Identifier or nothing
+    """An identifier as fakesnow stores it: unquoted ones upper-cased."""
+    if not isinstance(identifier, exp.Identifier) or not identifier.this:
+        return None
+    return identifier.this if identifier.quoted else identifier.this.upper()
+
+
+def _status_result(message: str) -> StatementResult:
+    column = text_column("status")
+    return StatementResult([column], [[message]])
 
 
 def _binding_params(bindings: dict[str, Any] | None) -> tuple[Any, ...] | dict[str, Any] | None:

@@ -326,7 +326,17 @@ def _submission(body: bytes, query: dict[str, str]) -> Submission:
         statement_count=statement_count,
         bindings=bindings or None,
         nullable=query.get("nullable", "true").lower() != "false",
+        warehouse=payload.get("warehouse") or None,
+        timezone=_timezone(by_name.get("TIMEZONE")),
     )
+
+
+def _timezone(value: Any) -> str | None:  # noqa: ANN401 - whatever the JSON held
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise BadRequest("TIMEZONE must be a time zone name")
+    return value.strip()
 
 
 def _front_door_fault(kind: str) -> Reply:

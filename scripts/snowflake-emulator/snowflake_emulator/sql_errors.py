@@ -57,6 +57,13 @@ REMOTE_FILE_NOT_FOUND = ("091016", "22000")
 NOT_NULL_VIOLATION = ("100072", "22000")
 NUMERIC_NOT_RECOGNIZED = ("100038", "22018")
 BINDING_NOT_RECOGNIZED = ("100037", "22018")
+# Snowflake's answer to a query or DML statement in a session without a warehouse.
+NO_ACTIVE_WAREHOUSE = ("000606", "57P03")
+NO_ACTIVE_WAREHOUSE_MESSAGE = (
+    "No active warehouse selected in the current session.  Select an active warehouse with the 'use warehouse' command."
+)
+# UNVERIFIED code and state: a session parameter given a value Snowflake does not accept.
+INVALID_PARAMETER_VALUE = ("002146", "22023")
 
 DUCKDB_MISSING_TABLE = re.compile(r"Table with name (\S+) does not exist")
 

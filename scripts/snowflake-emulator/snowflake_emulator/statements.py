@@ -30,7 +30,7 @@ from typing import Any
 from fakesnow.instance import FakeSnow
 
 from snowflake_emulator.counters import Counters
-from snowflake_emulator.engine import Session, StatementResult
+from snowflake_emulator.engine import DEFAULT_TIMEZONE, Session, StatementResult
 from snowflake_emulator.faults import ExecutionFaults
 from snowflake_emulator.sql_errors import (
     COMMAND_NOT_SUPPORTED,
@@ -74,6 +74,8 @@ class Submission:
     statement_count: int  # MULTI_STATEMENT_COUNT; 0 means any number
     bindings: dict[str, Any] | None
     nullable: bool
+    warehouse: str | None = None
+    timezone: str | None = None  # the TIMEZONE parameter; Snowflake's default when None
 
 
 @dataclass
@@ -104,8 +106,11 @@ class Statement:
 
 
 class StatementRegistry:
-    def __init__(self, fake: FakeSnow, counters: Counters, max_kept: int = 10_000) -> None:
+    def __init__(
+        self, fake: FakeSnow, counters: Counters, max_kept: int = 10_000, require_warehouse: bool = False
+    ) -> None:
         self._fake = fake
+        self._require_warehouse = require_warehouse
         self._counters = counters
         self._max_kept = max_kept
         self._lock = threading.Lock()
@@ -230,7 +235,14 @@ class StatementRegistry:
     def _run_statements(self, statement: Statement) -> StatementResult:
         submission = statement.submission
         assert submission is not None
-        session = Session(self._fake, submission.database, submission.schema)
+        session = Session(
+            self._fake,
+            submission.database,
+            submission.schema,
+            timezone=submission.timezone or DEFAULT_TIMEZONE,
+            warehouse=submission.warehouse,
+            require_warehouse=self._require_warehouse,
+        )
         with self._lock:
             statement.session = session
         try:
