@@ -58,6 +58,7 @@ def emulator(tmp_path_factory: pytest.TempPathFactory, trusted_key: KeyPair, pat
             "--user", USER.lower(),
             "--sync-wait-secs", "2",
             "--partition-rows", "100",
+            "--require-warehouse",
         ],
         log_path,
     )

@@ -38,16 +38,32 @@ class Response:
         return [column["type"] for column in self.body["resultSetMetaData"]["rowType"]]
 
 
+# The warehouse every request names unless a test says otherwise: the session emulator runs with
+# --require-warehouse, as the loader's tests do.
+TEST_WAREHOUSE = "TEST_WH"
+
+
 class SqlApi:
-    def __init__(self, base_url: str, credentials: Credentials, database: str | None = None, schema: str | None = None):
+    def __init__(
+        self,
+        base_url: str,
+        credentials: Credentials,
+        database: str | None = None,
+        schema: str | None = None,
+        warehouse: str | None = TEST_WAREHOUSE,
+    ):
         parts = urlsplit(base_url)
         self.host, self.port = parts.hostname, parts.port
         self.credentials = credentials
         self.database = database
         self.schema = schema
+        self.warehouse = warehouse
 
     def scoped(self, database: str, schema: str) -> SqlApi:
-        return SqlApi(f"http://{self.host}:{self.port}", self.credentials, database, schema)
+        return SqlApi(f"http://{self.host}:{self.port}", self.credentials, database, schema, self.warehouse)
+
+    def without_warehouse(self) -> SqlApi:
+        return SqlApi(f"http://{self.host}:{self.port}", self.credentials, self.database, self.schema, None)
 
     # -- raw HTTP ---------------------------------------------------------------------------------
 
@@ -111,6 +127,8 @@ class SqlApi:
             body["database"] = self.database
         if self.schema:
             body["schema"] = self.schema
+        if self.warehouse:
+            body["warehouse"] = self.warehouse
         if parameters:
             body["parameters"] = parameters
         if timeout is not None:
