@@ -14,11 +14,6 @@ from conftest import VendorSetup
 from sql_templates import render
 from vendor_parts import write_batch
 
-from snowflake_emulator import load_metadata
-from snowflake_emulator.database import open_fakesnow
-from snowflake_emulator.engine import Session
-from snowflake_emulator.sql_errors import StatementInterrupted
-
 
 def write_unconvertible_part(path: Path) -> None:
     """A part whose TOTALDUE is text that is not a number."""
@@ -64,6 +59,12 @@ def test_merge_failing_after_its_update_changes_nothing(vendor: VendorSetup) -> 
 
 
 def test_copy_cancelled_after_its_rows_were_written_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # In-process: the engine itself, so the cancel can land at an exact point.
+    from snowflake_emulator import load_metadata
+    from snowflake_emulator.database import open_fakesnow
+    from snowflake_emulator.engine import Session
+    from snowflake_emulator.sql_errors import StatementInterrupted
+
     logging.getLogger("sqlglot").setLevel(logging.ERROR)
     fake = open_fakesnow(None)
     stage_dir = tmp_path / "stage"

@@ -118,7 +118,7 @@ def test_positional_bindings(db: SqlApi) -> None:
 def test_keep_alive_serves_several_requests_on_one_connection(db: SqlApi) -> None:
     connection = http.client.HTTPConnection(db.host, db.port, timeout=30)
     try:
-        body = {"statement": "SELECT 1", "database": db.database, "schema": db.schema}
+        body = {"statement": "SELECT 1", "database": db.database, "schema": db.schema, "warehouse": db.warehouse}
         first = db.request("POST", "/api/v2/statements", body, connection=connection)
         socket_used = connection.sock
         second = db.request("POST", "/api/v2/statements", body, connection=connection)
