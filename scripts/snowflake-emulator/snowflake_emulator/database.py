@@ -7,9 +7,9 @@ For data to survive a restart this module therefore:
 
 * attaches `_fs_global` from `<dir>/_fs_global.db` instead of memory, so stages and file formats
   persist next to the tables;
-* attaches every existing `<dir>/*.db` at start-up, so fully qualified names and
-  `INFORMATION_SCHEMA.LOAD_HISTORY` (the COPY load metadata) work before any request names the
-  database.
+* attaches every existing `<dir>/*.db` at start-up, so fully qualified names,
+  `INFORMATION_SCHEMA.LOAD_HISTORY` and the COPY load metadata (kept inside each database, see
+  load_metadata.py) work before any request names the database.
 """
 
 from __future__ import annotations

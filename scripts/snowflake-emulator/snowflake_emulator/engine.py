@@ -5,15 +5,33 @@ its own session: `ALTER SESSION` and an open transaction do not outlive the requ
 request here gets a fresh fakesnow connection (a DuckDB cursor on the shared database), and a
 transaction still open when the request ends is rolled back, as Snowflake does when a session ends.
 
+Where Snowflake and fakesnow differ, the session does what Snowflake does:
+
+* COPY and MERGE run in a DuckDB transaction of their own: a failure or a cancel part-way (DuckDB
+  interrupt) rolls back every row and every load-metadata row the statement wrote. MERGE first
+  runs the nondeterministic-merge check (merge_statement.py); COPY decides which files to load
+  from the emulator's load metadata (load_metadata.py).
+* `CREATE TABLE | DATABASE | SCHEMA IF NOT EXISTS` on an existing object runs nothing and answers
+  `<NAME> already exists, statement succeeded.` (fakesnow re-ran it, answered "created", and
+  erased a table's load history). A new database gets its PUBLIC schema. TRUNCATE TABLE and a new
+  table erase the table's load metadata.
+* The session's TIMEZONE is the request's `parameters.TIMEZONE`, else Snowflake's default
+  America/Los_Angeles (DuckDB's TimeZone setting on the request's own connection).
+* With `--require-warehouse`, a request that names no warehouse may run DDL, SHOW, DESCRIBE and
+  USE, but a query or DML statement fails with `000606` / `57P03`, as in a Snowflake session
+  without a warehouse (the user has no default one). Guess: every SELECT needs a warehouse, even
+  one Snowflake could answer from metadata alone (`SELECT 1`, `SELECT COUNT(*) FROM t`).
+
 A statement's outcome is a `StatementResult`: Snowflake-typed columns, rows already in wire
 encoding, and the DML `stats` Snowflake adds for INSERT, UPDATE, DELETE and MERGE.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -189,10 +207,37 @@ class Session:
         if not chosen:
             columns, table = copy_statement.zero_files()
             return StatementResult(columns, encode_table(table, columns))
-        result = self._copy_result(plan.sql_for(chosen), params)
+        if target is not None:
+            with self._current(target[0], target[1]):
+                result = self._copy_result(plan.sql_for(chosen), params)
+        else:
+            result = self._copy_result(plan.sql_for(chosen), params)
         if target is not None:
             load_metadata.record(self._duck, *target, {plan.url(path): signatures[plan.url(path)] for path in chosen})
         return result
+
+    @contextlib.contextmanager
+    def _current(self, database: str, schema: str) -> Iterator[None]:
+        """Run with the target table's database and schema current: fakesnow writes COPY's load
+        history and MERGE's work table through the current database, and one DuckDB transaction
+        may write to one database only (the target's). Only when the request's database is another
+        one (or none): then an unqualified name in the statement resolves in the target's database
+        and schema, not the request's (a difference from Snowflake; the loader names every table
+        in full)."""
+        conn = self._conn
+        saved = (conn.database, conn.database_set, conn._schema, conn.schema_set)  # noqa: SLF001
+        if saved[:2] == (database, True):
+            yield  # the usual case: the request's own database
+            return
+        previous = self._duck.execute("SELECT current_database(), current_schema()").fetchone()
+        self._duck.execute(f"SET schema = '{database}.{schema}'")
+        conn.database, conn.database_set, conn._schema, conn.schema_set = database, True, schema, True  # noqa: SLF001
+        try:
+            yield
+        finally:
+            conn.database, conn.database_set, conn._schema, conn.schema_set = saved  # noqa: SLF001
+            if previous:
+                self._duck.execute(f"SET schema = '{previous[0]}.{previous[1]}'")
 
     def _copy_result(self, sql: str, params: Any) -> StatementResult:  # noqa: ANN401
         cursor = self._conn.cursor()
@@ -201,6 +246,13 @@ class Session:
         return StatementResult(columns, encode_table(table, columns))
 
     def _merge(self, expression: exp.Merge, sql: str, params: Any) -> StatementResult:  # noqa: ANN401
+        target = self._table_name(expression.this)
+        if target is None:
+            return self._merge_here(expression, sql, params)
+        with self._current(target[0], target[1]):
+            return self._merge_here(expression, sql, params)
+
+    def _merge_here(self, expression: exp.Merge, sql: str, params: Any) -> StatementResult:  # noqa: ANN401
         if check_sql := merge_statement.duplicate_check_sql(expression):
             cursor = self._conn.cursor()
             cursor.execute(check_sql, binding_params=params, server=True)

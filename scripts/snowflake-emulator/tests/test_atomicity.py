@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from conftest import VendorSetup
+from sqlapi_client import SqlApi
 from sql_templates import render
 from vendor_parts import write_batch
 
@@ -98,3 +99,16 @@ def test_copy_cancelled_after_its_rows_were_written_leaves_nothing(tmp_path: Pat
     assert [row[1] for row in session.execute(copy).rows] == ["LOADED", "LOADED"]
     session.close()
     fake.duck_conn.close()
+
+
+def test_copy_and_merge_by_full_names_from_a_request_without_that_database(vendor: VendorSetup, api: SqlApi) -> None:
+    # The request names no database at all, as a loader that qualifies every name may do.
+    files = write_batch(vendor.stage_dir, "b1")
+
+    copied = api.sql(vendor.copy_sql(files))
+    assert [row[1:4] for row in copied.data] == [["LOADED", "3", "3"], ["LOADED", "3", "3"]]
+    assert api.sql(vendor.copy_sql(files)).data == [["Copy executed with 0 files processed."]]
+
+    merged = api.sql(vendor.merge_sql("b1"))
+    assert merged.data == [["4", "0"]]
+    assert vendor.count("VENDOR") == 4
