@@ -45,9 +45,10 @@ def exact_numeric_aggregates(expression: Expr) -> Expr:
     projected = isinstance(expression.parent, exp.Select) or (
         isinstance(expression.parent, exp.Alias) and isinstance(expression.parent.parent, exp.Select)
     )
-    name = None if isinstance(expression.parent, exp.Alias) else fakesnow_transforms._numeric_agg_col_name(  # noqa: SLF001
-        expression, expression.this
-    )
+    name = None
+    if not isinstance(expression.parent, exp.Alias):
+        # fakesnow's name for an unaliased aggregate ("SUM(AMOUNT)"), which Snowflake also uses.
+        name = fakesnow_transforms._numeric_agg_col_name(expression, expression.this)  # noqa: SLF001
     result: Expr = expression
     if isinstance(expression, exp.Avg) and projected and _is_outermost(expression):
         argument = expression.this
@@ -71,12 +72,15 @@ def finish_averages(table: pa.Table, columns: list[Column]) -> tuple[pa.Table, l
     """Turn every SUM/COUNT struct column into the exact average, typed NUMBER(38, scale)."""
     for index, field in enumerate(table.schema):
         kind = field.type
-        if not (pa.types.is_struct(kind) and {kind.field(i).name for i in range(kind.num_fields)} == {SUM_FIELD, COUNT_FIELD}):
+        if not _is_average_struct(kind):
             continue
         sum_type = kind.field(SUM_FIELD).type
         pairs = table.column(index).to_pylist()
         if pa.types.is_floating(sum_type):
-            values = [None if pair is None or not pair[COUNT_FIELD] else pair[SUM_FIELD] / pair[COUNT_FIELD] for pair in pairs]
+            values = [
+                None if pair is None or not pair[COUNT_FIELD] else pair[SUM_FIELD] / pair[COUNT_FIELD]
+                for pair in pairs
+            ]
             array: pa.Array = pa.array(values, type=pa.float64())
             column = Column(field.name, "real", nullable=True)
         else:
@@ -87,7 +91,9 @@ def finish_averages(table: pa.Table, columns: list[Column]) -> tuple[pa.Table, l
             values = [
                 None
                 if pair is None or not pair[COUNT_FIELD]
-                else context.divide(Decimal(pair[SUM_FIELD]), Decimal(pair[COUNT_FIELD])).quantize(quantum, context=context)
+                else context.divide(Decimal(pair[SUM_FIELD]), Decimal(pair[COUNT_FIELD])).quantize(
+                    quantum, context=context
+                )
                 for pair in pairs
             ]
             array = pa.array(values, type=pa.decimal128(MAX_PRECISION, scale))
@@ -95,3 +101,7 @@ def finish_averages(table: pa.Table, columns: list[Column]) -> tuple[pa.Table, l
         table = table.set_column(index, pa.field(field.name, array.type), array)
         columns = [*columns[:index], column, *columns[index + 1 :]]
     return table, columns
+
+
+def _is_average_struct(kind: pa.DataType) -> bool:
+    return pa.types.is_struct(kind) and {kind.field(i).name for i in range(kind.num_fields)} == {SUM_FIELD, COUNT_FIELD}

@@ -19,7 +19,8 @@ Where Snowflake and fakesnow differ, the session does what Snowflake does:
   America/Los_Angeles (DuckDB's TimeZone setting on the request's own connection).
 * With `--require-warehouse`, a request that names no warehouse may run DDL, SHOW, DESCRIBE and
   USE, but a query or DML statement fails with `000606` / `57P03`, as in a Snowflake session
-  without a warehouse (the user has no default one). Guess: every SELECT needs a warehouse, even
+  without a warehouse (the user has no default one). `USE WAREHOUSE` gives the rest of the
+  request one (guess: any name is accepted; the emulator has no warehouses to look up). Guess: every SELECT needs a warehouse, even
   one Snowflake could answer from metadata alone (`SELECT 1`, `SELECT COUNT(*) FROM t`).
 
 A statement's outcome is a `StatementResult`: Snowflake-typed columns, rows already in wire
@@ -144,6 +145,10 @@ class Session:
     def _execute(self, sql: str, bindings: dict[str, Any] | None) -> StatementResult:
         expression = parse_one(sql)
         params = _binding_params(bindings)
+        if isinstance(expression, exp.Use) and str(expression.args.get("kind") or "").upper() == "WAREHOUSE":
+            # Later statements of the same request (a multi-statement request) have a warehouse.
+            self._warehouse = _identifier_name(expression.this.args.get("this")) if expression.this else None
+            return _status_result("Statement executed successfully.")
         if self._require_warehouse and not self._warehouse and needs_warehouse(expression):
             raise StatementError(*NO_ACTIVE_WAREHOUSE, NO_ACTIVE_WAREHOUSE_MESSAGE)
         if existing := self._existing_object(expression):

@@ -58,3 +58,7 @@ def test_queries_and_dml_need_a_warehouse_ddl_does_not(db: SqlApi) -> None:
 
     assert db.sql("INSERT INTO NEEDS_WH (ID) VALUES (1)").body["stats"]["numRowsInserted"] == 1
     assert db.scalar("SELECT COUNT(*) FROM NEEDS_WH") == "1"
+    # USE WAREHOUSE inside the request serves its later statements.
+    used = bare.sql("USE WAREHOUSE LOAD_WH; SELECT COUNT(*) FROM NEEDS_WH", parameters={"MULTI_STATEMENT_COUNT": "2"})
+    handles = used.body["statementHandles"]
+    assert bare.status(handles[1]).data == [["1"]]
