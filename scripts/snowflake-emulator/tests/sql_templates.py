@@ -1,11 +1,13 @@
-"""Rendering the repository's sql/ templates the way the loader will: `{{name}}` placeholders."""
+"""Rendering the VENDOR example's SQL (tests/sql/: the loader's statement shapes with plain
+`{{name}}` placeholders, for driving the emulator by hand; the loader's own rendered statements
+run against the emulator in the Rust integration tests)."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-SQL_DIR = Path(__file__).resolve().parents[3] / "sql"
+SQL_DIR = Path(__file__).resolve().parent / "sql"
 PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 
 

@@ -1,6 +1,4 @@
--- Example object tables for VENDOR: the target table and its persistent staging table. One-time DDL,
--- and the concrete example the emulator tests load. Other objects follow the same pattern with
--- their own columns.
+-- The VENDOR example tables the emulator tests load: the target table and its persistent staging table.
 -- Both carry the load columns: _BATCH_ID (the manifest batch a row came from), _EXTRACTED_AT (when
 -- the extractor read it) and _DELETED (soft delete, from AUDITHISTORY).
 -- The staging table is TRANSIENT (no fail-safe copy needed for reloadable data) and persistent:
