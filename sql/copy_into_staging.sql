@@ -2,13 +2,16 @@
 -- FILES lists exactly the manifest's parts (at most 1,000 names per statement), relative to
 -- {{object_path}}: stray files on the stage are never loaded. Files already loaded into this table
 -- are skipped by Snowflake's load metadata, so a repeated COPY answers one row,
--- status = 'Copy executed with 0 files processed.'.
--- MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE maps lower-case Parquet names onto upper-case columns.
--- Placeholders: {{database}}, {{schema}}, {{staging_table}}, {{stage}}, {{object_path}} (e.g. vendor),
--- {{files}} (quoted, comma-separated: 'batch-000123/part-00000.parquet', ...), {{file_format}}.
-COPY INTO {{database}}.{{schema}}.{{staging_table}}
-  FROM @{{database}}.{{schema}}.{{stage}}/{{object_path}}/
+-- status = 'Copy executed with 0 files processed.' (FORCE = TRUE only for replays, whose files
+-- were loaded before on purpose).
+-- MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE maps the Parquet column names onto the table's columns.
+-- Placeholders: {{staging_table}} (qualified), {{stage}} (qualified), {{object_path}} (e.g. VENDOR),
+-- {{files}} (quoted, comma-separated: '<batch_id>/part-00001.parquet', ...), {{file_format}}
+-- (qualified), {{force}} (TRUE or FALSE).
+COPY INTO {{staging_table}}
+  FROM @{{stage}}/{{object_path}}/
   FILES = ({{files}})
-  FILE_FORMAT = (FORMAT_NAME = '{{database}}.{{schema}}.{{file_format}}')
+  FILE_FORMAT = (FORMAT_NAME = {{file_format}})
   MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE
-  ON_ERROR = ABORT_STATEMENT;
+  ON_ERROR = ABORT_STATEMENT
+  FORCE = {{force}};

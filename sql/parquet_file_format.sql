@@ -3,8 +3,8 @@
 -- USE_LOGICAL_TYPE = TRUE: read Parquet logical types (TIMESTAMP(MICROS, UTC), DECIMAL, DATE) as
 -- such; without it INT64 timestamps can land as raw integers. BINARY_AS_TEXT = FALSE keeps binary
 -- columns binary.
--- Placeholders: {{database}}, {{schema}}, {{file_format}} (upper-case identifiers).
-CREATE FILE FORMAT IF NOT EXISTS {{database}}.{{schema}}.{{file_format}}
+-- Placeholders: {{file_format}} (qualified).
+CREATE FILE FORMAT IF NOT EXISTS {{file_format}}
   TYPE = PARQUET
   USE_LOGICAL_TYPE = TRUE
   BINARY_AS_TEXT = FALSE;

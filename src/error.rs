@@ -184,6 +184,30 @@ pub enum Error {
     #[error("manifest: {0}")]
     Manifest(String),
 
+    /// Loading a batch failed at one step (the statement's error, or a check of its answer).
+    #[error("load of {object} batch {batch_id}, step {step}: {message}")]
+    Load {
+        /// The object.
+        object: String,
+        /// The batch.
+        batch_id: String,
+        /// `copy-N`, `merge`, `cleanup`.
+        step: String,
+        /// What went wrong.
+        message: String,
+    },
+
+    /// A manifest commit would break one of the manifest's rules (see [`crate::manifest`]).
+    #[error("manifest version {version} breaks the rule {rule}: {detail}")]
+    ManifestRule {
+        /// The version of the rejected commit.
+        version: u64,
+        /// Which rule.
+        rule: crate::manifest::ManifestRule,
+        /// What the commit tried.
+        detail: String,
+    },
+
     /// Another run of the same pipeline holds the run lock.
     #[error(
         "pipeline {pipeline} is locked by {holder} until {expires_at}; wait for it to finish, or delete {path} on the stage if that run is known to be dead"
@@ -209,6 +233,22 @@ pub enum Error {
         /// Each failed object with its error.
         detail: String,
     },
+
+    /// Some batches failed to load (the others were loaded).
+    #[error("{failed} of {total} batches failed to load: {detail}")]
+    LoadFailed {
+        /// Batches that failed (or waited for one that failed).
+        failed: usize,
+        /// Batches attempted.
+        total: usize,
+        /// Each failed batch with its error.
+        detail: String,
+    },
+
+    /// The run was interrupted (Ctrl-C or SIGTERM): running statements were cancelled, the
+    /// lock released, the manifest left valid.
+    #[error("interrupted: running statements were cancelled and the manifest is valid; run the command again to resume")]
+    Interrupted,
 
     /// A local file could not be read or written.
     #[error("{path}: {source}")]
@@ -246,8 +286,12 @@ impl Error {
             | Error::DeleteFeed { .. }
             | Error::Schema { .. }
             | Error::Manifest(_)
+            | Error::ManifestRule { .. }
+            | Error::Load { .. }
             | Error::LockHeld { .. }
-            | Error::Extract { .. } => false,
+            | Error::Extract { .. }
+            | Error::LoadFailed { .. }
+            | Error::Interrupted => false,
         }
     }
 
@@ -265,8 +309,14 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Config { .. } | Error::Secret { .. } => 2,
+            Error::Extract { failed, total, .. } | Error::LoadFailed { failed, total, .. }
+                if failed < total =>
+            {
+                3
+            }
             Error::NotImplemented(_) => 3,
             Error::LockHeld { .. } => 4,
+            Error::Interrupted => 130,
             _ => 1,
         }
     }

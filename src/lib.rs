@@ -19,6 +19,8 @@
 //! * [`schema`] — Intacct field metadata to Arrow schemas; record pages to record batches.
 //! * [`stage`] — the object store behind a stage URL and the Parquet part writer.
 //! * [`manifest`] — the create-once batch log on the stage and its pure fold into state.
+//! * [`loader`] — SQL rendering, DDL from persisted schemas, reporting views, and the
+//!   resumable per-batch load (COPY → check → MERGE → cleanup).
 //! * [`pipeline`] — orchestration of extract (and later load, backfill, replay).
 //! * [`cli`] — the command-line interface.
 
@@ -26,6 +28,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod intacct;
+pub mod loader;
 pub mod manifest;
 pub mod pipeline;
 pub mod schema;

@@ -1,21 +1,28 @@
-//! The command-line interface: argument types (clap derive) and dispatch.
+//! The command-line interface: argument types (clap derive), one file per command body, the
+//! printing, and the exit codes. The only place clap lives.
 //!
-//! `main` stays thin: it parses arguments, sets up tracing and the tokio runtime, runs the
-//! command, and maps [`crate::Error::exit_code`] to the process exit code. Commands that are
-//! planned but not built yet say so and exit with code 3.
+//! `main` stays thin: it parses arguments, sets up tracing (colour only on a terminal, JSON on
+//! request) and the tokio runtime, runs the command, and maps [`crate::Error::exit_code`] to
+//! the process exit code (see the README's "Exit codes").
+
+mod commands;
+mod interrupt;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// Moves Sage Intacct accounting data into Snowflake through typed Parquet files on a stage.
 ///
 /// A pipeline file (default `pipelines/demo.toml`) says where Intacct, the stage and Snowflake
 /// are, which objects to move, and how. Secrets come from the environment or from an
 /// age-encrypted credentials file, never from the pipeline file.
+///
+/// The nightly job is `intacct-snowflake run --config pipelines/nightly.toml`; `init` once
+/// before the first run (and safely at any time after).
 #[derive(Debug, Parser)]
 #[command(name = "intacct-snowflake", version, propagate_version = true)]
 pub struct Cli {
@@ -28,8 +35,13 @@ pub struct Cli {
     )]
     pub log: String,
 
-    /// Log as JSON lines instead of text (for schedulers and log shippers).
-    #[arg(long, global = true)]
+    /// Log format: `text` (colour only on a terminal) or `json` (one object per line, for
+    /// schedulers and log shippers).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// Same as `--log-format json`.
+    #[arg(long, global = true, hide = true)]
     pub log_json: bool,
 
     /// The command to run.
@@ -37,27 +49,60 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// How log lines are written to stderr.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// JSON lines.
+    Json,
+}
+
 /// Every command the tool offers.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Extract changed records and load them: the nightly job (extract, then load).
-    Run(PipelineArgs),
-    /// Extract records changed since each object's watermark to Parquet on the stage.
-    Extract(ExtractArgs),
-    /// Load staged batches into Snowflake with COPY INTO and MERGE.
-    Load(PipelineArgs),
+    /// The nightly job: load what an earlier run left staged, extract every object changed
+    /// since its watermark (minus the lookback; deletes included), and load it.
+    ///
+    /// The first run of an object is its full initial load. Example:
+    ///
+    ///     intacct-snowflake run --config pipelines/nightly.toml
+    #[command(verbatim_doc_comment)]
+    Run(RunArgs),
+    /// Extract records changed since each object's mark to Parquet on the stage (no load).
+    ///
+    /// Example: `intacct-snowflake extract --objects VENDOR,APBILL`
+    Extract(RunArgs),
+    /// Load every staged, unloaded batch into Snowflake (COPY INTO, MERGE, cleanup).
+    ///
+    /// A batch a crashed run left half-loaded resumes at the step it reached, resending the
+    /// requestId recorded in the manifest. Example: `intacct-snowflake load`
+    Load(ObjectArgs),
     /// Extract and load explicit time windows without moving the nightly watermark.
-    Backfill(PipelineArgs),
+    Backfill(ObjectArgs),
     /// Load saved batches again from the stage alone, without calling Intacct.
-    Replay(PipelineArgs),
-    /// Show, per object, the watermark, batches by state, rows and bytes (from the manifest).
+    ///
+    /// Each saved batch becomes a replay batch (same files) that is loaded with COPY FORCE and
+    /// MERGE: a newer row is never overwritten by an older one, so a replay is safe to run any
+    /// number of times, on any machine that can read the stage. Examples:
+    ///
+    ///     intacct-snowflake replay --batch 3f2c…
+    ///     intacct-snowflake replay --object APBILL --since 2026-01-01 --until 2026-02-01
+    #[command(verbatim_doc_comment)]
+    Replay(ReplayArgs),
+    /// Show, per object, the watermark, lag, batches by state, rows and the last failures.
     Status(StatusArgs),
-    /// Compare Snowflake with the manifest (row counts per batch and per object).
-    Verify(PipelineArgs),
-    /// Print the Snowflake DDL and statements the loader would run.
-    Sql(PipelineArgs),
-    /// Create the Snowflake objects (file format, stage, tables) for a pipeline.
-    Init(PipelineArgs),
+    /// Compare Intacct's keys with Snowflake's live rows, per object.
+    Verify(ObjectArgs),
+    /// Print every statement `init` and a load of the staged batches would send (sends nothing).
+    ///
+    /// Example: `intacct-snowflake sql --config pipelines/nightly.toml > review.sql`
+    Sql(ObjectArgs),
+    /// Create (or bring up to date) the Snowflake schema, file format, stage, tables and
+    /// reporting views. Idempotent: safe to re-run at any time; never drops or replaces data.
+    ///
+    /// Example: `intacct-snowflake init --config pipelines/nightly.toml`
+    Init(ObjectArgs),
     /// Local stand-ins for development and tests.
     #[command(subcommand)]
     Sim(SimCommand),
@@ -66,23 +111,23 @@ pub enum Command {
     Secrets(SecretsCommand),
 }
 
-/// Options shared by every command that works on a pipeline.
+/// Options of commands that work on a pipeline's objects.
 #[derive(Debug, Args)]
-pub struct PipelineArgs {
-    /// The pipeline file.
-    #[arg(long, short, default_value = "pipelines/demo.toml")]
-    pub config: PathBuf,
-}
-
-/// Options of `extract`.
-#[derive(Debug, Args)]
-pub struct ExtractArgs {
+pub struct ObjectArgs {
     /// The pipeline file.
     #[arg(long, short, default_value = "pipelines/demo.toml")]
     pub config: PathBuf,
     /// Only these objects (comma-separated Intacct names, e.g. `VENDOR,APBILL`).
     #[arg(long, value_delimiter = ',')]
     pub objects: Vec<String>,
+}
+
+/// Options of `run` and `extract`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The pipeline file and objects.
+    #[command(flatten)]
+    pub pipeline: ObjectArgs,
     /// Do not draw progress bars even on a terminal.
     #[arg(long)]
     pub no_progress: bool,
@@ -90,6 +135,27 @@ pub struct ExtractArgs {
     /// clocks in tests and demos).
     #[arg(long, env = "INTACCT_SNOWFLAKE_NOW", hide = true)]
     pub now: Option<String>,
+}
+
+/// Options of `replay`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["batch", "object"])))]
+pub struct ReplayArgs {
+    /// The pipeline file.
+    #[arg(long, short, default_value = "pipelines/demo.toml")]
+    pub config: PathBuf,
+    /// Batches to load again (ids from `status`, the run reports or the manifest).
+    #[arg(long, num_args = 1.., value_delimiter = ',')]
+    pub batch: Vec<String>,
+    /// Every loaded batch of this object (narrowed by --since and --until).
+    #[arg(long)]
+    pub object: Option<String>,
+    /// Only batches whose window ends after this date (YYYY-MM-DD, UTC) or RFC 3339 instant.
+    #[arg(long, requires = "object")]
+    pub since: Option<String>,
+    /// Only batches whose window starts before this date or instant.
+    #[arg(long, requires = "object")]
+    pub until: Option<String>,
 }
 
 /// Options of `status`.
@@ -122,7 +188,12 @@ pub enum SecretsCommand {
 /// Parses the process arguments, runs the command and returns the exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(&cli.log, cli.log_json);
+    let format = if cli.log_json {
+        LogFormat::Json
+    } else {
+        cli.log_format
+    };
+    init_tracing(&cli.log, format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -142,7 +213,8 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_tracing(filter: &str, json: bool) {
+fn init_tracing(filter: &str, format: LogFormat) {
+    use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
     let filter = std::env::var("RUST_LOG")
         .ok()
@@ -152,18 +224,22 @@ fn init_tracing(filter: &str, json: bool) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
-    if json {
-        builder.json().init();
-    } else {
-        builder.init();
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
     }
 }
 
 /// Runs one command.
 pub async fn run(command: Command) -> Result<()> {
+    use crate::error::Error;
     match command {
-        Command::Extract(args) => crate::pipeline::extract_command(args).await,
-        Command::Status(args) => crate::pipeline::status_command(args).await,
+        Command::Run(args) => commands::run(args).await,
+        Command::Extract(args) => commands::extract(args).await,
+        Command::Load(args) => commands::load(args).await,
+        Command::Init(args) => commands::init(args).await,
+        Command::Sql(args) => commands::sql(args).await,
+        Command::Status(args) => commands::status(args).await,
         Command::Sim(SimCommand::Intacct(args)) => crate::sim::run_command(args).await,
         Command::Secrets(SecretsCommand::Encrypt(args)) => {
             crate::config::credentials::encrypt_command(args)
@@ -171,12 +247,8 @@ pub async fn run(command: Command) -> Result<()> {
         Command::Secrets(SecretsCommand::List(args)) => {
             crate::config::credentials::list_command(args)
         }
-        Command::Run(_) => Err(Error::NotImplemented("run")),
-        Command::Load(_) => Err(Error::NotImplemented("load")),
         Command::Backfill(_) => Err(Error::NotImplemented("backfill")),
-        Command::Replay(_) => Err(Error::NotImplemented("replay")),
+        Command::Replay(args) => commands::replay(args).await,
         Command::Verify(_) => Err(Error::NotImplemented("verify")),
-        Command::Sql(_) => Err(Error::NotImplemented("sql")),
-        Command::Init(_) => Err(Error::NotImplemented("init")),
     }
 }

@@ -213,6 +213,46 @@ pub struct SnowflakeSpec {
     pub role: Option<String>,
     /// Statement timeout, in seconds.
     pub timeout_secs: u64,
+    /// The external stage's name (in `database.schema`).
+    pub stage_name: String,
+    /// The Parquet file format's name (in `database.schema`).
+    pub file_format: String,
+    /// Where Snowflake reads the stage: `s3://bucket/prefix/` in production (the same place as
+    /// `[stage] url`), a `file:///abs/dir/` URL for the local emulator. Always ends with `/`.
+    pub stage_url: String,
+    /// The storage integration the external stage uses (required for `s3://` stages).
+    pub storage_integration: Option<String>,
+    /// Objects loaded at once (each object's batches load in order).
+    pub load_concurrency: usize,
+    /// `init` also sends `CREATE DATABASE IF NOT EXISTS` (off by default: the loader's role
+    /// rarely may create databases; the local emulator starts empty).
+    pub create_database: bool,
+}
+
+/// The URL Snowflake reads the stage at: the configured one, else the stage's own URL when
+/// Snowflake can read it (`file://` for the emulator, `s3://`); always ending with `/`.
+fn snowflake_stage_url(configured: Option<String>, stage_url: &str, location: &str) -> Result<String> {
+    let url = match configured {
+        Some(url) => url,
+        None if stage_url.starts_with("file://") || stage_url.starts_with("s3://") => {
+            stage_url.to_owned()
+        }
+        None => {
+            return Err(Error::Config {
+                location: location.to_owned(),
+                message: format!(
+                    "Snowflake cannot read the stage {stage_url}; set snowflake.stage_url to where it can (s3://bucket/prefix/)"
+                ),
+            });
+        }
+    };
+    if url.contains('\'') || url.chars().any(char::is_control) {
+        return Err(Error::Config {
+            location: location.to_owned(),
+            message: "must not contain quotes or control characters".into(),
+        });
+    }
+    Ok(if url.ends_with('/') { url } else { format!("{url}/") })
 }
 
 /// Reads, interpolates and validates a pipeline file with the process environment.
@@ -520,8 +560,49 @@ pub fn parse(
         )?,
         warehouse: optional("snowflake.warehouse", &f.warehouse)?,
         role: optional("snowflake.role", &f.role)?,
-        timeout_secs: f.timeout_secs.unwrap_or(3600).max(1),
+        timeout_secs: f.timeout_secs.unwrap_or(3600).clamp(1, 604_800),
+        stage_name: identifier(
+            &resolve(
+                "snowflake.stage_name",
+                f.stage_name.as_deref().unwrap_or("INTACCT_STAGE"),
+            )?,
+            &location("snowflake.stage_name"),
+        )?,
+        file_format: identifier(
+            &resolve(
+                "snowflake.file_format",
+                f.file_format.as_deref().unwrap_or("INTACCT_PARQUET"),
+            )?,
+            &location("snowflake.file_format"),
+        )?,
+        stage_url: snowflake_stage_url(
+            optional("snowflake.stage_url", &f.stage_url)?,
+            &stage.url,
+            &location("snowflake.stage_url"),
+        )?,
+        storage_integration: optional("snowflake.storage_integration", &f.storage_integration)?
+            .map(|name| identifier(&name, &location("snowflake.storage_integration")))
+            .transpose()?,
+        load_concurrency: match f.load_concurrency.unwrap_or(4) {
+            0 => {
+                return Err(Error::Config {
+                    location: location("snowflake.load_concurrency"),
+                    message: "must be at least 1".into(),
+                });
+            }
+            n => n.min(64),
+        },
+        create_database: f.create_database.unwrap_or(false),
     };
+    if snowflake.stage_url.starts_with("s3://") && snowflake.storage_integration.is_none() {
+        return Err(Error::Config {
+            location: location("snowflake.storage_integration"),
+            message: format!(
+                "the stage {} is on S3, so Snowflake needs a storage integration to read it: create one (see the README's Snowflake set-up) and name it here",
+                snowflake.stage_url
+            ),
+        });
+    }
 
     let name = raw.name.clone();
     if name.is_empty()

@@ -93,6 +93,12 @@ pub(super) struct RawSnowflake {
     pub(super) warehouse: Option<String>,
     pub(super) role: Option<String>,
     pub(super) timeout_secs: Option<u64>,
+    pub(super) stage_name: Option<String>,
+    pub(super) file_format: Option<String>,
+    pub(super) stage_url: Option<String>,
+    pub(super) storage_integration: Option<String>,
+    pub(super) load_concurrency: Option<usize>,
+    pub(super) create_database: Option<bool>,
 }
 
 pub(super) fn parse(text: &str, path: &Path) -> Result<RawPipeline> {

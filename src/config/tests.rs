@@ -84,9 +84,15 @@ fn environment_overrides_every_connection_value() {
             ("INTACCT_COMPANY_ID", "ACME"),
             ("STAGE_URL", "s3://bucket/prefix"),
             ("SNOWFLAKE_SCHEMA", "raw_intacct"),
+            ("SNOWFLAKE_STORAGE_INTEGRATION", "intacct_s3"),
         ],
     )
     .unwrap();
+    assert_eq!(spec.snowflake.stage_url, "s3://bucket/prefix/");
+    assert_eq!(
+        spec.snowflake.storage_integration.as_deref(),
+        Some("INTACCT_S3")
+    );
     assert_eq!(spec.intacct.endpoint.host_str(), Some("api.intacct.com"));
     assert_eq!(spec.intacct.sender_password.expose(), "s3");
     assert_eq!(spec.intacct.company_id, "ACME");
@@ -288,4 +294,21 @@ fn delete_feed_defaults_to_audit_history_and_can_be_turned_off() {
         err.contains("audit_history") && err.contains("off"),
         "{err}"
     );
+}
+
+#[test]
+fn an_s3_stage_needs_a_storage_integration_and_snowflake_reads_the_stage_url() {
+    let err = parse_with(&demo_text(), &[("STAGE_URL", "s3://bucket/prefix")]).unwrap_err();
+    match err {
+        Error::Config { location, message } => {
+            assert!(location.ends_with("snowflake.storage_integration"), "{location}");
+            assert!(message.contains("storage integration"), "{message}");
+        }
+        other => panic!("expected a configuration error, got {other:?}"),
+    }
+    let spec = parse_with(&demo_text(), &[]).unwrap();
+    assert_eq!(spec.snowflake.stage_url, "file:///work/x/.demo/stage/");
+    assert_eq!(spec.snowflake.stage_name, "INTACCT_STAGE");
+    assert_eq!(spec.snowflake.warehouse.as_deref(), Some("LOAD_WH"));
+    assert!(spec.snowflake.create_database);
 }

@@ -99,8 +99,13 @@ impl Manifest {
                 CreateOutcome::Created => {
                     self.state = next;
                     tracing::debug!(version = commit.version, "manifest commit written");
-                    if commit.version.is_multiple_of(CHECKPOINT_INTERVAL) {
-                        self.write_checkpoint().await?;
+                    // The commit is durable already; a checkpoint only makes opening faster,
+                    // so failing to write one must not fail the commit (the next interval
+                    // tries again, and opening falls back to an older checkpoint).
+                    if commit.version.is_multiple_of(CHECKPOINT_INTERVAL)
+                        && let Err(error) = self.write_checkpoint().await
+                    {
+                        tracing::warn!(version = commit.version, %error, "could not write the manifest checkpoint; the commit stands");
                     }
                     return Ok(commit.version);
                 }

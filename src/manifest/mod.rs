@@ -11,7 +11,13 @@
 //! again on every commit it reads):
 //! * the watermark of an object moves only in a [`Action::BatchLoaded`] of a nightly batch of
 //!   that object that was staged, never beyond that batch's window, and never backwards;
-//! * a batch is loaded at most once per [`Mode`];
+//! * a batch is loaded at most once per [`Mode`]; a replay is a batch of its own
+//!   ([`Mode::Replay`], `replay_of` its source), so replays can repeat without limit;
+//! * an object's watermark never passes an earlier nightly batch of that object that is not
+//!   loaded (nightly batches load in order), and a staged nightly batch never becomes failed
+//!   (its window is already marked staged: it must be loaded, never dropped; a load failure is
+//!   a [`Action::LoadFailed`] that leaves it staged);
+//! * a load step's recorded requestId is never replaced: a resumed load resends the same one;
 //! * a batch is staged only after it was created, once, with its file list, and its row and
 //!   byte totals equal the sums over its files (its `deleted_rows`, the tombstones among
 //!   those rows, are at most its rows);
@@ -25,12 +31,15 @@
 
 pub mod lock;
 mod log;
+pub mod schemas;
 mod state;
 
 use chrono::{DateTime, Utc};
 
 pub use log::{CHECKPOINT_INTERVAL, Manifest};
-pub use state::{BatchState, BatchStatus, ManifestState, ObjectState, apply, fold};
+pub use state::{
+    BatchState, BatchStatus, LoadStep, ManifestRule, ManifestState, ObjectState, apply, fold,
+};
 
 use crate::stage::parts::StagedFile;
 
@@ -76,6 +85,10 @@ pub enum Action {
         window_to: DateTime<Utc>,
         /// [`crate::schema::schema_fingerprint`] of the parts.
         schema_fingerprint: String,
+        /// For a replay: the batch whose files it loads again (its staged files, or files
+        /// rebuilt from its raw pages). `None` for batches read from Intacct.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        replay_of: Option<String>,
     },
     /// Every file of a batch is on the stage.
     BatchStaged {
@@ -135,6 +148,16 @@ pub enum Action {
         /// The object's new watermark (nightly loads only).
         watermark: Option<DateTime<Utc>>,
     },
+    /// A load attempt failed; the batch stays staged and the next load resumes it at the
+    /// step that failed.
+    LoadFailed {
+        /// The batch.
+        batch_id: String,
+        /// The step that failed (`copy-1`, `merge`, `cleanup`, `ddl`).
+        step: String,
+        /// Why (no secrets).
+        error: String,
+    },
     /// The batch failed and will not be continued.
     BatchFailed {
         /// The batch.
@@ -153,6 +176,7 @@ impl Action {
             | Action::LoadStepStarted { batch_id, .. }
             | Action::LoadStepFinished { batch_id, .. }
             | Action::BatchLoaded { batch_id, .. }
+            | Action::LoadFailed { batch_id, .. }
             | Action::BatchFailed { batch_id, .. } => batch_id,
         }
     }

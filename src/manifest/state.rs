@@ -88,6 +88,71 @@ pub struct BatchState {
     pub loaded_modes: BTreeSet<Mode>,
     /// Why it failed.
     pub error: Option<String>,
+    /// For a replay, the batch whose files it loads.
+    #[serde(default)]
+    pub replay_of: Option<String>,
+    /// The last load failure (step and error), cleared when the batch loads.
+    #[serde(default)]
+    pub last_load_error: Option<String>,
+}
+
+impl BatchState {
+    /// The batch id written in the rows of its files (`_BATCH_ID`): the source's for a replay.
+    pub fn rows_batch_id(&self) -> &str {
+        self.replay_of.as_deref().unwrap_or(&self.batch_id)
+    }
+}
+
+/// The rule a rejected commit breaks (see the module docs of [`crate::manifest`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ManifestRule {
+    /// Versions are contiguous from 1.
+    VersionOrder,
+    /// A batch id is created once.
+    CreatedTwice,
+    /// A window ends after it starts.
+    WindowOrder,
+    /// An action names a batch that was never created (or a replay a source that was never staged).
+    UnknownBatch,
+    /// Nothing follows a batch's failure.
+    ActionAfterFailure,
+    /// A batch is staged once, after it was created.
+    StagedOnce,
+    /// Staged totals equal the sums over the files.
+    StagedTotals,
+    /// `staged_up_to` moves only for nightly batches, within their window.
+    StagedMark,
+    /// Loading needs a staged batch.
+    NotStaged,
+    /// A step finishes only after it started.
+    StepNotStarted,
+    /// A load step's requestId is never replaced.
+    RequestIdReplaced,
+    /// A batch loads at most once per mode.
+    LoadedTwice,
+    /// Only a nightly batch loaded as nightly moves the watermark.
+    WatermarkMode,
+    /// The watermark stays within the batch's window.
+    WatermarkBeyondWindow,
+    /// The watermark never moves backwards.
+    WatermarkBackwards,
+    /// The watermark never passes an earlier nightly batch that is not loaded.
+    WatermarkPassesUnloaded,
+    /// A loaded batch cannot fail.
+    FailedAfterLoad,
+    /// A staged nightly batch cannot fail: its window is marked staged and must be loaded.
+    StagedWindowDropped,
+}
+
+impl std::fmt::Display for ManifestRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text = serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        f.write_str(&text)
+    }
 }
 
 /// Per-object marks.
@@ -97,6 +162,12 @@ pub struct ObjectState {
     pub watermark: Option<DateTime<Utc>>,
     /// Everything changed before this is staged (moved by a nightly staged batch).
     pub staged_up_to: Option<DateTime<Utc>>,
+    /// The run that last changed one of the object's batches.
+    #[serde(default)]
+    pub last_run_id: Option<String>,
+    /// When it did.
+    #[serde(default)]
+    pub last_run_at: Option<DateTime<Utc>>,
 }
 
 /// The folded manifest.
@@ -144,12 +215,18 @@ pub(crate) fn apply_in_place(state: &mut ManifestState, commit: &Commit) -> Resu
     if commit.version != state.version + 1 {
         return Err(violation(
             commit,
+            ManifestRule::VersionOrder,
             format!("expected version {}", state.version + 1),
         ));
     }
     state.version = commit.version;
     for action in &commit.actions {
         apply_action(state, commit, action)?;
+        if let Some(object) = state.batches.get(action.batch_id()).map(|b| b.object.clone()) {
+            let marks = state.objects.entry(object).or_default();
+            marks.last_run_id = Some(commit.run_id.clone());
+            marks.last_run_at = Some(commit.written_at);
+        }
     }
     Ok(())
 }
@@ -163,16 +240,36 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
         window_from,
         window_to,
         schema_fingerprint,
+        replay_of,
     } = action
     {
         if state.batches.contains_key(batch_id) {
-            return Err(violation(commit, format!("batch {batch_id} created twice")));
+            return Err(violation(
+                commit,
+                ManifestRule::CreatedTwice,
+                format!("batch {batch_id} created twice"),
+            ));
         }
         if window_from.is_some_and(|from| from > *window_to) {
             return Err(violation(
                 commit,
+                ManifestRule::WindowOrder,
                 format!("batch {batch_id} window ends before it starts"),
             ));
+        }
+        if let Some(source) = replay_of {
+            let known = state.batches.get(source).is_some_and(|b| {
+                b.object == *object && matches!(b.status, BatchStatus::Staged | BatchStatus::Loaded)
+            });
+            if *mode != Mode::Replay || !known {
+                return Err(violation(
+                    commit,
+                    ManifestRule::UnknownBatch,
+                    format!(
+                        "replay {batch_id} ({mode}) names {source}, which is no staged batch of {object}"
+                    ),
+                ));
+            }
         }
         state.objects.entry(object.clone()).or_default();
         state.batches.insert(
@@ -195,15 +292,48 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
                 load_steps: BTreeMap::new(),
                 loaded_modes: BTreeSet::new(),
                 error: None,
+                replay_of: replay_of.clone(),
+                last_load_error: None,
             },
         );
         return Ok(());
     }
+    // Checked before the batch is borrowed mutably: it reads the object's other batches.
+    if let Action::BatchLoaded {
+        watermark: Some(_), ..
+    } = action
+        && let Some(batch) = state.batches.get(id)
+        && batch.mode == Mode::Nightly
+        && let Some(earlier) = state.batches.values().find(|b| {
+            b.object == batch.object
+                && b.mode == Mode::Nightly
+                && b.created_version < batch.created_version
+                && !b.loaded_modes.contains(&Mode::Nightly)
+                && b.status != BatchStatus::Failed
+        })
+    {
+        return Err(violation(
+            commit,
+            ManifestRule::WatermarkPassesUnloaded,
+            format!(
+                "the watermark of {} may not pass batch {}, which is {} and not loaded",
+                batch.object, earlier.batch_id, earlier.status
+            ),
+        ));
+    }
     let Some(batch) = state.batches.get_mut(id) else {
-        return Err(violation(commit, format!("batch {id} was never created")));
+        return Err(violation(
+            commit,
+            ManifestRule::UnknownBatch,
+            format!("batch {id} was never created"),
+        ));
     };
     if batch.status == BatchStatus::Failed {
-        return Err(violation(commit, format!("batch {id} already failed")));
+        return Err(violation(
+            commit,
+            ManifestRule::ActionAfterFailure,
+            format!("batch {id} already failed"),
+        ));
     }
     match action {
         Action::BatchCreated { .. } => unreachable!("handled above"),
@@ -220,6 +350,7 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
             if batch.status != BatchStatus::Created {
                 return Err(violation(
                     commit,
+                    ManifestRule::StagedOnce,
                     format!("batch {id} is {}, not created", batch.status),
                 ));
             }
@@ -228,6 +359,7 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
             if sum_rows != *rows || sum_bytes != *bytes {
                 return Err(violation(
                     commit,
+                    ManifestRule::StagedTotals,
                     format!(
                         "batch {id} totals ({rows} rows, {bytes} bytes) differ from its files ({sum_rows}, {sum_bytes})"
                     ),
@@ -236,6 +368,7 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
             if deleted_rows > rows {
                 return Err(violation(
                     commit,
+                    ManifestRule::StagedTotals,
                     format!("batch {id} has {deleted_rows} deleted rows but only {rows} rows"),
                 ));
             }
@@ -244,6 +377,7 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
             {
                 return Err(violation(
                     commit,
+                    ManifestRule::StagedMark,
                     format!("batch {id} may not move staged_up_to to {mark}"),
                 ));
             }
@@ -263,7 +397,23 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
             step, request_id, ..
         } => {
             if batch.status == BatchStatus::Created {
-                return Err(violation(commit, format!("batch {id} is not staged")));
+                return Err(violation(
+                    commit,
+                    ManifestRule::NotStaged,
+                    format!("batch {id} is not staged"),
+                ));
+            }
+            if let Some(recorded) = batch.load_steps.get(step)
+                && recorded.request_id != *request_id
+            {
+                return Err(violation(
+                    commit,
+                    ManifestRule::RequestIdReplaced,
+                    format!(
+                        "batch {id} step {step} was started with requestId {}; a resume must resend it, not {request_id}",
+                        recorded.request_id
+                    ),
+                ));
             }
             batch.load_steps.insert(
                 step.clone(),
@@ -283,6 +433,7 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
             let Some(load_step) = batch.load_steps.get_mut(step) else {
                 return Err(violation(
                     commit,
+                    ManifestRule::StepNotStarted,
                     format!("batch {id} step {step} never started"),
                 ));
             };
@@ -293,19 +444,26 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
             mode, watermark, ..
         } => {
             if batch.status == BatchStatus::Created {
-                return Err(violation(commit, format!("batch {id} is not staged")));
+                return Err(violation(
+                    commit,
+                    ManifestRule::NotStaged,
+                    format!("batch {id} is not staged"),
+                ));
             }
             if !batch.loaded_modes.insert(*mode) {
                 return Err(violation(
                     commit,
+                    ManifestRule::LoadedTwice,
                     format!("batch {id} already loaded in mode {mode}"),
                 ));
             }
             batch.status = BatchStatus::Loaded;
+            batch.last_load_error = None;
             if let Some(mark) = watermark {
                 if batch.mode != Mode::Nightly || *mode != Mode::Nightly {
                     return Err(violation(
                         commit,
+                        ManifestRule::WatermarkMode,
                         format!(
                             "batch {id} ({} batch loaded as {mode}) may not move the watermark",
                             batch.mode
@@ -315,6 +473,7 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
                 if *mark > batch.window_to {
                     return Err(violation(
                         commit,
+                        ManifestRule::WatermarkBeyondWindow,
                         format!("watermark {mark} is beyond batch {id}'s window"),
                     ));
                 }
@@ -322,6 +481,7 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
                 if object.watermark.is_some_and(|w| w > *mark) {
                     return Err(violation(
                         commit,
+                        ManifestRule::WatermarkBackwards,
                         format!(
                             "watermark of {} would move backwards to {mark}",
                             batch.object
@@ -331,9 +491,32 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
                 object.watermark = Some(*mark);
             }
         }
+        Action::LoadFailed { step, error, .. } => {
+            if batch.status == BatchStatus::Created {
+                return Err(violation(
+                    commit,
+                    ManifestRule::NotStaged,
+                    format!("batch {id} is not staged"),
+                ));
+            }
+            batch.last_load_error = Some(format!("{step}: {error}"));
+        }
         Action::BatchFailed { error, .. } => {
             if batch.status == BatchStatus::Loaded {
-                return Err(violation(commit, format!("batch {id} is already loaded")));
+                return Err(violation(
+                    commit,
+                    ManifestRule::FailedAfterLoad,
+                    format!("batch {id} is already loaded"),
+                ));
+            }
+            if batch.status == BatchStatus::Staged && batch.mode == Mode::Nightly {
+                return Err(violation(
+                    commit,
+                    ManifestRule::StagedWindowDropped,
+                    format!(
+                        "batch {id} is staged and its window is marked staged: it must be loaded, not failed"
+                    ),
+                ));
             }
             batch.status = BatchStatus::Failed;
             batch.error = Some(error.clone());
@@ -342,8 +525,12 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
     Ok(())
 }
 
-fn violation(commit: &Commit, message: String) -> Error {
-    Error::Manifest(format!("version {}: {message}", commit.version))
+fn violation(commit: &Commit, rule: ManifestRule, detail: String) -> Error {
+    Error::ManifestRule {
+        version: commit.version,
+        rule,
+        detail,
+    }
 }
 
 #[cfg(test)]

@@ -26,6 +26,7 @@ use crate::error::{Error, Result};
 use crate::intacct::client::{IntacctClient, ReadMethod, ReadRequest};
 use crate::intacct::paging::TimeWindow;
 use crate::intacct::response::ObjectMeta;
+use crate::manifest::schemas::{self, BatchSchema};
 use crate::manifest::{Action, Manifest, Mode};
 use crate::schema::{BatchContext, SchemaPlan, arrow_schema, record_batch};
 use crate::stage::parts::{PartWriter, StageOptions};
@@ -169,6 +170,10 @@ async fn extract_object(
     report.batch_id = batch_id.clone();
     report.window_from = window.from;
     report.window_to = Some(window.to);
+    // The column types go on the stage before the batch exists, so loading, `init` and replay
+    // never need Intacct to know them.
+    let persisted = BatchSchema::from_arrow(&job.name, &plan.fingerprint, &plan.schema)?;
+    schemas::persist(&stage, &persisted).await?;
     manifest
         .lock()
         .await
@@ -179,6 +184,7 @@ async fn extract_object(
             window_from: window.from,
             window_to: window.to,
             schema_fingerprint: plan.fingerprint.clone(),
+            replay_of: None,
         }])
         .await?;
     tracing::info!(object = %job.name, batch_id, from = ?window.from, to = %window.to, "batch created");

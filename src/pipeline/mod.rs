@@ -1,105 +1,133 @@
-//! Orchestration of the pieces: extract (with its delete feed, [`deletes`]) and status now;
-//! load, backfill and replay later.
+//! Orchestration: one [`RunContext`] per command; extract (with its delete feed,
+//! [`deletes`]), load (through [`crate::loader`]), and `run` = load what an earlier run left
+//! staged → extract → load, inside one lock and one manifest.
 //!
-//! Commands read the pipeline file into a [`crate::config::Spec`], map it onto the plain option
-//! structs of the modules they drive ([`extract_options`] is the one place for `extract`), take
-//! the run lock on the stage, and leave a run report at `_reports/<run_id>.json` (counts and
-//! durations only, never a secret).
+//! Nothing here parses arguments or prints: the command bodies under [`crate::cli`] build the
+//! plain option values these functions take and print what they return. Every run leaves a
+//! report at `_reports/<run_id>.json` (counts and durations only, never a secret).
 
+pub mod context;
 pub mod deletes;
 pub mod extract;
+pub mod plan;
 pub mod progress;
 pub mod status;
 
-use std::sync::Arc;
-
-use bytes::Bytes;
 use chrono::{DateTime, Duration, Utc};
-use tokio::sync::Mutex;
 
-use crate::cli::{ExtractArgs, StatusArgs};
 use crate::config::Spec;
 use crate::error::{Error, Result};
-use crate::intacct::client::{ClientConfig, IntacctClient, ReadMethod};
+use crate::intacct::client::{ClientConfig, ReadMethod};
 use crate::intacct::request::SenderCredentials;
-use crate::manifest::Manifest;
-use crate::manifest::lock::RunLock;
-use crate::stage::Stage;
+use crate::loader::BatchLoadReport;
+use crate::manifest::{Action, BatchStatus};
 use crate::stage::parts::StageOptions;
 
+pub use context::RunContext;
 use extract::{ExtractOptions, ObjectJob, ObjectReport};
 
-/// Runs `extract`.
-pub async fn extract_command(args: ExtractArgs) -> Result<()> {
-    let spec = crate::config::load(&args.config)?;
-    let now = match &args.now {
-        Some(text) => DateTime::parse_from_rfc3339(text)
-            .map_err(|e| Error::Config {
-                location: "--now".into(),
-                message: format!("{text:?} is not an RFC 3339 time: {e}"),
-            })?
-            .with_timezone(&Utc),
-        None => Utc::now(),
-    };
-    let options = extract_options(&spec, &args.objects, now, !args.no_progress)?;
-    let client = IntacctClient::new(client_config(&spec))?;
-    let stage = Stage::open(&spec.stage.url)?;
-    let run_id = new_run_id(now);
-    let lock = RunLock::acquire(
-        &stage,
-        &spec.name,
-        &run_id,
-        Duration::seconds(spec.stage.lock_ttl_secs as i64),
-    )
-    .await?;
-    let renewal = spawn_renewal(lock, spec.stage.lock_ttl_secs);
-    let outcome = run_extract(&client, &stage, &run_id, &options).await;
-    let released = renewal.release().await;
-    let reports = outcome?;
-    print!("{}", extract_summary(&reports));
-    let report = serde_json::json!({
-        "run_id": run_id,
-        "pipeline": spec.name,
-        "command": "extract",
-        "started_at": now,
-        "finished_at": Utc::now(),
-        "objects": reports,
-    });
-    let body = serde_json::to_vec_pretty(&report).expect("report serialises");
-    stage
-        .put_create(&format!("_reports/{run_id}.json"), Bytes::from(body))
-        .await?;
-    if let Some(error) = extract::failure_of(&reports) {
-        return Err(error);
-    }
-    released
+/// The column tombstones of `object` name their records by, when it is not RECORDNO.
+pub fn delete_key_column(_object: &str) -> Option<&'static str> {
+    None
 }
 
-/// Opens the manifest and extracts every object of `options`.
+/// Extracts every object of `options` into staged batches (one per object).
+///
+/// Batches an earlier run created but never staged (it crashed or was killed) are marked
+/// failed first: the lock says no other run is writing them, their windows were never marked
+/// staged, and this extract covers them again.
+pub async fn extract(ctx: &RunContext, options: &ExtractOptions) -> Result<Vec<ObjectReport>> {
+    abandon_unstaged(ctx).await?;
+    let client = ctx.intacct()?;
+    let progress = progress::Progress::new(options.progress);
+    Ok(extract::extract(&client, ctx.manifest.clone(), options, &progress).await)
+}
+
+/// Opens the manifest of `stage` and extracts every object of `options`, without a run
+/// lock: for tests and benchmarks that drive one extract directly.
 pub async fn run_extract(
-    client: &IntacctClient,
-    stage: &Stage,
+    client: &crate::intacct::client::IntacctClient,
+    stage: &crate::stage::Stage,
     run_id: &str,
     options: &ExtractOptions,
 ) -> Result<Vec<ObjectReport>> {
-    let manifest = Arc::new(Mutex::new(Manifest::open(stage.clone(), run_id).await?));
+    let manifest = crate::manifest::Manifest::open(stage.clone(), run_id).await?;
+    let manifest = std::sync::Arc::new(tokio::sync::Mutex::new(manifest));
     let progress = progress::Progress::new(options.progress);
     Ok(extract::extract(client, manifest, options, &progress).await)
 }
 
-/// Runs `status`.
-pub async fn status_command(args: StatusArgs) -> Result<()> {
-    let spec = crate::config::load(&args.config)?;
-    let stage = Stage::open(&spec.stage.url)?;
-    let manifest = Manifest::open(stage, "status").await?;
-    let rows = status::object_status(manifest.state());
-    if args.json {
-        let text = serde_json::to_string_pretty(&rows).expect("status serialises");
-        println!("{text}");
-    } else {
-        print!("{}", status::render_table(&rows, manifest.state().version));
+async fn abandon_unstaged(ctx: &RunContext) -> Result<()> {
+    let mut manifest = ctx.manifest.lock().await;
+    let abandoned: Vec<Action> = manifest
+        .state()
+        .batches
+        .values()
+        .filter(|b| b.status == BatchStatus::Created)
+        .map(|b| Action::BatchFailed {
+            batch_id: b.batch_id.clone(),
+            error: "abandoned: the run that created it ended before staging it".into(),
+        })
+        .collect();
+    if !abandoned.is_empty() {
+        tracing::warn!(
+            batches = abandoned.len(),
+            "marking batches an earlier run never finished staging as failed"
+        );
+        manifest.commit(abandoned).await?;
     }
     Ok(())
+}
+
+/// Loads every staged, unloaded batch (of `only`, when given), then creates the reporting
+/// views whose tables now exist.
+pub async fn load(ctx: &RunContext, only: Option<&[String]>) -> Result<Vec<BatchLoadReport>> {
+    let load = ctx.load_context()?;
+    let pending = {
+        let manifest = ctx.manifest.lock().await;
+        crate::loader::pending_batches(manifest.state(), only)
+    };
+    let reports = crate::loader::load_batches(&load, pending).await;
+    if reports.iter().any(|r| r.error.is_none()) {
+        let created = crate::loader::ensure_views(&load).await?;
+        for view in created {
+            tracing::info!(view, "reporting view created");
+        }
+    }
+    Ok(reports)
+}
+
+/// The error to exit with when any batch failed to load.
+pub fn load_failure(reports: &[BatchLoadReport]) -> Option<Error> {
+    let failed: Vec<String> = reports
+        .iter()
+        .filter_map(|r| {
+            r.error
+                .as_ref()
+                .map(|e| format!("{} batch {}: {e}", r.object, r.batch_id))
+        })
+        .collect();
+    if failed.is_empty() {
+        return None;
+    }
+    Some(Error::LoadFailed {
+        failed: failed.len(),
+        total: reports.len(),
+        detail: failed.join("; "),
+    })
+}
+
+/// Parses an RFC 3339 instant given for `--now`.
+pub fn parse_now(text: Option<&str>) -> Result<DateTime<Utc>> {
+    match text {
+        Some(text) => Ok(DateTime::parse_from_rfc3339(text)
+            .map_err(|e| Error::Config {
+                location: "--now".into(),
+                message: format!("{text:?} is not an RFC 3339 time: {e}"),
+            })?
+            .with_timezone(&Utc)),
+        None => Ok(Utc::now()),
+    }
 }
 
 /// The extract options of a pipeline: objects in scope (all, or `only`), windows ending at
@@ -189,11 +217,6 @@ pub fn client_config(spec: &Spec) -> ClientConfig {
     config
 }
 
-fn new_run_id(now: DateTime<Utc>) -> String {
-    let random = uuid::Uuid::new_v4().simple().to_string();
-    format!("{}-{}", now.format("%Y%m%dT%H%M%SZ"), &random[..8])
-}
-
 /// The short table printed at the end of `extract`.
 pub fn extract_summary(reports: &[ObjectReport]) -> String {
     let mut out = format!(
@@ -218,35 +241,51 @@ pub fn extract_summary(reports: &[ObjectReport]) -> String {
     out
 }
 
-/// The run lock, renewed in the background until released.
-struct Renewal {
-    stop: tokio::sync::oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<Result<()>>,
-}
-
-fn spawn_renewal(mut lock: RunLock, ttl_secs: u64) -> Renewal {
-    let (stop, mut stopped) = tokio::sync::oneshot::channel();
-    let period = std::time::Duration::from_secs((ttl_secs / 4).max(1));
-    let task = tokio::spawn(async move {
-        loop {
-            tokio::select! {
-                _ = &mut stopped => return lock.release().await,
-                _ = tokio::time::sleep(period) => {
-                    if let Err(e) = lock.renew().await {
-                        tracing::warn!(error = %e, "could not renew the run lock");
-                    }
-                }
-            }
+/// Loads saved batches again from the stage alone (no call to Intacct): each source becomes a
+/// replay batch of its own (same files, `replay_of` the source) that is then loaded; safe to
+/// run any number of times, and a replay a crash interrupted resumes with the next `load`.
+pub async fn replay(
+    ctx: &RunContext,
+    selection: &plan::ReplaySelection,
+) -> Result<Vec<BatchLoadReport>> {
+    let load = ctx.load_context()?;
+    let mut batches: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    {
+        let mut manifest = ctx.manifest.lock().await;
+        let sources: Vec<crate::manifest::BatchState> =
+            plan::replay_sources(manifest.state(), selection)?
+                .into_iter()
+                .cloned()
+                .collect();
+        if sources.is_empty() {
+            return Ok(vec![]);
         }
-    });
-    Renewal { stop, task }
-}
-
-impl Renewal {
-    async fn release(self) -> Result<()> {
-        let _ = self.stop.send(());
-        self.task
-            .await
-            .map_err(|e| Error::Manifest(format!("run lock task failed: {e}")))?
+        let mut actions = Vec::new();
+        for source in &sources {
+            let batch_id = uuid::Uuid::new_v4().to_string();
+            actions.push(Action::BatchCreated {
+                batch_id: batch_id.clone(),
+                object: source.object.clone(),
+                mode: crate::manifest::Mode::Replay,
+                window_from: source.window_from,
+                window_to: source.window_to,
+                schema_fingerprint: source.schema_fingerprint.clone(),
+                replay_of: Some(source.batch_id.clone()),
+            });
+            actions.push(Action::BatchStaged {
+                batch_id: batch_id.clone(),
+                files: source.files.clone(),
+                raw_pages: vec![],
+                quarantine: vec![],
+                rows: source.rows,
+                deleted_rows: source.deleted_rows,
+                bytes: source.bytes,
+                staged_up_to: None,
+            });
+            tracing::info!(object = %source.object, source = %source.batch_id, replay = %batch_id, "replay batch created");
+            batches.entry(source.object.clone()).or_default().push(batch_id);
+        }
+        manifest.commit(actions).await?;
     }
+    Ok(crate::loader::load_batches(&load, batches).await)
 }

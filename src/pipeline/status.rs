@@ -24,10 +24,29 @@ pub struct ObjectStatus {
     pub deleted_rows: u64,
     /// Bytes in staged or loaded batches.
     pub bytes: u64,
+    /// How far the watermark is behind `now`, in seconds (`None` before the first load).
+    pub lag_secs: Option<i64>,
+    /// The run that last touched the object, and when.
+    pub last_run_id: Option<String>,
+    /// When that run last wrote to the manifest for the object.
+    pub last_run_at: Option<DateTime<Utc>>,
+    /// The newest failures (batch id and error), newest first, at most three.
+    pub failures: Vec<BatchFailure>,
 }
 
-/// Status of every object the manifest knows, by name.
-pub fn object_status(state: &ManifestState) -> Vec<ObjectStatus> {
+/// A batch that failed, or whose last load attempt failed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct BatchFailure {
+    /// The batch.
+    pub batch_id: String,
+    /// `failed` (given up) or `staged` (a load attempt failed; the next load resumes it).
+    pub status: String,
+    /// The error.
+    pub error: String,
+}
+
+/// Status of every object the manifest knows, by name, as of `now`.
+pub fn object_status(state: &ManifestState, now: DateTime<Utc>) -> Vec<ObjectStatus> {
     let mut by_object: BTreeMap<&str, ObjectStatus> = BTreeMap::new();
     for (name, marks) in &state.objects {
         by_object.insert(
@@ -36,11 +55,16 @@ pub fn object_status(state: &ManifestState) -> Vec<ObjectStatus> {
                 object: name.clone(),
                 watermark: marks.watermark,
                 staged_up_to: marks.staged_up_to,
+                lag_secs: marks.watermark.map(|w| (now - w).num_seconds()),
+                last_run_id: marks.last_run_id.clone(),
+                last_run_at: marks.last_run_at,
                 ..ObjectStatus::default()
             },
         );
     }
-    for batch in state.batches.values() {
+    let mut newest_first: Vec<_> = state.batches.values().collect();
+    newest_first.sort_by_key(|b| std::cmp::Reverse(b.created_version));
+    for batch in newest_first {
         let entry = by_object
             .entry(&batch.object)
             .or_insert_with(|| ObjectStatus {
@@ -52,6 +76,20 @@ pub fn object_status(state: &ManifestState) -> Vec<ObjectStatus> {
             entry.rows += batch.rows;
             entry.deleted_rows += batch.deleted_rows;
             entry.bytes += batch.bytes;
+        }
+        let error = match batch.status {
+            BatchStatus::Failed => batch.error.clone(),
+            BatchStatus::Staged => batch.last_load_error.clone(),
+            _ => None,
+        };
+        if let Some(error) = error
+            && entry.failures.len() < 3
+        {
+            entry.failures.push(BatchFailure {
+                batch_id: batch.batch_id.clone(),
+                status: batch.status.to_string(),
+                error,
+            });
         }
     }
     by_object.into_values().collect()
@@ -66,9 +104,10 @@ pub fn render_table(rows: &[ObjectStatus], version: u64) -> String {
     };
     let mut out = format!("manifest version {version}\n");
     out.push_str(&format!(
-        "{:<14} {:<19} {:<19} {:>7} {:>7} {:>7} {:>7} {:>10} {:>8} {:>12}\n",
+        "{:<14} {:<19} {:>8} {:<19} {:>7} {:>7} {:>7} {:>7} {:>10} {:>8} {:>12}\n",
         "object",
         "watermark",
+        "lag",
         "staged up to",
         "created",
         "staged",
@@ -81,9 +120,10 @@ pub fn render_table(rows: &[ObjectStatus], version: u64) -> String {
     for r in rows {
         let count = |s: &str| r.batches.get(s).copied().unwrap_or(0);
         out.push_str(&format!(
-            "{:<14} {:<19} {:<19} {:>7} {:>7} {:>7} {:>7} {:>10} {:>8} {:>12}\n",
+            "{:<14} {:<19} {:>8} {:<19} {:>7} {:>7} {:>7} {:>7} {:>10} {:>8} {:>12}\n",
             r.object,
             mark(r.watermark),
+            r.lag_secs.map_or("-".to_owned(), lag),
             mark(r.staged_up_to),
             count("created"),
             count("staged"),
@@ -94,5 +134,29 @@ pub fn render_table(rows: &[ObjectStatus], version: u64) -> String {
             r.bytes
         ));
     }
+    let failures: Vec<_> = rows
+        .iter()
+        .flat_map(|r| r.failures.iter().map(move |f| (&r.object, f)))
+        .collect();
+    if !failures.is_empty() {
+        out.push_str("\nlast failures:\n");
+        for (object, f) in failures {
+            out.push_str(&format!(
+                "  {object} batch {} ({}): {}\n",
+                f.batch_id, f.status, f.error
+            ));
+        }
+    }
     out
+}
+
+/// `3d 4h`, `2h 5m`, `40s`: a lag short enough to read at a glance.
+fn lag(secs: i64) -> String {
+    let secs = secs.max(0);
+    match secs {
+        s if s >= 86_400 => format!("{}d {}h", s / 86_400, (s % 86_400) / 3600),
+        s if s >= 3600 => format!("{}h {}m", s / 3600, (s % 3600) / 60),
+        s if s >= 60 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
 }

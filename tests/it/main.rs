@@ -5,6 +5,7 @@ mod cli;
 mod client;
 mod deletes;
 mod extract;
+mod load;
 mod protocol;
 mod raw_pages;
 mod sim;

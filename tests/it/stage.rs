@@ -273,6 +273,7 @@ async fn conformance(stage: Stage) {
             window_from: None,
             window_to,
             schema_fingerprint: plan.fingerprint.clone(),
+            replay_of: None,
         }])
         .await
         .unwrap();
@@ -312,6 +313,7 @@ async fn conformance(stage: Stage) {
         window_from: None,
         window_to,
         schema_fingerprint: plan.fingerprint.clone(),
+        replay_of: None,
     };
     assert_eq!(third.commit(vec![stale_ok]).await.unwrap(), 3);
     let reopened = Manifest::open(stage.clone(), "run-d").await.unwrap();
@@ -387,6 +389,7 @@ async fn thousands_of_batches_open_from_a_checkpoint() {
                 window_from: None,
                 window_to,
                 schema_fingerprint: "f".into(),
+                replay_of: None,
             })
             .collect();
         manifest.commit(created).await.unwrap();

@@ -23,6 +23,7 @@ fn created(id: &str, mode: Mode, to: u32) -> Action {
         window_from: None,
         window_to: t(to),
         schema_fingerprint: "f".into(),
+        replay_of: None,
     }
 }
 
@@ -95,46 +96,68 @@ fn staging_does_not_move_the_watermark() {
     assert_eq!(state.objects["VENDOR"].watermark, None);
 }
 
+fn rule_of(result: Result<ManifestState>) -> ManifestRule {
+    match result {
+        Err(Error::ManifestRule { rule, .. }) => rule,
+        other => panic!("expected a broken manifest rule, got {other:?}"),
+    }
+}
+
+fn step_started(id: &str, step: &str, request_id: &str) -> Action {
+    Action::LoadStepStarted {
+        batch_id: id.into(),
+        step: step.into(),
+        request_id: request_id.into(),
+    }
+}
+
 #[test]
 fn versions_must_be_contiguous() {
     let commits = vec![
         commit(1, vec![created("a", Mode::Nightly, 1)]),
         commit(3, vec![]),
     ];
-    assert!(fold(None, &commits).is_err());
+    assert_eq!(rule_of(fold(None, &commits)), ManifestRule::VersionOrder);
     let checkpoint = fold(None, &commits[..1]).unwrap();
-    assert!(fold(Some(checkpoint), &[commit(1, vec![])]).is_err());
+    assert_eq!(
+        rule_of(fold(Some(checkpoint), &[commit(1, vec![])])),
+        ManifestRule::VersionOrder
+    );
 }
 
 #[test]
-fn every_invariant_rejects_the_commit_that_breaks_it() {
+fn every_invariant_rejects_the_commit_that_breaks_it_with_its_rule() {
     let base = || {
         vec![
             vec![created("a", Mode::Nightly, 5)],
             vec![staged("a", Some(5))],
         ]
     };
-    let breaking: Vec<(&str, Vec<Action>)> = vec![
-        ("created twice", vec![created("a", Mode::Nightly, 5)]),
-        ("unknown batch", vec![staged("zz", None)]),
-        ("staged twice", vec![staged("a", None)]),
+    let failed = |id: &str| Action::BatchFailed {
+        batch_id: id.into(),
+        error: "boom".into(),
+    };
+    let breaking: Vec<(ManifestRule, Vec<Action>)> = vec![
+        (ManifestRule::CreatedTwice, vec![created("a", Mode::Nightly, 5)]),
+        (ManifestRule::UnknownBatch, vec![staged("zz", None)]),
+        (ManifestRule::StagedOnce, vec![staged("a", None)]),
         (
-            "watermark beyond window",
+            ManifestRule::WatermarkBeyondWindow,
             vec![loaded("a", Mode::Nightly, Some(6))],
         ),
         (
-            "backfill load moves watermark",
+            ManifestRule::WatermarkMode,
             vec![loaded("a", Mode::Backfill, Some(4))],
         ),
         (
-            "loaded twice in one mode",
+            ManifestRule::LoadedTwice,
             vec![
                 loaded("a", Mode::Nightly, None),
                 loaded("a", Mode::Nightly, None),
             ],
         ),
         (
-            "step finished before started",
+            ManifestRule::StepNotStarted,
             vec![Action::LoadStepFinished {
                 batch_id: "a".into(),
                 step: "copy".into(),
@@ -143,21 +166,145 @@ fn every_invariant_rejects_the_commit_that_breaks_it() {
             }],
         ),
         (
-            "action after failure",
+            ManifestRule::RequestIdReplaced,
             vec![
-                Action::BatchFailed {
-                    batch_id: "a".into(),
-                    error: "boom".into(),
-                },
-                loaded("a", Mode::Nightly, None),
+                step_started("a", "copy-1", "req-1"),
+                step_started("a", "copy-1", "req-2"),
             ],
         ),
+        (ManifestRule::StagedWindowDropped, vec![failed("a")]),
+        (
+            ManifestRule::FailedAfterLoad,
+            vec![loaded("a", Mode::Nightly, Some(5)), failed("a")],
+        ),
+        (
+            ManifestRule::ActionAfterFailure,
+            vec![
+                created("c", Mode::Nightly, 6),
+                failed("c"),
+                staged("c", None),
+            ],
+        ),
+        (
+            ManifestRule::WindowOrder,
+            vec![Action::BatchCreated {
+                batch_id: "w".into(),
+                object: "VENDOR".into(),
+                mode: Mode::Backfill,
+                window_from: Some(t(9)),
+                window_to: t(8),
+                schema_fingerprint: "f".into(),
+                replay_of: None,
+            }],
+        ),
+        (
+            ManifestRule::UnknownBatch,
+            vec![replay_created("r", "nope")],
+        ),
     ];
-    for (what, actions) in breaking {
+    for (rule, actions) in breaking {
         let mut all = base();
         all.push(actions);
-        assert!(fold_actions(all).is_err(), "{what} was accepted");
+        assert_eq!(rule_of(fold_actions(all)), rule, "{rule} was not the rule broken");
     }
+}
+
+fn replay_created(id: &str, source: &str) -> Action {
+    Action::BatchCreated {
+        batch_id: id.into(),
+        object: "VENDOR".into(),
+        mode: Mode::Replay,
+        window_from: None,
+        window_to: t(5),
+        schema_fingerprint: "f".into(),
+        replay_of: Some(source.into()),
+    }
+}
+
+#[test]
+fn the_watermark_never_passes_an_earlier_nightly_batch_that_is_not_loaded() {
+    let two_staged = || {
+        vec![
+            vec![created("a", Mode::Nightly, 5)],
+            vec![staged("a", Some(5))],
+            vec![created("b", Mode::Nightly, 9)],
+            vec![staged("b", Some(9))],
+        ]
+    };
+    let mut skipping = two_staged();
+    skipping.push(vec![loaded("b", Mode::Nightly, Some(9))]);
+    assert_eq!(
+        rule_of(fold_actions(skipping)),
+        ManifestRule::WatermarkPassesUnloaded
+    );
+    // A load failure leaves the batch staged: still not passable.
+    let mut after_failure = two_staged();
+    after_failure.push(vec![Action::LoadFailed {
+        batch_id: "a".into(),
+        step: "merge".into(),
+        error: "timeout".into(),
+    }]);
+    after_failure.push(vec![loaded("b", Mode::Nightly, Some(9))]);
+    assert_eq!(
+        rule_of(fold_actions(after_failure)),
+        ManifestRule::WatermarkPassesUnloaded
+    );
+    // In order, both load; a batch abandoned before staging (failed) does not block.
+    let mut in_order = two_staged();
+    in_order.insert(0, vec![created("dead", Mode::Nightly, 2)]);
+    in_order.insert(1, vec![Action::BatchFailed {
+        batch_id: "dead".into(),
+        error: "abandoned".into(),
+    }]);
+    in_order.push(vec![loaded("a", Mode::Nightly, Some(5))]);
+    in_order.push(vec![loaded("b", Mode::Nightly, Some(9))]);
+    let state = fold_actions(in_order).unwrap();
+    assert_eq!(state.objects["VENDOR"].watermark, Some(t(9)));
+}
+
+#[test]
+fn a_resumed_step_keeps_its_request_id_and_a_load_failure_is_recorded() {
+    let state = fold_actions(vec![
+        vec![created("a", Mode::Nightly, 5)],
+        vec![staged("a", Some(5))],
+        vec![step_started("a", "merge", "req-1")],
+        vec![Action::LoadFailed {
+            batch_id: "a".into(),
+            step: "merge".into(),
+            error: "HTTP 503".into(),
+        }],
+        vec![step_started("a", "merge", "req-1")],
+    ])
+    .unwrap();
+    let batch = &state.batches["a"];
+    assert_eq!(batch.status, BatchStatus::Staged);
+    assert_eq!(batch.load_steps["merge"].request_id, "req-1");
+    assert_eq!(batch.last_load_error.as_deref(), Some("merge: HTTP 503"));
+}
+
+#[test]
+fn replays_are_batches_of_their_own_and_may_repeat() {
+    let state = fold_actions(vec![
+        vec![created("a", Mode::Nightly, 5)],
+        vec![staged("a", Some(5))],
+        vec![loaded("a", Mode::Nightly, Some(5))],
+        vec![replay_created("r1", "a"), staged("r1", None)],
+        vec![loaded("r1", Mode::Replay, None)],
+        vec![replay_created("r2", "a"), staged("r2", None)],
+        vec![loaded("r2", Mode::Replay, None)],
+    ])
+    .unwrap();
+    assert_eq!(state.batches["r2"].rows_batch_id(), "a");
+    assert_eq!(state.batches["r2"].status, BatchStatus::Loaded);
+    assert_eq!(state.objects["VENDOR"].watermark, Some(t(5)));
+    // A replay batch never moves the watermark.
+    let rule = rule_of(fold_actions(vec![
+        vec![created("a", Mode::Nightly, 5)],
+        vec![staged("a", Some(5))],
+        vec![replay_created("r1", "a"), staged("r1", None)],
+        vec![loaded("r1", Mode::Replay, Some(5))],
+    ]));
+    assert_eq!(rule, ManifestRule::WatermarkMode);
 }
 
 #[test]
@@ -178,7 +325,13 @@ fn totals_must_match_files_and_loads_need_staging() {
     if let Action::BatchStaged { rows, .. } = &mut bad_totals {
         *rows = 6;
     }
-    assert!(fold_actions(vec![vec![created("a", Mode::Nightly, 5)], vec![bad_totals]]).is_err());
+    assert_eq!(
+        rule_of(fold_actions(vec![
+            vec![created("a", Mode::Nightly, 5)],
+            vec![bad_totals]
+        ])),
+        ManifestRule::StagedTotals
+    );
     // Tombstones are rows of the parts, so there cannot be more of them than rows.
     let mut too_many_deletes = staged("a", None);
     if let Action::BatchStaged { deleted_rows, .. } = &mut too_many_deletes {
@@ -190,26 +343,33 @@ fn totals_must_match_files_and_loads_need_staging() {
     ])
     .unwrap_err();
     assert!(err.to_string().contains("6 deleted rows"), "{err}");
+    assert!(matches!(
+        err,
+        Error::ManifestRule {
+            rule: ManifestRule::StagedTotals,
+            ..
+        }
+    ));
     let state = fold_actions(vec![
         vec![created("a", Mode::Nightly, 5)],
         vec![staged("a", None)],
     ])
     .unwrap();
     assert_eq!(state.batches["a"].deleted_rows, 2);
-    assert!(
-        fold_actions(vec![
+    assert_eq!(
+        rule_of(fold_actions(vec![
             vec![created("a", Mode::Nightly, 5)],
             vec![loaded("a", Mode::Nightly, None)]
-        ])
-        .is_err()
+        ])),
+        ManifestRule::NotStaged
     );
     // A backfill batch may not move the nightly staged mark.
-    assert!(
-        fold_actions(vec![
+    assert_eq!(
+        rule_of(fold_actions(vec![
             vec![created("a", Mode::Backfill, 5)],
             vec![staged("a", Some(5))]
-        ])
-        .is_err()
+        ])),
+        ManifestRule::StagedMark
     );
 }
 
@@ -221,10 +381,12 @@ fn the_watermark_never_moves_backwards() {
             created("b", Mode::Nightly, 9),
         ],
         vec![staged("a", Some(5)), staged("b", Some(9))],
-        vec![loaded("b", Mode::Nightly, Some(9))],
         vec![loaded("a", Mode::Nightly, Some(5))],
+        vec![loaded("b", Mode::Nightly, Some(9))],
+        vec![created("c", Mode::Nightly, 9), staged("c", Some(9))],
+        vec![loaded("c", Mode::Nightly, Some(7))],
     ]);
-    assert!(result.is_err());
+    assert_eq!(rule_of(result), ManifestRule::WatermarkBackwards);
 }
 
 #[test]

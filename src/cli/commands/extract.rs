@@ -1,0 +1,37 @@
+//! `extract`: stage every object's changes without loading them.
+
+use chrono::Utc;
+
+use super::super::RunArgs;
+use super::super::interrupt::guarded;
+use super::objects_in_scope;
+use crate::error::Result;
+use crate::pipeline::{self, RunContext};
+
+/// Runs `extract`.
+pub(in crate::cli) async fn extract(args: RunArgs) -> Result<()> {
+    let spec = crate::config::load(&args.pipeline.config)?;
+    let now = pipeline::parse_now(args.now.as_deref())?;
+    let only = objects_in_scope(&spec, &args.pipeline)?;
+    let options =
+        pipeline::extract_options(&spec, only.as_deref().unwrap_or(&[]), now, !args.no_progress)?;
+    let ctx = RunContext::open(spec, now).await?;
+    guarded(ctx, async |ctx| {
+        let reports = pipeline::extract(ctx, &options).await?;
+        print!("{}", pipeline::extract_summary(&reports));
+        let report = serde_json::json!({
+            "run_id": ctx.run_id,
+            "pipeline": ctx.spec.name,
+            "command": "extract",
+            "started_at": now,
+            "finished_at": Utc::now(),
+            "objects": reports,
+        });
+        ctx.write_report(&report).await?;
+        match pipeline::extract::failure_of(&reports) {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    })
+    .await
+}

@@ -1,0 +1,96 @@
+//! The command bodies: read the pipeline, open one run context, call the pipeline, print the
+//! summary, leave the run report. One file per command.
+
+mod extract;
+mod init;
+mod load;
+mod replay;
+mod run;
+mod sql;
+mod status;
+
+pub(super) use extract::extract;
+pub(super) use init::init;
+pub(super) use load::load;
+pub(super) use replay::replay;
+pub(super) use run::run;
+pub(super) use sql::sql;
+pub(super) use status::status;
+
+use crate::error::Result;
+use crate::loader::BatchLoadReport;
+
+use super::ObjectArgs;
+
+/// The objects `--objects` names, checked against the pipeline (`None`: all of them).
+fn objects_in_scope(spec: &crate::config::Spec, args: &ObjectArgs) -> Result<Option<Vec<String>>> {
+    if args.objects.is_empty() {
+        return Ok(None);
+    }
+    let wanted: Vec<String> = args
+        .objects
+        .iter()
+        .map(|o| o.trim().to_ascii_uppercase())
+        .collect();
+    if let Some(unknown) = wanted
+        .iter()
+        .find(|w| !spec.extract.objects.iter().any(|o| &o.name == *w))
+    {
+        return Err(crate::error::Error::Config {
+            location: "--objects".into(),
+            message: format!(
+                "{unknown} is not in the pipeline's objects ({})",
+                spec.extract
+                    .objects
+                    .iter()
+                    .map(|o| o.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+    }
+    Ok(Some(wanted))
+}
+
+/// A `--since`/`--until`/`--from`/`--to` value: a date (`YYYY-MM-DD`, midnight UTC) or an
+/// RFC 3339 instant.
+fn parse_instant(flag: &str, text: &str) -> Result<chrono::DateTime<chrono::Utc>> {
+    if let Ok(date) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(date.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
+    }
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|_| crate::error::Error::Config {
+            location: flag.to_owned(),
+            message: format!("{text:?} is neither a date (2026-01-31) nor an RFC 3339 instant"),
+        })
+}
+
+/// The table printed after loading.
+fn load_summary(reports: &[BatchLoadReport]) -> String {
+    if reports.is_empty() {
+        return "nothing to load: no staged batch waits\n".to_owned();
+    }
+    let mut out = format!(
+        "{:<14} {:<36} {:<8} {:>9} {:>9} {:>9} {:>9} {:>5} {:>8}  {}\n",
+        "object", "batch", "mode", "rows", "copied", "inserted", "updated", "stmts", "seconds", "result"
+    );
+    for r in reports {
+        out.push_str(&format!(
+            "{:<14} {:<36} {:<8} {:>9} {:>9} {:>9} {:>9} {:>5} {:>8.1}  {}\n",
+            r.object,
+            r.batch_id,
+            r.mode,
+            r.rows,
+            r.copy_rows,
+            r.merge_inserted,
+            r.merge_updated,
+            r.statements,
+            r.seconds,
+            r.error
+                .as_deref()
+                .map_or("loaded".to_owned(), |e| format!("FAILED: {e}"))
+        ));
+    }
+    out
+}

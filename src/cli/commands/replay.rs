@@ -1,0 +1,56 @@
+//! `replay`: saved batches loaded again from the stage alone.
+
+use chrono::Utc;
+
+use super::super::ReplayArgs;
+use super::super::interrupt::guarded;
+use super::{load_summary, parse_instant};
+use crate::error::{Error, Result};
+use crate::pipeline::plan::ReplaySelection;
+use crate::pipeline::{self, RunContext};
+
+/// Runs `replay`.
+pub(in crate::cli) async fn replay(args: ReplayArgs) -> Result<()> {
+    let spec = crate::config::load(&args.config)?;
+    let selection = match &args.object {
+        Some(object) => ReplaySelection::Object {
+            object: object.trim().to_ascii_uppercase(),
+            since: args
+                .since
+                .as_deref()
+                .map(|t| parse_instant("--since", t))
+                .transpose()?,
+            until: args
+                .until
+                .as_deref()
+                .map(|t| parse_instant("--until", t))
+                .transpose()?,
+        },
+        None => ReplaySelection::Batches(args.batch.clone()),
+    };
+    let started = Utc::now();
+    let ctx = RunContext::open(spec, started).await?;
+    ctx.snowflake()?;
+    guarded(ctx, async |ctx| {
+        let reports = pipeline::replay(ctx, &selection).await?;
+        if reports.is_empty() {
+            println!("nothing to replay: no loaded batch matches");
+        }
+        print!("{}", load_summary(&reports));
+        let report = serde_json::json!({
+            "run_id": ctx.run_id,
+            "pipeline": ctx.spec.name,
+            "command": "replay",
+            "started_at": started,
+            "finished_at": Utc::now(),
+            "batches": reports,
+        });
+        ctx.write_report(&report).await?;
+        match pipeline::load_failure(&reports) {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    })
+    .await
+    .map_err(|e: Error| e)
+}

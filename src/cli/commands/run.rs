@@ -1,0 +1,66 @@
+//! `run`: the nightly job. Load what an earlier run left staged, extract, load.
+
+use chrono::Utc;
+
+use super::super::RunArgs;
+use super::super::interrupt::guarded;
+use super::{load_summary, objects_in_scope};
+use crate::error::{Error, Result};
+use crate::pipeline::{self, RunContext};
+
+/// Runs `run`.
+pub(in crate::cli) async fn run(args: RunArgs) -> Result<()> {
+    let spec = crate::config::load(&args.pipeline.config)?;
+    let now = pipeline::parse_now(args.now.as_deref())?;
+    let only = objects_in_scope(&spec, &args.pipeline)?;
+    let options =
+        pipeline::extract_options(&spec, only.as_deref().unwrap_or(&[]), now, !args.no_progress)?;
+    let ctx = RunContext::open(spec, now).await?;
+    // Checked before anything is extracted: a key or passphrase problem stops the run here.
+    ctx.snowflake()?;
+    guarded(ctx, async |ctx| {
+        let leftover = pipeline::load(ctx, only.as_deref()).await?;
+        if !leftover.is_empty() {
+            println!("batches an earlier run left staged:");
+            print!("{}", load_summary(&leftover));
+        }
+        let extracted = pipeline::extract(ctx, &options).await?;
+        print!("{}", pipeline::extract_summary(&extracted));
+        let loaded = pipeline::load(ctx, only.as_deref()).await?;
+        print!("{}", load_summary(&loaded));
+        let report = serde_json::json!({
+            "run_id": ctx.run_id,
+            "pipeline": ctx.spec.name,
+            "command": "run",
+            "started_at": now,
+            "finished_at": Utc::now(),
+            "leftover_loads": leftover,
+            "objects": extracted,
+            "loads": loaded,
+        });
+        let path = ctx.write_report(&report).await?;
+        println!("run report: {path}");
+        let failures: Vec<Error> = [
+            pipeline::extract::failure_of(&extracted),
+            pipeline::load_failure(&leftover),
+            pipeline::load_failure(&loaded),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        match failures.len() {
+            0 => Ok(()),
+            1 => Err(failures.into_iter().next().expect("one failure")),
+            _ => Err(Error::LoadFailed {
+                failed: failures.len(),
+                total: failures.len() + 1,
+                detail: failures
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            }),
+        }
+    })
+    .await
+}

@@ -1,0 +1,71 @@
+//! `sql`: every statement `init` and a load of the staged batches would send, for review.
+//! Sends nothing and needs no Snowflake connection: tables are shown as created from the
+//! stage's schemas (`CREATE … IF NOT EXISTS`), which is what `init` sends for a new account.
+
+use super::super::ObjectArgs;
+use super::objects_in_scope;
+use crate::error::Result;
+use crate::loader::statements::{self, MergeSpec};
+use crate::loader::{ddl, views};
+use crate::manifest::{Manifest, Mode, schemas};
+use crate::pipeline::context;
+use crate::stage::Stage;
+
+/// Runs `sql`.
+pub(in crate::cli) async fn sql(args: ObjectArgs) -> Result<()> {
+    let spec = crate::config::load(&args.config)?;
+    let only = objects_in_scope(&spec, &args)?;
+    let stage = Stage::open(&spec.stage.url)?;
+    let manifest = Manifest::open(stage.clone(), "sql").await?;
+    let names = context::names(&spec)?;
+    let mut out = String::from("-- init\n");
+    for sql in crate::loader::setup_statements(&names, &context::external_stage(&spec))? {
+        out.push_str(&format!("{sql};\n\n"));
+    }
+    let known = crate::loader::known_schemas(&stage, manifest.state(), only.as_deref()).await?;
+    let mut objects = std::collections::BTreeSet::new();
+    for schema in &known {
+        objects.insert(schema.object.clone());
+        for role in [ddl::TableRole::Staging, ddl::TableRole::Target] {
+            out.push_str(&format!("{};\n\n", ddl::create_table(&names, schema, role)?));
+        }
+    }
+    for (_, sql) in views::reporting_views(&names, |o| objects.contains(o))? {
+        out.push_str(&format!("{sql};\n\n"));
+    }
+    let pending = crate::loader::pending_batches(manifest.state(), only.as_deref());
+    for ids in pending.values() {
+        for id in ids {
+            let batch = &manifest.state().batches[id];
+            let schema = schemas::load(&stage, &batch.object, &batch.schema_fingerprint).await?;
+            out.push_str(&format!(
+                "-- load {} batch {} ({} rows, {} files)\n",
+                batch.object,
+                batch.batch_id,
+                batch.rows,
+                batch.files.len()
+            ));
+            let files: Vec<String> = batch.files.iter().map(|f| f.path.clone()).collect();
+            for copy in statements::copy_into(&names, &batch.object, &files, batch.mode == Mode::Replay)? {
+                out.push_str(&format!("{copy};\n\n"));
+            }
+            let delete_key = crate::pipeline::delete_key_column(&batch.object)
+                .filter(|k| schema.column(k).is_some());
+            let merge = statements::merge(
+                &names,
+                &MergeSpec {
+                    schema: &schema,
+                    rows_batch_id: batch.rows_batch_id(),
+                    delete_key,
+                },
+            )?;
+            out.push_str(&format!("{merge};\n\n"));
+            out.push_str(&format!(
+                "{};\n\n",
+                statements::delete_staged(&names, &batch.object, batch.rows_batch_id())?
+            ));
+        }
+    }
+    print!("{out}");
+    Ok(())
+}

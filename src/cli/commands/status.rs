@@ -1,0 +1,22 @@
+//! `status`: per object, from the manifest alone.
+
+use super::super::StatusArgs;
+use crate::error::Result;
+use crate::manifest::Manifest;
+use crate::pipeline::status;
+use crate::stage::Stage;
+
+/// Runs `status`.
+pub(in crate::cli) async fn status(args: StatusArgs) -> Result<()> {
+    let spec = crate::config::load(&args.config)?;
+    let stage = Stage::open(&spec.stage.url)?;
+    let manifest = Manifest::open(stage, "status").await?;
+    let rows = status::object_status(manifest.state(), chrono::Utc::now());
+    if args.json {
+        let text = serde_json::to_string_pretty(&rows).expect("status serialises");
+        println!("{text}");
+    } else {
+        print!("{}", status::render_table(&rows, manifest.state().version));
+    }
+    Ok(())
+}

@@ -1,0 +1,68 @@
+//! Ctrl-C and SIGTERM during a run: cancel what runs in Snowflake while the work is still in
+//! flight, then stop the work, release the lock and exit with the interrupted code. The
+//! manifest stays valid because every commit is one create-once file.
+
+use crate::error::{Error, Result};
+use crate::pipeline::RunContext;
+use crate::pipeline::context::CancelHandle;
+
+/// Runs `work` on `ctx` until it ends or the process is asked to stop; releases the run lock
+/// either way.
+pub(super) async fn guarded<T>(
+    ctx: RunContext,
+    work: impl AsyncFnOnce(&RunContext) -> Result<T>,
+) -> Result<T> {
+    let cancel = ctx.cancel_handle();
+    let outcome = {
+        let future = work(&ctx);
+        tokio::pin!(future);
+        tokio::select! {
+            result = &mut future => Some(result),
+            () = stop_requested() => {
+                tracing::warn!("interrupted: cancelling running statements");
+                cancel_running(&cancel).await;
+                None
+            }
+        }
+    };
+    let released = ctx.finish().await;
+    match outcome {
+        Some(result) => {
+            let value = result?;
+            released?;
+            Ok(value)
+        }
+        None => {
+            if let Err(error) = released {
+                tracing::warn!(%error, "could not release the run lock; it expires by itself");
+            }
+            Err(Error::Interrupted)
+        }
+    }
+}
+
+async fn cancel_running(cancel: &CancelHandle) {
+    cancel.cancel().await;
+}
+
+async fn stop_requested() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

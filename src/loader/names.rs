@@ -1,0 +1,54 @@
+//! The Snowflake names one pipeline uses: database, schema, external stage, file format, and
+//! per object its target table `<OBJECT>` and staging table `<OBJECT>_STG`. Every name is a
+//! checked [`Ident`], so everything built from them is quoted.
+
+use super::ddl::TableRole;
+use super::sql::{Ident, Sql};
+use crate::error::Result;
+
+/// The names of one pipeline's Snowflake objects.
+#[derive(Clone, Debug)]
+pub struct Names {
+    /// The database.
+    pub database: Ident,
+    /// The schema in it.
+    pub schema: Ident,
+    /// The external stage.
+    pub stage: Ident,
+    /// The Parquet file format.
+    pub file_format: Ident,
+}
+
+impl Names {
+    /// Checks every name.
+    pub fn new(database: &str, schema: &str, stage: &str, file_format: &str) -> Result<Names> {
+        Ok(Names {
+            database: Ident::new(database)?,
+            schema: Ident::new(schema)?,
+            stage: Ident::new(stage)?,
+            file_format: Ident::new(file_format)?,
+        })
+    }
+
+    /// `"DATABASE"."SCHEMA"."NAME"`.
+    pub fn qualified(&self, name: &Ident) -> Sql {
+        Sql::join(
+            [self.database.sql(), self.schema.sql(), name.sql()],
+            ".",
+        )
+    }
+
+    /// The qualified name of one of an object's tables.
+    pub fn table(&self, object: &str, role: TableRole) -> Result<Sql> {
+        let name = match role {
+            TableRole::Target => Ident::new(object)?,
+            TableRole::Staging => Ident::new(&format!("{object}_STG"))?,
+        };
+        Ok(self.qualified(&name))
+    }
+
+    /// The qualified name of a view or table that is not an object's.
+    pub fn other(&self, name: &str) -> Result<Sql> {
+        Ok(self.qualified(&Ident::new(name)?))
+    }
+}

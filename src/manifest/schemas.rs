@@ -1,0 +1,215 @@
+//! Each batch's column names and types, persisted on the stage beside the manifest.
+//!
+//! A batch's [`BatchSchema`] is written once per schema fingerprint, at
+//! `_schemas/<OBJECT>/<fingerprint>.json`, before the batch is created in the manifest (whose
+//! `batch_created` names the fingerprint). `init`, schema evolution and replay read it from
+//! the stage alone, so none of them ever needs Intacct.
+//!
+//! Invariants: a schema file is written create-once and never replaced; a second writer of
+//! the same fingerprint finds an equal file (the fingerprint is a hash of the columns and types),
+//! and an unequal one is an error, never silently overwritten.
+
+use arrow::datatypes::{DataType, Schema, TimeUnit};
+use bytes::Bytes;
+
+use crate::error::{Error, Result};
+use crate::stage::{CreateOutcome, Stage};
+
+/// The type of one persisted column: the Arrow types the stage writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ColumnType {
+    /// Int64.
+    Integer,
+    /// Decimal128(precision, scale).
+    Decimal {
+        /// Total digits.
+        precision: u8,
+        /// Fraction digits.
+        scale: i8,
+    },
+    /// Utf8.
+    Text,
+    /// Boolean.
+    Boolean,
+    /// Date32.
+    Date,
+    /// Timestamp(µs, UTC).
+    Timestamp,
+}
+
+impl ColumnType {
+    /// The persisted type of an Arrow type, or `None` for a type the stage never writes.
+    pub fn of_arrow(data_type: &DataType) -> Option<ColumnType> {
+        Some(match data_type {
+            DataType::Int64 => ColumnType::Integer,
+            DataType::Decimal128(precision, scale) => ColumnType::Decimal {
+                precision: *precision,
+                scale: *scale,
+            },
+            DataType::Utf8 | DataType::LargeUtf8 => ColumnType::Text,
+            DataType::Boolean => ColumnType::Boolean,
+            DataType::Date32 => ColumnType::Date,
+            DataType::Timestamp(TimeUnit::Microsecond, Some(tz)) if tz.as_ref() == "UTC" => {
+                ColumnType::Timestamp
+            }
+            _ => return None,
+        })
+    }
+}
+
+/// One column of a batch, in file order.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SchemaColumn {
+    /// The column name (as in the Parquet files).
+    pub name: String,
+    /// Its type.
+    #[serde(flatten)]
+    pub column_type: ColumnType,
+}
+
+/// The columns of every batch with one fingerprint.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BatchSchema {
+    /// The Intacct object.
+    pub object: String,
+    /// [`crate::schema::schema_fingerprint`] of the columns.
+    pub fingerprint: String,
+    /// Every column of the files, loader columns included, in order.
+    pub columns: Vec<SchemaColumn>,
+}
+
+impl BatchSchema {
+    /// The persisted form of an Arrow schema.
+    pub fn from_arrow(object: &str, fingerprint: &str, schema: &Schema) -> Result<BatchSchema> {
+        let columns = schema
+            .fields()
+            .iter()
+            .map(|field| {
+                ColumnType::of_arrow(field.data_type())
+                    .map(|column_type| SchemaColumn {
+                        name: field.name().clone(),
+                        column_type,
+                    })
+                    .ok_or_else(|| Error::Schema {
+                        object: object.to_owned(),
+                        message: format!(
+                            "column {} has Arrow type {}, which the loader cannot map",
+                            field.name(),
+                            field.data_type()
+                        ),
+                    })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(BatchSchema {
+            object: object.to_owned(),
+            fingerprint: fingerprint.to_owned(),
+            columns,
+        })
+    }
+
+    /// The column named `name` (case-insensitive).
+    pub fn column(&self, name: &str) -> Option<&SchemaColumn> {
+        self.columns
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(name))
+    }
+}
+
+/// Where the schema of `fingerprint` lives on the stage.
+pub fn schema_path(object: &str, fingerprint: &str) -> String {
+    format!("_schemas/{object}/{fingerprint}.json")
+}
+
+/// Writes `schema` once; an equal file already there is fine, an unequal one is an error.
+pub async fn persist(stage: &Stage, schema: &BatchSchema) -> Result<()> {
+    let path = schema_path(&schema.object, &schema.fingerprint);
+    let body = serde_json::to_vec_pretty(schema).expect("schema serialises");
+    match stage.put_create(&path, Bytes::from(body)).await? {
+        CreateOutcome::Created => Ok(()),
+        CreateOutcome::AlreadyExists => {
+            let found = load(stage, &schema.object, &schema.fingerprint).await?;
+            if found == *schema {
+                Ok(())
+            } else {
+                Err(Error::Manifest(format!(
+                    "{path} holds other columns than the batch being created"
+                )))
+            }
+        }
+    }
+}
+
+/// Reads the schema of `fingerprint`.
+pub async fn load(stage: &Stage, object: &str, fingerprint: &str) -> Result<BatchSchema> {
+    let path = schema_path(object, fingerprint);
+    let body = stage.get(&path).await?.ok_or_else(|| {
+        Error::Manifest(format!(
+            "{path} is missing: the batch's column types are unknown (was it staged by an older version?)"
+        ))
+    })?;
+    let schema: BatchSchema = serde_json::from_slice(&body)
+        .map_err(|e| Error::Manifest(format!("{path} is not a batch schema: {e}")))?;
+    if schema.object != object || schema.fingerprint != fingerprint {
+        return Err(Error::Manifest(format!(
+            "{path} describes {} {} instead",
+            schema.object, schema.fingerprint
+        )));
+    }
+    Ok(schema)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::datatypes::Field;
+
+    #[test]
+    fn every_stage_type_maps_and_round_trips() {
+        let schema = Schema::new(vec![
+            Field::new("RECORDNO", DataType::Int64, true),
+            Field::new("AMOUNT", DataType::Decimal128(38, 10), true),
+            Field::new("NAME", DataType::Utf8, true),
+            Field::new("ACTIVE", DataType::Boolean, true),
+            Field::new("WHENDUE", DataType::Date32, true),
+            Field::new(
+                "WHENMODIFIED",
+                DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                true,
+            ),
+        ]);
+        let persisted = BatchSchema::from_arrow("APBILL", "f1", &schema).unwrap();
+        let types: Vec<ColumnType> = persisted.columns.iter().map(|c| c.column_type).collect();
+        assert_eq!(
+            types,
+            [
+                ColumnType::Integer,
+                ColumnType::Decimal {
+                    precision: 38,
+                    scale: 10
+                },
+                ColumnType::Text,
+                ColumnType::Boolean,
+                ColumnType::Date,
+                ColumnType::Timestamp
+            ]
+        );
+        let text = serde_json::to_string(&persisted).unwrap();
+        assert!(
+            text.contains(r#"{"name":"AMOUNT","type":"decimal","precision":38,"scale":10}"#),
+            "{text}"
+        );
+        let back: BatchSchema = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, persisted);
+    }
+
+    #[test]
+    fn an_unmappable_type_names_object_and_column() {
+        let schema = Schema::new(vec![Field::new("X", DataType::Float64, true)]);
+        let err = BatchSchema::from_arrow("VENDOR", "f", &schema).unwrap_err();
+        assert!(
+            matches!(&err, Error::Schema { object, message } if object == "VENDOR" && message.contains("column X")),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,188 @@
+//! One run's context: the pipeline spec, the clock, the run id, the run lock (renewed in the
+//! background), the manifest, the stage, the clients, and the run report.
+//!
+//! Every command that changes the manifest opens exactly one [`RunContext`], so a `run` is
+//! plan → extract → load inside one lock and one manifest. The lock is released by
+//! [`RunContext::finish`] (also after a failure); a process killed outright leaves a lease that
+//! expires after `lock_ttl_secs` and is then taken over.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use chrono::{DateTime, Duration, Utc};
+use tokio::sync::Mutex;
+
+use crate::config::Spec;
+use crate::error::{Error, Result};
+use crate::intacct::client::IntacctClient;
+use crate::loader::{ExternalStage, LoadContext, Names};
+use crate::manifest::Manifest;
+use crate::manifest::lock::RunLock;
+use crate::snowflake::{SnowflakeClient, SnowflakeConfig};
+use crate::stage::Stage;
+
+/// Everything one run shares.
+pub struct RunContext {
+    /// The validated pipeline.
+    pub spec: Spec,
+    /// This run's id (`<start time>-<random>`), in every manifest commit and the report.
+    pub run_id: String,
+    /// The end of every nightly window (normally the time the run started).
+    pub now: DateTime<Utc>,
+    /// The stage.
+    pub stage: Stage,
+    /// The manifest, shared by the run's extract and load.
+    pub manifest: Arc<Mutex<Manifest>>,
+    renewal: Option<Renewal>,
+    snowflake: Arc<std::sync::OnceLock<SnowflakeClient>>,
+}
+
+impl RunContext {
+    /// Opens the stage, takes the pipeline's run lock and opens the manifest.
+    pub async fn open(spec: Spec, now: DateTime<Utc>) -> Result<RunContext> {
+        let stage = Stage::open(&spec.stage.url)?;
+        let run_id = new_run_id(now);
+        let lock = RunLock::acquire(
+            &stage,
+            &spec.name,
+            &run_id,
+            Duration::seconds(i64::try_from(spec.stage.lock_ttl_secs).unwrap_or(i64::MAX)),
+        )
+        .await?;
+        let renewal = spawn_renewal(lock, spec.stage.lock_ttl_secs);
+        let manifest = match Manifest::open(stage.clone(), &run_id).await {
+            Ok(manifest) => manifest,
+            Err(error) => {
+                let _ = renewal.release().await;
+                return Err(error);
+            }
+        };
+        Ok(RunContext {
+            spec,
+            run_id,
+            now,
+            stage,
+            manifest: Arc::new(Mutex::new(manifest)),
+            renewal: Some(renewal),
+            snowflake: Arc::new(std::sync::OnceLock::new()),
+        })
+    }
+
+    /// The Intacct client of the pipeline.
+    pub fn intacct(&self) -> Result<IntacctClient> {
+        IntacctClient::new(super::client_config(&self.spec))
+    }
+
+    /// The Snowflake client of the pipeline (built once: its key is read and checked then).
+    pub fn snowflake(&self) -> Result<SnowflakeClient> {
+        if let Some(client) = self.snowflake.get() {
+            return Ok(client.clone());
+        }
+        let client = SnowflakeClient::new(SnowflakeConfig::from(&self.spec.snowflake))?;
+        Ok(self.snowflake.get_or_init(|| client).clone())
+    }
+
+    /// A handle that sees the Snowflake client once it is built, so an interrupt can cancel
+    /// its running statements while the work is still in flight.
+    pub fn cancel_handle(&self) -> CancelHandle {
+        CancelHandle {
+            snowflake: self.snowflake.clone(),
+        }
+    }
+
+    /// What loading needs.
+    pub fn load_context(&self) -> Result<LoadContext> {
+        Ok(LoadContext {
+            client: self.snowflake()?,
+            manifest: self.manifest.clone(),
+            names: names(&self.spec)?,
+            pipeline: self.spec.name.clone(),
+            concurrency: self.spec.snowflake.load_concurrency,
+            delete_key: super::delete_key_column,
+        })
+    }
+
+    /// Writes the run report to `_reports/<run_id>.json` (counts and durations, no secret).
+    pub async fn write_report(&self, report: &serde_json::Value) -> Result<String> {
+        let path = format!("_reports/{}.json", self.run_id);
+        let body = serde_json::to_vec_pretty(report).expect("report serialises");
+        self.stage.put_create(&path, Bytes::from(body)).await?;
+        Ok(path)
+    }
+
+    /// Releases the run lock. Call it after success and failure alike.
+    pub async fn finish(mut self) -> Result<()> {
+        match self.renewal.take() {
+            Some(renewal) => renewal.release().await,
+            None => Ok(()),
+        }
+    }
+}
+
+/// Cancels what a run has running in Snowflake (Ctrl-C).
+#[derive(Clone)]
+pub struct CancelHandle {
+    snowflake: Arc<std::sync::OnceLock<SnowflakeClient>>,
+}
+
+impl CancelHandle {
+    /// Cancels every statement the run's Snowflake client has in flight (best effort).
+    pub async fn cancel(&self) {
+        if let Some(client) = self.snowflake.get() {
+            client.cancel_running().await;
+        }
+    }
+}
+
+/// The Snowflake names of a pipeline.
+pub fn names(spec: &Spec) -> Result<Names> {
+    let s = &spec.snowflake;
+    Names::new(&s.database, &s.schema, &s.stage_name, &s.file_format)
+}
+
+/// Where Snowflake reads the pipeline's stage.
+pub fn external_stage(spec: &Spec) -> ExternalStage {
+    ExternalStage {
+        url: spec.snowflake.stage_url.clone(),
+        storage_integration: spec.snowflake.storage_integration.clone(),
+        create_database: spec.snowflake.create_database,
+    }
+}
+
+fn new_run_id(now: DateTime<Utc>) -> String {
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    format!("{}-{}", now.format("%Y%m%dT%H%M%SZ"), &random[..8])
+}
+
+/// The run lock, renewed in the background until released.
+struct Renewal {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<Result<()>>,
+}
+
+fn spawn_renewal(mut lock: RunLock, ttl_secs: u64) -> Renewal {
+    let (stop, mut stopped) = tokio::sync::oneshot::channel();
+    let period = std::time::Duration::from_secs((ttl_secs / 4).max(1));
+    let task = tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = &mut stopped => return lock.release().await,
+                _ = tokio::time::sleep(period) => {
+                    if let Err(e) = lock.renew().await {
+                        tracing::warn!(error = %e, "could not renew the run lock");
+                    }
+                }
+            }
+        }
+    });
+    Renewal { stop, task }
+}
+
+impl Renewal {
+    async fn release(self) -> Result<()> {
+        let _ = self.stop.send(());
+        self.task
+            .await
+            .map_err(|e| Error::Manifest(format!("run lock task failed: {e}")))?
+    }
+}

@@ -1,0 +1,342 @@
+//! Planning, pure: which windows and batches a command works on, from the manifest state and
+//! the clock alone. Extract and load then carry a plan out; nothing here does IO.
+//!
+//! * nightly: per object, `[max(staged_up_to, watermark) − lookback, now)`, or everything on
+//!   an object's first run;
+//! * backfill: `[from, to)` cut into windows of a fixed length; a window an earlier backfill
+//!   loaded is not redone, one it staged is only loaded;
+//! * replay: saved batches (by id, or by object and window) to load again from the stage.
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::error::{Error, Result};
+use crate::manifest::{BatchState, BatchStatus, ManifestState, Mode};
+
+/// One object's extract: its window and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlannedExtract {
+    /// The object.
+    pub object: String,
+    /// Records changed at or after this (`None`: everything).
+    pub from: Option<DateTime<Utc>>,
+    /// … and before this.
+    pub to: DateTime<Utc>,
+    /// Nightly or backfill.
+    pub mode: Mode,
+}
+
+/// The nightly windows of `objects`.
+pub fn nightly(
+    state: &ManifestState,
+    objects: &[String],
+    now: DateTime<Utc>,
+    lookback: Duration,
+) -> Vec<PlannedExtract> {
+    objects
+        .iter()
+        .map(|object| {
+            let marks = state.objects.get(object).cloned().unwrap_or_default();
+            let mark = marks.staged_up_to.max(marks.watermark);
+            PlannedExtract {
+                object: object.clone(),
+                from: mark.map(|m| (m - lookback).min(now)),
+                to: now,
+                mode: Mode::Nightly,
+            }
+        })
+        .collect()
+}
+
+/// `[from, to)` cut into windows of `window` (the last one shorter).
+pub fn windows(
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    window: Duration,
+) -> Result<Vec<(DateTime<Utc>, DateTime<Utc>)>> {
+    if to <= from {
+        return Err(Error::Config {
+            location: "--from/--to".into(),
+            message: format!("the range {from} to {to} is empty: --to must be after --from"),
+        });
+    }
+    if window <= Duration::zero() {
+        return Err(Error::Config {
+            location: "--window".into(),
+            message: "must be longer than zero".into(),
+        });
+    }
+    let mut out = Vec::new();
+    let mut start = from;
+    while start < to {
+        let end = start.checked_add_signed(window).map_or(to, |e| e.min(to));
+        out.push((start, end));
+        start = end;
+    }
+    Ok(out)
+}
+
+/// What a backfill does with each (object, window).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BackfillStep {
+    /// Loaded by an earlier backfill: nothing to do.
+    Done {
+        /// The batch that loaded it.
+        batch_id: String,
+    },
+    /// Staged by an earlier backfill but not loaded: load it.
+    Load {
+        /// The staged batch.
+        batch_id: String,
+    },
+    /// Extract (and then load) it.
+    Extract(PlannedExtract),
+}
+
+/// The backfill of `objects` over `windows`.
+pub fn backfill(
+    state: &ManifestState,
+    objects: &[String],
+    windows: &[(DateTime<Utc>, DateTime<Utc>)],
+) -> Vec<BackfillStep> {
+    let mut out = Vec::new();
+    for object in objects {
+        for &(from, to) in windows {
+            let earlier = state
+                .batches_of(object)
+                .filter(|b| b.mode == Mode::Backfill && b.window_from == Some(from) && b.window_to == to)
+                .filter(|b| matches!(b.status, BatchStatus::Staged | BatchStatus::Loaded))
+                .last();
+            out.push(match earlier {
+                Some(b) if b.status == BatchStatus::Loaded => BackfillStep::Done {
+                    batch_id: b.batch_id.clone(),
+                },
+                Some(b) => BackfillStep::Load {
+                    batch_id: b.batch_id.clone(),
+                },
+                None => BackfillStep::Extract(PlannedExtract {
+                    object: object.clone(),
+                    from: Some(from),
+                    to,
+                    mode: Mode::Backfill,
+                }),
+            });
+        }
+    }
+    out
+}
+
+/// Which saved batches a replay loads again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReplaySelection {
+    /// These batches.
+    Batches(Vec<String>),
+    /// Every batch of the object read from Intacct whose window overlaps `[since, until)`.
+    Object {
+        /// The object.
+        object: String,
+        /// Windows ending after this.
+        since: Option<DateTime<Utc>>,
+        /// Windows starting before this.
+        until: Option<DateTime<Utc>>,
+    },
+}
+
+/// The source batches of a replay, oldest first: loaded batches read from Intacct (never
+/// replays of replays). A staged batch not loaded yet is `load`'s: replaying it beside its
+/// own load would share its staging rows.
+pub fn replay_sources<'a>(
+    state: &'a ManifestState,
+    selection: &ReplaySelection,
+) -> Result<Vec<&'a BatchState>> {
+    let usable = |b: &BatchState| {
+        b.replay_of.is_none() && b.status == BatchStatus::Loaded
+    };
+    let mut found: Vec<&BatchState> = match selection {
+        ReplaySelection::Batches(ids) => ids
+            .iter()
+            .map(|id| {
+                let batch = state.batches.get(id).ok_or_else(|| Error::Config {
+                    location: "--batch".into(),
+                    message: format!("batch {id} is not in the manifest (see `status` and the run reports)"),
+                })?;
+                if !usable(batch) {
+                    return Err(Error::Config {
+                        location: "--batch".into(),
+                        message: format!(
+                            "batch {id} is {}{}: only loaded batches read from Intacct can be replayed (a staged one is loaded by `load`)",
+                            batch.status,
+                            if batch.replay_of.is_some() { " (a replay)" } else { "" }
+                        ),
+                    });
+                }
+                Ok(batch)
+            })
+            .collect::<Result<_>>()?,
+        ReplaySelection::Object {
+            object,
+            since,
+            until,
+        } => state
+            .batches
+            .values()
+            .filter(|b| b.object == *object && usable(b))
+            .filter(|b| since.is_none_or(|s| b.window_to > s))
+            .filter(|b| until.is_none_or(|u| b.window_from.is_none_or(|f| f < u)))
+            .collect(),
+    };
+    found.sort_by_key(|b| b.created_version);
+    found.dedup_by_key(|b| b.batch_id.clone());
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::{Action, Commit, fold};
+    use crate::stage::parts::StagedFile;
+
+    fn t(day: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_700_000_000 + day * 86_400, 0).unwrap()
+    }
+
+    fn state(actions: Vec<Action>) -> ManifestState {
+        let commits: Vec<Commit> = actions
+            .into_iter()
+            .enumerate()
+            .map(|(i, a)| Commit {
+                version: i as u64 + 1,
+                written_at: t(0),
+                run_id: "r".into(),
+                actions: vec![a],
+            })
+            .collect();
+        fold(None, &commits).unwrap()
+    }
+
+    fn created(id: &str, mode: Mode, from: Option<i64>, to: i64) -> Action {
+        Action::BatchCreated {
+            batch_id: id.into(),
+            object: "APBILL".into(),
+            mode,
+            window_from: from.map(t),
+            window_to: t(to),
+            schema_fingerprint: "f".into(),
+            replay_of: None,
+        }
+    }
+
+    fn staged(id: &str, up_to: Option<i64>) -> Action {
+        Action::BatchStaged {
+            batch_id: id.into(),
+            files: vec![StagedFile {
+                path: format!("APBILL/{id}/part-00001.parquet"),
+                rows: 1,
+                bytes: 1,
+                sha256: "0".into(),
+            }],
+            raw_pages: vec![],
+            quarantine: vec![],
+            rows: 1,
+            deleted_rows: 0,
+            bytes: 1,
+            staged_up_to: up_to.map(t),
+        }
+    }
+
+    fn loaded(id: &str, mode: Mode, watermark: Option<i64>) -> Action {
+        Action::BatchLoaded {
+            batch_id: id.into(),
+            mode,
+            copy_rows: 1,
+            merge_inserted: 1,
+            merge_updated: 0,
+            watermark: watermark.map(t),
+        }
+    }
+
+    #[test]
+    fn nightly_starts_at_the_later_mark_minus_the_lookback() {
+        let s = state(vec![
+            created("a", Mode::Nightly, None, 10),
+            staged("a", Some(10)),
+            loaded("a", Mode::Nightly, Some(10)),
+            created("b", Mode::Nightly, Some(9), 12),
+            staged("b", Some(12)),
+        ]);
+        let objects = vec!["APBILL".to_owned(), "VENDOR".to_owned()];
+        let plan = nightly(&s, &objects, t(13), Duration::days(1));
+        assert_eq!(plan[0].from, Some(t(11)));
+        assert_eq!(plan[0].to, t(13));
+        assert_eq!(plan[1].from, None, "a first run reads everything");
+    }
+
+    #[test]
+    fn windows_cover_the_range_exactly() {
+        let w = windows(t(0), t(65), Duration::days(30)).unwrap();
+        assert_eq!(w, vec![(t(0), t(30)), (t(30), t(60)), (t(60), t(65))]);
+        assert!(matches!(windows(t(5), t(5), Duration::days(1)), Err(Error::Config { .. })));
+        assert!(matches!(windows(t(0), t(5), Duration::zero()), Err(Error::Config { .. })));
+    }
+
+    #[test]
+    fn backfill_skips_loaded_windows_and_loads_staged_ones() {
+        let s = state(vec![
+            created("done", Mode::Backfill, Some(0), 30),
+            staged("done", None),
+            loaded("done", Mode::Backfill, None),
+            created("half", Mode::Backfill, Some(30), 60),
+            staged("half", None),
+            created("dead", Mode::Backfill, Some(60), 65),
+        ]);
+        let w = windows(t(0), t(65), Duration::days(30)).unwrap();
+        let steps = backfill(&s, &["APBILL".to_owned()], &w);
+        assert_eq!(
+            steps,
+            vec![
+                BackfillStep::Done {
+                    batch_id: "done".into()
+                },
+                BackfillStep::Load {
+                    batch_id: "half".into()
+                },
+                BackfillStep::Extract(PlannedExtract {
+                    object: "APBILL".into(),
+                    from: Some(t(60)),
+                    to: t(65),
+                    mode: Mode::Backfill
+                }),
+            ]
+        );
+    }
+
+    #[test]
+    fn replay_selects_saved_batches_by_id_or_window() {
+        let s = state(vec![
+            created("old", Mode::Nightly, None, 10),
+            staged("old", Some(10)),
+            loaded("old", Mode::Nightly, Some(10)),
+            created("new", Mode::Nightly, Some(9), 20),
+            staged("new", Some(20)),
+            loaded("new", Mode::Nightly, Some(20)),
+            created("open", Mode::Nightly, Some(19), 30),
+            staged("open", Some(30)),
+        ]);
+        let by_window = replay_sources(
+            &s,
+            &ReplaySelection::Object {
+                object: "APBILL".into(),
+                since: Some(t(15)),
+                until: None,
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            by_window.iter().map(|b| b.batch_id.as_str()).collect::<Vec<_>>(),
+            ["new"]
+        );
+        let err = replay_sources(&s, &ReplaySelection::Batches(vec!["open".into()])).unwrap_err();
+        assert!(err.to_string().contains("only loaded batches"), "{err}");
+        let err = replay_sources(&s, &ReplaySelection::Batches(vec!["nope".into()])).unwrap_err();
+        assert!(matches!(err, Error::Config { .. }));
+    }
+}
