@@ -11,6 +11,7 @@
 //!
 //! * [`error`] — the one public [`Error`] type; retryability is [`Error::is_retryable`].
 //! * [`secret`] — [`secret::Secret`], a string that never prints.
+//! * [`retry`] — the one backoff-with-jitter retry policy of the Intacct and Snowflake clients.
 //! * [`config`] — pipeline files (`pipelines/*.toml`) into a validated spec; secrets from the
 //!   environment or an age-encrypted credentials file.
 //! * [`intacct`] — the XML protocol (pure request rendering and response parsing), sessions
@@ -28,6 +29,7 @@ pub mod error;
 pub mod intacct;
 pub mod manifest;
 pub mod pipeline;
+pub mod retry;
 pub mod schema;
 pub mod secret;
 pub mod sim;
