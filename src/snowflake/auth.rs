@@ -143,7 +143,12 @@ impl SigningKey {
                 };
                 let plain = match info.decrypt(passphrase.expose().as_bytes()) {
                     Ok(plain) => plain,
-                    Err(pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::DecryptFailed)) => {
+                    // A bad padding after decryption means a wrong passphrase; pkcs5 0.7
+                    // reports it as `EncryptFailed` (its CBC decrypt maps the padding error
+                    // so), later versions as `DecryptFailed`.
+                    Err(pkcs8::Error::EncryptedPrivateKey(
+                        pkcs8::pkcs5::Error::DecryptFailed | pkcs8::pkcs5::Error::EncryptFailed,
+                    )) => {
                         return Err(wrong());
                     }
                     Err(e) => {
