@@ -250,6 +250,41 @@ pub enum Error {
     #[error("interrupted: running statements were cancelled and the manifest is valid; run the command again to resume")]
     Interrupted,
 
+    /// Snowflake ran a statement and it failed (HTTP 422), or it was cancelled for exceeding its
+    /// timeout (HTTP 408). Sending it again unchanged does not help.
+    #[error(
+        "Snowflake statement{} failed (HTTP {http_status}): {code} ({sql_state}): {message}",
+        .statement_handle.as_deref().map(|h| format!(" {h}")).unwrap_or_default()
+    )]
+    Statement {
+        /// Snowflake's error code (`000904`, `002003`, ...).
+        code: String,
+        /// The SQLSTATE (`42000`, `42S02`, ...).
+        sql_state: String,
+        /// Snowflake's message.
+        message: String,
+        /// The statement's handle, when Snowflake gave one.
+        statement_handle: Option<String>,
+        /// 422 or 408.
+        http_status: u16,
+    },
+
+    /// Snowflake authentication cannot work as configured: a key that will not load, a wrong
+    /// passphrase, a key or token Snowflake refuses. The message says what to change.
+    #[error("Snowflake authentication: {message}")]
+    SnowflakeAuth {
+        /// What is wrong and what to do (never a key, passphrase or token).
+        message: String,
+    },
+
+    /// A Snowflake response does not have the documented shape, or a value does not match its
+    /// column's encoding.
+    #[error("unexpected response from Snowflake: {detail}")]
+    SnowflakeResponse {
+        /// What was expected and a short snippet of what came.
+        detail: String,
+    },
+
     /// A local file could not be read or written.
     #[error("{path}: {source}")]
     Io {
@@ -291,7 +326,10 @@ impl Error {
             | Error::LockHeld { .. }
             | Error::Extract { .. }
             | Error::LoadFailed { .. }
-            | Error::Interrupted => false,
+            | Error::Interrupted
+            | Error::Statement { .. }
+            | Error::SnowflakeAuth { .. }
+            | Error::SnowflakeResponse { .. } => false,
         }
     }
 
@@ -308,7 +346,7 @@ impl Error {
     /// Process exit code for this error (see the README's "Exit codes").
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Config { .. } | Error::Secret { .. } => 2,
+            Error::Config { .. } | Error::Secret { .. } | Error::SnowflakeAuth { .. } => 2,
             Error::Extract { failed, total, .. } | Error::LoadFailed { failed, total, .. }
                 if failed < total =>
             {

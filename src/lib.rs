@@ -11,10 +11,13 @@
 //!
 //! * [`error`] — the one public [`Error`] type; retryability is [`Error::is_retryable`].
 //! * [`secret`] — [`secret::Secret`], a string that never prints.
+//! * [`retry`] — the one backoff-with-jitter retry policy of the Intacct and Snowflake clients.
 //! * [`config`] — pipeline files (`pipelines/*.toml`) into a validated spec; secrets from the
 //!   environment or an age-encrypted credentials file.
 //! * [`intacct`] — the XML protocol (pure request rendering and response parsing), sessions
 //!   and the paging client.
+//! * [`snowflake`] — the Snowflake SQL API v2 client: key-pair JWT or PAT, statements (submit,
+//!   poll, resend, cancel) and the pure decoding of result values.
 //! * [`sim`] — a local simulator of the Intacct XML gateway for tests, benchmarks and demos.
 //! * [`schema`] — Intacct field metadata to Arrow schemas; record pages to record batches.
 //! * [`stage`] — the object store behind a stage URL and the Parquet part writer.
@@ -31,9 +34,14 @@ pub mod intacct;
 pub mod loader;
 pub mod manifest;
 pub mod pipeline;
+pub mod retry;
 pub mod schema;
 pub mod secret;
 pub mod sim;
+pub mod snowflake;
 pub mod stage;
 
 pub use error::{Error, Result};
+pub use snowflake::{
+    Column, DmlStats, SnowflakeClient, SnowflakeConfig, SqlValue, Statement, StatementOutcome,
+};

@@ -29,7 +29,6 @@ use tokio::time::Instant;
 use url::Url;
 
 use crate::error::{Error, MalformedKind, Result};
-use crate::intacct::backoff::RetryPolicy;
 use crate::intacct::codes::{self, FailureClass};
 use crate::intacct::paging::{
     Cursor, KeyFields, Pass, TimeWindow, cursor_after, is_last_page, keyset_filter, keyset_query,
@@ -41,6 +40,7 @@ use crate::intacct::request::{
 use crate::intacct::response::{IntacctFailure, ObjectMeta, RecordPage, ResultData};
 use crate::intacct::session::{LoginCredentials, Session, SessionCache};
 use crate::intacct::transport::{Retrier, Transport};
+use crate::retry::RetryPolicy;
 use crate::secret::Secret;
 
 /// The longest controlid the gateway accepts.

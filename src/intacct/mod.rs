@@ -8,11 +8,11 @@
 //! * [`client`] — the paging client of one company: reads objects as streams of pages;
 //! * [`session`] — the shared, single-flight `getAPISession` cache;
 //! * [`paging`] — the keyset cursor over (timestamp, RECORDNO);
-//! * [`backoff`] — the retry policy (pure);
+//! * [`backoff`] — the retry policy, now [`crate::retry`] (shared with the Snowflake client);
 //! * [`transport`] — one HTTP exchange, the per-company concurrency limit, retries;
 //! * [`tenant_time`] — UTC instants to and from the tenant's wall-clock text.
 
-pub mod backoff;
+pub use crate::retry as backoff;
 pub mod client;
 pub mod codes;
 pub mod names;

@@ -24,12 +24,12 @@ use tokio::time::Instant;
 use url::Url;
 
 use crate::error::{Error, MalformedKind, Result};
-use crate::intacct::backoff::RetryPolicy;
 use crate::intacct::request::{
     Authentication, Call, Function, Request, SenderCredentials, render_request,
 };
 use crate::intacct::response::{AuthenticationBlock, ErrorLevel, IntacctFailure, ResultData};
 use crate::intacct::transport::{Retrier, Transport};
+use crate::retry::RetryPolicy;
 use crate::secret::Secret;
 
 /// The longest safety margin kept before the gateway's session timeout.

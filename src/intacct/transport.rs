@@ -30,9 +30,9 @@ use tokio::time::Instant;
 use url::Url;
 
 use crate::error::{Error, Result, Service, snippet};
-use crate::intacct::backoff::{RetryPolicy, backoff_delay, may_retry};
 use crate::intacct::parse::parse_response;
 use crate::intacct::response::{ErrorLevel, Response};
+use crate::retry::{RetryPolicy, backoff_delay, may_retry};
 
 /// The HTTP side of the client: connection pool, timeout, concurrency limit.
 #[derive(Clone, Debug)]

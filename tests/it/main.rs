@@ -10,5 +10,6 @@ mod protocol;
 mod raw_pages;
 mod sim;
 mod sim_dataset;
+mod snowflake;
 mod stage;
 mod support;

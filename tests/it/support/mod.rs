@@ -19,4 +19,6 @@ pub(crate) fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_intacct-snowflake"))
 }
 
+pub(crate) mod emulator;
+pub(crate) mod keys;
 pub(crate) mod moto;

@@ -1,0 +1,1 @@
+//! Statements through the emulator's faults.

@@ -1,0 +1,1 @@
+//! Value decoding of a real result.
