@@ -247,7 +247,9 @@ pub enum Error {
 
     /// The run was interrupted (Ctrl-C or SIGTERM): running statements were cancelled, the
     /// lock released, the manifest left valid.
-    #[error("interrupted: running statements were cancelled and the manifest is valid; run the command again to resume")]
+    #[error(
+        "interrupted: running statements were cancelled and the manifest is valid; run the command again to resume"
+    )]
     Interrupted,
 
     /// Snowflake ran a statement and it failed (HTTP 422), or it was cancelled for exceeding its

@@ -231,7 +231,11 @@ pub struct SnowflakeSpec {
 
 /// The URL Snowflake reads the stage at: the configured one, else the stage's own URL when
 /// Snowflake can read it (`file://` for the emulator, `s3://`); always ending with `/`.
-fn snowflake_stage_url(configured: Option<String>, stage_url: &str, location: &str) -> Result<String> {
+fn snowflake_stage_url(
+    configured: Option<String>,
+    stage_url: &str,
+    location: &str,
+) -> Result<String> {
     let url = match configured {
         Some(url) => url,
         None if stage_url.starts_with("file://") || stage_url.starts_with("s3://") => {
@@ -252,7 +256,11 @@ fn snowflake_stage_url(configured: Option<String>, stage_url: &str, location: &s
             message: "must not contain quotes or control characters".into(),
         });
     }
-    Ok(if url.ends_with('/') { url } else { format!("{url}/") })
+    Ok(if url.ends_with('/') {
+        url
+    } else {
+        format!("{url}/")
+    })
 }
 
 /// Reads, interpolates and validates a pipeline file with the process environment.

@@ -301,7 +301,10 @@ fn an_s3_stage_needs_a_storage_integration_and_snowflake_reads_the_stage_url() {
     let err = parse_with(&demo_text(), &[("STAGE_URL", "s3://bucket/prefix")]).unwrap_err();
     match err {
         Error::Config { location, message } => {
-            assert!(location.ends_with("snowflake.storage_integration"), "{location}");
+            assert!(
+                location.ends_with("snowflake.storage_integration"),
+                "{location}"
+            );
             assert!(message.contains("storage integration"), "{message}");
         }
         other => panic!("expected a configuration error, got {other:?}"),

@@ -86,9 +86,16 @@ impl SnowflakeType {
     /// The type as written in DDL.
     pub fn sql(&self) -> Sql {
         match self {
-            SnowflakeType::Number { precision, scale } => {
-                Sql::join([Sql::trusted("NUMBER("), Sql::number(u64::from(*precision)), Sql::trusted(","), Sql::number(u64::from(*scale)), Sql::trusted(")")], "")
-            }
+            SnowflakeType::Number { precision, scale } => Sql::join(
+                [
+                    Sql::trusted("NUMBER("),
+                    Sql::number(u64::from(*precision)),
+                    Sql::trusted(","),
+                    Sql::number(u64::from(*scale)),
+                    Sql::trusted(")"),
+                ],
+                "",
+            ),
             SnowflakeType::Varchar(None) => Sql::trusted("VARCHAR"),
             SnowflakeType::Varchar(Some(n)) => Sql::join(
                 [Sql::trusted("VARCHAR("), Sql::number(*n), Sql::trusted(")")],
@@ -152,7 +159,10 @@ pub fn create_schema(names: &Names) -> Result<Sql> {
     render(
         "create_schema.sql",
         CREATE_SCHEMA,
-        &[("database", (&names.database).into()), ("schema", (&names.schema).into())],
+        &[
+            ("database", (&names.database).into()),
+            ("schema", (&names.schema).into()),
+        ],
     )
 }
 
@@ -193,7 +203,10 @@ pub fn create_table(names: &Names, schema: &BatchSchema, role: TableRole) -> Res
         .iter()
         .map(|c| {
             Ok(Sql::join(
-                [Ident::new(&c.name)?.sql(), SnowflakeType::of(c.column_type).sql()],
+                [
+                    Ident::new(&c.name)?.sql(),
+                    SnowflakeType::of(c.column_type).sql(),
+                ],
                 " ",
             ))
         })
@@ -365,9 +378,9 @@ mod tests {
         );
         let staging = create_table(&names(), &s, TableRole::Staging).unwrap();
         assert!(
-            staging
-                .as_str()
-                .starts_with("CREATE TRANSIENT TABLE IF NOT EXISTS \"INTACCT\".\"RAW\".\"VENDOR_STG\" ("),
+            staging.as_str().starts_with(
+                "CREATE TRANSIENT TABLE IF NOT EXISTS \"INTACCT\".\"RAW\".\"VENDOR_STG\" ("
+            ),
             "{staging}"
         );
         assert!(!target.as_str().contains("REPLACE"));
@@ -421,7 +434,12 @@ mod tests {
         match err {
             Error::Schema { object, message } => {
                 assert_eq!(object, "VENDOR");
-                assert!(message.contains("column NAME of VENDOR_STG is NUMBER(38,0) in Snowflake but VARCHAR"), "{message}");
+                assert!(
+                    message.contains(
+                        "column NAME of VENDOR_STG is NUMBER(38,0) in Snowflake but VARCHAR"
+                    ),
+                    "{message}"
+                );
             }
             other => panic!("expected a schema error, got {other:?}"),
         }

@@ -122,7 +122,9 @@ pub async fn load_batches(
                     reports.push(BatchLoadReport {
                         object: object.clone(),
                         batch_id: batch_id.clone(),
-                        error: Some(format!("not loaded: waits for batch {blocker} of the same object")),
+                        error: Some(format!(
+                            "not loaded: waits for batch {blocker} of the same object"
+                        )),
                         ..BatchLoadReport::default()
                     });
                     continue;
@@ -342,12 +344,16 @@ async fn run_step(
     };
     tracing::info!(step, request_id = %request_id, resend, "sending statement");
     report.statements += 1;
-    let outcome = ctx.client.execute(&statement).await.map_err(|e| Error::Load {
-        object: state.object.clone(),
-        batch_id: state.batch_id.clone(),
-        step: step.to_owned(),
-        message: e.to_string(),
-    })?;
+    let outcome = ctx
+        .client
+        .execute(&statement)
+        .await
+        .map_err(|e| Error::Load {
+            object: state.object.clone(),
+            batch_id: state.batch_id.clone(),
+            step: step.to_owned(),
+            message: e.to_string(),
+        })?;
     crash_point(&format!("sent-{step}"));
     let result = summarise(&outcome);
     ctx.manifest
@@ -442,19 +448,19 @@ pub async fn read_catalog(
 }
 
 /// Creates or evolves the object's staging and target tables for `schema`; returns the
-/// number of statements sent.
+/// number of DDL statements sent.
 async fn ensure_tables(
     ctx: &LoadContext,
     catalog: &Mutex<Option<Catalog>>,
     schema: &BatchSchema,
 ) -> Result<u64> {
     let mut guard = catalog.lock().await;
+    // The catalog read is shared by every batch of the load, so it is not counted here.
     let mut sent = 0;
     if guard.is_none() {
         *guard = Some(Catalog {
             tables: read_catalog(&ctx.client, &ctx.names, &ctx.pipeline).await?,
         });
-        sent += 1;
     }
     let catalog = guard.as_mut().expect("catalog read above");
     for role in [TableRole::Staging, TableRole::Target] {

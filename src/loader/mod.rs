@@ -81,9 +81,9 @@ pub fn setup_statements(names: &Names, stage: &ExternalStage) -> Result<Vec<Sql>
     Ok(database
         .into_iter()
         .chain([
-        ddl::create_schema(names)?,
-        ddl::file_format(names)?,
-        ddl::external_stage(names, &stage.url, stage.storage_integration.as_deref())?,
+            ddl::create_schema(names)?,
+            ddl::file_format(names)?,
+            ddl::external_stage(names, &stage.url, stage.storage_integration.as_deref())?,
         ])
         .collect())
 }

@@ -3,7 +3,7 @@
 //! checked [`Ident`], so everything built from them is quoted.
 
 use super::ddl::TableRole;
-use super::sql::{Ident, Sql};
+use super::sql::{Ident, Literal, Sql};
 use crate::error::Result;
 
 /// The names of one pipeline's Snowflake objects.
@@ -32,10 +32,34 @@ impl Names {
 
     /// `"DATABASE"."SCHEMA"."NAME"`.
     pub fn qualified(&self, name: &Ident) -> Sql {
-        Sql::join(
-            [self.database.sql(), self.schema.sql(), name.sql()],
-            ".",
-        )
+        Sql::join([self.database.sql(), self.schema.sql(), name.sql()], ".")
+    }
+
+    /// `DATABASE.SCHEMA.NAME` as a string literal (what `FORMAT_NAME = '…'` takes): plain
+    /// parts as they are, any other part double-quoted.
+    pub fn qualified_literal(&self, name: &Ident) -> Result<Literal> {
+        let part = |ident: &Ident| {
+            let plain = ident
+                .name()
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_uppercase() || c == '_')
+                && ident
+                    .name()
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_' || c == '$');
+            if plain {
+                ident.name().to_owned()
+            } else {
+                ident.sql().to_string()
+            }
+        };
+        Literal::new(&format!(
+            "{}.{}.{}",
+            part(&self.database),
+            part(&self.schema),
+            part(name)
+        ))
     }
 
     /// The qualified name of one of an object's tables.

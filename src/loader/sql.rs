@@ -241,7 +241,10 @@ mod tests {
         let sql = render(
             "t",
             "SELECT {{c}} FROM {{t}}",
-            &[("c", ident.into()), ("t", Ident::new("vendor").unwrap().into())],
+            &[
+                ("c", ident.into()),
+                ("t", Ident::new("vendor").unwrap().into()),
+            ],
         )
         .unwrap();
         assert_eq!(
@@ -274,14 +277,15 @@ mod tests {
     #[test]
     fn unknown_and_unused_placeholders_are_refused() {
         let missing = render("m", "SELECT {{x}}", &[]).unwrap_err();
-        assert!(missing.to_string().contains("{{x}} has no value"), "{missing}");
-        let unused = render(
-            "u",
-            "SELECT 1",
-            &[("x", Sql::trusted("2").into())],
-        )
-        .unwrap_err();
-        assert!(unused.to_string().contains("value x is not a placeholder"), "{unused}");
+        assert!(
+            missing.to_string().contains("{{x}} has no value"),
+            "{missing}"
+        );
+        let unused = render("u", "SELECT 1", &[("x", Sql::trusted("2").into())]).unwrap_err();
+        assert!(
+            unused.to_string().contains("value x is not a placeholder"),
+            "{unused}"
+        );
         let open = render("o", "SELECT {{x", &[]).unwrap_err();
         assert!(open.to_string().contains("unclosed"), "{open}");
     }

@@ -43,11 +43,17 @@ pub fn copy_into(names: &Names, object: &str, files: &[String], force: bool) -> 
                 "copy_into_staging.sql",
                 COPY,
                 &[
-                    ("staging_table", names.table(object, TableRole::Staging)?.into()),
+                    (
+                        "staging_table",
+                        names.table(object, TableRole::Staging)?.into(),
+                    ),
                     ("stage", names.qualified(&names.stage).into()),
                     ("object_path", Sql::stage_path(object)?.into()),
                     ("files", Sql::join(listed, ", ").into()),
-                    ("file_format", names.qualified(&names.file_format).into()),
+                    (
+                        "file_format",
+                        names.qualified_literal(&names.file_format)?.into(),
+                    ),
                     (
                         "force",
                         Sql::trusted(if force { "TRUE" } else { "FALSE" }).into(),
@@ -89,17 +95,25 @@ pub fn merge(names: &Names, spec: &MergeSpec<'_>) -> Result<Sql> {
     let batch_col = require(crate::schema::BATCH_ID_COLUMN)?;
     let extracted = require(crate::schema::EXTRACTED_AT_COLUMN)?;
     let deleted = require(crate::schema::DELETED_COLUMN)?;
-    let creation = ["AUWHENCREATED", "WHENCREATED"].into_iter().find_map(|name| {
-        schema
-            .column(name)
-            .filter(|c| c.column_type == ColumnType::Timestamp)
-    });
+    let creation = ["AUWHENCREATED", "WHENCREATED"]
+        .into_iter()
+        .find_map(|name| {
+            schema
+                .column(name)
+                .filter(|c| c.column_type == ColumnType::Timestamp)
+        });
     let creation = creation.map(|c| Ident::new(&c.name)).transpose()?;
     let change_time = |alias: &'static str| -> Sql {
         let m = qualify(alias, &modified);
         match &creation {
             Some(c) => Sql::join(
-                [Sql::trusted("COALESCE("), m, Sql::trusted(", "), qualify(alias, c), Sql::trusted(")")],
+                [
+                    Sql::trusted("COALESCE("),
+                    m,
+                    Sql::trusted(", "),
+                    qualify(alias, c),
+                    Sql::trusted(")"),
+                ],
                 "",
             ),
             None => m,
@@ -124,7 +138,11 @@ pub fn merge(names: &Names, spec: &MergeSpec<'_>) -> Result<Sql> {
     };
     let in_batch = |alias: &'static str| -> Sql {
         Sql::join(
-            [qualify(alias, &batch_col), Sql::trusted(" = "), batch_literal.clone()],
+            [
+                qualify(alias, &batch_col),
+                Sql::trusted(" = "),
+                batch_literal.clone(),
+            ],
             "",
         )
     };
@@ -233,7 +251,11 @@ pub fn merge(names: &Names, spec: &MergeSpec<'_>) -> Result<Sql> {
     );
     let (ct_s, ct_t) = (change_time("s"), change_time("t"));
     let not_deleted_t = Sql::join(
-        [Sql::trusted("NOT COALESCE("), qualify("t", &deleted), Sql::trusted(", FALSE)")],
+        [
+            Sql::trusted("NOT COALESCE("),
+            qualify("t", &deleted),
+            Sql::trusted(", FALSE)"),
+        ],
         "",
     );
     let tombstone_newer = Sql::join(
@@ -314,7 +336,10 @@ pub fn delete_staged(names: &Names, object: &str, rows_batch_id: &str) -> Result
         "delete_staged_batch.sql",
         DELETE,
         &[
-            ("staging_table", names.table(object, TableRole::Staging)?.into()),
+            (
+                "staging_table",
+                names.table(object, TableRole::Staging)?.into(),
+            ),
             ("batch_id", Literal::new(rows_batch_id)?.into()),
         ],
     )
@@ -366,14 +391,25 @@ mod tests {
         assert_eq!(first.matches(".parquet'").count(), 1000);
         assert_eq!(statements[2].as_str().matches(".parquet'").count(), 1);
         let replay = copy_into(&names(), "VENDOR", &files[..1], true).unwrap();
-        assert!(replay[0].as_str().ends_with("FORCE = TRUE"), "{}", replay[0]);
+        assert!(
+            replay[0].as_str().ends_with("FORCE = TRUE"),
+            "{}",
+            replay[0]
+        );
     }
 
     #[test]
     fn copy_refuses_paths_outside_the_object_or_with_quotes() {
-        for bad in ["APBILL/b/part-1.parquet", "VENDOR/b/x'); DROP TABLE t; --.parquet", "VENDOR/../x.parquet"] {
+        for bad in [
+            "APBILL/b/part-1.parquet",
+            "VENDOR/b/x'); DROP TABLE t; --.parquet",
+            "VENDOR/../x.parquet",
+        ] {
             assert!(
-                matches!(copy_into(&names(), "VENDOR", &[bad.to_owned()], false), Err(Error::InvalidRequest(_))),
+                matches!(
+                    copy_into(&names(), "VENDOR", &[bad.to_owned()], false),
+                    Err(Error::InvalidRequest(_))
+                ),
                 "{bad}"
             );
         }
@@ -391,8 +427,14 @@ mod tests {
         )
         .unwrap();
         let text = sql.as_str();
-        assert!(text.starts_with("MERGE INTO \"INTACCT\".\"RAW\".\"VENDOR\" t"), "{text}");
-        assert!(text.contains("WHERE b.\"_BATCH_ID\" = 'b''1' AND b.\"RECORDNO\" IS NOT NULL"), "{text}");
+        assert!(
+            text.starts_with("MERGE INTO \"INTACCT\".\"RAW\".\"VENDOR\" t"),
+            "{text}"
+        );
+        assert!(
+            text.contains("WHERE b.\"_BATCH_ID\" = 'b''1' AND b.\"RECORDNO\" IS NOT NULL"),
+            "{text}"
+        );
         assert!(text.contains("QUALIFY ROW_NUMBER() OVER (PARTITION BY u.\"RECORDNO\" ORDER BY COALESCE(u.\"WHENMODIFIED\", u.\"WHENCREATED\") DESC NULLS LAST, u.\"_DELETED\" DESC, u.\"_EXTRACTED_AT\" DESC) = 1"), "{text}");
         assert!(text.contains("WHEN MATCHED AND NOT s.\"_DELETED\" AND (COALESCE(s.\"WHENMODIFIED\", s.\"WHENCREATED\") > COALESCE(t.\"WHENMODIFIED\", t.\"WHENCREATED\")"), "{text}");
         assert!(!text.contains("SELECT *"));
@@ -412,8 +454,16 @@ mod tests {
         .unwrap();
         let text = sql.as_str();
         assert!(text.contains("UNION ALL SELECT k.\"RECORDNO\" AS \"RECORDNO\", d.\"VENDORID\" AS \"VENDORID\", NULL AS \"WHENCREATED\", d.\"WHENMODIFIED\" AS \"WHENMODIFIED\", d.\"_BATCH_ID\" AS \"_BATCH_ID\", d.\"_EXTRACTED_AT\" AS \"_EXTRACTED_AT\", TRUE AS \"_DELETED\""), "{text}");
-        assert!(text.contains("FROM \"INTACCT\".\"RAW\".\"VENDOR\" WHERE \"VENDORID\" IS NOT NULL UNION SELECT"), "{text}");
-        assert!(text.contains("AND d.\"RECORDNO\" IS NULL AND d.\"_DELETED\""), "{text}");
+        assert!(
+            text.contains(
+                "FROM \"INTACCT\".\"RAW\".\"VENDOR\" WHERE \"VENDORID\" IS NOT NULL UNION SELECT"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("AND d.\"RECORDNO\" IS NULL AND d.\"_DELETED\""),
+            "{text}"
+        );
         let missing = merge(
             &names(),
             &MergeSpec {

@@ -89,8 +89,16 @@ mod tests {
         for (name, sql) in &all {
             assert!(!sql.as_str().contains("SELECT *"), "{name}");
             assert!(!sql.as_str().contains("{{"), "{name}");
-            assert!(sql.as_str().contains("_DELETED"), "{name} must exclude deleted rows");
+            assert!(
+                sql.as_str().contains("_DELETED"),
+                "{name} must exclude deleted rows"
+            );
         }
-        assert!(all[1].1.as_str().contains("JOIN \"INTACCT\".\"RAW\".\"APBILL\" b"));
+        assert!(
+            all[1]
+                .1
+                .as_str()
+                .contains("JOIN \"INTACCT\".\"RAW\".\"APBILL\" b")
+        );
     }
 }

@@ -2,8 +2,9 @@
 //!
 //! `_lock/<pipeline>.json` is created with `PutMode::Create` and names its holder (host, pid,
 //! run id, start) and an expiry. A second run finds it and fails with [`Error::LockHeld`]
-//! naming the holder — unless the lease has expired (a crashed run), in which case the lease is
-//! deleted and created afresh. The holder renews it (see [`RunLock::renew`]) during long runs
+//! naming the holder — unless the lease has expired, or its holder ran on this host and its
+//! process is gone (a crashed or killed run), in which case the lease is deleted and created
+//! afresh. The holder renews it (see [`RunLock::renew`]) during long runs
 //! and deletes it when done.
 //!
 //! Remaining window: taking over an expired lease is delete-then-create, so two runs that find
@@ -92,7 +93,7 @@ impl RunLock {
             let Some(current) = read_lease(stage, &path).await? else {
                 continue; // released between our create and our read
             };
-            if current.expires_at > Utc::now() {
+            if current.expires_at > Utc::now() && !holder_is_gone(&current) {
                 return Err(Error::LockHeld {
                     pipeline: pipeline.to_owned(),
                     holder: current.to_string(),
@@ -100,7 +101,7 @@ impl RunLock {
                     path,
                 });
             }
-            tracing::warn!(pipeline, holder = %current, "taking over an expired run lock");
+            tracing::warn!(pipeline, holder = %current, "taking over a run lock whose holder expired or is no longer running");
             stage.delete(&path).await?;
         }
         Err(Error::Manifest(format!(
@@ -166,6 +167,15 @@ async fn read_lease(stage: &Stage, path: &str) -> Result<Option<Lease>> {
     serde_json::from_slice(&body)
         .map(Some)
         .map_err(|e| Error::Manifest(format!("{path} is not a lease: {e}")))
+}
+
+/// True when the holder ran on this host and its process no longer exists (it was killed or
+/// crashed): its lease need not be waited out.
+fn holder_is_gone(lease: &Lease) -> bool {
+    lease.host == host_name()
+        && lease.pid != std::process::id()
+        && std::path::Path::new("/proc/self").exists()
+        && !std::path::Path::new(&format!("/proc/{}", lease.pid)).exists()
 }
 
 fn host_name() -> String {

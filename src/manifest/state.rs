@@ -222,7 +222,11 @@ pub(crate) fn apply_in_place(state: &mut ManifestState, commit: &Commit) -> Resu
     state.version = commit.version;
     for action in &commit.actions {
         apply_action(state, commit, action)?;
-        if let Some(object) = state.batches.get(action.batch_id()).map(|b| b.object.clone()) {
+        if let Some(object) = state
+            .batches
+            .get(action.batch_id())
+            .map(|b| b.object.clone())
+        {
             let marks = state.objects.entry(object).or_default();
             marks.last_run_id = Some(commit.run_id.clone());
             marks.last_run_at = Some(commit.written_at);

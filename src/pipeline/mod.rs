@@ -283,7 +283,10 @@ pub async fn replay(
                 staged_up_to: None,
             });
             tracing::info!(object = %source.object, source = %source.batch_id, replay = %batch_id, "replay batch created");
-            batches.entry(source.object.clone()).or_default().push(batch_id);
+            batches
+                .entry(source.object.clone())
+                .or_default()
+                .push(batch_id);
         }
         manifest.commit(actions).await?;
     }

@@ -103,7 +103,9 @@ pub fn backfill(
         for &(from, to) in windows {
             let earlier = state
                 .batches_of(object)
-                .filter(|b| b.mode == Mode::Backfill && b.window_from == Some(from) && b.window_to == to)
+                .filter(|b| {
+                    b.mode == Mode::Backfill && b.window_from == Some(from) && b.window_to == to
+                })
                 .filter(|b| matches!(b.status, BatchStatus::Staged | BatchStatus::Loaded))
                 .last();
             out.push(match earlier {
@@ -148,9 +150,7 @@ pub fn replay_sources<'a>(
     state: &'a ManifestState,
     selection: &ReplaySelection,
 ) -> Result<Vec<&'a BatchState>> {
-    let usable = |b: &BatchState| {
-        b.replay_of.is_none() && b.status == BatchStatus::Loaded
-    };
+    let usable = |b: &BatchState| b.replay_of.is_none() && b.status == BatchStatus::Loaded;
     let mut found: Vec<&BatchState> = match selection {
         ReplaySelection::Batches(ids) => ids
             .iter()
@@ -274,8 +274,14 @@ mod tests {
     fn windows_cover_the_range_exactly() {
         let w = windows(t(0), t(65), Duration::days(30)).unwrap();
         assert_eq!(w, vec![(t(0), t(30)), (t(30), t(60)), (t(60), t(65))]);
-        assert!(matches!(windows(t(5), t(5), Duration::days(1)), Err(Error::Config { .. })));
-        assert!(matches!(windows(t(0), t(5), Duration::zero()), Err(Error::Config { .. })));
+        assert!(matches!(
+            windows(t(5), t(5), Duration::days(1)),
+            Err(Error::Config { .. })
+        ));
+        assert!(matches!(
+            windows(t(0), t(5), Duration::zero()),
+            Err(Error::Config { .. })
+        ));
     }
 
     #[test]
@@ -331,7 +337,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            by_window.iter().map(|b| b.batch_id.as_str()).collect::<Vec<_>>(),
+            by_window
+                .iter()
+                .map(|b| b.batch_id.as_str())
+                .collect::<Vec<_>>(),
             ["new"]
         );
         let err = replay_sources(&s, &ReplaySelection::Batches(vec!["open".into()])).unwrap_err();

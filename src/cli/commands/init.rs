@@ -20,7 +20,8 @@ pub(in crate::cli) async fn init(args: ObjectArgs) -> Result<()> {
             crate::loader::known_schemas(&ctx.stage, manifest.state(), only.as_deref()).await?
         };
         let load = ctx.load_context()?;
-        let sent = crate::loader::init(&load, &context::external_stage(&ctx.spec), &schemas).await?;
+        let sent =
+            crate::loader::init(&load, &context::external_stage(&ctx.spec), &schemas).await?;
         for sql in &sent {
             println!("{}", sql.lines().next().unwrap_or(""));
         }

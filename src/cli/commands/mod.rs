@@ -56,7 +56,10 @@ fn objects_in_scope(spec: &crate::config::Spec, args: &ObjectArgs) -> Result<Opt
 /// RFC 3339 instant.
 fn parse_instant(flag: &str, text: &str) -> Result<chrono::DateTime<chrono::Utc>> {
     if let Ok(date) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        return Ok(date.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
+        return Ok(date
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight exists")
+            .and_utc());
     }
     chrono::DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&chrono::Utc))
@@ -73,7 +76,16 @@ fn load_summary(reports: &[BatchLoadReport]) -> String {
     }
     let mut out = format!(
         "{:<14} {:<36} {:<8} {:>9} {:>9} {:>9} {:>9} {:>5} {:>8}  {}\n",
-        "object", "batch", "mode", "rows", "copied", "inserted", "updated", "stmts", "seconds", "result"
+        "object",
+        "batch",
+        "mode",
+        "rows",
+        "copied",
+        "inserted",
+        "updated",
+        "stmts",
+        "seconds",
+        "result"
     );
     for r in reports {
         out.push_str(&format!(

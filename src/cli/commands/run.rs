@@ -13,8 +13,12 @@ pub(in crate::cli) async fn run(args: RunArgs) -> Result<()> {
     let spec = crate::config::load(&args.pipeline.config)?;
     let now = pipeline::parse_now(args.now.as_deref())?;
     let only = objects_in_scope(&spec, &args.pipeline)?;
-    let options =
-        pipeline::extract_options(&spec, only.as_deref().unwrap_or(&[]), now, !args.no_progress)?;
+    let options = pipeline::extract_options(
+        &spec,
+        only.as_deref().unwrap_or(&[]),
+        now,
+        !args.no_progress,
+    )?;
     let ctx = RunContext::open(spec, now).await?;
     // Checked before anything is extracted: a key or passphrase problem stops the run here.
     ctx.snowflake()?;

@@ -27,7 +27,10 @@ pub(in crate::cli) async fn sql(args: ObjectArgs) -> Result<()> {
     for schema in &known {
         objects.insert(schema.object.clone());
         for role in [ddl::TableRole::Staging, ddl::TableRole::Target] {
-            out.push_str(&format!("{};\n\n", ddl::create_table(&names, schema, role)?));
+            out.push_str(&format!(
+                "{};\n\n",
+                ddl::create_table(&names, schema, role)?
+            ));
         }
     }
     for (_, sql) in views::reporting_views(&names, |o| objects.contains(o))? {
@@ -46,7 +49,9 @@ pub(in crate::cli) async fn sql(args: ObjectArgs) -> Result<()> {
                 batch.files.len()
             ));
             let files: Vec<String> = batch.files.iter().map(|f| f.path.clone()).collect();
-            for copy in statements::copy_into(&names, &batch.object, &files, batch.mode == Mode::Replay)? {
+            for copy in
+                statements::copy_into(&names, &batch.object, &files, batch.mode == Mode::Replay)?
+            {
                 out.push_str(&format!("{copy};\n\n"));
             }
             let delete_key = crate::pipeline::delete_key_column(&batch.object)

@@ -138,7 +138,10 @@ fn every_invariant_rejects_the_commit_that_breaks_it_with_its_rule() {
         error: "boom".into(),
     };
     let breaking: Vec<(ManifestRule, Vec<Action>)> = vec![
-        (ManifestRule::CreatedTwice, vec![created("a", Mode::Nightly, 5)]),
+        (
+            ManifestRule::CreatedTwice,
+            vec![created("a", Mode::Nightly, 5)],
+        ),
         (ManifestRule::UnknownBatch, vec![staged("zz", None)]),
         (ManifestRule::StagedOnce, vec![staged("a", None)]),
         (
@@ -205,7 +208,11 @@ fn every_invariant_rejects_the_commit_that_breaks_it_with_its_rule() {
     for (rule, actions) in breaking {
         let mut all = base();
         all.push(actions);
-        assert_eq!(rule_of(fold_actions(all)), rule, "{rule} was not the rule broken");
+        assert_eq!(
+            rule_of(fold_actions(all)),
+            rule,
+            "{rule} was not the rule broken"
+        );
     }
 }
 
@@ -252,10 +259,13 @@ fn the_watermark_never_passes_an_earlier_nightly_batch_that_is_not_loaded() {
     // In order, both load; a batch abandoned before staging (failed) does not block.
     let mut in_order = two_staged();
     in_order.insert(0, vec![created("dead", Mode::Nightly, 2)]);
-    in_order.insert(1, vec![Action::BatchFailed {
-        batch_id: "dead".into(),
-        error: "abandoned".into(),
-    }]);
+    in_order.insert(
+        1,
+        vec![Action::BatchFailed {
+            batch_id: "dead".into(),
+            error: "abandoned".into(),
+        }],
+    );
     in_order.push(vec![loaded("a", Mode::Nightly, Some(5))]);
     in_order.push(vec![loaded("b", Mode::Nightly, Some(9))]);
     let state = fold_actions(in_order).unwrap();

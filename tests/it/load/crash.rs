@@ -80,15 +80,28 @@ async fn sigkill_between_any_two_steps_resumes_to_the_same_table() {
             Row::live(100 * i + 2, "two", T0 + 1000 * i),
         ];
         let batch = h
-            .stage_batch(Mode::Nightly, T0 + 1000 * i + 500, T0 + 1000 * i + 501, &rows)
+            .stage_batch(
+                Mode::Nightly,
+                T0 + 1000 * i + 500,
+                T0 + 1000 * i + 501,
+                &rows,
+            )
             .await;
         let out = cli(&config, "load", Some(point));
         assert!(killed(&out), "{point}: {out:?}");
         let out = cli(&config, "init", None);
-        assert!(out.status.success(), "init after {point}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "init after {point}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let before = h.emulator.statements_executed().await;
         let out = cli(&config, "load", None);
-        assert!(out.status.success(), "resume after {point}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "resume after {point}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let sent = h.emulator.statements_executed().await - before;
         want.extend(expected(&rows));
         assert_eq!(h.target().await, want, "after {point}");

@@ -129,7 +129,6 @@ pub(crate) struct Harness {
     pub(crate) manifest: Arc<Mutex<Manifest>>,
     pub(crate) client: SnowflakeClient,
     pub(crate) ctx: LoadContext,
-    pub(crate) names: Names,
 }
 
 impl Harness {
@@ -141,13 +140,15 @@ impl Harness {
         let emulator = Emulator::start(&options);
         let stage_dir = tempfile::tempdir().unwrap();
         let stage = Stage::open(stage_dir.path().to_str().unwrap()).unwrap();
-        let manifest = Arc::new(Mutex::new(Manifest::open(stage.clone(), "test").await.unwrap()));
+        let manifest = Arc::new(Mutex::new(
+            Manifest::open(stage.clone(), "test").await.unwrap(),
+        ));
         let client = client(&emulator, keys.pkcs8.clone());
         let names = Names::new("INTACCT", "RAW", "INTACCT_STAGE", "INTACCT_PARQUET").unwrap();
         let ctx = LoadContext {
             client: client.clone(),
             manifest: manifest.clone(),
-            names: names.clone(),
+            names,
             pipeline: "test".into(),
             concurrency: 2,
             delete_key,
@@ -160,7 +161,6 @@ impl Harness {
             manifest,
             client,
             ctx,
-            names,
         };
         harness.init().await;
         harness
@@ -175,7 +175,9 @@ impl Harness {
     pub(crate) async fn init(&self) -> Vec<String> {
         let schemas = {
             let m = self.manifest.lock().await;
-            loader::known_schemas(&self.stage, m.state(), None).await.unwrap()
+            loader::known_schemas(&self.stage, m.state(), None)
+                .await
+                .unwrap()
         };
         loader::init(
             &self.ctx,
@@ -215,7 +217,9 @@ impl Harness {
         let schema = vendor_schema(extra);
         let fingerprint = if extra { "test-v2" } else { "test-v1" };
         let mut columns: Vec<ArrayRef> = vec![
-            Arc::new(Int64Array::from(rows.iter().map(|r| r.record_no).collect::<Vec<_>>())),
+            Arc::new(Int64Array::from(
+                rows.iter().map(|r| r.record_no).collect::<Vec<_>>(),
+            )),
             Arc::new(StringArray::from(
                 rows.iter().map(|r| r.vendor_id.clone()).collect::<Vec<_>>(),
             )),
@@ -426,7 +430,10 @@ pub(crate) fn decimal_units(text: &str) -> i128 {
         None => (false, text),
     };
     let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
-    assert!(fraction.len() <= 10, "{text} has more than 10 fraction digits");
+    assert!(
+        fraction.len() <= 10,
+        "{text} has more than 10 fraction digits"
+    );
     let padded = format!("{fraction:0<10}");
     let value = whole.parse::<i128>().unwrap() * 10_000_000_000 + padded.parse::<i128>().unwrap();
     if negative { -value } else { value }

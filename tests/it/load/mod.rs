@@ -37,8 +37,8 @@ async fn a_batch_loads_once_moves_the_watermark_and_a_replay_changes_nothing() {
     let r = &reports[0];
     assert_eq!(r.error, None);
     assert_eq!((r.copy_rows, r.merge_inserted, r.merge_updated), (3, 3, 0));
-    // COPY, MERGE, cleanup, plus the catalog query and the two CREATE TABLEs of a new object.
-    assert_eq!(r.statements, 6);
+    // COPY, MERGE, cleanup, plus the two CREATE TABLEs of a new object.
+    assert_eq!(r.statements, 5);
     assert_eq!(h.target().await, expected(&rows));
     assert_eq!(h.staging_rows().await, 0);
     {
@@ -55,7 +55,10 @@ async fn a_batch_loads_once_moves_the_watermark_and_a_replay_changes_nothing() {
     assert_eq!(reports.len(), 1, "{reports:?}");
     assert_eq!(reports[0].error, None);
     assert_eq!(reports[0].copy_rows, 3);
-    assert_eq!((reports[0].merge_inserted, reports[0].merge_updated), (0, 0));
+    assert_eq!(
+        (reports[0].merge_inserted, reports[0].merge_updated),
+        (0, 0)
+    );
     assert_eq!(h.target().await, expected(&rows));
     assert_eq!(h.staging_rows().await, 0);
     let m = h.manifest.lock().await;
@@ -68,7 +71,10 @@ async fn an_older_batch_replayed_after_a_newer_one_never_overwrites_it() {
     let h = Harness::start(no_delete_key).await;
     let old = vec![Row::live(1, "old one", T0), Row::live(2, "old two", T0)];
     let old_batch = h.stage_batch(Mode::Nightly, T0 + 10, T0 + 11, &old).await;
-    let mut new = vec![Row::live(1, "new one", T0 + 100), Row::tombstone(2, T0 + 100)];
+    let mut new = vec![
+        Row::live(1, "new one", T0 + 100),
+        Row::tombstone(2, T0 + 100),
+    ];
     new[0].total_due = Some(-744_288_230_216_694_000_000_000);
     h.stage_batch(Mode::Nightly, T0 + 200, T0 + 201, &new).await;
     let reports = h.load().await;
@@ -87,8 +93,15 @@ async fn an_older_batch_replayed_after_a_newer_one_never_overwrites_it() {
     h.stage_replay(&old_batch).await;
     let reports = h.load().await;
     assert_eq!(reports[0].error, None);
-    assert_eq!((reports[0].merge_inserted, reports[0].merge_updated), (0, 0));
-    assert_eq!(h.target().await, want, "the replayed old batch changed newer rows");
+    assert_eq!(
+        (reports[0].merge_inserted, reports[0].merge_updated),
+        (0, 0)
+    );
+    assert_eq!(
+        h.target().await,
+        want,
+        "the replayed old batch changed newer rows"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -112,9 +125,11 @@ async fn one_key_twice_in_a_batch_and_a_record_without_whenmodified_take_the_new
     assert_eq!(h.target().await, want);
     // Later modified, then deleted: both must land on the row first seen without WHENMODIFIED.
     let modified = vec![Row::live(2, "now modified", T0 + 100)];
-    h.stage_batch(Mode::Nightly, T0 + 160, T0 + 161, &modified).await;
+    h.stage_batch(Mode::Nightly, T0 + 160, T0 + 161, &modified)
+        .await;
     let deleted = vec![Row::tombstone(2, T0 + 200)];
-    h.stage_batch(Mode::Nightly, T0 + 260, T0 + 261, &deleted).await;
+    h.stage_batch(Mode::Nightly, T0 + 260, T0 + 261, &deleted)
+        .await;
     let reports = h.load().await;
     assert!(reports.iter().all(|r| r.error.is_none()), "{reports:?}");
     want.insert(
@@ -136,7 +151,10 @@ fn vendor_id_key(object: &str) -> Option<&'static str> {
 async fn tombstones_named_by_an_id_delete_the_records_with_that_id_only() {
     let h = Harness::start(vendor_id_key).await;
     // Record 6000 and a vendor whose ID is "6000" are different records.
-    let mut rows = vec![Row::live(6000, "record six thousand", T0), Row::live(7, "vendor 6000", T0)];
+    let mut rows = vec![
+        Row::live(6000, "record six thousand", T0),
+        Row::live(7, "vendor 6000", T0),
+    ];
     rows[1].vendor_id = Some("6000".into());
     h.stage_batch(Mode::Nightly, T0 + 60, T0 + 61, &rows).await;
     // A delete names the vendor by its ID, RECORDNO empty; a same-batch record with another ID
@@ -156,15 +174,27 @@ async fn tombstones_named_by_an_id_delete_the_records_with_that_id_only() {
         deleted: true,
         ..Row::default()
     };
-    h.stage_batch(Mode::Nightly, T0 + 160, T0 + 161, &[gone, created.clone(), temp_gone])
-        .await;
+    h.stage_batch(
+        Mode::Nightly,
+        T0 + 160,
+        T0 + 161,
+        &[gone, created.clone(), temp_gone],
+    )
+    .await;
     let reports = h.load().await;
     assert!(reports.iter().all(|r| r.error.is_none()), "{reports:?}");
     let target = h.target().await;
-    assert_eq!(target[&6000], Expected::from(&rows[0]), "record 6000 was touched");
+    assert_eq!(
+        target[&6000],
+        Expected::from(&rows[0]),
+        "record 6000 was touched"
+    );
     assert!(target[&7].deleted, "vendor 6000 was not deleted");
     assert_eq!(target[&7].name.as_deref(), Some("vendor 6000"));
-    assert!(target[&8].deleted, "a record created and deleted in one batch stays live");
+    assert!(
+        target[&8].deleted,
+        "a record created and deleted in one batch stays live"
+    );
     assert_eq!(target.len(), 3);
 }
 
@@ -191,7 +221,8 @@ async fn a_new_column_is_added_before_its_batch_and_a_changed_type_is_refused_by
     // `init` again with both schemas known: nothing to change, nothing dropped.
     let sent = h.init().await;
     assert!(
-        sent.iter().all(|s| !s.contains("ALTER TABLE") && !s.contains("DROP")),
+        sent.iter()
+            .all(|s| !s.contains("ALTER TABLE") && !s.contains("DROP")),
         "{sent:?}"
     );
     // A column whose type changed is refused, naming object, column and both types; the batch
@@ -201,10 +232,22 @@ async fn a_new_column_is_added_before_its_batch_and_a_changed_type_is_refused_by
     h.query("ALTER TABLE \"INTACCT\".\"RAW\".\"VENDOR\" ADD COLUMN \"REBATE_TIER\" NUMBER(38,0)")
         .await;
     let blocked = h
-        .stage_batch_with(Mode::Nightly, T0 + 260, T0 + 261, &[Row::live(3, "x", T0 + 200)], true)
+        .stage_batch_with(
+            Mode::Nightly,
+            T0 + 260,
+            T0 + 261,
+            &[Row::live(3, "x", T0 + 200)],
+            true,
+        )
         .await;
     let waiting = h
-        .stage_batch_with(Mode::Nightly, T0 + 360, T0 + 361, &[Row::live(4, "y", T0 + 300)], true)
+        .stage_batch_with(
+            Mode::Nightly,
+            T0 + 360,
+            T0 + 361,
+            &[Row::live(4, "y", T0 + 300)],
+            true,
+        )
         .await;
     let reports = h.load().await;
     let error = reports[0].error.as_deref().unwrap();
@@ -212,7 +255,13 @@ async fn a_new_column_is_added_before_its_batch_and_a_changed_type_is_refused_by
         error.contains("column REBATE_TIER of VENDOR is NUMBER(38,0) in Snowflake but VARCHAR"),
         "{error}"
     );
-    assert!(reports[1].error.as_deref().unwrap().contains(&format!("waits for batch {blocked}")));
+    assert!(
+        reports[1]
+            .error
+            .as_deref()
+            .unwrap()
+            .contains(&format!("waits for batch {blocked}"))
+    );
     let m = h.manifest.lock().await;
     let state = m.state();
     assert_eq!(state.batches[&blocked].status, BatchStatus::Staged);
@@ -248,7 +297,11 @@ async fn every_emulator_fault_kind_still_loads_each_batch_exactly_once() {
         h.emulator.set_faults("").await;
         assert_eq!(reports.len(), 1, "{spec}: {reports:?}");
         assert_eq!(reports[0].error, None, "{spec}");
-        assert_eq!(reports[0].copy_rows + reports[0].merge_inserted, 4, "{spec}: {reports:?}");
+        assert_eq!(
+            reports[0].copy_rows + reports[0].merge_inserted,
+            4,
+            "{spec}: {reports:?}"
+        );
         want.extend(expected(&rows));
         assert_eq!(h.target().await, want, "{spec}");
         assert_eq!(h.staging_rows().await, 0, "{spec}");
@@ -265,8 +318,13 @@ async fn every_emulator_fault_kind_still_loads_each_batch_exactly_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn statements_per_batch_do_not_grow_with_rows_or_files() {
     let h = Harness::start(no_delete_key).await;
-    h.stage_batch(Mode::Nightly, T0 + 1, T0 + 2, &[Row::live(1, "warm-up", T0)])
-        .await;
+    h.stage_batch(
+        Mode::Nightly,
+        T0 + 1,
+        T0 + 2,
+        &[Row::live(1, "warm-up", T0)],
+    )
+    .await;
     h.load().await;
     for size in [1_i64, 500, 5_000] {
         let rows: Vec<Row> = (0..size)

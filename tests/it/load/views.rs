@@ -15,7 +15,10 @@ use crate::extract::{sim_clock, spec_for};
 type Record = serde_json::Map<String, serde_json::Value>;
 
 fn text<'a>(record: &'a Record, field: &str) -> Option<&'a str> {
-    record.get(field).and_then(|v| v.as_str()).filter(|s| !s.is_empty())
+    record
+        .get(field)
+        .and_then(|v| v.as_str())
+        .filter(|s| !s.is_empty())
 }
 
 fn amount(record: &Record, field: &str) -> i128 {
@@ -40,10 +43,18 @@ async fn reporting_views_equal_an_independent_computation_from_the_simulator() {
     let h = Harness::start(delete_key).await;
     let spec = spec_for(&sim, h.stage_dir.path());
     let now = sim_clock(&sim).await;
-    let only: Vec<String> = ["VENDOR", "APBILL", "APBILLITEM", "APPYMT", "APPYMTDETAIL", "GLACCOUNT", "DEPARTMENT"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let only: Vec<String> = [
+        "VENDOR",
+        "APBILL",
+        "APBILLITEM",
+        "APPYMT",
+        "APPYMTDETAIL",
+        "GLACCOUNT",
+        "DEPARTMENT",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     let options = extract_options(&spec, &only, now, false).unwrap();
     let client = IntacctClient::new(client_config(&spec)).unwrap();
     let reports = run_extract(&client, &h.stage, "views-test", &options)
@@ -54,7 +65,10 @@ async fn reporting_views_equal_an_independent_computation_from_the_simulator() {
     let loads = h.load().await;
     assert!(loads.iter().all(|r| r.error.is_none()), "{loads:?}");
     let created = h.init().await;
-    assert!(created.iter().any(|s| s.contains("AP_AGING")), "{created:?}");
+    assert!(
+        created.iter().any(|s| s.contains("AP_AGING")),
+        "{created:?}"
+    );
 
     let bills = sim.records("APBILL").await.unwrap();
     let lines = sim.records("APBILLITEM").await.unwrap();
@@ -109,7 +123,10 @@ async fn reporting_views_equal_an_independent_computation_from_the_simulator() {
         .collect();
     assert_eq!(got, want, "AP_AGING differs from the simulator's bills");
     let past_due: i128 = want.values().map(|v| v[3] + v[4] + v[5] + v[6]).sum();
-    assert!(past_due > 0, "the data has no past-due bill: the check proves little");
+    assert!(
+        past_due > 0,
+        "the data has no past-due bill: the check proves little"
+    );
 
     // VENDOR_SPEND_MONTHLY through the bill lines.
     let bill_by_key: BTreeMap<&str, &Record> = bills
@@ -144,7 +161,9 @@ async fn reporting_views_equal_an_independent_computation_from_the_simulator() {
             let month = r[1].as_deref().unwrap();
             let month = match month.parse::<i64>() {
                 Ok(_) => epoch_day(month),
-                Err(_) => crate::load::harness::at(super::harness::timestamp_secs(month)).date_naive(),
+                Err(_) => {
+                    crate::load::harness::at(super::harness::timestamp_secs(month)).date_naive()
+                }
             };
             (
                 (
@@ -161,7 +180,10 @@ async fn reporting_views_equal_an_independent_computation_from_the_simulator() {
         })
         .collect();
     assert_eq!(got.len(), spend.len());
-    assert_eq!(got, spend, "VENDOR_SPEND_MONTHLY differs from the simulator's lines");
+    assert_eq!(
+        got, spend,
+        "VENDOR_SPEND_MONTHLY differs from the simulator's lines"
+    );
 
     // AP_PAYMENT_RECONCILIATION: each bill against the payment lines applied to it.
     let live_payments: BTreeSet<&str> = payments
@@ -194,10 +216,19 @@ async fn reporting_views_equal_an_independent_computation_from_the_simulator() {
         .iter()
         .map(|r| {
             let n = |i: usize| decimal_units(r[i].as_deref().unwrap());
-            (r[0].as_deref().unwrap().parse().unwrap(), (n(1), n(2) + n(3), n(4)))
+            (
+                r[0].as_deref().unwrap().parse().unwrap(),
+                (n(1), n(2) + n(3), n(4)),
+            )
         })
         .collect();
-    assert_eq!(got, want, "AP_PAYMENT_RECONCILIATION differs from the simulator");
-    assert!(want.values().any(|v| v.1 != 0), "no bill has a payment: the check proves little");
+    assert_eq!(
+        got, want,
+        "AP_PAYMENT_RECONCILIATION differs from the simulator"
+    );
+    assert!(
+        want.values().any(|v| v.1 != 0),
+        "no bill has a payment: the check proves little"
+    );
     sim.shutdown().await.unwrap();
 }
