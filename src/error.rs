@@ -245,6 +245,13 @@ pub enum Error {
         detail: String,
     },
 
+    /// `verify` found keys that differ between Intacct and Snowflake.
+    #[error("verify found differences in {objects}")]
+    VerifyDiffers {
+        /// The objects that differ, with their counts.
+        objects: String,
+    },
+
     /// The run was interrupted (Ctrl-C or SIGTERM): running statements were cancelled, the
     /// lock released, the manifest left valid.
     #[error(
@@ -328,6 +335,7 @@ impl Error {
             | Error::LockHeld { .. }
             | Error::Extract { .. }
             | Error::LoadFailed { .. }
+            | Error::VerifyDiffers { .. }
             | Error::Interrupted
             | Error::Statement { .. }
             | Error::SnowflakeAuth { .. }
@@ -356,6 +364,7 @@ impl Error {
             }
             Error::NotImplemented(_) => 3,
             Error::LockHeld { .. } => 4,
+            Error::VerifyDiffers { .. } => 5,
             Error::Interrupted => 130,
             _ => 1,
         }

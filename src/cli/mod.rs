@@ -93,7 +93,14 @@ pub enum Command {
     /// Show, per object, the watermark, lag, batches by state, rows and the last failures.
     Status(StatusArgs),
     /// Compare Intacct's keys with Snowflake's live rows, per object.
-    Verify(ObjectArgs),
+    ///
+    /// Keys live in Snowflake but gone from Intacct are marked deleted (through a staged batch
+    /// of tombstones, recorded in the manifest); keys Intacct has that Snowflake lacks are
+    /// reported. Exits with code 5 when anything differed. Example:
+    ///
+    ///     intacct-snowflake verify --objects VENDOR,APBILL
+    #[command(verbatim_doc_comment)]
+    Verify(VerifyArgs),
     /// Print every statement `init` and a load of the staged batches would send (sends nothing).
     ///
     /// Example: `intacct-snowflake sql --config pipelines/nightly.toml > review.sql`
@@ -156,6 +163,20 @@ pub struct ReplayArgs {
     /// Only batches whose window starts before this date or instant.
     #[arg(long, requires = "object")]
     pub until: Option<String>,
+}
+
+/// Options of `verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The pipeline file and objects.
+    #[command(flatten)]
+    pub pipeline: ObjectArgs,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Read Intacct as of this RFC 3339 instant instead of the current time (simulated clocks).
+    #[arg(long, env = "INTACCT_SNOWFLAKE_NOW", hide = true)]
+    pub now: Option<String>,
 }
 
 /// Options of `status`.
@@ -249,6 +270,6 @@ pub async fn run(command: Command) -> Result<()> {
         }
         Command::Backfill(_) => Err(Error::NotImplemented("backfill")),
         Command::Replay(args) => commands::replay(args).await,
-        Command::Verify(_) => Err(Error::NotImplemented("verify")),
+        Command::Verify(args) => commands::verify(args).await,
     }
 }

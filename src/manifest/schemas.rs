@@ -58,6 +58,20 @@ impl ColumnType {
     }
 }
 
+impl ColumnType {
+    /// The Arrow type files of this column carry.
+    pub fn arrow(self) -> DataType {
+        match self {
+            ColumnType::Integer => DataType::Int64,
+            ColumnType::Decimal { precision, scale } => DataType::Decimal128(precision, scale),
+            ColumnType::Text => DataType::Utf8,
+            ColumnType::Boolean => DataType::Boolean,
+            ColumnType::Date => DataType::Date32,
+            ColumnType::Timestamp => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+        }
+    }
+}
+
 /// One column of a batch, in file order.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SchemaColumn {
@@ -106,6 +120,24 @@ impl BatchSchema {
             fingerprint: fingerprint.to_owned(),
             columns,
         })
+    }
+
+    /// The Arrow schema of the batch's files (every column nullable but the loader's own).
+    pub fn arrow(&self) -> Schema {
+        Schema::new(
+            self.columns
+                .iter()
+                .map(|c| {
+                    let nullable = !matches!(
+                        c.name.as_str(),
+                        crate::schema::BATCH_ID_COLUMN
+                            | crate::schema::EXTRACTED_AT_COLUMN
+                            | crate::schema::DELETED_COLUMN
+                    );
+                    arrow::datatypes::Field::new(&c.name, c.column_type.arrow(), nullable)
+                })
+                .collect::<Vec<_>>(),
+        )
     }
 
     /// The column named `name` (case-insensitive).
@@ -201,6 +233,7 @@ mod tests {
         );
         let back: BatchSchema = serde_json::from_str(&text).unwrap();
         assert_eq!(back, persisted);
+        assert_eq!(back.arrow().fields(), schema.fields());
     }
 
     #[test]

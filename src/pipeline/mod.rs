@@ -12,6 +12,7 @@ pub mod extract;
 pub mod plan;
 pub mod progress;
 pub mod status;
+pub mod verify;
 
 use chrono::{DateTime, Duration, Utc};
 

@@ -8,6 +8,7 @@ mod replay;
 mod run;
 mod sql;
 mod status;
+mod verify;
 
 pub(super) use extract::extract;
 pub(super) use init::init;
@@ -16,6 +17,7 @@ pub(super) use replay::replay;
 pub(super) use run::run;
 pub(super) use sql::sql;
 pub(super) use status::status;
+pub(super) use verify::verify;
 
 use crate::error::Result;
 use crate::loader::BatchLoadReport;
