@@ -97,6 +97,10 @@ pub struct ObjectState {
     pub watermark: Option<DateTime<Utc>>,
     /// Everything changed before this is staged (moved by a nightly staged batch).
     pub staged_up_to: Option<DateTime<Utc>>,
+    /// Every delete before this is staged (moved by a staged batch whose delete feed read to
+    /// the end; `None`: the feed has no mark yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletes_up_to: Option<DateTime<Utc>>,
 }
 
 /// The folded manifest.
@@ -215,6 +219,7 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
             deleted_rows,
             bytes,
             staged_up_to,
+            deletes_up_to,
             ..
         } => {
             if batch.status != BatchStatus::Created {
@@ -257,6 +262,10 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
             if let Some(mark) = staged_up_to {
                 let object = state.objects.entry(batch.object.clone()).or_default();
                 object.staged_up_to = object.staged_up_to.max(Some(*mark));
+            }
+            if let Some(mark) = deletes_up_to {
+                let object = state.objects.entry(batch.object.clone()).or_default();
+                object.deletes_up_to = object.deletes_up_to.max(Some((*mark).min(batch.window_to)));
             }
         }
         Action::LoadStepStarted {
