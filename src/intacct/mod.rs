@@ -5,6 +5,7 @@
 //! * [`parse`] — the streaming response parser (three error levels, records, metadata);
 //! * [`codes`] — what Intacct error numbers mean for retrying;
 //! * [`names`] — the rule from Intacct field names to Snowflake columns;
+//! * [`objects`] — per-object facts of real tenants (delete keys, line headers);
 //! * [`client`] — the paging client of one company: reads objects as streams of pages;
 //! * [`session`] — the shared, single-flight `getAPISession` cache;
 //! * [`paging`] — the keyset cursor over (timestamp, RECORDNO);
@@ -16,6 +17,7 @@ pub use crate::retry as backoff;
 pub mod client;
 pub mod codes;
 pub mod names;
+pub mod objects;
 pub mod paging;
 pub mod parse;
 pub mod request;

@@ -12,8 +12,11 @@
 //! * **generations** — every login gets a new generation number; a caller whose session was
 //!   refused invalidates only *that* generation, so two callers refused at once cause one
 //!   re-login, not two;
-//! * a **refused login** (authentication-level failure on `<login>`) is remembered and
-//!   returned to every later caller without another request: credentials do not heal;
+//! * a **refused login** — refused at any level: HTTP 401/403, a control-level failure (the
+//!   sender), an authentication-level failure (the user), or any other failure of
+//!   `getAPISession` that retrying cannot heal — is remembered for the life of the client
+//!   (the run) and returned to every later caller without another request: credentials do
+//!   not heal, and every further attempt counts towards locking the user out;
 //! * the session id and the passwords are [`Secret`]s and are never logged.
 
 use std::sync::{Arc, Mutex};
@@ -27,7 +30,7 @@ use crate::error::{Error, MalformedKind, Result};
 use crate::intacct::request::{
     Authentication, Call, Function, Request, SenderCredentials, render_request,
 };
-use crate::intacct::response::{AuthenticationBlock, ErrorLevel, IntacctFailure, ResultData};
+use crate::intacct::response::{AuthenticationBlock, IntacctFailure, ResultData};
 use crate::intacct::transport::{Retrier, Transport};
 use crate::retry::RetryPolicy;
 use crate::secret::Secret;
@@ -63,11 +66,62 @@ struct Entry {
     expires_at: Instant,
 }
 
+/// A remembered login refusal (an [`Error`] is not `Clone`, so the parts that can refuse).
+#[derive(Clone, Debug)]
+enum Refusal {
+    Intacct(IntacctFailure),
+    Http {
+        service: crate::error::Service,
+        status: u16,
+        detail: String,
+    },
+}
+
+impl Refusal {
+    /// The refusal to remember for `error`, when it is one: never a failure that retrying
+    /// could heal (rate limits, outages, timeouts), which the retrier already gave up on.
+    fn of(error: &Error) -> Option<Refusal> {
+        if error.is_retryable() {
+            return None;
+        }
+        match error {
+            Error::Intacct(failure) => Some(Refusal::Intacct(failure.clone())),
+            Error::HttpStatus {
+                service,
+                status: status @ (401 | 403),
+                detail,
+                ..
+            } => Some(Refusal::Http {
+                service: *service,
+                status: *status,
+                detail: detail.clone(),
+            }),
+            _ => None,
+        }
+    }
+
+    fn error(&self) -> Error {
+        match self {
+            Refusal::Intacct(failure) => Error::Intacct(failure.clone()),
+            Refusal::Http {
+                service,
+                status,
+                detail,
+            } => Error::HttpStatus {
+                service: *service,
+                status: *status,
+                retry_after_secs: None,
+                detail: detail.clone(),
+            },
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 struct State {
     current: Option<Entry>,
     generation: u64,
-    refused: Option<IntacctFailure>,
+    refused: Option<Refusal>,
     logins: u64,
 }
 
@@ -135,12 +189,13 @@ impl SessionCache {
                 });
                 Ok(session)
             }
-            Err(Error::Intacct(failure)) if failure.level == ErrorLevel::Authentication => {
-                tracing::error!("Intacct refused the login; not retrying");
-                self.lock().refused = Some(failure.clone());
-                Err(Error::Intacct(failure))
+            Err(error) => {
+                if let Some(refusal) = Refusal::of(&error) {
+                    tracing::error!(error = %error, "Intacct refused the login; no further login this run");
+                    self.lock().refused = Some(refusal);
+                }
+                Err(error)
             }
-            Err(other) => Err(other),
         }
     }
 
@@ -192,8 +247,8 @@ impl SessionCache {
 
     fn valid_now(&self) -> Result<Option<Arc<Session>>> {
         let state = self.lock();
-        if let Some(failure) = &state.refused {
-            return Err(Error::Intacct(failure.clone()));
+        if let Some(refusal) = &state.refused {
+            return Err(refusal.error());
         }
         Ok(state
             .current

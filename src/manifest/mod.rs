@@ -112,6 +112,10 @@ pub enum Action {
         bytes: u64,
         /// Where the next extract may start (nightly batches only; the batch's `window_to`).
         staged_up_to: Option<DateTime<Utc>>,
+        /// Where the next delete feed may start: the batch's `window_to` when its delete feed
+        /// read to the end, else `None` (the next run reads the same deletes again).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        deletes_up_to: Option<DateTime<Utc>>,
     },
     /// A load statement is about to be sent (its requestId is recorded first).
     LoadStepStarted {

@@ -168,6 +168,10 @@ pub struct ObjectState {
     /// When it did.
     #[serde(default)]
     pub last_run_at: Option<DateTime<Utc>>,
+    /// Every delete before this is staged (moved by a staged batch whose delete feed read to
+    /// the end; `None`: the feed has no mark yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletes_up_to: Option<DateTime<Utc>>,
 }
 
 /// The folded manifest.
@@ -349,6 +353,7 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
             deleted_rows,
             bytes,
             staged_up_to,
+            deletes_up_to,
             ..
         } => {
             if batch.status != BatchStatus::Created {
@@ -395,6 +400,10 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
             if let Some(mark) = staged_up_to {
                 let object = state.objects.entry(batch.object.clone()).or_default();
                 object.staged_up_to = object.staged_up_to.max(Some(*mark));
+            }
+            if let Some(mark) = deletes_up_to {
+                let object = state.objects.entry(batch.object.clone()).or_default();
+                object.deletes_up_to = object.deletes_up_to.max(Some((*mark).min(batch.window_to)));
             }
         }
         Action::LoadStepStarted {

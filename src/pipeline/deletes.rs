@@ -2,28 +2,38 @@
 //!
 //! Intacct's `query` never returns a deleted record, so a WHENMODIFIED poll cannot see a
 //! delete. For each object in scope (never AUDITHISTORY itself) `extract` reads the
-//! AUDITHISTORY rows with `ACCESSMODE = 'D'` and `OBJECTTYPE = '<object lower-case>'` whose
-//! ACCESSTIME lies in the object's own window, keyset-paged on (ACCESSTIME, ID) through the
+//! AUDITHISTORY rows with `ACCESSMODE = 'D'` and `OBJECTTYPE` = the object's
+//! [`objects::audit_source`] (a line object's header: APBILLITEM's deletes are APBILL's)
+//! whose ACCESSTIME lies in the feed's window, keyset-paged on (ACCESSTIME, ID) through the
 //! ordinary client, and stages each one in the object's batch, with the object's schema, as a
-//! tombstone: the key column (RECORDNO) parsed from OBJECTKEY (`N--REC` → N), WHENMODIFIED =
-//! the delete's ACCESSTIME, `_DELETED = true`, every other column NULL.
+//! tombstone: the object's [`objects::delete_key`] column set from OBJECTKEY (RECORDNO for
+//! RECORDNO-keyed objects; VENDORID, ACCOUNTNO, … for name-keyed ones; the header's RECORDNO
+//! in RECORDKEY/PAYMENTKEY for line objects, with RECORDNO NULL), WHENMODIFIED = the delete's
+//! ACCESSTIME, `_DELETED = true`, every other column NULL.
+//!
+//! The feed's window is its own: AUDITHISTORY lags the change by up to two hours (Sage's
+//! Audit Trail help), so it starts [`objects::AUDIT_LAG_LOOKBACK_SECS`] before the feed's own
+//! mark (the manifest's `deletes_up_to`, moved only by a feed that read to the end) and ends
+//! with the object's window.
 //!
 //! Invariants:
 //! * a tombstone's WHENMODIFIED is the instant of the delete, so the loader's MERGE guard
 //!   (`s.WHENMODIFIED > t.WHENMODIFIED`) lets it win over every version staged before it;
-//! * an OBJECTKEY that is not `N--REC` stops the batch with an error naming AUDITHISTORY, the
-//!   row's ID and the value: a tombstone on a guessed key could delete a live record;
-//! * AUDITHISTORY refusing the read for lack of permission is an error that names the setting
-//!   turning the feed off (`extract.deletes = "off"`), never a silent skip;
+//! * an OBJECTKEY in no format known for the object is set aside as a quarantined row
+//!   (counted and reported), never guessed and never a failure of the object: a tombstone on
+//!   a guessed key could delete a live record;
+//! * a failed feed never fails the object: its rows stage, the failure is reported on its
+//!   own, and since the feed's mark does not move, the next run reads the same deletes again;
 //! * the feed never de-duplicates against the object's own rows of the batch: should a key
 //!   be both live and deleted, both rows are staged and the MERGE keeps the newest.
 
 use crate::error::{Error, Result};
 use crate::intacct::client::{ReadMethod, ReadRequest};
 use crate::intacct::codes::{self, FailureClass};
+use crate::intacct::objects::{self, DeleteKey};
 use crate::intacct::paging::{KeyFields, TimeWindow, audit_deletes_condition};
 use crate::intacct::response::RecordPage;
-use crate::schema::{ColumnKind, RECORD_NO_COLUMN, SchemaPlan};
+use crate::schema::{ColumnKind, QuarantinedRow, RECORD_NO_COLUMN, SchemaPlan};
 
 /// The object the delete feed reads.
 pub const AUDIT_OBJECT: &str = "AUDITHISTORY";
@@ -31,13 +41,24 @@ pub const AUDIT_OBJECT: &str = "AUDITHISTORY";
 /// The timestamp column a tombstone carries the delete time in.
 pub const MODIFIED_COLUMN: &str = "WHENMODIFIED";
 
-/// The suffix of an AUDITHISTORY `OBJECTKEY` after the record number.
-const OBJECT_KEY_SUFFIX: &str = "--REC";
-
 /// True when `object` has a delete feed: every object but AUDITHISTORY itself (an append-only
 /// log has no deletes to follow).
 pub fn has_feed(object: &str) -> bool {
     !object.eq_ignore_ascii_case(AUDIT_OBJECT)
+}
+
+/// The feed's window: from the feed's own mark minus the audit lag lookback (everything when
+/// the feed has no mark yet) to the object's window end.
+pub fn feed_window(
+    deletes_up_to: Option<chrono::DateTime<chrono::Utc>>,
+    object_window: TimeWindow,
+) -> TimeWindow {
+    TimeWindow {
+        from: deletes_up_to
+            .map(|m| m - chrono::Duration::seconds(objects::AUDIT_LAG_LOOKBACK_SECS))
+            .map(|m| m.min(object_window.to)),
+        to: object_window.to,
+    }
 }
 
 /// The AUDITHISTORY read of `object`'s deletes over `window`: only `OBJECTKEY` besides the
@@ -55,35 +76,26 @@ pub fn feed_request(
     request.fields = Some(vec!["OBJECTKEY".to_owned()]);
     request.method = ReadMethod::Query;
     request.page_size = page_size.clamp(1, 2_000);
-    request.condition = Some(audit_deletes_condition(object));
+    request.condition = Some(audit_deletes_condition(&objects::audit_source(object)));
     request.keep_raw = keep_raw;
     request
 }
 
-/// The RECORDNO an AUDITHISTORY `OBJECTKEY` names: `N--REC` → N. Anything else is an error
-/// naming AUDITHISTORY, the row `id` and the value.
-pub fn parse_object_key(object: &str, id: &str, key: &str) -> Result<u64> {
-    let number = key.trim().strip_suffix(OBJECT_KEY_SUFFIX).unwrap_or("");
-    if !number.is_empty()
-        && number.bytes().all(|b| b.is_ascii_digit())
-        && let Ok(record_no) = number.parse()
-    {
-        return Ok(record_no);
-    }
-    Err(Error::DeleteFeed {
-        object: object.to_owned(),
-        message: format!(
-            "AUDITHISTORY row ID {id} has OBJECTKEY {:?}, expected <RECORDNO>{OBJECT_KEY_SUFFIX} \
-             (e.g. 123{OBJECT_KEY_SUFFIX})",
-            crate::error::snippet(key.as_bytes(), 80)
-        ),
-    })
+/// The tombstones of one AUDITHISTORY page, and the rows set aside.
+#[derive(Debug)]
+pub struct Tombstones {
+    /// Columns: the object's delete-key column (RECORDNO or e.g. VENDORID) and
+    /// `WHENMODIFIED` (the row's ACCESSTIME, as the tenant wrote it); the schema fills every
+    /// other column with NULL.
+    pub page: RecordPage,
+    /// AUDITHISTORY rows whose OBJECTKEY is in no format known for the object.
+    pub quarantined: Vec<QuarantinedRow>,
 }
 
-/// The tombstones of one AUDITHISTORY page: a page with the columns `RECORDNO` (from
-/// OBJECTKEY) and `WHENMODIFIED` (the row's ACCESSTIME, as the tenant wrote it), one row per
-/// delete, in the page's order. The schema then fills every other column with NULL.
-pub fn tombstones(object: &str, audit: &RecordPage) -> Result<RecordPage> {
+/// The tombstones of one AUDITHISTORY page, one per readable delete, in the page's order. A
+/// row without ID or ACCESSTIME is an error (the page is not an AUDITHISTORY page); a row
+/// whose OBJECTKEY does not fit the object is set aside.
+pub fn tombstones(object: &str, audit: &RecordPage) -> Result<Tombstones> {
     let missing = |row: usize, field: &str| {
         let id = audit.get(row, "ID").unwrap_or("(none)");
         Error::DeleteFeed {
@@ -91,26 +103,51 @@ pub fn tombstones(object: &str, audit: &RecordPage) -> Result<RecordPage> {
             message: format!("AUDITHISTORY row ID {id} has no {field}"),
         }
     };
+    let key = objects::delete_key(object);
     let mut rows = Vec::with_capacity(audit.len());
+    let mut quarantined = Vec::new();
     for row in 0..audit.len() {
         let id = audit.get(row, "ID").ok_or_else(|| missing(row, "ID"))?;
-        let key = audit
-            .get(row, "OBJECTKEY")
-            .ok_or_else(|| missing(row, "OBJECTKEY"))?;
         let at = audit
             .get(row, "ACCESSTIME")
             .ok_or_else(|| missing(row, "ACCESSTIME"))?;
-        let record_no = parse_object_key(object, id, key)?;
-        rows.push(vec![Some(record_no.to_string()), Some(at.to_owned())]);
+        let object_key = audit.get(row, "OBJECTKEY").unwrap_or("");
+        match objects::delete_key_value(object, object_key) {
+            Some(value) => rows.push(vec![Some(value), Some(at.to_owned())]),
+            None => quarantined.push(QuarantinedRow {
+                object: object.to_owned(),
+                record_no: None,
+                field: format!("{AUDIT_OBJECT}.OBJECTKEY (ID {id})"),
+                value: object_key.to_owned(),
+                expected: expected_key(object, key),
+            }),
+        }
     }
-    Ok(RecordPage::from_rows(
-        vec![RECORD_NO_COLUMN.to_owned(), MODIFIED_COLUMN.to_owned()],
-        rows,
-    ))
+    Ok(Tombstones {
+        page: RecordPage::from_rows(
+            vec![key.column().to_owned(), MODIFIED_COLUMN.to_owned()],
+            rows,
+        ),
+        quarantined,
+    })
 }
 
-/// Checks that `plan` can hold tombstones: an integer RECORDNO and a timestamp WHENMODIFIED.
+fn expected_key(object: &str, key: DeleteKey) -> String {
+    match key {
+        DeleteKey::Column(column) if !objects::is_line_object(object) => {
+            format!("the record's {column}")
+        }
+        _ => format!("a {} RECORDNO (N or N--REC)", objects::audit_source(object)),
+    }
+}
+
+/// Checks that `plan` can hold tombstones: an integer RECORDNO, a timestamp WHENMODIFIED and
+/// the object's delete-key column.
 pub fn check_plan(plan: &SchemaPlan) -> Result<()> {
+    let fail = |message: String| Error::DeleteFeed {
+        object: plan.object.clone(),
+        message,
+    };
     for (column, kind) in [
         (RECORD_NO_COLUMN, ColumnKind::Integer),
         (MODIFIED_COLUMN, ColumnKind::Timestamp),
@@ -120,22 +157,26 @@ pub fn check_plan(plan: &SchemaPlan) -> Result<()> {
             .iter()
             .any(|c| c.column == column && c.kind == kind)
         {
-            return Err(Error::DeleteFeed {
-                object: plan.object.clone(),
-                message: format!(
-                    "the object has no {column} column of type {kind:?} to stage deletes in; \
-                     set `deletes = \"off\"` under [extract] in the pipeline to extract it \
-                     without deletes"
-                ),
-            });
+            return Err(fail(format!(
+                "the object has no {column} column of type {kind:?} to stage deletes in; \
+                 set `deletes = \"off\"` under [extract] in the pipeline to extract it \
+                 without deletes"
+            )));
         }
+    }
+    let column = objects::delete_key(&plan.object).column();
+    if !plan.columns.iter().any(|c| c.field == column) {
+        return Err(fail(format!(
+            "the object has no {column} column, which its deletes are keyed on; set \
+             `deletes = \"off\"` under [extract] in the pipeline to extract it without deletes"
+        )));
     }
     Ok(())
 }
 
-/// The error to fail the batch with when the feed's read failed: a permission refusal
-/// becomes [`Error::DeleteFeed`] naming the setting that turns the feed off; anything else
-/// is returned unchanged (its controlid already names AUDITHISTORY).
+/// The error a failed feed read is reported with: a permission refusal becomes
+/// [`Error::DeleteFeed`] naming the setting that turns the feed off; anything else is
+/// returned unchanged (its controlid already names AUDITHISTORY).
 pub fn read_error(object: &str, error: Error) -> Error {
     match &error {
         Error::Intacct(failure) if codes::classify(failure) == FailureClass::PermissionDenied => {
@@ -159,31 +200,6 @@ mod tests {
     use crate::intacct::request::{Comparison, Filter};
     use crate::intacct::response::{ErrorDetail, ErrorLevel, IntacctFailure};
 
-    #[test]
-    fn object_keys_are_record_numbers_with_the_rec_suffix() {
-        assert_eq!(parse_object_key("APBILL", "7", "123--REC").unwrap(), 123);
-        assert_eq!(parse_object_key("APBILL", "7", " 42--REC ").unwrap(), 42);
-        for bad in [
-            "",
-            "--REC",
-            "123",
-            "abc--REC",
-            "12a--REC",
-            "-5--REC",
-            "123--rec",
-            "123--REC--REC",
-            "99999999999999999999999--REC",
-        ] {
-            let err = parse_object_key("APBILL", "9001", bad).unwrap_err();
-            let text = err.to_string();
-            assert!(matches!(err, Error::DeleteFeed { .. }), "{bad:?}: {text}");
-            assert!(text.contains("AUDITHISTORY"), "{text}");
-            assert!(text.contains("ID 9001"), "{text}");
-            assert!(text.contains(&format!("{bad:?}")), "{bad:?}: {text}");
-            assert!(text.contains("APBILL"), "{text}");
-        }
-    }
-
     fn audit_page(rows: &[(&str, Option<&str>, Option<&str>)]) -> RecordPage {
         RecordPage::from_rows(
             vec!["ID".into(), "OBJECTKEY".into(), "ACCESSTIME".into()],
@@ -199,30 +215,83 @@ mod tests {
         )
     }
 
+    fn rows(page: &RecordPage) -> Vec<Vec<Option<&str>>> {
+        page.rows().map(|r| r.collect()).collect()
+    }
+
     #[test]
     fn tombstones_carry_the_key_and_the_delete_time() {
         let page = audit_page(&[
             ("11", Some("5--REC"), Some("02/01/2024 09:00:00")),
-            ("12", Some("17--REC"), Some("02/01/2024 09:00:01")),
+            ("12", Some("17"), Some("02/01/2024 09:00:01")),
+            ("13", Some("x--REC"), Some("02/01/2024 09:00:02")),
         ]);
         let t = tombstones("APBILL", &page).unwrap();
-        assert_eq!(t.columns(), ["RECORDNO", "WHENMODIFIED"]);
-        let rows: Vec<Vec<Option<&str>>> = t.rows().map(|r| r.collect()).collect();
+        assert_eq!(t.page.columns(), ["RECORDNO", "WHENMODIFIED"]);
         assert_eq!(
-            rows,
+            rows(&t.page),
             [
                 [Some("5"), Some("02/01/2024 09:00:00")],
                 [Some("17"), Some("02/01/2024 09:00:01")]
             ]
         );
-        let err = tombstones(
-            "APBILL",
-            &audit_page(&[("13", Some("x--REC"), Some("02/01/2024 09:00:00"))]),
-        )
-        .unwrap_err();
-        assert!(err.to_string().contains("ID 13"), "{err}");
+        // The unreadable row is set aside, not a failure.
+        assert_eq!(t.quarantined.len(), 1);
+        assert!(
+            t.quarantined[0].field.contains("ID 13"),
+            "{:?}",
+            t.quarantined
+        );
+        assert_eq!(t.quarantined[0].value, "x--REC");
         let err = tombstones("APBILL", &audit_page(&[("14", Some("1--REC"), None)])).unwrap_err();
         assert!(err.to_string().contains("ID 14 has no ACCESSTIME"), "{err}");
+    }
+
+    #[test]
+    fn name_keyed_tombstones_never_read_a_number_as_a_record_no() {
+        // GL account 6000 and record 6000 are different records.
+        let page = audit_page(&[
+            ("21", Some("6000"), Some("02/01/2024 09:00:00")),
+            ("22", Some("6000--REC"), Some("02/01/2024 09:00:01")),
+        ]);
+        let t = tombstones("GLACCOUNT", &page).unwrap();
+        assert_eq!(t.page.columns(), ["ACCOUNTNO", "WHENMODIFIED"]);
+        assert_eq!(t.page.column_index("RECORDNO"), None);
+        assert_eq!(rows(&t.page), [[Some("6000"), Some("02/01/2024 09:00:00")]]);
+        assert_eq!(t.quarantined.len(), 1);
+        let t = tombstones(
+            "VENDOR",
+            &audit_page(&[("23", Some("V00042"), Some("02/01/2024 09:00:00"))]),
+        )
+        .unwrap();
+        assert_eq!(t.page.columns(), ["VENDORID", "WHENMODIFIED"]);
+        assert_eq!(
+            rows(&t.page),
+            [[Some("V00042"), Some("02/01/2024 09:00:00")]]
+        );
+    }
+
+    #[test]
+    fn line_tombstones_name_the_header() {
+        let page = audit_page(&[("31", Some("88--REC"), Some("02/01/2024 09:00:00"))]);
+        let t = tombstones("APBILLITEM", &page).unwrap();
+        assert_eq!(t.page.columns(), ["RECORDKEY", "WHENMODIFIED"]);
+        assert_eq!(rows(&t.page), [[Some("88"), Some("02/01/2024 09:00:00")]]);
+        let t = tombstones("APPYMTDETAIL", &page).unwrap();
+        assert_eq!(t.page.columns(), ["PAYMENTKEY", "WHENMODIFIED"]);
+    }
+
+    #[test]
+    fn the_feed_window_starts_three_hours_before_its_own_mark() {
+        let to = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let object_window = TimeWindow { from: Some(to), to };
+        assert_eq!(feed_window(None, object_window).from, None);
+        let mark = to - chrono::Duration::hours(24);
+        assert_eq!(
+            feed_window(Some(mark), object_window).from,
+            Some(mark - chrono::Duration::hours(3))
+        );
+        assert_eq!(feed_window(Some(mark), object_window).to, to);
     }
 
     #[test]
@@ -231,20 +300,24 @@ mod tests {
             from: None,
             to: chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
         };
-        let r = feed_request("APBILLITEM", window, "b1", 5_000, true);
+        let r = feed_request("APBILL", window, "b1", 5_000, true);
         assert_eq!(r.object, "AUDITHISTORY");
         assert_eq!(r.keys.record_key, "ID");
         assert_eq!(r.keys.modified, "ACCESSTIME");
         assert_eq!(r.page_size, 2_000);
         assert!(r.keep_raw);
-        assert_eq!(r.batch_label, "b1-APBILLITEM");
-        assert_eq!(
-            r.condition,
+        assert_eq!(r.batch_label, "b1-APBILL");
+        let deletes_of = |t: &str| {
             Some(Filter::And(vec![
                 Filter::compare(Comparison::EqualTo, "ACCESSMODE", "D"),
-                Filter::compare(Comparison::EqualTo, "OBJECTTYPE", "apbillitem"),
+                Filter::compare(Comparison::EqualTo, "OBJECTTYPE", t),
             ]))
-        );
+        };
+        assert_eq!(r.condition, deletes_of("apbill"));
+        // A line object's deletes are its header's.
+        let r = feed_request("APBILLITEM", window, "b1", 5_000, true);
+        assert_eq!(r.batch_label, "b1-APBILLITEM");
+        assert_eq!(r.condition, deletes_of("apbill"));
         assert!(!has_feed("AUDITHISTORY") && !has_feed("audithistory"));
         assert!(has_feed("APBILL"));
     }

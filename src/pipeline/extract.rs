@@ -11,7 +11,9 @@
 //! its delete feed's) is kept beside the parts, so the batch can be rebuilt without Intacct.
 //! The loaded watermark is not touched: only a load moves it.
 //! A failure commits `BatchFailed` (best effort) and the next run starts the object again from
-//! the same mark, in a new batch.
+//! the same mark, in a new batch. A failed delete feed is not a failed batch: the object's
+//! rows stage, the report carries the feed's error, and the feed's own mark
+//! (`deletes_up_to`) stays where it was, so the next run reads those deletes again.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -86,6 +88,11 @@ pub struct ObjectReport {
     pub deleted: u64,
     /// Rows set aside.
     pub quarantined: u64,
+    /// AUDITHISTORY delete rows set aside because their OBJECTKEY fits no known format.
+    pub deletes_quarantined: u64,
+    /// Why the delete feed failed, when it did (the batch staged without its deletes; the
+    /// next run reads them again).
+    pub deletes_error: Option<String>,
     /// Values in columns the metadata does not list (dropped).
     pub unknown_column_values: u64,
     /// Parquet parts.
@@ -151,7 +158,7 @@ async fn extract_object(
     let meta = client.lookup(&job.name).await?;
     let meta = restrict_fields(&meta, job.fields.as_deref());
     let plan = arrow_schema(&meta)?;
-    let (stage, from) = {
+    let (stage, from, deletes_up_to) = {
         let manifest = manifest.lock().await;
         let marks = manifest
             .state()
@@ -160,7 +167,11 @@ async fn extract_object(
             .cloned()
             .unwrap_or_default();
         let mark = marks.staged_up_to.max(marks.watermark);
-        (manifest.stage().clone(), mark.map(|m| m - options.lookback))
+        (
+            manifest.stage().clone(),
+            mark.map(|m| m - options.lookback),
+            marks.deletes_up_to,
+        )
     };
     let window = TimeWindow {
         from,
@@ -223,18 +234,17 @@ async fn extract_object(
         report.unknown_column_values += converted.unknown_column_values;
         bar.page(report, page.total_count);
     }
+    let mut deletes_mark = None;
     if options.deletes == DeleteFeed::AuditHistory && deletes::has_feed(&job.name) {
-        stage_deletes(
-            client,
-            options,
-            job,
-            &plan,
-            window,
-            &ctx,
-            &mut writer,
-            report,
-        )
-        .await?;
+        let feed = deletes::feed_window(deletes_up_to, window);
+        match stage_deletes(client, options, job, &plan, feed, &ctx, &mut writer, report).await {
+            Ok(()) => deletes_mark = Some(window.to),
+            Err(FeedFailure::Stage(e)) => return Err(e),
+            Err(FeedFailure::Read(e)) => {
+                tracing::warn!(object = %job.name, batch_id, error = %e, "delete feed failed; the batch stages without it");
+                report.deletes_error = Some(e.to_string());
+            }
+        }
     }
     let staged = writer.finish().await?;
     if report.unknown_column_values > 0 {
@@ -254,14 +264,22 @@ async fn extract_object(
             raw_pages: staged.raw_pages,
             quarantine: staged.quarantine,
             staged_up_to: Some(window.to),
+            deletes_up_to: deletes_mark,
         }])
         .await?;
     tracing::info!(object = %job.name, batch_id, records = report.records, deleted = report.deleted, parts = report.parts, "batch staged");
     Ok(())
 }
 
+/// Why the delete feed stopped: its read (reported, the batch stages) or the stage (the
+/// batch fails).
+enum FeedFailure {
+    Read(Error),
+    Stage(Error),
+}
+
 /// Reads the object's deletes from AUDITHISTORY over `window` and writes them as tombstones
-/// into the object's batch.
+/// into the object's batch; unreadable OBJECTKEYs go to the batch's quarantine.
 #[allow(clippy::too_many_arguments)]
 async fn stage_deletes(
     client: &IntacctClient,
@@ -272,8 +290,8 @@ async fn stage_deletes(
     ctx: &BatchContext<'_>,
     writer: &mut PartWriter,
     report: &mut ObjectReport,
-) -> Result<()> {
-    deletes::check_plan(plan)?;
+) -> std::result::Result<(), FeedFailure> {
+    deletes::check_plan(plan).map_err(FeedFailure::Read)?;
     let request = deletes::feed_request(
         &job.name,
         window,
@@ -281,8 +299,8 @@ async fn stage_deletes(
         job.page_size,
         options.stage.keep_raw_pages,
     );
-    // Tombstones are never quarantined: a delete whose time does not parse must stop the
-    // batch rather than silently not delete.
+    // Tombstones are never quarantined by value: a delete whose time does not parse must not
+    // silently not delete; the feed fails and is read again next run.
     let ctx = BatchContext {
         deleted: true,
         quarantine: false,
@@ -290,27 +308,45 @@ async fn stage_deletes(
     };
     let mut read = client.read_object(request);
     while let Some(page) = read.pages.recv().await {
-        let page = page.map_err(|e| deletes::read_error(&job.name, e))?;
+        let page = page.map_err(|e| FeedFailure::Read(deletes::read_error(&job.name, e)))?;
         if let Some(raw) = &page.raw {
-            writer.write_raw_deletes_page(raw).await?;
+            writer
+                .write_raw_deletes_page(raw)
+                .await
+                .map_err(FeedFailure::Stage)?;
         }
-        let tombstones = deletes::tombstones(&job.name, &page.records)?;
-        let converted = record_batch(plan, &tombstones, &ctx)?;
-        writer.write(&converted.batch).await?;
+        let tombstones =
+            deletes::tombstones(&job.name, &page.records).map_err(FeedFailure::Read)?;
+        let converted = record_batch(plan, &tombstones.page, &ctx).map_err(FeedFailure::Read)?;
+        writer
+            .write(&converted.batch)
+            .await
+            .map_err(FeedFailure::Stage)?;
+        writer
+            .write_quarantine(&tombstones.quarantined)
+            .await
+            .map_err(FeedFailure::Stage)?;
         report.delete_pages += 1;
         report.deleted += converted.batch.num_rows() as u64;
+        report.deletes_quarantined += tombstones.quarantined.len() as u64;
+    }
+    if report.deletes_quarantined > 0 {
+        tracing::warn!(object = %job.name, batch_id = %report.batch_id, rows = report.deletes_quarantined, "AUDITHISTORY delete rows set aside: OBJECTKEY in no known format");
     }
     tracing::info!(object = %job.name, batch_id = %report.batch_id, deleted = report.deleted, pages = report.delete_pages, "deletes read");
     Ok(())
 }
 
-/// The metadata limited to an explicit field list (the paging keys always stay).
+/// The metadata limited to an explicit field list (the paging keys and the delete-key column
+/// always stay).
 fn restrict_fields(meta: &ObjectMeta, fields: Option<&[String]>) -> ObjectMeta {
     let Some(fields) = fields else {
         return meta.clone();
     };
+    let delete_key = crate::intacct::objects::delete_key(&meta.name).column();
     let keep = |name: &str| {
         matches!(name, "RECORDNO" | "WHENMODIFIED" | "WHENCREATED")
+            || name.eq_ignore_ascii_case(delete_key)
             || fields.iter().any(|f| f.eq_ignore_ascii_case(name))
     };
     ObjectMeta {

@@ -27,9 +27,14 @@ use crate::stage::parts::StageOptions;
 pub use context::RunContext;
 use extract::{ExtractOptions, ObjectJob, ObjectReport};
 
-/// The column tombstones of `object` name their records by, when it is not RECORDNO.
-pub fn delete_key_column(_object: &str) -> Option<&'static str> {
-    None
+/// The column tombstones of `object` name their records by, when it is not RECORDNO (an ID
+/// for natural-key objects, the header's key for line objects): the loader's MERGE expands
+/// such tombstones to every record that carries the value.
+pub fn delete_key_column(object: &str) -> Option<&'static str> {
+    match crate::intacct::objects::delete_key(object) {
+        crate::intacct::objects::DeleteKey::RecordNo => None,
+        crate::intacct::objects::DeleteKey::Column(column) => Some(column),
+    }
 }
 
 /// Extracts every object of `options` into staged batches (one per object).
@@ -282,6 +287,7 @@ pub async fn replay(
                 deleted_rows: source.deleted_rows,
                 bytes: source.bytes,
                 staged_up_to: None,
+                deletes_up_to: None,
             });
             tracing::info!(object = %source.object, source = %source.batch_id, replay = %batch_id, "replay batch created");
             batches

@@ -240,6 +240,7 @@ mod tests {
             deleted_rows: 0,
             bytes: 1,
             staged_up_to: up_to.map(t),
+            deletes_up_to: None,
         }
     }
 

@@ -272,6 +272,7 @@ async fn mark_deleted(ctx: &RunContext, object: &str, keys: &[i64]) -> Result<Ba
             raw_pages: vec![],
             quarantine: vec![],
             staged_up_to: None,
+            deletes_up_to: None,
         }])
         .await?;
     tracing::info!(batch_id = %batch_id, keys = rows, "tombstones staged for keys gone from Intacct");

@@ -75,6 +75,10 @@ pub struct SimConfig {
     /// (when the order streams), making `totalcount`/`numremaining` lower bounds that stay
     /// non-zero while rows remain. `None` (the default) counts exactly.
     pub count_limit: Option<u64>,
+    /// How long after its ACCESSTIME an AUDITHISTORY row becomes readable, in seconds (the
+    /// real audit trail lags by up to two hours; default
+    /// [`crate::sim::dataset::DEFAULT_AUDIT_LAG_SECS`]).
+    pub audit_lag_secs: i64,
 }
 
 impl Default for SimConfig {
@@ -94,6 +98,7 @@ impl Default for SimConfig {
             faults: String::new(),
             advertised_endpoint: None,
             count_limit: None,
+            audit_lag_secs: crate::sim::dataset::DEFAULT_AUDIT_LAG_SECS,
         }
     }
 }

@@ -167,6 +167,7 @@ impl SimArgs {
             faults: self.faults.clone(),
             advertised_endpoint: self.advertised_endpoint.clone(),
             count_limit: self.count_limit,
+            audit_lag_secs: crate::sim::dataset::DEFAULT_AUDIT_LAG_SECS,
         }
     }
 }

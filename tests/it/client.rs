@@ -773,3 +773,48 @@ async fn a_failed_lookup_is_not_cached() {
     assert!(!meta.fields.is_empty());
     assert_eq!(function_count(&counters(&sim).await, "lookup"), 2);
 }
+
+/// A login refused at any level — the user (authentication level), the sender (control
+/// level) or the gateway's HTTP 401 — costs exactly one request for the whole run: every
+/// later read, concurrent or not, of any object gets the same refusal without a login.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_refused_at_any_level_costs_one_request_per_run() {
+    for refusal in ["user", "sender", "http401"] {
+        let config = sim_config(Scale::Tiny);
+        let sim = start(config.clone()).await;
+        let mut cc = client_config(&sim, &config);
+        match refusal {
+            "user" => cc.user_password = Secret::new("not-the-password"),
+            "sender" => cc.sender.sender_password = Secret::new("not-the-sender-password"),
+            _ => {
+                sim.set_faults("http401@getAPISession").await.unwrap();
+            }
+        }
+        let client = IntacctClient::new(cc).unwrap();
+        let objects = ["VENDOR", "APBILL", "APBILLITEM", "GLACCOUNT"];
+        let concurrent = futures::future::join_all(
+            objects
+                .iter()
+                .map(|o| read_all(&client, request(o, everything(), 100))),
+        )
+        .await;
+        for object in objects {
+            let again = read_all(&client, request(object, everything(), 100)).await;
+            assert!(again.is_err(), "{refusal}: {object} read");
+        }
+        for result in concurrent {
+            let err = result.unwrap_err();
+            assert!(!err.is_retryable(), "{refusal}: {err}");
+            match (refusal, &err) {
+                ("user", Error::Intacct(f)) => assert_eq!(f.level, ErrorLevel::Authentication),
+                ("sender", Error::Intacct(f)) => assert_eq!(f.level, ErrorLevel::Control),
+                ("http401", Error::Intacct(_) | Error::HttpStatus { status: 401, .. }) => {}
+                (_, other) => panic!("{refusal}: unexpected {other:?}"),
+            }
+        }
+        let c = counters(&sim).await;
+        assert_eq!(counter(&c, "requests"), 1, "{refusal}: {c}");
+        assert_eq!(counter(&c, "sessions_opened"), 0, "{refusal}");
+        assert_eq!(client.logins(), 0);
+    }
+}

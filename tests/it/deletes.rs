@@ -1,15 +1,20 @@
-//! The delete feed against the simulator: after a simulated day, the tombstones staged for
-//! each object are exactly the records the simulator deleted that day, each with its delete
-//! time and NULL elsewhere; with the feed off nothing asks AUDITHISTORY; a permission refusal
-//! on AUDITHISTORY fails the object, naming the setting that turns the feed off.
+//! The delete feed against the simulator: over two simulated days, the tombstones staged for
+//! each object are exactly the deletes the simulator's AUDITHISTORY records, each keyed by
+//! the object's delete key (RECORDNO, the unique name field, or the header's RECORDNO for
+//! lines) with its delete time and NULL elsewhere, including the deletes the audit lag hid
+//! from the first run; with the feed off nothing asks AUDITHISTORY; a permission refusal on
+//! AUDITHISTORY stages the object's rows, reports the feed's failure naming the setting that
+//! turns the feed off, and the next run reads those deletes.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use arrow::array::{Array, BooleanArray, Int64Array, StringArray, TimestampMicrosecondArray};
 use arrow::record_batch::RecordBatch;
+use arrow::util::display::array_value_to_string;
 use chrono::{DateTime, Utc};
 use intacct_snowflake::config::{DeleteFeed, Spec};
 use intacct_snowflake::intacct::client::IntacctClient;
+use intacct_snowflake::intacct::objects;
 use intacct_snowflake::intacct::tenant_time;
 use intacct_snowflake::manifest::{BatchState, BatchStatus, Manifest, ManifestState};
 use intacct_snowflake::pipeline::extract::ObjectReport;
@@ -67,17 +72,23 @@ pub(crate) async fn batch_rows(spec: &Spec, batch: &BatchState) -> Vec<RecordBat
     out
 }
 
-/// One staged tombstone: its key and WHENMODIFIED.
+/// One staged tombstone: its delete key (as text) and WHENMODIFIED.
 #[derive(Debug)]
 struct Tombstone {
-    key: i64,
+    key: String,
     when: DateTime<Utc>,
 }
 
-/// Splits a batch's rows into tombstones and the keys of the other rows, checking the
+/// Splits a batch's rows into tombstones and the RECORDNOs of the other rows, checking the
 /// tombstone shape on the way: `_DELETED` true, the batch id, NULL in every data column but
-/// RECORDNO and WHENMODIFIED; and `_DELETED` false on every other row.
-fn split_rows(batches: &[RecordBatch], batch_id: &str) -> (Vec<Tombstone>, BTreeSet<i64>) {
+/// the object's delete-key column and WHENMODIFIED (RECORDNO NULL unless it is the delete
+/// key); and `_DELETED` false with a RECORDNO on every other row.
+fn split_rows(
+    object: &str,
+    batches: &[RecordBatch],
+    batch_id: &str,
+) -> (Vec<Tombstone>, BTreeSet<i64>) {
+    let key_column = objects::delete_key(object).column();
     let mut tombstones = Vec::new();
     let mut live = BTreeSet::new();
     for batch in batches {
@@ -87,8 +98,9 @@ fn split_rows(batches: &[RecordBatch], batch_id: &str) -> (Vec<Tombstone>, BTree
                 .unwrap_or_else(|| panic!("no column {name}"))
                 .clone()
         };
-        let keys = column("RECORDNO");
-        let keys = keys.as_any().downcast_ref::<Int64Array>().unwrap();
+        let record_nos = column("RECORDNO");
+        let record_nos = record_nos.as_any().downcast_ref::<Int64Array>().unwrap();
+        let keys = column(key_column);
         let when = column("WHENMODIFIED");
         let when = when
             .as_any()
@@ -99,34 +111,65 @@ fn split_rows(batches: &[RecordBatch], batch_id: &str) -> (Vec<Tombstone>, BTree
         let batch_ids = column("_BATCH_ID");
         let batch_ids = batch_ids.as_any().downcast_ref::<StringArray>().unwrap();
         for row in 0..batch.num_rows() {
-            assert!(keys.is_valid(row), "every row has a key");
             assert_eq!(batch_ids.value(row), batch_id);
             if !deleted.value(row) {
-                live.insert(keys.value(row));
+                assert!(record_nos.is_valid(row), "every live row has a RECORDNO");
+                live.insert(record_nos.value(row));
                 continue;
             }
+            assert!(
+                keys.is_valid(row),
+                "{object}: tombstone without {key_column}"
+            );
+            let key = array_value_to_string(&keys, row).unwrap();
             for (field, values) in batch.schema().fields().iter().zip(batch.columns()) {
                 let name = field.name().as_str();
-                if matches!(
-                    name,
-                    "RECORDNO" | "WHENMODIFIED" | "_BATCH_ID" | "_EXTRACTED_AT" | "_DELETED"
-                ) {
+                if name == key_column
+                    || matches!(
+                        name,
+                        "WHENMODIFIED" | "_BATCH_ID" | "_EXTRACTED_AT" | "_DELETED"
+                    )
+                {
                     continue;
                 }
                 assert!(
                     values.is_null(row),
-                    "tombstone {} has a value in {name}",
-                    keys.value(row)
+                    "{object}: tombstone {key} has a value in {name}"
                 );
             }
             assert!(when.is_valid(row), "tombstone without WHENMODIFIED");
             tombstones.push(Tombstone {
-                key: keys.value(row),
+                key,
                 when: DateTime::from_timestamp_micros(when.value(row)).unwrap(),
             });
         }
     }
     (tombstones, live)
+}
+
+/// The simulator's own deletes: (object, key as a tombstone names it) → delete time, from
+/// its AUDITHISTORY ground truth. The key is OBJECTKEY without a `--REC` suffix; a bill's
+/// delete stands for its lines' too.
+async fn audit_deletes(sim: &SimHandle, spec: &Spec) -> BTreeMap<(String, String), DateTime<Utc>> {
+    let tz = spec.intacct.time_zone;
+    let mut out = BTreeMap::new();
+    for r in sim.records("AUDITHISTORY").await.unwrap() {
+        if r["ACCESSMODE"].as_str() != Some("D") {
+            continue;
+        }
+        let key = r["OBJECTKEY"].as_str().unwrap();
+        let key = key.strip_suffix("--REC").unwrap_or(key).to_owned();
+        let at = tenant_time::parse(r["ACCESSTIME"].as_str().unwrap(), tz).unwrap();
+        let object = r["OBJECTTYPE"].as_str().unwrap().to_ascii_uppercase();
+        if object == "APBILL" {
+            out.insert(("APBILLITEM".to_owned(), key.clone()), at);
+        }
+        if object == "APPYMT" {
+            out.insert(("APPYMTDETAIL".to_owned(), key.clone()), at);
+        }
+        out.insert((object, key), at);
+    }
+    out
 }
 
 fn keys_of(records: &[serde_json::Map<String, serde_json::Value>]) -> BTreeSet<i64> {
@@ -136,30 +179,12 @@ fn keys_of(records: &[serde_json::Map<String, serde_json::Value>]) -> BTreeSet<i
         .collect()
 }
 
-/// The simulator's own deletes: (object lower-case, RECORDNO) → delete time, from its
-/// AUDITHISTORY ground truth.
-async fn audit_deletes(sim: &SimHandle, spec: &Spec) -> BTreeMap<(String, i64), DateTime<Utc>> {
-    let tz = spec.intacct.time_zone;
-    sim.records("AUDITHISTORY")
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r["ACCESSMODE"].as_str() == Some("D"))
-        .map(|r| {
-            let key = r["OBJECTKEY"].as_str().unwrap();
-            let key: i64 = key.strip_suffix("--REC").unwrap().parse().unwrap();
-            let at = tenant_time::parse(r["ACCESSTIME"].as_str().unwrap(), tz).unwrap();
-            ((r["OBJECTTYPE"].as_str().unwrap().to_owned(), key), at)
-        })
-        .collect()
-}
-
 fn query_functions(counters: &serde_json::Value) -> u64 {
     counters["functions"]["query"].as_u64().unwrap_or(0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tombstones_are_exactly_the_records_deleted_that_day() {
+async fn tombstones_are_exactly_the_deletes_audithistory_records() {
     let sim = sim::spawn(SimConfig::default()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let spec = spec_for(&sim, dir.path());
@@ -174,85 +199,117 @@ async fn tombstones_are_exactly_the_records_deleted_that_day() {
     let queries = query_functions(&sim.counters().await.unwrap()) - queries_before;
     assert_eq!(queries, pages);
     assert!(first.iter().all(|r| r.delete_pages >= 1), "{first:?}");
-
-    let mut before = BTreeMap::new();
-    for object in &spec.extract.objects {
-        before.insert(
-            object.name.clone(),
-            keys_of(&sim.records(&object.name).await.unwrap()),
-        );
-    }
     let audit_before = audit_deletes(&sim, &spec).await;
-    sim.advance_days(1).await.unwrap();
-    let second_now = sim_clock(&sim).await;
-    let second = extract_reports(&spec, &[], second_now).await;
-    assert_all_ok(&second);
-    let deleted_that_day: BTreeMap<_, _> = audit_deletes(&sim, &spec)
+
+    // Two days, a run after each: the second run sees, through the feed's lookback, the
+    // deletes the audit lag hid from the first.
+    let mut reports = vec![first];
+    for _ in 0..2 {
+        sim.advance_days(1).await.unwrap();
+        let now = sim_clock(&sim).await;
+        let r = extract_reports(&spec, &[], now).await;
+        assert_all_ok(&r);
+        reports.push(r);
+    }
+    let truth: BTreeMap<_, _> = audit_deletes(&sim, &spec)
         .await
         .into_iter()
         .filter(|(k, _)| !audit_before.contains_key(k))
         .collect();
 
     let state = manifest_state(&spec).await;
-    let mut bills_and_lines = 0;
+    let mut lagged = 0;
     for object in &spec.extract.objects {
         let name = &object.name;
         let batches: Vec<_> = state.batches_of(name).collect();
-        assert_eq!(batches.len(), 2, "{name}");
-        let after = keys_of(&sim.records(name).await.unwrap());
-        // Records live before the day and gone after it were deleted; a record created and
-        // deleted within the day is in neither list but still deleted.
-        let gone: BTreeSet<i64> = before[name].difference(&after).copied().collect();
+        assert_eq!(batches.len(), 3, "{name}");
+        let mut staged: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
         for (n, batch) in batches.iter().enumerate() {
             assert_eq!(batch.status, BatchStatus::Staged, "{name}");
-            assert!(batch.raw_pages.is_empty(), "{name}: raw pages kept unasked");
-            let (tombstones, live) = split_rows(&batch_rows(&spec, batch).await, &batch.batch_id);
+            let (tombstones, live) =
+                split_rows(name, &batch_rows(&spec, batch).await, &batch.batch_id);
             assert_eq!(batch.deleted_rows, tombstones.len() as u64, "{name}");
             assert_eq!(batch.rows, tombstones.len() as u64 + live.len() as u64);
-            let report = [&first, &second][n]
-                .iter()
-                .find(|r| &r.object == name)
-                .unwrap();
+            let report = reports[n].iter().find(|r| &r.object == name).unwrap();
             assert_eq!(report.deleted, batch.deleted_rows, "{name}");
+            assert_eq!(report.deletes_quarantined, 0, "{name}");
             assert_eq!(report.records, live.len() as u64, "{name}");
-            let keys: BTreeSet<i64> = tombstones.iter().map(|t| t.key).collect();
-            assert_eq!(
-                keys.len(),
-                tombstones.len(),
-                "{name}: a delete staged twice"
-            );
             if n == 0 {
-                // Nothing was deleted before the first extract.
                 assert!(tombstones.is_empty(), "{name}: {tombstones:?}");
                 continue;
             }
-            assert!(keys.is_superset(&gone), "{name}: {gone:?} ⊄ {keys:?}");
-            for extra in keys.difference(&gone) {
-                assert!(
-                    !before[name].contains(extra) && !after.contains(extra),
-                    "{name} {extra}: a tombstone for a record that was not deleted"
-                );
-            }
-            // By key and time, the tombstones are the simulator's deletes of the day.
-            let expected: BTreeMap<i64, DateTime<Utc>> = deleted_that_day
-                .iter()
-                .filter(|((object, _), _)| object.eq_ignore_ascii_case(name))
-                .map(|((_, key), at)| (*key, *at))
-                .collect();
-            let staged: BTreeMap<i64, DateTime<Utc>> =
-                tombstones.iter().map(|t| (t.key, t.when)).collect();
-            assert_eq!(staged, expected, "{name}");
-            // No live row of the batch is a deleted record.
-            assert!(live.is_disjoint(&keys), "{name}");
-            if name == "APBILL" || name == "APBILLITEM" {
-                assert!(!keys.is_empty(), "{name}: the day deletes unpaid bills");
-                bills_and_lines += keys.len();
-            } else {
-                assert!(keys.is_empty(), "{name}: only bills are deleted");
+            for t in tombstones {
+                // A delete before the previous run's end that only this run saw: the audit
+                // lag hid it then, the feed's lookback found it now.
+                if n == 2 && t.when < batches[1].window_to && !staged.contains_key(&t.key) {
+                    lagged += 1;
+                }
+                if let Some(at) = staged.insert(t.key.clone(), t.when) {
+                    // Read again through the lookback: the same delete.
+                    assert_eq!(at, t.when, "{name} {}", t.key);
+                }
             }
         }
+        // By key and time, the tombstones are the simulator's deletes of the two days.
+        let expected: BTreeMap<String, DateTime<Utc>> = truth
+            .iter()
+            .filter(|((object, _), _)| object == name)
+            .map(|((_, key), at)| (key.clone(), *at))
+            .collect();
+        assert_eq!(staged, expected, "{name}");
+        if matches!(
+            name.as_str(),
+            "APBILL"
+                | "APBILLITEM"
+                | "VENDOR"
+                | "CUSTOMER"
+                | "GLACCOUNT"
+                | "DEPARTMENT"
+                | "PROJECT"
+        ) {
+            assert!(!staged.is_empty(), "{name}: the simulator deletes these");
+        }
     }
-    assert!(bills_and_lines >= 2);
+    assert!(
+        lagged >= 1,
+        "no delete was hidden by the audit lag and read next run"
+    );
+    sim.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_number_is_never_read_as_a_record_no() {
+    let sim = sim::spawn(SimConfig::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec_for(&sim, dir.path());
+    let objects = ["GLACCOUNT"];
+    assert_all_ok(&extract_reports(&spec, &objects, sim_clock(&sim).await).await);
+    sim.advance_days(2).await.unwrap();
+    assert_all_ok(&extract_reports(&spec, &objects, sim_clock(&sim).await).await);
+    let live = keys_of(&sim.records("GLACCOUNT").await.unwrap());
+    let state = manifest_state(&spec).await;
+    let batch = state.batches_of("GLACCOUNT").last().unwrap().clone();
+    let rows = batch_rows(&spec, &batch).await;
+    let mut checked = 0;
+    for rb in &rows {
+        let deleted = rb.column_by_name("_DELETED").unwrap();
+        let deleted = deleted.as_any().downcast_ref::<BooleanArray>().unwrap();
+        let record_nos = rb.column_by_name("RECORDNO").unwrap();
+        let accounts = rb.column_by_name("ACCOUNTNO").unwrap();
+        let accounts = accounts.as_any().downcast_ref::<StringArray>().unwrap();
+        for row in 0..rb.num_rows() {
+            if !deleted.value(row) {
+                continue;
+            }
+            // The deleted account's number is the RECORDNO of a live account; the tombstone
+            // names the account number only, so the MERGE cannot touch that record.
+            let number: i64 = accounts.value(row).parse().unwrap();
+            assert!(live.contains(&number), "account {number}");
+            assert!(record_nos.is_null(row), "tombstone with a RECORDNO");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 1, "the simulator deletes GL accounts");
     sim.shutdown().await.unwrap();
 }
 
@@ -285,7 +342,8 @@ async fn with_the_feed_off_nothing_reads_audithistory() {
     for object in objects {
         for batch in state.batches_of(object) {
             assert_eq!(batch.deleted_rows, 0, "{object}");
-            let (tombstones, _) = split_rows(&batch_rows(&spec, batch).await, &batch.batch_id);
+            let (tombstones, _) =
+                split_rows(object, &batch_rows(&spec, batch).await, &batch.batch_id);
             assert!(tombstones.is_empty(), "{object}");
         }
     }
@@ -294,15 +352,21 @@ async fn with_the_feed_off_nothing_reads_audithistory() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_permission_refusal_on_audithistory_fails_the_object_and_names_the_setting() {
+async fn a_refused_delete_feed_stages_the_rows_and_is_read_again_next_run() {
     let sim = sim::spawn(SimConfig::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec_for(&sim, dir.path());
+    let objects = ["VENDOR"];
+    assert_all_ok(&extract_reports(&spec, &objects, sim_clock(&sim).await).await);
+    sim.advance_days(1).await.unwrap();
     sim.set_faults("result-error=PL04000005@AUDITHISTORY")
         .await
         .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let spec = spec_for(&sim, dir.path());
-    let reports = extract_reports(&spec, &["VENDOR"], sim_clock(&sim).await).await;
-    let error = reports[0].error.as_deref().expect("the object fails");
+    let refused = extract_reports(&spec, &objects, sim_clock(&sim).await).await;
+    // The object's rows stage; the feed's failure is reported on its own.
+    assert_eq!(refused[0].error, None);
+    assert!(refused[0].records > 0);
+    let error = refused[0].deletes_error.as_deref().expect("the feed fails");
     assert!(error.contains("AUDITHISTORY"), "{error}");
     assert!(error.contains("deletes = \"off\""), "{error}");
     assert!(error.contains("PL04000005"), "{error}");
@@ -315,8 +379,26 @@ async fn a_permission_refusal_on_audithistory_fails_the_object_and_names_the_set
     );
     let state = manifest_state(&spec).await;
     let batches: Vec<_> = state.batches_of("VENDOR").collect();
-    assert_eq!(batches.len(), 1);
-    assert_eq!(batches[0].status, BatchStatus::Failed);
-    assert_eq!(state.objects["VENDOR"].staged_up_to, None);
+    assert_eq!(batches.len(), 2);
+    assert_eq!(batches[1].status, BatchStatus::Staged);
+    assert_eq!(batches[1].deleted_rows, 0);
+    let first_mark = batches[0].window_to;
+    assert_eq!(state.objects["VENDOR"].deletes_up_to, Some(first_mark));
+    assert_eq!(
+        state.objects["VENDOR"].staged_up_to,
+        Some(batches[1].window_to)
+    );
+
+    // Next run: the feed reads again from its own mark and stages the day's vendor deletes.
+    sim.set_faults("").await.unwrap();
+    let again = extract_reports(&spec, &objects, sim_clock(&sim).await).await;
+    assert_all_ok(&again);
+    assert_eq!(again[0].deletes_error, None);
+    assert!(again[0].deleted >= 1, "{again:?}");
+    let state = manifest_state(&spec).await;
+    assert_eq!(
+        state.objects["VENDOR"].deletes_up_to,
+        Some(state.batches_of("VENDOR").last().unwrap().window_to)
+    );
     sim.shutdown().await.unwrap();
 }

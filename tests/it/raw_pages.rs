@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use arrow::array::{Array, BooleanArray, Int64Array, StringArray};
 use intacct_snowflake::intacct::client::{IntacctClient, ReadRequest};
+use intacct_snowflake::intacct::objects;
 use intacct_snowflake::intacct::paging::TimeWindow;
 use intacct_snowflake::intacct::parse::parse_response;
 use intacct_snowflake::intacct::response::{RecordPage, ResultData};
@@ -102,8 +103,8 @@ async fn raw_pages_rebuild_the_batch_without_intacct() {
             for page in &delete_pages {
                 for row in 0..page.len() {
                     let key = page.get(row, "OBJECTKEY").unwrap();
-                    let key: i64 = key.strip_suffix("--REC").unwrap().parse().unwrap();
-                    assert!(raw_deletes.insert(key));
+                    let key = key.strip_suffix("--REC").unwrap_or(key);
+                    assert!(raw_deletes.insert(key.to_owned()));
                 }
             }
 
@@ -113,11 +114,19 @@ async fn raw_pages_rebuild_the_batch_without_intacct() {
             for rb in batch_rows(&spec, batch).await {
                 let keys = rb.column_by_name("RECORDNO").unwrap();
                 let keys = keys.as_any().downcast_ref::<Int64Array>().unwrap();
+                // A tombstone names its record by the object's delete key (VENDORID for a
+                // vendor, the bill's RECORDNO in RECORDKEY for a bill line).
+                let delete_key = rb
+                    .column_by_name(objects::delete_key(object).column())
+                    .unwrap()
+                    .clone();
                 let deleted = rb.column_by_name("_DELETED").unwrap();
                 let deleted = deleted.as_any().downcast_ref::<BooleanArray>().unwrap();
                 for row in 0..rb.num_rows() {
                     if deleted.value(row) {
-                        staged_deletes.insert(keys.value(row));
+                        let key =
+                            arrow::util::display::array_value_to_string(&delete_key, row).unwrap();
+                        staged_deletes.insert(key);
                         continue;
                     }
                     let mut text = BTreeMap::new();

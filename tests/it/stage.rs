@@ -289,6 +289,7 @@ async fn conformance(stage: Stage) {
         deleted_rows: 0,
         bytes: parts.iter().map(|p| p.bytes).sum(),
         staged_up_to: Some(window_to),
+        deletes_up_to: None,
     };
     assert_eq!(first.commit(vec![staged.clone()]).await.unwrap(), 2);
     // `second` still believes version 1 is the last; its (now invalid) commit is re-checked
@@ -404,6 +405,7 @@ async fn thousands_of_batches_open_from_a_checkpoint() {
                 deleted_rows: 0,
                 bytes: 0,
                 staged_up_to: None,
+                deletes_up_to: None,
             })
             .collect();
         manifest.commit(staged).await.unwrap();

@@ -46,6 +46,7 @@ fn staged(id: &str, up_to: Option<u32>) -> Action {
         deleted_rows: 2,
         bytes: 150,
         staged_up_to: up_to.map(t),
+        deletes_up_to: None,
     }
 }
 

@@ -5,8 +5,11 @@
 //! versions, and the appended AUDITHISTORY rows); every version in `by_time` is live and
 //! every live overlay version is in `by_time`; a day's changes are a pure function of
 //! (seed, day number, state at the start of the day); changes never break a foreign key or a
-//! sum (only unpaid bills are deleted, with their lines; updates touch only `mutable`
-//! fields); AUDITHISTORY rows are appended in (ACCESSTIME, ID) order.
+//! sum (only unpaid bills are deleted, with their lines; of vendors, customers, GL accounts,
+//! departments and projects only records created after the start, which nothing refers to;
+//! updates touch only `mutable` fields); AUDITHISTORY rows are appended in (ACCESSTIME, ID)
+//! order, and none names a line object (the gateway logs a bill, not its lines); rows become
+//! visible to reads only once the audit lag has passed ([`Overlay::visible_audit`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -56,6 +59,8 @@ pub(crate) struct Overlay {
     pub(crate) objects: Vec<ObjectOverlay>,
     /// AUDITHISTORY rows written after the start, in ID order.
     pub(crate) audit: Vec<AuditEntry>,
+    /// How many of `audit` reads can see: the rows at least the audit lag old.
+    pub(crate) audit_visible: usize,
     /// Simulated days applied.
     pub(crate) days: u32,
     next_no: Vec<u64>,
@@ -67,6 +72,7 @@ impl Overlay {
         Overlay {
             objects: Obj::ALL.iter().map(|_| ObjectOverlay::default()).collect(),
             audit: Vec::new(),
+            audit_visible: 0,
             days: 0,
             next_no: Obj::ALL
                 .iter()
@@ -74,6 +80,16 @@ impl Overlay {
                 .collect(),
             update_seq: 0,
         }
+    }
+
+    /// The appended AUDITHISTORY rows reads can see (the audit lag has passed).
+    pub(crate) fn visible_audit(&self) -> &[AuditEntry] {
+        &self.audit[..self.audit_visible]
+    }
+
+    /// Makes visible the appended rows whose ACCESSTIME is at or before `until`.
+    pub(crate) fn reveal_audit(&mut self, until: i64) {
+        self.audit_visible = self.audit.partition_point(|e| e.time <= until);
     }
 
     pub(crate) fn object(&self, obj: Obj) -> &ObjectOverlay {
@@ -94,7 +110,7 @@ impl Overlay {
     pub(crate) fn len(&self, generator: &Generator, obj: Obj) -> u64 {
         let base = generator.layout.base_count(obj);
         if obj == Obj::AuditHistory {
-            return base + self.audit.len() as u64;
+            return base + self.audit_visible as u64;
         }
         (base as i64 + self.object(obj).live_delta) as u64
     }
@@ -145,8 +161,23 @@ enum Event {
     Update(Obj),
     Create(Obj),
     CreateBill,
-    DeleteBill { recreate: bool },
+    DeleteBill {
+        recreate: bool,
+    },
+    /// A record entered after the start (by mistake, say) is deleted.
+    DeleteCreated(Obj),
 }
+
+/// Master-data objects whose records are deleted now and then. Only records created after the
+/// start are deleted (Intacct refuses to delete a vendor or an account that transactions
+/// use, and nothing refers to those).
+const DELETED_MASTER_DATA: [Obj; 5] = [
+    Obj::Vendor,
+    Obj::Customer,
+    Obj::GlAccount,
+    Obj::Department,
+    Obj::Project,
+];
 
 /// Objects that are created now and then, and their creations per base record per day in
 /// parts per million.
@@ -197,6 +228,7 @@ pub(crate) fn simulate_day(
     if day % 2 == 1 {
         events.push(Event::DeleteBill { recreate: true });
     }
+    events.extend(DELETED_MASTER_DATA.map(Event::DeleteCreated));
 
     let mut timed: Vec<(i64, u64, Event)> = events
         .into_iter()
@@ -226,6 +258,7 @@ pub(crate) fn simulate_day(
                 day.create_bill(t, bill);
             }
             Event::DeleteBill { recreate } => day.delete_bill(t, recreate, &mut d),
+            Event::DeleteCreated(obj) => day.delete_created(obj, t, &mut d),
         }
     }
     audit.sort_by_key(|e| e.time);
@@ -246,6 +279,10 @@ fn bump(map: &mut BTreeMap<String, u64>, obj: Obj, n: u64) {
 
 impl DayApply<'_> {
     fn log(&mut self, object: Obj, key: u64, mode: u8, time: i64) {
+        // AUDITHISTORY names a bill or a payment, never its lines.
+        if matches!(object, Obj::ApBillItem | Obj::ApPymtDetail) {
+            return;
+        }
         self.audit.push(AuditEntry {
             object,
             key,
@@ -313,6 +350,27 @@ impl DayApply<'_> {
         self.ov.objects[obj.index()].live_delta -= 1;
         self.log(obj, record_no, b'D', t);
         bump(&mut self.summary.deleted, obj, 1);
+    }
+
+    /// Deletes a live record of `obj` created after the start; when there is none, one is
+    /// entered at `t` and deleted a second later.
+    fn delete_created(&mut self, obj: Obj, t: i64, d: &mut Draw) {
+        let base = self.generator.layout.slots(obj);
+        let created: Vec<u64> = self
+            .ov
+            .object(obj)
+            .versions
+            .range(base + 1..)
+            .filter(|(_, v)| matches!(v, Version::Live(_)))
+            .map(|(k, _)| *k)
+            .collect();
+        if let Some(record_no) = (!created.is_empty()).then(|| *d.pick(&created)) {
+            self.delete(obj, record_no, t);
+        } else {
+            let record_no = self.ov.next_no[obj.index()];
+            self.create(obj, t);
+            self.delete(obj, record_no, t + 1);
+        }
     }
 
     /// Deletes an unpaid bill (recent ones are likelier to be unpaid) with its lines; with

@@ -163,6 +163,25 @@ impl Generator {
             .collect()
     }
 
+    /// AUDITHISTORY's OBJECTKEY of record `key`: the unique name field for master data
+    /// (VENDORID, CUSTOMERID, ACCOUNTNO, …, as Sage documents it), a bare RECORDNO for
+    /// payments, `N--REC` for bills. Which transaction object uses which of the two number
+    /// forms is a guess; real connectors have met both.
+    pub(crate) fn audit_object_key(&self, obj: Obj, key: u64) -> String {
+        match obj {
+            Obj::Vendor
+            | Obj::Customer
+            | Obj::Employee
+            | Obj::Department
+            | Obj::Location
+            | Obj::Class
+            | Obj::Project
+            | Obj::GlAccount => self.record_id(obj, key),
+            Obj::ApPymt => key.to_string(),
+            _ => format!("{key}--REC"),
+        }
+    }
+
     /// An AUDITHISTORY row with this ID.
     pub(crate) fn audit_record(&self, id: u64, e: &AuditEntry) -> Vec<Option<String>> {
         let mut d = self.draw(Obj::AuditHistory, id, salt("AUDIT"), 0);
@@ -177,7 +196,7 @@ impl Generator {
             .map(|f| match f.generator {
                 Gen::RecordNo => Some(id.to_string()),
                 Gen::Audit(AuditF::ObjectType) => Some(e.object.audit_type()),
-                Gen::Audit(AuditF::ObjectKey) => Some(format!("{}--REC", e.key)),
+                Gen::Audit(AuditF::ObjectKey) => Some(self.audit_object_key(e.object, e.key)),
                 Gen::Audit(AuditF::ObjectDesc) => Some(format!(
                     "{} {}",
                     e.object.name().to_ascii_lowercase(),
@@ -306,6 +325,19 @@ impl Generator {
         }
     }
 
+    /// The unique name field (VENDORID, ACCOUNTNO, …) of record `n`, base or created later.
+    /// GL accounts created after the start get the small account numbers `1`, `2`, … (below
+    /// every base account number, so still unique), which equal RECORDNOs of live base
+    /// accounts: a client that read an account number as a RECORDNO would delete the wrong
+    /// record.
+    pub(crate) fn record_id(&self, obj: Obj, n: u64) -> String {
+        let base = self.layout.slots(obj);
+        if obj == Obj::GlAccount && n > base {
+            return (n - base).to_string();
+        }
+        Self::own_id(obj, n)
+    }
+
     /// The name of base record `n` of `obj`, exactly as that record shows it.
     pub(crate) fn name_of(&self, obj: Obj, n: u64) -> Option<String> {
         let field = self.fields(obj)[self.name_index[obj.index()]?];
@@ -358,7 +390,7 @@ impl Generator {
         let tz = self.tz;
         let text = match f.generator {
             Gen::RecordNo => rc.record_no.to_string(),
-            Gen::OwnId => Self::own_id(obj, rc.record_no),
+            Gen::OwnId => self.record_id(obj, rc.record_no),
             Gen::CompanyName => text::company_name(&mut self.draw(obj, tpl, salt("COMPANY"), 0)),
             Gen::PersonName => {
                 let (a, b) = text::person(&mut self.draw(obj, tpl, salt("PERSON"), 0));

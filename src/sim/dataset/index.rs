@@ -56,7 +56,7 @@ pub(crate) fn audit_entry(generator: &Generator, ov: &Overlay, id: u64) -> Optio
             time: generator.layout.created(Obj::AuditHistory, id - 1),
         })
     } else {
-        ov.audit.get((id - base - 1) as usize).copied()
+        ov.visible_audit().get((id - base - 1) as usize).copied()
     }
 }
 
@@ -181,7 +181,7 @@ impl<'a> AuditRows<'a> {
         let next = if first_base < base {
             first_base + 1
         } else {
-            base + 1 + ov.audit.partition_point(|e| e.time < since) as u64
+            base + 1 + ov.visible_audit().partition_point(|e| e.time < since) as u64
         };
         AuditRows {
             generator,

@@ -33,7 +33,12 @@
 //! * [`Dataset::advance_days`] applies, per day, updates of 1–3 % of each object's records
 //!   (new WHENMODIFIED, a few fields changed), creates (new RECORDNOs above the maximum),
 //!   deletes of unpaid bills with their lines, and every other day one bill deleted and
-//!   entered again under a new RECORDNO; each change writes an AUDITHISTORY row.
+//!   entered again under a new RECORDNO, and one record each of VENDOR, CUSTOMER, GLACCOUNT,
+//!   DEPARTMENT and PROJECT deleted (one entered after the start); each change of a non-line
+//!   object writes an AUDITHISTORY row (OBJECTKEY: VENDORID, CUSTOMERID, ACCOUNTNO, … for
+//!   master data, a bare RECORDNO for APPYMT, `N--REC` for APBILL). Like the real audit
+//!   trail, which Sage says may lag a change by up to two hours, a row becomes readable only
+//!   [`DEFAULT_AUDIT_LAG_SECS`] after its ACCESSTIME ([`Dataset::with_audit_lag`]).
 //!
 //! # Layout
 //!
@@ -61,6 +66,11 @@ use changes::Overlay;
 use generate::Generator;
 use index::{AuditRows, ByRecordNo, ChangedSince};
 use layout::{Layout, Sizes};
+
+/// How long after its ACCESSTIME an AUDITHISTORY row becomes readable, by default: Sage's
+/// Audit Trail help says changes may not show "for up to 2 hours after the change was made";
+/// the simulator always takes the full two hours (the harsher reading).
+pub const DEFAULT_AUDIT_LAG_SECS: i64 = 2 * 3_600;
 
 /// Dataset size.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,6 +167,7 @@ pub struct Dataset {
     generator: Generator,
     overlay: Overlay,
     metas: Vec<ObjectMeta>,
+    audit_lag_secs: i64,
 }
 
 impl Dataset {
@@ -187,6 +198,7 @@ impl Dataset {
             generator,
             overlay,
             metas,
+            audit_lag_secs: DEFAULT_AUDIT_LAG_SECS,
         }
     }
 
@@ -196,9 +208,29 @@ impl Dataset {
     /// dataset by the same number of days.
     pub fn with_invalid_element_names(self) -> Dataset {
         let days = self.overlay.days;
+        let lag = self.audit_lag_secs;
         let mut d = Dataset::build(self.config, true);
+        d.audit_lag_secs = lag;
         d.advance_days(days);
         d
+    }
+
+    /// The same dataset whose AUDITHISTORY rows become readable `lag_secs` after their
+    /// ACCESSTIME (0: at once).
+    pub fn with_audit_lag(mut self, lag_secs: i64) -> Dataset {
+        self.audit_lag_secs = lag_secs.max(0);
+        self.reveal_audit();
+        self
+    }
+
+    /// The audit lag in seconds.
+    pub fn audit_lag_secs(&self) -> i64 {
+        self.audit_lag_secs
+    }
+
+    fn reveal_audit(&mut self) {
+        let until = self.now().timestamp() - self.audit_lag_secs;
+        self.overlay.reveal_audit(until);
     }
 
     /// The configuration it was built from.
@@ -447,6 +479,7 @@ impl Dataset {
                 &mut summary,
             );
         }
+        self.reveal_audit();
         summary
     }
 

@@ -140,7 +140,7 @@ fn new_id() -> String {
 impl Gateway {
     /// Builds the state; the dataset is created here (fast for every scale).
     pub fn new(config: SimConfig, endpoint: String) -> Gateway {
-        let dataset = Dataset::new(config.dataset.clone());
+        let dataset = Dataset::new(config.dataset.clone()).with_audit_lag(config.audit_lag_secs);
         Gateway {
             config,
             endpoint,

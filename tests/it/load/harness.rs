@@ -300,6 +300,7 @@ impl Harness {
                 raw_pages: vec![],
                 quarantine: vec![],
                 staged_up_to: (mode == Mode::Nightly).then_some(window_to),
+                deletes_up_to: None,
             }])
             .await
             .unwrap();
@@ -331,6 +332,7 @@ impl Harness {
                     raw_pages: vec![],
                     quarantine: vec![],
                     staged_up_to: None,
+                    deletes_up_to: None,
                 },
             ])
             .await

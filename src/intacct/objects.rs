@@ -1,0 +1,196 @@
+//! Per-object facts about real Intacct tenants: how a delete names its record, which object's
+//! audit rows a line object's deletes come from, and how AUDITHISTORY writes `OBJECTKEY`.
+//! Pure tables and small functions; nothing here does IO.
+//!
+//! # Evidence
+//!
+//! * Sage defines AUDITHISTORY's `OBJECTKEY` as the object's "unique name field, which differs
+//!   based on the object type": `VENDORID` for a vendor, `CUSTOMERID` for a customer. A
+//!   connector that assumed `<RECORDNO>--REC` everywhere stopped on the first vendor delete of
+//!   a real tenant and now skips such rows (estuary/connectors pull request 5217,
+//!   "source-sage-intacct: skip deletions whose AUDITHISTORY OBJECTKEY is not a RECORDNO");
+//!   the same connector accepted both a bare integer and `N--REC` for transaction objects,
+//!   so both forms are read for RECORDNO-keyed objects.
+//! * ACCOUNTNO, DEPARTMENTID, LOCATIONID, CLASSID, PROJECTID and EMPLOYEEID are the unique
+//!   name fields of their objects (the fields `create`/`update`/`delete` name records by in
+//!   Sage's API reference); that AUDITHISTORY uses them too is a guess by analogy with
+//!   VENDORID and CUSTOMERID, written down here as such.
+//! * Line objects (APBILLITEM, APPYMTDETAIL) have no delete rows of their own: a bill's lines
+//!   go with the bill, and Purchasing re-creates a bill with new line RECORDNOs when it is
+//!   edited. Their deletes are derived from the header's (`RECORDKEY` = bill RECORDNO,
+//!   `PAYMENTKEY` = payment RECORDNO).
+//! * Sage's help says the audit trail may show changes "for up to 2 hours after the change
+//!   was made" ("What does Pending mean?", Audit Trail help): the delete feed re-reads
+//!   [`AUDIT_LAG_LOOKBACK_SECS`] before its mark.
+//!
+//! Invariants: an object's delete key is a column of the object (so a tombstone keeps the
+//! object's schema); a bare number is never read as a RECORDNO for an object whose delete key
+//! is a name field (GL account "6000" is not record 6000); an `OBJECTKEY` that does not fit
+//! the object's format is `None` (set aside by the caller), never guessed.
+
+/// How a tombstone of an object names its record(s).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeleteKey {
+    /// The tombstone carries `RECORDNO`.
+    RecordNo,
+    /// The tombstone carries this column (RECORDNO stays NULL); the loader's MERGE deletes
+    /// every target row sharing its value: the record's unique name (VENDORID), or, for a
+    /// line object, the header's RECORDNO (APBILLITEM's RECORDKEY).
+    Column(&'static str),
+}
+
+impl DeleteKey {
+    /// The column a tombstone sets: `RECORDNO` or the named column.
+    pub fn column(self) -> &'static str {
+        match self {
+            DeleteKey::RecordNo => "RECORDNO",
+            DeleteKey::Column(c) => c,
+        }
+    }
+}
+
+/// How far before its mark the delete feed reads, in seconds: AUDITHISTORY may show a change
+/// up to two hours after it happened (Sage's Audit Trail help), plus an hour of margin.
+pub const AUDIT_LAG_LOOKBACK_SECS: i64 = 3 * 3_600;
+
+/// Objects whose AUDITHISTORY `OBJECTKEY` is their unique name field, and that field.
+const NAME_KEYED: &[(&str, &str)] = &[
+    ("VENDOR", "VENDORID"),
+    ("CUSTOMER", "CUSTOMERID"),
+    ("GLACCOUNT", "ACCOUNTNO"),
+    ("DEPARTMENT", "DEPARTMENTID"),
+    ("LOCATION", "LOCATIONID"),
+    ("CLASS", "CLASSID"),
+    ("PROJECT", "PROJECTID"),
+    ("EMPLOYEE", "EMPLOYEEID"),
+    ("ITEM", "ITEMID"),
+    ("CONTACT", "CONTACTNAME"),
+];
+
+/// Line objects: (line object, header object, the line's column holding the header RECORDNO).
+const LINES: &[(&str, &str, &str)] = &[
+    ("APBILLITEM", "APBILL", "RECORDKEY"),
+    ("APPYMTDETAIL", "APPYMT", "PAYMENTKEY"),
+    ("ARINVOICEITEM", "ARINVOICE", "RECORDKEY"),
+    ("ARPYMTDETAIL", "ARPYMT", "PAYMENTKEY"),
+];
+
+fn name_keyed(object: &str) -> Option<&'static str> {
+    NAME_KEYED
+        .iter()
+        .find(|(o, _)| o.eq_ignore_ascii_case(object))
+        .map(|(_, c)| *c)
+}
+
+fn line(object: &str) -> Option<(&'static str, &'static str)> {
+    LINES
+        .iter()
+        .find(|(o, _, _)| o.eq_ignore_ascii_case(object))
+        .map(|(_, h, c)| (*h, *c))
+}
+
+/// How a tombstone of `object` names its record(s): VENDOR → `Column("VENDORID")`,
+/// APBILLITEM → `Column("RECORDKEY")`, APPYMTDETAIL → `Column("PAYMENTKEY")`, APBILL →
+/// `RecordNo`, and `RecordNo` for every object not in the tables.
+pub fn delete_key(object: &str) -> DeleteKey {
+    if let Some(column) = name_keyed(object) {
+        DeleteKey::Column(column)
+    } else if let Some((_, column)) = line(object) {
+        DeleteKey::Column(column)
+    } else {
+        DeleteKey::RecordNo
+    }
+}
+
+/// The object whose AUDITHISTORY delete rows stand for `object`'s deletes: the header for a
+/// line object (APBILLITEM → APBILL), else the object itself.
+pub fn audit_source(object: &str) -> String {
+    match line(object) {
+        Some((header, _)) => header.to_owned(),
+        None => object.to_ascii_uppercase(),
+    }
+}
+
+/// True for line objects, which AUDITHISTORY never names.
+pub fn is_line_object(object: &str) -> bool {
+    line(object).is_some()
+}
+
+/// The RECORDNO in an `OBJECTKEY` of a RECORDNO-keyed object: `N--REC` or a bare `N`.
+fn record_no_of(key: &str) -> Option<u64> {
+    let number = key.strip_suffix("--REC").unwrap_or(key);
+    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    number.parse().ok().filter(|n| *n > 0)
+}
+
+/// The value a tombstone of `object` carries in its [`delete_key`] column, read from an
+/// AUDITHISTORY `OBJECTKEY` of [`audit_source`]`(object)`; `None` when the text is in no
+/// format known for the object (the row is set aside, never guessed).
+///
+/// * RECORDNO-keyed objects and line objects (whose key is the header's RECORDNO):
+///   `N--REC` or a bare `N` → `N`;
+/// * name-keyed objects: the name as written (a bare number is an ID like any other), except
+///   an empty value or `N--REC`, which names a RECORDNO this feed cannot map to the name.
+pub fn delete_key_value(object: &str, object_key: &str) -> Option<String> {
+    let key = object_key.trim();
+    match delete_key(object) {
+        DeleteKey::Column(_) if !is_line_object(object) => {
+            let looks_like_record = key
+                .strip_suffix("--REC")
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+            (!key.is_empty() && !looks_like_record).then(|| object_key.to_owned())
+        }
+        _ => record_no_of(key).map(|n| n.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delete_keys_follow_the_tables() {
+        assert_eq!(delete_key("VENDOR"), DeleteKey::Column("VENDORID"));
+        assert_eq!(delete_key("vendor"), DeleteKey::Column("VENDORID"));
+        assert_eq!(delete_key("GLACCOUNT"), DeleteKey::Column("ACCOUNTNO"));
+        assert_eq!(delete_key("APBILLITEM"), DeleteKey::Column("RECORDKEY"));
+        assert_eq!(delete_key("APPYMTDETAIL"), DeleteKey::Column("PAYMENTKEY"));
+        assert_eq!(delete_key("APBILL"), DeleteKey::RecordNo);
+        assert_eq!(delete_key("SOMETHINGELSE"), DeleteKey::RecordNo);
+        assert_eq!(DeleteKey::RecordNo.column(), "RECORDNO");
+        assert_eq!(audit_source("APBILLITEM"), "APBILL");
+        assert_eq!(audit_source("appymtdetail"), "APPYMT");
+        assert_eq!(audit_source("VENDOR"), "VENDOR");
+    }
+
+    #[test]
+    fn object_keys_are_read_per_object() {
+        assert_eq!(
+            delete_key_value("APBILL", "123--REC").as_deref(),
+            Some("123")
+        );
+        assert_eq!(delete_key_value("APBILL", " 42 ").as_deref(), Some("42"));
+        assert_eq!(
+            delete_key_value("APBILLITEM", "7--REC").as_deref(),
+            Some("7")
+        );
+        for bad in [
+            "", "--REC", "abc", "12a--REC", "-5", "0", "123--rec", "V001",
+        ] {
+            assert_eq!(delete_key_value("APBILL", bad), None, "{bad:?}");
+        }
+        // A number is an account number, never a RECORDNO.
+        assert_eq!(
+            delete_key_value("GLACCOUNT", "6000").as_deref(),
+            Some("6000")
+        );
+        assert_eq!(
+            delete_key_value("VENDOR", "V00042").as_deref(),
+            Some("V00042")
+        );
+        assert_eq!(delete_key_value("VENDOR", "12--REC"), None);
+        assert_eq!(delete_key_value("VENDOR", "  "), None);
+    }
+}
