@@ -79,7 +79,16 @@ pub enum Command {
     /// requestId recorded in the manifest. Example: `intacct-snowflake load`
     Load(ObjectArgs),
     /// Extract and load explicit time windows without moving the nightly watermark.
-    Backfill(ObjectArgs),
+    ///
+    /// `[--from, --to)` is cut into windows (`--window`, default 30 days) that are extracted
+    /// and loaded in parallel within the pipeline's concurrency. Interrupted, it resumes: a
+    /// window already loaded is not redone, one already staged is only loaded. It takes the
+    /// pipeline's run lock, so a nightly run of the same pipeline waits (exit code 4) rather
+    /// than interleave. Example:
+    ///
+    ///     intacct-snowflake backfill --from 2023-01-01 --to 2026-01-01 --window 30d
+    #[command(verbatim_doc_comment)]
+    Backfill(BackfillArgs),
     /// Load saved batches again from the stage alone, without calling Intacct.
     ///
     /// Each saved batch becomes a replay batch (same files) that is loaded with COPY FORCE and
@@ -142,6 +151,26 @@ pub struct RunArgs {
     /// clocks in tests and demos).
     #[arg(long, env = "INTACCT_SNOWFLAKE_NOW", hide = true)]
     pub now: Option<String>,
+}
+
+/// Options of `backfill`.
+#[derive(Debug, Args)]
+pub struct BackfillArgs {
+    /// The pipeline file and objects.
+    #[command(flatten)]
+    pub pipeline: ObjectArgs,
+    /// Start of the range: a date (YYYY-MM-DD, midnight UTC) or an RFC 3339 instant.
+    #[arg(long)]
+    pub from: String,
+    /// End of the range (exclusive), same forms.
+    #[arg(long)]
+    pub to: String,
+    /// Window length: `30d`, `12h`, `2w`.
+    #[arg(long, default_value = "30d")]
+    pub window: String,
+    /// Do not draw progress bars even on a terminal.
+    #[arg(long)]
+    pub no_progress: bool,
 }
 
 /// Options of `replay`.
@@ -253,7 +282,6 @@ fn init_tracing(filter: &str, format: LogFormat) {
 
 /// Runs one command.
 pub async fn run(command: Command) -> Result<()> {
-    use crate::error::Error;
     match command {
         Command::Run(args) => commands::run(args).await,
         Command::Extract(args) => commands::extract(args).await,
@@ -268,7 +296,7 @@ pub async fn run(command: Command) -> Result<()> {
         Command::Secrets(SecretsCommand::List(args)) => {
             crate::config::credentials::list_command(args)
         }
-        Command::Backfill(_) => Err(Error::NotImplemented("backfill")),
+        Command::Backfill(args) => commands::backfill(args).await,
         Command::Replay(args) => commands::replay(args).await,
         Command::Verify(args) => commands::verify(args).await,
     }

@@ -13,8 +13,8 @@
 //!   that object that was staged, never beyond that batch's window, and never backwards;
 //! * a batch is loaded at most once per [`Mode`]; a replay is a batch of its own
 //!   ([`Mode::Replay`], `replay_of` its source), so replays can repeat without limit;
-//! * an object's watermark never passes an earlier nightly batch of that object that is not
-//!   loaded (nightly batches load in order), and a staged nightly batch never becomes failed
+//! * an object's watermark never passes an earlier nightly batch of that object that is
+//!   staged and not loaded (nightly batches load in order; a batch never staged marked nothing), and a staged nightly batch never becomes failed
 //!   (its window is already marked staged: it must be loaded, never dropped; a load failure is
 //!   a [`Action::LoadFailed`] that leaves it staged);
 //! * a load step's recorded requestId is never replaced: a resumed load resends the same one;

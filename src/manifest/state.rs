@@ -137,7 +137,8 @@ pub enum ManifestRule {
     WatermarkBeyondWindow,
     /// The watermark never moves backwards.
     WatermarkBackwards,
-    /// The watermark never passes an earlier nightly batch that is not loaded.
+    /// The watermark never passes an earlier nightly batch that is staged and not loaded (a
+    /// batch never staged marked nothing, and the next extract covers its window).
     WatermarkPassesUnloaded,
     /// A loaded batch cannot fail.
     FailedAfterLoad,
@@ -316,8 +317,8 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
             b.object == batch.object
                 && b.mode == Mode::Nightly
                 && b.created_version < batch.created_version
+                && b.status == BatchStatus::Staged
                 && !b.loaded_modes.contains(&Mode::Nightly)
-                && b.status != BatchStatus::Failed
         })
     {
         return Err(violation(

@@ -44,6 +44,11 @@ pub struct ObjectJob {
     pub fields: Option<Vec<String>>,
     /// Rows per page.
     pub page_size: u32,
+    /// Nightly (the window runs from the object's mark minus the lookback to `now`) or
+    /// backfill (the window is [`ObjectJob::window`], and no mark moves).
+    pub mode: Mode,
+    /// The planned window `[from, to)` of a backfill (`None` for nightly).
+    pub window: Option<(Option<DateTime<Utc>>, DateTime<Utc>)>,
 }
 
 /// Everything `extract` needs besides the client and the manifest.
@@ -173,10 +178,16 @@ async fn extract_object(
             marks.deletes_up_to,
         )
     };
-    let window = TimeWindow {
-        from,
-        to: options.now,
+    let window = match job.window {
+        Some((from, to)) => TimeWindow { from, to },
+        None => TimeWindow {
+            from,
+            to: options.now,
+        },
     };
+    let nightly = job.mode == Mode::Nightly;
+    // A backfill window's deletes are read over that window, whatever the nightly feed's mark.
+    let deletes_up_to = if nightly { deletes_up_to } else { None };
     let batch_id = uuid::Uuid::new_v4().to_string();
     report.batch_id = batch_id.clone();
     report.window_from = window.from;
@@ -191,7 +202,7 @@ async fn extract_object(
         .commit(vec![Action::BatchCreated {
             batch_id: batch_id.clone(),
             object: job.name.clone(),
-            mode: Mode::Nightly,
+            mode: job.mode,
             window_from: window.from,
             window_to: window.to,
             schema_fingerprint: plan.fingerprint.clone(),
@@ -263,8 +274,8 @@ async fn extract_object(
             files: staged.parts,
             raw_pages: staged.raw_pages,
             quarantine: staged.quarantine,
-            staged_up_to: Some(window.to),
-            deletes_up_to: deletes_mark,
+            staged_up_to: nightly.then_some(window.to),
+            deletes_up_to: deletes_mark.filter(|_| nightly),
         }])
         .await?;
     tracing::info!(object = %job.name, batch_id, records = report.records, deleted = report.deleted, parts = report.parts, "batch staged");

@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::intacct::client::{ClientConfig, ReadMethod};
 use crate::intacct::request::SenderCredentials;
 use crate::loader::BatchLoadReport;
-use crate::manifest::{Action, BatchStatus};
+use crate::manifest::Action;
 use crate::stage::parts::StageOptions;
 
 pub use context::RunContext;
@@ -37,13 +37,9 @@ pub fn delete_key_column(object: &str) -> Option<&'static str> {
     }
 }
 
-/// Extracts every object of `options` into staged batches (one per object).
-///
-/// Batches an earlier run created but never staged (it crashed or was killed) are marked
-/// failed first: the lock says no other run is writing them, their windows were never marked
-/// staged, and this extract covers them again.
+/// Extracts every object of `options` into staged batches (one per object, or one per
+/// object and window for a backfill).
 pub async fn extract(ctx: &RunContext, options: &ExtractOptions) -> Result<Vec<ObjectReport>> {
-    abandon_unstaged(ctx).await?;
     let client = ctx.intacct()?;
     let progress = progress::Progress::new(options.progress);
     Ok(extract::extract(&client, ctx.manifest.clone(), options, &progress).await)
@@ -61,28 +57,6 @@ pub async fn run_extract(
     let manifest = std::sync::Arc::new(tokio::sync::Mutex::new(manifest));
     let progress = progress::Progress::new(options.progress);
     Ok(extract::extract(client, manifest, options, &progress).await)
-}
-
-async fn abandon_unstaged(ctx: &RunContext) -> Result<()> {
-    let mut manifest = ctx.manifest.lock().await;
-    let abandoned: Vec<Action> = manifest
-        .state()
-        .batches
-        .values()
-        .filter(|b| b.status == BatchStatus::Created)
-        .map(|b| Action::BatchFailed {
-            batch_id: b.batch_id.clone(),
-            error: "abandoned: the run that created it ended before staging it".into(),
-        })
-        .collect();
-    if !abandoned.is_empty() {
-        tracing::warn!(
-            batches = abandoned.len(),
-            "marking batches an earlier run never finished staging as failed"
-        );
-        manifest.commit(abandoned).await?;
-    }
-    Ok(())
 }
 
 /// Loads every staged, unloaded batch (of `only`, when given), then creates the reporting
@@ -175,6 +149,8 @@ pub fn extract_options(
             },
             fields: o.fields.clone(),
             page_size: o.page_size.unwrap_or(spec.intacct.page_size),
+            mode: crate::manifest::Mode::Nightly,
+            window: None,
         })
         .collect();
     Ok(ExtractOptions {
@@ -298,4 +274,76 @@ pub async fn replay(
         manifest.commit(actions).await?;
     }
     Ok(crate::loader::load_batches(&load, batches).await)
+}
+
+/// What a backfill did: windows skipped because an earlier backfill loaded them, batches it
+/// extracted, and every load.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct BackfillReport {
+    /// (object, window) pairs an earlier backfill already loaded: not redone.
+    pub windows_done: u64,
+    /// Windows an earlier backfill staged: loaded now, not extracted again.
+    pub windows_resumed: u64,
+    /// The extracts of this run.
+    pub extracted: Vec<ObjectReport>,
+    /// The loads of this run.
+    pub loaded: Vec<BatchLoadReport>,
+}
+
+/// Backfills `[from, to)` in windows of `window` for the objects of `options`: windows an
+/// earlier backfill loaded are skipped, ones it staged are loaded, the rest are extracted (in
+/// parallel, within the pipeline's concurrency) and loaded. The nightly marks never move.
+pub async fn backfill(
+    ctx: &RunContext,
+    options: &ExtractOptions,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    window: Duration,
+) -> Result<BackfillReport> {
+    let windows = plan::windows(from, to, window)?;
+    let objects: Vec<String> = options.objects.iter().map(|o| o.name.clone()).collect();
+    let steps = {
+        let manifest = ctx.manifest.lock().await;
+        plan::backfill(manifest.state(), &objects, &windows)
+    };
+    let mut report = BackfillReport::default();
+    let mut jobs = Vec::new();
+    for step in steps {
+        match step {
+            plan::BackfillStep::Done { .. } => report.windows_done += 1,
+            plan::BackfillStep::Load { .. } => report.windows_resumed += 1,
+            plan::BackfillStep::Extract(planned) => {
+                let template = options
+                    .objects
+                    .iter()
+                    .find(|o| o.name == planned.object)
+                    .expect("planned from these objects");
+                jobs.push(ObjectJob {
+                    mode: planned.mode,
+                    window: Some((planned.from, planned.to)),
+                    ..template.clone()
+                });
+            }
+        }
+    }
+    tracing::info!(
+        windows = windows.len(),
+        done = report.windows_done,
+        resumed = report.windows_resumed,
+        to_extract = jobs.len(),
+        "backfill planned"
+    );
+    let only: Vec<String> = objects.clone();
+    // Staged windows of an earlier attempt load first, then each extracted window loads as
+    // soon as the extract is through.
+    report.loaded = load(ctx, Some(&only)).await?;
+    if !jobs.is_empty() {
+        let extract_options = ExtractOptions {
+            objects: jobs,
+            ..options.clone()
+        };
+        report.extracted = extract(ctx, &extract_options).await?;
+        report.loaded.extend(load(ctx, Some(&only)).await?);
+    }
+    Ok(report)
 }

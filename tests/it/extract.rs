@@ -238,13 +238,12 @@ async fn sigkill_never_leaves_a_staged_batch_with_missing_files() {
         let killed = child.wait().unwrap();
         check_stage(&stage_dir, iteration).await;
         if !killed.success() && stage_dir.join("_lock/demo.json").exists() {
-            // The dead run's lease blocks the next run, naming its holder, until it expires;
-            // an operator who knows it is dead deletes it.
-            let blocked = run(&stage_dir).output().unwrap();
-            assert_eq!(blocked.status.code(), Some(4));
-            let message = String::from_utf8_lossy(&blocked.stderr);
-            assert!(message.contains("locked by run"), "{message}");
-            std::fs::remove_file(stage_dir.join("_lock/demo.json")).unwrap();
+            // The dead run's lease names a process of this host that is gone: the next run
+            // takes it over at once instead of waiting for it to expire.
+            let lease: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(stage_dir.join("_lock/demo.json")).unwrap())
+                    .unwrap();
+            assert_eq!(lease["pid"].as_u64(), Some(u64::from(child.id())));
         }
         let again = run(&stage_dir).output().unwrap();
         assert!(
@@ -254,6 +253,27 @@ async fn sigkill_never_leaves_a_staged_batch_with_missing_files() {
         );
         check_stage(&stage_dir, iteration).await;
     }
+
+    // A live holder (this test process, on this host) blocks the next run, which names it
+    // and exits with the locked code.
+    let stage_dir = dir.path().join("stage-9");
+    let live = serde_json::json!({
+        "host": std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap().trim(),
+        "pid": std::process::id(),
+        "run_id": "live-run",
+        "started_at": now,
+        "expires_at": now + Duration::hours(1),
+    });
+    std::fs::write(
+        stage_dir.join("_lock/demo.json"),
+        serde_json::to_vec(&live).unwrap(),
+    )
+    .unwrap();
+    let blocked = run(&stage_dir).output().unwrap();
+    assert_eq!(blocked.status.code(), Some(4));
+    let message = String::from_utf8_lossy(&blocked.stderr);
+    assert!(message.contains("locked by run live-run"), "{message}");
+    std::fs::remove_file(stage_dir.join("_lock/demo.json")).unwrap();
 
     // `status --json` reports from the manifest alone.
     let stage_dir = dir.path().join("stage-9");

@@ -9,7 +9,9 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use intacct_snowflake::Error;
 use intacct_snowflake::intacct::response::{FieldMeta, IntacctType, ObjectMeta, RecordPage};
 use intacct_snowflake::manifest::lock::RunLock;
-use intacct_snowflake::manifest::{Action, BatchStatus, CHECKPOINT_INTERVAL, Manifest, Mode, fold};
+use intacct_snowflake::manifest::{
+    Action, BatchStatus, CHECKPOINT_INTERVAL, Manifest, ManifestRule, Mode, fold,
+};
 use intacct_snowflake::schema::{BatchContext, arrow_schema, record_batch};
 use intacct_snowflake::stage::parts::{PartWriter, StageOptions, StagedFile};
 use intacct_snowflake::stage::{CreateOutcome, Stage};
@@ -296,7 +298,10 @@ async fn conformance(stage: Stage) {
     // against version 2 and refused without writing anything.
     assert!(matches!(
         second.commit(vec![staged]).await,
-        Err(Error::Manifest(_))
+        Err(Error::ManifestRule {
+            rule: ManifestRule::StagedOnce,
+            ..
+        })
     ));
     assert_eq!(
         stage

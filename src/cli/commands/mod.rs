@@ -1,6 +1,7 @@
 //! The command bodies: read the pipeline, open one run context, call the pipeline, print the
 //! summary, leave the run report. One file per command.
 
+mod backfill;
 mod extract;
 mod init;
 mod load;
@@ -10,6 +11,7 @@ mod sql;
 mod status;
 mod verify;
 
+pub(super) use backfill::backfill;
 pub(super) use extract::extract;
 pub(super) use init::init;
 pub(super) use load::load;
