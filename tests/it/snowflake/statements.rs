@@ -227,3 +227,24 @@ async fn cancel_running_cancels_a_polled_statement() {
     };
     assert_eq!((code.as_str(), sql_state.as_str()), ("000604", "57014"));
 }
+
+#[tokio::test]
+async fn a_statement_past_its_timeout_is_a_typed_408() {
+    let f = Fixture::start(|_| {}).await;
+    let mut cfg = config(&f.emulator, key_auth(&f.keys.pkcs8, None), "SF_TEST");
+    cfg.statement_timeout_secs = 1;
+    let client = SnowflakeClient::new(cfg).unwrap();
+    f.emulator.set_faults("slow=20:other:nth=1").await;
+    let err = client
+        .execute(&statement("SELECT 1 AS LATE"))
+        .await
+        .unwrap_err();
+    assert!(!err.is_retryable());
+    let Error::Statement {
+        http_status, code, ..
+    } = &err
+    else {
+        panic!("expected Error::Statement, got {err:?}")
+    };
+    assert_eq!((*http_status, code.as_str()), (408, "000630"), "{err}");
+}
