@@ -3,7 +3,7 @@
 //! Owns reading the private key, the public-key fingerprint, the JWT claims and the token cache.
 //! Invariants:
 //!
-//! * The key is read and checked when the client is built ([`Credentials::new`]), so a key that
+//! * The key is read and checked when the client is built (`SnowflakeClient::new`), so a key that
 //!   will not load, a missing or wrong passphrase, or a PKCS#1 file fails before any statement,
 //!   with a message that says what to do. Only PKCS#8 is read: unencrypted (`BEGIN PRIVATE KEY`)
 //!   and encrypted (`BEGIN ENCRYPTED PRIVATE KEY`, PBES2 with 3DES as Snowflake's instructions
@@ -13,7 +13,7 @@
 //!   upper-case; the account is cut at its first `.` (at its first `-` for a `.global` account),
 //!   and `exp` is 59 minutes after `iat` (Snowflake caps a JWT at one hour).
 //! * A token is cached and minted again five minutes before it expires, or at once after the
-//!   server refused it ([`Credentials::invalidate`]).
+//!   server refused it (a 401).
 //! * No key, passphrase or token ever reaches a log line or an error message; the fingerprint
 //!   (of the public key) is what messages name.
 
