@@ -1,4 +1,5 @@
-//! The retry policy: how long to wait before the next attempt, and when to stop.
+//! The retry policy: how long to wait before the next attempt, and when to stop. One policy
+//! for both remote services: the Intacct gateway client and the Snowflake SQL API client.
 //!
 //! Pure: the random draw and the clock are passed in, so the schedule is unit-tested exactly.
 //! Backoff is exponential with **full jitter** (a uniform draw in `[0, min(cap, base·2^n)]`),

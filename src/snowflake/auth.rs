@@ -3,7 +3,7 @@
 //! Owns reading the private key, the public-key fingerprint, the JWT claims and the token cache.
 //! Invariants:
 //!
-//! * The key is read and checked when the client is built ([`Credentials::new`]), so a key that
+//! * The key is read and checked when the client is built (`SnowflakeClient::new`), so a key that
 //!   will not load, a missing or wrong passphrase, or a PKCS#1 file fails before any statement,
 //!   with a message that says what to do. Only PKCS#8 is read: unencrypted (`BEGIN PRIVATE KEY`)
 //!   and encrypted (`BEGIN ENCRYPTED PRIVATE KEY`, PBES2 with 3DES as Snowflake's instructions
@@ -13,7 +13,7 @@
 //!   upper-case; the account is cut at its first `.` (at its first `-` for a `.global` account),
 //!   and `exp` is 59 minutes after `iat` (Snowflake caps a JWT at one hour).
 //! * A token is cached and minted again five minutes before it expires, or at once after the
-//!   server refused it ([`Credentials::invalidate`]).
+//!   server refused it (a 401).
 //! * No key, passphrase or token ever reaches a log line or an error message; the fingerprint
 //!   (of the public key) is what messages name.
 
@@ -306,13 +306,17 @@ impl Credentials {
 
     /// The token to send now: the cached JWT, or a fresh one when it is close to expiry.
     pub(crate) fn bearer(&self) -> Result<Bearer> {
+        self.bearer_at(SystemTime::now())
+    }
+
+    /// [`Credentials::bearer`] with the clock passed in.
+    fn bearer_at(&self, now: SystemTime) -> Result<Bearer> {
         match &self.kind {
             Kind::Pat(token) => Ok(Bearer {
                 token: token.clone(),
                 token_type: TOKEN_TYPE_PAT,
             }),
             Kind::KeyPair { key, cached, .. } => {
-                let now = SystemTime::now();
                 let mut slot = cached.lock().expect("token cache lock");
                 if let Some((token, expires)) = slot.as_ref()
                     && now + JWT_REFRESH_MARGIN < *expires
@@ -388,6 +392,63 @@ mod tests {
         assert_eq!(c.iss, "MYORG-MYACCOUNT.LOADER_USER.SHA256:abc=");
         assert_eq!(c.exp - c.iat, 59 * 60);
         assert!(c.exp - c.iat <= 3600);
+    }
+
+    /// A fresh PKCS#8 key from openssl, in a temp dir.
+    fn openssl_key() -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.p8");
+        let status = std::process::Command::new("openssl")
+            .args([
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:2048",
+                "-out",
+            ])
+            .arg(&path)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        (dir, path)
+    }
+
+    fn payload(token: &Secret) -> Claims {
+        let part = token.expose().split('.').nth(1).unwrap();
+        let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(part)
+            .unwrap();
+        serde_json::from_slice(&json).unwrap()
+    }
+
+    #[test]
+    fn the_token_is_cached_and_minted_again_near_expiry_or_when_refused() {
+        let (_dir, path) = openssl_key();
+        let auth = SnowflakeAuth::KeyPair {
+            private_key_path: path,
+            passphrase: None,
+        };
+        let creds = Credentials::new(&auth, "xy12345.us-east-2.aws", "loader").unwrap();
+        let t0 = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        // t0 is past the expiry of the token Credentials::new minted at the real clock.
+        let first = creds.bearer_at(t0).unwrap();
+        assert_eq!(first.token_type, TOKEN_TYPE_KEYPAIR_JWT);
+        let claims = payload(&first.token);
+        assert_eq!(claims.iat, 1_800_000_000);
+        assert_eq!(claims.sub, "XY12345.LOADER");
+        assert!(claims.iss.starts_with("XY12345.LOADER.SHA256:"));
+        // Reused for 54 minutes...
+        let later = creds.bearer_at(t0 + Duration::from_secs(53 * 60)).unwrap();
+        assert_eq!(later.token.expose(), first.token.expose());
+        // ...and minted again when less than five minutes remain.
+        let near_expiry = creds.bearer_at(t0 + Duration::from_secs(55 * 60)).unwrap();
+        assert_eq!(payload(&near_expiry.token).iat, 1_800_000_000 + 55 * 60);
+        // A refused token is dropped at once.
+        creds.invalidate();
+        let after_401 = creds.bearer_at(t0 + Duration::from_secs(56 * 60)).unwrap();
+        assert_eq!(payload(&after_401.token).iat, 1_800_000_000 + 56 * 60);
     }
 
     #[test]

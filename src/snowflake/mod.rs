@@ -182,3 +182,39 @@ impl StatementOutcome {
             .unwrap_or_default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Secret;
+
+    #[test]
+    fn config_from_the_pipeline_spec() {
+        let spec = SnowflakeSpec {
+            url: url::Url::parse("https://myorg-myaccount.snowflakecomputing.com").unwrap(),
+            account: "myorg-myaccount".into(),
+            user: "loader".into(),
+            auth: SnowflakeAuth::ProgrammaticAccessToken(Secret::new("t")),
+            database: "SAGE".into(),
+            schema: "RAW".into(),
+            warehouse: Some("LOAD_WH".into()),
+            role: None,
+            timeout_secs: 3600,
+        };
+        let config = SnowflakeConfig::from(&spec);
+        assert_eq!(config.base_url, spec.url);
+        assert_eq!(
+            (config.database.as_str(), config.schema.as_str()),
+            ("SAGE", "RAW")
+        );
+        assert_eq!(config.warehouse.as_deref(), Some("LOAD_WH"));
+        assert_eq!(config.role, None);
+        assert_eq!(config.statement_timeout_secs, 3600);
+        assert!(
+            config.request_timeout_secs > 45,
+            "above Snowflake's synchronous wait"
+        );
+        assert_eq!(config.poll_max_backoff_ms, 10_000);
+        assert_eq!(config.retry.max_backoff_ms, 60_000);
+    }
+}

@@ -12,9 +12,9 @@
 //!   5xx or transport failure on a poll only delays the next poll (bounded by the retry
 //!   policy's attempt count); a statement is never resubmitted from the polling loop.
 //! * 401 mints a fresh token and tries once more; a second 401 is
-//!   [`Error::SnowflakeAuth`](crate::Error::SnowflakeAuth) naming the key's fingerprint. 408 and
-//!   422 become [`Error::Statement`](crate::Error::Statement); 400, 403, 404, 405 and 415 fail
-//!   at once as [`Error::HttpStatus`](crate::Error::HttpStatus).
+//!   [`Error::SnowflakeAuth`] naming the key's fingerprint. 408 and
+//!   422 become [`Error::Statement`]; 400, 403, 404, 405 and 415 fail
+//!   at once as [`Error::HttpStatus`].
 //! * A result is returned whole: partitions 1..n are fetched (gzip) and appended, and the row
 //!   count is checked against `numRows`.
 //! * Handles of statements being polled are kept so [`SnowflakeClient::cancel_running`] can

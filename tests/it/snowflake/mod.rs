@@ -26,7 +26,7 @@ pub(crate) fn config(emulator: &Emulator, auth: SnowflakeAuth, database: &str) -
         user: USER.into(),
         auth,
         database: database.into(),
-        schema: "PUBLIC".into(),
+        schema: "RAW".into(),
         warehouse: Some("LOAD_WH".into()),
         role: Some("LOADER".into()),
         statement_timeout_secs: 60,
@@ -60,7 +60,7 @@ pub(crate) fn statement(sql: &str) -> Statement {
 }
 
 /// Keys, an emulator trusting the first key for ACCOUNT/USER, and a client with the unencrypted
-/// key on database `SF_TEST` (created).
+/// key on database `SF_TEST`, schema `RAW` (both created).
 pub(crate) struct Fixture {
     pub(crate) keys: TestKeys,
     pub(crate) emulator: Emulator,
@@ -80,6 +80,10 @@ impl Fixture {
             .execute(&statement("CREATE DATABASE IF NOT EXISTS SF_TEST"))
             .await
             .unwrap_or_else(|e| panic!("create database: {e}\n{}", emulator.log_tail()));
+        client
+            .execute(&statement("CREATE SCHEMA IF NOT EXISTS SF_TEST.RAW"))
+            .await
+            .unwrap_or_else(|e| panic!("create schema: {e}\n{}", emulator.log_tail()));
         Fixture {
             keys,
             emulator,
