@@ -262,7 +262,7 @@ async fn sigkill_never_leaves_a_staged_batch_with_missing_files() {
         "pid": std::process::id(),
         "run_id": "live-run",
         "started_at": now,
-        "expires_at": now + Duration::hours(1),
+        "expires_at": Utc::now() + Duration::hours(1),
     });
     std::fs::write(
         stage_dir.join("_lock/demo.json"),

@@ -4,6 +4,7 @@
 mod cli;
 mod client;
 mod deletes;
+mod end_to_end;
 mod extract;
 mod load;
 mod protocol;

@@ -2,7 +2,7 @@
 //! expected rows, values included, whatever repeats, replays, faults and crashes happen.
 
 mod crash;
-mod harness;
+pub(crate) mod harness;
 mod views;
 
 use std::collections::BTreeMap;

@@ -1,0 +1,361 @@
+//! The commands a data engineer runs, through the binary, against the simulator and the
+//! emulator: `init`, `run` twice across simulated days of creates, updates and deletes, a
+//! `backfill` over two years, a `replay` of an old batch, a `verify`; after each, every
+//! target table equals the simulator's ground truth for every object, values included. And a
+//! backfill killed with SIGKILL redoes no completed window when started again.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use intacct_snowflake::intacct::names::column_name;
+use intacct_snowflake::intacct::tenant_time;
+use intacct_snowflake::manifest::schemas::{self, ColumnType};
+use intacct_snowflake::manifest::{BatchStatus, Manifest, Mode};
+use intacct_snowflake::sim::{self, SimConfig, SimHandle};
+use intacct_snowflake::snowflake::Statement;
+use intacct_snowflake::stage::Stage;
+
+use crate::extract::sim_clock;
+use crate::load::harness::{ACCOUNT, USER, client, decimal_units};
+use crate::support::emulator::{Emulator, EmulatorOptions};
+use crate::support::keys::TestKeys;
+use crate::support::{binary, repo_root};
+
+struct World {
+    sim: SimHandle,
+    emulator: Emulator,
+    keys: TestKeys,
+    stage_dir: tempfile::TempDir,
+}
+
+impl World {
+    async fn start() -> World {
+        let sim = sim::spawn(SimConfig::default()).await.unwrap();
+        let keys = TestKeys::generate();
+        let mut options = EmulatorOptions::key_pair(&keys.public, ACCOUNT, USER);
+        options.require_warehouse = true;
+        let emulator = Emulator::start(&options);
+        World {
+            sim,
+            emulator,
+            keys,
+            stage_dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// Runs the binary on the demo pipeline, pointed at this world, at the simulator's clock.
+    async fn cli(&self, args: &[&str]) -> Output {
+        let now = sim_clock(&self.sim).await;
+        self.command(args, now).output().unwrap()
+    }
+
+    fn command(&self, args: &[&str], now: DateTime<Utc>) -> Command {
+        let mut command = Command::new(binary());
+        command
+            .current_dir(repo_root())
+            .args(args)
+            .args(["--config", "pipelines/demo.toml"])
+            .env("INTACCT_ENDPOINT", self.sim.endpoint_url())
+            .env("STAGE_URL", self.stage_dir.path())
+            .env("SNOWFLAKE_URL", &self.emulator.base_url)
+            .env("SNOWFLAKE_PRIVATE_KEY_PATH", &self.keys.pkcs8)
+            .env("INTACCT_SNOWFLAKE_NOW", now.to_rfc3339())
+            .env("INTACCT_SNOWFLAKE_LOG", "warn")
+            .env_remove("INTACCT_SNOWFLAKE_CRASH_AT");
+        command
+    }
+
+    async fn ok(&self, args: &[&str]) -> String {
+        let out = self.cli(args).await;
+        assert!(
+            out.status.success(),
+            "{args:?} exited {:?}:\n{}\n{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    async fn manifest(&self) -> intacct_snowflake::manifest::ManifestState {
+        let stage = Stage::open(self.stage_dir.path().to_str().unwrap()).unwrap();
+        Manifest::open(stage, "check")
+            .await
+            .unwrap()
+            .state()
+            .clone()
+    }
+
+    /// Every object's live target rows equal the simulator's records, value by value.
+    async fn assert_equal_to_truth(&self, when: &str) {
+        let state = self.manifest().await;
+        let stage = Stage::open(self.stage_dir.path().to_str().unwrap()).unwrap();
+        let client = client(&self.emulator, self.keys.pkcs8.clone());
+        let tz: chrono_tz::Tz = "America/Los_Angeles".parse().unwrap();
+        let objects: BTreeSet<String> = state.batches.values().map(|b| b.object.clone()).collect();
+        assert_eq!(objects.len(), 12, "{when}: every object staged a batch");
+        for object in objects {
+            let newest = state
+                .batches_of(&object)
+                .filter(|b| b.status == BatchStatus::Loaded)
+                .last()
+                .unwrap_or_else(|| panic!("{when}: {object} has no loaded batch"));
+            let schema = schemas::load(&stage, &object, &newest.schema_fingerprint)
+                .await
+                .unwrap();
+            let columns: Vec<_> = schema
+                .columns
+                .iter()
+                .filter(|c| !c.name.starts_with('_'))
+                .collect();
+            let select = columns
+                .iter()
+                .map(|c| format!("\"{}\"", c.name))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let outcome = client
+                .execute(&Statement {
+                    sql: format!(
+                        "SELECT {select} FROM \"INTACCT\".\"RAW\".\"{object}\" WHERE NOT COALESCE(\"_DELETED\", FALSE)"
+                    ),
+                    request_id: uuid::Uuid::new_v4().to_string(),
+                    query_tag: "test".into(),
+                    resend: false,
+                })
+                .await
+                .unwrap();
+            let mut target: BTreeMap<i64, &Vec<Option<String>>> = BTreeMap::new();
+            for row in &outcome.rows {
+                let key = row[0].as_deref().unwrap().parse().unwrap();
+                assert!(
+                    target.insert(key, row).is_none(),
+                    "{when}: {object} {key} twice"
+                );
+            }
+            let truth = self.sim.records(&object).await.unwrap();
+            let truth_keys: BTreeSet<i64> = truth
+                .iter()
+                .map(|r| r["RECORDNO"].as_str().unwrap().parse().unwrap())
+                .collect();
+            let target_keys: BTreeSet<i64> = target.keys().copied().collect();
+            assert_eq!(
+                target_keys.difference(&truth_keys).count()
+                    + truth_keys.difference(&target_keys).count(),
+                0,
+                "{when}: {object} keys differ: extra {:?}, missing {:?}",
+                target_keys
+                    .difference(&truth_keys)
+                    .take(5)
+                    .collect::<Vec<_>>(),
+                truth_keys
+                    .difference(&target_keys)
+                    .take(5)
+                    .collect::<Vec<_>>()
+            );
+            for record in &truth {
+                let key: i64 = record["RECORDNO"].as_str().unwrap().parse().unwrap();
+                let row = target[&key];
+                for (i, column) in columns.iter().enumerate() {
+                    let field = record.keys().find(|k| column_name(k) == column.name);
+                    let expected = field
+                        .and_then(|f| record[f].as_str())
+                        .filter(|s| !s.is_empty());
+                    let got = row[i].as_deref();
+                    assert!(
+                        same_value(column.column_type, expected, got, tz),
+                        "{when}: {object} {key} {}: Intacct {expected:?}, Snowflake {got:?}",
+                        column.name
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// An Intacct wire value equals a SQL API wire value of the column's type.
+fn same_value(
+    column_type: ColumnType,
+    intacct: Option<&str>,
+    snowflake: Option<&str>,
+    tz: chrono_tz::Tz,
+) -> bool {
+    let (Some(i), Some(s)) = (intacct, snowflake) else {
+        return intacct.is_none() && snowflake.is_none();
+    };
+    match column_type {
+        ColumnType::Text => i == s,
+        ColumnType::Integer => {
+            i.trim().parse::<f64>().ok() == s.parse::<f64>().ok() && s.parse::<i64>().is_ok()
+        }
+        ColumnType::Decimal { .. } => decimal_units(i.trim()) == decimal_units(s),
+        ColumnType::Boolean => i.eq_ignore_ascii_case(s),
+        ColumnType::Date => {
+            let days: i64 = s.parse().unwrap();
+            let date = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap() + Duration::days(days);
+            NaiveDate::parse_from_str(i, "%m/%d/%Y").ok() == Some(date)
+        }
+        ColumnType::Timestamp => {
+            let secs: i64 = s.split(['.', ' ']).next().unwrap().parse().unwrap();
+            tenant_time::parse(i, tz).ok().map(|t| t.timestamp()) == Some(secs)
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_twice_backfill_replay_and_verify_end_equal_to_the_simulator() {
+    let w = World::start().await;
+    w.ok(&["init"]).await;
+    w.ok(&["run", "--no-progress"]).await;
+    w.assert_equal_to_truth("after the first run").await;
+    // Views exist once their tables do.
+    let views = w.ok(&["init"]).await;
+    assert!(views.contains("AP_AGING"), "{views}");
+
+    w.sim.advance_days(2).await.unwrap();
+    let out = w.ok(&["run", "--no-progress"]).await;
+    assert!(out.contains("loaded"), "{out}");
+    w.assert_equal_to_truth("after a second run two simulated days later")
+        .await;
+    let state = w.manifest().await;
+    let clock = sim_clock(&w.sim).await;
+    for (object, marks) in &state.objects {
+        assert_eq!(marks.watermark, Some(clock), "{object}");
+    }
+
+    let from = (clock - Duration::days(730)).format("%Y-%m-%d").to_string();
+    let to = clock.format("%Y-%m-%d").to_string();
+    w.ok(&[
+        "backfill",
+        "--from",
+        &from,
+        "--to",
+        &to,
+        "--window",
+        "365d",
+        "--no-progress",
+    ])
+    .await;
+    w.assert_equal_to_truth("after a two-year backfill").await;
+    let after_backfill = w.manifest().await;
+    for (object, marks) in &after_backfill.objects {
+        assert_eq!(
+            marks.watermark,
+            Some(clock),
+            "{object}: a backfill moved the watermark"
+        );
+    }
+
+    let old = state
+        .batches_of("APBILL")
+        .find(|b| b.mode == Mode::Nightly)
+        .unwrap()
+        .batch_id
+        .clone();
+    let out = w.ok(&["replay", "--batch", &old]).await;
+    assert!(out.contains("loaded"), "{out}");
+    w.assert_equal_to_truth("after replaying the first APBILL batch")
+        .await;
+
+    let out = w.ok(&["verify"]).await;
+    assert!(!out.contains("DIFFERS"), "{out}");
+
+    let status = w.ok(&["status", "--json"]).await;
+    let status: serde_json::Value = serde_json::from_str(&status).unwrap();
+    assert_eq!(status.as_array().unwrap().len(), 12);
+    w.sim.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backfill_killed_midway_redoes_no_completed_window() {
+    let w = World::start().await;
+    w.ok(&["init"]).await;
+    let clock = sim_clock(&w.sim).await;
+    let from = (clock - Duration::days(3 * 365))
+        .format("%Y-%m-%d")
+        .to_string();
+    let to = clock.format("%Y-%m-%d").to_string();
+    let args = [
+        "backfill",
+        "--from",
+        &from,
+        "--to",
+        &to,
+        "--window",
+        "90d",
+        "--objects",
+        "VENDOR,APBILL,APBILLITEM",
+        "--no-progress",
+    ];
+    // Kill it once some windows are loaded.
+    let mut child = w.command(&args, clock).spawn().unwrap();
+    let stage_dir: PathBuf = w.stage_dir.path().to_owned();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let loaded = loaded_backfill_windows(&stage_dir).await;
+        if loaded >= 4 || std::time::Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let before = w.manifest().await;
+    let loaded_before: BTreeSet<(String, Option<DateTime<Utc>>)> = before
+        .batches
+        .values()
+        .filter(|b| b.mode == Mode::Backfill && b.status == BatchStatus::Loaded)
+        .map(|b| (b.object.clone(), b.window_from))
+        .collect();
+    assert!(
+        !loaded_before.is_empty(),
+        "the backfill was killed before loading a window"
+    );
+    let out = w.cli(&args).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let after = w.manifest().await;
+    for b in after.batches.values().filter(|b| b.mode == Mode::Backfill) {
+        if b.created_version > before.version {
+            assert!(
+                !loaded_before.contains(&(b.object.clone(), b.window_from)),
+                "{} window from {:?} was loaded before the kill and extracted again",
+                b.object,
+                b.window_from
+            );
+        }
+    }
+    // Every window is loaded exactly once.
+    let mut per_window: BTreeMap<(String, Option<DateTime<Utc>>), u32> = BTreeMap::new();
+    for b in after
+        .batches
+        .values()
+        .filter(|b| b.mode == Mode::Backfill && b.status == BatchStatus::Loaded)
+    {
+        *per_window
+            .entry((b.object.clone(), b.window_from))
+            .or_default() += 1;
+    }
+    assert!(per_window.values().all(|n| *n == 1), "{per_window:?}");
+    assert_eq!(per_window.len(), 3 * 13, "{per_window:?}");
+    w.sim.shutdown().await.unwrap();
+}
+
+async fn loaded_backfill_windows(stage_dir: &Path) -> usize {
+    let Ok(stage) = Stage::open(stage_dir.to_str().unwrap()) else {
+        return 0;
+    };
+    match Manifest::open(stage, "peek").await {
+        Ok(m) => m
+            .state()
+            .batches
+            .values()
+            .filter(|b| b.mode == Mode::Backfill && b.status == BatchStatus::Loaded)
+            .count(),
+        Err(_) => 0,
+    }
+}
