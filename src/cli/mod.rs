@@ -119,6 +119,11 @@ pub enum Command {
     ///
     /// Example: `intacct-snowflake init --config pipelines/nightly.toml`
     Init(ObjectArgs),
+    /// Run one read-only query (SELECT, WITH, SHOW, DESCRIBE) in the pipeline's database and
+    /// schema and print the rows as a table.
+    ///
+    /// Example: `intacct-snowflake query "SELECT * FROM AP_AGING ORDER BY TOTAL_DUE DESC" --limit 10`
+    Query(QueryArgs),
     /// Local stand-ins for development and tests.
     #[command(subcommand)]
     Sim(SimCommand),
@@ -208,6 +213,19 @@ pub struct VerifyArgs {
     pub now: Option<String>,
 }
 
+/// Options of `query`.
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// The pipeline file.
+    #[arg(long, short, default_value = "pipelines/demo.toml")]
+    pub config: PathBuf,
+    /// The statement.
+    pub sql: String,
+    /// Print at most this many rows.
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+}
+
 /// Options of `status`.
 #[derive(Debug, Args)]
 pub struct StatusArgs {
@@ -289,6 +307,7 @@ pub async fn run(command: Command) -> Result<()> {
         Command::Init(args) => commands::init(args).await,
         Command::Sql(args) => commands::sql(args).await,
         Command::Status(args) => commands::status(args).await,
+        Command::Query(args) => commands::query(args).await,
         Command::Sim(SimCommand::Intacct(args)) => crate::sim::run_command(args).await,
         Command::Secrets(SecretsCommand::Encrypt(args)) => {
             crate::config::credentials::encrypt_command(args)

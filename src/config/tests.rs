@@ -315,3 +315,53 @@ fn an_s3_stage_needs_a_storage_integration_and_snowflake_reads_the_stage_url() {
     assert_eq!(spec.snowflake.warehouse.as_deref(), Some("LOAD_WH"));
     assert!(spec.snowflake.create_database);
 }
+
+#[test]
+fn the_shipped_example_pipelines_parse_with_their_secrets_from_env_and_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let identity = age::x25519::Identity::generate();
+    let identity_path = dir.path().join("key.txt");
+    {
+        use age::secrecy::ExposeSecret;
+        std::fs::write(&identity_path, identity.to_string().expose_secret()).unwrap();
+    }
+    let ciphertext = credentials::encrypt(
+        "INTACCT_SENDER_PASSWORD=s\nINTACCT_USER_PASSWORD=u\nSNOWFLAKE_KEY_PASSPHRASE=p\n",
+        &[identity.to_public().to_string()],
+        None,
+    )
+    .unwrap();
+    let creds_path = dir.path().join("creds.age");
+    std::fs::write(&creds_path, &ciphertext).unwrap();
+    let vars = [
+        (credentials::FILE_ENV, creds_path.to_str().unwrap()),
+        (credentials::IDENTITY_ENV, identity_path.to_str().unwrap()),
+        ("INTACCT_SENDER_ID", "ACME"),
+        ("INTACCT_COMPANY_ID", "acme-co"),
+        ("INTACCT_USER_ID", "loader"),
+        ("SNOWFLAKE_ACCOUNT", "myorg-myaccount"),
+    ];
+    for name in ["nightly.example.toml", "backfill.example.toml"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("pipelines")
+            .join(name);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let spec = parse_with(&text, &vars).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(spec.name, "nightly", "{name} shares the nightly lock");
+        assert_eq!(spec.intacct.user_password.expose(), "u", "{name}");
+        assert_eq!(
+            spec.snowflake.stage_url, "s3://acme-finance-intacct/stage/",
+            "{name}"
+        );
+        assert_eq!(
+            spec.snowflake.storage_integration.as_deref(),
+            Some("INTACCT_S3")
+        );
+        match &spec.snowflake.auth {
+            SnowflakeAuth::KeyPair { passphrase, .. } => {
+                assert_eq!(passphrase.as_ref().map(|p| p.expose()), Some("p"), "{name}")
+            }
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+}

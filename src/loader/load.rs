@@ -342,7 +342,7 @@ async fn run_step(
         query_tag: query_tag(&ctx.pipeline, &state.object, &state.batch_id, step),
         resend,
     };
-    tracing::info!(step, request_id = %request_id, resend, "sending statement");
+    tracing::debug!(step, request_id = %request_id, resend, "sending statement");
     report.statements += 1;
     let outcome = ctx
         .client
@@ -366,7 +366,7 @@ async fn run_step(
             result: result.clone(),
         }])
         .await?;
-    tracing::info!(step, statement_handle = %outcome.statement_handle, result = %result, "statement finished");
+    tracing::info!(step, statement_handle = %outcome.statement_handle, result = %result, "load step finished");
     Ok(result)
 }
 

@@ -342,7 +342,7 @@ impl SnowflakeClient {
             });
         }
         let stats: Option<DmlStats> = done.stats.map(DmlStats::from);
-        tracing::info!(
+        tracing::debug!(
             request_id = %statement.request_id,
             statement_handle = %handle,
             query_tag = %statement.query_tag,

@@ -86,6 +86,25 @@ pub enum SqlValue {
     Variant(String),
 }
 
+impl fmt::Display for SqlValue {
+    /// The value as a person reads it: NUMBER exactly, dates ISO 8601, instants RFC 3339.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SqlValue::Null => f.write_str("NULL"),
+            SqlValue::Number(d) => write!(f, "{d}"),
+            SqlValue::Float(x) => write!(f, "{x}"),
+            SqlValue::Text(t) | SqlValue::Variant(t) => f.write_str(t),
+            SqlValue::Boolean(b) => write!(f, "{b}"),
+            SqlValue::Date(d) => write!(f, "{d}"),
+            SqlValue::Time(t) => write!(f, "{t}"),
+            SqlValue::TimestampNtz(t) => write!(f, "{t}"),
+            SqlValue::TimestampLtz(t) => write!(f, "{}", t.to_rfc3339()),
+            SqlValue::TimestampTz(t) => write!(f, "{}", t.to_rfc3339()),
+            SqlValue::Binary(bytes) => f.write_str(&hex::encode_upper(bytes)),
+        }
+    }
+}
+
 /// Rows inserted, updated and deleted by a DML statement.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DmlStats {
