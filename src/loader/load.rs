@@ -48,6 +48,16 @@ pub struct LoadContext {
     pub concurrency: usize,
     /// The column tombstones of an object name their records by, when not RECORDNO.
     pub delete_key: fn(&str) -> Option<&'static str>,
+    /// Told of every step and every finished batch (progress display).
+    pub observer: Option<Arc<dyn LoadObserver>>,
+}
+
+/// Watches a load: each step as it starts, each batch as it ends.
+pub trait LoadObserver: Send + Sync {
+    /// `step` (`ddl`, `copy-1`, `merge`, `cleanup`) of a batch starts.
+    fn step(&self, object: &str, batch_id: &str, step: &str);
+    /// A batch is loaded or failed.
+    fn finished(&self, report: &BatchLoadReport);
 }
 
 /// What loading one batch did.
@@ -161,7 +171,7 @@ async fn load_one(
     let mut step = String::from("ddl");
     let result = load_batch(ctx, catalog, batch_id, &mut report, &mut step).await;
     report.seconds = started.elapsed().as_secs_f64();
-    if let Err(error) = result {
+    if let Err(error) = &result {
         tracing::error!(step = %step, %error, "batch load failed; it stays staged and resumes at this step next time");
         let failed = Action::LoadFailed {
             batch_id: batch_id.to_owned(),
@@ -172,6 +182,9 @@ async fn load_one(
             tracing::warn!(error = %commit_error, "could not record the load failure");
         }
         report.error = Some(format!("{step}: {error}"));
+    }
+    if let Some(observer) = &ctx.observer {
+        observer.finished(&report);
     }
     report
 }
@@ -336,6 +349,9 @@ async fn run_step(
             (request_id, false)
         }
     };
+    if let Some(observer) = &ctx.observer {
+        observer.step(&state.object, &state.batch_id, step);
+    }
     let statement = Statement {
         sql: sql.to_string(),
         request_id: request_id.clone(),

@@ -26,7 +26,7 @@ use crate::manifest::schemas::{self, BatchSchema};
 use crate::snowflake::{SnowflakeClient, Statement};
 use crate::stage::Stage;
 
-pub use load::{BatchLoadReport, LoadContext, load_batches, pending_batches};
+pub use load::{BatchLoadReport, LoadContext, LoadObserver, load_batches, pending_batches};
 pub use names::Names;
 pub use sql::Sql;
 

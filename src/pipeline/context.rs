@@ -35,6 +35,7 @@ pub struct RunContext {
     pub manifest: Arc<Mutex<Manifest>>,
     renewal: Option<Renewal>,
     snowflake: Arc<std::sync::OnceLock<SnowflakeClient>>,
+    load_progress: Arc<super::progress::LoadProgress>,
 }
 
 impl RunContext {
@@ -65,7 +66,13 @@ impl RunContext {
             manifest: Arc::new(Mutex::new(manifest)),
             renewal: Some(renewal),
             snowflake: Arc::new(std::sync::OnceLock::new()),
+            load_progress: Arc::new(super::progress::LoadProgress::default()),
         })
+    }
+
+    /// Draw load progress on a terminal (off by default, e.g. for `--no-progress`).
+    pub fn draw_load_progress(&mut self, draw: bool) {
+        self.load_progress = super::progress::LoadProgress::new(draw);
     }
 
     /// The Intacct client of the pipeline.
@@ -99,6 +106,7 @@ impl RunContext {
             pipeline: self.spec.name.clone(),
             concurrency: self.spec.snowflake.load_concurrency,
             delete_key: super::delete_key_column,
+            observer: Some(self.load_progress.clone()),
         })
     }
 

@@ -140,7 +140,7 @@ pub async fn extract(
                 }
                 report.error = Some(e.to_string());
             } else {
-                bar.finish(&report);
+                bar.finish(report.records, report.parts, report.bytes);
             }
             report.seconds = started.elapsed().as_secs_f64();
             report
@@ -243,7 +243,7 @@ async fn extract_object(
         report.records += converted.batch.num_rows() as u64;
         report.quarantined += converted.quarantined.len() as u64;
         report.unknown_column_values += converted.unknown_column_values;
-        bar.page(report, page.total_count);
+        bar.page(report.pages, report.records, page.total_count);
     }
     let mut deletes_mark = None;
     if options.deletes == DeleteFeed::AuditHistory && deletes::has_feed(&job.name) {

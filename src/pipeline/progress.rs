@@ -1,8 +1,12 @@
-//! Progress of a run: bars on a terminal, log lines every few pages elsewhere.
+//! Progress of a run: bars on a terminal (records, rate and ETA per object while extracting;
+//! the current step per batch while loading), log lines every few pages elsewhere. It knows
+//! nothing of the work's types: callers hand it plain counts.
+
+use std::sync::Arc;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
-use super::extract::ObjectReport;
+use crate::loader::{BatchLoadReport, LoadObserver};
 
 /// Log a progress line every this many pages when not drawing bars.
 const LOG_EVERY_PAGES: u64 = 25;
@@ -25,7 +29,7 @@ impl Progress {
     pub fn object(&self, object: &str) -> ObjectProgress {
         let bar = self.bars.as_ref().map(|multi| {
             let style = ProgressStyle::with_template(
-                "{prefix:>14} {bar:30} {pos:>9}/{len:9} records {elapsed:>4} {msg}",
+                "{prefix:>14} {bar:30} {pos:>9}/{len:9} records {per_sec:>14} eta {eta:>4} {msg}",
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar());
             let bar = multi.add(ProgressBar::new(0).with_style(style));
@@ -47,27 +51,27 @@ pub struct ObjectProgress {
 }
 
 impl ObjectProgress {
-    /// After each page.
-    pub fn page(&self, report: &ObjectReport, total: Option<u64>) {
+    /// After each page: pages and records so far, and the total the gateway announced.
+    pub fn page(&self, pages: u64, records: u64, total: Option<u64>) {
         match &self.bar {
             Some(bar) => {
                 if let Some(total) = total {
                     bar.set_length(bar.length().unwrap_or(0).max(total));
                 }
-                bar.set_position(report.records);
+                bar.set_position(records);
             }
-            None if report.pages.is_multiple_of(LOG_EVERY_PAGES) => {
-                tracing::info!(object = %self.object, pages = report.pages, records = report.records, "extracting");
+            None if pages.is_multiple_of(LOG_EVERY_PAGES) => {
+                tracing::info!(object = %self.object, pages, records, "extracting");
             }
             None => {}
         }
     }
 
     /// When the object is staged.
-    pub fn finish(&self, report: &ObjectReport) {
+    pub fn finish(&self, records: u64, parts: u64, bytes: u64) {
         if let Some(bar) = &self.bar {
-            bar.set_length(report.records);
-            bar.finish_with_message(format!("{} parts", report.parts));
+            bar.set_length(records);
+            bar.finish_with_message(format!("staged: {parts} parts, {} KiB", bytes / 1024));
         }
     }
 
@@ -75,6 +79,65 @@ impl ObjectProgress {
     pub fn fail(&self, error: &crate::Error) {
         if let Some(bar) = &self.bar {
             bar.abandon_with_message(format!("failed: {error}"));
+        }
+    }
+}
+
+/// Load progress: one line per batch on a terminal, naming the step it is at.
+#[derive(Debug, Default)]
+pub struct LoadProgress {
+    bars: Option<MultiProgress>,
+    batches: std::sync::Mutex<std::collections::HashMap<String, ProgressBar>>,
+}
+
+impl LoadProgress {
+    /// Lines when `draw` is set and stderr is a terminal; nothing otherwise (the loader logs
+    /// every step).
+    pub fn new(draw: bool) -> Arc<LoadProgress> {
+        use std::io::IsTerminal;
+        Arc::new(LoadProgress {
+            bars: (draw && std::io::stderr().is_terminal()).then(MultiProgress::new),
+            batches: Default::default(),
+        })
+    }
+}
+
+impl LoadObserver for LoadProgress {
+    fn step(&self, object: &str, batch_id: &str, step: &str) {
+        let Some(multi) = &self.bars else {
+            return;
+        };
+        let mut batches = self.batches.lock().expect("progress lock");
+        let bar = batches.entry(batch_id.to_owned()).or_insert_with(|| {
+            let style =
+                ProgressStyle::with_template("{prefix:>14} load {spinner} {msg} {elapsed:>4}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner());
+            let bar = multi.add(ProgressBar::new_spinner().with_style(style));
+            bar.set_prefix(object.to_owned());
+            bar.enable_steady_tick(std::time::Duration::from_millis(200));
+            bar
+        });
+        bar.set_message(format!("{} {step}", &batch_id[..batch_id.len().min(8)]));
+    }
+
+    fn finished(&self, report: &BatchLoadReport) {
+        let Some(bar) = self
+            .batches
+            .lock()
+            .expect("progress lock")
+            .remove(&report.batch_id)
+        else {
+            return;
+        };
+        match &report.error {
+            None => bar.finish_with_message(format!(
+                "{} loaded: {} rows, {} inserted, {} updated",
+                &report.batch_id[..report.batch_id.len().min(8)],
+                report.copy_rows,
+                report.merge_inserted,
+                report.merge_updated
+            )),
+            Some(error) => bar.abandon_with_message(format!("failed: {error}")),
         }
     }
 }

@@ -22,7 +22,8 @@ pub(in crate::cli) async fn backfill(args: BackfillArgs) -> Result<()> {
         started,
         !args.no_progress,
     )?;
-    let ctx = RunContext::open(spec, started).await?;
+    let mut ctx = RunContext::open(spec, started).await?;
+    ctx.draw_load_progress(!args.no_progress);
     ctx.snowflake()?;
     guarded(ctx, async |ctx| {
         let report = pipeline::backfill(ctx, &options, from, to, window).await?;

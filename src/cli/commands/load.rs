@@ -13,7 +13,8 @@ pub(in crate::cli) async fn load(args: ObjectArgs) -> Result<()> {
     let spec = crate::config::load(&args.config)?;
     let only = objects_in_scope(&spec, &args)?;
     let started = Utc::now();
-    let ctx = RunContext::open(spec, started).await?;
+    let mut ctx = RunContext::open(spec, started).await?;
+    ctx.draw_load_progress(true);
     guarded(ctx, async |ctx| {
         let reports = pipeline::load(ctx, only.as_deref()).await?;
         print!("{}", load_summary(&reports));

@@ -29,7 +29,8 @@ pub(in crate::cli) async fn replay(args: ReplayArgs) -> Result<()> {
         None => ReplaySelection::Batches(args.batch.clone()),
     };
     let started = Utc::now();
-    let ctx = RunContext::open(spec, started).await?;
+    let mut ctx = RunContext::open(spec, started).await?;
+    ctx.draw_load_progress(true);
     ctx.snowflake()?;
     guarded(ctx, async |ctx| {
         let reports = pipeline::replay(ctx, &selection).await?;

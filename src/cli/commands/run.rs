@@ -19,7 +19,8 @@ pub(in crate::cli) async fn run(args: RunArgs) -> Result<()> {
         now,
         !args.no_progress,
     )?;
-    let ctx = RunContext::open(spec, now).await?;
+    let mut ctx = RunContext::open(spec, now).await?;
+    ctx.draw_load_progress(!args.no_progress);
     // Checked before anything is extracted: a key or passphrase problem stops the run here.
     ctx.snowflake()?;
     guarded(ctx, async |ctx| {

@@ -152,6 +152,7 @@ impl Harness {
             pipeline: "test".into(),
             concurrency: 2,
             delete_key,
+            observer: None,
         };
         let harness = Harness {
             keys,
