@@ -7,6 +7,7 @@
 
 mod commands;
 mod interrupt;
+mod secrets;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -248,9 +249,9 @@ pub enum SimCommand {
 #[derive(Debug, Subcommand)]
 pub enum SecretsCommand {
     /// Encrypt `KEY=VALUE` lines from standard input into an age credentials file.
-    Encrypt(crate::config::credentials::EncryptArgs),
+    Encrypt(secrets::EncryptArgs),
     /// List the names (never the values) of the secrets in a credentials file.
-    List(crate::config::credentials::ListArgs),
+    List(secrets::ListArgs),
 }
 
 /// Parses the process arguments, runs the command and returns the exit code.
@@ -309,12 +310,8 @@ pub async fn run(command: Command) -> Result<()> {
         Command::Status(args) => commands::status(args).await,
         Command::Query(args) => commands::query(args).await,
         Command::Sim(SimCommand::Intacct(args)) => crate::sim::run_command(args).await,
-        Command::Secrets(SecretsCommand::Encrypt(args)) => {
-            crate::config::credentials::encrypt_command(args)
-        }
-        Command::Secrets(SecretsCommand::List(args)) => {
-            crate::config::credentials::list_command(args)
-        }
+        Command::Secrets(SecretsCommand::Encrypt(args)) => secrets::encrypt(args),
+        Command::Secrets(SecretsCommand::List(args)) => secrets::list(args),
         Command::Backfill(args) => commands::backfill(args).await,
         Command::Replay(args) => commands::replay(args).await,
         Command::Verify(args) => commands::verify(args).await,

@@ -12,10 +12,9 @@
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use age::secrecy::SecretString;
-use clap::Args;
 
 use crate::error::{Error, Result};
 use crate::secret::Secret;
@@ -26,31 +25,6 @@ pub const FILE_ENV: &str = "INTACCT_SNOWFLAKE_CREDENTIALS";
 pub const IDENTITY_ENV: &str = "INTACCT_SNOWFLAKE_AGE_IDENTITY";
 /// Environment variable holding a passphrase that opens it.
 pub const PASSPHRASE_ENV: &str = "INTACCT_SNOWFLAKE_AGE_PASSPHRASE";
-
-/// Options of `secrets encrypt`.
-#[derive(Debug, Args)]
-pub struct EncryptArgs {
-    /// Where to write the encrypted file (refused if it exists, unless --force).
-    #[arg(long)]
-    pub out: PathBuf,
-    /// Encrypt to this age recipient (`age1…`); repeatable.
-    #[arg(long = "recipient", short = 'r')]
-    pub recipients: Vec<String>,
-    /// Encrypt with the passphrase held in this environment variable instead.
-    #[arg(long, value_name = "ENV_VAR")]
-    pub passphrase_env: Option<String>,
-    /// Replace an existing file.
-    #[arg(long)]
-    pub force: bool,
-}
-
-/// Options of `secrets list`.
-#[derive(Debug, Args)]
-pub struct ListArgs {
-    /// The encrypted file (default: $INTACCT_SNOWFLAKE_CREDENTIALS).
-    #[arg(long, env = FILE_ENV)]
-    pub file: PathBuf,
-}
 
 /// Opens a credentials file with the key named by the environment.
 pub fn open(path: &Path, env: &BTreeMap<String, String>) -> Result<BTreeMap<String, Secret>> {
@@ -187,46 +161,9 @@ pub fn encrypt(
     Ok(out)
 }
 
-/// Runs `secrets encrypt`: reads `NAME=VALUE` lines on standard input.
-pub fn encrypt_command(args: EncryptArgs) -> Result<()> {
-    let mut plaintext = String::new();
-    std::io::stdin()
-        .read_to_string(&mut plaintext)
-        .map_err(|source| Error::Io {
-            path: "<stdin>".into(),
-            source,
-        })?;
-    let names = parse_entries(&plaintext, Path::new("<stdin>"))?;
-    let passphrase = match &args.passphrase_env {
-        Some(var) => Some(Secret::new(std::env::var(var).map_err(|_| {
-            Error::Secret {
-                name: var.clone(),
-                message: "environment variable is not set".into(),
-            }
-        })?)),
-        None => None,
-    };
-    let ciphertext = encrypt(&plaintext, &args.recipients, passphrase)?;
-    write_private(&args.out, &ciphertext, args.force)?;
-    eprintln!(
-        "wrote {} with {} secret(s): {}",
-        args.out.display(),
-        names.len(),
-        names.keys().cloned().collect::<Vec<_>>().join(", ")
-    );
-    Ok(())
-}
-
-/// Runs `secrets list`: names only, never values.
-pub fn list_command(args: ListArgs) -> Result<()> {
-    let env: BTreeMap<String, String> = std::env::vars().collect();
-    for name in open(&args.file, &env)?.keys() {
-        println!("{name}");
-    }
-    Ok(())
-}
-
-fn write_private(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
+/// Writes an encrypted credentials file readable by its owner only; an existing file is
+/// refused unless `force`.
+pub fn write_private(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
     use std::fs::OpenOptions;
     #[cfg(unix)]
     use std::os::unix::fs::OpenOptionsExt;
