@@ -245,6 +245,13 @@ pub enum Error {
         detail: String,
     },
 
+    /// Another run took over this run's lock (this run stalled past the lock's expiry): the
+    /// run stopped, its manifest valid, so the two never write at once.
+    #[error(
+        "the run lock was taken over by another run; this run stopped (the manifest is valid; the other run goes on from it)"
+    )]
+    LockLost,
+
     /// `verify` found keys that differ between Intacct and Snowflake.
     #[error("verify found differences in {objects}")]
     VerifyDiffers {
@@ -336,6 +343,7 @@ impl Error {
             | Error::Extract { .. }
             | Error::LoadFailed { .. }
             | Error::VerifyDiffers { .. }
+            | Error::LockLost
             | Error::Interrupted
             | Error::Statement { .. }
             | Error::SnowflakeAuth { .. }

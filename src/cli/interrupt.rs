@@ -1,6 +1,7 @@
-//! Ctrl-C and SIGTERM during a run: cancel what runs in Snowflake while the work is still in
-//! flight, then stop the work, release the lock and exit with the interrupted code. The
-//! manifest stays valid because every commit is one create-once file.
+//! Ctrl-C and SIGTERM during a run, or the run's lock taken over by another run: cancel what
+//! runs in Snowflake while the work is still in flight, then stop the work, release the lock
+//! (if still ours) and exit with the interrupted or the failed code. The manifest stays valid
+//! because every commit is one create-once file.
 
 use crate::error::{Error, Result};
 use crate::pipeline::RunContext;
@@ -13,30 +14,35 @@ pub(super) async fn guarded<T>(
     work: impl AsyncFnOnce(&RunContext) -> Result<T>,
 ) -> Result<T> {
     let cancel = ctx.cancel_handle();
+    let lock_lost = ctx.lock_lost();
     let outcome = {
         let future = work(&ctx);
         tokio::pin!(future);
         tokio::select! {
-            result = &mut future => Some(result),
+            result = &mut future => Ok(result),
             () = stop_requested() => {
                 tracing::warn!("interrupted: cancelling running statements");
                 cancel_running(&cancel).await;
-                None
+                Err(Error::Interrupted)
+            }
+            () = lock_lost => {
+                cancel_running(&cancel).await;
+                Err(Error::LockLost)
             }
         }
     };
     let released = ctx.finish().await;
     match outcome {
-        Some(result) => {
+        Ok(result) => {
             let value = result?;
             released?;
             Ok(value)
         }
-        None => {
+        Err(stopped) => {
             if let Err(error) = released {
                 tracing::warn!(%error, "could not release the run lock; it expires by itself");
             }
-            Err(Error::Interrupted)
+            Err(stopped)
         }
     }
 }

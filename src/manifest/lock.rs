@@ -7,12 +7,13 @@
 //! afresh. The holder renews it (see [`RunLock::renew`]) during long runs
 //! and deletes it when done.
 //!
-//! Remaining window: taking over an expired lease is delete-then-create, so two runs that find
-//! the same expired lease at the same instant both delete it, and the one whose create lands
-//! first wins; the other gets `AlreadyExists` and reports the winner. Renewal overwrites the
-//! lease after checking it is still ours; a run that stalls past its expiry and is taken over
-//! can overwrite the new holder's lease in that check-then-write gap, which is why the expiry
-//! is many renewal periods long.
+//! Taking over a stale lease is delete-then-create (a local directory has no compare-and-swap),
+//! so two runs that find the same stale lease may both delete it and both create theirs; each
+//! then waits a moment and re-reads the lease, and the one that finds another run's lease backs
+//! off with [`Error::LockHeld`]. Renewal checks the lease is still ours before extending it;
+//! a holder whose lease was taken over (it stalled past its expiry) learns so at its next
+//! renewal, and the run is then cancelled (see `pipeline::context`): its manifest stays valid,
+//! because every commit is one create-once file.
 
 use bytes::Bytes;
 use chrono::{DateTime, Duration, Utc};
@@ -58,6 +59,10 @@ pub struct RunLock {
     ttl: Duration,
 }
 
+/// How long a run that created its lease waits before checking the lease is still its own:
+/// longer than a competing takeover takes between reading a stale lease and deleting it.
+const TAKEOVER_SETTLE: std::time::Duration = std::time::Duration::from_millis(500);
+
 fn lock_path(pipeline: &str) -> String {
     format!("_lock/{pipeline}.json")
 }
@@ -82,13 +87,26 @@ impl RunLock {
         let body = Bytes::from(serde_json::to_vec_pretty(&lease).expect("lease serialises"));
         for _ in 0..3 {
             if stage.put_create(&path, body.clone()).await? == CreateOutcome::Created {
-                tracing::info!(pipeline, run_id, "run lock taken");
-                return Ok(RunLock {
-                    stage: stage.clone(),
-                    pipeline: pipeline.to_owned(),
-                    lease,
-                    ttl,
-                });
+                match settled_holder(stage, &path, run_id).await? {
+                    Settled::Ours => {
+                        tracing::info!(pipeline, run_id, "run lock taken");
+                        return Ok(RunLock {
+                            stage: stage.clone(),
+                            pipeline: pipeline.to_owned(),
+                            lease,
+                            ttl,
+                        });
+                    }
+                    Settled::Theirs(found) => {
+                        return Err(Error::LockHeld {
+                            pipeline: pipeline.to_owned(),
+                            holder: found.to_string(),
+                            expires_at: found.expires_at.to_rfc3339(),
+                            path,
+                        });
+                    }
+                    Settled::Gone => continue,
+                }
             }
             let Some(current) = read_lease(stage, &path).await? else {
                 continue; // released between our create and our read
@@ -158,6 +176,24 @@ impl RunLock {
             ))),
         }
     }
+}
+
+enum Settled {
+    Ours,
+    Theirs(Lease),
+    Gone,
+}
+
+/// Who holds the lease once concurrent takeovers have settled: a run that found a stale lease
+/// deletes whatever lease is there and creates its own, so a lease just created may already be
+/// gone; whoever's lease is on the stage after the wait holds the lock.
+async fn settled_holder(stage: &Stage, path: &str, run_id: &str) -> Result<Settled> {
+    tokio::time::sleep(TAKEOVER_SETTLE).await;
+    Ok(match read_lease(stage, path).await? {
+        Some(found) if found.run_id == run_id => Settled::Ours,
+        Some(found) => Settled::Theirs(found),
+        None => Settled::Gone,
+    })
 }
 
 async fn read_lease(stage: &Stage, path: &str) -> Result<Option<Lease>> {

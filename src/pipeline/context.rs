@@ -110,6 +110,21 @@ impl RunContext {
         })
     }
 
+    /// Resolves when this run's lock was taken over by another run (never, while it holds).
+    pub fn lock_lost(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let lost = self.renewal.as_ref().map(|r| r.lost.clone());
+        async move {
+            match lost {
+                Some(mut lost) => {
+                    if lost.wait_for(|l| *l).await.is_err() {
+                        std::future::pending::<()>().await;
+                    }
+                }
+                None => std::future::pending::<()>().await,
+            }
+        }
+    }
+
     /// Writes the run report to `_reports/<run_id>.json` (counts and durations, no secret).
     pub async fn write_report(&self, report: &serde_json::Value) -> Result<String> {
         let path = format!("_reports/{}.json", self.run_id);
@@ -162,28 +177,37 @@ fn new_run_id(now: DateTime<Utc>) -> String {
     format!("{}-{}", now.format("%Y%m%dT%H%M%SZ"), &random[..8])
 }
 
-/// The run lock, renewed in the background until released.
+/// The run lock, renewed in the background until released; `lost` turns true when a renewal
+/// finds the lease is no longer this run's.
 struct Renewal {
     stop: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<Result<()>>,
+    lost: tokio::sync::watch::Receiver<bool>,
 }
 
 fn spawn_renewal(mut lock: RunLock, ttl_secs: u64) -> Renewal {
     let (stop, mut stopped) = tokio::sync::oneshot::channel();
+    let (lost_tx, lost) = tokio::sync::watch::channel(false);
     let period = std::time::Duration::from_secs((ttl_secs / 4).max(1));
     let task = tokio::spawn(async move {
         loop {
             tokio::select! {
                 _ = &mut stopped => return lock.release().await,
                 _ = tokio::time::sleep(period) => {
-                    if let Err(e) = lock.renew().await {
-                        tracing::warn!(error = %e, "could not renew the run lock");
+                    match lock.renew().await {
+                        Ok(()) => {}
+                        Err(e @ (Error::LockHeld { .. } | Error::Manifest(_))) => {
+                            tracing::error!(error = %e, "the run lock is no longer this run's: stopping the run");
+                            let _ = lost_tx.send(true);
+                            return Err(e);
+                        }
+                        Err(e) => tracing::warn!(error = %e, "could not renew the run lock; trying again"),
                     }
                 }
             }
         }
     });
-    Renewal { stop, task }
+    Renewal { stop, task, lost }
 }
 
 impl Renewal {

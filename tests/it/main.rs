@@ -7,6 +7,7 @@ mod deletes;
 mod end_to_end;
 mod extract;
 mod load;
+mod lock;
 mod protocol;
 mod raw_pages;
 mod sim;
