@@ -200,6 +200,12 @@ mod tests {
             warehouse: Some("LOAD_WH".into()),
             role: None,
             timeout_secs: 3600,
+            stage_name: "INTACCT_STAGE".into(),
+            file_format: "INTACCT_PARQUET".into(),
+            stage_url: "s3://bucket/prefix/".into(),
+            storage_integration: Some("INTACCT_S3".into()),
+            load_concurrency: 4,
+            create_database: false,
         };
         let config = SnowflakeConfig::from(&spec);
         assert_eq!(config.base_url, spec.url);

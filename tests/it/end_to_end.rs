@@ -23,15 +23,15 @@ use crate::support::emulator::{Emulator, EmulatorOptions};
 use crate::support::keys::TestKeys;
 use crate::support::{binary, repo_root};
 
-struct World {
-    sim: SimHandle,
-    emulator: Emulator,
-    keys: TestKeys,
-    stage_dir: tempfile::TempDir,
+pub(crate) struct World {
+    pub(crate) sim: SimHandle,
+    pub(crate) emulator: Emulator,
+    pub(crate) keys: TestKeys,
+    pub(crate) stage_dir: tempfile::TempDir,
 }
 
 impl World {
-    async fn start() -> World {
+    pub(crate) async fn start() -> World {
         let sim = sim::spawn(SimConfig::default()).await.unwrap();
         let keys = TestKeys::generate();
         let mut options = EmulatorOptions::key_pair(&keys.public, ACCOUNT, USER);
@@ -46,12 +46,12 @@ impl World {
     }
 
     /// Runs the binary on the demo pipeline, pointed at this world, at the simulator's clock.
-    async fn cli(&self, args: &[&str]) -> Output {
+    pub(crate) async fn cli(&self, args: &[&str]) -> Output {
         let now = sim_clock(&self.sim).await;
         self.command(args, now).output().unwrap()
     }
 
-    fn command(&self, args: &[&str], now: DateTime<Utc>) -> Command {
+    pub(crate) fn command(&self, args: &[&str], now: DateTime<Utc>) -> Command {
         let mut command = Command::new(binary());
         command
             .current_dir(repo_root())
@@ -67,7 +67,7 @@ impl World {
         command
     }
 
-    async fn ok(&self, args: &[&str]) -> String {
+    pub(crate) async fn ok(&self, args: &[&str]) -> String {
         let out = self.cli(args).await;
         assert!(
             out.status.success(),
@@ -79,7 +79,7 @@ impl World {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    async fn manifest(&self) -> intacct_snowflake::manifest::ManifestState {
+    pub(crate) async fn manifest(&self) -> intacct_snowflake::manifest::ManifestState {
         let stage = Stage::open(self.stage_dir.path().to_str().unwrap()).unwrap();
         Manifest::open(stage, "check")
             .await
@@ -89,22 +89,37 @@ impl World {
     }
 
     /// Every object's live target rows equal the simulator's records, value by value.
-    async fn assert_equal_to_truth(&self, when: &str) {
+    pub(crate) async fn assert_equal_to_truth(&self, when: &str) {
+        if let Err(divergence) = self.compare_with_truth(when).await {
+            panic!("{divergence}");
+        }
+    }
+
+    /// Every object's live target rows against the simulator's records, value by value; the
+    /// first difference as text.
+    pub(crate) async fn compare_with_truth(&self, when: &str) -> Result<(), String> {
         let state = self.manifest().await;
         let stage = Stage::open(self.stage_dir.path().to_str().unwrap()).unwrap();
         let client = client(&self.emulator, self.keys.pkcs8.clone());
         let tz: chrono_tz::Tz = "America/Los_Angeles".parse().unwrap();
         let objects: BTreeSet<String> = state.batches.values().map(|b| b.object.clone()).collect();
-        assert_eq!(objects.len(), 12, "{when}: every object staged a batch");
+        if objects.len() != 12 {
+            return Err(format!(
+                "{when}: {} objects staged a batch, not 12",
+                objects.len()
+            ));
+        }
         for object in objects {
-            let newest = state
+            let Some(newest) = state
                 .batches_of(&object)
                 .filter(|b| b.status == BatchStatus::Loaded)
                 .last()
-                .unwrap_or_else(|| panic!("{when}: {object} has no loaded batch"));
+            else {
+                return Err(format!("{when}: {object} has no loaded batch"));
+            };
             let schema = schemas::load(&stage, &object, &newest.schema_fingerprint)
                 .await
-                .unwrap();
+                .map_err(|e| e.to_string())?;
             let columns: Vec<_> = schema
                 .columns
                 .iter()
@@ -125,14 +140,13 @@ impl World {
                     resend: false,
                 })
                 .await
-                .unwrap();
+                .map_err(|e| format!("{when}: {object}: {e}"))?;
             let mut target: BTreeMap<i64, &Vec<Option<String>>> = BTreeMap::new();
             for row in &outcome.rows {
                 let key = row[0].as_deref().unwrap().parse().unwrap();
-                assert!(
-                    target.insert(key, row).is_none(),
-                    "{when}: {object} {key} twice"
-                );
+                if target.insert(key, row).is_some() {
+                    return Err(format!("{when}: {object} {key} is live twice"));
+                }
             }
             let truth = self.sim.records(&object).await.unwrap();
             let truth_keys: BTreeSet<i64> = truth
@@ -140,20 +154,19 @@ impl World {
                 .map(|r| r["RECORDNO"].as_str().unwrap().parse().unwrap())
                 .collect();
             let target_keys: BTreeSet<i64> = target.keys().copied().collect();
-            assert_eq!(
-                target_keys.difference(&truth_keys).count()
-                    + truth_keys.difference(&target_keys).count(),
-                0,
-                "{when}: {object} keys differ: extra {:?}, missing {:?}",
-                target_keys
-                    .difference(&truth_keys)
-                    .take(5)
-                    .collect::<Vec<_>>(),
-                truth_keys
-                    .difference(&target_keys)
-                    .take(5)
-                    .collect::<Vec<_>>()
-            );
+            if target_keys != truth_keys {
+                return Err(format!(
+                    "{when}: {object} keys differ: extra {:?}, missing {:?}",
+                    target_keys
+                        .difference(&truth_keys)
+                        .take(5)
+                        .collect::<Vec<_>>(),
+                    truth_keys
+                        .difference(&target_keys)
+                        .take(5)
+                        .collect::<Vec<_>>()
+                ));
+            }
             for record in &truth {
                 let key: i64 = record["RECORDNO"].as_str().unwrap().parse().unwrap();
                 let row = target[&key];
@@ -163,19 +176,21 @@ impl World {
                         .and_then(|f| record[f].as_str())
                         .filter(|s| !s.is_empty());
                     let got = row[i].as_deref();
-                    assert!(
-                        same_value(column.column_type, expected, got, tz),
-                        "{when}: {object} {key} {}: Intacct {expected:?}, Snowflake {got:?}",
-                        column.name
-                    );
+                    if !same_value(column.column_type, expected, got, tz) {
+                        return Err(format!(
+                            "{when}: {object} {key} {}: Intacct {expected:?}, Snowflake {got:?}",
+                            column.name
+                        ));
+                    }
                 }
             }
         }
+        Ok(())
     }
 }
 
 /// An Intacct wire value equals a SQL API wire value of the column's type.
-fn same_value(
+pub(crate) fn same_value(
     column_type: ColumnType,
     intacct: Option<&str>,
     snowflake: Option<&str>,

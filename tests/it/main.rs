@@ -1,6 +1,7 @@
 //! The one integration-test binary: every integration test is a module here, so arrow and
 //! parquet are linked once.
 
+mod chaos;
 mod cli;
 mod client;
 mod deletes;
