@@ -27,7 +27,7 @@
 //! * [`pipeline`] — orchestration of extract (and later load, backfill, replay).
 //! * [`cli`] — the command-line interface.
 
-pub mod cli;
+mod cli;
 pub mod config;
 pub mod error;
 pub mod intacct;
@@ -41,6 +41,7 @@ pub mod sim;
 pub mod snowflake;
 pub mod stage;
 
+pub use cli::main as run_cli;
 pub use error::{Error, Result};
 pub use snowflake::{
     Column, DmlStats, SnowflakeClient, SnowflakeConfig, SqlValue, Statement, StatementOutcome,

@@ -4,5 +4,5 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    intacct_snowflake::cli::main()
+    intacct_snowflake::run_cli()
 }

@@ -26,7 +26,7 @@ use crate::error::Result;
 /// before the first run (and safely at any time after).
 #[derive(Debug, Parser)]
 #[command(name = "intacct-snowflake", version, propagate_version = true)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// Log filter, e.g. `info`, `debug`, `intacct_snowflake=debug` (also RUST_LOG).
     #[arg(
         long,
@@ -52,7 +52,7 @@ pub struct Cli {
 
 /// How log lines are written to stderr.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
+pub(crate) enum LogFormat {
     /// Human-readable lines.
     Text,
     /// JSON lines.
@@ -61,7 +61,7 @@ pub enum LogFormat {
 
 /// Every command the tool offers.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// The nightly job: load what an earlier run left staged, extract every object changed
     /// since its watermark (minus the lookback; deletes included), and load it.
     ///
@@ -135,7 +135,7 @@ pub enum Command {
 
 /// Options of commands that work on a pipeline's objects.
 #[derive(Debug, Args)]
-pub struct ObjectArgs {
+pub(crate) struct ObjectArgs {
     /// The pipeline file.
     #[arg(long, short, default_value = "pipelines/demo.toml")]
     pub config: PathBuf,
@@ -146,7 +146,7 @@ pub struct ObjectArgs {
 
 /// Options of `run` and `extract`.
 #[derive(Debug, Args)]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     /// The pipeline file and objects.
     #[command(flatten)]
     pub pipeline: ObjectArgs,
@@ -161,7 +161,7 @@ pub struct RunArgs {
 
 /// Options of `backfill`.
 #[derive(Debug, Args)]
-pub struct BackfillArgs {
+pub(crate) struct BackfillArgs {
     /// The pipeline file and objects.
     #[command(flatten)]
     pub pipeline: ObjectArgs,
@@ -182,7 +182,7 @@ pub struct BackfillArgs {
 /// Options of `replay`.
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("what").required(true).args(["batch", "object"])))]
-pub struct ReplayArgs {
+pub(crate) struct ReplayArgs {
     /// The pipeline file.
     #[arg(long, short, default_value = "pipelines/demo.toml")]
     pub config: PathBuf,
@@ -202,7 +202,7 @@ pub struct ReplayArgs {
 
 /// Options of `verify`.
 #[derive(Debug, Args)]
-pub struct VerifyArgs {
+pub(crate) struct VerifyArgs {
     /// The pipeline file and objects.
     #[command(flatten)]
     pub pipeline: ObjectArgs,
@@ -216,7 +216,7 @@ pub struct VerifyArgs {
 
 /// Options of `query`.
 #[derive(Debug, Args)]
-pub struct QueryArgs {
+pub(crate) struct QueryArgs {
     /// The pipeline file.
     #[arg(long, short, default_value = "pipelines/demo.toml")]
     pub config: PathBuf,
@@ -229,7 +229,7 @@ pub struct QueryArgs {
 
 /// Options of `status`.
 #[derive(Debug, Args)]
-pub struct StatusArgs {
+pub(crate) struct StatusArgs {
     /// The pipeline file.
     #[arg(long, short, default_value = "pipelines/demo.toml")]
     pub config: PathBuf,
@@ -240,14 +240,14 @@ pub struct StatusArgs {
 
 /// The local stand-ins.
 #[derive(Debug, Subcommand)]
-pub enum SimCommand {
+pub(crate) enum SimCommand {
     /// Serve a simulator of the Intacct XML gateway on loopback.
     Intacct(crate::sim::SimArgs),
 }
 
 /// Credentials-file commands.
 #[derive(Debug, Subcommand)]
-pub enum SecretsCommand {
+pub(crate) enum SecretsCommand {
     /// Encrypt `KEY=VALUE` lines from standard input into an age credentials file.
     Encrypt(secrets::EncryptArgs),
     /// List the names (never the values) of the secrets in a credentials file.
@@ -300,7 +300,7 @@ fn init_tracing(filter: &str, format: LogFormat) {
 }
 
 /// Runs one command.
-pub async fn run(command: Command) -> Result<()> {
+pub(crate) async fn run(command: Command) -> Result<()> {
     match command {
         Command::Run(args) => commands::run(args).await,
         Command::Extract(args) => commands::extract(args).await,

@@ -12,7 +12,7 @@ use crate::secret::Secret;
 
 /// Options of `secrets encrypt`.
 #[derive(Debug, Args)]
-pub struct EncryptArgs {
+pub(crate) struct EncryptArgs {
     /// Where to write the encrypted file (refused if it exists, unless --force).
     #[arg(long)]
     pub out: PathBuf,
@@ -29,7 +29,7 @@ pub struct EncryptArgs {
 
 /// Options of `secrets list`.
 #[derive(Debug, Args)]
-pub struct ListArgs {
+pub(crate) struct ListArgs {
     /// The encrypted file (default: $INTACCT_SNOWFLAKE_CREDENTIALS).
     #[arg(long, env = FILE_ENV)]
     pub file: PathBuf,

@@ -18,7 +18,7 @@ use crate::manifest::schemas::{BatchSchema, ColumnType};
 
 /// A Snowflake column type, as this loader creates it or as `INFORMATION_SCHEMA` reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SnowflakeType {
+pub(crate) enum SnowflakeType {
     /// `NUMBER(precision, scale)`.
     Number {
         /// Total digits.
@@ -40,7 +40,7 @@ pub enum SnowflakeType {
 
 impl SnowflakeType {
     /// The type a persisted column is created with.
-    pub fn of(column_type: ColumnType) -> SnowflakeType {
+    pub(crate) fn of(column_type: ColumnType) -> SnowflakeType {
         match column_type {
             ColumnType::Integer => SnowflakeType::Number {
                 precision: 38,
@@ -59,7 +59,7 @@ impl SnowflakeType {
 
     /// Reads an `INFORMATION_SCHEMA.COLUMNS` row's `DATA_TYPE` (with precision, scale and
     /// character length).
-    pub fn from_information_schema(
+    pub(crate) fn from_information_schema(
         data_type: &str,
         precision: Option<u32>,
         scale: Option<u32>,
@@ -84,7 +84,7 @@ impl SnowflakeType {
     }
 
     /// The type as written in DDL.
-    pub fn sql(&self) -> Sql {
+    pub(crate) fn sql(&self) -> Sql {
         match self {
             SnowflakeType::Number { precision, scale } => Sql::join(
                 [
@@ -118,7 +118,7 @@ impl SnowflakeType {
 
 /// A column as a table has it now.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ExistingColumn {
+pub(crate) struct ExistingColumn {
     /// Canonical (upper-case) name.
     pub name: String,
     /// Its type.
@@ -146,7 +146,7 @@ const CREATE_SCHEMA: &str = include_str!("../../sql/create_schema.sql");
 const TABLE_COLUMNS: &str = include_str!("../../sql/table_columns.sql");
 
 /// `CREATE DATABASE IF NOT EXISTS` for the configured database.
-pub fn create_database(names: &Names) -> Result<Sql> {
+pub(crate) fn create_database(names: &Names) -> Result<Sql> {
     render(
         "create_database.sql",
         CREATE_DATABASE,
@@ -155,7 +155,7 @@ pub fn create_database(names: &Names) -> Result<Sql> {
 }
 
 /// `CREATE SCHEMA IF NOT EXISTS` for the configured database and schema.
-pub fn create_schema(names: &Names) -> Result<Sql> {
+pub(crate) fn create_schema(names: &Names) -> Result<Sql> {
     render(
         "create_schema.sql",
         CREATE_SCHEMA,
@@ -167,7 +167,7 @@ pub fn create_schema(names: &Names) -> Result<Sql> {
 }
 
 /// The Parquet file format.
-pub fn file_format(names: &Names) -> Result<Sql> {
+pub(crate) fn file_format(names: &Names) -> Result<Sql> {
     render(
         "parquet_file_format.sql",
         FILE_FORMAT,
@@ -176,7 +176,7 @@ pub fn file_format(names: &Names) -> Result<Sql> {
 }
 
 /// The external stage over `stage_url` (with the storage integration when there is one).
-pub fn external_stage(
+pub(crate) fn external_stage(
     names: &Names,
     stage_url: &str,
     storage_integration: Option<&str>,
@@ -197,7 +197,7 @@ pub fn external_stage(
 }
 
 /// `CREATE [TRANSIENT] TABLE IF NOT EXISTS` of one table of the object, from a schema.
-pub fn create_table(names: &Names, schema: &BatchSchema, role: TableRole) -> Result<Sql> {
+pub(crate) fn create_table(names: &Names, schema: &BatchSchema, role: TableRole) -> Result<Sql> {
     let columns = schema
         .columns
         .iter()
@@ -222,7 +222,7 @@ pub fn create_table(names: &Names, schema: &BatchSchema, role: TableRole) -> Res
 }
 
 /// The query that lists every column of every table in the configured schema.
-pub fn table_columns(names: &Names) -> Result<Sql> {
+pub(crate) fn table_columns(names: &Names) -> Result<Sql> {
     render(
         "table_columns.sql",
         TABLE_COLUMNS,
@@ -236,7 +236,7 @@ pub fn table_columns(names: &Names) -> Result<Sql> {
 /// The statements that bring one existing table up to `schema`: columns added, widened where
 /// Snowflake allows it. A narrowing or incompatible change is an error naming object, column,
 /// old and new type.
-pub fn evolve(
+pub(crate) fn evolve(
     names: &Names,
     schema: &BatchSchema,
     role: TableRole,

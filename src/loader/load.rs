@@ -387,12 +387,12 @@ async fn run_step(
 }
 
 /// `intacct-snowflake:<pipeline>:<object>:<batch>:<step>`: what Snowflake's query history shows.
-pub fn query_tag(pipeline: &str, object: &str, batch_id: &str, step: &str) -> String {
+pub(super) fn query_tag(pipeline: &str, object: &str, batch_id: &str, step: &str) -> String {
     format!("intacct-snowflake:{pipeline}:{object}:{batch_id}:{step}")
 }
 
 /// COPY's answer: the rows loaded over every file row, or that no file was processed.
-pub fn copy_summary(outcome: &StatementOutcome) -> serde_json::Value {
+pub(super) fn copy_summary(outcome: &StatementOutcome) -> serde_json::Value {
     let nothing = outcome.rows.len() == 1
         && outcome.column("rows_loaded").is_none()
         && outcome
@@ -424,7 +424,7 @@ struct Catalog {
 }
 
 /// Reads every table's columns from `INFORMATION_SCHEMA.COLUMNS`.
-pub async fn read_catalog(
+pub(super) async fn read_catalog(
     client: &SnowflakeClient,
     names: &Names,
     pipeline: &str,

@@ -11,12 +11,12 @@
 //!
 //! Everything but [`load`] and [`init`] is pure.
 
-pub mod ddl;
-pub mod load;
-pub mod names;
-pub mod sql;
-pub mod statements;
-pub mod views;
+pub(crate) mod ddl;
+mod load;
+mod names;
+pub(crate) mod sql;
+pub(crate) mod statements;
+pub(crate) mod views;
 
 use std::collections::BTreeSet;
 

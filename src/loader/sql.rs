@@ -148,7 +148,7 @@ impl Literal {
 
 /// What a placeholder is bound to.
 #[derive(Clone, Debug)]
-pub enum Part {
+pub(crate) enum Part {
     /// A quoted identifier.
     Ident(Ident),
     /// A quoted string literal.
@@ -186,7 +186,7 @@ impl From<Sql> for Part {
 /// `--` comment lines are dropped, so templates can document themselves without sending their
 /// comments to Snowflake; a trailing `;` is dropped too (the SQL API runs one statement per
 /// request).
-pub fn render(name: &str, template: &str, bindings: &[(&str, Part)]) -> Result<Sql> {
+pub(crate) fn render(name: &str, template: &str, bindings: &[(&str, Part)]) -> Result<Sql> {
     let body: Vec<&str> = template
         .lines()
         .filter(|line| !line.trim_start().starts_with("--"))

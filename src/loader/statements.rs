@@ -10,10 +10,10 @@ use crate::error::{Error, Result};
 use crate::manifest::schemas::{BatchSchema, ColumnType};
 
 /// Snowflake's limit on the names in one `FILES = (…)` list.
-pub const FILES_PER_COPY: usize = 1000;
+pub(crate) const FILES_PER_COPY: usize = 1000;
 
 /// The column that identifies a record in every target table.
-pub const KEY_COLUMN: &str = "RECORDNO";
+pub(crate) const KEY_COLUMN: &str = "RECORDNO";
 
 const COPY: &str = include_str!("../../sql/copy_into_staging.sql");
 const MERGE: &str = include_str!("../../sql/merge_from_staging.sql");
@@ -23,7 +23,12 @@ const DELETE: &str = include_str!("../../sql/delete_staged_batch.sql");
 ///
 /// `files` are stage-relative paths (`<OBJECT>/<batch_id>/part-00001.parquet`), all under the
 /// object's directory. `force` reloads files Snowflake has loaded before (replays only).
-pub fn copy_into(names: &Names, object: &str, files: &[String], force: bool) -> Result<Vec<Sql>> {
+pub(crate) fn copy_into(
+    names: &Names,
+    object: &str,
+    files: &[String],
+    force: bool,
+) -> Result<Vec<Sql>> {
     let prefix = format!("{object}/");
     files
         .chunks(FILES_PER_COPY)
@@ -66,7 +71,7 @@ pub fn copy_into(names: &Names, object: &str, files: &[String], force: bool) -> 
 
 /// What the MERGE of one batch needs to know.
 #[derive(Clone, Debug)]
-pub struct MergeSpec<'a> {
+pub(crate) struct MergeSpec<'a> {
     /// The batch's columns (from the persisted schema).
     pub schema: &'a BatchSchema,
     /// The `_BATCH_ID` its rows carry.
@@ -77,7 +82,7 @@ pub struct MergeSpec<'a> {
 }
 
 /// The MERGE of one batch from staging into the target table.
-pub fn merge(names: &Names, spec: &MergeSpec<'_>) -> Result<Sql> {
+pub(crate) fn merge(names: &Names, spec: &MergeSpec<'_>) -> Result<Sql> {
     let schema = spec.schema;
     let object = &schema.object;
     let require = |name: &str| -> Result<Ident> {
@@ -331,7 +336,7 @@ pub fn merge(names: &Names, spec: &MergeSpec<'_>) -> Result<Sql> {
 }
 
 /// The DELETE that removes one batch's rows from staging after its MERGE.
-pub fn delete_staged(names: &Names, object: &str, rows_batch_id: &str) -> Result<Sql> {
+pub(crate) fn delete_staged(names: &Names, object: &str, rows_batch_id: &str) -> Result<Sql> {
     render(
         "delete_staged_batch.sql",
         DELETE,

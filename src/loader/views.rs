@@ -43,14 +43,9 @@ const VIEWS: &[View] = &[
     },
 ];
 
-/// The names of every reporting view.
-pub fn view_names() -> impl Iterator<Item = &'static str> {
-    VIEWS.iter().map(|v| v.name)
-}
-
 /// `(view name, CREATE OR REPLACE VIEW …)` for every view whose tables all satisfy
 /// `has_table(object)`.
-pub fn reporting_views(
+pub(crate) fn reporting_views(
     names: &Names,
     has_table: impl Fn(&str) -> bool,
 ) -> Result<Vec<(&'static str, Sql)>> {

@@ -36,20 +36,20 @@ use crate::intacct::response::RecordPage;
 use crate::schema::{ColumnKind, QuarantinedRow, RECORD_NO_COLUMN, SchemaPlan};
 
 /// The object the delete feed reads.
-pub const AUDIT_OBJECT: &str = "AUDITHISTORY";
+pub(super) const AUDIT_OBJECT: &str = "AUDITHISTORY";
 
 /// The timestamp column a tombstone carries the delete time in.
-pub const MODIFIED_COLUMN: &str = "WHENMODIFIED";
+pub(super) const MODIFIED_COLUMN: &str = "WHENMODIFIED";
 
 /// True when `object` has a delete feed: every object but AUDITHISTORY itself (an append-only
 /// log has no deletes to follow).
-pub fn has_feed(object: &str) -> bool {
+pub(super) fn has_feed(object: &str) -> bool {
     !object.eq_ignore_ascii_case(AUDIT_OBJECT)
 }
 
 /// The feed's window: from the feed's own mark minus the audit lag lookback (everything when
 /// the feed has no mark yet) to the object's window end.
-pub fn feed_window(
+pub(super) fn feed_window(
     deletes_up_to: Option<chrono::DateTime<chrono::Utc>>,
     object_window: TimeWindow,
 ) -> TimeWindow {
@@ -64,7 +64,7 @@ pub fn feed_window(
 /// The AUDITHISTORY read of `object`'s deletes over `window`: only `OBJECTKEY` besides the
 /// paging keys (`ID`, `ACCESSTIME`), so no `lookup` of AUDITHISTORY is needed. Controlids read
 /// `<batch>-<object>-AUDITHISTORY-p<page>-a<attempt>`.
-pub fn feed_request(
+pub(super) fn feed_request(
     object: &str,
     window: TimeWindow,
     batch_id: &str,
@@ -83,7 +83,7 @@ pub fn feed_request(
 
 /// The tombstones of one AUDITHISTORY page, and the rows set aside.
 #[derive(Debug)]
-pub struct Tombstones {
+pub(super) struct Tombstones {
     /// Columns: the object's delete-key column (RECORDNO or e.g. VENDORID) and
     /// `WHENMODIFIED` (the row's ACCESSTIME, as the tenant wrote it); the schema fills every
     /// other column with NULL.
@@ -95,7 +95,7 @@ pub struct Tombstones {
 /// The tombstones of one AUDITHISTORY page, one per readable delete, in the page's order. A
 /// row without ID or ACCESSTIME is an error (the page is not an AUDITHISTORY page); a row
 /// whose OBJECTKEY does not fit the object is set aside.
-pub fn tombstones(object: &str, audit: &RecordPage) -> Result<Tombstones> {
+pub(super) fn tombstones(object: &str, audit: &RecordPage) -> Result<Tombstones> {
     let missing = |row: usize, field: &str| {
         let id = audit.get(row, "ID").unwrap_or("(none)");
         Error::DeleteFeed {
@@ -143,7 +143,7 @@ fn expected_key(object: &str, key: DeleteKey) -> String {
 
 /// Checks that `plan` can hold tombstones: an integer RECORDNO, a timestamp WHENMODIFIED and
 /// the object's delete-key column.
-pub fn check_plan(plan: &SchemaPlan) -> Result<()> {
+pub(super) fn check_plan(plan: &SchemaPlan) -> Result<()> {
     let fail = |message: String| Error::DeleteFeed {
         object: plan.object.clone(),
         message,
@@ -177,7 +177,7 @@ pub fn check_plan(plan: &SchemaPlan) -> Result<()> {
 /// The error a failed feed read is reported with: a permission refusal becomes
 /// [`Error::DeleteFeed`] naming the setting that turns the feed off; anything else is
 /// returned unchanged (its controlid already names AUDITHISTORY).
-pub fn read_error(object: &str, error: Error) -> Error {
+pub(super) fn read_error(object: &str, error: Error) -> Error {
     match &error {
         Error::Intacct(failure) if codes::classify(failure) == FailureClass::PermissionDenied => {
             Error::DeleteFeed {

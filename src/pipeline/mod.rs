@@ -7,10 +7,10 @@
 //! report at `_reports/<run_id>.json` (counts and durations only, never a secret).
 
 pub mod context;
-pub mod deletes;
+mod deletes;
 pub mod extract;
 pub mod plan;
-pub mod progress;
+mod progress;
 pub mod status;
 pub mod verify;
 

@@ -85,7 +85,7 @@ impl ObjectProgress {
 
 /// Load progress: one line per batch on a terminal, naming the step it is at.
 #[derive(Debug, Default)]
-pub struct LoadProgress {
+pub(super) struct LoadProgress {
     bars: Option<MultiProgress>,
     batches: std::sync::Mutex<std::collections::HashMap<String, ProgressBar>>,
 }
@@ -93,7 +93,7 @@ pub struct LoadProgress {
 impl LoadProgress {
     /// Lines when `draw` is set and stderr is a terminal; nothing otherwise (the loader logs
     /// every step).
-    pub fn new(draw: bool) -> Arc<LoadProgress> {
+    pub(super) fn new(draw: bool) -> Arc<LoadProgress> {
         use std::io::IsTerminal;
         Arc::new(LoadProgress {
             bars: (draw && std::io::stderr().is_terminal()).then(MultiProgress::new),

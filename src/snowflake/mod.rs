@@ -11,8 +11,8 @@
 //! path runs in production and in the tests.
 
 pub mod auth;
-pub mod statements;
-pub mod values;
+mod statements;
+mod values;
 mod wire;
 
 use crate::config::{SnowflakeAuth, SnowflakeSpec};

@@ -37,7 +37,7 @@ use crate::snowflake::{Column, SnowflakeConfig, Statement, StatementOutcome};
 
 /// Extra time allowed past a statement's own timeout before the client gives up polling
 /// (Snowflake itself answers 408 at the timeout; this covers a server that never does).
-pub const POLL_SLACK: Duration = Duration::from_secs(60);
+pub(super) const POLL_SLACK: Duration = Duration::from_secs(60);
 /// First wait between polls.
 const FIRST_POLL_DELAY: Duration = Duration::from_millis(500);
 const STATEMENTS_PATH: &str = "/api/v2/statements";

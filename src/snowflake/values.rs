@@ -145,7 +145,7 @@ impl From<WireStats> for DmlStats {
 
 /// DML counts from the result columns (`number of rows inserted`, ...), summed over the rows;
 /// `None` when no such column is present.
-pub fn dml_stats_from_columns<S: AsRef<str>>(
+pub(super) fn dml_stats_from_columns<S: AsRef<str>>(
     column_names: &[S],
     rows: &[Vec<Option<String>>],
 ) -> Result<Option<DmlStats>> {
@@ -182,7 +182,7 @@ pub fn dml_stats_from_columns<S: AsRef<str>>(
 }
 
 /// Decodes one wire value of a column of type `type_name` (as in `rowType[].type`).
-pub fn decode(type_name: &str, raw: Option<&str>) -> Result<SqlValue> {
+pub(super) fn decode(type_name: &str, raw: Option<&str>) -> Result<SqlValue> {
     let Some(text) = raw else {
         return Ok(SqlValue::Null);
     };
@@ -253,7 +253,7 @@ pub fn decode(type_name: &str, raw: Option<&str>) -> Result<SqlValue> {
 }
 
 /// `"-12.3400"` → unscaled -123400, scale 4. Digits only, an optional sign and one point.
-pub fn parse_decimal(text: &str) -> Option<Decimal> {
+pub(super) fn parse_decimal(text: &str) -> Option<Decimal> {
     let (negative, body) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, text.strip_prefix('+').unwrap_or(text)),

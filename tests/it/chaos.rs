@@ -96,9 +96,9 @@ async fn one_seed(seed: u64, keep: &std::path::Path) -> Result<(), String> {
     let w = World::start().await;
     let log = keep.join(format!("seed-{seed}.log"));
     w.sim
-        .set_faults(&format!(
-            "rate-limit:rate=0.05,http503:rate=0.03,http502:rate=0.02,session-expiry:rate=0.02,reset:rate=0.02,truncate:rate=0.02,slow=300:rate=0.03,concurrency:rate=0.02"
-        ))
+        .set_faults(
+            "rate-limit:rate=0.05,http503:rate=0.03,http502:rate=0.02,session-expiry:rate=0.02,reset:rate=0.02,truncate:rate=0.02,slow=300:rate=0.03,concurrency:rate=0.02",
+        )
         .await
         .unwrap();
     w.emulator
