@@ -3,6 +3,8 @@
 //! (if still ours) and exit with the interrupted or the failed code. The manifest stays valid
 //! because every commit is one create-once file.
 
+use tracing::Instrument;
+
 use crate::error::{Error, Result};
 use crate::pipeline::RunContext;
 use crate::pipeline::context::CancelHandle;
@@ -15,8 +17,9 @@ pub(super) async fn guarded<T>(
 ) -> Result<T> {
     let cancel = ctx.cancel_handle();
     let lock_lost = ctx.lock_lost();
+    let span = tracing::info_span!("run", run_id = %ctx.run_id, pipeline = %ctx.spec.name);
     let outcome = {
-        let future = work(&ctx);
+        let future = work(&ctx).instrument(span);
         tokio::pin!(future);
         tokio::select! {
             result = &mut future => Ok(result),

@@ -44,10 +44,10 @@ pub struct ObjectJob {
     pub fields: Option<Vec<String>>,
     /// Rows per page.
     pub page_size: u32,
-    /// Nightly (the window runs from the object's mark minus the lookback to `now`) or
-    /// backfill (the window is [`ObjectJob::window`], and no mark moves).
+    /// Nightly (moves the staged mark) or backfill (no mark moves).
     pub mode: Mode,
-    /// The planned window `[from, to)` of a backfill (`None` for nightly).
+    /// The planned window `[from, to)` (see `pipeline::plan`); `None`: the object's mark minus
+    /// the lookback to `now`, read from the manifest when the extract starts.
     pub window: Option<(Option<DateTime<Utc>>, DateTime<Utc>)>,
 }
 

@@ -42,7 +42,32 @@ pub fn delete_key_column(object: &str) -> Option<&'static str> {
 pub async fn extract(ctx: &RunContext, options: &ExtractOptions) -> Result<Vec<ObjectReport>> {
     let client = ctx.intacct()?;
     let progress = progress::Progress::new(options.progress);
-    Ok(extract::extract(&client, ctx.manifest.clone(), options, &progress).await)
+    let planned = plan_nightly_windows(ctx, options).await;
+    Ok(extract::extract(&client, ctx.manifest.clone(), &planned, &progress).await)
+}
+
+/// Gives every nightly job its window from the plan (the manifest's marks and the clock).
+async fn plan_nightly_windows(ctx: &RunContext, options: &ExtractOptions) -> ExtractOptions {
+    let nightly: Vec<String> = options
+        .objects
+        .iter()
+        .filter(|job| job.mode == crate::manifest::Mode::Nightly && job.window.is_none())
+        .map(|job| job.name.clone())
+        .collect();
+    let windows = {
+        let manifest = ctx.manifest.lock().await;
+        plan::nightly(manifest.state(), &nightly, options.now, options.lookback)
+    };
+    let mut planned = options.clone();
+    for job in &mut planned.objects {
+        if let Some(window) = windows.iter().find(|w| w.object == job.name)
+            && job.window.is_none()
+        {
+            tracing::info!(object = %job.name, from = ?window.from, to = %window.to, "window planned");
+            job.window = Some((window.from, window.to));
+        }
+    }
+    planned
 }
 
 /// Opens the manifest of `stage` and extracts every object of `options`, without a run
