@@ -38,7 +38,8 @@ use chrono::{DateTime, Utc};
 
 pub use log::{CHECKPOINT_INTERVAL, Manifest};
 pub use state::{
-    BatchState, BatchStatus, LoadStep, ManifestRule, ManifestState, ObjectState, apply, fold,
+    BatchState, BatchStatus, ExtractProgress, LoadStep, ManifestRule, ManifestState, ObjectState,
+    apply, fold,
 };
 
 use crate::stage::parts::StagedFile;
@@ -117,6 +118,23 @@ pub enum Action {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         deletes_up_to: Option<DateTime<Utc>>,
     },
+    /// Part of a batch is on the stage: every file written so far and the read position after
+    /// their last row, so an interrupted extract of the same window resumes there instead of
+    /// reading the window again.
+    BatchProgress {
+        /// The batch (still created, not staged).
+        batch_id: String,
+        /// Every complete Parquet part so far.
+        files: Vec<StagedFile>,
+        /// Raw pages kept so far.
+        #[serde(default)]
+        raw_pages: Vec<StagedFile>,
+        /// Quarantine files so far.
+        #[serde(default)]
+        quarantine: Vec<StagedFile>,
+        /// The reader's position after the last row of `files` (opaque to the manifest).
+        cursor: serde_json::Value,
+    },
     /// A load statement is about to be sent (its requestId is recorded first).
     LoadStepStarted {
         /// The batch.
@@ -177,6 +195,7 @@ impl Action {
         match self {
             Action::BatchCreated { batch_id, .. }
             | Action::BatchStaged { batch_id, .. }
+            | Action::BatchProgress { batch_id, .. }
             | Action::LoadStepStarted { batch_id, .. }
             | Action::LoadStepFinished { batch_id, .. }
             | Action::BatchLoaded { batch_id, .. }

@@ -94,6 +94,22 @@ pub struct BatchState {
     /// The last load failure (step and error), cleared when the batch loads.
     #[serde(default)]
     pub last_load_error: Option<String>,
+    /// How far an unfinished extract got (created batches only).
+    #[serde(default)]
+    pub progress: Option<ExtractProgress>,
+}
+
+/// The files an unfinished extract completed and the read position after them.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ExtractProgress {
+    /// Complete Parquet parts.
+    pub files: Vec<StagedFile>,
+    /// Raw pages kept.
+    pub raw_pages: Vec<StagedFile>,
+    /// Quarantine files.
+    pub quarantine: Vec<StagedFile>,
+    /// The reader's position after the last row of `files`.
+    pub cursor: serde_json::Value,
 }
 
 impl BatchState {
@@ -303,6 +319,7 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
                 error: None,
                 replay_of: replay_of.clone(),
                 last_load_error: None,
+                progress: None,
             },
         );
         return Ok(());
@@ -375,6 +392,15 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
                     ),
                 ));
             }
+            if let Some(progress) = &batch.progress
+                && !files.starts_with(&progress.files)
+            {
+                return Err(violation(
+                    commit,
+                    ManifestRule::StagedTotals,
+                    format!("batch {id} is staged without the files its progress recorded"),
+                ));
+            }
             if deleted_rows > rows {
                 return Err(violation(
                     commit,
@@ -392,6 +418,7 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
                 ));
             }
             batch.status = BatchStatus::Staged;
+            batch.progress = None;
             batch.files = files.clone();
             batch.raw_pages = raw_pages.clone();
             batch.quarantine = quarantine.clone();
@@ -406,6 +433,42 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
                 let object = state.objects.entry(batch.object.clone()).or_default();
                 object.deletes_up_to = object.deletes_up_to.max(Some((*mark).min(batch.window_to)));
             }
+        }
+        Action::BatchProgress {
+            files,
+            raw_pages,
+            quarantine,
+            cursor,
+            ..
+        } => {
+            if batch.status != BatchStatus::Created {
+                return Err(violation(
+                    commit,
+                    ManifestRule::StagedOnce,
+                    format!(
+                        "batch {id} is {}: progress is for batches being extracted",
+                        batch.status
+                    ),
+                ));
+            }
+            let before = batch.progress.as_ref().map_or(0, |p| p.files.len());
+            let keeps_earlier = batch
+                .progress
+                .as_ref()
+                .is_none_or(|p| files.starts_with(&p.files));
+            if files.len() < before || !keeps_earlier {
+                return Err(violation(
+                    commit,
+                    ManifestRule::StagedTotals,
+                    format!("batch {id} progress drops files it recorded before"),
+                ));
+            }
+            batch.progress = Some(ExtractProgress {
+                files: files.clone(),
+                raw_pages: raw_pages.clone(),
+                quarantine: quarantine.clone(),
+                cursor: cursor.clone(),
+            });
         }
         Action::LoadStepStarted {
             step, request_id, ..

@@ -108,6 +108,25 @@ pub struct PartWriter {
     staged: StagedBatch,
     /// Raw pages written so far, by file-name prefix (`page`, `deletes-page`).
     raw_counts: std::collections::BTreeMap<&'static str, usize>,
+    /// The number of the next Parquet part.
+    next_part: usize,
+    /// The number of the next quarantine file.
+    next_quarantine: usize,
+}
+
+/// The highest `N` among names `<prefix>N.<ext>` (0 when there is none).
+fn highest_number(names: &[String], prefix: &str) -> usize {
+    names
+        .iter()
+        .filter_map(|n| {
+            n.strip_prefix(prefix)?
+                .split('.')
+                .next()?
+                .parse::<usize>()
+                .ok()
+        })
+        .max()
+        .unwrap_or(0)
 }
 
 /// The file-name prefix of an object's own raw pages.
@@ -147,7 +166,64 @@ impl PartWriter {
             current: None,
             staged: StagedBatch::default(),
             raw_counts: std::collections::BTreeMap::new(),
+            next_part: 1,
+            next_quarantine: 1,
         }
+    }
+
+    /// A writer that goes on with a batch an interrupted extract left part-written: `done`
+    /// are the files its progress recorded; new parts are numbered after every part already
+    /// on the stage in the batch's directory (an interrupted run may have completed one more
+    /// than it recorded; that one is never listed, so never loaded).
+    pub async fn resume(
+        stage: Stage,
+        object: &str,
+        batch_id: &str,
+        schema: SchemaRef,
+        options: StageOptions,
+        done: StagedBatch,
+    ) -> Result<PartWriter> {
+        let mut writer = PartWriter::new(stage, object, batch_id, schema, options);
+        let parts = writer.file_names(&writer.dir).await?;
+        writer.next_part = highest_number(&parts, "part-").max(done.parts.len()) + 1;
+        let raw = writer.file_names(&format!("{}/raw", writer.dir)).await?;
+        for prefix in [RAW_PAGE_PREFIX, RAW_DELETES_PAGE_PREFIX] {
+            let dash = format!("{prefix}-");
+            let recorded = done
+                .raw_pages
+                .iter()
+                .filter(|f| {
+                    f.path
+                        .rsplit('/')
+                        .next()
+                        .is_some_and(|n| n.starts_with(&dash))
+                })
+                .count();
+            writer
+                .raw_counts
+                .insert(prefix, recorded.max(highest_number(&raw, &dash)));
+        }
+        writer.next_quarantine =
+            highest_number(&parts, "quarantine-").max(done.quarantine.len()) + 1;
+        writer.staged = done;
+        Ok(writer)
+    }
+
+    async fn file_names(&self, dir: &str) -> Result<Vec<String>> {
+        Ok(self
+            .stage
+            .list(dir)
+            .await?
+            .into_iter()
+            .filter_map(|o| o.path.rsplit('/').next().map(str::to_owned))
+            .collect())
+    }
+
+    /// Completes the open part, so every row written so far is in a complete file, and
+    /// returns the files: what a progress commit records.
+    pub async fn checkpoint(&mut self) -> Result<&StagedBatch> {
+        self.close_part().await?;
+        Ok(&self.staged)
     }
 
     /// What has been completed so far.
@@ -221,14 +297,11 @@ impl PartWriter {
             serde_json::to_writer(&mut body, row).expect("plain struct serialises");
             body.push(b'\n');
         }
-        let path = format!(
-            "{}/quarantine-{:05}.jsonl",
-            self.dir,
-            self.staged.quarantine.len() + 1
-        );
+        let path = format!("{}/quarantine-{:05}.jsonl", self.dir, self.next_quarantine);
         let file = self
             .create_small(&path, Bytes::from(body), rows.len() as u64)
             .await?;
+        self.next_quarantine += 1;
         self.staged.quarantine.push(file);
         Ok(())
     }
@@ -240,11 +313,7 @@ impl PartWriter {
     }
 
     async fn open_part(&mut self) -> Result<OpenPart> {
-        let path = format!(
-            "{}/part-{:05}.parquet",
-            self.dir,
-            self.staged.parts.len() + 1
-        );
+        let path = format!("{}/part-{:05}.parquet", self.dir, self.next_part);
         if self.stage.size(&path).await?.is_some() {
             return Err(already_exists(&self.stage, &path));
         }
@@ -285,6 +354,7 @@ impl PartWriter {
             .await
             .map_err(|e| parquet_error(&self.stage, &part.path, &e))?;
         let hashing = part.writer.into_inner();
+        self.next_part += 1;
         self.staged.parts.push(StagedFile {
             path: part.path,
             rows: part.rows,
