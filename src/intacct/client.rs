@@ -31,6 +31,7 @@ use url::Url;
 use crate::error::{Error, MalformedKind, Result};
 use crate::intacct::backoff::RetryPolicy;
 use crate::intacct::codes::{self, FailureClass};
+use crate::intacct::objects;
 use crate::intacct::paging::{
     Cursor, KeyFields, Pass, TimeWindow, cursor_after, is_last_page, keyset_filter, keyset_query,
     read_by_query, restrict,
@@ -346,6 +347,8 @@ impl IntacctClient {
         let (progress_tx, progress) = watch::channel(ReadProgress::default());
         let client = self.clone();
         let task = tokio::spawn(async move {
+            let mut request = request;
+            let resolved = client.resolve_creation_field(&mut request).await;
             let mut reader = Reader {
                 client: &client,
                 request: &request,
@@ -353,7 +356,10 @@ impl IntacctClient {
                 progress: progress_tx,
                 page_no: 0,
             };
-            let outcome = reader.run().await;
+            let outcome = match resolved {
+                Ok(()) => reader.run().await,
+                Err(e) => Err(Stop::Failed(e)),
+            };
             reader.progress.send_modify(|p| p.finished = true);
             match outcome {
                 Ok(()) | Err(Stop::ConsumerGone) => {}
@@ -368,6 +374,23 @@ impl IntacctClient {
             progress,
             task,
         }
+    }
+
+    /// Sets the field the empty-WHENMODIFIED pass pages on from the object's `lookup` types
+    /// ([`objects::creation_field`]): APBILL's WHENCREATED is a DATE (the bill date) and its
+    /// creation timestamp is AUWHENCREATED; an object with neither as a TIMESTAMP gets no such
+    /// pass. Reads without that pass (AUDITHISTORY) are left alone.
+    async fn resolve_creation_field(&self, request: &mut ReadRequest) -> Result<()> {
+        if request.keys.created.is_none() {
+            return Ok(());
+        }
+        let meta = self.lookup(&request.object).await?;
+        let created = objects::creation_field(&meta);
+        if created.as_deref() != request.keys.created.as_deref() {
+            tracing::info!(object = %request.object, field = ?created, "empty-WHENMODIFIED pass pages on the object's creation timestamp");
+        }
+        request.keys.created = created;
+        Ok(())
     }
 
     async fn send(

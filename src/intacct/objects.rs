@@ -19,6 +19,12 @@
 //!   go with the bill, and Purchasing re-creates a bill with new line RECORDNOs when it is
 //!   edited. Their deletes are derived from the header's (`RECORDKEY` = bill RECORDNO,
 //!   `PAYMENTKEY` = payment RECORDNO).
+//! * The creation field differs by object: APBILL's `WHENCREATED` is the bill date (type
+//!   DATE in `lookup`, back-datable by the user), and the record's creation timestamp is
+//!   `AUWHENCREATED` (Sage's APBILL reference lists both). A DATE cannot order a keyset and
+//!   a timestamp literal must never be compared with one, so [`creation_field`] picks the
+//!   field from `lookup`'s types: `WHENCREATED` when it is a TIMESTAMP, else `AUWHENCREATED`
+//!   when that is one, else none (the empty-WHENMODIFIED pass is skipped).
 //! * Sage's help says the audit trail may show changes "for up to 2 hours after the change
 //!   was made" ("What does Pending mean?", Audit Trail help): the delete feed re-reads
 //!   [`AUDIT_LAG_LOOKBACK_SECS`] before its mark.
@@ -27,6 +33,8 @@
 //! object's schema); a bare number is never read as a RECORDNO for an object whose delete key
 //! is a name field (GL account "6000" is not record 6000); an `OBJECTKEY` that does not fit
 //! the object's format is `None` (set aside by the caller), never guessed.
+
+use crate::intacct::response::{IntacctType, ObjectMeta};
 
 /// How a tombstone of an object names its record(s).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,6 +60,20 @@ impl DeleteKey {
 /// How far before its mark the delete feed reads, in seconds: AUDITHISTORY may show a change
 /// up to two hours after it happened (Sage's Audit Trail help), plus an hour of margin.
 pub const AUDIT_LAG_LOOKBACK_SECS: i64 = 3 * 3_600;
+
+/// The timestamp field that orders records with an empty WHENMODIFIED, chosen from the
+/// object's `lookup` types: `WHENCREATED` when it is a TIMESTAMP, else `AUWHENCREATED` when
+/// that is one, else `None` (no such pass: there is no creation timestamp to page on).
+pub fn creation_field(meta: &ObjectMeta) -> Option<String> {
+    ["WHENCREATED", "AUWHENCREATED"]
+        .into_iter()
+        .find(|name| {
+            meta.fields
+                .iter()
+                .any(|f| f.name == *name && f.data_type == IntacctType::Timestamp)
+        })
+        .map(str::to_owned)
+}
 
 /// Objects whose AUDITHISTORY `OBJECTKEY` is their unique name field, and that field.
 const NAME_KEYED: &[(&str, &str)] = &[
@@ -163,6 +185,27 @@ mod tests {
         assert_eq!(audit_source("APBILLITEM"), "APBILL");
         assert_eq!(audit_source("appymtdetail"), "APPYMT");
         assert_eq!(audit_source("VENDOR"), "VENDOR");
+    }
+
+    #[test]
+    fn the_creation_field_is_a_timestamp_from_lookup() {
+        use crate::intacct::response::FieldMeta;
+        let meta = |fields: &[(&str, IntacctType)]| ObjectMeta {
+            name: "X".into(),
+            fields: fields
+                .iter()
+                .map(|(n, t)| FieldMeta::new(*n, t.clone()))
+                .collect(),
+        };
+        let vendor = meta(&[("WHENCREATED", IntacctType::Timestamp)]);
+        assert_eq!(creation_field(&vendor).as_deref(), Some("WHENCREATED"));
+        let bill = meta(&[
+            ("WHENCREATED", IntacctType::Date),
+            ("AUWHENCREATED", IntacctType::Timestamp),
+        ]);
+        assert_eq!(creation_field(&bill).as_deref(), Some("AUWHENCREATED"));
+        let dated = meta(&[("WHENCREATED", IntacctType::Date)]);
+        assert_eq!(creation_field(&dated), None);
     }
 
     #[test]

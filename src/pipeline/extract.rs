@@ -339,8 +339,10 @@ fn restrict_fields(meta: &ObjectMeta, fields: Option<&[String]>) -> ObjectMeta {
     };
     let delete_key = crate::intacct::objects::delete_key(&meta.name).column();
     let keep = |name: &str| {
-        matches!(name, "RECORDNO" | "WHENMODIFIED" | "WHENCREATED")
-            || name.eq_ignore_ascii_case(delete_key)
+        matches!(
+            name,
+            "RECORDNO" | "WHENMODIFIED" | "WHENCREATED" | "AUWHENCREATED"
+        ) || name.eq_ignore_ascii_case(delete_key)
             || fields.iter().any(|f| f.eq_ignore_ascii_case(name))
     };
     ObjectMeta {

@@ -637,7 +637,8 @@ fn time_zone_changes_the_text_but_not_the_order() {
         a.iter().map(|r| r.record_no).collect::<Vec<_>>(),
         b.iter().map(|r| r.record_no).collect::<Vec<_>>()
     );
-    let wc = utc.field_index("APBILL", "WHENCREATED").unwrap();
+    // APBILL's creation timestamp (its WHENCREATED is the bill date).
+    let wc = utc.field_index("APBILL", "AUWHENCREATED").unwrap();
     let shift = parse_ts(a[0].values[wc].as_deref().unwrap())
         - parse_ts(b[0].values[wc].as_deref().unwrap());
     assert!(shift == 7 * 3600 || shift == 8 * 3600, "shift {shift}");

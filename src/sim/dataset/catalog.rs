@@ -125,6 +125,16 @@ impl Obj {
         }
     }
 
+    /// The field holding the creation timestamp, which stands in for an empty WHENMODIFIED:
+    /// APBILL's WHENCREATED is the bill date (a DATE, back-datable), its creation timestamp
+    /// is AUWHENCREATED; every other object's is WHENCREATED.
+    pub(crate) const fn creation_field(self) -> &'static str {
+        match self {
+            Obj::ApBill => "AUWHENCREATED",
+            _ => "WHENCREATED",
+        }
+    }
+
     /// True for objects with WHENCREATED/WHENMODIFIED (all but AUDITHISTORY).
     pub(crate) const fn has_modified(self) -> bool {
         !matches!(self, Obj::AuditHistory)
@@ -281,6 +291,8 @@ pub(crate) enum Gen {
     CreatedDate,
     /// The creation date plus `lo..=hi` days.
     CreatedDatePlus(u64, u64),
+    /// The creation date minus `lo..=hi` days (a back-dated document date).
+    CreatedDateMinus(u64, u64),
     Email,
     Phone,
     TaxId,

@@ -133,7 +133,9 @@ pub(super) const APBILL: &[FieldDef] = &[
     f("MEGAENTITYKEY", T::Integer, G::Entity(RefPart::Key)),
     f("MEGAENTITYID", T::Text, G::Entity(RefPart::Id)),
     f("MEGAENTITYNAME", T::Text, G::Entity(RefPart::Name)),
-    f("WHENCREATED", T::Timestamp, G::Created).ro(),
+    // The bill date (Sage: "WHENCREATED — Date"), back-dated up to 45 days before entry.
+    f("WHENCREATED", T::Date, G::CreatedDateMinus(0, 45)).ro(),
+    f("AUWHENCREATED", T::Timestamp, G::Created).ro(),
     f("WHENMODIFIED", T::Timestamp, G::Modified).ro(),
     f("CREATEDBY", T::Integer, G::User).ro(),
     f("MODIFIEDBY", T::Integer, G::User).ro().m(),

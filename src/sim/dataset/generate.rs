@@ -434,6 +434,9 @@ impl Generator {
             Gen::Modified => clock::timestamp(tz, rc.modified?),
             Gen::User => fd().range(1, 40).to_string(),
             Gen::CreatedDate => clock::date(tz, rc.created),
+            Gen::CreatedDateMinus(lo, hi) => {
+                clock::date(tz, rc.created - fd().range(lo, hi) as i64 * 86_400)
+            }
             Gen::CreatedDatePlus(lo, hi) => {
                 clock::date(tz, rc.created + fd().range(lo, hi) as i64 * 86_400)
             }

@@ -270,11 +270,12 @@ impl Dataset {
     }
 
     /// The field that orders changes, and the field that stands in when it is empty:
-    /// (`WHENMODIFIED`, `Some("WHENCREATED")`), or (`ACCESSTIME`, `None`) for AUDITHISTORY.
+    /// (`WHENMODIFIED`, `Some("WHENCREATED")`) — `Some("AUWHENCREATED")` for APBILL, whose
+    /// WHENCREATED is the bill date — or (`ACCESSTIME`, `None`) for AUDITHISTORY.
     pub fn watermark_fields(&self, object: &str) -> Option<(&'static str, Option<&'static str>)> {
         Obj::from_name(object).map(|o| {
             if o.has_modified() {
-                ("WHENMODIFIED", Some("WHENCREATED"))
+                ("WHENMODIFIED", Some(o.creation_field()))
             } else {
                 ("ACCESSTIME", None)
             }
