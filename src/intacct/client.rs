@@ -224,6 +224,8 @@ struct Inner {
     sessions: SessionCache,
     /// One cell per object: the first caller fills it while later ones wait on it.
     lookups: Mutex<HashMap<String, Arc<LookupCell>>>,
+    /// Fields `query` refused (or the deny list names), by object, for the client's life.
+    refused_fields: Mutex<std::collections::BTreeMap<String, std::collections::BTreeSet<String>>>,
 }
 
 /// The cached (or in-flight) `lookup` of one object.
@@ -261,8 +263,37 @@ impl IntacctClient {
                 transport,
                 sessions,
                 lookups: Mutex::new(HashMap::new()),
+                refused_fields: Mutex::new(std::collections::BTreeMap::new()),
             }),
         })
+    }
+
+    /// Fields of `object` left out of its `query` reads so far: the deny list's
+    /// ([`objects::not_queryable`]) and those the gateway refused by name, in name order.
+    pub fn refused_fields(&self, object: &str) -> Vec<String> {
+        self.lock_refused()
+            .get(&object.to_ascii_uppercase())
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    fn lock_refused(
+        &self,
+    ) -> std::sync::MutexGuard<
+        '_,
+        std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+    > {
+        self.inner
+            .refused_fields
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn remember_refused(&self, object: &str, fields: &[String]) {
+        self.lock_refused()
+            .entry(object.to_ascii_uppercase())
+            .or_default()
+            .extend(fields.iter().map(|f| f.to_ascii_uppercase()));
     }
 
     /// The tenant time zone filters are rendered in.
@@ -469,10 +500,26 @@ impl Reader<'_> {
                 self.request.object
             ))));
         }
-        let select = self.select().await?;
+        let mut select = self.select().await?;
+        if self.request.method == ReadMethod::Query {
+            // Fields lookup lists but query refuses: the deny list, and what the gateway
+            // refused earlier in this run, never the paging keys.
+            let object = &self.request.object;
+            let deny: Vec<String> = objects::not_queryable(object)
+                .iter()
+                .map(|f| f.to_string())
+                .chain(self.client.refused_fields(object))
+                .filter(|f| !self.request.keys.all().any(|k| k.eq_ignore_ascii_case(f)))
+                .filter(|f| select.iter().any(|s| s.eq_ignore_ascii_case(f)))
+                .collect();
+            if !deny.is_empty() {
+                self.client.remember_refused(object, &deny);
+                select.retain(|s| !deny.iter().any(|d| d.eq_ignore_ascii_case(s)));
+            }
+        }
         for pass in self.request.keys.passes() {
             match self.request.method {
-                ReadMethod::Query => self.keyset_pass(&select, pass).await?,
+                ReadMethod::Query => self.keyset_pass(&mut select, pass).await?,
                 ReadMethod::ReadByQuery => self.read_by_query_pass(&select, pass).await?,
             }
         }
@@ -498,7 +545,7 @@ impl Reader<'_> {
 
     async fn keyset_pass(
         &mut self,
-        select: &[String],
+        select: &mut Vec<String>,
         pass: Pass,
     ) -> std::result::Result<(), Stop> {
         let r = self.request;
@@ -506,13 +553,33 @@ impl Reader<'_> {
         let page_size = r.page_size.clamp(1, 2_000);
         let mut after: Option<Cursor> = None;
         let mut first = true;
+        let mut dropped_once = false;
         loop {
             let filter = restrict(
                 keyset_filter(&r.keys, pass, &r.window, after.as_ref(), tz),
                 r.condition.as_ref(),
             );
             let query = keyset_query(&r.object, select, &r.keys, pass, filter, page_size);
-            let (records, raw) = self.fetch_page(Call::Query(query)).await?;
+            let (records, raw) = match self.fetch_page(Call::Query(query)).await {
+                Err(Stop::Failed(Error::Intacct(failure))) if !dropped_once => {
+                    // The gateway names fields lookup listed but query refuses: drop them,
+                    // remember that for the run, and send the page once more.
+                    let refused: Vec<String> = objects::refused_in_failure(&failure)
+                        .into_iter()
+                        .filter(|f| !r.keys.all().any(|k| k.eq_ignore_ascii_case(f)))
+                        .filter(|f| select.iter().any(|s| s.eq_ignore_ascii_case(f)))
+                        .collect();
+                    if refused.is_empty() {
+                        return Err(Stop::Failed(Error::Intacct(failure)));
+                    }
+                    tracing::warn!(object = %r.object, fields = ?refused, "query refused fields; reading without them");
+                    self.client.remember_refused(&r.object, &refused);
+                    select.retain(|s| !refused.iter().any(|d| d.eq_ignore_ascii_case(s)));
+                    dropped_once = true;
+                    continue;
+                }
+                other => other?,
+            };
             let last = is_last_page(&records, page_size);
             let cursor = cursor_after(&records, &r.keys, pass, tz)?;
             if let Some(c) = cursor {

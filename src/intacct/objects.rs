@@ -34,7 +34,7 @@
 //! is a name field (GL account "6000" is not record 6000); an `OBJECTKEY` that does not fit
 //! the object's format is `None` (set aside by the caller), never guessed.
 
-use crate::intacct::response::{IntacctType, ObjectMeta};
+use crate::intacct::response::{IntacctFailure, IntacctType, ObjectMeta};
 
 /// How a tombstone of an object names its record(s).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,6 +73,63 @@ pub fn creation_field(meta: &ObjectMeta) -> Option<String> {
                 .any(|f| f.name == *name && f.data_type == IntacctType::Timestamp)
         })
         .map(str::to_owned)
+}
+
+/// Fields `lookup` lists but `query` refuses ("XL03000006 The following fields cannot be
+/// queried: [ apbill: [PAYTOCONTACTNAME, RETURNTOCONTACTNAME] ]", intacct-sdk-js issue 83;
+/// ITEM's BASEUOM, intacct-sdk-net issue 150). PROJECT's entries are a guess: connectors
+/// in production keep such a list for PROJECT, but no public source names its fields. Any
+/// field the gateway refuses by name is also dropped at run time
+/// ([`refused_in_failure`]).
+const NOT_QUERYABLE: &[(&str, &[&str])] = &[
+    ("APBILL", &["PAYTOCONTACTNAME", "RETURNTOCONTACTNAME"]),
+    ("APBILLITEM", &["GLACCOUNTNO"]),
+    ("ITEM", &["BASEUOM"]),
+    ("PROJECT", &["ROOTPARENTID", "ROOTPARENTNAME"]),
+];
+
+/// The deny list of `object`: fields never sent in a `query` select.
+pub fn not_queryable(object: &str) -> &'static [&'static str] {
+    NOT_QUERYABLE
+        .iter()
+        .find(|(o, _)| o.eq_ignore_ascii_case(object))
+        .map_or(&[], |(_, f)| *f)
+}
+
+/// The fields a `query` failure names as refused ("The following fields cannot be queried:
+/// [ project: [A, B] ]"); empty for any other failure.
+pub fn refused_in_failure(failure: &IntacctFailure) -> Vec<String> {
+    const MARKER: &str = "cannot be queried:";
+    let mut out = Vec::new();
+    for e in &failure.errors {
+        for text in [&e.description, &e.description2, &e.correction]
+            .into_iter()
+            .flatten()
+        {
+            let Some(at) = text.find(MARKER) else {
+                continue;
+            };
+            // `[ object: [A, B] ]`: the names sit between the second `[` and its `]`.
+            let rest = &text[at + MARKER.len()..];
+            let Some(inner) = rest.split_once(':').map(|(_, r)| r) else {
+                continue;
+            };
+            let Some(list) = inner
+                .split_once('[')
+                .and_then(|(_, r)| r.split_once(']'))
+                .map(|(l, _)| l)
+            else {
+                continue;
+            };
+            out.extend(
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|f| !f.is_empty())
+                    .map(str::to_owned),
+            );
+        }
+    }
+    out
 }
 
 /// Objects whose AUDITHISTORY `OBJECTKEY` is their unique name field, and that field.
@@ -206,6 +263,32 @@ mod tests {
         assert_eq!(creation_field(&bill).as_deref(), Some("AUWHENCREATED"));
         let dated = meta(&[("WHENCREATED", IntacctType::Date)]);
         assert_eq!(creation_field(&dated), None);
+    }
+
+    #[test]
+    fn refused_fields_are_read_from_the_failure_text() {
+        use crate::intacct::response::{ErrorDetail, ErrorLevel};
+        let failure = |d2: &str| IntacctFailure {
+            level: ErrorLevel::Result,
+            function: Some("query".into()),
+            control_id: None,
+            aborted: false,
+            errors: vec![ErrorDetail {
+                errorno: "XL03000006".into(),
+                description: None,
+                description2: Some(d2.into()),
+                correction: None,
+            }],
+        };
+        assert_eq!(
+            refused_in_failure(&failure(
+                "The following fields cannot be queried: [\n apbill: [PAYTOCONTACTNAME, RETURNTOCONTACTNAME] ]"
+            )),
+            ["PAYTOCONTACTNAME", "RETURNTOCONTACTNAME"]
+        );
+        assert!(refused_in_failure(&failure("Invalid field(s) in select: FOO")).is_empty());
+        assert_eq!(not_queryable("project"), ["ROOTPARENTID", "ROOTPARENTNAME"]);
+        assert!(not_queryable("VENDOR").is_empty());
     }
 
     #[test]

@@ -87,6 +87,9 @@ pub struct ObjectReport {
     pub deleted: u64,
     /// Rows set aside.
     pub quarantined: u64,
+    /// Fields `lookup` lists but `query` refuses, left out of the read (their columns stay
+    /// NULL): the deny list's and those the gateway refused by name.
+    pub refused_fields: Vec<String>,
     /// AUDITHISTORY delete rows set aside because their OBJECTKEY fits no known format.
     pub deletes_quarantined: u64,
     /// Why the delete feed failed, when it did (the batch staged without its deletes; the
@@ -155,7 +158,14 @@ async fn extract_object(
     bar: &super::progress::ObjectProgress,
 ) -> Result<()> {
     let meta = client.lookup(&job.name).await?;
-    let meta = restrict_fields(&meta, job.fields.as_deref());
+    let mut meta = restrict_fields(&meta, job.fields.as_deref());
+    if job.method == ReadMethod::Query {
+        // Fields on the deny list are never read: leave them out of the schema. A field the
+        // gateway refuses by name at run time keeps its (NULL) column, so the schema stays
+        // the same from run to run.
+        let refused = crate::intacct::objects::not_queryable(&job.name);
+        meta.fields.retain(|f| !refused.contains(&f.name.as_str()));
+    }
     let plan = arrow_schema(&meta)?;
     let (stage, from, deletes_up_to) = {
         let manifest = manifest.lock().await;
@@ -239,6 +249,10 @@ async fn extract_object(
                 report.deletes_error = Some(e.to_string());
             }
         }
+    }
+    report.refused_fields = client.refused_fields(&job.name);
+    if !report.refused_fields.is_empty() {
+        tracing::warn!(object = %job.name, fields = ?report.refused_fields, "fields query refuses were left out");
     }
     let staged = writer.finish().await?;
     if report.unknown_column_values > 0 {

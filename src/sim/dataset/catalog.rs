@@ -141,6 +141,17 @@ impl Obj {
     }
 }
 
+/// Fields `lookup` lists but `query` refuses with `XL03000006 The following fields cannot be
+/// queried: [ project: [ROOTPARENTID, ROOTPARENTNAME] ]` (the text real tenants get, e.g. for
+/// APBILL's PAYTOCONTACTNAME and ITEM's BASEUOM: intacct-sdk-js issue 83, intacct-sdk-net
+/// issue 150); `readByQuery` serves them. ROOTPARENTKEY is deliberately absent from the
+/// client's own deny list, so the client must also learn refused fields from the error. Which PROJECT fields a real tenant refuses is a
+/// guess; that PROJECT has such fields is what production connectors report.
+pub(crate) const NOT_QUERYABLE: &[(Obj, &[&str])] = &[(
+    Obj::Project,
+    &["ROOTPARENTID", "ROOTPARENTNAME", "ROOTPARENTKEY"],
+)];
+
 /// The Intacct data type of a field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Ty {

@@ -490,6 +490,10 @@ pub(super) const CLASS: &[FieldDef] = &[
 pub(super) const PROJECT: &[FieldDef] = &[
     f("RECORDNO", T::Integer, G::RecordNo).ro(),
     f("PROJECTID", T::Text, G::OwnId).req(),
+    // Listed by lookup, refused by query (see `catalog::NOT_QUERYABLE`).
+    f("ROOTPARENTID", T::Text, G::Parent(RefPart::Id)).ro(),
+    f("ROOTPARENTNAME", T::Text, G::Parent(RefPart::Name)).ro(),
+    f("ROOTPARENTKEY", T::Integer, G::Parent(RefPart::Key)).ro(),
     f(
         "NAME",
         T::Text,

@@ -255,6 +255,13 @@ impl Dataset {
         Obj::from_name(object).map(|o| &self.metas[o.index()])
     }
 
+    /// Fields of `object` that `lookup` lists but `query` refuses.
+    pub fn not_queryable(&self, object: &str) -> &'static [&'static str] {
+        Obj::from_name(object)
+            .and_then(|o| catalog::NOT_QUERYABLE.iter().find(|(n, _)| *n == o))
+            .map_or(&[], |(_, fields)| *fields)
+    }
+
     /// Index of a field in [`SimRecord::values`], `None` if the object or field is unknown.
     pub fn field_index(&self, object: &str, field: &str) -> Option<usize> {
         self.object_meta(object)?
