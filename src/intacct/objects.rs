@@ -132,6 +132,39 @@ pub fn refused_in_failure(failure: &IntacctFailure) -> Vec<String> {
     out
 }
 
+/// Fields left out by default because finance analysis does not need them and a warehouse
+/// should not collect them: bank and ACH account details of vendors, personal identifiers of
+/// employees (Sage's Advanced Audit Trail counts such account numbers and identifiers as
+/// personal data). A pipeline that needs one lists it in the object's `fields`.
+const PRIVATE: &[(&str, &[&str])] = &[
+    (
+        "VENDOR",
+        &[
+            "TAXID",
+            "ACHBANKROUTINGNUMBER",
+            "ACHACCOUNTNUMBER",
+            "ACHACCOUNTTYPE",
+            "ACHREMITTANCETYPE",
+            "WIREBANKNAME",
+            "WIREBANKROUTINGNUMBER",
+            "WIREACCOUNTNUMBER",
+        ],
+    ),
+    ("EMPLOYEE", &["SSN", "TAXID", "BIRTHDATE", "GENDER"]),
+    (
+        "CUSTOMER",
+        &["ACHBANKROUTINGNUMBER", "ACHACCOUNTNUMBER", "ACHACCOUNTTYPE"],
+    ),
+];
+
+/// The fields of `object` left out unless the pipeline lists them explicitly.
+pub fn private_fields(object: &str) -> &'static [&'static str] {
+    PRIVATE
+        .iter()
+        .find(|(o, _)| o.eq_ignore_ascii_case(object))
+        .map_or(&[], |(_, f)| *f)
+}
+
 /// Objects whose AUDITHISTORY `OBJECTKEY` is their unique name field, and that field.
 const NAME_KEYED: &[(&str, &str)] = &[
     ("VENDOR", "VENDORID"),

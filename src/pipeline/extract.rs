@@ -159,12 +159,19 @@ async fn extract_object(
 ) -> Result<()> {
     let meta = client.lookup(&job.name).await?;
     let mut meta = restrict_fields(&meta, job.fields.as_deref());
+    let mut refused: Vec<String> = Vec::new();
     if job.method == ReadMethod::Query {
         // Fields on the deny list are never read: leave them out of the schema. A field the
         // gateway refuses by name at run time keeps its (NULL) column, so the schema stays
         // the same from run to run.
-        let refused = crate::intacct::objects::not_queryable(&job.name);
-        meta.fields.retain(|f| !refused.contains(&f.name.as_str()));
+        let deny = crate::intacct::objects::not_queryable(&job.name);
+        meta.fields.retain(|f| {
+            let keep = !deny.contains(&f.name.as_str());
+            if !keep {
+                refused.push(f.name.clone());
+            }
+            keep
+        });
     }
     let plan = arrow_schema(&meta)?;
     let (stage, from, deletes_up_to) = {
@@ -206,7 +213,9 @@ async fn extract_object(
 
     let mut request = ReadRequest::new(job.name.clone(), window, batch_id.clone());
     request.method = job.method;
-    request.fields = job.fields.clone();
+    // Always the schema's own field list: private fields left out by default never leave
+    // Intacct.
+    request.fields = Some(meta.fields.iter().map(|f| f.name.clone()).collect());
     request.page_size = job.page_size;
     request.keep_raw = options.stage.keep_raw_pages;
     let mut read = client.read_object(request);
@@ -250,7 +259,10 @@ async fn extract_object(
             }
         }
     }
-    report.refused_fields = client.refused_fields(&job.name);
+    refused.extend(client.refused_fields(&job.name));
+    refused.sort();
+    refused.dedup();
+    report.refused_fields = refused;
     if !report.refused_fields.is_empty() {
         tracing::warn!(object = %job.name, fields = ?report.refused_fields, "fields query refuses were left out");
     }
@@ -346,10 +358,20 @@ async fn stage_deletes(
 }
 
 /// The metadata limited to an explicit field list (the paging keys and the delete-key column
-/// always stay).
+/// always stay); without a list, every field but the object's private ones
+/// ([`crate::intacct::objects::private_fields`]).
 fn restrict_fields(meta: &ObjectMeta, fields: Option<&[String]>) -> ObjectMeta {
     let Some(fields) = fields else {
-        return meta.clone();
+        let private = crate::intacct::objects::private_fields(&meta.name);
+        return ObjectMeta {
+            name: meta.name.clone(),
+            fields: meta
+                .fields
+                .iter()
+                .filter(|f| !private.contains(&f.name.as_str()))
+                .cloned()
+                .collect(),
+        };
     };
     let delete_key = crate::intacct::objects::delete_key(&meta.name).column();
     let keep = |name: &str| {

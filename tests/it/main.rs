@@ -5,6 +5,7 @@ mod cli;
 mod client;
 mod deletes;
 mod extract;
+mod privacy;
 mod protocol;
 mod raw_pages;
 mod sim;

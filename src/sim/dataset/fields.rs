@@ -20,6 +20,23 @@ pub(super) const VENDOR: &[FieldDef] = &[
         G::Pick(&["Supplier", "Freight", "Services", "Utilities", "Contractor"]),
     ),
     f("TAXID", T::Text, G::TaxId),
+    // Bank details for ACH payments (Sage's VENDOR fields of those names).
+    f("ACHENABLED", T::Boolean, G::Bool(600)),
+    f(
+        "ACHBANKROUTINGNUMBER",
+        T::Text,
+        G::Int(11_000_000, 329_999_999),
+    ),
+    f(
+        "ACHACCOUNTNUMBER",
+        T::Text,
+        G::Int(10_000_000, 9_999_999_999),
+    ),
+    f(
+        "ACHACCOUNTTYPE",
+        T::Text,
+        G::Pick(&["Checking Account", "Savings Account"]),
+    ),
     f("STATUS", T::Enum, G::Status).m(),
     f("ONETIME", T::Boolean, G::Bool(30)),
     f("ONHOLD", T::Boolean, G::Bool(40)).m(),
@@ -646,6 +663,12 @@ pub(super) const EMPLOYEE: &[FieldDef] = &[
     f("STARTDATE", T::Date, G::CreatedDate),
     f("ENDDATE", T::Date, G::Empty),
     f("BIRTHDATE", T::Date, G::Empty),
+    f("SSN", T::Text, G::TaxId),
+    f(
+        "GENDER",
+        T::Text,
+        G::Pick(&["Female", "Male", "Unspecified"]),
+    ),
     f(
         "EMPLOYEETYPE",
         T::Text,
