@@ -96,7 +96,7 @@ impl ClientConfig {
             user_password,
             location_id: None,
             session_ttl_secs: 3_000,
-            timeout_secs: 60,
+            timeout_secs: 300,
             max_concurrent_requests: 2,
             retry: RetryPolicy::default(),
             tenant_time_zone: chrono_tz::UTC,
