@@ -12,3 +12,4 @@ mod sim;
 mod sim_dataset;
 mod stage;
 mod support;
+mod values;
