@@ -224,6 +224,8 @@ struct Inner {
     sessions: SessionCache,
     /// One cell per object: the first caller fills it while later ones wait on it.
     lookups: Mutex<HashMap<String, Arc<LookupCell>>>,
+    /// The API user's id, for `readByName USERINFO`.
+    user_id: String,
     /// Fields `query` refused (or the deny list names), by object, for the client's life.
     refused_fields: Mutex<std::collections::BTreeMap<String, std::collections::BTreeSet<String>>>,
 }
@@ -245,7 +247,7 @@ impl IntacctClient {
             config.endpoint.clone(),
             LoginCredentials {
                 sender: config.sender.clone(),
-                user_id: config.user_id,
+                user_id: config.user_id.clone(),
                 company_id: config.company_id,
                 user_password: config.user_password,
                 location_id: config.location_id,
@@ -264,8 +266,43 @@ impl IntacctClient {
                 sessions,
                 lookups: Mutex::new(HashMap::new()),
                 refused_fields: Mutex::new(std::collections::BTreeMap::new()),
+                user_id: config.user_id,
             }),
         })
+    }
+
+    /// The API user's formatting preferences: `readByName` USERINFO for the user's RECORDNO,
+    /// then `readUserFormatting` (see [`crate::intacct::preferences`]).
+    pub async fn user_formatting(&self) -> Result<crate::intacct::preferences::UserFormatting> {
+        let call = Call::ReadByName {
+            object: "USERINFO".into(),
+            keys: vec![self.inner.user_id.clone()],
+            fields: vec!["RECORDNO".into()],
+        };
+        let ResultData::Records(users) = self.call("readByName-USERINFO", &call).await? else {
+            return Err(malformed("readByName USERINFO returned no records".into()));
+        };
+        let key = users
+            .column_index("RECORDNO")
+            .and_then(|c| users.value(0, c))
+            .ok_or_else(|| malformed("readByName USERINFO found no API user".into()))?
+            .to_owned();
+        let call = Call::ReadUserFormatting { key };
+        match self.call("readUserFormatting", &call).await? {
+            ResultData::Records(page) => {
+                crate::intacct::preferences::UserFormatting::from_page(&page)
+            }
+            _ => Err(malformed(
+                "readUserFormatting returned no preferences".into(),
+            )),
+        }
+    }
+
+    /// Reads the API user's preferences and refuses to run unless they are month/day/year,
+    /// 24-hour, in the tenant time zone ([`crate::intacct::preferences::check`]).
+    pub async fn check_user_formatting(&self, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
+        let prefs = self.user_formatting().await?;
+        crate::intacct::preferences::check(&prefs, self.inner.tz, now)
     }
 
     /// Fields of `object` left out of its `query` reads so far: the deny list's

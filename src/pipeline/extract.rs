@@ -107,13 +107,27 @@ pub struct ObjectReport {
     pub error: Option<String>,
 }
 
-/// Runs the extract of every object; failures of single objects are in their reports.
+/// Runs the extract of every object; failures of single objects are in their reports. First
+/// the API user's date/time preferences are checked: when they would make Intacct write dates
+/// this client cannot read, every object fails with the same error naming the preference.
 pub async fn extract(
     client: &IntacctClient,
     manifest: Arc<Mutex<Manifest>>,
     options: &ExtractOptions,
     progress: &super::progress::Progress,
 ) -> Vec<ObjectReport> {
+    if let Err(e) = client.check_user_formatting(options.now).await {
+        tracing::error!(error = %e, "the API user's preferences stop the run");
+        return options
+            .objects
+            .iter()
+            .map(|job| ObjectReport {
+                object: job.name.clone(),
+                error: Some(e.to_string()),
+                ..ObjectReport::default()
+            })
+            .collect();
+    }
     let jobs = options.objects.iter().map(|job| {
         let manifest = manifest.clone();
         async move {

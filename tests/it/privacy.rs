@@ -72,3 +72,37 @@ async fn private_fields_are_left_out_unless_listed() {
     assert!(!columns.contains("ACHBANKROUTINGNUMBER"), "{columns:?}");
     sim.shutdown().await.unwrap();
 }
+
+/// A user whose preferences would change how Intacct writes dates stops the run before any
+/// read, with a message naming the preference to change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_preferences_that_change_the_formats_stop_the_run() {
+    for (date, offset, says) in [
+        ("/dmY", None, "Date format"),
+        ("/mdY", Some("+0000"), "Time zone"),
+    ] {
+        let mut config = SimConfig::default();
+        config.user_formatting.date_format = date.into();
+        config.user_formatting.gmt_offset = offset.map(str::to_owned);
+        let sim = sim::spawn(config).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let spec = spec_for(&sim, dir.path());
+        let reports = extract_reports(&spec, &["VENDOR", "APBILL"], sim_clock(&sim).await).await;
+        for r in &reports {
+            let error = r.error.as_deref().expect("the run stops");
+            assert!(error.contains(says), "{error}");
+            assert!(r.batch_id.is_empty(), "no batch was started");
+        }
+        let counters = sim.counters().await.unwrap();
+        assert_eq!(
+            counters["functions"]["query"].as_u64().unwrap_or(0),
+            0,
+            "{counters}"
+        );
+        assert_eq!(
+            counters["functions"]["readUserFormatting"].as_u64(),
+            Some(1)
+        );
+        sim.shutdown().await.unwrap();
+    }
+}
