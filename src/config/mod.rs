@@ -423,7 +423,8 @@ pub fn parse(
         endpoint,
         time_zone,
         session_ttl_secs,
-        timeout_secs: i.timeout_secs.unwrap_or(60).max(1),
+        // Large line objects can take minutes per page on a real tenant.
+        timeout_secs: i.timeout_secs.unwrap_or(300).max(1),
         max_concurrent_requests,
         page_size,
         retry,

@@ -30,6 +30,7 @@ use url::Url;
 
 use crate::error::{Error, MalformedKind, Result};
 use crate::intacct::codes::{self, FailureClass};
+use crate::intacct::objects;
 use crate::intacct::paging::{
     Cursor, KeyFields, Pass, TimeWindow, cursor_after, is_last_page, keyset_filter, keyset_query,
     read_by_query, restrict,
@@ -95,7 +96,7 @@ impl ClientConfig {
             user_password,
             location_id: None,
             session_ttl_secs: 3_000,
-            timeout_secs: 60,
+            timeout_secs: 300,
             max_concurrent_requests: 2,
             retry: RetryPolicy::default(),
             tenant_time_zone: chrono_tz::UTC,
@@ -223,6 +224,10 @@ struct Inner {
     sessions: SessionCache,
     /// One cell per object: the first caller fills it while later ones wait on it.
     lookups: Mutex<HashMap<String, Arc<LookupCell>>>,
+    /// The API user's id, for `readByName USERINFO`.
+    user_id: String,
+    /// Fields `query` refused (or the deny list names), by object, for the client's life.
+    refused_fields: Mutex<std::collections::BTreeMap<String, std::collections::BTreeSet<String>>>,
 }
 
 /// The cached (or in-flight) `lookup` of one object.
@@ -242,7 +247,7 @@ impl IntacctClient {
             config.endpoint.clone(),
             LoginCredentials {
                 sender: config.sender.clone(),
-                user_id: config.user_id,
+                user_id: config.user_id.clone(),
                 company_id: config.company_id,
                 user_password: config.user_password,
                 location_id: config.location_id,
@@ -260,8 +265,72 @@ impl IntacctClient {
                 transport,
                 sessions,
                 lookups: Mutex::new(HashMap::new()),
+                refused_fields: Mutex::new(std::collections::BTreeMap::new()),
+                user_id: config.user_id,
             }),
         })
+    }
+
+    /// The API user's formatting preferences: `readByName` USERINFO for the user's RECORDNO,
+    /// then `readUserFormatting` (see [`crate::intacct::preferences`]).
+    pub async fn user_formatting(&self) -> Result<crate::intacct::preferences::UserFormatting> {
+        let call = Call::ReadByName {
+            object: "USERINFO".into(),
+            keys: vec![self.inner.user_id.clone()],
+            fields: vec!["RECORDNO".into()],
+        };
+        let ResultData::Records(users) = self.call("readByName-USERINFO", &call).await? else {
+            return Err(malformed("readByName USERINFO returned no records".into()));
+        };
+        let key = users
+            .column_index("RECORDNO")
+            .and_then(|c| users.value(0, c))
+            .ok_or_else(|| malformed("readByName USERINFO found no API user".into()))?
+            .to_owned();
+        let call = Call::ReadUserFormatting { key };
+        match self.call("readUserFormatting", &call).await? {
+            ResultData::Records(page) => {
+                crate::intacct::preferences::UserFormatting::from_page(&page)
+            }
+            _ => Err(malformed(
+                "readUserFormatting returned no preferences".into(),
+            )),
+        }
+    }
+
+    /// Reads the API user's preferences and refuses to run unless they are month/day/year,
+    /// 24-hour, in the tenant time zone ([`crate::intacct::preferences::check`]).
+    pub async fn check_user_formatting(&self, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
+        let prefs = self.user_formatting().await?;
+        crate::intacct::preferences::check(&prefs, self.inner.tz, now)
+    }
+
+    /// Fields of `object` left out of its `query` reads so far: the deny list's
+    /// ([`objects::not_queryable`]) and those the gateway refused by name, in name order.
+    pub fn refused_fields(&self, object: &str) -> Vec<String> {
+        self.lock_refused()
+            .get(&object.to_ascii_uppercase())
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    fn lock_refused(
+        &self,
+    ) -> std::sync::MutexGuard<
+        '_,
+        std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+    > {
+        self.inner
+            .refused_fields
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn remember_refused(&self, object: &str, fields: &[String]) {
+        self.lock_refused()
+            .entry(object.to_ascii_uppercase())
+            .or_default()
+            .extend(fields.iter().map(|f| f.to_ascii_uppercase()));
     }
 
     /// The tenant time zone filters are rendered in.
@@ -346,6 +415,8 @@ impl IntacctClient {
         let (progress_tx, progress) = watch::channel(ReadProgress::default());
         let client = self.clone();
         let task = tokio::spawn(async move {
+            let mut request = request;
+            let resolved = client.resolve_creation_field(&mut request).await;
             let mut reader = Reader {
                 client: &client,
                 request: &request,
@@ -353,7 +424,10 @@ impl IntacctClient {
                 progress: progress_tx,
                 page_no: 0,
             };
-            let outcome = reader.run().await;
+            let outcome = match resolved {
+                Ok(()) => reader.run().await,
+                Err(e) => Err(Stop::Failed(e)),
+            };
             reader.progress.send_modify(|p| p.finished = true);
             match outcome {
                 Ok(()) | Err(Stop::ConsumerGone) => {}
@@ -368,6 +442,23 @@ impl IntacctClient {
             progress,
             task,
         }
+    }
+
+    /// Sets the field the empty-WHENMODIFIED pass pages on from the object's `lookup` types
+    /// ([`objects::creation_field`]): APBILL's WHENCREATED is a DATE (the bill date) and its
+    /// creation timestamp is AUWHENCREATED; an object with neither as a TIMESTAMP gets no such
+    /// pass. Reads without that pass (AUDITHISTORY) are left alone.
+    async fn resolve_creation_field(&self, request: &mut ReadRequest) -> Result<()> {
+        if request.keys.created.is_none() {
+            return Ok(());
+        }
+        let meta = self.lookup(&request.object).await?;
+        let created = objects::creation_field(&meta);
+        if created.as_deref() != request.keys.created.as_deref() {
+            tracing::info!(object = %request.object, field = ?created, "empty-WHENMODIFIED pass pages on the object's creation timestamp");
+        }
+        request.keys.created = created;
+        Ok(())
     }
 
     async fn send(
@@ -446,10 +537,26 @@ impl Reader<'_> {
                 self.request.object
             ))));
         }
-        let select = self.select().await?;
+        let mut select = self.select().await?;
+        if self.request.method == ReadMethod::Query {
+            // Fields lookup lists but query refuses: the deny list, and what the gateway
+            // refused earlier in this run, never the paging keys.
+            let object = &self.request.object;
+            let deny: Vec<String> = objects::not_queryable(object)
+                .iter()
+                .map(|f| f.to_string())
+                .chain(self.client.refused_fields(object))
+                .filter(|f| !self.request.keys.all().any(|k| k.eq_ignore_ascii_case(f)))
+                .filter(|f| select.iter().any(|s| s.eq_ignore_ascii_case(f)))
+                .collect();
+            if !deny.is_empty() {
+                self.client.remember_refused(object, &deny);
+                select.retain(|s| !deny.iter().any(|d| d.eq_ignore_ascii_case(s)));
+            }
+        }
         for pass in self.request.keys.passes() {
             match self.request.method {
-                ReadMethod::Query => self.keyset_pass(&select, pass).await?,
+                ReadMethod::Query => self.keyset_pass(&mut select, pass).await?,
                 ReadMethod::ReadByQuery => self.read_by_query_pass(&select, pass).await?,
             }
         }
@@ -475,7 +582,7 @@ impl Reader<'_> {
 
     async fn keyset_pass(
         &mut self,
-        select: &[String],
+        select: &mut Vec<String>,
         pass: Pass,
     ) -> std::result::Result<(), Stop> {
         let r = self.request;
@@ -483,13 +590,33 @@ impl Reader<'_> {
         let page_size = r.page_size.clamp(1, 2_000);
         let mut after: Option<Cursor> = None;
         let mut first = true;
+        let mut dropped_once = false;
         loop {
             let filter = restrict(
                 keyset_filter(&r.keys, pass, &r.window, after.as_ref(), tz),
                 r.condition.as_ref(),
             );
             let query = keyset_query(&r.object, select, &r.keys, pass, filter, page_size);
-            let (records, raw) = self.fetch_page(Call::Query(query)).await?;
+            let (records, raw) = match self.fetch_page(Call::Query(query)).await {
+                Err(Stop::Failed(Error::Intacct(failure))) if !dropped_once => {
+                    // The gateway names fields lookup listed but query refuses: drop them,
+                    // remember that for the run, and send the page once more.
+                    let refused: Vec<String> = objects::refused_in_failure(&failure)
+                        .into_iter()
+                        .filter(|f| !r.keys.all().any(|k| k.eq_ignore_ascii_case(f)))
+                        .filter(|f| select.iter().any(|s| s.eq_ignore_ascii_case(f)))
+                        .collect();
+                    if refused.is_empty() {
+                        return Err(Stop::Failed(Error::Intacct(failure)));
+                    }
+                    tracing::warn!(object = %r.object, fields = ?refused, "query refused fields; reading without them");
+                    self.client.remember_refused(&r.object, &refused);
+                    select.retain(|s| !refused.iter().any(|d| d.eq_ignore_ascii_case(s)));
+                    dropped_once = true;
+                    continue;
+                }
+                other => other?,
+            };
             let last = is_last_page(&records, page_size);
             let cursor = cursor_after(&records, &r.keys, pass, tz)?;
             if let Some(c) = cursor {

@@ -129,6 +129,12 @@ fn classify_error(error: &ErrorDetail) -> FailureClass {
     {
         return FailureClass::RateLimited;
     }
+    // The gateway reuses XL03000006 (bad credentials) for fields `query` refuses: "The
+    // following fields cannot be queried: [ apbill: [PAYTOCONTACTNAME] ]" (intacct-sdk-js
+    // issue 83). That is a query to change, not a session to renew.
+    if any_text("cannot be queried") {
+        return FailureClass::QueryFailed;
+    }
     match errorno {
         "XL03000009" => return FailureClass::TransactionAborted,
         "DL02000001" => return FailureClass::Transient,

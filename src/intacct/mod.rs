@@ -8,6 +8,7 @@
 //! * [`objects`] — per-object facts of real tenants (delete keys, line headers);
 //! * [`client`] — the paging client of one company: reads objects as streams of pages;
 //! * [`session`] — the shared, single-flight `getAPISession` cache;
+//! * [`preferences`] — the API user's date/time preferences and the start-up check;
 //! * [`paging`] — the keyset cursor over (timestamp, RECORDNO);
 //! * [`backoff`] — the retry policy, now [`crate::retry`] (shared with the Snowflake client);
 //! * [`transport`] — one HTTP exchange, the per-company concurrency limit, retries;
@@ -20,6 +21,7 @@ pub mod names;
 pub mod objects;
 pub mod paging;
 pub mod parse;
+pub mod preferences;
 pub mod request;
 pub mod response;
 pub mod session;

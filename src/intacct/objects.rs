@@ -19,6 +19,12 @@
 //!   go with the bill, and Purchasing re-creates a bill with new line RECORDNOs when it is
 //!   edited. Their deletes are derived from the header's (`RECORDKEY` = bill RECORDNO,
 //!   `PAYMENTKEY` = payment RECORDNO).
+//! * The creation field differs by object: APBILL's `WHENCREATED` is the bill date (type
+//!   DATE in `lookup`, back-datable by the user), and the record's creation timestamp is
+//!   `AUWHENCREATED` (Sage's APBILL reference lists both). A DATE cannot order a keyset and
+//!   a timestamp literal must never be compared with one, so [`creation_field`] picks the
+//!   field from `lookup`'s types: `WHENCREATED` when it is a TIMESTAMP, else `AUWHENCREATED`
+//!   when that is one, else none (the empty-WHENMODIFIED pass is skipped).
 //! * Sage's help says the audit trail may show changes "for up to 2 hours after the change
 //!   was made" ("What does Pending mean?", Audit Trail help): the delete feed re-reads
 //!   [`AUDIT_LAG_LOOKBACK_SECS`] before its mark.
@@ -27,6 +33,8 @@
 //! object's schema); a bare number is never read as a RECORDNO for an object whose delete key
 //! is a name field (GL account "6000" is not record 6000); an `OBJECTKEY` that does not fit
 //! the object's format is `None` (set aside by the caller), never guessed.
+
+use crate::intacct::response::{IntacctFailure, IntacctType, ObjectMeta};
 
 /// How a tombstone of an object names its record(s).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,6 +60,110 @@ impl DeleteKey {
 /// How far before its mark the delete feed reads, in seconds: AUDITHISTORY may show a change
 /// up to two hours after it happened (Sage's Audit Trail help), plus an hour of margin.
 pub const AUDIT_LAG_LOOKBACK_SECS: i64 = 3 * 3_600;
+
+/// The timestamp field that orders records with an empty WHENMODIFIED, chosen from the
+/// object's `lookup` types: `WHENCREATED` when it is a TIMESTAMP, else `AUWHENCREATED` when
+/// that is one, else `None` (no such pass: there is no creation timestamp to page on).
+pub fn creation_field(meta: &ObjectMeta) -> Option<String> {
+    ["WHENCREATED", "AUWHENCREATED"]
+        .into_iter()
+        .find(|name| {
+            meta.fields
+                .iter()
+                .any(|f| f.name == *name && f.data_type == IntacctType::Timestamp)
+        })
+        .map(str::to_owned)
+}
+
+/// Fields `lookup` lists but `query` refuses ("XL03000006 The following fields cannot be
+/// queried: [ apbill: [PAYTOCONTACTNAME, RETURNTOCONTACTNAME] ]", intacct-sdk-js issue 83;
+/// ITEM's BASEUOM, intacct-sdk-net issue 150). PROJECT's entries are a guess: connectors
+/// in production keep such a list for PROJECT, but no public source names its fields. Any
+/// field the gateway refuses by name is also dropped at run time
+/// ([`refused_in_failure`]).
+const NOT_QUERYABLE: &[(&str, &[&str])] = &[
+    ("APBILL", &["PAYTOCONTACTNAME", "RETURNTOCONTACTNAME"]),
+    ("APBILLITEM", &["GLACCOUNTNO"]),
+    ("ITEM", &["BASEUOM"]),
+    ("PROJECT", &["ROOTPARENTID", "ROOTPARENTNAME"]),
+];
+
+/// The deny list of `object`: fields never sent in a `query` select.
+pub fn not_queryable(object: &str) -> &'static [&'static str] {
+    NOT_QUERYABLE
+        .iter()
+        .find(|(o, _)| o.eq_ignore_ascii_case(object))
+        .map_or(&[], |(_, f)| *f)
+}
+
+/// The fields a `query` failure names as refused ("The following fields cannot be queried:
+/// [ project: [A, B] ]"); empty for any other failure.
+pub fn refused_in_failure(failure: &IntacctFailure) -> Vec<String> {
+    const MARKER: &str = "cannot be queried:";
+    let mut out = Vec::new();
+    for e in &failure.errors {
+        for text in [&e.description, &e.description2, &e.correction]
+            .into_iter()
+            .flatten()
+        {
+            let Some(at) = text.find(MARKER) else {
+                continue;
+            };
+            // `[ object: [A, B] ]`: the names sit between the second `[` and its `]`.
+            let rest = &text[at + MARKER.len()..];
+            let Some(inner) = rest.split_once(':').map(|(_, r)| r) else {
+                continue;
+            };
+            let Some(list) = inner
+                .split_once('[')
+                .and_then(|(_, r)| r.split_once(']'))
+                .map(|(l, _)| l)
+            else {
+                continue;
+            };
+            out.extend(
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|f| !f.is_empty())
+                    .map(str::to_owned),
+            );
+        }
+    }
+    out
+}
+
+/// Fields left out by default because finance analysis does not need them and a warehouse
+/// should not collect them: bank and ACH account details of vendors, personal identifiers of
+/// employees (Sage's Advanced Audit Trail counts such account numbers and identifiers as
+/// personal data). A pipeline that needs one lists it in the object's `fields`.
+const PRIVATE: &[(&str, &[&str])] = &[
+    (
+        "VENDOR",
+        &[
+            "TAXID",
+            "ACHBANKROUTINGNUMBER",
+            "ACHACCOUNTNUMBER",
+            "ACHACCOUNTTYPE",
+            "ACHREMITTANCETYPE",
+            "WIREBANKNAME",
+            "WIREBANKROUTINGNUMBER",
+            "WIREACCOUNTNUMBER",
+        ],
+    ),
+    ("EMPLOYEE", &["SSN", "TAXID", "BIRTHDATE", "GENDER"]),
+    (
+        "CUSTOMER",
+        &["ACHBANKROUTINGNUMBER", "ACHACCOUNTNUMBER", "ACHACCOUNTTYPE"],
+    ),
+];
+
+/// The fields of `object` left out unless the pipeline lists them explicitly.
+pub fn private_fields(object: &str) -> &'static [&'static str] {
+    PRIVATE
+        .iter()
+        .find(|(o, _)| o.eq_ignore_ascii_case(object))
+        .map_or(&[], |(_, f)| *f)
+}
 
 /// Objects whose AUDITHISTORY `OBJECTKEY` is their unique name field, and that field.
 const NAME_KEYED: &[(&str, &str)] = &[
@@ -163,6 +275,53 @@ mod tests {
         assert_eq!(audit_source("APBILLITEM"), "APBILL");
         assert_eq!(audit_source("appymtdetail"), "APPYMT");
         assert_eq!(audit_source("VENDOR"), "VENDOR");
+    }
+
+    #[test]
+    fn the_creation_field_is_a_timestamp_from_lookup() {
+        use crate::intacct::response::FieldMeta;
+        let meta = |fields: &[(&str, IntacctType)]| ObjectMeta {
+            name: "X".into(),
+            fields: fields
+                .iter()
+                .map(|(n, t)| FieldMeta::new(*n, t.clone()))
+                .collect(),
+        };
+        let vendor = meta(&[("WHENCREATED", IntacctType::Timestamp)]);
+        assert_eq!(creation_field(&vendor).as_deref(), Some("WHENCREATED"));
+        let bill = meta(&[
+            ("WHENCREATED", IntacctType::Date),
+            ("AUWHENCREATED", IntacctType::Timestamp),
+        ]);
+        assert_eq!(creation_field(&bill).as_deref(), Some("AUWHENCREATED"));
+        let dated = meta(&[("WHENCREATED", IntacctType::Date)]);
+        assert_eq!(creation_field(&dated), None);
+    }
+
+    #[test]
+    fn refused_fields_are_read_from_the_failure_text() {
+        use crate::intacct::response::{ErrorDetail, ErrorLevel};
+        let failure = |d2: &str| IntacctFailure {
+            level: ErrorLevel::Result,
+            function: Some("query".into()),
+            control_id: None,
+            aborted: false,
+            errors: vec![ErrorDetail {
+                errorno: "XL03000006".into(),
+                description: None,
+                description2: Some(d2.into()),
+                correction: None,
+            }],
+        };
+        assert_eq!(
+            refused_in_failure(&failure(
+                "The following fields cannot be queried: [\n apbill: [PAYTOCONTACTNAME, RETURNTOCONTACTNAME] ]"
+            )),
+            ["PAYTOCONTACTNAME", "RETURNTOCONTACTNAME"]
+        );
+        assert!(refused_in_failure(&failure("Invalid field(s) in select: FOO")).is_empty());
+        assert_eq!(not_queryable("project"), ["ROOTPARENTID", "ROOTPARENTNAME"]);
+        assert!(not_queryable("VENDOR").is_empty());
     }
 
     #[test]

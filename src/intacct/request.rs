@@ -103,6 +103,21 @@ pub enum Call {
         /// `detail="1"` gives types and lengths.
         detail: bool,
     },
+    /// `<readByName>`: records by their name key (USERINFO by USERID).
+    ReadByName {
+        /// Object name.
+        object: String,
+        /// Name keys.
+        keys: Vec<String>,
+        /// Field list; empty means `*`.
+        fields: Vec<String>,
+    },
+    /// `<readUserFormatting><key>…</key></readUserFormatting>`: the date, time and time zone
+    /// preferences of a user, by USERINFO RECORDNO.
+    ReadUserFormatting {
+        /// The user's USERINFO RECORDNO.
+        key: String,
+    },
 }
 
 /// The generic `query` function.
@@ -405,6 +420,22 @@ fn render_call(out: &mut String, call: &Call) {
             element(out, "object", object);
             out.push_str("</inspect>");
         }
+        Call::ReadByName {
+            object,
+            keys,
+            fields,
+        } => {
+            out.push_str("<readByName>");
+            element(out, "object", object);
+            element(out, "keys", &keys.join(","));
+            element(out, "fields", &field_list(fields));
+            out.push_str("</readByName>");
+        }
+        Call::ReadUserFormatting { key } => {
+            out.push_str("<readUserFormatting>");
+            element(out, "key", key);
+            out.push_str("</readUserFormatting>");
+        }
     }
 }
 
@@ -578,6 +609,14 @@ fn validate_call(call: &Call) -> crate::Result<()> {
         }
         Call::Lookup { object } => check_named("lookup object", object),
         Call::Inspect { object, .. } => check_named("inspect object", object),
+        Call::ReadByName { object, keys, .. } => {
+            check_named("readByName object", object)?;
+            if keys.is_empty() {
+                return Err(invalid(format!("readByName of {object} names no keys")));
+            }
+            Ok(())
+        }
+        Call::ReadUserFormatting { key } => check_named("readUserFormatting key", key),
     }
 }
 

@@ -171,14 +171,17 @@ fn transport_error(e: &reqwest::Error) -> Error {
 /// Whether a failed read may be sent again. Everything [`Error::is_retryable`] allows, plus
 /// HTTP 524 (a CDN cut the connection while the origin kept working): the official SDKs do
 /// not retry 524 because a *write* may have happened, but every function this client sends
-/// is a read, so running it twice is harmless.
+/// is a read, so running it twice is harmless. Likewise Cloudflare's other origin errors,
+/// 520–523 and 525–527 (unknown error, origin down, connection timed out, origin
+/// unreachable, TLS handshake failed, invalid certificate, Railgun error), which the gateway's
+/// CDN answers in front of a busy or restarting origin: transient, like a 5xx.
 pub(crate) fn is_retryable_read(error: &Error) -> bool {
     error.is_retryable()
         || matches!(
             error,
             Error::HttpStatus {
                 service: Service::Intacct,
-                status: 524,
+                status: 520..=527,
                 ..
             }
         )
@@ -274,7 +277,7 @@ mod tests {
             }
             other => panic!("unexpected {other:?}"),
         }
-        for status in [500, 502, 503, 504, 524] {
+        for status in [500, 502, 503, 504, 520, 521, 522, 523, 524, 525, 526, 527] {
             let e = classify(status, &HeaderMap::new(), b"").unwrap_err();
             assert!(is_retryable_read(&e), "{status} should be retried");
         }

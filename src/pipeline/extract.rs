@@ -93,6 +93,9 @@ pub struct ObjectReport {
     pub deleted: u64,
     /// Rows set aside.
     pub quarantined: u64,
+    /// Fields `lookup` lists but `query` refuses, left out of the read (their columns stay
+    /// NULL): the deny list's and those the gateway refused by name.
+    pub refused_fields: Vec<String>,
     /// AUDITHISTORY delete rows set aside because their OBJECTKEY fits no known format.
     pub deletes_quarantined: u64,
     /// Why the delete feed failed, when it did (the batch staged without its deletes; the
@@ -110,13 +113,27 @@ pub struct ObjectReport {
     pub error: Option<String>,
 }
 
-/// Runs the extract of every object; failures of single objects are in their reports.
+/// Runs the extract of every object; failures of single objects are in their reports. First
+/// the API user's date/time preferences are checked: when they would make Intacct write dates
+/// this client cannot read, every object fails with the same error naming the preference.
 pub async fn extract(
     client: &IntacctClient,
     manifest: Arc<Mutex<Manifest>>,
     options: &ExtractOptions,
     progress: &super::progress::Progress,
 ) -> Vec<ObjectReport> {
+    if let Err(e) = client.check_user_formatting(options.now).await {
+        tracing::error!(error = %e, "the API user's preferences stop the run");
+        return options
+            .objects
+            .iter()
+            .map(|job| ObjectReport {
+                object: job.name.clone(),
+                error: Some(e.to_string()),
+                ..ObjectReport::default()
+            })
+            .collect();
+    }
     let jobs = options.objects.iter().map(|job| {
         let manifest = manifest.clone();
         async move {
@@ -161,7 +178,21 @@ async fn extract_object(
     bar: &super::progress::ObjectProgress,
 ) -> Result<()> {
     let meta = client.lookup(&job.name).await?;
-    let meta = restrict_fields(&meta, job.fields.as_deref());
+    let mut meta = restrict_fields(&meta, job.fields.as_deref());
+    let mut refused: Vec<String> = Vec::new();
+    if job.method == ReadMethod::Query {
+        // Fields on the deny list are never read: leave them out of the schema. A field the
+        // gateway refuses by name at run time keeps its (NULL) column, so the schema stays
+        // the same from run to run.
+        let deny = crate::intacct::objects::not_queryable(&job.name);
+        meta.fields.retain(|f| {
+            let keep = !deny.contains(&f.name.as_str());
+            if !keep {
+                refused.push(f.name.clone());
+            }
+            keep
+        });
+    }
     let plan = arrow_schema(&meta)?;
     let (stage, from, deletes_up_to) = {
         let manifest = manifest.lock().await;
@@ -213,7 +244,9 @@ async fn extract_object(
 
     let mut request = ReadRequest::new(job.name.clone(), window, batch_id.clone());
     request.method = job.method;
-    request.fields = job.fields.clone();
+    // Always the schema's own field list: private fields left out by default never leave
+    // Intacct.
+    request.fields = Some(meta.fields.iter().map(|f| f.name.clone()).collect());
     request.page_size = job.page_size;
     request.keep_raw = options.stage.keep_raw_pages;
     let mut read = client.read_object(request);
@@ -256,6 +289,13 @@ async fn extract_object(
                 report.deletes_error = Some(e.to_string());
             }
         }
+    }
+    refused.extend(client.refused_fields(&job.name));
+    refused.sort();
+    refused.dedup();
+    report.refused_fields = refused;
+    if !report.refused_fields.is_empty() {
+        tracing::warn!(object = %job.name, fields = ?report.refused_fields, "fields query refuses were left out");
     }
     let staged = writer.finish().await?;
     if report.unknown_column_values > 0 {
@@ -349,15 +389,27 @@ async fn stage_deletes(
 }
 
 /// The metadata limited to an explicit field list (the paging keys and the delete-key column
-/// always stay).
+/// always stay); without a list, every field but the object's private ones
+/// ([`crate::intacct::objects::private_fields`]).
 fn restrict_fields(meta: &ObjectMeta, fields: Option<&[String]>) -> ObjectMeta {
     let Some(fields) = fields else {
-        return meta.clone();
+        let private = crate::intacct::objects::private_fields(&meta.name);
+        return ObjectMeta {
+            name: meta.name.clone(),
+            fields: meta
+                .fields
+                .iter()
+                .filter(|f| !private.contains(&f.name.as_str()))
+                .cloned()
+                .collect(),
+        };
     };
     let delete_key = crate::intacct::objects::delete_key(&meta.name).column();
     let keep = |name: &str| {
-        matches!(name, "RECORDNO" | "WHENMODIFIED" | "WHENCREATED")
-            || name.eq_ignore_ascii_case(delete_key)
+        matches!(
+            name,
+            "RECORDNO" | "WHENMODIFIED" | "WHENCREATED" | "AUWHENCREATED"
+        ) || name.eq_ignore_ascii_case(delete_key)
             || fields.iter().any(|f| f.eq_ignore_ascii_case(name))
     };
     ObjectMeta {

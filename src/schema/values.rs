@@ -6,8 +6,15 @@
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 
-/// An integer: optional sign, then ASCII digits; must fit in i64.
+/// An integer: optional sign, then ASCII digits, optionally followed by `.` and zeros (the
+/// gateway writes some INTEGER fields as `12.0`); must fit in i64. A non-zero fraction is a
+/// rejection, never a truncation.
 pub(crate) fn parse_integer(text: &str) -> Option<i64> {
+    let text = match text.split_once('.') {
+        Some((int, frac)) if !frac.is_empty() && frac.bytes().all(|b| b == b'0') => int,
+        Some(_) => return None,
+        None => text,
+    };
     let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -134,7 +141,21 @@ mod tests {
         assert_eq!(parse_integer("42"), Some(42));
         assert_eq!(parse_integer("-7"), Some(-7));
         assert_eq!(parse_integer("+7"), Some(7));
-        for bad in ["", "-", "1.0", "1e3", " 1", "1,000", "99999999999999999999"] {
+        // INTEGER fields the gateway writes with a zero fraction.
+        assert_eq!(parse_integer("12.0"), Some(12));
+        assert_eq!(parse_integer("-3.00"), Some(-3));
+        for bad in [
+            "",
+            "-",
+            "1.5",
+            "1.",
+            ".0",
+            "1.0.0",
+            "1e3",
+            " 1",
+            "1,000",
+            "99999999999999999999",
+        ] {
             assert_eq!(parse_integer(bad), None, "{bad:?}");
         }
     }

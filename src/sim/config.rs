@@ -79,6 +79,32 @@ pub struct SimConfig {
     /// real audit trail lags by up to two hours; default
     /// [`crate::sim::dataset::DEFAULT_AUDIT_LAG_SECS`]).
     pub audit_lag_secs: i64,
+    /// The API user's formatting preferences, as `readUserFormatting` reports them.
+    pub user_formatting: SimUserFormatting,
+}
+
+/// The API user's preferences (Company > Admin > Users > preferences on a real tenant).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SimUserFormatting {
+    /// `locale`, e.g. `en_US`.
+    pub locale: String,
+    /// `dateformat`: `/mdY` is MM/DD/YYYY; `/dmY` DD/MM/YYYY; `-Ymd` YYYY-MM-DD.
+    pub date_format: String,
+    /// `clock`: `24` or `12`.
+    pub clock: String,
+    /// `gmtoffset` (`-0800`); `None`: the dataset time zone's offset at the simulated now.
+    pub gmt_offset: Option<String>,
+}
+
+impl Default for SimUserFormatting {
+    fn default() -> Self {
+        SimUserFormatting {
+            locale: "en_US".into(),
+            date_format: "/mdY".into(),
+            clock: "24".into(),
+            gmt_offset: None,
+        }
+    }
 }
 
 impl Default for SimConfig {
@@ -99,6 +125,7 @@ impl Default for SimConfig {
             advertised_endpoint: None,
             count_limit: None,
             audit_lag_secs: crate::sim::dataset::DEFAULT_AUDIT_LAG_SECS,
+            user_formatting: SimUserFormatting::default(),
         }
     }
 }

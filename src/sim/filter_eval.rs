@@ -246,10 +246,19 @@ fn compile_known(
 ) -> Result<Compiled, FilterError> {
     let column_of = |field: &str| columns.index(field).unwrap_or(0);
     let literal = |field: &str, kind: ValueKind, value: &str| {
-        parse_typed(kind, value, ci).ok_or_else(|| FilterError::BadValue {
+        let bad = || FilterError::BadValue {
             field: field.to_owned(),
             value: value.to_owned(),
-        })
+        };
+        // A DATE field takes a date: a timestamp literal is refused rather than compared at
+        // midnight (a guess on the harsher side; the gateway documents dates as MM/DD/YYYY).
+        let is_date = columns
+            .index(field)
+            .is_some_and(|i| columns.meta().fields[i].data_type == IntacctType::Date);
+        if is_date && value.trim().contains(':') {
+            return Err(bad());
+        }
+        parse_typed(kind, value, ci).ok_or_else(bad)
     };
     Ok(match filter {
         Filter::And(children) => Compiled::And(

@@ -168,6 +168,7 @@ impl SimArgs {
             advertised_endpoint: self.advertised_endpoint.clone(),
             count_limit: self.count_limit,
             audit_lag_secs: crate::sim::dataset::DEFAULT_AUDIT_LAG_SECS,
+            user_formatting: config::SimUserFormatting::default(),
         }
     }
 }

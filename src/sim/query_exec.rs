@@ -996,8 +996,9 @@ mod tests {
                     Filter::IsNull {
                         field: "WHENMODIFIED".into(),
                     },
+                    // APBILL's creation timestamp (WHENCREATED is the bill date).
                     Filter::Between {
-                        field: "WHENCREATED".into(),
+                        field: "AUWHENCREATED".into(),
                         low: "03/01/2024 00:00:00".into(),
                         high: "01/20/2026 00:00:00".into(),
                     },

@@ -125,11 +125,32 @@ impl Obj {
         }
     }
 
+    /// The field holding the creation timestamp, which stands in for an empty WHENMODIFIED:
+    /// APBILL's WHENCREATED is the bill date (a DATE, back-datable), its creation timestamp
+    /// is AUWHENCREATED; every other object's is WHENCREATED.
+    pub(crate) const fn creation_field(self) -> &'static str {
+        match self {
+            Obj::ApBill => "AUWHENCREATED",
+            _ => "WHENCREATED",
+        }
+    }
+
     /// True for objects with WHENCREATED/WHENMODIFIED (all but AUDITHISTORY).
     pub(crate) const fn has_modified(self) -> bool {
         !matches!(self, Obj::AuditHistory)
     }
 }
+
+/// Fields `lookup` lists but `query` refuses with `XL03000006 The following fields cannot be
+/// queried: [ project: [ROOTPARENTID, ROOTPARENTNAME] ]` (the text real tenants get, e.g. for
+/// APBILL's PAYTOCONTACTNAME and ITEM's BASEUOM: intacct-sdk-js issue 83, intacct-sdk-net
+/// issue 150); `readByQuery` serves them. ROOTPARENTKEY is deliberately absent from the
+/// client's own deny list, so the client must also learn refused fields from the error. Which PROJECT fields a real tenant refuses is a
+/// guess; that PROJECT has such fields is what production connectors report.
+pub(crate) const NOT_QUERYABLE: &[(Obj, &[&str])] = &[(
+    Obj::Project,
+    &["ROOTPARENTID", "ROOTPARENTNAME", "ROOTPARENTKEY"],
+)];
 
 /// The Intacct data type of a field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -281,6 +302,8 @@ pub(crate) enum Gen {
     CreatedDate,
     /// The creation date plus `lo..=hi` days.
     CreatedDatePlus(u64, u64),
+    /// The creation date minus `lo..=hi` days (a back-dated document date).
+    CreatedDateMinus(u64, u64),
     Email,
     Phone,
     TaxId,

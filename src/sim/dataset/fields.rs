@@ -20,6 +20,23 @@ pub(super) const VENDOR: &[FieldDef] = &[
         G::Pick(&["Supplier", "Freight", "Services", "Utilities", "Contractor"]),
     ),
     f("TAXID", T::Text, G::TaxId),
+    // Bank details for ACH payments (Sage's VENDOR fields of those names).
+    f("ACHENABLED", T::Boolean, G::Bool(600)),
+    f(
+        "ACHBANKROUTINGNUMBER",
+        T::Text,
+        G::Int(11_000_000, 329_999_999),
+    ),
+    f(
+        "ACHACCOUNTNUMBER",
+        T::Text,
+        G::Int(10_000_000, 9_999_999_999),
+    ),
+    f(
+        "ACHACCOUNTTYPE",
+        T::Text,
+        G::Pick(&["Checking Account", "Savings Account"]),
+    ),
     f("STATUS", T::Enum, G::Status).m(),
     f("ONETIME", T::Boolean, G::Bool(30)),
     f("ONHOLD", T::Boolean, G::Bool(40)).m(),
@@ -133,7 +150,9 @@ pub(super) const APBILL: &[FieldDef] = &[
     f("MEGAENTITYKEY", T::Integer, G::Entity(RefPart::Key)),
     f("MEGAENTITYID", T::Text, G::Entity(RefPart::Id)),
     f("MEGAENTITYNAME", T::Text, G::Entity(RefPart::Name)),
-    f("WHENCREATED", T::Timestamp, G::Created).ro(),
+    // The bill date (Sage: "WHENCREATED — Date"), back-dated up to 45 days before entry.
+    f("WHENCREATED", T::Date, G::CreatedDateMinus(0, 45)).ro(),
+    f("AUWHENCREATED", T::Timestamp, G::Created).ro(),
     f("WHENMODIFIED", T::Timestamp, G::Modified).ro(),
     f("CREATEDBY", T::Integer, G::User).ro(),
     f("MODIFIEDBY", T::Integer, G::User).ro().m(),
@@ -488,6 +507,10 @@ pub(super) const CLASS: &[FieldDef] = &[
 pub(super) const PROJECT: &[FieldDef] = &[
     f("RECORDNO", T::Integer, G::RecordNo).ro(),
     f("PROJECTID", T::Text, G::OwnId).req(),
+    // Listed by lookup, refused by query (see `catalog::NOT_QUERYABLE`).
+    f("ROOTPARENTID", T::Text, G::Parent(RefPart::Id)).ro(),
+    f("ROOTPARENTNAME", T::Text, G::Parent(RefPart::Name)).ro(),
+    f("ROOTPARENTKEY", T::Integer, G::Parent(RefPart::Key)).ro(),
     f(
         "NAME",
         T::Text,
@@ -640,6 +663,12 @@ pub(super) const EMPLOYEE: &[FieldDef] = &[
     f("STARTDATE", T::Date, G::CreatedDate),
     f("ENDDATE", T::Date, G::Empty),
     f("BIRTHDATE", T::Date, G::Empty),
+    f("SSN", T::Text, G::TaxId),
+    f(
+        "GENDER",
+        T::Text,
+        G::Pick(&["Female", "Male", "Unspecified"]),
+    ),
     f(
         "EMPLOYEETYPE",
         T::Text,

@@ -432,8 +432,20 @@ impl Generator {
             Gen::Empty => return None,
             Gen::Created => clock::timestamp(tz, rc.created),
             Gen::Modified => clock::timestamp(tz, rc.modified?),
-            Gen::User => fd().range(1, 40).to_string(),
+            // Real tenants write some INTEGER values with a zero fraction (`12.0`).
+            Gen::User => {
+                let mut d = fd();
+                let user = d.range(1, 40);
+                if d.per_mille(200) {
+                    format!("{user}.0")
+                } else {
+                    user.to_string()
+                }
+            }
             Gen::CreatedDate => clock::date(tz, rc.created),
+            Gen::CreatedDateMinus(lo, hi) => {
+                clock::date(tz, rc.created - fd().range(lo, hi) as i64 * 86_400)
+            }
             Gen::CreatedDatePlus(lo, hi) => {
                 clock::date(tz, rc.created + fd().range(lo, hi) as i64 * 86_400)
             }

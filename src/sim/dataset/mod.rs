@@ -255,6 +255,13 @@ impl Dataset {
         Obj::from_name(object).map(|o| &self.metas[o.index()])
     }
 
+    /// Fields of `object` that `lookup` lists but `query` refuses.
+    pub fn not_queryable(&self, object: &str) -> &'static [&'static str] {
+        Obj::from_name(object)
+            .and_then(|o| catalog::NOT_QUERYABLE.iter().find(|(n, _)| *n == o))
+            .map_or(&[], |(_, fields)| *fields)
+    }
+
     /// Index of a field in [`SimRecord::values`], `None` if the object or field is unknown.
     pub fn field_index(&self, object: &str, field: &str) -> Option<usize> {
         self.object_meta(object)?
@@ -270,11 +277,12 @@ impl Dataset {
     }
 
     /// The field that orders changes, and the field that stands in when it is empty:
-    /// (`WHENMODIFIED`, `Some("WHENCREATED")`), or (`ACCESSTIME`, `None`) for AUDITHISTORY.
+    /// (`WHENMODIFIED`, `Some("WHENCREATED")`) — `Some("AUWHENCREATED")` for APBILL, whose
+    /// WHENCREATED is the bill date — or (`ACCESSTIME`, `None`) for AUDITHISTORY.
     pub fn watermark_fields(&self, object: &str) -> Option<(&'static str, Option<&'static str>)> {
         Obj::from_name(object).map(|o| {
             if o.has_modified() {
-                ("WHENMODIFIED", Some("WHENCREATED"))
+                ("WHENMODIFIED", Some(o.creation_field()))
             } else {
                 ("ACCESSTIME", None)
             }

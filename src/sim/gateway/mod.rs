@@ -508,6 +508,59 @@ impl Gateway {
                     rows,
                 }))
             }
+            Call::ReadByName { object, keys, .. } => {
+                // Only USERINFO, by USERID: the API user is record 1.
+                if !object.eq_ignore_ascii_case("USERINFO") {
+                    return Err((
+                        "Query Failed".into(),
+                        format!("Object definition {object} not found"),
+                    ));
+                }
+                let user = &self.config.credentials.user_id;
+                let rows: Vec<Vec<Option<String>>> = keys
+                    .iter()
+                    .filter(|k| k.eq_ignore_ascii_case(user))
+                    .map(|k| vec![Some("1".into()), Some(k.clone())])
+                    .collect();
+                Ok(DataOut::Rows(RowsOut {
+                    attrs: vec![
+                        ("listtype", "userinfo".into()),
+                        ("count", rows.len().to_string()),
+                    ],
+                    row_element: "userinfo".into(),
+                    columns: vec!["RECORDNO".into(), "LOGINID".into()],
+                    rows,
+                }))
+            }
+            Call::ReadUserFormatting { key } => {
+                if key.trim() != "1" {
+                    return Err(("Query Failed".into(), format!("No user with key {key}")));
+                }
+                let prefs = &self.config.user_formatting;
+                let offset = prefs.gmt_offset.clone().unwrap_or_else(|| {
+                    let dataset = self.dataset();
+                    let tz = dataset.config().time_zone;
+                    chrono::TimeZone::from_utc_datetime(&tz, &dataset.now().naive_utc())
+                        .format("%z")
+                        .to_string()
+                });
+                Ok(DataOut::Rows(RowsOut {
+                    attrs: vec![],
+                    row_element: "userformatting".into(),
+                    columns: vec![
+                        "locale".into(),
+                        "dateformat".into(),
+                        "gmtoffset".into(),
+                        "clock".into(),
+                    ],
+                    rows: vec![vec![
+                        Some(prefs.locale.clone()),
+                        Some(prefs.date_format.clone()),
+                        Some(offset),
+                        Some(prefs.clock.clone()),
+                    ]],
+                }))
+            }
             Call::Lookup { object } => {
                 let dataset = self.dataset();
                 Ok(DataOut::Lookup(

@@ -31,6 +31,28 @@ impl Gateway {
         let meta = query_exec::object_meta(&dataset, &query.object)?;
         let columns = Columns::new(meta);
         let selected = query_exec::select_columns(&columns, &query.select)?;
+        let refused: Vec<&str> = dataset
+            .not_queryable(&query.object)
+            .iter()
+            .copied()
+            .filter(|f| {
+                query.select.is_empty()
+                    || query
+                        .select
+                        .iter()
+                        .any(|s| s == "*" || s.eq_ignore_ascii_case(f))
+            })
+            .collect();
+        if !refused.is_empty() {
+            return Err((
+                "XL03000006".into(),
+                format!(
+                    "The following fields cannot be queried: [ {}: [{}] ]",
+                    query.object.to_ascii_lowercase(),
+                    refused.join(", ")
+                ),
+            ));
+        }
         let page = query_exec::run(
             &dataset,
             &columns,
