@@ -140,6 +140,9 @@ pub struct ExtractSpec {
     pub lookback_secs: u64,
     /// Pages buffered between the reader and the Parquet writer per object.
     pub channel_pages: usize,
+    /// A backfill window records its progress (files and read position) every this many
+    /// pages, so an interrupted window resumes there.
+    pub checkpoint_pages: u64,
     /// Send values that do not fit their declared type to a quarantine file instead of failing.
     pub quarantine_bad_values: bool,
     /// Where deletes come from (`extract.deletes`, default `audit_history`).
@@ -489,6 +492,7 @@ pub fn parse(
     let extract = ExtractSpec {
         lookback_secs: e.lookback_secs.unwrap_or(7200),
         channel_pages: e.channel_pages.unwrap_or(4).max(1),
+        checkpoint_pages: e.checkpoint_pages.unwrap_or(50).clamp(1, 1_000_000),
         quarantine_bad_values: e.quarantine_bad_values.unwrap_or(false),
         deletes: e.deletes.unwrap_or_default(),
         objects,

@@ -53,6 +53,7 @@ pub(super) struct RawRetry {
 pub(super) struct RawExtract {
     pub(super) lookback_secs: Option<u64>,
     pub(super) channel_pages: Option<usize>,
+    pub(super) checkpoint_pages: Option<u64>,
     pub(super) quarantine_bad_values: Option<bool>,
     pub(super) deletes: Option<DeleteFeed>,
     pub(super) objects: Option<Vec<String>>,

@@ -139,6 +139,10 @@ pub struct ReadRequest {
     pub condition: Option<Filter>,
     /// Hand each page's raw response body over in [`Page::raw`] (for keeping raw pages).
     pub keep_raw: bool,
+    /// Start after this position (a page's [`Page::cursor_after`] from an interrupted read of
+    /// the same window): earlier passes are skipped, the pass it names starts after it.
+    /// `query` only.
+    pub resume_after: Option<Cursor>,
 }
 
 impl ReadRequest {
@@ -159,6 +163,7 @@ impl ReadRequest {
             batch_label: batch_label.into(),
             condition: None,
             keep_raw: false,
+            resume_after: None,
         }
     }
 }
@@ -554,7 +559,13 @@ impl Reader<'_> {
                 select.retain(|s| !deny.iter().any(|d| d.eq_ignore_ascii_case(s)));
             }
         }
-        for pass in self.request.keys.passes() {
+        let passes = self.request.keys.passes();
+        let resume_from = self
+            .request
+            .resume_after
+            .and_then(|c| passes.iter().position(|p| *p == c.pass))
+            .unwrap_or(0);
+        for pass in passes.into_iter().skip(resume_from) {
             match self.request.method {
                 ReadMethod::Query => self.keyset_pass(&mut select, pass).await?,
                 ReadMethod::ReadByQuery => self.read_by_query_pass(&select, pass).await?,
@@ -588,7 +599,7 @@ impl Reader<'_> {
         let r = self.request;
         let tz = self.client.inner.tz;
         let page_size = r.page_size.clamp(1, 2_000);
-        let mut after: Option<Cursor> = None;
+        let mut after: Option<Cursor> = r.resume_after.filter(|c| c.pass == pass);
         let mut first = true;
         let mut dropped_once = false;
         loop {

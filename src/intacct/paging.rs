@@ -110,7 +110,7 @@ impl KeyFields {
 }
 
 /// Which of the two passes over a window.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Pass {
     /// Records by their modification timestamp.
     Modified,
@@ -119,7 +119,7 @@ pub enum Pass {
 }
 
 /// A position in a pass: everything at or before `(instant, record_no)` is delivered.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Cursor {
     /// The pass.
     pub pass: Pass,

@@ -26,12 +26,12 @@ use super::deletes;
 use crate::config::DeleteFeed;
 use crate::error::{Error, Result};
 use crate::intacct::client::{IntacctClient, ReadMethod, ReadRequest};
-use crate::intacct::paging::TimeWindow;
+use crate::intacct::paging::{Cursor, TimeWindow};
 use crate::intacct::response::ObjectMeta;
 use crate::manifest::schemas::{self, BatchSchema};
-use crate::manifest::{Action, Manifest, Mode};
+use crate::manifest::{Action, ExtractProgress, Manifest, Mode};
 use crate::schema::{BatchContext, SchemaPlan, arrow_schema, record_batch};
-use crate::stage::parts::{PartWriter, StageOptions};
+use crate::stage::parts::{PartWriter, StageOptions, StagedBatch};
 
 /// One object to extract.
 #[derive(Clone, Debug)]
@@ -49,6 +49,19 @@ pub struct ObjectJob {
     /// The planned window `[from, to)` (see `pipeline::plan`); `None`: the object's mark minus
     /// the lookback to `now`, read from the manifest when the extract starts.
     pub window: Option<(Option<DateTime<Utc>>, DateTime<Utc>)>,
+    /// Go on with a batch an interrupted extract of the same window left part-written.
+    pub resume: Option<ResumeFrom>,
+}
+
+/// A part-written batch to go on with: its id, schema, and the progress it recorded.
+#[derive(Clone, Debug)]
+pub struct ResumeFrom {
+    /// The batch.
+    pub batch_id: String,
+    /// Its schema fingerprint (a changed schema starts a new batch instead).
+    pub schema_fingerprint: String,
+    /// What it completed.
+    pub progress: ExtractProgress,
 }
 
 /// Everything `extract` needs besides the client and the manifest.
@@ -70,6 +83,8 @@ pub struct ExtractOptions {
     pub stage: StageOptions,
     /// Draw progress bars.
     pub progress: bool,
+    /// Backfill batches record their progress every this many pages.
+    pub checkpoint_pages: u64,
 }
 
 /// What one object's extract did.
@@ -219,28 +234,44 @@ async fn extract_object(
     let nightly = job.mode == Mode::Nightly;
     // A backfill window's deletes are read over that window, whatever the nightly feed's mark.
     let deletes_up_to = if nightly { deletes_up_to } else { None };
-    let batch_id = uuid::Uuid::new_v4().to_string();
+    // A part-written batch of the same window and schema goes on from its recorded position.
+    let resume = job
+        .resume
+        .as_ref()
+        .filter(|r| r.schema_fingerprint == plan.fingerprint)
+        .and_then(|r| {
+            let cursor = serde_json::from_value::<Cursor>(r.progress.cursor.clone()).ok()?;
+            Some((r, cursor))
+        });
+    let batch_id = resume.map_or_else(
+        || uuid::Uuid::new_v4().to_string(),
+        |(r, _)| r.batch_id.clone(),
+    );
     report.batch_id = batch_id.clone();
     report.window_from = window.from;
     report.window_to = Some(window.to);
-    // The column types go on the stage before the batch exists, so loading, `init` and replay
-    // never need Intacct to know them.
-    let persisted = BatchSchema::from_arrow(&job.name, &plan.fingerprint, &plan.schema)?;
-    schemas::persist(&stage, &persisted).await?;
-    manifest
-        .lock()
-        .await
-        .commit(vec![Action::BatchCreated {
-            batch_id: batch_id.clone(),
-            object: job.name.clone(),
-            mode: job.mode,
-            window_from: window.from,
-            window_to: window.to,
-            schema_fingerprint: plan.fingerprint.clone(),
-            replay_of: None,
-        }])
-        .await?;
-    tracing::info!(object = %job.name, batch_id, from = ?window.from, to = %window.to, "batch created");
+    if let Some((r, cursor)) = resume {
+        tracing::info!(object = %job.name, batch_id, files = r.progress.files.len(), after = ?cursor, "resuming a part-written batch");
+    } else {
+        // The column types go on the stage before the batch exists, so loading, `init` and
+        // replay never need Intacct to know them.
+        let persisted = BatchSchema::from_arrow(&job.name, &plan.fingerprint, &plan.schema)?;
+        schemas::persist(&stage, &persisted).await?;
+        manifest
+            .lock()
+            .await
+            .commit(vec![Action::BatchCreated {
+                batch_id: batch_id.clone(),
+                object: job.name.clone(),
+                mode: job.mode,
+                window_from: window.from,
+                window_to: window.to,
+                schema_fingerprint: plan.fingerprint.clone(),
+                replay_of: None,
+            }])
+            .await?;
+        tracing::info!(object = %job.name, batch_id, from = ?window.from, to = %window.to, "batch created");
+    }
 
     let mut request = ReadRequest::new(job.name.clone(), window, batch_id.clone());
     request.method = job.method;
@@ -249,14 +280,32 @@ async fn extract_object(
     request.fields = Some(meta.fields.iter().map(|f| f.name.clone()).collect());
     request.page_size = job.page_size;
     request.keep_raw = options.stage.keep_raw_pages;
+    request.resume_after = resume.map(|(_, cursor)| cursor);
     let mut read = client.read_object(request);
-    let mut writer = PartWriter::new(
-        stage,
-        &job.name,
-        &batch_id,
-        plan.schema.clone(),
-        options.stage.clone(),
-    );
+    let mut writer = match resume {
+        Some((r, _)) => {
+            PartWriter::resume(
+                stage,
+                &job.name,
+                &batch_id,
+                plan.schema.clone(),
+                options.stage.clone(),
+                StagedBatch {
+                    parts: r.progress.files.clone(),
+                    raw_pages: r.progress.raw_pages.clone(),
+                    quarantine: r.progress.quarantine.clone(),
+                },
+            )
+            .await?
+        }
+        None => PartWriter::new(
+            stage,
+            &job.name,
+            &batch_id,
+            plan.schema.clone(),
+            options.stage.clone(),
+        ),
+    };
     let ctx = BatchContext {
         batch_id: &batch_id,
         extracted_at: Utc::now(),
@@ -277,6 +326,25 @@ async fn extract_object(
         report.quarantined += converted.quarantined.len() as u64;
         report.unknown_column_values += converted.unknown_column_values;
         bar.page(report.pages, report.records, page.total_count);
+        // A backfill window records where it is, so an interruption costs at most this many
+        // pages; a nightly window is planned afresh every run.
+        if job.mode == Mode::Backfill
+            && report.pages.is_multiple_of(options.checkpoint_pages.max(1))
+            && let Some(cursor) = page.cursor_after
+        {
+            let done = writer.checkpoint().await?.clone();
+            manifest
+                .lock()
+                .await
+                .commit(vec![Action::BatchProgress {
+                    batch_id: batch_id.clone(),
+                    files: done.parts,
+                    raw_pages: done.raw_pages,
+                    quarantine: done.quarantine,
+                    cursor: serde_json::to_value(cursor).expect("a cursor serialises"),
+                }])
+                .await?;
+        }
     }
     let mut deletes_mark = None;
     if options.deletes == DeleteFeed::AuditHistory && deletes::has_feed(&job.name) {

@@ -176,6 +176,7 @@ pub fn extract_options(
             page_size: o.page_size.unwrap_or(spec.intacct.page_size),
             mode: crate::manifest::Mode::Nightly,
             window: None,
+            resume: None,
         })
         .collect();
     Ok(ExtractOptions {
@@ -193,6 +194,7 @@ pub fn extract_options(
             ..StageOptions::default()
         },
         progress,
+        checkpoint_pages: spec.extract.checkpoint_pages,
     })
 }
 
@@ -301,13 +303,32 @@ pub async fn replay(
     Ok(crate::loader::load_batches(&load, batches).await)
 }
 
+fn backfill_job(
+    options: &ExtractOptions,
+    planned: &plan::PlannedExtract,
+    resume: Option<extract::ResumeFrom>,
+) -> ObjectJob {
+    let template = options
+        .objects
+        .iter()
+        .find(|o| o.name == planned.object)
+        .expect("planned from these objects");
+    ObjectJob {
+        mode: planned.mode,
+        window: Some((planned.from, planned.to)),
+        resume,
+        ..template.clone()
+    }
+}
+
 /// What a backfill did: windows skipped because an earlier backfill loaded them, batches it
 /// extracted, and every load.
 #[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct BackfillReport {
     /// (object, window) pairs an earlier backfill already loaded: not redone.
     pub windows_done: u64,
-    /// Windows an earlier backfill staged: loaded now, not extracted again.
+    /// Windows an earlier backfill staged (loaded now, not extracted again) or was reading
+    /// (read on from its recorded position).
     pub windows_resumed: u64,
     /// The extracts of this run.
     pub extracted: Vec<ObjectReport>,
@@ -338,16 +359,20 @@ pub async fn backfill(
             plan::BackfillStep::Done { .. } => report.windows_done += 1,
             plan::BackfillStep::Load { .. } => report.windows_resumed += 1,
             plan::BackfillStep::Extract(planned) => {
-                let template = options
-                    .objects
-                    .iter()
-                    .find(|o| o.name == planned.object)
-                    .expect("planned from these objects");
-                jobs.push(ObjectJob {
-                    mode: planned.mode,
-                    window: Some((planned.from, planned.to)),
-                    ..template.clone()
-                });
+                jobs.push(backfill_job(options, &planned, None));
+            }
+            plan::BackfillStep::Resume { planned, batch_id } => {
+                report.windows_resumed += 1;
+                let resume = {
+                    let manifest = ctx.manifest.lock().await;
+                    let batch = &manifest.state().batches[&batch_id];
+                    batch.progress.clone().map(|progress| extract::ResumeFrom {
+                        batch_id: batch_id.clone(),
+                        schema_fingerprint: batch.schema_fingerprint.clone(),
+                        progress,
+                    })
+                };
+                jobs.push(backfill_job(options, &planned, resume));
             }
         }
     }

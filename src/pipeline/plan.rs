@@ -88,6 +88,13 @@ pub enum BackfillStep {
         /// The staged batch.
         batch_id: String,
     },
+    /// An earlier backfill was interrupted while reading it: go on from its recorded position.
+    Resume {
+        /// The window.
+        planned: PlannedExtract,
+        /// The part-written batch.
+        batch_id: String,
+    },
     /// Extract (and then load) it.
     Extract(PlannedExtract),
 }
@@ -108,19 +115,31 @@ pub fn backfill(
                 })
                 .filter(|b| matches!(b.status, BatchStatus::Staged | BatchStatus::Loaded))
                 .last();
-            out.push(match earlier {
-                Some(b) if b.status == BatchStatus::Loaded => BackfillStep::Done {
+            let planned = PlannedExtract {
+                object: object.clone(),
+                from: Some(from),
+                to,
+                mode: Mode::Backfill,
+            };
+            let part_written = state
+                .batches_of(object)
+                .filter(|b| {
+                    b.mode == Mode::Backfill && b.window_from == Some(from) && b.window_to == to
+                })
+                .filter(|b| b.status == BatchStatus::Created && b.progress.is_some())
+                .last();
+            out.push(match (earlier, part_written) {
+                (Some(b), _) if b.status == BatchStatus::Loaded => BackfillStep::Done {
                     batch_id: b.batch_id.clone(),
                 },
-                Some(b) => BackfillStep::Load {
+                (Some(b), _) => BackfillStep::Load {
                     batch_id: b.batch_id.clone(),
                 },
-                None => BackfillStep::Extract(PlannedExtract {
-                    object: object.clone(),
-                    from: Some(from),
-                    to,
-                    mode: Mode::Backfill,
-                }),
+                (None, Some(b)) => BackfillStep::Resume {
+                    planned,
+                    batch_id: b.batch_id.clone(),
+                },
+                (None, None) => BackfillStep::Extract(planned),
             });
         }
     }
@@ -294,8 +313,23 @@ mod tests {
             created("half", Mode::Backfill, Some(30), 60),
             staged("half", None),
             created("dead", Mode::Backfill, Some(60), 65),
+            created("reading", Mode::Backfill, Some(0), 30),
+            Action::BatchProgress {
+                batch_id: "reading".into(),
+                files: vec![],
+                raw_pages: vec![],
+                quarantine: vec![],
+                cursor: serde_json::json!({"pass": "Modified"}),
+            },
         ]);
         let w = windows(t(0), t(65), Duration::days(30)).unwrap();
+        // Without the loaded window, the part-written batch of the first window resumes.
+        let mut reading_only = s.clone();
+        reading_only.batches.remove("done");
+        assert!(matches!(
+            &backfill(&reading_only, &["APBILL".to_owned()], &w[..1])[0],
+            BackfillStep::Resume { batch_id, .. } if batch_id == "reading"
+        ));
         let steps = backfill(&s, &["APBILL".to_owned()], &w);
         assert_eq!(
             steps,
