@@ -68,7 +68,11 @@ fn main() {
     let sizes: Vec<usize> = match std::env::var("LOAD_BENCH_ROWS") {
         Ok(list) if measuring => list
             .split(',')
-            .map(|s| s.trim().parse().expect("LOAD_BENCH_ROWS: comma-separated row counts"))
+            .map(|s| {
+                s.trim()
+                    .parse()
+                    .expect("LOAD_BENCH_ROWS: comma-separated row counts")
+            })
             .collect(),
         _ if !measuring => vec![2_000],
         _ if quick => vec![10_000, 100_000],
@@ -134,10 +138,14 @@ fn bill_rows(
     let paid = revision > 1;
     let keys: Vec<i64> = keys.collect();
     let text = |f: &dyn Fn(i64) -> Option<String>| -> ArrayRef {
-        Arc::new(StringArray::from(keys.iter().map(|&k| f(k)).collect::<Vec<_>>()))
+        Arc::new(StringArray::from(
+            keys.iter().map(|&k| f(k)).collect::<Vec<_>>(),
+        ))
     };
     let date = |f: &dyn Fn(i64) -> Option<i32>| -> ArrayRef {
-        Arc::new(Date32Array::from(keys.iter().map(|&k| f(k)).collect::<Vec<_>>()))
+        Arc::new(Date32Array::from(
+            keys.iter().map(|&k| f(k)).collect::<Vec<_>>(),
+        ))
     };
     let amount = |f: &dyn Fn(i64) -> Option<i128>| -> ArrayRef {
         Arc::new(
@@ -168,7 +176,14 @@ fn bill_rows(
             ))
         }),
         text(&|k| {
-            Some(if paid { "Paid" } else { STATES[(k % 4) as usize] }.to_owned())
+            Some(
+                if paid {
+                    "Paid"
+                } else {
+                    STATES[(k % 4) as usize]
+                }
+                .to_owned(),
+            )
         }),
         text(&|k| Some(CURRENCIES[(k % 3) as usize].to_owned())),
         text(&|k| Some(TERMS[(k % 3) as usize].to_owned())),
@@ -190,7 +205,9 @@ fn bill_rows(
             keys.iter().map(|&k| Some(k % 40 + 1)).collect::<Vec<_>>(),
         )),
         Arc::new(Int64Array::from(
-            keys.iter().map(|&k| Some(k % 40 + revision)).collect::<Vec<_>>(),
+            keys.iter()
+                .map(|&k| Some(k % 40 + revision))
+                .collect::<Vec<_>>(),
         )),
         instant(&|k| Some((EPOCH_SECS + k % 86_400) * 1_000_000)),
         instant(&|k| Some((EPOCH_SECS + k % 86_400 + revision * 86_400) * 1_000_000)),
@@ -208,18 +225,21 @@ struct Emulator {
     child: Child,
     base_url: String,
     http: reqwest::Client,
+    /// Its log (one line per request), kept out of the benchmark's output.
+    log: tempfile::NamedTempFile,
 }
 
 impl Emulator {
     fn start(public_key: &Path) -> Emulator {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let log = tempfile::NamedTempFile::new().expect("emulator log file");
         let mut child = Command::new(root.join("scripts/snowflake-emulator.sh"))
             .args(["--listen", "127.0.0.1:0", "--public-key"])
             .arg(public_key)
             .args(["--account", ACCOUNT, "--user", USER, "--require-warehouse"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(log.reopen().expect("emulator log file"))
             .spawn()
             .expect("scripts/snowflake-emulator.sh starts");
         let mut line = String::new();
@@ -228,13 +248,25 @@ impl Emulator {
             .expect("the emulator's first line");
         let Some(base_url) = line.trim_end().strip_prefix("listening on ") else {
             let _ = child.kill();
-            panic!("emulator printed {line:?} instead of `listening on http://…`");
+            let _ = child.wait();
+            panic!(
+                "emulator printed {line:?} instead of `listening on http://…`:\n{}",
+                std::fs::read_to_string(log.path()).unwrap_or_default()
+            );
         };
         Emulator {
             base_url: base_url.to_owned(),
             child,
             http: reqwest::Client::new(),
+            log,
         }
+    }
+
+    /// The last lines of its log (for failure messages).
+    fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(self.log.path()).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(30)..].join("\n")
     }
 
     async fn stats(&self) -> Stats {
@@ -319,6 +351,14 @@ struct Bench {
     schema: Arc<Schema>,
     /// Batches staged so far (each one's window ends a second later).
     batches: i64,
+}
+
+/// The baseline's wall time, in total and per statement.
+struct Baseline {
+    seconds: f64,
+    copy_secs: f64,
+    insert_secs: f64,
+    delete_secs: f64,
 }
 
 /// One staged batch.
@@ -406,7 +446,12 @@ impl Bench {
         let after = self.emulator.stats().await;
         assert_eq!(reports.len(), 1);
         let report = reports.remove(0);
-        assert!(report.error.is_none(), "load failed: {:?}", report.error);
+        assert!(
+            report.error.is_none(),
+            "load failed: {:?}\n{}",
+            report.error,
+            self.emulator.log_tail()
+        );
         (report, after.minus(&before))
     }
 
@@ -425,7 +470,7 @@ impl Bench {
     /// The hand-written loader on the same files: COPY (the loader's own text, aimed at the
     /// baseline staging table), INSERT … SELECT, DELETE. Returns seconds and the emulator's
     /// counts.
-    async fn baseline(&self, batch: &Staged) -> (f64, Stats) {
+    async fn baseline(&self, batch: &Staged) -> (Baseline, Stats) {
         let staging = self
             .names
             .table(BASELINE_OBJECT, TableRole::Staging)
@@ -445,7 +490,11 @@ impl Bench {
             .expect("COPY renders");
         assert_eq!(copies.len(), 1, "one COPY per batch at these sizes");
         let copy = copies[0].as_str().replacen(&loader_staging, &staging, 1);
-        assert_ne!(copy, copies[0].as_str(), "the COPY names the baseline table");
+        assert_ne!(
+            copy,
+            copies[0].as_str(),
+            "the COPY names the baseline table"
+        );
         let id = &batch.batch_id; // a UUID: nothing to escape
         let insert =
             format!("INSERT INTO {target} SELECT * FROM {staging} WHERE \"_BATCH_ID\" = '{id}'");
@@ -454,7 +503,9 @@ impl Bench {
         let before = self.emulator.stats().await;
         let started = Instant::now();
         let copied = self.execute(&copy).await;
+        let copy_secs = started.elapsed().as_secs_f64();
         let inserted = self.execute(&insert).await;
+        let insert_secs = started.elapsed().as_secs_f64() - copy_secs;
         let deleted = self.execute(&delete).await;
         let seconds = started.elapsed().as_secs_f64();
         let after = self.emulator.stats().await;
@@ -464,9 +515,19 @@ impl Bench {
             .filter_map(|v| v.parse::<u64>().ok())
             .sum();
         assert_eq!(loaded, batch.rows, "baseline COPY loaded the batch");
-        assert_eq!(inserted.dml_counts().inserted, batch.rows, "baseline INSERT");
+        assert_eq!(
+            inserted.dml_counts().inserted,
+            batch.rows,
+            "baseline INSERT"
+        );
         assert_eq!(deleted.dml_counts().deleted, batch.rows, "baseline DELETE");
-        (seconds, after.minus(&before))
+        let timing = Baseline {
+            seconds,
+            copy_secs,
+            insert_secs,
+            delete_secs: seconds - copy_secs - insert_secs,
+        };
+        (timing, after.minus(&before))
     }
 
     async fn count(&self, table: &str) -> u64 {
@@ -571,7 +632,9 @@ async fn run(sizes: &[usize]) {
         bench.execute(sql.as_str()).await;
     }
 
-    println!("load throughput: {OBJECT}-shaped batches (26 columns) through the loader into the emulator");
+    println!(
+        "load throughput: {OBJECT}-shaped batches (26 columns) through the loader into the emulator"
+    );
     println!("  emulator started in {start_secs:.1} s");
 
     let warm = bench.stage_batch(0..WARM_UP_ROWS as i64, 1).await;
@@ -586,9 +649,19 @@ async fn run(sizes: &[usize]) {
     assert_eq!(report.statements, 5, "CREATE ×2, COPY, MERGE, DELETE");
 
     println!(
-        "  {:>9} {:>6} {:>5} {:>5} {:>9} {:>10} {:>11} {:>10} {:>6}  emulator counts during the load",
-        "rows", "pass", "files", "stmts", "load s", "rows/s", "baseline s", "rows/s", "ratio"
+        "  {:>9} {:>6} {:>5} {:>5} {:>8} {:>8} {:>10} {:>8} {:>6} {:>20}  emulator counts during the load",
+        "rows",
+        "pass",
+        "files",
+        "stmts",
+        "load s",
+        "rows/s",
+        "baseline s",
+        "rows/s",
+        "ratio",
+        "copy/insert/delete s"
     );
+    let totals_before = bench.emulator.stats().await;
     let mut next_key = WARM_UP_ROWS as i64;
     let mut in_target = WARM_UP_ROWS as u64;
     let mut in_baseline = 0u64;
@@ -628,7 +701,8 @@ async fn run(sizes: &[usize]) {
             );
             assert_eq!(delta.submissions, 4, "emulator saw {delta:?}");
 
-            let (base_secs, base_delta) = bench.baseline(&batch).await;
+            let (base, base_delta) = bench.baseline(&batch).await;
+            let base_secs = base.seconds;
             assert_eq!(
                 (
                     base_delta.executed("copy"),
@@ -643,7 +717,7 @@ async fn run(sizes: &[usize]) {
             let rate = size as f64 / report.seconds;
             let base_rate = size as f64 / base_secs;
             println!(
-                "  {:>9} {:>6} {:>5} {:>5} {:>9.2} {:>10.0} {:>11.2} {:>10.0} {:>6.2}  {}",
+                "  {:>9} {:>6} {:>5} {:>5} {:>8.2} {:>8.0} {:>10.2} {:>8.0} {:>6.2} {:>20}  {}",
                 size,
                 pass,
                 batch.files.len(),
@@ -653,10 +727,35 @@ async fn run(sizes: &[usize]) {
                 base_secs,
                 base_rate,
                 report.seconds / base_secs,
+                format!(
+                    "{:.2}/{:.2}/{:.2}",
+                    base.copy_secs, base.insert_secs, base.delete_secs
+                ),
                 stats_text(&delta)
             );
         }
     }
+    let totals_after = bench.emulator.stats().await;
+    let measured = 2 * sizes.len() as u64;
+    println!(
+        "  emulator totals before the measured batches: {}",
+        stats_text(&totals_before)
+    );
+    println!(
+        "  emulator totals after:                       {}",
+        stats_text(&totals_after)
+    );
+    // Per measured batch: the loader's 3 statements and its catalog read, then the baseline's 3.
+    let ran = totals_after.minus(&totals_before);
+    assert_eq!(
+        (
+            ran.executed("copy"),
+            ran.executed("merge"),
+            ran.executed("other")
+        ),
+        (2 * measured, measured, 4 * measured),
+        "the emulator ran only the loader's and the baseline's statements: {ran:?}"
+    );
     let target = bench.names.table(OBJECT, TableRole::Target).expect("name");
     let staging = bench.names.table(OBJECT, TableRole::Staging).expect("name");
     let baseline_target = bench
