@@ -20,6 +20,11 @@
 //!
 //! Staging the Parquet parts (the extract's work) is outside the timed part.
 //!
+//! Every size and pass is measured in `LOAD_BENCH_ROUNDS` rounds (default 3; each round loads
+//! fresh keys, so the target grows as it would in production) and the medians are printed
+//! last; the baseline runs before the loader in every other round, so neither side always pays
+//! for the emulator's memory growth.
+//!
 //! Run with `cargo bench --bench load`; `LOAD_BENCH_ROWS` (default `10000,100000,1000000`)
 //! picks the batch sizes, `--quick` means `10000,100000`. Without `--bench` (as
 //! `cargo test --all-targets` runs it) it makes one small smoke run.
@@ -82,7 +87,12 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    runtime.block_on(run(&sizes));
+    let rounds = match std::env::var("LOAD_BENCH_ROUNDS") {
+        Ok(n) if measuring => n.parse().expect("LOAD_BENCH_ROUNDS: a number of rounds"),
+        _ if measuring => 3,
+        _ => 1,
+    };
+    runtime.block_on(run(&sizes, rounds));
 }
 
 fn timestamp_type() -> DataType {
@@ -579,7 +589,21 @@ fn stats_text(s: &Stats) -> String {
     )
 }
 
-async fn run(sizes: &[usize]) {
+fn pass_name(revision: i64) -> &'static str {
+    if revision == 1 { "insert" } else { "update" }
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    if values.len() % 2 == 1 {
+        values[mid]
+    } else {
+        (values[mid - 1] + values[mid]) / 2.0
+    }
+}
+
+async fn run(sizes: &[usize], rounds: usize) {
     let key_dir = tempfile::tempdir().expect("key dir");
     let (private_key, public_key) = generate_keys(key_dir.path());
     let started = Instant::now();
@@ -649,7 +673,8 @@ async fn run(sizes: &[usize]) {
     assert_eq!(report.statements, 5, "CREATE ×2, COPY, MERGE, DELETE");
 
     println!(
-        "  {:>9} {:>6} {:>5} {:>5} {:>8} {:>8} {:>10} {:>8} {:>6} {:>20}  emulator counts during the load",
+        "  {:>5} {:>9} {:>6} {:>5} {:>5} {:>8} {:>8} {:>10} {:>8} {:>6} {:>20}  emulator counts during the load",
+        "round",
         "rows",
         "pass",
         "files",
@@ -665,78 +690,112 @@ async fn run(sizes: &[usize]) {
     let mut next_key = WARM_UP_ROWS as i64;
     let mut in_target = WARM_UP_ROWS as u64;
     let mut in_baseline = 0u64;
-    for &size in sizes {
-        let keys = next_key..next_key + size as i64;
-        next_key = keys.end;
-        for (revision, pass) in [(1, "insert"), (2, "update")] {
-            let batch = bench.stage_batch(keys.clone(), revision).await;
-            let (report, delta) = bench.load(&batch).await;
-            assert_eq!(report.rows, size as u64);
-            assert_eq!(report.copy_rows, size as u64, "COPY loaded every row");
-            assert_eq!(
-                report.statements, 3,
-                "COPY, MERGE, DELETE once the tables exist"
-            );
-            if revision == 1 {
+    // (size, pass) -> (loader seconds, baseline seconds) of every round.
+    let mut measured: BTreeMap<(usize, i64), Vec<(f64, f64)>> = BTreeMap::new();
+    for round in 1..=rounds {
+        for &size in sizes {
+            let keys = next_key..next_key + size as i64;
+            next_key = keys.end;
+            for revision in [1, 2] {
+                let batch = bench.stage_batch(keys.clone(), revision).await;
+                // Every other round the baseline goes first, so neither side always runs on a
+                // freshly grown (or freshly freed) emulator.
+                let baseline_first = round % 2 == 0;
+                let early = if baseline_first {
+                    Some(bench.baseline(&batch).await)
+                } else {
+                    None
+                };
+                let (report, delta) = bench.load(&batch).await;
+                let (base, base_delta) = match early {
+                    Some(done) => done,
+                    None => bench.baseline(&batch).await,
+                };
+                assert_eq!(report.rows, size as u64);
+                assert_eq!(report.copy_rows, size as u64, "COPY loaded every row");
                 assert_eq!(
-                    (report.merge_inserted, report.merge_updated),
-                    (size as u64, 0)
+                    report.statements, 3,
+                    "COPY, MERGE, DELETE once the tables exist"
                 );
-                in_target += size as u64;
-            } else {
+                if revision == 1 {
+                    assert_eq!(
+                        (report.merge_inserted, report.merge_updated),
+                        (size as u64, 0)
+                    );
+                    in_target += size as u64;
+                } else {
+                    assert_eq!(
+                        (report.merge_inserted, report.merge_updated),
+                        (0, size as u64)
+                    );
+                }
+                // The loader's statements plus its one catalog read per load call; nothing else.
                 assert_eq!(
-                    (report.merge_inserted, report.merge_updated),
-                    (0, size as u64)
+                    (
+                        delta.executed("copy"),
+                        delta.executed("merge"),
+                        delta.executed("other")
+                    ),
+                    (1, 1, 2),
+                    "emulator ran {delta:?}"
                 );
+                assert_eq!(delta.submissions, 4, "emulator saw {delta:?}");
+                assert_eq!(
+                    (
+                        base_delta.executed("copy"),
+                        base_delta.executed("merge"),
+                        base_delta.executed("other")
+                    ),
+                    (1, 0, 2),
+                    "baseline ran {base_delta:?}"
+                );
+                in_baseline += size as u64;
+                println!(
+                    "  {:>5} {:>9} {:>6} {:>5} {:>5} {:>8.2} {:>8.0} {:>10.2} {:>8.0} {:>6.2} {:>20}  {}",
+                    round,
+                    size,
+                    pass_name(revision),
+                    batch.files.len(),
+                    report.statements,
+                    report.seconds,
+                    size as f64 / report.seconds,
+                    base.seconds,
+                    size as f64 / base.seconds,
+                    report.seconds / base.seconds,
+                    format!(
+                        "{:.2}/{:.2}/{:.2}",
+                        base.copy_secs, base.insert_secs, base.delete_secs
+                    ),
+                    stats_text(&delta)
+                );
+                measured
+                    .entry((size, revision))
+                    .or_default()
+                    .push((report.seconds, base.seconds));
             }
-            // The loader's statements plus its one catalog read per load call; nothing else.
-            assert_eq!(
-                (
-                    delta.executed("copy"),
-                    delta.executed("merge"),
-                    delta.executed("other")
-                ),
-                (1, 1, 2),
-                "emulator ran {delta:?}"
-            );
-            assert_eq!(delta.submissions, 4, "emulator saw {delta:?}");
-
-            let (base, base_delta) = bench.baseline(&batch).await;
-            let base_secs = base.seconds;
-            assert_eq!(
-                (
-                    base_delta.executed("copy"),
-                    base_delta.executed("merge"),
-                    base_delta.executed("other")
-                ),
-                (1, 0, 2),
-                "baseline ran {base_delta:?}"
-            );
-            in_baseline += size as u64;
-
-            let rate = size as f64 / report.seconds;
-            let base_rate = size as f64 / base_secs;
-            println!(
-                "  {:>9} {:>6} {:>5} {:>5} {:>8.2} {:>8.0} {:>10.2} {:>8.0} {:>6.2} {:>20}  {}",
-                size,
-                pass,
-                batch.files.len(),
-                report.statements,
-                report.seconds,
-                rate,
-                base_secs,
-                base_rate,
-                report.seconds / base_secs,
-                format!(
-                    "{:.2}/{:.2}/{:.2}",
-                    base.copy_secs, base.insert_secs, base.delete_secs
-                ),
-                stats_text(&delta)
-            );
         }
     }
+    println!("  median of {rounds} round(s):");
+    println!(
+        "  {:>9} {:>6} {:>8} {:>8} {:>10} {:>8} {:>6}",
+        "rows", "pass", "load s", "rows/s", "baseline s", "rows/s", "ratio"
+    );
+    for ((size, revision), runs) in &measured {
+        let load = median(runs.iter().map(|r| r.0).collect());
+        let base = median(runs.iter().map(|r| r.1).collect());
+        println!(
+            "  {:>9} {:>6} {:>8.2} {:>8.0} {:>10.2} {:>8.0} {:>6.2}",
+            size,
+            pass_name(*revision),
+            load,
+            *size as f64 / load,
+            base,
+            *size as f64 / base,
+            load / base
+        );
+    }
     let totals_after = bench.emulator.stats().await;
-    let measured = 2 * sizes.len() as u64;
+    let measured = 2 * sizes.len() as u64 * rounds as u64;
     println!(
         "  emulator totals before the measured batches: {}",
         stats_text(&totals_before)
