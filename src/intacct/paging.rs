@@ -212,7 +212,8 @@ pub fn audit_deletes_condition(object: &str) -> Filter {
     ])
 }
 
-/// The whole `query` for one keyset page, with the [`keyset_filter`] of that page.
+/// The whole `query` for one keyset page, with the [`keyset_filter`] of that page and
+/// `showprivate` set.
 pub fn keyset_query(
     object: &str,
     select: &[String],
@@ -236,6 +237,9 @@ pub fn keyset_query(
             },
         ],
         page_size: Some(page_size),
+        // In a multi-entity company a top-level query omits entity-private records unless
+        // asked (Sage's query options; MeltanoLabs tap-intacct sends it on every query).
+        show_private: true,
         ..Query::default()
     }
 }
@@ -414,6 +418,10 @@ mod tests {
             .collect();
         assert_eq!(order, [(WHENMODIFIED, true), (RECORDNO, true)]);
         assert_eq!(q.page_size, Some(2000));
+        assert!(
+            q.show_private,
+            "every query asks for entity-private records"
+        );
     }
 
     #[test]
