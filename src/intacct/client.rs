@@ -33,8 +33,8 @@ use crate::intacct::backoff::RetryPolicy;
 use crate::intacct::codes::{self, FailureClass};
 use crate::intacct::objects;
 use crate::intacct::paging::{
-    Cursor, KeyFields, Pass, TimeWindow, cursor_after, is_last_page, keyset_filter, keyset_query,
-    read_by_query, restrict,
+    Cursor, KeyFields, Pass, TimeWindow, check_progress, cursor_after, is_last_page, keyset_filter,
+    keyset_query, read_by_query, restrict,
 };
 use crate::intacct::request::{
     Authentication, Call, Filter, Function, Request, SenderCredentials, render_request,
@@ -619,6 +619,7 @@ impl Reader<'_> {
             };
             let last = is_last_page(&records, page_size);
             let cursor = cursor_after(&records, &r.keys, pass, tz)?;
+            check_progress(&r.object, after.as_ref(), cursor.as_ref(), last)?;
             if let Some(c) = cursor {
                 after = Some(c);
             }

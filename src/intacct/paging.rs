@@ -312,6 +312,36 @@ pub fn cursor_after(
     }))
 }
 
+/// Checks that a page moved the cursor: a page that is not the last of its pass must end
+/// strictly after where the previous one did, or the next request would ask for the same
+/// rows again. A gateway that answers so is an error, never a loop.
+pub fn check_progress(
+    object: &str,
+    before: Option<&Cursor>,
+    after: Option<&Cursor>,
+    last_page: bool,
+) -> Result<()> {
+    if last_page {
+        return Ok(());
+    }
+    let moved = match (before, after) {
+        (_, None) => false,
+        (None, Some(_)) => true,
+        (Some(b), Some(a)) => (a.instant, a.record_no) > (b.instant, b.record_no),
+    };
+    if moved {
+        return Ok(());
+    }
+    Err(Error::MalformedResponse {
+        kind: MalformedKind::UnexpectedStructure,
+        detail: format!(
+            "a full page of {object} did not advance the keyset cursor (still at {:?}); \
+             stopping rather than asking for the same rows again",
+            after.or(before).map(|c| (c.instant, c.record_no))
+        ),
+    })
+}
+
 /// True when no page follows `page` in its pass: the gateway says nothing remains, or (when
 /// it does not say) the page is short. An empty page always ends the pass, so a confused
 /// count can never loop on the same cursor.
@@ -399,6 +429,28 @@ mod tests {
                 cmp(Comparison::LessThan, WHENCREATED, "02/01/2024 00:00:00"),
             ])
         );
+    }
+
+    #[test]
+    fn a_full_page_must_advance_the_cursor() {
+        let at = |s: i64, n: u64| Cursor {
+            pass: Pass::Modified,
+            instant: DateTime::from_timestamp(s, 0).unwrap(),
+            record_no: n,
+        };
+        check_progress("APBILL", None, Some(&at(1, 1)), false).unwrap();
+        check_progress("APBILL", Some(&at(1, 1)), Some(&at(1, 2)), false).unwrap();
+        check_progress("APBILL", Some(&at(1, 9)), Some(&at(2, 1)), false).unwrap();
+        check_progress("APBILL", Some(&at(1, 1)), Some(&at(1, 1)), true).unwrap();
+        for (before, after) in [
+            (Some(at(1, 1)), Some(at(1, 1))),
+            (Some(at(2, 1)), Some(at(1, 5))),
+            (Some(at(1, 1)), None),
+        ] {
+            let err = check_progress("APBILL", before.as_ref(), after.as_ref(), false).unwrap_err();
+            assert!(matches!(err, Error::MalformedResponse { .. }), "{err}");
+            assert!(err.to_string().contains("did not advance"), "{err}");
+        }
     }
 
     #[test]
