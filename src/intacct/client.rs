@@ -506,6 +506,20 @@ impl IntacctClient {
     }
 }
 
+/// The smallest page size a timed-out read halves down to before giving up.
+const MIN_HALVED_PAGE_SIZE: u32 = 100;
+
+/// A failure that a smaller page may avoid: a timeout, the CDN's 524 (the origin took too
+/// long) or Intacct's DL02000001 (a query that ran out of time), once retries gave up.
+fn is_page_too_big(error: &Error) -> bool {
+    match error {
+        Error::Transport { timeout, .. } => *timeout,
+        Error::HttpStatus { status: 524, .. } => true,
+        Error::Intacct(f) => f.errors.iter().any(|e| e.errorno == "DL02000001"),
+        _ => false,
+    }
+}
+
 /// Why a read stopped early.
 enum Stop {
     /// The consumer dropped the receiver: nobody wants more pages.
@@ -587,7 +601,7 @@ impl Reader<'_> {
     ) -> std::result::Result<(), Stop> {
         let r = self.request;
         let tz = self.client.inner.tz;
-        let page_size = r.page_size.clamp(1, 2_000);
+        let mut page_size = r.page_size.clamp(1, 2_000);
         let mut after: Option<Cursor> = None;
         let mut first = true;
         let mut dropped_once = false;
@@ -613,6 +627,12 @@ impl Reader<'_> {
                     self.client.remember_refused(&r.object, &refused);
                     select.retain(|s| !refused.iter().any(|d| d.eq_ignore_ascii_case(s)));
                     dropped_once = true;
+                    continue;
+                }
+                Err(Stop::Failed(e)) if is_page_too_big(&e) && page_size > MIN_HALVED_PAGE_SIZE => {
+                    // Large objects time out on big pages: the same page, half as big.
+                    page_size = (page_size / 2).max(MIN_HALVED_PAGE_SIZE);
+                    tracing::warn!(object = %r.object, page_size, error = %e, "page timed out; halving the page size");
                     continue;
                 }
                 other => other?,
