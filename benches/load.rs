@@ -43,8 +43,9 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use chrono::DateTime;
 use intacct_snowflake::config::SnowflakeAuth;
-use intacct_snowflake::loader::ddl::{self, TableRole};
-use intacct_snowflake::loader::{self, BatchLoadReport, ExternalStage, LoadContext, Names};
+use intacct_snowflake::loader::{
+    self, BatchLoadReport, ExternalStage, LoadContext, Names, TableRole,
+};
 use intacct_snowflake::manifest::schemas::{self, BatchSchema};
 use intacct_snowflake::manifest::{Action, Manifest, Mode};
 use intacct_snowflake::retry::RetryPolicy;
@@ -430,6 +431,7 @@ impl Bench {
                 raw_pages: vec![],
                 quarantine: vec![],
                 staged_up_to: Some(window_to),
+                deletes_up_to: None,
             }])
             .await
             .expect("batch staged");
@@ -496,8 +498,8 @@ impl Bench {
             .table(OBJECT, TableRole::Staging)
             .expect("name")
             .to_string();
-        let copies = loader::statements::copy_into(&self.names, OBJECT, &batch.files, false)
-            .expect("COPY renders");
+        let copies =
+            loader::copy_into(&self.names, OBJECT, &batch.files, false).expect("COPY renders");
         assert_eq!(copies.len(), 1, "one COPY per batch at these sizes");
         let copy = copies[0].as_str().replacen(&loader_staging, &staging, 1);
         assert_ne!(
@@ -629,6 +631,7 @@ async fn run(sizes: &[usize], rounds: usize) {
         pipeline: "bench".into(),
         concurrency: 2,
         delete_key: |_| None,
+        observer: None,
     };
     // Database, schema, file format and stage; no table yet (the warm-up batch makes them).
     loader::init(
@@ -656,7 +659,7 @@ async fn run(sizes: &[usize], rounds: usize) {
         BatchSchema::from_arrow(OBJECT, FINGERPRINT, &bench.schema).expect("schema maps");
     baseline_schema.object = BASELINE_OBJECT.into();
     for role in [TableRole::Staging, TableRole::Target] {
-        let sql = ddl::create_table(&bench.names, &baseline_schema, role).expect("DDL");
+        let sql = loader::create_table(&bench.names, &baseline_schema, role).expect("DDL");
         bench.execute(sql.as_str()).await;
     }
 

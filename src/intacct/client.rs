@@ -32,8 +32,8 @@ use crate::error::{Error, MalformedKind, Result};
 use crate::intacct::codes::{self, FailureClass};
 use crate::intacct::objects;
 use crate::intacct::paging::{
-    Cursor, KeyFields, Pass, TimeWindow, cursor_after, is_last_page, keyset_filter, keyset_query,
-    read_by_query, restrict,
+    Cursor, KeyFields, Pass, TimeWindow, check_progress, cursor_after, is_last_page, keyset_filter,
+    keyset_query, read_by_query, restrict,
 };
 use crate::intacct::request::{
     Authentication, Call, Filter, Function, Request, SenderCredentials, render_request,
@@ -511,6 +511,20 @@ impl IntacctClient {
     }
 }
 
+/// The smallest page size a timed-out read halves down to before giving up.
+const MIN_HALVED_PAGE_SIZE: u32 = 100;
+
+/// A failure that a smaller page may avoid: a timeout, the CDN's 524 (the origin took too
+/// long) or Intacct's DL02000001 (a query that ran out of time), once retries gave up.
+fn is_page_too_big(error: &Error) -> bool {
+    match error {
+        Error::Transport { timeout, .. } => *timeout,
+        Error::HttpStatus { status: 524, .. } => true,
+        Error::Intacct(f) => f.errors.iter().any(|e| e.errorno == "DL02000001"),
+        _ => false,
+    }
+}
+
 /// Why a read stopped early.
 enum Stop {
     /// The consumer dropped the receiver: nobody wants more pages.
@@ -598,7 +612,7 @@ impl Reader<'_> {
     ) -> std::result::Result<(), Stop> {
         let r = self.request;
         let tz = self.client.inner.tz;
-        let page_size = r.page_size.clamp(1, 2_000);
+        let mut page_size = r.page_size.clamp(1, 2_000);
         let mut after: Option<Cursor> = r.resume_after.filter(|c| c.pass == pass);
         let mut first = true;
         let mut dropped_once = false;
@@ -626,10 +640,17 @@ impl Reader<'_> {
                     dropped_once = true;
                     continue;
                 }
+                Err(Stop::Failed(e)) if is_page_too_big(&e) && page_size > MIN_HALVED_PAGE_SIZE => {
+                    // Large objects time out on big pages: the same page, half as big.
+                    page_size = (page_size / 2).max(MIN_HALVED_PAGE_SIZE);
+                    tracing::warn!(object = %r.object, page_size, error = %e, "page timed out; halving the page size");
+                    continue;
+                }
                 other => other?,
             };
             let last = is_last_page(&records, page_size);
             let cursor = cursor_after(&records, &r.keys, pass, tz)?;
+            check_progress(&r.object, after.as_ref(), cursor.as_ref(), last)?;
             if let Some(c) = cursor {
                 after = Some(c);
             }

@@ -212,7 +212,8 @@ pub fn audit_deletes_condition(object: &str) -> Filter {
     ])
 }
 
-/// The whole `query` for one keyset page, with the [`keyset_filter`] of that page.
+/// The whole `query` for one keyset page, with the [`keyset_filter`] of that page and
+/// `showprivate` set.
 pub fn keyset_query(
     object: &str,
     select: &[String],
@@ -236,6 +237,9 @@ pub fn keyset_query(
             },
         ],
         page_size: Some(page_size),
+        // In a multi-entity company a top-level query omits entity-private records unless
+        // asked (Sage's query options; MeltanoLabs tap-intacct sends it on every query).
+        show_private: true,
         ..Query::default()
     }
 }
@@ -306,6 +310,36 @@ pub fn cursor_after(
         instant,
         record_no,
     }))
+}
+
+/// Checks that a page moved the cursor: a page that is not the last of its pass must end
+/// strictly after where the previous one did, or the next request would ask for the same
+/// rows again. A gateway that answers so is an error, never a loop.
+pub fn check_progress(
+    object: &str,
+    before: Option<&Cursor>,
+    after: Option<&Cursor>,
+    last_page: bool,
+) -> Result<()> {
+    if last_page {
+        return Ok(());
+    }
+    let moved = match (before, after) {
+        (_, None) => false,
+        (None, Some(_)) => true,
+        (Some(b), Some(a)) => (a.instant, a.record_no) > (b.instant, b.record_no),
+    };
+    if moved {
+        return Ok(());
+    }
+    Err(Error::MalformedResponse {
+        kind: MalformedKind::UnexpectedStructure,
+        detail: format!(
+            "a full page of {object} did not advance the keyset cursor (still at {:?}); \
+             stopping rather than asking for the same rows again",
+            after.or(before).map(|c| (c.instant, c.record_no))
+        ),
+    })
 }
 
 /// True when no page follows `page` in its pass: the gateway says nothing remains, or (when
@@ -398,6 +432,28 @@ mod tests {
     }
 
     #[test]
+    fn a_full_page_must_advance_the_cursor() {
+        let at = |s: i64, n: u64| Cursor {
+            pass: Pass::Modified,
+            instant: DateTime::from_timestamp(s, 0).unwrap(),
+            record_no: n,
+        };
+        check_progress("APBILL", None, Some(&at(1, 1)), false).unwrap();
+        check_progress("APBILL", Some(&at(1, 1)), Some(&at(1, 2)), false).unwrap();
+        check_progress("APBILL", Some(&at(1, 9)), Some(&at(2, 1)), false).unwrap();
+        check_progress("APBILL", Some(&at(1, 1)), Some(&at(1, 1)), true).unwrap();
+        for (before, after) in [
+            (Some(at(1, 1)), Some(at(1, 1))),
+            (Some(at(2, 1)), Some(at(1, 5))),
+            (Some(at(1, 1)), None),
+        ] {
+            let err = check_progress("APBILL", before.as_ref(), after.as_ref(), false).unwrap_err();
+            assert!(matches!(err, Error::MalformedResponse { .. }), "{err}");
+            assert!(err.to_string().contains("did not advance"), "{err}");
+        }
+    }
+
+    #[test]
     fn query_orders_by_key_then_recordno() {
         let q = keyset_query(
             "APBILL",
@@ -414,6 +470,10 @@ mod tests {
             .collect();
         assert_eq!(order, [(WHENMODIFIED, true), (RECORDNO, true)]);
         assert_eq!(q.page_size, Some(2000));
+        assert!(
+            q.show_private,
+            "every query asks for entity-private records"
+        );
     }
 
     #[test]

@@ -197,7 +197,7 @@ pub(crate) fn external_stage(
 }
 
 /// `CREATE [TRANSIENT] TABLE IF NOT EXISTS` of one table of the object, from a schema.
-pub(crate) fn create_table(names: &Names, schema: &BatchSchema, role: TableRole) -> Result<Sql> {
+pub fn create_table(names: &Names, schema: &BatchSchema, role: TableRole) -> Result<Sql> {
     let columns = schema
         .columns
         .iter()

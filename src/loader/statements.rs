@@ -23,12 +23,7 @@ const DELETE: &str = include_str!("../../sql/delete_staged_batch.sql");
 ///
 /// `files` are stage-relative paths (`<OBJECT>/<batch_id>/part-00001.parquet`), all under the
 /// object's directory. `force` reloads files Snowflake has loaded before (replays only).
-pub(crate) fn copy_into(
-    names: &Names,
-    object: &str,
-    files: &[String],
-    force: bool,
-) -> Result<Vec<Sql>> {
+pub fn copy_into(names: &Names, object: &str, files: &[String], force: bool) -> Result<Vec<Sql>> {
     let prefix = format!("{object}/");
     files
         .chunks(FILES_PER_COPY)

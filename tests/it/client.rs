@@ -952,3 +952,35 @@ async fn fields_query_refuses_are_dropped_once_remembered_and_reported() {
     r.fields = Some(vec!["ROOTPARENTKEY".into()]);
     read_all(&client, r).await.unwrap();
 }
+
+/// A page that times out (here the CDN's 524, after retries gave up) is asked again at half
+/// the size, down to 100 rows; nothing is lost or repeated, and a gateway that keeps timing
+/// out ends the read after 1000 → 500 → 250 → 125 → 100.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timed_out_page_is_read_again_at_half_the_size() {
+    let config = sim_config(Scale::Demo);
+    let sim = start(config.clone()).await;
+    let mut cc = client_config(&sim, &config);
+    cc.retry.max_attempts = 1;
+    let client = IntacctClient::new(cc).unwrap();
+    sim.set_faults("http524@query:nth=1").await.unwrap();
+    let pages = read_all(&client, request("APBILLITEM", everything(), 1_000))
+        .await
+        .unwrap();
+    assert!(pages[0].records.len() <= 500, "{}", pages[0].records.len());
+    let got = delivered_once("APBILLITEM", &pages);
+    assert_eq!(got.len(), truth(&sim, "APBILLITEM").await.len());
+    let c = counters(&sim).await;
+    assert_eq!(c["faults_injected"]["http524"].as_u64(), Some(1), "{c}");
+
+    sim.set_faults("http524@query").await.unwrap();
+    let err = read_all(&client, request("APBILLITEM", everything(), 1_000))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::HttpStatus { status: 524, .. }),
+        "{err:?}"
+    );
+    let c = counters(&sim).await;
+    assert_eq!(c["faults_injected"]["http524"].as_u64(), Some(1 + 5), "{c}");
+}
