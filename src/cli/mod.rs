@@ -8,6 +8,7 @@
 mod commands;
 mod interrupt;
 mod secrets;
+mod sim;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -242,7 +243,7 @@ pub(crate) struct StatusArgs {
 #[derive(Debug, Subcommand)]
 pub(crate) enum SimCommand {
     /// Serve a simulator of the Intacct XML gateway on loopback.
-    Intacct(crate::sim::SimArgs),
+    Intacct(sim::SimArgs),
 }
 
 /// Credentials-file commands.
@@ -309,7 +310,9 @@ pub(crate) async fn run(command: Command) -> Result<()> {
         Command::Sql(args) => commands::sql(args).await,
         Command::Status(args) => commands::status(args).await,
         Command::Query(args) => commands::query(args).await,
-        Command::Sim(SimCommand::Intacct(args)) => crate::sim::run_command(args).await,
+        Command::Sim(SimCommand::Intacct(args)) => {
+            crate::sim::serve_until_interrupted(&args.listen, args.config()).await
+        }
         Command::Secrets(SecretsCommand::Encrypt(args)) => secrets::encrypt(args),
         Command::Secrets(SecretsCommand::List(args)) => secrets::list(args),
         Command::Backfill(args) => commands::backfill(args).await,

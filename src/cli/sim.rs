@@ -1,0 +1,131 @@
+//! `sim intacct`: the simulator's command-line options, turned into a [`SimConfig`].
+
+use chrono::{DateTime, Utc};
+use clap::Args;
+
+use crate::secret::Secret;
+use crate::sim::config::{self, SimConfig, SimCredentials, SimUserFormatting};
+use crate::sim::dataset::{DatasetConfig, Scale};
+
+/// Options of `sim intacct`.
+///
+/// Test credentials default to sender `sim-sender` / `sim-sender-password`, company
+/// `sim-company`, user `sim-user` / `sim-user-password`.
+#[derive(Debug, Args)]
+#[command(after_long_help = ADMIN_HELP)]
+pub(crate) struct SimArgs {
+    /// Address to listen on (loopback; port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8085")]
+    pub(super) listen: String,
+    /// Dataset seed: the same seed gives the same data.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Dataset size: tiny, demo, large, or a number of records.
+    #[arg(long, default_value = "demo", value_parser = parse_scale)]
+    scale: Scale,
+    /// Start of the simulated clock (RFC 3339).
+    #[arg(long, default_value = "2026-01-15T00:00:00Z")]
+    start: DateTime<Utc>,
+    /// Tenant time zone in which timestamps are written.
+    #[arg(long, default_value = "America/Los_Angeles")]
+    time_zone: chrono_tz::Tz,
+    /// Time each page of records takes to answer, counted from admission (the simulator's own
+    /// work is part of it).
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Requests in flight per company above which the gateway answers HTTP 429 (GW-0010).
+    #[arg(long, default_value_t = 4)]
+    max_concurrent: usize,
+    /// Fault spec: comma-separated KIND[=ARG][@TARGET][:nth=N|:every=N|:rate=P]; kinds
+    /// control-error, auth-error, result-error, session-expiry, rate-limit, concurrency,
+    /// http500, http502, http503, http524, http401, slow=MS, truncate, truncate-xml, reset,
+    /// expire-result-id.
+    #[arg(long, default_value = "")]
+    faults: String,
+    /// Session duration in seconds (the timeout slides with every request).
+    #[arg(long, default_value_t = 3600)]
+    session_timeout_secs: u64,
+    /// How long a readByQuery resultId stays valid after its last use, in seconds.
+    #[arg(long, default_value_t = 1800)]
+    result_id_ttl_secs: u64,
+    /// `<endpoint>` returned by getAPISession (default: this server's own URL).
+    #[arg(long)]
+    advertised_endpoint: Option<String>,
+    /// For benchmarks on `large`: count at most N `query` matches past the page, so
+    /// totalcount and numremaining are lower bounds (non-zero while rows remain). Default:
+    /// exact counts, whose cost grows with the matching index range.
+    #[arg(long)]
+    count_limit: Option<u64>,
+    /// Accepted sender id.
+    #[arg(long, default_value = config::DEFAULT_SENDER_ID)]
+    sender_id: String,
+    /// Accepted sender password (a test value).
+    #[arg(long, default_value = config::DEFAULT_SENDER_PASSWORD, hide_default_value = true)]
+    sender_password: String,
+    /// Accepted company id.
+    #[arg(long, default_value = config::DEFAULT_COMPANY_ID)]
+    company_id: String,
+    /// Accepted user id.
+    #[arg(long, default_value = config::DEFAULT_USER_ID)]
+    user_id: String,
+    /// Accepted user password (a test value).
+    #[arg(long, default_value = config::DEFAULT_USER_PASSWORD, hide_default_value = true)]
+    user_password: String,
+}
+
+const ADMIN_HELP: &str = "\
+Test credentials (defaults): sender sim-sender / sim-sender-password, company sim-company,
+user sim-user / sim-user-password.
+
+Admin API on the same port:
+  POST /__sim/advance?days=N        advance simulated time N days (creates, updates, deletes)
+  GET  /__sim/records?object=X      ground truth of object X as JSON lines, RECORDNO order
+  GET  /__sim/counters              requests, pages, sessions_opened, functions,
+                                    faults_injected, max_in_flight
+  GET  /__sim/clock                 the simulated now
+  POST /__sim/faults                body = fault spec; replaces the active rules
+  POST /__sim/sessions/expire       expire every session
+  POST /__sim/result-ids/expire     expire every readByQuery resultId";
+
+/// Parses `--scale`.
+fn parse_scale(text: &str) -> Result<Scale, String> {
+    match text {
+        "tiny" => Ok(Scale::Tiny),
+        "demo" => Ok(Scale::Demo),
+        "large" => Ok(Scale::Large),
+        n => n
+            .parse()
+            .map(Scale::Records)
+            .map_err(|_| format!("scale must be tiny, demo, large or a number, not {n:?}")),
+    }
+}
+
+impl SimArgs {
+    /// The server configuration these options describe.
+    pub(super) fn config(&self) -> SimConfig {
+        SimConfig {
+            credentials: SimCredentials {
+                sender_id: self.sender_id.clone(),
+                sender_password: Secret::new(self.sender_password.clone()),
+                company_id: self.company_id.clone(),
+                user_id: self.user_id.clone(),
+                user_password: Secret::new(self.user_password.clone()),
+            },
+            dataset: DatasetConfig {
+                seed: self.seed,
+                scale: self.scale,
+                start: self.start,
+                time_zone: self.time_zone,
+            },
+            session_timeout_secs: self.session_timeout_secs,
+            result_id_ttl_secs: self.result_id_ttl_secs,
+            latency_ms: self.latency_ms,
+            max_concurrent: self.max_concurrent,
+            faults: self.faults.clone(),
+            advertised_endpoint: self.advertised_endpoint.clone(),
+            count_limit: self.count_limit,
+            audit_lag_secs: crate::sim::dataset::DEFAULT_AUDIT_LAG_SECS,
+            user_formatting: SimUserFormatting::default(),
+        }
+    }
+}
