@@ -160,8 +160,13 @@ pub struct ObjectSpec {
     pub method: ReadMethod,
     /// Explicit field list; `None` means every field `lookup` reports.
     pub fields: Option<Vec<String>>,
+    /// Fields never read (besides the default private fields); the key, timestamp and
+    /// delete-key fields cannot be excluded.
+    pub exclude_fields: Vec<String>,
     /// Page size override.
     pub page_size: Option<u32>,
+    /// Lookback override, in seconds.
+    pub lookback_secs: Option<u64>,
 }
 
 /// `[stage]`.
@@ -265,6 +270,10 @@ fn snowflake_stage_url(
         format!("{url}/")
     })
 }
+
+/// The longest lookback accepted, in seconds (a year): longer ones are mistakes, and would
+/// overflow time arithmetic if unbounded.
+const MAX_LOOKBACK_SECS: u64 = 366 * 86_400;
 
 /// Reads, interpolates and validates a pipeline file with the process environment.
 pub fn load(path: &Path) -> Result<Spec> {
@@ -472,10 +481,38 @@ pub fn parse(
                 });
             }
         }
+        let exclude_fields: Vec<String> = over
+            .exclude_fields
+            .unwrap_or_default()
+            .into_iter()
+            .map(|f| f.to_ascii_uppercase())
+            .collect();
+        let delete_key = crate::intacct::objects::delete_key(&name).column();
+        if let Some(needed) = exclude_fields.iter().find(|f| {
+            matches!(
+                f.as_str(),
+                "RECORDNO" | "WHENMODIFIED" | "WHENCREATED" | "AUWHENCREATED"
+            ) || f.eq_ignore_ascii_case(delete_key)
+        }) {
+            return Err(Error::Config {
+                location: location(&format!("extract.object.{name}.exclude_fields")),
+                message: format!("{needed} cannot be excluded: paging, merging or deletes need it"),
+            });
+        }
+        if let Some(secs) = over.lookback_secs
+            && secs > MAX_LOOKBACK_SECS
+        {
+            return Err(Error::Config {
+                location: location(&format!("extract.object.{name}.lookback_secs")),
+                message: format!("{secs} is more than {MAX_LOOKBACK_SECS} (one year)"),
+            });
+        }
         objects.push(ObjectSpec {
             method: over.method.unwrap_or(ReadMethod::Query),
             fields: over.fields,
+            exclude_fields,
             page_size: over.page_size,
+            lookback_secs: over.lookback_secs,
             name,
         });
     }
@@ -490,7 +527,15 @@ pub fn parse(
         });
     }
     let extract = ExtractSpec {
-        lookback_secs: e.lookback_secs.unwrap_or(7200),
+        lookback_secs: match e.lookback_secs.unwrap_or(7200) {
+            secs if secs > MAX_LOOKBACK_SECS => {
+                return Err(Error::Config {
+                    location: location("extract.lookback_secs"),
+                    message: format!("{secs} is more than {MAX_LOOKBACK_SECS} (one year)"),
+                });
+            }
+            secs => secs,
+        },
         channel_pages: e.channel_pages.unwrap_or(4).max(1),
         checkpoint_pages: e.checkpoint_pages.unwrap_or(50).clamp(1, 1_000_000),
         quarantine_bad_values: e.quarantine_bad_values.unwrap_or(false),

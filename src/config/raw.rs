@@ -66,7 +66,9 @@ pub(super) struct RawExtract {
 pub(super) struct RawObject {
     pub(super) method: Option<ReadMethod>,
     pub(super) fields: Option<Vec<String>>,
+    pub(super) exclude_fields: Option<Vec<String>>,
     pub(super) page_size: Option<u32>,
+    pub(super) lookback_secs: Option<u64>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -365,3 +365,37 @@ fn the_shipped_example_pipelines_parse_with_their_secrets_from_env_and_credentia
         }
     }
 }
+
+#[test]
+fn objects_take_their_own_lookback_and_excluded_fields_but_never_the_keys() {
+    let text = demo_text()
+        + "\n[extract.object.VENDOR]\nlookback_secs = 86400\nexclude_fields = [\"name1099\", \"TAXID\"]\n";
+    let spec = parse_with(&text, &[]).unwrap();
+    let vendor = spec
+        .extract
+        .objects
+        .iter()
+        .find(|o| o.name == "VENDOR")
+        .unwrap();
+    assert_eq!(vendor.lookback_secs, Some(86_400));
+    assert_eq!(vendor.exclude_fields, ["NAME1099", "TAXID"]);
+    for needed in ["RECORDNO", "WHENMODIFIED", "VENDORID"] {
+        let text =
+            demo_text() + &format!("\n[extract.object.VENDOR]\nexclude_fields = [\"{needed}\"]\n");
+        match parse_with(&text, &[]).unwrap_err() {
+            Error::Config { location, message } => {
+                assert!(
+                    location.ends_with("extract.object.VENDOR.exclude_fields"),
+                    "{location}"
+                );
+                assert!(message.contains(needed), "{message}");
+            }
+            other => panic!("{needed}: {other:?}"),
+        }
+    }
+    let too_long = demo_text().replace("lookback_secs = 7200", "lookback_secs = 99999999999999");
+    assert!(matches!(
+        parse_with(&too_long, &[]),
+        Err(Error::Config { location, .. }) if location.ends_with("extract.lookback_secs")
+    ));
+}

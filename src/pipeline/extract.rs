@@ -51,6 +51,10 @@ pub struct ObjectJob {
     pub window: Option<(Option<DateTime<Utc>>, DateTime<Utc>)>,
     /// Go on with a batch an interrupted extract of the same window left part-written.
     pub resume: Option<ResumeFrom>,
+    /// Fields never read.
+    pub exclude_fields: Vec<String>,
+    /// This object's lookback (`None`: the pipeline's).
+    pub lookback: Option<Duration>,
 }
 
 /// A part-written batch to go on with: its id, schema, and the progress it recorded.
@@ -194,6 +198,11 @@ async fn extract_object(
 ) -> Result<()> {
     let meta = client.lookup(&job.name).await?;
     let mut meta = restrict_fields(&meta, job.fields.as_deref());
+    meta.fields.retain(|f| {
+        !job.exclude_fields
+            .iter()
+            .any(|x| x.eq_ignore_ascii_case(&f.name))
+    });
     let mut refused: Vec<String> = Vec::new();
     if job.method == ReadMethod::Query {
         // Fields on the deny list are never read: leave them out of the schema. A field the
@@ -220,7 +229,7 @@ async fn extract_object(
         let mark = marks.staged_up_to.max(marks.watermark);
         (
             manifest.stage().clone(),
-            mark.map(|m| m - options.lookback),
+            mark.map(|m| m - job.lookback.unwrap_or(options.lookback)),
             marks.deletes_up_to,
         )
     };

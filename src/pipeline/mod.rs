@@ -48,15 +48,15 @@ pub async fn extract(ctx: &RunContext, options: &ExtractOptions) -> Result<Vec<O
 
 /// Gives every nightly job its window from the plan (the manifest's marks and the clock).
 async fn plan_nightly_windows(ctx: &RunContext, options: &ExtractOptions) -> ExtractOptions {
-    let nightly: Vec<String> = options
+    let nightly: Vec<(String, Duration)> = options
         .objects
         .iter()
         .filter(|job| job.mode == crate::manifest::Mode::Nightly && job.window.is_none())
-        .map(|job| job.name.clone())
+        .map(|job| (job.name.clone(), job.lookback.unwrap_or(options.lookback)))
         .collect();
     let windows = {
         let manifest = ctx.manifest.lock().await;
-        plan::nightly(manifest.state(), &nightly, options.now, options.lookback)
+        plan::nightly(manifest.state(), &nightly, options.now)
     };
     let mut planned = options.clone();
     for job in &mut planned.objects {
@@ -177,6 +177,8 @@ pub fn extract_options(
             mode: crate::manifest::Mode::Nightly,
             window: None,
             resume: None,
+            exclude_fields: o.exclude_fields.clone(),
+            lookback: o.lookback_secs.map(|s| Duration::seconds(s as i64)),
         })
         .collect();
     Ok(ExtractOptions {

@@ -25,16 +25,16 @@ pub struct PlannedExtract {
     pub mode: Mode,
 }
 
-/// The nightly windows of `objects`.
+/// The nightly windows of `objects`, each with its lookback.
 pub fn nightly(
     state: &ManifestState,
-    objects: &[String],
+    objects: &[(String, Duration)],
     now: DateTime<Utc>,
-    lookback: Duration,
 ) -> Vec<PlannedExtract> {
     objects
         .iter()
-        .map(|object| {
+        .map(|(object, lookback)| {
+            let lookback = *lookback;
             let marks = state.objects.get(object).cloned().unwrap_or_default();
             let mark = marks.staged_up_to.max(marks.watermark);
             PlannedExtract {
@@ -283,11 +283,16 @@ mod tests {
             created("b", Mode::Nightly, Some(9), 12),
             staged("b", Some(12)),
         ]);
-        let objects = vec!["APBILL".to_owned(), "VENDOR".to_owned()];
-        let plan = nightly(&s, &objects, t(13), Duration::days(1));
+        let objects = vec![
+            ("APBILL".to_owned(), Duration::days(1)),
+            ("VENDOR".to_owned(), Duration::days(1)),
+        ];
+        let plan = nightly(&s, &objects, t(13));
         assert_eq!(plan[0].from, Some(t(11)));
         assert_eq!(plan[0].to, t(13));
         assert_eq!(plan[1].from, None, "a first run reads everything");
+        let longer = nightly(&s, &[("APBILL".to_owned(), Duration::days(3))], t(13));
+        assert_eq!(longer[0].from, Some(t(9)), "an object's own lookback");
     }
 
     #[test]
