@@ -37,6 +37,7 @@ pub mod pipeline;
 pub mod retry;
 pub mod schema;
 pub mod secret;
+mod shutdown;
 pub mod sim;
 pub mod snowflake;
 pub mod stage;

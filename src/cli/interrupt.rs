@@ -23,7 +23,7 @@ pub(super) async fn guarded<T>(
         tokio::pin!(future);
         tokio::select! {
             result = &mut future => Ok(result),
-            () = stop_requested() => {
+            () = crate::shutdown::requested() => {
                 tracing::warn!("interrupted: cancelling running statements");
                 cancel_running(&cancel).await;
                 Err(Error::Interrupted)
@@ -52,26 +52,4 @@ pub(super) async fn guarded<T>(
 
 async fn cancel_running(cancel: &CancelHandle) {
     cancel.cancel().await;
-}
-
-async fn stop_requested() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }

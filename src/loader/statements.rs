@@ -258,44 +258,39 @@ pub(crate) fn merge(names: &Names, spec: &MergeSpec<'_>) -> Result<Sql> {
         ],
         "",
     );
-    let tombstone_newer = Sql::join(
+    // `s` is newer than `t`: a later change time, or no change time on the target, or the same
+    // instant and `tie` (a tombstone wins a tie over a live row; a live row re-read at the
+    // same instant wins only when it was extracted later).
+    let newer_or_tie = |tie: Sql| {
+        Sql::join(
+            [
+                ct_s.clone(),
+                Sql::trusted(" > "),
+                ct_t.clone(),
+                Sql::trusted(" OR "),
+                ct_t.clone(),
+                Sql::trusted(" IS NULL OR ("),
+                ct_s.clone(),
+                Sql::trusted(" = "),
+                ct_t.clone(),
+                Sql::trusted(" AND "),
+                tie,
+                Sql::trusted(")"),
+            ],
+            "",
+        )
+    };
+    let tombstone_newer = newer_or_tie(not_deleted_t.clone());
+    let newer = newer_or_tie(Sql::join(
         [
-            ct_s.clone(),
-            Sql::trusted(" > "),
-            ct_t.clone(),
-            Sql::trusted(" OR "),
-            ct_t.clone(),
-            Sql::trusted(" IS NULL OR ("),
-            ct_s.clone(),
-            Sql::trusted(" = "),
-            ct_t.clone(),
-            Sql::trusted(" AND "),
-            not_deleted_t.clone(),
-            Sql::trusted(")"),
-        ],
-        "",
-    );
-    let newer = Sql::join(
-        [
-            ct_s.clone(),
-            Sql::trusted(" > "),
-            ct_t.clone(),
-            Sql::trusted(" OR "),
-            ct_t.clone(),
-            Sql::trusted(" IS NULL OR ("),
-            ct_s,
-            Sql::trusted(" = "),
-            ct_t,
-            Sql::trusted(" AND "),
             qualify("s", &extracted),
             Sql::trusted(" > "),
             qualify("t", &extracted),
             Sql::trusted(" AND "),
             not_deleted_t,
-            Sql::trusted(")"),
         ],
         "",
-    );
+    ));
     let assign = |c: &Ident, value: Sql| Sql::join([c.sql(), Sql::trusted(" = "), value], "");
     let tombstone_set = Sql::join(
         [

@@ -143,24 +143,7 @@ pub fn extract_options(
     now: DateTime<Utc>,
     progress: bool,
 ) -> Result<ExtractOptions> {
-    let wanted: Vec<String> = only.iter().map(|o| o.trim().to_ascii_uppercase()).collect();
-    if let Some(unknown) = wanted
-        .iter()
-        .find(|w| !spec.extract.objects.iter().any(|o| &o.name == *w))
-    {
-        return Err(Error::Config {
-            location: "--objects".into(),
-            message: format!(
-                "{unknown} is not in the pipeline's objects ({})",
-                spec.extract
-                    .objects
-                    .iter()
-                    .map(|o| o.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        });
-    }
+    let wanted = objects_in_scope(spec, only)?;
     let objects = spec
         .extract
         .objects
@@ -198,6 +181,30 @@ pub fn extract_options(
         progress,
         checkpoint_pages: spec.extract.checkpoint_pages,
     })
+}
+
+/// The objects `only` names (upper-cased), each checked against the pipeline's; empty when
+/// `only` is.
+pub fn objects_in_scope(spec: &Spec, only: &[String]) -> Result<Vec<String>> {
+    let wanted: Vec<String> = only.iter().map(|o| o.trim().to_ascii_uppercase()).collect();
+    if let Some(unknown) = wanted
+        .iter()
+        .find(|w| !spec.extract.objects.iter().any(|o| &o.name == *w))
+    {
+        return Err(Error::Config {
+            location: "--objects".into(),
+            message: format!(
+                "{unknown} is not in the pipeline's objects ({})",
+                spec.extract
+                    .objects
+                    .iter()
+                    .map(|o| o.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+    }
+    Ok(wanted)
 }
 
 /// The client configuration of a pipeline.

@@ -44,29 +44,6 @@ pub use config::{SimConfig, SimCredentials};
 pub use handle::{SimHandle, spawn};
 pub use server::serve;
 
-/// Resolves when the process gets SIGINT or SIGTERM.
-async fn interrupted() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
 /// Serves the simulator on `listen` until interrupted: prints `listening on http://ADDR`
 /// once ready (what `sim intacct` runs).
 pub async fn serve_until_interrupted(listen: &str, config: SimConfig) -> crate::Result<()> {
@@ -80,7 +57,7 @@ pub async fn serve_until_interrupted(listen: &str, config: SimConfig) -> crate::
             path: listen.to_owned(),
             source,
         })?;
-    server::serve_when_ready(listener, interrupted(), config, |addr| {
+    server::serve_when_ready(listener, crate::shutdown::requested(), config, |addr| {
         let mut stdout = std::io::stdout();
         let _ = writeln!(stdout, "listening on http://{addr}");
         let _ = stdout.flush();

@@ -30,32 +30,8 @@ use super::ObjectArgs;
 
 /// The objects `--objects` names, checked against the pipeline (`None`: all of them).
 fn objects_in_scope(spec: &crate::config::Spec, args: &ObjectArgs) -> Result<Option<Vec<String>>> {
-    if args.objects.is_empty() {
-        return Ok(None);
-    }
-    let wanted: Vec<String> = args
-        .objects
-        .iter()
-        .map(|o| o.trim().to_ascii_uppercase())
-        .collect();
-    if let Some(unknown) = wanted
-        .iter()
-        .find(|w| !spec.extract.objects.iter().any(|o| &o.name == *w))
-    {
-        return Err(crate::error::Error::Config {
-            location: "--objects".into(),
-            message: format!(
-                "{unknown} is not in the pipeline's objects ({})",
-                spec.extract
-                    .objects
-                    .iter()
-                    .map(|o| o.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        });
-    }
-    Ok(Some(wanted))
+    let wanted = crate::pipeline::objects_in_scope(spec, &args.objects)?;
+    Ok((!wanted.is_empty()).then_some(wanted))
 }
 
 /// A `--since`/`--until`/`--from`/`--to` value: a date (`YYYY-MM-DD`, midnight UTC) or an
