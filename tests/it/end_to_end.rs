@@ -516,3 +516,33 @@ async fn a_half_read_backfill_window_resumes_from_its_recorded_position() {
         .unwrap();
     w.sim.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sql_prints_what_init_and_a_load_would_send_and_sends_nothing() {
+    let w = World::start().await;
+    w.ok(&["extract", "--objects", "VENDOR", "--no-progress"])
+        .await;
+    let state = w.manifest().await;
+    let batch = state.batches_of("VENDOR").next().unwrap().batch_id.clone();
+    let before = w.emulator.statements_executed().await;
+    let out = w.ok(&["sql", "--objects", "VENDOR"]).await;
+    assert_eq!(
+        w.emulator.statements_executed().await,
+        before,
+        "sql sent a statement"
+    );
+    for expected in [
+        "CREATE FILE FORMAT IF NOT EXISTS",
+        "CREATE STAGE IF NOT EXISTS",
+        "CREATE TABLE IF NOT EXISTS \"INTACCT\".\"RAW\".\"VENDOR\"",
+        "CREATE TRANSIENT TABLE IF NOT EXISTS \"INTACCT\".\"RAW\".\"VENDOR_STG\"",
+        "COPY INTO \"INTACCT\".\"RAW\".\"VENDOR_STG\"",
+        "MERGE INTO \"INTACCT\".\"RAW\".\"VENDOR\"",
+        "DELETE FROM \"INTACCT\".\"RAW\".\"VENDOR_STG\"",
+    ] {
+        assert!(out.contains(expected), "{expected} missing from:\n{out}");
+    }
+    assert!(out.contains(&batch), "the staged batch is not named");
+    assert_eq!(out.matches("COPY INTO").count(), 1);
+    w.sim.shutdown().await.unwrap();
+}
