@@ -4,21 +4,15 @@ use chrono::Utc;
 
 use super::super::RunArgs;
 use super::super::interrupt::guarded;
-use super::objects_in_scope;
+use super::{RunSetup, run_setup};
 use crate::error::Result;
 use crate::pipeline::{self, RunContext};
 
 /// Runs `extract`.
 pub(in crate::cli) async fn extract(args: RunArgs) -> Result<()> {
-    let spec = crate::config::load(&args.pipeline.config)?;
-    let now = pipeline::parse_now(args.now.as_deref())?;
-    let only = objects_in_scope(&spec, &args.pipeline)?;
-    let options = pipeline::extract_options(
-        &spec,
-        only.as_deref().unwrap_or(&[]),
-        now,
-        !args.no_progress,
-    )?;
+    let RunSetup {
+        spec, now, options, ..
+    } = run_setup(&args)?;
     let ctx = RunContext::open(spec, now).await?;
     guarded(ctx, async |ctx| {
         let reports = pipeline::extract(ctx, &options).await?;

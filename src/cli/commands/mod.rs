@@ -51,6 +51,56 @@ fn parse_instant(flag: &str, text: &str) -> Result<chrono::DateTime<chrono::Utc>
         })
 }
 
+/// After `load` and `replay`: the summary, the run report, and the error when a batch failed.
+async fn finish_loads(
+    ctx: &crate::pipeline::RunContext,
+    command: &str,
+    started: chrono::DateTime<chrono::Utc>,
+    reports: &[BatchLoadReport],
+) -> Result<()> {
+    print!("{}", load_summary(reports));
+    let report = serde_json::json!({
+        "run_id": ctx.run_id,
+        "pipeline": ctx.spec.name,
+        "command": command,
+        "started_at": started,
+        "finished_at": chrono::Utc::now(),
+        "batches": reports,
+    });
+    ctx.write_report(&report).await?;
+    match crate::pipeline::load_failure(reports) {
+        Some(error) => Err(error),
+        None => Ok(()),
+    }
+}
+
+/// What `run` and `extract` start from.
+struct RunSetup {
+    spec: crate::config::Spec,
+    now: chrono::DateTime<chrono::Utc>,
+    only: Option<Vec<String>>,
+    options: crate::pipeline::extract::ExtractOptions,
+}
+
+/// The validated pipeline, the run's `now`, the objects in scope and the extract options.
+fn run_setup(args: &super::RunArgs) -> Result<RunSetup> {
+    let spec = crate::config::load(&args.pipeline.config)?;
+    let now = crate::pipeline::parse_now(args.now.as_deref())?;
+    let only = objects_in_scope(&spec, &args.pipeline)?;
+    let options = crate::pipeline::extract_options(
+        &spec,
+        only.as_deref().unwrap_or(&[]),
+        now,
+        !args.no_progress,
+    )?;
+    Ok(RunSetup {
+        spec,
+        now,
+        only,
+        options,
+    })
+}
+
 /// The table printed after loading.
 fn load_summary(reports: &[BatchLoadReport]) -> String {
     if reports.is_empty() {

@@ -4,8 +4,8 @@ use chrono::Utc;
 
 use super::super::ReplayArgs;
 use super::super::interrupt::guarded;
-use super::{load_summary, parse_instant};
-use crate::error::{Error, Result};
+use super::{finish_loads, parse_instant};
+use crate::error::Result;
 use crate::pipeline::plan::ReplaySelection;
 use crate::pipeline::{self, RunContext};
 
@@ -37,21 +37,7 @@ pub(in crate::cli) async fn replay(args: ReplayArgs) -> Result<()> {
         if reports.is_empty() {
             println!("nothing to replay: no loaded batch matches");
         }
-        print!("{}", load_summary(&reports));
-        let report = serde_json::json!({
-            "run_id": ctx.run_id,
-            "pipeline": ctx.spec.name,
-            "command": "replay",
-            "started_at": started,
-            "finished_at": Utc::now(),
-            "batches": reports,
-        });
-        ctx.write_report(&report).await?;
-        match pipeline::load_failure(&reports) {
-            Some(error) => Err(error),
-            None => Ok(()),
-        }
+        finish_loads(ctx, "replay", started, &reports).await
     })
     .await
-    .map_err(|e: Error| e)
 }

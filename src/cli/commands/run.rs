@@ -4,21 +4,18 @@ use chrono::Utc;
 
 use super::super::RunArgs;
 use super::super::interrupt::guarded;
-use super::{load_summary, objects_in_scope};
+use super::{RunSetup, load_summary, run_setup};
 use crate::error::{Error, Result};
 use crate::pipeline::{self, RunContext};
 
 /// Runs `run`.
 pub(in crate::cli) async fn run(args: RunArgs) -> Result<()> {
-    let spec = crate::config::load(&args.pipeline.config)?;
-    let now = pipeline::parse_now(args.now.as_deref())?;
-    let only = objects_in_scope(&spec, &args.pipeline)?;
-    let options = pipeline::extract_options(
-        &spec,
-        only.as_deref().unwrap_or(&[]),
+    let RunSetup {
+        spec,
         now,
-        !args.no_progress,
-    )?;
+        only,
+        options,
+    } = run_setup(&args)?;
     let mut ctx = RunContext::open(spec, now).await?;
     ctx.draw_load_progress(!args.no_progress);
     // Checked before anything is extracted: a key or passphrase problem stops the run here.
