@@ -99,7 +99,7 @@ fn parse_offset(text: &str) -> Option<i32> {
 /// Refuses to run unless the preferences are month/day/year with a 24-hour clock and a GMT
 /// offset `time_zone` takes in the year around `now`; the error says which preference to
 /// change and to what.
-pub fn check(prefs: &UserFormatting, time_zone: Tz, now: DateTime<Utc>) -> Result<()> {
+pub(super) fn check(prefs: &UserFormatting, time_zone: Tz, now: DateTime<Utc>) -> Result<()> {
     match prefs.date_format.as_deref() {
         Some("/mdY") => {}
         other => {

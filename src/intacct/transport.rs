@@ -109,7 +109,7 @@ impl Transport {
 }
 
 /// Bodies up to this size are parsed on the calling task; larger ones on the blocking pool.
-pub const PARSE_INLINE_MAX_BYTES: usize = 64 * 1024;
+pub(super) const PARSE_INLINE_MAX_BYTES: usize = 64 * 1024;
 
 /// The body and status of one exchange as a protocol outcome.
 fn classify(status: u16, headers: &HeaderMap, body: &[u8]) -> Result<Response> {

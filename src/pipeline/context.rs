@@ -158,13 +158,13 @@ impl CancelHandle {
 }
 
 /// The Snowflake names of a pipeline.
-pub fn names(spec: &Spec) -> Result<Names> {
+pub(crate) fn names(spec: &Spec) -> Result<Names> {
     let s = &spec.snowflake;
     Names::new(&s.database, &s.schema, &s.stage_name, &s.file_format)
 }
 
 /// Where Snowflake reads the pipeline's stage.
-pub fn external_stage(spec: &Spec) -> ExternalStage {
+pub(crate) fn external_stage(spec: &Spec) -> ExternalStage {
     ExternalStage {
         url: spec.snowflake.stage_url.clone(),
         storage_integration: spec.snowflake.storage_integration.clone(),

@@ -6,13 +6,13 @@
 //! plain option values these functions take and print what they return. Every run leaves a
 //! report at `_reports/<run_id>.json` (counts and durations only, never a secret).
 
-pub mod context;
+pub(crate) mod context;
 mod deletes;
 pub mod extract;
-pub mod plan;
+pub(crate) mod plan;
 mod progress;
-pub mod status;
-pub mod verify;
+pub(crate) mod status;
+pub(crate) mod verify;
 
 use chrono::{DateTime, Duration, Utc};
 

@@ -14,7 +14,7 @@ use crate::manifest::{BatchState, BatchStatus, ManifestState, Mode};
 
 /// One object's extract: its window and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PlannedExtract {
+pub(crate) struct PlannedExtract {
     /// The object.
     pub object: String,
     /// Records changed at or after this (`None`: everything).
@@ -26,7 +26,7 @@ pub struct PlannedExtract {
 }
 
 /// The nightly windows of `objects`, each with its lookback.
-pub fn nightly(
+pub(crate) fn nightly(
     state: &ManifestState,
     objects: &[(String, Duration)],
     now: DateTime<Utc>,
@@ -48,7 +48,7 @@ pub fn nightly(
 }
 
 /// `[from, to)` cut into windows of `window` (the last one shorter).
-pub fn windows(
+pub(crate) fn windows(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     window: Duration,
@@ -77,7 +77,7 @@ pub fn windows(
 
 /// What a backfill does with each (object, window).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum BackfillStep {
+pub(crate) enum BackfillStep {
     /// Loaded by an earlier backfill: nothing to do.
     Done {
         /// The batch that loaded it.
@@ -100,7 +100,7 @@ pub enum BackfillStep {
 }
 
 /// The backfill of `objects` over `windows`.
-pub fn backfill(
+pub(crate) fn backfill(
     state: &ManifestState,
     objects: &[String],
     windows: &[(DateTime<Utc>, DateTime<Utc>)],
@@ -165,7 +165,7 @@ pub enum ReplaySelection {
 /// The source batches of a replay, oldest first: loaded batches read from Intacct (never
 /// replays of replays). A staged batch not loaded yet is `load`'s: replaying it beside its
 /// own load would share its staging rows.
-pub fn replay_sources<'a>(
+pub(crate) fn replay_sources<'a>(
     state: &'a ManifestState,
     selection: &ReplaySelection,
 ) -> Result<Vec<&'a BatchState>> {

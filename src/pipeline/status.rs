@@ -9,7 +9,7 @@ use crate::manifest::{BatchStatus, ManifestState};
 
 /// One object's line of `status`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
-pub struct ObjectStatus {
+pub(crate) struct ObjectStatus {
     /// The object.
     pub object: String,
     /// Everything changed before this is loaded.
@@ -36,7 +36,7 @@ pub struct ObjectStatus {
 
 /// A batch that failed, or whose last load attempt failed.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
-pub struct BatchFailure {
+pub(crate) struct BatchFailure {
     /// The batch.
     pub batch_id: String,
     /// `failed` (given up) or `staged` (a load attempt failed; the next load resumes it).
@@ -46,7 +46,7 @@ pub struct BatchFailure {
 }
 
 /// Status of every object the manifest knows, by name, as of `now`.
-pub fn object_status(state: &ManifestState, now: DateTime<Utc>) -> Vec<ObjectStatus> {
+pub(crate) fn object_status(state: &ManifestState, now: DateTime<Utc>) -> Vec<ObjectStatus> {
     let mut by_object: BTreeMap<&str, ObjectStatus> = BTreeMap::new();
     for (name, marks) in &state.objects {
         by_object.insert(
@@ -96,7 +96,7 @@ pub fn object_status(state: &ManifestState, now: DateTime<Utc>) -> Vec<ObjectSta
 }
 
 /// The table `status` prints.
-pub fn render_table(rows: &[ObjectStatus], version: u64) -> String {
+pub(crate) fn render_table(rows: &[ObjectStatus], version: u64) -> String {
     let mark = |m: Option<DateTime<Utc>>| {
         m.map_or("-".to_owned(), |m| {
             m.format("%Y-%m-%d %H:%M:%S").to_string()

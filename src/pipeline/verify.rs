@@ -37,7 +37,7 @@ const SAMPLE_KEYS: usize = 20;
 
 /// What `verify` found for one object.
 #[derive(Clone, Debug, Default, serde::Serialize)]
-pub struct VerifyReport {
+pub(crate) struct VerifyReport {
     /// The object.
     pub object: String,
     /// Keys Intacct has.
@@ -62,13 +62,13 @@ pub struct VerifyReport {
 
 impl VerifyReport {
     /// True when Intacct and Snowflake disagreed.
-    pub fn differs(&self) -> bool {
+    pub(crate) fn differs(&self) -> bool {
         self.missing > 0 || self.extra > 0 || self.error.is_some()
     }
 }
 
 /// Verifies each object of `objects`.
-pub async fn verify(ctx: &RunContext, objects: &[String]) -> Result<Vec<VerifyReport>> {
+pub(crate) async fn verify(ctx: &RunContext, objects: &[String]) -> Result<Vec<VerifyReport>> {
     let client = ctx.intacct()?;
     let mut reports = Vec::with_capacity(objects.len());
     for object in objects {

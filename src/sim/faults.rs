@@ -24,11 +24,9 @@
 //! `rate=P` (each matching request with probability P, from a seeded generator so runs
 //! repeat), or nothing (every matching request).
 
-use std::collections::BTreeMap;
-
 /// What a fault does.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum FaultKind {
+pub(super) enum FaultKind {
     /// Control-level error with this errorno.
     ControlError(String),
     /// Authentication-level error with this errorno.
@@ -57,7 +55,7 @@ pub enum FaultKind {
 
 impl FaultKind {
     /// The counter name of this kind.
-    pub fn name(&self) -> String {
+    pub(super) fn name(&self) -> String {
         match self {
             FaultKind::ControlError(_) => "control-error".into(),
             FaultKind::AuthError(_) => "auth-error".into(),
@@ -77,7 +75,7 @@ impl FaultKind {
 
 /// Which requests a rule applies to.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Target {
+pub(super) enum Target {
     /// Every request.
     Any,
     /// Requests with a function of this name.
@@ -88,7 +86,7 @@ pub enum Target {
 
 /// When a matching request is hit.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Trigger {
+pub(super) enum Trigger {
     /// Every one.
     Always,
     /// Only the Nth (1-based).
@@ -101,7 +99,7 @@ pub enum Trigger {
 
 /// One rule.
 #[derive(Clone, Debug, PartialEq)]
-pub struct FaultRule {
+pub(super) struct FaultRule {
     /// What.
     pub kind: FaultKind,
     /// Where.
@@ -113,7 +111,7 @@ pub struct FaultRule {
 
 /// A function of a request, as far as targeting is concerned.
 #[derive(Clone, Debug)]
-pub struct FunctionTag {
+pub(super) struct FunctionTag {
     /// Function element name.
     pub name: String,
     /// Object it reads, when it has one.
@@ -122,7 +120,7 @@ pub struct FunctionTag {
 
 /// The active rules and the generator behind `rate=`.
 #[derive(Clone, Debug)]
-pub struct FaultPlan {
+pub(super) struct FaultPlan {
     rules: Vec<FaultRule>,
     rng_state: u64,
 }
@@ -204,16 +202,8 @@ fn parse_rule(text: &str) -> Result<FaultRule, String> {
 }
 
 impl FaultPlan {
-    /// No faults.
-    pub fn none(seed: u64) -> FaultPlan {
-        FaultPlan {
-            rules: Vec::new(),
-            rng_state: seed,
-        }
-    }
-
     /// Parses a spec (see the module doc); `seed` drives `rate=`.
-    pub fn parse(spec: &str, seed: u64) -> Result<FaultPlan, String> {
+    pub(super) fn parse(spec: &str, seed: u64) -> Result<FaultPlan, String> {
         let rules = spec
             .split(',')
             .map(str::trim)
@@ -227,7 +217,7 @@ impl FaultPlan {
     }
 
     /// The rules.
-    pub fn rules(&self) -> &[FaultRule] {
+    pub(super) fn rules(&self) -> &[FaultRule] {
         &self.rules
     }
 
@@ -243,7 +233,7 @@ impl FaultPlan {
 
     /// The faults that fire for a request with these functions, in rule order, each with
     /// the target of its rule.
-    pub fn decide(&mut self, functions: &[FunctionTag]) -> Vec<(FaultKind, Target)> {
+    pub(super) fn decide(&mut self, functions: &[FunctionTag]) -> Vec<(FaultKind, Target)> {
         let mut fired = Vec::new();
         for i in 0..self.rules.len() {
             let matches = match &self.rules[i].target {
@@ -275,9 +265,6 @@ impl FaultPlan {
         fired
     }
 }
-
-/// Faults injected so far, by kind name.
-pub type FaultCounts = BTreeMap<String, u64>;
 
 #[cfg(test)]
 mod tests {

@@ -18,7 +18,7 @@ use crate::intacct::tenant_time::{DATE_FORMAT, TIMESTAMP_FORMAT};
 
 /// How values of a field compare.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ValueKind {
+pub(super) enum ValueKind {
     /// Numerically.
     Number,
     /// As instants (dates are midnight).
@@ -29,7 +29,7 @@ pub enum ValueKind {
 
 impl ValueKind {
     /// The comparison kind of an Intacct type.
-    pub fn of(data_type: &IntacctType) -> ValueKind {
+    pub(super) fn of(data_type: &IntacctType) -> ValueKind {
         match data_type {
             IntacctType::Integer
             | IntacctType::Decimal
@@ -43,7 +43,7 @@ impl ValueKind {
 
 /// A value parsed by its field's kind.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Typed {
+pub(super) enum Typed {
     /// A number.
     Number(f64),
     /// A tenant wall-clock instant.
@@ -64,7 +64,7 @@ impl Typed {
 }
 
 /// Parses `MM/DD/YYYY HH:MM:SS` or `MM/DD/YYYY` (tenant wall-clock time).
-pub fn parse_wire_time(text: &str) -> Option<NaiveDateTime> {
+pub(super) fn parse_wire_time(text: &str) -> Option<NaiveDateTime> {
     let text = text.trim();
     // The strict hand-written parser takes every form the gateway writes, several times
     // faster than chrono's format-driven one (this runs per record for every time
@@ -79,7 +79,7 @@ pub fn parse_wire_time(text: &str) -> Option<NaiveDateTime> {
 }
 
 /// Parses `text` as a value of `kind`; `None` when it is not one.
-pub fn parse_typed(kind: ValueKind, text: &str, case_insensitive: bool) -> Option<Typed> {
+pub(super) fn parse_typed(kind: ValueKind, text: &str, case_insensitive: bool) -> Option<Typed> {
     match kind {
         ValueKind::Number => text.trim().parse::<f64>().ok().map(Typed::Number),
         ValueKind::Time => parse_wire_time(text).map(Typed::Time),
@@ -90,14 +90,14 @@ pub fn parse_typed(kind: ValueKind, text: &str, case_insensitive: bool) -> Optio
 
 /// Field name → column index for one object.
 #[derive(Debug)]
-pub struct Columns<'m> {
+pub(super) struct Columns<'m> {
     meta: &'m ObjectMeta,
     by_name: HashMap<&'m str, usize>,
 }
 
 impl<'m> Columns<'m> {
     /// Indexes an object's fields.
-    pub fn new(meta: &'m ObjectMeta) -> Columns<'m> {
+    pub(super) fn new(meta: &'m ObjectMeta) -> Columns<'m> {
         let by_name = meta
             .fields
             .iter()
@@ -108,12 +108,12 @@ impl<'m> Columns<'m> {
     }
 
     /// The object's metadata.
-    pub fn meta(&self) -> &'m ObjectMeta {
+    pub(super) fn meta(&self) -> &'m ObjectMeta {
         self.meta
     }
 
     /// Column index of a field (names are case-insensitive on the gateway).
-    pub fn index(&self, name: &str) -> Option<usize> {
+    pub(super) fn index(&self, name: &str) -> Option<usize> {
         self.by_name.get(name).copied().or_else(|| {
             self.meta
                 .fields
@@ -123,14 +123,14 @@ impl<'m> Columns<'m> {
     }
 
     /// The comparison kind of column `index`.
-    pub fn kind(&self, index: usize) -> ValueKind {
+    pub(super) fn kind(&self, index: usize) -> ValueKind {
         ValueKind::of(&self.meta.fields[index].data_type)
     }
 }
 
 /// Why a filter cannot run; becomes a `Query Failed` result.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum FilterError {
+pub(super) enum FilterError {
     /// Fields the object does not have, in first-seen order.
     UnknownFields(Vec<String>),
     /// A literal that is not a value of its field's type.
@@ -144,7 +144,7 @@ pub enum FilterError {
 
 impl FilterError {
     /// The `description2` text.
-    pub fn description(&self) -> String {
+    pub(super) fn description(&self) -> String {
         match self {
             FilterError::UnknownFields(fields) => {
                 format!("Invalid field(s) in filter: {}", fields.join(", "))
@@ -158,7 +158,7 @@ impl FilterError {
 
 /// A filter ready to evaluate against records of one object.
 #[derive(Debug)]
-pub enum Compiled {
+pub(super) enum Compiled {
     /// All children.
     And(Vec<Compiled>),
     /// Any child.
@@ -206,7 +206,7 @@ pub enum Compiled {
 }
 
 /// Compiles a filter; reports every unknown field at once.
-pub fn compile(
+pub(super) fn compile(
     filter: &Filter,
     columns: &Columns<'_>,
     case_insensitive: bool,
@@ -334,7 +334,7 @@ fn present(values: &[Option<String>], column: usize) -> Option<&str> {
 }
 
 /// One record as a filter reads it.
-pub trait FilterRow {
+pub(super) trait FilterRow {
     /// True when the column holds a non-empty value.
     fn is_present(&self, column: usize) -> bool;
     /// The column's text (for `like`); `None` when empty or when the row holds no text.
@@ -361,7 +361,7 @@ impl FilterRow for [Option<String>] {
 impl Compiled {
     /// True when every leaf reads one of `columns` and none is a `like`: such a filter can
     /// be decided on a row that carries typed values and no text.
-    pub fn reads_only(&self, columns: &[usize]) -> bool {
+    pub(super) fn reads_only(&self, columns: &[usize]) -> bool {
         match self {
             Compiled::And(children) | Compiled::Or(children) => {
                 children.iter().all(|c| c.reads_only(columns))
@@ -376,7 +376,7 @@ impl Compiled {
     }
 
     /// Sets `wanted[column]` for every column the filter reads.
-    pub fn mark_columns(&self, wanted: &mut [bool]) {
+    pub(super) fn mark_columns(&self, wanted: &mut [bool]) {
         match self {
             Compiled::And(children) | Compiled::Or(children) => {
                 for c in children {
@@ -396,7 +396,7 @@ impl Compiled {
 
     /// True when a record (values by column) matches. `case_insensitive` must be the flag the
     /// filter was compiled with.
-    pub fn matches<R: FilterRow + ?Sized>(&self, row: &R, case_insensitive: bool) -> bool {
+    pub(super) fn matches<R: FilterRow + ?Sized>(&self, row: &R, case_insensitive: bool) -> bool {
         match self {
             Compiled::And(children) => children.iter().all(|c| c.matches(row, case_insensitive)),
             Compiled::Or(children) => children.iter().any(|c| c.matches(row, case_insensitive)),
@@ -454,7 +454,7 @@ impl Compiled {
 }
 
 /// SQL `LIKE`: `%` any run, `_` one character; no escape character.
-pub fn like(text: &str, pattern: &str) -> bool {
+pub(super) fn like(text: &str, pattern: &str) -> bool {
     let t: Vec<char> = text.chars().collect();
     let p: Vec<char> = pattern.chars().collect();
     // Greedy matcher with backtracking to the last `%`.
@@ -480,13 +480,13 @@ pub fn like(text: &str, pattern: &str) -> bool {
 
 /// A compiled `orderby`: (column, kind, ascending) keys.
 #[derive(Debug)]
-pub struct RecordOrder {
+pub(super) struct RecordOrder {
     keys: Vec<(usize, ValueKind, bool)>,
 }
 
 impl RecordOrder {
     /// Sets `wanted[column]` for every column the order reads.
-    pub fn mark_columns(&self, wanted: &mut [bool]) {
+    pub(super) fn mark_columns(&self, wanted: &mut [bool]) {
         for (column, _, _) in &self.keys {
             if let Some(w) = wanted.get_mut(*column) {
                 *w = true;
@@ -496,7 +496,7 @@ impl RecordOrder {
 }
 
 /// Compiles an `orderby`; unknown fields are reported.
-pub fn compile_order(
+pub(super) fn compile_order(
     order_by: &[OrderBy],
     columns: &Columns<'_>,
 ) -> Result<RecordOrder, FilterError> {
@@ -517,7 +517,7 @@ pub fn compile_order(
 impl RecordOrder {
     /// Compares two records; empty values sort last ascending and first descending (as in
     /// Oracle, which Intacct runs on).
-    pub fn compare(&self, a: &[Option<String>], b: &[Option<String>]) -> Ordering {
+    pub(super) fn compare(&self, a: &[Option<String>], b: &[Option<String>]) -> Ordering {
         for &(column, kind, ascending) in &self.keys {
             let va = present(a, column).and_then(|v| parse_typed(kind, v, false));
             let vb = present(b, column).and_then(|v| parse_typed(kind, v, false));
@@ -533,11 +533,6 @@ impl RecordOrder {
             }
         }
         Ordering::Equal
-    }
-
-    /// True when there are no keys.
-    pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
     }
 }
 

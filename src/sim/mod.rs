@@ -25,18 +25,18 @@
 //! the filter and the index order read, so a keyset page on `large` costs a light pass over
 //! the rest of its window. `--count-limit N` bounds that pass to N matches past the page.
 
-pub mod admin;
+mod admin;
 pub mod config;
 pub mod dataset;
-pub mod faults;
-pub mod filter_eval;
-pub mod gateway;
-pub mod handle;
-pub mod query_exec;
-pub mod rbq_query;
-pub mod request_parse;
-pub mod response_write;
-pub mod server;
+mod faults;
+mod filter_eval;
+mod gateway;
+mod handle;
+mod query_exec;
+mod rbq_query;
+mod request_parse;
+mod response_write;
+mod server;
 
 use std::io::Write as _;
 

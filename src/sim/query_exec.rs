@@ -36,14 +36,17 @@ use crate::sim::filter_eval::{
 };
 
 /// A function-level failure: `(errorno, description2)`.
-pub type Failure = (String, String);
+pub(super) type Failure = (String, String);
 
 fn query_failed(description: impl Into<String>) -> Failure {
     ("Query Failed".into(), description.into())
 }
 
 /// The object's metadata, or the gateway's "not found" failure.
-pub fn object_meta<'d>(dataset: &'d Dataset, object: &str) -> Result<&'d ObjectMeta, Failure> {
+pub(super) fn object_meta<'d>(
+    dataset: &'d Dataset,
+    object: &str,
+) -> Result<&'d ObjectMeta, Failure> {
     if dataset.object_names().contains(&object)
         && let Some(meta) = dataset.object_meta(object)
     {
@@ -55,7 +58,10 @@ pub fn object_meta<'d>(dataset: &'d Dataset, object: &str) -> Result<&'d ObjectM
 }
 
 /// Resolves a field list (empty or `*` = every field) to column indexes.
-pub fn select_columns(columns: &Columns<'_>, fields: &[String]) -> Result<Vec<usize>, Failure> {
+pub(super) fn select_columns(
+    columns: &Columns<'_>,
+    fields: &[String],
+) -> Result<Vec<usize>, Failure> {
     if fields.is_empty() || fields.iter().any(|f| f == "*") {
         return Ok((0..columns.meta().fields.len()).collect());
     }
@@ -703,7 +709,7 @@ impl<'d, 'c> KeyScan<'d, 'c> {
 
 /// One page of a `query`.
 #[derive(Debug)]
-pub struct QueryPage {
+pub(super) struct QueryPage {
     /// The page's records.
     pub records: Vec<SimRecord>,
     /// All matches.
@@ -750,7 +756,7 @@ fn order_matches_scan(
 /// `total` is a lower bound (still larger than the page end while rows remain); `None`
 /// counts everything.
 #[allow(clippy::too_many_arguments)]
-pub fn run(
+pub(super) fn run(
     dataset: &Dataset,
     columns: &Columns<'_>,
     object: &str,
@@ -841,7 +847,7 @@ pub fn run(
 }
 
 /// RECORDNOs of every match, ascending (the cursor of a `readByQuery`).
-pub fn matching_keys(
+pub(super) fn matching_keys(
     dataset: &Dataset,
     columns: &Columns<'_>,
     object: &str,

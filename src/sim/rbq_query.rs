@@ -287,7 +287,7 @@ fn negate(filter: Filter) -> Filter {
 
 /// Parses a readByQuery query string; `Ok(None)` for an empty one. The error text names the
 /// problem for the `Query Failed` result.
-pub fn parse_query_string(text: &str) -> Result<Option<Filter>, String> {
+pub(super) fn parse_query_string(text: &str) -> Result<Option<Filter>, String> {
     let tokens = tokenize(text)?;
     if tokens.is_empty() {
         return Ok(None);

@@ -11,21 +11,21 @@ use quick_xml::Reader;
 use quick_xml::events::Event;
 
 use crate::intacct::request::{
-    Authentication, Call, Comparison, Filter, Function, OrderBy, Query, ReadByQuery, Request,
+    Authentication, Call, Comparison, Filter, OrderBy, Query, ReadByQuery, Request,
     SenderCredentials,
 };
 use crate::secret::Secret;
 
 /// The most values an `<in>`/`<notin>` may carry (the schema's `maxOccurs`).
-pub const MAX_IN_VALUES: usize = 1000;
+pub(super) const MAX_IN_VALUES: usize = 1000;
 
 /// Why a body is not a valid request; the text becomes the `description2` of XL03000003.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SchemaError(pub String);
+pub(super) struct SchemaError(pub String);
 
 /// A parsed request: the sender credentials from `<control>` plus the operation.
 #[derive(Debug)]
-pub struct ParsedRequest {
+pub(super) struct ParsedRequest {
     /// `<senderid>` and `<password>`.
     pub sender: SenderCredentials,
     /// `control/dtdversion`, as sent.
@@ -41,7 +41,7 @@ pub struct ParsedRequest {
 
 /// One `<function>`: a call the simulator implements, or the name of one it does not.
 #[derive(Debug)]
-pub struct ParsedFunction {
+pub(super) struct ParsedFunction {
     /// `controlid` attribute.
     pub control_id: String,
     /// The function element's name (`query`, `readByQuery`, …).
@@ -50,15 +50,7 @@ pub struct ParsedFunction {
     pub call: Result<Call, String>,
 }
 
-impl ParsedFunction {
-    /// The protocol [`Function`] when the call is supported.
-    pub fn function(&self) -> Option<Function> {
-        self.call.as_ref().ok().map(|call| Function {
-            control_id: self.control_id.clone(),
-            call: call.clone(),
-        })
-    }
-}
+impl ParsedFunction {}
 
 /// A minimal element tree node.
 #[derive(Debug, Default)]
@@ -199,7 +191,7 @@ fn parse_bool(text: Option<String>, default: bool) -> bool {
 }
 
 /// Parses a whole request body.
-pub fn parse_request(body: &str) -> Result<ParsedRequest, SchemaError> {
+pub(super) fn parse_request(body: &str) -> Result<ParsedRequest, SchemaError> {
     let root = parse_tree(body)?;
     if root.name != "request" {
         return Err(SchemaError(format!(

@@ -15,7 +15,7 @@ use crate::intacct::response::{ErrorDetail, IntacctType, ObjectMeta};
 
 /// An XML document being written.
 #[derive(Debug)]
-pub struct XmlOut {
+pub(super) struct XmlOut {
     buf: String,
     pretty: bool,
     depth: usize,
@@ -23,7 +23,7 @@ pub struct XmlOut {
 
 impl XmlOut {
     /// A document with the XML declaration written.
-    pub fn new(pretty: bool) -> XmlOut {
+    pub(super) fn new(pretty: bool) -> XmlOut {
         let mut buf = String::with_capacity(4096);
         buf.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         XmlOut {
@@ -56,7 +56,7 @@ impl XmlOut {
     }
 
     /// Opens an element that will hold children.
-    pub fn open(&mut self, name: &str, attrs: &[(&str, &str)]) {
+    pub(super) fn open(&mut self, name: &str, attrs: &[(&str, &str)]) {
         self.indent();
         self.start_tag(name, attrs);
         self.buf.push('>');
@@ -65,7 +65,7 @@ impl XmlOut {
     }
 
     /// Closes the element opened last.
-    pub fn close(&mut self, name: &str) {
+    pub(super) fn close(&mut self, name: &str) {
         self.depth = self.depth.saturating_sub(1);
         self.indent();
         let _ = write!(self.buf, "</{name}>");
@@ -73,7 +73,7 @@ impl XmlOut {
     }
 
     /// `<name>text</name>`; `None` and `""` both give `<name></name>`.
-    pub fn leaf(&mut self, name: &str, text: Option<&str>) {
+    pub(super) fn leaf(&mut self, name: &str, text: Option<&str>) {
         self.indent();
         let _ = write!(
             self.buf,
@@ -84,7 +84,7 @@ impl XmlOut {
     }
 
     /// `<name attr="…"/>`.
-    pub fn empty(&mut self, name: &str, attrs: &[(&str, &str)]) {
+    pub(super) fn empty(&mut self, name: &str, attrs: &[(&str, &str)]) {
         self.indent();
         self.start_tag(name, attrs);
         self.buf.push_str("/>");
@@ -92,14 +92,14 @@ impl XmlOut {
     }
 
     /// The finished document.
-    pub fn finish(self) -> String {
+    pub(super) fn finish(self) -> String {
         self.buf
     }
 }
 
 /// What `response/control` echoes.
 #[derive(Clone, Debug, Default)]
-pub struct ControlEcho {
+pub(super) struct ControlEcho {
     /// `senderid` as sent.
     pub sender_id: String,
     /// `controlid` as sent.
@@ -112,7 +112,7 @@ pub struct ControlEcho {
 
 /// The `operation/authentication` block.
 #[derive(Clone, Debug, Default)]
-pub struct AuthEcho {
+pub(super) struct AuthEcho {
     /// `success` when true.
     pub success: bool,
     /// `userid`.
@@ -127,7 +127,7 @@ pub struct AuthEcho {
 
 /// A result's status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ResultStatus {
+pub(super) enum ResultStatus {
     /// `success`.
     Success,
     /// `failure`.
@@ -138,7 +138,7 @@ pub enum ResultStatus {
 
 /// Rows of one page, values by selected column.
 #[derive(Clone, Debug, Default)]
-pub struct RowsOut {
+pub(super) struct RowsOut {
     /// `<data>` attributes, in order.
     pub attrs: Vec<(&'static str, String)>,
     /// Row element name (`VENDOR` or `vendor`).
@@ -151,7 +151,7 @@ pub struct RowsOut {
 
 /// The `<data>` of a successful result.
 #[derive(Clone, Debug)]
-pub enum DataOut {
+pub(super) enum DataOut {
     /// `getAPISession`.
     Session {
         /// `sessionid`.
@@ -178,7 +178,7 @@ pub enum DataOut {
 
 /// One `<result>`.
 #[derive(Clone, Debug)]
-pub struct ResultOut {
+pub(super) struct ResultOut {
     /// Status.
     pub status: ResultStatus,
     /// `function`.
@@ -192,7 +192,7 @@ pub struct ResultOut {
 }
 
 /// An error with only `description2` set, as the gateway writes most of them.
-pub fn error(errorno: &str, description2: &str) -> ErrorDetail {
+pub(super) fn error(errorno: &str, description2: &str) -> ErrorDetail {
     ErrorDetail {
         errorno: errorno.to_owned(),
         description: None,
@@ -230,7 +230,11 @@ fn write_control(out: &mut XmlOut, status: &str, control: &ControlEcho, full: bo
 }
 
 /// A control-level failure: `<control>` with status failure and a sibling `<errormessage>`.
-pub fn control_failure(control: &ControlEcho, errors: &[ErrorDetail], pretty: bool) -> String {
+pub(super) fn control_failure(
+    control: &ControlEcho,
+    errors: &[ErrorDetail],
+    pretty: bool,
+) -> String {
     let mut out = XmlOut::new(pretty);
     out.open("response", &[]);
     write_control(&mut out, "failure", control, false);
@@ -240,7 +244,7 @@ pub fn control_failure(control: &ControlEcho, errors: &[ErrorDetail], pretty: bo
 }
 
 /// A gateway error (`GW-nnnn`): minimal control block, errorno and description only.
-pub fn gateway_error(errorno: &str, description: &str) -> String {
+pub(super) fn gateway_error(errorno: &str, description: &str) -> String {
     let mut out = XmlOut::new(true);
     out.open("response", &[]);
     out.open("control", &[]);
@@ -274,7 +278,7 @@ fn write_auth(out: &mut XmlOut, auth: &AuthEcho) {
 
 /// An authentication-level failure: control success, authentication failure, errors, no
 /// results.
-pub fn auth_failure(
+pub(super) fn auth_failure(
     control: &ControlEcho,
     auth: &AuthEcho,
     errors: &[ErrorDetail],
@@ -292,7 +296,7 @@ pub fn auth_failure(
 }
 
 /// A response whose control and authentication succeeded, with one result per function.
-pub fn success(
+pub(super) fn success(
     control: &ControlEcho,
     auth: &AuthEcho,
     results: &[ResultOut],
@@ -333,7 +337,7 @@ fn write_result(out: &mut XmlOut, result: &ResultOut) {
 }
 
 /// The `DATATYPE` text of `lookup`.
-pub fn lookup_type_name(data_type: &IntacctType) -> String {
+pub(super) fn lookup_type_name(data_type: &IntacctType) -> String {
     match data_type {
         IntacctType::Text => "TEXT".into(),
         IntacctType::Enum => "ENUM".into(),

@@ -37,13 +37,13 @@ use crate::sim::request_parse::{ParsedRequest, parse_request};
 use crate::sim::response_write::{self, ControlEcho, error};
 
 /// The gateway path.
-pub const GATEWAY_PATH: &str = "/ia/xml/xmlgw.phtml";
+pub(super) const GATEWAY_PATH: &str = "/ia/xml/xmlgw.phtml";
 
 const XML_CONTENT_TYPE: &str = "text/xml; encoding=\"UTF-8\"";
 
 /// Shared state of the HTTP layer.
 #[derive(Debug)]
-pub struct AppState {
+pub(super) struct AppState {
     /// The gateway.
     pub gateway: Arc<Gateway>,
     /// Active fault rules.
@@ -57,7 +57,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// Identifies a connection so a handler can reset it.
 #[derive(Clone, Debug)]
-pub struct ConnTag {
+pub(super) struct ConnTag {
     kill: Arc<AtomicBool>,
 }
 
@@ -176,7 +176,7 @@ pub async fn serve(
 
 /// [`serve`], calling `ready` with the address once the dataset is built and requests are
 /// answered at once.
-pub async fn serve_when_ready(
+pub(super) async fn serve_when_ready(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
     config: SimConfig,

@@ -40,11 +40,11 @@ use crate::sim::response_write::{
 use reads::{names, project};
 
 /// Largest `query` page.
-pub const MAX_QUERY_PAGE_SIZE: u32 = 2000;
+pub(super) const MAX_QUERY_PAGE_SIZE: u32 = 2000;
 /// Largest `readByQuery` page.
-pub const MAX_READ_BY_QUERY_PAGE_SIZE: u32 = 1000;
+pub(super) const MAX_READ_BY_QUERY_PAGE_SIZE: u32 = 1000;
 /// Page size when none is sent.
-pub const DEFAULT_PAGE_SIZE: u32 = 100;
+pub(super) const DEFAULT_PAGE_SIZE: u32 = 100;
 
 const ROLLBACK: &str =
     "The entire transaction in this operation has been rolled back due to an error.";
@@ -73,7 +73,7 @@ struct Cursor {
 
 /// Request counters, as `GET /__sim/counters` reports them.
 #[derive(Clone, Debug, Default, serde::Serialize)]
-pub struct Counters {
+pub(super) struct Counters {
     /// HTTP requests to the gateway endpoint.
     pub requests: u64,
     /// Pages of records returned (query, readByQuery, readMore, read results).
@@ -90,7 +90,7 @@ pub struct Counters {
 
 /// The simulated gateway's state.
 #[derive(Debug)]
-pub struct Gateway {
+pub(super) struct Gateway {
     /// Configuration.
     pub config: SimConfig,
     /// `<endpoint>` returned by getAPISession.
@@ -115,14 +115,14 @@ struct Principal {
 
 /// Options for one request's execution coming from injected faults.
 #[derive(Clone, Debug, Default)]
-pub struct ExecOptions {
+pub(super) struct ExecOptions {
     /// Treat every readMore resultId as expired.
     pub expire_result_ids: bool,
 }
 
 /// The outcome of a request that passed control-level checks.
 #[derive(Debug)]
-pub struct Executed {
+pub(super) struct Executed {
     /// The XML body.
     pub body: String,
     /// Pages of records returned (drives latency).
@@ -139,7 +139,7 @@ fn new_id() -> String {
 
 impl Gateway {
     /// Builds the state; the dataset is created here (fast for every scale).
-    pub fn new(config: SimConfig, endpoint: String) -> Gateway {
+    pub(super) fn new(config: SimConfig, endpoint: String) -> Gateway {
         let dataset = Dataset::new(config.dataset.clone()).with_audit_lag(config.audit_lag_secs);
         Gateway {
             config,
@@ -153,17 +153,17 @@ impl Gateway {
     }
 
     /// Read access to the dataset.
-    pub fn dataset(&self) -> std::sync::RwLockReadGuard<'_, Dataset> {
+    pub(super) fn dataset(&self) -> std::sync::RwLockReadGuard<'_, Dataset> {
         self.dataset.read().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Write access to the dataset (admin API only).
-    pub fn dataset_mut(&self) -> std::sync::RwLockWriteGuard<'_, Dataset> {
+    pub(super) fn dataset_mut(&self) -> std::sync::RwLockWriteGuard<'_, Dataset> {
         self.dataset.write().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Expires every session.
-    pub fn expire_all_sessions(&self) -> usize {
+    pub(super) fn expire_all_sessions(&self) -> usize {
         let mut sessions = lock(&self.sessions);
         let n = sessions.len();
         sessions.clear();
@@ -171,12 +171,12 @@ impl Gateway {
     }
 
     /// Expires one session (fault `session-expiry`).
-    pub fn expire_session(&self, session_id: &str) {
+    pub(super) fn expire_session(&self, session_id: &str) {
         lock(&self.sessions).remove(session_id);
     }
 
     /// Expires every readByQuery resultId.
-    pub fn expire_all_result_ids(&self) -> usize {
+    pub(super) fn expire_all_result_ids(&self) -> usize {
         let mut cursors = lock(&self.cursors);
         let n = cursors.len();
         cursors.clear();
@@ -184,7 +184,7 @@ impl Gateway {
     }
 
     /// Adds one to a fault counter.
-    pub fn count_fault(&self, kind: &str) {
+    pub(super) fn count_fault(&self, kind: &str) {
         *lock(&self.counters)
             .faults_injected
             .entry(kind.to_owned())
@@ -193,7 +193,7 @@ impl Gateway {
 
     /// The company a request acts for: its login's, or its session's; `None` for an
     /// unknown session.
-    pub fn company_of(&self, request: &ParsedRequest) -> Option<String> {
+    pub(super) fn company_of(&self, request: &ParsedRequest) -> Option<String> {
         match &request.request.authentication {
             Authentication::Login { company_id, .. } => Some(company_id.clone()),
             Authentication::Session(id) => lock(&self.sessions)
@@ -214,7 +214,7 @@ impl Gateway {
     }
 
     /// The control block echoed for a request.
-    pub fn control_echo(request: &ParsedRequest) -> ControlEcho {
+    pub(super) fn control_echo(request: &ParsedRequest) -> ControlEcho {
         ControlEcho {
             sender_id: request.sender.sender_id.clone(),
             control_id: request.request.control_id.clone(),
@@ -224,14 +224,14 @@ impl Gateway {
     }
 
     /// True when the sender credentials are the configured ones.
-    pub fn sender_ok(&self, request: &ParsedRequest) -> bool {
+    pub(super) fn sender_ok(&self, request: &ParsedRequest) -> bool {
         let expected = &self.config.credentials;
         request.sender.sender_id == expected.sender_id
             && request.sender.sender_password.expose() == expected.sender_password.expose()
     }
 
     /// The control-level failure for a bad sender.
-    pub fn bad_sender(request: &ParsedRequest) -> String {
+    pub(super) fn bad_sender(request: &ParsedRequest) -> String {
         response_write::control_failure(
             &Self::control_echo(request),
             &[error(
@@ -243,7 +243,7 @@ impl Gateway {
     }
 
     /// An authentication-level failure for a request.
-    pub fn auth_failure(
+    pub(super) fn auth_failure(
         &self,
         request: &ParsedRequest,
         errorno: &str,
@@ -329,7 +329,7 @@ impl Gateway {
     /// Runs a request that passed the sender check: authenticates, executes every function,
     /// and writes the response. `fail_results` marks functions (by index) that an injected
     /// `result-error` fails with the given errorno.
-    pub fn execute(
+    pub(super) fn execute(
         &self,
         request: &ParsedRequest,
         options: &ExecOptions,
