@@ -271,6 +271,19 @@ fn snowflake_stage_url(
     })
 }
 
+/// `value` when it lies in `range`, else an error naming the key and the range: durations
+/// past these bounds are mistakes, and unbounded ones would overflow time arithmetic.
+fn bounded(value: u64, range: std::ops::RangeInclusive<u64>, location: &str) -> Result<u64> {
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(Error::Config {
+            location: location.to_owned(),
+            message: format!("{value} is outside {}..={}", range.start(), range.end()),
+        })
+    }
+}
+
 /// The longest lookback accepted, in seconds (a year): longer ones are mistakes, and would
 /// overflow time arithmetic if unbounded.
 const MAX_LOOKBACK_SECS: u64 = 366 * 86_400;
@@ -398,9 +411,21 @@ pub fn parse(
     let retry = i.retry.clone().unwrap_or_default();
     let retry = RetrySpec {
         max_attempts: retry.max_attempts.unwrap_or(8).max(1),
-        initial_backoff_ms: retry.initial_backoff_ms.unwrap_or(500),
-        max_backoff_ms: retry.max_backoff_ms.unwrap_or(30_000),
-        max_elapsed_secs: retry.max_elapsed_secs.unwrap_or(600),
+        initial_backoff_ms: bounded(
+            retry.initial_backoff_ms.unwrap_or(500),
+            0..=3_600_000,
+            &location("intacct.retry.initial_backoff_ms"),
+        )?,
+        max_backoff_ms: bounded(
+            retry.max_backoff_ms.unwrap_or(30_000),
+            0..=3_600_000,
+            &location("intacct.retry.max_backoff_ms"),
+        )?,
+        max_elapsed_secs: bounded(
+            retry.max_elapsed_secs.unwrap_or(600),
+            0..=86_400,
+            &location("intacct.retry.max_elapsed_secs"),
+        )?,
     };
     let location_id = resolve(
         "intacct.location_id",
@@ -436,7 +461,11 @@ pub fn parse(
         time_zone,
         session_ttl_secs,
         // Large line objects can take minutes per page on a real tenant.
-        timeout_secs: i.timeout_secs.unwrap_or(300).max(1),
+        timeout_secs: bounded(
+            i.timeout_secs.unwrap_or(300),
+            1..=3_600,
+            &location("intacct.timeout_secs"),
+        )?,
         max_concurrent_requests,
         page_size,
         retry,
@@ -550,7 +579,11 @@ pub fn parse(
         part_max_bytes: s.part_max_bytes.unwrap_or(256 * 1024 * 1024).max(1024),
         row_group_rows: s.row_group_rows.unwrap_or(128 * 1024).max(1),
         keep_raw_pages: s.keep_raw_pages.unwrap_or(false),
-        lock_ttl_secs: s.lock_ttl_secs.unwrap_or(6 * 3600).max(60),
+        lock_ttl_secs: bounded(
+            s.lock_ttl_secs.unwrap_or(6 * 3600),
+            60..=7 * 86_400,
+            &location("stage.lock_ttl_secs"),
+        )?,
     };
 
     let f = &raw.snowflake;
@@ -618,7 +651,12 @@ pub fn parse(
         )?,
         warehouse: optional("snowflake.warehouse", &f.warehouse)?,
         role: optional("snowflake.role", &f.role)?,
-        timeout_secs: f.timeout_secs.unwrap_or(3600).clamp(1, 604_800),
+        // Snowflake's own limit on a statement is seven days.
+        timeout_secs: bounded(
+            f.timeout_secs.unwrap_or(3600),
+            1..=604_800,
+            &location("snowflake.timeout_secs"),
+        )?,
         stage_name: identifier(
             &resolve(
                 "snowflake.stage_name",

@@ -399,3 +399,50 @@ fn objects_take_their_own_lookback_and_excluded_fields_but_never_the_keys() {
         Err(Error::Config { location, .. }) if location.ends_with("extract.lookback_secs")
     ));
 }
+
+#[test]
+fn durations_past_their_bounds_are_configuration_errors_naming_the_key() {
+    let cases = [
+        (
+            "timeout_secs = 60\nmax_concurrent",
+            "timeout_secs = 18446744073709551615\nmax_concurrent",
+            "intacct.timeout_secs",
+        ),
+        (
+            "lock_ttl_secs = 21600",
+            "lock_ttl_secs = 18446744073709551615",
+            "stage.lock_ttl_secs",
+        ),
+        (
+            "lock_ttl_secs = 21600",
+            "lock_ttl_secs = 5",
+            "stage.lock_ttl_secs",
+        ),
+        (
+            "max_elapsed_secs = 600",
+            "max_elapsed_secs = 18446744073709551615",
+            "intacct.retry.max_elapsed_secs",
+        ),
+        (
+            "max_backoff_ms = 30000",
+            "max_backoff_ms = 18446744073709551615",
+            "intacct.retry.max_backoff_ms",
+        ),
+        (
+            "timeout_secs = 3600",
+            "timeout_secs = 0",
+            "snowflake.timeout_secs",
+        ),
+    ];
+    for (from, to, key) in cases {
+        let text = demo_text();
+        assert!(text.contains(from), "{from}");
+        match parse_with(&text.replacen(from, to, 1), &[]) {
+            Err(Error::Config { location, message }) => {
+                assert!(location.ends_with(key), "{location} for {key}");
+                assert!(message.contains("is outside"), "{message}");
+            }
+            other => panic!("{key}: expected a configuration error, got {other:?}"),
+        }
+    }
+}
