@@ -130,6 +130,17 @@ pub enum Error {
         timeout: bool,
     },
 
+    /// An object's read ended before its window did (its reader died): nothing of it is staged.
+    #[error(
+        "read of {object} ended early: {message}; the batch is not staged and the next run reads the window again"
+    )]
+    ReadIncomplete {
+        /// The object.
+        object: String,
+        /// How it ended.
+        message: String,
+    },
+
     /// A command or feature that is planned but not built yet.
     #[error("`{0}` is not implemented yet")]
     NotImplemented(&'static str),
@@ -342,6 +353,7 @@ impl Error {
             | Error::LockHeld { .. }
             | Error::Extract { .. }
             | Error::LoadFailed { .. }
+            | Error::ReadIncomplete { .. }
             | Error::VerifyDiffers { .. }
             | Error::LockLost
             | Error::Interrupted

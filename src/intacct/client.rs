@@ -213,6 +213,30 @@ pub struct ObjectRead {
     pub task: JoinHandle<()>,
 }
 
+impl ObjectRead {
+    /// Waits for the reading task once its pages have run out. The page channel also closes
+    /// when the task dies (a panic, a cancel), so only this tells a finished read from a
+    /// truncated one: anything but a clean end is [`Error::ReadIncomplete`], and the batch
+    /// fails rather than stage part of its window as the whole.
+    pub async fn finish(self, object: &str) -> Result<()> {
+        match self.task.await {
+            Ok(()) if self.progress.borrow().finished => Ok(()),
+            Ok(()) => Err(Error::ReadIncomplete {
+                object: object.to_owned(),
+                message: "the reader stopped before the end of the window".into(),
+            }),
+            Err(e) => Err(Error::ReadIncomplete {
+                object: object.to_owned(),
+                message: if e.is_panic() {
+                    "the reader panicked".into()
+                } else {
+                    "the reader was cancelled".into()
+                },
+            }),
+        }
+    }
+}
+
 /// The Intacct client of one company.
 #[derive(Clone, Debug)]
 pub struct IntacctClient {
@@ -803,6 +827,44 @@ fn is_expired_result_id(failure: &IntacctFailure) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[tokio::test]
+    async fn a_reader_that_dies_is_never_taken_for_a_finished_read() {
+        let (_tx, progress) = watch::channel(ReadProgress::default());
+        let (_pages_tx, pages) = mpsc::channel(1);
+        let panicked = ObjectRead {
+            pages,
+            progress,
+            task: tokio::spawn(async { panic!("reader bug") }),
+        };
+        match panicked.finish("APBILL").await {
+            Err(Error::ReadIncomplete { object, message }) => {
+                assert_eq!(object, "APBILL");
+                assert!(message.contains("panicked"), "{message}");
+            }
+            other => panic!("expected an incomplete read, got {other:?}"),
+        }
+        let (done_tx, progress) = watch::channel(ReadProgress::default());
+        done_tx.send_modify(|p| p.finished = true);
+        let (_pages_tx, pages) = mpsc::channel(1);
+        let finished = ObjectRead {
+            pages,
+            progress,
+            task: tokio::spawn(async {}),
+        };
+        assert!(finished.finish("APBILL").await.is_ok());
+        let (_tx, progress) = watch::channel(ReadProgress::default());
+        let (_pages_tx, pages) = mpsc::channel(1);
+        let stopped = ObjectRead {
+            pages,
+            progress,
+            task: tokio::spawn(async {}),
+        };
+        assert!(matches!(
+            stopped.finish("APBILL").await,
+            Err(Error::ReadIncomplete { .. })
+        ));
+    }
+
     use super::*;
 
     #[test]

@@ -355,6 +355,8 @@ async fn extract_object(
                 .await?;
         }
     }
+    // The channel also closes when the reader dies: only a clean end stages the batch.
+    read.finish(&job.name).await?;
     let mut deletes_mark = None;
     if options.deletes == DeleteFeed::AuditHistory && deletes::has_feed(&job.name) {
         let feed = deletes::feed_window(deletes_up_to, window);
@@ -458,6 +460,9 @@ async fn stage_deletes(
         report.deleted += converted.batch.num_rows() as u64;
         report.deletes_quarantined += tombstones.quarantined.len() as u64;
     }
+    read.finish("AUDITHISTORY")
+        .await
+        .map_err(|e| FeedFailure::Read(deletes::read_error(&job.name, e)))?;
     if report.deletes_quarantined > 0 {
         tracing::warn!(object = %job.name, batch_id = %report.batch_id, rows = report.deletes_quarantined, "AUDITHISTORY delete rows set aside: OBJECTKEY in no known format");
     }

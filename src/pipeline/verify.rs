@@ -181,6 +181,7 @@ async fn intacct_keys(
             }
         }
     }
+    read.finish(object).await?;
     Ok((settled, pending))
 }
 
