@@ -422,8 +422,81 @@ fn describe_intacct(failure: &IntacctFailure) -> String {
     out
 }
 
-/// At most `max` characters of a body, on one line, for error messages.
+/// At most `max` characters of a response body, on one line, with anything that may be a
+/// secret replaced by `[redacted]`: the values of password and session elements (a proxy that
+/// echoes the request would otherwise put them in a log, the manifest or a run report), bearer
+/// tokens and JWTs. Every error message that quotes a body goes through here.
 pub fn snippet(body: &[u8], max: usize) -> String {
+    let text = redact_secrets(&String::from_utf8_lossy(body));
+    plain_snippet(text.as_bytes(), max)
+}
+
+/// Elements whose values are secrets, wherever a body carries them.
+const SECRET_ELEMENTS: [&str; 5] = [
+    "password",
+    "sessionid",
+    "sender_password",
+    "user_password",
+    "private_key_passphrase",
+];
+
+fn redact_secrets(text: &str) -> String {
+    let mut out = text.to_owned();
+    for element in SECRET_ELEMENTS {
+        out = redact_between(&out, &format!("<{element}>"), "<");
+        out = redact_between(&out, &format!("\"{element}\":\""), "\"");
+    }
+    out = redact_between(&out, "Bearer ", " \"'<,\n\r");
+    redact_jwts(&out)
+}
+
+/// Replaces what follows each (ASCII case-insensitive) `start` up to the first of `stops`.
+fn redact_between(text: &str, start: &str, stops: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    let start_lower = start.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    while let Some(found) = lower[at..].find(&start_lower) {
+        let value_from = at + found + start.len();
+        out.push_str(&text[at..value_from]);
+        let value_to = text[value_from..]
+            .find(|c| stops.contains(c))
+            .map_or(text.len(), |n| value_from + n);
+        if value_to > value_from {
+            out.push_str("[redacted]");
+        }
+        at = value_to;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+/// Replaces JWT-shaped words (`eyJ…` header, payload and signature in base64url).
+fn redact_jwts(text: &str) -> String {
+    let is_b64 = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("eyJ") {
+        out.push_str(&rest[..start]);
+        let candidate = &rest[start..];
+        let end = candidate
+            .find(|c: char| !(is_b64(c) || c == '.'))
+            .unwrap_or(candidate.len());
+        let word = &candidate[..end];
+        if word.split('.').count() >= 3 {
+            out.push_str("[redacted]");
+        } else {
+            out.push_str(word);
+        }
+        rest = &candidate[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// At most `max` characters of a body, on one line (no redaction: for text that holds no
+/// secret, such as a value of the data).
+pub fn plain_snippet(body: &[u8], max: usize) -> String {
     let text = String::from_utf8_lossy(body);
     let mut out: String = text
         .chars()
@@ -434,4 +507,28 @@ pub fn snippet(body: &[u8], max: usize) -> String {
         out.push('…');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_quoted_in_errors_never_carry_a_secret() {
+        let echoed = b"<html>bad gateway: <request><password>pa55-w0rd</password><sessionid>S3SSION.id.x</sessionid><userid>loader</userid></request> Authorization: Bearer tok-123 and eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJYIn0.c2lnbmF0dXJl end {\"user_password\":\"hunter2\"}";
+        let text = snippet(echoed, 1_000);
+        for secret in [
+            "pa55-w0rd",
+            "S3SSION.id.x",
+            "tok-123",
+            "eyJhbGciOiJSUzI1NiJ9",
+            "hunter2",
+        ] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        assert!(text.contains("<userid>loader"), "{text}");
+        assert!(text.contains("<password>[redacted]</password>"), "{text}");
+        assert_eq!(snippet(b"plain 503 page", 100), "plain 503 page");
+        assert_eq!(plain_snippet(b"Bearer x", 100), "Bearer x");
+    }
 }

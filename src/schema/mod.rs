@@ -343,7 +343,7 @@ pub fn record_batch(
                 object: plan.object.clone(),
                 record_no: record_no(row).map(str::to_owned),
                 field: column.field.clone(),
-                value: crate::error::snippet(value.as_bytes(), 80),
+                value: crate::error::plain_snippet(value.as_bytes(), 80),
                 expected: column.kind.expected(),
             });
         }
