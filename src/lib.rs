@@ -24,8 +24,11 @@
 //! * [`manifest`] — the create-once batch log on the stage and its pure fold into state.
 //! * [`loader`] — SQL rendering, DDL from persisted schemas, reporting views, and the
 //!   resumable per-batch load (COPY → check → MERGE → cleanup).
-//! * [`pipeline`] — orchestration of extract (and later load, backfill, replay).
-//! * [`cli`] — the command-line interface.
+//! * [`pipeline`] — one run's context, pure planning, and extract, load, backfill, replay and
+//!   verify over them.
+//! * `cli` (private; [`run_cli`] is the binary's entry) — clap arguments, one file per command
+//!   body, printing and exit codes.
+//! * `shutdown` (private) — SIGINT and SIGTERM, for the commands and the simulator.
 
 mod cli;
 pub mod config;

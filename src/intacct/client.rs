@@ -301,7 +301,7 @@ impl IntacctClient {
     }
 
     /// The API user's formatting preferences: `readByName` USERINFO for the user's RECORDNO,
-    /// then `readUserFormatting` (see [`crate::intacct::preferences`]).
+    /// then `readUserFormatting` (see `crate::intacct::preferences`).
     pub async fn user_formatting(&self) -> Result<crate::intacct::preferences::UserFormatting> {
         let call = Call::ReadByName {
             object: "USERINFO".into(),
@@ -328,7 +328,7 @@ impl IntacctClient {
     }
 
     /// Reads the API user's preferences and refuses to run unless they are month/day/year,
-    /// 24-hour, in the tenant time zone ([`crate::intacct::preferences::check`]).
+    /// 24-hour, in the tenant time zone (`crate::intacct::preferences::check`).
     pub async fn check_user_formatting(&self, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
         let prefs = self.user_formatting().await?;
         crate::intacct::preferences::check(&prefs, self.inner.tz, now)

@@ -7,11 +7,11 @@
 //! * [`names`] — the rule from Intacct field names to Snowflake columns;
 //! * [`objects`] — per-object facts of real tenants (delete keys, line headers);
 //! * [`client`] — the paging client of one company: reads objects as streams of pages;
-//! * [`session`] — the shared, single-flight `getAPISession` cache;
-//! * [`preferences`] — the API user's date/time preferences and the start-up check;
+//! * `session` — the shared, single-flight `getAPISession` cache;
+//! * `preferences` — the API user's date/time preferences and the start-up check;
 //! * [`paging`] — the keyset cursor over (timestamp, RECORDNO);
 //! * [`backoff`] — the retry policy, now [`crate::retry`] (shared with the Snowflake client);
-//! * [`transport`] — one HTTP exchange, the per-company concurrency limit, retries;
+//! * `transport` — one HTTP exchange, the per-company concurrency limit, retries;
 //! * [`tenant_time`] — UTC instants to and from the tenant's wall-clock text.
 
 pub use crate::retry as backoff;

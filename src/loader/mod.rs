@@ -1,15 +1,15 @@
 //! The load half: staged batches into Snowflake through the SQL API.
 //!
-//! * [`sql`] — the renderer: `sql/*.sql` templates with checked identifiers and escaped
+//! * `sql` — the renderer: `sql/*.sql` templates with checked identifiers and escaped
 //!   literals, never concatenation;
-//! * [`names`] — the pipeline's database, schema, stage, file format and table names;
-//! * [`ddl`] — tables from persisted batch schemas, schema evolution, file format, stage;
-//! * [`statements`] — COPY, MERGE and cleanup of one batch;
-//! * [`views`] — the finance team's reporting views;
-//! * [`load`] — the per-batch state machine over the manifest (COPY → check → MERGE →
+//! * `names` — the pipeline's database, schema, stage, file format and table names;
+//! * `ddl` — tables from persisted batch schemas, schema evolution, file format, stage;
+//! * `statements` — COPY, MERGE and cleanup of one batch;
+//! * `views` — the finance team's reporting views;
+//! * `load` — the per-batch state machine over the manifest (COPY → check → MERGE →
 //!   cleanup → loaded), resumable at any step.
 //!
-//! Everything but [`load`] and [`init`] is pure.
+//! Everything but `load` and [`init`] is pure.
 
 pub(crate) mod ddl;
 mod load;

@@ -19,7 +19,7 @@ const COPY: &str = include_str!("../../sql/copy_into_staging.sql");
 const MERGE: &str = include_str!("../../sql/merge_from_staging.sql");
 const DELETE: &str = include_str!("../../sql/delete_staged_batch.sql");
 
-/// The `COPY INTO` statements of one batch: one per [`FILES_PER_COPY`] files, in order.
+/// The `COPY INTO` statements of one batch: one per `FILES_PER_COPY` files, in order.
 ///
 /// `files` are stage-relative paths (`<OBJECT>/<batch_id>/part-00001.parquet`), all under the
 /// object's directory. `force` reloads files Snowflake has loaded before (replays only).

@@ -5,7 +5,7 @@
 //! schema fingerprint, stream pages from the client's bounded channel into the part writer
 //! (back-pressure keeps memory at page size × buffered pages × objects in flight), then, with
 //! the delete feed on, the object's deletes from AUDITHISTORY over the same window as
-//! tombstone rows of the same batch (see [`super::deletes`]), and only after every part is
+//! tombstone rows of the same batch (see `super::deletes`), and only after every part is
 //! complete commit `BatchStaged` with the file list, the tombstone count and
 //! `staged_up_to = window end`. With `keep_raw_pages`, every response body (the object's and
 //! its delete feed's) is kept beside the parts, so the batch can be rebuilt without Intacct.

@@ -1,8 +1,8 @@
 //! Orchestration: one [`RunContext`] per command; extract (with its delete feed,
-//! [`deletes`]), load (through [`crate::loader`]), and `run` = load what an earlier run left
+//! `deletes`), load (through [`crate::loader`]), and `run` = load what an earlier run left
 //! staged → extract → load, inside one lock and one manifest.
 //!
-//! Nothing here parses arguments or prints: the command bodies under [`crate::cli`] build the
+//! Nothing here parses arguments or prints: the command bodies under `crate::cli` build the
 //! plain option values these functions take and print what they return. Every run leaves a
 //! report at `_reports/<run_id>.json` (counts and durations only, never a secret).
 

@@ -67,7 +67,7 @@ pub struct SimConfig {
     pub latency_ms: u64,
     /// Requests in flight per company above which the gateway answers HTTP 429.
     pub max_concurrent: usize,
-    /// Fault spec (see [`crate::sim::faults`]); empty for none.
+    /// Fault spec (see `crate::sim::faults`); empty for none.
     pub faults: String,
     /// What `getAPISession` returns as `<endpoint>`; `None` for the server's own URL.
     pub advertised_endpoint: Option<String>,

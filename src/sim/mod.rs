@@ -1,17 +1,17 @@
 //! A local simulator of the Sage Intacct XML gateway (`intacct-snowflake sim intacct`).
 //!
 //! One port serves both the gateway, `POST /ia/xml/xmlgw.phtml`, and an admin API under
-//! `/__sim/` ([`admin`]). The gateway implements `getAPISession`, `query`, `readByQuery`,
+//! `/__sim/` (`admin`). The gateway implements `getAPISession`, `query`, `readByQuery`,
 //! `readMore`, `read`, `lookup` and `inspect` over a seeded [`dataset`], with the reference's
 //! three error levels, sliding session timeouts, expiring resultIds, a per-company concurrency
-//! limit, per-page latency and injected [`faults`].
+//! limit, per-page latency and injected `faults`.
 //!
 //! Module map:
-//! * [`request_parse`] — request XML → protocol types;
-//! * [`filter_eval`], [`rbq_query`], [`query_exec`] — filters, readByQuery strings, scans;
-//! * [`gateway`] — authentication, sessions, cursors, one result per function;
-//! * [`response_write`] — response XML in the fixtures' shape;
-//! * [`server`], [`admin`], [`handle`] — HTTP, admin API, in-process handle for tests.
+//! * `request_parse` — request XML → protocol types;
+//! * `filter_eval`, `rbq_query`, `query_exec` — filters, readByQuery strings, scans;
+//! * `gateway` — authentication, sessions, cursors, one result per function;
+//! * `response_write` — response XML in the fixtures' shape;
+//! * `server`, `admin`, `handle` — HTTP, admin API, in-process handle for tests.
 //!
 //! Documented choices where the real gateway's behaviour is unverified: expired or unknown
 //! session ids fail at the authentication level with `XL03000006`; the concurrency limit

@@ -2,9 +2,9 @@
 //!
 //! * [`auth`] — key-pair JWT (PKCS#8 keys, encrypted or not) or a programmatic access token;
 //!   the key is read and checked when the client is built;
-//! * [`statements`] — [`SnowflakeClient`]: submit with a caller-chosen `requestId`, resend with
+//! * `statements` — [`SnowflakeClient`]: submit with a caller-chosen `requestId`, resend with
 //!   `retry=true`, poll 202s, fetch every result partition, cancel what is in flight;
-//! * [`values`] — the pure decoding of the SQL API's value encodings and DML counts;
+//! * `values` — the pure decoding of the SQL API's value encodings and DML counts;
 //! * `wire` — request and response bodies and what each status means (pure).
 //!
 //! The client talks to Snowflake, or to the local emulator, by base URL only: the same code

@@ -2,8 +2,8 @@
 //!
 //! One pass of `quick_xml` events over the body, no DOM. It owns the reading of the envelope
 //! (reference §3): control, authentication and per-`<result>` status, each of which can
-//! report failure under HTTP 200, and hands `<data>` to [`records`] (record pages) or
-//! [`metadata`] (`lookup`/`inspect`).
+//! report failure under HTTP 200, and hands `<data>` to `records` (record pages) or
+//! `metadata` (`lookup`/`inspect`).
 //!
 //! Invariants:
 //! * a body either parses into a [`Response`] whose every level said `success` (failed
