@@ -119,6 +119,18 @@ pub enum Error {
         detail: String,
     },
 
+    /// A response body was larger than the client reads (a proxy's or server's fault, or a
+    /// decompression bomb): refused rather than buffered.
+    #[error(
+        "response from {service} is larger than {limit_bytes} bytes; refused (a proxy or the server is misbehaving)"
+    )]
+    BodyTooLarge {
+        /// Which service answered.
+        service: Service,
+        /// The limit.
+        limit_bytes: u64,
+    },
+
     /// The connection failed or timed out before a full response arrived.
     #[error("transport error talking to {service}: {message}")]
     Transport {
@@ -354,6 +366,7 @@ impl Error {
             | Error::Extract { .. }
             | Error::LoadFailed { .. }
             | Error::ReadIncomplete { .. }
+            | Error::BodyTooLarge { .. }
             | Error::VerifyDiffers { .. }
             | Error::LockLost
             | Error::Interrupted

@@ -33,6 +33,7 @@
 mod cli;
 pub mod config;
 pub mod error;
+mod http_body;
 pub mod intacct;
 pub mod loader;
 pub mod manifest;

@@ -86,7 +86,13 @@ impl Transport {
                 .map_err(|e| transport_error(&e))?;
             let status = response.status().as_u16();
             let headers = response.headers().clone();
-            let bytes = response.bytes().await.map_err(|e| transport_error(&e))?;
+            let bytes = crate::http_body::read_capped(
+                response,
+                crate::http_body::INTACCT_MAX_BODY_BYTES,
+                Service::Intacct,
+                |e| transport_error(&e),
+            )
+            .await?;
             (status, headers, bytes)
         };
         if bytes.len() <= PARSE_INLINE_MAX_BYTES {

@@ -446,7 +446,13 @@ impl SnowflakeClient {
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
-        let body = response.bytes().await.map_err(transport)?;
+        let body = crate::http_body::read_capped(
+            response,
+            crate::http_body::SNOWFLAKE_MAX_BODY_BYTES,
+            Service::Snowflake,
+            transport,
+        )
+        .await?;
         Ok(Raw {
             status,
             retry_after_secs,
