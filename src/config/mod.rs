@@ -304,10 +304,28 @@ pub fn load(path: &Path) -> Result<Spec> {
 }
 
 /// Where `credentials:NAME` references are looked up.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct CredentialSource {
     file: Option<PathBuf>,
     env: BTreeMap<String, String>,
+}
+
+/// Prints the file and how it would be opened, never the environment it holds (which may
+/// carry passwords and the age passphrase).
+impl std::fmt::Debug for CredentialSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialSource")
+            .field("file", &self.file)
+            .field(
+                "identity_set",
+                &self.env.contains_key(credentials::IDENTITY_ENV),
+            )
+            .field(
+                "passphrase_set",
+                &self.env.contains_key(credentials::PASSPHRASE_ENV),
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 impl CredentialSource {

@@ -446,3 +446,18 @@ fn durations_past_their_bounds_are_configuration_errors_naming_the_key() {
         }
     }
 }
+
+#[test]
+fn the_credentials_source_never_prints_the_environment() {
+    let e = env(&[
+        (credentials::FILE_ENV, "/etc/creds.age"),
+        (credentials::PASSPHRASE_ENV, "age-passphrase-value"),
+        ("INTACCT_USER_PASSWORD", "user-password-value"),
+    ]);
+    let debug = format!("{:?}", CredentialSource::from_env(&e));
+    assert!(debug.contains("/etc/creds.age"), "{debug}");
+    assert!(debug.contains("passphrase_set: true"), "{debug}");
+    for secret in ["age-passphrase-value", "user-password-value"] {
+        assert!(!debug.contains(secret), "{secret} in {debug}");
+    }
+}
