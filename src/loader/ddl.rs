@@ -11,6 +11,8 @@
 //! otherwise refused with an error naming object, column, old and new type; nothing is dropped.
 //! Data tables are created with `CREATE … IF NOT EXISTS` only, never `CREATE OR REPLACE`.
 
+use std::collections::BTreeMap;
+
 use super::names::Names;
 use super::sql::{Ident, Literal, Part, Sql, render};
 use crate::error::{Error, Result};
@@ -291,6 +293,56 @@ fn table_name(object: &str, role: TableRole) -> String {
     match role {
         TableRole::Target => object.to_owned(),
         TableRole::Staging => format!("{object}_STG"),
+    }
+}
+
+/// Every table's columns by canonical (upper-case) table name: what `INFORMATION_SCHEMA`
+/// reports, kept current with [`remember`] as DDL runs.
+pub(crate) type TableColumns = BTreeMap<String, Vec<ExistingColumn>>;
+
+/// The statements that bring the object's staging and target tables up to `schema`, given
+/// the columns they have now: `CREATE … IF NOT EXISTS` for a table `tables` lacks, the
+/// [`evolve`] statements for one it has.
+pub(crate) fn table_statements(
+    names: &Names,
+    schema: &BatchSchema,
+    tables: &TableColumns,
+) -> Result<Vec<Sql>> {
+    let mut statements = Vec::new();
+    for role in [TableRole::Staging, TableRole::Target] {
+        match tables.get(&table_name(&schema.object.to_uppercase(), role)) {
+            None => statements.push(create_table(names, schema, role)?),
+            Some(existing) => statements.extend(evolve(names, schema, role, existing)?),
+        }
+    }
+    Ok(statements)
+}
+
+/// Records that both of the object's tables have `schema`'s columns (once its
+/// [`table_statements`] ran), keeping columns only older or newer schemas have and the wider
+/// of two NUMBER precisions.
+pub(crate) fn remember(tables: &mut TableColumns, schema: &BatchSchema) {
+    for role in [TableRole::Staging, TableRole::Target] {
+        let existing = tables
+            .entry(table_name(&schema.object.to_uppercase(), role))
+            .or_default();
+        for column in &schema.columns {
+            let name = column.name.to_uppercase();
+            let column_type = SnowflakeType::of(column.column_type);
+            match existing.iter_mut().find(|e| e.name == name) {
+                Some(found) => {
+                    if let (
+                        SnowflakeType::Number { precision: old, .. },
+                        SnowflakeType::Number { precision: new, .. },
+                    ) = (&found.column_type, &column_type)
+                        && new > old
+                    {
+                        found.column_type = column_type;
+                    }
+                }
+                None => existing.push(ExistingColumn { name, column_type }),
+            }
+        }
     }
 }
 

@@ -24,7 +24,7 @@ use futures::StreamExt;
 use tokio::sync::Mutex;
 use tracing::Instrument;
 
-use super::ddl::{self, ExistingColumn, SnowflakeType, TableRole};
+use super::ddl::{self, ExistingColumn, SnowflakeType};
 use super::names::Names;
 use super::sql::Sql;
 use super::statements::{self, MergeSpec};
@@ -420,7 +420,7 @@ fn cleanup_summary(outcome: &StatementOutcome) -> serde_json::Value {
 /// The columns of every table in the schema, read once per load and kept current as DDL runs.
 #[derive(Debug, Default)]
 struct Catalog {
-    tables: BTreeMap<String, Vec<ExistingColumn>>,
+    tables: ddl::TableColumns,
 }
 
 /// Reads every table's columns from `INFORMATION_SCHEMA.COLUMNS`.
@@ -428,7 +428,7 @@ pub(super) async fn read_catalog(
     client: &SnowflakeClient,
     names: &Names,
     pipeline: &str,
-) -> Result<BTreeMap<String, Vec<ExistingColumn>>> {
+) -> Result<ddl::TableColumns> {
     let sql = ddl::table_columns(names)?;
     let outcome = client
         .execute(&Statement {
@@ -438,7 +438,7 @@ pub(super) async fn read_catalog(
             resend: false,
         })
         .await?;
-    let mut tables: BTreeMap<String, Vec<ExistingColumn>> = BTreeMap::new();
+    let mut tables = ddl::TableColumns::new();
     for row in 0..outcome.rows.len() {
         let text = |name: &str| outcome.value(row, name).map(str::to_owned);
         let number = |name: &str| text(name).and_then(|v| v.parse::<u64>().ok());
@@ -479,61 +479,20 @@ async fn ensure_tables(
         });
     }
     let catalog = guard.as_mut().expect("catalog read above");
-    for role in [TableRole::Staging, TableRole::Target] {
-        let table = match role {
-            TableRole::Target => schema.object.to_uppercase(),
-            TableRole::Staging => format!("{}_STG", schema.object.to_uppercase()),
-        };
-        let statements = match catalog.tables.get(&table) {
-            None => vec![ddl::create_table(&ctx.names, schema, role)?],
-            Some(existing) => ddl::evolve(&ctx.names, schema, role, existing)?,
-        };
-        for sql in statements {
-            ctx.client
-                .execute(&Statement {
-                    sql: sql.to_string(),
-                    request_id: uuid::Uuid::new_v4().to_string(),
-                    query_tag: format!("intacct-snowflake:{}:{}:ddl", ctx.pipeline, schema.object),
-                    resend: false,
-                })
-                .await?;
-            sent += 1;
-            tracing::info!(table = %table, statement = %first_line(&sql), "table changed");
-        }
-        remember(&mut catalog.tables, &table, schema);
+    for sql in ddl::table_statements(&ctx.names, schema, &catalog.tables)? {
+        ctx.client
+            .execute(&Statement {
+                sql: sql.to_string(),
+                request_id: uuid::Uuid::new_v4().to_string(),
+                query_tag: format!("intacct-snowflake:{}:{}:ddl", ctx.pipeline, schema.object),
+                resend: false,
+            })
+            .await?;
+        sent += 1;
+        tracing::info!(statement = %first_line(&sql), "table changed");
     }
+    ddl::remember(&mut catalog.tables, schema);
     Ok(sent)
-}
-
-/// Records `schema`'s columns as present in `table` after its DDL ran.
-pub(super) fn remember(
-    tables: &mut BTreeMap<String, Vec<ExistingColumn>>,
-    table: &str,
-    schema: &BatchSchema,
-) {
-    remember_columns(tables.entry(table.to_owned()).or_default(), schema);
-}
-
-/// Records `schema`'s columns as present (with its types) after its DDL ran, keeping columns
-/// only older or newer schemas have.
-fn remember_columns(existing: &mut Vec<ExistingColumn>, schema: &BatchSchema) {
-    for column in &schema.columns {
-        let name = column.name.to_uppercase();
-        let column_type = SnowflakeType::of(column.column_type);
-        match existing.iter_mut().find(|e| e.name == name) {
-            Some(found) => {
-                if let (
-                    SnowflakeType::Number { precision: old, .. },
-                    SnowflakeType::Number { precision: new, .. },
-                ) = (&found.column_type, &column_type)
-                    && new > old
-                {
-                    found.column_type = column_type;
-                }
-            }
-            None => existing.push(ExistingColumn { name, column_type }),
-        }
-    }
 }
 
 fn first_line(sql: &Sql) -> &str {

@@ -106,21 +106,11 @@ pub async fn init(
     }
     let mut tables = load::read_catalog(&ctx.client, &ctx.names, &ctx.pipeline).await?;
     for schema in schemas_in_order {
-        for role in [ddl::TableRole::Staging, ddl::TableRole::Target] {
-            let table = match role {
-                ddl::TableRole::Target => schema.object.to_uppercase(),
-                ddl::TableRole::Staging => format!("{}_STG", schema.object.to_uppercase()),
-            };
-            let statements = match tables.get(&table) {
-                None => vec![ddl::create_table(&ctx.names, schema, role)?],
-                Some(existing) => ddl::evolve(&ctx.names, schema, role, existing)?,
-            };
-            for sql in statements {
-                execute_ddl(&ctx.client, &ctx.pipeline, &sql).await?;
-                sent.push(sql.to_string());
-            }
-            load::remember(&mut tables, &table, schema);
+        for sql in ddl::table_statements(&ctx.names, schema, &tables)? {
+            execute_ddl(&ctx.client, &ctx.pipeline, &sql).await?;
+            sent.push(sql.to_string());
         }
+        ddl::remember(&mut tables, schema);
     }
     for (name, sql) in views::reporting_views(&ctx.names, |object| tables.contains_key(object))? {
         execute_ddl(&ctx.client, &ctx.pipeline, &sql).await?;

@@ -25,31 +25,12 @@ pub(in crate::cli) async fn sql(args: ObjectArgs) -> Result<()> {
     let known = crate::loader::known_schemas(&stage, manifest.state(), only.as_deref()).await?;
     // Per table, the first schema creates it and later ones evolve it, as `init` would on an
     // account that has none of them yet.
-    let mut tables: std::collections::BTreeMap<String, Vec<ddl::ExistingColumn>> =
-        Default::default();
+    let mut tables = ddl::TableColumns::new();
     for schema in &known {
-        for role in [ddl::TableRole::Staging, ddl::TableRole::Target] {
-            let table = match role {
-                ddl::TableRole::Target => schema.object.clone(),
-                ddl::TableRole::Staging => format!("{}_STG", schema.object),
-            };
-            let statements = match tables.get(&table) {
-                None => vec![ddl::create_table(&names, schema, role)?],
-                Some(existing) => ddl::evolve(&names, schema, role, existing)?,
-            };
-            for sql in statements {
-                out.push_str(&format!("{sql};\n\n"));
-            }
-            let columns = tables.entry(table).or_default();
-            for column in &schema.columns {
-                if !columns.iter().any(|c| c.name == column.name.to_uppercase()) {
-                    columns.push(ddl::ExistingColumn {
-                        name: column.name.to_uppercase(),
-                        column_type: ddl::SnowflakeType::of(column.column_type),
-                    });
-                }
-            }
+        for sql in ddl::table_statements(&names, schema, &tables)? {
+            out.push_str(&format!("{sql};\n\n"));
         }
+        ddl::remember(&mut tables, schema);
     }
     let objects: std::collections::BTreeSet<String> =
         known.iter().map(|s| s.object.clone()).collect();
