@@ -469,12 +469,7 @@ impl Bench {
 
     async fn execute(&self, sql: &str) -> intacct_snowflake::snowflake::StatementOutcome {
         self.client
-            .execute(&Statement {
-                sql: sql.to_owned(),
-                request_id: uuid::Uuid::new_v4().to_string(),
-                query_tag: "load-bench".into(),
-                resend: false,
-            })
+            .execute(&Statement::new(sql, "load-bench"))
             .await
             .unwrap_or_else(|e| panic!("{sql}: {e}"))
     }

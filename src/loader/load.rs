@@ -431,12 +431,10 @@ pub(super) async fn read_catalog(
 ) -> Result<ddl::TableColumns> {
     let sql = ddl::table_columns(names)?;
     let outcome = client
-        .execute(&Statement {
-            sql: sql.to_string(),
-            request_id: uuid::Uuid::new_v4().to_string(),
-            query_tag: format!("intacct-snowflake:{pipeline}:catalog"),
-            resend: false,
-        })
+        .execute(&Statement::new(
+            sql.to_string(),
+            format!("intacct-snowflake:{pipeline}:catalog"),
+        ))
         .await?;
     let mut tables = ddl::TableColumns::new();
     for row in 0..outcome.rows.len() {
@@ -481,12 +479,10 @@ async fn ensure_tables(
     let catalog = guard.as_mut().expect("catalog read above");
     for sql in ddl::table_statements(&ctx.names, schema, &catalog.tables)? {
         ctx.client
-            .execute(&Statement {
-                sql: sql.to_string(),
-                request_id: uuid::Uuid::new_v4().to_string(),
-                query_tag: format!("intacct-snowflake:{}:{}:ddl", ctx.pipeline, schema.object),
-                resend: false,
-            })
+            .execute(&Statement::new(
+                sql.to_string(),
+                format!("intacct-snowflake:{}:{}:ddl", ctx.pipeline, schema.object),
+            ))
             .await?;
         sent += 1;
         tracing::info!(statement = %first_line(&sql), "table changed");

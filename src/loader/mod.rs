@@ -136,12 +136,10 @@ pub async fn ensure_views(ctx: &LoadContext) -> Result<Vec<&'static str>> {
 
 async fn execute_ddl(client: &SnowflakeClient, pipeline: &str, sql: &Sql) -> Result<()> {
     client
-        .execute(&Statement {
-            sql: sql.to_string(),
-            request_id: uuid::Uuid::new_v4().to_string(),
-            query_tag: format!("intacct-snowflake:{pipeline}:init"),
-            resend: false,
-        })
+        .execute(&Statement::new(
+            sql.to_string(),
+            format!("intacct-snowflake:{pipeline}:init"),
+        ))
         .await?;
     Ok(())
 }

@@ -191,12 +191,10 @@ async fn snowflake_live_keys(ctx: &RunContext, object: &str) -> Result<BTreeSet<
     let sql = format!("SELECT \"RECORDNO\" FROM {table} WHERE NOT COALESCE(\"_DELETED\", FALSE)");
     let outcome = ctx
         .snowflake()?
-        .execute(&Statement {
+        .execute(&Statement::new(
             sql,
-            request_id: uuid::Uuid::new_v4().to_string(),
-            query_tag: format!("intacct-snowflake:{}:{object}:verify", ctx.spec.name),
-            resend: false,
-        })
+            format!("intacct-snowflake:{}:{object}:verify", ctx.spec.name),
+        ))
         .await?;
     (0..outcome.rows.len())
         .filter_map(|row| outcome.value(row, "RECORDNO"))

@@ -134,6 +134,19 @@ pub struct StatementOutcome {
     pub message: String,
 }
 
+impl Statement {
+    /// A statement sent under a fresh requestId: for reads and idempotent DDL, which nothing
+    /// resumes by id (a load step's requestId is recorded in the manifest instead).
+    pub fn new(sql: impl Into<String>, query_tag: impl Into<String>) -> Statement {
+        Statement {
+            sql: sql.into(),
+            request_id: uuid::Uuid::new_v4().to_string(),
+            query_tag: query_tag.into(),
+            resend: false,
+        }
+    }
+}
+
 impl StatementOutcome {
     /// The index of the column called `name`, compared case-insensitively.
     pub fn column(&self, name: &str) -> Option<usize> {

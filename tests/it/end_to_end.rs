@@ -155,14 +155,9 @@ impl World {
                 .collect::<Vec<_>>()
                 .join(", ");
             let outcome = client
-                .execute(&Statement {
-                    sql: format!(
+                .execute(&Statement::new(format!(
                         "SELECT {select} FROM \"INTACCT\".\"RAW\".\"{object}\" WHERE NOT COALESCE(\"_DELETED\", FALSE)"
-                    ),
-                    request_id: uuid::Uuid::new_v4().to_string(),
-                    query_tag: "test".into(),
-                    resend: false,
-                })
+                    ), "test"))
                 .await
                 .map_err(|e| format!("{when}: {object}: {e}"))?;
             let mut target: BTreeMap<i64, &Vec<Option<String>>> = BTreeMap::new();

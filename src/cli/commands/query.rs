@@ -24,12 +24,10 @@ pub(in crate::cli) async fn query(args: QueryArgs) -> Result<()> {
     }
     let client = SnowflakeClient::new(SnowflakeConfig::from(&spec.snowflake))?;
     let outcome = client
-        .execute(&Statement {
-            sql: args.sql.clone(),
-            request_id: uuid::Uuid::new_v4().to_string(),
-            query_tag: format!("intacct-snowflake:{}:query", spec.name),
-            resend: false,
-        })
+        .execute(&Statement::new(
+            args.sql.clone(),
+            format!("intacct-snowflake:{}:query", spec.name),
+        ))
         .await?;
     let headers: Vec<String> = outcome.columns.iter().map(|c| c.name.clone()).collect();
     let rows: Vec<Vec<String>> = (0..outcome.rows.len().min(args.limit))

@@ -353,12 +353,7 @@ impl Harness {
     /// Runs a query and returns its rows as wire strings.
     pub(crate) async fn query(&self, sql: &str) -> Vec<Vec<Option<String>>> {
         self.client
-            .execute(&Statement {
-                sql: sql.to_owned(),
-                request_id: uuid::Uuid::new_v4().to_string(),
-                query_tag: "test".into(),
-                resend: false,
-            })
+            .execute(&Statement::new(sql, "test"))
             .await
             .unwrap_or_else(|e| panic!("{sql}: {e}"))
             .rows

@@ -51,12 +51,7 @@ pub(crate) fn key_auth(path: &std::path::Path, passphrase: Option<&str>) -> Snow
 
 /// A statement with a fresh requestId.
 pub(crate) fn statement(sql: &str) -> Statement {
-    Statement {
-        sql: sql.into(),
-        request_id: uuid::Uuid::new_v4().to_string(),
-        query_tag: "intacct-snowflake:test:client".into(),
-        resend: false,
-    }
+    Statement::new(sql, "intacct-snowflake:test:client")
 }
 
 /// Keys, an emulator trusting the first key for ACCOUNT/USER, and a client with the unencrypted
