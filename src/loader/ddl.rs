@@ -289,7 +289,8 @@ pub(crate) fn evolve(
     Ok(statements)
 }
 
-fn table_name(object: &str, role: TableRole) -> String {
+/// The name of one of an object's tables: `<OBJECT>` or `<OBJECT>_STG`.
+pub(super) fn table_name(object: &str, role: TableRole) -> String {
     match role {
         TableRole::Target => object.to_owned(),
         TableRole::Staging => format!("{object}_STG"),

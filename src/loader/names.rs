@@ -64,11 +64,7 @@ impl Names {
 
     /// The qualified name of one of an object's tables.
     pub fn table(&self, object: &str, role: TableRole) -> Result<Sql> {
-        let name = match role {
-            TableRole::Target => Ident::new(object)?,
-            TableRole::Staging => Ident::new(&format!("{object}_STG"))?,
-        };
-        Ok(self.qualified(&name))
+        Ok(self.qualified(&Ident::new(&super::ddl::table_name(object, role))?))
     }
 
     /// The qualified name of a view or table that is not an object's.
