@@ -416,6 +416,7 @@ impl Bench {
                 window_to,
                 schema_fingerprint: FINGERPRINT.into(),
                 replay_of: None,
+                keys: None,
             }])
             .await
             .expect("batch created");

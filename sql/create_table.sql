@@ -1,4 +1,4 @@
--- An object's target table: one row per record (RECORDNO), merged from staging, soft-deleted
+-- An object's target table: one row per record (its key: RECORDNO unless the pipeline sets another), merged from staging, soft-deleted
 -- rows kept with _DELETED = TRUE. Columns come from the batch schema persisted on the stage.
 -- IF NOT EXISTS, never OR REPLACE: re-running `init` (even between a crash and its resume)
 -- never loses data.

@@ -1,6 +1,6 @@
 -- Merges one batch from an object's staging table into its target table. Run per batch by the
 -- loader after COPY; safe to repeat and to replay.
--- {{source}} keeps one row per RECORDNO (QUALIFY ROW_NUMBER() ... = 1, newest change first,
+-- {{source}} keeps one row per {{key}} (RECORDNO unless the pipeline sets another) (QUALIFY ROW_NUMBER() ... = 1, newest change first,
 -- a tombstone before a live row at the same instant): Snowflake fails a MERGE whose source
 -- matches a target row twice (100090, Duplicate row detected during DML action). Tombstones that
 -- name their record by another column (an ID, or a header's key for line objects) are expanded

@@ -167,7 +167,19 @@ pub struct ObjectSpec {
     pub page_size: Option<u32>,
     /// Lookback override, in seconds.
     pub lookback_secs: Option<u64>,
+    /// The column the target table is merged on, one row per value (default `RECORDNO`, the
+    /// gateway's primary key; a natural key such as `VENDORID` keeps one row per ID even when
+    /// Intacct deletes and re-creates the record under a new RECORDNO).
+    pub key: String,
+    /// The modification timestamp incremental reads ask by and the MERGE orders changes by
+    /// (default `WHENMODIFIED`); `lookup` must type it as a timestamp.
+    pub watermark_field: String,
 }
+
+/// The default [`ObjectSpec::key`].
+pub const DEFAULT_KEY: &str = "RECORDNO";
+/// The default [`ObjectSpec::watermark_field`].
+pub const DEFAULT_WATERMARK_FIELD: &str = "WHENMODIFIED";
 
 /// `[stage]`.
 #[derive(Clone, Debug)]
@@ -534,12 +546,39 @@ pub fn parse(
             .into_iter()
             .map(|f| f.to_ascii_uppercase())
             .collect();
+        let field_name = |setting: &str, value: Option<String>, default: &str| -> Result<String> {
+            let value = value.unwrap_or_else(|| default.to_owned());
+            if value.is_empty()
+                || !value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                || value.starts_with(|c: char| c.is_ascii_digit())
+            {
+                return Err(Error::Config {
+                    location: location(&format!("extract.object.{name}.{setting}")),
+                    message: format!("{value:?} is not an Intacct field name"),
+                });
+            }
+            Ok(value.to_ascii_uppercase())
+        };
+        let key = field_name("key", over.key, DEFAULT_KEY)?;
+        let watermark_field = field_name(
+            "watermark_field",
+            over.watermark_field,
+            DEFAULT_WATERMARK_FIELD,
+        )?;
+        if key == watermark_field {
+            return Err(Error::Config {
+                location: location(&format!("extract.object.{name}.key")),
+                message: format!("{key} cannot be both the key and the watermark field"),
+            });
+        }
         let delete_key = crate::intacct::objects::delete_key(&name).column();
         if let Some(needed) = exclude_fields.iter().find(|f| {
             matches!(
                 f.as_str(),
                 "RECORDNO" | "WHENMODIFIED" | "WHENCREATED" | "AUWHENCREATED"
             ) || f.eq_ignore_ascii_case(delete_key)
+                || **f == key
+                || **f == watermark_field
         }) {
             return Err(Error::Config {
                 location: location(&format!("extract.object.{name}.exclude_fields")),
@@ -560,6 +599,8 @@ pub fn parse(
             exclude_fields,
             page_size: over.page_size,
             lookback_secs: over.lookback_secs,
+            key,
+            watermark_field,
             name,
         });
     }

@@ -69,6 +69,8 @@ pub(super) struct RawObject {
     pub(super) exclude_fields: Option<Vec<String>>,
     pub(super) page_size: Option<u32>,
     pub(super) lookback_secs: Option<u64>,
+    pub(super) key: Option<String>,
+    pub(super) watermark_field: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -461,3 +461,50 @@ fn the_credentials_source_never_prints_the_environment() {
         assert!(!debug.contains(secret), "{secret} in {debug}");
     }
 }
+
+#[test]
+fn objects_take_a_key_and_a_watermark_field_named_like_fields() {
+    let spec = parse_with(&demo_text(), &[]).unwrap();
+    assert!(
+        spec.extract
+            .objects
+            .iter()
+            .all(|o| o.key == DEFAULT_KEY && o.watermark_field == DEFAULT_WATERMARK_FIELD)
+    );
+    let text = demo_text()
+        + "\n[extract.object.VENDOR]\nkey = \"vendorid\"\nwatermark_field = \"WhenModified\"\n";
+    let spec = parse_with(&text, &[]).unwrap();
+    let vendor = spec
+        .extract
+        .objects
+        .iter()
+        .find(|o| o.name == "VENDOR")
+        .unwrap();
+    assert_eq!(
+        (vendor.key.as_str(), vendor.watermark_field.as_str()),
+        ("VENDORID", "WHENMODIFIED")
+    );
+    for (settings, setting) in [
+        ("key = \"VENDOR ID\"", "key"),
+        ("key = \"\"", "key"),
+        ("watermark_field = \"1WHEN\"", "watermark_field"),
+        (
+            "watermark_field = \"WHENMODIFIED; DROP\"",
+            "watermark_field",
+        ),
+        ("key = \"WHENMODIFIED\"", "key"),
+        (
+            "key = \"TAXID\"\nexclude_fields = [\"taxid\"]",
+            "exclude_fields",
+        ),
+    ] {
+        let text = demo_text() + &format!("\n[extract.object.VENDOR]\n{settings}\n");
+        match parse_with(&text, &[]).unwrap_err() {
+            Error::Config { location, .. } => assert!(
+                location.ends_with(&format!("extract.object.VENDOR.{setting}")),
+                "{settings}: {location}"
+            ),
+            other => panic!("{settings}: {other:?}"),
+        }
+    }
+}

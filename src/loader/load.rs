@@ -262,13 +262,13 @@ async fn load_batch(
     }
 
     *step = "merge".into();
-    let delete_key = (ctx.delete_key)(&state.object).filter(|k| schema.column(k).is_some());
     let merge = statements::merge(
         &ctx.names,
         &MergeSpec {
             schema: &schema,
             rows_batch_id: state.rows_batch_id(),
-            delete_key,
+            delete_key: (ctx.delete_key)(&state.object).filter(|k| schema.column(k).is_some()),
+            keys: &state.keys,
         },
     )?;
     let merged = run_step(ctx, &state, step, &merge, report, merge_summary).await?;

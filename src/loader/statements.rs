@@ -7,13 +7,11 @@ use super::ddl::TableRole;
 use super::names::Names;
 use super::sql::{Ident, Literal, Sql, render};
 use crate::error::{Error, Result};
+use crate::manifest::BatchKeys;
 use crate::manifest::schemas::{BatchSchema, ColumnType};
 
 /// Snowflake's limit on the names in one `FILES = (…)` list.
 pub(crate) const FILES_PER_COPY: usize = 1000;
-
-/// The column that identifies a record in every target table.
-pub(crate) const KEY_COLUMN: &str = "RECORDNO";
 
 const COPY: &str = include_str!("../../sql/copy_into_staging.sql");
 const MERGE: &str = include_str!("../../sql/merge_from_staging.sql");
@@ -71,9 +69,11 @@ pub(crate) struct MergeSpec<'a> {
     pub schema: &'a BatchSchema,
     /// The `_BATCH_ID` its rows carry.
     pub rows_batch_id: &'a str,
-    /// The column tombstones name their records by when RECORDNO is empty (an ID for
-    /// natural-key objects, the header key for line objects); `None`: tombstones carry RECORDNO.
+    /// The column tombstones name their records by (an ID for natural-key objects, the
+    /// header key for line objects); `None`: tombstones carry RECORDNO.
     pub delete_key: Option<&'a str>,
+    /// The batch's merge key and watermark field.
+    pub keys: &'a BatchKeys,
 }
 
 /// The MERGE of one batch from staging into the target table.
@@ -90,8 +90,12 @@ pub(crate) fn merge(names: &Names, spec: &MergeSpec<'_>) -> Result<Sql> {
                 message: format!("the batch has no {name} column, which loading needs"),
             })
     };
-    let key = require(KEY_COLUMN)?;
-    let modified = require("WHENMODIFIED")?;
+    let key = require(&spec.keys.key)?;
+    let modified = require(&spec.keys.watermark_field)?;
+    // Tombstones that carry the merge key match directly; any other column they carry is
+    // expanded to the keys of the records that have it.
+    let tombstone_key = spec.delete_key.unwrap_or(crate::schema::RECORD_NO_COLUMN);
+    let delete_key = (tombstone_key != spec.keys.key).then_some(tombstone_key);
     let batch_col = require(crate::schema::BATCH_ID_COLUMN)?;
     let extracted = require(crate::schema::EXTRACTED_AT_COLUMN)?;
     let deleted = require(crate::schema::DELETED_COLUMN)?;
@@ -160,7 +164,7 @@ pub(crate) fn merge(names: &Names, spec: &MergeSpec<'_>) -> Result<Sql> {
         ],
         "",
     );
-    let rows = match spec.delete_key {
+    let rows = match delete_key {
         None => keyed,
         Some(delete_key) => {
             let dk = require(delete_key)?;
@@ -418,6 +422,7 @@ mod tests {
                 schema: &vendor(),
                 rows_batch_id: "b'1",
                 delete_key: None,
+                keys: &BatchKeys::default(),
             },
         )
         .unwrap();
@@ -444,6 +449,7 @@ mod tests {
                 schema: &vendor(),
                 rows_batch_id: "b1",
                 delete_key: Some("VENDORID"),
+                keys: &BatchKeys::default(),
             },
         )
         .unwrap();
@@ -465,10 +471,64 @@ mod tests {
                 schema: &vendor(),
                 rows_batch_id: "b1",
                 delete_key: Some("NOPE"),
+                keys: &BatchKeys::default(),
             },
         )
         .unwrap_err();
         assert!(matches!(missing, Error::Schema { .. }), "{missing}");
+    }
+
+    #[test]
+    fn merge_on_a_configured_key_and_watermark_field() {
+        let keys = BatchKeys {
+            key: "VENDORID".into(),
+            watermark_field: "WHENCREATED".into(),
+        };
+        // VENDOR's tombstones carry VENDORID: with VENDORID as the key they match directly.
+        let sql = merge(
+            &names(),
+            &MergeSpec {
+                schema: &vendor(),
+                rows_batch_id: "b1",
+                delete_key: Some("VENDORID"),
+                keys: &keys,
+            },
+        )
+        .unwrap();
+        let text = sql.as_str();
+        assert!(
+            text.contains("ON t.\"VENDORID\" = s.\"VENDORID\""),
+            "{text}"
+        );
+        assert!(text.contains("AND b.\"VENDORID\" IS NOT NULL"), "{text}");
+        assert!(
+            text.contains("PARTITION BY u.\"VENDORID\" ORDER BY COALESCE(u.\"WHENCREATED\""),
+            "{text}"
+        );
+        assert!(!text.contains("UNION"), "{text}");
+        assert!(text.contains("\"RECORDNO\" = s.\"RECORDNO\""), "{text}");
+        // Tombstones that carry RECORDNO are expanded to the VENDORIDs of those records.
+        let sql = merge(
+            &names(),
+            &MergeSpec {
+                schema: &vendor(),
+                rows_batch_id: "b1",
+                delete_key: None,
+                keys: &keys,
+            },
+        )
+        .unwrap();
+        let text = sql.as_str();
+        assert!(
+            text.contains(
+                "UNION ALL SELECT d.\"RECORDNO\" AS \"RECORDNO\", k.\"VENDORID\" AS \"VENDORID\""
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("ON k.\"RECORDNO\" = d.\"RECORDNO\""),
+            "{text}"
+        );
     }
 
     #[test]

@@ -22,6 +22,8 @@
 //!   byte totals equal the sums over its files (its `deleted_rows`, the tombstones among
 //!   those rows, are at most its rows);
 //! * a failed batch takes no further action (a retry is a new batch);
+//! * every batch of an object merges on the same key and windows on the same watermark field
+//!   ([`BatchKeys`]), fixed by its first staged batch;
 //! * two writers cannot both write version N: the loser re-reads and retries at N+1 against the
 //!   new state (and gives up if its commit is no longer valid there).
 //!
@@ -68,6 +70,26 @@ impl std::fmt::Display for Mode {
     }
 }
 
+/// The key a batch's rows are merged on and the timestamp its window is over: fixed per object
+/// once a batch of it is staged (a changed setting would merge new rows on a different column
+/// than the rows already loaded).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BatchKeys {
+    /// The merge key column.
+    pub key: String,
+    /// The modification timestamp column.
+    pub watermark_field: String,
+}
+
+impl Default for BatchKeys {
+    fn default() -> BatchKeys {
+        BatchKeys {
+            key: crate::config::DEFAULT_KEY.to_owned(),
+            watermark_field: crate::config::DEFAULT_WATERMARK_FIELD.to_owned(),
+        }
+    }
+}
+
 /// One change to the manifest.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
@@ -90,6 +112,10 @@ pub enum Action {
         /// rebuilt from its raw pages). `None` for batches read from Intacct.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         replay_of: Option<String>,
+        /// The key the batch merges on and the field its window is over; `None` in manifests
+        /// written before they were settings (RECORDNO and WHENMODIFIED).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        keys: Option<BatchKeys>,
     },
     /// Every file of a batch is on the stage.
     BatchStaged {

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 
-use super::{Action, Commit, Mode};
+use super::{Action, BatchKeys, Commit, Mode};
 use crate::error::{Error, Result};
 use crate::stage::parts::StagedFile;
 
@@ -97,6 +97,9 @@ pub struct BatchState {
     /// How far an unfinished extract got (created batches only).
     #[serde(default)]
     pub progress: Option<ExtractProgress>,
+    /// The key it merges on and the field its window is over.
+    #[serde(default)]
+    pub keys: BatchKeys,
 }
 
 /// The files an unfinished extract completed and the read position after them.
@@ -160,6 +163,9 @@ pub enum ManifestRule {
     FailedAfterLoad,
     /// A staged nightly batch cannot fail: its window is marked staged and must be loaded.
     StagedWindowDropped,
+    /// Every batch of an object merges on the key and windows on the watermark field its
+    /// first staged batch used.
+    KeysChanged,
 }
 
 impl std::fmt::Display for ManifestRule {
@@ -189,6 +195,10 @@ pub struct ObjectState {
     /// the end; `None`: the feed has no mark yet).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deletes_up_to: Option<DateTime<Utc>>,
+    /// The key and watermark field every batch of the object uses, fixed by its first staged
+    /// batch (`None` before one, or in states written before they were settings).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys: Option<BatchKeys>,
 }
 
 /// The folded manifest.
@@ -256,6 +266,43 @@ pub(crate) fn apply_in_place(state: &mut ManifestState, commit: &Commit) -> Resu
     Ok(())
 }
 
+/// The keys of a new batch of `object` must be the ones its staged batches use.
+fn check_keys(
+    state: &ManifestState,
+    commit: &Commit,
+    object: &str,
+    batch_id: &str,
+    keys: &BatchKeys,
+) -> Result<()> {
+    let established = state
+        .objects
+        .get(object)
+        .and_then(|o| o.keys.clone())
+        .or_else(|| {
+            // States written before the keys were recorded: their staged batches used the defaults.
+            state
+                .batches
+                .values()
+                .any(|b| {
+                    b.object == object
+                        && matches!(b.status, BatchStatus::Staged | BatchStatus::Loaded)
+                })
+                .then(BatchKeys::default)
+        });
+    match established {
+        Some(fixed) if fixed != *keys => Err(violation(
+            commit,
+            ManifestRule::KeysChanged,
+            format!(
+                "batch {batch_id} of {object} merges on {} and windows on {}, but the object's \
+                 staged batches use {} and {}; a different key needs a new stage",
+                keys.key, keys.watermark_field, fixed.key, fixed.watermark_field
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> Result<()> {
     let id = action.batch_id();
     if let Action::BatchCreated {
@@ -266,8 +313,19 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
         window_to,
         schema_fingerprint,
         replay_of,
+        keys,
     } = action
     {
+        let keys = match (replay_of, keys) {
+            // A replay merges as its source did.
+            (Some(source), None) => state
+                .batches
+                .get(source)
+                .map(|b| b.keys.clone())
+                .unwrap_or_default(),
+            (_, keys) => keys.clone().unwrap_or_default(),
+        };
+        check_keys(state, commit, object, batch_id, &keys)?;
         if state.batches.contains_key(batch_id) {
             return Err(violation(
                 commit,
@@ -320,6 +378,7 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
                 replay_of: replay_of.clone(),
                 last_load_error: None,
                 progress: None,
+                keys,
             },
         );
         return Ok(());
@@ -346,6 +405,12 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
                 batch.object, earlier.batch_id, earlier.status
             ),
         ));
+    }
+    if let Action::BatchStaged { .. } = action
+        && let Some(batch) = state.batches.get(id)
+        && batch.status == BatchStatus::Created
+    {
+        check_keys(state, commit, &batch.object, id, &batch.keys)?;
     }
     let Some(batch) = state.batches.get_mut(id) else {
         return Err(violation(
@@ -419,6 +484,13 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
             }
             batch.status = BatchStatus::Staged;
             batch.progress = None;
+            let keys = batch.keys.clone();
+            state
+                .objects
+                .entry(batch.object.clone())
+                .or_default()
+                .keys
+                .get_or_insert(keys);
             batch.files = files.clone();
             batch.raw_pages = raw_pages.clone();
             batch.quarantine = quarantine.clone();

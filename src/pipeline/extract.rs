@@ -29,7 +29,7 @@ use crate::intacct::client::{IntacctClient, ReadMethod, ReadRequest};
 use crate::intacct::paging::{Cursor, TimeWindow};
 use crate::intacct::response::ObjectMeta;
 use crate::manifest::schemas::{self, BatchSchema};
-use crate::manifest::{Action, ExtractProgress, Manifest, Mode};
+use crate::manifest::{Action, BatchKeys, ExtractProgress, Manifest, Mode};
 use crate::schema::{BatchContext, SchemaPlan, arrow_schema, record_batch};
 use crate::stage::parts::{PartWriter, StageOptions, StagedBatch};
 
@@ -55,6 +55,10 @@ pub struct ObjectJob {
     pub exclude_fields: Vec<String>,
     /// This object's lookback (`None`: the pipeline's).
     pub lookback: Option<Duration>,
+    /// The column the target table is merged on.
+    pub key: String,
+    /// The modification timestamp the read pages by.
+    pub watermark_field: String,
 }
 
 /// A part-written batch to go on with: its id, schema, and the progress it recorded.
@@ -197,7 +201,7 @@ async fn extract_object(
     bar: &super::progress::ObjectProgress,
 ) -> Result<()> {
     let meta = client.lookup(&job.name).await?;
-    let mut meta = restrict_fields(&meta, job.fields.as_deref());
+    let mut meta = restrict_fields(&meta, job);
     meta.fields.retain(|f| {
         !job.exclude_fields
             .iter()
@@ -218,6 +222,7 @@ async fn extract_object(
         });
     }
     let plan = arrow_schema(&meta)?;
+    check_keys(&plan, job)?;
     let (stage, from, deletes_up_to) = {
         let manifest = manifest.lock().await;
         let marks = manifest
@@ -277,6 +282,10 @@ async fn extract_object(
                 window_to: window.to,
                 schema_fingerprint: plan.fingerprint.clone(),
                 replay_of: None,
+                keys: Some(BatchKeys {
+                    key: job.key.clone(),
+                    watermark_field: job.watermark_field.clone(),
+                }),
             }])
             .await?;
         tracing::info!(object = %job.name, batch_id, from = ?window.from, to = %window.to, "batch created");
@@ -290,6 +299,7 @@ async fn extract_object(
     request.page_size = job.page_size;
     request.keep_raw = options.stage.keep_raw_pages;
     request.resume_after = resume.map(|(_, cursor)| cursor);
+    request.keys.modified = job.watermark_field.clone();
     let mut read = client.read_object(request);
     let mut writer = match resume {
         Some((r, _)) => {
@@ -328,6 +338,7 @@ async fn extract_object(
             writer.write_raw_page(raw).await?;
         }
         let converted = record_batch(&plan, &page.records, &ctx)?;
+        check_key_present(&plan, job, &page.records, &converted.batch)?;
         writer.write(&converted.batch).await?;
         writer.write_quarantine(&converted.quarantined).await?;
         report.pages += 1;
@@ -470,18 +481,22 @@ async fn stage_deletes(
     Ok(())
 }
 
-/// The metadata limited to an explicit field list (the paging keys and the delete-key column
-/// always stay); without a list, every field but the object's private ones
-/// ([`crate::intacct::objects::private_fields`]).
-fn restrict_fields(meta: &ObjectMeta, fields: Option<&[String]>) -> ObjectMeta {
-    let Some(fields) = fields else {
+/// The metadata limited to an explicit field list (the paging keys, the object's key and
+/// watermark field and the delete-key column always stay); without a list, every field but
+/// the object's private ones ([`crate::intacct::objects::private_fields`]).
+fn restrict_fields(meta: &ObjectMeta, job: &ObjectJob) -> ObjectMeta {
+    let Some(fields) = job.fields.as_deref() else {
         let private = crate::intacct::objects::private_fields(&meta.name);
         return ObjectMeta {
             name: meta.name.clone(),
             fields: meta
                 .fields
                 .iter()
-                .filter(|f| !private.contains(&f.name.as_str()))
+                .filter(|f| {
+                    !private.contains(&f.name.as_str())
+                        || f.name == job.key
+                        || f.name == job.watermark_field
+                })
                 .cloned()
                 .collect(),
         };
@@ -492,6 +507,8 @@ fn restrict_fields(meta: &ObjectMeta, fields: Option<&[String]>) -> ObjectMeta {
             name,
             "RECORDNO" | "WHENMODIFIED" | "WHENCREATED" | "AUWHENCREATED"
         ) || name.eq_ignore_ascii_case(delete_key)
+            || name.eq_ignore_ascii_case(&job.key)
+            || name.eq_ignore_ascii_case(&job.watermark_field)
             || fields.iter().any(|f| f.eq_ignore_ascii_case(name))
     };
     ObjectMeta {
@@ -503,6 +520,68 @@ fn restrict_fields(meta: &ObjectMeta, fields: Option<&[String]>) -> ObjectMeta {
             .cloned()
             .collect(),
     }
+}
+
+/// Checks the object's key and watermark field against its metadata before anything is
+/// created: the key must be a column, the watermark field a timestamp column.
+fn check_keys(plan: &SchemaPlan, job: &ObjectJob) -> Result<()> {
+    let column = |name: &str| plan.columns.iter().find(|c| c.column == name);
+    let fail = |setting: &str, message: String| Error::Schema {
+        object: job.name.clone(),
+        message: format!("extract.object.{}.{setting}: {message}", job.name),
+    };
+    if column(&job.key).is_none() {
+        return Err(fail(
+            "key",
+            format!("{} is not a field lookup lists for the object", job.key),
+        ));
+    }
+    match column(&job.watermark_field) {
+        Some(c) if c.kind == crate::schema::ColumnKind::Timestamp => Ok(()),
+        Some(c) => Err(fail(
+            "watermark_field",
+            format!(
+                "{} is a {:?} field; the watermark must be a timestamp",
+                job.watermark_field, c.kind
+            ),
+        )),
+        None => Err(fail(
+            "watermark_field",
+            format!(
+                "{} is not a field lookup lists for the object",
+                job.watermark_field
+            ),
+        )),
+    }
+}
+
+/// A live record without a key could never be merged: it stops the object, naming the record.
+fn check_key_present(
+    plan: &SchemaPlan,
+    job: &ObjectJob,
+    page: &crate::intacct::response::RecordPage,
+    batch: &arrow::record_batch::RecordBatch,
+) -> Result<()> {
+    let Some(keys) = batch.column_by_name(&job.key) else {
+        return Ok(());
+    };
+    if keys.null_count() == 0 {
+        return Ok(());
+    }
+    // Rows may have been quarantined out of `batch`; name the first page row without a key.
+    let key_index = page.column_index(&job.key);
+    let row = (0..page.len())
+        .find(|&r| key_index.and_then(|c| page.value(r, c)).is_none())
+        .unwrap_or(0);
+    Err(Error::Value {
+        object: plan.object.clone(),
+        record_no: page
+            .get(row, crate::schema::RECORD_NO_COLUMN)
+            .map(str::to_owned),
+        field: job.key.clone(),
+        value: String::new(),
+        expected: "a value: the object's key is never empty",
+    })
 }
 
 /// The error to exit with when any object failed.

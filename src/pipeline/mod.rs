@@ -162,6 +162,8 @@ pub fn extract_options(
             resume: None,
             exclude_fields: o.exclude_fields.clone(),
             lookback: o.lookback_secs.map(|s| Duration::seconds(s as i64)),
+            key: o.key.clone(),
+            watermark_field: o.watermark_field.clone(),
         })
         .collect();
     Ok(ExtractOptions {
@@ -289,6 +291,7 @@ pub async fn replay(
                 window_to: source.window_to,
                 schema_fingerprint: source.schema_fingerprint.clone(),
                 replay_of: Some(source.batch_id.clone()),
+                keys: Some(source.keys.clone()),
             });
             actions.push(Action::BatchStaged {
                 batch_id: batch_id.clone(),

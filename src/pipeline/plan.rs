@@ -241,6 +241,7 @@ mod tests {
             window_to: t(to),
             schema_fingerprint: "f".into(),
             replay_of: None,
+            keys: None,
         }
     }
 

@@ -1,5 +1,5 @@
-//! `verify`: per object, Intacct's key set (a RECORDNO-only read) against Snowflake's live
-//! rows.
+//! `verify`: per object, Intacct's key set (a read of the key column alone, RECORDNO unless the
+//! pipeline sets another) against Snowflake's live rows.
 //!
 //! * a key live in Snowflake but gone from Intacct was deleted there without Snowflake
 //!   hearing of it (no usable audit trail, or a delete older than the feed): it is marked
@@ -27,8 +27,8 @@ use crate::intacct::client::{IntacctClient, ReadRequest};
 use crate::intacct::paging::TimeWindow;
 use crate::loader::BatchLoadReport;
 use crate::loader::ddl::TableRole;
-use crate::manifest::schemas::{self, BatchSchema};
-use crate::manifest::{Action, Mode};
+use crate::manifest::schemas::{self, BatchSchema, ColumnType};
+use crate::manifest::{Action, BatchKeys, Mode};
 use crate::snowflake::Statement;
 use crate::stage::parts::{PartWriter, StageOptions};
 
@@ -47,11 +47,11 @@ pub(crate) struct VerifyReport {
     /// In Intacct, changed before the watermark, not live in Snowflake.
     pub missing: u64,
     /// Up to 20 of them.
-    pub missing_sample: Vec<i64>,
+    pub missing_sample: Vec<String>,
     /// Live in Snowflake, gone from Intacct (marked deleted by this run).
     pub extra: u64,
     /// Up to 20 of them.
-    pub extra_sample: Vec<i64>,
+    pub extra_sample: Vec<String>,
     /// In Intacct, changed at or after the watermark: the next run loads them.
     pub pending: u64,
     /// The tombstone batch that marked the extra keys deleted, and how its load went.
@@ -95,30 +95,54 @@ async fn verify_object(
     object: &str,
     report: &mut VerifyReport,
 ) -> Result<()> {
-    let watermark = ctx
-        .manifest
-        .lock()
-        .await
-        .state()
-        .objects
-        .get(object)
-        .and_then(|o| o.watermark);
-    let (settled, pending) = intacct_keys(ctx, client, object, watermark).await?;
+    let (watermark, keys) = {
+        let manifest = ctx.manifest.lock().await;
+        let state = manifest.state().objects.get(object);
+        let configured = ctx
+            .spec
+            .extract
+            .objects
+            .iter()
+            .find(|o| o.name == object)
+            .map(|o| BatchKeys {
+                key: o.key.clone(),
+                watermark_field: o.watermark_field.clone(),
+            });
+        (
+            state.and_then(|o| o.watermark),
+            // The keys the loaded rows were merged on win over a setting changed since.
+            state
+                .and_then(|o| o.keys.clone())
+                .or(configured)
+                .unwrap_or_default(),
+        )
+    };
+    let schema = newest_schema(ctx, object).await?;
+    let integer_key = schema
+        .column(&keys.key)
+        .is_some_and(|c| c.column_type == ColumnType::Integer);
+    let key_kind = KeyKind {
+        object,
+        column: &keys.key,
+        integer: integer_key,
+    };
+    let (settled, pending) = intacct_keys(ctx, client, &key_kind, &keys, watermark).await?;
     report.intacct_keys = (settled.len() + pending.len()) as u64;
     report.pending = pending.len() as u64;
-    let live = snowflake_live_keys(ctx, object).await?;
+    let live = snowflake_live_keys(ctx, &key_kind).await?;
     report.snowflake_live = live.len() as u64;
-    let missing: Vec<i64> = settled.difference(&live).copied().collect();
-    let extra: Vec<i64> = live
+    let missing: Vec<String> = settled.difference(&live).cloned().collect();
+    let extra: Vec<String> = live
         .iter()
-        .filter(|k| !settled.contains(k) && !pending.contains(k))
-        .copied()
+        .filter(|k| !settled.contains(*k) && !pending.contains(*k))
+        .cloned()
         .collect();
     report.missing = missing.len() as u64;
-    report.missing_sample = missing.iter().take(SAMPLE_KEYS).copied().collect();
+    report.missing_sample = missing.iter().take(SAMPLE_KEYS).cloned().collect();
     report.extra = extra.len() as u64;
-    report.extra_sample = extra.iter().take(SAMPLE_KEYS).copied().collect();
+    report.extra_sample = extra.iter().take(SAMPLE_KEYS).cloned().collect();
     tracing::info!(
+        key = %keys.key,
         intacct = report.intacct_keys,
         snowflake = report.snowflake_live,
         missing = report.missing,
@@ -127,18 +151,39 @@ async fn verify_object(
         "keys compared"
     );
     if !extra.is_empty() {
-        report.marked_deleted = Some(mark_deleted(ctx, object, &extra).await?);
+        report.marked_deleted = Some(mark_deleted(ctx, object, schema, &keys, &extra).await?);
     }
     Ok(())
+}
+
+/// The object's key column and how its values compare: integers by value (`12`, `12.0` and
+/// ` 12` are one key), anything else as trimmed text.
+struct KeyKind<'a> {
+    object: &'a str,
+    column: &'a str,
+    integer: bool,
+}
+
+impl KeyKind<'_> {
+    /// The canonical form of one key value, or `None` when an integer key is not one.
+    fn canonical(&self, text: &str) -> Option<String> {
+        let text = text.trim();
+        if !self.integer {
+            return (!text.is_empty()).then(|| text.to_owned());
+        }
+        crate::schema::values::parse_integer(text).map(|n| n.to_string())
+    }
 }
 
 /// Intacct's keys: those changed before `watermark` (settled) and at or after it (pending).
 async fn intacct_keys(
     ctx: &RunContext,
     client: &IntacctClient,
-    object: &str,
+    kind: &KeyKind<'_>,
+    keys: &BatchKeys,
     watermark: Option<DateTime<Utc>>,
-) -> Result<(BTreeSet<i64>, BTreeSet<i64>)> {
+) -> Result<(BTreeSet<String>, BTreeSet<String>)> {
+    let object = kind.object;
     let mut request = ReadRequest::new(
         object,
         TimeWindow {
@@ -147,7 +192,8 @@ async fn intacct_keys(
         },
         format!("verify-{object}"),
     );
-    request.fields = Some(vec!["RECORDNO".to_owned()]);
+    request.keys.modified = keys.watermark_field.clone();
+    request.fields = Some(vec![keys.key.clone()]);
     let time_zone = client.tenant_time_zone();
     let mut read = client.read_object(request);
     let (mut settled, mut pending) = (BTreeSet::new(), BTreeSet::new());
@@ -155,20 +201,30 @@ async fn intacct_keys(
         let page = page?;
         let records = &page.records;
         for row in 0..records.len() {
-            let key = records
-                .get(row, "RECORDNO")
-                .and_then(|k| k.trim().parse::<i64>().ok())
+            let text = records.get(row, kind.column);
+            let key = text
+                .and_then(|k| kind.canonical(k))
                 .ok_or_else(|| Error::Value {
                     object: object.to_owned(),
-                    record_no: records.get(row, "RECORDNO").map(str::to_owned),
-                    field: "RECORDNO".into(),
-                    value: records.get(row, "RECORDNO").unwrap_or("").to_owned(),
-                    expected: "an integer (64-bit)",
+                    record_no: records
+                        .get(row, crate::schema::RECORD_NO_COLUMN)
+                        .map(str::to_owned),
+                    field: kind.column.to_owned(),
+                    value: crate::error::plain_snippet(text.unwrap_or("").as_bytes(), 80),
+                    expected: if kind.integer {
+                        "an integer key (64-bit)"
+                    } else {
+                        "a key: the object's key is never empty"
+                    },
                 })?;
-            let changed = ["WHENMODIFIED", "WHENCREATED"]
-                .iter()
-                .find_map(|f| records.get(row, f))
-                .and_then(|text| crate::intacct::tenant_time::parse(text, time_zone).ok());
+            let changed = [
+                keys.watermark_field.as_str(),
+                "AUWHENCREATED",
+                "WHENCREATED",
+            ]
+            .iter()
+            .find_map(|f| records.get(row, f))
+            .and_then(|text| crate::intacct::tenant_time::parse(text, time_zone).ok());
             let is_pending = match (watermark, changed) {
                 (None, _) => true,
                 (Some(w), Some(at)) => at >= w,
@@ -185,10 +241,15 @@ async fn intacct_keys(
     Ok((settled, pending))
 }
 
-async fn snowflake_live_keys(ctx: &RunContext, object: &str) -> Result<BTreeSet<i64>> {
+async fn snowflake_live_keys(ctx: &RunContext, kind: &KeyKind<'_>) -> Result<BTreeSet<String>> {
+    let object = kind.object;
     let names = super::context::names(&ctx.spec)?;
     let table = names.table(object, TableRole::Target)?;
-    let sql = format!("SELECT \"RECORDNO\" FROM {table} WHERE NOT COALESCE(\"_DELETED\", FALSE)");
+    let column = crate::loader::sql::Ident::new(kind.column)?;
+    let sql = format!(
+        "SELECT {} FROM {table} WHERE NOT COALESCE(\"_DELETED\", FALSE)",
+        column.sql()
+    );
     let outcome = ctx
         .snowflake()?
         .execute(&Statement::new(
@@ -197,40 +258,70 @@ async fn snowflake_live_keys(ctx: &RunContext, object: &str) -> Result<BTreeSet<
         ))
         .await?;
     (0..outcome.rows.len())
-        .filter_map(|row| outcome.value(row, "RECORDNO"))
+        .filter_map(|row| outcome.value(row, kind.column))
         .map(|text| {
-            text.parse::<i64>().map_err(|_| Error::SnowflakeResponse {
-                detail: format!("{object}.RECORDNO value {text:?} is not an integer"),
-            })
+            kind.canonical(text)
+                .ok_or_else(|| Error::SnowflakeResponse {
+                    detail: format!(
+                        "{object}.{} value {:?} is not a key",
+                        kind.column,
+                        crate::error::plain_snippet(text.as_bytes(), 80)
+                    ),
+                })
         })
         .collect()
 }
 
 /// Stages one batch of tombstones for `keys` (deleted as of now) and loads it.
-async fn mark_deleted(ctx: &RunContext, object: &str, keys: &[i64]) -> Result<BatchLoadReport> {
-    let schema = newest_schema(ctx, object).await?;
+async fn mark_deleted(
+    ctx: &RunContext,
+    object: &str,
+    schema: BatchSchema,
+    batch_keys: &BatchKeys,
+    keys: &[String],
+) -> Result<BatchLoadReport> {
     let arrow_schema = Arc::new(schema.arrow());
     let batch_id = uuid::Uuid::new_v4().to_string();
     let now = Utc::now();
     let rows = keys.len();
+    let integer_keys = || -> Result<Vec<i64>> {
+        keys.iter()
+            .map(|k| {
+                k.parse::<i64>().map_err(|_| Error::Schema {
+                    object: object.to_owned(),
+                    message: format!("key {k:?} of {} is not an integer", batch_keys.key),
+                })
+            })
+            .collect()
+    };
     let columns: Vec<ArrayRef> = arrow_schema
         .fields()
         .iter()
-        .map(|field| -> ArrayRef {
-            match field.name().as_str() {
-                "RECORDNO" => Arc::new(Int64Array::from(keys.to_vec())),
-                "WHENMODIFIED" | crate::schema::EXTRACTED_AT_COLUMN => Arc::new(
+        .map(|field| -> Result<ArrayRef> {
+            let name = field.name().as_str();
+            Ok(if name == batch_keys.key {
+                match field.data_type() {
+                    arrow::datatypes::DataType::Int64 => {
+                        Arc::new(Int64Array::from(integer_keys()?))
+                    }
+                    _ => Arc::new(StringArray::from(keys.to_vec())),
+                }
+            } else if name == batch_keys.watermark_field
+                || name == crate::schema::EXTRACTED_AT_COLUMN
+            {
+                Arc::new(
                     TimestampMicrosecondArray::from(vec![now.timestamp_micros(); rows])
                         .with_timezone("UTC"),
-                ),
-                crate::schema::BATCH_ID_COLUMN => {
-                    Arc::new(StringArray::from(vec![batch_id.clone(); rows]))
-                }
-                crate::schema::DELETED_COLUMN => Arc::new(BooleanArray::from(vec![true; rows])),
-                _ => new_null_array(field.data_type(), rows),
-            }
+                )
+            } else if name == crate::schema::BATCH_ID_COLUMN {
+                Arc::new(StringArray::from(vec![batch_id.clone(); rows]))
+            } else if name == crate::schema::DELETED_COLUMN {
+                Arc::new(BooleanArray::from(vec![true; rows]))
+            } else {
+                new_null_array(field.data_type(), rows)
+            })
         })
-        .collect();
+        .collect::<Result<_>>()?;
     let record_batch =
         RecordBatch::try_new(arrow_schema.clone(), columns).map_err(|e| Error::Schema {
             object: object.to_owned(),
@@ -247,6 +338,7 @@ async fn mark_deleted(ctx: &RunContext, object: &str, keys: &[i64]) -> Result<Ba
                 window_to: now,
                 schema_fingerprint: schema.fingerprint.clone(),
                 replay_of: None,
+                keys: Some(batch_keys.clone()),
             }])
             .await?;
     }

@@ -27,7 +27,7 @@
 //! table's shape must not depend on which page came first); metadata fields a page lacks are
 //! NULL.
 
-mod values;
+pub(crate) mod values;
 
 pub(crate) use values::parse_local_timestamp;
 

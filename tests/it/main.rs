@@ -7,6 +7,7 @@ mod client;
 mod deletes;
 mod end_to_end;
 mod extract;
+mod keys;
 mod load;
 mod lock;
 mod privacy;

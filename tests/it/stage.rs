@@ -276,6 +276,7 @@ async fn conformance(stage: Stage) {
             window_to,
             schema_fingerprint: plan.fingerprint.clone(),
             replay_of: None,
+            keys: None,
         }])
         .await
         .unwrap();
@@ -320,6 +321,7 @@ async fn conformance(stage: Stage) {
         window_to,
         schema_fingerprint: plan.fingerprint.clone(),
         replay_of: None,
+        keys: None,
     };
     assert_eq!(third.commit(vec![stale_ok]).await.unwrap(), 3);
     let reopened = Manifest::open(stage.clone(), "run-d").await.unwrap();
@@ -396,6 +398,7 @@ async fn thousands_of_batches_open_from_a_checkpoint() {
                 window_to,
                 schema_fingerprint: "f".into(),
                 replay_of: None,
+                keys: None,
             })
             .collect();
         manifest.commit(created).await.unwrap();

@@ -55,14 +55,14 @@ pub(in crate::cli) async fn sql(args: ObjectArgs) -> Result<()> {
             {
                 out.push_str(&format!("{copy};\n\n"));
             }
-            let delete_key = crate::pipeline::delete_key_column(&batch.object)
-                .filter(|k| schema.column(k).is_some());
             let merge = statements::merge(
                 &names,
                 &MergeSpec {
                     schema: &schema,
                     rows_batch_id: batch.rows_batch_id(),
-                    delete_key,
+                    delete_key: crate::pipeline::delete_key_column(&batch.object)
+                        .filter(|k| schema.column(k).is_some()),
+                    keys: &batch.keys,
                 },
             )?;
             out.push_str(&format!("{merge};\n\n"));

@@ -24,6 +24,7 @@ fn created(id: &str, mode: Mode, to: u32) -> Action {
         window_to: t(to),
         schema_fingerprint: "f".into(),
         replay_of: None,
+        keys: None,
     }
 }
 
@@ -199,6 +200,7 @@ fn every_invariant_rejects_the_commit_that_breaks_it_with_its_rule() {
                 window_to: t(8),
                 schema_fingerprint: "f".into(),
                 replay_of: None,
+                keys: None,
             }],
         ),
         (
@@ -226,6 +228,7 @@ fn replay_created(id: &str, source: &str) -> Action {
         window_to: t(5),
         schema_fingerprint: "f".into(),
         replay_of: Some(source.into()),
+        keys: None,
     }
 }
 
@@ -429,4 +432,79 @@ fn manifests_written_before_the_delete_feed_still_read() {
         .expect("the field is written");
     let back: ManifestState = serde_json::from_value(value).unwrap();
     assert_eq!(back, state);
+}
+
+fn created_with(id: &str, key: &str) -> Action {
+    match created(id, Mode::Nightly, 5) {
+        Action::BatchCreated {
+            batch_id,
+            object,
+            mode,
+            window_from,
+            window_to,
+            schema_fingerprint,
+            replay_of,
+            ..
+        } => Action::BatchCreated {
+            batch_id,
+            object,
+            mode,
+            window_from,
+            window_to,
+            schema_fingerprint,
+            replay_of,
+            keys: Some(BatchKeys {
+                key: key.into(),
+                watermark_field: "WHENMODIFIED".into(),
+            }),
+        },
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn an_object_keeps_the_key_of_its_first_staged_batch() {
+    // Created but never staged: another key may still be chosen.
+    let state = fold_actions(vec![
+        vec![created_with("a", "VENDORID")],
+        vec![created_with("b", "RECORDNO")],
+    ])
+    .unwrap();
+    assert_eq!(state.objects["VENDOR"].keys, None);
+    assert_eq!(state.batches["a"].keys.key, "VENDORID");
+
+    let staged_on_id = || {
+        vec![
+            vec![created_with("a", "VENDORID")],
+            vec![staged("a", Some(5))],
+        ]
+    };
+    let state = fold_actions(staged_on_id()).unwrap();
+    assert_eq!(
+        state.objects["VENDOR"]
+            .keys
+            .as_ref()
+            .map(|k| k.key.as_str()),
+        Some("VENDORID")
+    );
+    let mut changed = staged_on_id();
+    changed.push(vec![created_with("b", "RECORDNO")]);
+    assert_eq!(rule_of(fold_actions(changed)), ManifestRule::KeysChanged);
+    // Batches without keys (manifests written before the setting) merge on RECORDNO.
+    let mut legacy = staged_on_id();
+    legacy.push(vec![created("b", Mode::Nightly, 6)]);
+    assert_eq!(rule_of(fold_actions(legacy)), ManifestRule::KeysChanged);
+    // Two batches created with different keys: the second to stage is refused.
+    let racing = vec![
+        vec![created_with("a", "VENDORID")],
+        vec![created_with("b", "RECORDNO")],
+        vec![staged("a", Some(5))],
+        vec![staged("b", None)],
+    ];
+    assert_eq!(rule_of(fold_actions(racing)), ManifestRule::KeysChanged);
+    // A replay merges as its source did.
+    let mut replay = staged_on_id();
+    replay.push(vec![replay_created("r", "a")]);
+    let state = fold_actions(replay).unwrap();
+    assert_eq!(state.batches["r"].keys.key, "VENDORID");
 }

@@ -288,6 +288,7 @@ impl Harness {
                 window_to,
                 schema_fingerprint: fingerprint.into(),
                 replay_of: None,
+                keys: None,
             }])
             .await
             .unwrap();
@@ -323,6 +324,7 @@ impl Harness {
                     window_to: original.window_to,
                     schema_fingerprint: original.schema_fingerprint.clone(),
                     replay_of: Some(source.to_owned()),
+                    keys: None,
                 },
                 Action::BatchStaged {
                     batch_id: batch_id.clone(),
