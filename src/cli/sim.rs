@@ -125,6 +125,7 @@ impl SimArgs {
             advertised_endpoint: self.advertised_endpoint.clone(),
             count_limit: self.count_limit,
             audit_lag_secs: crate::sim::dataset::DEFAULT_AUDIT_LAG_SECS,
+            sort_timeout_rows: crate::sim::config::DEFAULT_SORT_TIMEOUT_ROWS,
             user_formatting: SimUserFormatting::default(),
         }
     }

@@ -674,7 +674,13 @@ impl Reader<'_> {
             };
             let last = is_last_page(&records, page_size);
             let cursor = cursor_after(&records, &r.keys, pass, tz)?;
-            check_progress(&r.object, after.as_ref(), cursor.as_ref(), last)?;
+            check_progress(
+                &r.object,
+                r.keys.order,
+                after.as_ref(),
+                cursor.as_ref(),
+                last,
+            )?;
             if let Some(c) = cursor {
                 after = Some(c);
             }

@@ -1,19 +1,23 @@
 //! The keyset cursor: which filter asks for the next page of a time window, and where a page
 //! leaves the cursor. Pure; the client does the IO.
 //!
-//! A window `[from, to)` is read in two passes, each ordered by a stable key:
-//! 1. **modified** — `WHENMODIFIED` in the window, ordered by (`WHENMODIFIED`, `RECORDNO`);
-//! 2. **created** — `WHENMODIFIED` empty and `WHENCREATED` in the window, ordered by
-//!    (`WHENCREATED`, `RECORDNO`).
+//! A window `[from, to)` is read in two passes:
+//! 1. **modified** — `WHENMODIFIED` in the window;
+//! 2. **created** — `WHENMODIFIED` empty and the creation timestamp in the window.
 //!
-//! The first page of a pass filters on the window; every next page filters on
-//! `key > t OR (key = t AND RECORDNO > r)` where `(t, r)` is the last row delivered. Unlike
-//! offsets, this neither skips nor repeats rows when records change between pages: a record
-//! updated mid-read moves *behind* the cursor's upper bound or past `to`, and the rows not yet
-//! read keep their positions relative to the cursor. `t` is the row's own text parsed in the
-//! tenant zone and re-rendered (see [`crate::intacct::tenant_time`]), which is the same text
-//! for every valid local time, so equality at the gateway is exact; a date-only value becomes
-//! its midnight.
+//! Standard objects ([`PageOrder::RecordKey`]) are read in `RECORDNO` order alone: every page
+//! filters on the closed window and `RECORDNO > r`, where `r` is the last row delivered. The
+//! sort is on the primary key, which the gateway serves on objects of any size (a sort on
+//! WHENMODIFIED times out on large line objects), and `to` is fixed before the read starts
+//! (the run's clock, never later than the first request), so a record changed while the window
+//! is read moves out of it (past `to`) and is read by the next run, whose window starts at most
+//! the lookback before this `to`; no record in the window is skipped or read twice.
+//!
+//! AUDITHISTORY ([`PageOrder::ChangeTime`]) is ordered by (`ACCESSTIME`, `ID`) and the next page
+//! filters on `key > t OR (key = t AND ID > r)` where `(t, r)` is the last row delivered; `t` is
+//! the row's own text parsed in the tenant zone and re-rendered (see
+//! [`crate::intacct::tenant_time`]), which is the same text for every valid local time, so
+//! equality at the gateway is exact; a date-only value becomes its midnight.
 //!
 //! A read may carry an extra condition every row must also meet (the delete feed reads
 //! AUDITHISTORY with `ACCESSMODE = 'D' AND OBJECTTYPE = '<object>'`): [`restrict`] ANDs it
@@ -55,6 +59,17 @@ pub struct KeyFields {
     /// The creation timestamp for rows whose modification timestamp is empty:
     /// `WHENCREATED`; `None` when the object has none (AUDITHISTORY, which is append-only).
     pub created: Option<String>,
+    /// How pages are ordered and continued.
+    pub order: PageOrder,
+}
+
+/// How a pass is ordered, and so what the next page's filter continues after.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageOrder {
+    /// By the record key alone, inside the closed window: standard objects.
+    RecordKey,
+    /// By (timestamp, record key): AUDITHISTORY, read by ACCESSTIME.
+    ChangeTime,
 }
 
 impl KeyFields {
@@ -64,6 +79,7 @@ impl KeyFields {
             record_key: RECORDNO.to_owned(),
             modified: WHENMODIFIED.to_owned(),
             created: Some(WHENCREATED.to_owned()),
+            order: PageOrder::RecordKey,
         }
     }
 
@@ -74,6 +90,7 @@ impl KeyFields {
                 record_key: "ID".to_owned(),
                 modified: "ACCESSTIME".to_owned(),
                 created: None,
+                order: PageOrder::ChangeTime,
             }
         } else {
             KeyFields::standard()
@@ -138,23 +155,32 @@ pub fn keyset_filter(
     tz: Tz,
 ) -> Filter {
     let key = keys.key_field(pass);
-    let mut parts = Vec::with_capacity(3);
+    let mut parts = Vec::with_capacity(4);
     if pass == Pass::Created {
         parts.push(Filter::IsNull {
             field: keys.modified.clone(),
         });
     }
-    match after {
-        None => {
-            if let Some(from) = window.from {
-                parts.push(Filter::compare(
-                    Comparison::GreaterThanOrEqualTo,
-                    key,
-                    render(from, tz),
-                ));
-            }
+    let lower_bound = |parts: &mut Vec<Filter>| {
+        if let Some(from) = window.from {
+            parts.push(Filter::compare(
+                Comparison::GreaterThanOrEqualTo,
+                key,
+                render(from, tz),
+            ));
         }
-        Some(cursor) => {
+    };
+    match (keys.order, after) {
+        (_, None) => lower_bound(&mut parts),
+        (PageOrder::RecordKey, Some(cursor)) => {
+            lower_bound(&mut parts);
+            parts.push(Filter::compare(
+                Comparison::GreaterThan,
+                &keys.record_key,
+                cursor.record_no.to_string(),
+            ));
+        }
+        (PageOrder::ChangeTime, Some(cursor)) => {
             let t = render(cursor.instant, tz);
             parts.push(Filter::Or(vec![
                 Filter::compare(Comparison::GreaterThan, key, t.clone()),
@@ -226,16 +252,22 @@ pub fn keyset_query(
         object: object.to_owned(),
         select: select.to_vec(),
         filter: Some(filter),
-        order_by: vec![
-            OrderBy {
-                field: keys.key_field(pass).to_owned(),
-                ascending: true,
-            },
-            OrderBy {
+        order_by: match keys.order {
+            PageOrder::RecordKey => vec![OrderBy {
                 field: keys.record_key.clone(),
                 ascending: true,
-            },
-        ],
+            }],
+            PageOrder::ChangeTime => vec![
+                OrderBy {
+                    field: keys.key_field(pass).to_owned(),
+                    ascending: true,
+                },
+                OrderBy {
+                    field: keys.record_key.clone(),
+                    ascending: true,
+                },
+            ],
+        },
         page_size: Some(page_size),
         // In a multi-entity company a top-level query omits entity-private records unless
         // asked (Sage's query options; MeltanoLabs tap-intacct sends it on every query).
@@ -317,6 +349,7 @@ pub fn cursor_after(
 /// rows again. A gateway that answers so is an error, never a loop.
 pub fn check_progress(
     object: &str,
+    order: PageOrder,
     before: Option<&Cursor>,
     after: Option<&Cursor>,
     last_page: bool,
@@ -327,7 +360,10 @@ pub fn check_progress(
     let moved = match (before, after) {
         (_, None) => false,
         (None, Some(_)) => true,
-        (Some(b), Some(a)) => (a.instant, a.record_no) > (b.instant, b.record_no),
+        (Some(b), Some(a)) => match order {
+            PageOrder::RecordKey => a.record_no > b.record_no,
+            PageOrder::ChangeTime => (a.instant, a.record_no) > (b.instant, b.record_no),
+        },
     };
     if moved {
         return Ok(());
@@ -400,7 +436,7 @@ mod tests {
     }
 
     #[test]
-    fn next_pages_continue_strictly_after_the_last_row() {
+    fn next_pages_continue_after_the_last_recordno_inside_the_closed_window() {
         let cursor = Cursor {
             pass: Pass::Created,
             instant: Utc.with_ymd_and_hms(2024, 1, 31, 23, 0, 0).unwrap(),
@@ -419,16 +455,42 @@ mod tests {
                 Filter::IsNull {
                     field: WHENMODIFIED.into()
                 },
-                Filter::Or(vec![
-                    cmp(Comparison::GreaterThan, WHENCREATED, "01/31/2024 15:00:00"),
-                    Filter::And(vec![
-                        cmp(Comparison::EqualTo, WHENCREATED, "01/31/2024 15:00:00"),
-                        cmp(Comparison::GreaterThan, RECORDNO, "42"),
-                    ]),
-                ]),
+                cmp(
+                    Comparison::GreaterThanOrEqualTo,
+                    WHENCREATED,
+                    "01/31/2024 13:05:00"
+                ),
+                cmp(Comparison::GreaterThan, RECORDNO, "42"),
                 cmp(Comparison::LessThan, WHENCREATED, "02/01/2024 00:00:00"),
             ])
         );
+    }
+
+    #[test]
+    fn audit_pages_continue_strictly_after_the_last_change() {
+        let keys = KeyFields::for_object("AUDITHISTORY");
+        let cursor = Cursor {
+            pass: Pass::Modified,
+            instant: Utc.with_ymd_and_hms(2024, 1, 31, 23, 0, 0).unwrap(),
+            record_no: 42,
+        };
+        let f = keyset_filter(&keys, Pass::Modified, &window(), Some(&cursor), LA);
+        assert_eq!(
+            f,
+            Filter::And(vec![
+                Filter::Or(vec![
+                    cmp(Comparison::GreaterThan, "ACCESSTIME", "01/31/2024 15:00:00"),
+                    Filter::And(vec![
+                        cmp(Comparison::EqualTo, "ACCESSTIME", "01/31/2024 15:00:00"),
+                        cmp(Comparison::GreaterThan, "ID", "42"),
+                    ]),
+                ]),
+                cmp(Comparison::LessThan, "ACCESSTIME", "02/01/2024 00:00:00"),
+            ])
+        );
+        let q = keyset_query("AUDITHISTORY", &[], &keys, Pass::Modified, f, 100);
+        let order: Vec<_> = q.order_by.iter().map(|o| o.field.as_str()).collect();
+        assert_eq!(order, ["ACCESSTIME", "ID"]);
     }
 
     #[test]
@@ -438,23 +500,36 @@ mod tests {
             instant: DateTime::from_timestamp(s, 0).unwrap(),
             record_no: n,
         };
-        check_progress("APBILL", None, Some(&at(1, 1)), false).unwrap();
-        check_progress("APBILL", Some(&at(1, 1)), Some(&at(1, 2)), false).unwrap();
-        check_progress("APBILL", Some(&at(1, 9)), Some(&at(2, 1)), false).unwrap();
-        check_progress("APBILL", Some(&at(1, 1)), Some(&at(1, 1)), true).unwrap();
-        for (before, after) in [
-            (Some(at(1, 1)), Some(at(1, 1))),
-            (Some(at(2, 1)), Some(at(1, 5))),
-            (Some(at(1, 1)), None),
+        for order in [PageOrder::RecordKey, PageOrder::ChangeTime] {
+            check_progress("APBILL", order, None, Some(&at(1, 1)), false).unwrap();
+            check_progress("APBILL", order, Some(&at(1, 1)), Some(&at(1, 2)), false).unwrap();
+            check_progress("APBILL", order, Some(&at(1, 1)), Some(&at(1, 1)), true).unwrap();
+        }
+        check_progress(
+            "AUDITHISTORY",
+            PageOrder::ChangeTime,
+            Some(&at(1, 9)),
+            Some(&at(2, 1)),
+            false,
+        )
+        .unwrap();
+        for (order, before, after) in [
+            (PageOrder::RecordKey, Some(at(1, 1)), Some(at(1, 1))),
+            (PageOrder::ChangeTime, Some(at(1, 1)), Some(at(1, 1))),
+            (PageOrder::ChangeTime, Some(at(2, 1)), Some(at(1, 5))),
+            // In RECORDNO order a later change time does not move the cursor.
+            (PageOrder::RecordKey, Some(at(1, 9)), Some(at(2, 1))),
+            (PageOrder::RecordKey, Some(at(1, 1)), None),
         ] {
-            let err = check_progress("APBILL", before.as_ref(), after.as_ref(), false).unwrap_err();
+            let err = check_progress("APBILL", order, before.as_ref(), after.as_ref(), false)
+                .unwrap_err();
             assert!(matches!(err, Error::MalformedResponse { .. }), "{err}");
             assert!(err.to_string().contains("did not advance"), "{err}");
         }
     }
 
     #[test]
-    fn query_orders_by_key_then_recordno() {
+    fn query_orders_by_recordno_alone() {
         let q = keyset_query(
             "APBILL",
             &["RECORDNO".into()],
@@ -468,7 +543,7 @@ mod tests {
             .iter()
             .map(|o| (o.field.as_str(), o.ascending))
             .collect();
-        assert_eq!(order, [(WHENMODIFIED, true), (RECORDNO, true)]);
+        assert_eq!(order, [(RECORDNO, true)]);
         assert_eq!(q.page_size, Some(2000));
         assert!(
             q.show_private,

@@ -504,10 +504,19 @@ enum Scan<'d, R> {
     },
 }
 
-fn plan_scan(dataset: &Dataset, fields: &IndexFields, filter: Option<&Filter>) -> ScanPlan {
+/// `key_order`: the query asks for RECORDNO order, which a key scan streams (the change index
+/// would have to collect and sort the whole window for every page).
+fn plan_scan(
+    dataset: &Dataset,
+    fields: &IndexFields,
+    filter: Option<&Filter>,
+    key_order: bool,
+) -> ScanPlan {
     if let Some(filter) = filter {
         let b = instant_bounds(filter, fields, false);
-        if let Some(lower) = b.lower {
+        if let Some(lower) = b.lower
+            && !key_order
+        {
             let tz = dataset.config().time_zone;
             return ScanPlan::Index {
                 since: tenant_to_utc(tz, lower, false),
@@ -750,6 +759,28 @@ fn order_matches_scan(
             .is_some_and(|(s, _)| is(first, s) && implies_absent(filter, watermark))
 }
 
+/// A sort the real gateway cannot finish: a line object (APBILLITEM, APPYMTDETAIL, GLENTRY)
+/// with more than `limit` records, ordered by anything but its RECORDNO, times out with
+/// `DL02000001`, as large line objects do on real tenants when sorted by WHENMODIFIED.
+pub(super) fn check_sort_cost(
+    dataset: &Dataset,
+    object: &str,
+    order_by: &[OrderBy],
+    limit: u64,
+) -> Result<(), Failure> {
+    let line_object = matches!(object, "APBILLITEM" | "APPYMTDETAIL" | "GLENTRY");
+    let by_key = order_by
+        .first()
+        .is_none_or(|o| o.field.eq_ignore_ascii_case("RECORDNO"));
+    if !line_object || by_key || dataset.len(object) <= limit {
+        return Ok(());
+    }
+    Err((
+        "DL02000001".into(),
+        "There was an error processing the request.".into(),
+    ))
+}
+
 /// Runs a filter + order + window over an object.
 ///
 /// `count_limit`: when the order streams, stop counting this many matches past the page, so
@@ -773,7 +804,10 @@ pub(super) fn run(
         .map_err(filter_failure)?;
     let order: RecordOrder = compile_order(order_by, columns).map_err(filter_failure)?;
     let fields = IndexFields::of(dataset, columns, object);
-    let plan = plan_scan(dataset, &fields, filter);
+    let key_order = order_by.len() == 1
+        && order_by[0].ascending
+        && is(&order_by[0].field, fields.key.unwrap_or("RECORDNO"));
+    let plan = plan_scan(dataset, &fields, filter, key_order);
     let streaming = order_matches_scan(
         order_by,
         filter,
@@ -858,7 +892,7 @@ pub(super) fn matching_keys(
         .transpose()
         .map_err(filter_failure)?;
     let fields = IndexFields::of(dataset, columns, object);
-    let plan = plan_scan(dataset, &fields, filter);
+    let plan = plan_scan(dataset, &fields, filter, false);
     let mut keys = Vec::new();
     let scan = KeyScan::new(
         dataset,
@@ -1038,7 +1072,7 @@ mod tests {
             let columns = Columns::new(meta);
             let compiled = compile(&filter, &columns, false).unwrap();
             let fields = IndexFields::of(&dataset, &columns, object);
-            let plan = plan_scan(&dataset, &fields, Some(&filter));
+            let plan = plan_scan(&dataset, &fields, Some(&filter), false);
             let Some(stamp_columns) =
                 StampColumns::for_query(&columns, &fields, Some(&compiled), &[])
             else {

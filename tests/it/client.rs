@@ -11,7 +11,7 @@ use intacct_snowflake::intacct::client::{
 };
 use intacct_snowflake::intacct::names::column_name;
 use intacct_snowflake::intacct::objects;
-use intacct_snowflake::intacct::paging::{KeyFields, Pass, TimeWindow};
+use intacct_snowflake::intacct::paging::{KeyFields, PageOrder, Pass, TimeWindow};
 use intacct_snowflake::intacct::request::{Call, SenderCredentials};
 use intacct_snowflake::intacct::response::ErrorLevel;
 use intacct_snowflake::secret::Secret;
@@ -444,14 +444,19 @@ async fn concurrent_readers_share_one_login_and_one_relogin() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn records_changed_between_pages_are_neither_lost_nor_repeated_unless_modified() {
+async fn records_changed_during_a_read_leave_its_closed_window_for_the_next_run() {
     let config = sim_config(Scale::Demo);
     let sim = start(config.clone()).await;
     let client = client(&sim, &config);
     let tz = config.dataset.time_zone;
     let object = "APBILL";
     let start_clock = sim_now(&sim).await;
-    let mut read = client.read_object(request(object, everything(), 200));
+    // The window ends when the run starts, as every run's does.
+    let closed = TimeWindow {
+        from: None,
+        to: start_clock,
+    };
+    let mut read = client.read_object(request(object, closed, 200));
     let mut pages = Vec::new();
     while let Some(page) = read.pages.recv().await {
         pages.push(page.unwrap());
@@ -461,38 +466,88 @@ async fn records_changed_between_pages_are_neither_lost_nor_repeated_unless_modi
     }
     read.task.await.unwrap();
     let want = truth(&sim, object).await;
+    let changed_at = |row: &Row| {
+        let text = row["WHENMODIFIED"]
+            .clone()
+            .or_else(|| row["WHENCREATED"].clone())
+            .unwrap();
+        intacct_snowflake::intacct::tenant_time::parse(&text, tz).unwrap()
+    };
     // Records touched by the two simulated days (created or modified after the start).
     let changed: BTreeSet<u64> = want
         .iter()
-        .filter(|(_, row)| {
-            let text = row["WHENMODIFIED"]
-                .clone()
-                .or_else(|| row["WHENCREATED"].clone())
-                .unwrap();
-            intacct_snowflake::intacct::tenant_time::parse(&text, tz).unwrap() >= start_clock
-        })
+        .filter(|(_, row)| changed_at(row) >= start_clock)
         .map(|(k, _)| *k)
         .collect();
     assert!(!changed.is_empty(), "the simulated days changed nothing");
-    let mut copies: BTreeMap<u64, usize> = BTreeMap::new();
-    let mut last: BTreeMap<u64, Row> = BTreeMap::new();
+    let mut first: BTreeMap<u64, Row> = BTreeMap::new();
     for page in &pages {
         for row in rows_of(page) {
             let key = key_of(&row, &KeyFields::standard());
-            *copies.entry(key).or_default() += 1;
-            last.insert(key, row);
+            assert!(
+                changed_at(&row) < start_clock,
+                "record {key} is past the window"
+            );
+            assert!(
+                first.insert(key, row).is_none(),
+                "record {key} delivered twice"
+            );
         }
     }
-    for (key, n) in &copies {
-        assert!(
-            *n == 1 || changed.contains(key),
-            "record {key} delivered {n} times but never changed"
-        );
-    }
-    // Deleted records may have been read before they went; everything live was read, and
-    // its last delivered copy is its final state.
+    // Everything not changed during the read was read, as it is now.
+    let unchanged: BTreeMap<u64, Row> = want
+        .iter()
+        .filter(|(k, _)| !changed.contains(k))
+        .map(|(k, r)| (*k, r.clone()))
+        .collect();
+    let mut got = first.clone();
+    got.retain(|k, _| unchanged.contains_key(k));
+    assert_same(object, &got, &unchanged);
+    // The next run's window starts at this one's end (minus a lookback) and reads the rest.
+    let next = TimeWindow {
+        from: Some(start_clock - chrono::Duration::hours(2)),
+        to: sim_now(&sim).await,
+    };
+    let pages = read_all(&client, request(object, next, 200)).await.unwrap();
+    let mut last = first;
+    last.extend(delivered_once(object, &pages));
     last.retain(|k, _| want.contains_key(k));
     assert_same(object, &last, &want);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_line_object_is_read_in_recordno_order_where_a_sort_on_whenmodified_times_out() {
+    let mut config = sim_config(Scale::Demo);
+    config.sort_timeout_rows = 100;
+    let sim = start(config.clone()).await;
+    let client = client(&sim, &config);
+    let object = "APBILLITEM";
+    let want = truth(&sim, object).await;
+    assert!(want.len() > 100, "the line object is not large here");
+    let pages = read_all(&client, request(object, everything(), 500))
+        .await
+        .unwrap();
+    assert_same(object, &delivered_once(object, &pages), &want);
+    // Within each pass the cursor only moves forward through RECORDNO.
+    for pair in pages.windows(2) {
+        if let (Some(a), Some(b)) = (pair[0].cursor_after, pair[1].cursor_after)
+            && a.pass == b.pass
+        {
+            assert!(b.record_no > a.record_no, "{a:?} then {b:?}");
+        }
+    }
+    // The same read ordered by WHENMODIFIED times out at the gateway.
+    let mut by_time = request(object, everything(), 500);
+    by_time.keys.order = PageOrder::ChangeTime;
+    match read_all(&client, by_time).await {
+        Err(Error::Intacct(failure)) => {
+            assert!(
+                failure.errors.iter().any(|e| e.errorno == "DL02000001"),
+                "{failure:?}"
+            );
+        }
+        other => panic!("a WHENMODIFIED sort of a large line object was served: {other:?}"),
+    }
 }
 
 async fn sim_now(sim: &SimHandle) -> DateTime<Utc> {

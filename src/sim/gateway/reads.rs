@@ -53,6 +53,12 @@ impl Gateway {
                 ),
             ));
         }
+        query_exec::check_sort_cost(
+            &dataset,
+            &query.object,
+            &query.order_by,
+            self.config.sort_timeout_rows,
+        )?;
         let page = query_exec::run(
             &dataset,
             &columns,
