@@ -112,7 +112,7 @@ pub struct RetrySpec {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum ReadMethod {
-    /// `query` with keyset paging on (WHENMODIFIED, RECORDNO): the default.
+    /// `query` with keyset paging on RECORDNO inside the window: the default.
     Query,
     /// `readByQuery` + `readMore`: the fallback for objects `query` cannot serve.
     ReadByQuery,
