@@ -2,6 +2,7 @@
 //! parquet are linked once.
 
 mod chaos;
+mod bad_input;
 mod cli;
 mod client;
 mod deletes;
