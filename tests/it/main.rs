@@ -1,8 +1,8 @@
 //! The one integration-test binary: every integration test is a module here, so arrow and
 //! parquet are linked once.
 
-mod chaos;
 mod bad_input;
+mod chaos;
 mod cli;
 mod client;
 mod deletes;

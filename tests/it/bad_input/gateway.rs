@@ -108,7 +108,10 @@ impl GatewayWorld {
             let now = &after.objects[object];
             assert_eq!(now.watermark, was.watermark, "{object} watermark");
             assert_eq!(now.staged_up_to, was.staged_up_to, "{object} staged_up_to");
-            assert_eq!(now.deletes_up_to, was.deletes_up_to, "{object} deletes_up_to");
+            assert_eq!(
+                now.deletes_up_to, was.deletes_up_to,
+                "{object} deletes_up_to"
+            );
         }
         for (id, batch) in &after.batches {
             match self.before.batches.get(id) {
@@ -175,14 +178,22 @@ async fn malformed_case(rules: fn() -> Vec<Rule>, kind: MalformedKind, names: &[
         assert!(message.contains(name), "{name:?} not in {message}");
     }
     let report = world.extract_with(rules()).await;
-    assert_failed(&report, &[&message]);
+    let prefix = format!("malformed response from Intacct ({kind})");
+    assert_failed(&report, &[&prefix]);
+    assert_failed(&report, names);
     world.assert_nothing_moved().await;
     world.shutdown().await;
 }
 
 /// A value that breaks its declared type: the extract fails with exactly this
 /// `Error::Value`, nothing moved.
-async fn value_case(file: &'static str, record: &str, field: &str, value: &str, expected: &'static str) {
+async fn value_case(
+    file: &'static str,
+    record: &str,
+    field: &str,
+    value: &str,
+    expected: &'static str,
+) {
     let world = GatewayWorld::start().await;
     let report = world.extract_with(serve(file)).await;
     let want = Error::Value {
@@ -299,7 +310,10 @@ async fn a_gateway_that_ignores_the_keyset_filter_is_stopped_not_looped() {
             )]
         },
         MalformedKind::UnexpectedStructure,
-        &["a full page of CLASS did not advance the keyset cursor", ", 6)"],
+        &[
+            "a full page of CLASS did not advance the keyset cursor",
+            ", 6)",
+        ],
     )
     .await;
 }
@@ -398,7 +412,9 @@ async fn an_opted_in_quarantine_sets_the_bad_row_aside_and_stages_the_rest() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_elements_are_dropped_and_counted() {
     let world = GatewayWorld::start().await;
-    let report = world.extract_with(serve("gateway/unknown-elements.xml")).await;
+    let report = world
+        .extract_with(serve("gateway/unknown-elements.xml"))
+        .await;
     assert_eq!(report.error, None);
     // Two records, each with SURPRISE and NESTED/DEEP.
     assert_eq!(report.unknown_column_values, 4);
@@ -417,7 +433,10 @@ async fn unknown_elements_are_dropped_and_counted() {
 async fn a_huge_field_is_staged_byte_exact() {
     let world = GatewayWorld::start().await;
     let huge: String = "Zoë & <big> ".repeat(16 * 1024 * 1024 / 13);
-    let escaped = huge.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    let escaped = huge
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
     let page = String::from_utf8(corpus("gateway/good-page.xml"))
         .unwrap()
         .replace(
@@ -425,7 +444,10 @@ async fn a_huge_field_is_staged_byte_exact() {
             &format!("<DESCRIPTION>{escaped}</DESCRIPTION>"),
         );
     let report = world
-        .extract_with(vec![Rule::created_pass(OBJECT, Answer::Body(page.into_bytes()))])
+        .extract_with(vec![Rule::created_pass(
+            OBJECT,
+            Answer::Body(page.into_bytes()),
+        )])
         .await;
     assert_eq!(report.error, None);
     let state = manifest_state(&world.spec).await;
@@ -433,9 +455,15 @@ async fn a_huge_field_is_staged_byte_exact() {
     let mut found = false;
     for rows in crate::deletes::batch_rows(&world.spec, batch).await {
         let keys = rows.column_by_name("RECORDNO").unwrap();
-        let keys = keys.as_any().downcast_ref::<arrow::array::Int64Array>().unwrap();
+        let keys = keys
+            .as_any()
+            .downcast_ref::<arrow::array::Int64Array>()
+            .unwrap();
         let text = rows.column_by_name("DESCRIPTION").unwrap();
-        let text = text.as_any().downcast_ref::<arrow::array::StringArray>().unwrap();
+        let text = text
+            .as_any()
+            .downcast_ref::<arrow::array::StringArray>()
+            .unwrap();
         for row in 0..rows.num_rows() {
             if keys.value(row) == 10 {
                 assert!(text.value(row) == huge, "the huge value changed");
@@ -493,8 +521,15 @@ async fn staged_record_nos(
     let mut out = Vec::new();
     for rows in crate::deletes::batch_rows(spec, batch).await {
         let keys = rows.column_by_name("RECORDNO").unwrap();
-        let keys = keys.as_any().downcast_ref::<arrow::array::Int64Array>().unwrap();
-        out.extend((0..rows.num_rows()).filter(|r| keys.is_valid(*r)).map(|r| keys.value(r)));
+        let keys = keys
+            .as_any()
+            .downcast_ref::<arrow::array::Int64Array>()
+            .unwrap();
+        out.extend(
+            (0..rows.num_rows())
+                .filter(|r| keys.is_valid(*r))
+                .map(|r| keys.value(r)),
+        );
     }
     out
 }

@@ -176,7 +176,9 @@ pub(crate) fn classify(body: &str) -> (String, Option<String>) {
         .unwrap_or_default();
     let object = body.find("<object>").map(|at| {
         let rest = &body[at + "<object>".len()..];
-        rest[..rest.find('<').unwrap_or(rest.len())].trim().to_owned()
+        rest[..rest.find('<').unwrap_or(rest.len())]
+            .trim()
+            .to_owned()
     });
     (function, object)
 }
@@ -187,7 +189,11 @@ fn text_between<'a>(body: &'a str, start: &str, end: &str) -> Option<&'a str> {
     Some(&body[from..to])
 }
 
-async fn forward(State(state): State<Arc<ProxyState>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn forward(
+    State(state): State<Arc<ProxyState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let text = String::from_utf8_lossy(&body).into_owned();
     let (function, object) = classify(&text);
     state
