@@ -13,6 +13,7 @@ mod lock;
 mod privacy;
 mod protocol;
 mod raw_pages;
+mod secret_hygiene;
 mod sim;
 mod sim_dataset;
 mod snowflake;

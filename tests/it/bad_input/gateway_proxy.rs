@@ -22,6 +22,9 @@ pub(crate) enum Answer {
     Body(Vec<u8>),
     /// The simulator's answer, rewritten.
     Rewrite(Box<dyn Fn(&[u8]) -> Vec<u8> + Send + Sync>),
+    /// This status with an HTML error page that starts with the whole request (a proxy that
+    /// echoes what it could not forward): passwords and session id included.
+    Echo(u16),
 }
 
 /// Which requests a rule answers.
@@ -234,9 +237,14 @@ async fn forward(
         let replaced = match &rule.answer {
             Answer::Body(bytes) => bytes.clone(),
             Answer::Rewrite(rewrite) => rewrite(&upstream_body),
+            Answer::Echo(_) => format!("<html><pre>{text}</pre></html>").into_bytes(),
+        };
+        let status = match rule.answer {
+            Answer::Echo(status) => StatusCode::from_u16(status).unwrap(),
+            _ => StatusCode::OK,
         };
         return (
-            StatusCode::OK,
+            status,
             [(axum::http::header::CONTENT_TYPE, "text/xml; charset=UTF-8")],
             replaced,
         )

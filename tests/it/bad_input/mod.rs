@@ -4,7 +4,7 @@
 //! no watermark (or staged mark) moved and nothing already staged or loaded was lost.
 
 mod gateway;
-mod gateway_proxy;
+pub(crate) mod gateway_proxy;
 
 use std::path::PathBuf;
 

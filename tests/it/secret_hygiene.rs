@@ -1,0 +1,400 @@
+//! No secret reaches a log line, a run report, a manifest file, an error message or a staged
+//! file. The pipeline runs with distinctive secrets made at test time — the Intacct sender and
+//! user passwords, the session id the simulator issues, the JWTs the client mints, a
+//! programmatic access token and the private key's passphrase — at debug level, in both log
+//! formats, with faults on both stand-ins: one run that succeeds and runs that fail (a
+//! gateway answering an HTML page that echoes the request, a key whose passphrase is wrong).
+//! Then every output is searched for each secret, raw and in base64. A failure names the file
+//! and the kind of secret, never the secret.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use intacct_snowflake::secret::Secret;
+use intacct_snowflake::sim::dataset::Scale;
+use intacct_snowflake::sim::{SimConfig, SimCredentials};
+
+use crate::bad_input::gateway_proxy::{Answer, HostileGateway, Rule};
+use crate::extract::sim_clock;
+use crate::load::harness::{ACCOUNT, USER};
+use crate::support::emulator::{Emulator, EmulatorOptions};
+use crate::support::keys::TestKeys;
+use crate::support::{binary, repo_root};
+
+/// A distinctive value no code or data would hold by chance.
+fn sentinel(kind: &str) -> String {
+    format!("Zq{kind}{}", uuid::Uuid::new_v4().simple())
+}
+
+/// A loopback forwarder in front of the emulator that keeps every `Authorization` header it
+/// passes on: the JWTs the client minted and the token it sent.
+struct SnowflakeTap {
+    addr: SocketAddr,
+    seen: Arc<Mutex<Vec<String>>>,
+}
+
+struct TapState {
+    upstream: String,
+    http: reqwest::Client,
+    seen: Arc<Mutex<Vec<String>>>,
+}
+
+impl SnowflakeTap {
+    async fn start(upstream: &str) -> SnowflakeTap {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let state = Arc::new(TapState {
+            upstream: upstream.trim_end_matches('/').to_owned(),
+            http: reqwest::Client::new(),
+            seen: seen.clone(),
+        });
+        let app = Router::new().fallback(tap).with_state(state);
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        SnowflakeTap { addr, seen }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The bearer tokens seen, without the scheme.
+    fn tokens(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|h| h.strip_prefix("Bearer ").map(str::to_owned))
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+async fn tap(
+    State(state): State<Arc<TapState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    let mut request = state.http.request(
+        reqwest::Method::from_bytes(method.as_str().as_bytes()).unwrap(),
+        format!("{}{path}", state.upstream),
+    );
+    for (name, value) in &headers {
+        if name == "host" || name == "content-length" {
+            continue;
+        }
+        if name == "authorization" {
+            state
+                .seen
+                .lock()
+                .unwrap()
+                .push(value.to_str().unwrap_or_default().to_owned());
+        }
+        request = request.header(name.as_str(), value.as_bytes());
+    }
+    let upstream = match request.body(body).send().await {
+        Ok(r) => r,
+        Err(_) => return StatusCode::BAD_GATEWAY.into_response(),
+    };
+    let status = StatusCode::from_u16(upstream.status().as_u16()).unwrap();
+    let mut out = HeaderMap::new();
+    for (name, value) in upstream.headers() {
+        if matches!(
+            name.as_str(),
+            "content-length" | "transfer-encoding" | "connection"
+        ) {
+            continue;
+        }
+        if let (Ok(n), Ok(v)) = (
+            axum::http::HeaderName::from_bytes(name.as_str().as_bytes()),
+            axum::http::HeaderValue::from_bytes(value.as_bytes()),
+        ) {
+            out.insert(n, v);
+        }
+    }
+    let body = upstream.bytes().await.unwrap_or_default();
+    (status, out, body).into_response()
+}
+
+/// Encrypts `keys.pkcs8` under `passphrase` (PKCS#8 v2, AES-256), as Snowflake's own
+/// instructions do.
+fn encrypted_key(keys: &TestKeys, dir: &Path, name: &str, passphrase: &str) -> PathBuf {
+    let out = dir.join(name);
+    let status = std::process::Command::new("openssl")
+        .args(["pkcs8", "-topk8", "-v2", "aes256", "-inform", "PEM", "-in"])
+        .arg(&keys.pkcs8)
+        .arg("-passout")
+        .arg(format!("pass:{passphrase}"))
+        .arg("-out")
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success(), "openssl encrypts the key");
+    out
+}
+
+/// The demo pipeline with the secrets as environment references, raw pages kept and Intacct
+/// retries short; `auth` is the Snowflake authentication lines.
+fn pipeline_file(dir: &Path, name: &str, auth: &str) -> PathBuf {
+    let text = std::fs::read_to_string(repo_root().join("pipelines/demo.toml")).unwrap();
+    let mut out = String::new();
+    for line in text.lines() {
+        let line = match line.split('=').next().map(str::trim) {
+            Some("sender_password") => "sender_password = \"${INTACCT_SENDER_PASSWORD}\"".into(),
+            Some("user_password") => "user_password = \"${INTACCT_USER_PASSWORD}\"".into(),
+            Some("private_key_path") => auth.to_owned(),
+            Some("keep_raw_pages") => "keep_raw_pages = true".into(),
+            Some("max_attempts") => "max_attempts = 2".into(),
+            Some("initial_backoff_ms") => "initial_backoff_ms = 10".into(),
+            Some("max_backoff_ms") => "max_backoff_ms = 50".into(),
+            _ => line.to_owned(),
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    let path = dir.join(name);
+    std::fs::write(&path, out).unwrap();
+    path
+}
+
+/// Every text a run left: stdout and stderr of each command, every file under the stage.
+#[derive(Default)]
+struct Outputs {
+    /// (where, bytes).
+    items: Vec<(String, Vec<u8>)>,
+}
+
+impl Outputs {
+    fn command(&mut self, label: &str, out: &Output) {
+        self.items
+            .push((format!("{label} stdout"), out.stdout.clone()));
+        self.items
+            .push((format!("{label} stderr"), out.stderr.clone()));
+    }
+
+    fn tree(&mut self, root: &Path) {
+        let mut stack = vec![root.to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else {
+                    let bytes = std::fs::read(&path).unwrap();
+                    let shown = path.strip_prefix(root).unwrap().display().to_string();
+                    self.items.push((format!("stage file {shown}"), bytes));
+                }
+            }
+        }
+    }
+
+    fn files_named(&self, part: &str) -> usize {
+        self.items.iter().filter(|(w, _)| w.contains(part)).count()
+    }
+
+    /// Every place that holds one of `secrets` (raw, base64, base64url), as "where: kind".
+    fn leaks(&self, secrets: &BTreeMap<String, Vec<String>>) -> Vec<String> {
+        let mut found = Vec::new();
+        for (kind, values) in secrets {
+            for value in values {
+                let forms = [
+                    value.clone(),
+                    base64::engine::general_purpose::STANDARD.encode(value),
+                    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value),
+                ];
+                for (place, bytes) in &self.items {
+                    if forms
+                        .iter()
+                        .any(|f| bytes.windows(f.len()).any(|w| w == f.as_bytes()))
+                    {
+                        found.push(format!("{place}: {kind}"));
+                    }
+                }
+            }
+        }
+        found.sort();
+        found.dedup();
+        found
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_reaches_a_log_report_manifest_error_or_staged_file() {
+    let sender_password = sentinel("SenderPw");
+    let user_password = sentinel("UserPw");
+    let passphrase = sentinel("KeyPass");
+    let pat = sentinel("Pat");
+
+    let mut config = SimConfig::default();
+    config.dataset.scale = Scale::Tiny;
+    config.credentials = SimCredentials {
+        sender_password: Secret::new(sender_password.clone()),
+        user_password: Secret::new(user_password.clone()),
+        ..SimCredentials::default()
+    };
+    config.faults = "http503@query:rate=0.05,session-expiry@query:nth=4".into();
+    let gateway = HostileGateway::start(config).await;
+
+    let keys = TestKeys::generate();
+    let dir = tempfile::tempdir().unwrap();
+    let key = encrypted_key(&keys, dir.path(), "key.p8", &passphrase);
+    let wrong_key = encrypted_key(&keys, dir.path(), "other.p8", &sentinel("Other"));
+    let mut options = EmulatorOptions::key_pair(&keys.public, ACCOUNT, USER);
+    options.pat = Some(pat.clone());
+    options.require_warehouse = true;
+    let emulator = Emulator::start(&options);
+    emulator
+        .set_faults("503:copy:nth=1,drop:merge:nth=1,429:other:nth=3")
+        .await;
+    let snowflake = SnowflakeTap::start(&emulator.base_url).await;
+
+    let key_pair = pipeline_file(
+        dir.path(),
+        "key-pair.toml",
+        "private_key_path = \"${SNOWFLAKE_PRIVATE_KEY_PATH}\"\nprivate_key_passphrase = \"${SNOWFLAKE_KEY_PASSPHRASE}\"",
+    );
+    let token = pipeline_file(dir.path(), "pat.toml", "token = \"${SNOWFLAKE_PAT}\"");
+    let stage = tempfile::tempdir().unwrap();
+
+    let run = |pipeline: &Path, key_path: &Path, format: &str, args: &[&str], now: String| {
+        let mut command = std::process::Command::new(binary());
+        command
+            .current_dir(repo_root())
+            .args(args)
+            .arg("--config")
+            .arg(pipeline)
+            .args(["--log-format", format])
+            .env("INTACCT_ENDPOINT", gateway.endpoint_url())
+            .env("INTACCT_SENDER_PASSWORD", &sender_password)
+            .env("INTACCT_USER_PASSWORD", &user_password)
+            .env("STAGE_URL", stage.path())
+            .env("SNOWFLAKE_URL", snowflake.url())
+            .env("SNOWFLAKE_PRIVATE_KEY_PATH", key_path)
+            .env("SNOWFLAKE_KEY_PASSPHRASE", &passphrase)
+            .env("SNOWFLAKE_PAT", &pat)
+            .env("INTACCT_SNOWFLAKE_NOW", now)
+            .env("INTACCT_SNOWFLAKE_LOG", "debug")
+            .env("RUST_LOG", "debug")
+            .env_remove("INTACCT_SNOWFLAKE_CRASH_AT");
+        command
+    };
+    let mut outputs = Outputs::default();
+    let now = || async { sim_clock(&gateway.sim).await.to_rfc3339() };
+
+    // 1. Succeeds through the faults: init and run, key pair, JSON logs.
+    let out = run(&key_pair, &key, "json", &["init"], now().await)
+        .output()
+        .unwrap();
+    outputs.command("init (key pair, json)", &out);
+    assert_eq!(out.status.code(), Some(0), "init: {}", tail(&out));
+    let out = run(&key_pair, &key, "json", &["run"], now().await)
+        .output()
+        .unwrap();
+    outputs.command("run (key pair, json)", &out);
+    assert_eq!(out.status.code(), Some(0), "run: {}", tail(&out));
+
+    // 2. Fails in part: a day later, with a PAT and text logs, the gateway answers CLASS (200)
+    // and DEPARTMENT (400) with an HTML page that echoes the whole request (sender password,
+    // session id).
+    gateway.sim.advance_days(1).await.unwrap();
+    gateway.set_rules(vec![
+        Rule::every("query", "CLASS", Answer::Echo(200)),
+        Rule::every("query", "DEPARTMENT", Answer::Echo(400)),
+    ]);
+    let out = run(&token, &key, "text", &["run"], now().await)
+        .output()
+        .unwrap();
+    outputs.command("run (PAT, text, echoing gateway)", &out);
+    assert_eq!(out.status.code(), Some(3), "partial run: {}", tail(&out));
+    assert!(gateway.answered() > 0, "the echo was served");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("HTML page instead of XML"),
+        "{}",
+        tail(&out)
+    );
+    assert!(stderr.contains("HTTP 400 from Intacct"), "{}", tail(&out));
+    gateway.set_rules(Vec::new());
+
+    // 3. Fails at once: a key whose passphrase is not the one given (exit 2), both formats.
+    for format in ["text", "json"] {
+        let out = run(&key_pair, &wrong_key, format, &["run"], now().await)
+            .output()
+            .unwrap();
+        outputs.command(&format!("run (wrong passphrase, {format})"), &out);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "wrong passphrase: {}",
+            tail(&out)
+        );
+    }
+
+    outputs.tree(stage.path());
+    assert!(outputs.files_named("_reports/") >= 2, "run reports written");
+    assert!(outputs.files_named("_manifest/") >= 2, "manifest written");
+    assert!(outputs.files_named(".parquet") >= 12, "parts staged");
+    assert!(outputs.files_named("raw") >= 1, "raw pages staged");
+
+    let session_ids = gateway.session_ids();
+    let tokens = snowflake.tokens();
+    assert!(!session_ids.is_empty(), "sessions were issued");
+    assert!(
+        tokens.iter().any(|t| t.starts_with("eyJ")),
+        "JWTs were sent"
+    );
+    assert!(tokens.contains(&pat), "the PAT was sent");
+    let mut secrets: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    secrets.insert(
+        "Intacct sender password".into(),
+        vec![sender_password.clone()],
+    );
+    secrets.insert("Intacct user password".into(), vec![user_password.clone()]);
+    secrets.insert("Intacct session id".into(), session_ids);
+    secrets.insert("private key passphrase".into(), vec![passphrase.clone()]);
+    secrets.insert("programmatic access token".into(), vec![pat.clone()]);
+    let jwts: Vec<String> = tokens
+        .iter()
+        .filter(|t| t.starts_with("eyJ"))
+        .cloned()
+        .collect();
+    // A JWT's signature alone is as good as the token for nothing, but its presence means
+    // the token was printed; its header and claims are not secret.
+    let signatures: Vec<String> = jwts
+        .iter()
+        .filter_map(|t| t.rsplit('.').next().map(str::to_owned))
+        .collect();
+    secrets.insert("Snowflake JWT".into(), jwts);
+    secrets.insert("Snowflake JWT signature".into(), signatures);
+    let leaks = outputs.leaks(&secrets);
+    assert!(leaks.is_empty(), "secrets found in:\n{}", leaks.join("\n"));
+    gateway.shutdown().await;
+}
+
+/// The last lines of a command's stderr, for assertion messages; lines that hold a
+/// sentinel or a JWT are left out, so a failure never prints a secret.
+fn tail(out: &Output) -> String {
+    let text = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.contains("Zq") && !l.contains("eyJ"))
+        .collect();
+    lines[lines.len().saturating_sub(15)..].join("\n")
+}
