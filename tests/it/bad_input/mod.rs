@@ -3,8 +3,10 @@
 //! error's kind and the object, record, field, statement, batch or file it names — and that
 //! no watermark (or staged mark) moved and nothing already staged or loaded was lost.
 
+mod config;
 mod gateway;
 pub(crate) mod gateway_proxy;
+mod keys;
 
 use std::path::PathBuf;
 
