@@ -128,6 +128,11 @@ impl GatewayWorld {
         }
     }
 
+    /// The stage's local directory.
+    pub(crate) fn stage_dir(&self) -> &std::path::Path {
+        self._stage_dir.path()
+    }
+
     pub(crate) async fn shutdown(self) {
         self.gateway.shutdown().await;
     }

@@ -7,6 +7,7 @@ mod config;
 mod gateway;
 pub(crate) mod gateway_proxy;
 mod keys;
+mod manifest;
 
 use std::path::PathBuf;
 
