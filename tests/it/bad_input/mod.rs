@@ -8,6 +8,7 @@ mod gateway;
 pub(crate) mod gateway_proxy;
 mod keys;
 mod manifest;
+mod stage;
 
 use std::path::PathBuf;
 
