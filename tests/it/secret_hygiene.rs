@@ -8,22 +8,16 @@
 //! and the kind of secret, never the secret.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use std::sync::{Arc, Mutex};
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use intacct_snowflake::secret::Secret;
 use intacct_snowflake::sim::dataset::Scale;
 use intacct_snowflake::sim::{SimConfig, SimCredentials};
 
 use crate::bad_input::gateway_proxy::{Answer, HostileGateway, Rule};
+use crate::bad_input::snowflake_proxy::SnowflakeProxy;
 use crate::extract::sim_clock;
 use crate::load::harness::{ACCOUNT, USER};
 use crate::support::emulator::{Emulator, EmulatorOptions};
@@ -33,104 +27,6 @@ use crate::support::{binary, repo_root};
 /// A distinctive value no code or data would hold by chance.
 fn sentinel(kind: &str) -> String {
     format!("Zq{kind}{}", uuid::Uuid::new_v4().simple())
-}
-
-/// A loopback forwarder in front of the emulator that keeps every `Authorization` header it
-/// passes on: the JWTs the client minted and the token it sent.
-struct SnowflakeTap {
-    addr: SocketAddr,
-    seen: Arc<Mutex<Vec<String>>>,
-}
-
-struct TapState {
-    upstream: String,
-    http: reqwest::Client,
-    seen: Arc<Mutex<Vec<String>>>,
-}
-
-impl SnowflakeTap {
-    async fn start(upstream: &str) -> SnowflakeTap {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let state = Arc::new(TapState {
-            upstream: upstream.trim_end_matches('/').to_owned(),
-            http: reqwest::Client::new(),
-            seen: seen.clone(),
-        });
-        let app = Router::new().fallback(tap).with_state(state);
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        SnowflakeTap { addr, seen }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// The bearer tokens seen, without the scheme.
-    fn tokens(&self) -> Vec<String> {
-        let mut out: Vec<String> = self
-            .seen
-            .lock()
-            .unwrap()
-            .iter()
-            .filter_map(|h| h.strip_prefix("Bearer ").map(str::to_owned))
-            .collect();
-        out.sort();
-        out.dedup();
-        out
-    }
-}
-
-async fn tap(
-    State(state): State<Arc<TapState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let path = uri.path_and_query().map_or("/", |p| p.as_str());
-    let mut request = state.http.request(
-        reqwest::Method::from_bytes(method.as_str().as_bytes()).unwrap(),
-        format!("{}{path}", state.upstream),
-    );
-    for (name, value) in &headers {
-        if name == "host" || name == "content-length" {
-            continue;
-        }
-        if name == "authorization" {
-            state
-                .seen
-                .lock()
-                .unwrap()
-                .push(value.to_str().unwrap_or_default().to_owned());
-        }
-        request = request.header(name.as_str(), value.as_bytes());
-    }
-    let upstream = match request.body(body).send().await {
-        Ok(r) => r,
-        Err(_) => return StatusCode::BAD_GATEWAY.into_response(),
-    };
-    let status = StatusCode::from_u16(upstream.status().as_u16()).unwrap();
-    let mut out = HeaderMap::new();
-    for (name, value) in upstream.headers() {
-        if matches!(
-            name.as_str(),
-            "content-length" | "transfer-encoding" | "connection"
-        ) {
-            continue;
-        }
-        if let (Ok(n), Ok(v)) = (
-            axum::http::HeaderName::from_bytes(name.as_str().as_bytes()),
-            axum::http::HeaderValue::from_bytes(value.as_bytes()),
-        ) {
-            out.insert(n, v);
-        }
-    }
-    let body = upstream.bytes().await.unwrap_or_default();
-    (status, out, body).into_response()
 }
 
 /// Encrypts `keys.pkcs8` under `passphrase` (PKCS#8 v2, AES-256), as Snowflake's own
@@ -263,7 +159,7 @@ async fn no_secret_reaches_a_log_report_manifest_error_or_staged_file() {
     emulator
         .set_faults("503:copy:nth=1,drop:merge:nth=1,429:other:nth=3")
         .await;
-    let snowflake = SnowflakeTap::start(&emulator.base_url).await;
+    let snowflake = SnowflakeProxy::start(&emulator.base_url).await;
 
     let key_pair = pipeline_file(
         dir.path(),

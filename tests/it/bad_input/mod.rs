@@ -4,10 +4,12 @@
 //! no watermark (or staged mark) moved and nothing already staged or loaded was lost.
 
 mod config;
+mod emulator;
 mod gateway;
 pub(crate) mod gateway_proxy;
 mod keys;
 mod manifest;
+pub(crate) mod snowflake_proxy;
 mod stage;
 
 use std::path::PathBuf;
