@@ -209,3 +209,72 @@ async fn a_fixed_column_holding_text_fails_where_it_is_decoded() {
     assert!(detail.contains("twelve"), "{detail}");
     server.abort();
 }
+
+/// At the load seam: after a good load, the next batch's MERGE is answered with garbage (it
+/// never reaches the emulator). The load fails naming the object, batch and step; the
+/// target rows, the watermark and the batch's staged state are unchanged; the next load
+/// through a sane endpoint loads it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_for_a_merge_fails_the_batch_and_loses_nothing() {
+    use crate::load::harness::{Harness, Row, at};
+    use intacct_snowflake::loader;
+    use intacct_snowflake::manifest::{BatchStatus, Mode};
+
+    use super::snowflake_proxy::{Garbage, SnowflakeProxy};
+
+    const T0: i64 = 1_700_000_000;
+    let h = Harness::start(|_| None).await;
+    let first = vec![Row::live(1, "Acme", T0), Row::live(2, "Globex", T0 + 5)];
+    h.stage_batch(Mode::Nightly, T0 + 60, T0 + 61, &first).await;
+    assert!(h.load().await.iter().all(|r| r.error.is_none()));
+    let loaded = h.target().await;
+    assert_eq!(loaded.len(), 2);
+
+    let second = vec![
+        Row::live(2, "Globex Corp", T0 + 100),
+        Row::live(3, "Initech", T0 + 101),
+    ];
+    let batch = h
+        .stage_batch(Mode::Nightly, T0 + 200, T0 + 201, &second)
+        .await;
+    let proxy = SnowflakeProxy::start(&h.emulator.base_url).await;
+    proxy.set_garbage(Some(Garbage {
+        needle: "MERGE INTO",
+        status: 200,
+        body: corpus("emulator/html-200.html"),
+    }));
+    let mut ctx = h.ctx.clone();
+    ctx.client = {
+        let mut config = crate::load::harness::client_config(&h.emulator, h.keys.pkcs8.clone());
+        config.base_url = proxy.url().parse().unwrap();
+        SnowflakeClient::new(config).unwrap()
+    };
+    let pending = {
+        let m = h.manifest.lock().await;
+        loader::pending_batches(m.state(), None)
+    };
+    let reports = loader::load_batches(&ctx, pending).await;
+    assert!(proxy.answered() > 0, "the MERGE was answered with garbage");
+    assert_eq!(reports.len(), 1);
+    let error = reports[0].error.as_deref().expect("the load failed");
+    assert_eq!(reports[0].batch_id, batch);
+    assert!(
+        error.contains(&format!("load of VENDOR batch {batch}, step merge: ")),
+        "{error}"
+    );
+    assert!(error.contains("200 body is not a result"), "{error}");
+    assert_eq!(h.target().await, loaded, "loaded rows changed");
+    {
+        let m = h.manifest.lock().await;
+        assert_eq!(m.state().batches[&batch].status, BatchStatus::Staged);
+        assert_eq!(m.state().objects["VENDOR"].watermark, Some(at(T0 + 60)));
+    }
+    // Through the emulator itself the same batch loads.
+    let reports = h.load().await;
+    assert_eq!(reports[0].error, None);
+    let target = h.target().await;
+    assert_eq!(target.len(), 3);
+    assert_eq!(target[&2].name.as_deref(), Some("Globex Corp"));
+    let m = h.manifest.lock().await;
+    assert_eq!(m.state().objects["VENDOR"].watermark, Some(at(T0 + 200)));
+}
