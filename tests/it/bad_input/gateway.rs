@@ -538,3 +538,44 @@ async fn staged_record_nos(
     }
     out
 }
+
+/// A record element whose name is no XML name (a custom field's label with spaces leaking
+/// into the markup, `<Custom Field #2>…</Custom Field #2>`): the parser reads such tags
+/// leniently by design (the end tag may repeat the whole start tag), so the value lands in
+/// the column of the first word, which the metadata does not list: dropped and counted,
+/// never staged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_custom_element_whose_name_is_not_xml_is_dropped_and_counted() {
+    let world = GatewayWorld::start().await;
+    let report = world
+        .extract_with(serve("gateway/custom-element-name-not-xml.xml"))
+        .await;
+    assert_eq!(report.error, None);
+    assert_eq!(report.unknown_column_values, 1);
+    let state = manifest_state(&world.spec).await;
+    let batch = &state.batches[&report.batch_id];
+    for rows in crate::deletes::batch_rows(&world.spec, batch).await {
+        assert!(rows.schema().field_with_name("CUSTOM").is_err());
+    }
+    world.shutdown().await;
+}
+
+/// A custom element the metadata does not list, whose name and value read as SQL: dropped
+/// and counted like any unknown element; no column of that name is staged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_custom_element_named_and_valued_like_sql_is_dropped() {
+    let world = GatewayWorld::start().await;
+    let report = world
+        .extract_with(serve("gateway/custom-element-name-hostile-sql.xml"))
+        .await;
+    assert_eq!(report.error, None);
+    assert_eq!(report.unknown_column_values, 1);
+    let state = manifest_state(&world.spec).await;
+    let batch = &state.batches[&report.batch_id];
+    for rows in crate::deletes::batch_rows(&world.spec, batch).await {
+        for field in rows.schema().fields() {
+            assert!(!field.name().contains("DROP"), "{} staged", field.name());
+        }
+    }
+    world.shutdown().await;
+}
