@@ -16,12 +16,15 @@ use axum::routing::post;
 use intacct_snowflake::sim::{self, SimConfig, SimHandle};
 use tokio::sync::oneshot;
 
+/// Rewrites the simulator's answer.
+pub(crate) type Rewriter = Box<dyn Fn(&[u8]) -> Vec<u8> + Send + Sync>;
+
 /// What a matched request gets instead of the simulator's answer.
 pub(crate) enum Answer {
     /// HTTP 200 with this body.
     Body(Vec<u8>),
     /// The simulator's answer, rewritten.
-    Rewrite(Box<dyn Fn(&[u8]) -> Vec<u8> + Send + Sync>),
+    Rewrite(Rewriter),
     /// This status with an HTML error page that starts with the whole request (a proxy that
     /// echoes what it could not forward): passwords and session id included.
     Echo(u16),
@@ -35,11 +38,8 @@ pub(crate) struct Rule {
     pub(crate) object: Option<&'static str>,
     /// Only requests whose body contains this text.
     pub(crate) contains: Option<&'static str>,
-    /// Only the Nth matching request (1-based); `None`: every one.
-    pub(crate) nth: Option<u64>,
     /// The answer.
     pub(crate) answer: Answer,
-    seen: u64,
 }
 
 impl Rule {
@@ -48,21 +48,7 @@ impl Rule {
             function,
             object: Some(object),
             contains: None,
-            nth: None,
             answer,
-            seen: 0,
-        }
-    }
-
-    pub(crate) fn nth(
-        function: &'static str,
-        object: &'static str,
-        nth: u64,
-        answer: Answer,
-    ) -> Rule {
-        Rule {
-            nth: Some(nth),
-            ..Rule::every(function, object, answer)
         }
     }
 
@@ -80,8 +66,6 @@ struct ProxyState {
     http: reqwest::Client,
     rules: Mutex<Vec<Rule>>,
     session_ids: Mutex<Vec<String>>,
-    /// (function, object) of every request, in order.
-    seen: Mutex<Vec<(String, Option<String>)>>,
     /// Requests answered by a rule.
     answered: Mutex<u64>,
 }
@@ -108,7 +92,6 @@ impl HostileGateway {
             http: reqwest::Client::new(),
             rules: Mutex::new(Vec::new()),
             session_ids: Mutex::new(Vec::new()),
-            seen: Mutex::new(Vec::new()),
             answered: Mutex::new(0),
         });
         let app = Router::new()
@@ -149,11 +132,6 @@ impl HostileGateway {
     /// Every session id the simulator issued through this gateway.
     pub(crate) fn session_ids(&self) -> Vec<String> {
         self.state.session_ids.lock().unwrap().clone()
-    }
-
-    /// (function, object) of every request so far.
-    pub(crate) fn seen(&self) -> Vec<(String, Option<String>)> {
-        self.state.seen.lock().unwrap().clone()
     }
 
     pub(crate) async fn shutdown(mut self) {
@@ -199,11 +177,6 @@ async fn forward(
 ) -> Response {
     let text = String::from_utf8_lossy(&body).into_owned();
     let (function, object) = classify(&text);
-    state
-        .seen
-        .lock()
-        .unwrap()
-        .push((function.clone(), object.clone()));
     let mut request = state.http.post(&state.upstream).body(body.clone());
     if let Some(content_type) = headers.get(axum::http::header::CONTENT_TYPE) {
         request = request.header(axum::http::header::CONTENT_TYPE, content_type.clone());
@@ -227,10 +200,6 @@ async fn forward(
             || (rule.object.is_some() && rule.object != object.as_deref())
             || rule.contains.is_some_and(|c| !text.contains(c))
         {
-            continue;
-        }
-        rule.seen += 1;
-        if rule.nth.is_some_and(|n| n != rule.seen) {
             continue;
         }
         *state.answered.lock().unwrap() += 1;
