@@ -243,6 +243,19 @@ async fn no_secret_reaches_a_log_report_manifest_error_or_staged_file() {
         );
     }
 
+    // The faults fired on both sides.
+    let counters = gateway.sim.counters().await.unwrap();
+    let injected = &counters["faults_injected"];
+    assert!(
+        injected["session-expiry"].as_u64().unwrap_or(0) > 0,
+        "{counters}"
+    );
+    assert!(
+        emulator.faults_injected("503").await > 0 && emulator.faults_injected("drop").await > 0,
+        "{}",
+        emulator.stats().await
+    );
+
     outputs.tree(stage.path());
     assert!(outputs.files_named("_reports/") >= 2, "run reports written");
     assert!(outputs.files_named("_manifest/") >= 2, "manifest written");

@@ -37,6 +37,8 @@ pub(crate) struct GatewayWorld {
     pub(crate) now: DateTime<Utc>,
     before: ManifestState,
     files: BTreeMap<String, String>,
+    /// `query` functions the simulator ran for the baseline.
+    pub(crate) baseline_queries: u64,
 }
 
 impl GatewayWorld {
@@ -59,6 +61,8 @@ impl GatewayWorld {
         assert!(reports[0].records > 0, "baseline staged rows");
         let before = manifest_state(&spec).await;
         let files = stage_files(&spec).await;
+        let counters = gateway.sim.counters().await.unwrap();
+        let baseline_queries = counters["functions"]["query"].as_u64().unwrap_or(0);
         GatewayWorld {
             gateway,
             spec,
@@ -66,6 +70,7 @@ impl GatewayWorld {
             now,
             before,
             files,
+            baseline_queries,
         }
     }
 

@@ -167,3 +167,41 @@ fn a_legacy_encrypted_rsa_pem_and_a_non_rsa_key() {
     let message = auth_error(&d.join("ec.p8"), None);
     assert_says(&message, &["is not an rsa pkcs#8 private key"]);
 }
+
+/// Through the binary, over a stage that holds a staged batch: a bad key stops `run` with
+/// exit 2 before anything is read or loaded, and nothing on the stage moves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_key_stops_the_run_before_anything_moves() {
+    let world = super::gateway::GatewayWorld::start().await;
+    let key = corpus_path("keys/not-a-key.p8");
+    let out = std::process::Command::new(crate::support::binary())
+        .current_dir(crate::support::repo_root())
+        .args(["run", "--config"])
+        .arg(crate::support::repo_root().join("pipelines/demo.toml"))
+        .env("INTACCT_ENDPOINT", world.gateway.endpoint_url())
+        .env("STAGE_URL", world.stage_dir())
+        .env("SNOWFLAKE_URL", "http://127.0.0.1:9")
+        .env("SNOWFLAKE_PRIVATE_KEY_PATH", &key)
+        .env("INTACCT_SNOWFLAKE_NOW", world.now.to_rfc3339())
+        .env("INTACCT_SNOWFLAKE_LOG", "warn")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "error: Snowflake authentication: {} (snowflake.private_key_path) is not a PEM private key",
+            key.display()
+        )),
+        "{stderr}"
+    );
+    let counters = world.gateway.sim.counters().await.unwrap();
+    assert_eq!(
+        counters["functions"]["query"].as_u64().unwrap_or(0),
+        // The baseline's reads only: CLASS's two passes and its delete feed.
+        world.baseline_queries,
+        "{counters}"
+    );
+    world.assert_nothing_moved().await;
+    world.shutdown().await;
+}
