@@ -388,6 +388,83 @@ async fn an_integer_past_i64_is_a_value_error_not_a_wrap() {
     .await;
 }
 
+/// The metadata declares PARENTKEY as `datatype` (a lookup rewritten so) and record 10's
+/// PARENTKEY breaks it: the extract fails with exactly this `Error::Value`, nothing moved.
+async fn retyped_value_case(
+    datatype: &'static str,
+    file: &'static str,
+    value: &str,
+    expected: &'static str,
+) {
+    let world = GatewayWorld::start().await;
+    let retype = move |body: &[u8]| {
+        let text = String::from_utf8_lossy(body).into_owned();
+        let at = text
+            .find("<ID>PARENTKEY</ID>")
+            .expect("PARENTKEY in the lookup");
+        let (head, tail) = text.split_at(at);
+        head.to_owned()
+            + &tail.replacen(
+                "<DATATYPE>INTEGER</DATATYPE>",
+                &format!("<DATATYPE>{datatype}</DATATYPE>"),
+                1,
+            )
+    };
+    let report = world
+        .extract_with(vec![
+            Rule::every(
+                "lookup",
+                OBJECT,
+                Answer::Rewrite(Box::new(move |b| retype(b).into_bytes())),
+            ),
+            Rule::created_pass(OBJECT, Answer::Body(corpus(file))),
+        ])
+        .await;
+    let want = Error::Value {
+        object: OBJECT.into(),
+        record_no: Some("10".into()),
+        field: "PARENTKEY".into(),
+        value: value.into(),
+        expected,
+    };
+    assert_eq!(report.error.as_deref(), Some(want.to_string().as_str()));
+    world.assert_nothing_moved().await;
+    world.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_decimal_with_more_fraction_digits_than_the_scale_is_never_rounded() {
+    retyped_value_case(
+        "CURRENCY",
+        "gateway/decimal-with-too-many-fraction-digits.xml",
+        "12.34567890123",
+        "a decimal with at most 10 fraction digits and no exponent",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_boolean_that_is_maybe() {
+    retyped_value_case(
+        "BOOLEAN",
+        "gateway/boolean-field-maybe.xml",
+        "maybe",
+        "a boolean (true/false)",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_date_that_does_not_exist() {
+    retyped_value_case(
+        "DATE",
+        "gateway/date-field-february-30.xml",
+        "02/30/2024",
+        "a date MM/DD/YYYY",
+    )
+    .await;
+}
+
 /// With `quarantine_bad_values`, the row with the bad value is set aside in the batch's
 /// quarantine file (object, record, field, value) and the others are staged.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
