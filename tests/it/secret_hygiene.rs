@@ -105,16 +105,13 @@ impl Outputs {
         self.items.iter().filter(|(w, _)| w.contains(part)).count()
     }
 
-    /// Every place that holds one of `secrets` (raw, base64, base64url), as "where: kind".
+    /// Every place that holds one of `secrets` (raw, or in base64 or base64url at any of the
+    /// three alignments inside a longer encoded text), as "where: kind".
     fn leaks(&self, secrets: &BTreeMap<String, Vec<String>>) -> Vec<String> {
         let mut found = Vec::new();
         for (kind, values) in secrets {
             for value in values {
-                let forms = [
-                    value.clone(),
-                    base64::engine::general_purpose::STANDARD.encode(value),
-                    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value),
-                ];
+                let forms = encoded_forms(value);
                 for (place, bytes) in &self.items {
                     if forms
                         .iter()
@@ -284,8 +281,8 @@ async fn no_secret_reaches_a_log_report_manifest_error_or_staged_file() {
         .filter(|t| t.starts_with("eyJ"))
         .cloned()
         .collect();
-    // A JWT's signature alone is as good as the token for nothing, but its presence means
-    // the token was printed; its header and claims are not secret.
+    // A JWT's header and claims are not secret, but its signature appears only where the
+    // whole token was printed (or cut short).
     let signatures: Vec<String> = jwts
         .iter()
         .filter_map(|t| t.rsplit('.').next().map(str::to_owned))
@@ -295,6 +292,32 @@ async fn no_secret_reaches_a_log_report_manifest_error_or_staged_file() {
     let leaks = outputs.leaks(&secrets);
     assert!(leaks.is_empty(), "secrets found in:\n{}", leaks.join("\n"));
     gateway.shutdown().await;
+}
+
+/// `value` itself and the text its bytes become in base64 and base64url when they start at
+/// byte offset 0, 1 or 2 of a 3-byte group (the characters that also depend on neighbouring
+/// bytes are left off).
+fn encoded_forms(value: &str) -> Vec<String> {
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE};
+    let mut forms = vec![value.to_owned()];
+    for engine in [&STANDARD, &URL_SAFE] {
+        for offset in 0..3 {
+            let mut bytes = vec![0u8; offset];
+            bytes.extend_from_slice(value.as_bytes());
+            let encoded = engine.encode(&bytes);
+            let encoded = encoded.trim_end_matches('=');
+            // The first group holds prefix bytes unless the offset is 0; the last may hold
+            // bytes that follow.
+            let from = if offset == 0 { 0 } else { 4 };
+            let to = encoded.len().saturating_sub(4);
+            if to > from + 8 {
+                forms.push(encoded[from..to].to_owned());
+            }
+        }
+    }
+    forms.sort();
+    forms.dedup();
+    forms
 }
 
 /// The last lines of a command's stderr, for assertion messages; lines that hold a
