@@ -763,6 +763,13 @@ impl Reader<'_> {
         cursor_after: Option<Cursor>,
     ) -> std::result::Result<(), Stop> {
         self.page_no += 1;
+        check_unique_keys(
+            &self.request.object,
+            self.page_no,
+            &self.request.keys,
+            &records,
+        )
+        .map_err(Stop::Failed)?;
         let total_count = if first_of_pass {
             records.total_count
         } else {
@@ -792,6 +799,32 @@ impl Reader<'_> {
         });
         Ok(())
     }
+}
+
+/// A page never lists one record twice: Intacct's keys are unique, so a page that does is
+/// not what the gateway stored, and staging either copy would be a guess at which is true.
+fn check_unique_keys(
+    object: &str,
+    page_no: u64,
+    keys: &KeyFields,
+    records: &RecordPage,
+) -> Result<()> {
+    let column = crate::intacct::names::column_name(&keys.record_key);
+    let Some(index) = records.column_index(&column) else {
+        return Ok(());
+    };
+    let mut seen = std::collections::HashSet::with_capacity(records.len());
+    for row in 0..records.len() {
+        if let Some(key) = records.value(row, index)
+            && !seen.insert(key.trim())
+        {
+            return Err(malformed(format!(
+                "page {page_no} of {object} lists {column} {} twice",
+                key.trim()
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn malformed(detail: String) -> Error {

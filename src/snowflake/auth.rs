@@ -112,6 +112,16 @@ impl SigningKey {
     pub fn from_pem(pem: &[u8], passphrase: Option<&Secret>, path: &Path) -> Result<SigningKey> {
         let shown = path.display();
         let fail = |message: String| Error::SnowflakeAuth { message };
+        let text = String::from_utf8_lossy(pem);
+        if text.contains("-----BEGIN RSA PRIVATE KEY-----")
+            && text.contains("Proc-Type: 4,ENCRYPTED")
+        {
+            // OpenSSL's legacy encryption (headers inside the PEM) is not PKCS#8: name it and
+            // the conversion rather than calling the file "not a PEM private key".
+            return Err(fail(format!(
+                "{shown} ({KEY_PATH_SETTING}) is a PKCS#1 key with OpenSSL's legacy encryption (Proc-Type: 4,ENCRYPTED); convert it to encrypted PKCS#8 with `openssl pkcs8 -topk8 -v2 aes256 -in {shown} -out rsa_key.p8` and point {KEY_PATH_SETTING} at rsa_key.p8"
+            )));
+        }
         let (label, der) = pkcs8::der::pem::decode_vec(pem).map_err(|_| {
             fail(format!(
                 "{shown} ({KEY_PATH_SETTING}) is not a PEM private key; Snowflake key-pair auth needs an RSA key in PKCS#8 PEM (-----BEGIN PRIVATE KEY----- or -----BEGIN ENCRYPTED PRIVATE KEY-----)"

@@ -1,6 +1,7 @@
 //! The one integration-test binary: every integration test is a module here, so arrow and
 //! parquet are linked once.
 
+mod bad_input;
 mod chaos;
 mod cli;
 mod client;
@@ -13,6 +14,7 @@ mod lock;
 mod privacy;
 mod protocol;
 mod raw_pages;
+mod secret_hygiene;
 mod sim;
 mod sim_dataset;
 mod snowflake;

@@ -398,7 +398,12 @@ impl Harness {
 
 /// A SQL API client for the emulator with fast retries and polls.
 pub(crate) fn client(emulator: &Emulator, key: PathBuf) -> SnowflakeClient {
-    SnowflakeClient::new(SnowflakeConfig {
+    SnowflakeClient::new(client_config(emulator, key)).unwrap()
+}
+
+/// The configuration of [`client`].
+pub(crate) fn client_config(emulator: &Emulator, key: PathBuf) -> SnowflakeConfig {
+    SnowflakeConfig {
         base_url: emulator.url(),
         account: ACCOUNT.into(),
         user: USER.into(),
@@ -419,8 +424,7 @@ pub(crate) fn client(emulator: &Emulator, key: PathBuf) -> SnowflakeClient {
             max_elapsed_secs: 120,
         },
         poll_max_backoff_ms: 100,
-    })
-    .unwrap()
+    }
 }
 
 /// A NUMBER(38,10) on the wire (`"123.4500000000"`, `"-1"`) in 1e-10 units.

@@ -20,5 +20,6 @@ pub(crate) fn binary() -> PathBuf {
 }
 
 pub(crate) mod emulator;
+pub(crate) mod faulty_store;
 pub(crate) mod keys;
 pub(crate) mod moto;
