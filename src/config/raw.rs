@@ -52,6 +52,7 @@ pub(super) struct RawRetry {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawExtract {
     pub(super) lookback_secs: Option<u64>,
+    pub(super) delete_lookback_secs: Option<u64>,
     pub(super) channel_pages: Option<usize>,
     pub(super) checkpoint_pages: Option<u64>,
     pub(super) quarantine_bad_values: Option<bool>,
@@ -69,6 +70,7 @@ pub(super) struct RawObject {
     pub(super) exclude_fields: Option<Vec<String>>,
     pub(super) page_size: Option<u32>,
     pub(super) lookback_secs: Option<u64>,
+    pub(super) delete_lookback_secs: Option<u64>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

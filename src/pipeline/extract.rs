@@ -55,6 +55,8 @@ pub struct ObjectJob {
     pub exclude_fields: Vec<String>,
     /// This object's lookback (`None`: the pipeline's).
     pub lookback: Option<Duration>,
+    /// This object's delete-feed lookback (`None`: the pipeline's).
+    pub delete_lookback: Option<Duration>,
 }
 
 /// A part-written batch to go on with: its id, schema, and the progress it recorded.
@@ -75,6 +77,8 @@ pub struct ExtractOptions {
     pub objects: Vec<ObjectJob>,
     /// Re-read this much before each mark.
     pub lookback: Duration,
+    /// The delete feed re-reads this much before its own mark (the audit trail lags).
+    pub delete_lookback: Duration,
     /// The end of every window (normally the current time).
     pub now: DateTime<Utc>,
     /// Objects extracted at once (requests are limited by the client besides).
@@ -110,8 +114,11 @@ pub struct ObjectReport {
     pub delete_pages: u64,
     /// Tombstones staged: records deleted in the window (`_DELETED = true`).
     pub deleted: u64,
-    /// Rows set aside.
+    /// Values set aside (staged as NULL, kept as sent in the batch's quarantine file).
     pub quarantined: u64,
+    /// [`ObjectReport::quarantined`] per Intacct field.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub quarantined_fields: std::collections::BTreeMap<String, u64>,
     /// Fields `lookup` lists but `query` refuses, left out of the read (their columns stay
     /// NULL): the deny list's and those the gateway refused by name.
     pub refused_fields: Vec<String>,
@@ -333,6 +340,12 @@ async fn extract_object(
         report.pages += 1;
         report.records += converted.batch.num_rows() as u64;
         report.quarantined += converted.quarantined.len() as u64;
+        for q in &converted.quarantined {
+            *report
+                .quarantined_fields
+                .entry(q.field.clone())
+                .or_default() += 1;
+        }
         report.unknown_column_values += converted.unknown_column_values;
         bar.page(report.pages, report.records, page.total_count);
         // A backfill window records where it is, so an interruption costs at most this many
@@ -359,7 +372,8 @@ async fn extract_object(
     read.finish(&job.name).await?;
     let mut deletes_mark = None;
     if options.deletes == DeleteFeed::AuditHistory && deletes::has_feed(&job.name) {
-        let feed = deletes::feed_window(deletes_up_to, window);
+        let lookback = job.delete_lookback.unwrap_or(options.delete_lookback);
+        let feed = deletes::feed_window(deletes_up_to, window, lookback);
         match stage_deletes(client, options, job, &plan, feed, &ctx, &mut writer, report).await {
             Ok(()) => deletes_mark = Some(window.to),
             Err(FeedFailure::Stage(e)) => return Err(e),
@@ -377,6 +391,9 @@ async fn extract_object(
         tracing::warn!(object = %job.name, fields = ?report.refused_fields, "fields query refuses were left out");
     }
     let staged = writer.finish().await?;
+    if report.quarantined > 0 {
+        tracing::warn!(object = %job.name, batch_id, values = report.quarantined, fields = ?report.quarantined_fields, "values that fit no type were staged as NULL and kept in the quarantine file");
+    }
     if report.unknown_column_values > 0 {
         tracing::warn!(object = %job.name, values = report.unknown_column_values, "dropped values of fields the metadata does not list");
     }

@@ -162,11 +162,13 @@ pub fn extract_options(
             resume: None,
             exclude_fields: o.exclude_fields.clone(),
             lookback: o.lookback_secs.map(|s| Duration::seconds(s as i64)),
+            delete_lookback: o.delete_lookback_secs.map(|s| Duration::seconds(s as i64)),
         })
         .collect();
     Ok(ExtractOptions {
         objects,
         lookback: Duration::seconds(spec.extract.lookback_secs as i64),
+        delete_lookback: Duration::seconds(spec.extract.delete_lookback_secs as i64),
         now,
         concurrent_objects: spec.intacct.max_concurrent_requests.max(1),
         quarantine_bad_values: spec.extract.quarantine_bad_values,
