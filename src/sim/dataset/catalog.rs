@@ -159,6 +159,8 @@ pub(crate) enum Ty {
     Enum,
     Integer,
     Currency,
+    /// DECIMAL (exchange rates).
+    Decimal,
     Percent,
     Boolean,
     Date,
@@ -172,6 +174,7 @@ impl Ty {
             Ty::Enum => IntacctType::Enum,
             Ty::Integer => IntacctType::Integer,
             Ty::Currency => IntacctType::Currency,
+            Ty::Decimal => IntacctType::Decimal,
             Ty::Percent => IntacctType::Percent,
             Ty::Boolean => IntacctType::Boolean,
             Ty::Date => IntacctType::Date,
@@ -290,8 +293,14 @@ pub(crate) enum Gen {
     Money(u64, u64),
     /// An integer in `lo..=hi`.
     Int(u64, u64),
-    /// Hundredths in `lo..=hi`, written with two decimals.
+    /// Hundredths in `lo..=hi`: two decimals, or a computed share with many digits
+    /// (`numbers::percentage`).
     Percent(u64, u64),
+    /// A balance in `lo..=hi` cents that may be negative, unscaled or long
+    /// (`numbers::balance`).
+    Balance(u64, u64),
+    /// An exchange rate with ten fraction digits (`numbers::rate`).
+    Rate,
     Const(&'static str),
     Empty,
     Created,

@@ -17,6 +17,7 @@ use super::catalog::{
 use super::clock;
 use super::hash::{Draw, salt};
 use super::layout::{LINE_STRIDE, Layout};
+use super::numbers;
 use super::text;
 
 /// What identifies one version of a record.
@@ -427,7 +428,9 @@ impl Generator {
             Gen::Bool(p) => fd().per_mille(p).to_string(),
             Gen::Money(lo, hi) => money(fd().range(lo, hi)),
             Gen::Int(lo, hi) => fd().range(lo, hi).to_string(),
-            Gen::Percent(lo, hi) => money(fd().range(lo, hi)),
+            Gen::Percent(lo, hi) => numbers::percentage(&mut fd(), lo, hi),
+            Gen::Balance(lo, hi) => numbers::balance(&mut fd(), lo, hi),
+            Gen::Rate => numbers::rate(&mut fd()),
             Gen::Const(c) => c.to_string(),
             Gen::Empty => return None,
             Gen::Created => clock::timestamp(tz, rc.created),

@@ -56,6 +56,7 @@ mod generate;
 mod hash;
 mod index;
 mod layout;
+mod numbers;
 mod text;
 
 use chrono::{DateTime, Utc};
