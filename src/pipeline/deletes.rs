@@ -33,7 +33,7 @@ use crate::intacct::client::{ReadMethod, ReadRequest};
 use crate::intacct::codes::{self, FailureClass};
 use crate::intacct::objects::{self, DeleteKey};
 use crate::intacct::paging::{KeyFields, TimeWindow, audit_deletes_condition};
-use crate::intacct::response::RecordPage;
+use crate::intacct::response::{IntacctType, ObjectMeta, RecordPage};
 use crate::schema::{ColumnKind, QuarantinedRow, RECORD_NO_COLUMN, SchemaPlan};
 
 /// The object the delete feed reads.
@@ -63,8 +63,19 @@ pub(super) fn feed_window(
     }
 }
 
-/// The AUDITHISTORY read of `object`'s deletes over `window`: only `OBJECTKEY` besides the
-/// paging keys (`ID`, `ACCESSTIME`), so no `lookup` of AUDITHISTORY is needed. Controlids read
+/// The paging keys of the feed: `ACCESSTIME` and `ID`, the ID as opaque text unless
+/// AUDITHISTORY's `lookup` types it INTEGER (Sage documents no type for it; see
+/// [`crate::intacct::paging`] for what paging on text assumes).
+pub(super) fn feed_keys(audit: &ObjectMeta) -> KeyFields {
+    let mut keys = KeyFields::for_object(AUDIT_OBJECT);
+    keys.record_key_text = !audit.fields.iter().any(|f| {
+        f.name.eq_ignore_ascii_case(&keys.record_key) && f.data_type == IntacctType::Integer
+    });
+    keys
+}
+
+/// The AUDITHISTORY read of `object`'s deletes over `window`, paged on `keys`
+/// ([`feed_keys`]): only `OBJECTKEY` besides the paging keys. Controlids read
 /// `<batch>-<object>-AUDITHISTORY-p<page>-a<attempt>`.
 pub(super) fn feed_request(
     object: &str,
@@ -72,9 +83,10 @@ pub(super) fn feed_request(
     batch_id: &str,
     page_size: u32,
     keep_raw: bool,
+    keys: KeyFields,
 ) -> ReadRequest {
     let mut request = ReadRequest::new(AUDIT_OBJECT, window, format!("{batch_id}-{object}"));
-    request.keys = KeyFields::for_object(AUDIT_OBJECT);
+    request.keys = keys;
     request.fields = Some(vec!["OBJECTKEY".to_owned()]);
     request.method = ReadMethod::Query;
     request.page_size = page_size.clamp(1, 2_000);
@@ -318,7 +330,8 @@ mod tests {
             from: None,
             to: chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
         };
-        let r = feed_request("APBILL", window, "b1", 5_000, true);
+        let keys = KeyFields::for_object(AUDIT_OBJECT);
+        let r = feed_request("APBILL", window, "b1", 5_000, true, keys.clone());
         assert_eq!(r.object, "AUDITHISTORY");
         assert_eq!(r.keys.record_key, "ID");
         assert_eq!(r.keys.modified, "ACCESSTIME");
@@ -333,11 +346,31 @@ mod tests {
         };
         assert_eq!(r.condition, deletes_of("apbill"));
         // A line object's deletes are its header's.
-        let r = feed_request("APBILLITEM", window, "b1", 5_000, true);
+        let r = feed_request("APBILLITEM", window, "b1", 5_000, true, keys);
         assert_eq!(r.batch_label, "b1-APBILLITEM");
         assert_eq!(r.condition, deletes_of("apbill"));
         assert!(!has_feed("AUDITHISTORY") && !has_feed("audithistory"));
         assert!(has_feed("APBILL"));
+    }
+
+    #[test]
+    fn the_audit_id_is_text_unless_lookup_types_it_as_an_integer() {
+        use crate::intacct::response::FieldMeta;
+        let audit = |id_type: Option<IntacctType>| ObjectMeta {
+            name: AUDIT_OBJECT.into(),
+            fields: id_type
+                .map(|t| FieldMeta::new("ID", t))
+                .into_iter()
+                .chain([FieldMeta::new("ACCESSTIME", IntacctType::Timestamp)])
+                .collect(),
+        };
+        assert!(feed_keys(&audit(None)).record_key_text);
+        assert!(feed_keys(&audit(Some(IntacctType::Text))).record_key_text);
+        assert!(feed_keys(&audit(Some(IntacctType::Other(String::new())))).record_key_text);
+        let integer = feed_keys(&audit(Some(IntacctType::Integer)));
+        assert!(!integer.record_key_text);
+        assert_eq!(integer.record_key, "ID");
+        assert_eq!(integer.modified, "ACCESSTIME");
     }
 
     #[test]

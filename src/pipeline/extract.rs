@@ -259,14 +259,14 @@ async fn extract_object(
             let cursor = serde_json::from_value::<Cursor>(r.progress.cursor.clone()).ok()?;
             Some((r, cursor))
         });
-    let batch_id = resume.map_or_else(
+    let batch_id = resume.as_ref().map_or_else(
         || uuid::Uuid::new_v4().to_string(),
         |(r, _)| r.batch_id.clone(),
     );
     report.batch_id = batch_id.clone();
     report.window_from = window.from;
     report.window_to = Some(window.to);
-    if let Some((r, cursor)) = resume {
+    if let Some((r, cursor)) = &resume {
         tracing::info!(object = %job.name, batch_id, files = r.progress.files.len(), after = ?cursor, "resuming a part-written batch");
     } else {
         // The column types go on the stage before the batch exists, so loading, `init` and
@@ -296,7 +296,7 @@ async fn extract_object(
     request.fields = Some(meta.fields.iter().map(|f| f.name.clone()).collect());
     request.page_size = job.page_size;
     request.keep_raw = options.stage.keep_raw_pages;
-    request.resume_after = resume.map(|(_, cursor)| cursor);
+    request.resume_after = resume.as_ref().map(|(_, cursor)| cursor.clone());
     let mut read = client.read_object(request);
     let mut writer = match resume {
         Some((r, _)) => {
@@ -439,12 +439,18 @@ async fn stage_deletes(
     report: &mut ObjectReport,
 ) -> std::result::Result<(), FeedFailure> {
     deletes::check_plan(plan).map_err(FeedFailure::Read)?;
+    // Whether AUDITHISTORY's ID is a number is the tenant's metadata to say (cached per run).
+    let audit = client
+        .lookup(deletes::AUDIT_OBJECT)
+        .await
+        .map_err(|e| FeedFailure::Read(deletes::read_error(&job.name, e)))?;
     let request = deletes::feed_request(
         &job.name,
         window,
         &report.batch_id,
         job.page_size,
         options.stage.keep_raw_pages,
+        deletes::feed_keys(&audit),
     );
     // Tombstones are never quarantined by value: a delete whose time does not parse must not
     // silently not delete; the feed fails and is read again next run.

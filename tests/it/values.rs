@@ -91,7 +91,7 @@ enum Kind {
 
 /// A decimal's text in canonical form: no `+`, no leading zeros, no trailing fraction zeros,
 /// `0` for zero, so equal values have equal text.
-fn canonical_decimal(text: &str) -> String {
+pub(crate) fn canonical_decimal(text: &str) -> String {
     let (negative, body) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, text.strip_prefix('+').unwrap_or(text)),

@@ -271,6 +271,11 @@ pub(crate) enum AuditF {
 pub(crate) enum Gen {
     /// The record number itself.
     RecordNo,
+    /// AUDITHISTORY's ID: the entry's number as ten zero-padded digits, typed TEXT in
+    /// `lookup`. Sage documents no type for it; the harsher guess is text, and padding keeps
+    /// text order equal to the order entries are written in, while a client that parses it
+    /// as a number and sends back `ID > '42'` skips every later row (text comparison).
+    AuditId,
     /// The object's human id, derived from the record number.
     OwnId,
     /// A distributor-style company name.
@@ -461,6 +466,9 @@ pub(crate) fn object_meta(obj: Obj, extra: &[FieldDef]) -> ObjectMeta {
             .collect(),
     }
 }
+
+/// Digits of AUDITHISTORY's zero-padded ID ([`Gen::AuditId`]).
+pub(crate) const AUDIT_ID_WIDTH: usize = 10;
 
 /// STATUS values.
 pub(crate) const STATUS_VALUES: [&str; 2] = ["active", "inactive"];

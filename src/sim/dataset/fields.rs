@@ -689,7 +689,8 @@ pub(super) const EMPLOYEE: &[FieldDef] = &[
 ];
 
 pub(super) const AUDITHISTORY: &[FieldDef] = &[
-    f("ID", T::Integer, G::RecordNo).ro(),
+    // Typed TEXT, written zero-padded (see `Gen::AuditId`).
+    f("ID", T::Text, G::AuditId).ro(),
     f("OBJECTTYPE", T::Text, G::Audit(AuditF::ObjectType)).ro(),
     f("OBJECTKEY", T::Text, G::Audit(AuditF::ObjectKey)).ro(),
     f("OBJECTDESC", T::Text, G::Audit(AuditF::ObjectDesc)).ro(),

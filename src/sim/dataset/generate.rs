@@ -196,6 +196,10 @@ impl Generator {
             .iter()
             .map(|f| match f.generator {
                 Gen::RecordNo => Some(id.to_string()),
+                Gen::AuditId => Some(format!(
+                    "{id:0width$}",
+                    width = super::catalog::AUDIT_ID_WIDTH
+                )),
                 Gen::Audit(AuditF::ObjectType) => Some(e.object.audit_type()),
                 Gen::Audit(AuditF::ObjectKey) => Some(self.audit_object_key(e.object, e.key)),
                 Gen::Audit(AuditF::ObjectDesc) => Some(format!(
@@ -507,7 +511,7 @@ impl Generator {
             Gen::Line(l) => self.line_value(l, rc, facts)?,
             Gen::Pay(p) => self.pay_value(p, rc, facts)?,
             Gen::Detail(d) => self.detail_value(d, rc, facts)?,
-            Gen::Audit(_) => return None,
+            Gen::Audit(_) | Gen::AuditId => return None,
         };
         Some(if f.hostile > 0 {
             text::maybe_hostile(

@@ -277,6 +277,11 @@ impl Dataset {
         Obj::from_name(object).map(Obj::key_field)
     }
 
+    /// The width of the key when it is written as zero-padded text (AUDITHISTORY's ID).
+    pub fn key_text_width(&self, object: &str) -> Option<usize> {
+        (Obj::from_name(object) == Some(Obj::AuditHistory)).then_some(catalog::AUDIT_ID_WIDTH)
+    }
+
     /// The field that orders changes, and the field that stands in when it is empty:
     /// (`WHENMODIFIED`, `Some("WHENCREATED")`) — `Some("AUWHENCREATED")` for APBILL, whose
     /// WHENCREATED is the bill date — or (`ACCESSTIME`, `None`) for AUDITHISTORY.
