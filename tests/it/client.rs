@@ -239,7 +239,7 @@ async fn small_pages_cover_both_passes_without_gaps_or_repeats() {
             let cursors: Vec<_> = pages
                 .iter()
                 .filter(|p| p.pass == pass)
-                .filter_map(|p| p.cursor_after)
+                .filter_map(|p| p.cursor_after.clone())
                 .map(|c| (c.instant, c.record_no))
                 .collect();
             assert!(cursors.windows(2).all(|w| w[0] < w[1]), "{object} {pass:?}");
