@@ -5,7 +5,8 @@
 //! AUDITHISTORY rows with `ACCESSMODE = 'D'` and `OBJECTTYPE` = the object's
 //! [`objects::audit_source`] (a line object's header: APBILLITEM's deletes are APBILL's)
 //! whose ACCESSTIME lies in the feed's window, keyset-paged on (ACCESSTIME, ID) through the
-//! ordinary client, and stages each one in the object's batch, with the object's schema, as a
+//! ordinary client (the ID as opaque text unless AUDITHISTORY's `lookup` types it INTEGER:
+//! `feed_keys`), and stages each one in the object's batch, with the object's schema, as a
 //! tombstone: the object's [`objects::delete_key`] column set from OBJECTKEY (RECORDNO for
 //! RECORDNO-keyed objects; VENDORID, ACCOUNTNO, … for name-keyed ones; the header's RECORDNO
 //! in RECORDKEY/PAYMENTKEY for line objects, with RECORDNO NULL), WHENMODIFIED = the delete's

@@ -487,8 +487,18 @@ fn every_value_has_its_declared_type_and_no_forbidden_character() {
     assert!(zero_fraction_integers > 0, "no INTEGER written as N.0");
     // Negative amounts, unscaled ones, one fraction digit (long amounts), two, ten (rates)
     // and fifteen (computed percentages).
-    for form in [(true, 2), (false, 0), (true, 1), (false, 2), (false, 10), (false, 15)] {
-        assert!(decimal_forms.contains(&form), "{form:?} not in {decimal_forms:?}");
+    for form in [
+        (true, 2),
+        (false, 0),
+        (true, 1),
+        (false, 2),
+        (false, 10),
+        (false, 15),
+    ] {
+        assert!(
+            decimal_forms.contains(&form),
+            "{form:?} not in {decimal_forms:?}"
+        );
     }
 }
 
