@@ -253,9 +253,18 @@ pub fn extract_summary(reports: &[ObjectReport]) -> String {
             r.parts,
             r.bytes,
             r.seconds,
-            r.error
-                .as_deref()
-                .map_or("staged".to_owned(), |e| format!("FAILED: {e}"))
+            match (&r.error, r.quarantined) {
+                (Some(e), _) => format!("FAILED: {e}"),
+                (None, 0) => "staged".to_owned(),
+                (None, n) => format!(
+                    "staged; {n} bad values staged as NULL and quarantined ({})",
+                    r.quarantined_fields
+                        .iter()
+                        .map(|(field, count)| format!("{field}: {count}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            }
         ));
     }
     out
