@@ -137,7 +137,8 @@ impl ColumnKind {
             (ColumnKind::Decimal { .. }, Some(digits)) => (
                 ColumnKind::Text,
                 Some(format!(
-                    "{:?} with maxLength {digits}: no Decimal128(38, s) holds every value of                      {digits} digits exactly",
+                    "{:?} with maxLength {digits}: no Decimal128(38, s) holds every value of \
+                     {digits} digits exactly",
                     field.data_type
                 )),
             ),
