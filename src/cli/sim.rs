@@ -56,6 +56,10 @@ pub(crate) struct SimArgs {
     /// exact counts, whose cost grows with the matching index range.
     #[arg(long)]
     count_limit: Option<u64>,
+    /// How long after its ACCESSTIME an AUDITHISTORY row becomes readable, in seconds (the
+    /// real audit trail lags by up to two hours; 0 shows every row at once).
+    #[arg(long, default_value_t = crate::sim::dataset::DEFAULT_AUDIT_LAG_SECS, value_parser = clap::value_parser!(i64).range(0..=7 * 86_400))]
+    audit_lag_secs: i64,
     /// Accepted sender id.
     #[arg(long, default_value = config::DEFAULT_SENDER_ID)]
     sender_id: String,
@@ -124,9 +128,40 @@ impl SimArgs {
             faults: self.faults.clone(),
             advertised_endpoint: self.advertised_endpoint.clone(),
             count_limit: self.count_limit,
-            audit_lag_secs: crate::sim::dataset::DEFAULT_AUDIT_LAG_SECS,
+            audit_lag_secs: self.audit_lag_secs,
             sort_timeout_rows: crate::sim::config::DEFAULT_SORT_TIMEOUT_ROWS,
             user_formatting: SimUserFormatting::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::SimArgs;
+
+    #[derive(Parser)]
+    struct Wrapper {
+        #[command(flatten)]
+        sim: SimArgs,
+    }
+
+    #[test]
+    fn the_audit_lag_is_on_by_default_and_can_be_set_or_turned_off() {
+        let config = |args: &[&str]| {
+            Wrapper::try_parse_from(std::iter::once("sim").chain(args.iter().copied()))
+                .map(|w| w.sim.config())
+        };
+        assert_eq!(config(&[]).unwrap().audit_lag_secs, 2 * 3_600);
+        assert_eq!(
+            config(&["--audit-lag-secs", "600"]).unwrap().audit_lag_secs,
+            600
+        );
+        assert_eq!(
+            config(&["--audit-lag-secs", "0"]).unwrap().audit_lag_secs,
+            0
+        );
+        assert!(config(&["--audit-lag-secs", "-1"]).is_err());
     }
 }

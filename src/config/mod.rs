@@ -138,12 +138,18 @@ pub struct ExtractSpec {
     /// How far before the watermark each incremental read starts, in seconds (Intacct is
     /// eventually consistent).
     pub lookback_secs: u64,
+    /// How far before its own mark the delete feed reads AUDITHISTORY, in seconds (default
+    /// 10800): the audit trail lags the change by up to two hours.
+    pub delete_lookback_secs: u64,
     /// Pages buffered between the reader and the Parquet writer per object.
     pub channel_pages: usize,
     /// A backfill window records its progress (files and read position) every this many
     /// pages, so an interrupted window resumes there.
     pub checkpoint_pages: u64,
-    /// Send values that do not fit their declared type to a quarantine file instead of failing.
+    /// A value that does not fit its declared type in a column other than the key, the
+    /// delete key and the timestamps is staged as NULL and kept in the batch's quarantine
+    /// file, counted per field in the run report (default true); false fails the object.
+    /// A bad key or timestamp fails the object either way.
     pub quarantine_bad_values: bool,
     /// Where deletes come from (`extract.deletes`, default `audit_history`).
     pub deletes: DeleteFeed,
@@ -174,6 +180,8 @@ pub struct ObjectSpec {
     /// The modification timestamp incremental reads ask by and the MERGE orders changes by
     /// (default `WHENMODIFIED`); `lookup` must type it as a timestamp.
     pub watermark_field: String,
+    /// Delete-feed lookback override, in seconds.
+    pub delete_lookback_secs: Option<u64>,
 }
 
 /// The default [`ObjectSpec::key`].
@@ -585,13 +593,18 @@ pub fn parse(
                 message: format!("{needed} cannot be excluded: paging, merging or deletes need it"),
             });
         }
-        if let Some(secs) = over.lookback_secs
-            && secs > MAX_LOOKBACK_SECS
-        {
-            return Err(Error::Config {
-                location: location(&format!("extract.object.{name}.lookback_secs")),
-                message: format!("{secs} is more than {MAX_LOOKBACK_SECS} (one year)"),
-            });
+        for (key, value) in [
+            ("lookback_secs", over.lookback_secs),
+            ("delete_lookback_secs", over.delete_lookback_secs),
+        ] {
+            if let Some(secs) = value
+                && secs > MAX_LOOKBACK_SECS
+            {
+                return Err(Error::Config {
+                    location: location(&format!("extract.object.{name}.{key}")),
+                    message: format!("{secs} is more than {MAX_LOOKBACK_SECS} (one year)"),
+                });
+            }
         }
         objects.push(ObjectSpec {
             method: over.method.unwrap_or(ReadMethod::Query),
@@ -601,6 +614,7 @@ pub fn parse(
             lookback_secs: over.lookback_secs,
             key,
             watermark_field,
+            delete_lookback_secs: over.delete_lookback_secs,
             name,
         });
     }
@@ -624,9 +638,15 @@ pub fn parse(
             }
             secs => secs,
         },
+        delete_lookback_secs: bounded(
+            e.delete_lookback_secs
+                .unwrap_or(crate::intacct::objects::AUDIT_LAG_LOOKBACK_SECS as u64),
+            0..=MAX_LOOKBACK_SECS,
+            &location("extract.delete_lookback_secs"),
+        )?,
         channel_pages: e.channel_pages.unwrap_or(4).max(1),
         checkpoint_pages: e.checkpoint_pages.unwrap_or(50).clamp(1, 1_000_000),
-        quarantine_bad_values: e.quarantine_bad_values.unwrap_or(false),
+        quarantine_bad_values: e.quarantine_bad_values.unwrap_or(true),
         deletes: e.deletes.unwrap_or_default(),
         objects,
     };

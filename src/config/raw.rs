@@ -52,6 +52,7 @@ pub(super) struct RawRetry {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawExtract {
     pub(super) lookback_secs: Option<u64>,
+    pub(super) delete_lookback_secs: Option<u64>,
     pub(super) channel_pages: Option<usize>,
     pub(super) checkpoint_pages: Option<u64>,
     pub(super) quarantine_bad_values: Option<bool>,
@@ -71,6 +72,7 @@ pub(super) struct RawObject {
     pub(super) lookback_secs: Option<u64>,
     pub(super) key: Option<String>,
     pub(super) watermark_field: Option<String>,
+    pub(super) delete_lookback_secs: Option<u64>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -508,3 +508,39 @@ fn objects_take_a_key_and_a_watermark_field_named_like_fields() {
         }
     }
 }
+
+#[test]
+fn the_delete_feed_has_its_own_bounded_lookback_per_pipeline_and_object() {
+    let spec = parse_with(&demo_text(), &[]).unwrap();
+    assert_eq!(spec.extract.delete_lookback_secs, 10_800);
+    // Bad values are quarantined unless the pipeline says otherwise.
+    assert!(spec.extract.quarantine_bad_values);
+    let text = demo_text().replace(
+        "lookback_secs = 7200",
+        "lookback_secs = 7200\ndelete_lookback_secs = 14400\nquarantine_bad_values = false",
+    ) + "\n[extract.object.APBILL]\ndelete_lookback_secs = 86400\n";
+    let spec = parse_with(&text, &[]).unwrap();
+    assert_eq!(spec.extract.delete_lookback_secs, 14_400);
+    assert!(!spec.extract.quarantine_bad_values);
+    let bill = spec
+        .extract
+        .objects
+        .iter()
+        .find(|o| o.name == "APBILL")
+        .unwrap();
+    assert_eq!(bill.delete_lookback_secs, Some(86_400));
+    let too_long = demo_text().replace(
+        "lookback_secs = 7200",
+        "lookback_secs = 7200\ndelete_lookback_secs = 99999999999",
+    );
+    assert!(matches!(
+        parse_with(&too_long, &[]),
+        Err(Error::Config { location, .. }) if location.ends_with("extract.delete_lookback_secs")
+    ));
+    let too_long = demo_text() + "\n[extract.object.APBILL]\ndelete_lookback_secs = 99999999999\n";
+    assert!(matches!(
+        parse_with(&too_long, &[]),
+        Err(Error::Config { location, .. })
+            if location.ends_with("extract.object.APBILL.delete_lookback_secs")
+    ));
+}

@@ -601,6 +601,7 @@ impl Reader<'_> {
         let resume_from = self
             .request
             .resume_after
+            .as_ref()
             .and_then(|c| passes.iter().position(|p| *p == c.pass))
             .unwrap_or(0);
         for pass in passes.into_iter().skip(resume_from) {
@@ -637,7 +638,7 @@ impl Reader<'_> {
         let r = self.request;
         let tz = self.client.inner.tz;
         let mut page_size = r.page_size.clamp(1, 2_000);
-        let mut after: Option<Cursor> = r.resume_after.filter(|c| c.pass == pass);
+        let mut after: Option<Cursor> = r.resume_after.clone().filter(|c| c.pass == pass);
         let mut first = true;
         let mut dropped_once = false;
         loop {
@@ -684,7 +685,8 @@ impl Reader<'_> {
             if let Some(c) = cursor {
                 after = Some(c);
             }
-            self.deliver(pass, records, raw, first, after).await?;
+            self.deliver(pass, records, raw, first, after.clone())
+                .await?;
             first = false;
             if last {
                 return Ok(());

@@ -27,7 +27,7 @@
 //!   when that is one, else none (the empty-WHENMODIFIED pass is skipped).
 //! * Sage's help says the audit trail may show changes "for up to 2 hours after the change
 //!   was made" ("What does Pending mean?", Audit Trail help): the delete feed re-reads
-//!   [`AUDIT_LAG_LOOKBACK_SECS`] before its mark.
+//!   `extract.delete_lookback_secs` (default [`AUDIT_LAG_LOOKBACK_SECS`]) before its mark.
 //!
 //! Invariants: an object's delete key is a column of the object (so a tombstone keeps the
 //! object's schema); a bare number is never read as a RECORDNO for an object whose delete key
@@ -57,8 +57,9 @@ impl DeleteKey {
     }
 }
 
-/// How far before its mark the delete feed reads, in seconds: AUDITHISTORY may show a change
-/// up to two hours after it happened (Sage's Audit Trail help), plus an hour of margin.
+/// How far before its mark the delete feed reads by default (`extract.delete_lookback_secs`),
+/// in seconds: AUDITHISTORY may show a change up to two hours after it happened (Sage's Audit
+/// Trail help), plus an hour of margin.
 pub const AUDIT_LAG_LOOKBACK_SECS: i64 = 3 * 3_600;
 
 /// The timestamp field that orders records with an empty WHENMODIFIED, chosen from the

@@ -19,6 +19,17 @@
 //! [`crate::intacct::tenant_time`]), which is the same text for every valid local time, so
 //! equality at the gateway is exact; a date-only value becomes its midnight.
 //!
+//! The record key of a keyset is RECORDNO, an integer, compared as a number. AUDITHISTORY's
+//! `ID` is paged as opaque text ([`RecordKey::Text`]): Sage documents no type for it, so
+//! only a `lookup` that types it INTEGER makes it a number ([`KeyFields::record_key_text`]).
+//! A text key is sent back exactly as the gateway wrote it (`ID > '<last>'`), never parsed.
+//! Keyset paging on it assumes one thing of the gateway: that its `orderby` and its
+//! `greaterthan` on the field use the same collation, whatever it is, so the rows after the
+//! cursor in the order are exactly those the filter keeps. [`check_progress`] compares text
+//! keys by bytes (Oracle's binary collation, Intacct's database; a guess): a gateway that
+//! collates otherwise can make a full page look as if it did not advance, which stops the
+//! read with an error rather than looping or skipping.
+//!
 //! A read may carry an extra condition every row must also meet (the delete feed reads
 //! AUDITHISTORY with `ACCESSMODE = 'D' AND OBJECTTYPE = '<object>'`): [`restrict`] ANDs it
 //! into each page's keyset filter, so the cursor logic is the same with or without it.
@@ -52,8 +63,11 @@ pub struct TimeWindow {
 /// The fields an object is paged by.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyFields {
-    /// The integer primary key: `RECORDNO` (`ID` for AUDITHISTORY).
+    /// The primary key: `RECORDNO` (`ID` for AUDITHISTORY).
     pub record_key: String,
+    /// The primary key is opaque text, compared as the gateway compares strings, rather
+    /// than an integer: AUDITHISTORY's `ID` unless `lookup` types it INTEGER.
+    pub record_key_text: bool,
     /// The modification timestamp: `WHENMODIFIED` (`ACCESSTIME` for AUDITHISTORY).
     pub modified: String,
     /// The creation timestamp for rows whose modification timestamp is empty:
@@ -77,17 +91,20 @@ impl KeyFields {
     pub fn standard() -> KeyFields {
         KeyFields {
             record_key: RECORDNO.to_owned(),
+            record_key_text: false,
             modified: WHENMODIFIED.to_owned(),
             created: Some(WHENCREATED.to_owned()),
             order: PageOrder::RecordKey,
         }
     }
 
-    /// The keys of `object`: the standard ones, except AUDITHISTORY (`ID`, `ACCESSTIME`).
+    /// The keys of `object`: the standard ones, except AUDITHISTORY (`ID` as opaque text,
+    /// `ACCESSTIME`).
     pub fn for_object(object: &str) -> KeyFields {
         if object.eq_ignore_ascii_case("AUDITHISTORY") {
             KeyFields {
                 record_key: "ID".to_owned(),
+                record_key_text: true,
                 modified: "ACCESSTIME".to_owned(),
                 created: None,
                 order: PageOrder::ChangeTime,
@@ -135,15 +152,35 @@ pub enum Pass {
     Created,
 }
 
+/// The record key of a cursor: an integer, or opaque text kept exactly as sent. A recorded
+/// cursor reads back as it was written (a JSON number or string).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum RecordKey {
+    /// RECORDNO, or an ID `lookup` types INTEGER: compared as a number.
+    Integer(u64),
+    /// An ID of no known type: compared byte by byte (see the module docs).
+    Text(String),
+}
+
+impl std::fmt::Display for RecordKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RecordKey::Integer(n) => write!(f, "{n}"),
+            RecordKey::Text(t) => f.write_str(t),
+        }
+    }
+}
+
 /// A position in a pass: everything at or before `(instant, record_no)` is delivered.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Cursor {
     /// The pass.
     pub pass: Pass,
     /// The key field's value of the last delivered row.
     pub instant: DateTime<Utc>,
-    /// Its RECORDNO.
-    pub record_no: u64,
+    /// Its record key (RECORDNO, or AUDITHISTORY's ID).
+    pub record_no: RecordKey,
 }
 
 /// The `query` filter for the page after `after` (or the first page when `None`).
@@ -323,10 +360,16 @@ pub fn cursor_after(
     let record_no = page
         .get(last, &key_column)
         .ok_or_else(|| bad(format!("row {last} of a page has no {key_column}")))?;
-    let record_no: u64 = record_no
-        .trim()
-        .parse()
-        .map_err(|_| bad(format!("{key_column} {record_no:?} is not an integer")))?;
+    let record_no = if keys.record_key_text {
+        RecordKey::Text(record_no.to_owned())
+    } else {
+        RecordKey::Integer(
+            record_no
+                .trim()
+                .parse()
+                .map_err(|_| bad(format!("{key_column} {record_no:?} is not an integer")))?,
+        )
+    };
     let text = page.get(last, &key).ok_or_else(|| {
         bad(format!(
             "record {record_no} has no {key} in a {pass:?} pass"
@@ -362,7 +405,7 @@ pub fn check_progress(
         (None, Some(_)) => true,
         (Some(b), Some(a)) => match order {
             PageOrder::RecordKey => a.record_no > b.record_no,
-            PageOrder::ChangeTime => (a.instant, a.record_no) > (b.instant, b.record_no),
+            PageOrder::ChangeTime => (a.instant, &a.record_no) > (b.instant, &b.record_no),
         },
     };
     if moved {
@@ -373,7 +416,9 @@ pub fn check_progress(
         detail: format!(
             "a full page of {object} did not advance the keyset cursor (still at {:?}); \
              stopping rather than asking for the same rows again",
-            after.or(before).map(|c| (c.instant, c.record_no))
+            after
+                .or(before)
+                .map(|c| (c.instant, c.record_no.to_string()))
         ),
     })
 }
@@ -440,7 +485,7 @@ mod tests {
         let cursor = Cursor {
             pass: Pass::Created,
             instant: Utc.with_ymd_and_hms(2024, 1, 31, 23, 0, 0).unwrap(),
-            record_no: 42,
+            record_no: RecordKey::Integer(42),
         };
         let f = keyset_filter(
             &KeyFields::standard(),
@@ -472,7 +517,7 @@ mod tests {
         let cursor = Cursor {
             pass: Pass::Modified,
             instant: Utc.with_ymd_and_hms(2024, 1, 31, 23, 0, 0).unwrap(),
-            record_no: 42,
+            record_no: RecordKey::Integer(42),
         };
         let f = keyset_filter(&keys, Pass::Modified, &window(), Some(&cursor), LA);
         assert_eq!(
@@ -498,7 +543,7 @@ mod tests {
         let at = |s: i64, n: u64| Cursor {
             pass: Pass::Modified,
             instant: DateTime::from_timestamp(s, 0).unwrap(),
-            record_no: n,
+            record_no: RecordKey::Integer(n),
         };
         for order in [PageOrder::RecordKey, PageOrder::ChangeTime] {
             check_progress("APBILL", order, None, Some(&at(1, 1)), false).unwrap();
@@ -587,7 +632,7 @@ mod tests {
         let c = cursor_after(&p, &KeyFields::standard(), Pass::Modified, LA)
             .unwrap()
             .unwrap();
-        assert_eq!(c.record_no, 9);
+        assert_eq!(c.record_no, RecordKey::Integer(9));
         assert_eq!(render(c.instant, LA), "01/31/2024 14:00:00");
         assert_eq!(
             cursor_after(&page(&[]), &KeyFields::standard(), Pass::Modified, LA).unwrap(),
@@ -620,7 +665,7 @@ mod tests {
         let cursor = Cursor {
             pass: Pass::Modified,
             instant: Utc.with_ymd_and_hms(2024, 1, 31, 23, 0, 0).unwrap(),
-            record_no: 5,
+            record_no: RecordKey::Text("5".into()),
         };
         let q = keyset_query(
             "AUDITHISTORY",
@@ -646,6 +691,87 @@ mod tests {
             ])
         );
         assert_eq!(KeyFields::for_object("vendor"), KeyFields::standard());
+    }
+
+    #[test]
+    fn audit_ids_are_opaque_text_unless_lookup_types_them_as_integers() {
+        let audit = |rows: &[(&str, &str)]| {
+            RecordPage::from_rows(
+                vec!["ID".into(), "ACCESSTIME".into()],
+                rows.iter()
+                    .map(|(id, at)| vec![Some(id.to_string()), Some(at.to_string())])
+                    .collect(),
+            )
+        };
+        let mut keys = KeyFields::for_object("AUDITHISTORY");
+        assert!(keys.record_key_text);
+        let at = "01/31/2024 13:05:00";
+        // Sent back exactly as written, never parsed: a leading zero or a letter stays.
+        for id in ["0042", "a1b2-77", " 9"] {
+            let c = cursor_after(&audit(&[(id, at)]), &keys, Pass::Modified, LA)
+                .unwrap()
+                .unwrap();
+            assert_eq!(c.record_no, RecordKey::Text(id.to_owned()));
+        }
+        let c = cursor_after(&audit(&[("0042", at)]), &keys, Pass::Modified, LA)
+            .unwrap()
+            .unwrap();
+        let Filter::And(parts) = keyset_filter(&keys, Pass::Modified, &window(), Some(&c), LA)
+        else {
+            panic!("expected an and")
+        };
+        assert_eq!(
+            parts[0],
+            Filter::Or(vec![
+                cmp(Comparison::GreaterThan, "ACCESSTIME", at),
+                Filter::And(vec![
+                    cmp(Comparison::EqualTo, "ACCESSTIME", at),
+                    cmp(Comparison::GreaterThan, "ID", "0042"),
+                ]),
+            ])
+        );
+        // Text keys order byte by byte: "10" comes before "9".
+        let instant = c.instant;
+        let text = |t: &str| Cursor {
+            pass: Pass::Modified,
+            instant,
+            record_no: RecordKey::Text(t.into()),
+        };
+        check_progress(
+            "AUDITHISTORY",
+            PageOrder::ChangeTime,
+            Some(&text("10")),
+            Some(&text("9")),
+            false,
+        )
+        .unwrap();
+        assert!(
+            check_progress(
+                "AUDITHISTORY",
+                PageOrder::ChangeTime,
+                Some(&text("9")),
+                Some(&text("10")),
+                false
+            )
+            .is_err()
+        );
+        // Typed INTEGER by lookup: a number, compared as one.
+        keys.record_key_text = false;
+        let c = cursor_after(&audit(&[("0042", at)]), &keys, Pass::Modified, LA)
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.record_no, RecordKey::Integer(42));
+        assert!(cursor_after(&audit(&[("a1", at)]), &keys, Pass::Modified, LA).is_err());
+        // A recorded cursor reads back in either form.
+        let json = serde_json::to_value(&c).unwrap();
+        assert_eq!(json["record_no"], serde_json::json!(42));
+        assert_eq!(serde_json::from_value::<Cursor>(json).unwrap(), c);
+        let json = serde_json::to_value(text("0042")).unwrap();
+        assert_eq!(json["record_no"], serde_json::json!("0042"));
+        assert_eq!(
+            serde_json::from_value::<Cursor>(json).unwrap(),
+            text("0042")
+        );
     }
 
     #[test]

@@ -5,15 +5,17 @@
 //! AUDITHISTORY rows with `ACCESSMODE = 'D'` and `OBJECTTYPE` = the object's
 //! [`objects::audit_source`] (a line object's header: APBILLITEM's deletes are APBILL's)
 //! whose ACCESSTIME lies in the feed's window, keyset-paged on (ACCESSTIME, ID) through the
-//! ordinary client, and stages each one in the object's batch, with the object's schema, as a
+//! ordinary client (the ID as opaque text unless AUDITHISTORY's `lookup` types it INTEGER:
+//! `feed_keys`), and stages each one in the object's batch, with the object's schema, as a
 //! tombstone: the object's [`objects::delete_key`] column set from OBJECTKEY (RECORDNO for
 //! RECORDNO-keyed objects; VENDORID, ACCOUNTNO, … for name-keyed ones; the header's RECORDNO
 //! in RECORDKEY/PAYMENTKEY for line objects, with RECORDNO NULL), WHENMODIFIED = the delete's
 //! ACCESSTIME, `_DELETED = true`, every other column NULL.
 //!
 //! The feed's window is its own: AUDITHISTORY lags the change by up to two hours (Sage's
-//! Audit Trail help), so it starts [`objects::AUDIT_LAG_LOOKBACK_SECS`] before the feed's own
-//! mark (the manifest's `deletes_up_to`, moved only by a feed that read to the end) and ends
+//! Audit Trail help), so it starts `extract.delete_lookback_secs` (per object under
+//! `[extract.object.NAME]`; default [`objects::AUDIT_LAG_LOOKBACK_SECS`], three hours) before
+//! the feed's own mark (the manifest's `deletes_up_to`, moved only by a feed that read to the end) and ends
 //! with the object's window.
 //!
 //! Invariants:
@@ -32,7 +34,7 @@ use crate::intacct::client::{ReadMethod, ReadRequest};
 use crate::intacct::codes::{self, FailureClass};
 use crate::intacct::objects::{self, DeleteKey};
 use crate::intacct::paging::{KeyFields, TimeWindow, audit_deletes_condition};
-use crate::intacct::response::RecordPage;
+use crate::intacct::response::{IntacctType, ObjectMeta, RecordPage};
 use crate::schema::{ColumnKind, QuarantinedRow, RECORD_NO_COLUMN, SchemaPlan};
 
 /// The object the delete feed reads.
@@ -47,22 +49,34 @@ pub(super) fn has_feed(object: &str) -> bool {
     !object.eq_ignore_ascii_case(AUDIT_OBJECT)
 }
 
-/// The feed's window: from the feed's own mark minus the audit lag lookback (everything when
-/// the feed has no mark yet) to the object's window end.
+/// The feed's window: from the feed's own mark minus `lookback` (everything when the feed has
+/// no mark yet) to the object's window end.
 pub(super) fn feed_window(
     deletes_up_to: Option<chrono::DateTime<chrono::Utc>>,
     object_window: TimeWindow,
+    lookback: chrono::Duration,
 ) -> TimeWindow {
     TimeWindow {
         from: deletes_up_to
-            .map(|m| m - chrono::Duration::seconds(objects::AUDIT_LAG_LOOKBACK_SECS))
+            .map(|m| m - lookback)
             .map(|m| m.min(object_window.to)),
         to: object_window.to,
     }
 }
 
-/// The AUDITHISTORY read of `object`'s deletes over `window`: only `OBJECTKEY` besides the
-/// paging keys (`ID`, `ACCESSTIME`), so no `lookup` of AUDITHISTORY is needed. Controlids read
+/// The paging keys of the feed: `ACCESSTIME` and `ID`, the ID as opaque text unless
+/// AUDITHISTORY's `lookup` types it INTEGER (Sage documents no type for it; see
+/// [`crate::intacct::paging`] for what paging on text assumes).
+pub(super) fn feed_keys(audit: &ObjectMeta) -> KeyFields {
+    let mut keys = KeyFields::for_object(AUDIT_OBJECT);
+    keys.record_key_text = !audit.fields.iter().any(|f| {
+        f.name.eq_ignore_ascii_case(&keys.record_key) && f.data_type == IntacctType::Integer
+    });
+    keys
+}
+
+/// The AUDITHISTORY read of `object`'s deletes over `window`, paged on `keys`
+/// ([`feed_keys`]): only `OBJECTKEY` besides the paging keys. Controlids read
 /// `<batch>-<object>-AUDITHISTORY-p<page>-a<attempt>`.
 pub(super) fn feed_request(
     object: &str,
@@ -70,9 +84,10 @@ pub(super) fn feed_request(
     batch_id: &str,
     page_size: u32,
     keep_raw: bool,
+    keys: KeyFields,
 ) -> ReadRequest {
     let mut request = ReadRequest::new(AUDIT_OBJECT, window, format!("{batch_id}-{object}"));
-    request.keys = KeyFields::for_object(AUDIT_OBJECT);
+    request.keys = keys;
     request.fields = Some(vec!["OBJECTKEY".to_owned()]);
     request.method = ReadMethod::Query;
     request.page_size = page_size.clamp(1, 2_000);
@@ -282,16 +297,32 @@ mod tests {
     }
 
     #[test]
-    fn the_feed_window_starts_three_hours_before_its_own_mark() {
+    fn the_feed_window_starts_its_lookback_before_its_own_mark() {
         let to = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
         let object_window = TimeWindow { from: Some(to), to };
-        assert_eq!(feed_window(None, object_window).from, None);
+        let three_hours = chrono::Duration::seconds(objects::AUDIT_LAG_LOOKBACK_SECS);
+        assert_eq!(three_hours, chrono::Duration::hours(3));
+        assert_eq!(feed_window(None, object_window, three_hours).from, None);
         let mark = to - chrono::Duration::hours(24);
         assert_eq!(
-            feed_window(Some(mark), object_window).from,
+            feed_window(Some(mark), object_window, three_hours).from,
             Some(mark - chrono::Duration::hours(3))
         );
-        assert_eq!(feed_window(Some(mark), object_window).to, to);
+        assert_eq!(
+            feed_window(Some(mark), object_window, chrono::Duration::hours(30)).from,
+            Some(mark - chrono::Duration::hours(30))
+        );
+        // Never past the object's window end.
+        assert_eq!(
+            feed_window(
+                Some(to + chrono::Duration::hours(9)),
+                object_window,
+                three_hours
+            )
+            .from,
+            Some(to)
+        );
+        assert_eq!(feed_window(Some(mark), object_window, three_hours).to, to);
     }
 
     #[test]
@@ -300,7 +331,8 @@ mod tests {
             from: None,
             to: chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
         };
-        let r = feed_request("APBILL", window, "b1", 5_000, true);
+        let keys = KeyFields::for_object(AUDIT_OBJECT);
+        let r = feed_request("APBILL", window, "b1", 5_000, true, keys.clone());
         assert_eq!(r.object, "AUDITHISTORY");
         assert_eq!(r.keys.record_key, "ID");
         assert_eq!(r.keys.modified, "ACCESSTIME");
@@ -315,11 +347,31 @@ mod tests {
         };
         assert_eq!(r.condition, deletes_of("apbill"));
         // A line object's deletes are its header's.
-        let r = feed_request("APBILLITEM", window, "b1", 5_000, true);
+        let r = feed_request("APBILLITEM", window, "b1", 5_000, true, keys);
         assert_eq!(r.batch_label, "b1-APBILLITEM");
         assert_eq!(r.condition, deletes_of("apbill"));
         assert!(!has_feed("AUDITHISTORY") && !has_feed("audithistory"));
         assert!(has_feed("APBILL"));
+    }
+
+    #[test]
+    fn the_audit_id_is_text_unless_lookup_types_it_as_an_integer() {
+        use crate::intacct::response::FieldMeta;
+        let audit = |id_type: Option<IntacctType>| ObjectMeta {
+            name: AUDIT_OBJECT.into(),
+            fields: id_type
+                .map(|t| FieldMeta::new("ID", t))
+                .into_iter()
+                .chain([FieldMeta::new("ACCESSTIME", IntacctType::Timestamp)])
+                .collect(),
+        };
+        assert!(feed_keys(&audit(None)).record_key_text);
+        assert!(feed_keys(&audit(Some(IntacctType::Text))).record_key_text);
+        assert!(feed_keys(&audit(Some(IntacctType::Other(String::new())))).record_key_text);
+        let integer = feed_keys(&audit(Some(IntacctType::Integer)));
+        assert!(!integer.record_key_text);
+        assert_eq!(integer.record_key, "ID");
+        assert_eq!(integer.modified, "ACCESSTIME");
     }
 
     #[test]

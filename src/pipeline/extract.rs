@@ -59,6 +59,8 @@ pub struct ObjectJob {
     pub key: String,
     /// The modification timestamp the read pages by.
     pub watermark_field: String,
+    /// This object's delete-feed lookback (`None`: the pipeline's).
+    pub delete_lookback: Option<Duration>,
 }
 
 /// A part-written batch to go on with: its id, schema, and the progress it recorded.
@@ -79,6 +81,8 @@ pub struct ExtractOptions {
     pub objects: Vec<ObjectJob>,
     /// Re-read this much before each mark.
     pub lookback: Duration,
+    /// The delete feed re-reads this much before its own mark (the audit trail lags).
+    pub delete_lookback: Duration,
     /// The end of every window (normally the current time).
     pub now: DateTime<Utc>,
     /// Objects extracted at once (requests are limited by the client besides).
@@ -114,8 +118,11 @@ pub struct ObjectReport {
     pub delete_pages: u64,
     /// Tombstones staged: records deleted in the window (`_DELETED = true`).
     pub deleted: u64,
-    /// Rows set aside.
+    /// Values set aside (staged as NULL, kept as sent in the batch's quarantine file).
     pub quarantined: u64,
+    /// [`ObjectReport::quarantined`] per Intacct field.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub quarantined_fields: std::collections::BTreeMap<String, u64>,
     /// Fields `lookup` lists but `query` refuses, left out of the read (their columns stay
     /// NULL): the deny list's and those the gateway refused by name.
     pub refused_fields: Vec<String>,
@@ -257,14 +264,14 @@ async fn extract_object(
             let cursor = serde_json::from_value::<Cursor>(r.progress.cursor.clone()).ok()?;
             Some((r, cursor))
         });
-    let batch_id = resume.map_or_else(
+    let batch_id = resume.as_ref().map_or_else(
         || uuid::Uuid::new_v4().to_string(),
         |(r, _)| r.batch_id.clone(),
     );
     report.batch_id = batch_id.clone();
     report.window_from = window.from;
     report.window_to = Some(window.to);
-    if let Some((r, cursor)) = resume {
+    if let Some((r, cursor)) = &resume {
         tracing::info!(object = %job.name, batch_id, files = r.progress.files.len(), after = ?cursor, "resuming a part-written batch");
     } else {
         // The column types go on the stage before the batch exists, so loading, `init` and
@@ -298,7 +305,7 @@ async fn extract_object(
     request.fields = Some(meta.fields.iter().map(|f| f.name.clone()).collect());
     request.page_size = job.page_size;
     request.keep_raw = options.stage.keep_raw_pages;
-    request.resume_after = resume.map(|(_, cursor)| cursor);
+    request.resume_after = resume.as_ref().map(|(_, cursor)| cursor.clone());
     request.keys.modified = job.watermark_field.clone();
     let mut read = client.read_object(request);
     let mut writer = match resume {
@@ -344,6 +351,12 @@ async fn extract_object(
         report.pages += 1;
         report.records += converted.batch.num_rows() as u64;
         report.quarantined += converted.quarantined.len() as u64;
+        for q in &converted.quarantined {
+            *report
+                .quarantined_fields
+                .entry(q.field.clone())
+                .or_default() += 1;
+        }
         report.unknown_column_values += converted.unknown_column_values;
         bar.page(report.pages, report.records, page.total_count);
         // A backfill window records where it is, so an interruption costs at most this many
@@ -370,7 +383,8 @@ async fn extract_object(
     read.finish(&job.name).await?;
     let mut deletes_mark = None;
     if options.deletes == DeleteFeed::AuditHistory && deletes::has_feed(&job.name) {
-        let feed = deletes::feed_window(deletes_up_to, window);
+        let lookback = job.delete_lookback.unwrap_or(options.delete_lookback);
+        let feed = deletes::feed_window(deletes_up_to, window, lookback);
         match stage_deletes(client, options, job, &plan, feed, &ctx, &mut writer, report).await {
             Ok(()) => deletes_mark = Some(window.to),
             Err(FeedFailure::Stage(e)) => return Err(e),
@@ -388,6 +402,9 @@ async fn extract_object(
         tracing::warn!(object = %job.name, fields = ?report.refused_fields, "fields query refuses were left out");
     }
     let staged = writer.finish().await?;
+    if report.quarantined > 0 {
+        tracing::warn!(object = %job.name, batch_id, values = report.quarantined, fields = ?report.quarantined_fields, "values that fit no type were staged as NULL and kept in the quarantine file");
+    }
     if report.unknown_column_values > 0 {
         tracing::warn!(object = %job.name, values = report.unknown_column_values, "dropped values of fields the metadata does not list");
     }
@@ -433,12 +450,18 @@ async fn stage_deletes(
     report: &mut ObjectReport,
 ) -> std::result::Result<(), FeedFailure> {
     deletes::check_plan(plan).map_err(FeedFailure::Read)?;
+    // Whether AUDITHISTORY's ID is a number is the tenant's metadata to say (cached per run).
+    let audit = client
+        .lookup(deletes::AUDIT_OBJECT)
+        .await
+        .map_err(|e| FeedFailure::Read(deletes::read_error(&job.name, e)))?;
     let request = deletes::feed_request(
         &job.name,
         window,
         &report.batch_id,
         job.page_size,
         options.stage.keep_raw_pages,
+        deletes::feed_keys(&audit),
     );
     // Tombstones are never quarantined by value: a delete whose time does not parse must not
     // silently not delete; the feed fails and is read again next run.

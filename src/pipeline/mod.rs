@@ -164,11 +164,13 @@ pub fn extract_options(
             lookback: o.lookback_secs.map(|s| Duration::seconds(s as i64)),
             key: o.key.clone(),
             watermark_field: o.watermark_field.clone(),
+            delete_lookback: o.delete_lookback_secs.map(|s| Duration::seconds(s as i64)),
         })
         .collect();
     Ok(ExtractOptions {
         objects,
         lookback: Duration::seconds(spec.extract.lookback_secs as i64),
+        delete_lookback: Duration::seconds(spec.extract.delete_lookback_secs as i64),
         now,
         concurrent_objects: spec.intacct.max_concurrent_requests.max(1),
         quarantine_bad_values: spec.extract.quarantine_bad_values,
@@ -253,9 +255,18 @@ pub fn extract_summary(reports: &[ObjectReport]) -> String {
             r.parts,
             r.bytes,
             r.seconds,
-            r.error
-                .as_deref()
-                .map_or("staged".to_owned(), |e| format!("FAILED: {e}"))
+            match (&r.error, r.quarantined) {
+                (Some(e), _) => format!("FAILED: {e}"),
+                (None, 0) => "staged".to_owned(),
+                (None, n) => format!(
+                    "staged; {n} bad values staged as NULL and quarantined ({})",
+                    r.quarantined_fields
+                        .iter()
+                        .map(|(field, count)| format!("{field}: {count}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            }
         ));
     }
     out

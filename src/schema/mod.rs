@@ -7,22 +7,37 @@
 //! |---|---|
 //! | TEXT, ENUM, anything unknown | Utf8 |
 //! | INTEGER, SEQUENCE | Int64 |
-//! | CURRENCY, DECIMAL, PERCENT | Decimal128(38, [`DECIMAL_SCALE`]) |
+//! | CURRENCY | Decimal128(38, [`DECIMAL_SCALE`]) (10 fraction digits, 28 integer digits) |
+//! | DECIMAL, PERCENT | Decimal128(38, [`WIDE_DECIMAL_SCALE`]) (18 fraction digits, 20 integer digits) |
+//! | a decimal whose `maxLength` no Decimal128(38, s) holds | Utf8, marked `kept_as_text` |
 //! | DATE | Date32 |
 //! | TIMESTAMP | Timestamp(µs, "UTC"), converted from the tenant's time zone |
 //! | BOOLEAN | Boolean |
 //!
-//! Intacct publishes no precision or scale, so every decimal field gets the same generous
-//! scale: [`DECIMAL_SCALE`] fraction digits hold currency amounts, exchange rates and
-//! percentages exactly while leaving 28 integer digits. A value with more fraction digits is
-//! an error, never a rounding.
+//! The scale of a decimal column comes from metadata, never from sample values. `lookup`
+//! publishes no precision or scale, so the type decides: amounts (CURRENCY) carry a few
+//! fraction digits but may be long (`-74428823021669.4`), while exchange rates
+//! (`1.0843920000`) and percentages (`33.333333333333`) carry many, so DECIMAL and PERCENT
+//! get the wider scale. Where `inspect` gives a `maxLength` L (at most L digits), a column of
+//! L ≤ 19 digits gets scale L, which holds every split of L digits exactly; a longer one has
+//! no Decimal128(38, s) that holds every value, so it is kept as text, and its field says so
+//! in the Arrow (and Parquet) schema metadata ([`KEPT_AS_TEXT_METADATA`]).
+//!
+//! Values are parsed without loss or not at all: a sign, unscaled integers (`100`), trailing
+//! zeros and `12.0` in an INTEGER field are read exactly; more fraction digits than the
+//! scale, more digits than 38, exponents and separators are bad values, never rounded.
 //!
 //! Every schema ends with three loader columns: `_BATCH_ID` (Utf8), `_EXTRACTED_AT`
 //! (Timestamp µs UTC) and `_DELETED` (Boolean, true only for rows of the delete feed).
 //!
-//! Invariants: a value that does not parse as its declared type is an [`Error::Value`]
-//! naming object, RECORDNO, field and value — or, when the pipeline opts in, its whole row is
-//! set aside as a [`QuarantinedRow`] — never a silent NULL. Columns a page carries that the
+//! Invariants: a value that does not parse as its declared type is never a silent NULL.
+//! In a key column (RECORDNO, the object's delete key) or a watermark column (WHENMODIFIED,
+//! WHENCREATED, AUWHENCREATED) it stops the page with an [`Error::Value`] naming object,
+//! RECORDNO, field and value: a row without its key cannot be merged, and one without its
+//! timestamp could move a watermark past itself. In any other column it is quarantined when
+//! the pipeline quarantines (the default): the value becomes NULL, the row stays, and a
+//! [`QuarantinedRow`] keeps the value exactly as sent, so nothing is lost and the run report
+//! counts it per field; with quarantine off it is an [`Error::Value`] too. Columns a page carries that the
 //! metadata does not list are dropped and counted (the metadata is the source of truth and the
 //! table's shape must not depend on which page came first); metadata fields a page lacks are
 //! NULL.
@@ -44,10 +59,18 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::intacct::names::column_name;
-use crate::intacct::response::{IntacctType, ObjectMeta, RecordPage};
+use crate::intacct::response::{FieldMeta, IntacctType, ObjectMeta, RecordPage};
 
-/// Fraction digits of every decimal column (see the module docs for why it is fixed).
+/// Fraction digits of a CURRENCY column (see the module docs).
 pub const DECIMAL_SCALE: i8 = 10;
+/// Fraction digits of a DECIMAL or PERCENT column: exchange rates and percentages carry
+/// many digits.
+pub const WIDE_DECIMAL_SCALE: i8 = 18;
+/// The Arrow field metadata key set on a column kept as text although Intacct types it as a
+/// number; its value says why.
+pub const KEPT_AS_TEXT_METADATA: &str = "intacct.kept_as_text";
+/// The longest `maxLength` (in digits) every split of which one Decimal128(38, s) holds.
+const MAX_EXACT_DIGITS: u32 = 19;
 /// Precision of every decimal column: the most Decimal128 (and Snowflake NUMBER) holds.
 pub const DECIMAL_PRECISION: u8 = 38;
 /// The batch id column.
@@ -66,8 +89,11 @@ pub enum ColumnKind {
     Text,
     /// Int64.
     Integer,
-    /// Decimal128(38, [`DECIMAL_SCALE`]).
-    Decimal,
+    /// Decimal128(38, scale).
+    Decimal {
+        /// Fraction digits.
+        scale: i8,
+    },
     /// Date32.
     Date,
     /// Timestamp(µs, UTC).
@@ -77,17 +103,46 @@ pub enum ColumnKind {
 }
 
 impl ColumnKind {
-    /// The kind for an Intacct type.
+    /// The kind for an Intacct type, with no length known.
     pub fn of(data_type: &IntacctType) -> ColumnKind {
         match data_type {
             IntacctType::Text | IntacctType::Enum | IntacctType::Other(_) => ColumnKind::Text,
             IntacctType::Integer | IntacctType::Sequence => ColumnKind::Integer,
-            IntacctType::Decimal | IntacctType::Currency | IntacctType::Percent => {
-                ColumnKind::Decimal
-            }
+            IntacctType::Currency => ColumnKind::Decimal {
+                scale: DECIMAL_SCALE,
+            },
+            IntacctType::Decimal | IntacctType::Percent => ColumnKind::Decimal {
+                scale: WIDE_DECIMAL_SCALE,
+            },
             IntacctType::Boolean => ColumnKind::Boolean,
             IntacctType::Date => ColumnKind::Date,
             IntacctType::Timestamp => ColumnKind::Timestamp,
+        }
+    }
+
+    /// The kind of a field, and why a numeric field is kept as text when it is: a decimal
+    /// with a `maxLength` of L ≤ 19 digits gets scale L; a longer one is text.
+    pub fn of_field(field: &FieldMeta) -> (ColumnKind, Option<String>) {
+        let kind = ColumnKind::of(&field.data_type);
+        match (kind, field.max_length) {
+            (ColumnKind::Decimal { .. }, Some(digits)) if digits <= MAX_EXACT_DIGITS => {
+                // Scale L leaves 38 − L ≥ L integer digits: every split of L digits fits.
+                (
+                    ColumnKind::Decimal {
+                        scale: digits as i8,
+                    },
+                    None,
+                )
+            }
+            (ColumnKind::Decimal { .. }, Some(digits)) => (
+                ColumnKind::Text,
+                Some(format!(
+                    "{:?} with maxLength {digits}: no Decimal128(38, s) holds every value of \
+                     {digits} digits exactly",
+                    field.data_type
+                )),
+            ),
+            _ => (kind, None),
         }
     }
 
@@ -95,7 +150,7 @@ impl ColumnKind {
         match self {
             ColumnKind::Text => DataType::Utf8,
             ColumnKind::Integer => DataType::Int64,
-            ColumnKind::Decimal => DataType::Decimal128(DECIMAL_PRECISION, DECIMAL_SCALE),
+            ColumnKind::Decimal { scale } => DataType::Decimal128(DECIMAL_PRECISION, scale),
             ColumnKind::Date => DataType::Date32,
             ColumnKind::Timestamp => utc_micros(),
             ColumnKind::Boolean => DataType::Boolean,
@@ -107,10 +162,24 @@ impl ColumnKind {
         match self {
             ColumnKind::Text => "text",
             ColumnKind::Integer => "an integer (64-bit)",
-            ColumnKind::Decimal => "a decimal with at most 10 fraction digits and no exponent",
+            ColumnKind::Decimal { .. } => {
+                "a decimal within the column's scale and 38 digits, without exponent or separators"
+            }
             ColumnKind::Date => "a date MM/DD/YYYY",
             ColumnKind::Timestamp => "a timestamp MM/DD/YYYY HH:MM:SS (or MM/DD/YYYY)",
             ColumnKind::Boolean => "a boolean (true/false)",
+        }
+    }
+
+    /// [`ColumnKind::expected`], with a decimal column's scale spelt out.
+    pub fn expected_text(self) -> String {
+        match self {
+            ColumnKind::Decimal { scale } => format!(
+                "a decimal with at most {scale} fraction digits and {} integer digits, \
+                 without exponent or separators",
+                i16::from(DECIMAL_PRECISION) - i16::from(scale)
+            ),
+            other => other.expected().to_owned(),
         }
     }
 }
@@ -128,6 +197,11 @@ pub struct ColumnPlan {
     pub field: String,
     /// Its type.
     pub kind: ColumnKind,
+    /// A bad value here stops the object instead of being quarantined: the key, the delete
+    /// key and the watermark columns.
+    pub strict: bool,
+    /// Why a field Intacct types as a number is kept as text, when it is.
+    pub kept_as_text: Option<String>,
 }
 
 /// The Arrow shape of one object: data columns from metadata, then the loader columns.
@@ -157,15 +231,27 @@ pub fn arrow_schema(object: &ObjectMeta) -> Result<SchemaPlan> {
                 ),
             });
         }
+        let (kind, kept_as_text) = ColumnKind::of_field(field);
         columns.push(ColumnPlan {
+            strict: is_strict(&object.name, &field.name),
             column,
             field: field.name.clone(),
-            kind: ColumnKind::of(&field.data_type),
+            kind,
+            kept_as_text,
         });
     }
     let mut fields: Vec<Field> = columns
         .iter()
-        .map(|c| Field::new(&c.column, c.kind.data_type(), true))
+        .map(|c| {
+            let field = Field::new(&c.column, c.kind.data_type(), true);
+            match &c.kept_as_text {
+                Some(why) => field.with_metadata(std::collections::HashMap::from([(
+                    KEPT_AS_TEXT_METADATA.to_owned(),
+                    why.clone(),
+                )])),
+                None => field,
+            }
+        })
         .collect();
     fields.push(Field::new(BATCH_ID_COLUMN, DataType::Utf8, false));
     fields.push(Field::new(EXTRACTED_AT_COLUMN, utc_micros(), false));
@@ -177,6 +263,15 @@ pub fn arrow_schema(object: &ObjectMeta) -> Result<SchemaPlan> {
         schema: Arc::new(Schema::new(fields)),
         fingerprint,
     })
+}
+
+/// True for the fields whose bad value stops the object: RECORDNO, the object's delete key
+/// and the timestamps windows and watermarks are read from.
+fn is_strict(object: &str, field: &str) -> bool {
+    matches!(
+        field,
+        RECORD_NO_COLUMN | "WHENMODIFIED" | "WHENCREATED" | "AUWHENCREATED"
+    ) || field.eq_ignore_ascii_case(crate::intacct::objects::delete_key(object).column())
 }
 
 /// sha256 (hex) of a canonical description: one line per column, `column<TAB>arrow type`,
@@ -207,11 +302,13 @@ pub struct BatchContext<'a> {
     pub time_zone: chrono_tz::Tz,
     /// True for rows of the delete feed (`_DELETED`).
     pub deleted: bool,
-    /// Set bad rows aside instead of failing.
+    /// Quarantine bad values of non-key columns (set them NULL and keep them aside) instead
+    /// of failing.
     pub quarantine: bool,
 }
 
-/// A row set aside because one of its values did not fit its type.
+/// A value set aside because it did not fit its column's type: the row was staged with the
+/// value NULL. (The delete feed also sets whole AUDITHISTORY rows aside in this shape.)
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct QuarantinedRow {
     /// The object.
@@ -229,9 +326,9 @@ pub struct QuarantinedRow {
 /// A converted page.
 #[derive(Debug)]
 pub struct ConvertedPage {
-    /// The rows that converted.
+    /// Every row of the page (a quarantined value is NULL in it).
     pub batch: RecordBatch,
-    /// Rows set aside (only when quarantine is on).
+    /// Values set aside (only when quarantine is on), in row order.
     pub quarantined: Vec<QuarantinedRow>,
     /// Values in columns the metadata does not list (dropped).
     pub unknown_column_values: u64,
@@ -270,14 +367,13 @@ pub fn record_batch(
                 }
                 Arc::new(b.finish())
             }
-            ColumnKind::Decimal => {
-                let scale = DECIMAL_SCALE as u32;
+            ColumnKind::Decimal { scale } => {
                 let mut b = Decimal128Builder::with_capacity(rows)
-                    .with_precision_and_scale(DECIMAL_PRECISION, DECIMAL_SCALE)
+                    .with_precision_and_scale(DECIMAL_PRECISION, scale)
                     .map_err(|e| arrow_error(plan, e))?;
                 for row in 0..rows {
                     b.append_option(typed(value(row), row, column, &mut bad, |t| {
-                        values::parse_decimal(t, scale)
+                        values::parse_decimal(t, scale as u32)
                     }));
                 }
                 Arc::new(b.finish())
@@ -329,7 +425,7 @@ pub fn record_batch(
     arrays.push(Arc::new(batch_ids.finish()));
     arrays.push(Arc::new(extracted.finish()));
     arrays.push(Arc::new(deleted.finish()));
-    let mut batch =
+    let batch =
         RecordBatch::try_new(plan.schema.clone(), arrays).map_err(|e| arrow_error(plan, e))?;
 
     let record_no_index = page.column_index(RECORD_NO_COLUMN);
@@ -337,8 +433,12 @@ pub fn record_batch(
     let mut quarantined = Vec::new();
     if !bad.is_empty() {
         bad.sort_by_key(|(row, _, _)| *row);
-        if !ctx.quarantine {
-            let (row, column, value) = bad[0];
+        // A bad key or watermark stops the page whatever the setting; the first one found
+        // (in row order) is named.
+        let stop = bad
+            .iter()
+            .find(|(_, column, _)| column.strict || !ctx.quarantine);
+        if let Some(&(row, column, value)) = stop {
             return Err(Error::Value {
                 object: plan.object.clone(),
                 record_no: record_no(row).map(str::to_owned),
@@ -347,20 +447,16 @@ pub fn record_batch(
                 expected: column.kind.expected(),
             });
         }
-        let mut keep = vec![true; rows];
+        // Every other bad value is already NULL in its column (the parser refused it).
         for (row, column, value) in &bad {
-            keep[*row] = false;
             quarantined.push(QuarantinedRow {
                 object: plan.object.clone(),
                 record_no: record_no(*row).map(str::to_owned),
                 field: column.field.clone(),
                 value: (*value).to_owned(),
-                expected: column.kind.expected().to_owned(),
+                expected: column.kind.expected_text(),
             });
         }
-        let mask = arrow::array::BooleanArray::from(keep);
-        batch =
-            arrow::compute::filter_record_batch(&batch, &mask).map_err(|e| arrow_error(plan, e))?;
     }
 
     let unknown_column_values = page

@@ -171,6 +171,23 @@ mod tests {
         for bad in ["", ".", "-", "1e5", "1,000.00", "1.2.3", "abc", " 1"] {
             assert_eq!(parse_decimal(bad, 10), None, "{bad:?}");
         }
+        // Values real tenants send: negative, unscaled, long amounts; rates and percentages
+        // with many digits.
+        assert_eq!(
+            parse_decimal("-74428823021669.4", 10),
+            Some(-744_288_230_216_694_000_000_000)
+        );
+        assert_eq!(parse_decimal("100", 2), Some(10_000));
+        assert_eq!(parse_decimal("-100", 10), Some(-1_000_000_000_000));
+        assert_eq!(
+            parse_decimal("1.0843920000", 18),
+            Some(1_084_392_000_000_000_000)
+        );
+        assert_eq!(
+            parse_decimal("33.333333333333333", 18),
+            Some(33_333_333_333_333_333_000)
+        );
+        assert_eq!(parse_decimal("-0", 2), Some(0));
         // 28 integer digits fit at scale 10; 29 do not.
         assert!(parse_decimal(&"9".repeat(28), 10).is_some());
         assert_eq!(parse_decimal(&"9".repeat(29), 10), None);

@@ -96,6 +96,9 @@ struct IndexFields {
     standin: Option<(&'static str, usize)>,
     /// RECORDNO (ID for AUDITHISTORY).
     key: Option<&'static str>,
+    /// The width of a key written as zero-padded text (AUDITHISTORY's ID, typed TEXT): its
+    /// text order is its numeric order, so stamps and key ranges still decide it.
+    key_width: Option<usize>,
 }
 
 impl IndexFields {
@@ -111,6 +114,7 @@ impl IndexFields {
             watermark,
             standin,
             key: dataset.key_field(object),
+            key_width: dataset.key_text_width(object),
         }
     }
 
@@ -290,19 +294,28 @@ fn instant_bounds(
     }
 }
 
-/// Bounds on the key (RECORDNO) implied by a filter.
-fn key_bounds(filter: &Filter, key: &str) -> Bounds<u64> {
+/// Bounds on the key (RECORDNO) implied by a filter. A text key (`width`) bounds only by
+/// values of its own padded form, whose text order is numeric order; any other value
+/// compares as text in an order the key's numbers do not follow, so it bounds nothing.
+fn key_bounds(filter: &Filter, key: &str, width: Option<usize>) -> Bounds<u64> {
     match filter {
         Filter::And(children) => children
             .iter()
-            .map(|c| key_bounds(c, key))
+            .map(|c| key_bounds(c, key, width))
             .fold(Bounds::default(), combine_and),
         Filter::Or(children) => {
-            let all: Vec<_> = children.iter().map(|c| key_bounds(c, key)).collect();
+            let all: Vec<_> = children.iter().map(|c| key_bounds(c, key, width)).collect();
             combine_or(&all)
         }
         leaf => {
-            let parse = |v: &str| v.trim().parse::<f64>().ok().map(|f| f.max(0.0));
+            let padded = |v: &str| {
+                width.is_none_or(|w| v.len() == w && v.bytes().all(|b| b.is_ascii_digit()))
+            };
+            let parse = |v: &str| {
+                padded(v)
+                    .then(|| v.trim().parse::<f64>().ok().map(|f| f.max(0.0)))
+                    .flatten()
+            };
             let b = leaf_bounds(leaf, key, |v| parse(v).map(|f| f.floor() as u64));
             // Strict `>` on an integer key starts one above; the filter decides exactly.
             Bounds {
@@ -369,6 +382,8 @@ struct StampColumns {
     watermark: Option<usize>,
     standin: Option<usize>,
     key: usize,
+    /// The key is zero-padded text of this width.
+    key_width: Option<usize>,
 }
 
 impl StampColumns {
@@ -385,9 +400,11 @@ impl StampColumns {
         let watermark = fields.watermark.map(|(_, i)| i);
         let standin = fields.standin.map(|(_, i)| i);
         let times = watermark.iter().chain(standin.iter());
-        if columns.kind(key) != ValueKind::Number
-            || times.clone().any(|i| columns.kind(*i) != ValueKind::Time)
-        {
+        let key_kind_ok = match fields.key_width {
+            Some(_) => columns.kind(key) == ValueKind::Text,
+            None => columns.kind(key) == ValueKind::Number,
+        };
+        if !key_kind_ok || times.clone().any(|i| columns.kind(*i) != ValueKind::Time) {
             return None;
         }
         let allowed: Vec<usize> = times.copied().chain([key]).collect();
@@ -400,6 +417,7 @@ impl StampColumns {
             watermark,
             standin,
             key,
+            key_width: fields.key_width,
         })
     }
 }
@@ -435,6 +453,10 @@ impl FilterRow for StampRow {
         match kind {
             ValueKind::Number if column == self.columns.key => {
                 Some(Typed::Number(self.stamp.record_no as f64))
+            }
+            ValueKind::Text if column == self.columns.key => {
+                let width = self.columns.key_width?;
+                Some(Typed::Text(format!("{:0width$}", self.stamp.record_no)))
             }
             ValueKind::Time => self.time(column).map(Typed::Time),
             _ => None,
@@ -524,7 +546,7 @@ fn plan_scan(
             };
         }
         if let Some(key) = fields.key {
-            let b = key_bounds(filter, key);
+            let b = key_bounds(filter, key, fields.key_width);
             if b.lower.is_some() || b.upper.is_some() {
                 return ScanPlan::Key {
                     first: b.lower.unwrap_or(0),
@@ -923,6 +945,7 @@ mod tests {
         watermark: Some(("WHENMODIFIED", 0)),
         standin: Some(("WHENCREATED", 1)),
         key: Some("RECORDNO"),
+        key_width: None,
     };
 
     #[test]
@@ -1129,6 +1152,7 @@ mod tests {
             watermark: Some(("WHENMODIFIED", 1)),
             standin: Some(("WHENCREATED", 2)),
             key: Some("RECORDNO"),
+            key_width: None,
         };
         let on_index = compile(
             &Filter::compare(Comparison::GreaterThan, "RECORDNO", "3"),
@@ -1164,13 +1188,13 @@ mod tests {
             Filter::compare(Comparison::LessThanOrEqualTo, "RECORDNO", "20"),
         ]);
         assert_eq!(
-            key_bounds(&f, "RECORDNO"),
+            key_bounds(&f, "RECORDNO", None),
             Bounds {
                 lower: Some(10),
                 upper: Some(20)
             }
         );
         let g = Filter::Or(vec![f, Filter::compare(Comparison::EqualTo, "NAME", "x")]);
-        assert_eq!(key_bounds(&g, "RECORDNO"), Bounds::default());
+        assert_eq!(key_bounds(&g, "RECORDNO", None), Bounds::default());
     }
 }

@@ -239,7 +239,7 @@ async fn small_pages_cover_both_passes_without_gaps_or_repeats() {
             let cursors: Vec<_> = pages
                 .iter()
                 .filter(|p| p.pass == pass)
-                .filter_map(|p| p.cursor_after)
+                .filter_map(|p| p.cursor_after.clone())
                 .map(|c| (c.instant, c.record_no))
                 .collect();
             assert!(cursors.windows(2).all(|w| w[0] < w[1]), "{object} {pass:?}");
@@ -530,7 +530,7 @@ async fn a_large_line_object_is_read_in_recordno_order_where_a_sort_on_whenmodif
     assert_same(object, &delivered_once(object, &pages), &want);
     // Within each pass the cursor only moves forward through RECORDNO.
     for pair in pages.windows(2) {
-        if let (Some(a), Some(b)) = (pair[0].cursor_after, pair[1].cursor_after)
+        if let (Some(a), Some(b)) = (&pair[0].cursor_after, &pair[1].cursor_after)
             && a.pass == b.pass
         {
             assert!(b.record_no > a.record_no, "{a:?} then {b:?}");

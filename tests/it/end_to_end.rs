@@ -18,10 +18,11 @@ use intacct_snowflake::snowflake::Statement;
 use intacct_snowflake::stage::Stage;
 
 use crate::extract::sim_clock;
-use crate::load::harness::{ACCOUNT, USER, client, decimal_units};
+use crate::load::harness::{ACCOUNT, USER, client};
 use crate::support::emulator::{Emulator, EmulatorOptions};
 use crate::support::keys::TestKeys;
 use crate::support::{binary, repo_root};
+use crate::values::canonical_decimal;
 
 pub(crate) struct World {
     /// The pipeline file the commands run with.
@@ -258,7 +259,8 @@ pub(crate) fn same_value(
         ColumnType::Integer => {
             i.trim().parse::<f64>().ok() == s.parse::<f64>().ok() && s.parse::<i64>().is_ok()
         }
-        ColumnType::Decimal { .. } => decimal_units(i.trim()) == decimal_units(s),
+        // Compared as values: a DECIMAL or PERCENT column carries up to 18 fraction digits.
+        ColumnType::Decimal { .. } => canonical_decimal(i.trim()) == canonical_decimal(s),
         ColumnType::Boolean => i.eq_ignore_ascii_case(s),
         ColumnType::Date => {
             let days: i64 = s.parse().unwrap();

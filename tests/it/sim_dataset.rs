@@ -436,16 +436,22 @@ fn every_value_has_its_declared_type_and_no_forbidden_character() {
     let mut ds = demo();
     ds.advance_days(1);
     let mut zero_fraction_integers = 0;
+    let mut decimal_forms = std::collections::BTreeSet::new();
     for object in ds.object_names() {
         let meta = ds.object_meta(object).unwrap().clone();
         for r in ds.records(object) {
             assert_eq!(r.values.len(), meta.fields.len(), "{object}");
-            assert_eq!(
-                r.values[ds
-                    .field_index(object, ds.key_field(object).unwrap())
-                    .unwrap()],
-                Some(r.record_no.to_string())
-            );
+            let key = r.values[ds
+                .field_index(object, ds.key_field(object).unwrap())
+                .unwrap()]
+            .clone()
+            .unwrap();
+            if object == "AUDITHISTORY" {
+                // Typed TEXT and zero-padded, so text order is the order of the entries.
+                assert_eq!(key, format!("{:010}", r.record_no));
+            } else {
+                assert_eq!(key, r.record_no.to_string());
+            }
             for (f, v) in meta.fields.iter().zip(&r.values) {
                 let Some(v) = v else { continue };
                 assert!(!v.chars().any(is_forbidden_xml_char), "{object}.{}", f.name);
@@ -455,9 +461,16 @@ fn every_value_has_its_declared_type_and_no_forbidden_character() {
                         zero_fraction_integers += usize::from(v.ends_with(".0"));
                         v.strip_suffix(".0").unwrap_or(v).parse::<u64>().is_ok()
                     }
-                    IntacctType::Currency | IntacctType::Percent => v
-                        .split_once('.')
-                        .is_some_and(|(a, b)| a.parse::<u64>().is_ok() && b.len() == 2),
+                    // Signed, unscaled (`100`) or with up to 15 fraction digits, never an
+                    // exponent or a separator.
+                    IntacctType::Currency | IntacctType::Percent | IntacctType::Decimal => {
+                        let digits = v.strip_prefix('-').unwrap_or(v);
+                        let (a, b) = digits.split_once('.').unwrap_or((digits, ""));
+                        decimal_forms.insert((v.starts_with('-'), b.len()));
+                        a.parse::<u64>().is_ok()
+                            && b.len() <= 15
+                            && b.bytes().all(|c| c.is_ascii_digit())
+                    }
                     IntacctType::Boolean => v == "true" || v == "false",
                     IntacctType::Date => is_date(v),
                     IntacctType::Timestamp => {
@@ -472,6 +485,21 @@ fn every_value_has_its_declared_type_and_no_forbidden_character() {
         }
     }
     assert!(zero_fraction_integers > 0, "no INTEGER written as N.0");
+    // Negative amounts, unscaled ones, one fraction digit (long amounts), two, ten (rates)
+    // and fifteen (computed percentages).
+    for form in [
+        (true, 2),
+        (false, 0),
+        (true, 1),
+        (false, 2),
+        (false, 10),
+        (false, 15),
+    ] {
+        assert!(
+            decimal_forms.contains(&form),
+            "{form:?} not in {decimal_forms:?}"
+        );
+    }
 }
 
 #[test]

@@ -159,6 +159,8 @@ pub(crate) enum Ty {
     Enum,
     Integer,
     Currency,
+    /// DECIMAL (exchange rates).
+    Decimal,
     Percent,
     Boolean,
     Date,
@@ -172,6 +174,7 @@ impl Ty {
             Ty::Enum => IntacctType::Enum,
             Ty::Integer => IntacctType::Integer,
             Ty::Currency => IntacctType::Currency,
+            Ty::Decimal => IntacctType::Decimal,
             Ty::Percent => IntacctType::Percent,
             Ty::Boolean => IntacctType::Boolean,
             Ty::Date => IntacctType::Date,
@@ -268,6 +271,11 @@ pub(crate) enum AuditF {
 pub(crate) enum Gen {
     /// The record number itself.
     RecordNo,
+    /// AUDITHISTORY's ID: the entry's number as ten zero-padded digits, typed TEXT in
+    /// `lookup`. Sage documents no type for it; the harsher guess is text, and padding keeps
+    /// text order equal to the order entries are written in, while a client that parses it
+    /// as a number and sends back `ID > '42'` skips every later row (text comparison).
+    AuditId,
     /// The object's human id, derived from the record number.
     OwnId,
     /// A distributor-style company name.
@@ -290,8 +298,14 @@ pub(crate) enum Gen {
     Money(u64, u64),
     /// An integer in `lo..=hi`.
     Int(u64, u64),
-    /// Hundredths in `lo..=hi`, written with two decimals.
+    /// Hundredths in `lo..=hi`: two decimals, or a computed share with many digits
+    /// (`numbers::percentage`).
     Percent(u64, u64),
+    /// A balance in `lo..=hi` cents that may be negative, unscaled or long
+    /// (`numbers::balance`).
+    Balance(u64, u64),
+    /// An exchange rate with ten fraction digits (`numbers::rate`).
+    Rate,
     Const(&'static str),
     Empty,
     Created,
@@ -452,6 +466,9 @@ pub(crate) fn object_meta(obj: Obj, extra: &[FieldDef]) -> ObjectMeta {
             .collect(),
     }
 }
+
+/// Digits of AUDITHISTORY's zero-padded ID ([`Gen::AuditId`]).
+pub(crate) const AUDIT_ID_WIDTH: usize = 10;
 
 /// STATUS values.
 pub(crate) const STATUS_VALUES: [&str; 2] = ["active", "inactive"];

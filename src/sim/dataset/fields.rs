@@ -42,7 +42,9 @@ pub(super) const VENDOR: &[FieldDef] = &[
     f("ONHOLD", T::Boolean, G::Bool(40)).m(),
     f("TERMNAME", T::Text, G::Term),
     f("CREDITLIMIT", T::Currency, G::Money(500_000, 25_000_000)),
-    f("TOTALDUE", T::Currency, G::Money(0, 5_000_000)).ro().m(),
+    f("TOTALDUE", T::Currency, G::Balance(0, 5_000_000))
+        .ro()
+        .m(),
     f("CURRENCY", T::Text, G::Const("USD")),
     f(
         "PAYMETHODKEY",
@@ -138,6 +140,7 @@ pub(super) const APBILL: &[FieldDef] = &[
     .ro(),
     f("TRX_TOTALPAID", T::Currency, G::Bill(BillF::TotalPaid)).ro(),
     f("TRX_TOTALDUE", T::Currency, G::Bill(BillF::TotalDue)).ro(),
+    f("EXCHANGE_RATE", T::Decimal, G::Rate),
     f(
         "PAYMENTPRIORITY",
         T::Enum,
@@ -594,7 +597,9 @@ pub(super) const CUSTOMER: &[FieldDef] = &[
     f("ONHOLD", T::Boolean, G::Bool(30)).m(),
     f("TERMNAME", T::Text, G::Term),
     f("CREDITLIMIT", T::Currency, G::Money(100_000, 10_000_000)).m(),
-    f("TOTALDUE", T::Currency, G::Money(0, 2_000_000)).ro().m(),
+    f("TOTALDUE", T::Currency, G::Balance(0, 2_000_000))
+        .ro()
+        .m(),
     f("CURRENCY", T::Text, G::Const("USD")),
     f("DISPLAYCONTACT.CONTACTNAME", T::Text, G::PersonName).h(),
     f("DISPLAYCONTACT.EMAIL1", T::Text, G::Email).m(),
@@ -684,7 +689,8 @@ pub(super) const EMPLOYEE: &[FieldDef] = &[
 ];
 
 pub(super) const AUDITHISTORY: &[FieldDef] = &[
-    f("ID", T::Integer, G::RecordNo).ro(),
+    // Typed TEXT, written zero-padded (see `Gen::AuditId`).
+    f("ID", T::Text, G::AuditId).ro(),
     f("OBJECTTYPE", T::Text, G::Audit(AuditF::ObjectType)).ro(),
     f("OBJECTKEY", T::Text, G::Audit(AuditF::ObjectKey)).ro(),
     f("OBJECTDESC", T::Text, G::Audit(AuditF::ObjectDesc)).ro(),

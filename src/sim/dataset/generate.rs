@@ -17,6 +17,7 @@ use super::catalog::{
 use super::clock;
 use super::hash::{Draw, salt};
 use super::layout::{LINE_STRIDE, Layout};
+use super::numbers;
 use super::text;
 
 /// What identifies one version of a record.
@@ -195,6 +196,10 @@ impl Generator {
             .iter()
             .map(|f| match f.generator {
                 Gen::RecordNo => Some(id.to_string()),
+                Gen::AuditId => Some(format!(
+                    "{id:0width$}",
+                    width = super::catalog::AUDIT_ID_WIDTH
+                )),
                 Gen::Audit(AuditF::ObjectType) => Some(e.object.audit_type()),
                 Gen::Audit(AuditF::ObjectKey) => Some(self.audit_object_key(e.object, e.key)),
                 Gen::Audit(AuditF::ObjectDesc) => Some(format!(
@@ -427,7 +432,9 @@ impl Generator {
             Gen::Bool(p) => fd().per_mille(p).to_string(),
             Gen::Money(lo, hi) => money(fd().range(lo, hi)),
             Gen::Int(lo, hi) => fd().range(lo, hi).to_string(),
-            Gen::Percent(lo, hi) => money(fd().range(lo, hi)),
+            Gen::Percent(lo, hi) => numbers::percentage(&mut fd(), lo, hi),
+            Gen::Balance(lo, hi) => numbers::balance(&mut fd(), lo, hi),
+            Gen::Rate => numbers::rate(&mut fd()),
             Gen::Const(c) => c.to_string(),
             Gen::Empty => return None,
             Gen::Created => clock::timestamp(tz, rc.created),
@@ -504,7 +511,7 @@ impl Generator {
             Gen::Line(l) => self.line_value(l, rc, facts)?,
             Gen::Pay(p) => self.pay_value(p, rc, facts)?,
             Gen::Detail(d) => self.detail_value(d, rc, facts)?,
-            Gen::Audit(_) => return None,
+            Gen::Audit(_) | Gen::AuditId => return None,
         };
         Some(if f.hostile > 0 {
             text::maybe_hostile(

@@ -56,6 +56,7 @@ mod generate;
 mod hash;
 mod index;
 mod layout;
+mod numbers;
 mod text;
 
 use chrono::{DateTime, Utc};
@@ -274,6 +275,11 @@ impl Dataset {
     /// AUDITHISTORY.
     pub fn key_field(&self, object: &str) -> Option<&'static str> {
         Obj::from_name(object).map(Obj::key_field)
+    }
+
+    /// The width of the key when it is written as zero-padded text (AUDITHISTORY's ID).
+    pub fn key_text_width(&self, object: &str) -> Option<usize> {
+        (Obj::from_name(object) == Some(Obj::AuditHistory)).then_some(catalog::AUDIT_ID_WIDTH)
     }
 
     /// The field that orders changes, and the field that stands in when it is empty:
