@@ -81,6 +81,9 @@ pub struct SimConfig {
     pub audit_lag_secs: i64,
     /// The API user's formatting preferences, as `readUserFormatting` reports them.
     pub user_formatting: SimUserFormatting,
+    /// A multi-entity company (see `crate::sim::entities`); `None` (the default): one
+    /// company whose every record every session sees.
+    pub multi_entity: Option<crate::sim::entities::MultiEntity>,
 }
 
 /// The API user's preferences (Company > Admin > Users > preferences on a real tenant).
@@ -126,6 +129,7 @@ impl Default for SimConfig {
             count_limit: None,
             audit_lag_secs: crate::sim::dataset::DEFAULT_AUDIT_LAG_SECS,
             user_formatting: SimUserFormatting::default(),
+            multi_entity: None,
         }
     }
 }
