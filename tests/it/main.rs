@@ -6,6 +6,7 @@ mod cli;
 mod client;
 mod deletes;
 mod end_to_end;
+mod entities;
 mod extract;
 mod load;
 mod lock;
