@@ -74,9 +74,7 @@ async fn truth(sim: &SimHandle, object: &str) -> Vec<Owned> {
             key: r["RECORDNO"].as_str().unwrap().parse().unwrap(),
             owner: r["_OWNER"].as_str().map(str::to_owned),
             private: r["_PRIVATE"].as_bool().unwrap(),
-            megaentity_id: r
-                .get("MEGAENTITYID")
-                .map(|v| v.as_str().map(str::to_owned)),
+            megaentity_id: r.get("MEGAENTITYID").map(|v| v.as_str().map(str::to_owned)),
         })
         .collect()
 }
@@ -150,7 +148,11 @@ async fn the_gateway_hides_private_records_at_the_top_level_and_scopes_entity_se
         with_private.show_private = true;
         let all = set(query_all(&sim, &top, with_private).await);
         assert_eq!(all, expected(&truth, None, true), "{object}: showprivate");
-        assert_eq!(all.len(), truth.len(), "{object}: showprivate sees everything");
+        assert_eq!(
+            all.len(),
+            truth.len(),
+            "{object}: showprivate sees everything"
+        );
 
         let rbq = ReadByQuery {
             object: object.into(),
@@ -159,12 +161,20 @@ async fn the_gateway_hides_private_records_at_the_top_level_and_scopes_entity_se
             page_size: Some(1000),
         };
         let by_rbq = set(read_by_query_all(&sim, &top, rbq).await);
-        assert_eq!(by_rbq, expected(&truth, None, false), "{object}: readByQuery");
+        assert_eq!(
+            by_rbq,
+            expected(&truth, None, false),
+            "{object}: readByQuery"
+        );
 
         let mut scoped = query(object, None, &[("RECORDNO", true)]);
         scoped.show_private = true;
         let entity = set(query_all(&sim, &e100, scoped).await);
-        assert_eq!(entity, expected(&truth, Some("E100"), true), "{object}: E100");
+        assert_eq!(
+            entity,
+            expected(&truth, Some("E100"), true),
+            "{object}: E100"
+        );
         assert!(entity.len() < truth.len());
     }
 
@@ -280,7 +290,11 @@ async fn extract(spec: &Spec, sim: &SimHandle) -> intacct_snowflake::manifest::M
     {
         assert_eq!(r.error, None, "{} {:?} failed", r.object, r.entity);
     }
-    Manifest::open(stage, "check").await.unwrap().state().clone()
+    Manifest::open(stage, "check")
+        .await
+        .unwrap()
+        .state()
+        .clone()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -354,12 +368,18 @@ async fn entities_stage_one_batch_per_object_and_entity_with_that_entitys_record
                 "{object}@{entity} has its own mark"
             );
         }
-        assert!(!state.objects.contains_key(*object), "no company-wide stream");
+        assert!(
+            !state.objects.contains_key(*object),
+            "no company-wide stream"
+        );
     }
     for object in OBJECTS {
         let truth = truth(&sim, object).await;
         for entity in ENTITIES {
-            let batch = state.batches_of_stream(object, Some(entity)).next().unwrap();
+            let batch = state
+                .batches_of_stream(object, Some(entity))
+                .next()
+                .unwrap();
             let paths: Vec<String> = batch.files.iter().map(|f| f.path.clone()).collect();
             let staged: BTreeSet<i64> = staged_keys(&stage, &paths).await.into_keys().collect();
             assert_eq!(
@@ -410,13 +430,19 @@ async fn a_run_with_entities_loads_every_record_once() {
     let stage = Stage::open(world.stage_dir.path().to_str().unwrap()).unwrap();
     let mut staged_by: Vec<BTreeSet<i64>> = Vec::new();
     for entity in ENTITIES {
-        let batch = state.batches_of_stream("VENDOR", Some(entity)).next().unwrap();
+        let batch = state
+            .batches_of_stream("VENDOR", Some(entity))
+            .next()
+            .unwrap();
         assert_eq!(batch.status, BatchStatus::Loaded);
         let paths: Vec<String> = batch.files.iter().map(|f| f.path.clone()).collect();
         staged_by.push(staged_keys(&stage, &paths).await.into_keys().collect());
     }
     let both: BTreeSet<i64> = staged_by[0].intersection(&staged_by[1]).copied().collect();
-    assert_eq!(both, shared, "exactly the shared vendors are seen from both entities");
+    assert_eq!(
+        both, shared,
+        "exactly the shared vendors are seen from both entities"
+    );
     let snowflake = client(&world.emulator, world.keys.pkcs8.clone());
     let counts = snowflake
         .execute(&Statement::new(
