@@ -34,7 +34,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::end_to_end::World;
 use crate::extract::{sim_clock, spec_for};
-use crate::load::harness::{ACCOUNT, USER, client};
+use crate::load::harness::{ACCOUNT, Harness, Row, USER, at, client};
 use crate::sim::{Sim, function, query, query_all, read_by_query_all, request};
 use crate::support::emulator::{Emulator, EmulatorOptions};
 use crate::support::keys::TestKeys;
@@ -468,4 +468,83 @@ async fn a_run_with_entities_loads_every_record_once() {
         status.contains("VENDOR@E100") && status.contains("APBILL@E200"),
         "{status}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_load_holds_back_only_the_same_entitys_later_batches() {
+    const T0: i64 = 1_700_000_000;
+    let h = Harness::start(|_| None).await;
+    // A REBATE_TIER column of another type than the batches' makes E100's batch fail.
+    h.stage_batch_in(
+        Mode::Nightly,
+        T0 + 60,
+        T0 + 61,
+        &[Row::live(1, "one", T0)],
+        true,
+        Some("E200"),
+    )
+    .await;
+    assert!(h.load().await.iter().all(|r| r.error.is_none()));
+    h.query("ALTER TABLE \"INTACCT\".\"RAW\".\"VENDOR\" DROP COLUMN \"REBATE_TIER\"")
+        .await;
+    h.query("ALTER TABLE \"INTACCT\".\"RAW\".\"VENDOR\" ADD COLUMN \"REBATE_TIER\" NUMBER(38,0)")
+        .await;
+    let failing = h
+        .stage_batch_in(
+            Mode::Nightly,
+            T0 + 160,
+            T0 + 161,
+            &[Row::live(2, "two", T0 + 100)],
+            true,
+            Some("E100"),
+        )
+        .await;
+    let waiting = h
+        .stage_batch_in(
+            Mode::Nightly,
+            T0 + 260,
+            T0 + 261,
+            &[Row::live(3, "three", T0 + 200)],
+            false,
+            Some("E100"),
+        )
+        .await;
+    let other = h
+        .stage_batch_in(
+            Mode::Nightly,
+            T0 + 360,
+            T0 + 361,
+            &[Row::live(4, "four", T0 + 300)],
+            false,
+            Some("E200"),
+        )
+        .await;
+    let reports: BTreeMap<String, Option<String>> = h
+        .load()
+        .await
+        .into_iter()
+        .map(|r| (r.batch_id, r.error))
+        .collect();
+    assert!(
+        reports[&failing]
+            .as_deref()
+            .unwrap()
+            .contains("REBATE_TIER")
+    );
+    assert!(
+        reports[&waiting].as_deref().unwrap().contains(&format!(
+            "waits for batch {failing} of the same object and entity E100"
+        )),
+        "{reports:?}"
+    );
+    assert_eq!(reports[&other], None, "E200 does not wait for E100");
+    let m = h.manifest.lock().await;
+    let state = m.state();
+    assert_eq!(state.batches[&other].status, BatchStatus::Loaded);
+    assert_eq!(state.batches[&waiting].status, BatchStatus::Staged);
+    assert_eq!(state.objects["VENDOR@E200"].watermark, Some(at(T0 + 360)));
+    assert_eq!(state.objects["VENDOR@E100"].watermark, None);
+    drop(m);
+    let target = h.target().await;
+    assert!(target.contains_key(&4) && !target.contains_key(&2) && !target.contains_key(&3));
 }
