@@ -20,7 +20,7 @@
 //! * Sage's API sessions page: a session is tied to a company, a user and possibly an entity
 //!   (`locationid`, in `<login>` or in `<getAPISession>`); from an entity session an empty
 //!   `locationid` gets a top-level session "assuming you are not restricted to entity-level
-//!   access". An entity session here sees the records its entity owns (private or not) and
+//!   access" (the simulator does exactly that). An entity session here sees the records its entity owns (private or not) and
 //!   the top level's shared ones, never another entity's; `showprivate` changes nothing in
 //!   an entity session (the option is documented for top-level queries only).
 //! * Sage's help on entity restrictions: a user restricted to entities without "access to

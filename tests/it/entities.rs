@@ -548,3 +548,53 @@ async fn a_failed_load_holds_back_only_the_same_entitys_later_batches() {
     let target = h.target().await;
     assert!(target.contains_key(&4) && !target.contains_key(&2) && !target.contains_key(&3));
 }
+
+/// Opens a session from an existing one with `<getAPISession><locationid>…`.
+async fn switch(sim: &Sim, session: &str, location: &str) -> Result<String, String> {
+    let response = sim
+        .send(&request(
+            Authentication::Session(Secret::new(session)),
+            vec![function(
+                "switch",
+                Call::GetApiSession {
+                    location_id: Some(location.to_owned()),
+                },
+            )],
+        ))
+        .await
+        .expect("getAPISession answers");
+    match &response.results[0].outcome {
+        Ok(ResultData::Session(s)) => Ok(s.session_id.expose().to_owned()),
+        Err(failure) => Err(failure.errors[0].description2.clone().unwrap_or_default()),
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_entity_session_switches_to_the_top_level_only_for_an_unrestricted_user() {
+    for (user_entities, top_allowed) in [(None, true), (Some(&ENTITIES[..]), false)] {
+        let sim = crate::sim::start(company(user_entities)).await;
+        let truth = truth(&sim.handle, "VENDOR").await;
+        let e100 = session_at(&sim, Some("E100")).await;
+        // An empty locationid asks for the top level.
+        match switch(&sim, &e100, "").await {
+            Ok(top) => {
+                assert!(top_allowed);
+                let keys =
+                    set(query_all(&sim, &top, query("VENDOR", None, &[("RECORDNO", true)])).await);
+                assert_eq!(keys, expected(&truth, None, false));
+            }
+            Err(text) => {
+                assert!(!top_allowed, "{text}");
+                assert!(text.contains("entity-level access"), "{text}");
+            }
+        }
+        // Another entity the user may access.
+        let e200 = switch(&sim, &e100, "E200").await.expect("E200 is allowed");
+        let keys = set(query_all(&sim, &e200, query("VENDOR", None, &[("RECORDNO", true)])).await);
+        assert_eq!(keys, expected(&truth, Some("E200"), false));
+        // An entity the company does not have.
+        let text = switch(&sim, &e100, "E999").await.unwrap_err();
+        assert!(text.contains("E999"), "{text}");
+    }
+}

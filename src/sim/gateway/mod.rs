@@ -499,9 +499,13 @@ impl Gateway {
                         "getAPISession must be the only function in its request".into(),
                     ));
                 }
-                let location_id = location_id
-                    .clone()
-                    .or_else(|| principal.location_id.clone());
+                // No `<locationid>`: the login's (or session's) scope; an empty one: the top
+                // level (Sage's API sessions page).
+                let location_id = match location_id {
+                    None => principal.location_id.clone(),
+                    Some(l) if l.is_empty() => None,
+                    Some(l) => Some(l.clone()),
+                };
                 if let Some(company) = &self.config.multi_entity
                     && let Some(reason) =
                         company.refusal(&principal.user_id, location_id.as_deref())
