@@ -598,3 +598,78 @@ async fn an_entity_session_switches_to_the_top_level_only_for_an_unrestricted_us
         assert!(text.contains("E999"), "{text}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim_intacct_takes_the_entities_and_the_users_restriction_from_its_flags() {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = tokio::process::Command::new(crate::support::binary())
+        .args([
+            "sim",
+            "intacct",
+            "--listen",
+            "127.0.0.1:0",
+            "--scale",
+            "tiny",
+        ])
+        .args(["--entities", "E100,E200", "--user-entities", "E100"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("binary starts");
+    let stdout = child.stdout.take().unwrap();
+    let line = tokio::io::BufReader::new(stdout)
+        .lines()
+        .next_line()
+        .await
+        .unwrap()
+        .expect("a first line");
+    let base = line.strip_prefix("listening on ").unwrap().to_owned();
+    let records = reqwest::get(format!("{base}/__sim/records?object=VENDOR"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let owners: BTreeSet<Option<String>> = records
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["_OWNER"].as_str().map(str::to_owned)
+        })
+        .collect();
+    let want: BTreeSet<Option<String>> =
+        [None, Some("E100".to_owned()), Some("E200".to_owned())].into();
+    assert_eq!(owners, want);
+    let login = |location: Option<&str>| {
+        intacct_snowflake::intacct::request::render_request(
+            &request(
+                login_at(location),
+                vec![function("s", Call::GetApiSession { location_id: None })],
+            ),
+            &crate::sim::sender(),
+        )
+        .unwrap()
+    };
+    for (location, allowed) in [(None, false), (Some("E200"), false), (Some("E100"), true)] {
+        let text = reqwest::Client::new()
+            .post(format!("{base}/ia/xml/xmlgw.phtml"))
+            .body(login(location))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let response = intacct_snowflake::intacct::parse::parse_response(text.as_bytes());
+        match response {
+            Ok(r) => assert!(allowed && r.results[0].outcome.is_ok(), "{location:?}"),
+            Err(Error::Intacct(failure)) => {
+                assert!(!allowed, "{location:?}");
+                assert_eq!(failure.level, ErrorLevel::Authentication);
+            }
+            Err(other) => panic!("{location:?}: {other:?}"),
+        }
+    }
+    child.kill().await.unwrap();
+}
