@@ -673,3 +673,49 @@ async fn sim_intacct_takes_the_entities_and_the_users_restriction_from_its_flags
     }
     child.kill().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_entity_the_user_may_not_access_fails_only_its_own_objects() {
+    let sim = sim::spawn(company(Some(&["E100"]))).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut spec = spec_for(&sim, dir.path());
+    spec.intacct.entities = ENTITIES.iter().map(|e| e.to_string()).collect();
+    let now = sim_clock(&sim).await;
+    let options = extract_options(&spec, &[], now, false).unwrap();
+    let client = IntacctClient::new(client_config(&spec)).unwrap();
+    let stage = Stage::open(&spec.stage.url).unwrap();
+    let reports = run_extract(&client, &stage, "entities", &options)
+        .await
+        .unwrap();
+    assert_eq!(reports.len(), spec.extract.objects.len() * 2);
+    for r in &reports {
+        match r.entity.as_deref() {
+            Some("E100") => assert_eq!(r.error, None, "{}", r.object),
+            Some("E200") => {
+                let error = r.error.as_deref().unwrap_or_default();
+                assert!(
+                    error.contains("Intacct refused a session for entity E200"),
+                    "{}: {error}",
+                    r.object
+                );
+            }
+            other => panic!("unexpected entity {other:?}"),
+        }
+    }
+    let state = Manifest::open(stage, "check")
+        .await
+        .unwrap()
+        .state()
+        .clone();
+    for object in &spec.extract.objects {
+        assert!(
+            state.objects[&format!("{}@E100", object.name)]
+                .staged_up_to
+                .is_some()
+        );
+        assert!(!state.objects.contains_key(&format!("{}@E200", object.name)));
+    }
+    // One refused login for E200, remembered for every one of its objects.
+    let counters = sim.counters().await.unwrap();
+    assert_eq!(counters["sessions_opened"], 1, "{counters}");
+}
