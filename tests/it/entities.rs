@@ -12,7 +12,10 @@
 //!   exactly the records that entity's session sees;
 //! * `init` + `run` through the binary with entities, for a user restricted to them: every
 //!   table equals the truth, and a top-level record, staged by both entities' batches, is in
-//!   its table once.
+//!   its table once; a replay keeps each batch's entity, and a backfill reads each window
+//!   once per entity without moving a mark;
+//! * an entity the user may not access fails only its own objects, and a failed load holds
+//!   back only the same entity's later batches.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -468,6 +471,68 @@ async fn a_run_with_entities_loads_every_record_once() {
         status.contains("VENDOR@E100") && status.contains("APBILL@E200"),
         "{status}"
     );
+
+    // A replay of every VENDOR batch keeps each source's entity and changes nothing.
+    world.ok(&["replay", "--object", "VENDOR"]).await;
+    let state = world.manifest().await;
+    let replays: Vec<_> = state
+        .batches
+        .values()
+        .filter(|b| b.object == "VENDOR" && b.mode == Mode::Replay)
+        .collect();
+    assert_eq!(replays.len(), 4, "two runs of two entities");
+    for replay in replays {
+        let source = &state.batches[replay.replay_of.as_ref().unwrap()];
+        assert!(source.entity.is_some());
+        assert_eq!(replay.entity, source.entity);
+        assert_eq!(replay.status, BatchStatus::Loaded);
+    }
+    world
+        .compare_objects("after the replay", Some(&["VENDOR"]))
+        .await
+        .unwrap();
+
+    // A backfill reads each window once per entity and moves no nightly mark.
+    let before = world.manifest().await.objects;
+    let clock = sim_clock(&world.sim).await;
+    let from = (clock - chrono::Duration::days(730))
+        .format("%Y-%m-%d")
+        .to_string();
+    let to = clock.format("%Y-%m-%d").to_string();
+    world
+        .ok(&[
+            "backfill",
+            "--objects",
+            "VENDOR",
+            "--from",
+            &from,
+            "--to",
+            &to,
+            "--window",
+            "365d",
+            "--no-progress",
+        ])
+        .await;
+    let state = world.manifest().await;
+    for entity in ENTITIES {
+        let windows: Vec<_> = state
+            .batches_of_stream("VENDOR", Some(entity))
+            .filter(|b| b.mode == Mode::Backfill)
+            .collect();
+        assert_eq!(windows.len(), 2, "two 365-day windows of {entity}");
+        assert!(windows.iter().all(|b| b.status == BatchStatus::Loaded));
+    }
+    let marks = |objects: &BTreeMap<String, intacct_snowflake::manifest::ObjectState>| {
+        objects
+            .iter()
+            .map(|(k, m)| (k.clone(), (m.watermark, m.staged_up_to, m.deletes_up_to)))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(marks(&state.objects), marks(&before), "no mark moved");
+    world
+        .compare_objects("after the backfill", Some(&["VENDOR"]))
+        .await
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
