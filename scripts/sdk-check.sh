@@ -7,7 +7,9 @@
 #
 # Non-interactive; needs node/npm and python3 (npm registry and PyPI reachable on first run).
 # Environment: SDK_CHECK_SCALE (default demo), SDK_CHECK_SEED (default 1),
-# CARGO_TARGET_DIR (where the binary is built; default ./target).
+# CARGO_TARGET_DIR (where the binary is built; default ./target), SDK_CHECK_ENTITY (e.g. E100:
+# the simulator is a multi-entity company with entities E100 and E100-OTHER, each SDK logs in
+# to that entity, and the count must equal the records it owns plus the top level's shared ones).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,6 +18,11 @@ target="${CARGO_TARGET_DIR:-$root/target}"
 bin="$target/debug/intacct-snowflake"
 scale="${SDK_CHECK_SCALE:-demo}"
 seed="${SDK_CHECK_SEED:-1}"
+entity="${SDK_CHECK_ENTITY:-}"
+entity_flags=()
+if [ -n "$entity" ]; then
+  entity_flags=(--entities "$entity,$entity-OTHER")
+fi
 
 echo "sdk-check: building the binary" >&2
 (cd "$root" && cargo build --quiet --bin intacct-snowflake)
@@ -41,7 +48,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$bin" sim intacct --listen 127.0.0.1:0 --scale "$scale" --seed "$seed" >"$log" 2>&1 &
+"$bin" sim intacct --listen 127.0.0.1:0 --scale "$scale" --seed "$seed" ${entity_flags[@]+"${entity_flags[@]}"} >"$log" 2>&1 &
 sim_pid=$!
 base=""
 for _ in $(seq 1 100); do
@@ -59,8 +66,18 @@ if [ -z "$base" ]; then
   exit 1
 fi
 endpoint="$base/ia/xml/xmlgw.phtml"
-expected="$(curl -fsS "$base/__sim/records?object=VENDOR" | wc -l | tr -d ' ')"
-echo "sdk-check: simulator at $base, $expected VENDOR records" >&2
+if [ -n "$entity" ]; then
+  # What an entity session sees: the entity's own records and the top level's.
+  expected="$(curl -fsS "$base/__sim/records?object=VENDOR" | python3 -c '
+import json, sys
+entity = sys.argv[1]
+print(sum(1 for line in sys.stdin if json.loads(line)["_OWNER"] in (None, entity)))
+' "$entity")"
+  echo "sdk-check: simulator at $base, $expected VENDOR records visible from entity $entity" >&2
+else
+  expected="$(curl -fsS "$base/__sim/records?object=VENDOR" | wc -l | tr -d ' ')"
+  echo "sdk-check: simulator at $base, $expected VENDOR records" >&2
+fi
 
 passed=0
 failed=0
@@ -68,7 +85,7 @@ check() {
   local name="$1"
   shift
   local got
-  if got="$("$@" "$endpoint")"; then
+  if got="$("$@" "$endpoint" "$entity")"; then
     if [ "$got" = "$expected" ]; then
       echo "sdk-check: $name read $got of $expected VENDOR records: ok"
       passed=$((passed + 1))

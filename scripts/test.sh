@@ -23,3 +23,5 @@ bash scripts/test-snowflake-emulator.sh
 
 echo "== SDK compatibility: Sage's JavaScript SDK and the Python sageintacctsdk against the simulator"
 bash scripts/sdk-check.sh
+echo "== SDK compatibility through an entity-level session of a multi-entity company"
+SDK_CHECK_ENTITY=E100 bash scripts/sdk-check.sh

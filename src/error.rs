@@ -93,6 +93,17 @@ pub enum Error {
     #[error("{}", describe_intacct(.0))]
     Intacct(IntacctFailure),
 
+    /// Intacct refused a session scoped to one entity (`intacct.entities`): the API user may
+    /// not access that entity, or it does not exist. Other entities go on.
+    #[error("Intacct refused a session for entity {entity}: {source}")]
+    EntitySession {
+        /// The entity (its LOCATIONID), as configured.
+        entity: String,
+        /// The refusal.
+        #[source]
+        source: Box<Error>,
+    },
+
     /// A response body could not be read as an Intacct response.
     #[error("malformed response from Intacct ({kind}): {detail}")]
     MalformedResponse {
@@ -342,6 +353,7 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Intacct(failure) => crate::intacct::codes::is_retryable(failure),
+            Error::EntitySession { source, .. } => source.is_retryable(),
             Error::MalformedResponse { kind, .. } => matches!(
                 kind,
                 MalformedKind::Empty | MalformedKind::Html | MalformedKind::Truncated

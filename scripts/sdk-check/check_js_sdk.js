@@ -1,6 +1,7 @@
 // Reads every VENDOR from the simulator with Sage's official @intacct/intacct-sdk.
 //
-// Usage: node check_js_sdk.js ENDPOINT_URL — prints the number of distinct VENDOR records.
+// Usage: node check_js_sdk.js ENDPOINT_URL [ENTITY] — prints the number of distinct VENDOR
+// records (read through an entity-level session when ENTITY is given).
 //
 // The SDK only accepts *.intacct.com endpoints; this test relaxes that one check
 // (reference §10.1 approach (a)) and otherwise uses the normal flow: SessionProvider
@@ -19,6 +20,9 @@ async function main() {
   config.companyId = "sim-company";
   config.userId = "sim-user";
   config.userPassword = "sim-user-password";
+  if (process.argv[3]) {
+    config.entityId = process.argv[3];
+  }
 
   const session = await IA.SessionProvider.factory(config);
   const client = new IA.OnlineClient(session);

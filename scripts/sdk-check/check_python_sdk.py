@@ -1,6 +1,7 @@
 """Reads every VENDOR from the simulator with the PyPI `sageintacctsdk` (fylein) SDK.
 
-Usage: check_python_sdk.py ENDPOINT_URL — prints the number of distinct VENDOR records read.
+Usage: check_python_sdk.py ENDPOINT_URL [ENTITY] — prints the number of distinct VENDOR records
+read (through an entity-level session when ENTITY is given).
 
 The SDK has no endpoint option; its URL is the private attribute `_ApiBase__api_url`, set
 per API object at construction, so the test patches `ApiBase.__init__` before building the
@@ -13,6 +14,7 @@ import sageintacctsdk.apis.api_base as api_base
 from sageintacctsdk import SageIntacctSDK
 
 endpoint = sys.argv[1]
+entity = sys.argv[2] if len(sys.argv) > 2 and sys.argv[2] else None
 
 _original_init = api_base.ApiBase.__init__
 
@@ -30,6 +32,7 @@ sdk = SageIntacctSDK(
     user_id="sim-user",
     company_id="sim-company",
     user_password="sim-user-password",
+    entity_id=entity,
 )
 
 record_nos = []

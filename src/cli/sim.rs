@@ -75,6 +75,13 @@ pub(crate) struct SimArgs {
     /// Accepted user password (a test value).
     #[arg(long, default_value = config::DEFAULT_USER_PASSWORD, hide_default_value = true)]
     user_password: String,
+    /// A multi-entity company with these entities (comma-separated ids, e.g. E100,E200):
+    /// records are owned by the top level or an entity, some private.
+    #[arg(long, value_delimiter = ',')]
+    entities: Vec<String>,
+    /// Restrict the API user to these entities, without top-level access (needs --entities).
+    #[arg(long, value_delimiter = ',', requires = "entities")]
+    user_entities: Vec<String>,
 }
 
 const ADMIN_HELP: &str = "\
@@ -131,6 +138,10 @@ impl SimArgs {
             audit_lag_secs: self.audit_lag_secs,
             sort_timeout_rows: crate::sim::config::DEFAULT_SORT_TIMEOUT_ROWS,
             user_formatting: SimUserFormatting::default(),
+            multi_entity: (!self.entities.is_empty()).then(|| crate::sim::MultiEntity {
+                entities: self.entities.clone(),
+                user_entities: (!self.user_entities.is_empty()).then(|| self.user_entities.clone()),
+            }),
         }
     }
 }

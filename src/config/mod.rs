@@ -81,6 +81,9 @@ pub struct IntacctSpec {
     pub user_password: Secret,
     /// Entity (multi-entity companies), `None` for the top level.
     pub location_id: Option<String>,
+    /// Entities read one by one, each through a session of its own (`locationid`), for an
+    /// API user restricted to entity-level access; empty: one top-level session.
+    pub entities: Vec<String>,
     /// Time zone in which the tenant writes and reads timestamps.
     pub time_zone: chrono_tz::Tz,
     /// Longest a session is reused, in seconds (never past the gateway's `sessiontimeout`).
@@ -469,6 +472,11 @@ pub fn parse(
         "intacct.location_id",
         i.location_id.as_deref().unwrap_or(""),
     )?;
+    let entities = entities(
+        i.entities.as_deref().unwrap_or(&[]),
+        !location_id.is_empty(),
+        &location("intacct.entities"),
+    )?;
     let intacct = IntacctSpec {
         sender_id: non_empty(
             &resolve("intacct.sender_id", &i.sender_id)?,
@@ -495,6 +503,7 @@ pub fn parse(
             secret("intacct.user_password", &i.user_password, intacct_loopback)?,
         )?,
         location_id: (!location_id.is_empty()).then_some(location_id),
+        entities,
         endpoint,
         time_zone,
         session_ttl_secs,
@@ -871,6 +880,38 @@ pub fn is_loopback(url: &url::Url) -> bool {
         Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
         None => false,
     }
+}
+
+/// `intacct.entities`: distinct (case-insensitively, as Intacct compares ids), non-empty
+/// entity ids without spaces, control characters or `@` (the manifest writes an entity's
+/// stream as `OBJECT@ENTITY`), and never beside `location_id`, which scopes the one session.
+fn entities(list: &[String], has_location_id: bool, location: &str) -> Result<Vec<String>> {
+    let refuse = |message: String| Error::Config {
+        location: location.to_owned(),
+        message,
+    };
+    if !list.is_empty() && has_location_id {
+        return Err(refuse(
+            "set either entities (one session per entity) or location_id (one session), not both"
+                .into(),
+        ));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for id in list {
+        if id.is_empty()
+            || id
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '@')
+        {
+            return Err(refuse(format!(
+                "{id:?} is not an entity id: ids are non-empty, without spaces or '@'"
+            )));
+        }
+        if !seen.insert(id.to_uppercase()) {
+            return Err(refuse(format!("entity {id} is listed twice")));
+        }
+    }
+    Ok(list.to_vec())
 }
 
 fn non_empty(value: &str, location: &str) -> Result<String> {

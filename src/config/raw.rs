@@ -31,6 +31,7 @@ pub(super) struct RawIntacct {
     pub(super) user_id: String,
     pub(super) user_password: String,
     pub(super) location_id: Option<String>,
+    pub(super) entities: Option<Vec<String>>,
     pub(super) time_zone: Option<String>,
     pub(super) session_ttl_secs: Option<u64>,
     pub(super) timeout_secs: Option<u64>,

@@ -137,6 +137,49 @@ fn unknown_keys_are_errors_that_name_the_key_and_line() {
 }
 
 #[test]
+fn entities_are_distinct_ids_and_exclude_location_id() {
+    let with = |list: &str| {
+        demo_text().replace(
+            "page_size = 2000",
+            &format!("page_size = 2000\nentities = {list}"),
+        )
+    };
+    let spec = parse_with(&with(r#"["E100", "E200"]"#), &[]).unwrap();
+    assert_eq!(
+        spec.intacct.entities,
+        vec!["E100".to_owned(), "E200".to_owned()]
+    );
+    assert!(
+        parse_with(&demo_text(), &[])
+            .unwrap()
+            .intacct
+            .entities
+            .is_empty()
+    );
+    for (list, expected) in [
+        (r#"["E100", "e100"]"#, "listed twice"),
+        (r#"["E 1"]"#, "not an entity id"),
+        (r#"[""]"#, "not an entity id"),
+        (r#"["A@B"]"#, "not an entity id"),
+    ] {
+        let m = message(parse_with(&with(list), &[]).unwrap_err());
+        assert!(
+            m.contains("intacct.entities") && m.contains(expected),
+            "{list}: {m}"
+        );
+    }
+    let text = with(r#"["E100"]"#).replace(
+        "page_size = 2000",
+        "page_size = 2000\nlocation_id = \"E100\"",
+    );
+    let m = message(parse_with(&text, &[]).unwrap_err());
+    assert!(
+        m.contains("intacct.entities") && m.contains("location_id"),
+        "{m}"
+    );
+}
+
+#[test]
 fn limits_are_enforced_with_the_key_named() {
     let text = demo_text().replace("page_size = 2000", "page_size = 2001");
     let m = message(parse_with(&text, &[]).unwrap_err());

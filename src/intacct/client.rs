@@ -300,6 +300,27 @@ impl IntacctClient {
         })
     }
 
+    /// A client for one entity of a multi-entity company: its own session, logged in with
+    /// `locationid` = `entity` (cached for the client's life like the company's), its own
+    /// `lookup` cache and refused fields; the transport, and with it the company's
+    /// concurrency limit, is shared with this client.
+    pub fn for_entity(&self, entity: &str) -> IntacctClient {
+        let inner = &self.inner;
+        IntacctClient {
+            inner: Arc::new(Inner {
+                retry: inner.retry.clone(),
+                tz: inner.tz,
+                page_buffer: inner.page_buffer,
+                sender: inner.sender.clone(),
+                transport: inner.transport.clone(),
+                sessions: inner.sessions.for_location(entity),
+                lookups: Mutex::new(HashMap::new()),
+                refused_fields: Mutex::new(std::collections::BTreeMap::new()),
+                user_id: inner.user_id.clone(),
+            }),
+        }
+    }
+
     /// The API user's formatting preferences: `readByName` USERINFO for the user's RECORDNO,
     /// then `readUserFormatting` (see `crate::intacct::preferences`).
     pub async fn user_formatting(&self) -> Result<crate::intacct::preferences::UserFormatting> {

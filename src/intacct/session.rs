@@ -156,8 +156,36 @@ impl SessionCache {
         }
     }
 
+    /// A cache of its own for the same user and company, scoped to `location_id` (an entity):
+    /// it shares the transport, so the company's concurrency limit still binds.
+    pub(crate) fn for_location(&self, location_id: &str) -> SessionCache {
+        SessionCache::new(
+            self.login_endpoint.clone(),
+            LoginCredentials {
+                location_id: Some(location_id.to_owned()),
+                ..self.credentials.clone()
+            },
+            self.ttl,
+            self.retry.clone(),
+            self.transport.clone(),
+        )
+    }
+
     /// A session valid for a while yet, logging in (once, for all waiting callers) if needed.
+    /// A refusal of an entity-scoped login is [`Error::EntitySession`] naming the entity.
     pub(crate) async fn get(&self) -> Result<Arc<Session>> {
+        self.get_unnamed().await.map_err(|error| {
+            match (&self.credentials.location_id, error.is_retryable()) {
+                (Some(entity), false) => Error::EntitySession {
+                    entity: entity.clone(),
+                    source: Box::new(error),
+                },
+                _ => error,
+            }
+        })
+    }
+
+    async fn get_unnamed(&self) -> Result<Arc<Session>> {
         if let Some(session) = self.valid_now()? {
             return Ok(session);
         }

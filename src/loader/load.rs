@@ -13,7 +13,7 @@
 //!   load goes on to MERGE;
 //! * a batch is committed loaded, with the new watermark, only after its staging rows are
 //!   deleted, in one commit; a failure records `load_failed` and leaves the batch staged (its
-//!   window is never dropped), and later batches of the same object wait for it;
+//!   window is never dropped), and later batches of the same object (and entity) wait for it;
 //! * objects load in parallel (bounded), each object's batches in the order they were created.
 
 use std::collections::BTreeMap;
@@ -126,15 +126,26 @@ pub async fn load_batches(
         let catalog = catalog.clone();
         async move {
             let mut reports = Vec::with_capacity(ids.len());
-            let mut blocked_by: Option<String> = None;
+            // Per stream: one entity's failed batch holds back only that entity's later ones.
+            let mut blocked_by: BTreeMap<Option<String>, String> = BTreeMap::new();
             for batch_id in ids {
-                if let Some(blocker) = &blocked_by {
+                let entity = ctx
+                    .manifest
+                    .lock()
+                    .await
+                    .state()
+                    .batches
+                    .get(&batch_id)
+                    .and_then(|b| b.entity.clone());
+                if let Some(blocker) = blocked_by.get(&entity) {
+                    let of = match &entity {
+                        None => "the same object".to_owned(),
+                        Some(entity) => format!("the same object and entity {entity}"),
+                    };
                     reports.push(BatchLoadReport {
                         object: object.clone(),
                         batch_id: batch_id.clone(),
-                        error: Some(format!(
-                            "not loaded: waits for batch {blocker} of the same object"
-                        )),
+                        error: Some(format!("not loaded: waits for batch {blocker} of {of}")),
                         ..BatchLoadReport::default()
                     });
                     continue;
@@ -142,7 +153,7 @@ pub async fn load_batches(
                 let span = tracing::info_span!("batch", object = %object, batch_id = %batch_id);
                 let report = load_one(ctx, &catalog, &batch_id).instrument(span).await;
                 if report.error.is_some() {
-                    blocked_by = Some(batch_id.clone());
+                    blocked_by.insert(entity, batch_id.clone());
                 }
                 reports.push(report);
             }

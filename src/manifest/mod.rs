@@ -41,7 +41,7 @@ use chrono::{DateTime, Utc};
 pub use log::{CHECKPOINT_INTERVAL, Manifest};
 pub use state::{
     BatchState, BatchStatus, ExtractProgress, LoadStep, ManifestRule, ManifestState, ObjectState,
-    apply, fold,
+    apply, fold, stream_key,
 };
 
 use crate::stage::parts::StagedFile;
@@ -116,6 +116,16 @@ pub enum Action {
         /// written before they were settings (RECORDNO and WHENMODIFIED).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         keys: Option<BatchKeys>,
+    },
+    /// The entity a batch reads (`intacct.entities`): written in the commit that creates the
+    /// batch, after its `batch_created`. The batch's marks (watermark, `staged_up_to`,
+    /// `deletes_up_to`) are then those of the stream `OBJECT@ENTITY`, apart from every other
+    /// entity's. Manifests without it read as before: every batch is the object's.
+    BatchEntity {
+        /// The batch.
+        batch_id: String,
+        /// The entity's id, as configured.
+        entity: String,
     },
     /// Every file of a batch is on the stage.
     BatchStaged {
@@ -220,6 +230,7 @@ impl Action {
     pub fn batch_id(&self) -> &str {
         match self {
             Action::BatchCreated { batch_id, .. }
+            | Action::BatchEntity { batch_id, .. }
             | Action::BatchStaged { batch_id, .. }
             | Action::BatchProgress { batch_id, .. }
             | Action::LoadStepStarted { batch_id, .. }

@@ -100,6 +100,9 @@ pub struct BatchState {
     /// The key it merges on and the field its window is over.
     #[serde(default)]
     pub keys: BatchKeys,
+    /// The entity it reads (`intacct.entities`); `None`: the company (one session).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity: Option<String>,
 }
 
 /// The files an unfinished extract completed and the read position after them.
@@ -119,6 +122,20 @@ impl BatchState {
     /// The batch id written in the rows of its files (`_BATCH_ID`): the source's for a replay.
     pub fn rows_batch_id(&self) -> &str {
         self.replay_of.as_deref().unwrap_or(&self.batch_id)
+    }
+
+    /// The stream whose marks the batch moves: its object, or `OBJECT@ENTITY`.
+    pub fn stream(&self) -> String {
+        stream_key(&self.object, self.entity.as_deref())
+    }
+}
+
+/// The key of an (object, entity) stream in [`ManifestState::objects`]: the object alone for
+/// the company, `OBJECT@ENTITY` for one entity (entity ids never contain `@`).
+pub fn stream_key(object: &str, entity: Option<&str>) -> String {
+    match entity {
+        None => object.to_owned(),
+        Some(entity) => format!("{object}@{entity}"),
     }
 }
 
@@ -166,6 +183,8 @@ pub enum ManifestRule {
     /// Every batch of an object merges on the key and windows on the watermark field its
     /// first staged batch used.
     KeysChanged,
+    /// A batch's entity is named once, in the commit that creates it.
+    EntityNamed,
 }
 
 impl std::fmt::Display for ManifestRule {
@@ -195,10 +214,6 @@ pub struct ObjectState {
     /// the end; `None`: the feed has no mark yet).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deletes_up_to: Option<DateTime<Utc>>,
-    /// The key and watermark field every batch of the object uses, fixed by its first staged
-    /// batch (`None` before one, or in states written before they were settings).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub keys: Option<BatchKeys>,
 }
 
 /// The folded manifest.
@@ -206,13 +221,27 @@ pub struct ObjectState {
 pub struct ManifestState {
     /// The last version applied (0: empty).
     pub version: u64,
-    /// Marks per object.
+    /// Marks per stream: per object, or per (object, entity) as `OBJECT@ENTITY`
+    /// ([`stream_key`]).
     pub objects: BTreeMap<String, ObjectState>,
     /// Every batch by id.
     pub batches: BTreeMap<String, BatchState>,
 }
 
 impl ManifestState {
+    /// The key and watermark field every batch of `object` uses: those of its first staged
+    /// batch (in every entity's stream; batches staged before they were recorded used
+    /// RECORDNO and WHENMODIFIED); `None` before one is staged.
+    pub fn object_keys(&self, object: &str) -> Option<BatchKeys> {
+        self.batches
+            .values()
+            .filter(|b| {
+                b.object == object && matches!(b.status, BatchStatus::Staged | BatchStatus::Loaded)
+            })
+            .min_by_key(|b| b.created_version)
+            .map(|b| b.keys.clone())
+    }
+
     /// Batches of one object, oldest first.
     pub fn batches_of<'a>(&'a self, object: &'a str) -> impl Iterator<Item = &'a BatchState> {
         let mut found: Vec<&BatchState> = self
@@ -222,6 +251,16 @@ impl ManifestState {
             .collect();
         found.sort_by_key(|b| b.created_version);
         found.into_iter()
+    }
+
+    /// Batches of one (object, entity) stream, oldest first.
+    pub fn batches_of_stream<'a>(
+        &'a self,
+        object: &'a str,
+        entity: Option<&'a str>,
+    ) -> impl Iterator<Item = &'a BatchState> {
+        self.batches_of(object)
+            .filter(move |b| b.entity.as_deref() == entity)
     }
 }
 
@@ -253,11 +292,7 @@ pub(crate) fn apply_in_place(state: &mut ManifestState, commit: &Commit) -> Resu
     state.version = commit.version;
     for action in &commit.actions {
         apply_action(state, commit, action)?;
-        if let Some(object) = state
-            .batches
-            .get(action.batch_id())
-            .map(|b| b.object.clone())
-        {
+        if let Some(object) = state.batches.get(action.batch_id()).map(BatchState::stream) {
             let marks = state.objects.entry(object).or_default();
             marks.last_run_id = Some(commit.run_id.clone());
             marks.last_run_at = Some(commit.written_at);
@@ -274,21 +309,7 @@ fn check_keys(
     batch_id: &str,
     keys: &BatchKeys,
 ) -> Result<()> {
-    let established = state
-        .objects
-        .get(object)
-        .and_then(|o| o.keys.clone())
-        .or_else(|| {
-            // States written before the keys were recorded: their staged batches used the defaults.
-            state
-                .batches
-                .values()
-                .any(|b| {
-                    b.object == object
-                        && matches!(b.status, BatchStatus::Staged | BatchStatus::Loaded)
-                })
-                .then(BatchKeys::default)
-        });
+    let established = state.object_keys(object);
     match established {
         Some(fixed) if fixed != *keys => Err(violation(
             commit,
@@ -354,7 +375,18 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
                 ));
             }
         }
-        state.objects.entry(object.clone()).or_default();
+        // Named by a `batch_entity` of this same commit.
+        let entity = commit.actions.iter().find_map(|a| match a {
+            Action::BatchEntity {
+                batch_id: named,
+                entity,
+            } if named == batch_id => Some(entity.clone()),
+            _ => None,
+        });
+        state
+            .objects
+            .entry(stream_key(object, entity.as_deref()))
+            .or_default();
         state.batches.insert(
             batch_id.clone(),
             BatchState {
@@ -379,6 +411,7 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
                 last_load_error: None,
                 progress: None,
                 keys,
+                entity,
             },
         );
         return Ok(());
@@ -391,6 +424,7 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
         && batch.mode == Mode::Nightly
         && let Some(earlier) = state.batches.values().find(|b| {
             b.object == batch.object
+                && b.entity == batch.entity
                 && b.mode == Mode::Nightly
                 && b.created_version < batch.created_version
                 && b.status == BatchStatus::Staged
@@ -402,7 +436,9 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
             ManifestRule::WatermarkPassesUnloaded,
             format!(
                 "the watermark of {} may not pass batch {}, which is {} and not loaded",
-                batch.object, earlier.batch_id, earlier.status
+                batch.stream(),
+                earlier.batch_id,
+                earlier.status
             ),
         ));
     }
@@ -426,8 +462,20 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
             format!("batch {id} already failed"),
         ));
     }
+    let stream = batch.stream();
     match action {
         Action::BatchCreated { .. } => unreachable!("handled above"),
+        Action::BatchEntity { entity, .. } => {
+            if batch.created_version != commit.version || batch.entity.as_ref() != Some(entity) {
+                return Err(violation(
+                    commit,
+                    ManifestRule::EntityNamed,
+                    format!(
+                        "batch {id}'s entity {entity} must be named in the commit that creates it"
+                    ),
+                ));
+            }
+        }
         Action::BatchStaged {
             files,
             raw_pages,
@@ -484,13 +532,6 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
             }
             batch.status = BatchStatus::Staged;
             batch.progress = None;
-            let keys = batch.keys.clone();
-            state
-                .objects
-                .entry(batch.object.clone())
-                .or_default()
-                .keys
-                .get_or_insert(keys);
             batch.files = files.clone();
             batch.raw_pages = raw_pages.clone();
             batch.quarantine = quarantine.clone();
@@ -498,11 +539,11 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
             batch.deleted_rows = *deleted_rows;
             batch.bytes = *bytes;
             if let Some(mark) = staged_up_to {
-                let object = state.objects.entry(batch.object.clone()).or_default();
+                let object = state.objects.entry(stream.clone()).or_default();
                 object.staged_up_to = object.staged_up_to.max(Some(*mark));
             }
             if let Some(mark) = deletes_up_to {
-                let object = state.objects.entry(batch.object.clone()).or_default();
+                let object = state.objects.entry(stream.clone()).or_default();
                 object.deletes_up_to = object.deletes_up_to.max(Some((*mark).min(batch.window_to)));
             }
         }
@@ -626,15 +667,12 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
                         format!("watermark {mark} is beyond batch {id}'s window"),
                     ));
                 }
-                let object = state.objects.entry(batch.object.clone()).or_default();
+                let object = state.objects.entry(stream.clone()).or_default();
                 if object.watermark.is_some_and(|w| w > *mark) {
                     return Err(violation(
                         commit,
                         ManifestRule::WatermarkBackwards,
-                        format!(
-                            "watermark of {} would move backwards to {mark}",
-                            batch.object
-                        ),
+                        format!("watermark of {stream} would move backwards to {mark}"),
                     ));
                 }
                 object.watermark = Some(*mark);

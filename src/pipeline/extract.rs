@@ -61,6 +61,16 @@ pub struct ObjectJob {
     pub watermark_field: String,
     /// This object's delete-feed lookback (`None`: the pipeline's).
     pub delete_lookback: Option<Duration>,
+    /// The entity read, through a session of its own (`intacct.entities`); `None`: the
+    /// company, through the client's session.
+    pub entity: Option<String>,
+}
+
+impl ObjectJob {
+    /// The stream the job reads: the object, or `OBJECT@ENTITY` (as the manifest keys marks).
+    pub fn stream(&self) -> String {
+        crate::manifest::stream_key(&self.name, self.entity.as_deref())
+    }
 }
 
 /// A part-written batch to go on with: its id, schema, and the progress it recorded.
@@ -104,6 +114,9 @@ pub struct ExtractOptions {
 pub struct ObjectReport {
     /// The object.
     pub object: String,
+    /// The entity read (`intacct.entities`); `None`: the company.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entity: Option<String>,
     /// Its batch.
     pub batch_id: String,
     /// Window start (`None`: everything).
@@ -152,13 +165,15 @@ pub async fn extract(
     options: &ExtractOptions,
     progress: &super::progress::Progress,
 ) -> Vec<ObjectReport> {
-    if let Err(e) = client.check_user_formatting(options.now).await {
+    let clients = entity_clients(client, &options.objects);
+    if let Err(e) = check_preferences(&clients, options.now).await {
         tracing::error!(error = %e, "the API user's preferences stop the run");
         return options
             .objects
             .iter()
             .map(|job| ObjectReport {
                 object: job.name.clone(),
+                entity: job.entity.clone(),
                 error: Some(e.to_string()),
                 ..ObjectReport::default()
             })
@@ -166,13 +181,15 @@ pub async fn extract(
     }
     let jobs = options.objects.iter().map(|job| {
         let manifest = manifest.clone();
+        let client = &clients[&job.entity];
         async move {
             let started = Instant::now();
             let mut report = ObjectReport {
                 object: job.name.clone(),
+                entity: job.entity.clone(),
                 ..ObjectReport::default()
             };
-            let bar = progress.object(&job.name);
+            let bar = progress.object(&job.stream());
             if let Err(e) = extract_object(client, &manifest, options, job, &mut report, &bar).await
             {
                 bar.fail(&e);
@@ -197,6 +214,50 @@ pub async fn extract(
         .buffered(options.concurrent_objects.max(1))
         .collect()
         .await
+}
+
+/// One client per entity the jobs read (`None`: `client` itself), so every entity has one
+/// session for the whole extract; all share `client`'s concurrency limit.
+fn entity_clients(
+    client: &IntacctClient,
+    jobs: &[ObjectJob],
+) -> std::collections::HashMap<Option<String>, IntacctClient> {
+    let mut clients = std::collections::HashMap::new();
+    for job in jobs {
+        clients
+            .entry(job.entity.clone())
+            .or_insert_with(|| match &job.entity {
+                None => client.clone(),
+                Some(entity) => client.for_entity(entity),
+            });
+    }
+    clients
+}
+
+/// Checks the API user's preferences through the first session that opens: with entities, a
+/// user restricted to entity-level access has no top-level session, and an entity it may not
+/// access fails only that entity's objects (their own login says so), not the run.
+async fn check_preferences(
+    clients: &std::collections::HashMap<Option<String>, IntacctClient>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let mut order: Vec<&Option<String>> = clients.keys().collect();
+    order.sort();
+    let mut last = Ok(());
+    for entity in order {
+        match clients[entity].check_user_formatting(now).await {
+            Err(e @ Error::EntitySession { .. }) => {
+                tracing::warn!(error = %e, "entity session refused; its objects will fail");
+                last = Err(e);
+            }
+            other => return other,
+        }
+    }
+    // Every entity refused: each object fails with its own entity's refusal.
+    match last {
+        Err(Error::EntitySession { .. }) => Ok(()),
+        other => other,
+    }
 }
 
 async fn extract_object(
@@ -235,7 +296,7 @@ async fn extract_object(
         let marks = manifest
             .state()
             .objects
-            .get(&job.name)
+            .get(&job.stream())
             .cloned()
             .unwrap_or_default();
         let mark = marks.staged_up_to.max(marks.watermark);
@@ -278,24 +339,27 @@ async fn extract_object(
         // replay never need Intacct to know them.
         let persisted = BatchSchema::from_arrow(&job.name, &plan.fingerprint, &plan.schema)?;
         schemas::persist(&stage, &persisted).await?;
-        manifest
-            .lock()
-            .await
-            .commit(vec![Action::BatchCreated {
+        let mut actions = vec![Action::BatchCreated {
+            batch_id: batch_id.clone(),
+            object: job.name.clone(),
+            mode: job.mode,
+            window_from: window.from,
+            window_to: window.to,
+            schema_fingerprint: plan.fingerprint.clone(),
+            replay_of: None,
+            keys: Some(BatchKeys {
+                key: job.key.clone(),
+                watermark_field: job.watermark_field.clone(),
+            }),
+        }];
+        if let Some(entity) = &job.entity {
+            actions.push(Action::BatchEntity {
                 batch_id: batch_id.clone(),
-                object: job.name.clone(),
-                mode: job.mode,
-                window_from: window.from,
-                window_to: window.to,
-                schema_fingerprint: plan.fingerprint.clone(),
-                replay_of: None,
-                keys: Some(BatchKeys {
-                    key: job.key.clone(),
-                    watermark_field: job.watermark_field.clone(),
-                }),
-            }])
-            .await?;
-        tracing::info!(object = %job.name, batch_id, from = ?window.from, to = %window.to, "batch created");
+                entity: entity.clone(),
+            });
+        }
+        manifest.lock().await.commit(actions).await?;
+        tracing::info!(object = %job.name, entity = ?job.entity, batch_id, from = ?window.from, to = %window.to, "batch created");
     }
 
     let mut request = ReadRequest::new(job.name.clone(), window, batch_id.clone());

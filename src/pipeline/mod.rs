@@ -48,22 +48,30 @@ pub async fn extract(ctx: &RunContext, options: &ExtractOptions) -> Result<Vec<O
 
 /// Gives every nightly job its window from the plan (the manifest's marks and the clock).
 async fn plan_nightly_windows(ctx: &RunContext, options: &ExtractOptions) -> ExtractOptions {
-    let nightly: Vec<(String, Duration)> = options
+    let nightly: Vec<(String, Option<String>, Duration)> = options
         .objects
         .iter()
         .filter(|job| job.mode == crate::manifest::Mode::Nightly && job.window.is_none())
-        .map(|job| (job.name.clone(), job.lookback.unwrap_or(options.lookback)))
+        .map(|job| {
+            (
+                job.name.clone(),
+                job.entity.clone(),
+                job.lookback.unwrap_or(options.lookback),
+            )
+        })
         .collect();
     let windows = {
         let manifest = ctx.manifest.lock().await;
-        plan::nightly(manifest.state(), &nightly, options.now)
+        plan::nightly_streams(manifest.state(), &nightly, options.now)
     };
     let mut planned = options.clone();
     for job in &mut planned.objects {
-        if let Some(window) = windows.iter().find(|w| w.object == job.name)
+        if let Some(window) = windows
+            .iter()
+            .find(|w| w.object == job.name && w.entity == job.entity)
             && job.window.is_none()
         {
-            tracing::info!(object = %job.name, from = ?window.from, to = %window.to, "window planned");
+            tracing::info!(object = %job.name, entity = ?job.entity, from = ?window.from, to = %window.to, "window planned");
             job.window = Some((window.from, window.to));
         }
     }
@@ -136,7 +144,7 @@ pub fn parse_now(text: Option<&str>) -> Result<DateTime<Utc>> {
 }
 
 /// The extract options of a pipeline: objects in scope (all, or `only`), windows ending at
-/// `now`, part sizes.
+/// `now`, part sizes; with `intacct.entities`, one job per object and entity, in object order.
 pub fn extract_options(
     spec: &Spec,
     only: &[String],
@@ -144,12 +152,19 @@ pub fn extract_options(
     progress: bool,
 ) -> Result<ExtractOptions> {
     let wanted = objects_in_scope(spec, only)?;
+    let entities: Vec<Option<String>> = if spec.intacct.entities.is_empty() {
+        vec![None]
+    } else {
+        spec.intacct.entities.iter().cloned().map(Some).collect()
+    };
     let objects = spec
         .extract
         .objects
         .iter()
         .filter(|o| wanted.is_empty() || wanted.contains(&o.name))
-        .map(|o| ObjectJob {
+        .flat_map(|o| entities.iter().map(move |entity| (o, entity.clone())))
+        .map(|(o, entity)| ObjectJob {
+            entity,
             name: o.name.clone(),
             method: match o.method {
                 crate::config::ReadMethod::Query => ReadMethod::Query,
@@ -248,7 +263,7 @@ pub fn extract_summary(reports: &[ObjectReport]) -> String {
     for r in reports {
         out.push_str(&format!(
             "{:<14} {:>7} {:>10} {:>8} {:>6} {:>12} {:>8.1}  {}\n",
-            r.object,
+            crate::manifest::stream_key(&r.object, r.entity.as_deref()),
             r.pages,
             r.records,
             r.deleted,
@@ -304,6 +319,12 @@ pub async fn replay(
                 replay_of: Some(source.batch_id.clone()),
                 keys: Some(source.keys.clone()),
             });
+            if let Some(entity) = &source.entity {
+                actions.push(Action::BatchEntity {
+                    batch_id: batch_id.clone(),
+                    entity: entity.clone(),
+                });
+            }
             actions.push(Action::BatchStaged {
                 batch_id: batch_id.clone(),
                 files: source.files.clone(),
@@ -334,7 +355,7 @@ fn backfill_job(
     let template = options
         .objects
         .iter()
-        .find(|o| o.name == planned.object)
+        .find(|o| o.name == planned.object && o.entity == planned.entity)
         .expect("planned from these objects");
     ObjectJob {
         mode: planned.mode,
@@ -370,10 +391,16 @@ pub async fn backfill(
     window: Duration,
 ) -> Result<BackfillReport> {
     let windows = plan::windows(from, to, window)?;
-    let objects: Vec<String> = options.objects.iter().map(|o| o.name.clone()).collect();
+    let streams: Vec<(String, Option<String>)> = options
+        .objects
+        .iter()
+        .map(|o| (o.name.clone(), o.entity.clone()))
+        .collect();
+    let mut objects: Vec<String> = options.objects.iter().map(|o| o.name.clone()).collect();
+    objects.dedup();
     let steps = {
         let manifest = ctx.manifest.lock().await;
-        plan::backfill(manifest.state(), &objects, &windows)
+        plan::backfill_streams(manifest.state(), &streams, &windows)
     };
     let mut report = BackfillReport::default();
     let mut jobs = Vec::new();

@@ -10,7 +10,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::error::{Error, Result};
-use crate::manifest::{BatchState, BatchStatus, ManifestState, Mode};
+use crate::manifest::{BatchState, BatchStatus, ManifestState, Mode, stream_key};
 
 /// One object's extract: its window and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,25 +23,47 @@ pub(crate) struct PlannedExtract {
     pub to: DateTime<Utc>,
     /// Nightly or backfill.
     pub mode: Mode,
+    /// The entity read (`intacct.entities`); `None`: the company.
+    pub entity: Option<String>,
 }
 
 /// The nightly windows of `objects`, each with its lookback.
+#[cfg(test)]
 pub(crate) fn nightly(
     state: &ManifestState,
     objects: &[(String, Duration)],
     now: DateTime<Utc>,
 ) -> Vec<PlannedExtract> {
-    objects
+    let streams: Vec<_> = objects
         .iter()
-        .map(|(object, lookback)| {
+        .map(|(object, lookback)| (object.clone(), None, *lookback))
+        .collect();
+    nightly_streams(state, &streams, now)
+}
+
+/// The nightly windows of (object, entity, lookback) streams: each from its own marks, so one
+/// entity's progress or failure never moves another's window.
+pub(crate) fn nightly_streams(
+    state: &ManifestState,
+    streams: &[(String, Option<String>, Duration)],
+    now: DateTime<Utc>,
+) -> Vec<PlannedExtract> {
+    streams
+        .iter()
+        .map(|(object, entity, lookback)| {
             let lookback = *lookback;
-            let marks = state.objects.get(object).cloned().unwrap_or_default();
+            let marks = state
+                .objects
+                .get(&stream_key(object, entity.as_deref()))
+                .cloned()
+                .unwrap_or_default();
             let mark = marks.staged_up_to.max(marks.watermark);
             PlannedExtract {
                 object: object.clone(),
                 from: mark.map(|m| (m - lookback).min(now)),
                 to: now,
                 mode: Mode::Nightly,
+                entity: entity.clone(),
             }
         })
         .collect()
@@ -100,16 +122,29 @@ pub(crate) enum BackfillStep {
 }
 
 /// The backfill of `objects` over `windows`.
+#[cfg(test)]
 pub(crate) fn backfill(
     state: &ManifestState,
     objects: &[String],
     windows: &[(DateTime<Utc>, DateTime<Utc>)],
 ) -> Vec<BackfillStep> {
+    let streams: Vec<_> = objects.iter().map(|o| (o.clone(), None)).collect();
+    backfill_streams(state, &streams, windows)
+}
+
+/// The backfill of (object, entity) streams over `windows`: each stream's windows are done,
+/// loaded or resumed by its own batches only.
+pub(crate) fn backfill_streams(
+    state: &ManifestState,
+    streams: &[(String, Option<String>)],
+    windows: &[(DateTime<Utc>, DateTime<Utc>)],
+) -> Vec<BackfillStep> {
     let mut out = Vec::new();
-    for object in objects {
+    for (object, entity) in streams {
+        let entity = entity.as_deref();
         for &(from, to) in windows {
             let earlier = state
-                .batches_of(object)
+                .batches_of_stream(object, entity)
                 .filter(|b| {
                     b.mode == Mode::Backfill && b.window_from == Some(from) && b.window_to == to
                 })
@@ -120,9 +155,10 @@ pub(crate) fn backfill(
                 from: Some(from),
                 to,
                 mode: Mode::Backfill,
+                entity: entity.map(str::to_owned),
             };
             let part_written = state
-                .batches_of(object)
+                .batches_of_stream(object, entity)
                 .filter(|b| {
                     b.mode == Mode::Backfill && b.window_from == Some(from) && b.window_to == to
                 })
@@ -296,6 +332,112 @@ mod tests {
         assert_eq!(longer[0].from, Some(t(9)), "an object's own lookback");
     }
 
+    /// One commit per inner list (a batch and its entity are created in one commit).
+    fn state_of(commits: Vec<Vec<Action>>) -> ManifestState {
+        let commits: Vec<Commit> = commits
+            .into_iter()
+            .enumerate()
+            .map(|(i, actions)| Commit {
+                version: i as u64 + 1,
+                written_at: t(0),
+                run_id: "r".into(),
+                actions,
+            })
+            .collect();
+        fold(None, &commits).unwrap()
+    }
+
+    fn of_entity(id: &str, entity: &str) -> Action {
+        Action::BatchEntity {
+            batch_id: id.into(),
+            entity: entity.into(),
+        }
+    }
+
+    #[test]
+    fn each_entity_stream_plans_from_its_own_marks() {
+        let s = state_of(vec![
+            vec![
+                created("e1", Mode::Nightly, None, 10),
+                of_entity("e1", "E100"),
+            ],
+            vec![staged("e1", Some(10))],
+            vec![
+                created("e2", Mode::Nightly, None, 10),
+                of_entity("e2", "E200"),
+            ],
+            vec![staged("e2", Some(10))],
+            // E100's next batch loads and moves E100's watermark although E200's first
+            // batch is staged and not loaded: streams do not wait for each other.
+            vec![loaded("e1", Mode::Nightly, Some(10))],
+            vec![
+                created("e3", Mode::Nightly, Some(9), 12),
+                of_entity("e3", "E100"),
+            ],
+            vec![staged("e3", Some(12))],
+            vec![loaded("e3", Mode::Nightly, Some(12))],
+        ]);
+        assert_eq!(s.objects["APBILL@E100"].watermark, Some(t(12)));
+        assert_eq!(s.objects["APBILL@E200"].watermark, None);
+        assert_eq!(s.objects["APBILL@E200"].staged_up_to, Some(t(10)));
+        assert!(
+            !s.objects.contains_key("APBILL"),
+            "no company-wide stream was touched"
+        );
+        assert_eq!(s.batches["e2"].entity.as_deref(), Some("E200"));
+        let streams = vec![
+            (
+                "APBILL".to_owned(),
+                Some("E100".to_owned()),
+                Duration::days(1),
+            ),
+            (
+                "APBILL".to_owned(),
+                Some("E200".to_owned()),
+                Duration::days(1),
+            ),
+            ("APBILL".to_owned(), None, Duration::days(1)),
+        ];
+        let plan = nightly_streams(&s, &streams, t(13));
+        assert_eq!(plan[0].from, Some(t(11)));
+        assert_eq!(plan[0].entity.as_deref(), Some("E100"));
+        assert_eq!(plan[1].from, Some(t(9)), "E200 from its own staged mark");
+        assert_eq!(plan[2].from, None);
+
+        let steps = backfill_streams(
+            &s,
+            &[("APBILL".to_owned(), Some("E200".to_owned()))],
+            &[(t(1), t(2))],
+        );
+        assert!(
+            matches!(&steps[0], BackfillStep::Extract(p) if p.entity.as_deref() == Some("E200"))
+        );
+    }
+
+    #[test]
+    fn an_entity_is_named_only_in_the_commit_that_creates_its_batch() {
+        let commits = vec![
+            Commit {
+                version: 1,
+                written_at: t(0),
+                run_id: "r".into(),
+                actions: vec![created("e1", Mode::Nightly, None, 10)],
+            },
+            Commit {
+                version: 2,
+                written_at: t(0),
+                run_id: "r".into(),
+                actions: vec![of_entity("e1", "E100")],
+            },
+        ];
+        match fold(None, &commits) {
+            Err(Error::ManifestRule { rule, .. }) => {
+                assert_eq!(rule, crate::manifest::ManifestRule::EntityNamed)
+            }
+            other => panic!("expected the entity rule, got {other:?}"),
+        }
+    }
+
     #[test]
     fn windows_cover_the_range_exactly() {
         let w = windows(t(0), t(65), Duration::days(30)).unwrap();
@@ -350,7 +492,8 @@ mod tests {
                     object: "APBILL".into(),
                     from: Some(t(60)),
                     to: t(65),
-                    mode: Mode::Backfill
+                    mode: Mode::Backfill,
+                    entity: None,
                 }),
             ]
         );

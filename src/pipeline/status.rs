@@ -1,5 +1,6 @@
 //! `status`: per object, the watermark, the staged mark, batches by state, rows (and of
 //! them the delete feed's tombstones) and bytes — from the manifest alone (pure over [`ManifestState`]).
+//! With `intacct.entities`, one line per object and entity, named `OBJECT@ENTITY`.
 
 use std::collections::BTreeMap;
 
@@ -10,8 +11,11 @@ use crate::manifest::{BatchStatus, ManifestState};
 /// One object's line of `status`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub(crate) struct ObjectStatus {
-    /// The object.
+    /// The object, or `OBJECT@ENTITY` for one entity's stream.
     pub object: String,
+    /// The entity of the stream, when it is one entity's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entity: Option<String>,
     /// Everything changed before this is loaded.
     pub watermark: Option<DateTime<Utc>>,
     /// Everything changed before this is staged.
@@ -47,12 +51,13 @@ pub(crate) struct BatchFailure {
 
 /// Status of every object the manifest knows, by name, as of `now`.
 pub(crate) fn object_status(state: &ManifestState, now: DateTime<Utc>) -> Vec<ObjectStatus> {
-    let mut by_object: BTreeMap<&str, ObjectStatus> = BTreeMap::new();
+    let mut by_object: BTreeMap<String, ObjectStatus> = BTreeMap::new();
     for (name, marks) in &state.objects {
         by_object.insert(
-            name,
+            name.clone(),
             ObjectStatus {
                 object: name.clone(),
+                entity: name.split_once('@').map(|(_, e)| e.to_owned()),
                 watermark: marks.watermark,
                 staged_up_to: marks.staged_up_to,
                 lag_secs: marks.watermark.map(|w| (now - w).num_seconds()),
@@ -66,9 +71,10 @@ pub(crate) fn object_status(state: &ManifestState, now: DateTime<Utc>) -> Vec<Ob
     newest_first.sort_by_key(|b| std::cmp::Reverse(b.created_version));
     for batch in newest_first {
         let entry = by_object
-            .entry(&batch.object)
+            .entry(batch.stream())
             .or_insert_with(|| ObjectStatus {
-                object: batch.object.clone(),
+                object: batch.stream(),
+                entity: batch.entity.clone(),
                 ..ObjectStatus::default()
             });
         *entry.batches.entry(batch.status.to_string()).or_default() += 1;

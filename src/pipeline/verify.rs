@@ -111,8 +111,9 @@ async fn verify_object(
         (
             state.and_then(|o| o.watermark),
             // The keys the loaded rows were merged on win over a setting changed since.
-            state
-                .and_then(|o| o.keys.clone())
+            manifest
+                .state()
+                .object_keys(object)
                 .or(configured)
                 .unwrap_or_default(),
         )

@@ -3,7 +3,7 @@
 //! | route | effect |
 //! |---|---|
 //! | `POST /__sim/advance?days=N` | advance simulated time N days (N ≥ 1) applying each day's creates, updates, deletes; returns the `ChangeSummary` |
-//! | `GET /__sim/records?object=X` | ground truth: one JSON object per live record (field → string or null), RECORDNO order, JSON lines; 404 for an unknown object |
+//! | `GET /__sim/records?object=X` | ground truth: one JSON object per live record (field → string or null), RECORDNO order, JSON lines; 404 for an unknown object; in a multi-entity company each line also carries `_OWNER` (entity id, null for the top level) and `_PRIVATE` |
 //! | `GET /__sim/counters` | `requests`, `pages`, `sessions_opened`, `functions`, `faults_injected`, `max_in_flight` |
 //! | `GET /__sim/clock` | `{"now": RFC 3339 UTC}` — the simulated clock |
 //! | `POST /__sim/faults` | body = fault spec (see [`crate::sim::faults`]); replaces the active rules |
@@ -91,7 +91,12 @@ async fn records(
             .map(|f| serde_json::to_string(&f.name).unwrap_or_default())
             .collect();
         let mut chunk = String::with_capacity(1 << 16);
-        for record in dataset.records(&params.object) {
+        let company = gateway.config.multi_entity.clone();
+        for mut record in dataset.records(&params.object) {
+            let owner = company.as_ref().map(|c| {
+                c.stamp(&dataset, &params.object, &mut record);
+                c.owner(&dataset, &params.object, record.record_no)
+            });
             chunk.push('{');
             for (i, (name, value)) in names.iter().zip(&record.values).enumerate() {
                 if i > 0 {
@@ -103,6 +108,19 @@ async fn records(
                     Some(v) => chunk.push_str(&serde_json::to_string(v).unwrap_or_default()),
                     None => chunk.push_str("null"),
                 }
+            }
+            if let (Some(company), Some(owner)) = (&company, owner) {
+                // The owner, so a test can compute what each session must see.
+                let (id, private) = match owner {
+                    Some(o @ crate::sim::entities::Owner::Entity { private, .. }) => {
+                        (company.owner_id(o), private)
+                    }
+                    _ => (None, false),
+                };
+                chunk.push_str(",\"_OWNER\":");
+                chunk.push_str(&serde_json::to_string(&id).unwrap_or_default());
+                chunk.push_str(",\"_PRIVATE\":");
+                chunk.push_str(if private { "true" } else { "false" });
             }
             chunk.push_str("}\n");
             if chunk.len() >= 1 << 16 {

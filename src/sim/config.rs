@@ -85,6 +85,9 @@ pub struct SimConfig {
     /// RECORDNO, times out (`DL02000001`) as the real gateway's does on large line objects;
     /// `u64::MAX` never (default [`DEFAULT_SORT_TIMEOUT_ROWS`]).
     pub sort_timeout_rows: u64,
+    /// A multi-entity company (see `crate::sim::entities`); `None` (the default): one
+    /// company whose every record every session sees.
+    pub multi_entity: Option<crate::sim::entities::MultiEntity>,
 }
 
 /// The default [`SimConfig::sort_timeout_rows`]: the size of line object past which a sort on
@@ -137,6 +140,7 @@ impl Default for SimConfig {
             audit_lag_secs: crate::sim::dataset::DEFAULT_AUDIT_LAG_SECS,
             sort_timeout_rows: DEFAULT_SORT_TIMEOUT_ROWS,
             user_formatting: SimUserFormatting::default(),
+            multi_entity: None,
         }
     }
 }

@@ -11,6 +11,7 @@
 //! * `filter_eval`, `rbq_query`, `query_exec` — filters, readByQuery strings, scans;
 //! * `gateway` — authentication, sessions, cursors, one result per function;
 //! * `response_write` — response XML in the fixtures' shape;
+//! * `entities` — multi-entity companies: record owners, what each session sees;
 //! * `server`, `admin`, `handle` — HTTP, admin API, in-process handle for tests.
 //!
 //! Documented choices where the real gateway's behaviour is unverified: expired or unknown
@@ -28,6 +29,7 @@
 mod admin;
 pub mod config;
 pub mod dataset;
+pub mod entities;
 mod faults;
 mod filter_eval;
 mod gateway;
@@ -41,6 +43,7 @@ mod server;
 use std::io::Write as _;
 
 pub use config::{SimConfig, SimCredentials};
+pub use entities::MultiEntity;
 pub use handle::{SimHandle, spawn};
 pub use server::serve;
 

@@ -807,7 +807,8 @@ pub(super) fn check_sort_cost(
 ///
 /// `count_limit`: when the order streams, stop counting this many matches past the page, so
 /// `total` is a lower bound (still larger than the page end while rows remain); `None`
-/// counts everything.
+/// counts everything. `visible` says whether the session sees a record (by key): a record it
+/// does not see is neither counted nor returned.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn run(
     dataset: &Dataset,
@@ -819,6 +820,7 @@ pub(super) fn run(
     offset: u64,
     limit: u64,
     count_limit: Option<u64>,
+    visible: &dyn Fn(u64) -> bool,
 ) -> Result<QueryPage, Failure> {
     let compiled = filter
         .map(|f| compile(f, columns, case_insensitive))
@@ -850,6 +852,9 @@ pub(super) fn run(
     let mut page_keys: Vec<u64> = Vec::new();
     if streaming {
         let visit = |record_no: u64| {
+            if !visible(record_no) {
+                return true;
+            }
             if total >= offset && total < end {
                 page_keys.push(record_no);
             }
@@ -878,7 +883,9 @@ pub(super) fn run(
             compiled.as_ref(),
             case_insensitive,
             |record| {
-                matched.push(record);
+                if visible(record.record_no) {
+                    matched.push(record);
+                }
                 true
             },
         );

@@ -288,8 +288,9 @@ pub(super) fn parse_request(body: &str) -> Result<ParsedRequest, SchemaError> {
 /// functions only their own result.
 fn parse_call(element: &Element) -> Result<Result<Call, String>, SchemaError> {
     Ok(Ok(match element.name.as_str() {
+        // An empty `<locationid/>` is kept: from an entity session it asks for the top level.
         "getAPISession" => Call::GetApiSession {
-            location_id: element.child_text("locationid").filter(|s| !s.is_empty()),
+            location_id: element.child_text("locationid"),
         },
         "query" => Call::Query(parse_query(element)?),
         "readByQuery" => {

@@ -71,7 +71,7 @@ async fn a_natural_key_merges_on_it_and_verify_compares_it() {
         key: "VENDORID".into(),
         watermark_field: "WHENMODIFIED".into(),
     };
-    assert_eq!(state.objects["VENDOR"].keys.as_ref(), Some(&vendorid));
+    assert_eq!(state.object_keys("VENDOR"), Some(vendorid.clone()));
     assert!(
         state
             .batches_of("VENDOR")
@@ -174,6 +174,6 @@ async fn a_key_or_watermark_field_that_does_not_fit_stops_the_object_naming_the_
     );
     let state = w.manifest().await;
     assert_eq!(state.batches_of("VENDOR").count(), 1);
-    assert_eq!(state.objects["VENDOR"].keys, Some(BatchKeys::default()));
+    assert_eq!(state.object_keys("VENDOR"), Some(BatchKeys::default()));
     w.sim.shutdown().await.unwrap();
 }

@@ -7,6 +7,7 @@ mod cli;
 mod client;
 mod deletes;
 mod end_to_end;
+mod entities;
 mod extract;
 mod keys;
 mod load;

@@ -470,7 +470,7 @@ fn an_object_keeps_the_key_of_its_first_staged_batch() {
         vec![created_with("b", "RECORDNO")],
     ])
     .unwrap();
-    assert_eq!(state.objects["VENDOR"].keys, None);
+    assert_eq!(state.object_keys("VENDOR"), None);
     assert_eq!(state.batches["a"].keys.key, "VENDORID");
 
     let staged_on_id = || {
@@ -481,11 +481,8 @@ fn an_object_keeps_the_key_of_its_first_staged_batch() {
     };
     let state = fold_actions(staged_on_id()).unwrap();
     assert_eq!(
-        state.objects["VENDOR"]
-            .keys
-            .as_ref()
-            .map(|k| k.key.as_str()),
-        Some("VENDORID")
+        state.object_keys("VENDOR").map(|k| k.key),
+        Some("VENDORID".to_owned())
     );
     let mut changed = staged_on_id();
     changed.push(vec![created_with("b", "RECORDNO")]);

@@ -113,6 +113,16 @@ struct Principal {
     session_id: Option<String>,
 }
 
+impl Principal {
+    /// What this principal's reads see (`show_private`: the read sent `showprivate`).
+    fn scope(&self, show_private: bool) -> crate::sim::entities::Scope<'_> {
+        crate::sim::entities::Scope {
+            location: self.location_id.as_deref(),
+            show_private,
+        }
+    }
+}
+
 /// Options for one request's execution coming from injected faults.
 #[derive(Clone, Debug, Default)]
 pub(super) struct ExecOptions {
@@ -160,6 +170,32 @@ impl Gateway {
     /// Write access to the dataset (admin API only).
     pub(super) fn dataset_mut(&self) -> std::sync::RwLockWriteGuard<'_, Dataset> {
         self.dataset.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// True when a session in `scope` sees the record (always, in a single-entity company).
+    fn sees(
+        &self,
+        dataset: &Dataset,
+        object: &str,
+        record_no: u64,
+        scope: crate::sim::entities::Scope<'_>,
+    ) -> bool {
+        self.config
+            .multi_entity
+            .as_ref()
+            .is_none_or(|company| company.sees(dataset, object, record_no, scope))
+    }
+
+    /// Writes the record's owner into its MEGAENTITY fields (multi-entity companies only).
+    pub(super) fn stamp_owner(
+        &self,
+        dataset: &Dataset,
+        object: &str,
+        record: &mut crate::sim::dataset::SimRecord,
+    ) {
+        if let Some(company) = &self.config.multi_entity {
+            company.stamp(dataset, object, record);
+        }
     }
 
     /// Expires every session.
@@ -287,6 +323,11 @@ impl Gateway {
                     && company_id.eq_ignore_ascii_case(&expected.company_id)
                     && password.expose() == expected.user_password.expose()
                 {
+                    if let Some(company) = &self.config.multi_entity
+                        && let Some(reason) = company.refusal(user_id, location_id.as_deref())
+                    {
+                        return Err(self.auth_failure(request, "XL03000006", &reason));
+                    }
                     Ok(Principal {
                         user_id: user_id.clone(),
                         company_id: company_id.clone(),
@@ -458,9 +499,19 @@ impl Gateway {
                         "getAPISession must be the only function in its request".into(),
                     ));
                 }
-                let location_id = location_id
-                    .clone()
-                    .or_else(|| principal.location_id.clone());
+                // No `<locationid>`: the login's (or session's) scope; an empty one: the top
+                // level (Sage's API sessions page).
+                let location_id = match location_id {
+                    None => principal.location_id.clone(),
+                    Some(l) if l.is_empty() => None,
+                    Some(l) => Some(l.clone()),
+                };
+                if let Some(company) = &self.config.multi_entity
+                    && let Some(reason) =
+                        company.refusal(&principal.user_id, location_id.as_deref())
+                {
+                    return Err(("XL03000006".into(), reason));
+                }
                 let session_id = format!("{}..", new_id());
                 lock(&self.sessions).insert(
                     session_id.clone(),
@@ -480,7 +531,7 @@ impl Gateway {
                     location_id,
                 })
             }
-            Call::Query(query) => self.run_query(query),
+            Call::Query(query) => self.run_query(query, principal),
             Call::ReadByQuery(rbq) => self.run_read_by_query(rbq, principal),
             Call::ReadMore { result_id } => self.run_read_more(result_id, principal, options),
             Call::Read {
@@ -493,8 +544,14 @@ impl Gateway {
                 let columns = Columns::new(meta);
                 let selected = query_exec::select_columns(&columns, fields)?;
                 let mut rows = Vec::new();
+                let scope = principal.scope(false);
                 for key in keys {
-                    if let Some(record) = key.parse().ok().and_then(|k| dataset.get(object, k)) {
+                    if let Some(mut record) = key.parse().ok().and_then(|k| dataset.get(object, k))
+                    {
+                        if !self.sees(&dataset, object, record.record_no, scope) {
+                            continue;
+                        }
+                        self.stamp_owner(&dataset, object, &mut record);
                         rows.push(project(&record.values, &selected));
                     }
                 }

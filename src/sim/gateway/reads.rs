@@ -18,7 +18,11 @@ use crate::sim::rbq_query::parse_query_string;
 use crate::sim::response_write::{DataOut, RowsOut};
 
 impl Gateway {
-    pub(super) fn run_query(&self, query: &Query) -> Result<DataOut, Failure> {
+    pub(super) fn run_query(
+        &self,
+        query: &Query,
+        principal: &Principal,
+    ) -> Result<DataOut, Failure> {
         let page_size = query.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
         if page_size == 0 || page_size > MAX_QUERY_PAGE_SIZE {
             return Err((
@@ -59,7 +63,9 @@ impl Gateway {
             &query.order_by,
             self.config.sort_timeout_rows,
         )?;
-        let page = query_exec::run(
+        let scope = principal.scope(query.show_private);
+        let visible = |record_no: u64| self.sees(&dataset, &query.object, record_no, scope);
+        let mut page = query_exec::run(
             &dataset,
             &columns,
             &query.object,
@@ -69,9 +75,13 @@ impl Gateway {
             offset,
             u64::from(page_size),
             self.config.count_limit,
+            &visible,
         )?;
         let count = page.records.len() as u64;
         let remaining = page.total.saturating_sub(offset + count);
+        for record in &mut page.records {
+            self.stamp_owner(&dataset, &query.object, record);
+        }
         let rows = page
             .records
             .iter()
@@ -111,7 +121,10 @@ impl Gateway {
         let meta = query_exec::object_meta(&dataset, &rbq.object)?;
         let columns = Columns::new(meta);
         let selected = query_exec::select_columns(&columns, &rbq.fields)?;
-        let keys = query_exec::matching_keys(&dataset, &columns, &rbq.object, filter.as_ref())?;
+        let mut keys = query_exec::matching_keys(&dataset, &columns, &rbq.object, filter.as_ref())?;
+        // readByQuery has no showprivate option.
+        let scope = principal.scope(false);
+        keys.retain(|no| self.sees(&dataset, &rbq.object, *no, scope));
         let mut cursor = Cursor {
             object: rbq.object.clone(),
             columns: selected,
@@ -120,7 +133,7 @@ impl Gateway {
             page_size: page_size as usize,
             expires_at: Instant::now() + Duration::from_secs(self.config.result_id_ttl_secs),
         };
-        let data = next_page(&dataset, &columns, &mut cursor, None);
+        let data = self.next_page(&dataset, &columns, &mut cursor, None);
         drop(dataset);
         if cursor.position < cursor.keys.len() {
             let id = set_result_id(data, new_id());
@@ -179,7 +192,7 @@ impl Gateway {
         let dataset = self.dataset();
         let meta = query_exec::object_meta(&dataset, &cursor.object)?;
         let columns = Columns::new(meta);
-        let data = next_page(&dataset, &columns, &mut cursor, Some(&id));
+        let data = self.next_page(&dataset, &columns, &mut cursor, Some(&id));
         drop(dataset);
         if cursor.position < cursor.keys.len() {
             cursor.expires_at = now + Duration::from_secs(self.config.result_id_ttl_secs);
@@ -204,6 +217,25 @@ fn set_result_id(data: DataOut, id: String) -> (String, DataOut) {
     }
 }
 
+impl Gateway {
+    /// The next page of a readByQuery cursor; `result_id` is `None` on the first page (filled
+    /// in by the caller when more remain).
+    fn next_page(
+        &self,
+        dataset: &Dataset,
+        columns: &Columns<'_>,
+        cursor: &mut Cursor,
+        result_id: Option<&str>,
+    ) -> DataOut {
+        next_page(dataset, columns, cursor, result_id, &|object, record| {
+            self.stamp_owner(dataset, object, record)
+        })
+    }
+}
+
+/// Writes what the gateway adds to a record before it is served (its owner).
+type Stamp<'a> = dyn Fn(&str, &mut crate::sim::dataset::SimRecord) + 'a;
+
 /// The next page of a readByQuery cursor; `result_id` is `None` on the first page (filled in
 /// by the caller when more remain).
 fn next_page(
@@ -211,12 +243,14 @@ fn next_page(
     columns: &Columns<'_>,
     cursor: &mut Cursor,
     result_id: Option<&str>,
+    stamp: &Stamp<'_>,
 ) -> DataOut {
     let end = (cursor.position + cursor.page_size).min(cursor.keys.len());
     let mut rows = Vec::new();
     for key in &cursor.keys[cursor.position..end] {
         // Records deleted since the readByQuery are skipped.
-        if let Some(record) = dataset.get(&cursor.object, *key) {
+        if let Some(mut record) = dataset.get(&cursor.object, *key) {
+            stamp(&cursor.object, &mut record);
             rows.push(project(&record.values, &cursor.columns));
         }
     }

@@ -214,6 +214,21 @@ impl Harness {
         rows: &[Row],
         extra: bool,
     ) -> String {
+        self.stage_batch_in(mode, window_to, extracted_at, rows, extra, None)
+            .await
+    }
+
+    /// As [`Harness::stage_batch_with`], read from one entity (`intacct.entities`) when
+    /// `entity` names one.
+    pub(crate) async fn stage_batch_in(
+        &self,
+        mode: Mode,
+        window_to: i64,
+        extracted_at: i64,
+        rows: &[Row],
+        extra: bool,
+        entity: Option<&str>,
+    ) -> String {
         let batch_id = uuid::Uuid::new_v4().to_string();
         let schema = vendor_schema(extra);
         let fingerprint = if extra { "test-v2" } else { "test-v1" };
@@ -279,19 +294,23 @@ impl Harness {
         let staged = writer.finish().await.unwrap();
         let window_to = DateTime::from_timestamp(window_to, 0).unwrap();
         let mut manifest = self.manifest.lock().await;
-        manifest
-            .commit(vec![Action::BatchCreated {
+        let mut created = vec![Action::BatchCreated {
+            batch_id: batch_id.clone(),
+            object: "VENDOR".into(),
+            mode,
+            window_from: None,
+            window_to,
+            schema_fingerprint: fingerprint.into(),
+            replay_of: None,
+            keys: None,
+        }];
+        if let Some(entity) = entity {
+            created.push(Action::BatchEntity {
                 batch_id: batch_id.clone(),
-                object: "VENDOR".into(),
-                mode,
-                window_from: None,
-                window_to,
-                schema_fingerprint: fingerprint.into(),
-                replay_of: None,
-                keys: None,
-            }])
-            .await
-            .unwrap();
+                entity: entity.into(),
+            });
+        }
+        manifest.commit(created).await.unwrap();
         manifest
             .commit(vec![Action::BatchStaged {
                 batch_id: batch_id.clone(),
