@@ -62,6 +62,9 @@ pub(crate) enum LogFormat {
 
 /// Every command the tool offers.
 #[derive(Debug, Subcommand)]
+// One value per process, parsed once: its size does not matter, and boxing clap arguments
+// would only add indirection.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Command {
     /// The nightly job: load what an earlier run left staged, extract every object changed
     /// since its watermark (minus the lookback; deletes included), and load it.
