@@ -204,7 +204,9 @@ async fn value_case(
     value: &str,
     expected: &'static str,
 ) {
-    let world = GatewayWorld::start().await;
+    // Strict: bad values fail the object instead of being quarantined (the default).
+    let mut world = GatewayWorld::start().await;
+    world.spec.extract.quarantine_bad_values = false;
     let report = world.extract_with(serve(file)).await;
     let want = Error::Value {
         object: OBJECT.into(),
@@ -322,7 +324,7 @@ async fn a_gateway_that_ignores_the_keyset_filter_is_stopped_not_looped() {
         MalformedKind::UnexpectedStructure,
         &[
             "a full page of CLASS did not advance the keyset cursor",
-            ", 6)",
+            "\"6\")",
         ],
     )
     .await;
@@ -396,7 +398,8 @@ async fn retyped_value_case(
     value: &str,
     expected: &'static str,
 ) {
-    let world = GatewayWorld::start().await;
+    let mut world = GatewayWorld::start().await;
+    world.spec.extract.quarantine_bad_values = false;
     let retype = move |body: &[u8]| {
         let text = String::from_utf8_lossy(body).into_owned();
         let at = text
@@ -438,7 +441,7 @@ async fn a_decimal_with_more_fraction_digits_than_the_scale_is_never_rounded() {
         "CURRENCY",
         "gateway/decimal-with-too-many-fraction-digits.xml",
         "12.34567890123",
-        "a decimal with at most 10 fraction digits and no exponent",
+        "a decimal within the column's scale and 38 digits, without exponent or separators",
     )
     .await;
 }
@@ -465,12 +468,12 @@ async fn a_date_that_does_not_exist() {
     .await;
 }
 
-/// With `quarantine_bad_values`, the row with the bad value is set aside in the batch's
-/// quarantine file (object, record, field, value) and the others are staged.
+/// With `quarantine_bad_values` (the default), the bad value is kept as sent in the batch's
+/// quarantine file (object, record, field, value) and staged as NULL; every row is staged.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_opted_in_quarantine_sets_the_bad_row_aside_and_stages_the_rest() {
-    let mut world = GatewayWorld::start().await;
-    world.spec.extract.quarantine_bad_values = true;
+async fn a_quarantined_value_is_kept_aside_and_its_row_staged_with_null() {
+    let world = GatewayWorld::start().await;
+    assert!(world.spec.extract.quarantine_bad_values);
     let report = world
         .extract_with(serve("gateway/integer-field-not-integer.xml"))
         .await;
@@ -489,9 +492,24 @@ async fn an_opted_in_quarantine_sets_the_bad_row_aside_and_stages_the_rest() {
     assert_eq!(line["record_no"], "10");
     assert_eq!(line["field"], "CREATEDBY");
     assert_eq!(line["value"], "thirty-four");
-    // The good row of the page is staged, the bad one is not.
+    // Both rows are staged; record 10's CREATEDBY is NULL.
     let keys = staged_record_nos(&world.spec, batch).await;
-    assert!(keys.contains(&2) && !keys.contains(&10), "{keys:?}");
+    assert!(keys.contains(&2) && keys.contains(&10), "{keys:?}");
+    let mut created_by_of_10 = Vec::new();
+    for rows in crate::deletes::batch_rows(&world.spec, batch).await {
+        let keys = rows
+            .column_by_name("RECORDNO")
+            .unwrap()
+            .as_any()
+            .downcast_ref::<arrow::array::Int64Array>()
+            .unwrap()
+            .clone();
+        let created_by = rows.column_by_name("CREATEDBY").unwrap();
+        for r in (0..rows.num_rows()).filter(|r| keys.value(*r) == 10) {
+            created_by_of_10.push(created_by.is_valid(r));
+        }
+    }
+    assert_eq!(created_by_of_10, [false]);
     world.shutdown().await;
 }
 
