@@ -24,12 +24,12 @@
 use std::time::Instant;
 
 use chrono::{DateTime, TimeZone, Utc};
-use intacct_snowflake::intacct::backoff::RetryPolicy;
-use intacct_snowflake::intacct::client::{ClientConfig, IntacctClient, ReadRequest};
-use intacct_snowflake::intacct::paging::TimeWindow;
-use intacct_snowflake::intacct::request::SenderCredentials;
+use intacct_snowflake::intacct::SenderCredentials;
+use intacct_snowflake::intacct::TimeWindow;
 use intacct_snowflake::intacct::tenant_time;
-use intacct_snowflake::sim::dataset::{Dataset, Scale};
+use intacct_snowflake::intacct::{ClientConfig, IntacctClient, ReadRequest};
+use intacct_snowflake::retry::RetryPolicy;
+use intacct_snowflake::sim::{Dataset, Scale};
 use intacct_snowflake::sim::{SimConfig, spawn};
 
 const OBJECT: &str = "APBILLITEM";

@@ -51,7 +51,7 @@ use intacct_snowflake::manifest::{Action, Manifest, Mode};
 use intacct_snowflake::retry::RetryPolicy;
 use intacct_snowflake::snowflake::{SnowflakeClient, SnowflakeConfig, Statement};
 use intacct_snowflake::stage::Stage;
-use intacct_snowflake::stage::parts::{PartWriter, StageOptions};
+use intacct_snowflake::stage::{PartWriter, StageOptions};
 use tokio::sync::Mutex;
 
 const ACCOUNT: &str = "DEMO";

@@ -10,8 +10,8 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use intacct_snowflake::intacct::parse::parse_response;
-use intacct_snowflake::intacct::response::ResultData;
+use intacct_snowflake::intacct::ResultData;
+use intacct_snowflake::intacct::parse_response;
 use quick_xml::Reader;
 use quick_xml::events::Event;
 

@@ -8,7 +8,7 @@
 use std::time::Instant;
 
 use chrono::{TimeZone, Utc};
-use intacct_snowflake::sim::dataset::{Dataset, DatasetConfig, Scale};
+use intacct_snowflake::sim::{Dataset, DatasetConfig, Scale};
 
 fn vm_hwm_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")

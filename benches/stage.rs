@@ -19,13 +19,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use intacct_snowflake::intacct::parse::parse_response;
-use intacct_snowflake::intacct::response::{
-    FieldMeta, IntacctType, ObjectMeta, RecordPage, ResultData,
-};
+use intacct_snowflake::intacct::parse_response;
+use intacct_snowflake::intacct::{FieldMeta, IntacctType, ObjectMeta, RecordPage, ResultData};
 use intacct_snowflake::schema::{BatchContext, arrow_schema, record_batch};
 use intacct_snowflake::stage::Stage;
-use intacct_snowflake::stage::parts::{PartWriter, StageOptions};
+use intacct_snowflake::stage::{PartWriter, StageOptions};
 
 const PAGE_RECORDS: u64 = 2_000;
 

@@ -29,6 +29,12 @@
 //! * `cli` (private; [`run_cli`] is the binary's entry) — clap arguments, one file per command
 //!   body, printing and exit codes.
 //! * `shutdown` (private) — SIGINT and SIGTERM, for the commands and the simulator.
+//!
+//! Each module's public surface is curated: nested modules are private and the module
+//! re-exports what the binary, the tests and the benchmarks use (`intacct::IntacctClient`,
+//! `sim::Scale`, `stage::PartWriter`…), so `unreachable_pub` flags whatever is public by
+//! accident. The pure tables `intacct::objects`, `intacct::tenant_time` and
+//! `manifest::schemas` stay namespaces of their own.
 
 mod cli;
 pub mod config;

@@ -20,14 +20,17 @@ use crate::error::{Error, Result};
 use crate::secret::Secret;
 
 /// Environment variable naming the credentials file.
-pub const FILE_ENV: &str = "INTACCT_SNOWFLAKE_CREDENTIALS";
+pub(crate) const FILE_ENV: &str = "INTACCT_SNOWFLAKE_CREDENTIALS";
 /// Environment variable naming an age identity file that opens it.
-pub const IDENTITY_ENV: &str = "INTACCT_SNOWFLAKE_AGE_IDENTITY";
+pub(crate) const IDENTITY_ENV: &str = "INTACCT_SNOWFLAKE_AGE_IDENTITY";
 /// Environment variable holding a passphrase that opens it.
-pub const PASSPHRASE_ENV: &str = "INTACCT_SNOWFLAKE_AGE_PASSPHRASE";
+pub(crate) const PASSPHRASE_ENV: &str = "INTACCT_SNOWFLAKE_AGE_PASSPHRASE";
 
 /// Opens a credentials file with the key named by the environment.
-pub fn open(path: &Path, env: &BTreeMap<String, String>) -> Result<BTreeMap<String, Secret>> {
+pub(crate) fn open(
+    path: &Path,
+    env: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, Secret>> {
     let ciphertext = std::fs::read(path).map_err(|source| Error::Io {
         path: path.display().to_string(),
         source,
@@ -82,7 +85,7 @@ fn decrypt(ciphertext: &[u8], path: &Path, env: &BTreeMap<String, String>) -> Re
 }
 
 /// Parses `NAME=VALUE` lines. Errors name the line, never its value.
-pub fn parse_entries(plaintext: &str, path: &Path) -> Result<BTreeMap<String, Secret>> {
+pub(crate) fn parse_entries(plaintext: &str, path: &Path) -> Result<BTreeMap<String, Secret>> {
     let mut out = BTreeMap::new();
     for (i, line) in plaintext.lines().enumerate() {
         let trimmed = line.trim_start();
@@ -114,7 +117,7 @@ pub fn parse_entries(plaintext: &str, path: &Path) -> Result<BTreeMap<String, Se
 }
 
 /// Encrypts `NAME=VALUE` text to recipients or a passphrase, armored.
-pub fn encrypt(
+pub(crate) fn encrypt(
     plaintext: &str,
     recipients: &[String],
     passphrase: Option<Secret>,
@@ -163,7 +166,7 @@ pub fn encrypt(
 
 /// Writes an encrypted credentials file readable by its owner only; an existing file is
 /// refused unless `force`.
-pub fn write_private(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
+pub(crate) fn write_private(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
     use std::fs::OpenOptions;
     #[cfg(unix)]
     use std::os::unix::fs::OpenOptionsExt;

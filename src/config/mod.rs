@@ -19,7 +19,7 @@
 //! `[extract] deletes` picks the delete feed ([`DeleteFeed`]): `"audit_history"` (default)
 //! stages AUDITHISTORY deletes as tombstones, `"off"` sends no AUDITHISTORY request at all.
 
-pub mod credentials;
+pub(crate) mod credentials;
 mod raw;
 
 use std::collections::BTreeMap;

@@ -105,11 +105,6 @@ pub fn is_retryable(failure: &IntacctFailure) -> bool {
     classify(failure).is_retryable()
 }
 
-/// True when the gateway refused this request's authentication (login or session).
-pub fn is_session_refused(failure: &IntacctFailure) -> bool {
-    classify(failure) == FailureClass::SessionRefused
-}
-
 fn classify_error(error: &ErrorDetail) -> FailureClass {
     let texts = [&error.description, &error.description2, &error.correction];
     let any_text = |needle: &str| {
@@ -232,7 +227,7 @@ mod tests {
             )],
         );
         assert_eq!(classify(&f), FailureClass::SessionRefused);
-        assert!(is_session_refused(&f));
+        assert_eq!(classify(&f), FailureClass::SessionRefused);
         assert!(!is_retryable(&f));
     }
 
@@ -242,7 +237,7 @@ mod tests {
             let f = failure(ErrorLevel::Control, false, vec![error(code, None, None)]);
             assert_eq!(classify(&f), FailureClass::BadCredentials, "{code}");
             assert!(!is_retryable(&f));
-            assert!(!is_session_refused(&f));
+            assert_ne!(classify(&f), FailureClass::SessionRefused);
         }
     }
 

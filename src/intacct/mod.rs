@@ -1,29 +1,44 @@
 //! The Intacct side: the XML wire protocol (pure), sessions and the paging client (IO).
 //!
-//! * [`request`] — request types and their rendering to XML, with escaping;
-//! * [`response`] — the typed values a response parses into;
-//! * [`parse`] — the streaming response parser (three error levels, records, metadata);
-//! * [`codes`] — what Intacct error numbers mean for retrying;
-//! * [`names`] — the rule from Intacct field names to Snowflake columns;
-//! * [`objects`] — per-object facts of real tenants (delete keys, line headers);
-//! * [`client`] — the paging client of one company: reads objects as streams of pages;
+//! * `request` — request types and their rendering to XML, with escaping;
+//! * `response` — the typed values a response parses into;
+//! * `parse` — the streaming response parser (three error levels, records, metadata);
+//! * `codes` — what Intacct error numbers mean for retrying;
+//! * `names` — the rule from Intacct field names to Snowflake columns;
+//! * [`objects`] — per-object facts of real tenants (delete keys, line headers, private fields);
+//! * `client` — the paging client of one company: reads objects as streams of pages;
 //! * `session` — the shared, single-flight `getAPISession` cache;
 //! * `preferences` — the API user's date/time preferences and the start-up check;
-//! * [`paging`] — the keyset cursor over (timestamp, RECORDNO);
-//! * [`backoff`] — the retry policy, now [`crate::retry`] (shared with the Snowflake client);
+//! * `paging` — the keyset cursor over RECORDNO inside a closed window;
 //! * `transport` — one HTTP exchange, the per-company concurrency limit, retries;
 //! * [`tenant_time`] — UTC instants to and from the tenant's wall-clock text.
+//!
+//! The public surface is what the binary, the tests and the benchmarks use: the items
+//! re-exported below, and the two pure tables [`objects`] and [`tenant_time`].
 
-pub use crate::retry as backoff;
-pub mod client;
-pub mod codes;
-pub mod names;
+pub(crate) mod client;
+pub(crate) mod codes;
+pub(crate) mod names;
 pub mod objects;
-pub mod paging;
-pub mod parse;
+pub(crate) mod paging;
+pub(crate) mod parse;
 mod preferences;
-pub mod request;
-pub mod response;
+pub(crate) mod request;
+pub(crate) mod response;
 mod session;
 pub mod tenant_time;
 mod transport;
+
+pub use client::{ClientConfig, IntacctClient, Page, ReadMethod, ReadRequest};
+pub use codes::{FailureClass, classify, is_retryable};
+pub use names::column_name;
+pub use paging::{Cursor, KeyFields, PageOrder, Pass, RecordKey, TimeWindow};
+pub use parse::parse_response;
+pub use request::{
+    Authentication, Call, Comparison, Filter, Function, OrderBy, Query, ReadByQuery, Request,
+    SenderCredentials, escape_attr, escape_text, is_forbidden_xml_char, render_request,
+};
+pub use response::{
+    ErrorLevel, FieldMeta, IntacctFailure, IntacctType, ObjectMeta, RecordPage, Response,
+    ResultData,
+};

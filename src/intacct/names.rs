@@ -21,7 +21,7 @@ pub fn column_name(intacct_name: &str) -> String {
 }
 
 /// The Snowflake column for a path of nested element names (each may itself contain dots).
-pub fn column_name_of_path<'a>(segments: impl IntoIterator<Item = &'a str>) -> String {
+pub(crate) fn column_name_of_path<'a>(segments: impl IntoIterator<Item = &'a str>) -> String {
     let mut out = String::new();
     let mut first = true;
     for segment in segments.into_iter().flat_map(|s| s.split('.')) {

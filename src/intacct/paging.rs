@@ -44,11 +44,11 @@ use crate::intacct::response::RecordPage;
 use crate::intacct::tenant_time::{parse, render};
 
 /// `RECORDNO`.
-pub const RECORDNO: &str = "RECORDNO";
+pub(crate) const RECORDNO: &str = "RECORDNO";
 /// `WHENMODIFIED`.
-pub const WHENMODIFIED: &str = "WHENMODIFIED";
+pub(crate) const WHENMODIFIED: &str = "WHENMODIFIED";
 /// `WHENCREATED`.
-pub const WHENCREATED: &str = "WHENCREATED";
+pub(crate) const WHENCREATED: &str = "WHENCREATED";
 
 /// A half-open window of modification instants, `[from, to)`; no `from` means from the
 /// beginning.
@@ -184,7 +184,7 @@ pub struct Cursor {
 }
 
 /// The `query` filter for the page after `after` (or the first page when `None`).
-pub fn keyset_filter(
+pub(crate) fn keyset_filter(
     keys: &KeyFields,
     pass: Pass,
     window: &TimeWindow,
@@ -246,7 +246,7 @@ pub fn keyset_filter(
 
 /// `filter` with `condition` ANDed in (the condition's parts first), flattened into one
 /// `<and>`; `filter` itself without a condition.
-pub fn restrict(filter: Filter, condition: Option<&Filter>) -> Filter {
+pub(crate) fn restrict(filter: Filter, condition: Option<&Filter>) -> Filter {
     let Some(condition) = condition else {
         return filter;
     };
@@ -262,13 +262,13 @@ pub fn restrict(filter: Filter, condition: Option<&Filter>) -> Filter {
 }
 
 /// AUDITHISTORY's `OBJECTTYPE` for an object: its name in lower case (`APBILL` → `apbill`).
-pub fn audit_object_type(object: &str) -> String {
+pub(crate) fn audit_object_type(object: &str) -> String {
     object.to_ascii_lowercase()
 }
 
 /// The condition that limits an AUDITHISTORY read to the deletes of `object`:
 /// `ACCESSMODE = 'D' AND OBJECTTYPE = '<object lower-case>'`.
-pub fn audit_deletes_condition(object: &str) -> Filter {
+pub(crate) fn audit_deletes_condition(object: &str) -> Filter {
     Filter::And(vec![
         Filter::compare(Comparison::EqualTo, "ACCESSMODE", "D"),
         Filter::compare(Comparison::EqualTo, "OBJECTTYPE", audit_object_type(object)),
@@ -277,7 +277,7 @@ pub fn audit_deletes_condition(object: &str) -> Filter {
 
 /// The whole `query` for one keyset page, with the [`keyset_filter`] of that page and
 /// `showprivate` set.
-pub fn keyset_query(
+pub(crate) fn keyset_query(
     object: &str,
     select: &[String],
     keys: &KeyFields,
@@ -314,7 +314,7 @@ pub fn keyset_query(
 }
 
 /// The legacy `readByQuery` for one pass over a window (no order, no keyset).
-pub fn read_by_query(
+pub(crate) fn read_by_query(
     object: &str,
     select: &[String],
     keys: &KeyFields,
@@ -342,7 +342,7 @@ pub fn read_by_query(
 
 /// Where the cursor stands after `page`: its last row's key and RECORDNO; `None` for an
 /// empty page.
-pub fn cursor_after(
+pub(crate) fn cursor_after(
     page: &RecordPage,
     keys: &KeyFields,
     pass: Pass,
@@ -390,7 +390,7 @@ pub fn cursor_after(
 /// Checks that a page moved the cursor: a page that is not the last of its pass must end
 /// strictly after where the previous one did, or the next request would ask for the same
 /// rows again. A gateway that answers so is an error, never a loop.
-pub fn check_progress(
+pub(crate) fn check_progress(
     object: &str,
     order: PageOrder,
     before: Option<&Cursor>,
@@ -426,7 +426,7 @@ pub fn check_progress(
 /// True when no page follows `page` in its pass: the gateway says nothing remains, or (when
 /// it does not say) the page is short. An empty page always ends the pass, so a confused
 /// count can never loop on the same cursor.
-pub fn is_last_page(page: &RecordPage, page_size: u32) -> bool {
+pub(crate) fn is_last_page(page: &RecordPage, page_size: u32) -> bool {
     page.is_empty()
         || match page.num_remaining {
             Some(remaining) => remaining == 0,

@@ -278,13 +278,13 @@ pub struct ReadByQuery {
 }
 
 /// Longest `controlid` (element or attribute) the schema allows.
-pub const MAX_CONTROL_ID_CHARS: usize = 256;
+pub(crate) const MAX_CONTROL_ID_CHARS: usize = 256;
 /// Largest `pagesize` of a `query`.
-pub const MAX_QUERY_PAGE_SIZE: u32 = 2000;
+pub(crate) const MAX_QUERY_PAGE_SIZE: u32 = 2000;
 /// Largest `pagesize` of a `readByQuery`.
-pub const MAX_READ_BY_QUERY_PAGE_SIZE: u32 = 1000;
+pub(crate) const MAX_READ_BY_QUERY_PAGE_SIZE: u32 = 1000;
 /// Most values one `in` / `notin` operator may carry.
-pub const MAX_IN_VALUES: usize = 1000;
+pub(crate) const MAX_IN_VALUES: usize = 1000;
 
 /// Renders a request envelope as the XML body to POST.
 ///
@@ -561,7 +561,7 @@ fn check_named(what: &str, value: &str) -> crate::Result<()> {
 }
 
 /// Checks every protocol limit before anything is written.
-pub fn validate_request(request: &Request) -> crate::Result<()> {
+pub(crate) fn validate_request(request: &Request) -> crate::Result<()> {
     check_control_id("request", &request.control_id)?;
     if request.functions.is_empty() {
         return Err(invalid("a request needs at least one function"));
@@ -694,7 +694,7 @@ pub fn is_forbidden_xml_char(c: char) -> bool {
 }
 
 /// Removes characters XML 1.0 forbids (see [`is_forbidden_xml_char`]); borrows when none.
-pub fn strip_forbidden(text: &str) -> Cow<'_, str> {
+pub(crate) fn strip_forbidden(text: &str) -> Cow<'_, str> {
     if text.chars().any(is_forbidden_xml_char) {
         Cow::Owned(
             text.chars()

@@ -31,13 +31,14 @@
 //! [`Action::BatchStaged`] may remain on the stage as orphans; they are never loaded, because
 //! the loader copies exactly the files the manifest lists.
 
-pub mod lock;
+pub(crate) mod lock;
 mod log;
 pub mod schemas;
 mod state;
 
 use chrono::{DateTime, Utc};
 
+pub use lock::RunLock;
 pub use log::{CHECKPOINT_INTERVAL, Manifest};
 pub use state::{
     BatchState, BatchStatus, ExtractProgress, LoadStep, ManifestRule, ManifestState, ObjectState,

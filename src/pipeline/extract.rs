@@ -159,7 +159,7 @@ pub struct ObjectReport {
 /// Runs the extract of every object; failures of single objects are in their reports. First
 /// the API user's date/time preferences are checked: when they would make Intacct write dates
 /// this client cannot read, every object fails with the same error naming the preference.
-pub async fn extract(
+pub(crate) async fn extract(
     client: &IntacctClient,
     manifest: Arc<Mutex<Manifest>>,
     options: &ExtractOptions,
@@ -672,7 +672,7 @@ fn check_key_present(
 }
 
 /// The error to exit with when any object failed.
-pub fn failure_of(reports: &[ObjectReport]) -> Option<Error> {
+pub(crate) fn failure_of(reports: &[ObjectReport]) -> Option<Error> {
     let failed: Vec<String> = reports
         .iter()
         .filter_map(|r| r.error.as_ref().map(|e| format!("{}: {e}", r.object)))

@@ -8,7 +8,7 @@
 
 pub(crate) mod context;
 mod deletes;
-pub mod extract;
+pub(crate) mod extract;
 pub(crate) mod plan;
 mod progress;
 pub(crate) mod status;
@@ -25,7 +25,8 @@ use crate::manifest::Action;
 use crate::stage::parts::StageOptions;
 
 pub use context::RunContext;
-use extract::{ExtractOptions, ObjectJob, ObjectReport};
+pub use extract::ObjectReport;
+use extract::{ExtractOptions, ObjectJob};
 
 /// The column tombstones of `object` name their records by, when it is not RECORDNO (an ID
 /// for natural-key objects, the header's key for line objects): the loader's MERGE expands
@@ -243,7 +244,7 @@ pub fn client_config(spec: &Spec) -> ClientConfig {
     config.session_ttl_secs = i.session_ttl_secs;
     config.timeout_secs = i.timeout_secs;
     config.max_concurrent_requests = i.max_concurrent_requests;
-    config.retry = crate::intacct::backoff::RetryPolicy {
+    config.retry = crate::retry::RetryPolicy {
         max_attempts: i.retry.max_attempts,
         initial_backoff_ms: i.retry.initial_backoff_ms,
         max_backoff_ms: i.retry.max_backoff_ms,

@@ -13,20 +13,20 @@ const LOG_EVERY_PAGES: u64 = 25;
 
 /// Progress of a whole run.
 #[derive(Debug)]
-pub struct Progress {
+pub(crate) struct Progress {
     bars: Option<MultiProgress>,
 }
 
 impl Progress {
     /// Bars when `draw` is set and stderr is a terminal; log lines otherwise.
-    pub fn new(draw: bool) -> Progress {
+    pub(crate) fn new(draw: bool) -> Progress {
         use std::io::IsTerminal;
         let bars = (draw && std::io::stderr().is_terminal()).then(MultiProgress::new);
         Progress { bars }
     }
 
     /// Progress of one object.
-    pub fn object(&self, object: &str) -> ObjectProgress {
+    pub(crate) fn object(&self, object: &str) -> ObjectProgress {
         let bar = self.bars.as_ref().map(|multi| {
             let style = ProgressStyle::with_template(
                 "{prefix:>14} {bar:30} {pos:>9}/{len:9} records {per_sec:>14} eta {eta:>4} {msg}",
@@ -45,14 +45,14 @@ impl Progress {
 
 /// Progress of one object.
 #[derive(Debug)]
-pub struct ObjectProgress {
+pub(crate) struct ObjectProgress {
     object: String,
     bar: Option<ProgressBar>,
 }
 
 impl ObjectProgress {
     /// After each page: pages and records so far, and the total the gateway announced.
-    pub fn page(&self, pages: u64, records: u64, total: Option<u64>) {
+    pub(crate) fn page(&self, pages: u64, records: u64, total: Option<u64>) {
         match &self.bar {
             Some(bar) => {
                 if let Some(total) = total {
@@ -68,7 +68,7 @@ impl ObjectProgress {
     }
 
     /// When the object is staged.
-    pub fn finish(&self, records: u64, parts: u64, bytes: u64) {
+    pub(crate) fn finish(&self, records: u64, parts: u64, bytes: u64) {
         if let Some(bar) = &self.bar {
             bar.set_length(records);
             bar.finish_with_message(format!("staged: {parts} parts, {} KiB", bytes / 1024));
@@ -76,7 +76,7 @@ impl ObjectProgress {
     }
 
     /// When the object failed.
-    pub fn fail(&self, error: &crate::Error) {
+    pub(crate) fn fail(&self, error: &crate::Error) {
         if let Some(bar) = &self.bar {
             bar.abandon_with_message(format!("failed: {error}"));
         }

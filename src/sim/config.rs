@@ -44,7 +44,7 @@ impl Default for SimCredentials {
 }
 
 /// The fixed default start of the simulated clock, so runs are reproducible.
-pub fn default_start() -> DateTime<Utc> {
+pub(crate) fn default_start() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 1, 15, 0, 0, 0)
         .single()
         .unwrap_or_default()

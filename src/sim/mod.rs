@@ -27,8 +27,8 @@
 //! the rest of its window. `--count-limit N` bounds that pass to N matches past the page.
 
 mod admin;
-pub mod config;
-pub mod dataset;
+pub(crate) mod config;
+pub(crate) mod dataset;
 pub mod entities;
 mod faults;
 mod filter_eval;
@@ -42,7 +42,11 @@ mod server;
 
 use std::io::Write as _;
 
-pub use config::{SimConfig, SimCredentials};
+pub use config::{
+    DEFAULT_COMPANY_ID, DEFAULT_SENDER_ID, DEFAULT_SENDER_PASSWORD, DEFAULT_SORT_TIMEOUT_ROWS,
+    DEFAULT_USER_ID, DEFAULT_USER_PASSWORD, SimConfig, SimCredentials, SimUserFormatting,
+};
+pub use dataset::{Dataset, DatasetConfig, Scale, SimRecord};
 pub use entities::MultiEntity;
 pub use handle::{SimHandle, spawn};
 pub use server::serve;

@@ -35,21 +35,21 @@ use crate::secret::Secret;
 /// The setting that holds the key's passphrase (named in error messages).
 pub const PASSPHRASE_SETTING: &str = "snowflake.private_key_passphrase";
 /// The setting that names the key file.
-pub const KEY_PATH_SETTING: &str = "snowflake.private_key_path";
+pub(crate) const KEY_PATH_SETTING: &str = "snowflake.private_key_path";
 /// A JWT lives this long (Snowflake refuses more than one hour).
-pub const JWT_LIFETIME: Duration = Duration::from_secs(59 * 60);
+pub(crate) const JWT_LIFETIME: Duration = Duration::from_secs(59 * 60);
 /// A cached JWT is replaced when less than this remains.
-pub const JWT_REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
+pub(crate) const JWT_REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
 
 /// `X-Snowflake-Authorization-Token-Type` values.
-pub const TOKEN_TYPE_KEYPAIR_JWT: &str = "KEYPAIR_JWT";
+pub(crate) const TOKEN_TYPE_KEYPAIR_JWT: &str = "KEYPAIR_JWT";
 /// Token type of a programmatic access token.
-pub const TOKEN_TYPE_PAT: &str = "PROGRAMMATIC_ACCESS_TOKEN";
+pub(crate) const TOKEN_TYPE_PAT: &str = "PROGRAMMATIC_ACCESS_TOKEN";
 
 /// The account part of `iss`/`sub`, as the official connector computes it: upper case, cut at
 /// the first `.` (`xy12345.us-east-2.aws` → `XY12345`), or at the first `-` for a `.global`
 /// account (`myorg-acct.global` → `MYORG`); `MyOrg-MyAccount` stays `MYORG-MYACCOUNT`.
-pub fn jwt_account(account: &str) -> String {
+pub(crate) fn jwt_account(account: &str) -> String {
     let cut = if account.contains(".global") {
         account.split('-').next()
     } else {
@@ -245,7 +245,7 @@ impl Drop for Zeroing {
 }
 
 /// `SHA256:` + standard base64 (with padding) of SHA-256 over a DER SubjectPublicKeyInfo.
-pub fn fingerprint_of_spki(spki_der: &[u8]) -> String {
+pub(crate) fn fingerprint_of_spki(spki_der: &[u8]) -> String {
     let digest = sha2::Sha256::digest(spki_der);
     format!(
         "SHA256:{}",

@@ -10,7 +10,7 @@
 //! The client talks to Snowflake, or to the local emulator, by base URL only: the same code
 //! path runs in production and in the tests.
 
-pub mod auth;
+pub(crate) mod auth;
 mod statements;
 mod values;
 mod wire;
@@ -19,6 +19,7 @@ use crate::config::{SnowflakeAuth, SnowflakeSpec};
 use crate::error::Result;
 use crate::retry::RetryPolicy;
 
+pub use auth::{PASSPHRASE_SETTING, SigningKey, claims};
 pub use statements::SnowflakeClient;
 pub use values::{Decimal, DmlStats, SqlValue};
 

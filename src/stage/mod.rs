@@ -13,7 +13,9 @@
 //! part writer refuses a path that already exists and part paths contain the batch id (a
 //! fresh UUID), which no other writer uses.
 
-pub mod parts;
+pub(crate) mod parts;
+
+pub use parts::{PartWriter, StageOptions, StagedBatch, StagedFile};
 
 use std::sync::Arc;
 

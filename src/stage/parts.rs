@@ -130,9 +130,9 @@ fn highest_number(names: &[String], prefix: &str) -> usize {
 }
 
 /// The file-name prefix of an object's own raw pages.
-pub const RAW_PAGE_PREFIX: &str = "page";
+pub(crate) const RAW_PAGE_PREFIX: &str = "page";
 /// The file-name prefix of the raw AUDITHISTORY pages of an object's delete feed.
-pub const RAW_DELETES_PAGE_PREFIX: &str = "deletes-page";
+pub(crate) const RAW_DELETES_PAGE_PREFIX: &str = "deletes-page";
 
 struct OpenPart {
     writer: AsyncArrowWriter<HashingWriter>,
@@ -379,7 +379,7 @@ impl PartWriter {
 }
 
 /// `<object>/<batch_id>`: where a batch's files live.
-pub fn batch_dir(object: &str, batch_id: &str) -> String {
+pub(crate) fn batch_dir(object: &str, batch_id: &str) -> String {
     format!("{object}/{batch_id}")
 }
 

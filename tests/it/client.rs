@@ -5,17 +5,15 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, TimeZone, Utc};
 use intacct_snowflake::Error;
-use intacct_snowflake::intacct::backoff::RetryPolicy;
-use intacct_snowflake::intacct::client::{
-    ClientConfig, IntacctClient, Page, ReadMethod, ReadRequest,
-};
-use intacct_snowflake::intacct::names::column_name;
+use intacct_snowflake::intacct::ErrorLevel;
+use intacct_snowflake::intacct::column_name;
 use intacct_snowflake::intacct::objects;
-use intacct_snowflake::intacct::paging::{KeyFields, PageOrder, Pass, TimeWindow};
-use intacct_snowflake::intacct::request::{Call, SenderCredentials};
-use intacct_snowflake::intacct::response::ErrorLevel;
+use intacct_snowflake::intacct::{Call, SenderCredentials};
+use intacct_snowflake::intacct::{ClientConfig, IntacctClient, Page, ReadMethod, ReadRequest};
+use intacct_snowflake::intacct::{KeyFields, PageOrder, Pass, TimeWindow};
+use intacct_snowflake::retry::RetryPolicy;
 use intacct_snowflake::secret::Secret;
-use intacct_snowflake::sim::dataset::{Dataset, Scale};
+use intacct_snowflake::sim::{Dataset, Scale};
 use intacct_snowflake::sim::{SimConfig, SimHandle, spawn};
 use serde_json::Value;
 

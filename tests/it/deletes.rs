@@ -13,11 +13,11 @@ use arrow::record_batch::RecordBatch;
 use arrow::util::display::array_value_to_string;
 use chrono::{DateTime, Utc};
 use intacct_snowflake::config::{DeleteFeed, Spec};
-use intacct_snowflake::intacct::client::IntacctClient;
+use intacct_snowflake::intacct::IntacctClient;
 use intacct_snowflake::intacct::objects;
 use intacct_snowflake::intacct::tenant_time;
 use intacct_snowflake::manifest::{BatchState, BatchStatus, Manifest, ManifestState};
-use intacct_snowflake::pipeline::extract::ObjectReport;
+use intacct_snowflake::pipeline::ObjectReport;
 use intacct_snowflake::pipeline::{client_config, extract_options, run_extract};
 use intacct_snowflake::sim::{self, SimConfig, SimHandle};
 use intacct_snowflake::stage::Stage;
@@ -416,12 +416,12 @@ async fn a_refused_delete_feed_stages_the_rows_and_is_read_again_next_run() {
 /// time with the ID as text (or, `text = false`, taken for an integer).
 async fn audit_ids_read(
     spec: &Spec,
-    window: intacct_snowflake::intacct::paging::TimeWindow,
+    window: intacct_snowflake::intacct::TimeWindow,
     page_size: u32,
     text: bool,
 ) -> Vec<String> {
-    use intacct_snowflake::intacct::client::{ReadMethod, ReadRequest};
-    use intacct_snowflake::intacct::paging::KeyFields;
+    use intacct_snowflake::intacct::KeyFields;
+    use intacct_snowflake::intacct::{ReadMethod, ReadRequest};
     let client = IntacctClient::new(client_config(spec)).unwrap();
     let mut request = ReadRequest::new("AUDITHISTORY", window, "ids");
     request.keys = KeyFields::for_object("AUDITHISTORY");
@@ -472,7 +472,7 @@ async fn text_audit_ids_page_through_rows_sharing_an_access_time() {
     );
     assert!(want.iter().all(|id| id.starts_with('0')), "{want:?}");
     let from = tenant_time::parse(&at, tz).unwrap();
-    let window = intacct_snowflake::intacct::paging::TimeWindow {
+    let window = intacct_snowflake::intacct::TimeWindow {
         from: Some(from),
         to: from + chrono::Duration::seconds(1),
     };

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use intacct_snowflake::intacct::names::column_name;
+use intacct_snowflake::intacct::column_name;
 use intacct_snowflake::intacct::tenant_time;
 use intacct_snowflake::manifest::schemas::{self, ColumnType};
 use intacct_snowflake::manifest::{BatchStatus, Manifest, Mode};

@@ -22,15 +22,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use arrow::array::{Array, BooleanArray, Int64Array, StringArray};
 use intacct_snowflake::Error;
 use intacct_snowflake::config::Spec;
-use intacct_snowflake::intacct::client::IntacctClient;
-use intacct_snowflake::intacct::request::{Authentication, Call, ReadByQuery};
-use intacct_snowflake::intacct::response::{ErrorLevel, ResultData};
+use intacct_snowflake::intacct::IntacctClient;
+use intacct_snowflake::intacct::{Authentication, Call, ReadByQuery};
+use intacct_snowflake::intacct::{ErrorLevel, ResultData};
 use intacct_snowflake::manifest::{BatchStatus, Manifest, Mode};
 use intacct_snowflake::pipeline::{client_config, extract_options, run_extract};
 use intacct_snowflake::secret::Secret;
-use intacct_snowflake::sim::config::{DEFAULT_COMPANY_ID, DEFAULT_USER_ID, DEFAULT_USER_PASSWORD};
-use intacct_snowflake::sim::dataset::Scale;
+use intacct_snowflake::sim::Scale;
 use intacct_snowflake::sim::{self, MultiEntity, SimConfig, SimHandle};
+use intacct_snowflake::sim::{DEFAULT_COMPANY_ID, DEFAULT_USER_ID, DEFAULT_USER_PASSWORD};
 use intacct_snowflake::snowflake::Statement;
 use intacct_snowflake::stage::Stage;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -707,7 +707,7 @@ async fn sim_intacct_takes_the_entities_and_the_users_restriction_from_its_flags
         [None, Some("E100".to_owned()), Some("E200".to_owned())].into();
     assert_eq!(owners, want);
     let login = |location: Option<&str>| {
-        intacct_snowflake::intacct::request::render_request(
+        intacct_snowflake::intacct::render_request(
             &request(
                 login_at(location),
                 vec![function("s", Call::GetApiSession { location_id: None })],
@@ -726,7 +726,7 @@ async fn sim_intacct_takes_the_entities_and_the_users_restriction_from_its_flags
             .text()
             .await
             .unwrap();
-        let response = intacct_snowflake::intacct::parse::parse_response(text.as_bytes());
+        let response = intacct_snowflake::intacct::parse_response(text.as_bytes());
         match response {
             Ok(r) => assert!(allowed && r.results[0].outcome.is_ok(), "{location:?}"),
             Err(Error::Intacct(failure)) => {

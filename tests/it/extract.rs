@@ -8,7 +8,7 @@ use std::path::Path;
 use arrow::array::{Array, BooleanArray, Int64Array, StringArray};
 use chrono::{DateTime, Duration, Utc};
 use intacct_snowflake::config::{self, CredentialSource, Spec};
-use intacct_snowflake::intacct::client::IntacctClient;
+use intacct_snowflake::intacct::IntacctClient;
 use intacct_snowflake::intacct::tenant_time;
 use intacct_snowflake::manifest::{BatchStatus, Manifest};
 use intacct_snowflake::pipeline::{client_config, extract_options, run_extract};
@@ -138,7 +138,7 @@ async fn extract_stages_ground_truth_then_only_changes() {
             for (column, text) in row {
                 let field = record
                     .iter()
-                    .find(|(k, _)| intacct_snowflake::intacct::names::column_name(k) == *column);
+                    .find(|(k, _)| intacct_snowflake::intacct::column_name(k) == *column);
                 if let Some((_, serde_json::Value::String(expected))) = field {
                     assert_eq!(text, expected, "{} {column}", object.name);
                 }

@@ -3,7 +3,7 @@
 
 use chrono::Duration;
 use intacct_snowflake::Error;
-use intacct_snowflake::manifest::lock::RunLock;
+use intacct_snowflake::manifest::RunLock;
 use intacct_snowflake::stage::Stage;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use intacct_snowflake::intacct::names::column_name;
+use intacct_snowflake::intacct::column_name;
 use intacct_snowflake::intacct::objects;
 use intacct_snowflake::sim::{self, SimConfig};
 

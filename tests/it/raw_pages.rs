@@ -6,11 +6,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use arrow::array::{Array, BooleanArray, Int64Array, StringArray};
-use intacct_snowflake::intacct::client::{IntacctClient, ReadRequest};
+use intacct_snowflake::intacct::TimeWindow;
 use intacct_snowflake::intacct::objects;
-use intacct_snowflake::intacct::paging::TimeWindow;
-use intacct_snowflake::intacct::parse::parse_response;
-use intacct_snowflake::intacct::response::{RecordPage, ResultData};
+use intacct_snowflake::intacct::parse_response;
+use intacct_snowflake::intacct::{IntacctClient, ReadRequest};
+use intacct_snowflake::intacct::{RecordPage, ResultData};
 use intacct_snowflake::manifest::BatchStatus;
 use intacct_snowflake::pipeline::client_config;
 use intacct_snowflake::sim::{self, SimConfig};

@@ -13,7 +13,7 @@ use std::process::Output;
 
 use base64::Engine;
 use intacct_snowflake::secret::Secret;
-use intacct_snowflake::sim::dataset::Scale;
+use intacct_snowflake::sim::Scale;
 use intacct_snowflake::sim::{SimConfig, SimCredentials};
 
 use crate::bad_input::gateway_proxy::{Answer, HostileGateway, Rule};

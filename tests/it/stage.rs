@@ -7,14 +7,14 @@ use arrow::array::{Array, Int64Array, StringArray};
 use bytes::Bytes;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use intacct_snowflake::Error;
-use intacct_snowflake::intacct::response::{FieldMeta, IntacctType, ObjectMeta, RecordPage};
-use intacct_snowflake::manifest::lock::RunLock;
+use intacct_snowflake::intacct::{FieldMeta, IntacctType, ObjectMeta, RecordPage};
+use intacct_snowflake::manifest::RunLock;
 use intacct_snowflake::manifest::{
     Action, BatchStatus, CHECKPOINT_INTERVAL, Manifest, ManifestRule, Mode, fold,
 };
 use intacct_snowflake::schema::{BatchContext, arrow_schema, record_batch};
-use intacct_snowflake::stage::parts::{PartWriter, StageOptions, StagedFile};
 use intacct_snowflake::stage::{CreateOutcome, Stage};
+use intacct_snowflake::stage::{PartWriter, StageOptions, StagedFile};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use sha2::{Digest, Sha256};
 

@@ -9,7 +9,7 @@ use std::process::Command;
 
 use arrow::array::{Array, BooleanArray, Int64Array};
 use chrono::{DateTime, NaiveDate, Utc};
-use intacct_snowflake::intacct::names::column_name;
+use intacct_snowflake::intacct::column_name;
 use intacct_snowflake::intacct::tenant_time;
 use intacct_snowflake::sim::{self, SimConfig};
 

@@ -71,7 +71,7 @@ use layout::{Layout, Sizes};
 /// How long after its ACCESSTIME an AUDITHISTORY row becomes readable, by default: Sage's
 /// Audit Trail help says changes may not show "for up to 2 hours after the change was made";
 /// the simulator always takes the full two hours (the harsher reading).
-pub const DEFAULT_AUDIT_LAG_SECS: i64 = 2 * 3_600;
+pub(crate) const DEFAULT_AUDIT_LAG_SECS: i64 = 2 * 3_600;
 
 /// Dataset size.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -11,13 +11,13 @@ use chrono::{DateTime, Duration, Utc};
 use intacct_snowflake::Error;
 use intacct_snowflake::config::Spec;
 use intacct_snowflake::error::MalformedKind;
-use intacct_snowflake::intacct::client::{IntacctClient, ReadRequest};
-use intacct_snowflake::intacct::paging::TimeWindow;
+use intacct_snowflake::intacct::TimeWindow;
+use intacct_snowflake::intacct::{IntacctClient, ReadRequest};
 use intacct_snowflake::manifest::{BatchStatus, ManifestState};
+use intacct_snowflake::pipeline::ObjectReport;
 use intacct_snowflake::pipeline::client_config;
-use intacct_snowflake::pipeline::extract::ObjectReport;
+use intacct_snowflake::sim::Scale;
 use intacct_snowflake::sim::SimConfig;
-use intacct_snowflake::sim::dataset::Scale;
 use sha2::{Digest, Sha256};
 
 use super::corpus;
@@ -356,7 +356,7 @@ async fn a_control_failure_with_an_unknown_errorno_is_an_intacct_error() {
     };
     assert_eq!(
         failure.level,
-        intacct_snowflake::intacct::response::ErrorLevel::Control
+        intacct_snowflake::intacct::ErrorLevel::Control
     );
     assert_eq!(failure.errors[0].errorno, "XX99999999");
     assert!(!error.is_retryable(), "an unknown errorno is not retried");

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use intacct_snowflake::Error;
 use intacct_snowflake::secret::Secret;
-use intacct_snowflake::snowflake::auth::SigningKey;
+use intacct_snowflake::snowflake::SigningKey;
 
 use super::corpus_path;
 use crate::support::keys::{PASSPHRASE, TestKeys};

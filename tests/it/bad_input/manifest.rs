@@ -5,7 +5,7 @@
 //! and once the bad file is gone the manifest opens to exactly the state before.
 
 use intacct_snowflake::Error;
-use intacct_snowflake::intacct::client::IntacctClient;
+use intacct_snowflake::intacct::IntacctClient;
 use intacct_snowflake::manifest::{Manifest, ManifestRule};
 use intacct_snowflake::pipeline::{client_config, extract_options, run_extract};
 use intacct_snowflake::stage::Stage;

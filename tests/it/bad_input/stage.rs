@@ -7,9 +7,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use intacct_snowflake::intacct::client::IntacctClient;
+use intacct_snowflake::intacct::IntacctClient;
 use intacct_snowflake::manifest::BatchStatus;
-use intacct_snowflake::pipeline::extract::ObjectReport;
+use intacct_snowflake::pipeline::ObjectReport;
 use intacct_snowflake::pipeline::{client_config, extract_options, run_extract};
 use intacct_snowflake::stage::Stage;
 

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Datelike, NaiveDate};
-use intacct_snowflake::intacct::client::IntacctClient;
+use intacct_snowflake::intacct::IntacctClient;
 use intacct_snowflake::pipeline::{client_config, extract_options, run_extract};
 use intacct_snowflake::sim::{self, SimConfig};
 

@@ -2,11 +2,11 @@
 //! values are read off the fixture files by hand.
 
 use intacct_snowflake::Error;
-use intacct_snowflake::intacct::codes::{FailureClass, classify};
-use intacct_snowflake::intacct::parse::parse_response;
-use intacct_snowflake::intacct::response::{
+use intacct_snowflake::intacct::parse_response;
+use intacct_snowflake::intacct::{
     ErrorLevel, IntacctFailure, IntacctType, RecordPage, Response, ResultData,
 };
+use intacct_snowflake::intacct::{FailureClass, classify};
 
 use crate::support::intacct_fixture;
 
@@ -465,7 +465,7 @@ fn transaction_rollback_over_two_results() {
     assert_eq!(first.errors.len(), 1);
     assert_eq!(first.errors[0].errorno, "XL03000009");
     assert_eq!(classify(first), FailureClass::TransactionAborted);
-    assert!(!intacct_snowflake::intacct::codes::is_retryable(first));
+    assert!(!intacct_snowflake::intacct::is_retryable(first));
     let second = response.results[1].outcome.as_ref().unwrap_err();
     assert_eq!(response.results[1].control_id, "func2UnitTest");
     assert_eq!(second.function.as_deref(), Some("getAPISession"));

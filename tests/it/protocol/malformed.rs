@@ -4,7 +4,7 @@
 
 use intacct_snowflake::Error;
 use intacct_snowflake::error::MalformedKind;
-use intacct_snowflake::intacct::parse::parse_response;
+use intacct_snowflake::intacct::parse_response;
 use proptest::prelude::*;
 
 use super::fixtures::fixture_bytes;

@@ -1,12 +1,12 @@
 //! Request rendering: exact bodies, every protocol limit, and the escaping round trip.
 
 use intacct_snowflake::Error;
-use intacct_snowflake::intacct::parse::parse_response;
-use intacct_snowflake::intacct::request::{
+use intacct_snowflake::intacct::ResultData;
+use intacct_snowflake::intacct::parse_response;
+use intacct_snowflake::intacct::{
     Authentication, Call, Comparison, Filter, Function, OrderBy, Query, ReadByQuery, Request,
     SenderCredentials, escape_attr, escape_text, is_forbidden_xml_char, render_request,
 };
-use intacct_snowflake::intacct::response::ResultData;
 use intacct_snowflake::secret::Secret;
 use proptest::prelude::*;
 use quick_xml::events::Event;

@@ -1,8 +1,8 @@
 //! Documented response shapes with no Sage fixture (query, lookup, inspect without detail)
 //! and the parser's leniencies, on hand-written bodies.
 
-use intacct_snowflake::intacct::parse::parse_response;
-use intacct_snowflake::intacct::response::{IntacctType, ObjectMeta, RecordPage, ResultData};
+use intacct_snowflake::intacct::parse_response;
+use intacct_snowflake::intacct::{IntacctType, ObjectMeta, RecordPage, ResultData};
 
 /// A successful response with one result whose `<data>` is `data`.
 pub(crate) fn one_result(function: &str, data: &str) -> String {
@@ -290,7 +290,7 @@ fn record_page_from_rows_matches_accessors() {
 }
 
 mod flat_records {
-    use intacct_snowflake::intacct::request::escape_text;
+    use intacct_snowflake::intacct::escape_text;
     use proptest::prelude::*;
 
     use super::{one_result, records};

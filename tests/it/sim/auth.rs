@@ -1,9 +1,9 @@
 //! Sender and login checks, sessions, multi-function requests, transactions, uniqueid.
 
 use intacct_snowflake::Error;
-use intacct_snowflake::intacct::request::{Authentication, Call, ReadByQuery};
-use intacct_snowflake::intacct::response::{ErrorLevel, ResultData};
-use intacct_snowflake::sim::dataset::Scale;
+use intacct_snowflake::intacct::{Authentication, Call, ReadByQuery};
+use intacct_snowflake::intacct::{ErrorLevel, ResultData};
+use intacct_snowflake::sim::Scale;
 
 use super::*;
 
@@ -22,7 +22,7 @@ fn lookup(control_id: &str, object: &str) -> Function {
 
 fn failure(
     result: intacct_snowflake::Result<Response>,
-) -> intacct_snowflake::intacct::response::IntacctFailure {
+) -> intacct_snowflake::intacct::IntacctFailure {
     match result {
         Err(Error::Intacct(failure)) => failure,
         other => panic!("expected an Intacct failure, got {other:?}"),
@@ -274,7 +274,7 @@ async fn unknown_fields_and_oversized_pages_fail_the_result() {
         page_size: Some(1001),
     };
     let mut bad_filter = query("VENDOR", None, &[]);
-    bad_filter.filter = Some(intacct_snowflake::intacct::request::Filter::IsNull {
+    bad_filter.filter = Some(intacct_snowflake::intacct::Filter::IsNull {
         field: "BAR".into(),
     });
     for (call, expected) in [
@@ -314,7 +314,7 @@ fn render_unchecked(session: &str, call: Call) -> String {
                 .map(|f| format!("<field>{f}</field>"))
                 .collect();
             let filter = match q.filter {
-                Some(intacct_snowflake::intacct::request::Filter::IsNull { field }) => {
+                Some(intacct_snowflake::intacct::Filter::IsNull { field }) => {
                     format!("<filter><isnull><field>{field}</field></isnull></filter>")
                 }
                 _ => String::new(),

@@ -4,7 +4,7 @@ use std::process::Stdio;
 
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-use intacct_snowflake::intacct::request::Call;
+use intacct_snowflake::intacct::Call;
 
 use super::*;
 use crate::support;
@@ -53,7 +53,7 @@ async fn the_command_prints_its_address_and_serves_until_killed() {
         .unwrap();
     let response = parse_response(text.as_bytes()).expect("a session");
     match &response.results[0].outcome {
-        Ok(intacct_snowflake::intacct::response::ResultData::Session(s)) => {
+        Ok(intacct_snowflake::intacct::ResultData::Session(s)) => {
             assert_eq!(s.endpoint, format!("{base}/ia/xml/xmlgw.phtml"));
         }
         other => panic!("unexpected {other:?}"),

@@ -2,9 +2,9 @@
 
 use intacct_snowflake::Error;
 use intacct_snowflake::error::MalformedKind;
-use intacct_snowflake::intacct::request::{Authentication, Call, ReadByQuery};
-use intacct_snowflake::intacct::response::ErrorLevel;
-use intacct_snowflake::sim::dataset::Scale;
+use intacct_snowflake::intacct::ErrorLevel;
+use intacct_snowflake::intacct::{Authentication, Call, ReadByQuery};
+use intacct_snowflake::sim::Scale;
 
 use super::*;
 
@@ -39,7 +39,7 @@ async fn injected(sim: &Sim, kind: &str) -> u64 {
         .unwrap_or(0)
 }
 
-fn failure_of(text: &str) -> intacct_snowflake::intacct::response::IntacctFailure {
+fn failure_of(text: &str) -> intacct_snowflake::intacct::IntacctFailure {
     match parse_response(text.as_bytes()) {
         Err(Error::Intacct(f)) => f,
         other => panic!("expected an Intacct failure, got {other:?}"),

@@ -11,18 +11,18 @@ mod reads;
 
 use std::collections::BTreeMap;
 
-use intacct_snowflake::intacct::parse::parse_response;
-use intacct_snowflake::intacct::request::{
+use intacct_snowflake::intacct::parse_response;
+use intacct_snowflake::intacct::{
     Authentication, Call, Filter, Function, OrderBy, Query, ReadByQuery, Request,
     SenderCredentials, render_request,
 };
-use intacct_snowflake::intacct::response::{RecordPage, Response, ResultData};
+use intacct_snowflake::intacct::{RecordPage, Response, ResultData};
 use intacct_snowflake::secret::Secret;
-use intacct_snowflake::sim::config::{
+use intacct_snowflake::sim::Scale;
+use intacct_snowflake::sim::{
     DEFAULT_COMPANY_ID, DEFAULT_SENDER_ID, DEFAULT_SENDER_PASSWORD, DEFAULT_USER_ID,
     DEFAULT_USER_PASSWORD,
 };
-use intacct_snowflake::sim::dataset::Scale;
 use intacct_snowflake::sim::{SimConfig, SimHandle, spawn};
 
 /// A ground-truth record: field → value (None for null).

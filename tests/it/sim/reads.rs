@@ -3,9 +3,9 @@
 use std::collections::BTreeSet;
 
 use chrono::NaiveDateTime;
-use intacct_snowflake::intacct::request::{Call, Comparison, Filter, ReadByQuery};
-use intacct_snowflake::intacct::response::ResultData;
-use intacct_snowflake::sim::dataset::Scale;
+use intacct_snowflake::intacct::ResultData;
+use intacct_snowflake::intacct::{Call, Comparison, Filter, ReadByQuery};
+use intacct_snowflake::sim::Scale;
 
 use super::*;
 
@@ -94,11 +94,9 @@ async fn read_by_query_and_read_more_read_everything_with_lower_case_rows() {
     assert_eq!(all, truth_nos(&truth, |_| true));
 
     // The raw body uses lower-case row elements.
-    let body = intacct_snowflake::intacct::request::render_request(
+    let body = intacct_snowflake::intacct::render_request(
         &request(
-            intacct_snowflake::intacct::request::Authentication::Session(Secret::new(
-                session.clone(),
-            )),
+            intacct_snowflake::intacct::Authentication::Session(Secret::new(session.clone())),
             vec![function(
                 "f",
                 Call::ReadByQuery(ReadByQuery {
@@ -564,7 +562,7 @@ async fn lookup_and_inspect_describe_the_fields() {
     let truth = sim.truth("VENDOR").await;
     let response = sim
         .send(&request(
-            intacct_snowflake::intacct::request::Authentication::Session(Secret::new(session)),
+            intacct_snowflake::intacct::Authentication::Session(Secret::new(session)),
             vec![
                 function(
                     "l",
@@ -605,7 +603,7 @@ async fn lookup_and_inspect_describe_the_fields() {
             .unwrap();
         assert_eq!(
             recordno.data_type,
-            intacct_snowflake::intacct::response::IntacctType::Integer
+            intacct_snowflake::intacct::IntacctType::Integer
         );
     }
 }
@@ -636,7 +634,7 @@ async fn timestamps_are_written_in_the_tenant_time_zone() {
     );
     assert_eq!(page.get(0, "WHENCREATED"), text(r_la, "WHENCREATED"));
     // The session block carries an ISO-8601 offset of Los Angeles.
-    let body = intacct_snowflake::intacct::request::render_request(
+    let body = intacct_snowflake::intacct::render_request(
         &request(
             login(),
             vec![function("s", Call::GetApiSession { location_id: None })],

@@ -3,7 +3,7 @@
 
 use base64::Engine as _;
 use intacct_snowflake::Error;
-use intacct_snowflake::snowflake::auth::{self, PASSPHRASE_SETTING, SigningKey};
+use intacct_snowflake::snowflake::{PASSPHRASE_SETTING, SigningKey, claims};
 
 use super::*;
 
@@ -167,7 +167,7 @@ async fn jwt_claims_and_signature_match_openssl() {
         .unwrap()
         .as_secs();
     let token = key
-        .sign(&auth::claims(
+        .sign(&claims(
             "myorg-myaccount.privatelink",
             "loader",
             key.fingerprint(),
