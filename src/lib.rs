@@ -26,7 +26,7 @@
 //!   resumable per-batch load (COPY → check → MERGE → cleanup).
 //! * [`pipeline`] — one run's context, pure planning, and extract, load, backfill, replay and
 //!   verify over them.
-//! * `cli` (private; [`run_cli`] is the binary's entry) — clap arguments, one file per command
+//! * `cli` (private; [`run_cli`] is the binary's entry) — command-line arguments, one file per command
 //!   body, printing and exit codes.
 //! * `shutdown` (private) — SIGINT and SIGTERM, for the commands and the simulator.
 //!
