@@ -1,7 +1,8 @@
 //! API sessions: one `getAPISession` login shared by every caller of a client.
 //!
 //! Invariants:
-//! * **single flight** — at most one login runs at a time; callers that find no valid session
+//! * **single flight** — at most one login runs at a time (across the caches of one company's
+//!   entities too); callers that find no valid session
 //!   queue behind it and take the session it produced;
 //! * **bounded lifetime** — a session is used until the earliest of `login + session_ttl_secs`
 //!   and the gateway's `sessiontimeout` minus a margin, and is replaced *before* that point
@@ -16,7 +17,11 @@
 //!   sender), an authentication-level failure (the user), or any other failure of
 //!   `getAPISession` that retrying cannot heal — is remembered for the life of the client
 //!   (the run) and returned to every later caller without another request: credentials do
-//!   not heal, and every further attempt counts towards locking the user out;
+//!   not heal, and every further attempt counts towards locking the user out. The caches of
+//!   one company's entities share what refuses the credentials themselves (the sender, HTTP
+//!   401/403, "Sign-in information is incorrect"), so a wrong password costs one login per
+//!   run, not one per entity; a refusal of one scope (a user without access to an entity or
+//!   to the top level) stays with that scope's cache;
 //! * the session id and the passwords are [`Secret`]s and are never logged.
 
 use std::sync::{Arc, Mutex};
@@ -100,6 +105,26 @@ impl Refusal {
         }
     }
 
+    /// True when the refusal is of the credentials themselves, whatever the scope: the sender
+    /// (control level), HTTP 401/403, or the user's sign-in; not a refusal of one scope.
+    fn refuses_credentials(&self) -> bool {
+        match self {
+            Refusal::Http { .. } => true,
+            Refusal::Intacct(failure) => {
+                failure.level == crate::intacct::response::ErrorLevel::Control
+                    || failure.errors.iter().any(|e| {
+                        [&e.description, &e.description2]
+                            .into_iter()
+                            .flatten()
+                            .any(|t| {
+                                t.to_ascii_lowercase()
+                                    .contains("sign-in information is incorrect")
+                            })
+                    })
+            }
+        }
+    }
+
     fn error(&self) -> Error {
         match self {
             Refusal::Intacct(failure) => Error::Intacct(failure.clone()),
@@ -134,7 +159,11 @@ pub(crate) struct SessionCache {
     retry: RetryPolicy,
     transport: Transport,
     state: Mutex<State>,
-    login_flight: tokio::sync::Mutex<()>,
+    /// Held while logging in; shared by every cache of the company, so a refusal of the
+    /// credentials is seen before another scope sends the same credentials again.
+    login_flight: Arc<tokio::sync::Mutex<()>>,
+    /// A refusal of the credentials, shared with every cache of the same company.
+    credentials_refused: Arc<Mutex<Option<Refusal>>>,
 }
 
 impl SessionCache {
@@ -152,23 +181,28 @@ impl SessionCache {
             retry,
             transport,
             state: Mutex::new(State::default()),
-            login_flight: tokio::sync::Mutex::new(()),
+            login_flight: Arc::new(tokio::sync::Mutex::new(())),
+            credentials_refused: Arc::new(Mutex::new(None)),
         }
     }
 
     /// A cache of its own for the same user and company, scoped to `location_id` (an entity):
     /// it shares the transport, so the company's concurrency limit still binds.
     pub(crate) fn for_location(&self, location_id: &str) -> SessionCache {
-        SessionCache::new(
-            self.login_endpoint.clone(),
-            LoginCredentials {
-                location_id: Some(location_id.to_owned()),
-                ..self.credentials.clone()
-            },
-            self.ttl,
-            self.retry.clone(),
-            self.transport.clone(),
-        )
+        SessionCache {
+            credentials_refused: self.credentials_refused.clone(),
+            login_flight: self.login_flight.clone(),
+            ..SessionCache::new(
+                self.login_endpoint.clone(),
+                LoginCredentials {
+                    location_id: Some(location_id.to_owned()),
+                    ..self.credentials.clone()
+                },
+                self.ttl,
+                self.retry.clone(),
+                self.transport.clone(),
+            )
+        }
     }
 
     /// A session valid for a while yet, logging in (once, for all waiting callers) if needed.
@@ -220,6 +254,12 @@ impl SessionCache {
             Err(error) => {
                 if let Some(refusal) = Refusal::of(&error) {
                     tracing::error!(error = %error, "Intacct refused the login; no further login this run");
+                    if refusal.refuses_credentials() {
+                        *self
+                            .credentials_refused
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner()) = Some(refusal.clone());
+                    }
                     self.lock().refused = Some(refusal);
                 }
                 Err(error)
@@ -274,6 +314,14 @@ impl SessionCache {
     }
 
     fn valid_now(&self) -> Result<Option<Arc<Session>>> {
+        if let Some(refusal) = self
+            .credentials_refused
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
+            return Err(refusal.error());
+        }
         let state = self.lock();
         if let Some(refusal) = &state.refused {
             return Err(refusal.error());

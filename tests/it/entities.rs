@@ -784,3 +784,33 @@ async fn an_entity_the_user_may_not_access_fails_only_its_own_objects() {
     let counters = sim.counters().await.unwrap();
     assert_eq!(counters["sessions_opened"], 1, "{counters}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_password_costs_one_login_per_run_whatever_the_entities() {
+    let sim = sim::spawn(company(None)).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut spec = spec_for(&sim, dir.path());
+    spec.intacct.entities = ENTITIES.iter().map(|e| e.to_string()).collect();
+    spec.intacct.user_password = intacct_snowflake::secret::Secret::new("not-the-password");
+    let now = sim_clock(&sim).await;
+    let options = extract_options(&spec, &[], now, false).unwrap();
+    let client = IntacctClient::new(client_config(&spec)).unwrap();
+    let stage = Stage::open(&spec.stage.url).unwrap();
+    let reports = run_extract(&client, &stage, "entities", &options)
+        .await
+        .unwrap();
+    assert_eq!(reports.len(), spec.extract.objects.len() * 2);
+    for r in &reports {
+        let error = r.error.as_deref().unwrap_or_default();
+        assert!(
+            error.contains("Sign-in information is incorrect"),
+            "{} {:?}: {error}",
+            r.object,
+            r.entity
+        );
+    }
+    // Every object of both entities failed on one refused getAPISession.
+    let counters = sim.counters().await.unwrap();
+    assert_eq!(counters["requests"], 1, "{counters}");
+    assert_eq!(counters["sessions_opened"], 0, "{counters}");
+}
