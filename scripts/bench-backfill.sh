@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end backfill benchmark: the Intacct simulator at a given scale (default `large`, about
-# 5.3M records) → extract → stage → COPY + MERGE into the Snowflake emulator, with the release
+# 5.3M records; scripts/bench.sh uses 1M) → extract → stage → COPY + MERGE into the Snowflake emulator, with the release
 # binary and pipelines/demo.toml. One window covers the simulator's whole history, so each
 # object is one batch (the shape of a first load). Prints wall time, records extracted and
 # loaded, and records/s end to end; fails unless `verify` then finds Intacct's keys and
