@@ -4,7 +4,7 @@
 //! For each size (default 1M and 5M records; `STAGE_BENCH_SIZES=200000,1000000` to change)
 //! the bench writes Intacct `query` response pages of 2,000 records with 25 fields (text with
 //! entities and non-ASCII, ZIP codes, currency and decimal amounts, dates, timestamps,
-//! booleans; about 840 bytes a record) to `target/stage-bench/<size>/page-NNNNNN.xml` once,
+//! booleans; about 880 bytes a record) to `target/stage-bench/<size>/page-NNNNNN.xml` once,
 //! then runs three converters, each in a fresh child process (so peak RSS, VmHWM, is per run)
 //! and each on one thread:
 //! * `stage`: this crate's path, `parse_response` → `record_batch` → `PartWriter` (zstd
