@@ -18,8 +18,8 @@
 //!
 //! Run with `cargo bench --bench client`; `BENCH_RECORDS` (default 1000000) sets the dataset
 //! size, `BENCH_WINDOWS` (default 4) the number of windows, `BENCH_LATENCY_MS` (default 200)
-//! the simulated latency. Without `--bench` (as `cargo test --all-targets` runs it) it makes a
-//! quick smoke run on a small dataset.
+//! the simulated latency. Without `--bench` (as `cargo test --benches` runs it) or with
+//! `BENCH_SMOKE=1` it makes a quick smoke run on a small dataset.
 
 use std::time::Instant;
 
@@ -160,8 +160,10 @@ async fn timed_read(config: &SimConfig, windows: &[TimeWindow]) -> (u64, f64, se
 }
 
 async fn run() {
-    // `cargo test --all-targets` runs this binary without `--bench`: a quick smoke run then.
-    let measuring = std::env::args().any(|a| a == "--bench");
+    // `cargo test --benches` runs this binary without `--bench` (or `BENCH_SMOKE=1` asks for
+    // it): a quick smoke run then.
+    let measuring = std::env::args().any(|a| a == "--bench")
+        && !std::env::var("BENCH_SMOKE").is_ok_and(|v| v == "1");
     let (records, latency_ms) = if measuring {
         (
             env_or("BENCH_RECORDS", 1_000_000),

@@ -27,7 +27,7 @@
 //!
 //! Run with `cargo bench --bench load`; `LOAD_BENCH_ROWS` (default `10000,100000,1000000`)
 //! picks the batch sizes, `--quick` means `10000,100000`. Without `--bench` (as
-//! `cargo test --all-targets` runs it) it makes one small smoke run.
+//! `cargo test --benches` runs it) or with `BENCH_SMOKE=1` it makes one small smoke run.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -69,7 +69,8 @@ const EPOCH_SECS: i64 = 1_767_225_600;
 const UNIT: i128 = 10_000_000_000;
 
 fn main() {
-    let measuring = std::env::args().any(|a| a == "--bench");
+    let measuring = std::env::args().any(|a| a == "--bench")
+        && !std::env::var("BENCH_SMOKE").is_ok_and(|v| v == "1");
     let quick = std::env::args().any(|a| a == "--quick");
     let sizes: Vec<usize> = match std::env::var("LOAD_BENCH_ROWS") {
         Ok(list) if measuring => list

@@ -3,7 +3,9 @@
 //! generated record, i.e. the cost of the output alone), plus peak RSS (VmHWM) after 1 M and
 //! after 3 M records: a lazy dataset's peak must not grow with the records generated.
 //!
-//! Run: `cargo bench --bench simdata`.
+//! Run: `cargo bench --bench simdata`. Without `--bench` (as `cargo test --benches` runs it) or
+//! with `BENCH_SMOKE=1`, a smoke run: a 200k-record dataset and 10k + 20k records, checking that the
+//! stream yields what `len` promises.
 
 use std::time::Instant;
 
@@ -40,9 +42,16 @@ fn rates(n: u64, wall: Instant, cpu: u64) -> (f64, f64) {
 }
 
 fn main() {
+    let smoke = std::env::var("BENCH_SMOKE").is_ok_and(|v| v == "1")
+        || !std::env::args().any(|a| a == "--bench");
+    let (scale, first, next) = if smoke {
+        (Scale::Records(200_000), 10_000u64, 20_000u64)
+    } else {
+        (Scale::Large, 1_000_000, 2_000_000)
+    };
     let config = DatasetConfig {
         seed: 1,
-        scale: Scale::Large,
+        scale,
         start: Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap(),
         time_zone: chrono_tz::America::Chicago,
     };
@@ -51,13 +60,13 @@ fn main() {
     let new_secs = t.elapsed().as_secs_f64();
     let total: u64 = ds.object_names().iter().map(|o| ds.len(o)).sum();
     println!(
-        "new(large): {new_secs:.3} s for {total} records; VmHWM {} KiB",
+        "new({scale:?}): {new_secs:.3} s for {total} records; VmHWM {} KiB",
         vm_hwm_kib()
     );
 
     // Baseline: cloning one generated line, the output's allocation cost alone.
     let sample = ds.records("APBILLITEM").next().unwrap();
-    let n_base = 1_000_000;
+    let n_base = first;
     let (t, c) = (Instant::now(), cpu_ns());
     let mut bytes = 0usize;
     for _ in 0..n_base {
@@ -67,40 +76,51 @@ fn main() {
     let (base_rate, base_cpu) = rates(n_base, t, c);
     std::hint::black_box(bytes);
 
+    let available = ds.len("APBILLITEM") + ds.len("APBILL");
+    assert!(
+        available >= first + next,
+        "{available} records, fewer than measured"
+    );
     let mut stream = ds.records("APBILLITEM").chain(ds.records("APBILL"));
     let (t, c) = (Instant::now(), cpu_ns());
     let mut values = 0usize;
-    for r in stream.by_ref().take(1_000_000) {
+    let mut generated = 0u64;
+    for r in stream.by_ref().take(first as usize) {
         values += r.values.iter().flatten().map(String::len).sum::<usize>();
+        generated += 1;
     }
-    let (rate_1m, cpu_1m) = rates(1_000_000, t, c);
+    assert_eq!(generated, first);
+    let (rate_1m, cpu_1m) = rates(first, t, c);
     let hwm_1m = vm_hwm_kib();
     let (t, c) = (Instant::now(), cpu_ns());
     let mut more = 0u64;
-    for r in stream.by_ref().take(2_000_000) {
+    for r in stream.by_ref().take(next as usize) {
         values += r.values.iter().flatten().map(String::len).sum::<usize>();
         more += 1;
     }
     let (rate_3m, cpu_3m) = rates(more, t, c);
     let hwm_3m = vm_hwm_kib();
+    assert_eq!(more, next);
+    assert!(values > 0, "records carry values");
     std::hint::black_box(values);
     println!(
         "baseline (clone a record): {base_rate:.0} records/s wall, {base_cpu:.0} per CPU second"
     );
     println!(
-        "generate: {rate_1m:.0} records/s wall ({cpu_1m:.0} per CPU second) for the first 1M, \
+        "generate: {rate_1m:.0} records/s wall ({cpu_1m:.0} per CPU second) for the first {first}, \
          {rate_3m:.0} ({cpu_3m:.0}) for the next {more}; {:.2}x the baseline's CPU time per record",
         base_cpu / cpu_1m
     );
     println!(
-        "VmHWM after 1M: {hwm_1m} KiB, after {}: {hwm_3m} KiB (ratio {:.3})",
-        1_000_000 + more,
+        "VmHWM after {first}: {hwm_1m} KiB, after {}: {hwm_3m} KiB (ratio {:.3})",
+        first + more,
         hwm_3m as f64 / hwm_1m.max(1) as f64
     );
 
     let since = ds.now() - chrono::Duration::days(30);
     let t = Instant::now();
     let recent = ds.records_changed_since("APBILLITEM", since).count();
+    assert!(recent as u64 <= ds.len("APBILLITEM"));
     println!(
         "records_changed_since(now - 30 days): {recent} APBILLITEM in {:.3} s",
         t.elapsed().as_secs_f64()

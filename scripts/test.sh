@@ -13,10 +13,14 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --all-targets --locked -- -D warnings
 
-# Benchmarks are compiled by clippy above but not run here: they measure, they do not test,
-# and they belong to scripts/bench.sh in an optimised build.
 echo "== cargo test"
 cargo test --locked --lib --bins --test it
+
+# Every benchmark in its smoke mode (run without `--bench`: tiny sizes, outputs checked against
+# their baselines), so a benchmark cannot rot unnoticed; about a minute on 2 cores. The
+# measurements themselves belong to scripts/bench.sh in an optimised build.
+echo "== benchmark smoke runs"
+cargo test --locked --bench '*'
 
 echo "== snowflake emulator (pytest, pinned venv)"
 bash scripts/test-snowflake-emulator.sh

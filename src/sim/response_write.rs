@@ -504,7 +504,7 @@ mod tests {
     #[test]
     fn auth_failure_matches_the_sage_fixture() {
         let fixture = std::fs::read_to_string(
-            "../shared/fixtures/intacct/OnlineResponseTest.testAuthenticationFailure.auth-failure-XL03000006.xml",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/intacct/OnlineResponseTest.testAuthenticationFailure.auth-failure-XL03000006.xml"),
         )
         .unwrap();
         let auth = AuthEcho {
@@ -525,9 +525,10 @@ mod tests {
 
     #[test]
     fn get_api_session_matches_the_sage_fixture() {
-        let fixture = std::fs::read_to_string(
-            "../shared/fixtures/intacct/OnlineResponseTest.testGetters.getAPISession-success.xml",
-        )
+        let fixture = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/intacct/OnlineResponseTest.testGetters.getAPISession-success.xml"
+        ))
         .unwrap();
         let auth = AuthEcho {
             success: true,
@@ -556,9 +557,10 @@ mod tests {
 
     #[test]
     fn empty_read_by_query_page_is_self_closing_like_the_fixture() {
-        let fixture = std::fs::read_to_string(
-            "../shared/fixtures/intacct/ResultTest.setUp.readByQuery-empty.xml",
-        )
+        let fixture = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/intacct/ResultTest.setUp.readByQuery-empty.xml"
+        ))
         .unwrap();
         let auth = AuthEcho {
             success: true,
@@ -595,7 +597,7 @@ mod tests {
     #[test]
     fn control_failure_matches_the_sage_fixture() {
         let fixture = std::fs::read_to_string(
-            "../shared/fixtures/intacct/OnlineResponseTest.testResponseExceptionWithErrors.control-failure-PL04000055.xml",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/intacct/OnlineResponseTest.testResponseExceptionWithErrors.control-failure-PL04000055.xml"),
         )
         .unwrap();
         let body = control_failure(

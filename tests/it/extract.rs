@@ -1,12 +1,17 @@
-//! `extract` against the simulator: the staged rows are the simulator's ground truth by key,
+//! `extract` against the simulator: the staged rows are the simulator's ground truth by key and
+//! typed value (decimals, dates, timestamps, booleans converted here from the simulator's text),
 //! a second extract after a simulated day stages only the changes plus the lookback, and
 //! SIGKILL at any point leaves a manifest that folds with every staged file present.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use arrow::array::{Array, BooleanArray, Int64Array, StringArray};
-use chrono::{DateTime, Duration, Utc};
+use arrow::array::{
+    Array, BooleanArray, Date32Array, Decimal128Array, Int64Array, StringArray,
+    TimestampMicrosecondArray,
+};
+use arrow::datatypes::{DataType, TimeUnit};
+use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use intacct_snowflake::config::{self, CredentialSource, Spec};
 use intacct_snowflake::intacct::IntacctClient;
 use intacct_snowflake::intacct::tenant_time;
@@ -61,9 +66,23 @@ async fn extract_at(spec: &Spec, now: DateTime<Utc>) {
     }
 }
 
-/// RECORDNO → text columns of every row of a staged batch but its tombstones, read back from
-/// its parts.
-async fn staged_rows(stage: &Stage, files: &[String]) -> BTreeMap<i64, BTreeMap<String, String>> {
+/// One staged value, typed as the Parquet column holds it.
+#[derive(Debug, Clone, PartialEq)]
+enum Staged {
+    Text(String),
+    Int(i64),
+    /// Unscaled Decimal128 and its scale.
+    Decimal(i128, i8),
+    /// Days since 1970-01-01.
+    Date(i32),
+    /// Microseconds since the epoch, UTC.
+    Micros(i64),
+    Bool(bool),
+}
+
+/// RECORDNO → typed columns (nulls left out) of every row of a staged batch but its
+/// tombstones, read back from its parts.
+async fn staged_rows(stage: &Stage, files: &[String]) -> BTreeMap<i64, BTreeMap<String, Staged>> {
     let mut rows = BTreeMap::new();
     for path in files {
         let body = stage.get(path).await.unwrap().expect("staged part exists");
@@ -82,23 +101,115 @@ async fn staged_rows(stage: &Stage, files: &[String]) -> BTreeMap<i64, BTreeMap<
                 if deleted.value(row) {
                     continue;
                 }
-                let mut text = BTreeMap::new();
+                let mut values = BTreeMap::new();
                 for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
-                    if let Some(strings) = column.as_any().downcast_ref::<StringArray>()
-                        && !field.name().starts_with('_')
-                        && strings.is_valid(row)
-                    {
-                        text.insert(field.name().clone(), strings.value(row).to_owned());
+                    if field.name().starts_with('_') || column.is_null(row) {
+                        continue;
                     }
+                    let any = column.as_any();
+                    let value = match field.data_type() {
+                        DataType::Utf8 => Staged::Text(
+                            any.downcast_ref::<StringArray>()
+                                .unwrap()
+                                .value(row)
+                                .to_owned(),
+                        ),
+                        DataType::Int64 => {
+                            Staged::Int(any.downcast_ref::<Int64Array>().unwrap().value(row))
+                        }
+                        DataType::Decimal128(_, scale) => Staged::Decimal(
+                            any.downcast_ref::<Decimal128Array>().unwrap().value(row),
+                            *scale,
+                        ),
+                        DataType::Date32 => {
+                            Staged::Date(any.downcast_ref::<Date32Array>().unwrap().value(row))
+                        }
+                        DataType::Timestamp(TimeUnit::Microsecond, Some(tz)) if &**tz == "UTC" => {
+                            Staged::Micros(
+                                any.downcast_ref::<TimestampMicrosecondArray>()
+                                    .unwrap()
+                                    .value(row),
+                            )
+                        }
+                        DataType::Boolean => {
+                            Staged::Bool(any.downcast_ref::<BooleanArray>().unwrap().value(row))
+                        }
+                        other => panic!("{}: unexpected column type {other}", field.name()),
+                    };
+                    values.insert(field.name().clone(), value);
                 }
                 assert!(
-                    rows.insert(keys.value(row), text).is_none(),
+                    rows.insert(keys.value(row), values).is_none(),
                     "key staged twice"
                 );
             }
         }
     }
     rows
+}
+
+/// What the simulator's text must stage as, converted here without the crate's value parser:
+/// `like` says which type the staged column has (and a decimal's scale).
+fn expected(text: &str, like: &Staged, tz: chrono_tz::Tz) -> Staged {
+    match like {
+        Staged::Text(_) => Staged::Text(text.to_owned()),
+        Staged::Int(_) => Staged::Int(
+            text.strip_suffix(".0")
+                .unwrap_or(text)
+                .parse()
+                .unwrap_or_else(|e| panic!("integer {text:?}: {e}")),
+        ),
+        Staged::Decimal(_, scale) => {
+            let (negative, digits) = match text.strip_prefix('-') {
+                Some(rest) => (true, rest),
+                None => (false, text),
+            };
+            let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+            assert!(fraction.len() <= *scale as usize, "decimal {text:?}");
+            let padded = format!("{whole}{fraction:0<width$}", width = *scale as usize);
+            let unscaled: i128 = padded
+                .parse()
+                .unwrap_or_else(|e| panic!("decimal {text:?}: {e}"));
+            Staged::Decimal(if negative { -unscaled } else { unscaled }, *scale)
+        }
+        Staged::Date(_) => {
+            let date = NaiveDate::parse_from_str(text, "%m/%d/%Y")
+                .unwrap_or_else(|e| panic!("date {text:?}: {e}"));
+            let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+            Staged::Date((date - epoch).num_days() as i32)
+        }
+        Staged::Micros(_) => {
+            let naive = NaiveDateTime::parse_from_str(text, "%m/%d/%Y %H:%M:%S")
+                .or_else(|_| {
+                    NaiveDate::parse_from_str(text, "%m/%d/%Y").map(|d| d.and_time(NaiveTime::MIN))
+                })
+                .unwrap_or_else(|e| panic!("timestamp {text:?}: {e}"));
+            // A repeated DST hour reads as the earlier instant (README, time zone).
+            let instant = match tz.from_local_datetime(&naive) {
+                LocalResult::Single(t) => t,
+                LocalResult::Ambiguous(earlier, _) => earlier,
+                LocalResult::None => panic!("{text:?} falls in a DST gap"),
+            };
+            Staged::Micros(instant.timestamp_micros())
+        }
+        Staged::Bool(_) => Staged::Bool(match text {
+            "true" => true,
+            "false" => false,
+            other => panic!("boolean {other:?}"),
+        }),
+    }
+}
+
+/// The type name of a staged value, to count what the comparison covered.
+fn kind(value: &Staged) -> &'static str {
+    match value {
+        Staged::Text(_) => "text",
+        Staged::Int(_) => "integer",
+        Staged::Decimal(..) => "decimal",
+        Staged::Date(_) => "date",
+        Staged::Micros(_) => "timestamp",
+        Staged::Bool(_) => "boolean",
+    }
 }
 
 fn truth_key(record: &serde_json::Map<String, serde_json::Value>) -> i64 {
@@ -113,6 +224,7 @@ async fn extract_stages_ground_truth_then_only_changes() {
     let tz = spec.intacct.time_zone;
     let first_now = sim_clock(&sim).await;
     extract_at(&spec, first_now).await;
+    let mut checked: BTreeMap<&str, usize> = BTreeMap::new();
 
     let stage = Stage::open(&spec.stage.url).unwrap();
     let state = Manifest::open(stage.clone(), "check")
@@ -132,20 +244,38 @@ async fn extract_stages_ground_truth_then_only_changes() {
         let staged_keys: BTreeSet<i64> = staged.keys().copied().collect();
         assert_eq!(staged_keys, truth_keys, "{}", object.name);
         assert_eq!(batch.rows - batch.deleted_rows, truth.len() as u64);
-        // Every text value is byte-exact (ZIP codes, hostile strings).
+        // Every staged value equals the simulator's, typed: text byte-exact (ZIP codes,
+        // hostile strings), integers, decimals to the last digit, dates, timestamps from the
+        // tenant's wall clock, booleans. A null must be an empty or absent field.
         for record in &truth {
             let row = &staged[&truth_key(record)];
-            for (column, text) in row {
+            for (column, value) in row {
                 let field = record
                     .iter()
                     .find(|(k, _)| intacct_snowflake::intacct::column_name(k) == *column);
-                if let Some((_, serde_json::Value::String(expected))) = field {
-                    assert_eq!(text, expected, "{} {column}", object.name);
-                }
+                let Some((_, serde_json::Value::String(text))) = field else {
+                    panic!(
+                        "{} {column}: staged {value:?}, not in the ground truth",
+                        object.name
+                    );
+                };
+                assert_eq!(
+                    *value,
+                    expected(text, value, tz),
+                    "{} {column} {text:?}",
+                    object.name
+                );
+                *checked.entry(kind(value)).or_default() += 1;
             }
         }
         assert_eq!(state.objects[&object.name].staged_up_to, Some(first_now));
         assert_eq!(state.objects[&object.name].watermark, None);
+    }
+    for kind in ["text", "integer", "decimal", "date", "timestamp", "boolean"] {
+        assert!(
+            checked.get(kind).is_some_and(|n| *n > 0),
+            "no {kind} compared: {checked:?}"
+        );
     }
 
     sim.advance_days(1).await.unwrap();

@@ -13,7 +13,11 @@ async fn exactly_one_of_many_runs_takes_over_an_expired_lease() {
     let stale = RunLock::acquire(&stage, "p", "stale", Duration::milliseconds(200))
         .await
         .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // The lease is judged by the wall clock: wait until it has run out, no longer.
+    let expires_at = stale.lease().expires_at;
+    while chrono::Utc::now() <= expires_at {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
     let contenders = (0..6).map(|i| {
         let stage = stage.clone();
         tokio::spawn(async move {

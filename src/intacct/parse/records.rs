@@ -11,13 +11,15 @@
 //! same order), then by a hash of its raw name, and only a new name pays for
 //! [`column_name_of_path`]. Values are decoded straight into the page's text arena.
 //!
-//! Most records are flat: `<F>text</F>` and `<F/>` leaves with plain names, between
-//! whitespace. A fast path reads such a record straight from the (already UTF-8-checked)
-//! text, without an XML event per tag, then restarts the event reader after it. At anything
-//! else (attributes, a space in a tag, nested elements, comments, CDATA, a reference it does
-//! not end, a mismatched end tag, the end of the body) it gives the record back untouched to
-//! the event reader, which reads it as before and reports any error at its true position;
-//! cells the fast path set are set again to the same values.
+//! Most records are simple: `<F>text</F>`, `<F/>` and `<F><![CDATA[raw]]></F>` leaves with
+//! plain names, elements that only hold elements (`<VENDOR><NAME>…</NAME></VENDOR>`), quoted
+//! attributes, whitespace between tags. A fast path reads such a record straight from the
+//! (already UTF-8-checked) text, without an XML event per tag, then restarts the event reader
+//! after it. At anything else (a space in a name, comments, mixed content, a CDATA section
+//! beside other text, a reference it does not end, a mismatched end tag, the end of the body)
+//! it gives the record back untouched to the event reader, which reads it as before and
+//! reports any error at its true position; cells and columns the fast path set are set again
+//! to the same values, in the same order.
 
 use std::collections::HashMap;
 
@@ -216,8 +218,13 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// Reads a flat record whose start tag was just consumed; false (reader untouched) when
-    /// the record needs the event reader.
+    /// Reads a record whose start tag was just consumed straight from the text, without XML
+    /// events; false (reader untouched) when the record needs the event reader.
+    ///
+    /// It reads leaves (`<F>text</F>`, `<F/>`, `<F><![CDATA[raw]]></F>`), elements holding
+    /// only elements and whitespace (`<VENDOR>` around `<NAME>`), and attributes with quoted
+    /// values on any of them, between whitespace, giving each value to the same column the
+    /// event reader would (see `record`).
     fn flat_record(
         &mut self,
         page: &mut RecordPage,
@@ -228,6 +235,8 @@ impl<'a> Parser<'a> {
         let start = self.offset();
         let bytes = text.as_bytes();
         let mut at = start;
+        // Open elements below the record: names of the parents of the next field.
+        let mut parents: Vec<&'a str> = Vec::new();
         loop {
             while at < bytes.len() && matches!(bytes[at], b' ' | b'\t' | b'\r' | b'\n') {
                 at += 1;
@@ -237,52 +246,91 @@ impl<'a> Parser<'a> {
             }
             at += 1;
             if bytes.get(at) == Some(&b'/') {
-                // The record's end tag.
+                // A parent's or the record's end tag.
                 let Some(name) = plain_name(bytes, at + 1) else {
                     return false;
                 };
                 let end = at + 1 + name;
-                if bytes.get(end) != Some(&b'>') || &text[at + 1..end] != record_name {
+                let closes = parents.last().copied().unwrap_or(record_name);
+                if bytes.get(end) != Some(&b'>') || &text[at + 1..end] != closes {
                     return false;
                 }
-                self.open.pop();
-                self.resume_at(end + 1);
-                return true;
+                at = end + 1;
+                if parents.pop().is_none() {
+                    self.open.pop();
+                    self.resume_at(at);
+                    return true;
+                }
+                continue;
             }
             let Some(len) = plain_name(bytes, at) else {
                 return false;
             };
             let name: &'a str = &text[at..at + len];
             at += len;
-            match bytes.get(at) {
+            let empty = match bytes.get(at) {
                 Some(b'/') if bytes.get(at + 1) == Some(&b'>') => {
-                    let column = columns.top_level(page, name);
-                    page.set_none(column);
                     at += 2;
-                    continue;
+                    true
                 }
-                Some(b'>') => at += 1,
+                Some(b'>') => {
+                    at += 1;
+                    false
+                }
+                Some(b' ' | b'\t' | b'\r' | b'\n') => match attributes_end(bytes, at) {
+                    Some((end, empty)) => {
+                        at = end;
+                        empty
+                    }
+                    None => return false,
+                },
                 _ => return false,
+            };
+            if empty {
+                let column = field_column(page, columns, &parents, name);
+                page.set_none(column);
+                continue;
             }
             let Some(lt) = text[at..].find('<').map(|i| at + i) else {
                 return false;
             };
+            if bytes.get(lt + 1) != Some(&b'/') {
+                if text[at..].starts_with(CDATA_OPEN) {
+                    // `<F><![CDATA[raw]]></F>`: raw text, no references.
+                    let from = at + CDATA_OPEN.len();
+                    let Some(to) = text[from..].find("]]>").map(|i| from + i) else {
+                        return false;
+                    };
+                    if !closes_leaf(bytes, to + 3, name) {
+                        return false;
+                    }
+                    let column = field_column(page, columns, &parents, name);
+                    page.set_value_with(column, |out| text::push_literal(out, &text[from..to]));
+                    at = to + 6 + len;
+                    continue;
+                }
+                // An element holding elements: only whitespace before its first child.
+                if !text[at..lt]
+                    .bytes()
+                    .all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+                {
+                    return false;
+                }
+                parents.push(name);
+                at = lt;
+                continue;
+            }
             let value = &text[at..lt];
-            // `</name>` must close the leaf; anything else (a child element, another end tag)
-            // is for the event reader.
-            let close = lt + 2 + len;
-            if bytes.get(lt + 1) != Some(&b'/')
-                || bytes.get(close) != Some(&b'>')
-                || &bytes[lt + 2..close] != name.as_bytes()
-            {
+            // `</name>` must close the leaf; anything else is for the event reader.
+            if !closes_leaf(bytes, lt, name) {
                 return false;
             }
             if value.contains('&') && !references_end(value) {
                 return false;
             }
-            let column = columns.top_level(page, name);
+            let column = field_column(page, columns, &parents, name);
             page.set_value_with(column, |out| push_with_references(out, value));
-            at = close + 1;
+            at = lt + 3 + len;
         }
     }
 
@@ -292,6 +340,72 @@ impl<'a> Parser<'a> {
             .iter()
             .map(|(name, content)| field_name(name, content))
             .collect()
+    }
+}
+
+const CDATA_OPEN: &str = "<![CDATA[";
+
+/// The column of a field read by the fast path, as `record` would find it.
+#[inline]
+fn field_column<'a>(
+    page: &mut RecordPage,
+    columns: &mut Columns<'a>,
+    parents: &[&'a str],
+    name: &'a str,
+) -> usize {
+    if parents.is_empty() {
+        columns.top_level(page, name)
+    } else {
+        columns.nested(page, parents, name)
+    }
+}
+
+/// True when `</name>` starts at `at`.
+#[inline]
+fn closes_leaf(bytes: &[u8], at: usize, name: &str) -> bool {
+    let close = at + 2 + name.len();
+    bytes.get(at) == Some(&b'<')
+        && bytes.get(at + 1) == Some(&b'/')
+        && bytes.get(close) == Some(&b'>')
+        && &bytes[at + 2..close] == name.as_bytes()
+}
+
+/// The end of a start tag's attributes, `at` being just after its name: the offset after its
+/// `>` and whether it was `/>`. `None` unless every attribute is `name="value"` or
+/// `name='value'` (a tag without `=` names a field with a space in it: `field_name`).
+fn attributes_end(bytes: &[u8], mut at: usize) -> Option<(usize, bool)> {
+    let mut attributes = 0;
+    loop {
+        while matches!(bytes.get(at), Some(b' ' | b'\t' | b'\r' | b'\n')) {
+            at += 1;
+        }
+        match bytes.get(at)? {
+            b'>' if attributes > 0 => return Some((at + 1, false)),
+            b'/' if attributes > 0 && bytes.get(at + 1) == Some(&b'>') => {
+                return Some((at + 2, true));
+            }
+            b'>' | b'/' | b'<' | b'=' | b'"' | b'\'' | b'&' => return None,
+            _ => {}
+        }
+        let name = bytes[at..]
+            .iter()
+            .position(|b| matches!(b, b'=' | b' ' | b'\t' | b'\r' | b'\n' | b'>' | b'/' | b'<'))?;
+        at += name;
+        if bytes.get(at) != Some(&b'=') {
+            return None;
+        }
+        let quote = *bytes.get(at + 1)?;
+        if quote != b'"' && quote != b'\'' {
+            return None;
+        }
+        let close = bytes[at + 2..]
+            .iter()
+            .position(|&b| b == quote || b == b'<')?;
+        if bytes[at + 2 + close] != quote {
+            return None;
+        }
+        at += 2 + close + 1;
+        attributes += 1;
     }
 }
 

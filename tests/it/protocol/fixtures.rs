@@ -1,4 +1,4 @@
-//! Every XML fixture in `../shared/fixtures/intacct/` and what it must parse into. Expected
+//! Every XML fixture in `tests/fixtures/intacct/` and what it must parse into. Expected
 //! values are read off the fixture files by hand.
 
 use intacct_snowflake::Error;

@@ -318,8 +318,59 @@ mod flat_records {
         (one_result("query", &flat), one_result("query", &evented))
     }
 
+    /// The same records as Intacct also writes them: indented, every third field inside a
+    /// parent element, even fields as CDATA (when the value allows), odd fields and every
+    /// parent with an attribute; and the evented twin of that body.
+    fn nested_bodies(rows: &[Vec<Option<String>>]) -> (String, String) {
+        let mut fast = format!("<data listtype=\"X\" count=\"{}\">", rows.len());
+        let mut evented = fast.clone();
+        for row in rows {
+            let mut fields = String::new();
+            for (i, value) in row.iter().enumerate() {
+                let attribute = if i % 2 == 1 {
+                    format!(" a{i}=\"v>{i}\" b='&amp;'")
+                } else {
+                    String::new()
+                };
+                let leaf = match value {
+                    None => format!("<F{i}{attribute}/>"),
+                    Some(v) if i % 2 == 0 && !v.contains("]]>") && !v.contains('\r') => {
+                        format!("<F{i}><![CDATA[{v}]]></F{i}>")
+                    }
+                    Some(v) => format!("<F{i}{attribute}>{}</F{i}>", escape_text(v)),
+                };
+                if i % 3 == 1 {
+                    fields.push_str(&format!(
+                        "\n    <P{i} k=\"{i}\">\n      {leaf}\n    </P{i}>"
+                    ));
+                } else {
+                    fields.push_str(&format!("\n    {leaf}"));
+                }
+            }
+            fast.push_str(&format!("\n  <X>{fields}\n  </X>"));
+            evented.push_str(&format!("\n  <X><!-- events -->{fields}\n  </X>"));
+        }
+        fast.push_str("\n</data>");
+        evented.push_str("\n</data>");
+        (one_result("query", &fast), one_result("query", &evented))
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn nested_cdata_and_attributed_records_read_the_same_both_ways(
+            rows in prop::collection::vec(
+                prop::collection::vec(
+                    prop::option::of("[a-z &<>\"'\\]\n\t;#é😀\u{1}\u{FFFE}]{0,12}"),
+                    1..6,
+                ),
+                1..5,
+            )
+        ) {
+            let (fast, evented) = nested_bodies(&rows);
+            prop_assert_eq!(records(fast.as_bytes()), records(evented.as_bytes()));
+        }
 
         #[test]
         fn flat_and_evented_records_read_the_same(

@@ -9,9 +9,9 @@ pub(crate) fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `../shared/fixtures/intacct/<name>`.
+/// `tests/fixtures/intacct/<name>`: Sage's own responses, vendored (see its README).
 pub(crate) fn intacct_fixture(name: &str) -> PathBuf {
-    repo_root().join("../shared/fixtures/intacct").join(name)
+    repo_root().join("tests/fixtures/intacct").join(name)
 }
 
 /// The built `intacct-snowflake` binary.
