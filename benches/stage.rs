@@ -625,7 +625,13 @@ fn child_bare(input: &Path, output: &Path) {
     for path in &pages {
         let body = std::fs::read(path).unwrap();
         let text = std::str::from_utf8(&body).unwrap();
-        let mut columns: Vec<Column> = FIELDS.iter().map(|(_, t)| Column::new(t)).collect();
+        // The stage's own column types (a currency's scale is 10, a rate's or percentage's 18).
+        let mut columns: Vec<Column> = schema
+            .fields()
+            .iter()
+            .take(FIELDS.len())
+            .map(|f| Column::new(f.data_type()))
+            .collect();
         let mut reader = Reader::from_str(text);
         reader.config_mut().trim_text(false);
         let mut depth = 0usize;
@@ -728,7 +734,7 @@ fn writer_properties(schema: &SchemaRef, options: &StageOptions) -> WriterProper
 enum Column {
     Text(StringBuilder),
     Int(Int64Builder),
-    Decimal(Decimal128Builder),
+    Decimal(Decimal128Builder, u32),
     Date(Date32Builder),
     Timestamp(TimestampMicrosecondBuilder),
     Bool(BooleanBuilder),
@@ -738,20 +744,21 @@ enum Column {
 const UNIX_EPOCH_FROM_CE: i32 = 719_163;
 
 impl Column {
-    fn new(data_type: &IntacctType) -> Column {
+    fn new(data_type: &DataType) -> Column {
         let rows = PAGE_RECORDS as usize;
         match data_type {
-            IntacctType::Integer => Column::Int(Int64Builder::with_capacity(rows)),
-            IntacctType::Currency | IntacctType::Decimal | IntacctType::Percent => Column::Decimal(
+            DataType::Int64 => Column::Int(Int64Builder::with_capacity(rows)),
+            DataType::Decimal128(precision, scale) => Column::Decimal(
                 Decimal128Builder::with_capacity(rows)
-                    .with_precision_and_scale(38, 10)
+                    .with_precision_and_scale(*precision, *scale)
                     .unwrap(),
+                *scale as u32,
             ),
-            IntacctType::Date => Column::Date(Date32Builder::with_capacity(rows)),
-            IntacctType::Timestamp => Column::Timestamp(
+            DataType::Date32 => Column::Date(Date32Builder::with_capacity(rows)),
+            DataType::Timestamp(..) => Column::Timestamp(
                 TimestampMicrosecondBuilder::with_capacity(rows).with_timezone("UTC"),
             ),
-            IntacctType::Boolean => Column::Bool(BooleanBuilder::with_capacity(rows)),
+            DataType::Boolean => Column::Bool(BooleanBuilder::with_capacity(rows)),
             _ => Column::Text(StringBuilder::with_capacity(rows, rows * 16)),
         }
     }
@@ -761,7 +768,7 @@ impl Column {
             match self {
                 Column::Text(b) => b.append_null(),
                 Column::Int(b) => b.append_null(),
-                Column::Decimal(b) => b.append_null(),
+                Column::Decimal(b, _) => b.append_null(),
                 Column::Date(b) => b.append_null(),
                 Column::Timestamp(b) => b.append_null(),
                 Column::Bool(b) => b.append_null(),
@@ -772,10 +779,10 @@ impl Column {
         match self {
             Column::Text(builder) => builder.append_value(text),
             Column::Int(builder) => builder.append_value(digits(b) as i64),
-            Column::Decimal(builder) => {
+            Column::Decimal(builder, scale) => {
                 let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
-                let unscaled = digits(whole.as_bytes()) * 10i128.pow(10)
-                    + digits(fraction.as_bytes()) * 10i128.pow(10 - fraction.len() as u32);
+                let unscaled = digits(whole.as_bytes()) * 10i128.pow(*scale)
+                    + digits(fraction.as_bytes()) * 10i128.pow(*scale - fraction.len() as u32);
                 builder.append_value(unscaled);
             }
             Column::Date(builder) => {
@@ -800,7 +807,7 @@ impl Column {
         match self {
             Column::Text(mut b) => Arc::new(b.finish()),
             Column::Int(mut b) => Arc::new(b.finish()),
-            Column::Decimal(mut b) => Arc::new(b.finish()),
+            Column::Decimal(mut b, _) => Arc::new(b.finish()),
             Column::Date(mut b) => Arc::new(b.finish()),
             Column::Timestamp(mut b) => Arc::new(b.finish()),
             Column::Bool(mut b) => Arc::new(b.finish()),

@@ -6,12 +6,13 @@ Usage: xml_to_parquet.py INPUT_DIR OUTPUT_DIR
 What a careful Python engineer would write for what the Rust stage does in benches/stage.rs,
 on one thread: lxml.etree.iterparse streams every page-*.xml and appends each field's text to
 a list of strings per column; every 131,072 rows (a row group) each column is converted once
-with pyarrow.compute (cast to int64 and decimal128(38, 10), strptime to date32, strptime +
-assume_timezone from America/Los_Angeles wall-clock text to timestamp[us, UTC], equal for
-booleans) and written as one row group. The Parquet settings are the Rust writer's: zstd level
-3, dictionary encoding for string and boolean columns only, parts of at most 1,000,000 rows
-(the last row group of a part is cut short there, as in Rust). An empty field is null. Values
-are not validated beyond what the casts do.
+with pyarrow.compute (cast to int64, to decimal128(38, 10) for currencies and (38, 18) for
+rates and percentages, strptime to date32, strptime + assume_timezone from
+America/Los_Angeles wall-clock text to timestamp[us, UTC], equal for booleans) and written
+as one row group. The Parquet settings are the Rust writer's: zstd level 3, dictionary
+encoding for string and boolean columns only, parts of at most 1,000,000 rows (the last row
+group of a part is cut short there, as in Rust). An empty field is null. Values are not
+validated beyond what the casts do.
 
 Prints "records seconds peak_rss_kib" as its last line.
 """
@@ -27,18 +28,19 @@ import pyarrow.parquet as pq
 from lxml import etree
 
 TIME_ZONE = "America/Los_Angeles"
-DEC = pa.decimal128(38, 10)
+DEC = pa.decimal128(38, 10)  # CURRENCY
+WIDE_DEC = pa.decimal128(38, 18)  # DECIMAL and PERCENT: rates and percentages
 TS = pa.timestamp("us", tz="UTC")
 FIELDS = [
     ("RECORDNO", "int"), ("RECORDID", "text"), ("VENDORID", "text"), ("VENDORNAME", "text"),
     ("DESCRIPTION", "text"), ("STATE", "text"), ("CURRENCY", "text"), ("ZIP", "text"),
     ("CITY", "text"), ("TERMNAME", "text"), ("TOTALENTERED", "dec"), ("TOTALPAID", "dec"),
-    ("TOTALDUE", "dec"), ("EXCHANGE_RATE", "dec"), ("DISCOUNT", "dec"), ("LINECOUNT", "int"),
+    ("TOTALDUE", "dec"), ("EXCHANGE_RATE", "wdec"), ("DISCOUNT", "wdec"), ("LINECOUNT", "int"),
     ("WHENPOSTED", "date"), ("WHENDUE", "date"), ("WHENPAID", "date"), ("WHENCREATED", "ts"),
     ("WHENMODIFIED", "ts"), ("ONHOLD", "bool"), ("INCLUDEINREPORTS", "bool"),
     ("PRBATCH", "text"), ("MEGAENTITYID", "text"),
 ]
-ARROW = {"int": pa.int64(), "text": pa.string(), "dec": DEC, "date": pa.date32(),
+ARROW = {"int": pa.int64(), "text": pa.string(), "dec": DEC, "wdec": WIDE_DEC, "date": pa.date32(),
          "ts": TS, "bool": pa.bool_()}
 SCHEMA = pa.schema(
     [(name, ARROW[kind]) for name, kind in FIELDS]
@@ -56,8 +58,8 @@ def convert(kind, texts):
         return strings
     if kind == "int":
         return pc.cast(strings, pa.int64())
-    if kind == "dec":
-        return pc.cast(strings, DEC)
+    if kind in ("dec", "wdec"):
+        return pc.cast(strings, ARROW[kind])
     if kind == "date":
         return pc.cast(pc.strptime(strings, format="%m/%d/%Y", unit="s"), pa.date32())
     if kind == "ts":
