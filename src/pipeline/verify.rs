@@ -9,6 +9,10 @@
 //!   (reported; the next backfill over its window brings it);
 //! * a key changed at or after the watermark is pending: the next nightly run loads it.
 //!
+//! With `intacct.entities`, Intacct's key set is the union of what each entity's session sees
+//! (a user restricted to entities cannot log in at the top level; a record several entities
+//! see counts once), each entity's keys judged by its own stream's watermark.
+//!
 //! The check differs when anything is missing or extra; the command then exits non-zero.
 
 use std::collections::BTreeSet;
@@ -95,9 +99,31 @@ async fn verify_object(
     object: &str,
     report: &mut VerifyReport,
 ) -> Result<()> {
-    let (watermark, keys) = {
+    // With `intacct.entities` Intacct's keys are the union of what each entity's session
+    // sees (a record shared by several entities counts once), each judged by its own
+    // stream's watermark; otherwise the company's session and the object's watermark.
+    let scopes: Vec<(Option<String>, IntacctClient)> = if ctx.spec.intacct.entities.is_empty() {
+        vec![(None, client.clone())]
+    } else {
+        ctx.spec
+            .intacct
+            .entities
+            .iter()
+            .map(|e| (Some(e.clone()), client.for_entity(e)))
+            .collect()
+    };
+    let (watermarks, keys) = {
         let manifest = ctx.manifest.lock().await;
-        let state = manifest.state().objects.get(object);
+        let state = manifest.state();
+        let watermarks: Vec<Option<DateTime<Utc>>> = scopes
+            .iter()
+            .map(|(entity, _)| {
+                state
+                    .objects
+                    .get(&crate::manifest::stream_key(object, entity.as_deref()))
+                    .and_then(|o| o.watermark)
+            })
+            .collect();
         let configured = ctx
             .spec
             .extract
@@ -109,13 +135,9 @@ async fn verify_object(
                 watermark_field: o.watermark_field.clone(),
             });
         (
-            state.and_then(|o| o.watermark),
+            watermarks,
             // The keys the loaded rows were merged on win over a setting changed since.
-            manifest
-                .state()
-                .object_keys(object)
-                .or(configured)
-                .unwrap_or_default(),
+            state.object_keys(object).or(configured).unwrap_or_default(),
         )
     };
     let schema = newest_schema(ctx, object).await?;
@@ -127,7 +149,14 @@ async fn verify_object(
         column: &keys.key,
         integer: integer_key,
     };
-    let (settled, pending) = intacct_keys(ctx, client, &key_kind, &keys, watermark).await?;
+    let (mut settled, mut pending) = (BTreeSet::new(), BTreeSet::new());
+    for ((_, scope), watermark) in scopes.iter().zip(watermarks) {
+        let (s, p) = intacct_keys(ctx, scope, &key_kind, &keys, watermark).await?;
+        settled.extend(s);
+        pending.extend(p);
+    }
+    // Pending in any entity's stream: the next run of that stream loads it.
+    settled.retain(|k| !pending.contains(k));
     report.intacct_keys = (settled.len() + pending.len()) as u64;
     report.pending = pending.len() as u64;
     let live = snowflake_live_keys(ctx, &key_kind).await?;

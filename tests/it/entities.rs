@@ -533,6 +533,28 @@ async fn a_run_with_entities_loads_every_record_once() {
         .compare_objects("after the backfill", Some(&["VENDOR"]))
         .await
         .unwrap();
+
+    // verify reads each entity's keys through its own session (this user may not log in at
+    // the top level): their union is every record, and nothing differs.
+    let out = world
+        .cli(&["verify", "--objects", "VENDOR", "--json"])
+        .await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reports: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let vendor = &reports[0];
+    assert_eq!(vendor["error"], serde_json::Value::Null, "{vendor}");
+    let truth = world.sim.records("VENDOR").await.unwrap().len() as u64;
+    assert_eq!(vendor["intacct_keys"], truth, "{vendor}");
+    assert_eq!(vendor["snowflake_live"], truth, "{vendor}");
+    assert_eq!(
+        (vendor["missing"].as_u64(), vendor["extra"].as_u64()),
+        (Some(0), Some(0))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
