@@ -26,7 +26,7 @@ use intacct_snowflake::intacct::IntacctClient;
 use intacct_snowflake::intacct::{Authentication, Call, ReadByQuery};
 use intacct_snowflake::intacct::{ErrorLevel, ResultData};
 use intacct_snowflake::manifest::{BatchStatus, Manifest, Mode};
-use intacct_snowflake::pipeline::{client_config, extract_options, run_extract};
+use intacct_snowflake::pipeline::{ObjectReport, client_config, extract_options, run_extract};
 use intacct_snowflake::secret::Secret;
 use intacct_snowflake::sim::Scale;
 use intacct_snowflake::sim::{self, MultiEntity, SimConfig, SimHandle};
@@ -282,17 +282,23 @@ async fn staged_keys(stage: &Stage, files: &[String]) -> BTreeMap<i64, Option<St
     keys
 }
 
-async fn extract(spec: &Spec, sim: &SimHandle) -> intacct_snowflake::manifest::ManifestState {
+/// Extracts every object (of every entity) at the simulator's clock: the reports, in order.
+async fn extract_reports(spec: &Spec, sim: &SimHandle) -> Vec<ObjectReport> {
     let now = sim_clock(sim).await;
     let options = extract_options(spec, &[], now, false).unwrap();
     let client = IntacctClient::new(client_config(spec)).unwrap();
     let stage = Stage::open(&spec.stage.url).unwrap();
-    for r in run_extract(&client, &stage, "entities", &options)
+    run_extract(&client, &stage, "entities", &options)
         .await
         .unwrap()
-    {
+}
+
+/// Extracts every object, each without error; the manifest state after it.
+async fn extract(spec: &Spec, sim: &SimHandle) -> intacct_snowflake::manifest::ManifestState {
+    for r in extract_reports(spec, sim).await {
         assert_eq!(r.error, None, "{} {:?} failed", r.object, r.entity);
     }
+    let stage = Stage::open(&spec.stage.url).unwrap();
     Manifest::open(stage, "check")
         .await
         .unwrap()
@@ -767,13 +773,7 @@ async fn an_entity_the_user_may_not_access_fails_only_its_own_objects() {
     let dir = tempfile::tempdir().unwrap();
     let mut spec = spec_for(&sim, dir.path());
     spec.intacct.entities = ENTITIES.iter().map(|e| e.to_string()).collect();
-    let now = sim_clock(&sim).await;
-    let options = extract_options(&spec, &[], now, false).unwrap();
-    let client = IntacctClient::new(client_config(&spec)).unwrap();
-    let stage = Stage::open(&spec.stage.url).unwrap();
-    let reports = run_extract(&client, &stage, "entities", &options)
-        .await
-        .unwrap();
+    let reports = extract_reports(&spec, &sim).await;
     assert_eq!(reports.len(), spec.extract.objects.len() * 2);
     for r in &reports {
         match r.entity.as_deref() {
@@ -789,7 +789,7 @@ async fn an_entity_the_user_may_not_access_fails_only_its_own_objects() {
             other => panic!("unexpected entity {other:?}"),
         }
     }
-    let state = Manifest::open(stage, "check")
+    let state = Manifest::open(Stage::open(&spec.stage.url).unwrap(), "check")
         .await
         .unwrap()
         .state()
@@ -814,13 +814,7 @@ async fn a_wrong_password_costs_one_login_per_run_whatever_the_entities() {
     let mut spec = spec_for(&sim, dir.path());
     spec.intacct.entities = ENTITIES.iter().map(|e| e.to_string()).collect();
     spec.intacct.user_password = intacct_snowflake::secret::Secret::new("not-the-password");
-    let now = sim_clock(&sim).await;
-    let options = extract_options(&spec, &[], now, false).unwrap();
-    let client = IntacctClient::new(client_config(&spec)).unwrap();
-    let stage = Stage::open(&spec.stage.url).unwrap();
-    let reports = run_extract(&client, &stage, "entities", &options)
-        .await
-        .unwrap();
+    let reports = extract_reports(&spec, &sim).await;
     assert_eq!(reports.len(), spec.extract.objects.len() * 2);
     for r in &reports {
         let error = r.error.as_deref().unwrap_or_default();

@@ -435,31 +435,14 @@ fn manifests_written_before_the_delete_feed_still_read() {
 }
 
 fn created_with(id: &str, key: &str) -> Action {
-    match created(id, Mode::Nightly, 5) {
-        Action::BatchCreated {
-            batch_id,
-            object,
-            mode,
-            window_from,
-            window_to,
-            schema_fingerprint,
-            replay_of,
-            ..
-        } => Action::BatchCreated {
-            batch_id,
-            object,
-            mode,
-            window_from,
-            window_to,
-            schema_fingerprint,
-            replay_of,
-            keys: Some(BatchKeys {
-                key: key.into(),
-                watermark_field: "WHENMODIFIED".into(),
-            }),
-        },
-        _ => unreachable!(),
+    let mut action = created(id, Mode::Nightly, 5);
+    if let Action::BatchCreated { keys, .. } = &mut action {
+        *keys = Some(BatchKeys {
+            key: key.into(),
+            watermark_field: "WHENMODIFIED".into(),
+        });
     }
+    action
 }
 
 #[test]
