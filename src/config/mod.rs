@@ -12,7 +12,7 @@
 //! Secrets (`sender_password`, `user_password`, `private_key_passphrase`, `token`) are never
 //! taken from the file itself. Their value must be a reference: `${NAME}` / `${NAME:-default}`
 //! (the environment) or `credentials:NAME` (the age-encrypted credentials file, see
-//! [`credentials`]). A literal is refused. A `${NAME:-default}` default is accepted only when
+//! `credentials`). A literal is refused. A `${NAME:-default}` default is accepted only when
 //! the endpoint it unlocks is on loopback, so the demo's simulator credentials work out of the
 //! box and a production pipeline can never carry a password in plain text.
 //!

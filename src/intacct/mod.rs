@@ -29,7 +29,7 @@ mod session;
 pub mod tenant_time;
 mod transport;
 
-pub use client::{ClientConfig, IntacctClient, Page, ReadMethod, ReadRequest};
+pub use client::{ClientConfig, IntacctClient, ObjectRead, Page, ReadMethod, ReadRequest};
 pub use codes::{FailureClass, classify, is_retryable};
 pub use names::column_name;
 pub use paging::{Cursor, KeyFields, PageOrder, Pass, RecordKey, TimeWindow};

@@ -122,7 +122,7 @@ pub struct ApiSession {
 
 /// One page of records.
 ///
-/// Column names follow [`crate::intacct::names::column_name_of_path`]: a nested element or a
+/// Column names follow `names::column_name_of_path`: a nested element or a
 /// dotted field name becomes one Snowflake-safe column. An empty element is `None` (Intacct
 /// does not distinguish NULL from the empty string).
 ///

@@ -77,7 +77,7 @@ pub struct SimConfig {
     pub count_limit: Option<u64>,
     /// How long after its ACCESSTIME an AUDITHISTORY row becomes readable, in seconds (the
     /// real audit trail lags by up to two hours; default
-    /// [`crate::sim::dataset::DEFAULT_AUDIT_LAG_SECS`]).
+    /// `dataset::DEFAULT_AUDIT_LAG_SECS`).
     pub audit_lag_secs: i64,
     /// The API user's formatting preferences, as `readUserFormatting` reports them.
     pub user_formatting: SimUserFormatting,

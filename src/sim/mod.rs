@@ -2,7 +2,7 @@
 //!
 //! One port serves both the gateway, `POST /ia/xml/xmlgw.phtml`, and an admin API under
 //! `/__sim/` (`admin`). The gateway implements `getAPISession`, `query`, `readByQuery`,
-//! `readMore`, `read`, `lookup` and `inspect` over a seeded [`dataset`], with the reference's
+//! `readMore`, `read`, `lookup` and `inspect` over a seeded `dataset`, with the reference's
 //! three error levels, sliding session timeouts, expiring resultIds, a per-company concurrency
 //! limit, per-page latency and injected `faults`.
 //!

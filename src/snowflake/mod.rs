@@ -1,6 +1,6 @@
 //! The Snowflake side: a client of the SQL API v2 (`/api/v2/statements`).
 //!
-//! * [`auth`] — key-pair JWT (PKCS#8 keys, encrypted or not) or a programmatic access token;
+//! * `auth` — key-pair JWT (PKCS#8 keys, encrypted or not) or a programmatic access token;
 //!   the key is read and checked when the client is built;
 //! * `statements` — [`SnowflakeClient`]: submit with a caller-chosen `requestId`, resend with
 //!   `retry=true`, poll 202s, fetch every result partition, cancel what is in flight;
@@ -28,7 +28,7 @@ pub use values::{Decimal, DmlStats, SqlValue};
 pub struct SnowflakeConfig {
     /// `https://<account>.snowflakecomputing.com` (or the emulator's `http://127.0.0.1:PORT`).
     pub base_url: url::Url,
-    /// Account identifier as configured (normalised for the JWT by [`auth::jwt_account`]).
+    /// Account identifier as configured (normalised for the JWT by `auth::jwt_account`).
     pub account: String,
     /// Login name.
     pub user: String,
