@@ -1,6 +1,6 @@
 //! Bad private keys and passphrases: each is a `SnowflakeAuth` error that names the key file
-//! and says what to change, never quoting a key, a passphrase or a token; the keys that are
-//! real keys are made at test time with openssl.
+//! and says what to change, never quoting a key, a passphrase or a token. Every key file is
+//! made at test time (openssl), broken ones included: no key material is kept in the tree.
 
 use std::path::{Path, PathBuf};
 
@@ -8,7 +8,6 @@ use intacct_snowflake::Error;
 use intacct_snowflake::secret::Secret;
 use intacct_snowflake::snowflake::SigningKey;
 
-use super::corpus_path;
 use crate::support::keys::{PASSPHRASE, TestKeys};
 
 /// The message of the `SnowflakeAuth` error loading `path` gives; panics on any other
@@ -56,28 +55,65 @@ fn openssl(dir: &Path, args: &[&str]) {
     assert!(status.success(), "openssl {args:?}");
 }
 
+/// A key file that is not a usable PEM private key, written at test time into its own
+/// directory: `broken` takes a freshly generated PKCS#8 PEM and returns the file's bytes.
+fn broken_key(broken: impl FnOnce(String) -> String) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    openssl(
+        dir.path(),
+        &[
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+            "good.p8",
+        ],
+    );
+    let good = std::fs::read_to_string(dir.path().join("good.p8")).unwrap();
+    assert!(
+        good.starts_with("-----BEGIN PRIVATE KEY-----"),
+        "{good:.40}"
+    );
+    let path = dir.path().join("rsa_key.p8");
+    std::fs::write(&path, broken(good)).unwrap();
+    std::fs::remove_file(dir.path().join("good.p8")).unwrap();
+    (dir, path)
+}
+
 #[test]
 fn a_file_that_is_not_a_key() {
-    let message = auth_error(&corpus_path("keys/not-a-key.p8"), None);
+    let (_dir, path) =
+        broken_key(|_| "this is not a key, it is a shopping list:\n- eggs\n- milk\n".into());
+    let message = auth_error(&path, None);
     assert_says(&message, &["is not a pem private key"]);
     assert_says(&message, &["pkcs#8 pem"]);
 }
 
 #[test]
 fn an_empty_key_file() {
-    let message = auth_error(&corpus_path("keys/empty.p8"), None);
+    let (_dir, path) = broken_key(|_| String::new());
+    let message = auth_error(&path, None);
     assert_says(&message, &["is not a pem private key"]);
 }
 
 #[test]
 fn a_pem_cut_before_its_end_line() {
-    let message = auth_error(&corpus_path("keys/truncated-pem.p8"), None);
+    // The header and the first body line only.
+    let (_dir, path) = broken_key(|good| good.lines().take(2).collect::<Vec<_>>().join("\n"));
+    let message = auth_error(&path, None);
     assert_says(&message, &["is not a pem private key"]);
 }
 
 #[test]
 fn a_pem_whose_body_is_not_base64() {
-    let message = auth_error(&corpus_path("keys/bad-base64.p8"), None);
+    let (_dir, path) = broken_key(|good| {
+        let mut lines: Vec<String> = good.lines().map(str::to_owned).collect();
+        lines[2] = format!("{}!!!not base64!!!", &lines[2][..20]);
+        lines.join("\n") + "\n"
+    });
+    let message = auth_error(&path, None);
     assert_says(&message, &["is not a pem private key"]);
 }
 
@@ -173,7 +209,7 @@ fn a_legacy_encrypted_rsa_pem_and_a_non_rsa_key() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_key_stops_the_run_before_anything_moves() {
     let world = super::gateway::GatewayWorld::start().await;
-    let key = corpus_path("keys/not-a-key.p8");
+    let (_dir, key) = broken_key(|_| "not a key\n".into());
     let out = std::process::Command::new(crate::support::binary())
         .current_dir(crate::support::repo_root())
         .args(["run", "--config"])
