@@ -82,6 +82,19 @@ impl GatewayWorld {
         reports.remove(0)
     }
 
+    /// Extracts CLASS while `rules` answer, which must succeed: the report and the batch it
+    /// staged.
+    pub(crate) async fn staged_batch(
+        &self,
+        rules: Vec<Rule>,
+    ) -> (ObjectReport, intacct_snowflake::manifest::BatchState) {
+        let report = self.extract_with(rules).await;
+        assert_eq!(report.error, None);
+        let state = manifest_state(&self.spec).await;
+        let batch = state.batches[&report.batch_id].clone();
+        (report, batch)
+    }
+
     /// Reads CLASS through the client while `rules` answer; the error the read ended with.
     pub(crate) async fn read_error(&self, rules: Vec<Rule>) -> Error {
         self.gateway.set_rules(rules);
@@ -474,13 +487,10 @@ async fn a_date_that_does_not_exist() {
 async fn a_quarantined_value_is_kept_aside_and_its_row_staged_with_null() {
     let world = GatewayWorld::start().await;
     assert!(world.spec.extract.quarantine_bad_values);
-    let report = world
-        .extract_with(serve("gateway/integer-field-not-integer.xml"))
+    let (report, batch) = world
+        .staged_batch(serve("gateway/integer-field-not-integer.xml"))
         .await;
-    assert_eq!(report.error, None);
     assert_eq!(report.quarantined, 1);
-    let state = manifest_state(&world.spec).await;
-    let batch = &state.batches[&report.batch_id];
     assert_eq!(batch.status, BatchStatus::Staged);
     assert_eq!(batch.quarantine.len(), 1);
     assert_eq!(batch.quarantine[0].rows, 1);
@@ -493,10 +503,10 @@ async fn a_quarantined_value_is_kept_aside_and_its_row_staged_with_null() {
     assert_eq!(line["field"], "CREATEDBY");
     assert_eq!(line["value"], "thirty-four");
     // Both rows are staged; record 10's CREATEDBY is NULL.
-    let keys = staged_record_nos(&world.spec, batch).await;
+    let keys = staged_record_nos(&world.spec, &batch).await;
     assert!(keys.contains(&2) && keys.contains(&10), "{keys:?}");
     let mut created_by_of_10 = Vec::new();
-    for rows in crate::deletes::batch_rows(&world.spec, batch).await {
+    for rows in crate::deletes::batch_rows(&world.spec, &batch).await {
         let keys = rows
             .column_by_name("RECORDNO")
             .unwrap()
@@ -517,15 +527,12 @@ async fn a_quarantined_value_is_kept_aside_and_its_row_staged_with_null() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_elements_are_dropped_and_counted() {
     let world = GatewayWorld::start().await;
-    let report = world
-        .extract_with(serve("gateway/unknown-elements.xml"))
+    let (report, batch) = world
+        .staged_batch(serve("gateway/unknown-elements.xml"))
         .await;
-    assert_eq!(report.error, None);
     // Two records, each with SURPRISE and NESTED/DEEP.
     assert_eq!(report.unknown_column_values, 4);
-    let state = manifest_state(&world.spec).await;
-    let batch = &state.batches[&report.batch_id];
-    let rows = crate::deletes::batch_rows(&world.spec, batch).await;
+    let rows = crate::deletes::batch_rows(&world.spec, &batch).await;
     let schema = rows[0].schema();
     for column in ["SURPRISE", "NESTED__DEEP"] {
         assert!(schema.field_with_name(column).is_err(), "{column} staged");
@@ -548,17 +555,14 @@ async fn a_huge_field_is_staged_byte_exact() {
             "<DESCRIPTION>Monthly service for 41 janitorial supplies for Atlanta DC</DESCRIPTION>",
             &format!("<DESCRIPTION>{escaped}</DESCRIPTION>"),
         );
-    let report = world
-        .extract_with(vec![Rule::created_pass(
+    let (_, batch) = world
+        .staged_batch(vec![Rule::created_pass(
             OBJECT,
             Answer::Body(page.into_bytes()),
         )])
         .await;
-    assert_eq!(report.error, None);
-    let state = manifest_state(&world.spec).await;
-    let batch = &state.batches[&report.batch_id];
     let mut found = false;
-    for rows in crate::deletes::batch_rows(&world.spec, batch).await {
+    for rows in crate::deletes::batch_rows(&world.spec, &batch).await {
         let keys = rows.column_by_name("RECORDNO").unwrap();
         let keys = keys
             .as_any()
@@ -647,14 +651,11 @@ async fn staged_record_nos(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_custom_element_whose_name_is_not_xml_is_dropped_and_counted() {
     let world = GatewayWorld::start().await;
-    let report = world
-        .extract_with(serve("gateway/custom-element-name-not-xml.xml"))
+    let (report, batch) = world
+        .staged_batch(serve("gateway/custom-element-name-not-xml.xml"))
         .await;
-    assert_eq!(report.error, None);
     assert_eq!(report.unknown_column_values, 1);
-    let state = manifest_state(&world.spec).await;
-    let batch = &state.batches[&report.batch_id];
-    for rows in crate::deletes::batch_rows(&world.spec, batch).await {
+    for rows in crate::deletes::batch_rows(&world.spec, &batch).await {
         assert!(rows.schema().field_with_name("CUSTOM").is_err());
     }
     world.shutdown().await;
@@ -665,14 +666,11 @@ async fn a_custom_element_whose_name_is_not_xml_is_dropped_and_counted() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_custom_element_named_and_valued_like_sql_is_dropped() {
     let world = GatewayWorld::start().await;
-    let report = world
-        .extract_with(serve("gateway/custom-element-name-hostile-sql.xml"))
+    let (report, batch) = world
+        .staged_batch(serve("gateway/custom-element-name-hostile-sql.xml"))
         .await;
-    assert_eq!(report.error, None);
     assert_eq!(report.unknown_column_values, 1);
-    let state = manifest_state(&world.spec).await;
-    let batch = &state.batches[&report.batch_id];
-    for rows in crate::deletes::batch_rows(&world.spec, batch).await {
+    for rows in crate::deletes::batch_rows(&world.spec, &batch).await {
         for field in rows.schema().fields() {
             assert!(!field.name().contains("DROP"), "{} staged", field.name());
         }
