@@ -289,8 +289,9 @@ async fn extract_object(
             keep
         });
     }
-    let plan = arrow_schema(&meta)?;
+    let mut plan = arrow_schema(&meta)?;
     check_keys(&plan, job)?;
+    plan.mark_strict(&[&job.key, &job.watermark_field]);
     let (stage, from, deletes_up_to) = {
         let manifest = manifest.lock().await;
         let marks = manifest

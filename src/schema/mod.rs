@@ -265,6 +265,19 @@ pub fn arrow_schema(object: &ObjectMeta) -> Result<SchemaPlan> {
     })
 }
 
+impl SchemaPlan {
+    /// Makes `fields` strict besides the built-in ones (a pipeline's configured key and
+    /// watermark field): a bad value there stops the object instead of being quarantined.
+    /// Strictness is not part of the fingerprint, which only the columns and types decide.
+    pub fn mark_strict(&mut self, fields: &[&str]) {
+        for column in &mut self.columns {
+            if fields.iter().any(|f| column.field.eq_ignore_ascii_case(f)) {
+                column.strict = true;
+            }
+        }
+    }
+}
+
 /// True for the fields whose bad value stops the object: RECORDNO, the object's delete key
 /// and the timestamps windows and watermarks are read from.
 fn is_strict(object: &str, field: &str) -> bool {

@@ -305,6 +305,31 @@ fn a_bad_key_or_watermark_stops_the_page_even_with_quarantine_on() {
 }
 
 #[test]
+fn a_configured_key_or_watermark_field_is_strict_too() {
+    let mut plan = arrow_schema(&vendor()).unwrap();
+    let fingerprint = plan.fingerprint.clone();
+    let p = page(
+        &["RECORDNO", "LASTPAID"],
+        &[&[Some("1"), Some("02/30/2024")]],
+    );
+    assert_eq!(
+        record_batch(&plan, &p, &ctx(true))
+            .unwrap()
+            .quarantined
+            .len(),
+        1
+    );
+    plan.mark_strict(&["lastpaid"]);
+    assert_eq!(plan.fingerprint, fingerprint);
+    match record_batch(&plan, &p, &ctx(true)).unwrap_err() {
+        Error::Value { field, value, .. } => {
+            assert_eq!((field.as_str(), value.as_str()), ("LASTPAID", "02/30/2024"))
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[test]
 fn real_intacct_numbers_convert_without_loss() {
     let meta = ObjectMeta {
         name: "APBILL".into(),
