@@ -588,12 +588,8 @@ pub fn parse(
                 message: format!("{key} cannot be both the key and the watermark field"),
             });
         }
-        let delete_key = crate::intacct::objects::delete_key(&name).column();
         if let Some(needed) = exclude_fields.iter().find(|f| {
-            matches!(
-                f.as_str(),
-                "RECORDNO" | "WHENMODIFIED" | "WHENCREATED" | "AUWHENCREATED"
-            ) || f.eq_ignore_ascii_case(delete_key)
+            crate::intacct::objects::is_required_field(&name, f)
                 || **f == key
                 || **f == watermark_field
         }) {

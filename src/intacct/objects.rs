@@ -202,6 +202,16 @@ fn line(object: &str) -> Option<(&'static str, &'static str)> {
         .map(|(_, h, c)| (*h, *c))
 }
 
+/// True for the fields every read of `object` needs whatever the pipeline lists or excludes:
+/// RECORDNO, the timestamps windows are paged by (WHENMODIFIED and the creation fields) and
+/// the object's delete key. A bad value in one stops the object.
+pub fn is_required_field(object: &str, field: &str) -> bool {
+    ["RECORDNO", "WHENMODIFIED", "WHENCREATED", "AUWHENCREATED"]
+        .iter()
+        .any(|f| field.eq_ignore_ascii_case(f))
+        || field.eq_ignore_ascii_case(delete_key(object).column())
+}
+
 /// How a tombstone of `object` names its record(s): VENDOR → `Column("VENDORID")`,
 /// APBILLITEM → `Column("RECORDKEY")`, APPYMTDETAIL → `Column("PAYMENTKEY")`, APBILL →
 /// `RecordNo`, and `RecordNo` for every object not in the tables.

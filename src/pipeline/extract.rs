@@ -589,12 +589,8 @@ fn restrict_fields(meta: &ObjectMeta, job: &ObjectJob) -> ObjectMeta {
                 .collect(),
         };
     };
-    let delete_key = crate::intacct::objects::delete_key(&meta.name).column();
     let keep = |name: &str| {
-        matches!(
-            name,
-            "RECORDNO" | "WHENMODIFIED" | "WHENCREATED" | "AUWHENCREATED"
-        ) || name.eq_ignore_ascii_case(delete_key)
+        crate::intacct::objects::is_required_field(&meta.name, name)
             || name.eq_ignore_ascii_case(&job.key)
             || name.eq_ignore_ascii_case(&job.watermark_field)
             || fields.iter().any(|f| f.eq_ignore_ascii_case(name))

@@ -278,13 +278,10 @@ impl SchemaPlan {
     }
 }
 
-/// True for the fields whose bad value stops the object: RECORDNO, the object's delete key
-/// and the timestamps windows and watermarks are read from.
+/// True for the fields whose bad value stops the object: those every read needs
+/// ([`crate::intacct::objects::is_required_field`]).
 fn is_strict(object: &str, field: &str) -> bool {
-    matches!(
-        field,
-        RECORD_NO_COLUMN | "WHENMODIFIED" | "WHENCREATED" | "AUWHENCREATED"
-    ) || field.eq_ignore_ascii_case(crate::intacct::objects::delete_key(object).column())
+    crate::intacct::objects::is_required_field(object, field)
 }
 
 /// sha256 (hex) of a canonical description: one line per column, `column<TAB>arrow type`,
