@@ -121,13 +121,10 @@ impl MultiEntity {
     /// record is gone.
     pub(crate) fn owner(&self, dataset: &Dataset, object: &str, record_no: u64) -> Option<Owner> {
         let seed = dataset.config().seed;
-        let header = match object.to_ascii_uppercase().as_str() {
-            "AUDITHISTORY" => return None,
-            "APBILLITEM" => Some(("APBILL", "RECORDKEY")),
-            "APPYMTDETAIL" => Some(("APPYMT", "PAYMENTKEY")),
-            _ => None,
-        };
-        match header {
+        if object.eq_ignore_ascii_case("AUDITHISTORY") {
+            return None;
+        }
+        match dataset.line_header(object) {
             None => Some(self.own_owner(seed, object, record_no)),
             Some((header, key_field)) => {
                 let index = dataset.field_index(object, key_field)?;

@@ -781,7 +781,7 @@ fn order_matches_scan(
             .is_some_and(|(s, _)| is(first, s) && implies_absent(filter, watermark))
 }
 
-/// A sort the real gateway cannot finish: a line object (APBILLITEM, APPYMTDETAIL, GLENTRY)
+/// A sort the real gateway cannot finish: a line object (APBILLITEM, APPYMTDETAIL)
 /// with more than `limit` records, ordered by anything but its RECORDNO, times out with
 /// `DL02000001`, as large line objects do on real tenants when sorted by WHENMODIFIED.
 pub(super) fn check_sort_cost(
@@ -790,7 +790,7 @@ pub(super) fn check_sort_cost(
     order_by: &[OrderBy],
     limit: u64,
 ) -> Result<(), Failure> {
-    let line_object = matches!(object, "APBILLITEM" | "APPYMTDETAIL" | "GLENTRY");
+    let line_object = dataset.line_header(object).is_some();
     let by_key = order_by
         .first()
         .is_none_or(|o| o.field.eq_ignore_ascii_case("RECORDNO"));

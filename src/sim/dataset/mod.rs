@@ -277,6 +277,16 @@ impl Dataset {
         Obj::from_name(object).map(Obj::key_field)
     }
 
+    /// For a line object, its header object and the line field holding the header's RECORDNO:
+    /// APBILLITEM → (APBILL, RECORDKEY), APPYMTDETAIL → (APPYMT, PAYMENTKEY); `None` otherwise.
+    pub fn line_header(&self, object: &str) -> Option<(&'static str, &'static str)> {
+        match Obj::from_name(object)? {
+            Obj::ApBillItem => Some(("APBILL", "RECORDKEY")),
+            Obj::ApPymtDetail => Some(("APPYMT", "PAYMENTKEY")),
+            _ => None,
+        }
+    }
+
     /// The width of the key when it is written as zero-padded text (AUDITHISTORY's ID).
     pub fn key_text_width(&self, object: &str) -> Option<usize> {
         (Obj::from_name(object) == Some(Obj::AuditHistory)).then_some(catalog::AUDIT_ID_WIDTH)
