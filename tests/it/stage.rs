@@ -1,8 +1,6 @@
 //! Stage and manifest conformance: one test body run against `memory://`, a local directory
 //! and an S3-compatible server (moto) on loopback; plus the independent pyarrow reader.
 
-use std::process::Command;
-
 use arrow::array::{Array, Int64Array, StringArray};
 use bytes::Bytes;
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -18,7 +16,7 @@ use intacct_snowflake::stage::{PartWriter, StageOptions, StagedFile};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use sha2::{Digest, Sha256};
 
-use crate::support::{moto::Moto, repo_root};
+use crate::support::{PyarrowFile, moto::Moto, read_with_pyarrow};
 
 const TENANT_TZ: chrono_tz::Tz = chrono_tz::America::New_York;
 
@@ -440,12 +438,6 @@ async fn thousands_of_batches_open_from_a_checkpoint() {
 
 #[tokio::test]
 async fn pyarrow_reads_what_the_stage_wrote() {
-    let python = repo_root().join("scripts/pytools/.venv/bin/python");
-    assert!(
-        python.exists(),
-        "{} is missing: run scripts/pytools/setup.sh first",
-        python.display()
-    );
     let dir = tempfile::tempdir().unwrap();
     let stage = Stage::open(dir.path().to_str().unwrap()).unwrap();
     let rows = truth(1_200);
@@ -454,34 +446,12 @@ async fn pyarrow_reads_what_the_stage_wrote() {
         .iter()
         .map(|p| dir.path().join(&p.path).display().to_string())
         .collect();
-    let output = Command::new(&python)
-        .arg(repo_root().join("scripts/pytools/read_parquet.py"))
-        .args(&paths)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let files: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    let files = files.as_array().unwrap();
+    let files = read_with_pyarrow(&paths);
     let mut seen = 0usize;
-    for (file, part) in files.iter().zip(&parts) {
+    for (PyarrowFile { json: file, schema }, part) in files.iter().zip(&parts) {
         assert_eq!(file["num_rows"].as_u64().unwrap(), part.rows);
         assert_eq!(file["compression"], serde_json::json!(["ZSTD"]));
-        let types: Vec<(String, String)> = file["schema"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| {
-                (
-                    f["name"].as_str().unwrap().to_owned(),
-                    f["type"].as_str().unwrap().to_owned(),
-                )
-            })
-            .collect();
-        let types: Vec<(&str, &str)> = types
+        let types: Vec<(&str, &str)> = schema
             .iter()
             .map(|(a, b)| (a.as_str(), b.as_str()))
             .collect();

@@ -5,7 +5,6 @@
 //! ten-digit exchange rates and many-digit percentages included, each asserted present.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::Command;
 
 use arrow::array::{Array, BooleanArray, Int64Array};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -15,7 +14,7 @@ use intacct_snowflake::sim::{self, SimConfig};
 
 use crate::deletes::{assert_all_ok, batch_rows, extract_reports, manifest_state};
 use crate::extract::{sim_clock, spec_for};
-use crate::support::repo_root;
+use crate::support::{PyarrowFile, read_with_pyarrow};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn integers_with_a_zero_fraction_stage_as_integers() {
@@ -216,12 +215,6 @@ fn check_value(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_value_kind_round_trips_from_the_simulator_into_parquet_read_by_pyarrow() {
-    let python = repo_root().join("scripts/pytools/.venv/bin/python");
-    assert!(
-        python.exists(),
-        "{} is missing: run scripts/pytools/setup.sh first",
-        python.display()
-    );
     let config = SimConfig::default();
     let tz = config.dataset.time_zone;
     let sim = sim::spawn(config).await.unwrap();
@@ -263,30 +256,8 @@ async fn every_value_kind_round_trips_from_the_simulator_into_parquet_read_by_py
             .map(|f| dir.path().join(&f.path).display().to_string())
             .collect();
         assert!(!paths.is_empty(), "{object}: no parts");
-        let output = Command::new(&python)
-            .arg(repo_root().join("scripts/pytools/read_parquet.py"))
-            .args(&paths)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let files: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
         let mut seen = BTreeSet::new();
-        for file in &files {
-            let schema: Vec<(String, String)> = file["schema"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|f| {
-                    (
-                        f["name"].as_str().unwrap().to_owned(),
-                        f["type"].as_str().unwrap().to_owned(),
-                    )
-                })
-                .collect();
+        for PyarrowFile { json: file, schema } in read_with_pyarrow(&paths) {
             for row in file["rows"].as_array().unwrap() {
                 if row["_DELETED"].as_bool() == Some(true) {
                     continue;
