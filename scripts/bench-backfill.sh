@@ -16,44 +16,17 @@ BIN="${BIN:-${CARGO_TARGET_DIR:-target}/release/intacct-snowflake}"
 CONFIG=pipelines/demo.toml
 WORK="$(mktemp -d)"
 
-PIDS=()
+# shellcheck source=lib/stand-ins.sh
+source scripts/lib/stand-ins.sh
 cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  stop_stand_ins
   rm -rf "$WORK"
 }
 trap cleanup EXIT
+start_stand_ins "$BIN" "$WORK" "$SCALE" >&2
 
-wait_for_url() {
-  local out="$1" log="$2" pid="$3"
-  for _ in $(seq 1 3000); do
-    if grep -q '^listening on ' "$out"; then sed -n 's/^listening on //p' "$out" | head -1; return 0; fi
-    if ! kill -0 "$pid" 2>/dev/null; then cat "$log" >&2; return 1; fi
-    sleep 0.1
-  done
-  echo "no 'listening on' line from $out" >&2
-  return 1
-}
-
-openssl genrsa 2048 2>/dev/null | openssl pkcs8 -topk8 -nocrypt -out "$WORK/key.p8"
-openssl rsa -in "$WORK/key.p8" -pubout -out "$WORK/key.pub" 2>/dev/null
-
-"$BIN" sim intacct --listen 127.0.0.1:0 --seed 42 --scale "$SCALE" \
-  >"$WORK/simulator.out" 2>"$WORK/simulator.log" &
-PIDS+=($!)
-SIM_URL="$(wait_for_url "$WORK/simulator.out" "$WORK/simulator.log" "${PIDS[-1]}")"
-scripts/snowflake-emulator.sh --listen 127.0.0.1:0 --require-warehouse \
-  --public-key "$WORK/key.pub" --account DEMO --user LOADER \
-  >"$WORK/emulator.out" 2>"$WORK/emulator.log" &
-PIDS+=($!)
-SNOWFLAKE_URL="$(wait_for_url "$WORK/emulator.out" "$WORK/emulator.log" "${PIDS[-1]}")"
-
-export INTACCT_ENDPOINT="$SIM_URL/ia/xml/xmlgw.phtml"
-export STAGE_URL="$WORK/stage"
-export SNOWFLAKE_URL
-export SNOWFLAKE_PRIVATE_KEY_PATH="$WORK/key.p8"
 export INTACCT_SNOWFLAKE_LOG=warn
-NOW="$(curl -fsS "$SIM_URL/__sim/clock" | sed 's/.*"now":"\([^"]*\)".*/\1/')"
+NOW="$(sim_now)"
 export INTACCT_SNOWFLAKE_NOW="$NOW"
 
 "$BIN" init --config "$CONFIG" >/dev/null

@@ -20,51 +20,10 @@ cargo build --locked --bin intacct-snowflake
 BIN="${CARGO_TARGET_DIR:-target}/debug/intacct-snowflake"
 CONFIG=pipelines/demo.toml
 
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-}
-trap cleanup EXIT
-
-# Waits for a server's `listening on URL` line and prints the URL.
-wait_for_url() {
-  local out="$1" log="$2" pid="$3"
-  for _ in $(seq 1 3000); do
-    if grep -q '^listening on ' "$out"; then sed -n 's/^listening on //p' "$out" | head -1; return 0; fi
-    if ! kill -0 "$pid" 2>/dev/null; then cat "$log" >&2; return 1; fi
-    sleep 0.1
-  done
-  echo "no 'listening on' line from $out" >&2
-  return 1
-}
-
-echo "== a key pair for the loader's Snowflake user (generated now, never committed)"
-openssl genrsa 2048 2>/dev/null | openssl pkcs8 -topk8 -nocrypt -out "$DEMO_DIR/snowflake_key.p8"
-openssl rsa -in "$DEMO_DIR/snowflake_key.p8" -pubout -out "$DEMO_DIR/snowflake_key.pub" 2>/dev/null
-
-"$BIN" sim intacct --listen 127.0.0.1:0 --seed 42 --scale demo \
-  >"$DEMO_DIR/simulator.out" 2>"$DEMO_DIR/simulator.log" &
-PIDS+=($!)
-SIM_URL="$(wait_for_url "$DEMO_DIR/simulator.out" "$DEMO_DIR/simulator.log" "${PIDS[-1]}")"
-echo "== Intacct simulator at $SIM_URL"
-
-echo "== starting the Snowflake emulator (its first start builds a pinned venv, about 1.5 min)"
-scripts/snowflake-emulator.sh --listen 127.0.0.1:0 --require-warehouse \
-  --public-key "$DEMO_DIR/snowflake_key.pub" --account DEMO --user LOADER \
-  >"$DEMO_DIR/emulator.out" 2>"$DEMO_DIR/emulator.log" &
-PIDS+=($!)
-SNOWFLAKE_URL="$(wait_for_url "$DEMO_DIR/emulator.out" "$DEMO_DIR/emulator.log" "${PIDS[-1]}")"
-echo "== Snowflake emulator at $SNOWFLAKE_URL"
-
-export INTACCT_ENDPOINT="$SIM_URL/ia/xml/xmlgw.phtml"
-export STAGE_URL="$DEMO_DIR/stage"
-export SNOWFLAKE_URL
-export SNOWFLAKE_PRIVATE_KEY_PATH="$DEMO_DIR/snowflake_key.p8"
-
-# The simulator keeps its own clock (it moves only when told), so every run is "as of" the
-# simulated now rather than the wall clock.
-sim_now() { curl -fsS "$SIM_URL/__sim/clock" | sed 's/.*"now":"\([^"]*\)".*/\1/'; }
+# shellcheck source=lib/stand-ins.sh
+source scripts/lib/stand-ins.sh
+trap stop_stand_ins EXIT
+start_stand_ins "$BIN" "$DEMO_DIR" demo
 
 echo "== init: database, schema, file format, stage (tables come with their first batch)"
 "$BIN" init --config "$CONFIG"
