@@ -4,6 +4,7 @@
 # restarted until each command completes; then every target table is compared with the
 # simulator's ground truth. Prints `N runs, D divergences`; a divergence keeps its seed, log,
 # stage and manifest under CHAOS_DIR (default: a new directory in /tmp) and says where.
+# CHAOS_JOBS (default 1) runs that many seeds at once, each in its own world.
 #   scripts/chaos.sh [N] [FIRST_SEED]
 set -uo pipefail
 cd "$(dirname "$0")/.."

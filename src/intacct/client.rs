@@ -31,14 +31,11 @@ use url::Url;
 use crate::error::{Error, MalformedKind, Result};
 use crate::intacct::codes::{self, FailureClass};
 use crate::intacct::objects;
-use crate::intacct::paging::{
-    Cursor, KeyFields, Pass, TimeWindow, check_progress, cursor_after, is_last_page, keyset_filter,
-    keyset_query, read_by_query, restrict,
-};
+use crate::intacct::paging::{Cursor, KeyFields, Pass, TimeWindow};
 use crate::intacct::request::{
     Authentication, Call, Filter, Function, Request, SenderCredentials, render_request,
 };
-use crate::intacct::response::{IntacctFailure, ObjectMeta, RecordPage, ResultData};
+use crate::intacct::response::{ObjectMeta, RecordPage, ResultData};
 use crate::intacct::session::{LoginCredentials, Session, SessionCache};
 use crate::intacct::transport::{Retrier, Transport};
 use crate::retry::RetryPolicy;
@@ -46,9 +43,6 @@ use crate::secret::Secret;
 
 /// The longest controlid the gateway accepts.
 const MAX_CONTROL_ID_CHARS: usize = 256;
-
-/// How often one object's `readByQuery` pass restarts after its `resultId` expired.
-const MAX_READ_BY_QUERY_RESTARTS: u32 = 3;
 
 /// Everything the client needs, independent of the pipeline file.
 #[derive(Clone, Debug)]
@@ -143,6 +137,12 @@ pub struct ReadRequest {
     /// the same window): earlier passes are skipped, the pass it names starts after it.
     /// `query` only.
     pub resume_after: Option<Cursor>,
+    /// Keyset chains read at once per pass (default 1): more split a pass that holds more
+    /// than a page into RECORDNO ranges read side by side, so one large object keeps every
+    /// request slot busy. Pages of a sliced read carry no [`Page::cursor_after`], so a read
+    /// that records its position to resume from keeps 1. `query` on RECORDNO-ordered
+    /// objects only; others read one chain whatever this says.
+    pub slices: u32,
 }
 
 impl ReadRequest {
@@ -164,6 +164,7 @@ impl ReadRequest {
             condition: None,
             keep_raw: false,
             resume_after: None,
+            slices: 1,
         }
     }
 }
@@ -181,8 +182,9 @@ pub struct Page {
     pub records: RecordPage,
     /// Rows the pass matched in all, when the gateway said (first page of a pass).
     pub total_count: Option<u64>,
-    /// The keyset position after this page (`query` only: `readByQuery` has no order, so no
-    /// position is safe to resume from).
+    /// The keyset position after this page (`query` read as one chain only: `readByQuery`
+    /// has no order, and the pages of a sliced read interleave, so no position is safe to
+    /// resume from).
     pub cursor_after: Option<Cursor>,
     /// The response body this page was parsed from, exactly as received; `Some` only when
     /// the request set [`ReadRequest::keep_raw`].
@@ -376,7 +378,7 @@ impl IntacctClient {
             .unwrap_or_else(|p| p.into_inner())
     }
 
-    fn remember_refused(&self, object: &str, fields: &[String]) {
+    pub(super) fn remember_refused(&self, object: &str, fields: &[String]) {
         self.lock_refused()
             .entry(object.to_ascii_uppercase())
             .or_default()
@@ -405,7 +407,7 @@ impl IntacctClient {
 
     /// [`IntacctClient::call`], also returning the body of the successful response when
     /// `keep_body` is set (`None` otherwise).
-    async fn call_keeping_body(
+    pub(super) async fn call_keeping_body(
         &self,
         label: &str,
         call: &Call,
@@ -464,29 +466,12 @@ impl IntacctClient {
         let (pages_tx, pages) = mpsc::channel(self.inner.page_buffer);
         let (progress_tx, progress) = watch::channel(ReadProgress::default());
         let client = self.clone();
-        let task = tokio::spawn(async move {
-            let mut request = request;
-            let resolved = client.resolve_creation_field(&mut request).await;
-            let mut reader = Reader {
-                client: &client,
-                request: &request,
-                pages: pages_tx,
-                progress: progress_tx,
-                page_no: 0,
-            };
-            let outcome = match resolved {
-                Ok(()) => reader.run().await,
-                Err(e) => Err(Stop::Failed(e)),
-            };
-            reader.progress.send_modify(|p| p.finished = true);
-            match outcome {
-                Ok(()) | Err(Stop::ConsumerGone) => {}
-                Err(Stop::Failed(error)) => {
-                    tracing::warn!(object = %request.object, error = %error, "object read failed");
-                    let _ = reader.pages.send(Err(error)).await;
-                }
-            }
-        });
+        let task = tokio::spawn(crate::intacct::reader::read(
+            client,
+            request,
+            pages_tx,
+            progress_tx,
+        ));
         ObjectRead {
             pages,
             progress,
@@ -498,7 +483,7 @@ impl IntacctClient {
     /// ([`objects::creation_field`]): APBILL's WHENCREATED is a DATE (the bill date) and its
     /// creation timestamp is AUWHENCREATED; an object with neither as a TIMESTAMP gets no such
     /// pass. Reads without that pass (AUDITHISTORY) are left alone.
-    async fn resolve_creation_field(&self, request: &mut ReadRequest) -> Result<()> {
+    pub(super) async fn resolve_creation_field(&self, request: &mut ReadRequest) -> Result<()> {
         if request.keys.created.is_none() {
             return Ok(());
         }
@@ -556,301 +541,7 @@ impl IntacctClient {
     }
 }
 
-/// The smallest page size a timed-out read halves down to before giving up.
-const MIN_HALVED_PAGE_SIZE: u32 = 100;
-
-/// A failure that a smaller page may avoid: a timeout, the CDN's 524 (the origin took too
-/// long) or Intacct's DL02000001 (a query that ran out of time), once retries gave up.
-fn is_page_too_big(error: &Error) -> bool {
-    match error {
-        Error::Transport { timeout, .. } => *timeout,
-        Error::HttpStatus { status: 524, .. } => true,
-        Error::Intacct(f) => f.errors.iter().any(|e| e.errorno == "DL02000001"),
-        _ => false,
-    }
-}
-
-/// Why a read stopped early.
-enum Stop {
-    /// The consumer dropped the receiver: nobody wants more pages.
-    ConsumerGone,
-    /// The read failed.
-    Failed(Error),
-}
-
-impl From<Error> for Stop {
-    fn from(e: Error) -> Self {
-        Stop::Failed(e)
-    }
-}
-
-/// The state of one running object read.
-struct Reader<'a> {
-    client: &'a IntacctClient,
-    request: &'a ReadRequest,
-    pages: mpsc::Sender<Result<Page>>,
-    progress: watch::Sender<ReadProgress>,
-    page_no: u64,
-}
-
-impl Reader<'_> {
-    async fn run(&mut self) -> std::result::Result<(), Stop> {
-        if self.request.condition.is_some() && self.request.method != ReadMethod::Query {
-            return Err(Stop::Failed(Error::InvalidRequest(format!(
-                "{}: an extra read condition needs method query, not readByQuery",
-                self.request.object
-            ))));
-        }
-        let mut select = self.select().await?;
-        if self.request.method == ReadMethod::Query {
-            // Fields lookup lists but query refuses: the deny list, and what the gateway
-            // refused earlier in this run, never the paging keys.
-            let object = &self.request.object;
-            let deny: Vec<String> = objects::not_queryable(object)
-                .iter()
-                .map(|f| f.to_string())
-                .chain(self.client.refused_fields(object))
-                .filter(|f| !self.request.keys.all().any(|k| k.eq_ignore_ascii_case(f)))
-                .filter(|f| select.iter().any(|s| s.eq_ignore_ascii_case(f)))
-                .collect();
-            if !deny.is_empty() {
-                self.client.remember_refused(object, &deny);
-                select.retain(|s| !deny.iter().any(|d| d.eq_ignore_ascii_case(s)));
-            }
-        }
-        let passes = self.request.keys.passes();
-        let resume_from = self
-            .request
-            .resume_after
-            .as_ref()
-            .and_then(|c| passes.iter().position(|p| *p == c.pass))
-            .unwrap_or(0);
-        for pass in passes.into_iter().skip(resume_from) {
-            match self.request.method {
-                ReadMethod::Query => self.keyset_pass(&mut select, pass).await?,
-                ReadMethod::ReadByQuery => self.read_by_query_pass(&select, pass).await?,
-            }
-        }
-        Ok(())
-    }
-
-    /// The configured fields, or `lookup`'s, with the paging keys always present.
-    async fn select(&self) -> Result<Vec<String>> {
-        let mut fields = match &self.request.fields {
-            Some(fields) => fields.clone(),
-            None => {
-                let meta = self.client.lookup(&self.request.object).await?;
-                meta.fields.iter().map(|f| f.name.clone()).collect()
-            }
-        };
-        for required in self.request.keys.all() {
-            if !fields.iter().any(|f| f.eq_ignore_ascii_case(required)) {
-                fields.push(required.to_owned());
-            }
-        }
-        Ok(fields)
-    }
-
-    async fn keyset_pass(
-        &mut self,
-        select: &mut Vec<String>,
-        pass: Pass,
-    ) -> std::result::Result<(), Stop> {
-        let r = self.request;
-        let tz = self.client.inner.tz;
-        let mut page_size = r.page_size.clamp(1, 2_000);
-        let mut after: Option<Cursor> = r.resume_after.clone().filter(|c| c.pass == pass);
-        let mut first = true;
-        let mut dropped_once = false;
-        loop {
-            let filter = restrict(
-                keyset_filter(&r.keys, pass, &r.window, after.as_ref(), tz),
-                r.condition.as_ref(),
-            );
-            let query = keyset_query(&r.object, select, &r.keys, pass, filter, page_size);
-            let (records, raw) = match self.fetch_page(Call::Query(query)).await {
-                Err(Stop::Failed(Error::Intacct(failure))) if !dropped_once => {
-                    // The gateway names fields lookup listed but query refuses: drop them,
-                    // remember that for the run, and send the page once more.
-                    let refused: Vec<String> = objects::refused_in_failure(&failure)
-                        .into_iter()
-                        .filter(|f| !r.keys.all().any(|k| k.eq_ignore_ascii_case(f)))
-                        .filter(|f| select.iter().any(|s| s.eq_ignore_ascii_case(f)))
-                        .collect();
-                    if refused.is_empty() {
-                        return Err(Stop::Failed(Error::Intacct(failure)));
-                    }
-                    tracing::warn!(object = %r.object, fields = ?refused, "query refused fields; reading without them");
-                    self.client.remember_refused(&r.object, &refused);
-                    select.retain(|s| !refused.iter().any(|d| d.eq_ignore_ascii_case(s)));
-                    dropped_once = true;
-                    continue;
-                }
-                Err(Stop::Failed(e)) if is_page_too_big(&e) && page_size > MIN_HALVED_PAGE_SIZE => {
-                    // Large objects time out on big pages: the same page, half as big.
-                    page_size = (page_size / 2).max(MIN_HALVED_PAGE_SIZE);
-                    tracing::warn!(object = %r.object, page_size, error = %e, "page timed out; halving the page size");
-                    continue;
-                }
-                other => other?,
-            };
-            let last = is_last_page(&records, page_size);
-            let cursor = cursor_after(&records, &r.keys, pass, tz)?;
-            check_progress(
-                &r.object,
-                r.keys.order,
-                after.as_ref(),
-                cursor.as_ref(),
-                last,
-            )?;
-            if let Some(c) = cursor {
-                after = Some(c);
-            }
-            self.deliver(pass, records, raw, first, after.clone())
-                .await?;
-            first = false;
-            if last {
-                return Ok(());
-            }
-        }
-    }
-
-    /// One `readByQuery` pass. `readByQuery` promises no order, so an expired `resultId`
-    /// restarts the whole pass; pages already delivered are delivered again (the loader's
-    /// MERGE deduplicates on RECORDNO).
-    async fn read_by_query_pass(
-        &mut self,
-        select: &[String],
-        pass: Pass,
-    ) -> std::result::Result<(), Stop> {
-        let r = self.request;
-        let tz = self.client.inner.tz;
-        let page_size = r.page_size.clamp(1, 1_000);
-        let mut restarts = 0;
-        'restart: loop {
-            let query = read_by_query(&r.object, select, &r.keys, pass, &r.window, page_size, tz);
-            let (mut records, mut raw) = self.fetch_page(Call::ReadByQuery(query)).await?;
-            let mut first = true;
-            loop {
-                let result_id = records.result_id.clone();
-                let more = !records.is_empty() && records.num_remaining.is_some_and(|n| n > 0);
-                self.deliver(pass, records, raw, first, None).await?;
-                first = false;
-                let Some(result_id) = result_id.filter(|_| more) else {
-                    return Ok(());
-                };
-                match self.fetch_page(Call::ReadMore { result_id }).await {
-                    Ok(next) => (records, raw) = next,
-                    Err(Stop::Failed(Error::Intacct(f)))
-                        if is_expired_result_id(&f) && restarts < MAX_READ_BY_QUERY_RESTARTS =>
-                    {
-                        restarts += 1;
-                        tracing::warn!(object = %r.object, restarts, "resultId expired; restarting the pass");
-                        continue 'restart;
-                    }
-                    Err(other) => return Err(other),
-                }
-            }
-        }
-    }
-
-    /// Sends the call for the next page and returns its records (and its raw body when the
-    /// request keeps raw pages).
-    async fn fetch_page(
-        &mut self,
-        call: Call,
-    ) -> std::result::Result<(RecordPage, Option<Bytes>), Stop> {
-        let r = self.request;
-        let label = format!("{}-{}-p{}", r.batch_label, r.object, self.page_no + 1);
-        let (data, raw) = self
-            .client
-            .call_keeping_body(&label, &call, r.keep_raw)
-            .await?;
-        match data {
-            ResultData::Records(page) => Ok((page, raw)),
-            ResultData::Empty => Ok((RecordPage::default(), raw)),
-            _ => Err(Stop::Failed(malformed(format!(
-                "{} page {} returned no record list",
-                r.object,
-                self.page_no + 1
-            )))),
-        }
-    }
-
-    async fn deliver(
-        &mut self,
-        pass: Pass,
-        records: RecordPage,
-        raw: Option<Bytes>,
-        first_of_pass: bool,
-        cursor_after: Option<Cursor>,
-    ) -> std::result::Result<(), Stop> {
-        self.page_no += 1;
-        check_unique_keys(
-            &self.request.object,
-            self.page_no,
-            &self.request.keys,
-            &records,
-        )
-        .map_err(Stop::Failed)?;
-        let total_count = if first_of_pass {
-            records.total_count
-        } else {
-            None
-        };
-        let rows = records.len() as u64;
-        tracing::debug!(object = %self.request.object, page = self.page_no, rows, ?pass, "page read");
-        let page = Page {
-            object: self.request.object.clone(),
-            page_no: self.page_no,
-            pass,
-            records,
-            total_count,
-            cursor_after,
-            raw,
-        };
-        self.pages
-            .send(Ok(page))
-            .await
-            .map_err(|_| Stop::ConsumerGone)?;
-        self.progress.send_modify(|p| {
-            p.pages += 1;
-            p.records += rows;
-            if let Some(total) = total_count {
-                p.total_count = Some(p.total_count.unwrap_or(0) + total);
-            }
-        });
-        Ok(())
-    }
-}
-
-/// A page never lists one record twice: Intacct's keys are unique, so a page that does is
-/// not what the gateway stored, and staging either copy would be a guess at which is true.
-fn check_unique_keys(
-    object: &str,
-    page_no: u64,
-    keys: &KeyFields,
-    records: &RecordPage,
-) -> Result<()> {
-    let column = crate::intacct::names::column_name(&keys.record_key);
-    let Some(index) = records.column_index(&column) else {
-        return Ok(());
-    };
-    let mut seen = std::collections::HashSet::with_capacity(records.len());
-    for row in 0..records.len() {
-        if let Some(key) = records.value(row, index)
-            && !seen.insert(key.trim())
-        {
-            return Err(malformed(format!(
-                "page {page_no} of {object} lists {column} {} twice",
-                key.trim()
-            )));
-        }
-    }
-    Ok(())
-}
-
-fn malformed(detail: String) -> Error {
+pub(super) fn malformed(detail: String) -> Error {
     Error::MalformedResponse {
         kind: MalformedKind::UnexpectedStructure,
         detail,
@@ -879,12 +570,6 @@ fn is_session_refused(error: &Error) -> bool {
         ),
         _ => false,
     }
-}
-
-/// A `readMore` refused because its `resultId` expired or is unknown: the remedy is to run
-/// the `readByQuery` again.
-fn is_expired_result_id(failure: &IntacctFailure) -> bool {
-    codes::classify(failure) == FailureClass::ResultIdExpired
 }
 
 #[cfg(test)]

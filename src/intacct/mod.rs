@@ -7,6 +7,7 @@
 //! * `names` — the rule from Intacct field names to Snowflake columns;
 //! * [`objects`] — per-object facts of real tenants (delete keys, line headers, private fields);
 //! * `client` — the paging client of one company: reads objects as streams of pages;
+//! * `reader` — one object read: its passes, keyset chains and RECORDNO slices;
 //! * `session` — the shared, single-flight `getAPISession` cache;
 //! * `preferences` — the API user's date/time preferences and the start-up check;
 //! * `paging` — the keyset cursor over RECORDNO inside a closed window;
@@ -23,6 +24,7 @@ pub mod objects;
 pub(crate) mod paging;
 pub(crate) mod parse;
 mod preferences;
+mod reader;
 pub(crate) mod request;
 pub(crate) mod response;
 mod session;

@@ -313,6 +313,32 @@ pub(crate) fn keyset_query(
     }
 }
 
+/// `<record key> <= upper`: the upper end of one RECORDNO slice of a pass.
+pub(crate) fn key_at_most(keys: &KeyFields, upper: u64) -> Filter {
+    Filter::compare(
+        Comparison::LessThanOrEqualTo,
+        &keys.record_key,
+        upper.to_string(),
+    )
+}
+
+/// The `query` for the highest record key matching `filter`: the key alone, ordered
+/// descending, one row.
+pub(crate) fn highest_key_query(object: &str, keys: &KeyFields, filter: Filter) -> Query {
+    Query {
+        object: object.to_owned(),
+        select: vec![keys.record_key.clone()],
+        filter: Some(filter),
+        order_by: vec![OrderBy {
+            field: keys.record_key.clone(),
+            ascending: false,
+        }],
+        page_size: Some(1),
+        show_private: true,
+        ..Query::default()
+    }
+}
+
 /// The legacy `readByQuery` for one pass over a window (no order, no keyset).
 pub(crate) fn read_by_query(
     object: &str,
@@ -594,6 +620,28 @@ mod tests {
             q.show_private,
             "every query asks for entity-private records"
         );
+    }
+
+    #[test]
+    fn a_slice_is_bounded_and_the_highest_key_is_one_descending_row() {
+        let keys = KeyFields::standard();
+        assert_eq!(
+            key_at_most(&keys, 41_000),
+            cmp(Comparison::LessThanOrEqualTo, "RECORDNO", "41000")
+        );
+        let filter = keyset_filter(&keys, Pass::Modified, &window(), None, chrono_tz::UTC);
+        let query = highest_key_query("APBILLITEM", &keys, filter.clone());
+        assert_eq!(query.select, vec!["RECORDNO".to_owned()]);
+        assert_eq!(query.filter, Some(filter));
+        assert_eq!(
+            query.order_by,
+            vec![OrderBy {
+                field: "RECORDNO".into(),
+                ascending: false
+            }]
+        );
+        assert_eq!(query.page_size, Some(1));
+        assert!(query.show_private);
     }
 
     #[test]

@@ -97,6 +97,10 @@ pub struct ExtractOptions {
     pub now: DateTime<Utc>,
     /// Objects extracted at once (requests are limited by the client besides).
     pub concurrent_objects: usize,
+    /// Keyset chains read at once within one object's nightly window
+    /// ([`crate::intacct::ReadRequest::slices`]); a backfill window reads one chain, since it
+    /// records its position to resume from.
+    pub slices_per_object: u32,
     /// Set bad values aside instead of failing.
     pub quarantine_bad_values: bool,
     /// Where deletes come from.
@@ -372,6 +376,9 @@ async fn extract_object(
     request.keep_raw = options.stage.keep_raw_pages;
     request.resume_after = resume.as_ref().map(|(_, cursor)| cursor.clone());
     request.keys.modified = job.watermark_field.clone();
+    if nightly {
+        request.slices = options.slices_per_object.max(1);
+    }
     let mut read = client.read_object(request);
     let mut writer = match resume {
         Some((r, _)) => {

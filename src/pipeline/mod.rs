@@ -189,6 +189,11 @@ pub fn extract_options(
         delete_lookback: Duration::seconds(spec.extract.delete_lookback_secs as i64),
         now,
         concurrent_objects: spec.intacct.max_concurrent_requests.max(1),
+        // One chain more than there are request slots: a chain splits only between its own
+        // requests, so the spare one waits at the limit and takes a slot the moment one frees.
+        slices_per_object: u32::try_from(spec.intacct.max_concurrent_requests)
+            .unwrap_or(u32::MAX)
+            .saturating_add(1),
         quarantine_bad_values: spec.extract.quarantine_bad_values,
         deletes: spec.extract.deletes,
         stage: StageOptions {

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::Utc;
+use futures::StreamExt;
 
 use crate::end_to_end::World;
 use crate::extract::sim_clock;
@@ -178,10 +179,23 @@ async fn chaos() {
             .display()
             .to_string()
     }));
+    // Seeds are independent worlds (each its own simulator, emulator and stage) and spend
+    // most of their time waiting on injected latency and backoff, so a few run at once.
+    let jobs: usize = std::env::var("CHAOS_JOBS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1)
+        .max(1);
     std::fs::create_dir_all(&keep).unwrap();
     let mut divergences = Vec::new();
-    for seed in first..first + runs {
-        match one_seed(seed, &keep).await {
+    let mut outcomes = futures::stream::iter(first..first + runs)
+        .map(|seed| {
+            let keep = keep.clone();
+            async move { (seed, one_seed(seed, &keep).await) }
+        })
+        .buffer_unordered(jobs);
+    while let Some((seed, outcome)) = outcomes.next().await {
+        match outcome {
             Ok(()) => println!("seed {seed}: equal to the truth"),
             Err(why) => {
                 println!(
@@ -192,6 +206,7 @@ async fn chaos() {
             }
         }
     }
+    divergences.sort_unstable();
     println!("{runs} runs, {} divergences", divergences.len());
     assert!(
         divergences.is_empty(),
