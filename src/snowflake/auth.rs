@@ -161,14 +161,17 @@ impl SigningKey {
                     )) => {
                         return Err(wrong());
                     }
+                    // A wrong passphrase yields valid padding by chance (about 1 in 256); the
+                    // decrypted bytes are then checked as DER before they are returned, and
+                    // fail there.
+                    Err(pkcs8::Error::Asn1(_)) => return Err(wrong()),
                     Err(e) => {
                         return Err(fail(format!(
                             "{shown} is encrypted with a scheme this loader cannot read ({e}); re-encrypt it with `openssl pkcs8 -topk8 -v2 des3` or `-v2 aes256`"
                         )));
                     }
                 };
-                // A wrong passphrase can still yield valid padding by chance; the DER inside
-                // then does not parse, which means the same thing.
+                // Garbage that happens to be a DER sequence still is no key: the same thing.
                 RsaPrivateKey::from_pkcs8_der(plain.as_bytes()).map_err(|_| wrong())?
             }
             "RSA PRIVATE KEY" => {
@@ -459,6 +462,39 @@ mod tests {
         creds.invalidate();
         let after_401 = creds.bearer_at(t0 + Duration::from_secs(56 * 60)).unwrap();
         assert_eq!(payload(&after_401.token).iat, 1_800_000_000 + 56 * 60);
+    }
+
+    /// About one wrong passphrase in 256 decrypts to valid padding; the bytes then fail as
+    /// DER, which must read as the same wrong passphrase, not as an unknown scheme.
+    #[test]
+    fn a_wrong_passphrase_that_decrypts_to_valid_padding_is_still_a_wrong_passphrase() {
+        use pkcs8::der::{EncodePem as _, pem::LineEnding};
+        let (_dir, path) = openssl_key();
+        let pem = std::fs::read_to_string(&path).unwrap();
+        let (_, der) = pkcs8::der::pem::decode_vec(pem.as_bytes()).unwrap();
+        let info = pkcs8::PrivateKeyInfo::from_der(&der).unwrap();
+        let iv = [7u8; 16];
+        let lucky = (0u32..100_000)
+            .find_map(|n| {
+                let salt = n.to_be_bytes();
+                let params =
+                    pkcs8::pkcs5::pbes2::Parameters::pbkdf2_sha256_aes256cbc(1, &salt, &iv)
+                        .unwrap();
+                let doc = info.encrypt_with_params(params, "right").unwrap();
+                let encrypted = pkcs8::EncryptedPrivateKeyInfo::from_der(doc.as_bytes()).unwrap();
+                matches!(encrypted.decrypt("wrong"), Err(pkcs8::Error::Asn1(_)))
+                    .then(|| encrypted.to_pem(LineEnding::LF).unwrap())
+            })
+            .expect("some salt lets the wrong passphrase through the padding check");
+        let err = SigningKey::from_pem(lucky.as_bytes(), Some(&Secret::new("wrong")), &path)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("does not open") && err.contains(PASSPHRASE_SETTING),
+            "{err}"
+        );
+        let right = SigningKey::from_pem(lucky.as_bytes(), Some(&Secret::new("right")), &path);
+        assert!(right.is_ok());
     }
 
     #[test]

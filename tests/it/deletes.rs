@@ -195,10 +195,15 @@ async fn tombstones_are_exactly_the_deletes_audithistory_records() {
     assert_all_ok(&first);
     // One AUDITHISTORY read per object: every `query` the gateway ran is a page of an object
     // or of its delete feed, but for the one PROJECT query refused for a field the deny list
-    // does not know.
+    // does not know and at most one highest-key probe per pass of a sliced object (two
+    // passes; the feed, ordered by ACCESSTIME, is never sliced).
     let pages: u64 = first.iter().map(|r| r.pages + r.delete_pages).sum();
     let queries = query_functions(&sim.counters().await.unwrap()) - queries_before;
-    assert_eq!(queries, pages + 1);
+    let probes = queries - (pages + 1);
+    assert!(
+        probes <= 2 * first.len() as u64,
+        "{queries} queries for {pages} pages"
+    );
     assert!(first.iter().all(|r| r.delete_pages >= 1), "{first:?}");
     let audit_before = audit_deletes(&sim, &spec).await;
 
