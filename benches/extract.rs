@@ -11,8 +11,9 @@
 //! and pages the simulator actually served.
 //!
 //! The records counted are those the run report says were staged; the benchmark fails unless,
-//! per object, they equal the simulator's live records, and unless every object the dataset
-//! serves (AUDITHISTORY, read only as the delete feed, aside) was extracted without error.
+//! per object, they equal the live rows of the object's staged batches in the manifest and the
+//! simulator's live records, and unless every object the dataset serves (AUDITHISTORY, read
+//! only as the delete feed, aside) was extracted without error.
 //!
 //! A baseline in the same run runs the same extract with no latency: the wall time per request
 //! it reports is what the tool and the simulator cost themselves, which must stay well under
@@ -28,10 +29,12 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
+use intacct_snowflake::manifest::{BatchStatus, Manifest};
 use intacct_snowflake::sim::{
     DEFAULT_COMPANY_ID, DEFAULT_SENDER_ID, DEFAULT_SENDER_PASSWORD, DEFAULT_USER_ID,
     DEFAULT_USER_PASSWORD, Dataset, Scale, SimConfig, spawn,
 };
+use intacct_snowflake::stage::Stage;
 
 const PAGE_SIZE: u32 = 2_000;
 const MAX_CONCURRENT: usize = 2;
@@ -90,7 +93,7 @@ schema = "RAW"
 
 /// What one timed `extract` staged and what the simulator served.
 struct Outcome {
-    /// Records staged per object, from the run report.
+    /// Records staged per object, from the run report (tombstones not counted).
     staged: BTreeMap<String, u64>,
     /// Pages per object, from the run report (data pages, not the delete feed's).
     report_pages: u64,
@@ -113,7 +116,7 @@ impl Outcome {
 }
 
 /// Starts the simulator, runs `intacct-snowflake extract` on a fresh local stage, and reads
-/// its run report.
+/// its run report, checked against the manifest.
 async fn timed_extract(config: &SimConfig) -> Outcome {
     let sim = spawn(config.clone()).await.expect("simulator");
     let dir = tempfile::tempdir().expect("tempdir");
@@ -179,10 +182,27 @@ async fn timed_extract(config: &SimConfig) -> Outcome {
         );
         report_pages += object["pages"].as_u64().unwrap();
         delete_pages += object["delete_pages"].as_u64().unwrap();
-        let records = object["records"].as_u64().expect("records");
-        assert!(
-            staged.insert(name.clone(), records).is_none(),
-            "{name} reported twice"
+        // Summed, not assumed one row per object: a double count then shows against the
+        // truth instead of being hidden by the last row.
+        *staged.entry(name).or_insert(0) += object["records"].as_u64().expect("records");
+    }
+
+    // The manifest must agree: the live (not tombstone) rows of the staged batches.
+    let manifest = Manifest::open(Stage::open(stage.to_str().unwrap()).unwrap(), "bench")
+        .await
+        .expect("manifest");
+    for (object, records) in &staged {
+        let in_manifest: u64 = manifest
+            .state()
+            .batches_of(object)
+            .inspect(|b| {
+                assert_eq!(b.status, BatchStatus::Staged, "{object}: {}", b.batch_id);
+            })
+            .map(|b| b.rows - b.deleted_rows)
+            .sum();
+        assert_eq!(
+            in_manifest, *records,
+            "{object}: the manifest's staged rows differ from the run report"
         );
     }
     Outcome {
