@@ -97,6 +97,8 @@ struct Outcome {
     staged: BTreeMap<String, u64>,
     /// Pages per object, from the run report (data pages, not the delete feed's).
     report_pages: u64,
+    /// The object that took longest: (name, its pages, its seconds), from the run report.
+    longest: (String, u64, f64),
     /// AUDITHISTORY pages of the delete feed, from the run report.
     delete_pages: u64,
     /// Wall time of the process.
@@ -168,6 +170,7 @@ async fn timed_extract(config: &SimConfig) -> Outcome {
     assert_eq!(reports.len(), 1, "one extract report");
     let mut staged = BTreeMap::new();
     let (mut report_pages, mut delete_pages) = (0, 0);
+    let mut longest = (String::new(), 0, 0.0);
     for object in reports[0]["objects"].as_array().expect("objects") {
         let name = object["object"].as_str().expect("object name").to_owned();
         assert!(
@@ -180,7 +183,12 @@ async fn timed_extract(config: &SimConfig) -> Outcome {
             "{name}'s delete feed failed: {}",
             object["deletes_error"]
         );
-        report_pages += object["pages"].as_u64().unwrap();
+        let pages = object["pages"].as_u64().unwrap();
+        let object_secs = object["seconds"].as_f64().unwrap();
+        if object_secs > longest.2 {
+            longest = (name.clone(), pages, object_secs);
+        }
+        report_pages += pages;
         delete_pages += object["delete_pages"].as_u64().unwrap();
         // Summed, not assumed one row per object: a double count then shows against the
         // truth instead of being hidden by the last row.
@@ -208,6 +216,7 @@ async fn timed_extract(config: &SimConfig) -> Outcome {
     Outcome {
         staged,
         report_pages,
+        longest,
         delete_pages,
         seconds,
         counters,
@@ -303,6 +312,10 @@ async fn run() {
         serial_per_request * MAX_CONCURRENT as f64 * 1_000.0
     );
     println!("  elapsed             {:.2} s", timed.seconds);
+    println!(
+        "  longest object      {} ({} pages) in {:.2} s",
+        timed.longest.0, timed.longest.1, timed.longest.2
+    );
     println!("  achieved            {achieved:.0} records/s");
     println!(
         "  bound               {bound:.0} records/s (= {MAX_CONCURRENT} × {PAGE_SIZE} / {latency_ms} ms)"
