@@ -328,4 +328,12 @@ async fn run() {
         "  ratio vs the {pages_sent} pages sent ({pages_secs:.2} s at {MAX_CONCURRENT} in flight): {:.3}",
         pages_secs / timed.seconds
     );
+    // Every request (log-in, preferences, lookups, probes, pages) holds a slot for the
+    // latency: this is how full the slots were, whatever the requests were for.
+    let requests = timed.counter("requests");
+    let request_secs = requests as f64 * latency / MAX_CONCURRENT as f64;
+    println!(
+        "  slots busy          {:.3} ({requests} requests need {request_secs:.2} s at {MAX_CONCURRENT} in flight)",
+        request_secs / timed.seconds
+    );
 }

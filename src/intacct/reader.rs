@@ -3,7 +3,8 @@
 //!
 //! A `query` pass reads keyset chains over RECORDNO ranges. With [`ReadRequest::slices`] = 1
 //! it is one chain, page after page, each page carrying the position a later read can resume
-//! from. With more, once the first page shows that more pages follow, one extra request asks
+//! from. With more, once the first page shows that more than two pages follow (its
+//! `numremaining`, or no count at all), one extra request asks
 //! for the pass's highest RECORDNO (`orderby RECORDNO descending`, one row), and the rest of
 //! the pass is split into that many ranges read at once (`RECORDNO > a AND RECORDNO <= b`),
 //! sharing the company's concurrency limit with every other read: one chain is strictly
@@ -275,12 +276,19 @@ impl Reader<'_> {
             chain.done = last;
             // Pages of several chains interleave, so no single position says what is done.
             let position = if sliced { None } else { chain.after.clone() };
+            // What the gateway says is left after the first page: a probe pays off only when
+            // at least two more chains can run (a third page is left at least).
+            let worth_probing = !last
+                && remaining_after(&records)
+                    .is_none_or(|rows| rows > 2 * u64::from(chain.page_size));
             self.deliver(pass, records, raw, first_of_pass, position)
                 .await?;
             first_of_pass = false;
-            if !probed && !last {
+            if !probed {
                 probed = true;
-                highest = self.highest_key(pass).await;
+                if worth_probing {
+                    highest = self.highest_key(pass).await;
+                }
             }
             if let Some(highest) = highest {
                 split_idle_chains(&mut chains, highest, r.slices as usize);
@@ -466,6 +474,15 @@ fn records_of(
             request.object
         ))),
     }
+}
+
+/// Rows the gateway says follow `page` in its query: `numremaining`, else `totalcount` less
+/// the page; `None` when it says neither.
+fn remaining_after(page: &RecordPage) -> Option<u64> {
+    page.num_remaining.or_else(|| {
+        page.total_count
+            .map(|total| total.saturating_sub(page.len() as u64))
+    })
 }
 
 /// One keyset chain of a pass: the rows of its RECORDNO range, page after page.
