@@ -1097,21 +1097,21 @@ async fn a_sliced_read_survives_faults_and_a_refused_probe() {
     let mut config = sim_config(Scale::Demo);
     config.max_concurrent = 2;
     config.faults =
-        "rate-limit@query:rate=0.1,http503@query:rate=0.05,truncate@query:rate=0.05,http524@query:nth=6"
+        "rate-limit@query:every=4,http503@query:every=7,truncate@query:every=9,http524@query:nth=6"
             .into();
     let sim = start(config.clone()).await;
-    let mut cc = client_config(&sim, &config);
-    cc.retry.max_attempts = 4;
-    let faulty = IntacctClient::new(cc).unwrap();
+    let faulty = client(&sim, &config);
     let object = "APBILLITEM";
     let want = truth(&sim, object).await;
     let pages = read_all(&faulty, sliced(object, 200, 3)).await.unwrap();
     assert_same(object, &delivered_once(object, &pages), &want);
     let c = counters(&sim).await;
-    assert!(
-        c["faults_injected"]["rate-limit"].as_u64().unwrap_or(0) > 0,
-        "{c}"
-    );
+    for kind in ["rate-limit", "http503", "truncate"] {
+        assert!(
+            c["faults_injected"][kind].as_u64().unwrap_or(0) > 0,
+            "{kind}: {c}"
+        );
+    }
     assert_eq!(c["faults_injected"]["http524"].as_u64(), Some(1), "{c}");
     assert_eq!(counter(&c, "max_in_flight"), 2, "{c}");
 
