@@ -1,5 +1,7 @@
 //! Chaos (run by `scripts/chaos.sh N`, ignored in the ordinary suite): for each seed, `run`,
-//! simulated days, `run`, `backfill` and `replay` against the simulator and the emulator with
+//! simulated days, `run`, `backfill` and `replay` of the demo pipeline (with pages small
+//! enough that the large objects are read as several slices at once and backfill windows
+//! checkpoint mid-window) against the simulator and the emulator with
 //! random faults on both, each command killed with SIGKILL at a random moment (or at a load
 //! crash point: between COPY and MERGE, after MERGE, during the manifest commits) and started
 //! again until it completes; then every target table is compared with the simulator's ground
@@ -94,7 +96,17 @@ async fn until_done(w: &World, rng: &mut Rng, args: &[&str], log: &PathBuf) -> R
 
 async fn one_seed(seed: u64, keep: &std::path::Path) -> Result<(), String> {
     let mut rng = Rng(seed);
-    let w = World::start().await;
+    let mut w = World::start().await;
+    // Pages small enough that the bill, line and payment-line objects span several pages:
+    // nightly reads split them into RECORDNO slices read at once, and backfill windows
+    // checkpoint and resume within a window.
+    let config = w.stage_dir.path().join("pipeline.toml");
+    let text = std::fs::read_to_string(&w.config).unwrap()
+        + "\n[extract.object.APBILL]\npage_size = 400\n\
+           \n[extract.object.APBILLITEM]\npage_size = 500\n\
+           \n[extract.object.APPYMTDETAIL]\npage_size = 300\n";
+    std::fs::write(&config, text).unwrap();
+    w.config = config;
     let log = keep.join(format!("seed-{seed}.log"));
     w.sim
         .set_faults(
