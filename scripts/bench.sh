@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every benchmark, release build, then the end-to-end backfill. Each figure is printed beside a
-# baseline measured in the same run; the README's Performance section quotes them. 468 s on
+# baseline measured in the same run; the README's Performance section quotes them. 430 s on
 # 2 cores once built and once the stage's pages exist (the first run writes them: a few minutes).
 # STAGE_BENCH_SIZES (default 1000000,5000000) picks the record counts of the stage benchmark.
 # LOAD_BENCH_ROWS (default 10000,100000,1000000) picks the batch sizes of the load benchmark.
