@@ -21,6 +21,10 @@
 //! the simulated latency. Without `--bench` (as `cargo test --benches` runs it) or with
 //! `BENCH_SMOKE=1` it makes a quick smoke run on a small dataset.
 
+#[allow(dead_code)] // not every benchmark uses every item
+#[path = "mode.rs"]
+mod mode;
+
 use std::time::Instant;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -35,13 +39,6 @@ use intacct_snowflake::sim::{SimConfig, spawn};
 const OBJECT: &str = "APBILLITEM";
 const PAGE_SIZE: u32 = 2_000;
 const MAX_CONCURRENT: usize = 2;
-
-fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -160,19 +157,16 @@ async fn timed_read(config: &SimConfig, windows: &[TimeWindow]) -> (u64, f64, se
 }
 
 async fn run() {
-    // `cargo test --benches` runs this binary without `--bench` (or `BENCH_SMOKE=1` asks for
-    // it): a quick smoke run then.
-    let measuring = std::env::args().any(|a| a == "--bench")
-        && !std::env::var("BENCH_SMOKE").is_ok_and(|v| v == "1");
+    let measuring = !mode::is_smoke();
     let (records, latency_ms) = if measuring {
         (
-            env_or("BENCH_RECORDS", 1_000_000),
-            env_or("BENCH_LATENCY_MS", 200),
+            mode::env_or("BENCH_RECORDS", 1_000_000),
+            mode::env_or("BENCH_LATENCY_MS", 200),
         )
     } else {
         (20_000, 5)
     };
-    let windows_wanted = env_or("BENCH_WINDOWS", 4) as usize;
+    let windows_wanted = mode::env_or("BENCH_WINDOWS", 4) as usize;
 
     let mut config = SimConfig::default();
     config.dataset.scale = Scale::Records(records);

@@ -24,6 +24,10 @@
 //! `cargo test --benches` runs it) or with `BENCH_SMOKE=1` it makes a quick smoke run on a
 //! small dataset, with the same checks on the staged counts.
 
+#[allow(dead_code)] // not every benchmark uses every item
+#[path = "mode.rs"]
+mod mode;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
@@ -40,13 +44,6 @@ const PAGE_SIZE: u32 = 2_000;
 const MAX_CONCURRENT: usize = 2;
 /// The object the simulator serves only as the delete feed, never extracted as such.
 const DELETE_FEED: &str = "AUDITHISTORY";
-
-fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -240,14 +237,11 @@ fn check_against_truth(config: &SimConfig, outcome: &Outcome, label: &str) {
 }
 
 async fn run() {
-    // `cargo test --benches` runs this binary without `--bench` (or `BENCH_SMOKE=1` asks for
-    // it): a quick smoke run then.
-    let measuring = std::env::args().any(|a| a == "--bench")
-        && !std::env::var("BENCH_SMOKE").is_ok_and(|v| v == "1");
+    let measuring = !mode::is_smoke();
     let (records, latency_ms) = if measuring {
         (
-            env_or("BENCH_RECORDS", 300_000),
-            env_or("BENCH_LATENCY_MS", 200),
+            mode::env_or("BENCH_RECORDS", 300_000),
+            mode::env_or("BENCH_LATENCY_MS", 200),
         )
     } else {
         (10_000, 5)

@@ -29,6 +29,10 @@
 //! picks the batch sizes, `--quick` means `10000,100000`. Without `--bench` (as
 //! `cargo test --benches` runs it) or with `BENCH_SMOKE=1` it makes one small smoke run.
 
+#[allow(dead_code)] // not every benchmark uses every item
+#[path = "mode.rs"]
+mod mode;
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -69,8 +73,7 @@ const EPOCH_SECS: i64 = 1_767_225_600;
 const UNIT: i128 = 10_000_000_000;
 
 fn main() {
-    let measuring = std::env::args().any(|a| a == "--bench")
-        && !std::env::var("BENCH_SMOKE").is_ok_and(|v| v == "1");
+    let measuring = !mode::is_smoke();
     let quick = std::env::args().any(|a| a == "--quick");
     let sizes: Vec<usize> = match std::env::var("LOAD_BENCH_ROWS") {
         Ok(list) if measuring => list

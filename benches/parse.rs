@@ -18,6 +18,10 @@
 //! in smoke mode (without `--bench`, as `cargo test --benches` runs it, or `BENCH_SMOKE=1`,
 //! on about 2 MB) and on the first page of each run otherwise.
 
+#[allow(dead_code)] // not every benchmark uses every item
+#[path = "mode.rs"]
+mod mode;
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -331,8 +335,7 @@ fn best_of(runs: usize, bodies: &[Vec<u8>], run: fn(&[u8]) -> usize) -> (Duratio
 }
 
 fn main() {
-    let smoke = std::env::var("BENCH_SMOKE").is_ok_and(|v| v == "1")
-        || !std::env::args().any(|a| a == "--bench");
+    let smoke = mode::is_smoke();
     let (target_bytes, runs) = if smoke {
         (2 * 1024 * 1024, 1)
     } else {

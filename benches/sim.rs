@@ -6,6 +6,10 @@
 //! `--bench` (as `cargo test --benches` runs it) or with `BENCH_SMOKE=1` it measures `tiny` and
 //! `demo` only, `demo` standing in for `large`.
 
+#[allow(dead_code)] // not every benchmark uses every item
+#[path = "mode.rs"]
+mod mode;
+
 use std::time::{Duration, Instant};
 
 use intacct_snowflake::sim::Scale;
@@ -74,8 +78,7 @@ async fn measure(scale: Scale) -> (Duration, Duration, u64) {
 
 #[tokio::main]
 async fn main() {
-    let smoke = std::env::var("BENCH_SMOKE").is_ok_and(|v| v == "1")
-        || !std::env::args().any(|a| a == "--bench");
+    let smoke = mode::is_smoke();
     let (big_name, big) = if smoke {
         ("demo", Scale::Demo)
     } else {

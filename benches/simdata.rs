@@ -7,6 +7,10 @@
 //! with `BENCH_SMOKE=1`, a smoke run: a 200k-record dataset and 10k + 20k records, checking that the
 //! stream yields what `len` promises.
 
+#[allow(dead_code)] // not every benchmark uses every item
+#[path = "mode.rs"]
+mod mode;
+
 use std::time::Instant;
 
 use chrono::{TimeZone, Utc};
@@ -42,8 +46,7 @@ fn rates(n: u64, wall: Instant, cpu: u64) -> (f64, f64) {
 }
 
 fn main() {
-    let smoke = std::env::var("BENCH_SMOKE").is_ok_and(|v| v == "1")
-        || !std::env::args().any(|a| a == "--bench");
+    let smoke = mode::is_smoke();
     let (scale, first, next) = if smoke {
         (Scale::Records(200_000), 10_000u64, 20_000u64)
     } else {

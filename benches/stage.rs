@@ -26,6 +26,10 @@
 //! one small size, and the three outputs are read back and must hold equal columns, typed, and
 //! the same row groups.
 
+#[allow(dead_code)] // not every benchmark uses every item
+#[path = "mode.rs"]
+mod mode;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -125,8 +129,7 @@ fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     // `cargo bench` passes `--bench`; `cargo test --benches` does not, and then one small
     // size checks that the three converters agree on every value.
-    let smoke = std::env::var("BENCH_SMOKE").is_ok_and(|v| v == "1")
-        || !args.iter().any(|a| a == "--bench");
+    let smoke = mode::is_smoke();
     let default_sizes = if smoke { "6000" } else { "1000000,5000000" };
     let sizes: Vec<u64> = std::env::var("STAGE_BENCH_SIZES")
         .ok()
