@@ -8,7 +8,7 @@ use intacct_snowflake::Error;
 use intacct_snowflake::secret::Secret;
 use intacct_snowflake::snowflake::SigningKey;
 
-use crate::support::keys::{PASSPHRASE, TestKeys};
+use crate::support::keys::{PASSPHRASE, TestKeys, openssl};
 
 /// The message of the `SnowflakeAuth` error loading `path` gives; panics on any other
 /// outcome.
@@ -43,16 +43,6 @@ fn assert_says(message: &str, any_of: &[&str]) {
         any_of.iter().any(|w| lower.contains(w)),
         "none of {any_of:?} in {message}"
     );
-}
-
-fn openssl(dir: &Path, args: &[&str]) {
-    let status = std::process::Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .stderr(std::process::Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success(), "openssl {args:?}");
 }
 
 /// A key file that is not a usable PEM private key, written at test time into its own
