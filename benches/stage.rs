@@ -414,17 +414,23 @@ fn peak_rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
-fn child_rust(input: &Path, output: &Path) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+/// The XML pages in `input`, in name order (the order they were written).
+fn xml_pages(input: &Path) -> Vec<PathBuf> {
     let mut pages: Vec<PathBuf> = std::fs::read_dir(input)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "xml"))
         .collect();
     pages.sort();
+    pages
+}
+
+fn child_rust(input: &Path, output: &Path) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let pages = xml_pages(input);
     let started = Instant::now();
     let records = runtime.block_on(async {
         let stage = Stage::open(output.to_str().unwrap()).unwrap();
@@ -608,12 +614,7 @@ fn push_record(xml: &mut String, n: u64) {
 /// position (records are `<response><operation><result><data><APBILL>`, fields one level
 /// below), no names matched, nothing validated, the stage's Parquet settings, one thread.
 fn child_bare(input: &Path, output: &Path) {
-    let mut pages: Vec<PathBuf> = std::fs::read_dir(input)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "xml"))
-        .collect();
-    pages.sort();
+    let pages = xml_pages(input);
     let started = Instant::now();
     let schema = arrow_schema(&meta()).unwrap().schema;
     let options = StageOptions::default();
