@@ -179,10 +179,8 @@ impl Reader<'_> {
         let r = self.request;
         let client = self.client;
         let tz = client.tenant_time_zone();
-        let sliced = r.slices > 1
-            && r.keys.order == PageOrder::RecordKey
-            && !r.keys.record_key_text
-            && r.method == ReadMethod::Query;
+        let sliced =
+            r.slices > 1 && r.keys.order == PageOrder::RecordKey && !r.keys.record_key_text;
         let mut chains = vec![Chain {
             after: r.resume_after.clone().filter(|c| c.pass == pass),
             upper: None,
@@ -192,7 +190,6 @@ impl Reader<'_> {
         }];
         // The pass's highest key, once the first page showed more pages follow.
         let mut highest: Option<u64> = None;
-        let mut probed = !sliced;
         let mut first_of_pass = true;
         // Bumped when refused fields are dropped: a page sent before that is sent again.
         let mut select_version = 0u32;
@@ -276,19 +273,18 @@ impl Reader<'_> {
             chain.done = last;
             // Pages of several chains interleave, so no single position says what is done.
             let position = if sliced { None } else { chain.after.clone() };
-            // What the gateway says is left after the first page: a probe pays off only when
-            // at least two more chains can run (a third page is left at least).
-            let worth_probing = !last
+            // Decided on the pass's first page, by what the gateway says is left: a probe pays
+            // off only when more than two pages follow, so at least two more chains can run.
+            let probe = sliced
+                && first_of_pass
+                && !last
                 && remaining_after(&records)
                     .is_none_or(|rows| rows > 2 * u64::from(chain.page_size));
             self.deliver(pass, records, raw, first_of_pass, position)
                 .await?;
             first_of_pass = false;
-            if !probed {
-                probed = true;
-                if worth_probing {
-                    highest = self.highest_key(pass).await;
-                }
+            if probe {
+                highest = self.highest_key(pass).await;
             }
             if let Some(highest) = highest {
                 split_idle_chains(&mut chains, highest, r.slices as usize);
