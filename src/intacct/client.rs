@@ -1,21 +1,77 @@
 //! The Intacct client: turns the protocol layer into a reliable stream of record pages.
 //!
 //! One [`IntacctClient`] serves one company (one user, one session cache, one concurrency
-//! limit); it is cheap to clone and every clone shares all of that. It guarantees:
+//! limit), shared by every object and window; it is cheap to clone and every clone shares all
+//! of that. It guarantees:
 //! * every function is sent with `uniqueid=false` (reads only) and a function controlid
 //!   `<label>-<object>-p<page>-a<attempt>` that names batch, object, page and attempt;
-//! * retryable failures (transport, timeouts, 5xx, 429/GW-0010, concurrency limits, truncated
-//!   or HTML bodies) are retried per [`RetryPolicy`]; permanent ones fail at once with
-//!   Intacct's own text;
+//! * retryable failures are retried per [`RetryPolicy`] (exponential backoff with full
+//!   jitter, honouring `Retry-After`, bounded by attempts and total time): transport errors,
+//!   timeouts (default 300 s a request), 5xx (524 and Cloudflare's 520–527 included: every
+//!   function sent is a read), 429/GW-0010, concurrency limits, truncated or HTML bodies.
+//!   Permanent ones (bad credentials, permissions, unknown fields, bad queries) fail at once
+//!   with Intacct's own text;
 //! * a session refused at the authentication level is dropped and replaced by exactly one
 //!   new login, then the call is sent once more;
 //! * `lookup` is single flight per object, like the session: concurrent callers for the same
-//!   object share one request and its cached answer (a failed lookup is not cached; the next
-//!   waiting caller sends its own);
+//!   object share one request and its answer, cached for the client's life (a failed lookup
+//!   is not cached; the next waiting caller sends its own);
 //! * [`IntacctClient::read_object`] hands pages over a bounded channel, so a slow consumer
 //!   slows the reads instead of filling memory; a page carries its raw response body only
 //!   when the [`ReadRequest`] asks ([`ReadRequest::keep_raw`]), so reads that do not keep raw
 //!   pages hold no body past parsing.
+//!
+//! # Reads
+//!
+//! A `query` pass reads a closed window `[from, to)` of the watermark field in RECORDNO order
+//! (`paging` owns the cursor, `reader` the passes and chains). The sort is on the primary key,
+//! which the gateway serves on objects of any size: a sort on WHENMODIFIED times out on large
+//! line objects, and the simulator refuses one past 20,000 records with `DL02000001`.
+//! * Fields `lookup` lists but `query` refuses ("The following fields cannot be queried: …")
+//!   are kept out of the select by a per-object deny list ([`objects::not_queryable`]); any
+//!   other field the gateway refuses by name is dropped, the page sent once more, and the
+//!   decision kept for the run; the run report lists them as `refused_fields`.
+//! * A page that still times out (timeout, 524, `DL02000001`) is asked again at half the
+//!   size, down to 100 rows, before the read gives up; a full page that does not advance the
+//!   keyset cursor is an error, never a loop.
+//! * `readByQuery`/`readMore` is the per-object fallback (`method = "readByQuery"`); an
+//!   expired resultId restarts the pass, and the MERGE removes the repeats.
+//!
+//! # Concurrency
+//!
+//! `intacct.max_concurrent_requests` (default 2) HTTP requests are in flight per company,
+//! shared by every object and backfill window. One keyset chain is strictly sequential, so a
+//! large object read as one chain would leave the other slots idle for most of a first run. A
+//! nightly window (the initial load included) therefore reads each object as up to
+//! `max_concurrent_requests + 1` RECORDNO slices at once ([`ReadRequest::slices`]; `reader`
+//! says how they split). Backfill windows read one chain: their pages carry the position the
+//! batch checkpoints and resumes from (pages of a sliced read interleave, so none is safe), and
+//! several windows keep the slots busy instead.
+//!
+//! # Multi-entity companies
+//!
+//! Top-level reads omit entity-private records unless `showprivate` is set, so every `query`
+//! sends it, and one top-level session reads the whole company. An API user restricted to
+//! entity-level access has no top-level session; the pipeline lists its entities instead:
+//!
+//! ```text
+//! [intacct]
+//! entities = ["E100", "E200"]
+//! ```
+//!
+//! Each entity is then read through a client of its own ([`IntacctClient::for_entity`]): its
+//! own login with `locationid`, its own session cache and lookups, the company's concurrency
+//! limit shared. A refused entity login is [`Error::EntitySession`] naming the entity (and
+//! remembered for the run, like any refusal); a refusal of the credentials themselves (the
+//! sender, HTTP 401/403, a wrong password) is shared by every entity's client, so it costs one
+//! `getAPISession` per run, not one per entity (see `session`).
+//!
+//! The pipeline reads one batch per object and entity (the batch's `entity` is in the
+//! manifest, and `status` shows one line per `OBJECT@ENTITY`), with marks per object and entity
+//! (see [`crate::manifest`]). All batches of an object load into the same table, and the MERGE
+//! is on RECORDNO (unique across the company): a shared record seen from several entities
+//! loads once, and `MEGAENTITYID` says which entity owns it. `verify` still reads at the top
+//! level.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

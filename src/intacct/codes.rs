@@ -2,8 +2,10 @@
 //!
 //! [`classify`] maps an [`IntacctFailure`] to a [`FailureClass`] from the reference's error
 //! catalogue (§3.4, §3.5); [`is_retryable`] says whether sending the *same* request again
-//! later can help. Unknown codes are classified [`FailureClass::Unknown`] and are not
-//! retryable: retrying an error nobody understands hides bugs and burns the tenant's quota.
+//! later can help, and is what `Error::is_retryable` asks of an Intacct failure: the rate
+//! limit, the concurrency limit and transient failures retry, nothing else. Unknown codes are
+//! classified [`FailureClass::Unknown`] and are not retryable: retrying an error nobody
+//! understands hides bugs and burns the tenant's quota.
 //!
 //! Rules, per `<error>` (the first that matches wins):
 //! 1. **Concurrency limit** — any text (description, description2, correction) containing
@@ -25,8 +27,8 @@
 //!
 //! At the authentication level every failure is [`FailureClass::SessionRefused`]: the gateway
 //! refused the credentials or the session of this request (an expired session has no known
-//! errorno, so the level is what counts). The client decides whether a new session helps;
-//! this layer does not retry it.
+//! errorno, so the level is what counts). The client decides whether a new session helps (it
+//! logs in again once); this layer does not retry it.
 //!
 //! A failure with several errors takes the most specific class: a transaction rollback
 //! (`XL03000009`) only counts when no other error explains it.

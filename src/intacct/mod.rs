@@ -6,7 +6,8 @@
 //! * `codes` — what Intacct error numbers mean for retrying;
 //! * `names` — the rule from Intacct field names to Snowflake columns;
 //! * [`objects`] — per-object facts of real tenants (delete keys, line headers, private fields);
-//! * `client` — the paging client of one company: reads objects as streams of pages;
+//! * `client` — the paging client of one company: reads objects as streams of pages (its docs:
+//!   retries, reads, concurrency, multi-entity companies);
 //! * `reader` — one object read: its passes, keyset chains and RECORDNO slices;
 //! * `session` — the shared, single-flight `getAPISession` cache;
 //! * `preferences` — the API user's date/time preferences and the start-up check;

@@ -4,10 +4,10 @@
 //! fixed format: a user with a day/month date format or a 12-hour clock makes every timestamp
 //! this client parses (and every filter it sends) mean something else. So before any read the
 //! pipeline asks the gateway (`readByName` USERINFO for the user's RECORDNO, then
-//! `readUserFormatting`) and refuses to run unless the date format is month/day/year
-//! (`/mdY`), the clock is 24-hour, and the user's GMT offset is one the configured
-//! `intacct.time_zone` takes. The estuary connector (source-sage-intacct) makes the same
-//! calls and refuses to run on the same preferences.
+//! `readUserFormatting`) and refuses to run, with a message naming the preference to change,
+//! unless the date format is month/day/year (`/mdY`), the clock is 24-hour, and the user's
+//! GMT offset is one the configured `intacct.time_zone` takes. The estuary connector
+//! (source-sage-intacct) makes the same calls and refuses to run on the same preferences.
 //!
 //! Guesses, written down: the exact `readUserFormatting` field set is not published; the
 //! fields read here (`locale`, `dateformat`, `gmtoffset`, `clock`) are the ones a production

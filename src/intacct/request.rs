@@ -4,10 +4,17 @@
 //! with one or more `<function controlid=…>` elements, exactly as the reference describes.
 //! Rendering is a pure function from values to a `String`; no IO happens here.
 //!
+//! [`render_request`] writes the envelope with `dtdversion` 3.0, `includewhitespace` false and
+//! `uniqueid=false` for reads, and refuses a request that breaks a protocol limit: query
+//! pagesize 1..=2000, readByQuery 1..=1000, `in`/`notin` 1..=1000 values, `and`/`or` with at
+//! least two children, a non-empty select, a controlid of at most 256 characters,
+//! getAPISession alone in its request.
+//!
 //! Invariants:
 //! * every text value and attribute passes through [`escape_text`] / [`escape_attr`], which
 //!   first strip characters XML 1.0 forbids (C0 controls except TAB, LF, CR; U+FFFE, U+FFFF)
-//!   and then escape `& < > " '`;
+//!   and *then* escape `& < > " '`; CR is written as `&#13;` (and TAB and LF in attributes as
+//!   references), because XML parsers normalise them;
 //! * secrets are read with [`Secret::expose`] only while writing the body.
 
 use std::borrow::Cow;

@@ -5,11 +5,11 @@
 //!   entities too); callers that find no valid session
 //!   queue behind it and take the session it produced;
 //! * **bounded lifetime** — a session is used until the earliest of `login + session_ttl_secs`
-//!   and the gateway's `sessiontimeout` minus a margin, and is replaced *before* that point
-//!   (not after a failure). The gateway's lifetime is measured as `sessiontimeout −
-//!   sessiontimestamp` (both from the gateway's clock) and applied to the local monotonic
-//!   clock, so a skewed or simulated server clock cannot make every session look expired or
-//!   eternal. Each response slides the expiry forward, never past `login + ttl`;
+//!   (default 3000, at most 50 minutes) and the gateway's `sessiontimeout` minus a margin, and
+//!   is replaced *before* that point (not after a failure). The gateway's lifetime is measured
+//!   as `sessiontimeout − sessiontimestamp` (both from the gateway's clock) and applied to the
+//!   local monotonic clock, so a skewed or simulated server clock cannot make every session
+//!   look expired or eternal. Each response slides the expiry forward, never past `login + ttl`;
 //! * **generations** — every login gets a new generation number; a caller whose session was
 //!   refused invalidates only *that* generation, so two callers refused at once cause one
 //!   re-login, not two;

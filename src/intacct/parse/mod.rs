@@ -5,11 +5,19 @@
 //! report failure under HTTP 200, and hands `<data>` to `records` (record pages) or
 //! `metadata` (`lookup`/`inspect`).
 //!
-//! Invariants:
+//! Every HTTP 200 is suspect. Invariants:
 //! * a body either parses into a [`Response`] whose every level said `success` (failed
 //!   results are kept per function), or gives an error: [`Error::Intacct`] for a control or
 //!   authentication failure, [`Error::MalformedResponse`] with a specific kind for anything
 //!   that is not a complete Intacct response. Never a panic, never an empty success;
+//! * the gateway's own `GW-nnnn` / `XMLGW_*` blocks (an `<errormessage>` outside
+//!   `<operation>`) are control-level failures; an [`Error::Intacct`] carries the level and
+//!   each error's errorno, description, description2 and correction;
+//! * each `<result>` carries its own outcome, so one failed function does not hide the others;
+//! * the kinds of [`Error::MalformedResponse`]: Empty, InvalidUtf8, Html, NotXml, Truncated,
+//!   NoResponseElement, UnexpectedStructure;
+//! * records become columns by the rule of `names` (see `records`): empty elements are NULL,
+//!   unknown and custom fields are kept;
 //! * error details name a byte offset, the element path and a short snippet of the body in
 //!   which `<sessionid>` and `<password>` values are redacted;
 //! * lenient where real responses are known to be odd: element names that are not XML names
