@@ -5,31 +5,85 @@
 //! are contiguous from 1; the state is the pure [`fold`] of them, optionally starting from a
 //! checkpoint (`_manifest/_checkpoints/<version>.json`, the folded state after that version,
 //! written every [`CHECKPOINT_INTERVAL`] versions) so opening reads one checkpoint plus the few
-//! commits after it.
+//! commits after it. A checkpoint that fails to write is a warning, never a failed commit
+//! (opening falls back to an older checkpoint and reads more commits).
 //!
-//! Invariants (enforced by [`apply`], which the writer runs before writing and the reader runs
-//! again on every commit it reads):
+//! # What a stage holds
+//!
+//! Everything on a stage is written once and never replaced:
+//!
+//! ```text
+//! <stage>/<OBJECT>/<batch_id>/part-00001.parquet      Parquet parts (zstd; dictionaries on text columns only) of one batch
+//! <stage>/<OBJECT>/<batch_id>/raw/page-00001.xml.zst  raw response pages (keep_raw_pages)
+//! <stage>/<OBJECT>/<batch_id>/raw/deletes-page-00001.xml.zst  raw AUDITHISTORY pages of its delete feed
+//! <stage>/<OBJECT>/<batch_id>/quarantine-00001.jsonl  values set aside (quarantine_bad_values), and unreadable AUDITHISTORY rows
+//! <stage>/_schemas/<OBJECT>/<fingerprint>.json        each batch schema's columns and types (written before the batch)
+//! <stage>/_manifest/00000000000000000001.json         commits 1, 2, 3, … (contiguous)
+//! <stage>/_manifest/_checkpoints/<version>.json       folded state after every 100th commit
+//! <stage>/_lock/<pipeline>.json                       the run lock (holder and expiry)
+//! <stage>/_reports/<run_id>.json                      one report per run (no secrets)
+//! ```
+//!
+//! How Intacct's values become the parts' typed columns (and what is quarantined) is in
+//! [`crate::schema`]; the run lock is `lock`.
+//!
+//! # Commits and actions
+//!
+//! A commit is `{"version", "written_at", "run_id", "actions": [...]}`; each action is tagged
+//! by `"action"`:
+//!
+//! | action | fields | meaning |
+//! |---|---|---|
+//! | `batch_created` | batch_id, object, mode (`nightly`, `backfill`, `replay`), window_from, window_to, schema_fingerprint, replay_of (replays only), keys {key, watermark_field} (absent in manifests written before these settings: RECORDNO and WHENMODIFIED) | a batch starts (its schema is already on the stage) |
+//! | `batch_entity` | batch_id, entity | the entity the batch reads (`intacct.entities`), in the commit that creates it: its marks are the stream `OBJECT@ENTITY`'s |
+//! | `batch_progress` | batch_id, files, raw_pages, quarantine, cursor | the files written so far and the read position after them, so an interrupted extract of the same window resumes there |
+//! | `batch_staged` | files [{path, rows, bytes, sha256}], raw_pages, quarantine, rows, deleted_rows, bytes, staged_up_to, deletes_up_to | every file is complete; `rows` counts every row of the files, `deleted_rows` the tombstones among them |
+//! | `load_step_started` | step (`copy-N`, `merge`, `cleanup`), request_id | committed **before** the statement is first sent |
+//! | `load_step_finished` | step, statement_handle, result | Snowflake's answer (rows loaded; inserted, updated; deleted) |
+//! | `load_failed` | step, error | a load attempt failed; the batch stays staged and resumes at that step |
+//! | `batch_loaded` | mode, copy_rows, merge_inserted, merge_updated, watermark | the batch is in Snowflake; a nightly load moves the object's watermark in the same commit |
+//! | `batch_failed` | error | an extract gave up before staging (a retry is a new batch) |
+//!
+//! # Rules
+//!
+//! Commits are written put-if-absent (`PutMode::Create`: atomic on a local directory and on
+//! S3). The same rules run before every write and on every read ([`apply`]); a commit that
+//! breaks one is refused with the rule's name ([`crate::Error::ManifestRule`], one
+//! [`ManifestRule`] each):
 //! * the watermark of an object moves only in a [`Action::BatchLoaded`] of a nightly batch of
 //!   that object that was staged, never beyond that batch's window, and never backwards;
+//!   `extract` moves only the separate `staged_up_to` mark (the next extract starts there,
+//!   minus the lookback);
 //! * a batch is loaded at most once per [`Mode`]; a replay is a batch of its own
-//!   ([`Mode::Replay`], `replay_of` its source), so replays can repeat without limit;
+//!   ([`Mode::Replay`]) whose `replay_of` names a staged or loaded batch of the same object,
+//!   so replays can repeat without limit;
 //! * an object's watermark never passes an earlier nightly batch of that object that is
-//!   staged and not loaded (nightly batches load in order; a batch never staged marked nothing), and a staged nightly batch never becomes failed
-//!   (its window is already marked staged: it must be loaded, never dropped; a load failure is
-//!   a [`Action::LoadFailed`] that leaves it staged);
+//!   staged and not loaded (nightly batches load in order; a batch never staged marked
+//!   nothing), and a staged nightly batch never becomes failed (its window is already marked
+//!   staged: it must be loaded, never dropped; a load failure is a [`Action::LoadFailed`] that
+//!   leaves it staged);
 //! * a load step's recorded requestId is never replaced: a resumed load resends the same one;
 //! * a batch is staged only after it was created, once, with its file list, and its row and
 //!   byte totals equal the sums over its files (its `deleted_rows`, the tombstones among
 //!   those rows, are at most its rows);
 //! * a failed batch takes no further action (a retry is a new batch);
 //! * every batch of an object merges on the same key and windows on the same watermark field
-//!   ([`BatchKeys`]), fixed by its first staged batch;
+//!   ([`BatchKeys`]), fixed by its first staged batch (`keys_changed`): rows already loaded
+//!   were merged on that column, so a different key needs a new stage and a fresh initial load;
 //! * two writers cannot both write version N: the loser re-reads and retries at N+1 against the
 //!   new state (and gives up if its commit is no longer valid there).
 //!
-//! A crash leaves either a whole commit or none. Parts of a batch that never reached
+//! A crash (even SIGKILL) leaves either a whole commit or none. Parts of a batch that never reached
 //! [`Action::BatchStaged`] may remain on the stage as orphans; they are never loaded, because
 //! the loader copies exactly the files the manifest lists.
+//!
+//! # Entities
+//!
+//! With `intacct.entities` each batch reads one entity ([`Action::BatchEntity`]), and the marks
+//! (`watermark`, `staged_up_to`, `deletes_up_to`) are kept per object and entity, the stream
+//! `OBJECT@ENTITY` ([`stream_key`]), so one entity's failed extract or load never moves, nor
+//! holds back, another's; a failed load holds back only the later batches of the same object
+//! and entity. Manifests written before this read as before (every batch is the company's).
 
 pub(crate) mod lock;
 mod log;

@@ -1,33 +1,51 @@
 //! The delete feed: an object's hard deletes, read from AUDITHISTORY, as tombstone rows.
 //!
 //! Intacct's `query` never returns a deleted record, so a WHENMODIFIED poll cannot see a
-//! delete. For each object in scope (never AUDITHISTORY itself) `extract` reads the
-//! AUDITHISTORY rows with `ACCESSMODE = 'D'` and `OBJECTTYPE` = the object's
-//! [`objects::audit_source`] (a line object's header: APBILLITEM's deletes are APBILL's)
-//! whose ACCESSTIME lies in the feed's window, keyset-paged on (ACCESSTIME, ID) through the
-//! ordinary client (the ID as opaque text unless AUDITHISTORY's `lookup` types it INTEGER:
-//! `feed_keys`), and stages each one in the object's batch, with the object's schema, as a
-//! tombstone: the object's [`objects::delete_key`] column set from OBJECTKEY (RECORDNO for
-//! RECORDNO-keyed objects; VENDORID, ACCOUNTNO, … for name-keyed ones; the header's RECORDNO
-//! in RECORDKEY/PAYMENTKEY for line objects, with RECORDNO NULL), WHENMODIFIED = the delete's
-//! ACCESSTIME, `_DELETED = true`, every other column NULL.
+//! delete. With `extract.deletes = "audit_history"` (the default), for each object in scope
+//! (never AUDITHISTORY itself) `extract` reads the AUDITHISTORY rows with `ACCESSMODE = 'D'`
+//! and `OBJECTTYPE` = the object's [`objects::audit_source`] (the object itself, or a line
+//! object's header: APBILLITEM's deletes are APBILL's, APPYMTDETAIL's are APPYMT's) whose
+//! ACCESSTIME lies in the feed's window, keyset-paged on (ACCESSTIME, ID) through the ordinary
+//! client (the ID as opaque text unless AUDITHISTORY's `lookup` types it INTEGER:
+//! `feed_keys`): one more `query` read per object, staged in the object's batch.
 //!
 //! The feed's window is its own: AUDITHISTORY lags the change by up to two hours (Sage's
 //! Audit Trail help), so it starts `extract.delete_lookback_secs` (per object under
 //! `[extract.object.NAME]`; default [`objects::AUDIT_LAG_LOOKBACK_SECS`], three hours) before
-//! the feed's own mark (the manifest's `deletes_up_to`, moved only by a feed that read to the end) and ends
-//! with the object's window.
+//! the feed's own mark (the manifest's `deletes_up_to`, moved only by a feed that read to the
+//! end; everything on the first run) and ends with the object's window.
+//!
+//! Each delete becomes a **tombstone** row with the object's schema: the object's
+//! [`objects::delete_key`] column set from OBJECTKEY, WHENMODIFIED = the delete's ACCESSTIME,
+//! `_DELETED = true`, every other column NULL:
+//!
+//! | object | OBJECTKEY | tombstone carries |
+//! |---|---|---|
+//! | APBILL, APPYMT, others | `123--REC` or `123` | RECORDNO = 123 |
+//! | VENDOR, CUSTOMER, GLACCOUNT, DEPARTMENT, LOCATION, CLASS, PROJECT, EMPLOYEE, ITEM | the unique name (`V00042`, `6000`) | VENDORID, CUSTOMERID, ACCOUNTNO, … = it; RECORDNO NULL |
+//! | APBILLITEM, APPYMTDETAIL | the header's (`88--REC`) | RECORDKEY / PAYMENTKEY = 88; RECORDNO NULL |
+//!
+//! The delete-key column always stays in the schema (like RECORDNO). The loader's MERGE
+//! expands a RECORDNO-NULL tombstone to every target row sharing its delete-key value — a
+//! deleted bill's lines, including those Purchasing re-created under new RECORDNOs. A number in
+//! a name-keyed OBJECTKEY is never read as a RECORDNO: GL account "6000" does not delete record
+//! 6000.
 //!
 //! Invariants:
 //! * a tombstone's WHENMODIFIED is the instant of the delete, so the loader's MERGE guard
 //!   (`s.WHENMODIFIED > t.WHENMODIFIED`) lets it win over every version staged before it;
 //! * an OBJECTKEY in no format known for the object is set aside as a quarantined row
-//!   (counted and reported), never guessed and never a failure of the object: a tombstone on
-//!   a guessed key could delete a live record;
-//! * a failed feed never fails the object: its rows stage, the failure is reported on its
-//!   own, and since the feed's mark does not move, the next run reads the same deletes again;
+//!   (counted as `deletes_quarantined` and reported), never guessed and never a failure of the
+//!   object: a tombstone on a guessed key could delete a live record;
+//! * a failed feed (an API user without permission on AUDITHISTORY, an outage) never fails the
+//!   object: its rows stage, the run report carries `deletes_error` (for a permission refusal
+//!   it names the way out, `deletes = "off"` under `[extract]`), and since the feed's mark does
+//!   not move, the next run reads the same deletes again;
 //! * the feed never de-duplicates against the object's own rows of the batch: should a key
 //!   be both live and deleted, both rows are staged and the MERGE keeps the newest.
+//!
+//! The run report counts `deleted` apart from `records`, and `status` shows `deleted` beside
+//! `rows`.
 
 use crate::error::{Error, Result};
 use crate::intacct::client::{ReadMethod, ReadRequest};
