@@ -512,6 +512,11 @@ fn an_entity_is_named_in_the_commit_that_creates_its_batch_and_nowhere_else() {
         vec![entity("a", "E100")],
     ];
     assert_eq!(rule_of(fold_actions(later)), ManifestRule::EntityNamed);
+    let repeated = vec![
+        vec![created("a", Mode::Nightly, 5), entity("a", "E100")],
+        vec![entity("a", "E100")],
+    ];
+    assert_eq!(rule_of(fold_actions(repeated)), ManifestRule::EntityNamed);
     let second = vec![vec![
         created("a", Mode::Nightly, 5),
         entity("a", "E100"),
