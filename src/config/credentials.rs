@@ -8,11 +8,12 @@
 //! The file is named by `INTACCT_SNOWFLAKE_CREDENTIALS`; it opens with the x25519 identity file
 //! named by `INTACCT_SNOWFLAKE_AGE_IDENTITY`, or with the passphrase in
 //! `INTACCT_SNOWFLAKE_AGE_PASSPHRASE`. Values come back as [`Secret`]s; neither the values nor
-//! the passphrase ever appear in an error message.
+//! the passphrase ever appear in an error message. A [`CredentialSource`] holds where the
+//! file is and what opens it, and opens it only when a pipeline refers to it.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use age::secrecy::SecretString;
 
@@ -25,6 +26,56 @@ pub(crate) const FILE_ENV: &str = "INTACCT_SNOWFLAKE_CREDENTIALS";
 pub(crate) const IDENTITY_ENV: &str = "INTACCT_SNOWFLAKE_AGE_IDENTITY";
 /// Environment variable holding a passphrase that opens it.
 pub(crate) const PASSPHRASE_ENV: &str = "INTACCT_SNOWFLAKE_AGE_PASSPHRASE";
+
+/// Where `credentials:NAME` references are looked up.
+#[derive(Default)]
+pub struct CredentialSource {
+    file: Option<PathBuf>,
+    env: BTreeMap<String, String>,
+}
+
+/// Prints the file and how it would be opened, never the environment it holds (which may
+/// carry passwords and the age passphrase).
+impl std::fmt::Debug for CredentialSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialSource")
+            .field("file", &self.file)
+            .field("identity_set", &self.env.contains_key(IDENTITY_ENV))
+            .field("passphrase_set", &self.env.contains_key(PASSPHRASE_ENV))
+            .finish_non_exhaustive()
+    }
+}
+
+impl CredentialSource {
+    /// `INTACCT_SNOWFLAKE_CREDENTIALS` names the file; its key comes from
+    /// `INTACCT_SNOWFLAKE_AGE_IDENTITY` (an identity file) or
+    /// `INTACCT_SNOWFLAKE_AGE_PASSPHRASE`.
+    pub fn from_env(env: &BTreeMap<String, String>) -> CredentialSource {
+        CredentialSource {
+            file: env
+                .get(FILE_ENV)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
+            env: env.clone(),
+        }
+    }
+
+    /// The entry `name` of the file, which the setting `key` refers to.
+    pub(super) fn lookup(&self, name: &str, key: &str) -> Result<Secret> {
+        let file = self.file.as_ref().ok_or_else(|| Error::Secret {
+            name: name.to_owned(),
+            message: format!(
+                "{key} refers to the credentials file, but {} is not set",
+                FILE_ENV
+            ),
+        })?;
+        let all = open(file, &self.env)?;
+        all.get(name).cloned().ok_or_else(|| Error::Secret {
+            name: name.to_owned(),
+            message: format!("not found in credentials file {}", file.display()),
+        })
+    }
+}
 
 /// Opens a credentials file with the key named by the environment.
 pub(crate) fn open(

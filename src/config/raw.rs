@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::{DeleteFeed, ReadMethod};
+use super::spec::{DeleteFeed, ReadMethod};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Deserialize)]

@@ -3,6 +3,19 @@
 //! [`apply`] is the one place the manifest's rules live: the writer calls it on a candidate
 //! commit before writing (so an invalid commit is never written) and the reader calls it on
 //! every commit it reads (so a manifest that breaks a rule never opens silently).
+//!
+//! Each family of actions has its rules in a file of its own, and `apply_action` only routes
+//! to them: `created` (a batch and its entity), `staged` (extract progress and the staged
+//! batch), `load_steps` (the statements of a load and its failures), `loaded` (the loaded
+//! batch and the watermark) and `failed` (a batch given up). The fold stays pure: a family
+//! reads and changes only the state it is handed (no IO, no clock), or returns the rule the
+//! action breaks.
+
+mod created;
+mod failed;
+mod load_steps;
+mod loaded;
+mod staged;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -324,131 +337,29 @@ fn check_keys(
     }
 }
 
+/// Applies one action: each family of actions checks its own rules (see its module).
 fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> Result<()> {
-    let id = action.batch_id();
-    if let Action::BatchCreated {
-        batch_id,
-        object,
-        mode,
-        window_from,
-        window_to,
-        schema_fingerprint,
-        replay_of,
-        keys,
-    } = action
-    {
-        let keys = match (replay_of, keys) {
-            // A replay merges as its source did.
-            (Some(source), None) => state
-                .batches
-                .get(source)
-                .map(|b| b.keys.clone())
-                .unwrap_or_default(),
-            (_, keys) => keys.clone().unwrap_or_default(),
-        };
-        check_keys(state, commit, object, batch_id, &keys)?;
-        if state.batches.contains_key(batch_id) {
-            return Err(violation(
-                commit,
-                ManifestRule::CreatedTwice,
-                format!("batch {batch_id} created twice"),
-            ));
-        }
-        if window_from.is_some_and(|from| from > *window_to) {
-            return Err(violation(
-                commit,
-                ManifestRule::WindowOrder,
-                format!("batch {batch_id} window ends before it starts"),
-            ));
-        }
-        if let Some(source) = replay_of {
-            let known = state.batches.get(source).is_some_and(|b| {
-                b.object == *object && matches!(b.status, BatchStatus::Staged | BatchStatus::Loaded)
-            });
-            if *mode != Mode::Replay || !known {
-                return Err(violation(
-                    commit,
-                    ManifestRule::UnknownBatch,
-                    format!(
-                        "replay {batch_id} ({mode}) names {source}, which is no staged batch of {object}"
-                    ),
-                ));
-            }
-        }
-        // Named by a `batch_entity` of this same commit.
-        let entity = commit.actions.iter().find_map(|a| match a {
-            Action::BatchEntity {
-                batch_id: named,
-                entity,
-            } if named == batch_id => Some(entity.clone()),
-            _ => None,
-        });
-        state
-            .objects
-            .entry(stream_key(object, entity.as_deref()))
-            .or_default();
-        state.batches.insert(
-            batch_id.clone(),
-            BatchState {
-                batch_id: batch_id.clone(),
-                object: object.clone(),
-                mode: *mode,
-                window_from: *window_from,
-                window_to: *window_to,
-                schema_fingerprint: schema_fingerprint.clone(),
-                status: BatchStatus::Created,
-                created_version: commit.version,
-                files: vec![],
-                raw_pages: vec![],
-                quarantine: vec![],
-                rows: 0,
-                deleted_rows: 0,
-                bytes: 0,
-                load_steps: BTreeMap::new(),
-                loaded_modes: BTreeSet::new(),
-                error: None,
-                replay_of: replay_of.clone(),
-                last_load_error: None,
-                progress: None,
-                keys,
-                entity,
-            },
-        );
-        return Ok(());
+    match action {
+        Action::BatchCreated { .. } => created::batch_created(state, commit, action),
+        Action::BatchEntity { .. } => created::batch_entity(state, commit, action),
+        Action::BatchProgress { .. } => staged::batch_progress(state, commit, action),
+        Action::BatchStaged { .. } => staged::batch_staged(state, commit, action),
+        Action::LoadStepStarted { .. } => load_steps::load_step_started(state, commit, action),
+        Action::LoadStepFinished { .. } => load_steps::load_step_finished(state, commit, action),
+        Action::LoadFailed { .. } => load_steps::load_failed(state, commit, action),
+        Action::BatchLoaded { .. } => loaded::batch_loaded(state, commit, action),
+        Action::BatchFailed { .. } => failed::batch_failed(state, commit, action),
     }
-    // Checked before the batch is borrowed mutably: it reads the object's other batches.
-    if let Action::BatchLoaded {
-        watermark: Some(_), ..
-    } = action
-        && let Some(batch) = state.batches.get(id)
-        && batch.mode == Mode::Nightly
-        && let Some(earlier) = state.batches.values().find(|b| {
-            b.object == batch.object
-                && b.entity == batch.entity
-                && b.mode == Mode::Nightly
-                && b.created_version < batch.created_version
-                && b.status == BatchStatus::Staged
-                && !b.loaded_modes.contains(&Mode::Nightly)
-        })
-    {
-        return Err(violation(
-            commit,
-            ManifestRule::WatermarkPassesUnloaded,
-            format!(
-                "the watermark of {} may not pass batch {}, which is {} and not loaded",
-                batch.stream(),
-                earlier.batch_id,
-                earlier.status
-            ),
-        ));
-    }
-    if let Action::BatchStaged { .. } = action
-        && let Some(batch) = state.batches.get(id)
-        && batch.status == BatchStatus::Created
-    {
-        check_keys(state, commit, &batch.object, id, &batch.keys)?;
-    }
-    let Some(batch) = state.batches.get_mut(id) else {
+}
+
+/// The batch an action names, for every action but `batch_created`: it was created
+/// ([`ManifestRule::UnknownBatch`]) and has not failed ([`ManifestRule::ActionAfterFailure`]).
+fn live_batch<'s>(
+    batches: &'s mut BTreeMap<String, BatchState>,
+    commit: &Commit,
+    id: &str,
+) -> Result<&'s mut BatchState> {
+    let Some(batch) = batches.get_mut(id) else {
         return Err(violation(
             commit,
             ManifestRule::UnknownBatch,
@@ -462,254 +373,7 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
             format!("batch {id} already failed"),
         ));
     }
-    let stream = batch.stream();
-    match action {
-        Action::BatchCreated { .. } => unreachable!("handled above"),
-        Action::BatchEntity { entity, .. } => {
-            if batch.created_version != commit.version || batch.entity.as_ref() != Some(entity) {
-                return Err(violation(
-                    commit,
-                    ManifestRule::EntityNamed,
-                    format!(
-                        "batch {id}'s entity {entity} must be named in the commit that creates it"
-                    ),
-                ));
-            }
-        }
-        Action::BatchStaged {
-            files,
-            raw_pages,
-            quarantine,
-            rows,
-            deleted_rows,
-            bytes,
-            staged_up_to,
-            deletes_up_to,
-            ..
-        } => {
-            if batch.status != BatchStatus::Created {
-                return Err(violation(
-                    commit,
-                    ManifestRule::StagedOnce,
-                    format!("batch {id} is {}, not created", batch.status),
-                ));
-            }
-            let sum_rows: u64 = files.iter().map(|f| f.rows).sum();
-            let sum_bytes: u64 = files.iter().map(|f| f.bytes).sum();
-            if sum_rows != *rows || sum_bytes != *bytes {
-                return Err(violation(
-                    commit,
-                    ManifestRule::StagedTotals,
-                    format!(
-                        "batch {id} totals ({rows} rows, {bytes} bytes) differ from its files ({sum_rows}, {sum_bytes})"
-                    ),
-                ));
-            }
-            if let Some(progress) = &batch.progress
-                && !files.starts_with(&progress.files)
-            {
-                return Err(violation(
-                    commit,
-                    ManifestRule::StagedTotals,
-                    format!("batch {id} is staged without the files its progress recorded"),
-                ));
-            }
-            if deleted_rows > rows {
-                return Err(violation(
-                    commit,
-                    ManifestRule::StagedTotals,
-                    format!("batch {id} has {deleted_rows} deleted rows but only {rows} rows"),
-                ));
-            }
-            if let Some(mark) = staged_up_to
-                && (batch.mode != Mode::Nightly || *mark > batch.window_to)
-            {
-                return Err(violation(
-                    commit,
-                    ManifestRule::StagedMark,
-                    format!("batch {id} may not move staged_up_to to {mark}"),
-                ));
-            }
-            batch.status = BatchStatus::Staged;
-            batch.progress = None;
-            batch.files = files.clone();
-            batch.raw_pages = raw_pages.clone();
-            batch.quarantine = quarantine.clone();
-            batch.rows = *rows;
-            batch.deleted_rows = *deleted_rows;
-            batch.bytes = *bytes;
-            if let Some(mark) = staged_up_to {
-                let object = state.objects.entry(stream.clone()).or_default();
-                object.staged_up_to = object.staged_up_to.max(Some(*mark));
-            }
-            if let Some(mark) = deletes_up_to {
-                let object = state.objects.entry(stream.clone()).or_default();
-                object.deletes_up_to = object.deletes_up_to.max(Some((*mark).min(batch.window_to)));
-            }
-        }
-        Action::BatchProgress {
-            files,
-            raw_pages,
-            quarantine,
-            cursor,
-            ..
-        } => {
-            if batch.status != BatchStatus::Created {
-                return Err(violation(
-                    commit,
-                    ManifestRule::StagedOnce,
-                    format!(
-                        "batch {id} is {}: progress is for batches being extracted",
-                        batch.status
-                    ),
-                ));
-            }
-            let before = batch.progress.as_ref().map_or(0, |p| p.files.len());
-            let keeps_earlier = batch
-                .progress
-                .as_ref()
-                .is_none_or(|p| files.starts_with(&p.files));
-            if files.len() < before || !keeps_earlier {
-                return Err(violation(
-                    commit,
-                    ManifestRule::StagedTotals,
-                    format!("batch {id} progress drops files it recorded before"),
-                ));
-            }
-            batch.progress = Some(ExtractProgress {
-                files: files.clone(),
-                raw_pages: raw_pages.clone(),
-                quarantine: quarantine.clone(),
-                cursor: cursor.clone(),
-            });
-        }
-        Action::LoadStepStarted {
-            step, request_id, ..
-        } => {
-            if batch.status == BatchStatus::Created {
-                return Err(violation(
-                    commit,
-                    ManifestRule::NotStaged,
-                    format!("batch {id} is not staged"),
-                ));
-            }
-            if let Some(recorded) = batch.load_steps.get(step)
-                && recorded.request_id != *request_id
-            {
-                return Err(violation(
-                    commit,
-                    ManifestRule::RequestIdReplaced,
-                    format!(
-                        "batch {id} step {step} was started with requestId {}; a resume must resend it, not {request_id}",
-                        recorded.request_id
-                    ),
-                ));
-            }
-            batch.load_steps.insert(
-                step.clone(),
-                LoadStep {
-                    request_id: request_id.clone(),
-                    statement_handle: None,
-                    result: None,
-                },
-            );
-        }
-        Action::LoadStepFinished {
-            step,
-            statement_handle,
-            result,
-            ..
-        } => {
-            let Some(load_step) = batch.load_steps.get_mut(step) else {
-                return Err(violation(
-                    commit,
-                    ManifestRule::StepNotStarted,
-                    format!("batch {id} step {step} never started"),
-                ));
-            };
-            load_step.statement_handle = Some(statement_handle.clone());
-            load_step.result = Some(result.clone());
-        }
-        Action::BatchLoaded {
-            mode, watermark, ..
-        } => {
-            if batch.status == BatchStatus::Created {
-                return Err(violation(
-                    commit,
-                    ManifestRule::NotStaged,
-                    format!("batch {id} is not staged"),
-                ));
-            }
-            if !batch.loaded_modes.insert(*mode) {
-                return Err(violation(
-                    commit,
-                    ManifestRule::LoadedTwice,
-                    format!("batch {id} already loaded in mode {mode}"),
-                ));
-            }
-            batch.status = BatchStatus::Loaded;
-            batch.last_load_error = None;
-            if let Some(mark) = watermark {
-                if batch.mode != Mode::Nightly || *mode != Mode::Nightly {
-                    return Err(violation(
-                        commit,
-                        ManifestRule::WatermarkMode,
-                        format!(
-                            "batch {id} ({} batch loaded as {mode}) may not move the watermark",
-                            batch.mode
-                        ),
-                    ));
-                }
-                if *mark > batch.window_to {
-                    return Err(violation(
-                        commit,
-                        ManifestRule::WatermarkBeyondWindow,
-                        format!("watermark {mark} is beyond batch {id}'s window"),
-                    ));
-                }
-                let object = state.objects.entry(stream.clone()).or_default();
-                if object.watermark.is_some_and(|w| w > *mark) {
-                    return Err(violation(
-                        commit,
-                        ManifestRule::WatermarkBackwards,
-                        format!("watermark of {stream} would move backwards to {mark}"),
-                    ));
-                }
-                object.watermark = Some(*mark);
-            }
-        }
-        Action::LoadFailed { step, error, .. } => {
-            if batch.status == BatchStatus::Created {
-                return Err(violation(
-                    commit,
-                    ManifestRule::NotStaged,
-                    format!("batch {id} is not staged"),
-                ));
-            }
-            batch.last_load_error = Some(format!("{step}: {error}"));
-        }
-        Action::BatchFailed { error, .. } => {
-            if batch.status == BatchStatus::Loaded {
-                return Err(violation(
-                    commit,
-                    ManifestRule::FailedAfterLoad,
-                    format!("batch {id} is already loaded"),
-                ));
-            }
-            if batch.status == BatchStatus::Staged && batch.mode == Mode::Nightly {
-                return Err(violation(
-                    commit,
-                    ManifestRule::StagedWindowDropped,
-                    format!(
-                        "batch {id} is staged and its window is marked staged: it must be loaded, not failed"
-                    ),
-                ));
-            }
-            batch.status = BatchStatus::Failed;
-            batch.error = Some(error.clone());
-        }
-    }
-    Ok(())
+    Ok(batch)
 }
 
 fn violation(commit: &Commit, rule: ManifestRule, detail: String) -> Error {

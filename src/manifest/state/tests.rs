@@ -488,3 +488,208 @@ fn an_object_keeps_the_key_of_its_first_staged_batch() {
     let state = fold_actions(replay).unwrap();
     assert_eq!(state.batches["r"].keys.key, "VENDORID");
 }
+
+fn entity(id: &str, entity: &str) -> Action {
+    Action::BatchEntity {
+        batch_id: id.into(),
+        entity: entity.into(),
+    }
+}
+
+#[test]
+fn an_entity_is_named_in_the_commit_that_creates_its_batch_and_nowhere_else() {
+    let state = fold_actions(vec![
+        vec![created("a", Mode::Nightly, 5), entity("a", "E100")],
+        vec![staged("a", Some(5))],
+    ])
+    .unwrap();
+    assert_eq!(state.batches["a"].entity.as_deref(), Some("E100"));
+    assert_eq!(state.objects["VENDOR@E100"].staged_up_to, Some(t(5)));
+    assert!(!state.objects.contains_key("VENDOR"));
+
+    let later = vec![
+        vec![created("a", Mode::Nightly, 5)],
+        vec![entity("a", "E100")],
+    ];
+    assert_eq!(rule_of(fold_actions(later)), ManifestRule::EntityNamed);
+    let repeated = vec![
+        vec![created("a", Mode::Nightly, 5), entity("a", "E100")],
+        vec![entity("a", "E100")],
+    ];
+    assert_eq!(rule_of(fold_actions(repeated)), ManifestRule::EntityNamed);
+    let second = vec![vec![
+        created("a", Mode::Nightly, 5),
+        entity("a", "E100"),
+        entity("a", "E200"),
+    ]];
+    assert_eq!(rule_of(fold_actions(second)), ManifestRule::EntityNamed);
+    assert_eq!(
+        rule_of(fold_actions(vec![vec![entity("zz", "E100")]])),
+        ManifestRule::UnknownBatch
+    );
+}
+
+fn progress(id: &str, files: Vec<StagedFile>) -> Action {
+    Action::BatchProgress {
+        batch_id: id.into(),
+        files,
+        raw_pages: vec![],
+        quarantine: vec![],
+        cursor: serde_json::json!({"after": 1}),
+    }
+}
+
+#[test]
+fn extract_progress_only_grows_and_the_staged_batch_keeps_its_files() {
+    let state = fold_actions(vec![
+        vec![created("a", Mode::Nightly, 5)],
+        vec![progress("a", vec![file(3, 100)])],
+        vec![progress("a", vec![file(3, 100), file(2, 50)])],
+    ])
+    .unwrap();
+    let recorded = state.batches["a"].progress.as_ref().unwrap();
+    assert_eq!(recorded.files, vec![file(3, 100), file(2, 50)]);
+    assert_eq!(state.batches["a"].status, BatchStatus::Created);
+
+    // Staging takes the files over and clears the progress.
+    let state = fold_actions(vec![
+        vec![created("a", Mode::Nightly, 5)],
+        vec![progress("a", vec![file(3, 100)])],
+        vec![staged("a", Some(5))],
+    ])
+    .unwrap();
+    assert_eq!(state.batches["a"].progress, None);
+    assert_eq!(state.batches["a"].files, vec![file(3, 100), file(2, 50)]);
+
+    let dropping = vec![
+        vec![created("a", Mode::Nightly, 5)],
+        vec![progress("a", vec![file(3, 100), file(2, 50)])],
+        vec![progress("a", vec![file(3, 100)])],
+    ];
+    assert_eq!(rule_of(fold_actions(dropping)), ManifestRule::StagedTotals);
+    let other_file = StagedFile {
+        path: "VENDOR/b/part-00009.parquet".into(),
+        ..file(3, 100)
+    };
+    let replacing = vec![
+        vec![created("a", Mode::Nightly, 5)],
+        vec![progress("a", vec![other_file.clone()])],
+        vec![progress("a", vec![file(3, 100), file(2, 50)])],
+    ];
+    assert_eq!(rule_of(fold_actions(replacing)), ManifestRule::StagedTotals);
+    let staged_without = vec![
+        vec![created("a", Mode::Nightly, 5)],
+        vec![progress("a", vec![other_file])],
+        vec![staged("a", Some(5))],
+    ];
+    assert_eq!(
+        rule_of(fold_actions(staged_without)),
+        ManifestRule::StagedTotals
+    );
+    let after_staging = vec![
+        vec![created("a", Mode::Nightly, 5)],
+        vec![staged("a", Some(5))],
+        vec![progress("a", vec![file(3, 100)])],
+    ];
+    assert_eq!(
+        rule_of(fold_actions(after_staging)),
+        ManifestRule::StagedOnce
+    );
+}
+
+#[test]
+fn the_delete_mark_moves_forward_only_and_stays_within_the_batch_window() {
+    let with_deletes = |id: &str, up_to: u32| {
+        let mut action = staged(id, Some(5));
+        if let Action::BatchStaged {
+            deletes_up_to,
+            staged_up_to,
+            ..
+        } = &mut action
+        {
+            *deletes_up_to = Some(t(up_to));
+            *staged_up_to = None;
+        }
+        action
+    };
+    let state = fold_actions(vec![
+        vec![created("a", Mode::Nightly, 5)],
+        vec![with_deletes("a", 7)],
+    ])
+    .unwrap();
+    assert_eq!(state.objects["VENDOR"].deletes_up_to, Some(t(5)));
+    let state = fold_actions(vec![
+        vec![created("a", Mode::Nightly, 5)],
+        vec![with_deletes("a", 5)],
+        vec![created("b", Mode::Backfill, 3)],
+        vec![with_deletes("b", 3)],
+    ])
+    .unwrap();
+    assert_eq!(state.objects["VENDOR"].deletes_up_to, Some(t(5)));
+}
+
+#[test]
+fn load_steps_and_load_failures_need_a_staged_batch() {
+    let created_only = || vec![vec![created("a", Mode::Nightly, 5)]];
+    let mut started = created_only();
+    started.push(vec![step_started("a", "copy-1", "req-1")]);
+    assert_eq!(rule_of(fold_actions(started)), ManifestRule::NotStaged);
+    let mut failed = created_only();
+    failed.push(vec![Action::LoadFailed {
+        batch_id: "a".into(),
+        step: "copy-1".into(),
+        error: "HTTP 503".into(),
+    }]);
+    assert_eq!(rule_of(fold_actions(failed)), ManifestRule::NotStaged);
+    // A finished step keeps its handle and figures.
+    let state = fold_actions(vec![
+        vec![created("a", Mode::Nightly, 5)],
+        vec![staged("a", Some(5))],
+        vec![step_started("a", "copy-1", "req-1")],
+        vec![Action::LoadStepFinished {
+            batch_id: "a".into(),
+            step: "copy-1".into(),
+            statement_handle: "h-1".into(),
+            result: serde_json::json!({"rows_loaded": 5}),
+        }],
+    ])
+    .unwrap();
+    let step = &state.batches["a"].load_steps["copy-1"];
+    assert_eq!(step.statement_handle.as_deref(), Some("h-1"));
+    assert_eq!(step.result, Some(serde_json::json!({"rows_loaded": 5})));
+}
+
+#[test]
+fn a_replay_is_created_in_replay_mode_from_a_staged_batch_of_its_object() {
+    let staged_a = || {
+        vec![
+            vec![created("a", Mode::Nightly, 5)],
+            vec![staged("a", Some(5))],
+        ]
+    };
+    let mut wrong_mode = staged_a();
+    let mut action = replay_created("r", "a");
+    if let Action::BatchCreated { mode, .. } = &mut action {
+        *mode = Mode::Backfill;
+    }
+    wrong_mode.push(vec![action]);
+    assert_eq!(
+        rule_of(fold_actions(wrong_mode)),
+        ManifestRule::UnknownBatch
+    );
+    let mut other_object = staged_a();
+    let mut action = replay_created("r", "a");
+    if let Action::BatchCreated { object, .. } = &mut action {
+        *object = "APBILL".into();
+    }
+    other_object.push(vec![action]);
+    assert_eq!(
+        rule_of(fold_actions(other_object)),
+        ManifestRule::UnknownBatch
+    );
+    let unstaged = vec![
+        vec![created("a", Mode::Nightly, 5)],
+        vec![replay_created("r", "a")],
+    ];
+    assert_eq!(rule_of(fold_actions(unstaged)), ManifestRule::UnknownBatch);
+}

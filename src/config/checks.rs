@@ -1,0 +1,240 @@
+//! Checks of one setting's value, the same whichever table it is in: URLs (and whether they
+//! are on loopback), non-empty strings, unquoted Snowflake identifiers, bounded durations, stage
+//! URLs, entity lists, and secret references.
+//!
+//! A check takes the value and the location to name (`<file>: <table>.<key>`) and returns the
+//! value as the spec keeps it, or an [`Error::Config`] at that location saying what is right.
+//! A secret reference that cannot be resolved fails with [`Error::Secret`] naming the variable
+//! or the credentials entry, never a value.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::Path;
+
+use super::credentials::CredentialSource;
+use super::raw;
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+
+/// `value` when it lies in `range`, else an error naming the key and the range: durations
+/// past these bounds are mistakes, and unbounded ones would overflow time arithmetic.
+pub(super) fn bounded(
+    value: u64,
+    range: std::ops::RangeInclusive<u64>,
+    location: &str,
+) -> Result<u64> {
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(Error::Config {
+            location: location.to_owned(),
+            message: format!("{value} is outside {}..={}", range.start(), range.end()),
+        })
+    }
+}
+
+/// The longest lookback accepted, in seconds (a year): longer ones are mistakes, and would
+/// overflow time arithmetic if unbounded.
+pub(super) const MAX_LOOKBACK_SECS: u64 = 366 * 86_400;
+
+/// Resolves a secret reference. `Ok(None)` means "empty" (allowed for optional secrets).
+pub(super) fn resolve_secret(
+    key: &str,
+    value: &str,
+    endpoint_is_loopback: bool,
+    env: &BTreeMap<String, String>,
+    creds: &CredentialSource,
+) -> Result<Option<Secret>> {
+    let config_error = |message: String| Error::Config {
+        location: key.to_owned(),
+        message,
+    };
+    if let Some(name) = value.strip_prefix("credentials:") {
+        return creds.lookup(name, key).map(Some);
+    }
+    let Some(reference) = raw::EnvReference::parse_whole(value) else {
+        return Err(config_error(
+            "a secret must be a reference, `${ENV_VAR}` or `credentials:NAME`, never a literal in the pipeline file".into(),
+        ));
+    };
+    match env.get(reference.name).filter(|v| !v.is_empty()) {
+        Some(v) => Ok(Some(Secret::new(v.clone()))),
+        None => match reference.default {
+            None => Err(Error::Secret {
+                name: reference.name.to_owned(),
+                message: format!(
+                    "environment variable {} (for {key}) is not set",
+                    reference.name
+                ),
+            }),
+            Some("") => Ok(None),
+            Some(default) if endpoint_is_loopback => Ok(Some(Secret::new(default))),
+            Some(_) => Err(Error::Secret {
+                name: reference.name.to_owned(),
+                message: format!(
+                    "environment variable {} (for {key}) is not set; its default in the pipeline file is used only for loopback endpoints",
+                    reference.name
+                ),
+            }),
+        },
+    }
+}
+
+/// An `http` or `https` URL with no credentials in it.
+pub(super) fn parse_url(value: &str, location: &str) -> Result<url::Url> {
+    let url = url::Url::parse(value).map_err(|e| Error::Config {
+        location: location.to_owned(),
+        message: format!("{value:?} is not a URL: {e}"),
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(Error::Config {
+            location: location.to_owned(),
+            message: format!("{value:?} must be an http or https URL"),
+        });
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::Config {
+            location: location.to_owned(),
+            message: "credentials do not belong in a URL; use the secret keys".into(),
+        });
+    }
+    Ok(url)
+}
+
+/// True when a URL's host is a loopback address or `localhost`.
+pub fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+/// `intacct.entities`: distinct (case-insensitively, as Intacct compares ids), non-empty
+/// entity ids without spaces, control characters or `@` (the manifest writes an entity's
+/// stream as `OBJECT@ENTITY`), and never beside `location_id`, which scopes the one session.
+pub(super) fn entities(
+    list: &[String],
+    has_location_id: bool,
+    location: &str,
+) -> Result<Vec<String>> {
+    let refuse = |message: String| Error::Config {
+        location: location.to_owned(),
+        message,
+    };
+    if !list.is_empty() && has_location_id {
+        return Err(refuse(
+            "set either entities (one session per entity) or location_id (one session), not both"
+                .into(),
+        ));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for id in list {
+        if id.is_empty()
+            || id
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '@')
+        {
+            return Err(refuse(format!(
+                "{id:?} is not an entity id: ids are non-empty, without spaces or '@'"
+            )));
+        }
+        if !seen.insert(id.to_uppercase()) {
+            return Err(refuse(format!("entity {id} is listed twice")));
+        }
+    }
+    Ok(list.to_vec())
+}
+
+/// A value that is not blank.
+pub(super) fn non_empty(value: &str, location: &str) -> Result<String> {
+    if value.trim().is_empty() {
+        Err(Error::Config {
+            location: location.to_owned(),
+            message: "must not be empty".into(),
+        })
+    } else {
+        Ok(value.to_owned())
+    }
+}
+
+/// An unquoted Snowflake identifier, upper cased as Snowflake resolves it.
+pub(super) fn identifier(value: &str, location: &str) -> Result<String> {
+    let ok = value
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
+    if ok {
+        Ok(value.to_ascii_uppercase())
+    } else {
+        Err(Error::Config {
+            location: location.to_owned(),
+            message: format!("{value:?} is not an unquoted Snowflake identifier"),
+        })
+    }
+}
+
+/// Accepts `file://`, `s3://`, `memory://` URLs and plain paths (made absolute against `cwd`).
+pub(super) fn normalise_stage_url(value: &str, cwd: &Path, location: &str) -> Result<String> {
+    if value.trim().is_empty() {
+        return Err(Error::Config {
+            location: location.to_owned(),
+            message: "must not be empty".into(),
+        });
+    }
+    if let Some((scheme, _)) = value.split_once("://") {
+        return match scheme {
+            "file" | "s3" | "memory" => Ok(value.to_owned()),
+            other => Err(Error::Config {
+                location: location.to_owned(),
+                message: format!(
+                    "unsupported stage scheme {other:?}; use file://, s3:// or memory://"
+                ),
+            }),
+        };
+    }
+    let path = cwd.join(value);
+    let url = url::Url::from_directory_path(&path).map_err(|()| Error::Config {
+        location: location.to_owned(),
+        message: format!("{} cannot be made into a file URL", path.display()),
+    })?;
+    Ok(url.to_string())
+}
+
+/// The URL Snowflake reads the stage at: the configured one, else the stage's own URL when
+/// Snowflake can read it (`file://` for the emulator, `s3://`); always ending with `/`.
+pub(super) fn snowflake_stage_url(
+    configured: Option<String>,
+    stage_url: &str,
+    location: &str,
+) -> Result<String> {
+    let url = match configured {
+        Some(url) => url,
+        None if stage_url.starts_with("file://") || stage_url.starts_with("s3://") => {
+            stage_url.to_owned()
+        }
+        None => {
+            return Err(Error::Config {
+                location: location.to_owned(),
+                message: format!(
+                    "Snowflake cannot read the stage {stage_url}; set snowflake.stage_url to where it can (s3://bucket/prefix/)"
+                ),
+            });
+        }
+    };
+    if url.contains('\'') || url.chars().any(char::is_control) {
+        return Err(Error::Config {
+            location: location.to_owned(),
+            message: "must not contain quotes or control characters".into(),
+        });
+    }
+    Ok(if url.ends_with('/') {
+        url
+    } else {
+        format!("{url}/")
+    })
+}
