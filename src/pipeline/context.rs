@@ -18,7 +18,7 @@ use crate::intacct::client::IntacctClient;
 use crate::loader::{ExternalStage, LoadContext, Names};
 use crate::manifest::Manifest;
 use crate::manifest::lock::RunLock;
-use crate::snowflake::{SnowflakeClient, SnowflakeConfig};
+use crate::snowflake::SnowflakeClient;
 use crate::stage::Stage;
 
 /// Everything one run shares.
@@ -77,7 +77,7 @@ impl RunContext {
 
     /// The Intacct client of the pipeline.
     pub fn intacct(&self) -> Result<IntacctClient> {
-        IntacctClient::new(super::client_config(&self.spec))
+        IntacctClient::new(super::settings::client_config(&self.spec))
     }
 
     /// The Snowflake client of the pipeline (built once: its key is read and checked then).
@@ -85,7 +85,7 @@ impl RunContext {
         if let Some(client) = self.snowflake.get() {
             return Ok(client.clone());
         }
-        let client = SnowflakeClient::new(SnowflakeConfig::from(&self.spec.snowflake))?;
+        let client = SnowflakeClient::new(super::settings::snowflake_config(&self.spec))?;
         Ok(self.snowflake.get_or_init(|| client).clone())
     }
 

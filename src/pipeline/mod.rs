@@ -11,6 +11,7 @@ mod deletes;
 pub(crate) mod extract;
 pub(crate) mod plan;
 mod progress;
+mod settings;
 pub(crate) mod status;
 pub(crate) mod verify;
 
@@ -18,8 +19,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::config::Spec;
 use crate::error::{Error, Result};
-use crate::intacct::client::{ClientConfig, ReadMethod};
-use crate::intacct::request::SenderCredentials;
+use crate::intacct::client::ReadMethod;
 use crate::loader::BatchLoadReport;
 use crate::manifest::Action;
 use crate::stage::parts::StageOptions;
@@ -27,6 +27,7 @@ use crate::stage::parts::StageOptions;
 pub use context::RunContext;
 pub use extract::ObjectReport;
 use extract::{ExtractOptions, ObjectJob};
+pub use settings::{client_config, snowflake_config};
 
 /// The column tombstones of `object` name their records by, when it is not RECORDNO (an ID
 /// for natural-key objects, the header's key for line objects): the loader's MERGE expands
@@ -230,34 +231,6 @@ pub fn objects_in_scope(spec: &Spec, only: &[String]) -> Result<Vec<String>> {
         });
     }
     Ok(wanted)
-}
-
-/// The client configuration of a pipeline.
-pub fn client_config(spec: &Spec) -> ClientConfig {
-    let i = &spec.intacct;
-    let mut config = ClientConfig::new(
-        i.endpoint.clone(),
-        SenderCredentials {
-            sender_id: i.sender_id.clone(),
-            sender_password: i.sender_password.clone(),
-        },
-        i.user_id.clone(),
-        i.company_id.clone(),
-        i.user_password.clone(),
-    );
-    config.location_id = i.location_id.clone();
-    config.session_ttl_secs = i.session_ttl_secs;
-    config.timeout_secs = i.timeout_secs;
-    config.max_concurrent_requests = i.max_concurrent_requests;
-    config.retry = crate::retry::RetryPolicy {
-        max_attempts: i.retry.max_attempts,
-        initial_backoff_ms: i.retry.initial_backoff_ms,
-        max_backoff_ms: i.retry.max_backoff_ms,
-        max_elapsed_secs: i.retry.max_elapsed_secs,
-    };
-    config.tenant_time_zone = i.time_zone;
-    config.page_buffer = spec.extract.channel_pages.max(1);
-    config
 }
 
 /// The short table printed at the end of `extract`.
