@@ -1,15 +1,169 @@
-//! A pipeline's settings as each client takes them: the validated [`Spec`] turned into the
-//! Intacct client's [`ClientConfig`] and the Snowflake client's [`SnowflakeConfig`].
+//! A pipeline's settings as each part of the run takes them: the validated [`Spec`] turned
+//! into the Intacct client's [`ClientConfig`], the Snowflake client's [`SnowflakeConfig`], and
+//! the extract's [`ExtractOptions`] (one [`ObjectJob`] per object, or per object and entity).
 //!
 //! The clients own their configuration types and know nothing of pipeline files; `config`
 //! knows nothing of the clients. This module is the one place the two meet, so a setting
 //! reaches a client through exactly one mapping.
 
-use crate::config::Spec;
-use crate::intacct::{ClientConfig, SenderCredentials};
+use chrono::{DateTime, Duration, Utc};
+
+use crate::config::{DeleteFeed, Spec};
+use crate::error::{Error, Result};
+use crate::intacct::{ClientConfig, ReadMethod, SenderCredentials};
+use crate::manifest::stream_key;
 use crate::snowflake::{
     DEFAULT_POLL_MAX_BACKOFF_MS, DEFAULT_REQUEST_TIMEOUT_SECS, SnowflakeAuth, SnowflakeConfig,
 };
+use crate::stage::StageOptions;
+
+/// One object to extract (or one object of one entity): what to read and how. Its window is
+/// not here: `super::plan` decides it from the manifest and the clock.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectJob {
+    /// Intacct object name.
+    pub name: String,
+    /// `query` or `readByQuery`.
+    pub method: ReadMethod,
+    /// Explicit field list (`None`: every field `lookup` lists).
+    pub fields: Option<Vec<String>>,
+    /// Rows per page.
+    pub page_size: u32,
+    /// Fields never read.
+    pub exclude_fields: Vec<String>,
+    /// This object's lookback (`None`: the pipeline's).
+    pub lookback: Option<Duration>,
+    /// The column the target table is merged on.
+    pub key: String,
+    /// The modification timestamp the read pages by.
+    pub watermark_field: String,
+    /// This object's delete-feed lookback (`None`: the pipeline's).
+    pub delete_lookback: Option<Duration>,
+    /// The entity read, through a session of its own (`intacct.entities`); `None`: the
+    /// company, through the client's session.
+    pub entity: Option<String>,
+}
+
+impl ObjectJob {
+    /// The stream the job reads: the object, or `OBJECT@ENTITY` (as the manifest keys marks).
+    pub fn stream(&self) -> String {
+        stream_key(&self.name, self.entity.as_deref())
+    }
+}
+
+/// Everything `extract` needs besides the client and the manifest.
+#[derive(Clone, Debug)]
+pub struct ExtractOptions {
+    /// Objects, in order.
+    pub objects: Vec<ObjectJob>,
+    /// Re-read this much before each mark.
+    pub lookback: Duration,
+    /// The delete feed re-reads this much before its own mark (the audit trail lags).
+    pub delete_lookback: Duration,
+    /// The end of every nightly window (normally the current time).
+    pub now: DateTime<Utc>,
+    /// Objects extracted at once (requests are limited by the client besides).
+    pub concurrent_objects: usize,
+    /// Keyset chains read at once within one object's nightly window
+    /// ([`crate::intacct::ReadRequest::slices`]); a backfill window reads one chain, since it
+    /// records its position to resume from.
+    pub slices_per_object: u32,
+    /// Set bad values aside instead of failing.
+    pub quarantine_bad_values: bool,
+    /// Where deletes come from.
+    pub deletes: DeleteFeed,
+    /// Part sizes (and whether raw pages are kept).
+    pub stage: StageOptions,
+    /// Draw progress bars.
+    pub progress: bool,
+    /// Backfill batches record their progress every this many pages.
+    pub checkpoint_pages: u64,
+}
+
+/// The extract options of a pipeline: objects in scope (all, or `only`), windows ending at
+/// `now`, part sizes; with `intacct.entities`, one job per object and entity, in object order.
+pub fn extract_options(
+    spec: &Spec,
+    only: &[String],
+    now: DateTime<Utc>,
+    progress: bool,
+) -> Result<ExtractOptions> {
+    let wanted = objects_in_scope(spec, only)?;
+    let entities: Vec<Option<String>> = if spec.intacct.entities.is_empty() {
+        vec![None]
+    } else {
+        spec.intacct.entities.iter().cloned().map(Some).collect()
+    };
+    let objects = spec
+        .extract
+        .objects
+        .iter()
+        .filter(|o| wanted.is_empty() || wanted.contains(&o.name))
+        .flat_map(|o| entities.iter().map(move |entity| (o, entity.clone())))
+        .map(|(o, entity)| ObjectJob {
+            entity,
+            name: o.name.clone(),
+            method: match o.method {
+                crate::config::ReadMethod::Query => ReadMethod::Query,
+                crate::config::ReadMethod::ReadByQuery => ReadMethod::ReadByQuery,
+            },
+            fields: o.fields.clone(),
+            page_size: o.page_size.unwrap_or(spec.intacct.page_size),
+            exclude_fields: o.exclude_fields.clone(),
+            lookback: o.lookback_secs.map(|s| Duration::seconds(s as i64)),
+            key: o.key.clone(),
+            watermark_field: o.watermark_field.clone(),
+            delete_lookback: o.delete_lookback_secs.map(|s| Duration::seconds(s as i64)),
+        })
+        .collect();
+    Ok(ExtractOptions {
+        objects,
+        lookback: Duration::seconds(spec.extract.lookback_secs as i64),
+        delete_lookback: Duration::seconds(spec.extract.delete_lookback_secs as i64),
+        now,
+        concurrent_objects: spec.intacct.max_concurrent_requests.max(1),
+        // One chain more than there are request slots: a chain splits only between its own
+        // requests, so the spare one waits at the limit and takes a slot the moment one frees.
+        slices_per_object: u32::try_from(spec.intacct.max_concurrent_requests)
+            .unwrap_or(u32::MAX)
+            .saturating_add(1),
+        quarantine_bad_values: spec.extract.quarantine_bad_values,
+        deletes: spec.extract.deletes,
+        stage: StageOptions {
+            part_max_rows: spec.stage.part_max_rows as u64,
+            part_max_bytes: spec.stage.part_max_bytes,
+            row_group_rows: spec.stage.row_group_rows,
+            keep_raw_pages: spec.stage.keep_raw_pages,
+            ..StageOptions::default()
+        },
+        progress,
+        checkpoint_pages: spec.extract.checkpoint_pages,
+    })
+}
+
+/// The objects `only` names (upper-cased), each checked against the pipeline's; empty when
+/// `only` is.
+pub fn objects_in_scope(spec: &Spec, only: &[String]) -> Result<Vec<String>> {
+    let wanted: Vec<String> = only.iter().map(|o| o.trim().to_ascii_uppercase()).collect();
+    if let Some(unknown) = wanted
+        .iter()
+        .find(|w| !spec.extract.objects.iter().any(|o| &o.name == *w))
+    {
+        return Err(Error::Config {
+            location: "--objects".into(),
+            message: format!(
+                "{unknown} is not in the pipeline's objects ({})",
+                spec.extract
+                    .objects
+                    .iter()
+                    .map(|o| o.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+    }
+    Ok(wanted)
+}
 
 /// The Intacct client configuration of a pipeline.
 pub fn client_config(spec: &Spec) -> ClientConfig {
