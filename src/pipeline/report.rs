@@ -4,7 +4,8 @@
 //!
 //! # Shape (`schema_version` 1)
 //!
-//! A JSON object; every key is always present (lists may be empty, `backfill` may be null):
+//! A JSON object; every top-level key is always present (lists may be empty, `backfill` may
+//! be null):
 //!
 //! | key | type | meaning |
 //! |---|---|---|
