@@ -42,11 +42,11 @@ stage, started, finished, scale = sys.argv[1], float(sys.argv[2]), float(sys.arg
 reports = [json.load(open(p)) for p in glob.glob(f"{stage}/_reports/*.json")]
 backfill = [r for r in reports if r.get("command") == "backfill"]
 assert len(backfill) == 1, f"{len(backfill)} backfill reports"
-report = backfill[0]["report"]
-extracted = sum(o["records"] for o in report["extracted"])
-batches = len(report["loaded"])
+report = backfill[0]
+extracted = sum(o["records"] for o in report["objects"])
+batches = len(report["loads"])
 seconds = finished - started
-print(f"backfill ({scale}): {extracted} records in {len(report['extracted'])} extracts, "
+print(f"backfill ({scale}): {extracted} records in {len(report['objects'])} extracts, "
       f"{batches} batches loaded, {seconds:.1f} s wall, {extracted / seconds:.0f} records/s end to end")
 EOF
 echo "verify: $(tail -1 "$WORK/verify.out")"

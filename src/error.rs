@@ -257,41 +257,12 @@ pub enum Error {
         path: String,
     },
 
-    /// Some objects of an extract failed (the others were staged).
-    #[error("{failed} of {total} objects failed: {detail}")]
-    Extract {
-        /// Objects that failed.
-        failed: usize,
-        /// Objects in scope.
-        total: usize,
-        /// Each failed object with its error.
-        detail: String,
-    },
-
-    /// Some batches failed to load (the others were loaded).
-    #[error("{failed} of {total} batches failed to load: {detail}")]
-    LoadFailed {
-        /// Batches that failed (or waited for one that failed).
-        failed: usize,
-        /// Batches attempted.
-        total: usize,
-        /// Each failed batch with its error.
-        detail: String,
-    },
-
     /// Another run took over this run's lock (this run stalled past the lock's expiry): the
     /// run stopped, its manifest valid, so the two never write at once.
     #[error(
         "the run lock was taken over by another run; this run stopped (the manifest is valid; the other run goes on from it)"
     )]
     LockLost,
-
-    /// `verify` found keys that differ between Intacct and Snowflake.
-    #[error("verify found differences in {objects}")]
-    VerifyDiffers {
-        /// The objects that differ, with their counts.
-        objects: String,
-    },
 
     /// The run was interrupted (Ctrl-C or SIGTERM): running statements were cancelled, the
     /// lock released, the manifest left valid.
@@ -375,11 +346,8 @@ impl Error {
             | Error::ManifestRule { .. }
             | Error::Load { .. }
             | Error::LockHeld { .. }
-            | Error::Extract { .. }
-            | Error::LoadFailed { .. }
             | Error::ReadIncomplete { .. }
             | Error::BodyTooLarge { .. }
-            | Error::VerifyDiffers { .. }
             | Error::LockLost
             | Error::Interrupted
             | Error::Statement { .. }
@@ -398,18 +366,13 @@ impl Error {
         }
     }
 
-    /// Process exit code for this error (see the README's "Exit codes").
+    /// Process exit code of a command this error stopped (a command that finished exits with
+    /// its run report's outcome instead; see the README's "Exit codes").
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Config { .. } | Error::Secret { .. } | Error::SnowflakeAuth { .. } => 2,
-            Error::Extract { failed, total, .. } | Error::LoadFailed { failed, total, .. }
-                if failed < total =>
-            {
-                3
-            }
             Error::NotImplemented(_) => 3,
             Error::LockHeld { .. } => 4,
-            Error::VerifyDiffers { .. } => 5,
             Error::Interrupted => 130,
             _ => 1,
         }

@@ -2,13 +2,15 @@
 //! printing, and the exit codes. The only place clap lives.
 //!
 //! `main` stays thin: it parses arguments, sets up tracing (colour only on a terminal, JSON on
-//! request) and the tokio runtime, runs the command, and maps [`crate::Error::exit_code`] to
-//! the process exit code (see the README's "Exit codes").
+//! request) and the tokio runtime, and runs the command. A command that finished exits with
+//! its run report's outcome ([`exit_code`]); one that stopped on an error, with the error's
+//! ([`crate::Error::exit_code`]). The README's "Exit codes" lists both.
 
 mod commands;
 mod interrupt;
 mod secrets;
 mod sim;
+mod summary;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,6 +18,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::error::Result;
+use crate::pipeline::Outcome;
 
 /// Moves Sage Intacct accounting data into Snowflake through typed Parquet files on a stage.
 ///
@@ -278,7 +281,7 @@ pub fn main() -> ExitCode {
         }
     };
     match runtime.block_on(run(cli.command)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(outcome) => ExitCode::from(exit_code(outcome)),
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1))
@@ -303,21 +306,34 @@ fn init_tracing(filter: &str, format: LogFormat) {
     }
 }
 
-/// Runs one command.
-pub(crate) async fn run(command: Command) -> Result<()> {
+/// The process exit code of a command that finished with `outcome`: 0 success, 1 every
+/// object or batch failed, 3 some did, 5 `verify` found differences.
+pub(crate) fn exit_code(outcome: Outcome) -> u8 {
+    match outcome {
+        Outcome::Success => 0,
+        Outcome::Failed => 1,
+        Outcome::Partial => 3,
+        Outcome::VerifyDiffers => 5,
+    }
+}
+
+/// Runs one command; the outcome of its run report (a success for the commands that leave
+/// none).
+pub(crate) async fn run(command: Command) -> Result<Outcome> {
+    let done = |result: Result<()>| result.map(|()| Outcome::Success);
     match command {
         Command::Run(args) => commands::run(args).await,
         Command::Extract(args) => commands::extract(args).await,
         Command::Load(args) => commands::load(args).await,
-        Command::Init(args) => commands::init(args).await,
-        Command::Sql(args) => commands::sql(args).await,
-        Command::Status(args) => commands::status(args).await,
-        Command::Query(args) => commands::query(args).await,
+        Command::Init(args) => done(commands::init(args).await),
+        Command::Sql(args) => done(commands::sql(args).await),
+        Command::Status(args) => done(commands::status(args).await),
+        Command::Query(args) => done(commands::query(args).await),
         Command::Sim(SimCommand::Intacct(args)) => {
-            crate::sim::serve_until_interrupted(&args.listen, args.config()).await
+            done(crate::sim::serve_until_interrupted(&args.listen, args.config()).await)
         }
-        Command::Secrets(SecretsCommand::Encrypt(args)) => secrets::encrypt(args),
-        Command::Secrets(SecretsCommand::List(args)) => secrets::list(args),
+        Command::Secrets(SecretsCommand::Encrypt(args)) => done(secrets::encrypt(args)),
+        Command::Secrets(SecretsCommand::List(args)) => done(secrets::list(args)),
         Command::Backfill(args) => commands::backfill(args).await,
         Command::Replay(args) => commands::replay(args).await,
         Command::Verify(args) => commands::verify(args).await,

@@ -61,7 +61,7 @@ pub trait LoadObserver: Send + Sync {
 }
 
 /// What loading one batch did.
-#[derive(Clone, Debug, Default, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BatchLoadReport {
     /// The object.
     pub object: String,

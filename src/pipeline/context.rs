@@ -1,5 +1,5 @@
 //! One run's context: the pipeline spec, the clock, the run id, the run lock (renewed in the
-//! background), the manifest, the stage, the clients, and the run report.
+//! background), the manifest, the stage and the clients.
 //!
 //! Every command that changes the manifest opens exactly one [`RunContext`], so a `run` is
 //! plan → extract → load inside one lock and one manifest. The lock is released by
@@ -8,17 +8,16 @@
 
 use std::sync::Arc;
 
-use bytes::Bytes;
 use chrono::{DateTime, Duration, Utc};
 use tokio::sync::Mutex;
 
 use crate::config::Spec;
 use crate::error::{Error, Result};
-use crate::intacct::client::IntacctClient;
+use crate::intacct::IntacctClient;
 use crate::loader::{ExternalStage, LoadContext, Names};
 use crate::manifest::Manifest;
 use crate::manifest::lock::RunLock;
-use crate::snowflake::{SnowflakeClient, SnowflakeConfig};
+use crate::snowflake::SnowflakeClient;
 use crate::stage::Stage;
 
 /// Everything one run shares.
@@ -29,6 +28,8 @@ pub struct RunContext {
     pub run_id: String,
     /// The end of every nightly window (normally the time the run started).
     pub now: DateTime<Utc>,
+    /// When the command started (wall clock, whatever `now` says), for its report.
+    pub started_at: DateTime<Utc>,
     /// The stage.
     pub stage: Stage,
     /// The manifest, shared by the run's extract and load.
@@ -41,6 +42,7 @@ pub struct RunContext {
 impl RunContext {
     /// Opens the stage, takes the pipeline's run lock and opens the manifest.
     pub async fn open(spec: Spec, now: DateTime<Utc>) -> Result<RunContext> {
+        let started_at = Utc::now();
         let stage = Stage::open(&spec.stage.url)?;
         let run_id = new_run_id(now);
         let lock = RunLock::acquire(
@@ -62,6 +64,7 @@ impl RunContext {
             spec,
             run_id,
             now,
+            started_at,
             stage,
             manifest: Arc::new(Mutex::new(manifest)),
             renewal: Some(renewal),
@@ -77,7 +80,7 @@ impl RunContext {
 
     /// The Intacct client of the pipeline.
     pub fn intacct(&self) -> Result<IntacctClient> {
-        IntacctClient::new(super::client_config(&self.spec))
+        IntacctClient::new(super::settings::client_config(&self.spec))
     }
 
     /// The Snowflake client of the pipeline (built once: its key is read and checked then).
@@ -85,7 +88,7 @@ impl RunContext {
         if let Some(client) = self.snowflake.get() {
             return Ok(client.clone());
         }
-        let client = SnowflakeClient::new(SnowflakeConfig::from(&self.spec.snowflake))?;
+        let client = SnowflakeClient::new(super::settings::snowflake_config(&self.spec))?;
         Ok(self.snowflake.get_or_init(|| client).clone())
     }
 
@@ -123,14 +126,6 @@ impl RunContext {
                 None => std::future::pending::<()>().await,
             }
         }
-    }
-
-    /// Writes the run report to `_reports/<run_id>.json` (counts and durations, no secret).
-    pub async fn write_report(&self, report: &serde_json::Value) -> Result<String> {
-        let path = format!("_reports/{}.json", self.run_id);
-        let body = serde_json::to_vec_pretty(report).expect("report serialises");
-        self.stage.put_create(&path, Bytes::from(body)).await?;
-        Ok(path)
     }
 
     /// Releases the run lock. Call it after success and failure alike.

@@ -9,7 +9,7 @@
 //! client (the ID as opaque text unless AUDITHISTORY's `lookup` types it INTEGER:
 //! `feed_keys`): one more `query` read per object, staged in the object's batch.
 //!
-//! The feed's window is its own: AUDITHISTORY lags the change by up to two hours (Sage's
+//! The feed's window is its own, planned by `super::plan`: AUDITHISTORY lags the change by up to two hours (Sage's
 //! Audit Trail help), so it starts `extract.delete_lookback_secs` (per object under
 //! `[extract.object.NAME]`; default [`objects::AUDIT_LAG_LOOKBACK_SECS`], three hours) before
 //! the feed's own mark (the manifest's `deletes_up_to`, moved only by a feed that read to the
@@ -65,21 +65,6 @@ pub(super) const MODIFIED_COLUMN: &str = "WHENMODIFIED";
 /// log has no deletes to follow).
 pub(super) fn has_feed(object: &str) -> bool {
     !object.eq_ignore_ascii_case(AUDIT_OBJECT)
-}
-
-/// The feed's window: from the feed's own mark minus `lookback` (everything when the feed has
-/// no mark yet) to the object's window end.
-pub(super) fn feed_window(
-    deletes_up_to: Option<chrono::DateTime<chrono::Utc>>,
-    object_window: TimeWindow,
-    lookback: chrono::Duration,
-) -> TimeWindow {
-    TimeWindow {
-        from: deletes_up_to
-            .map(|m| m - lookback)
-            .map(|m| m.min(object_window.to)),
-        to: object_window.to,
-    }
 }
 
 /// The paging keys of the feed: `ACCESSTIME` and `ID`, the ID as opaque text unless
@@ -312,35 +297,6 @@ mod tests {
         assert_eq!(rows(&t.page), [[Some("88"), Some("02/01/2024 09:00:00")]]);
         let t = tombstones("APPYMTDETAIL", &page).unwrap();
         assert_eq!(t.page.columns(), ["PAYMENTKEY", "WHENMODIFIED"]);
-    }
-
-    #[test]
-    fn the_feed_window_starts_its_lookback_before_its_own_mark() {
-        let to = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
-        let object_window = TimeWindow { from: Some(to), to };
-        let three_hours = chrono::Duration::seconds(objects::AUDIT_LAG_LOOKBACK_SECS);
-        assert_eq!(three_hours, chrono::Duration::hours(3));
-        assert_eq!(feed_window(None, object_window, three_hours).from, None);
-        let mark = to - chrono::Duration::hours(24);
-        assert_eq!(
-            feed_window(Some(mark), object_window, three_hours).from,
-            Some(mark - chrono::Duration::hours(3))
-        );
-        assert_eq!(
-            feed_window(Some(mark), object_window, chrono::Duration::hours(30)).from,
-            Some(mark - chrono::Duration::hours(30))
-        );
-        // Never past the object's window end.
-        assert_eq!(
-            feed_window(
-                Some(to + chrono::Duration::hours(9)),
-                object_window,
-                three_hours
-            )
-            .from,
-            Some(to)
-        );
-        assert_eq!(feed_window(Some(mark), object_window, three_hours).to, to);
     }
 
     #[test]

@@ -1,32 +1,46 @@
-//! Orchestration: one [`RunContext`] per command; extract (with its delete feed,
-//! `deletes`), load (through [`crate::loader`]), and `run` = load what an earlier run left
-//! staged → extract → load, inside one lock and one manifest.
+//! Orchestration: one [`RunContext`] per command; the command's work (extract with its
+//! delete feed, load through [`crate::loader`], backfill, replay, verify) inside one lock and
+//! one manifest, and its typed [`RunReport`].
+//!
+//! * `settings` turns the pipeline spec into the clients' configurations and the extract's
+//!   options; `plan` decides every window from the manifest and the clock; `extract` carries
+//!   a plan out; `report` is the run report and its outcome.
+//! * `run` = load what an earlier run left staged → plan → extract → load.
 //!
 //! Nothing here parses arguments or prints: the command bodies under `crate::cli` build the
-//! plain option values these functions take and print what they return. Every run leaves a
-//! report at `_reports/<run_id>.json` (counts and durations only, never a secret).
+//! plain option values these functions take and print the [`RunReport`] they return. Every
+//! command that changes the manifest leaves its report at `_reports/<run_id>.json` (counts
+//! and durations only, never a secret).
 
 pub(crate) mod context;
 mod deletes;
 pub(crate) mod extract;
 pub(crate) mod plan;
 mod progress;
+pub(crate) mod report;
+mod settings;
 pub(crate) mod status;
 pub(crate) mod verify;
 
-use chrono::{DateTime, Duration, Utc};
+use std::sync::Arc;
 
-use crate::config::Spec;
+use chrono::{DateTime, Duration, Utc};
+use tokio::sync::Mutex;
+
 use crate::error::{Error, Result};
-use crate::intacct::client::{ClientConfig, ReadMethod};
-use crate::intacct::request::SenderCredentials;
+use crate::intacct::IntacctClient;
 use crate::loader::BatchLoadReport;
-use crate::manifest::Action;
-use crate::stage::parts::StageOptions;
+use crate::manifest::{Action, Manifest};
+use crate::stage::Stage;
 
 pub use context::RunContext;
-pub use extract::ObjectReport;
-use extract::{ExtractOptions, ObjectJob};
+pub use report::{
+    BackfillWindows, CommandName, ObjectReport, Outcome, RunReport, SCHEMA_VERSION, SavedReport,
+};
+pub use settings::{
+    ExtractOptions, ObjectJob, client_config, extract_options, objects_in_scope, snowflake_config,
+};
+pub use verify::VerifyReport;
 
 /// The column tombstones of `object` name their records by, when it is not RECORDNO (an ID
 /// for natural-key objects, the header's key for line objects): the loader's MERGE expands
@@ -38,64 +52,77 @@ pub fn delete_key_column(object: &str) -> Option<&'static str> {
     }
 }
 
-/// Extracts every object of `options` into staged batches (one per object, or one per
-/// object and window for a backfill).
-pub async fn extract(ctx: &RunContext, options: &ExtractOptions) -> Result<Vec<ObjectReport>> {
+/// `run`, the nightly job: loads what an earlier run left staged, extracts every object of
+/// `options` from its planned window, loads that; the report of all three.
+pub async fn run(
+    ctx: &RunContext,
+    options: &ExtractOptions,
+    only: Option<&[String]>,
+) -> Result<SavedReport> {
+    let mut report = RunReport::new(CommandName::Run, ctx);
+    report.leftover_loads = load_staged(ctx, only).await?;
+    report.objects = extract_nightly(ctx, options).await?;
+    report.loads = load_staged(ctx, only).await?;
+    report.save(ctx).await
+}
+
+/// `extract`: every object of `options` from its planned window into a staged batch, nothing
+/// loaded.
+pub async fn extract(ctx: &RunContext, options: &ExtractOptions) -> Result<SavedReport> {
+    let mut report = RunReport::new(CommandName::Extract, ctx);
+    report.objects = extract_nightly(ctx, options).await?;
+    report.save(ctx).await
+}
+
+/// `load`: every staged, unloaded batch (of `only`, when given).
+pub async fn load(ctx: &RunContext, only: Option<&[String]>) -> Result<SavedReport> {
+    let mut report = RunReport::new(CommandName::Load, ctx);
+    report.loads = load_staged(ctx, only).await?;
+    report.save(ctx).await
+}
+
+/// The nightly extract of every object of `options`: planned from the manifest's marks and
+/// the clock, then carried out.
+async fn extract_nightly(ctx: &RunContext, options: &ExtractOptions) -> Result<Vec<ObjectReport>> {
     let client = ctx.intacct()?;
-    let progress = progress::Progress::new(options.progress);
-    let planned = plan_nightly_windows(ctx, options).await;
-    Ok(extract::extract(&client, ctx.manifest.clone(), &planned, &progress).await)
+    extract_planned(&client, &ctx.manifest, options, None).await
 }
 
-/// Gives every nightly job its window from the plan (the manifest's marks and the clock).
-async fn plan_nightly_windows(ctx: &RunContext, options: &ExtractOptions) -> ExtractOptions {
-    let nightly: Vec<(String, Option<String>, Duration)> = options
-        .objects
-        .iter()
-        .filter(|job| job.mode == crate::manifest::Mode::Nightly && job.window.is_none())
-        .map(|job| {
-            (
-                job.name.clone(),
-                job.entity.clone(),
-                job.lookback.unwrap_or(options.lookback),
-            )
-        })
-        .collect();
-    let windows = {
-        let manifest = ctx.manifest.lock().await;
-        plan::nightly_streams(manifest.state(), &nightly, options.now)
+/// Extracts `planned` (`None`: the nightly plan of `options`, from the manifest as it is now).
+async fn extract_planned(
+    client: &IntacctClient,
+    manifest: &Arc<Mutex<Manifest>>,
+    options: &ExtractOptions,
+    planned: Option<Vec<plan::PlannedExtract>>,
+) -> Result<Vec<ObjectReport>> {
+    let planned = match planned {
+        Some(planned) => planned,
+        None => plan::nightly(manifest.lock().await.state(), options),
     };
-    let mut planned = options.clone();
-    for job in &mut planned.objects {
-        if let Some(window) = windows
-            .iter()
-            .find(|w| w.object == job.name && w.entity == job.entity)
-            && job.window.is_none()
-        {
-            tracing::info!(object = %job.name, entity = ?job.entity, from = ?window.from, to = %window.to, "window planned");
-            job.window = Some((window.from, window.to));
-        }
+    for p in &planned {
+        tracing::info!(object = %p.job.name, entity = ?p.job.entity, mode = %p.mode, from = ?p.window.from, to = %p.window.to, deletes_from = ?p.deletes.map(|d| d.from), "window planned");
     }
-    planned
+    let progress = progress::Progress::new(options.progress);
+    Ok(extract::extract(client, manifest.clone(), options, &planned, &progress).await)
 }
 
-/// Opens the manifest of `stage` and extracts every object of `options`, without a run
-/// lock: for tests and benchmarks that drive one extract directly.
+/// Opens the manifest of `stage` and extracts every object of `options` from its planned
+/// nightly window, without a run lock: for tests and benchmarks that drive one extract
+/// directly.
 pub async fn run_extract(
-    client: &crate::intacct::client::IntacctClient,
-    stage: &crate::stage::Stage,
+    client: &IntacctClient,
+    stage: &Stage,
     run_id: &str,
     options: &ExtractOptions,
 ) -> Result<Vec<ObjectReport>> {
-    let manifest = crate::manifest::Manifest::open(stage.clone(), run_id).await?;
-    let manifest = std::sync::Arc::new(tokio::sync::Mutex::new(manifest));
-    let progress = progress::Progress::new(options.progress);
-    Ok(extract::extract(client, manifest, options, &progress).await)
+    let manifest = Manifest::open(stage.clone(), run_id).await?;
+    let manifest = Arc::new(Mutex::new(manifest));
+    extract_planned(client, &manifest, options, None).await
 }
 
 /// Loads every staged, unloaded batch (of `only`, when given), then creates the reporting
 /// views whose tables now exist.
-pub async fn load(ctx: &RunContext, only: Option<&[String]>) -> Result<Vec<BatchLoadReport>> {
+async fn load_staged(ctx: &RunContext, only: Option<&[String]>) -> Result<Vec<BatchLoadReport>> {
     let load = ctx.load_context()?;
     let pending = {
         let manifest = ctx.manifest.lock().await;
@@ -111,26 +138,6 @@ pub async fn load(ctx: &RunContext, only: Option<&[String]>) -> Result<Vec<Batch
     Ok(reports)
 }
 
-/// The error to exit with when any batch failed to load.
-pub fn load_failure(reports: &[BatchLoadReport]) -> Option<Error> {
-    let failed: Vec<String> = reports
-        .iter()
-        .filter_map(|r| {
-            r.error
-                .as_ref()
-                .map(|e| format!("{} batch {}: {e}", r.object, r.batch_id))
-        })
-        .collect();
-    if failed.is_empty() {
-        return None;
-    }
-    Some(Error::LoadFailed {
-        failed: failed.len(),
-        total: reports.len(),
-        detail: failed.join("; "),
-    })
-}
-
 /// Parses an RFC 3339 instant given for `--now`.
 pub fn parse_now(text: Option<&str>) -> Result<DateTime<Utc>> {
     match text {
@@ -144,159 +151,17 @@ pub fn parse_now(text: Option<&str>) -> Result<DateTime<Utc>> {
     }
 }
 
-/// The extract options of a pipeline: objects in scope (all, or `only`), windows ending at
-/// `now`, part sizes; with `intacct.entities`, one job per object and entity, in object order.
-pub fn extract_options(
-    spec: &Spec,
-    only: &[String],
-    now: DateTime<Utc>,
-    progress: bool,
-) -> Result<ExtractOptions> {
-    let wanted = objects_in_scope(spec, only)?;
-    let entities: Vec<Option<String>> = if spec.intacct.entities.is_empty() {
-        vec![None]
-    } else {
-        spec.intacct.entities.iter().cloned().map(Some).collect()
-    };
-    let objects = spec
-        .extract
-        .objects
-        .iter()
-        .filter(|o| wanted.is_empty() || wanted.contains(&o.name))
-        .flat_map(|o| entities.iter().map(move |entity| (o, entity.clone())))
-        .map(|(o, entity)| ObjectJob {
-            entity,
-            name: o.name.clone(),
-            method: match o.method {
-                crate::config::ReadMethod::Query => ReadMethod::Query,
-                crate::config::ReadMethod::ReadByQuery => ReadMethod::ReadByQuery,
-            },
-            fields: o.fields.clone(),
-            page_size: o.page_size.unwrap_or(spec.intacct.page_size),
-            mode: crate::manifest::Mode::Nightly,
-            window: None,
-            resume: None,
-            exclude_fields: o.exclude_fields.clone(),
-            lookback: o.lookback_secs.map(|s| Duration::seconds(s as i64)),
-            key: o.key.clone(),
-            watermark_field: o.watermark_field.clone(),
-            delete_lookback: o.delete_lookback_secs.map(|s| Duration::seconds(s as i64)),
-        })
-        .collect();
-    Ok(ExtractOptions {
-        objects,
-        lookback: Duration::seconds(spec.extract.lookback_secs as i64),
-        delete_lookback: Duration::seconds(spec.extract.delete_lookback_secs as i64),
-        now,
-        concurrent_objects: spec.intacct.max_concurrent_requests.max(1),
-        // One chain more than there are request slots: a chain splits only between its own
-        // requests, so the spare one waits at the limit and takes a slot the moment one frees.
-        slices_per_object: u32::try_from(spec.intacct.max_concurrent_requests)
-            .unwrap_or(u32::MAX)
-            .saturating_add(1),
-        quarantine_bad_values: spec.extract.quarantine_bad_values,
-        deletes: spec.extract.deletes,
-        stage: StageOptions {
-            part_max_rows: spec.stage.part_max_rows as u64,
-            part_max_bytes: spec.stage.part_max_bytes,
-            row_group_rows: spec.stage.row_group_rows,
-            keep_raw_pages: spec.stage.keep_raw_pages,
-            ..StageOptions::default()
-        },
-        progress,
-        checkpoint_pages: spec.extract.checkpoint_pages,
-    })
-}
-
-/// The objects `only` names (upper-cased), each checked against the pipeline's; empty when
-/// `only` is.
-pub fn objects_in_scope(spec: &Spec, only: &[String]) -> Result<Vec<String>> {
-    let wanted: Vec<String> = only.iter().map(|o| o.trim().to_ascii_uppercase()).collect();
-    if let Some(unknown) = wanted
-        .iter()
-        .find(|w| !spec.extract.objects.iter().any(|o| &o.name == *w))
-    {
-        return Err(Error::Config {
-            location: "--objects".into(),
-            message: format!(
-                "{unknown} is not in the pipeline's objects ({})",
-                spec.extract
-                    .objects
-                    .iter()
-                    .map(|o| o.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        });
-    }
-    Ok(wanted)
-}
-
-/// The client configuration of a pipeline.
-pub fn client_config(spec: &Spec) -> ClientConfig {
-    let i = &spec.intacct;
-    let mut config = ClientConfig::new(
-        i.endpoint.clone(),
-        SenderCredentials {
-            sender_id: i.sender_id.clone(),
-            sender_password: i.sender_password.clone(),
-        },
-        i.user_id.clone(),
-        i.company_id.clone(),
-        i.user_password.clone(),
-    );
-    config.location_id = i.location_id.clone();
-    config.session_ttl_secs = i.session_ttl_secs;
-    config.timeout_secs = i.timeout_secs;
-    config.max_concurrent_requests = i.max_concurrent_requests;
-    config.retry = crate::retry::RetryPolicy {
-        max_attempts: i.retry.max_attempts,
-        initial_backoff_ms: i.retry.initial_backoff_ms,
-        max_backoff_ms: i.retry.max_backoff_ms,
-        max_elapsed_secs: i.retry.max_elapsed_secs,
-    };
-    config.tenant_time_zone = i.time_zone;
-    config.page_buffer = spec.extract.channel_pages.max(1);
-    config
-}
-
-/// The short table printed at the end of `extract`.
-pub fn extract_summary(reports: &[ObjectReport]) -> String {
-    let mut out = format!(
-        "{:<14} {:>7} {:>10} {:>8} {:>6} {:>12} {:>8}  {}\n",
-        "object", "pages", "records", "deleted", "parts", "bytes", "seconds", "result"
-    );
-    for r in reports {
-        out.push_str(&format!(
-            "{:<14} {:>7} {:>10} {:>8} {:>6} {:>12} {:>8.1}  {}\n",
-            crate::manifest::stream_key(&r.object, r.entity.as_deref()),
-            r.pages,
-            r.records,
-            r.deleted,
-            r.parts,
-            r.bytes,
-            r.seconds,
-            match (&r.error, r.quarantined) {
-                (Some(e), _) => format!("FAILED: {e}"),
-                (None, 0) => "staged".to_owned(),
-                (None, n) => format!(
-                    "staged; {n} bad values staged as NULL and quarantined ({})",
-                    r.quarantined_fields
-                        .iter()
-                        .map(|(field, count)| format!("{field}: {count}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            }
-        ));
-    }
-    out
-}
-
 /// Loads saved batches again from the stage alone (no call to Intacct): each source becomes a
 /// replay batch of its own (same files, `replay_of` the source) that is then loaded; safe to
 /// run any number of times, and a replay a crash interrupted resumes with the next `load`.
-pub async fn replay(
+pub async fn replay(ctx: &RunContext, selection: &plan::ReplaySelection) -> Result<SavedReport> {
+    let mut report = RunReport::new(CommandName::Replay, ctx);
+    report.loads = replay_batches(ctx, selection).await?;
+    report.save(ctx).await
+}
+
+/// Creates the replay batches of `selection` and loads them.
+async fn replay_batches(
     ctx: &RunContext,
     selection: &plan::ReplaySelection,
 ) -> Result<Vec<BatchLoadReport>> {
@@ -353,103 +218,60 @@ pub async fn replay(
     Ok(crate::loader::load_batches(&load, batches).await)
 }
 
-fn backfill_job(
-    options: &ExtractOptions,
-    planned: &plan::PlannedExtract,
-    resume: Option<extract::ResumeFrom>,
-) -> ObjectJob {
-    let template = options
-        .objects
-        .iter()
-        .find(|o| o.name == planned.object && o.entity == planned.entity)
-        .expect("planned from these objects");
-    ObjectJob {
-        mode: planned.mode,
-        window: Some((planned.from, planned.to)),
-        resume,
-        ..template.clone()
-    }
-}
-
-/// What a backfill did: windows skipped because an earlier backfill loaded them, batches it
-/// extracted, and every load.
-#[derive(Clone, Debug, Default, serde::Serialize)]
-pub struct BackfillReport {
-    /// (object, window) pairs an earlier backfill already loaded: not redone.
-    pub windows_done: u64,
-    /// Windows an earlier backfill staged (loaded now, not extracted again) or was reading
-    /// (read on from its recorded position).
-    pub windows_resumed: u64,
-    /// The extracts of this run.
-    pub extracted: Vec<ObjectReport>,
-    /// The loads of this run.
-    pub loaded: Vec<BatchLoadReport>,
-}
-
-/// Backfills `[from, to)` in windows of `window` for the objects of `options`: windows an
-/// earlier backfill loaded are skipped, ones it staged are loaded, the rest are extracted (in
-/// parallel, within the pipeline's concurrency) and loaded. The nightly marks never move.
+/// `backfill`: `[from, to)` in windows of `window` for the objects of `options`. Windows an
+/// earlier backfill loaded are skipped, ones it staged are loaded, ones it was reading go on
+/// from their recorded position, the rest are extracted (in parallel, within the pipeline's
+/// concurrency) and loaded. The nightly marks never move.
 pub async fn backfill(
     ctx: &RunContext,
     options: &ExtractOptions,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     window: Duration,
-) -> Result<BackfillReport> {
+) -> Result<SavedReport> {
     let windows = plan::windows(from, to, window)?;
-    let streams: Vec<(String, Option<String>)> = options
-        .objects
-        .iter()
-        .map(|o| (o.name.clone(), o.entity.clone()))
-        .collect();
     let mut objects: Vec<String> = options.objects.iter().map(|o| o.name.clone()).collect();
     objects.dedup();
     let steps = {
         let manifest = ctx.manifest.lock().await;
-        plan::backfill_streams(manifest.state(), &streams, &windows)
+        plan::backfill(manifest.state(), options, &windows)
     };
-    let mut report = BackfillReport::default();
+    let mut done = BackfillWindows::new(from, to, window);
     let mut jobs = Vec::new();
     for step in steps {
         match step {
-            plan::BackfillStep::Done { .. } => report.windows_done += 1,
-            plan::BackfillStep::Load { .. } => report.windows_resumed += 1,
-            plan::BackfillStep::Extract(planned) => {
-                jobs.push(backfill_job(options, &planned, None));
-            }
-            plan::BackfillStep::Resume { planned, batch_id } => {
-                report.windows_resumed += 1;
-                let resume = {
-                    let manifest = ctx.manifest.lock().await;
-                    let batch = &manifest.state().batches[&batch_id];
-                    batch.progress.clone().map(|progress| extract::ResumeFrom {
-                        batch_id: batch_id.clone(),
-                        schema_fingerprint: batch.schema_fingerprint.clone(),
-                        progress,
-                    })
-                };
-                jobs.push(backfill_job(options, &planned, resume));
+            plan::BackfillStep::Done { .. } => done.windows_done += 1,
+            plan::BackfillStep::Load { .. } => done.windows_resumed += 1,
+            plan::BackfillStep::Extract(planned) => jobs.push(planned),
+            plan::BackfillStep::Resume { planned, .. } => {
+                done.windows_resumed += 1;
+                jobs.push(planned);
             }
         }
     }
     tracing::info!(
         windows = windows.len(),
-        done = report.windows_done,
-        resumed = report.windows_resumed,
+        done = done.windows_done,
+        resumed = done.windows_resumed,
         to_extract = jobs.len(),
         "backfill planned"
     );
-    let only: Vec<String> = objects.clone();
+    let mut report = RunReport::new(CommandName::Backfill, ctx);
+    report.backfill = Some(done);
     // Staged windows of an earlier attempt load first, then each extracted window loads as
     // soon as the extract is through.
-    report.loaded = load(ctx, Some(&only)).await?;
+    report.loads = load_staged(ctx, Some(&objects)).await?;
     if !jobs.is_empty() {
-        let extract_options = ExtractOptions {
-            objects: jobs,
-            ..options.clone()
-        };
-        report.extracted = extract(ctx, &extract_options).await?;
-        report.loaded.extend(load(ctx, Some(&only)).await?);
+        let client = ctx.intacct()?;
+        report.objects = extract_planned(&client, &ctx.manifest, options, Some(jobs)).await?;
+        report.loads.extend(load_staged(ctx, Some(&objects)).await?);
     }
-    Ok(report)
+    report.save(ctx).await
+}
+
+/// `verify`: each of `objects`, Intacct's keys against Snowflake's live rows.
+pub async fn verify(ctx: &RunContext, objects: &[String]) -> Result<SavedReport> {
+    let mut report = RunReport::new(CommandName::Verify, ctx);
+    report.verify = verify::verify(ctx, objects).await?;
+    report.save(ctx).await
 }

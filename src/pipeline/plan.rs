@@ -1,69 +1,105 @@
-//! Planning, pure: which windows and batches a command works on, from the manifest state and
-//! the clock alone. Extract and load then carry a plan out; nothing here does IO.
+//! Planning, pure: which windows and batches a command works on, from the manifest state, the
+//! pipeline's settings and the clock alone. Extract and load then carry a plan out; nothing
+//! here does IO, and nothing else decides a window.
 //!
-//! * nightly: per object, `[max(staged_up_to, watermark) − lookback, now)`, or everything on
-//!   an object's first run;
+//! * nightly: per stream (an object, or an object of one entity), from its mark (the later
+//!   of its `staged_up_to` and its `watermark`) to `now`:
+//!   `[min(mark, now) − lookback, now)`, or everything (no start) on the stream's first run.
+//!   The earlier of the mark and `now` keeps the start at or before the end when a mark lies
+//!   after `now` (the clock moved back, or `--now` names an earlier instant), and keeps the
+//!   lookback whole then: such a window re-reads `lookback` before `now` rather than nothing.
+//!   A start that would fall before the earliest instant the clock holds reads everything.
+//!   The delete feed's window has the same rule over its own mark (`deletes_up_to`) and its
+//!   own lookback, and the same end;
 //! * backfill: `[from, to)` cut into windows of a fixed length; a window an earlier backfill
-//!   loaded is not redone, one it staged is only loaded;
+//!   loaded is not redone, one it staged is only loaded, one it was reading goes on from its
+//!   recorded position; the delete feed of a backfill window reads every delete before the
+//!   window's end, whatever the nightly feed's mark;
 //! * replay: saved batches (by id, or by object and window) to load again from the stage.
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::deletes;
+use super::settings::{ExtractOptions, ObjectJob};
+use crate::config::DeleteFeed;
 use crate::error::{Error, Result};
-use crate::manifest::{BatchState, BatchStatus, ManifestState, Mode, stream_key};
+use crate::intacct::{Cursor, TimeWindow};
+use crate::manifest::{BatchState, BatchStatus, ExtractProgress, ManifestState, Mode};
 
-/// One object's extract: its window and why.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One stream's extract, decided: the job, its window, its delete feed's window and where it
+/// goes on from.
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) struct PlannedExtract {
-    /// The object.
-    pub object: String,
-    /// Records changed at or after this (`None`: everything).
-    pub from: Option<DateTime<Utc>>,
-    /// … and before this.
-    pub to: DateTime<Utc>,
-    /// Nightly or backfill.
+    /// What to read and how.
+    pub job: ObjectJob,
+    /// Nightly (moves the staged marks) or backfill (no mark moves).
     pub mode: Mode,
-    /// The entity read (`intacct.entities`); `None`: the company.
-    pub entity: Option<String>,
+    /// Records changed in `[from, to)` (`from` `None`: everything before `to`).
+    pub window: TimeWindow,
+    /// The delete feed's window; `None`: no feed (`extract.deletes = "off"`, or AUDITHISTORY
+    /// itself).
+    pub deletes: Option<TimeWindow>,
+    /// A part-written batch of the same window to go on with.
+    pub resume: Option<ResumeFrom>,
 }
 
-/// The nightly windows of `objects`, each with its lookback.
-#[cfg(test)]
-pub(crate) fn nightly(
-    state: &ManifestState,
-    objects: &[(String, Duration)],
-    now: DateTime<Utc>,
-) -> Vec<PlannedExtract> {
-    let streams: Vec<_> = objects
-        .iter()
-        .map(|(object, lookback)| (object.clone(), None, *lookback))
-        .collect();
-    nightly_streams(state, &streams, now)
+/// A part-written batch to go on with: its id, schema, what it completed and the read
+/// position after that.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct ResumeFrom {
+    /// The batch.
+    pub batch_id: String,
+    /// Its schema fingerprint (a changed schema starts a new batch instead).
+    pub schema_fingerprint: String,
+    /// What it completed.
+    pub progress: ExtractProgress,
+    /// The read position after the last row of `progress`'s files.
+    pub cursor: Cursor,
 }
 
-/// The nightly windows of (object, entity, lookback) streams: each from its own marks, so one
-/// entity's progress or failure never moves another's window.
-pub(crate) fn nightly_streams(
-    state: &ManifestState,
-    streams: &[(String, Option<String>, Duration)],
-    now: DateTime<Utc>,
-) -> Vec<PlannedExtract> {
-    streams
+/// The start of a window that ends at `end` and re-reads `lookback` before `mark`: `None`
+/// (everything) without a mark; never after `end` (see the module docs).
+pub(crate) fn window_start(
+    mark: Option<DateTime<Utc>>,
+    lookback: Duration,
+    end: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    mark.and_then(|m| m.min(end).checked_sub_signed(lookback))
+        .map(|start| start.min(end))
+}
+
+/// The delete feed's lookback of `job`, when it has a feed.
+fn delete_feed_lookback(job: &ObjectJob, options: &ExtractOptions) -> Option<Duration> {
+    (options.deletes == DeleteFeed::AuditHistory && deletes::has_feed(&job.name))
+        .then(|| job.delete_lookback.unwrap_or(options.delete_lookback))
+}
+
+/// The nightly extract of every job of `options`, in their order, each from its own stream's
+/// marks: one entity's progress or failure never moves another's window.
+pub(crate) fn nightly(state: &ManifestState, options: &ExtractOptions) -> Vec<PlannedExtract> {
+    let now = options.now;
+    options
+        .objects
         .iter()
-        .map(|(object, entity, lookback)| {
-            let lookback = *lookback;
+        .map(|job| {
             let marks = state
                 .objects
-                .get(&stream_key(object, entity.as_deref()))
+                .get(&job.stream())
                 .cloned()
                 .unwrap_or_default();
-            let mark = marks.staged_up_to.max(marks.watermark);
+            let lookback = job.lookback.unwrap_or(options.lookback);
             PlannedExtract {
-                object: object.clone(),
-                from: mark.map(|m| (m - lookback).min(now)),
-                to: now,
+                job: job.clone(),
                 mode: Mode::Nightly,
-                entity: entity.clone(),
+                window: TimeWindow {
+                    from: window_start(marks.staged_up_to.max(marks.watermark), lookback, now),
+                    to: now,
+                },
+                deletes: delete_feed_lookback(job, options).map(|lookback| TimeWindow {
+                    from: window_start(marks.deletes_up_to, lookback, now),
+                    to: now,
+                }),
+                resume: None,
             }
         })
         .collect()
@@ -97,8 +133,8 @@ pub(crate) fn windows(
     Ok(out)
 }
 
-/// What a backfill does with each (object, window).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What a backfill does with each (stream, window).
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) enum BackfillStep {
     /// Loaded by an earlier backfill: nothing to do.
     Done {
@@ -110,7 +146,9 @@ pub(crate) enum BackfillStep {
         /// The staged batch.
         batch_id: String,
     },
-    /// An earlier backfill was interrupted while reading it: go on from its recorded position.
+    /// An earlier backfill was interrupted while reading it: go on from its recorded position
+    /// (`planned.resume`; `None` when the position no longer reads, and the window starts
+    /// over in a new batch).
     Resume {
         /// The window.
         planned: PlannedExtract,
@@ -121,49 +159,41 @@ pub(crate) enum BackfillStep {
     Extract(PlannedExtract),
 }
 
-/// The backfill of `objects` over `windows`.
-#[cfg(test)]
+/// The backfill of every job of `options` over `windows`: each stream's windows are done,
+/// loaded or resumed by its own batches only.
 pub(crate) fn backfill(
     state: &ManifestState,
-    objects: &[String],
-    windows: &[(DateTime<Utc>, DateTime<Utc>)],
-) -> Vec<BackfillStep> {
-    let streams: Vec<_> = objects.iter().map(|o| (o.clone(), None)).collect();
-    backfill_streams(state, &streams, windows)
-}
-
-/// The backfill of (object, entity) streams over `windows`: each stream's windows are done,
-/// loaded or resumed by its own batches only.
-pub(crate) fn backfill_streams(
-    state: &ManifestState,
-    streams: &[(String, Option<String>)],
+    options: &ExtractOptions,
     windows: &[(DateTime<Utc>, DateTime<Utc>)],
 ) -> Vec<BackfillStep> {
     let mut out = Vec::new();
-    for (object, entity) in streams {
-        let entity = entity.as_deref();
+    for job in &options.objects {
+        let (object, entity) = (job.name.as_str(), job.entity.as_deref());
+        let has_feed = delete_feed_lookback(job, options).is_some();
         for &(from, to) in windows {
+            let of_window = |b: &&BatchState| {
+                b.mode == Mode::Backfill && b.window_from == Some(from) && b.window_to == to
+            };
             let earlier = state
                 .batches_of_stream(object, entity)
-                .filter(|b| {
-                    b.mode == Mode::Backfill && b.window_from == Some(from) && b.window_to == to
-                })
+                .filter(of_window)
                 .filter(|b| matches!(b.status, BatchStatus::Staged | BatchStatus::Loaded))
                 .last();
-            let planned = PlannedExtract {
-                object: object.clone(),
-                from: Some(from),
-                to,
-                mode: Mode::Backfill,
-                entity: entity.map(str::to_owned),
-            };
             let part_written = state
                 .batches_of_stream(object, entity)
-                .filter(|b| {
-                    b.mode == Mode::Backfill && b.window_from == Some(from) && b.window_to == to
-                })
+                .filter(of_window)
                 .filter(|b| b.status == BatchStatus::Created && b.progress.is_some())
                 .last();
+            let planned = PlannedExtract {
+                job: job.clone(),
+                mode: Mode::Backfill,
+                window: TimeWindow {
+                    from: Some(from),
+                    to,
+                },
+                deletes: has_feed.then_some(TimeWindow { from: None, to }),
+                resume: None,
+            };
             out.push(match (earlier, part_written) {
                 (Some(b), _) if b.status == BatchStatus::Loaded => BackfillStep::Done {
                     batch_id: b.batch_id.clone(),
@@ -172,7 +202,10 @@ pub(crate) fn backfill_streams(
                     batch_id: b.batch_id.clone(),
                 },
                 (None, Some(b)) => BackfillStep::Resume {
-                    planned,
+                    planned: PlannedExtract {
+                        resume: resume_from(b),
+                        ..planned
+                    },
                     batch_id: b.batch_id.clone(),
                 },
                 (None, None) => BackfillStep::Extract(planned),
@@ -180,6 +213,19 @@ pub(crate) fn backfill_streams(
         }
     }
     out
+}
+
+/// Where a part-written batch goes on from: `None` when it recorded no position, or one that
+/// no longer reads as a cursor.
+fn resume_from(batch: &BatchState) -> Option<ResumeFrom> {
+    let progress = batch.progress.clone()?;
+    let cursor = serde_json::from_value::<Cursor>(progress.cursor.clone()).ok()?;
+    Some(ResumeFrom {
+        batch_id: batch.batch_id.clone(),
+        schema_fingerprint: batch.schema_fingerprint.clone(),
+        progress,
+        cursor,
+    })
 }
 
 /// Which saved batches a replay loads again.
@@ -247,11 +293,52 @@ pub(crate) fn replay_sources<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::intacct::{Pass, ReadMethod, RecordKey};
     use crate::manifest::{Action, Commit, fold};
+    use crate::stage::StageOptions;
     use crate::stage::parts::StagedFile;
 
     fn t(day: i64) -> DateTime<Utc> {
         DateTime::from_timestamp(1_700_000_000 + day * 86_400, 0).unwrap()
+    }
+
+    /// A job for `object` (of `entity`), with its own lookback when given.
+    fn job(object: &str, entity: Option<&str>, lookback: Option<Duration>) -> ObjectJob {
+        ObjectJob {
+            name: object.to_owned(),
+            method: ReadMethod::Query,
+            fields: None,
+            page_size: 100,
+            exclude_fields: vec![],
+            lookback,
+            key: "RECORDNO".into(),
+            watermark_field: "WHENMODIFIED".into(),
+            delete_lookback: None,
+            entity: entity.map(str::to_owned),
+        }
+    }
+
+    /// Options of `jobs` with a pipeline lookback of one day (the delete feed's: three hours)
+    /// and windows ending at `now`.
+    fn options(jobs: Vec<ObjectJob>, now: DateTime<Utc>) -> ExtractOptions {
+        ExtractOptions {
+            objects: jobs,
+            lookback: Duration::days(1),
+            delete_lookback: Duration::hours(3),
+            now,
+            concurrent_objects: 1,
+            slices_per_object: 1,
+            quarantine_bad_values: true,
+            deletes: DeleteFeed::AuditHistory,
+            stage: StageOptions::default(),
+            progress: false,
+            checkpoint_pages: 1,
+        }
+    }
+
+    /// The (from, to) of each planned window.
+    fn windows_of(plan: &[PlannedExtract]) -> Vec<(Option<DateTime<Utc>>, DateTime<Utc>)> {
+        plan.iter().map(|p| (p.window.from, p.window.to)).collect()
     }
 
     fn state(actions: Vec<Action>) -> ManifestState {
@@ -320,16 +407,123 @@ mod tests {
             created("b", Mode::Nightly, Some(9), 12),
             staged("b", Some(12)),
         ]);
-        let objects = vec![
-            ("APBILL".to_owned(), Duration::days(1)),
-            ("VENDOR".to_owned(), Duration::days(1)),
-        ];
-        let plan = nightly(&s, &objects, t(13));
-        assert_eq!(plan[0].from, Some(t(11)));
-        assert_eq!(plan[0].to, t(13));
-        assert_eq!(plan[1].from, None, "a first run reads everything");
-        let longer = nightly(&s, &[("APBILL".to_owned(), Duration::days(3))], t(13));
-        assert_eq!(longer[0].from, Some(t(9)), "an object's own lookback");
+        let jobs = vec![job("APBILL", None, None), job("VENDOR", None, None)];
+        let plan = nightly(&s, &options(jobs, t(13)));
+        assert_eq!(plan[0].window.from, Some(t(11)));
+        assert_eq!(plan[0].window.to, t(13));
+        assert_eq!(plan[1].window.from, None, "a first run reads everything");
+        let longer = nightly(
+            &s,
+            &options(vec![job("APBILL", None, Some(Duration::days(3)))], t(13)),
+        );
+        assert_eq!(
+            longer[0].window.from,
+            Some(t(9)),
+            "an object's own lookback"
+        );
+    }
+
+    #[test]
+    fn a_nightly_window_never_starts_after_it_ends_and_keeps_its_lookback() {
+        // APBILL's mark is day 12; VENDOR has none.
+        let s = state(vec![
+            created("a", Mode::Nightly, None, 12),
+            staged("a", Some(12)),
+            loaded("a", Mode::Nightly, Some(12)),
+        ]);
+        let jobs = || vec![job("APBILL", None, None), job("VENDOR", None, None)];
+        // The mark before now: the lookback before the mark.
+        assert_eq!(
+            windows_of(&nightly(&s, &options(jobs(), t(20)))),
+            [(Some(t(11)), t(20)), (None, t(20))]
+        );
+        // The mark exactly now: the lookback before now.
+        assert_eq!(
+            windows_of(&nightly(&s, &options(jobs(), t(12)))),
+            [(Some(t(11)), t(12)), (None, t(12))]
+        );
+        // The mark after now (the clock went back, or --now is earlier than the mark): the
+        // window ends at now, starts the whole lookback before it, and is never inverted.
+        assert_eq!(
+            windows_of(&nightly(&s, &options(jobs(), t(5)))),
+            [(Some(t(4)), t(5)), (None, t(5))]
+        );
+        // No lookback and the mark after now: an empty window, never an inverted one.
+        let mut no_lookback = options(jobs(), t(5));
+        no_lookback.lookback = Duration::zero();
+        assert_eq!(
+            windows_of(&nightly(&s, &no_lookback)),
+            [(Some(t(5)), t(5)), (None, t(5))]
+        );
+        // A lookback longer than the calendar: everything.
+        assert_eq!(window_start(Some(t(12)), Duration::MAX, t(20)), None);
+        assert_eq!(window_start(None, Duration::days(1), t(20)), None);
+    }
+
+    #[test]
+    fn the_feed_window_starts_its_lookback_before_its_own_mark() {
+        let to = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let three_hours = Duration::seconds(crate::intacct::objects::AUDIT_LAG_LOOKBACK_SECS);
+        assert_eq!(three_hours, Duration::hours(3));
+        assert_eq!(window_start(None, three_hours, to), None);
+        let mark = to - Duration::hours(24);
+        assert_eq!(
+            window_start(Some(mark), three_hours, to),
+            Some(mark - Duration::hours(3))
+        );
+        assert_eq!(
+            window_start(Some(mark), Duration::hours(30), to),
+            Some(mark - Duration::hours(30))
+        );
+        // A mark past the window's end: the lookback before the end, never past it.
+        assert_eq!(
+            window_start(Some(to + Duration::hours(9)), three_hours, to),
+            Some(to - Duration::hours(3))
+        );
+    }
+
+    #[test]
+    fn the_delete_feed_plans_from_its_own_mark_over_the_objects_window_end() {
+        let s = state(vec![
+            created("a", Mode::Nightly, None, 10),
+            Action::BatchStaged {
+                batch_id: "a".into(),
+                files: vec![],
+                raw_pages: vec![],
+                quarantine: vec![],
+                rows: 0,
+                deleted_rows: 0,
+                bytes: 0,
+                staged_up_to: Some(t(10)),
+                deletes_up_to: Some(t(8)),
+            },
+        ]);
+        let mut audit = job("AUDITHISTORY", None, None);
+        audit.delete_lookback = Some(Duration::days(2));
+        let mut apbill = job("APBILL", None, None);
+        apbill.delete_lookback = Some(Duration::days(2));
+        let plan = nightly(&s, &options(vec![apbill.clone(), audit], t(13)));
+        assert_eq!(
+            plan[0].deletes,
+            Some(TimeWindow {
+                from: Some(t(6)),
+                to: t(13)
+            }),
+            "the object's own delete lookback before the feed's mark"
+        );
+        assert_eq!(plan[1].deletes, None, "AUDITHISTORY has no delete feed");
+        // The feed's mark after now: the same rule as the object's window.
+        let early = nightly(&s, &options(vec![apbill.clone()], t(7)));
+        assert_eq!(
+            early[0].deletes,
+            Some(TimeWindow {
+                from: Some(t(5)),
+                to: t(7)
+            })
+        );
+        let mut off = options(vec![apbill], t(13));
+        off.deletes = DeleteFeed::Off;
+        assert_eq!(nightly(&s, &off)[0].deletes, None);
     }
 
     /// One commit per inner list (a batch and its entity are created in one commit).
@@ -386,31 +580,27 @@ mod tests {
         );
         assert_eq!(s.batches["e2"].entity.as_deref(), Some("E200"));
         let streams = vec![
-            (
-                "APBILL".to_owned(),
-                Some("E100".to_owned()),
-                Duration::days(1),
-            ),
-            (
-                "APBILL".to_owned(),
-                Some("E200".to_owned()),
-                Duration::days(1),
-            ),
-            ("APBILL".to_owned(), None, Duration::days(1)),
+            job("APBILL", Some("E100"), None),
+            job("APBILL", Some("E200"), None),
+            job("APBILL", None, None),
         ];
-        let plan = nightly_streams(&s, &streams, t(13));
-        assert_eq!(plan[0].from, Some(t(11)));
-        assert_eq!(plan[0].entity.as_deref(), Some("E100"));
-        assert_eq!(plan[1].from, Some(t(9)), "E200 from its own staged mark");
-        assert_eq!(plan[2].from, None);
+        let plan = nightly(&s, &options(streams, t(13)));
+        assert_eq!(plan[0].window.from, Some(t(11)));
+        assert_eq!(plan[0].job.entity.as_deref(), Some("E100"));
+        assert_eq!(
+            plan[1].window.from,
+            Some(t(9)),
+            "E200 from its own staged mark"
+        );
+        assert_eq!(plan[2].window.from, None);
 
-        let steps = backfill_streams(
+        let steps = backfill(
             &s,
-            &[("APBILL".to_owned(), Some("E200".to_owned()))],
+            &options(vec![job("APBILL", Some("E200"), None)], t(13)),
             &[(t(1), t(2))],
         );
         assert!(
-            matches!(&steps[0], BackfillStep::Extract(p) if p.entity.as_deref() == Some("E200"))
+            matches!(&steps[0], BackfillStep::Extract(p) if p.job.entity.as_deref() == Some("E200"))
         );
     }
 
@@ -454,6 +644,11 @@ mod tests {
 
     #[test]
     fn backfill_skips_loaded_windows_and_loads_staged_ones() {
+        let cursor = Cursor {
+            pass: Pass::Modified,
+            instant: t(3),
+            record_no: RecordKey::Integer(42),
+        };
         let s = state(vec![
             created("done", Mode::Backfill, Some(0), 30),
             staged("done", None),
@@ -467,18 +662,21 @@ mod tests {
                 files: vec![],
                 raw_pages: vec![],
                 quarantine: vec![],
-                cursor: serde_json::json!({"pass": "Modified"}),
+                cursor: serde_json::to_value(&cursor).unwrap(),
             },
         ]);
         let w = windows(t(0), t(65), Duration::days(30)).unwrap();
+        let apbill = || options(vec![job("APBILL", None, None)], t(70));
         // Without the loaded window, the part-written batch of the first window resumes.
         let mut reading_only = s.clone();
         reading_only.batches.remove("done");
         assert!(matches!(
-            &backfill(&reading_only, &["APBILL".to_owned()], &w[..1])[0],
-            BackfillStep::Resume { batch_id, .. } if batch_id == "reading"
+            &backfill(&reading_only, &apbill(), &w[..1])[0],
+            BackfillStep::Resume { batch_id, planned } if batch_id == "reading"
+                && planned.resume.as_ref().map(|r| (r.batch_id.as_str(), &r.cursor))
+                    == Some(("reading", &cursor))
         ));
-        let steps = backfill(&s, &["APBILL".to_owned()], &w);
+        let steps = backfill(&s, &apbill(), &w);
         assert_eq!(
             steps,
             vec![
@@ -489,11 +687,17 @@ mod tests {
                     batch_id: "half".into()
                 },
                 BackfillStep::Extract(PlannedExtract {
-                    object: "APBILL".into(),
-                    from: Some(t(60)),
-                    to: t(65),
+                    job: job("APBILL", None, None),
+                    window: TimeWindow {
+                        from: Some(t(60)),
+                        to: t(65),
+                    },
                     mode: Mode::Backfill,
-                    entity: None,
+                    deletes: Some(TimeWindow {
+                        from: None,
+                        to: t(65)
+                    }),
+                    resume: None,
                 }),
             ]
         );

@@ -40,8 +40,8 @@ use crate::stage::parts::{PartWriter, StageOptions};
 const SAMPLE_KEYS: usize = 20;
 
 /// What `verify` found for one object.
-#[derive(Clone, Debug, Default, serde::Serialize)]
-pub(crate) struct VerifyReport {
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct VerifyReport {
     /// The object.
     pub object: String,
     /// Keys Intacct has.
@@ -65,8 +65,8 @@ pub(crate) struct VerifyReport {
 }
 
 impl VerifyReport {
-    /// True when Intacct and Snowflake disagreed.
-    pub(crate) fn differs(&self) -> bool {
+    /// True when Intacct and Snowflake disagreed, or the object could not be verified.
+    pub fn differs(&self) -> bool {
         self.missing > 0 || self.extra > 0 || self.error.is_some()
     }
 }

@@ -42,8 +42,10 @@
 //! table's shape must not depend on which page came first); metadata fields a page lacks are
 //! NULL.
 
+mod select;
 pub(crate) mod values;
 
+pub use select::{FieldSelection, ObjectSchema, check_key_present, object_schema};
 pub(crate) use values::parse_local_timestamp;
 
 use std::sync::Arc;

@@ -28,9 +28,22 @@ use rsa::pkcs1::EncodeRsaPrivateKey as _;
 use rsa::pkcs8::{DecodePrivateKey as _, EncodePublicKey as _};
 use sha2::Digest as _;
 
-use crate::config::SnowflakeAuth;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
+
+/// How the client authenticates to Snowflake.
+#[derive(Clone, Debug)]
+pub enum SnowflakeAuth {
+    /// Key-pair JWT signed with an RSA private key (PKCS#8 PEM).
+    KeyPair {
+        /// The key file.
+        private_key_path: PathBuf,
+        /// Passphrase of an encrypted key.
+        passphrase: Option<Secret>,
+    },
+    /// A programmatic access token.
+    ProgrammaticAccessToken(Secret),
+}
 
 /// The setting that holds the key's passphrase (named in error messages).
 pub const PASSPHRASE_SETTING: &str = "snowflake.private_key_passphrase";

@@ -15,11 +15,10 @@ mod statements;
 mod values;
 mod wire;
 
-use crate::config::{SnowflakeAuth, SnowflakeSpec};
 use crate::error::Result;
 use crate::retry::RetryPolicy;
 
-pub use auth::{PASSPHRASE_SETTING, SigningKey, claims};
+pub use auth::{PASSPHRASE_SETTING, SigningKey, SnowflakeAuth, claims};
 pub use statements::SnowflakeClient;
 pub use values::{Decimal, DmlStats, SqlValue};
 
@@ -67,25 +66,6 @@ impl SnowflakeConfig {
             initial_backoff_ms: 1_000,
             max_backoff_ms: 60_000,
             max_elapsed_secs: 900,
-        }
-    }
-}
-
-impl From<&SnowflakeSpec> for SnowflakeConfig {
-    fn from(spec: &SnowflakeSpec) -> SnowflakeConfig {
-        SnowflakeConfig {
-            base_url: spec.url.clone(),
-            account: spec.account.clone(),
-            user: spec.user.clone(),
-            auth: spec.auth.clone(),
-            database: spec.database.clone(),
-            schema: spec.schema.clone(),
-            warehouse: spec.warehouse.clone(),
-            role: spec.role.clone(),
-            statement_timeout_secs: spec.timeout_secs,
-            request_timeout_secs: DEFAULT_REQUEST_TIMEOUT_SECS,
-            retry: SnowflakeConfig::default_retry(),
-            poll_max_backoff_ms: DEFAULT_POLL_MAX_BACKOFF_MS,
         }
     }
 }
@@ -194,47 +174,5 @@ impl StatementOutcome {
             .ok()
             .flatten()
             .unwrap_or_default()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::secret::Secret;
-
-    #[test]
-    fn config_from_the_pipeline_spec() {
-        let spec = SnowflakeSpec {
-            url: url::Url::parse("https://myorg-myaccount.snowflakecomputing.com").unwrap(),
-            account: "myorg-myaccount".into(),
-            user: "loader".into(),
-            auth: SnowflakeAuth::ProgrammaticAccessToken(Secret::new("t")),
-            database: "SAGE".into(),
-            schema: "RAW".into(),
-            warehouse: Some("LOAD_WH".into()),
-            role: None,
-            timeout_secs: 3600,
-            stage_name: "INTACCT_STAGE".into(),
-            file_format: "INTACCT_PARQUET".into(),
-            stage_url: "s3://bucket/prefix/".into(),
-            storage_integration: Some("INTACCT_S3".into()),
-            load_concurrency: 4,
-            create_database: false,
-        };
-        let config = SnowflakeConfig::from(&spec);
-        assert_eq!(config.base_url, spec.url);
-        assert_eq!(
-            (config.database.as_str(), config.schema.as_str()),
-            ("SAGE", "RAW")
-        );
-        assert_eq!(config.warehouse.as_deref(), Some("LOAD_WH"));
-        assert_eq!(config.role, None);
-        assert_eq!(config.statement_timeout_secs, 3600);
-        assert!(
-            config.request_timeout_secs > 45,
-            "above Snowflake's synchronous wait"
-        );
-        assert_eq!(config.poll_max_backoff_ms, 10_000);
-        assert_eq!(config.retry.max_backoff_ms, 60_000);
     }
 }

@@ -8,6 +8,7 @@ mod client;
 mod deletes;
 mod end_to_end;
 mod entities;
+mod exit_codes;
 mod extract;
 mod keys;
 mod load;

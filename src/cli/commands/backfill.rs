@@ -4,12 +4,12 @@ use chrono::{Duration, Utc};
 
 use super::super::BackfillArgs;
 use super::super::interrupt::guarded;
-use super::{load_summary, objects_in_scope, parse_instant};
+use super::{conclude, objects_in_scope, parse_instant};
 use crate::error::{Error, Result};
-use crate::pipeline::{self, RunContext};
+use crate::pipeline::{self, Outcome, RunContext};
 
 /// Runs `backfill`.
-pub(in crate::cli) async fn backfill(args: BackfillArgs) -> Result<()> {
+pub(in crate::cli) async fn backfill(args: BackfillArgs) -> Result<Outcome> {
     let spec = crate::config::load(&args.pipeline.config)?;
     let from = parse_instant("--from", &args.from)?;
     let to = parse_instant("--to", &args.to)?;
@@ -25,43 +25,11 @@ pub(in crate::cli) async fn backfill(args: BackfillArgs) -> Result<()> {
     let mut ctx = RunContext::open(spec, started).await?;
     ctx.draw_load_progress(!args.no_progress);
     ctx.snowflake()?;
-    guarded(ctx, async |ctx| {
-        let report = pipeline::backfill(ctx, &options, from, to, window).await?;
-        println!(
-            "backfill {from} to {to}: {} windows already loaded, {} resumed from the stage, {} extracted",
-            report.windows_done,
-            report.windows_resumed,
-            report.extracted.len()
-        );
-        if !report.extracted.is_empty() {
-            print!("{}", pipeline::extract_summary(&report.extracted));
-        }
-        print!("{}", load_summary(&report.loaded));
-        let json = serde_json::json!({
-            "run_id": ctx.run_id,
-            "pipeline": ctx.spec.name,
-            "command": "backfill",
-            "from": from,
-            "to": to,
-            "window_secs": window.num_seconds(),
-            "started_at": started,
-            "finished_at": Utc::now(),
-            "report": report,
-        });
-        ctx.write_report(&json).await?;
-        let failures: Vec<Error> = [
-            pipeline::extract::failure_of(&report.extracted),
-            pipeline::load_failure(&report.loaded),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        match failures.into_iter().next() {
-            Some(error) => Err(error),
-            None => Ok(()),
-        }
+    let saved = guarded(ctx, async |ctx| {
+        pipeline::backfill(ctx, &options, from, to, window).await
     })
-    .await
+    .await?;
+    Ok(conclude(&saved, false))
 }
 
 /// `30d`, `12h`, `2w`, `90m`.

@@ -1,5 +1,5 @@
 //! The command bodies: read the pipeline, open one run context, call the pipeline, print the
-//! summary, leave the run report. One file per command.
+//! report it returns and hand its outcome back for the exit code. One file per command.
 
 mod backfill;
 mod extract;
@@ -24,7 +24,7 @@ pub(super) use status::status;
 pub(super) use verify::verify;
 
 use crate::error::Result;
-use crate::loader::BatchLoadReport;
+use crate::pipeline::{Outcome, SavedReport};
 
 use super::ObjectArgs;
 
@@ -51,27 +51,21 @@ fn parse_instant(flag: &str, text: &str) -> Result<chrono::DateTime<chrono::Utc>
         })
 }
 
-/// After `load` and `replay`: the summary, the run report, and the error when a batch failed.
-async fn finish_loads(
-    ctx: &crate::pipeline::RunContext,
-    command: &str,
-    started: chrono::DateTime<chrono::Utc>,
-    reports: &[BatchLoadReport],
-) -> Result<()> {
-    print!("{}", load_summary(reports));
-    let report = serde_json::json!({
-        "run_id": ctx.run_id,
-        "pipeline": ctx.spec.name,
-        "command": command,
-        "started_at": started,
-        "finished_at": chrono::Utc::now(),
-        "batches": reports,
-    });
-    ctx.write_report(&report).await?;
-    match crate::pipeline::load_failure(reports) {
-        Some(error) => Err(error),
-        None => Ok(()),
+/// After a command that leaves a run report: its tables (unless `json`, where the command
+/// printed its own), where the report was kept (on stderr with `json`, so stdout stays one
+/// JSON value), and, unless it succeeded, what failed; the outcome the exit code comes from.
+fn conclude(saved: &SavedReport, json: bool) -> Outcome {
+    let kept = format!("run report: {}", saved.path);
+    if json {
+        eprintln!("{kept}");
+    } else {
+        print!("{}", super::summary::render(&saved.report));
+        println!("{kept}");
     }
+    if let Some(message) = saved.report.failure_message() {
+        eprintln!("error: {message}");
+    }
+    saved.report.outcome
 }
 
 /// What `run` and `extract` start from.
@@ -79,7 +73,7 @@ struct RunSetup {
     spec: crate::config::Spec,
     now: chrono::DateTime<chrono::Utc>,
     only: Option<Vec<String>>,
-    options: crate::pipeline::extract::ExtractOptions,
+    options: crate::pipeline::ExtractOptions,
 }
 
 /// The validated pipeline, the run's `now`, the objects in scope and the extract options.
@@ -99,42 +93,4 @@ fn run_setup(args: &super::RunArgs) -> Result<RunSetup> {
         only,
         options,
     })
-}
-
-/// The table printed after loading.
-fn load_summary(reports: &[BatchLoadReport]) -> String {
-    if reports.is_empty() {
-        return "nothing to load: no staged batch waits\n".to_owned();
-    }
-    let mut out = format!(
-        "{:<14} {:<36} {:<8} {:>9} {:>9} {:>9} {:>9} {:>5} {:>8}  {}\n",
-        "object",
-        "batch",
-        "mode",
-        "rows",
-        "copied",
-        "inserted",
-        "updated",
-        "stmts",
-        "seconds",
-        "result"
-    );
-    for r in reports {
-        out.push_str(&format!(
-            "{:<14} {:<36} {:<8} {:>9} {:>9} {:>9} {:>9} {:>5} {:>8.1}  {}\n",
-            r.object,
-            r.batch_id,
-            r.mode,
-            r.rows,
-            r.copy_rows,
-            r.merge_inserted,
-            r.merge_updated,
-            r.statements,
-            r.seconds,
-            r.error
-                .as_deref()
-                .map_or("loaded".to_owned(), |e| format!("FAILED: {e}"))
-        ));
-    }
-    out
 }

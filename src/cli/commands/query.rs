@@ -2,7 +2,7 @@
 
 use super::super::QueryArgs;
 use crate::error::{Error, Result};
-use crate::snowflake::{SnowflakeClient, SnowflakeConfig, Statement};
+use crate::snowflake::{SnowflakeClient, Statement};
 
 /// Runs `query`.
 pub(in crate::cli) async fn query(args: QueryArgs) -> Result<()> {
@@ -22,7 +22,7 @@ pub(in crate::cli) async fn query(args: QueryArgs) -> Result<()> {
             message: "only read-only statements (SELECT, WITH, SHOW, DESCRIBE) are run here; changes go through init, run, load and replay".into(),
         });
     }
-    let client = SnowflakeClient::new(SnowflakeConfig::from(&spec.snowflake))?;
+    let client = SnowflakeClient::new(crate::pipeline::snowflake_config(&spec))?;
     let outcome = client
         .execute(&Statement::new(
             args.sql.clone(),

@@ -4,13 +4,13 @@ use chrono::Utc;
 
 use super::super::ReplayArgs;
 use super::super::interrupt::guarded;
-use super::{finish_loads, parse_instant};
+use super::{conclude, parse_instant};
 use crate::error::Result;
 use crate::pipeline::plan::ReplaySelection;
-use crate::pipeline::{self, RunContext};
+use crate::pipeline::{self, Outcome, RunContext};
 
 /// Runs `replay`.
-pub(in crate::cli) async fn replay(args: ReplayArgs) -> Result<()> {
+pub(in crate::cli) async fn replay(args: ReplayArgs) -> Result<Outcome> {
     let spec = crate::config::load(&args.config)?;
     let selection = match &args.object {
         Some(object) => ReplaySelection::Object {
@@ -28,16 +28,9 @@ pub(in crate::cli) async fn replay(args: ReplayArgs) -> Result<()> {
         },
         None => ReplaySelection::Batches(args.batch.clone()),
     };
-    let started = Utc::now();
-    let mut ctx = RunContext::open(spec, started).await?;
+    let mut ctx = RunContext::open(spec, Utc::now()).await?;
     ctx.draw_load_progress(true);
     ctx.snowflake()?;
-    guarded(ctx, async |ctx| {
-        let reports = pipeline::replay(ctx, &selection).await?;
-        if reports.is_empty() {
-            println!("nothing to replay: no loaded batch matches");
-        }
-        finish_loads(ctx, "replay", started, &reports).await
-    })
-    .await
+    let saved = guarded(ctx, async |ctx| pipeline::replay(ctx, &selection).await).await?;
+    Ok(conclude(&saved, false))
 }

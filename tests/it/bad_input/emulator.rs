@@ -12,9 +12,9 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::post;
 use intacct_snowflake::Error;
-use intacct_snowflake::config::SnowflakeAuth;
 use intacct_snowflake::retry::RetryPolicy;
 use intacct_snowflake::secret::Secret;
+use intacct_snowflake::snowflake::SnowflakeAuth;
 use intacct_snowflake::snowflake::{SnowflakeClient, SnowflakeConfig, Statement};
 
 use super::corpus;

@@ -12,11 +12,11 @@ use arrow::array::{
 };
 use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use chrono::{DateTime, Utc};
-use intacct_snowflake::config::SnowflakeAuth;
 use intacct_snowflake::loader::{self, BatchLoadReport, ExternalStage, LoadContext, Names};
 use intacct_snowflake::manifest::schemas::{self, BatchSchema};
 use intacct_snowflake::manifest::{Action, Manifest, Mode};
 use intacct_snowflake::retry::RetryPolicy;
+use intacct_snowflake::snowflake::SnowflakeAuth;
 use intacct_snowflake::snowflake::{SnowflakeClient, SnowflakeConfig, Statement};
 use intacct_snowflake::stage::Stage;
 use intacct_snowflake::stage::{PartWriter, StageOptions};

@@ -5,9 +5,9 @@ mod auth;
 mod statements;
 mod values;
 
-use intacct_snowflake::config::SnowflakeAuth;
 use intacct_snowflake::retry::RetryPolicy;
 use intacct_snowflake::secret::Secret;
+use intacct_snowflake::snowflake::SnowflakeAuth;
 use intacct_snowflake::{SnowflakeClient, SnowflakeConfig, Statement};
 
 use crate::support::emulator::{Emulator, EmulatorOptions};

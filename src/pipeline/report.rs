@@ -1,0 +1,524 @@
+//! The run report: what one command did, typed, kept on the stage at
+//! `_reports/<run_id>.json` (counts, figures and durations, never a secret) and returned to
+//! the command line, which prints it and exits with its outcome's code.
+//!
+//! # Shape (`schema_version` 1)
+//!
+//! A JSON object; every top-level key is always present (lists may be empty, `backfill` may
+//! be null):
+//!
+//! | key | type | meaning |
+//! |---|---|---|
+//! | `schema_version` | integer | [`SCHEMA_VERSION`]; raised when a key changes meaning or goes |
+//! | `command` | string | `run`, `extract`, `load`, `replay`, `backfill` or `verify` |
+//! | `run_id` | string | the run's id (also in every manifest commit it wrote) |
+//! | `pipeline` | string | the pipeline's name |
+//! | `started_at`, `finished_at` | RFC 3339 | wall-clock start and end of the command |
+//! | `outcome` | string | see below |
+//! | `leftover_loads` | [`BatchLoadReport`]s | `run`: batches an earlier run left staged, loaded first |
+//! | `objects` | [`ObjectReport`]s | `run`, `extract`, `backfill`: one per object (per object and entity; per object and window for a backfill) extracted |
+//! | `loads` | [`BatchLoadReport`]s | every other batch load: after the extract (`run`), the batches `load` and `replay` loaded, a backfill's windows |
+//! | `backfill` | [`BackfillWindows`] or null | `backfill`: the range, the window length and the windows an earlier backfill had done |
+//! | `verify` | [`VerifyReport`]s | `verify`: one per object |
+//!
+//! # Outcome and exit code
+//!
+//! [`RunReport::outcome`] decides it from the report's contents alone. The unit of work is an
+//! extracted object, which failed when its extract or the load of its batch failed, and
+//! every load of a batch that no object of this command extracted (left staged earlier, or a
+//! replay), which failed when its load did.
+//!
+//! | outcome | when | exit code |
+//! |---|---|---|
+//! | `success` | no unit failed (or there was nothing to do) and `verify` found no difference | 0 |
+//! | `failed` | every unit failed | 1 |
+//! | `partial` | some units failed, others succeeded (they stay staged or loaded; the next run retries the rest) | 3 |
+//! | `verify_differs` | `verify` found keys that differ, or could not verify an object | 5 |
+//!
+//! A command that stops before it has a report (bad configuration, the run lock held, an
+//! interrupt) exits with its error's code ([`crate::Error::exit_code`]) instead.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use bytes::Bytes;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::RunContext;
+use super::verify::VerifyReport;
+use crate::error::Result;
+use crate::loader::BatchLoadReport;
+use crate::manifest::stream_key;
+
+/// The version of the report's shape written by this build.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The command a report is of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommandName {
+    /// The nightly job: leftover loads, extract, load.
+    Run,
+    /// Extract only.
+    Extract,
+    /// Load staged batches.
+    Load,
+    /// Load saved batches again.
+    Replay,
+    /// Extract and load explicit windows.
+    Backfill,
+    /// Compare Intacct's keys with Snowflake's.
+    Verify,
+}
+
+/// What a command's report says about it as a whole (see the module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Nothing failed.
+    Success,
+    /// Some units failed, others succeeded.
+    Partial,
+    /// Every unit failed.
+    Failed,
+    /// `verify` found differences (or could not verify an object).
+    VerifyDiffers,
+}
+
+/// What one command did (see the module docs for the shape and the outcome).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunReport {
+    /// [`SCHEMA_VERSION`] of the build that wrote it.
+    pub schema_version: u32,
+    /// The command.
+    pub command: CommandName,
+    /// The run's id (every manifest commit of the run carries it).
+    pub run_id: String,
+    /// The pipeline's name.
+    pub pipeline: String,
+    /// When the command started (wall clock).
+    pub started_at: DateTime<Utc>,
+    /// When it finished (wall clock).
+    pub finished_at: DateTime<Utc>,
+    /// [`RunReport::outcome`] of the contents below.
+    pub outcome: Outcome,
+    /// `run`: the loads of batches an earlier run left staged (loaded before extracting).
+    #[serde(default)]
+    pub leftover_loads: Vec<BatchLoadReport>,
+    /// The objects extracted (per object and entity; per object and window for a backfill).
+    #[serde(default)]
+    pub objects: Vec<ObjectReport>,
+    /// Every other load: the batches extracted by this run, those `load` found staged, the
+    /// replays of `replay`, the windows of a backfill.
+    #[serde(default)]
+    pub loads: Vec<BatchLoadReport>,
+    /// `backfill`: its range, window length and the windows an earlier backfill had done.
+    #[serde(default)]
+    pub backfill: Option<BackfillWindows>,
+    /// `verify`: per object, Intacct's keys against Snowflake's live rows.
+    #[serde(default)]
+    pub verify: Vec<VerifyReport>,
+}
+
+/// What one object's extract did.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ObjectReport {
+    /// The object.
+    pub object: String,
+    /// The entity read (`intacct.entities`); `None`: the company.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity: Option<String>,
+    /// Its batch (empty when the object failed before one was created).
+    pub batch_id: String,
+    /// Window start (`None`: everything).
+    pub window_from: Option<DateTime<Utc>>,
+    /// Window end.
+    pub window_to: Option<DateTime<Utc>>,
+    /// Pages read.
+    pub pages: u64,
+    /// Records staged (tombstones not included).
+    pub records: u64,
+    /// AUDITHISTORY pages of the delete feed read.
+    pub delete_pages: u64,
+    /// Tombstones staged: records deleted in the window (`_DELETED = true`).
+    pub deleted: u64,
+    /// Values set aside (staged as NULL, kept as sent in the batch's quarantine file).
+    pub quarantined: u64,
+    /// [`ObjectReport::quarantined`] per Intacct field.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub quarantined_fields: BTreeMap<String, u64>,
+    /// Fields `lookup` lists but `query` refuses, left out of the read (their columns stay
+    /// NULL): the deny list's and those the gateway refused by name.
+    pub refused_fields: Vec<String>,
+    /// AUDITHISTORY delete rows set aside because their OBJECTKEY fits no known format.
+    pub deletes_quarantined: u64,
+    /// Why the delete feed failed, when it did (the batch staged without its deletes; the
+    /// next run reads them again).
+    pub deletes_error: Option<String>,
+    /// Values in columns the metadata does not list (dropped).
+    pub unknown_column_values: u64,
+    /// Parquet parts.
+    pub parts: u64,
+    /// Bytes in the parts.
+    pub bytes: u64,
+    /// Wall time, in seconds.
+    pub seconds: f64,
+    /// Why it failed, when it did.
+    pub error: Option<String>,
+}
+
+impl ObjectReport {
+    /// The stream the object was read as: the object, or `OBJECT@ENTITY`.
+    pub fn stream(&self) -> String {
+        stream_key(&self.object, self.entity.as_deref())
+    }
+}
+
+/// A backfill's range and what an earlier backfill had already done of it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackfillWindows {
+    /// Start of the range.
+    pub from: DateTime<Utc>,
+    /// End of the range (exclusive).
+    pub to: DateTime<Utc>,
+    /// Length of each window, in seconds (the last one may be shorter).
+    pub window_secs: i64,
+    /// (stream, window) pairs an earlier backfill already loaded: not redone.
+    pub windows_done: u64,
+    /// Windows an earlier backfill staged (loaded now, not extracted again) or was reading
+    /// (read on from its recorded position).
+    pub windows_resumed: u64,
+}
+
+impl BackfillWindows {
+    /// The range `[from, to)` in windows of `window`, nothing done yet.
+    pub fn new(from: DateTime<Utc>, to: DateTime<Utc>, window: Duration) -> BackfillWindows {
+        BackfillWindows {
+            from,
+            to,
+            window_secs: window.num_seconds(),
+            windows_done: 0,
+            windows_resumed: 0,
+        }
+    }
+}
+
+/// A finished report and where it was kept on the stage.
+#[derive(Clone, Debug)]
+pub struct SavedReport {
+    /// The report, its outcome decided.
+    pub report: RunReport,
+    /// Its path on the stage (`_reports/<run_id>.json`).
+    pub path: String,
+}
+
+/// One unit of work of a report, for its outcome: an extracted object, or a load of a batch
+/// no object of the command extracted.
+struct Unit {
+    /// What failed, as the failure message names it (`None`: the unit succeeded).
+    error: Option<String>,
+    /// True for an extracted object.
+    object: bool,
+}
+
+impl RunReport {
+    /// An empty report of `command` in `ctx`'s run.
+    pub fn new(command: CommandName, ctx: &RunContext) -> RunReport {
+        RunReport {
+            schema_version: SCHEMA_VERSION,
+            command,
+            run_id: ctx.run_id.clone(),
+            pipeline: ctx.spec.name.clone(),
+            started_at: ctx.started_at,
+            finished_at: ctx.started_at,
+            outcome: Outcome::Success,
+            leftover_loads: Vec::new(),
+            objects: Vec::new(),
+            loads: Vec::new(),
+            backfill: None,
+            verify: Vec::new(),
+        }
+    }
+
+    /// The report with its end time and its outcome set: call it once the work is done.
+    pub fn finish(mut self) -> RunReport {
+        self.finished_at = Utc::now();
+        self.outcome = self.outcome();
+        self
+    }
+
+    /// Finishes the report and keeps it on `ctx`'s stage at `_reports/<run_id>.json`.
+    pub async fn save(self, ctx: &RunContext) -> Result<SavedReport> {
+        let report = self.finish();
+        let path = format!("_reports/{}.json", ctx.run_id);
+        let body = serde_json::to_vec_pretty(&report).expect("a report serialises");
+        ctx.stage.put_create(&path, Bytes::from(body)).await?;
+        Ok(SavedReport { report, path })
+    }
+
+    /// The outcome of what the report holds: the one rule of the module docs.
+    pub fn outcome(&self) -> Outcome {
+        let units = self.units();
+        let failed = units.iter().filter(|u| u.error.is_some()).count();
+        if failed == 0 {
+            if self.verify.iter().any(VerifyReport::differs) {
+                Outcome::VerifyDiffers
+            } else {
+                Outcome::Success
+            }
+        } else if failed == units.len() {
+            Outcome::Failed
+        } else {
+            Outcome::Partial
+        }
+    }
+
+    /// What went wrong, for the error line printed when the outcome is not a success:
+    /// `N of M objects failed: …`, `N of M batches failed to load: …`, or the objects
+    /// `verify` found differing.
+    pub fn failure_message(&self) -> Option<String> {
+        let units = self.units();
+        let failed: Vec<&str> = units.iter().filter_map(|u| u.error.as_deref()).collect();
+        if !failed.is_empty() {
+            let what = if units.iter().all(|u| u.object) {
+                "objects failed"
+            } else if units.iter().all(|u| !u.object) {
+                "batches failed to load"
+            } else {
+                "objects and batches failed"
+            };
+            return Some(format!(
+                "{} of {} {what}: {}",
+                failed.len(),
+                units.len(),
+                failed.join("; ")
+            ));
+        }
+        let differing: Vec<String> = self
+            .verify
+            .iter()
+            .filter(|r| r.differs())
+            .map(|r| match &r.error {
+                Some(e) => format!("{} (could not verify: {e})", r.object),
+                None => format!("{} ({} missing, {} extra)", r.object, r.missing, r.extra),
+            })
+            .collect();
+        (!differing.is_empty())
+            .then(|| format!("verify found differences in {}", differing.join(", ")))
+    }
+
+    /// The units of work: each extracted object (failed by its extract or its batch's load),
+    /// then each load of a batch no object extracted.
+    fn units(&self) -> Vec<Unit> {
+        let loads = || self.leftover_loads.iter().chain(&self.loads);
+        let load_error = |batch_id: &str| {
+            loads()
+                .filter(|l| l.batch_id == batch_id)
+                .find_map(|l| l.error.as_ref())
+        };
+        let extracted: BTreeSet<&str> = self
+            .objects
+            .iter()
+            .filter(|o| !o.batch_id.is_empty())
+            .map(|o| o.batch_id.as_str())
+            .collect();
+        let objects = self.objects.iter().map(|o| Unit {
+            error: match (&o.error, load_error(&o.batch_id)) {
+                (Some(e), _) => Some(format!("{}: {e}", o.stream())),
+                (None, Some(e)) => Some(format!("{} batch {}: {e}", o.stream(), o.batch_id)),
+                (None, None) => None,
+            },
+            object: true,
+        });
+        let batches = loads()
+            .filter(|l| !extracted.contains(l.batch_id.as_str()))
+            .map(|l| Unit {
+                error: l
+                    .error
+                    .as_ref()
+                    .map(|e| format!("{} batch {}: {e}", l.object, l.batch_id)),
+                object: false,
+            });
+        objects.chain(batches).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(secs: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_767_225_600 + secs, 0).unwrap()
+    }
+
+    fn report(command: CommandName) -> RunReport {
+        RunReport {
+            schema_version: SCHEMA_VERSION,
+            command,
+            run_id: "20260101T000000Z-0badc0de".into(),
+            pipeline: "demo".into(),
+            started_at: at(0),
+            finished_at: at(90),
+            outcome: Outcome::Success,
+            leftover_loads: vec![],
+            objects: vec![],
+            loads: vec![],
+            backfill: None,
+            verify: vec![],
+        }
+    }
+
+    fn object(name: &str, batch_id: &str, error: Option<&str>) -> ObjectReport {
+        ObjectReport {
+            object: name.into(),
+            batch_id: batch_id.into(),
+            window_to: Some(at(0)),
+            pages: 3,
+            records: 250,
+            error: error.map(str::to_owned),
+            ..ObjectReport::default()
+        }
+    }
+
+    fn load(name: &str, batch_id: &str, error: Option<&str>) -> BatchLoadReport {
+        BatchLoadReport {
+            object: name.into(),
+            batch_id: batch_id.into(),
+            mode: "nightly".into(),
+            rows: 250,
+            error: error.map(str::to_owned),
+            ..BatchLoadReport::default()
+        }
+    }
+
+    #[test]
+    fn a_report_round_trips_through_its_json() {
+        let mut r = report(CommandName::Backfill);
+        r.objects = vec![
+            ObjectReport {
+                entity: Some("E100".into()),
+                quarantined: 2,
+                quarantined_fields: BTreeMap::from([("TOTALDUE".to_owned(), 2)]),
+                refused_fields: vec!["RECORD_URL".into()],
+                deletes_error: Some("AUDITHISTORY refused".into()),
+                seconds: 1.25,
+                ..object("APBILL", "b1", None)
+            },
+            object("VENDOR", "", Some("lookup failed")),
+        ];
+        r.leftover_loads = vec![load("CLASS", "b0", None)];
+        r.loads = vec![load("APBILL", "b1", Some("COPY failed"))];
+        r.backfill = Some(BackfillWindows {
+            windows_done: 2,
+            windows_resumed: 1,
+            ..BackfillWindows::new(at(0), at(86_400 * 60), Duration::days(30))
+        });
+        r.verify = vec![VerifyReport {
+            object: "VENDOR".into(),
+            intacct_keys: 10,
+            snowflake_live: 9,
+            missing: 1,
+            missing_sample: vec!["V-1".into()],
+            marked_deleted: Some(load("VENDOR", "t1", None)),
+            ..VerifyReport::default()
+        }];
+        let r = r.finish();
+        let text = serde_json::to_string_pretty(&r).unwrap();
+        let back: RunReport = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, r);
+        assert_eq!(back.outcome, back.outcome());
+    }
+
+    #[test]
+    fn the_keys_scripts_read_keep_their_names_and_every_key_is_written() {
+        let mut r = report(CommandName::Run);
+        r.objects = vec![object("APBILL", "b1", None)];
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["command"], "run");
+        assert_eq!(json["schema_version"], 1);
+        assert_eq!(json["outcome"], "success");
+        assert_eq!(json["objects"][0]["object"], "APBILL");
+        assert_eq!(json["objects"][0]["batch_id"], "b1");
+        assert_eq!(json["objects"][0]["records"], 250);
+        for key in [
+            "run_id",
+            "pipeline",
+            "started_at",
+            "finished_at",
+            "leftover_loads",
+            "loads",
+            "backfill",
+            "verify",
+        ] {
+            assert!(json.get(key).is_some(), "{key} is written");
+        }
+        // A report an older build wrote (no version, no outcome) is not mistaken for one.
+        let old = r#"{"run_id": "r", "pipeline": "demo", "command": "run", "objects": []}"#;
+        assert!(serde_json::from_str::<RunReport>(old).is_err());
+    }
+
+    #[test]
+    fn the_outcome_counts_objects_with_their_loads_and_batches_of_their_own() {
+        let mut r = report(CommandName::Run);
+        assert_eq!(r.outcome(), Outcome::Success, "nothing to do");
+        r.objects = vec![object("APBILL", "b1", None), object("VENDOR", "b2", None)];
+        r.loads = vec![load("APBILL", "b1", None), load("VENDOR", "b2", None)];
+        assert_eq!(r.outcome(), Outcome::Success);
+        assert_eq!(r.failure_message(), None);
+
+        // One object's extract failed: the other reached Snowflake.
+        r.objects[1] = object("VENDOR", "", Some("permission denied"));
+        r.loads.pop();
+        assert_eq!(r.outcome(), Outcome::Partial);
+        assert_eq!(
+            r.failure_message().unwrap(),
+            "1 of 2 objects failed: VENDOR: permission denied"
+        );
+
+        // And the other's load failed: nothing reached Snowflake, whichever step failed.
+        r.loads[0].error = Some("no such database".into());
+        assert_eq!(r.outcome(), Outcome::Failed);
+        assert_eq!(
+            r.failure_message().unwrap(),
+            "2 of 2 objects failed: APBILL batch b1: no such database; VENDOR: permission denied"
+        );
+
+        // A batch an earlier run left staged loaded: something succeeded.
+        r.leftover_loads = vec![load("CLASS", "b0", None)];
+        assert_eq!(r.outcome(), Outcome::Partial);
+        assert!(
+            r.failure_message()
+                .unwrap()
+                .starts_with("2 of 3 objects and batches failed: ")
+        );
+    }
+
+    #[test]
+    fn loads_alone_and_verify_decide_by_their_own_counts() {
+        let mut r = report(CommandName::Load);
+        r.loads = vec![
+            load("APBILL", "b1", Some("boom")),
+            load("VENDOR", "b2", None),
+        ];
+        assert_eq!(r.outcome(), Outcome::Partial);
+        assert_eq!(
+            r.failure_message().unwrap(),
+            "1 of 2 batches failed to load: APBILL batch b1: boom"
+        );
+        r.loads[1].error = Some("waited for b1".into());
+        assert_eq!(r.outcome(), Outcome::Failed);
+
+        let mut v = report(CommandName::Verify);
+        v.verify = vec![VerifyReport {
+            object: "VENDOR".into(),
+            ..VerifyReport::default()
+        }];
+        assert_eq!(v.outcome(), Outcome::Success);
+        v.verify[0].extra = 2;
+        assert_eq!(v.outcome(), Outcome::VerifyDiffers);
+        assert_eq!(
+            v.failure_message().unwrap(),
+            "verify found differences in VENDOR (0 missing, 2 extra)"
+        );
+    }
+}
