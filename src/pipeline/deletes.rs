@@ -9,11 +9,11 @@
 //! client (the ID as opaque text unless AUDITHISTORY's `lookup` types it INTEGER:
 //! `feed_keys`): one more `query` read per object, staged in the object's batch.
 //!
-//! The feed's window is its own, planned by `super::plan`: AUDITHISTORY lags the change by up to two hours (Sage's
-//! Audit Trail help), so it starts `extract.delete_lookback_secs` (per object under
-//! `[extract.object.NAME]`; default [`objects::AUDIT_LAG_LOOKBACK_SECS`], three hours) before
-//! the feed's own mark (the manifest's `deletes_up_to`, moved only by a feed that read to the
-//! end; everything on the first run) and ends with the object's window.
+//! The feed's window is its own, planned by `super::plan`: AUDITHISTORY lags the change by up
+//! to two hours (Sage's Audit Trail help), so it starts `extract.delete_lookback_secs` (per
+//! object under `[extract.object.NAME]`; default [`objects::AUDIT_LAG_LOOKBACK_SECS`], three
+//! hours) before the feed's own mark (the manifest's `deletes_up_to`, moved only by a feed
+//! that read to the end; everything on the first run) and ends with the object's window.
 //!
 //! Each delete becomes a **tombstone** row with the object's schema: the object's
 //! [`objects::delete_key`] column set from OBJECTKEY, WHENMODIFIED = the delete's ACCESSTIME,
