@@ -12,6 +12,8 @@
 //! Everything but `load` and [`init`] is pure.
 
 pub(crate) mod ddl;
+#[cfg(test)]
+mod golden;
 mod load;
 mod names;
 pub(crate) mod sql;
