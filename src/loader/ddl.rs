@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 
-use super::names::Names;
+use super::names::{Names, TableRole, table_name};
 use super::sql::{Ident, Literal, Part, Sql, render};
 use crate::error::{Error, Result};
 use crate::manifest::schemas::{BatchSchema, ColumnType};
@@ -125,15 +125,6 @@ pub(crate) struct ExistingColumn {
     pub name: String,
     /// Its type.
     pub column_type: SnowflakeType,
-}
-
-/// Which of an object's two tables.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TableRole {
-    /// `<OBJECT>`: the merged, queryable table.
-    Target,
-    /// `<OBJECT>_STG`: transient, persistent staging that COPY loads into.
-    Staging,
 }
 
 const CREATE_TABLE: &str = include_str!("../../sql/create_table.sql");
@@ -287,14 +278,6 @@ pub(crate) fn evolve(
         }
     }
     Ok(statements)
-}
-
-/// The name of one of an object's tables: `<OBJECT>` or `<OBJECT>_STG`.
-pub(super) fn table_name(object: &str, role: TableRole) -> String {
-    match role {
-        TableRole::Target => object.to_owned(),
-        TableRole::Staging => format!("{object}_STG"),
-    }
 }
 
 /// Every table's columns by canonical (upper-case) table name: what `INFORMATION_SCHEMA`

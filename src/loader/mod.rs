@@ -28,9 +28,9 @@ use crate::manifest::schemas::{self, BatchSchema};
 use crate::snowflake::{SnowflakeClient, Statement};
 use crate::stage::Stage;
 
-pub use ddl::{TableRole, create_table};
+pub use ddl::create_table;
 pub use load::{BatchLoadReport, LoadContext, LoadObserver, load_batches, pending_batches};
-pub use names::Names;
+pub use names::{Names, TableRole};
 pub use sql::Sql;
 pub use statements::copy_into;
 

@@ -3,8 +3,7 @@
 //! Pure: a batch's facts in, rendered statements out; the number of statements depends only on
 //! the number of files divided by 1,000, never on rows.
 
-use super::ddl::TableRole;
-use super::names::Names;
+use super::names::{Names, TableRole};
 use super::sql::{Ident, Literal, Sql, render};
 use crate::error::{Error, Result};
 use crate::manifest::BatchKeys;

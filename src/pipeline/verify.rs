@@ -30,7 +30,7 @@ use crate::error::{Error, Result};
 use crate::intacct::client::{IntacctClient, ReadRequest};
 use crate::intacct::paging::TimeWindow;
 use crate::loader::BatchLoadReport;
-use crate::loader::ddl::TableRole;
+use crate::loader::TableRole;
 use crate::manifest::schemas::{self, BatchSchema, ColumnType};
 use crate::manifest::{Action, BatchKeys, Mode};
 use crate::snowflake::Statement;
