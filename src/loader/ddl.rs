@@ -195,18 +195,15 @@ pub fn create_table(names: &Names, schema: &BatchSchema, role: TableRole) -> Res
         .columns
         .iter()
         .map(|c| {
-            Ok(Sql::join(
-                [
-                    Ident::new(&c.name)?.sql(),
-                    SnowflakeType::of(c.column_type).sql(),
-                ],
-                " ",
-            ))
+            Ok(vec![
+                ("column", Ident::new(&c.name)?.into()),
+                ("column_type", SnowflakeType::of(c.column_type).sql().into()),
+            ])
         })
-        .collect::<Result<Vec<Sql>>>()?;
+        .collect::<Result<Vec<_>>>()?;
     let bindings = [
         ("table", names.table(&schema.object, role)?.into()),
-        ("columns", Sql::join(columns, ",\n  ").into()),
+        ("columns", Part::Each(columns)),
     ];
     match role {
         TableRole::Target => render("create_table.sql", CREATE_TABLE, &bindings),

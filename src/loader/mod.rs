@@ -1,7 +1,8 @@
 //! The load half: staged batches into Snowflake through the SQL API.
 //!
-//! * `sql` — the renderer: `sql/*.sql` templates with checked identifiers and escaped
-//!   literals, never concatenation;
+//! * `sql` — the renderer: each `sql/*.sql` template holds its whole statement, filled with
+//!   typed values (checked identifiers, escaped literals, lists, optional and repeated
+//!   sections), never concatenation;
 //! * `names` — the pipeline's database, schema, stage, file format and table names;
 //! * `ddl` — tables from persisted batch schemas, schema evolution, file format, stage;
 //! * `statements` — COPY, MERGE and cleanup of one batch;
