@@ -18,8 +18,8 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::config::Spec;
 use crate::error::{Error, Result};
-use crate::intacct::client::{ClientConfig, ReadMethod};
 use crate::intacct::request::SenderCredentials;
+use crate::intacct::{ClientConfig, ReadMethod};
 use crate::loader::BatchLoadReport;
 use crate::manifest::Action;
 use crate::stage::parts::StageOptions;
