@@ -6,8 +6,8 @@
 -- were loaded before on purpose).
 -- MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE maps the Parquet column names onto the table's columns.
 -- Placeholders: {{staging_table}} (qualified), {{stage}} (qualified), {{object_path}} (e.g. VENDOR),
--- {{files}} (quoted, comma-separated: '<batch_id>/part-00001.parquet', ...), {{file_format}} (a literal
--- 'DB.SCHEMA.FORMAT'), {{force}} (TRUE or FALSE).
+-- {{files}} (a list of string literals: '<batch_id>/part-00001.parquet', ...), {{file_format}} (a
+-- literal 'DB.SCHEMA.FORMAT'), {{force}} (a boolean: TRUE or FALSE).
 COPY INTO {{staging_table}}
   FROM @{{stage}}/{{object_path}}/
   FILES = ({{files}})

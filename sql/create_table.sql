@@ -2,7 +2,9 @@
 -- rows kept with _DELETED = TRUE. Columns come from the batch schema persisted on the stage.
 -- IF NOT EXISTS, never OR REPLACE: re-running `init` (even between a crash and its resume)
 -- never loses data.
--- Placeholders: {{table}} (qualified), {{columns}} (name and type per column).
+-- Template forms (src/loader/sql.rs): {{#each columns ",\n  "}}...{{/each}} repeats per column,
+-- one column a line.
+-- Placeholders: {{table}} (qualified), {{columns}} (items: {{column}} and its {{column_type}}).
 CREATE TABLE IF NOT EXISTS {{table}} (
-  {{columns}}
+  {{#each columns ",\n  "}}{{column}} {{column_type}}{{/each}}
 );

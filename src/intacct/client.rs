@@ -1,4 +1,4 @@
-//! The Intacct client: turns the protocol layer into a reliable stream of record pages.
+//! The Intacct client: sessions, transport and retries turned into reliable calls.
 //!
 //! One [`IntacctClient`] serves one company (one user, one session cache, one concurrency
 //! limit), shared by every object and window; it is cheap to clone and every clone shares all
@@ -15,38 +15,10 @@
 //!   new login, then the call is sent once more;
 //! * `lookup` is single flight per object, like the session: concurrent callers for the same
 //!   object share one request and its answer, cached for the client's life (a failed lookup
-//!   is not cached; the next waiting caller sends its own);
-//! * [`IntacctClient::read_object`] hands pages over a bounded channel, so a slow consumer
-//!   slows the reads instead of filling memory; a page carries its raw response body only
-//!   when the [`ReadRequest`] asks ([`ReadRequest::keep_raw`]), so reads that do not keep raw
-//!   pages hold no body past parsing.
+//!   is not cached; the next waiting caller sends its own).
 //!
-//! # Reads
-//!
-//! A `query` pass reads a closed window `[from, to)` of the watermark field in RECORDNO order
-//! (`paging` owns the cursor, `reader` the passes and chains). The sort is on the primary key,
-//! which the gateway serves on objects of any size: a sort on WHENMODIFIED times out on large
-//! line objects, and the simulator refuses one past 20,000 records with `DL02000001`.
-//! * Fields `lookup` lists but `query` refuses ("The following fields cannot be queried: …")
-//!   are kept out of the select by a per-object deny list ([`objects::not_queryable`]); any
-//!   other field the gateway refuses by name is dropped, the page sent once more, and the
-//!   decision kept for the run; the run report lists them as `refused_fields`.
-//! * A page that still times out (timeout, 524, `DL02000001`) is asked again at half the
-//!   size, down to 100 rows, before the read gives up; a full page that does not advance the
-//!   keyset cursor is an error, never a loop.
-//! * `readByQuery`/`readMore` is the per-object fallback (`method = "readByQuery"`); an
-//!   expired resultId restarts the pass, and the MERGE removes the repeats.
-//!
-//! # Concurrency
-//!
-//! `intacct.max_concurrent_requests` (default 2) HTTP requests are in flight per company,
-//! shared by every object and backfill window. One keyset chain is strictly sequential, so a
-//! large object read as one chain would leave the other slots idle for most of a first run. A
-//! nightly window (the initial load included) therefore reads each object as up to
-//! `max_concurrent_requests + 1` RECORDNO slices at once ([`ReadRequest::slices`]; `reader`
-//! says how they split). Backfill windows read one chain: their pages carry the position the
-//! batch checkpoints and resumes from (pages of a sliced read interleave, so none is safe), and
-//! several windows keep the slots busy instead.
+//! It is the layer under the object reads (`reader`), which page through an object with the
+//! calls this client sends; the reads' own rules (passes, slices, concurrency) are in `reader`.
 //!
 //! # Multi-entity companies
 //!
@@ -70,8 +42,8 @@
 //! manifest, and `status` shows one line per `OBJECT@ENTITY`), with marks per object and entity
 //! (see [`crate::manifest`]). All batches of an object load into the same table, and the MERGE
 //! is on RECORDNO (unique across the company): a shared record seen from several entities
-//! loads once, and `MEGAENTITYID` says which entity owns it. `verify` still reads at the top
-//! level.
+//! loads once, and `MEGAENTITYID` says which entity owns it. `verify` reads each entity
+//! through its own client too.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -79,19 +51,15 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use chrono_tz::Tz;
-use tokio::sync::{mpsc, watch};
-use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use url::Url;
 
 use crate::error::{Error, MalformedKind, Result};
 use crate::intacct::codes::{self, FailureClass};
-use crate::intacct::objects;
-use crate::intacct::paging::{Cursor, KeyFields, Pass, TimeWindow};
 use crate::intacct::request::{
-    Authentication, Call, Filter, Function, Request, SenderCredentials, render_request,
+    Authentication, Call, Function, Request, SenderCredentials, render_request,
 };
-use crate::intacct::response::{ObjectMeta, RecordPage, ResultData};
+use crate::intacct::response::{ObjectMeta, ResultData};
 use crate::intacct::session::{LoginCredentials, Session, SessionCache};
 use crate::intacct::transport::{Retrier, Transport};
 use crate::retry::RetryPolicy;
@@ -151,146 +119,6 @@ impl ClientConfig {
             retry: RetryPolicy::default(),
             tenant_time_zone: chrono_tz::UTC,
             page_buffer: 4,
-        }
-    }
-}
-
-/// Which gateway function reads the pages.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum ReadMethod {
-    /// `query` with a keyset on (timestamp, RECORDNO): ordered, resumable, page size ≤ 2000.
-    #[default]
-    Query,
-    /// `readByQuery` + `readMore` (page size ≤ 1000, no order), for objects `query` refuses.
-    ReadByQuery,
-}
-
-/// One object over one time window.
-#[derive(Clone, Debug)]
-pub struct ReadRequest {
-    /// Object name, e.g. `APBILL`.
-    pub object: String,
-    /// Fields to select; `None` means every field `lookup` lists. The key fields (RECORDNO,
-    /// WHENMODIFIED, WHENCREATED) are always added.
-    pub fields: Option<Vec<String>>,
-    /// `[from, to)` on WHENMODIFIED (WHENCREATED when WHENMODIFIED is empty).
-    pub window: TimeWindow,
-    /// Rows per page: ≤ 2000 for `query`, ≤ 1000 for `readByQuery` (clamped).
-    pub page_size: u32,
-    /// `query` or `readByQuery`.
-    pub method: ReadMethod,
-    /// Names the batch in controlids, for tracing.
-    pub batch_label: String,
-    /// The fields the object is paged by ([`KeyFields::for_object`] by default).
-    pub keys: KeyFields,
-    /// A condition every row must also meet, ANDed into each page's keyset filter (e.g. the
-    /// delete feed's `ACCESSMODE = 'D' AND OBJECTTYPE = 'apbill'` on AUDITHISTORY). `query`
-    /// only: a `readByQuery` read with a condition fails with [`Error::InvalidRequest`].
-    pub condition: Option<Filter>,
-    /// Hand each page's raw response body over in [`Page::raw`] (for keeping raw pages).
-    pub keep_raw: bool,
-    /// Start after this position (a page's [`Page::cursor_after`] from an interrupted read of
-    /// the same window): earlier passes are skipped, the pass it names starts after it.
-    /// `query` only.
-    pub resume_after: Option<Cursor>,
-    /// Keyset chains read at once per pass (default 1): more split a pass that holds more
-    /// than a page into RECORDNO ranges read side by side, so one large object keeps every
-    /// request slot busy. Pages of a sliced read carry no [`Page::cursor_after`], so a read
-    /// that records its position to resume from keeps 1. `query` on RECORDNO-ordered
-    /// objects only; others read one chain whatever this says.
-    pub slices: u32,
-}
-
-impl ReadRequest {
-    /// A `query` read of every field, 2000 rows a page.
-    pub fn new(
-        object: impl Into<String>,
-        window: TimeWindow,
-        batch_label: impl Into<String>,
-    ) -> Self {
-        let object = object.into();
-        ReadRequest {
-            keys: KeyFields::for_object(&object),
-            object,
-            fields: None,
-            window,
-            page_size: 2_000,
-            method: ReadMethod::Query,
-            batch_label: batch_label.into(),
-            condition: None,
-            keep_raw: false,
-            resume_after: None,
-            slices: 1,
-        }
-    }
-}
-
-/// One page of one object.
-#[derive(Debug)]
-pub struct Page {
-    /// The object.
-    pub object: String,
-    /// 1-based, counted over both passes.
-    pub page_no: u64,
-    /// Which pass it belongs to.
-    pub pass: Pass,
-    /// The records.
-    pub records: RecordPage,
-    /// Rows the pass matched in all, when the gateway said (first page of a pass).
-    pub total_count: Option<u64>,
-    /// The keyset position after this page (`query` read as one chain only: `readByQuery`
-    /// has no order, and the pages of a sliced read interleave, so no position is safe to
-    /// resume from).
-    pub cursor_after: Option<Cursor>,
-    /// The response body this page was parsed from, exactly as received; `Some` only when
-    /// the request set [`ReadRequest::keep_raw`].
-    pub raw: Option<Bytes>,
-}
-
-/// Progress of one object read.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ReadProgress {
-    /// Pages delivered.
-    pub pages: u64,
-    /// Records delivered.
-    pub records: u64,
-    /// Records expected in all, summed over the passes whose first page has arrived.
-    pub total_count: Option<u64>,
-    /// True once the read ended (successfully or not).
-    pub finished: bool,
-}
-
-/// A running object read.
-#[derive(Debug)]
-pub struct ObjectRead {
-    /// Pages in order; an `Err` is the last item. The channel closes when the read ends.
-    pub pages: mpsc::Receiver<Result<Page>>,
-    /// Progress, updated after each delivered page.
-    pub progress: watch::Receiver<ReadProgress>,
-    /// The reading task; dropping `pages` stops it at its next page.
-    pub task: JoinHandle<()>,
-}
-
-impl ObjectRead {
-    /// Waits for the reading task once its pages have run out. The page channel also closes
-    /// when the task dies (a panic, a cancel), so only this tells a finished read from a
-    /// truncated one: anything but a clean end is [`Error::ReadIncomplete`], and the batch
-    /// fails rather than stage part of its window as the whole.
-    pub async fn finish(self, object: &str) -> Result<()> {
-        match self.task.await {
-            Ok(()) if self.progress.borrow().finished => Ok(()),
-            Ok(()) => Err(Error::ReadIncomplete {
-                object: object.to_owned(),
-                message: "the reader stopped before the end of the window".into(),
-            }),
-            Err(e) => Err(Error::ReadIncomplete {
-                object: object.to_owned(),
-                message: if e.is_panic() {
-                    "the reader panicked".into()
-                } else {
-                    "the reader was cancelled".into()
-                },
-            }),
         }
     }
 }
@@ -414,7 +242,7 @@ impl IntacctClient {
     }
 
     /// Fields of `object` left out of its `query` reads so far: the deny list's
-    /// ([`objects::not_queryable`]) and those the gateway refused by name, in name order.
+    /// ([`crate::intacct::objects::not_queryable`]) and those the gateway refused by name, in name order.
     pub fn refused_fields(&self, object: &str) -> Vec<String> {
         self.lock_refused()
             .get(&object.to_ascii_uppercase())
@@ -444,6 +272,11 @@ impl IntacctClient {
     /// The tenant time zone filters are rendered in.
     pub fn tenant_time_zone(&self) -> Tz {
         self.inner.tz
+    }
+
+    /// Pages buffered between a read and its consumer.
+    pub(super) fn page_buffer(&self) -> usize {
+        self.inner.page_buffer
     }
 
     /// Successful logins so far (for run reports).
@@ -515,41 +348,6 @@ impl IntacctClient {
             .find(|t| t.name.eq_ignore_ascii_case(object))
             .ok_or_else(|| malformed(format!("lookup of {object} did not describe {object}")))?;
         Ok(Arc::new(meta))
-    }
-
-    /// Starts reading one object over one window; pages arrive on [`ObjectRead::pages`].
-    pub fn read_object(&self, request: ReadRequest) -> ObjectRead {
-        let (pages_tx, pages) = mpsc::channel(self.inner.page_buffer);
-        let (progress_tx, progress) = watch::channel(ReadProgress::default());
-        let client = self.clone();
-        let task = tokio::spawn(crate::intacct::reader::read(
-            client,
-            request,
-            pages_tx,
-            progress_tx,
-        ));
-        ObjectRead {
-            pages,
-            progress,
-            task,
-        }
-    }
-
-    /// Sets the field the empty-WHENMODIFIED pass pages on from the object's `lookup` types
-    /// ([`objects::creation_field`]): APBILL's WHENCREATED is a DATE (the bill date) and its
-    /// creation timestamp is AUWHENCREATED; an object with neither as a TIMESTAMP gets no such
-    /// pass. Reads without that pass (AUDITHISTORY) are left alone.
-    pub(super) async fn resolve_creation_field(&self, request: &mut ReadRequest) -> Result<()> {
-        if request.keys.created.is_none() {
-            return Ok(());
-        }
-        let meta = self.lookup(&request.object).await?;
-        let created = objects::creation_field(&meta);
-        if created.as_deref() != request.keys.created.as_deref() {
-            tracing::info!(object = %request.object, field = ?created, "empty-WHENMODIFIED pass pages on the object's creation timestamp");
-        }
-        request.keys.created = created;
-        Ok(())
     }
 
     async fn send(
@@ -630,44 +428,6 @@ fn is_session_refused(error: &Error) -> bool {
 
 #[cfg(test)]
 mod tests {
-    #[tokio::test]
-    async fn a_reader_that_dies_is_never_taken_for_a_finished_read() {
-        let (_tx, progress) = watch::channel(ReadProgress::default());
-        let (_pages_tx, pages) = mpsc::channel(1);
-        let panicked = ObjectRead {
-            pages,
-            progress,
-            task: tokio::spawn(async { panic!("reader bug") }),
-        };
-        match panicked.finish("APBILL").await {
-            Err(Error::ReadIncomplete { object, message }) => {
-                assert_eq!(object, "APBILL");
-                assert!(message.contains("panicked"), "{message}");
-            }
-            other => panic!("expected an incomplete read, got {other:?}"),
-        }
-        let (done_tx, progress) = watch::channel(ReadProgress::default());
-        done_tx.send_modify(|p| p.finished = true);
-        let (_pages_tx, pages) = mpsc::channel(1);
-        let finished = ObjectRead {
-            pages,
-            progress,
-            task: tokio::spawn(async {}),
-        };
-        assert!(finished.finish("APBILL").await.is_ok());
-        let (_tx, progress) = watch::channel(ReadProgress::default());
-        let (_pages_tx, pages) = mpsc::channel(1);
-        let stopped = ObjectRead {
-            pages,
-            progress,
-            task: tokio::spawn(async {}),
-        };
-        assert!(matches!(
-            stopped.finish("APBILL").await,
-            Err(Error::ReadIncomplete { .. })
-        ));
-    }
-
     use super::*;
 
     #[test]

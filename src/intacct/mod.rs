@@ -6,9 +6,10 @@
 //! * `codes` — what Intacct error numbers mean for retrying;
 //! * `names` — the rule from Intacct field names to Snowflake columns;
 //! * [`objects`] — per-object facts of real tenants (delete keys, line headers, private fields);
-//! * `client` — the paging client of one company: reads objects as streams of pages (its docs:
-//!   retries, reads, concurrency, multi-entity companies);
-//! * `reader` — one object read: its passes, keyset chains and RECORDNO slices;
+//! * `client` — the client of one company: sessions, calls with retries, `lookup` (its docs:
+//!   retries, multi-entity companies);
+//! * `reader` — object reads on top of it: the read types, and one read's passes, keyset
+//!   chains and RECORDNO slices, as a stream of pages (its docs: reads, concurrency);
 //! * `session` — the shared, single-flight `getAPISession` cache;
 //! * `preferences` — the API user's date/time preferences and the start-up check;
 //! * `paging` — the keyset cursor over RECORDNO inside a closed window;
@@ -32,11 +33,12 @@ mod session;
 pub mod tenant_time;
 mod transport;
 
-pub use client::{ClientConfig, IntacctClient, ObjectRead, Page, ReadMethod, ReadRequest};
+pub use client::{ClientConfig, IntacctClient};
 pub use codes::{FailureClass, classify, is_retryable};
 pub use names::column_name;
 pub use paging::{Cursor, KeyFields, PageOrder, Pass, RecordKey, TimeWindow};
 pub use parse::parse_response;
+pub use reader::{ObjectRead, Page, ReadMethod, ReadRequest};
 pub use request::{
     Authentication, Call, Comparison, Filter, Function, OrderBy, Query, ReadByQuery, Request,
     SenderCredentials, escape_attr, escape_text, is_forbidden_xml_char, render_request,

@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 
-use super::names::Names;
+use super::names::{Names, TableRole, table_name};
 use super::sql::{Ident, Literal, Part, Sql, render};
 use crate::error::{Error, Result};
 use crate::manifest::schemas::{BatchSchema, ColumnType};
@@ -127,15 +127,6 @@ pub(crate) struct ExistingColumn {
     pub column_type: SnowflakeType,
 }
 
-/// Which of an object's two tables.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TableRole {
-    /// `<OBJECT>`: the merged, queryable table.
-    Target,
-    /// `<OBJECT>_STG`: transient, persistent staging that COPY loads into.
-    Staging,
-}
-
 const CREATE_TABLE: &str = include_str!("../../sql/create_table.sql");
 const CREATE_STAGING_TABLE: &str = include_str!("../../sql/create_staging_table.sql");
 const ADD_COLUMN: &str = include_str!("../../sql/add_column.sql");
@@ -204,18 +195,15 @@ pub fn create_table(names: &Names, schema: &BatchSchema, role: TableRole) -> Res
         .columns
         .iter()
         .map(|c| {
-            Ok(Sql::join(
-                [
-                    Ident::new(&c.name)?.sql(),
-                    SnowflakeType::of(c.column_type).sql(),
-                ],
-                " ",
-            ))
+            Ok(vec![
+                ("column", Ident::new(&c.name)?.into()),
+                ("column_type", SnowflakeType::of(c.column_type).sql().into()),
+            ])
         })
-        .collect::<Result<Vec<Sql>>>()?;
+        .collect::<Result<Vec<_>>>()?;
     let bindings = [
         ("table", names.table(&schema.object, role)?.into()),
-        ("columns", Sql::join(columns, ",\n  ").into()),
+        ("columns", Part::Each(columns)),
     ];
     match role {
         TableRole::Target => render("create_table.sql", CREATE_TABLE, &bindings),
@@ -287,14 +275,6 @@ pub(crate) fn evolve(
         }
     }
     Ok(statements)
-}
-
-/// The name of one of an object's tables: `<OBJECT>` or `<OBJECT>_STG`.
-pub(super) fn table_name(object: &str, role: TableRole) -> String {
-    match role {
-        TableRole::Target => object.to_owned(),
-        TableRole::Staging => format!("{object}_STG"),
-    }
 }
 
 /// Every table's columns by canonical (upper-case) table name: what `INFORMATION_SCHEMA`

@@ -1,7 +1,8 @@
 //! The load half: staged batches into Snowflake through the SQL API.
 //!
-//! * `sql` — the renderer: `sql/*.sql` templates with checked identifiers and escaped
-//!   literals, never concatenation;
+//! * `sql` — the renderer: each `sql/*.sql` template holds its whole statement, filled with
+//!   typed values (checked identifiers, escaped literals, lists, optional and repeated
+//!   sections), never concatenation;
 //! * `names` — the pipeline's database, schema, stage, file format and table names;
 //! * `ddl` — tables from persisted batch schemas, schema evolution, file format, stage;
 //! * `statements` — COPY, MERGE and cleanup of one batch;
@@ -12,6 +13,8 @@
 //! Everything but `load` and [`init`] is pure.
 
 pub(crate) mod ddl;
+#[cfg(test)]
+mod golden;
 mod load;
 mod names;
 pub(crate) mod sql;
@@ -26,9 +29,9 @@ use crate::manifest::schemas::{self, BatchSchema};
 use crate::snowflake::{SnowflakeClient, Statement};
 use crate::stage::Stage;
 
-pub use ddl::{TableRole, create_table};
+pub use ddl::create_table;
 pub use load::{BatchLoadReport, LoadContext, LoadObserver, load_batches, pending_batches};
-pub use names::Names;
+pub use names::{Names, TableRole};
 pub use sql::Sql;
 pub use statements::copy_into;
 

@@ -2,9 +2,25 @@
 //! per object its target table `<OBJECT>` and staging table `<OBJECT>_STG`. Every name is a
 //! checked [`Ident`], so everything built from them is quoted.
 
-use super::ddl::TableRole;
 use super::sql::{Ident, Literal, Sql};
 use crate::error::Result;
+
+/// Which of an object's two tables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TableRole {
+    /// `<OBJECT>`: the merged, queryable table.
+    Target,
+    /// `<OBJECT>_STG`: transient, persistent staging that COPY loads into.
+    Staging,
+}
+
+/// The name of one of an object's tables: `<OBJECT>` or `<OBJECT>_STG`.
+pub(super) fn table_name(object: &str, role: TableRole) -> String {
+    match role {
+        TableRole::Target => object.to_owned(),
+        TableRole::Staging => format!("{object}_STG"),
+    }
+}
 
 /// The names of one pipeline's Snowflake objects.
 #[derive(Clone, Debug)]
@@ -64,7 +80,7 @@ impl Names {
 
     /// The qualified name of one of an object's tables.
     pub fn table(&self, object: &str, role: TableRole) -> Result<Sql> {
-        Ok(self.qualified(&Ident::new(&super::ddl::table_name(object, role))?))
+        Ok(self.qualified(&Ident::new(&table_name(object, role))?))
     }
 
     /// The qualified name of a view or table that is not an object's.

@@ -1,26 +1,53 @@
-//! The SQL renderer: templates under `sql/` with `{{name}}` placeholders become statements.
+//! The SQL renderer: a template under `sql/` is the text of a statement, and rendering fills
+//! its typed placeholders with values. Nothing is ever concatenated into SQL by hand.
 //!
-//! Nothing is ever concatenated into SQL by hand. A placeholder is bound to a [`Part`]:
+//! The values ([`Part`]) are of a few kinds, each with one way to render:
 //!
 //! * an [`Ident`] — checked when it is made (not empty, at most 255 characters, no control
 //!   characters) and always emitted double-quoted in canonical upper case, with `"` doubled, so
 //!   a custom field named `x"; DROP TABLE y; --` becomes the one identifier
-//!   `"X""; DROP TABLE Y; --"` and can neither inject nor break a statement;
+//!   `"X""; DROP TABLE Y; --"` and can neither inject nor break a statement; identifiers also
+//!   come as a list (`"A", "B"`) and as the first non-null of a few (`COALESCE("A", "B")`, or
+//!   `"A"` alone when there is one);
 //! * a [`Literal`] — a string literal, single-quoted with `'` doubled and `\` doubled
-//!   (Snowflake reads backslash escapes inside string literals); control characters are refused;
-//! * a [`Sql`] fragment — the output of this renderer (or of the pure builders in
-//!   [`super::statements`] and [`super::ddl`], which use it), so composed statements are
-//!   rendered all the way down.
+//!   (Snowflake reads backslash escapes inside string literals); control characters are
+//!   refused; literals also come as a list (`'a', 'b'`);
+//! * a boolean — `TRUE` or `FALSE`, and the condition of an optional section;
+//! * a [`Sql`] name or type — what this crate's names and column types render to (qualified
+//!   names, `NUMBER(38,0)`, stage paths), never text from outside;
+//! * the items of a repeated section, each with its own values.
 //!
-//! [`render`] refuses a template placeholder without a binding and a binding the template does
-//! not use (a misspelt name fails loudly instead of leaving `{{x}}` in a statement). Rendering is
-//! pure: same template and bindings, same text.
+//! # Templates
+//!
+//! | form | renders |
+//! |---|---|
+//! | `{{name}}` | the value |
+//! | `{{x.name}}` | an identifier value qualified by the alias `x`: `x."A"`; a list `x."A", x."B"`; a first non-null `COALESCE(x."A", x."B")` |
+//! | `{{#if name}}…{{/if}}` | the text between, only when `name` is true |
+//! | `{{#each name ", "}}…{{/each}}` | the text between once per item of `name`, with the item's values (and the template's), the separator in double quotes between items (`\n` in it is a line break) |
+//!
+//! Lines that start with `--` are dropped, so templates document themselves without sending
+//! their comments to Snowflake; a line that ends in `\` goes on with the next line, whose
+//! indentation is dropped, so a long statement reads in lines and is sent as one; a trailing
+//! `;` is dropped too (the SQL API runs one statement per request).
+//!
+//! [`render`] refuses a placeholder without a value, a value the rendered text does not use
+//! (one only a left-out section would use included: the caller gives exactly what the
+//! statement it asks for needs), a value of the wrong kind for its form (`{{#if}}` on
+//! anything but a boolean, an alias on anything but identifiers, an empty list), and a
+//! template that does not parse (an unclosed `{{`, a section never closed or closed twice, an
+//! unknown section). A misspelt name fails loudly instead of leaving `{{x}}` in a statement.
+//! Rendering is pure: same template and values, same text.
 
 use std::fmt;
 
 use crate::error::{Error, Result};
 
-/// A rendered SQL text (or fragment). Only the renderer and the builders make one.
+mod template;
+pub(crate) use template::render;
+
+/// A rendered statement, or a name or type this crate renders into one (a qualified name, a
+/// column type, a stage path). Only the renderer and this type's constructors make one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Sql(String);
 
@@ -30,7 +57,7 @@ impl Sql {
         &self.0
     }
 
-    /// Joins fragments with a separator (`", "`, `" AND "`, …).
+    /// Joins the parts of a name or type (`"DB"."SCHEMA"."T"`, `NUMBER(38,0)`).
     pub(crate) fn join(parts: impl IntoIterator<Item = Sql>, separator: &str) -> Sql {
         Sql(parts
             .into_iter()
@@ -108,11 +135,6 @@ impl Ident {
     pub fn sql(&self) -> Sql {
         Sql(format!("\"{}\"", self.0.replace('"', "\"\"")))
     }
-
-    /// `qualifier.name`, each part quoted.
-    pub fn qualified(&self, qualifier: &Ident) -> Sql {
-        Sql(format!("{}.{}", qualifier.sql(), self.sql()))
-    }
 }
 
 impl fmt::Display for Ident {
@@ -146,15 +168,28 @@ impl Literal {
     }
 }
 
-/// What a placeholder is bound to.
+/// What a placeholder is bound to. Each kind renders one way, so a template says by the form
+/// of its placeholder what kind of value it takes.
 #[derive(Clone, Debug)]
 pub(crate) enum Part {
-    /// A quoted identifier.
+    /// One identifier: `"NAME"`, or `alias."NAME"` as `{{alias.name}}`.
     Ident(Ident),
-    /// A quoted string literal.
+    /// Identifiers separated by `, `, each qualified by the alias of `{{alias.name}}` if any.
+    Idents(Vec<Ident>),
+    /// The first non-null of identifiers: `COALESCE(a."X", a."Y")`, or `a."X"` alone when
+    /// there is one.
+    Coalesce(Vec<Ident>),
+    /// One string literal.
     Literal(Literal),
-    /// Already-rendered SQL.
+    /// String literals separated by `, `.
+    Literals(Vec<Literal>),
+    /// `TRUE` or `FALSE` as `{{name}}`; the condition of `{{#if name}}`.
+    Bool(bool),
+    /// What a name or type of this crate renders to (qualified names, column types, stage
+    /// paths): never text from outside.
     Sql(Sql),
+    /// The items of `{{#each name "separator"}}`: each item's own values.
+    Each(Vec<Vec<(&'static str, Part)>>),
 }
 
 impl From<Ident> for Part {
@@ -181,53 +216,10 @@ impl From<Sql> for Part {
     }
 }
 
-/// Renders `template` (named `name` in errors) with `bindings`.
-///
-/// `--` comment lines are dropped, so templates can document themselves without sending their
-/// comments to Snowflake; a trailing `;` is dropped too (the SQL API runs one statement per
-/// request).
-pub(crate) fn render(name: &str, template: &str, bindings: &[(&str, Part)]) -> Result<Sql> {
-    let body: Vec<&str> = template
-        .lines()
-        .filter(|line| !line.trim_start().starts_with("--"))
-        .collect();
-    let body = body.join("\n");
-    let mut out = String::with_capacity(body.len() + 64);
-    let mut used = vec![false; bindings.len()];
-    let mut rest = body.as_str();
-    while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let end = after.find("}}").ok_or_else(|| {
-            Error::InvalidRequest(format!("SQL template {name}: unclosed placeholder"))
-        })?;
-        let key = after[..end].trim();
-        let index = bindings
-            .iter()
-            .position(|(k, _)| *k == key)
-            .ok_or_else(|| {
-                Error::InvalidRequest(format!(
-                    "SQL template {name}: placeholder {{{{{key}}}}} has no value"
-                ))
-            })?;
-        used[index] = true;
-        let text = match &bindings[index].1 {
-            Part::Ident(ident) => ident.sql(),
-            Part::Literal(literal) => literal.sql(),
-            Part::Sql(sql) => sql.clone(),
-        };
-        out.push_str(text.as_str());
-        rest = &after[end + 2..];
+impl From<bool> for Part {
+    fn from(value: bool) -> Self {
+        Part::Bool(value)
     }
-    out.push_str(rest);
-    if let Some(unused) = used.iter().position(|u| !u) {
-        return Err(Error::InvalidRequest(format!(
-            "SQL template {name}: value {} is not a placeholder of the template",
-            bindings[unused].0
-        )));
-    }
-    let text = out.trim().trim_end_matches(';').trim_end().to_owned();
-    Ok(Sql(text))
 }
 
 #[cfg(test)]
@@ -272,27 +264,5 @@ mod tests {
             Literal::new("a\u{0}b"),
             Err(Error::InvalidRequest(_))
         ));
-    }
-
-    #[test]
-    fn unknown_and_unused_placeholders_are_refused() {
-        let missing = render("m", "SELECT {{x}}", &[]).unwrap_err();
-        assert!(
-            missing.to_string().contains("{{x}} has no value"),
-            "{missing}"
-        );
-        let unused = render("u", "SELECT 1", &[("x", Sql::trusted("2").into())]).unwrap_err();
-        assert!(
-            unused.to_string().contains("value x is not a placeholder"),
-            "{unused}"
-        );
-        let open = render("o", "SELECT {{x", &[]).unwrap_err();
-        assert!(open.to_string().contains("unclosed"), "{open}");
-    }
-
-    #[test]
-    fn comments_and_the_final_semicolon_are_dropped() {
-        let sql = render("c", "-- what it does\nSELECT 1;\n", &[]).unwrap();
-        assert_eq!(sql.as_str(), "SELECT 1");
     }
 }

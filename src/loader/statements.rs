@@ -3,9 +3,8 @@
 //! Pure: a batch's facts in, rendered statements out; the number of statements depends only on
 //! the number of files divided by 1,000, never on rows.
 
-use super::ddl::TableRole;
-use super::names::Names;
-use super::sql::{Ident, Literal, Sql, render};
+use super::names::{Names, TableRole};
+use super::sql::{Ident, Literal, Part, Sql, render};
 use crate::error::{Error, Result};
 use crate::manifest::BatchKeys;
 use crate::manifest::schemas::{BatchSchema, ColumnType};
@@ -34,9 +33,9 @@ pub fn copy_into(names: &Names, object: &str, files: &[String], force: bool) -> 
                             "staged file {path} is not under the object's directory {prefix}"
                         ))
                     })?;
-                    Ok(Literal::new(Sql::stage_path(relative)?.as_str())?.sql())
+                    Literal::new(Sql::stage_path(relative)?.as_str())
                 })
-                .collect::<Result<Vec<Sql>>>()?;
+                .collect::<Result<Vec<Literal>>>()?;
             render(
                 "copy_into_staging.sql",
                 COPY,
@@ -47,15 +46,12 @@ pub fn copy_into(names: &Names, object: &str, files: &[String], force: bool) -> 
                     ),
                     ("stage", names.qualified(&names.stage).into()),
                     ("object_path", Sql::stage_path(object)?.into()),
-                    ("files", Sql::join(listed, ", ").into()),
+                    ("files", Part::Literals(listed)),
                     (
                         "file_format",
                         names.qualified_literal(&names.file_format)?.into(),
                     ),
-                    (
-                        "force",
-                        Sql::trusted(if force { "TRUE" } else { "FALSE" }).into(),
-                    ),
+                    ("force", force.into()),
                 ],
             )
         })
@@ -76,7 +72,8 @@ pub(crate) struct MergeSpec<'a> {
     pub keys: &'a BatchKeys,
 }
 
-/// The MERGE of one batch from staging into the target table.
+/// The MERGE of one batch from staging into the target table (`sql/merge_from_staging.sql`,
+/// which holds the whole statement): this finds the columns it names in the batch's schema.
 pub(crate) fn merge(names: &Names, spec: &MergeSpec<'_>) -> Result<Sql> {
     let schema = spec.schema;
     let object = &schema.object;
@@ -92,241 +89,83 @@ pub(crate) fn merge(names: &Names, spec: &MergeSpec<'_>) -> Result<Sql> {
     };
     let key = require(&spec.keys.key)?;
     let modified = require(&spec.keys.watermark_field)?;
-    // Tombstones that carry the merge key match directly; any other column they carry is
-    // expanded to the keys of the records that have it.
-    let tombstone_key = spec.delete_key.unwrap_or(crate::schema::RECORD_NO_COLUMN);
-    let delete_key = (tombstone_key != spec.keys.key).then_some(tombstone_key);
+    // The template names the bookkeeping columns itself; a batch without them cannot load.
     let batch_col = require(crate::schema::BATCH_ID_COLUMN)?;
     let extracted = require(crate::schema::EXTRACTED_AT_COLUMN)?;
     let deleted = require(crate::schema::DELETED_COLUMN)?;
+    // Tombstones that carry the merge key match directly; any other column they carry is
+    // expanded to the keys of the records that have it.
+    let tombstone_key = spec.delete_key.unwrap_or(crate::schema::RECORD_NO_COLUMN);
+    let delete_key = (tombstone_key != spec.keys.key)
+        .then(|| require(tombstone_key))
+        .transpose()?;
     let creation = ["AUWHENCREATED", "WHENCREATED"]
         .into_iter()
         .find_map(|name| {
             schema
                 .column(name)
                 .filter(|c| c.column_type == ColumnType::Timestamp)
-        });
-    let creation = creation.map(|c| Ident::new(&c.name)).transpose()?;
-    let change_time = |alias: &'static str| -> Sql {
-        let m = qualify(alias, &modified);
-        match &creation {
-            Some(c) => Sql::join(
-                [
-                    Sql::trusted("COALESCE("),
-                    m,
-                    Sql::trusted(", "),
-                    qualify(alias, c),
-                    Sql::trusted(")"),
-                ],
-                "",
-            ),
-            None => m,
-        }
-    };
+        })
+        .map(|c| Ident::new(&c.name))
+        .transpose()?;
     let columns: Vec<Ident> = schema
         .columns
         .iter()
         .map(|c| Ident::new(&c.name))
         .collect::<Result<_>>()?;
-    let staging = names.table(object, TableRole::Staging)?;
-    let target = names.table(object, TableRole::Target)?;
-    let batch_literal = Literal::new(spec.rows_batch_id)?.sql();
-    let list = |alias: Option<&'static str>| -> Sql {
-        Sql::join(
-            columns.iter().map(|c| match alias {
-                Some(a) => qualify(a, c),
-                None => c.sql(),
-            }),
-            ", ",
+    let column_items = |wanted: &dyn Fn(&Ident) -> bool| {
+        Part::Each(
+            columns
+                .iter()
+                .filter(|c| wanted(c))
+                .map(|c| vec![("column", c.into())])
+                .collect(),
         )
     };
-    let in_batch = |alias: &'static str| -> Sql {
-        Sql::join(
-            [
-                qualify(alias, &batch_col),
-                Sql::trusted(" = "),
-                batch_literal.clone(),
-            ],
-            "",
-        )
-    };
-    let keyed = Sql::join(
-        [
-            Sql::trusted("SELECT "),
-            list(Some("b")),
-            Sql::trusted(" FROM "),
-            staging.clone(),
-            Sql::trusted(" b WHERE "),
-            in_batch("b"),
-            Sql::trusted(" AND "),
-            qualify("b", &key),
-            Sql::trusted(" IS NOT NULL"),
-        ],
-        "",
-    );
-    let rows = match delete_key {
-        None => keyed,
-        Some(delete_key) => {
-            let dk = require(delete_key)?;
-            let expanded_columns = Sql::join(
-                columns.iter().map(|c| {
-                    let value = if *c == key {
-                        qualify("k", &key)
-                    } else if [&dk, &modified, &batch_col, &extracted].contains(&c) {
-                        qualify("d", c)
-                    } else if *c == deleted {
-                        Sql::trusted("TRUE")
-                    } else {
-                        Sql::trusted("NULL")
-                    };
-                    Sql::join([value, Sql::trusted(" AS "), c.sql()], "")
-                }),
-                ", ",
-            );
-            let known = Sql::join(
-                [
-                    Sql::trusted("SELECT "),
-                    key.sql(),
-                    Sql::trusted(", "),
-                    dk.sql(),
-                    Sql::trusted(" FROM "),
-                    target.clone(),
-                    Sql::trusted(" WHERE "),
-                    dk.sql(),
-                    Sql::trusted(" IS NOT NULL UNION SELECT "),
-                    key.sql(),
-                    Sql::trusted(", "),
-                    dk.sql(),
-                    Sql::trusted(" FROM "),
-                    staging.clone(),
-                    Sql::trusted(" WHERE "),
-                    batch_col.sql(),
-                    Sql::trusted(" = "),
-                    batch_literal.clone(),
-                    Sql::trusted(" AND "),
-                    key.sql(),
-                    Sql::trusted(" IS NOT NULL AND "),
-                    dk.sql(),
-                    Sql::trusted(" IS NOT NULL"),
-                ],
-                "",
-            );
-            Sql::join(
-                [
-                    keyed,
-                    Sql::trusted(" UNION ALL SELECT "),
-                    expanded_columns,
-                    Sql::trusted(" FROM "),
-                    staging.clone(),
-                    Sql::trusted(" d JOIN ("),
-                    known,
-                    Sql::trusted(") k ON "),
-                    qualify("k", &dk),
-                    Sql::trusted(" = "),
-                    qualify("d", &dk),
-                    Sql::trusted(" WHERE "),
-                    in_batch("d"),
-                    Sql::trusted(" AND "),
-                    qualify("d", &key),
-                    Sql::trusted(" IS NULL AND "),
-                    qualify("d", &deleted),
-                ],
-                "",
-            )
-        }
-    };
-    let source = Sql::join(
-        [
-            Sql::trusted("SELECT "),
-            list(Some("u")),
-            Sql::trusted(" FROM ("),
-            rows,
-            Sql::trusted(") u QUALIFY ROW_NUMBER() OVER (PARTITION BY "),
-            qualify("u", &key),
-            Sql::trusted(" ORDER BY "),
-            change_time("u"),
-            Sql::trusted(" DESC NULLS LAST, "),
-            qualify("u", &deleted),
-            Sql::trusted(" DESC, "),
-            qualify("u", &extracted),
-            Sql::trusted(" DESC) = 1"),
-        ],
-        "",
-    );
-    let (ct_s, ct_t) = (change_time("s"), change_time("t"));
-    let not_deleted_t = Sql::join(
-        [
-            Sql::trusted("NOT COALESCE("),
-            qualify("t", &deleted),
-            Sql::trusted(", FALSE)"),
-        ],
-        "",
-    );
-    // `s` is newer than `t`: a later change time, or no change time on the target, or the same
-    // instant and `tie` (a tombstone wins a tie over a live row; a live row re-read at the
-    // same instant wins only when it was extracted later).
-    let newer_or_tie = |tie: Sql| {
-        Sql::join(
-            [
-                ct_s.clone(),
-                Sql::trusted(" > "),
-                ct_t.clone(),
-                Sql::trusted(" OR "),
-                ct_t.clone(),
-                Sql::trusted(" IS NULL OR ("),
-                ct_s.clone(),
-                Sql::trusted(" = "),
-                ct_t.clone(),
-                Sql::trusted(" AND "),
-                tie,
-                Sql::trusted(")"),
-            ],
-            "",
-        )
-    };
-    let tombstone_newer = newer_or_tie(not_deleted_t.clone());
-    let newer = newer_or_tie(Sql::join(
-        [
-            qualify("s", &extracted),
-            Sql::trusted(" > "),
-            qualify("t", &extracted),
-            Sql::trusted(" AND "),
-            not_deleted_t,
-        ],
-        "",
-    ));
-    let assign = |c: &Ident, value: Sql| Sql::join([c.sql(), Sql::trusted(" = "), value], "");
-    let tombstone_set = Sql::join(
-        [
-            assign(&deleted, Sql::trusted("TRUE")),
-            assign(&modified, qualify("s", &modified)),
-            assign(&batch_col, qualify("s", &batch_col)),
-            assign(&extracted, qualify("s", &extracted)),
-        ],
-        ", ",
-    );
-    let update_set = Sql::join(
-        columns
+    let mut bindings: Vec<(&str, Part)> = vec![
+        (
+            "target_table",
+            names.table(object, TableRole::Target)?.into(),
+        ),
+        (
+            "staging_table",
+            names.table(object, TableRole::Staging)?.into(),
+        ),
+        ("batch_id", Literal::new(spec.rows_batch_id)?.into()),
+        ("key", (&key).into()),
+        ("modified", (&modified).into()),
+        ("columns", Part::Idents(columns.clone())),
+        (
+            "change_time",
+            Part::Coalesce([modified.clone()].into_iter().chain(creation).collect()),
+        ),
+        ("update_columns", column_items(&|c| *c != key)),
+        ("expand_tombstones", delete_key.is_some().into()),
+    ];
+    if let Some(delete_key) = delete_key {
+        let carried = [&delete_key, &modified, &batch_col, &extracted];
+        let row = columns
             .iter()
-            .filter(|c| **c != key)
-            .map(|c| assign(c, qualify("s", c))),
-        ", ",
-    );
-    render(
-        "merge_from_staging.sql",
-        MERGE,
-        &[
-            ("target_table", target.into()),
-            ("source", source.into()),
-            ("key", key.clone().into()),
-            ("tombstone_newer", tombstone_newer.into()),
-            ("newer", newer.into()),
-            ("tombstone_set", tombstone_set.into()),
-            ("update_set", update_set.into()),
-            ("insert_columns", list(None).into()),
-            ("insert_values", list(Some("s")).into()),
-        ],
-    )
+            .map(|c| {
+                let from_keys = *c == key;
+                let from_tombstone = !from_keys && carried.contains(&c);
+                let marks_deleted = !from_keys && !from_tombstone && *c == deleted;
+                vec![
+                    ("column", c.into()),
+                    ("from_keys", from_keys.into()),
+                    ("from_tombstone", from_tombstone.into()),
+                    ("marks_deleted", marks_deleted.into()),
+                    (
+                        "unknown",
+                        (!from_keys && !from_tombstone && !marks_deleted).into(),
+                    ),
+                ]
+            })
+            .collect();
+        bindings.push(("delete_key", delete_key.into()));
+        bindings.push(("tombstone_row", Part::Each(row)));
+    }
+    render("merge_from_staging.sql", MERGE, &bindings)
 }
 
 /// The DELETE that removes one batch's rows from staging after its MERGE.
@@ -342,10 +181,6 @@ pub(crate) fn delete_staged(names: &Names, object: &str, rows_batch_id: &str) ->
             ("batch_id", Literal::new(rows_batch_id)?.into()),
         ],
     )
-}
-
-fn qualify(alias: &'static str, column: &Ident) -> Sql {
-    Sql::join([Sql::trusted(alias), column.sql()], ".")
 }
 
 #[cfg(test)]

@@ -4,8 +4,7 @@
 //! a subset of the objects still gets the views it can have. Views are the one thing `init`
 //! creates with `CREATE OR REPLACE`: they hold no data.
 
-use super::ddl::TableRole;
-use super::names::Names;
+use super::names::{Names, TableRole};
 use super::sql::{Part, Sql, render};
 use crate::error::Result;
 

@@ -48,11 +48,11 @@
 //! `rows`.
 
 use crate::error::{Error, Result};
-use crate::intacct::client::{ReadMethod, ReadRequest};
 use crate::intacct::codes::{self, FailureClass};
 use crate::intacct::objects::{self, DeleteKey};
 use crate::intacct::paging::{KeyFields, TimeWindow, audit_deletes_condition};
 use crate::intacct::response::{IntacctType, ObjectMeta, RecordPage};
+use crate::intacct::{ReadMethod, ReadRequest};
 use crate::schema::{ColumnKind, QuarantinedRow, RECORD_NO_COLUMN, SchemaPlan};
 
 /// The object the delete feed reads.

@@ -27,10 +27,10 @@ use tracing::Instrument;
 
 use super::RunContext;
 use crate::error::{Error, Result};
-use crate::intacct::client::{IntacctClient, ReadRequest};
 use crate::intacct::paging::TimeWindow;
+use crate::intacct::{IntacctClient, ReadRequest};
 use crate::loader::BatchLoadReport;
-use crate::loader::ddl::TableRole;
+use crate::loader::TableRole;
 use crate::manifest::schemas::{self, BatchSchema, ColumnType};
 use crate::manifest::{Action, BatchKeys, Mode};
 use crate::snowflake::Statement;
