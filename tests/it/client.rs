@@ -17,6 +17,8 @@ use intacct_snowflake::sim::{Dataset, Scale};
 use intacct_snowflake::sim::{SimConfig, SimHandle, spawn};
 use serde_json::Value;
 
+use crate::support::wall_clock::WallClock;
+
 /// A record as column → value, empty values as `None`.
 type Row = BTreeMap<String, Option<String>>;
 
@@ -256,13 +258,15 @@ async fn a_window_holds_exactly_the_records_modified_inside_it() {
     // The window: the middle third of the modification instants. APBILL's WHENCREATED is
     // the (back-datable) bill date; its creation timestamp, AUWHENCREATED, stands in for an
     // empty WHENMODIFIED.
-    let instant = |row: &Row| {
-        let text = row["WHENMODIFIED"]
+    let stamp = |row: &Row| {
+        row["WHENMODIFIED"]
             .clone()
             .or_else(|| row["AUWHENCREATED"].clone())
-            .unwrap();
-        intacct_snowflake::intacct::tenant_time::parse(&text, tz).unwrap()
+            .unwrap()
     };
+    let stamps: Vec<String> = all.values().map(stamp).collect();
+    let clock = WallClock::of(tz.name(), stamps.iter().map(String::as_str));
+    let instant = |row: &Row| clock.instant(&stamp(row));
     let mut instants: Vec<DateTime<Utc>> = all.values().map(instant).collect();
     instants.sort();
     let window = TimeWindow {
@@ -464,13 +468,21 @@ async fn records_changed_during_a_read_leave_its_closed_window_for_the_next_run(
     }
     read.task.await.unwrap();
     let want = truth(&sim, object).await;
-    let changed_at = |row: &Row| {
-        let text = row["WHENMODIFIED"]
+    let stamp = |row: &Row| {
+        row["WHENMODIFIED"]
             .clone()
             .or_else(|| row["WHENCREATED"].clone())
-            .unwrap();
-        intacct_snowflake::intacct::tenant_time::parse(&text, tz).unwrap()
+            .unwrap()
     };
+    // Every stamp the truth or a page holds, read independently.
+    let stamps: Vec<String> = want
+        .values()
+        .cloned()
+        .chain(pages.iter().flat_map(rows_of))
+        .map(|row| stamp(&row))
+        .collect();
+    let clock = WallClock::of(tz.name(), stamps.iter().map(String::as_str));
+    let changed_at = |row: &Row| clock.instant(&stamp(row));
     // Records touched by the two simulated days (created or modified after the start).
     let changed: BTreeSet<u64> = want
         .iter()
@@ -903,15 +915,23 @@ async fn a_back_dated_bill_with_an_empty_whenmodified_is_read_once_by_its_creati
     let client = client(&sim, &config);
     let tz = config.dataset.time_zone;
     let all = truth(&sim, "APBILL").await;
-    let parse = |text: &str| intacct_snowflake::intacct::tenant_time::parse(text, tz).unwrap();
+    // Creation timestamps and bill dates (a date is its midnight), read independently.
+    let clock = WallClock::of(
+        tz.name(),
+        all.values().flat_map(|row| {
+            ["AUWHENCREATED", "WHENCREATED"]
+                .into_iter()
+                .filter_map(|field| row[field].as_deref())
+        }),
+    );
+    let parse = |text: &str| clock.instant(text);
     let bill_date = |row: &Row| {
-        let date =
-            chrono::NaiveDate::parse_from_str(row["WHENCREATED"].as_deref().unwrap(), "%m/%d/%Y")
-                .unwrap();
-        tz.from_local_datetime(&date.and_hms_opt(0, 0, 0).unwrap())
-            .earliest()
-            .unwrap()
-            .with_timezone(&Utc)
+        let text = row["WHENCREATED"].as_deref().unwrap();
+        assert!(
+            chrono::NaiveDate::parse_from_str(text, "%m/%d/%Y").is_ok(),
+            "bill date {text:?}"
+        );
+        parse(text)
     };
     let back_dated: Vec<(&u64, &Row)> = all
         .iter()

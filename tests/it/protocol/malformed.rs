@@ -7,8 +7,7 @@ use intacct_snowflake::error::MalformedKind;
 use intacct_snowflake::intacct::parse_response;
 use proptest::prelude::*;
 
-use super::fixtures::fixture_bytes;
-use super::shapes::one_result;
+use crate::support::intacct_bodies::{fixture_bytes, one_result};
 
 fn kind_of(body: &[u8]) -> (MalformedKind, String) {
     match parse_response(body) {
