@@ -789,19 +789,42 @@ async fn a_slow_consumer_holds_the_reader_back() {
     let client = IntacctClient::new(cc).unwrap();
     let object = "VENDOR";
     let mut read = client.read_object(request(object, everything(), 50));
-    // Nobody consumes for a while: the reader may fill the one-page buffer and hold one more
-    // page while it waits to send, and no more.
-    let first = read.pages.recv().await.unwrap().unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    let fetched = counter(&counters(&sim).await, "pages");
-    assert!(
-        fetched <= 3,
-        "{fetched} pages fetched ahead of the consumer"
-    );
-    let mut pages = vec![first];
-    while let Some(page) = read.pages.recv().await {
-        pages.push(page.unwrap());
+    // With a one-page buffer the reader can run two pages ahead of the consumer: one in the
+    // buffer, one fetched and waiting for room. Before each page is taken, wait until the
+    // reader is that far ahead (or done), so a reader that is merely slow cannot pass for one
+    // that is held; then it must be exactly there, blocked on the full buffer.
+    let mut pages = Vec::new();
+    loop {
+        let taken = pages.len() as u64;
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+        let fetched = loop {
+            let fetched = counter(&counters(&sim).await, "pages");
+            if fetched >= taken + 2 || read.progress.borrow().finished {
+                break fetched;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the reader stalled at {fetched} pages with {taken} taken"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        };
+        assert!(
+            fetched <= taken + 2,
+            "{fetched} pages fetched with {taken} taken"
+        );
+        if !read.progress.borrow().finished {
+            assert_eq!(fetched, taken + 2);
+            // Sent: every page taken and the one in the buffer, not the one waiting.
+            assert_eq!(read.progress.borrow().pages, taken + 1);
+            assert_eq!(read.pages.len(), 1);
+        }
+        match read.pages.recv().await {
+            Some(page) => pages.push(page.unwrap()),
+            None => break,
+        }
     }
+    read.task.await.unwrap();
+    assert_eq!(counter(&counters(&sim).await, "pages"), pages.len() as u64);
     assert!(pages.len() > 5);
     assert_same(
         object,
