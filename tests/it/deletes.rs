@@ -22,7 +22,7 @@ use intacct_snowflake::sim::{self, SimConfig, SimHandle};
 use crate::support::demo_pipeline::{assert_all_ok, extract_reports, sim_clock, spec_for};
 use crate::support::parquet::batch_rows;
 use crate::support::stage_state::manifest_state;
-use crate::support::wall_clock::WallClock;
+use crate::support::wall_clock::{WallClock, instant};
 
 /// One staged tombstone: its delete key (as text) and WHENMODIFIED.
 #[derive(Debug)]
@@ -144,7 +144,11 @@ fn query_functions(counters: &serde_json::Value) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tombstones_are_exactly_the_deletes_audithistory_records() {
-    let sim = sim::spawn(SimConfig::default()).await.unwrap();
+    // The two simulated days cross Los Angeles' autumn change (2025-11-02 02:00 PDT falls back
+    // to 01:00 PST), so some deletes happen in the repeated hour.
+    let mut config = SimConfig::default();
+    config.dataset.start = "2025-11-01T08:00:00Z".parse().unwrap();
+    let sim = sim::spawn(config).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let spec = spec_for(&sim, dir.path());
     assert_eq!(spec.extract.deletes, DeleteFeed::AuditHistory);
@@ -181,6 +185,13 @@ async fn tombstones_are_exactly_the_deletes_audithistory_records() {
         .into_iter()
         .filter(|(k, _)| !audit_before.contains_key(k))
         .collect();
+    // Read as its earlier instant, a time in the repeated hour is one on 2025-11-02 from
+    // 08:00Z (01:00 PDT) to 09:00Z.
+    let repeated_hour = instant("2025-11-02T08:00:00Z")..instant("2025-11-02T09:00:00Z");
+    assert!(
+        truth.values().any(|at| repeated_hour.contains(at)),
+        "no delete in the repeated hour: {truth:?}"
+    );
 
     let state = manifest_state(&spec).await;
     let mut lagged = 0;

@@ -180,7 +180,7 @@ for text in request["texts"]:
 json.dump(out, sys.stdout)
 "#;
 
-/// An RFC 3339 instant of the table.
+/// An instant written as the table writes them, RFC 3339.
 pub(crate) fn instant(text: &str) -> DateTime<Utc> {
     text.parse().expect("a pinned instant is RFC 3339")
 }
