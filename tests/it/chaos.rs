@@ -13,8 +13,8 @@ use std::time::Duration;
 use chrono::Utc;
 use futures::StreamExt;
 
-use crate::end_to_end::World;
-use crate::extract::sim_clock;
+use crate::support::demo_pipeline::sim_clock;
+use crate::support::world::World;
 
 /// Crash points inside a load (see `loader::load`).
 const CRASH_POINTS: &[&str] = &[

@@ -17,6 +17,8 @@ use intacct_snowflake::sim::{Dataset, Scale};
 use intacct_snowflake::sim::{SimConfig, SimHandle, spawn};
 use serde_json::Value;
 
+use crate::support::wall_clock::WallClock;
+
 /// A record as column → value, empty values as `None`.
 type Row = BTreeMap<String, Option<String>>;
 
@@ -256,13 +258,15 @@ async fn a_window_holds_exactly_the_records_modified_inside_it() {
     // The window: the middle third of the modification instants. APBILL's WHENCREATED is
     // the (back-datable) bill date; its creation timestamp, AUWHENCREATED, stands in for an
     // empty WHENMODIFIED.
-    let instant = |row: &Row| {
-        let text = row["WHENMODIFIED"]
+    let stamp = |row: &Row| {
+        row["WHENMODIFIED"]
             .clone()
             .or_else(|| row["AUWHENCREATED"].clone())
-            .unwrap();
-        intacct_snowflake::intacct::tenant_time::parse(&text, tz).unwrap()
+            .unwrap()
     };
+    let stamps: Vec<String> = all.values().map(stamp).collect();
+    let clock = WallClock::of(tz.name(), stamps.iter().map(String::as_str));
+    let instant = |row: &Row| clock.instant(&stamp(row));
     let mut instants: Vec<DateTime<Utc>> = all.values().map(instant).collect();
     instants.sort();
     let window = TimeWindow {
@@ -464,13 +468,21 @@ async fn records_changed_during_a_read_leave_its_closed_window_for_the_next_run(
     }
     read.task.await.unwrap();
     let want = truth(&sim, object).await;
-    let changed_at = |row: &Row| {
-        let text = row["WHENMODIFIED"]
+    let stamp = |row: &Row| {
+        row["WHENMODIFIED"]
             .clone()
             .or_else(|| row["WHENCREATED"].clone())
-            .unwrap();
-        intacct_snowflake::intacct::tenant_time::parse(&text, tz).unwrap()
+            .unwrap()
     };
+    // Every stamp the truth or a page holds, read independently.
+    let stamps: Vec<String> = want
+        .values()
+        .cloned()
+        .chain(pages.iter().flat_map(rows_of))
+        .map(|row| stamp(&row))
+        .collect();
+    let clock = WallClock::of(tz.name(), stamps.iter().map(String::as_str));
+    let changed_at = |row: &Row| clock.instant(&stamp(row));
     // Records touched by the two simulated days (created or modified after the start).
     let changed: BTreeSet<u64> = want
         .iter()
@@ -777,19 +789,42 @@ async fn a_slow_consumer_holds_the_reader_back() {
     let client = IntacctClient::new(cc).unwrap();
     let object = "VENDOR";
     let mut read = client.read_object(request(object, everything(), 50));
-    // Nobody consumes for a while: the reader may fill the one-page buffer and hold one more
-    // page while it waits to send, and no more.
-    let first = read.pages.recv().await.unwrap().unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    let fetched = counter(&counters(&sim).await, "pages");
-    assert!(
-        fetched <= 3,
-        "{fetched} pages fetched ahead of the consumer"
-    );
-    let mut pages = vec![first];
-    while let Some(page) = read.pages.recv().await {
-        pages.push(page.unwrap());
+    // With a one-page buffer the reader can run two pages ahead of the consumer: one in the
+    // buffer, one fetched and waiting for room. Before each page is taken, wait until the
+    // reader is that far ahead (or done), so a reader that is merely slow cannot pass for one
+    // that is held; then it must be exactly there, blocked on the full buffer.
+    let mut pages = Vec::new();
+    loop {
+        let taken = pages.len() as u64;
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+        let fetched = loop {
+            let fetched = counter(&counters(&sim).await, "pages");
+            if fetched >= taken + 2 || read.progress.borrow().finished {
+                break fetched;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the reader stalled at {fetched} pages with {taken} taken"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        };
+        assert!(
+            fetched <= taken + 2,
+            "{fetched} pages fetched with {taken} taken"
+        );
+        if !read.progress.borrow().finished {
+            assert_eq!(fetched, taken + 2);
+            // Sent: every page taken and the one in the buffer, not the one waiting.
+            assert_eq!(read.progress.borrow().pages, taken + 1);
+            assert_eq!(read.pages.len(), 1);
+        }
+        match read.pages.recv().await {
+            Some(page) => pages.push(page.unwrap()),
+            None => break,
+        }
     }
+    read.task.await.unwrap();
+    assert_eq!(counter(&counters(&sim).await, "pages"), pages.len() as u64);
     assert!(pages.len() > 5);
     assert_same(
         object,
@@ -903,15 +938,23 @@ async fn a_back_dated_bill_with_an_empty_whenmodified_is_read_once_by_its_creati
     let client = client(&sim, &config);
     let tz = config.dataset.time_zone;
     let all = truth(&sim, "APBILL").await;
-    let parse = |text: &str| intacct_snowflake::intacct::tenant_time::parse(text, tz).unwrap();
+    // Creation timestamps and bill dates (a date is its midnight), read independently.
+    let clock = WallClock::of(
+        tz.name(),
+        all.values().flat_map(|row| {
+            ["AUWHENCREATED", "WHENCREATED"]
+                .into_iter()
+                .filter_map(|field| row[field].as_deref())
+        }),
+    );
+    let parse = |text: &str| clock.instant(text);
     let bill_date = |row: &Row| {
-        let date =
-            chrono::NaiveDate::parse_from_str(row["WHENCREATED"].as_deref().unwrap(), "%m/%d/%Y")
-                .unwrap();
-        tz.from_local_datetime(&date.and_hms_opt(0, 0, 0).unwrap())
-            .earliest()
-            .unwrap()
-            .with_timezone(&Utc)
+        let text = row["WHENCREATED"].as_deref().unwrap();
+        assert!(
+            chrono::NaiveDate::parse_from_str(text, "%m/%d/%Y").is_ok(),
+            "bill date {text:?}"
+        );
+        parse(text)
     };
     let back_dated: Vec<(&u64, &Row)> = all
         .iter()

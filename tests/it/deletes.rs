@@ -15,62 +15,14 @@ use chrono::{DateTime, Utc};
 use intacct_snowflake::config::{DeleteFeed, Spec};
 use intacct_snowflake::intacct::IntacctClient;
 use intacct_snowflake::intacct::objects;
-use intacct_snowflake::intacct::tenant_time;
-use intacct_snowflake::manifest::{BatchState, BatchStatus, Manifest, ManifestState};
-use intacct_snowflake::pipeline::ObjectReport;
-use intacct_snowflake::pipeline::{client_config, extract_options, run_extract};
+use intacct_snowflake::manifest::BatchStatus;
+use intacct_snowflake::pipeline::client_config;
 use intacct_snowflake::sim::{self, SimConfig, SimHandle};
-use intacct_snowflake::stage::Stage;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use crate::extract::{sim_clock, spec_for};
-
-/// Extracts every object (or `only` these) as of `now`; the per-object reports.
-pub(crate) async fn extract_reports(
-    spec: &Spec,
-    only: &[&str],
-    now: DateTime<Utc>,
-) -> Vec<ObjectReport> {
-    let only: Vec<String> = only.iter().map(|s| s.to_string()).collect();
-    let options = extract_options(spec, &only, now, false).unwrap();
-    let client = IntacctClient::new(client_config(spec)).unwrap();
-    let stage = Stage::open(&spec.stage.url).unwrap();
-    run_extract(&client, &stage, "test-run", &options)
-        .await
-        .unwrap()
-}
-
-pub(crate) fn assert_all_ok(reports: &[ObjectReport]) {
-    for r in reports {
-        assert_eq!(r.error, None, "{} failed", r.object);
-    }
-}
-
-pub(crate) async fn manifest_state(spec: &Spec) -> ManifestState {
-    let stage = Stage::open(&spec.stage.url).unwrap();
-    Manifest::open(stage, "check")
-        .await
-        .unwrap()
-        .state()
-        .clone()
-}
-
-/// Every record batch of a staged batch's Parquet parts.
-pub(crate) async fn batch_rows(spec: &Spec, batch: &BatchState) -> Vec<RecordBatch> {
-    let stage = Stage::open(&spec.stage.url).unwrap();
-    let mut out = Vec::new();
-    for file in &batch.files {
-        let body = stage.get(&file.path).await.unwrap().expect("part exists");
-        for b in ParquetRecordBatchReaderBuilder::try_new(body)
-            .unwrap()
-            .build()
-            .unwrap()
-        {
-            out.push(b.unwrap());
-        }
-    }
-    out
-}
+use crate::support::demo_pipeline::{assert_all_ok, extract_reports, sim_clock, spec_for};
+use crate::support::parquet::batch_rows;
+use crate::support::stage_state::manifest_state;
+use crate::support::wall_clock::{WallClock, instant};
 
 /// One staged tombstone: its delete key (as text) and WHENMODIFIED.
 #[derive(Debug)]
@@ -151,15 +103,22 @@ fn split_rows(
 /// its AUDITHISTORY ground truth. The key is OBJECTKEY without a `--REC` suffix; a bill's
 /// delete stands for its lines' too.
 async fn audit_deletes(sim: &SimHandle, spec: &Spec) -> BTreeMap<(String, String), DateTime<Utc>> {
-    let tz = spec.intacct.time_zone;
+    let deletes: Vec<_> = sim
+        .records("AUDITHISTORY")
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r["ACCESSMODE"].as_str() == Some("D"))
+        .collect();
+    let times = WallClock::of(
+        spec.intacct.time_zone.name(),
+        deletes.iter().map(|r| r["ACCESSTIME"].as_str().unwrap()),
+    );
     let mut out = BTreeMap::new();
-    for r in sim.records("AUDITHISTORY").await.unwrap() {
-        if r["ACCESSMODE"].as_str() != Some("D") {
-            continue;
-        }
+    for r in &deletes {
         let key = r["OBJECTKEY"].as_str().unwrap();
         let key = key.strip_suffix("--REC").unwrap_or(key).to_owned();
-        let at = tenant_time::parse(r["ACCESSTIME"].as_str().unwrap(), tz).unwrap();
+        let at = times.instant(r["ACCESSTIME"].as_str().unwrap());
         let object = r["OBJECTTYPE"].as_str().unwrap().to_ascii_uppercase();
         if object == "APBILL" {
             out.insert(("APBILLITEM".to_owned(), key.clone()), at);
@@ -185,7 +144,11 @@ fn query_functions(counters: &serde_json::Value) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tombstones_are_exactly_the_deletes_audithistory_records() {
-    let sim = sim::spawn(SimConfig::default()).await.unwrap();
+    // The two simulated days cross Los Angeles' autumn change (2025-11-02 02:00 PDT falls back
+    // to 01:00 PST), so some deletes happen in the repeated hour.
+    let mut config = SimConfig::default();
+    config.dataset.start = "2025-11-01T08:00:00Z".parse().unwrap();
+    let sim = sim::spawn(config).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let spec = spec_for(&sim, dir.path());
     assert_eq!(spec.extract.deletes, DeleteFeed::AuditHistory);
@@ -222,6 +185,13 @@ async fn tombstones_are_exactly_the_deletes_audithistory_records() {
         .into_iter()
         .filter(|(k, _)| !audit_before.contains_key(k))
         .collect();
+    // Read as its earlier instant, a time in the repeated hour is one on 2025-11-02 from
+    // 08:00Z (01:00 PDT) to 09:00Z.
+    let repeated_hour = instant("2025-11-02T08:00:00Z")..instant("2025-11-02T09:00:00Z");
+    assert!(
+        truth.values().any(|at| repeated_hour.contains(at)),
+        "no delete in the repeated hour: {truth:?}"
+    );
 
     let state = manifest_state(&spec).await;
     let mut lagged = 0;
@@ -476,7 +446,7 @@ async fn text_audit_ids_page_through_rows_sharing_an_access_time() {
         want.len()
     );
     assert!(want.iter().all(|id| id.starts_with('0')), "{want:?}");
-    let from = tenant_time::parse(&at, tz).unwrap();
+    let from = WallClock::of(tz.name(), [at.as_str()]).instant(&at);
     let window = intacct_snowflake::intacct::TimeWindow {
         from: Some(from),
         to: from + chrono::Duration::seconds(1),

@@ -35,13 +35,13 @@ use intacct_snowflake::snowflake::Statement;
 use intacct_snowflake::stage::Stage;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use crate::end_to_end::World;
-use crate::extract::{sim_clock, spec_for};
-use crate::load::harness::{ACCOUNT, Harness, Row, USER, at, client};
 use crate::sim::{Sim, function, query, query_all, read_by_query_all, request};
+use crate::support::demo_pipeline::{sim_clock, spec_for};
 use crate::support::emulator::{Emulator, EmulatorOptions};
 use crate::support::keys::TestKeys;
+use crate::support::load_harness::{ACCOUNT, Harness, Row, USER, at, client};
 use crate::support::repo_root;
+use crate::support::world::World;
 
 const ENTITIES: [&str; 2] = ["E100", "E200"];
 

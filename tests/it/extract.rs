@@ -11,60 +11,18 @@ use arrow::array::{
     TimestampMicrosecondArray,
 };
 use arrow::datatypes::{DataType, TimeUnit};
-use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
-use intacct_snowflake::config::{self, CredentialSource, Spec};
-use intacct_snowflake::intacct::IntacctClient;
-use intacct_snowflake::intacct::tenant_time;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use intacct_snowflake::manifest::{BatchStatus, Manifest};
-use intacct_snowflake::pipeline::{client_config, extract_options, run_extract};
-use intacct_snowflake::sim::{self, SimConfig, SimHandle};
+use intacct_snowflake::sim::{self, SimConfig};
 use intacct_snowflake::stage::Stage;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use sha2::{Digest, Sha256};
 
+use crate::support::demo_pipeline::{
+    PIPELINE, assert_all_ok, extract_reports, sim_clock, spec_for,
+};
+use crate::support::wall_clock::WallClock;
 use crate::support::{binary, repo_root};
-
-pub(crate) const PIPELINE: &str = "pipelines/demo.toml";
-
-pub(crate) fn spec_for(sim: &SimHandle, stage_dir: &Path) -> Spec {
-    let text = std::fs::read_to_string(repo_root().join(PIPELINE)).unwrap();
-    let env: BTreeMap<String, String> = [
-        ("INTACCT_ENDPOINT".to_owned(), sim.endpoint_url()),
-        ("STAGE_URL".to_owned(), stage_dir.display().to_string()),
-    ]
-    .into_iter()
-    .collect();
-    config::parse(
-        &text,
-        Path::new(PIPELINE),
-        &env,
-        &repo_root(),
-        &CredentialSource::default(),
-    )
-    .unwrap()
-}
-
-pub(crate) async fn sim_clock(sim: &SimHandle) -> DateTime<Utc> {
-    let body: serde_json::Value = reqwest::get(format!("{}/__sim/clock", sim.base_url()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["now"].as_str().unwrap().parse().unwrap()
-}
-
-async fn extract_at(spec: &Spec, now: DateTime<Utc>) {
-    let options = extract_options(spec, &[], now, false).unwrap();
-    let client = IntacctClient::new(client_config(spec)).unwrap();
-    let stage = Stage::open(&spec.stage.url).unwrap();
-    let reports = run_extract(&client, &stage, "test-run", &options)
-        .await
-        .unwrap();
-    for r in &reports {
-        assert_eq!(r.error, None, "{} failed", r.object);
-    }
-}
 
 /// One staged value, typed as the Parquet column holds it.
 #[derive(Debug, Clone, PartialEq)]
@@ -149,8 +107,9 @@ async fn staged_rows(stage: &Stage, files: &[String]) -> BTreeMap<i64, BTreeMap<
 }
 
 /// What the simulator's text must stage as, converted here without the crate's value parser:
-/// `like` says which type the staged column has (and a decimal's scale).
-fn expected(text: &str, like: &Staged, tz: chrono_tz::Tz) -> Staged {
+/// `like` says which type the staged column has (and a decimal's scale); `timestamps` holds
+/// the instant of every timestamp text.
+fn expected(text: &str, like: &Staged, timestamps: &WallClock) -> Staged {
     match like {
         Staged::Text(_) => Staged::Text(text.to_owned()),
         Staged::Int(_) => Staged::Int(
@@ -178,20 +137,9 @@ fn expected(text: &str, like: &Staged, tz: chrono_tz::Tz) -> Staged {
             let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
             Staged::Date((date - epoch).num_days() as i32)
         }
-        Staged::Micros(_) => {
-            let naive = NaiveDateTime::parse_from_str(text, "%m/%d/%Y %H:%M:%S")
-                .or_else(|_| {
-                    NaiveDate::parse_from_str(text, "%m/%d/%Y").map(|d| d.and_time(NaiveTime::MIN))
-                })
-                .unwrap_or_else(|e| panic!("timestamp {text:?}: {e}"));
-            // A repeated DST hour reads as the earlier instant (README, time zone).
-            let instant = match tz.from_local_datetime(&naive) {
-                LocalResult::Single(t) => t,
-                LocalResult::Ambiguous(earlier, _) => earlier,
-                LocalResult::None => panic!("{text:?} falls in a DST gap"),
-            };
-            Staged::Micros(instant.timestamp_micros())
-        }
+        // The tenant's wall clock, read independently (a repeated DST hour is the earlier
+        // instant: see `support::wall_clock`).
+        Staged::Micros(_) => Staged::Micros(timestamps.instant(text).timestamp_micros()),
         Staged::Bool(_) => Staged::Bool(match text {
             "true" => true,
             "false" => false,
@@ -212,8 +160,26 @@ fn kind(value: &Staged) -> &'static str {
     }
 }
 
-fn truth_key(record: &serde_json::Map<String, serde_json::Value>) -> i64 {
+type Record = serde_json::Map<String, serde_json::Value>;
+
+fn truth_key(record: &Record) -> i64 {
     record["RECORDNO"].as_str().unwrap().parse().unwrap()
+}
+
+/// The simulator's text for a staged column.
+fn truth_text<'a>(record: &'a Record, column: &str) -> Option<&'a str> {
+    record
+        .iter()
+        .find(|(k, _)| intacct_snowflake::intacct::column_name(k) == column)
+        .and_then(|(_, v)| v.as_str())
+}
+
+/// The instant a record last changed at, as tenant text: WHENMODIFIED, or WHENCREATED for a
+/// record never modified.
+fn change_stamp(record: &Record) -> Option<&str> {
+    ["WHENMODIFIED", "WHENCREATED"]
+        .iter()
+        .find_map(|f| record.get(*f).and_then(|v| v.as_str()))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -223,7 +189,7 @@ async fn extract_stages_ground_truth_then_only_changes() {
     let spec = spec_for(&sim, dir.path());
     let tz = spec.intacct.time_zone;
     let first_now = sim_clock(&sim).await;
-    extract_at(&spec, first_now).await;
+    assert_all_ok(&extract_reports(&spec, &[], first_now).await);
     let mut checked: BTreeMap<&str, usize> = BTreeMap::new();
 
     let stage = Stage::open(&spec.stage.url).unwrap();
@@ -247,13 +213,19 @@ async fn extract_stages_ground_truth_then_only_changes() {
         // Every staged value equals the simulator's, typed: text byte-exact (ZIP codes,
         // hostile strings), integers, decimals to the last digit, dates, timestamps from the
         // tenant's wall clock, booleans. A null must be an empty or absent field.
+        let timestamps = WallClock::of(
+            tz.name(),
+            truth.iter().flat_map(|record| {
+                staged[&truth_key(record)]
+                    .iter()
+                    .filter(|(_, value)| matches!(value, Staged::Micros(_)))
+                    .filter_map(|(column, _)| truth_text(record, column))
+            }),
+        );
         for record in &truth {
             let row = &staged[&truth_key(record)];
             for (column, value) in row {
-                let field = record
-                    .iter()
-                    .find(|(k, _)| intacct_snowflake::intacct::column_name(k) == *column);
-                let Some((_, serde_json::Value::String(text))) = field else {
+                let Some(text) = truth_text(record, column) else {
                     panic!(
                         "{} {column}: staged {value:?}, not in the ground truth",
                         object.name
@@ -261,7 +233,7 @@ async fn extract_stages_ground_truth_then_only_changes() {
                 };
                 assert_eq!(
                     *value,
-                    expected(text, value, tz),
+                    expected(text, value, &timestamps),
                     "{} {column} {text:?}",
                     object.name
                 );
@@ -281,7 +253,7 @@ async fn extract_stages_ground_truth_then_only_changes() {
     sim.advance_days(1).await.unwrap();
     let second_now = sim_clock(&sim).await;
     assert!(second_now > first_now);
-    extract_at(&spec, second_now).await;
+    assert_all_ok(&extract_reports(&spec, &[], second_now).await);
     let state = Manifest::open(stage.clone(), "check")
         .await
         .unwrap()
@@ -296,17 +268,13 @@ async fn extract_stages_ground_truth_then_only_changes() {
         assert_eq!(second.window_from, Some(from));
         let files: Vec<String> = second.files.iter().map(|f| f.path.clone()).collect();
         let staged: BTreeSet<i64> = staged_rows(&stage, &files).await.into_keys().collect();
-        let changed: BTreeSet<i64> = sim
-            .records(&object.name)
-            .await
-            .unwrap()
+        let records = sim.records(&object.name).await.unwrap();
+        let stamps = WallClock::of(tz.name(), records.iter().filter_map(change_stamp));
+        let changed: BTreeSet<i64> = records
             .iter()
             .filter(|r| {
-                let stamp = ["WHENMODIFIED", "WHENCREATED"]
-                    .iter()
-                    .find_map(|f| r.get(*f).and_then(|v| v.as_str()));
-                stamp.is_some_and(|s| {
-                    let at = tenant_time::parse(s, tz).unwrap();
+                change_stamp(r).is_some_and(|s| {
+                    let at = stamps.instant(s);
                     at >= from && at < second_now
                 })
             })

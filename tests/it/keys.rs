@@ -9,9 +9,9 @@ use std::path::PathBuf;
 use intacct_snowflake::manifest::{BatchKeys, BatchStatus};
 use intacct_snowflake::snowflake::Statement;
 
-use crate::end_to_end::World;
-use crate::load::harness::client;
+use crate::support::load_harness::client;
 use crate::support::repo_root;
+use crate::support::world::World;
 
 /// The demo pipeline with `extra` appended, written beside the world's stage.
 fn pipeline_with(w: &World, name: &str, extra: &str) -> PathBuf {

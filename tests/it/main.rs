@@ -22,4 +22,5 @@ mod sim_dataset;
 mod snowflake;
 mod stage;
 mod support;
+mod time_zones;
 mod values;

@@ -8,8 +8,9 @@ use intacct_snowflake::intacct::column_name;
 use intacct_snowflake::intacct::objects;
 use intacct_snowflake::sim::{self, SimConfig};
 
-use crate::deletes::{assert_all_ok, batch_rows, extract_reports, manifest_state};
-use crate::extract::{sim_clock, spec_for};
+use crate::support::demo_pipeline::{assert_all_ok, extract_reports, sim_clock, spec_for};
+use crate::support::parquet::batch_rows;
+use crate::support::stage_state::manifest_state;
 
 async fn staged_columns(spec: &intacct_snowflake::config::Spec, object: &str) -> BTreeSet<String> {
     let state = manifest_state(spec).await;

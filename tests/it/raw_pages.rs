@@ -17,8 +17,9 @@ use intacct_snowflake::sim::{self, SimConfig};
 use intacct_snowflake::stage::Stage;
 use sha2::{Digest, Sha256};
 
-use crate::deletes::{assert_all_ok, batch_rows, extract_reports, manifest_state};
-use crate::extract::{sim_clock, spec_for};
+use crate::support::demo_pipeline::{assert_all_ok, extract_reports, sim_clock, spec_for};
+use crate::support::parquet::batch_rows;
+use crate::support::stage_state::manifest_state;
 
 /// The record page inside one kept response body.
 fn page_of(body: &[u8]) -> RecordPage {

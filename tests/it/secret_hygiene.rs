@@ -16,12 +16,12 @@ use intacct_snowflake::secret::Secret;
 use intacct_snowflake::sim::Scale;
 use intacct_snowflake::sim::{SimConfig, SimCredentials};
 
-use crate::bad_input::gateway_proxy::{Answer, HostileGateway, Rule};
-use crate::bad_input::snowflake_proxy::SnowflakeProxy;
-use crate::extract::sim_clock;
-use crate::load::harness::{ACCOUNT, USER};
+use crate::support::demo_pipeline::sim_clock;
 use crate::support::emulator::{Emulator, EmulatorOptions};
+use crate::support::hostile_gateway::{Answer, HostileGateway, Rule};
 use crate::support::keys::TestKeys;
+use crate::support::load_harness::{ACCOUNT, USER};
+use crate::support::snowflake_proxy::SnowflakeProxy;
 use crate::support::{binary, repo_root};
 
 /// A distinctive value no code or data would hold by chance.

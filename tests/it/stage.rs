@@ -16,7 +16,9 @@ use intacct_snowflake::stage::{PartWriter, StageOptions, StagedFile};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use sha2::{Digest, Sha256};
 
-use crate::support::{PyarrowFile, moto::Moto, read_with_pyarrow};
+use crate::support::moto::Moto;
+use crate::support::parquet::{PyarrowFile, read_with_pyarrow};
+use crate::support::wall_clock::WallClock;
 
 const TENANT_TZ: chrono_tz::Tz = chrono_tz::America::New_York;
 
@@ -80,6 +82,14 @@ fn truth(n: i64) -> Vec<Truth> {
         .collect()
 }
 
+/// WHENMODIFIED as Intacct writes it: wall-clock text in the tenant zone.
+fn modified_text(t: &Truth) -> String {
+    t.modified_utc
+        .with_timezone(&TENANT_TZ)
+        .format("%m/%d/%Y %H:%M:%S")
+        .to_string()
+}
+
 /// The page Intacct would send for `rows`: wall-clock text in the tenant zone.
 fn page_of(rows: &[Truth]) -> RecordPage {
     let columns = [
@@ -106,12 +116,7 @@ fn page_of(rows: &[Truth]) -> RecordPage {
                         t.cents.abs() % 100
                     )),
                     Some(t.paid.format("%m/%d/%Y").to_string()),
-                    Some(
-                        t.modified_utc
-                            .with_timezone(&TENANT_TZ)
-                            .format("%m/%d/%Y %H:%M:%S")
-                            .to_string(),
-                    ),
+                    Some(modified_text(t)),
                     Some(if t.on_hold { "true" } else { "false" }.to_owned()),
                 ]
             })
@@ -447,6 +452,15 @@ async fn pyarrow_reads_what_the_stage_wrote() {
         .map(|p| dir.path().join(&p.path).display().to_string())
         .collect();
     let files = read_with_pyarrow(&paths);
+    // The rows cross New York's autumn change of 2020; its repeated hour reads as the earlier
+    // instant (see `support::wall_clock`), here read independently of the crate.
+    let texts: Vec<String> = rows.iter().map(modified_text).collect();
+    let clock = WallClock::of(TENANT_TZ.name(), texts.iter().map(String::as_str));
+    assert!(
+        rows.iter()
+            .any(|t| clock.instant(&modified_text(t)) != t.modified_utc),
+        "no row in a repeated hour"
+    );
     let mut seen = 0usize;
     for (PyarrowFile { json: file, schema }, part) in files.iter().zip(&parts) {
         assert_eq!(file["num_rows"].as_u64().unwrap(), part.rows);
@@ -487,13 +501,10 @@ async fn pyarrow_reads_what_the_stage_wrote() {
                 row["LASTPAID"].as_str().unwrap(),
                 t.paid.format("%Y-%m-%d").to_string()
             );
-            // Wall-clock text in the repeated hour of a DST change reads as the earlier instant.
-            let local = t.modified_utc.with_timezone(&TENANT_TZ).naive_local();
-            let expected = TENANT_TZ.from_local_datetime(&local).earliest().unwrap();
             assert_eq!(
                 row["WHENMODIFIED"].as_str().unwrap(),
-                expected
-                    .with_timezone(&Utc)
+                clock
+                    .instant(&modified_text(t))
                     .format("%Y-%m-%dT%H:%M:%S+00:00")
                     .to_string()
             );

@@ -9,12 +9,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use arrow::array::{Array, BooleanArray, Int64Array};
 use chrono::{DateTime, NaiveDate, Utc};
 use intacct_snowflake::intacct::column_name;
-use intacct_snowflake::intacct::tenant_time;
 use intacct_snowflake::sim::{self, SimConfig};
 
-use crate::deletes::{assert_all_ok, batch_rows, extract_reports, manifest_state};
-use crate::extract::{sim_clock, spec_for};
-use crate::support::{PyarrowFile, read_with_pyarrow};
+use crate::support::demo_pipeline::{assert_all_ok, extract_reports, sim_clock, spec_for};
+use crate::support::ground_truth::canonical_decimal;
+use crate::support::parquet::{PyarrowFile, batch_rows, read_with_pyarrow};
+use crate::support::stage_state::manifest_state;
+use crate::support::wall_clock::WallClock;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn integers_with_a_zero_fraction_stage_as_integers() {
@@ -88,36 +89,13 @@ enum Kind {
     Text,
 }
 
-/// A decimal's text in canonical form: no `+`, no leading zeros, no trailing fraction zeros,
-/// `0` for zero, so equal values have equal text.
-pub(crate) fn canonical_decimal(text: &str) -> String {
-    let (negative, body) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text.strip_prefix('+').unwrap_or(text)),
-    };
-    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
-    let int = int.trim_start_matches('0');
-    let frac = frac.trim_end_matches('0');
-    let int = if int.is_empty() { "0" } else { int };
-    let magnitude = if frac.is_empty() {
-        int.to_owned()
-    } else {
-        format!("{int}.{frac}")
-    };
-    if negative && magnitude != "0" {
-        format!("-{magnitude}")
-    } else {
-        magnitude
-    }
-}
-
 /// Checks one pyarrow value against the simulator's text for it; the kinds it shows.
 fn check_value(
     where_: &str,
     arrow_type: &str,
     truth: Option<&str>,
     staged: &serde_json::Value,
-    tz: chrono_tz::Tz,
+    timestamps: &WallClock,
     kinds: &mut BTreeSet<Kind>,
 ) {
     let Some(truth) = truth else {
@@ -191,7 +169,7 @@ fn check_value(
         }
         "timestamp[us, tz=UTC]" => {
             kinds.insert(Kind::Timestamp);
-            let want = tenant_time::parse(truth, tz).unwrap();
+            let want = timestamps.instant(truth);
             let got: DateTime<Utc> = DateTime::parse_from_rfc3339(staged.as_str().unwrap())
                 .unwrap()
                 .with_timezone(&Utc);
@@ -256,8 +234,24 @@ async fn every_value_kind_round_trips_from_the_simulator_into_parquet_read_by_py
             .map(|f| dir.path().join(&f.path).display().to_string())
             .collect();
         assert!(!paths.is_empty(), "{object}: no parts");
+        let files = read_with_pyarrow(&paths);
+        // The instant of every timestamp the truth holds, read independently.
+        let timestamp_fields: Vec<&String> = files[0]
+            .schema
+            .iter()
+            .filter(|(column, t)| !column.starts_with('_') && t == "timestamp[us, tz=UTC]")
+            .map(|(column, _)| &fields[column])
+            .collect();
+        let timestamps = WallClock::of(
+            tz.name(),
+            truth.values().flat_map(|record| {
+                timestamp_fields
+                    .iter()
+                    .filter_map(|f| record.get(*f).and_then(|v| v.as_str()))
+            }),
+        );
         let mut seen = BTreeSet::new();
-        for PyarrowFile { json: file, schema } in read_with_pyarrow(&paths) {
+        for PyarrowFile { json: file, schema } in files {
             for row in file["rows"].as_array().unwrap() {
                 if row["_DELETED"].as_bool() == Some(true) {
                     continue;
@@ -284,7 +278,7 @@ async fn every_value_kind_round_trips_from_the_simulator_into_parquet_read_by_py
                         arrow_type,
                         record[field].as_str(),
                         &row[column],
-                        tz,
+                        &timestamps,
                         &mut kinds,
                     );
                 }

@@ -216,11 +216,11 @@ async fn a_fixed_column_holding_text_fails_where_it_is_decoded() {
 /// through a sane endpoint loads it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn garbage_for_a_merge_fails_the_batch_and_loses_nothing() {
-    use crate::load::harness::{Harness, Row, at};
+    use crate::support::load_harness::{Harness, Row, at};
     use intacct_snowflake::loader;
     use intacct_snowflake::manifest::{BatchStatus, Mode};
 
-    use super::snowflake_proxy::{Garbage, SnowflakeProxy};
+    use crate::support::snowflake_proxy::{Garbage, SnowflakeProxy};
 
     const T0: i64 = 1_700_000_000;
     let h = Harness::start(|_| None).await;
@@ -245,7 +245,8 @@ async fn garbage_for_a_merge_fails_the_batch_and_loses_nothing() {
     }));
     let mut ctx = h.ctx.clone();
     ctx.client = {
-        let mut config = crate::load::harness::client_config(&h.emulator, h.keys.pkcs8.clone());
+        let mut config =
+            crate::support::load_harness::client_config(&h.emulator, h.keys.pkcs8.clone());
         config.base_url = proxy.url().parse().unwrap();
         SnowflakeClient::new(config).unwrap()
     };

@@ -4,171 +4,17 @@
 //! object, record and field it names — and that the marks did not move and the baseline
 //! batch's files are byte-identical.
 
-use std::collections::BTreeMap;
-
 use arrow::array::Array;
-use chrono::{DateTime, Duration, Utc};
 use intacct_snowflake::Error;
 use intacct_snowflake::config::Spec;
 use intacct_snowflake::error::MalformedKind;
-use intacct_snowflake::intacct::TimeWindow;
-use intacct_snowflake::intacct::{IntacctClient, ReadRequest};
-use intacct_snowflake::manifest::{BatchStatus, ManifestState};
+use intacct_snowflake::manifest::BatchStatus;
 use intacct_snowflake::pipeline::ObjectReport;
-use intacct_snowflake::pipeline::client_config;
-use intacct_snowflake::sim::Scale;
-use intacct_snowflake::sim::SimConfig;
-use sha2::{Digest, Sha256};
 
 use super::corpus;
-use super::gateway_proxy::{Answer, HostileGateway, Rule};
-use crate::deletes::{extract_reports, manifest_state};
-use crate::extract::{sim_clock, spec_for};
-
-/// The object every case reads: a dozen records at the tiny scale, two passes.
-pub(crate) const OBJECT: &str = "CLASS";
-
-/// A simulator behind the hostile gateway, a stage with one good CLASS batch, and the state
-/// that must survive the hostile answer.
-pub(crate) struct GatewayWorld {
-    pub(crate) gateway: HostileGateway,
-    pub(crate) spec: Spec,
-    _stage_dir: tempfile::TempDir,
-    pub(crate) now: DateTime<Utc>,
-    before: ManifestState,
-    files: BTreeMap<String, String>,
-    /// `query` functions the simulator ran for the baseline.
-    pub(crate) baseline_queries: u64,
-}
-
-impl GatewayWorld {
-    pub(crate) async fn start() -> GatewayWorld {
-        let mut config = SimConfig::default();
-        config.dataset.scale = Scale::Tiny;
-        let gateway = HostileGateway::start(config).await;
-        let stage_dir = tempfile::tempdir().unwrap();
-        let mut spec = spec_for(&gateway.sim, stage_dir.path());
-        spec.intacct.endpoint = gateway.endpoint_url().parse().unwrap();
-        spec.intacct.page_size = 5;
-        // Retryable kinds are still tried twice, quickly, so the case ends on the error.
-        spec.intacct.retry.max_attempts = 2;
-        spec.intacct.retry.initial_backoff_ms = 1;
-        spec.intacct.retry.max_backoff_ms = 2;
-        let now = sim_clock(&gateway.sim).await;
-        // The baseline: everything up to a year ago.
-        let reports = extract_reports(&spec, &[OBJECT], now - Duration::days(365)).await;
-        assert_eq!(reports[0].error, None, "baseline extract");
-        assert!(reports[0].records > 0, "baseline staged rows");
-        let before = manifest_state(&spec).await;
-        let files = stage_files(&spec).await;
-        let counters = gateway.sim.counters().await.unwrap();
-        let baseline_queries = counters["functions"]["query"].as_u64().unwrap_or(0);
-        GatewayWorld {
-            gateway,
-            spec,
-            _stage_dir: stage_dir,
-            now,
-            before,
-            files,
-            baseline_queries,
-        }
-    }
-
-    /// Extracts CLASS up to now while `rules` answer; its report.
-    pub(crate) async fn extract_with(&self, rules: Vec<Rule>) -> ObjectReport {
-        self.gateway.set_rules(rules);
-        let mut reports = extract_reports(&self.spec, &[OBJECT], self.now).await;
-        assert!(self.gateway.answered() > 0, "the hostile answer was served");
-        reports.remove(0)
-    }
-
-    /// Extracts CLASS while `rules` answer, which must succeed: the report and the batch it
-    /// staged.
-    pub(crate) async fn staged_batch(
-        &self,
-        rules: Vec<Rule>,
-    ) -> (ObjectReport, intacct_snowflake::manifest::BatchState) {
-        let report = self.extract_with(rules).await;
-        assert_eq!(report.error, None);
-        let state = manifest_state(&self.spec).await;
-        let batch = state.batches[&report.batch_id].clone();
-        (report, batch)
-    }
-
-    /// Reads CLASS through the client while `rules` answer; the error the read ended with.
-    pub(crate) async fn read_error(&self, rules: Vec<Rule>) -> Error {
-        self.gateway.set_rules(rules);
-        let client = IntacctClient::new(client_config(&self.spec)).unwrap();
-        let mut request = ReadRequest::new(
-            OBJECT,
-            TimeWindow {
-                from: None,
-                to: self.now,
-            },
-            "bad-input",
-        );
-        request.page_size = self.spec.intacct.page_size;
-        let mut read = client.read_object(request);
-        while let Some(page) = read.pages.recv().await {
-            if let Err(e) = page {
-                return e;
-            }
-        }
-        panic!("the read ended without an error");
-    }
-
-    /// The hostile extract failed and left everything as the baseline had it: the marks of
-    /// every object, every batch staged before (status and files), the bytes of every file
-    /// on the stage then; and no new batch is staged.
-    pub(crate) async fn assert_nothing_moved(&self) {
-        let after = manifest_state(&self.spec).await;
-        for (object, was) in &self.before.objects {
-            let now = &after.objects[object];
-            assert_eq!(now.watermark, was.watermark, "{object} watermark");
-            assert_eq!(now.staged_up_to, was.staged_up_to, "{object} staged_up_to");
-            assert_eq!(
-                now.deletes_up_to, was.deletes_up_to,
-                "{object} deletes_up_to"
-            );
-        }
-        for (id, batch) in &after.batches {
-            match self.before.batches.get(id) {
-                Some(was) => {
-                    assert_eq!(batch.status, was.status, "batch {id}");
-                    assert_eq!(batch.files, was.files, "batch {id}");
-                }
-                None => assert_ne!(batch.status, BatchStatus::Staged, "new batch {id} staged"),
-            }
-        }
-        let files = stage_files(&self.spec).await;
-        for (path, digest) in &self.files {
-            assert_eq!(files.get(path), Some(digest), "{path} changed or vanished");
-        }
-    }
-
-    /// The stage's local directory.
-    pub(crate) fn stage_dir(&self) -> &std::path::Path {
-        self._stage_dir.path()
-    }
-
-    pub(crate) async fn shutdown(self) {
-        self.gateway.shutdown().await;
-    }
-}
-
-/// sha256 of every file on the stage but the manifest, by path.
-pub(crate) async fn stage_files(spec: &Spec) -> BTreeMap<String, String> {
-    let stage = intacct_snowflake::stage::Stage::open(&spec.stage.url).unwrap();
-    let mut out = BTreeMap::new();
-    for object in stage.list("").await.unwrap() {
-        if object.path.starts_with("_manifest") {
-            continue;
-        }
-        let body = stage.get(&object.path).await.unwrap().unwrap();
-        out.insert(object.path, hex::encode(Sha256::digest(&body)));
-    }
-    out
-}
+use crate::support::gateway_world::{GatewayWorld, OBJECT};
+use crate::support::hostile_gateway::{Answer, Rule};
+use crate::support::parquet::batch_rows;
 
 fn serve(name: &str) -> Vec<Rule> {
     vec![Rule::created_pass(OBJECT, Answer::Body(corpus(name)))]
@@ -506,7 +352,7 @@ async fn a_quarantined_value_is_kept_aside_and_its_row_staged_with_null() {
     let keys = staged_record_nos(&world.spec, &batch).await;
     assert!(keys.contains(&2) && keys.contains(&10), "{keys:?}");
     let mut created_by_of_10 = Vec::new();
-    for rows in crate::deletes::batch_rows(&world.spec, &batch).await {
+    for rows in batch_rows(&world.spec, &batch).await {
         let keys = rows
             .column_by_name("RECORDNO")
             .unwrap()
@@ -532,7 +378,7 @@ async fn unknown_elements_are_dropped_and_counted() {
         .await;
     // Two records, each with SURPRISE and NESTED/DEEP.
     assert_eq!(report.unknown_column_values, 4);
-    let rows = crate::deletes::batch_rows(&world.spec, &batch).await;
+    let rows = batch_rows(&world.spec, &batch).await;
     let schema = rows[0].schema();
     for column in ["SURPRISE", "NESTED__DEEP"] {
         assert!(schema.field_with_name(column).is_err(), "{column} staged");
@@ -562,7 +408,7 @@ async fn a_huge_field_is_staged_byte_exact() {
         )])
         .await;
     let mut found = false;
-    for rows in crate::deletes::batch_rows(&world.spec, &batch).await {
+    for rows in batch_rows(&world.spec, &batch).await {
         let keys = rows.column_by_name("RECORDNO").unwrap();
         let keys = keys
             .as_any()
@@ -628,7 +474,7 @@ async fn staged_record_nos(
     batch: &intacct_snowflake::manifest::BatchState,
 ) -> Vec<i64> {
     let mut out = Vec::new();
-    for rows in crate::deletes::batch_rows(spec, batch).await {
+    for rows in batch_rows(spec, batch).await {
         let keys = rows.column_by_name("RECORDNO").unwrap();
         let keys = keys
             .as_any()
@@ -655,7 +501,7 @@ async fn a_custom_element_whose_name_is_not_xml_is_dropped_and_counted() {
         .staged_batch(serve("gateway/custom-element-name-not-xml.xml"))
         .await;
     assert_eq!(report.unknown_column_values, 1);
-    for rows in crate::deletes::batch_rows(&world.spec, &batch).await {
+    for rows in batch_rows(&world.spec, &batch).await {
         assert!(rows.schema().field_with_name("CUSTOM").is_err());
     }
     world.shutdown().await;
@@ -670,7 +516,7 @@ async fn a_custom_element_named_and_valued_like_sql_is_dropped() {
         .staged_batch(serve("gateway/custom-element-name-hostile-sql.xml"))
         .await;
     assert_eq!(report.unknown_column_values, 1);
-    for rows in crate::deletes::batch_rows(&world.spec, &batch).await {
+    for rows in batch_rows(&world.spec, &batch).await {
         for field in rows.schema().fields() {
             assert!(!field.name().contains("DROP"), "{} staged", field.name());
         }

@@ -198,7 +198,7 @@ fn a_legacy_encrypted_rsa_pem_and_a_non_rsa_key() {
 /// exit 2 before anything is read or loaded, and nothing on the stage moves.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_key_stops_the_run_before_anything_moves() {
-    let world = super::gateway::GatewayWorld::start().await;
+    let world = crate::support::gateway_world::GatewayWorld::start().await;
     let (_dir, key) = broken_key(|_| "not a key\n".into());
     let out = std::process::Command::new(crate::support::binary())
         .current_dir(crate::support::repo_root())

@@ -11,8 +11,8 @@ use intacct_snowflake::pipeline::{client_config, extract_options, run_extract};
 use intacct_snowflake::stage::Stage;
 
 use super::corpus;
-use super::gateway::{GatewayWorld, OBJECT, stage_files};
-use crate::deletes::manifest_state;
+use crate::support::gateway_world::{GatewayWorld, OBJECT};
+use crate::support::stage_state::{manifest_state, stage_files};
 
 /// Every file on the stage, manifest included, with its bytes' digest.
 async fn all_files(stage: &Stage) -> Vec<(String, Vec<u8>)> {

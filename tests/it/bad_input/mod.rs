@@ -6,10 +6,8 @@
 mod config;
 mod emulator;
 mod gateway;
-pub(crate) mod gateway_proxy;
 mod keys;
 mod manifest;
-pub(crate) mod snowflake_proxy;
 mod stage;
 
 use std::path::PathBuf;

@@ -13,10 +13,10 @@ use intacct_snowflake::pipeline::ObjectReport;
 use intacct_snowflake::pipeline::{client_config, extract_options, run_extract};
 use intacct_snowflake::stage::Stage;
 
-use super::gateway::{GatewayWorld, OBJECT};
-use super::gateway_proxy::{Answer, Rule};
-use crate::deletes::manifest_state;
 use crate::support::faulty_store::{FaultyStore, StoreFault};
+use crate::support::gateway_world::{GatewayWorld, OBJECT};
+use crate::support::hostile_gateway::{Answer, Rule};
+use crate::support::stage_state::manifest_state;
 
 /// The world's stage behind a [`FaultyStore`], and the count of bytes it accepted on the
 /// fault's paths.

@@ -7,9 +7,8 @@ use std::process::Command;
 use intacct_snowflake::manifest::{BatchStatus, Manifest, Mode};
 use intacct_snowflake::stage::Stage;
 
-use super::harness::{ACCOUNT, Harness, Row, USER};
-use super::{T0, expected, no_delete_key};
 use crate::support::binary;
+use crate::support::load_harness::{ACCOUNT, Harness, Row, T0, USER, expected, no_delete_key};
 
 fn pipeline_file(h: &Harness, dir: &Path) -> std::path::PathBuf {
     let path = dir.join("pipeline.toml");

@@ -2,26 +2,15 @@
 //! expected rows, values included, whatever repeats, replays, faults and crashes happen.
 
 mod crash;
-pub(crate) mod harness;
 mod views;
 
 use std::collections::BTreeMap;
 
 use intacct_snowflake::manifest::{BatchStatus, Mode};
 
-use harness::{Expected, HOSTILE, Harness, Row, at};
-
-const T0: i64 = 1_700_000_000;
-
-fn expected(rows: &[Row]) -> BTreeMap<i64, Expected> {
-    rows.iter()
-        .map(|r| (r.record_no.unwrap(), Expected::from(r)))
-        .collect()
-}
-
-fn no_delete_key(_: &str) -> Option<&'static str> {
-    None
-}
+use crate::support::load_harness::{
+    Expected, HOSTILE, Harness, Row, T0, at, expected, no_delete_key,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_loads_once_moves_the_watermark_and_a_replay_changes_nothing() {

@@ -9,8 +9,8 @@ use intacct_snowflake::intacct::IntacctClient;
 use intacct_snowflake::pipeline::{client_config, extract_options, run_extract};
 use intacct_snowflake::sim::{self, SimConfig};
 
-use super::harness::{Harness, decimal_units};
-use crate::extract::{sim_clock, spec_for};
+use crate::support::demo_pipeline::{sim_clock, spec_for};
+use crate::support::load_harness::{Harness, at, decimal_units, timestamp_secs};
 
 type Record = serde_json::Map<String, serde_json::Value>;
 
@@ -161,9 +161,7 @@ async fn reporting_views_equal_an_independent_computation_from_the_simulator() {
             let month = r[1].as_deref().unwrap();
             let month = match month.parse::<i64>() {
                 Ok(_) => epoch_day(month),
-                Err(_) => {
-                    crate::load::harness::at(super::harness::timestamp_secs(month)).date_naive()
-                }
+                Err(_) => at(timestamp_secs(month)).date_naive(),
             };
             (
                 (

@@ -8,6 +8,7 @@ use intacct_snowflake::intacct::{
 };
 use intacct_snowflake::intacct::{FailureClass, classify};
 
+use crate::support::intacct_bodies::fixture_bytes;
 use crate::support::intacct_fixture;
 
 /// Every fixture with a test below; `every_fixture_has_a_test` keeps this list honest.
@@ -32,10 +33,6 @@ const COVERED: &[&str] = &[
     "SdkTest.testReadByQueryFailure.result-failure-DL02000001.xml",
     "SessionProviderTest.testFromLoginCredentialsWithEntity.getAPISession-entity.xml",
 ];
-
-pub(crate) fn fixture_bytes(name: &str) -> Vec<u8> {
-    std::fs::read(intacct_fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
-}
 
 fn parse(name: &str) -> Result<Response, Error> {
     parse_response(&fixture_bytes(name))

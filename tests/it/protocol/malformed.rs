@@ -7,8 +7,7 @@ use intacct_snowflake::error::MalformedKind;
 use intacct_snowflake::intacct::parse_response;
 use proptest::prelude::*;
 
-use super::fixtures::fixture_bytes;
-use super::shapes::one_result;
+use crate::support::intacct_bodies::{fixture_bytes, one_result};
 
 fn kind_of(body: &[u8]) -> (MalformedKind, String) {
     match parse_response(body) {
@@ -201,14 +200,166 @@ fn session_ids_never_reach_error_messages() {
     assert!(!format!("{ok:?}").contains("fAkE"));
 }
 
+/// A response envelope put together from parts, any of which may be missing, misnamed or
+/// say failure; every other element is as Intacct writes it.
+#[derive(Clone, Debug)]
+struct Envelope {
+    root: &'static str,
+    /// `<control>` with this status; `None`: no `<control>`.
+    control: Option<&'static str>,
+    /// An `<errormessage>` beside `<control>`.
+    control_error: bool,
+    operation: Option<Operation>,
+    /// An `<acknowledgement>` (the answer to an asynchronous request).
+    acknowledgement: bool,
+    /// An element the parser does not know, holding a `<status>` of its own.
+    unknown: bool,
+    /// An element after the root's end.
+    trailing: bool,
+}
+
+#[derive(Clone, Debug)]
+struct Operation {
+    /// `<authentication>` with this status; `None`: no `<authentication>`.
+    authentication: Option<&'static str>,
+    /// An `<errormessage>` beside `<authentication>`.
+    error: bool,
+    /// One `<result>` each: true for one that succeeded, false for one that failed.
+    results: Vec<bool>,
+}
+
+const ERROR: &str = "<errormessage><error><errorno>XL03000006</errorno>\
+    <description>d</description><description2>d2</description2><correction/></error></errormessage>";
+
+impl Envelope {
+    fn body(&self) -> String {
+        let mut inner = String::new();
+        if self.unknown {
+            inner.push_str("<note><status>failure</status></note>");
+        }
+        if let Some(status) = self.control {
+            inner.push_str(&format!(
+                "<control><status>{status}</status><senderid>s</senderid>\
+                 <controlid>c</controlid><uniqueid>false</uniqueid><dtdversion>3.0</dtdversion></control>"
+            ));
+        }
+        if self.control_error {
+            inner.push_str(ERROR);
+        }
+        if let Some(operation) = &self.operation {
+            inner.push_str("<operation>");
+            if let Some(status) = operation.authentication {
+                inner.push_str(&format!(
+                    "<authentication><status>{status}</status><userid>u</userid>\
+                     <companyid>co</companyid></authentication>"
+                ));
+            }
+            if operation.error {
+                inner.push_str(ERROR);
+            }
+            for (i, succeeded) in operation.results.iter().enumerate() {
+                let (status, data) = if *succeeded {
+                    ("success", "<data listtype=\"X\" count=\"0\"></data>")
+                } else {
+                    ("failure", ERROR)
+                };
+                inner.push_str(&format!(
+                    "<result><status>{status}</status><function>query</function>\
+                     <controlid>f{i}</controlid>{data}</result>"
+                ));
+            }
+            inner.push_str("</operation>");
+        }
+        if self.acknowledgement {
+            inner.push_str("<acknowledgement><status>success</status></acknowledgement>");
+        }
+        let root = self.root;
+        let mut body =
+            format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{root}>{inner}</{root}>\n");
+        if self.trailing {
+            body.push_str("<response/>");
+        }
+        body
+    }
+
+    /// Intacct's rule (reference §3): a response is `<response>` and nothing after it, whose
+    /// control level said success with no error, and whose authentication level did too, or
+    /// which acknowledges an asynchronous request instead of holding an operation.
+    fn is_response(&self) -> bool {
+        let success = |status: &str| status.trim() == "success";
+        let control = self.control.is_some_and(success) && !self.control_error;
+        let rest = match &self.operation {
+            Some(operation) => operation.authentication.is_some_and(success) && !operation.error,
+            None => self.acknowledgement,
+        };
+        self.root == "response" && !self.trailing && control && rest
+    }
+}
+
+/// Statuses as a level might write them; most say success, so whole envelopes often do.
+fn status() -> impl Strategy<Value = &'static str> {
+    prop_oneof![
+        6 => Just("success"),
+        1 => Just(" success\n"),
+        2 => Just("failure"),
+        1 => Just(""),
+        1 => Just("SUCCESS"),
+        1 => Just("aborted"),
+    ]
+}
+
+fn envelope() -> impl Strategy<Value = Envelope> {
+    let operation = (
+        prop::option::weighted(0.9, status()),
+        prop::bool::weighted(0.15),
+        prop::collection::vec(prop::bool::weighted(0.7), 0..3),
+    )
+        .prop_map(|(authentication, error, results)| Operation {
+            authentication,
+            error,
+            results,
+        });
+    (
+        prop_oneof![8 => Just("response"), 1 => Just("Response"), 1 => Just("html")],
+        prop::option::weighted(0.9, status()),
+        prop::bool::weighted(0.15),
+        prop::option::weighted(0.85, operation),
+        prop::bool::weighted(0.3),
+        any::<bool>(),
+        prop::bool::weighted(0.1),
+    )
+        .prop_map(
+            |(root, control, control_error, operation, acknowledgement, unknown, trailing)| {
+                Envelope {
+                    root,
+                    control,
+                    control_error,
+                    operation,
+                    acknowledgement,
+                    unknown,
+                    trailing,
+                }
+            },
+        )
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
-    fn arbitrary_bytes_never_panic_or_succeed_emptily(body in proptest::collection::vec(any::<u8>(), 0..400)) {
-        if let Ok(response) = parse_response(&body) {
-            // Only a real envelope may succeed.
-            prop_assert!(response.control.status == "success");
+    fn only_a_response_whose_every_level_succeeded_parses(envelope in envelope()) {
+        match parse_response(envelope.body().as_bytes()) {
+            Ok(response) => {
+                prop_assert!(envelope.is_response(), "parsed: {:?}", envelope);
+                prop_assert_eq!(response.control.status.trim(), "success");
+                prop_assert_eq!(response.authentication.is_some(), envelope.operation.is_some());
+                // Every result kept, in order, with its own outcome.
+                let outcomes: Vec<bool> =
+                    response.results.iter().map(|r| r.outcome.is_ok()).collect();
+                let results = envelope.operation.map(|o| o.results).unwrap_or_default();
+                prop_assert_eq!(outcomes, results);
+            }
+            Err(error) => prop_assert!(!envelope.is_response(), "{:?}: {}", envelope, error),
         }
     }
 

@@ -11,7 +11,7 @@ use intacct_snowflake::secret::Secret;
 use proptest::prelude::*;
 use quick_xml::events::Event;
 
-use super::shapes::{one_result, records};
+use crate::support::intacct_bodies::{one_result, records};
 
 fn sender() -> SenderCredentials {
     SenderCredentials {

@@ -4,24 +4,7 @@
 use intacct_snowflake::intacct::parse_response;
 use intacct_snowflake::intacct::{IntacctType, ObjectMeta, RecordPage, ResultData};
 
-/// A successful response with one result whose `<data>` is `data`.
-pub(crate) fn one_result(function: &str, data: &str) -> String {
-    format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<response><control><status>success</status>\
-         <senderid>s</senderid><controlid>c</controlid><uniqueid>false</uniqueid>\
-         <dtdversion>3.0</dtdversion></control><operation><authentication><status>success</status>\
-         <userid>u</userid><companyid>co</companyid></authentication><result><status>success</status>\
-         <function>{function}</function><controlid>f1</controlid>{data}</result></operation></response>\n"
-    )
-}
-
-pub(crate) fn records(body: &[u8]) -> RecordPage {
-    let response = parse_response(body).unwrap_or_else(|e| panic!("{e}"));
-    match response.results.into_iter().next().unwrap().outcome {
-        Ok(ResultData::Records(page)) => page,
-        other => panic!("expected records, got {other:?}"),
-    }
-}
+use crate::support::intacct_bodies::{one_result, records};
 
 fn objects(body: &str) -> Vec<ObjectMeta> {
     let response = parse_response(body.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
@@ -293,7 +276,7 @@ mod flat_records {
     use intacct_snowflake::intacct::escape_text;
     use proptest::prelude::*;
 
-    use super::{one_result, records};
+    use crate::support::intacct_bodies::{one_result, records};
 
     /// Flat records are read without XML events, other records by the event reader; a
     /// comment after a record's start tag sends it to the event reader, which must read the

@@ -1,8 +1,23 @@
-//! Shared test support: paths to the repository's fixtures and the built binary.
-
-#![allow(dead_code)]
+//! Shared test support: paths to the repository's fixtures, the built binary and the pinned
+//! Python; and, one module each, what more than one test module drives.
 
 use std::path::PathBuf;
+
+pub(crate) mod demo_pipeline;
+pub(crate) mod emulator;
+pub(crate) mod faulty_store;
+pub(crate) mod gateway_world;
+pub(crate) mod ground_truth;
+pub(crate) mod hostile_gateway;
+pub(crate) mod intacct_bodies;
+pub(crate) mod keys;
+pub(crate) mod load_harness;
+pub(crate) mod moto;
+pub(crate) mod parquet;
+pub(crate) mod snowflake_proxy;
+pub(crate) mod stage_state;
+pub(crate) mod wall_clock;
+pub(crate) mod world;
 
 /// The repository root.
 pub(crate) fn repo_root() -> PathBuf {
@@ -19,53 +34,13 @@ pub(crate) fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_intacct-snowflake"))
 }
 
-pub(crate) mod emulator;
-pub(crate) mod faulty_store;
-pub(crate) mod keys;
-pub(crate) mod moto;
-
-/// One Parquet file as the pinned pyarrow reads it (`scripts/pytools/read_parquet.py`): its
-/// JSON (rows, `num_rows`, `compression`…) and its schema as (column, Arrow type) pairs.
-pub(crate) struct PyarrowFile {
-    pub(crate) json: serde_json::Value,
-    pub(crate) schema: Vec<(String, String)>,
-}
-
-/// Reads `paths` with the pinned pyarrow, an independent Parquet reader (the venv comes from
-/// `scripts/pytools/setup.sh`).
-pub(crate) fn read_with_pyarrow(paths: &[String]) -> Vec<PyarrowFile> {
+/// The pinned pytools venv's Python (the venv comes from `scripts/pytools/setup.sh`).
+pub(crate) fn pytools_python() -> PathBuf {
     let python = repo_root().join("scripts/pytools/.venv/bin/python");
     assert!(
         python.exists(),
         "{} is missing: run scripts/pytools/setup.sh first",
         python.display()
     );
-    let output = std::process::Command::new(&python)
-        .arg(repo_root().join("scripts/pytools/read_parquet.py"))
-        .args(paths)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let files: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
-    files
-        .into_iter()
-        .map(|json| {
-            let schema = json["schema"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|f| {
-                    (
-                        f["name"].as_str().unwrap().to_owned(),
-                        f["type"].as_str().unwrap().to_owned(),
-                    )
-                })
-                .collect();
-            PyarrowFile { json, schema }
-        })
-        .collect()
+    python
 }

@@ -477,3 +477,18 @@ pub(crate) fn timestamp_secs(text: &str) -> i64 {
 pub(crate) fn at(secs: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(secs, 0).unwrap()
 }
+
+/// The instant most loader tests stage around.
+pub(crate) const T0: i64 = 1_700_000_000;
+
+/// What the target table must hold for `rows`, by key.
+pub(crate) fn expected(rows: &[Row]) -> BTreeMap<i64, Expected> {
+    rows.iter()
+        .map(|r| (r.record_no.unwrap(), Expected::from(r)))
+        .collect()
+}
+
+/// No object has a delete key of its own: tombstones match by RECORDNO.
+pub(crate) fn no_delete_key(_: &str) -> Option<&'static str> {
+    None
+}
