@@ -6,7 +6,7 @@ use std::process::Output;
 
 use intacct_snowflake::pipeline::{CommandName, Outcome, RunReport, SCHEMA_VERSION};
 
-use crate::end_to_end::World;
+use crate::support::world::World;
 
 /// The run report a command printed the path of, read back from the stage.
 fn printed_report(w: &World, out: &Output) -> RunReport {
