@@ -69,7 +69,7 @@ pub(super) fn parse_wire_time(text: &str) -> Option<NaiveDateTime> {
     // The strict hand-written parser takes every form the gateway writes, several times
     // faster than chrono's format-driven one (this runs per record for every time
     // comparison of a filter); chrono's catches the looser forms a client may send.
-    crate::schema::parse_local_timestamp(text)
+    crate::intacct::tenant_time::parse_local_timestamp(text)
         .or_else(|| NaiveDateTime::parse_from_str(text, TIMESTAMP_FORMAT).ok())
         .or_else(|| {
             NaiveDate::parse_from_str(text, DATE_FORMAT)
