@@ -245,7 +245,8 @@ pub(crate) struct StatusArgs {
 /// The local stand-ins.
 #[derive(Debug, Subcommand)]
 pub(crate) enum SimCommand {
-    /// Serve a simulator of the Intacct XML gateway on loopback.
+    /// Serve a simulator of the Intacct XML gateway on loopback: runs `intacct-sim`, built
+    /// beside this binary, with the same arguments (`sim intacct --help` lists them).
     Intacct(sim::SimArgs),
 }
 
@@ -313,9 +314,7 @@ pub(crate) async fn run(command: Command) -> Result<()> {
         Command::Sql(args) => commands::sql(args).await,
         Command::Status(args) => commands::status(args).await,
         Command::Query(args) => commands::query(args).await,
-        Command::Sim(SimCommand::Intacct(args)) => {
-            crate::sim::serve_until_interrupted(&args.listen, args.config()).await
-        }
+        Command::Sim(SimCommand::Intacct(args)) => sim::run(args),
         Command::Secrets(SecretsCommand::Encrypt(args)) => secrets::encrypt(args),
         Command::Secrets(SecretsCommand::List(args)) => secrets::list(args),
         Command::Backfill(args) => commands::backfill(args).await,

@@ -12,6 +12,7 @@ use arrow::array::{Array, BooleanArray, Int64Array, StringArray, TimestampMicros
 use arrow::record_batch::RecordBatch;
 use arrow::util::display::array_value_to_string;
 use chrono::{DateTime, Utc};
+use intacct_sim::{self as sim, SimConfig, SimHandle};
 use intacct_snowflake::config::{DeleteFeed, Spec};
 use intacct_snowflake::intacct::IntacctClient;
 use intacct_snowflake::intacct::objects;
@@ -19,7 +20,6 @@ use intacct_snowflake::intacct::tenant_time;
 use intacct_snowflake::manifest::{BatchState, BatchStatus, Manifest, ManifestState};
 use intacct_snowflake::pipeline::ObjectReport;
 use intacct_snowflake::pipeline::{client_config, extract_options, run_extract};
-use intacct_snowflake::sim::{self, SimConfig, SimHandle};
 use intacct_snowflake::stage::Stage;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 

@@ -9,11 +9,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use intacct_sim::{self as sim, SimConfig, SimHandle};
 use intacct_snowflake::intacct::column_name;
 use intacct_snowflake::intacct::tenant_time;
 use intacct_snowflake::manifest::schemas::{self, ColumnType};
 use intacct_snowflake::manifest::{BatchStatus, Manifest, Mode};
-use intacct_snowflake::sim::{self, SimConfig, SimHandle};
 use intacct_snowflake::snowflake::Statement;
 use intacct_snowflake::stage::Stage;
 

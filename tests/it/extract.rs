@@ -12,12 +12,12 @@ use arrow::array::{
 };
 use arrow::datatypes::{DataType, TimeUnit};
 use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use intacct_sim::{self as sim, SimConfig, SimHandle};
 use intacct_snowflake::config::{self, CredentialSource, Spec};
 use intacct_snowflake::intacct::IntacctClient;
 use intacct_snowflake::intacct::tenant_time;
 use intacct_snowflake::manifest::{BatchStatus, Manifest};
 use intacct_snowflake::pipeline::{client_config, extract_options, run_extract};
-use intacct_snowflake::sim::{self, SimConfig, SimHandle};
 use intacct_snowflake::stage::Stage;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use sha2::{Digest, Sha256};

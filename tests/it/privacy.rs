@@ -4,9 +4,9 @@
 
 use std::collections::BTreeSet;
 
+use intacct_sim::{self as sim, SimConfig};
 use intacct_snowflake::intacct::column_name;
 use intacct_snowflake::intacct::objects;
-use intacct_snowflake::sim::{self, SimConfig};
 
 use crate::deletes::{assert_all_ok, batch_rows, extract_reports, manifest_state};
 use crate::extract::{sim_clock, spec_for};

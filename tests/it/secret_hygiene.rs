@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use base64::Engine;
+use intacct_sim::Scale;
+use intacct_sim::{SimConfig, SimCredentials};
 use intacct_snowflake::secret::Secret;
-use intacct_snowflake::sim::Scale;
-use intacct_snowflake::sim::{SimConfig, SimCredentials};
 
 use crate::bad_input::gateway_proxy::{Answer, HostileGateway, Rule};
 use crate::bad_input::snowflake_proxy::SnowflakeProxy;

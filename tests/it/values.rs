@@ -8,9 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use arrow::array::{Array, BooleanArray, Int64Array};
 use chrono::{DateTime, NaiveDate, Utc};
+use intacct_sim::{self as sim, SimConfig};
 use intacct_snowflake::intacct::column_name;
 use intacct_snowflake::intacct::tenant_time;
-use intacct_snowflake::sim::{self, SimConfig};
 
 use crate::deletes::{assert_all_ok, batch_rows, extract_reports, manifest_state};
 use crate::extract::{sim_clock, spec_for};

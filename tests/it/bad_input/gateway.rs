@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 
 use arrow::array::Array;
 use chrono::{DateTime, Duration, Utc};
+use intacct_sim::Scale;
+use intacct_sim::SimConfig;
 use intacct_snowflake::Error;
 use intacct_snowflake::config::Spec;
 use intacct_snowflake::error::MalformedKind;
@@ -16,8 +18,6 @@ use intacct_snowflake::intacct::{IntacctClient, ReadRequest};
 use intacct_snowflake::manifest::{BatchStatus, ManifestState};
 use intacct_snowflake::pipeline::ObjectReport;
 use intacct_snowflake::pipeline::client_config;
-use intacct_snowflake::sim::Scale;
-use intacct_snowflake::sim::SimConfig;
 use sha2::{Digest, Sha256};
 
 use super::corpus;

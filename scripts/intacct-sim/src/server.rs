@@ -28,13 +28,15 @@ use axum::serve::{IncomingStream, Listener};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::intacct::request::{Authentication, Call};
-use crate::sim::admin;
-use crate::sim::config::SimConfig;
-use crate::sim::faults::{FaultKind, FaultPlan, FunctionTag, Target};
-use crate::sim::gateway::{ExecOptions, Gateway};
-use crate::sim::request_parse::{ParsedRequest, parse_request};
-use crate::sim::response_write::{self, ControlEcho, error};
+use intacct_snowflake::intacct::{Authentication, Call};
+use intacct_snowflake::{Error, Result};
+
+use crate::admin;
+use crate::config::SimConfig;
+use crate::faults::{FaultKind, FaultPlan, FunctionTag, Target};
+use crate::gateway::{ExecOptions, Gateway};
+use crate::request_parse::{ParsedRequest, parse_request};
+use crate::response_write::{self, ControlEcho, error};
 
 /// The gateway path.
 pub(super) const GATEWAY_PATH: &str = "/ia/xml/xmlgw.phtml";
@@ -170,7 +172,7 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
     config: SimConfig,
-) -> crate::Result<()> {
+) -> Result<()> {
     serve_when_ready(listener, shutdown, config, |_| {}).await
 }
 
@@ -181,24 +183,23 @@ pub(super) async fn serve_when_ready(
     shutdown: impl Future<Output = ()> + Send + 'static,
     config: SimConfig,
     ready: impl FnOnce(SocketAddr) + Send + 'static,
-) -> crate::Result<()> {
-    let addr: SocketAddr = listener.local_addr().map_err(|source| crate::Error::Io {
+) -> Result<()> {
+    let addr: SocketAddr = listener.local_addr().map_err(|source| Error::Io {
         path: "simulator listener".into(),
         source,
     })?;
-    let faults = FaultPlan::parse(&config.faults, config.dataset.seed).map_err(|message| {
-        crate::Error::Config {
+    let faults =
+        FaultPlan::parse(&config.faults, config.dataset.seed).map_err(|message| Error::Config {
             location: "--faults".into(),
             message,
-        }
-    })?;
+        })?;
     let endpoint = config
         .advertised_endpoint
         .clone()
         .unwrap_or_else(|| format!("http://{addr}{GATEWAY_PATH}"));
     let gateway = tokio::task::spawn_blocking(move || Arc::new(Gateway::new(config, endpoint)))
         .await
-        .map_err(|e| crate::Error::Io {
+        .map_err(|e| Error::Io {
             path: format!("simulator on {addr}"),
             source: io::Error::other(e.to_string()),
         })?;
@@ -218,7 +219,7 @@ pub(super) async fn serve_when_ready(
     )
     .with_graceful_shutdown(shutdown)
     .await
-    .map_err(|source| crate::Error::Io {
+    .map_err(|source| Error::Io {
         path: format!("simulator on {addr}"),
         source,
     })

@@ -331,7 +331,7 @@ pub(super) const GLACCOUNT: &[FieldDef] = &[
     f(
         "TITLE",
         T::Text,
-        G::Label(crate::sim::dataset::text::ACCOUNT_TITLES),
+        G::Label(crate::dataset::text::ACCOUNT_TITLES),
     )
     .h()
     .req(),
@@ -396,7 +396,7 @@ pub(super) const DEPARTMENT: &[FieldDef] = &[
     f(
         "TITLE",
         T::Text,
-        G::Label(crate::sim::dataset::text::DEPARTMENT_TITLES),
+        G::Label(crate::dataset::text::DEPARTMENT_TITLES),
     )
     .h()
     .req(),
@@ -439,7 +439,7 @@ pub(super) const LOCATION: &[FieldDef] = &[
     f(
         "NAME",
         T::Text,
-        G::Label(crate::sim::dataset::text::LOCATION_NAMES),
+        G::Label(crate::dataset::text::LOCATION_NAMES),
     )
     .h()
     .req(),
@@ -479,13 +479,9 @@ pub(super) const LOCATION: &[FieldDef] = &[
 pub(super) const CLASS: &[FieldDef] = &[
     f("RECORDNO", T::Integer, G::RecordNo).ro(),
     f("CLASSID", T::Text, G::OwnId).req(),
-    f(
-        "NAME",
-        T::Text,
-        G::Label(crate::sim::dataset::text::CLASS_NAMES),
-    )
-    .h()
-    .req(),
+    f("NAME", T::Text, G::Label(crate::dataset::text::CLASS_NAMES))
+        .h()
+        .req(),
     f("DESCRIPTION", T::Text, G::Sentence).hl().m(),
     f("STATUS", T::Enum, G::Status).m(),
     f("PARENTKEY", T::Integer, G::Parent(RefPart::Key)),
@@ -517,7 +513,7 @@ pub(super) const PROJECT: &[FieldDef] = &[
     f(
         "NAME",
         T::Text,
-        G::Label(crate::sim::dataset::text::PROJECT_NAMES),
+        G::Label(crate::dataset::text::PROJECT_NAMES),
     )
     .h()
     .req(),

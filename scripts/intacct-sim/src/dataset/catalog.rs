@@ -9,8 +9,9 @@
 //! values other records refer to (ids, names, amounts) are never `mutable`, so updates never
 //! break a foreign key or a sum.
 
+use intacct_snowflake::intacct::{FieldMeta, IntacctType, ObjectMeta};
+
 use super::fields;
-use crate::intacct::response::{FieldMeta, IntacctType, ObjectMeta};
 
 /// A simulated object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

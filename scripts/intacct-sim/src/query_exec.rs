@@ -27,10 +27,11 @@ use std::collections::BinaryHeap;
 
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 
-use crate::intacct::request::{Comparison, Filter, OrderBy};
-use crate::intacct::response::ObjectMeta;
-use crate::sim::dataset::{Dataset, RecordStamp, SimRecord};
-use crate::sim::filter_eval::{
+use intacct_snowflake::intacct::ObjectMeta;
+use intacct_snowflake::intacct::{Comparison, Filter, OrderBy};
+
+use crate::dataset::{Dataset, RecordStamp, SimRecord};
+use crate::filter_eval::{
     Columns, Compiled, FilterError, FilterRow, RecordOrder, Typed, ValueKind, compile,
     compile_order, parse_wire_time,
 };
@@ -1031,7 +1032,7 @@ mod tests {
     /// November of several years).
     #[test]
     fn stamps_decide_filters_exactly_like_rendered_text() {
-        use crate::sim::dataset::{DatasetConfig, Scale};
+        use crate::dataset::{DatasetConfig, Scale};
         let mut dataset = Dataset::new(DatasetConfig {
             seed: 7,
             scale: Scale::Demo,
@@ -1146,12 +1147,12 @@ mod tests {
             fields: ["RECORDNO", "WHENMODIFIED", "WHENCREATED", "NAME"]
                 .iter()
                 .zip([
-                    crate::intacct::response::IntacctType::Integer,
-                    crate::intacct::response::IntacctType::Timestamp,
-                    crate::intacct::response::IntacctType::Timestamp,
-                    crate::intacct::response::IntacctType::Text,
+                    intacct_snowflake::intacct::IntacctType::Integer,
+                    intacct_snowflake::intacct::IntacctType::Timestamp,
+                    intacct_snowflake::intacct::IntacctType::Timestamp,
+                    intacct_snowflake::intacct::IntacctType::Text,
                 ])
-                .map(|(n, t)| crate::intacct::response::FieldMeta::new(*n, t))
+                .map(|(n, t)| intacct_snowflake::intacct::FieldMeta::new(*n, t))
                 .collect(),
         };
         let columns = Columns::new(&meta);

@@ -61,7 +61,8 @@ mod text;
 
 use chrono::{DateTime, Utc};
 
-use crate::intacct::response::ObjectMeta;
+use intacct_snowflake::intacct::ObjectMeta;
+
 use catalog::Obj;
 use changes::Overlay;
 use generate::Generator;
