@@ -21,7 +21,7 @@ use axum::routing::{get, post};
 use serde_json::json;
 
 use crate::faults::FaultPlan;
-use crate::server::AppState;
+use crate::state::{AppState, lock};
 
 /// The admin routes, to nest under `/__sim`.
 pub(crate) fn routes() -> Router<Arc<AppState>> {
@@ -147,12 +147,7 @@ async fn records(
 }
 
 async fn counters(State(state): State<Arc<AppState>>) -> Response {
-    let counters = state
-        .gateway
-        .counters
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
+    let counters = lock(&state.gateway.counters).clone();
     axum::Json(counters).into_response()
 }
 
@@ -165,7 +160,7 @@ async fn set_faults(State(state): State<Arc<AppState>>, body: String) -> Respons
     match FaultPlan::parse(&body, state.gateway.config.dataset.seed) {
         Ok(plan) => {
             let rules = plan.rules().len();
-            *state.faults.lock().unwrap_or_else(|e| e.into_inner()) = plan;
+            *lock(&state.faults) = plan;
             axum::Json(json!({ "rules": rules })).into_response()
         }
         Err(message) => (StatusCode::BAD_REQUEST, format!("{message}\n")).into_response(),

@@ -22,6 +22,7 @@
 //! * `entities` — multi-entity companies: record owners, what each session sees;
 //! * `dataset` — the seeded, deterministic data and its changes over simulated time;
 //! * `faults` — the fault spec and the plan that injects it;
+//! * `state` — what the HTTP handlers share: the gateway, the faults, the requests in flight;
 //! * `server`, `admin`, `handle` — HTTP, the admin API, the in-process handle;
 //! * `config` — the server's configuration and the test credentials;
 //! * `cli` (private; [`run_cli`] is the binary's entry) — the command-line options of
@@ -55,6 +56,7 @@ mod request_parse;
 mod response_write;
 mod server;
 mod shutdown;
+mod state;
 
 pub use cli::main as run_cli;
 pub use config::{
