@@ -1,8 +1,9 @@
-//! The field tables of every simulated object, in `lookup` order (see `catalog` for what a
-//! [`FieldDef`] says and the invariants the tables keep).
+//! The field tables of every simulated object, in `lookup` order (see `model` for what a
+//! [`FieldDef`] says, and `catalog` for the invariants the tables keep).
 
-use super::catalog::AuditF;
-use super::catalog::{AddrPart, BillF, DetailF, FieldDef, Gen, LineF, Obj, PayF, RefPart, Ty, f};
+use super::model::{
+    AddrPart, AuditF, BillF, DetailF, FieldDef, Gen, LineF, Obj, PayF, RefPart, Ty, f,
+};
 use AddrPart as A;
 use Gen as G;
 use Ty as T;
