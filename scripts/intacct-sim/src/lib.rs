@@ -16,7 +16,10 @@
 //!
 //! * `request_parse` — request XML → protocol types;
 //! * `filter_eval`, `rbq_query` — filters and readByQuery query strings, evaluated on records;
-//! * `query_exec` — one read's scan of an object (index choice, paging, counts);
+//! * `query_exec` — runs one read: checks the object, the fields and the sort's cost, pages
+//!   and counts the matches; `query_exec/plan` reads from the filter which index range to
+//!   visit and whether the requested order streams; `query_exec/scan` visits it, rendering
+//!   only what decides the filter (or nothing: stamps);
 //! * `gateway` — authentication, sessions, cursors, one result per function;
 //! * `response_write` — response XML in the fixtures' shape;
 //! * `entities` — multi-entity companies: record owners, what each session sees;
