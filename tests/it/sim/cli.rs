@@ -11,18 +11,29 @@ use intacct_snowflake::intacct::Call;
 use super::*;
 use crate::support;
 
-#[tokio::test]
-async fn the_command_prints_its_address_and_serves_until_killed() {
+/// Starts `intacct-snowflake sim intacct ARGS` and returns it with the first line it printed.
+async fn start(args: &[&str]) -> (tokio::process::Child, String) {
     let mut child = sim_intacct()
-        .args(["--listen", "127.0.0.1:0", "--scale", "tiny", "--seed", "7"])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .kill_on_drop(true)
         .spawn()
         .expect("binary starts");
     let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let line = lines.next_line().await.unwrap().expect("a first line");
+    let line = BufReader::new(stdout)
+        .lines()
+        .next_line()
+        .await
+        .unwrap()
+        .expect("a first line");
+    (child, line)
+}
+
+#[tokio::test]
+async fn the_command_prints_its_address_and_serves_until_killed() {
+    let (mut child, line) =
+        start(&["--listen", "127.0.0.1:0", "--scale", "tiny", "--seed", "7"]).await;
     let base = line
         .strip_prefix("listening on ")
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
@@ -124,20 +135,7 @@ fn sim_intacct_passes_every_argument_and_the_exit_code_through() {
 #[cfg(target_os = "linux")]
 #[tokio::test]
 async fn sim_intacct_is_the_simulator_process_and_stops_on_sigterm() {
-    let mut child = sim_intacct()
-        .args(["--listen", "127.0.0.1:0", "--scale", "tiny"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("binary starts");
-    let stdout = child.stdout.take().unwrap();
-    let line = BufReader::new(stdout)
-        .lines()
-        .next_line()
-        .await
-        .unwrap()
-        .expect("a first line");
+    let (mut child, line) = start(&["--listen", "127.0.0.1:0", "--scale", "tiny"]).await;
     assert!(line.starts_with("listening on "), "{line}");
     let pid = child.id().expect("running");
     let executable = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap();
@@ -161,13 +159,14 @@ async fn sim_intacct_is_the_simulator_process_and_stops_on_sigterm() {
 /// the path it looked at and the command that builds it.
 #[test]
 fn sim_intacct_without_the_simulator_binary_says_where_and_how_to_build_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let lonely = dir.path().join(
-        support::binary()
-            .file_name()
-            .expect("the binary has a file name"),
-    );
-    std::fs::copy(support::binary(), &lonely).unwrap();
+    let binary = support::binary();
+    let dir = tempfile::tempdir_in(binary.parent().expect("the binary is in a folder")).unwrap();
+    let lonely = dir
+        .path()
+        .join(binary.file_name().expect("the binary has a file name"));
+    // A hard link, not a copy: the copy's write handle could leak into a process another test
+    // forks at that moment, and running the copy would then fail with "Text file busy".
+    std::fs::hard_link(&binary, &lonely).unwrap();
     let out = run(
         &lonely,
         &[
