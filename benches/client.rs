@@ -28,13 +28,13 @@ mod mode;
 use std::time::Instant;
 
 use chrono::{DateTime, TimeZone, Utc};
+use intacct_sim::{Dataset, Scale};
+use intacct_sim::{SimConfig, spawn};
 use intacct_snowflake::intacct::SenderCredentials;
 use intacct_snowflake::intacct::TimeWindow;
 use intacct_snowflake::intacct::tenant_time;
 use intacct_snowflake::intacct::{ClientConfig, IntacctClient, ReadRequest};
 use intacct_snowflake::retry::RetryPolicy;
-use intacct_snowflake::sim::{Dataset, Scale};
-use intacct_snowflake::sim::{SimConfig, spawn};
 
 const OBJECT: &str = "APBILLITEM";
 const PAGE_SIZE: u32 = 2_000;

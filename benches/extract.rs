@@ -33,11 +33,11 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use intacct_snowflake::manifest::{BatchStatus, Manifest};
-use intacct_snowflake::sim::{
+use intacct_sim::{
     DEFAULT_COMPANY_ID, DEFAULT_SENDER_ID, DEFAULT_SENDER_PASSWORD, DEFAULT_USER_ID,
     DEFAULT_USER_PASSWORD, Dataset, Scale, SimConfig, spawn,
 };
+use intacct_snowflake::manifest::{BatchStatus, Manifest};
 use intacct_snowflake::stage::Stage;
 
 const PAGE_SIZE: u32 = 2_000;

@@ -1,6 +1,7 @@
 //! What every benchmark binary decides the same way: whether this is a measured run or a smoke
 //! run, and its numeric settings from the environment. Each benchmark includes this file
-//! (`#[path = "mode.rs"] mod mode;`); not every one uses every item.
+//! (`#[path = "mode.rs"] mod mode;`, the simulator's in `scripts/intacct-sim/benches/` by
+//! `#[path = "../../../benches/mode.rs"]`); not every one uses every item.
 
 /// True for a smoke run: `cargo test --benches` runs a benchmark without `--bench`, and
 /// `BENCH_SMOKE=1` asks for one under `cargo bench` too. A smoke run is small and quick and

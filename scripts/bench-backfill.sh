@@ -7,7 +7,8 @@
 # Snowflake's live rows equal.
 #
 # BENCH_BACKFILL_SCALE (tiny | demo | large | a record count) picks the dataset; BIN the binary
-# (default: the release build). Everything it starts is stopped on exit.
+# (default: the release build; `BIN sim intacct` runs the `intacct-sim` built beside it, and
+# `cargo build --release` builds both). Everything it starts is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -10,8 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$(date +%s)
 scripts/pytools/setup.sh
-cargo build --release --locked --bin intacct-snowflake
-cargo bench --locked --bench '*'
+cargo build --release --locked
+cargo bench --workspace --locked --bench '*'
 BENCH_BACKFILL_SCALE="${BENCH_BACKFILL_SCALE:-1000000}" \
   BIN="${CARGO_TARGET_DIR:-target}/release/intacct-snowflake" scripts/bench-backfill.sh
 echo "bench.sh: $(( $(date +%s) - started )) s"

@@ -15,8 +15,8 @@ cd "$(dirname "$0")/.."
 DEMO_DIR="${DEMO_DIR:-.demo}"
 rm -rf "$DEMO_DIR"
 mkdir -p "$DEMO_DIR"
-echo "== building"
-cargo build --locked --bin intacct-snowflake
+echo "== building (the tool and the Intacct simulator that \`sim intacct\` runs)"
+cargo build --locked
 BIN="${CARGO_TARGET_DIR:-target}/debug/intacct-snowflake"
 CONFIG=pipelines/demo.toml
 

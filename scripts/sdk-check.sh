@@ -24,8 +24,8 @@ if [ -n "$entity" ]; then
   entity_flags=(--entities "$entity,$entity-OTHER")
 fi
 
-echo "sdk-check: building the binary" >&2
-(cd "$root" && cargo build --quiet --bin intacct-snowflake)
+echo "sdk-check: building the binaries (the tool and the simulator it runs)" >&2
+(cd "$root" && cargo build --quiet --locked)
 
 if [ ! -d "$dir/node_modules/@intacct/intacct-sdk" ]; then
   echo "sdk-check: npm ci" >&2

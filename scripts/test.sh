@@ -10,17 +10,22 @@ bash scripts/pytools/setup.sh
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 
-echo "== cargo clippy"
-cargo clippy --all-targets --locked -- -D warnings
+echo "== cargo clippy (the workspace: the tool and the Intacct simulator)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+# Both binaries first: the tests that run `intacct-snowflake sim intacct` need `intacct-sim`
+# beside it, and cargo builds a package's binaries only for that package's own tests.
+echo "== cargo build"
+cargo build --locked
 
 echo "== cargo test"
-cargo test --locked --lib --bins --test it
+cargo test --workspace --locked --lib --bins --test it
 
 # Every benchmark in its smoke mode (run without `--bench`: tiny sizes, outputs checked against
 # their baselines), so a benchmark cannot rot unnoticed; about a minute on 2 cores. The
 # measurements themselves belong to scripts/bench.sh in an optimised build.
 echo "== benchmark smoke runs"
-cargo test --locked --bench '*'
+cargo test --workspace --locked --bench '*'
 
 echo "== snowflake emulator (pytest, pinned venv)"
 bash scripts/test-snowflake-emulator.sh

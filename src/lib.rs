@@ -18,7 +18,6 @@
 //!   and the paging client.
 //! * [`snowflake`] — the Snowflake SQL API v2 client: key-pair JWT or PAT, statements (submit,
 //!   poll, resend, cancel) and the pure decoding of result values.
-//! * [`sim`] — a local simulator of the Intacct XML gateway for tests, benchmarks and demos.
 //! * [`schema`] — Intacct field metadata to Arrow schemas; record pages to record batches.
 //! * [`stage`] — the object store behind a stage URL and the Parquet part writer.
 //! * [`manifest`] — the create-once batch log on the stage and its pure fold into state.
@@ -28,13 +27,17 @@
 //!   verify over them.
 //! * `cli` (private; [`run_cli`] is the binary's entry) — command-line arguments, one file per command
 //!   body, printing and exit codes.
-//! * `shutdown` (private) — SIGINT and SIGTERM, for the commands and the simulator.
+//! * `shutdown` (private) — SIGINT and SIGTERM, for the run commands.
 //!
 //! Each module's public surface is curated: nested modules are private and the module
 //! re-exports what the binary, the tests and the benchmarks use (`intacct::IntacctClient`,
-//! `sim::Scale`, `stage::PartWriter`…), so `unreachable_pub` flags whatever is public by
+//! `stage::PartWriter`…), so `unreachable_pub` flags whatever is public by
 //! accident. The pure tables `intacct::objects`, `intacct::tenant_time` and
 //! `manifest::schemas` stay namespaces of their own.
+//!
+//! The Intacct gateway simulator (package `intacct-sim` under `scripts/intacct-sim`) is a client
+//! of this library like any other: it uses `intacct`'s request and response types and time
+//! formats, [`secret::Secret`] and [`Error`]; `intacct-snowflake sim intacct` runs its binary.
 
 mod cli;
 pub mod config;
@@ -48,7 +51,6 @@ pub mod retry;
 pub mod schema;
 pub mod secret;
 mod shutdown;
-pub mod sim;
 pub mod snowflake;
 pub mod stage;
 

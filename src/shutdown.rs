@@ -1,5 +1,5 @@
 //! When the process is asked to stop: SIGINT (Ctrl-C) or SIGTERM (a scheduler stopping it).
-//! The run commands and the simulator both wait on it.
+//! The run commands wait on it.
 
 /// Resolves when the process gets SIGINT or SIGTERM.
 pub(crate) async fn requested() {

@@ -3,7 +3,8 @@
 # (never committed).
 #
 #   start_stand_ins BIN DIR SCALE
-#     starts `BIN sim intacct --scale SCALE` and the emulator (logs and the key pair under DIR),
+#     starts `BIN sim intacct --scale SCALE` (the `intacct-sim` built beside BIN) and the
+#     emulator (logs and the key pair under DIR),
 #     sets SIM_URL and exports what pipelines/demo.toml reads: INTACCT_ENDPOINT, STAGE_URL
 #     (DIR/stage), SNOWFLAKE_URL, SNOWFLAKE_PRIVATE_KEY_PATH.
 #   stop_stand_ins     stops both (call it from the caller's EXIT trap).

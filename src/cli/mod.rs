@@ -248,7 +248,8 @@ pub(crate) struct StatusArgs {
 /// The local stand-ins.
 #[derive(Debug, Subcommand)]
 pub(crate) enum SimCommand {
-    /// Serve a simulator of the Intacct XML gateway on loopback.
+    /// Serve a simulator of the Intacct XML gateway on loopback: runs `intacct-sim`, built
+    /// beside this binary, with the same arguments (`sim intacct --help` lists them).
     Intacct(sim::SimArgs),
 }
 
@@ -329,9 +330,7 @@ pub(crate) async fn run(command: Command) -> Result<Outcome> {
         Command::Sql(args) => done(commands::sql(args).await),
         Command::Status(args) => done(commands::status(args).await),
         Command::Query(args) => done(commands::query(args).await),
-        Command::Sim(SimCommand::Intacct(args)) => {
-            done(crate::sim::serve_until_interrupted(&args.listen, args.config()).await)
-        }
+        Command::Sim(SimCommand::Intacct(args)) => done(sim::run(args)),
         Command::Secrets(SecretsCommand::Encrypt(args)) => done(secrets::encrypt(args)),
         Command::Secrets(SecretsCommand::List(args)) => done(secrets::list(args)),
         Command::Backfill(args) => commands::backfill(args).await,

@@ -1,178 +1,90 @@
-//! `sim intacct`: the simulator's command-line options, turned into a [`SimConfig`].
+//! `sim intacct`: runs the Intacct gateway simulator, the `intacct-sim` binary that a workspace
+//! build (`cargo build --release`) puts beside this one.
+//!
+//! Every argument after `sim intacct` reaches the simulator unchanged, `--help` included. On
+//! Unix this process becomes the simulator (exec), so the pid the caller holds and the signals
+//! it sends are the simulator's; elsewhere the simulator runs as a child and its exit code is
+//! this process's. The log settings (`--log`, `--log-format`, or their environment) travel in
+//! `INTACCT_SIM_LOG` and `INTACCT_SIM_LOG_FORMAT`, which the simulator reads.
 
-use chrono::{DateTime, Utc};
+use std::ffi::OsString;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
 use clap::Args;
 
-use crate::secret::Secret;
-use crate::sim::config::{self, SimConfig, SimCredentials, SimUserFormatting};
-use crate::sim::dataset::{DatasetConfig, Scale};
+use super::LogFormat;
+use crate::error::{Error, Result};
 
-/// Options of `sim intacct`.
-///
-/// Test credentials default to sender `sim-sender` / `sim-sender-password`, company
-/// `sim-company`, user `sim-user` / `sim-user-password`.
+/// The simulator's binary name.
+const SIMULATOR: &str = "intacct-sim";
+
+/// `sim intacct`: every argument is the simulator's.
 #[derive(Debug, Args)]
-#[command(after_long_help = ADMIN_HELP)]
+#[command(disable_help_flag = true, disable_version_flag = true)]
 pub(crate) struct SimArgs {
-    /// Address to listen on (loopback; port 0 picks a free port).
-    #[arg(long, default_value = "127.0.0.1:8085")]
-    pub(super) listen: String,
-    /// Dataset seed: the same seed gives the same data.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// Dataset size: tiny, demo, large, or a number of records.
-    #[arg(long, default_value = "demo", value_parser = parse_scale)]
-    scale: Scale,
-    /// Start of the simulated clock (RFC 3339).
-    #[arg(long, default_value = "2026-01-15T00:00:00Z")]
-    start: DateTime<Utc>,
-    /// Tenant time zone in which timestamps are written.
-    #[arg(long, default_value = "America/Los_Angeles")]
-    time_zone: chrono_tz::Tz,
-    /// Time each page of records takes to answer, counted from admission (the simulator's own
-    /// work is part of it).
-    #[arg(long, default_value_t = 0)]
-    latency_ms: u64,
-    /// Requests in flight per company above which the gateway answers HTTP 429 (GW-0010).
-    #[arg(long, default_value_t = 4)]
-    max_concurrent: usize,
-    /// Fault spec: comma-separated KIND[=ARG][@TARGET][:nth=N|:every=N|:rate=P]; kinds
-    /// control-error, auth-error, result-error, session-expiry, rate-limit, concurrency,
-    /// http500, http502, http503, http524, http401, slow=MS, truncate, truncate-xml, reset,
-    /// expire-result-id.
-    #[arg(long, default_value = "")]
-    faults: String,
-    /// Session duration in seconds (the timeout slides with every request).
-    #[arg(long, default_value_t = 3600)]
-    session_timeout_secs: u64,
-    /// How long a readByQuery resultId stays valid after its last use, in seconds.
-    #[arg(long, default_value_t = 1800)]
-    result_id_ttl_secs: u64,
-    /// `<endpoint>` returned by getAPISession (default: this server's own URL).
-    #[arg(long)]
-    advertised_endpoint: Option<String>,
-    /// For benchmarks on `large`: count at most N `query` matches past the page, so
-    /// totalcount and numremaining are lower bounds (non-zero while rows remain). Default:
-    /// exact counts, whose cost grows with the matching index range.
-    #[arg(long)]
-    count_limit: Option<u64>,
-    /// How long after its ACCESSTIME an AUDITHISTORY row becomes readable, in seconds (the
-    /// real audit trail lags by up to two hours; 0 shows every row at once).
-    #[arg(long, default_value_t = crate::sim::dataset::DEFAULT_AUDIT_LAG_SECS, value_parser = clap::value_parser!(i64).range(0..=7 * 86_400))]
-    audit_lag_secs: i64,
-    /// Accepted sender id.
-    #[arg(long, default_value = config::DEFAULT_SENDER_ID)]
-    sender_id: String,
-    /// Accepted sender password (a test value).
-    #[arg(long, default_value = config::DEFAULT_SENDER_PASSWORD, hide_default_value = true)]
-    sender_password: String,
-    /// Accepted company id.
-    #[arg(long, default_value = config::DEFAULT_COMPANY_ID)]
-    company_id: String,
-    /// Accepted user id.
-    #[arg(long, default_value = config::DEFAULT_USER_ID)]
-    user_id: String,
-    /// Accepted user password (a test value).
-    #[arg(long, default_value = config::DEFAULT_USER_PASSWORD, hide_default_value = true)]
-    user_password: String,
-    /// A multi-entity company with these entities (comma-separated ids, e.g. E100,E200):
-    /// records are owned by the top level or an entity, some private.
-    #[arg(long, value_delimiter = ',')]
-    entities: Vec<String>,
-    /// Restrict the API user to these entities, without top-level access (needs --entities).
-    #[arg(long, value_delimiter = ',', requires = "entities")]
-    user_entities: Vec<String>,
+    /// The simulator's options and their values (`sim intacct --help` lists them).
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ARGS"
+    )]
+    args: Vec<OsString>,
+    /// The log filter given to this command.
+    #[arg(from_global)]
+    log: String,
+    /// The log format given to this command.
+    #[arg(from_global)]
+    log_format: LogFormat,
+    /// `--log-json`, the older spelling of `--log-format json`.
+    #[arg(from_global)]
+    log_json: bool,
 }
 
-const ADMIN_HELP: &str = "\
-Test credentials (defaults): sender sim-sender / sim-sender-password, company sim-company,
-user sim-user / sim-user-password.
-
-Admin API on the same port:
-  POST /__sim/advance?days=N        advance simulated time N days (creates, updates, deletes)
-  GET  /__sim/records?object=X      ground truth of object X as JSON lines, RECORDNO order
-  GET  /__sim/counters              requests, pages, sessions_opened, functions,
-                                    faults_injected, max_in_flight
-  GET  /__sim/clock                 the simulated now
-  POST /__sim/faults                body = fault spec; replaces the active rules
-  POST /__sim/sessions/expire       expire every session
-  POST /__sim/result-ids/expire     expire every readByQuery resultId";
-
-/// Parses `--scale`.
-fn parse_scale(text: &str) -> Result<Scale, String> {
-    match text {
-        "tiny" => Ok(Scale::Tiny),
-        "demo" => Ok(Scale::Demo),
-        "large" => Ok(Scale::Large),
-        n => n
-            .parse()
-            .map(Scale::Records)
-            .map_err(|_| format!("scale must be tiny, demo, large or a number, not {n:?}")),
+/// Runs the simulator beside the current executable with `args`; returns only if it cannot
+/// be started (on Unix) or never (elsewhere: it exits with the simulator's code).
+pub(super) fn run(args: SimArgs) -> Result<()> {
+    let here = std::env::current_exe().map_err(|source| Error::Io {
+        path: "the current executable".into(),
+        source,
+    })?;
+    let simulator = beside(&here);
+    if !simulator.is_file() {
+        return Err(Error::Io {
+            path: simulator.display().to_string(),
+            source: io::Error::new(
+                io::ErrorKind::NotFound,
+                "the simulator's binary is missing; `cargo build --release` builds it beside \
+                 intacct-snowflake (or `cargo build -p intacct-sim` for a debug build)",
+            ),
+        });
+    }
+    let json = args.log_json || args.log_format == LogFormat::Json;
+    let mut command = Command::new(&simulator);
+    command
+        .args(&args.args)
+        .env("INTACCT_SIM_LOG", &args.log)
+        .env("INTACCT_SIM_LOG_FORMAT", if json { "json" } else { "text" });
+    let started = |source| Error::Io {
+        path: simulator.display().to_string(),
+        source,
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt as _;
+        // exec returns only when it failed.
+        Err(started(command.exec()))
+    }
+    #[cfg(not(unix))]
+    {
+        let status = command.status().map_err(started)?;
+        std::process::exit(status.code().unwrap_or(1))
     }
 }
 
-impl SimArgs {
-    /// The server configuration these options describe.
-    pub(super) fn config(&self) -> SimConfig {
-        SimConfig {
-            credentials: SimCredentials {
-                sender_id: self.sender_id.clone(),
-                sender_password: Secret::new(self.sender_password.clone()),
-                company_id: self.company_id.clone(),
-                user_id: self.user_id.clone(),
-                user_password: Secret::new(self.user_password.clone()),
-            },
-            dataset: DatasetConfig {
-                seed: self.seed,
-                scale: self.scale,
-                start: self.start,
-                time_zone: self.time_zone,
-            },
-            session_timeout_secs: self.session_timeout_secs,
-            result_id_ttl_secs: self.result_id_ttl_secs,
-            latency_ms: self.latency_ms,
-            max_concurrent: self.max_concurrent,
-            faults: self.faults.clone(),
-            advertised_endpoint: self.advertised_endpoint.clone(),
-            count_limit: self.count_limit,
-            audit_lag_secs: self.audit_lag_secs,
-            sort_timeout_rows: crate::sim::config::DEFAULT_SORT_TIMEOUT_ROWS,
-            user_formatting: SimUserFormatting::default(),
-            multi_entity: (!self.entities.is_empty()).then(|| crate::sim::MultiEntity {
-                entities: self.entities.clone(),
-                user_entities: (!self.user_entities.is_empty()).then(|| self.user_entities.clone()),
-            }),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use clap::Parser;
-
-    use super::SimArgs;
-
-    #[derive(Parser)]
-    struct Wrapper {
-        #[command(flatten)]
-        sim: SimArgs,
-    }
-
-    #[test]
-    fn the_audit_lag_is_on_by_default_and_can_be_set_or_turned_off() {
-        let config = |args: &[&str]| {
-            Wrapper::try_parse_from(std::iter::once("sim").chain(args.iter().copied()))
-                .map(|w| w.sim.config())
-        };
-        assert_eq!(config(&[]).unwrap().audit_lag_secs, 2 * 3_600);
-        assert_eq!(
-            config(&["--audit-lag-secs", "600"]).unwrap().audit_lag_secs,
-            600
-        );
-        assert_eq!(
-            config(&["--audit-lag-secs", "0"]).unwrap().audit_lag_secs,
-            0
-        );
-        assert!(config(&["--audit-lag-secs", "-1"]).is_err());
-    }
+/// `intacct-sim` in the directory of `executable` (the only place looked at: a binary on
+/// `PATH` could be another build).
+fn beside(executable: &Path) -> PathBuf {
+    executable.with_file_name(format!("{SIMULATOR}{}", std::env::consts::EXE_SUFFIX))
 }

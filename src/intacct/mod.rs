@@ -44,6 +44,6 @@ pub use request::{
     SenderCredentials, escape_attr, escape_text, is_forbidden_xml_char, render_request,
 };
 pub use response::{
-    ErrorLevel, FieldMeta, IntacctFailure, IntacctType, ObjectMeta, RecordPage, Response,
-    ResultData,
+    ErrorDetail, ErrorLevel, FieldMeta, IntacctFailure, IntacctType, ObjectMeta, RecordPage,
+    Response, ResultData,
 };

@@ -46,7 +46,6 @@ mod select;
 pub(crate) mod values;
 
 pub use select::{FieldSelection, ObjectSchema, check_key_present, object_schema};
-pub(crate) use values::parse_local_timestamp;
 
 use std::sync::Arc;
 
@@ -394,7 +393,7 @@ pub fn record_batch(
                 let mut b = Date32Builder::with_capacity(rows);
                 for row in 0..rows {
                     b.append_option(typed(value(row), row, column, &mut bad, |t| {
-                        values::parse_date(t).map(values::date32)
+                        values::parse_local_date(t).map(values::date32)
                     }));
                 }
                 Arc::new(b.finish())

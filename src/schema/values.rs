@@ -4,7 +4,7 @@
 //! `None`; the caller turns a rejection into an error naming object, record, field and value.
 //! Nothing is guessed: no exponents, no thousands separators, no two-digit years.
 
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::{NaiveDate, NaiveDateTime};
 
 /// An integer: optional sign, then ASCII digits, optionally followed by `.` and zeros (the
 /// gateway writes some INTEGER fields as `12.0`); must fit in i64. A non-zero fraction is a
@@ -75,18 +75,8 @@ pub(crate) fn parse_boolean(text: &str) -> Option<bool> {
     }
 }
 
-/// `MM/DD/YYYY` (one- or two-digit month and day) to a calendar date.
-pub(crate) fn parse_date(text: &str) -> Option<NaiveDate> {
-    let mut parts = text.split('/');
-    let month = small_number(parts.next()?, 2)?;
-    let day = small_number(parts.next()?, 2)?;
-    let year_text = parts.next()?;
-    if parts.next().is_some() || year_text.len() != 4 {
-        return None;
-    }
-    let year = small_number(year_text, 4)?;
-    NaiveDate::from_ymd_opt(year as i32, month, day)
-}
+/// Dates and timestamps: the strict wall-clock parsers live with the gateway's time formats.
+pub(crate) use crate::intacct::tenant_time::{parse_local_date, parse_local_timestamp};
 
 /// A date as days since 1970-01-01 (Arrow's `Date32`).
 pub(crate) fn date32(date: NaiveDate) -> i32 {
@@ -95,41 +85,11 @@ pub(crate) fn date32(date: NaiveDate) -> i32 {
     days as i32
 }
 
-/// `MM/DD/YYYY HH:MM:SS` (24 h), or `MM/DD/YYYY` meaning midnight, as a wall-clock time.
-pub(crate) fn parse_local_timestamp(text: &str) -> Option<NaiveDateTime> {
-    let (date_text, time_text) = match text.split_once(' ') {
-        Some((d, t)) => (d, Some(t)),
-        None => (text, None),
-    };
-    let date = parse_date(date_text)?;
-    let time = match time_text {
-        None => NaiveTime::MIN,
-        Some(t) => {
-            let mut parts = t.split(':');
-            let h = small_number(parts.next()?, 2)?;
-            let m = small_number(parts.next()?, 2)?;
-            let s = small_number(parts.next()?, 2)?;
-            if parts.next().is_some() {
-                return None;
-            }
-            NaiveTime::from_hms_opt(h, m, s)?
-        }
-    };
-    Some(date.and_time(time))
-}
-
 /// A wall-clock time in the tenant's zone as microseconds since the Unix epoch, UTC, by the
 /// same DST rules the client uses for watermarks ([`crate::intacct::tenant_time`]): a repeated
 /// hour is the earlier instant, a skipped hour takes the offset in force before the gap.
 pub(crate) fn local_to_utc_micros(local: NaiveDateTime, tz: chrono_tz::Tz) -> i64 {
     crate::intacct::tenant_time::local_to_utc(local, tz).timestamp_micros()
-}
-
-fn small_number(text: &str, max_len: usize) -> Option<u32> {
-    if text.is_empty() || text.len() > max_len || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    text.parse().ok()
 }
 
 #[cfg(test)]
@@ -206,10 +166,13 @@ mod tests {
     #[test]
     fn dates() {
         assert_eq!(
-            parse_date("07/24/2017"),
+            parse_local_date("07/24/2017"),
             NaiveDate::from_ymd_opt(2017, 7, 24)
         );
-        assert_eq!(parse_date("1/2/2020"), NaiveDate::from_ymd_opt(2020, 1, 2));
+        assert_eq!(
+            parse_local_date("1/2/2020"),
+            NaiveDate::from_ymd_opt(2020, 1, 2)
+        );
         for bad in [
             "2017-07-24",
             "13/01/2017",
@@ -217,7 +180,7 @@ mod tests {
             "07/24/17",
             "07/24/2017 ",
         ] {
-            assert_eq!(parse_date(bad), None, "{bad:?}");
+            assert_eq!(parse_local_date(bad), None, "{bad:?}");
         }
         assert_eq!(date32(NaiveDate::from_ymd_opt(1970, 1, 2).unwrap()), 1);
         assert_eq!(date32(NaiveDate::from_ymd_opt(1969, 12, 31).unwrap()), -1);

@@ -4,6 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, TimeZone, Utc};
+use intacct_sim::{Dataset, Scale};
+use intacct_sim::{SimConfig, SimHandle, spawn};
 use intacct_snowflake::Error;
 use intacct_snowflake::intacct::ErrorLevel;
 use intacct_snowflake::intacct::column_name;
@@ -13,8 +15,6 @@ use intacct_snowflake::intacct::{ClientConfig, IntacctClient, Page, ReadMethod, 
 use intacct_snowflake::intacct::{KeyFields, PageOrder, Pass, TimeWindow};
 use intacct_snowflake::retry::RetryPolicy;
 use intacct_snowflake::secret::Secret;
-use intacct_snowflake::sim::{Dataset, Scale};
-use intacct_snowflake::sim::{SimConfig, SimHandle, spawn};
 use serde_json::Value;
 
 use crate::support::wall_clock::WallClock;

@@ -12,12 +12,12 @@ use arrow::array::{Array, BooleanArray, Int64Array, StringArray, TimestampMicros
 use arrow::record_batch::RecordBatch;
 use arrow::util::display::array_value_to_string;
 use chrono::{DateTime, Utc};
+use intacct_sim::{self as sim, SimConfig, SimHandle};
 use intacct_snowflake::config::{DeleteFeed, Spec};
 use intacct_snowflake::intacct::IntacctClient;
 use intacct_snowflake::intacct::objects;
 use intacct_snowflake::manifest::BatchStatus;
 use intacct_snowflake::pipeline::client_config;
-use intacct_snowflake::sim::{self, SimConfig, SimHandle};
 
 use crate::support::demo_pipeline::{assert_all_ok, extract_reports, sim_clock, spec_for};
 use crate::support::parquet::batch_rows;

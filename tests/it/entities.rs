@@ -20,6 +20,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use arrow::array::{Array, BooleanArray, Int64Array, StringArray};
+use intacct_sim::Scale;
+use intacct_sim::{self as sim, MultiEntity, SimConfig, SimHandle};
+use intacct_sim::{DEFAULT_COMPANY_ID, DEFAULT_USER_ID, DEFAULT_USER_PASSWORD};
 use intacct_snowflake::Error;
 use intacct_snowflake::config::Spec;
 use intacct_snowflake::intacct::IntacctClient;
@@ -28,9 +31,6 @@ use intacct_snowflake::intacct::{ErrorLevel, ResultData};
 use intacct_snowflake::manifest::{BatchStatus, Manifest, Mode};
 use intacct_snowflake::pipeline::{ObjectReport, client_config, extract_options, run_extract};
 use intacct_snowflake::secret::Secret;
-use intacct_snowflake::sim::Scale;
-use intacct_snowflake::sim::{self, MultiEntity, SimConfig, SimHandle};
-use intacct_snowflake::sim::{DEFAULT_COMPANY_ID, DEFAULT_USER_ID, DEFAULT_USER_PASSWORD};
 use intacct_snowflake::snowflake::Statement;
 use intacct_snowflake::stage::Stage;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -695,15 +695,8 @@ async fn an_entity_session_switches_to_the_top_level_only_for_an_unrestricted_us
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sim_intacct_takes_the_entities_and_the_users_restriction_from_its_flags() {
     use tokio::io::AsyncBufReadExt;
-    let mut child = tokio::process::Command::new(crate::support::binary())
-        .args([
-            "sim",
-            "intacct",
-            "--listen",
-            "127.0.0.1:0",
-            "--scale",
-            "tiny",
-        ])
+    let mut child = crate::sim::sim_intacct()
+        .args(["--listen", "127.0.0.1:0", "--scale", "tiny"])
         .args(["--entities", "E100,E200", "--user-entities", "E100"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())

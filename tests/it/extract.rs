@@ -12,8 +12,8 @@ use arrow::array::{
 };
 use arrow::datatypes::{DataType, TimeUnit};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use intacct_sim::{self as sim, SimConfig};
 use intacct_snowflake::manifest::{BatchStatus, Manifest};
-use intacct_snowflake::sim::{self, SimConfig};
 use intacct_snowflake::stage::Stage;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use sha2::{Digest, Sha256};

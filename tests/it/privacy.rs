@@ -4,9 +4,9 @@
 
 use std::collections::BTreeSet;
 
+use intacct_sim::{self as sim, SimConfig};
 use intacct_snowflake::intacct::column_name;
 use intacct_snowflake::intacct::objects;
-use intacct_snowflake::sim::{self, SimConfig};
 
 use crate::support::demo_pipeline::{assert_all_ok, extract_reports, sim_clock, spec_for};
 use crate::support::parquet::batch_rows;

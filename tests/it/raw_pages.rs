@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use arrow::array::{Array, BooleanArray, Int64Array, StringArray};
+use intacct_sim::{self as sim, SimConfig};
 use intacct_snowflake::intacct::TimeWindow;
 use intacct_snowflake::intacct::objects;
 use intacct_snowflake::intacct::parse_response;
@@ -13,7 +14,6 @@ use intacct_snowflake::intacct::{IntacctClient, ReadRequest};
 use intacct_snowflake::intacct::{RecordPage, ResultData};
 use intacct_snowflake::manifest::BatchStatus;
 use intacct_snowflake::pipeline::client_config;
-use intacct_snowflake::sim::{self, SimConfig};
 use intacct_snowflake::stage::Stage;
 use sha2::{Digest, Sha256};
 

@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use base64::Engine;
+use intacct_sim::Scale;
+use intacct_sim::{SimConfig, SimCredentials};
 use intacct_snowflake::secret::Secret;
-use intacct_snowflake::sim::Scale;
-use intacct_snowflake::sim::{SimConfig, SimCredentials};
 
 use crate::support::demo_pipeline::sim_clock;
 use crate::support::emulator::{Emulator, EmulatorOptions};

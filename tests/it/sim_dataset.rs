@@ -4,9 +4,9 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use intacct_sim::{Dataset, DatasetConfig, Scale, SimRecord};
 use intacct_snowflake::intacct::IntacctType;
 use intacct_snowflake::intacct::is_forbidden_xml_char;
-use intacct_snowflake::sim::{Dataset, DatasetConfig, Scale, SimRecord};
 
 fn start() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 6, 1, 9, 0, 0).unwrap()

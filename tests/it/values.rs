@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use arrow::array::{Array, BooleanArray, Int64Array};
 use chrono::{DateTime, NaiveDate, Utc};
+use intacct_sim::{self as sim, SimConfig};
 use intacct_snowflake::intacct::column_name;
-use intacct_snowflake::sim::{self, SimConfig};
 
 use crate::support::demo_pipeline::{assert_all_ok, extract_reports, sim_clock, spec_for};
 use crate::support::ground_truth::canonical_decimal;

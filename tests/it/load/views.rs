@@ -5,9 +5,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Datelike, NaiveDate};
+use intacct_sim::{self as sim, SimConfig};
 use intacct_snowflake::intacct::IntacctClient;
 use intacct_snowflake::pipeline::{client_config, extract_options, run_extract};
-use intacct_snowflake::sim::{self, SimConfig};
 
 use crate::support::demo_pipeline::{sim_clock, spec_for};
 use crate::support::load_harness::{Harness, at, decimal_units, timestamp_secs};

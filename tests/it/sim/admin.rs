@@ -2,8 +2,8 @@
 
 use std::collections::BTreeSet;
 
+use intacct_sim::Scale;
 use intacct_snowflake::intacct::{Call, Comparison, Filter};
-use intacct_snowflake::sim::Scale;
 
 use super::*;
 

@@ -1,9 +1,9 @@
 //! Sender and login checks, sessions, multi-function requests, transactions, uniqueid.
 
+use intacct_sim::Scale;
 use intacct_snowflake::Error;
 use intacct_snowflake::intacct::{Authentication, Call, ReadByQuery};
 use intacct_snowflake::intacct::{ErrorLevel, ResultData};
-use intacct_snowflake::sim::Scale;
 
 use super::*;
 

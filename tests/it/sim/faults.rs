@@ -1,10 +1,10 @@
 //! Every fault kind, in its documented shape (status, body, errorno), and its counter.
 
+use intacct_sim::Scale;
 use intacct_snowflake::Error;
 use intacct_snowflake::error::MalformedKind;
 use intacct_snowflake::intacct::ErrorLevel;
 use intacct_snowflake::intacct::{Authentication, Call, ReadByQuery};
-use intacct_snowflake::sim::Scale;
 
 use super::*;
 

@@ -10,7 +10,12 @@ mod faults;
 mod reads;
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
+use intacct_sim::{
+    DEFAULT_COMPANY_ID, DEFAULT_SENDER_ID, DEFAULT_SENDER_PASSWORD, DEFAULT_USER_ID,
+    DEFAULT_USER_PASSWORD, Scale, SimConfig, SimHandle, spawn,
+};
 use intacct_snowflake::intacct::parse_response;
 use intacct_snowflake::intacct::{
     Authentication, Call, Filter, Function, OrderBy, Query, ReadByQuery, Request,
@@ -18,15 +23,33 @@ use intacct_snowflake::intacct::{
 };
 use intacct_snowflake::intacct::{RecordPage, Response, ResultData};
 use intacct_snowflake::secret::Secret;
-use intacct_snowflake::sim::Scale;
-use intacct_snowflake::sim::{
-    DEFAULT_COMPANY_ID, DEFAULT_SENDER_ID, DEFAULT_SENDER_PASSWORD, DEFAULT_USER_ID,
-    DEFAULT_USER_PASSWORD,
-};
-use intacct_snowflake::sim::{SimConfig, SimHandle, spawn};
 
 /// A ground-truth record: field → value (None for null).
 pub(crate) type Truth = BTreeMap<String, Option<String>>;
+
+/// The built `intacct-sim` binary: beside `intacct-snowflake`, where `sim intacct` looks for it.
+/// Cargo builds a package's binaries only for that package's own tests, so `scripts/test.sh`
+/// runs `cargo build` (both binaries) first; panics naming the path and the command that
+/// builds it when it is missing.
+pub(crate) fn simulator_binary() -> PathBuf {
+    let path = crate::support::binary()
+        .with_file_name(format!("intacct-sim{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.is_file(),
+        "{} is missing: build it with `cargo build` (both binaries) or \
+         `cargo build -p intacct-sim` before running these tests",
+        path.display()
+    );
+    path
+}
+
+/// `intacct-snowflake sim intacct`, once the simulator binary it runs is there.
+pub(crate) fn sim_intacct() -> tokio::process::Command {
+    simulator_binary();
+    let mut command = tokio::process::Command::new(crate::support::binary());
+    command.args(["sim", "intacct"]);
+    command
+}
 
 /// A simulator on the `tiny` dataset unless told otherwise.
 pub(crate) fn config(scale: Scale) -> SimConfig {

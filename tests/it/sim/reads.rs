@@ -3,9 +3,9 @@
 use std::collections::BTreeSet;
 
 use chrono::NaiveDateTime;
+use intacct_sim::Scale;
 use intacct_snowflake::intacct::ResultData;
 use intacct_snowflake::intacct::{Call, Comparison, Filter, ReadByQuery};
-use intacct_snowflake::sim::Scale;
 
 use super::*;
 

@@ -5,11 +5,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
+use intacct_sim::SimHandle;
 use intacct_snowflake::config::{self, CredentialSource, Spec};
 use intacct_snowflake::intacct::IntacctClient;
 use intacct_snowflake::pipeline::ObjectReport;
 use intacct_snowflake::pipeline::{client_config, extract_options, run_extract};
-use intacct_snowflake::sim::SimHandle;
 use intacct_snowflake::stage::Stage;
 
 use super::repo_root;

@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
+use intacct_sim::Scale;
+use intacct_sim::SimConfig;
 use intacct_snowflake::Error;
 use intacct_snowflake::config::Spec;
 use intacct_snowflake::intacct::TimeWindow;
@@ -12,8 +14,6 @@ use intacct_snowflake::intacct::{IntacctClient, ReadRequest};
 use intacct_snowflake::manifest::{BatchState, BatchStatus, ManifestState};
 use intacct_snowflake::pipeline::ObjectReport;
 use intacct_snowflake::pipeline::client_config;
-use intacct_snowflake::sim::Scale;
-use intacct_snowflake::sim::SimConfig;
 
 use super::demo_pipeline::{extract_reports, sim_clock, spec_for};
 use super::hostile_gateway::{HostileGateway, Rule};

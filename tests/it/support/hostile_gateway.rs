@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use intacct_snowflake::sim::{self, SimConfig, SimHandle};
+use intacct_sim::{self as sim, SimConfig, SimHandle};
 use tokio::sync::oneshot;
 
 /// Rewrites the simulator's answer.

@@ -7,10 +7,10 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use chrono::{DateTime, Utc};
+use intacct_sim::{self as sim, SimConfig, SimHandle};
 use intacct_snowflake::intacct::column_name;
 use intacct_snowflake::manifest::schemas::{self, ColumnType};
 use intacct_snowflake::manifest::{BatchStatus, Manifest};
-use intacct_snowflake::sim::{self, SimConfig, SimHandle};
 use intacct_snowflake::snowflake::Statement;
 use intacct_snowflake::stage::Stage;
 

@@ -12,8 +12,8 @@ use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -28,32 +28,21 @@ use axum::serve::{IncomingStream, Listener};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::intacct::request::{Authentication, Call};
-use crate::sim::admin;
-use crate::sim::config::SimConfig;
-use crate::sim::faults::{FaultKind, FaultPlan, FunctionTag, Target};
-use crate::sim::gateway::{ExecOptions, Gateway};
-use crate::sim::request_parse::{ParsedRequest, parse_request};
-use crate::sim::response_write::{self, ControlEcho, error};
+use intacct_snowflake::intacct::{Authentication, Call};
+use intacct_snowflake::{Error, Result};
+
+use crate::admin;
+use crate::config::SimConfig;
+use crate::faults::{FaultKind, FaultPlan, FunctionTag, Target};
+use crate::gateway::{ExecOptions, Gateway};
+use crate::request_parse::{ParsedRequest, parse_request};
+use crate::response_write::{self, ControlEcho, error};
+use crate::state::{AppState, lock};
 
 /// The gateway path.
 pub(super) const GATEWAY_PATH: &str = "/ia/xml/xmlgw.phtml";
 
 const XML_CONTENT_TYPE: &str = "text/xml; encoding=\"UTF-8\"";
-
-/// Shared state of the HTTP layer.
-#[derive(Debug)]
-pub(super) struct AppState {
-    /// The gateway.
-    pub gateway: Arc<Gateway>,
-    /// Active fault rules.
-    pub faults: Mutex<FaultPlan>,
-    in_flight: Mutex<HashMap<String, u64>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// Identifies a connection so a handler can reset it.
 #[derive(Clone, Debug)]
@@ -170,7 +159,7 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
     config: SimConfig,
-) -> crate::Result<()> {
+) -> Result<()> {
     serve_when_ready(listener, shutdown, config, |_| {}).await
 }
 
@@ -181,32 +170,27 @@ pub(super) async fn serve_when_ready(
     shutdown: impl Future<Output = ()> + Send + 'static,
     config: SimConfig,
     ready: impl FnOnce(SocketAddr) + Send + 'static,
-) -> crate::Result<()> {
-    let addr: SocketAddr = listener.local_addr().map_err(|source| crate::Error::Io {
+) -> Result<()> {
+    let addr: SocketAddr = listener.local_addr().map_err(|source| Error::Io {
         path: "simulator listener".into(),
         source,
     })?;
-    let faults = FaultPlan::parse(&config.faults, config.dataset.seed).map_err(|message| {
-        crate::Error::Config {
+    let faults =
+        FaultPlan::parse(&config.faults, config.dataset.seed).map_err(|message| Error::Config {
             location: "--faults".into(),
             message,
-        }
-    })?;
+        })?;
     let endpoint = config
         .advertised_endpoint
         .clone()
         .unwrap_or_else(|| format!("http://{addr}{GATEWAY_PATH}"));
     let gateway = tokio::task::spawn_blocking(move || Arc::new(Gateway::new(config, endpoint)))
         .await
-        .map_err(|e| crate::Error::Io {
+        .map_err(|e| Error::Io {
             path: format!("simulator on {addr}"),
             source: io::Error::other(e.to_string()),
         })?;
-    let state = Arc::new(AppState {
-        gateway,
-        faults: Mutex::new(faults),
-        in_flight: Mutex::new(HashMap::new()),
-    });
+    let state = Arc::new(AppState::new(gateway, faults));
     let app = Router::new()
         .route(GATEWAY_PATH, post(gateway_endpoint))
         .nest("/__sim", admin::routes())
@@ -218,7 +202,7 @@ pub(super) async fn serve_when_ready(
     )
     .with_graceful_shutdown(shutdown)
     .await
-    .map_err(|source| crate::Error::Io {
+    .map_err(|source| Error::Io {
         path: format!("simulator on {addr}"),
         source,
     })
@@ -329,35 +313,6 @@ fn targets(target: &Target, tag: &FunctionTag) -> bool {
     }
 }
 
-/// Releases an in-flight slot when dropped.
-struct InFlight<'a> {
-    state: &'a AppState,
-    company: String,
-}
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        if let Some(n) = lock(&self.state.in_flight).get_mut(&self.company) {
-            *n = n.saturating_sub(1);
-        }
-    }
-}
-
-fn admit<'a>(state: &'a AppState, company: &str) -> Option<InFlight<'a>> {
-    let company = company.to_lowercase();
-    let mut in_flight = lock(&state.in_flight);
-    let n = in_flight.entry(company.clone()).or_default();
-    if *n >= state.gateway.config.max_concurrent as u64 {
-        return None;
-    }
-    *n += 1;
-    let now = *n;
-    drop(in_flight);
-    let mut counters = lock(&state.gateway.counters);
-    counters.max_in_flight = counters.max_in_flight.max(now);
-    Some(InFlight { state, company })
-}
-
 async fn gateway_endpoint(
     State(state): State<Arc<AppState>>,
     ConnectInfo(conn): ConnectInfo<ConnTag>,
@@ -432,7 +387,7 @@ async fn gateway_endpoint(
     let company = gateway
         .company_of(&request)
         .unwrap_or_else(|| gateway.config.credentials.company_id.clone());
-    let Some(_slot) = admit(&state, &company) else {
+    let Some(_slot) = state.admit(&company) else {
         gateway.count_fault("concurrency");
         return concurrency_limited(&company);
     };

@@ -14,10 +14,10 @@ use std::collections::{BinaryHeap, btree_map, btree_set};
 use std::iter::Peekable;
 
 use super::SimRecord;
-use super::catalog::Obj;
 use super::changes::{Live, ObjectOverlay, Overlay, Version, base_live};
 use super::generate::{AuditEntry, Generator, RecCtx};
 use super::layout::MAX_MODIFY_LAG_SECS;
+use super::model::Obj;
 
 /// One record version with its RECORDNO, with the values of `columns` only (`None`: all).
 pub(crate) fn render(

@@ -3,7 +3,7 @@
 //! Owns the mutable state behind the endpoint — sessions, readByQuery cursors, executed
 //! function control ids, counters — each behind its own lock, and the dataset behind a
 //! read/write lock that only the admin API takes for writing. Everything here is
-//! synchronous; [`crate::sim::server`] runs it on a blocking thread and adds HTTP, faults
+//! synchronous; [`crate::server`] runs it on a blocking thread and adds HTTP, faults
 //! and latency.
 //!
 //! Error shapes (all HTTP 200):
@@ -24,17 +24,17 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 
-use crate::intacct::request::{Authentication, Call};
-use crate::intacct::response::ErrorDetail;
-use crate::sim::config::SimConfig;
-use crate::sim::dataset::Dataset;
-use crate::sim::filter_eval::Columns;
-use crate::sim::query_exec::{self, Failure};
+use intacct_snowflake::intacct::{Authentication, Call, ErrorDetail};
+
+use crate::config::SimConfig;
+use crate::dataset::Dataset;
+use crate::filter_eval::Columns;
+use crate::query_exec::{self, Failure};
 
 mod reads;
 
-use crate::sim::request_parse::{ParsedFunction, ParsedRequest};
-use crate::sim::response_write::{
+use crate::request_parse::{ParsedFunction, ParsedRequest};
+use crate::response_write::{
     self, AuthEcho, ControlEcho, DataOut, ResultOut, ResultStatus, RowsOut, error,
 };
 use reads::{names, project};
@@ -115,8 +115,8 @@ struct Principal {
 
 impl Principal {
     /// What this principal's reads see (`show_private`: the read sent `showprivate`).
-    fn scope(&self, show_private: bool) -> crate::sim::entities::Scope<'_> {
-        crate::sim::entities::Scope {
+    fn scope(&self, show_private: bool) -> crate::entities::Scope<'_> {
+        crate::entities::Scope {
             location: self.location_id.as_deref(),
             show_private,
         }
@@ -178,7 +178,7 @@ impl Gateway {
         dataset: &Dataset,
         object: &str,
         record_no: u64,
-        scope: crate::sim::entities::Scope<'_>,
+        scope: crate::entities::Scope<'_>,
     ) -> bool {
         self.config
             .multi_entity
@@ -191,7 +191,7 @@ impl Gateway {
         &self,
         dataset: &Dataset,
         object: &str,
-        record: &mut crate::sim::dataset::SimRecord,
+        record: &mut crate::dataset::SimRecord,
     ) {
         if let Some(company) = &self.config.multi_entity {
             company.stamp(dataset, object, record);

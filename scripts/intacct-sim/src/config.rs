@@ -2,8 +2,9 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 
-use crate::secret::Secret;
-use crate::sim::dataset::{DatasetConfig, Scale};
+use intacct_snowflake::secret::Secret;
+
+use crate::dataset::{DatasetConfig, Scale};
 
 /// Default Web Services sender id.
 pub const DEFAULT_SENDER_ID: &str = "sim-sender";
@@ -67,7 +68,7 @@ pub struct SimConfig {
     pub latency_ms: u64,
     /// Requests in flight per company above which the gateway answers HTTP 429.
     pub max_concurrent: usize,
-    /// Fault spec (see `crate::sim::faults`); empty for none.
+    /// Fault spec (see `crate::faults`); empty for none.
     pub faults: String,
     /// What `getAPISession` returns as `<endpoint>`; `None` for the server's own URL.
     pub advertised_endpoint: Option<String>,
@@ -85,9 +86,9 @@ pub struct SimConfig {
     /// RECORDNO, times out (`DL02000001`) as the real gateway's does on large line objects;
     /// `u64::MAX` never (default [`DEFAULT_SORT_TIMEOUT_ROWS`]).
     pub sort_timeout_rows: u64,
-    /// A multi-entity company (see `crate::sim::entities`); `None` (the default): one
+    /// A multi-entity company (see `crate::entities`); `None` (the default): one
     /// company whose every record every session sees.
-    pub multi_entity: Option<crate::sim::entities::MultiEntity>,
+    pub multi_entity: Option<crate::entities::MultiEntity>,
 }
 
 /// The default [`SimConfig::sort_timeout_rows`]: the size of line object past which a sort on
@@ -137,7 +138,7 @@ impl Default for SimConfig {
             faults: String::new(),
             advertised_endpoint: None,
             count_limit: None,
-            audit_lag_secs: crate::sim::dataset::DEFAULT_AUDIT_LAG_SECS,
+            audit_lag_secs: crate::dataset::DEFAULT_AUDIT_LAG_SECS,
             sort_timeout_rows: DEFAULT_SORT_TIMEOUT_ROWS,
             user_formatting: SimUserFormatting::default(),
             multi_entity: None,

@@ -10,13 +10,11 @@
 
 use chrono_tz::Tz;
 
-use super::catalog::{
-    AddrPart, AuditF, BILL_STATES, BillF, DetailF, FieldDef, Gen, LineF, Obj, PayF, RefPart,
-    STATUS_VALUES, TERMS,
-};
+use super::catalog::{BILL_STATES, STATUS_VALUES, TERMS};
 use super::clock;
 use super::hash::{Draw, salt};
 use super::layout::{LINE_STRIDE, Layout};
+use super::model::{AddrPart, AuditF, BillF, DetailF, FieldDef, Gen, LineF, Obj, PayF, RefPart};
 use super::numbers;
 use super::text;
 

@@ -12,9 +12,8 @@ use std::collections::HashMap;
 
 use chrono::{NaiveDate, NaiveDateTime};
 
-use crate::intacct::request::{Comparison, Filter, OrderBy};
-use crate::intacct::response::{IntacctType, ObjectMeta};
-use crate::intacct::tenant_time::{DATE_FORMAT, TIMESTAMP_FORMAT};
+use intacct_snowflake::intacct::tenant_time::{self, DATE_FORMAT, TIMESTAMP_FORMAT};
+use intacct_snowflake::intacct::{Comparison, Filter, IntacctType, ObjectMeta, OrderBy};
 
 /// How values of a field compare.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,7 +68,7 @@ pub(super) fn parse_wire_time(text: &str) -> Option<NaiveDateTime> {
     // The strict hand-written parser takes every form the gateway writes, several times
     // faster than chrono's format-driven one (this runs per record for every time
     // comparison of a filter); chrono's catches the looser forms a client may send.
-    crate::schema::parse_local_timestamp(text)
+    tenant_time::parse_local_timestamp(text)
         .or_else(|| NaiveDateTime::parse_from_str(text, TIMESTAMP_FORMAT).ok())
         .or_else(|| {
             NaiveDate::parse_from_str(text, DATE_FORMAT)
@@ -539,7 +538,7 @@ impl RecordOrder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::intacct::response::FieldMeta;
+    use intacct_snowflake::intacct::FieldMeta;
 
     fn field(name: &str, data_type: IntacctType) -> FieldMeta {
         FieldMeta::new(name, data_type)

@@ -42,8 +42,9 @@
 //!
 //! # Layout
 //!
-//! * `hash` — the keyed random draws; `catalog` — field kinds and types; `fields` — the
-//!   field table of each object; `text` — words,
+//! * `hash` — the keyed random draws; `model` — objects, field types, generators and field
+//!   definitions; `fields` — the field table of each object; `catalog` — each object's fields,
+//!   their `lookup` metadata and the shared value lists; `text` — words,
 //!   addresses and hostile strings; `clock` — wire text of instants; `layout` — base record
 //!   counts, existence and instants; `generate` — values; `changes` — the overlay and the
 //!   simulated day; `index` — iteration in RECORDNO and in time order.
@@ -56,17 +57,19 @@ mod generate;
 mod hash;
 mod index;
 mod layout;
+mod model;
 mod numbers;
 mod text;
 
 use chrono::{DateTime, Utc};
 
-use crate::intacct::response::ObjectMeta;
-use catalog::Obj;
+use intacct_snowflake::intacct::ObjectMeta;
+
 use changes::Overlay;
 use generate::Generator;
 use index::{AuditRows, ByRecordNo, ChangedSince};
 use layout::{Layout, Sizes};
+use model::Obj;
 
 /// How long after its ACCESSTIME an AUDITHISTORY row becomes readable, by default: Sage's
 /// Audit Trail help says changes may not show "for up to 2 hours after the change was made";
@@ -186,7 +189,7 @@ impl Dataset {
         let metas = Obj::ALL
             .iter()
             .map(|o| {
-                let extra: &[catalog::FieldDef] = if *o == Obj::ApBillItem {
+                let extra: &[model::FieldDef] = if *o == Obj::ApBillItem {
                     extra.as_slice()
                 } else {
                     &[]

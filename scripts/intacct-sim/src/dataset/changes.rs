@@ -14,10 +14,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::ChangeSummary;
-use super::catalog::Obj;
 use super::generate::{AuditEntry, Generator};
 use super::hash::{Draw, salt};
 use super::layout::LINE_STRIDE;
+use super::model::Obj;
 
 /// A live record version held in the overlay (or derived from the base).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

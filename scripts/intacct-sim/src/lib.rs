@@ -1,4 +1,6 @@
-//! A local simulator of the Sage Intacct XML gateway (`intacct-snowflake sim intacct`).
+//! A local simulator of the Sage Intacct XML gateway: the `intacct-sim` binary (also run as
+//! `intacct-snowflake sim intacct`), and in process through [`spawn`] for the tests and the
+//! benchmarks.
 //!
 //! One port serves both the gateway, `POST /ia/xml/xmlgw.phtml`, and an admin API under
 //! `/__sim/` (`admin`). The gateway implements `getAPISession`, `query`, `readByQuery`,
@@ -6,13 +8,29 @@
 //! three error levels, sliding session timeouts, expiring resultIds, a per-company concurrency
 //! limit, per-page latency and injected `faults`.
 //!
-//! Module map:
+//! It is a client of the product like any other: it uses only the product's public protocol
+//! surface (`intacct_snowflake::intacct`'s request and response types and time formats,
+//! `Secret`, `Error`).
+//!
+//! # Layout
+//!
 //! * `request_parse` — request XML → protocol types;
-//! * `filter_eval`, `rbq_query`, `query_exec` — filters, readByQuery strings, scans;
+//! * `filter_eval`, `rbq_query` — filters and readByQuery query strings, evaluated on records;
+//! * `query_exec` — runs one read: checks the object, the fields and the sort's cost, pages
+//!   and counts the matches; `query_exec/plan` reads from the filter which index range to
+//!   visit and whether the requested order streams; `query_exec/scan` visits it, rendering
+//!   only what decides the filter (or nothing: stamps);
 //! * `gateway` — authentication, sessions, cursors, one result per function;
 //! * `response_write` — response XML in the fixtures' shape;
 //! * `entities` — multi-entity companies: record owners, what each session sees;
-//! * `server`, `admin`, `handle` — HTTP, admin API, in-process handle for tests.
+//! * `dataset` — the seeded, deterministic data and its changes over simulated time;
+//! * `faults` — the fault spec and the plan that injects it;
+//! * `state` — what the HTTP handlers share: the gateway, the faults, the requests in flight;
+//! * `server`, `admin`, `handle` — HTTP, the admin API, the in-process handle;
+//! * `config` — the server's configuration and the test credentials;
+//! * `cli` (private; [`run_cli`] is the binary's entry) — the command-line options of
+//!   `intacct-sim`, serving until interrupted, exit codes;
+//! * `shutdown` (private) — SIGINT and SIGTERM.
 //!
 //! Documented choices where the real gateway's behaviour is unverified: expired or unknown
 //! session ids fail at the authentication level with `XL03000006`; the concurrency limit
@@ -27,6 +45,7 @@
 //! the rest of its window. `--count-limit N` bounds that pass to N matches past the page.
 
 mod admin;
+mod cli;
 pub(crate) mod config;
 pub(crate) mod dataset;
 pub mod entities;
@@ -39,9 +58,10 @@ mod rbq_query;
 mod request_parse;
 mod response_write;
 mod server;
+mod shutdown;
+mod state;
 
-use std::io::Write as _;
-
+pub use cli::main as run_cli;
 pub use config::{
     DEFAULT_COMPANY_ID, DEFAULT_SENDER_ID, DEFAULT_SENDER_PASSWORD, DEFAULT_SORT_TIMEOUT_ROWS,
     DEFAULT_USER_ID, DEFAULT_USER_PASSWORD, SimConfig, SimCredentials, SimUserFormatting,
@@ -50,24 +70,3 @@ pub use dataset::{Dataset, DatasetConfig, Scale, SimRecord};
 pub use entities::MultiEntity;
 pub use handle::{SimHandle, spawn};
 pub use server::serve;
-
-/// Serves the simulator on `listen` until interrupted: prints `listening on http://ADDR`
-/// once ready (what `sim intacct` runs).
-pub async fn serve_until_interrupted(listen: &str, config: SimConfig) -> crate::Result<()> {
-    faults::FaultPlan::parse(&config.faults, 0).map_err(|message| crate::Error::Config {
-        location: "--faults".into(),
-        message,
-    })?;
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|source| crate::Error::Io {
-            path: listen.to_owned(),
-            source,
-        })?;
-    server::serve_when_ready(listener, crate::shutdown::requested(), config, |addr| {
-        let mut stdout = std::io::stdout();
-        let _ = writeln!(stdout, "listening on http://{addr}");
-        let _ = stdout.flush();
-    })
-    .await
-}

@@ -7,7 +7,7 @@
 //! Keywords are case-insensitive. `NOT` is pushed down to the leaves, so the result uses
 //! only the operators of [`Filter`]. An empty query string means "no filter".
 
-use crate::intacct::request::{Comparison, Filter};
+use intacct_snowflake::intacct::{Comparison, Filter};
 
 #[derive(Clone, Debug, PartialEq)]
 enum Token {

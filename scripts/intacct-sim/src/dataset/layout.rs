@@ -9,8 +9,8 @@
 //! (RECORDNOs), and APPYMTDETAIL RECORDNO equals the RECORDNO of the bill it pays.
 
 use super::Scale;
-use super::catalog::Obj;
 use super::hash::{Draw, salt};
+use super::model::Obj;
 
 /// RECORDNO slots reserved per bill for its lines.
 pub(crate) const LINE_STRIDE: u64 = 8;

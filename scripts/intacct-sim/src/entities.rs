@@ -1,6 +1,6 @@
 //! Multi-entity companies: which entity owns each record, and what a session sees.
 //!
-//! Off by default ([`SimConfig::multi_entity`](crate::sim::SimConfig) is `None`): the
+//! Off by default ([`SimConfig::multi_entity`](crate::SimConfig) is `None`): the
 //! simulator is then a single company whose every record every session sees. With a
 //! [`MultiEntity`], the company has a top level and the listed entities (`E100`, `E200`, …),
 //! and each record is owned by the top level or by one entity, some entity-owned ones
@@ -39,7 +39,7 @@
 //!   over them, so a filter on MEGAENTITY* fields does not select by owner (no test or
 //!   client filters on them).
 
-use crate::sim::dataset::{Dataset, SimRecord};
+use crate::dataset::{Dataset, SimRecord};
 
 /// Share of master and header records owned by the top level, in percent.
 const TOP_LEVEL_PERCENT: u64 = 40;

@@ -8,13 +8,13 @@
 //! stream yields what `len` promises.
 
 #[allow(dead_code)] // not every benchmark uses every item
-#[path = "mode.rs"]
+#[path = "../../../benches/mode.rs"]
 mod mode;
 
 use std::time::Instant;
 
 use chrono::{TimeZone, Utc};
-use intacct_snowflake::sim::{Dataset, DatasetConfig, Scale};
+use intacct_sim::{Dataset, DatasetConfig, Scale};
 
 fn vm_hwm_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")

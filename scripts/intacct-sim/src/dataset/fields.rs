@@ -1,8 +1,9 @@
-//! The field tables of every simulated object, in `lookup` order (see `catalog` for what a
-//! [`FieldDef`] says and the invariants the tables keep).
+//! The field tables of every simulated object, in `lookup` order (see `model` for what a
+//! [`FieldDef`] says, and `catalog` for the invariants the tables keep).
 
-use super::catalog::AuditF;
-use super::catalog::{AddrPart, BillF, DetailF, FieldDef, Gen, LineF, Obj, PayF, RefPart, Ty, f};
+use super::model::{
+    AddrPart, AuditF, BillF, DetailF, FieldDef, Gen, LineF, Obj, PayF, RefPart, Ty, f,
+};
 use AddrPart as A;
 use Gen as G;
 use Ty as T;
@@ -331,7 +332,7 @@ pub(super) const GLACCOUNT: &[FieldDef] = &[
     f(
         "TITLE",
         T::Text,
-        G::Label(crate::sim::dataset::text::ACCOUNT_TITLES),
+        G::Label(crate::dataset::text::ACCOUNT_TITLES),
     )
     .h()
     .req(),
@@ -396,7 +397,7 @@ pub(super) const DEPARTMENT: &[FieldDef] = &[
     f(
         "TITLE",
         T::Text,
-        G::Label(crate::sim::dataset::text::DEPARTMENT_TITLES),
+        G::Label(crate::dataset::text::DEPARTMENT_TITLES),
     )
     .h()
     .req(),
@@ -439,7 +440,7 @@ pub(super) const LOCATION: &[FieldDef] = &[
     f(
         "NAME",
         T::Text,
-        G::Label(crate::sim::dataset::text::LOCATION_NAMES),
+        G::Label(crate::dataset::text::LOCATION_NAMES),
     )
     .h()
     .req(),
@@ -479,13 +480,9 @@ pub(super) const LOCATION: &[FieldDef] = &[
 pub(super) const CLASS: &[FieldDef] = &[
     f("RECORDNO", T::Integer, G::RecordNo).ro(),
     f("CLASSID", T::Text, G::OwnId).req(),
-    f(
-        "NAME",
-        T::Text,
-        G::Label(crate::sim::dataset::text::CLASS_NAMES),
-    )
-    .h()
-    .req(),
+    f("NAME", T::Text, G::Label(crate::dataset::text::CLASS_NAMES))
+        .h()
+        .req(),
     f("DESCRIPTION", T::Text, G::Sentence).hl().m(),
     f("STATUS", T::Enum, G::Status).m(),
     f("PARENTKEY", T::Integer, G::Parent(RefPart::Key)),
@@ -517,7 +514,7 @@ pub(super) const PROJECT: &[FieldDef] = &[
     f(
         "NAME",
         T::Text,
-        G::Label(crate::sim::dataset::text::PROJECT_NAMES),
+        G::Label(crate::dataset::text::PROJECT_NAMES),
     )
     .h()
     .req(),

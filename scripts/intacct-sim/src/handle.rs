@@ -5,36 +5,36 @@ use std::net::SocketAddr;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::sim::config::SimConfig;
-use crate::sim::server::{GATEWAY_PATH, serve};
+use intacct_snowflake::{Error, Result};
+
+use crate::config::SimConfig;
+use crate::server::{GATEWAY_PATH, serve};
 
 /// A running simulator; [`SimHandle::shutdown`] stops it (dropping the handle stops it too).
 #[derive(Debug)]
 pub struct SimHandle {
     addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<crate::Result<()>>>,
+    task: Option<JoinHandle<Result<()>>>,
     http: reqwest::Client,
 }
 
 /// Starts a simulator on `127.0.0.1:0`.
-pub async fn spawn(config: SimConfig) -> crate::Result<SimHandle> {
+pub async fn spawn(config: SimConfig) -> Result<SimHandle> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
-        .map_err(|source| crate::Error::Io {
+        .map_err(|source| Error::Io {
             path: "127.0.0.1:0".into(),
             source,
         })?;
-    let addr = listener.local_addr().map_err(|source| crate::Error::Io {
+    let addr = listener.local_addr().map_err(|source| Error::Io {
         path: "127.0.0.1:0".into(),
         source,
     })?;
     // Validate the fault spec before spawning so a bad spec is this call's error.
-    crate::sim::faults::FaultPlan::parse(&config.faults, 0).map_err(|message| {
-        crate::Error::Config {
-            location: "faults".into(),
-            message,
-        }
+    crate::faults::FaultPlan::parse(&config.faults, 0).map_err(|message| Error::Config {
+        location: "faults".into(),
+        message,
     })?;
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(serve(
@@ -52,9 +52,9 @@ pub async fn spawn(config: SimConfig) -> crate::Result<SimHandle> {
     })
 }
 
-fn transport(e: reqwest::Error) -> crate::Error {
-    crate::Error::Transport {
-        service: crate::error::Service::Intacct,
+fn transport(e: reqwest::Error) -> Error {
+    Error::Transport {
+        service: intacct_snowflake::error::Service::Intacct,
         message: format!("simulator admin API: {e}"),
         timeout: e.is_timeout(),
     }
@@ -76,30 +76,27 @@ impl SimHandle {
         format!("{}{GATEWAY_PATH}", self.base_url())
     }
 
-    async fn admin_json(
-        &self,
-        request: reqwest::RequestBuilder,
-    ) -> crate::Result<serde_json::Value> {
+    async fn admin_json(&self, request: reqwest::RequestBuilder) -> Result<serde_json::Value> {
         let response = request.send().await.map_err(transport)?;
         let status = response.status();
         let text = response.text().await.map_err(transport)?;
         if !status.is_success() {
-            return Err(crate::Error::HttpStatus {
-                service: crate::error::Service::Intacct,
+            return Err(Error::HttpStatus {
+                service: intacct_snowflake::error::Service::Intacct,
                 status: status.as_u16(),
                 retry_after_secs: None,
                 detail: text,
             });
         }
-        serde_json::from_str(&text).map_err(|e| crate::Error::Transport {
-            service: crate::error::Service::Intacct,
+        serde_json::from_str(&text).map_err(|e| Error::Transport {
+            service: intacct_snowflake::error::Service::Intacct,
             message: format!("simulator admin API answered non-JSON: {e}"),
             timeout: false,
         })
     }
 
     /// `POST /__sim/advance?days=N`: the change summary.
-    pub async fn advance_days(&self, days: u32) -> crate::Result<serde_json::Value> {
+    pub async fn advance_days(&self, days: u32) -> Result<serde_json::Value> {
         let url = format!("{}/__sim/advance?days={days}", self.base_url());
         self.admin_json(self.http.post(url)).await
     }
@@ -108,14 +105,14 @@ impl SimHandle {
     pub async fn records(
         &self,
         object: &str,
-    ) -> crate::Result<Vec<serde_json::Map<String, serde_json::Value>>> {
+    ) -> Result<Vec<serde_json::Map<String, serde_json::Value>>> {
         let url = format!("{}/__sim/records?object={object}", self.base_url());
         let response = self.http.get(url).send().await.map_err(transport)?;
         let text = response.text().await.map_err(transport)?;
         text.lines()
             .map(|line| {
-                serde_json::from_str(line).map_err(|e| crate::Error::Transport {
-                    service: crate::error::Service::Intacct,
+                serde_json::from_str(line).map_err(|e| Error::Transport {
+                    service: intacct_snowflake::error::Service::Intacct,
                     message: format!("bad records line: {e}"),
                     timeout: false,
                 })
@@ -124,32 +121,32 @@ impl SimHandle {
     }
 
     /// `GET /__sim/counters`.
-    pub async fn counters(&self) -> crate::Result<serde_json::Value> {
+    pub async fn counters(&self) -> Result<serde_json::Value> {
         let url = format!("{}/__sim/counters", self.base_url());
         self.admin_json(self.http.get(url)).await
     }
 
     /// `POST /__sim/faults`: replaces the fault rules.
-    pub async fn set_faults(&self, spec: &str) -> crate::Result<serde_json::Value> {
+    pub async fn set_faults(&self, spec: &str) -> Result<serde_json::Value> {
         let url = format!("{}/__sim/faults", self.base_url());
         self.admin_json(self.http.post(url).body(spec.to_owned()))
             .await
     }
 
     /// `POST /__sim/sessions/expire`.
-    pub async fn expire_sessions(&self) -> crate::Result<serde_json::Value> {
+    pub async fn expire_sessions(&self) -> Result<serde_json::Value> {
         let url = format!("{}/__sim/sessions/expire", self.base_url());
         self.admin_json(self.http.post(url)).await
     }
 
     /// `POST /__sim/result-ids/expire`.
-    pub async fn expire_result_ids(&self) -> crate::Result<serde_json::Value> {
+    pub async fn expire_result_ids(&self) -> Result<serde_json::Value> {
         let url = format!("{}/__sim/result-ids/expire", self.base_url());
         self.admin_json(self.http.post(url)).await
     }
 
     /// Stops the server and waits for it.
-    pub async fn shutdown(mut self) -> crate::Result<()> {
+    pub async fn shutdown(mut self) -> Result<()> {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

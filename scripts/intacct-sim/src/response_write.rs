@@ -10,8 +10,7 @@
 
 use std::fmt::Write as _;
 
-use crate::intacct::request::{escape_attr, escape_text};
-use crate::intacct::response::{ErrorDetail, IntacctType, ObjectMeta};
+use intacct_snowflake::intacct::{ErrorDetail, IntacctType, ObjectMeta, escape_attr, escape_text};
 
 /// An XML document being written.
 #[derive(Debug)]
@@ -504,7 +503,7 @@ mod tests {
     #[test]
     fn auth_failure_matches_the_sage_fixture() {
         let fixture = std::fs::read_to_string(
-            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/intacct/OnlineResponseTest.testAuthenticationFailure.auth-failure-XL03000006.xml"),
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/intacct/OnlineResponseTest.testAuthenticationFailure.auth-failure-XL03000006.xml"),
         )
         .unwrap();
         let auth = AuthEcho {
@@ -527,7 +526,7 @@ mod tests {
     fn get_api_session_matches_the_sage_fixture() {
         let fixture = std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/intacct/OnlineResponseTest.testGetters.getAPISession-success.xml"
+            "/../../tests/fixtures/intacct/OnlineResponseTest.testGetters.getAPISession-success.xml"
         ))
         .unwrap();
         let auth = AuthEcho {
@@ -559,7 +558,7 @@ mod tests {
     fn empty_read_by_query_page_is_self_closing_like_the_fixture() {
         let fixture = std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/intacct/ResultTest.setUp.readByQuery-empty.xml"
+            "/../../tests/fixtures/intacct/ResultTest.setUp.readByQuery-empty.xml"
         ))
         .unwrap();
         let auth = AuthEcho {
@@ -597,7 +596,7 @@ mod tests {
     #[test]
     fn control_failure_matches_the_sage_fixture() {
         let fixture = std::fs::read_to_string(
-            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/intacct/OnlineResponseTest.testResponseExceptionWithErrors.control-failure-PL04000055.xml"),
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/intacct/OnlineResponseTest.testResponseExceptionWithErrors.control-failure-PL04000055.xml"),
         )
         .unwrap();
         let body = control_failure(

@@ -6,7 +6,7 @@
 //! | `GET /__sim/records?object=X` | ground truth: one JSON object per live record (field → string or null), RECORDNO order, JSON lines; 404 for an unknown object; in a multi-entity company each line also carries `_OWNER` (entity id, null for the top level) and `_PRIVATE` |
 //! | `GET /__sim/counters` | `requests`, `pages`, `sessions_opened`, `functions`, `faults_injected`, `max_in_flight` |
 //! | `GET /__sim/clock` | `{"now": RFC 3339 UTC}` — the simulated clock |
-//! | `POST /__sim/faults` | body = fault spec (see [`crate::sim::faults`]); replaces the active rules |
+//! | `POST /__sim/faults` | body = fault spec (see [`crate::faults`]); replaces the active rules |
 //! | `POST /__sim/sessions/expire` | expire every session; `{"expired": n}` |
 //! | `POST /__sim/result-ids/expire` | expire every readByQuery resultId; `{"expired": n}` |
 
@@ -20,8 +20,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::json;
 
-use crate::sim::faults::FaultPlan;
-use crate::sim::server::AppState;
+use crate::faults::FaultPlan;
+use crate::state::{AppState, lock};
 
 /// The admin routes, to nest under `/__sim`.
 pub(crate) fn routes() -> Router<Arc<AppState>> {
@@ -112,7 +112,7 @@ async fn records(
             if let (Some(company), Some(owner)) = (&company, owner) {
                 // The owner, so a test can compute what each session must see.
                 let (id, private) = match owner {
-                    Some(o @ crate::sim::entities::Owner::Entity { private, .. }) => {
+                    Some(o @ crate::entities::Owner::Entity { private, .. }) => {
                         (company.owner_id(o), private)
                     }
                     _ => (None, false),
@@ -147,12 +147,7 @@ async fn records(
 }
 
 async fn counters(State(state): State<Arc<AppState>>) -> Response {
-    let counters = state
-        .gateway
-        .counters
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
+    let counters = lock(&state.gateway.counters).clone();
     axum::Json(counters).into_response()
 }
 
@@ -165,7 +160,7 @@ async fn set_faults(State(state): State<Arc<AppState>>, body: String) -> Respons
     match FaultPlan::parse(&body, state.gateway.config.dataset.seed) {
         Ok(plan) => {
             let rules = plan.rules().len();
-            *state.faults.lock().unwrap_or_else(|e| e.into_inner()) = plan;
+            *lock(&state.faults) = plan;
             axum::Json(json!({ "rules": rules })).into_response()
         }
         Err(message) => (StatusCode::BAD_REQUEST, format!("{message}\n")).into_response(),

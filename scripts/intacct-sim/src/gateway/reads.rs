@@ -6,16 +6,17 @@
 
 use std::time::{Duration, Instant};
 
+use intacct_snowflake::intacct::{Query, ReadByQuery};
+
 use super::{
     Cursor, DEFAULT_PAGE_SIZE, ExecOptions, Gateway, MAX_QUERY_PAGE_SIZE,
     MAX_READ_BY_QUERY_PAGE_SIZE, Principal, lock, new_id,
 };
-use crate::intacct::request::{Query, ReadByQuery};
-use crate::sim::dataset::Dataset;
-use crate::sim::filter_eval::Columns;
-use crate::sim::query_exec::{self, Failure};
-use crate::sim::rbq_query::parse_query_string;
-use crate::sim::response_write::{DataOut, RowsOut};
+use crate::dataset::Dataset;
+use crate::filter_eval::Columns;
+use crate::query_exec::{self, Failure};
+use crate::rbq_query::parse_query_string;
+use crate::response_write::{DataOut, RowsOut};
 
 impl Gateway {
     pub(super) fn run_query(
@@ -234,7 +235,7 @@ impl Gateway {
 }
 
 /// Writes what the gateway adds to a record before it is served (its owner).
-type Stamp<'a> = dyn Fn(&str, &mut crate::sim::dataset::SimRecord) + 'a;
+type Stamp<'a> = dyn Fn(&str, &mut crate::dataset::SimRecord) + 'a;
 
 /// The next page of a readByQuery cursor; `result_id` is `None` on the first page (filled in
 /// by the caller when more remain).

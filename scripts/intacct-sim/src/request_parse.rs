@@ -1,5 +1,5 @@
 //! Parses a request body sent to the simulated gateway into the protocol types of
-//! [`crate::intacct::request`].
+//! [`intacct_snowflake::intacct`].
 //!
 //! The body is read with quick-xml's pull reader into a small element tree (requests are a
 //! few kilobytes), then mapped onto [`Request`]. Anything that breaks the request schema
@@ -10,11 +10,11 @@
 use quick_xml::Reader;
 use quick_xml::events::Event;
 
-use crate::intacct::request::{
+use intacct_snowflake::intacct::{
     Authentication, Call, Comparison, Filter, OrderBy, Query, ReadByQuery, Request,
     SenderCredentials,
 };
-use crate::secret::Secret;
+use intacct_snowflake::secret::Secret;
 
 /// The most values an `<in>`/`<notin>` may carry (the schema's `maxOccurs`).
 pub(super) const MAX_IN_VALUES: usize = 1000;

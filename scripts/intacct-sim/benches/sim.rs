@@ -7,13 +7,13 @@
 //! `demo` only, `demo` standing in for `large`.
 
 #[allow(dead_code)] // not every benchmark uses every item
-#[path = "mode.rs"]
+#[path = "../../../benches/mode.rs"]
 mod mode;
 
 use std::time::{Duration, Instant};
 
-use intacct_snowflake::sim::Scale;
-use intacct_snowflake::sim::{SimConfig, spawn};
+use intacct_sim::Scale;
+use intacct_sim::{SimConfig, spawn};
 
 const LOGIN: &str = "<?xml version=\"1.0\" encoding=\"utf-8\" ?><request><control><senderid>sim-sender</senderid><password>sim-sender-password</password><controlid>c</controlid><uniqueid>false</uniqueid><dtdversion>3.0</dtdversion></control><operation><authentication><login><userid>sim-user</userid><companyid>sim-company</companyid><password>sim-user-password</password></login></authentication><content><function controlid=\"f\"><getAPISession/></function></content></operation></request>";
 
