@@ -1,11 +1,16 @@
 """requestId and retry=true: a resend of a statement that succeeded is answered from history and
-runs nothing; without retry=true, or after a failure, the statement runs again."""
+runs nothing; without retry=true, or after a failure, the statement runs again. With
+--retry-replays-failures a resend after a definite failure gets that failure again; a requestId is
+matched only within its window on the emulator's clock."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 
 import pytest
+from conftest import client_of, extra_emulator, fresh_database
+from key_pairs import KeyPair
 from sqlapi_client import SqlApi
 
 
@@ -67,3 +72,49 @@ def test_retry_of_a_still_running_statement_does_not_start_another(table: SqlApi
     assert resent.handle == first.handle
     assert table.wait(resent).status == 200
     assert table.scalar("SELECT COUNT(*) FROM T") == "1"
+
+
+@pytest.fixture(scope="module")
+def harsh_api(tmp_path_factory: pytest.TempPathFactory, trusted_key: KeyPair) -> Iterator[SqlApi]:
+    with extra_emulator(
+        tmp_path_factory, trusted_key, ["--retry-replays-failures", "--request-id-window-secs", "3600"]
+    ) as running:
+        yield client_of(running, trusted_key)
+
+
+def test_with_retry_replays_failures_a_definite_failure_is_answered_again(harsh_api: SqlApi) -> None:
+    db = fresh_database(harsh_api)
+    request_id = str(uuid.uuid4())
+    failed = db.submit("INSERT INTO LATER VALUES (1)", request_id=request_id)
+    assert failed.status == 422
+    db.sql("CREATE TABLE LATER (ID NUMBER)")
+    before = db.stats()
+
+    resent = db.submit("INSERT INTO LATER VALUES (1)", request_id=request_id, retry=True)
+
+    # The same failure, from history: nothing ran, and the id stays spent.
+    assert resent.status == 422
+    assert resent.handle == failed.handle
+    assert (resent.body["code"], resent.body["message"]) == (failed.body["code"], failed.body["message"])
+    assert db.stats()["statements_executed"] == before["statements_executed"]
+    assert db.scalar("SELECT COUNT(*) FROM LATER") == "0"
+    # A new attempt under a new id runs.
+    assert db.sql("INSERT INTO LATER VALUES (1)").body["stats"]["numRowsInserted"] == 1
+
+
+def test_a_request_id_is_matched_only_within_its_window(harsh_api: SqlApi) -> None:
+    db = fresh_database(harsh_api)
+    db.sql("CREATE TABLE T (ID NUMBER)")
+    request_id = str(uuid.uuid4())
+    first = db.sql("INSERT INTO T VALUES (1)", request_id=request_id)
+
+    db.advance_clock(secs=3500)
+    within = db.sql("INSERT INTO T VALUES (1)", request_id=request_id, retry=True)
+    assert within.handle == first.handle
+    assert db.scalar("SELECT COUNT(*) FROM T") == "1"
+
+    db.advance_clock(secs=200)
+    # Past the window (3600 s here) the id is forgotten: the resend runs as a new statement.
+    late = db.sql("INSERT INTO T VALUES (1)", request_id=request_id, retry=True)
+    assert late.handle != first.handle
+    assert db.scalar("SELECT COUNT(*) FROM T") == "2"
