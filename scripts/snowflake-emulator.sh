@@ -5,7 +5,7 @@
 #   scripts/snowflake-emulator.sh --listen 127.0.0.1:PORT --public-key PEMFILE
 #       [--pat TOKEN-FILE-or-value] [--db-path DIR] [--faults SPEC] [--account ACCOUNT --user USER]
 #       [--warehouse NAME]... [--role NAME]... [--locked-down-role NAME] [--storage-integration NAME]...
-#       [--s3-endpoint URL] [--retry-replays-failures] [--setup-sql FILE]
+#       [--s3-endpoint URL] [--request-id-window-secs SECS] [--setup-sql FILE]
 #
 # Prints exactly one line to stdout when ready: `listening on http://ADDR` (the real port when
 # PORT is 0). Logs go to stderr. `--help` lists every flag; the fault grammar is in

@@ -107,12 +107,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="S3-compatible endpoint that s3:// stages are read from (credentials from the AWS environment variables)",
     )
     parser.add_argument(
-        "--retry-replays-failures",
-        action="store_true",
-        help="a retry=true resend of a requestId whose statement definitely failed (422, cancel, 408) is answered "
-        "with that failure instead of running again",
-    )
-    parser.add_argument(
         "--request-id-window-secs",
         type=float,
         default=24 * 3600,
@@ -199,7 +193,6 @@ def main(argv: list[str]) -> int:
         services,
         max_kept=args.max_kept_statements,
         require_warehouse=args.require_warehouse,
-        retry_replays_failures=args.retry_replays_failures,
         request_id_window_secs=args.request_id_window_secs,
     )
     if args.setup_sql is not None:

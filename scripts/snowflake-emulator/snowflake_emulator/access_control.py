@@ -228,7 +228,9 @@ class AccessControl:
 
     # -- checks before a statement ----------------------------------------------------------
 
-    def check(self, expression: exp.Expr, session: SessionAccess, current_database: str | None) -> None:
+    def check(
+        self, expression: exp.Expr, session: SessionAccess, current_database: str | None, current_schema: str | None
+    ) -> None:
         """Refuse what the session's role may not do; the locked-down role only."""
         if session.admin or not session.locked_down:
             return
@@ -254,7 +256,7 @@ class AccessControl:
         elif isinstance(expression, (exp.Grant, exp.Revoke)):
             kind = str(expression.args.get("kind") or "ACCOUNT").upper()
             if kind in {"VIEW", "TABLE"}:
-                target = self._object_name(expression.args.get("securable"), current_database, None)
+                target = self._object_name(expression.args.get("securable"), current_database, current_schema)
                 owner = self._owner(kind, target)
                 if owner is not None and owner != session.role:
                     raise self._insufficient(kind.lower(), target.rsplit(".", 1)[-1])

@@ -188,7 +188,7 @@ class Session:
                 raise StatementError(*NO_ACTIVE_WAREHOUSE, NO_ACTIVE_WAREHOUSE_MESSAGE)
             if self._services.counters is not None and not self._access.admin:
                 self._services.counters.count("warehouse_statements")
-        access.check(expression, self._access, self._current_database())
+        access.check(expression, self._access, self._current_database(), self._current_schema())
         if access.handles(expression):
             outcome = access.execute(expression, self._access, self._current_database(), self._current_schema())
             return StatementResult(outcome.columns, outcome.rows)

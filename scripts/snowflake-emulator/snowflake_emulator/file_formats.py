@@ -7,10 +7,11 @@ is "<NAME> already exists, statement succeeded.", as in Snowflake). This module 
 
 * `DESC[RIBE] FILE FORMAT name`: one row per property, in Snowflake's columns `property`,
   `property_type`, `property_value`, `property_default` (docs.snowflake.com/en/sql-reference/sql/
-  desc-file-format). Booleans read `true`/`false`, lists `[\\N]`. Guesses: the property set
-  shown for each type (PARQUET: TYPE, COMPRESSION, BINARY_AS_TEXT, USE_LOGICAL_TYPE,
-  TRIM_SPACE, USE_VECTORIZED_SCANNER, REPLACE_INVALID_CHARACTERS, NULL_IF; CSV: the documented
-  CSV options), the type names (`String`, `Boolean`, `Integer`, `List`) and their order.
+  desc-file-format). As in that page's example: types `String`, `Integer`, `Boolean`, `List`;
+  booleans `TRUE`/`FALSE`; lists `[\\N]`; the CSV properties in its order. Guess: the PARQUET
+  property set, taken from CREATE FILE FORMAT's PARQUET options in their documented order (TYPE,
+  COMPRESSION, SNAPPY_COMPRESSION, BINARY_AS_TEXT, USE_LOGICAL_TYPE, TRIM_SPACE,
+  USE_VECTORIZED_SCANNER, REPLACE_INVALID_CHARACTERS, NULL_IF).
 * `ALTER FILE FORMAT [IF EXISTS] name SET option = value ...`: changes the stored options
   (docs.snowflake.com/en/sql-reference/sql/alter-file-format); "Statement executed
   successfully.". A missing format is `002003` "File format '<NAME>' does not exist or not
@@ -75,6 +76,7 @@ class Property:
 PARQUET_PROPERTIES = [
     Property("TYPE", "String", "CSV"),
     Property("COMPRESSION", "String", "AUTO"),
+    Property("SNAPPY_COMPRESSION", "Boolean", True),
     Property("BINARY_AS_TEXT", "Boolean", True),
     Property("USE_LOGICAL_TYPE", "Boolean", False),
     Property("TRIM_SPACE", "Boolean", False),
@@ -166,7 +168,7 @@ def _shown(value: Any, kind: str) -> str | None:  # noqa: ANN401
     if value is None:
         return None
     if kind == "Boolean":
-        return "true" if is_true(value) else "false"
+        return "TRUE" if is_true(value) else "FALSE"
     if kind == "List":
         items = value if isinstance(value, list) else [value]
         return "[" + ", ".join(str(item).replace("\\", "\\\\") for item in items) + "]"

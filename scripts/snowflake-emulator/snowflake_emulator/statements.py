@@ -15,11 +15,10 @@ succeeded, its progress if it is still running) and runs nothing. Without `retry
 to, so it runs again.
 
 Snowflake documents `retry=true` for a request whose outcome is unknown; it says nothing of a
-resend after a definite failure (422, a cancel, a 408). By default such a resend runs the
-statement again. With `--retry-replays-failures` the emulator takes the harsher reading: the
-resend is answered from history with the same failure, so a client that resends the id of a
-statement that definitely failed keeps failing and must use a new id for a new attempt. (Guess
-either way; the harsh mode is what a client should be written against.)
+resend after a definite failure (422, a cancel, a 408). The emulator takes the harsher reading
+(a guess): that resend too is answered from history, with the same failure and handle, and runs
+nothing, so a client that resends the id of a statement that definitely failed keeps failing
+until the id leaves the window, and must use a new id for a new attempt.
 
 A `requestId` stays matchable for `--request-id-window-secs` (default 24 hours, on the
 emulator's clock) after its statement was submitted; a resend after that runs the statement
@@ -131,12 +130,10 @@ class StatementRegistry:
         services: Services,
         max_kept: int = 10_000,
         require_warehouse: bool = False,
-        retry_replays_failures: bool = False,
         request_id_window_secs: float = DEFAULT_REQUEST_ID_WINDOW_SECS,
     ) -> None:
         self._fake = fake
         self._require_warehouse = require_warehouse
-        self._retry_replays_failures = retry_replays_failures
         self._request_id_window_ms = request_id_window_secs * 1000
         self._counters = counters
         self._services = services
@@ -159,8 +156,6 @@ class StatementRegistry:
             return None
         if self._services.clock.now_ms() - statement.created_on_ms > self._request_id_window_ms:
             return None  # too old to be matched: the resend runs again
-        if statement.state in {State.FAILED, State.CANCELED, State.TIMED_OUT} and not self._retry_replays_failures:
-            return None
         return statement
 
     def plan(self, submission: Submission) -> Statement:

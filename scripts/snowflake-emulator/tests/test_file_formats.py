@@ -37,16 +37,16 @@ def test_if_not_exists_keeps_the_existing_format_and_desc_shows_it(vendor: Vendo
 
     properties = described(vendor, "BARE_PARQUET")
     assert properties["TYPE"] == ("String", "PARQUET", "CSV")
-    assert properties["USE_LOGICAL_TYPE"] == ("Boolean", "false", "false")
-    assert properties["BINARY_AS_TEXT"] == ("Boolean", "true", "true")
+    assert properties["USE_LOGICAL_TYPE"] == ("Boolean", "FALSE", "FALSE")
+    assert properties["BINARY_AS_TEXT"] == ("Boolean", "TRUE", "TRUE")
     assert properties["NULL_IF"] == ("List", "[\\\\N]", "[\\\\N]")
     assert list(properties) == [
-        "TYPE", "COMPRESSION", "BINARY_AS_TEXT", "USE_LOGICAL_TYPE", "TRIM_SPACE",
+        "TYPE", "COMPRESSION", "SNAPPY_COMPRESSION", "BINARY_AS_TEXT", "USE_LOGICAL_TYPE", "TRIM_SPACE",
         "USE_VECTORIZED_SCANNER", "REPLACE_INVALID_CHARACTERS", "NULL_IF",
     ]
     # The loader's own format, created with every option it needs.
     loader = described(vendor, f'"{vendor.names["database"]}"."RAW"."PARQUET_FMT"')
-    assert loader["USE_LOGICAL_TYPE"][1] == "true" and loader["BINARY_AS_TEXT"][1] == "false"
+    assert loader["USE_LOGICAL_TYPE"][1] == "TRUE" and loader["BINARY_AS_TEXT"][1] == "FALSE"
 
 
 def test_without_use_logical_type_timestamps_are_raw_integers(vendor: VendorSetup) -> None:
@@ -70,7 +70,7 @@ def test_without_use_logical_type_timestamps_are_raw_integers(vendor: VendorSetu
 
     # ALTER ... SET gives the format the option; the same files now load as instants.
     assert api.sql("ALTER FILE FORMAT BARE_PARQUET SET USE_LOGICAL_TYPE = TRUE").data == [["Statement executed successfully."]]
-    assert described(vendor, "BARE_PARQUET")["USE_LOGICAL_TYPE"][1] == "true"
+    assert described(vendor, "BARE_PARQUET")["USE_LOGICAL_TYPE"][1] == "TRUE"
     loaded = api.sql(copy_with(vendor, "VENDOR_STG", "BARE_PARQUET", files))
     assert [row[1:4] for row in loaded.data] == [["LOADED", "3", "3"], ["LOADED", "3", "3"]]
     assert api.sql("SELECT WHENMODIFIED FROM VENDOR_STG WHERE RECORDNO = 1").data == [["1704103200.000000000 1440"]]

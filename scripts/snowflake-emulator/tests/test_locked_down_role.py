@@ -81,7 +81,7 @@ def test_schema_level_ddl_and_reads_of_what_it_made(locked: SqlApi, tmp_path: Pa
     stage_row = dict(zip(stages.column_names(), stages.data[0], strict=True))
     assert (stage_row["name"], stage_row["storage_integration"]) == ("SAGE_STAGE", STORAGE_INTEGRATION)
     described = dict((row[0], row[2]) for row in locked.sql(f"DESC FILE FORMAT {locked.database}.RAW.PARQUET_FMT").data)
-    assert described["USE_LOGICAL_TYPE"] == "true"
+    assert described["USE_LOGICAL_TYPE"] == "TRUE"
     grants = locked.sql(f"SHOW GRANTS ON VIEW {locked.database}.RAW.VENDOR_CURRENT")
     assert [(row[1], row[5]) for row in grants.data] == [("OWNERSHIP", LOADER)]
 
