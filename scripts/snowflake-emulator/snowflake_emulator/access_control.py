@@ -116,7 +116,6 @@ SHOW_GRANTS_COLUMNS: list[Column] = [
     text_column("grant_option"),
     text_column("granted_by"),
 ]
-GRANTABLE_KINDS = {"VIEW", "TABLE", "SCHEMA", "DATABASE", "INTEGRATION", "WAREHOUSE", "STAGE", "FILE FORMAT"}
 SHOW_GRANTS_ON = re.compile(
     r"^SHOW\s+GRANTS\s+ON\s+(?:(?P<account>ACCOUNT)|(?P<kind>FILE\s+FORMAT|STORAGE\s+INTEGRATION|\w+)\s+(?P<name>.+?))\s*;?\s*$",
     re.IGNORECASE | re.DOTALL,
@@ -340,11 +339,21 @@ class AccessControl:
     def after_ddl(
         self, expression: exp.Expr, session: SessionAccess, current_database: str | None, current_schema: str | None
     ) -> None:
-        """Ownership of a created view or table; grants dropped with a replaced or dropped one."""
+        """Ownership of a created database, schema, view or table; grants dropped with a replaced
+        or dropped view or table. (The owner of a database may create schemas in it.)"""
         cursor = self._conn.cursor()
         try:
             if isinstance(expression, exp.Create):
                 kind = str(expression.args.get("kind") or "").upper()
+                if kind in {"DATABASE", "SCHEMA"}:
+                    name = self._created_container(expression, kind, current_database)
+                    if name is not None and (expression.args.get("replace") or self._owner(kind, name, cursor) is None):
+                        cursor.execute(
+                            f"DELETE FROM {GRANTS_TABLE} WHERE granted_on = ? AND name = ? AND privilege = 'OWNERSHIP'",
+                            [kind, name],
+                        )
+                        self._insert_grant(cursor, "OWNERSHIP", kind, name, session.role, False, session.role)
+                    return
                 if kind not in {"VIEW", "TABLE"}:
                     return
                 target = expression.this.this if isinstance(expression.this, exp.Schema) else expression.this
@@ -372,6 +381,18 @@ class AccessControl:
             cursor.close()
 
     # -- internals ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _created_container(expression: exp.Create, kind: str, current_database: str | None) -> str | None:
+        """The name of a created database (D) or schema (D.S), as grants name them."""
+        if kind == "DATABASE":
+            identifier = expression.find(exp.Identifier)
+            name = _name(identifier)
+            return quote_if_needed(name) if name else None
+        table = expression.find(exp.Table)
+        schema = _name(table.args.get("db")) if table else None
+        database = (_name(table.args.get("catalog")) if table else None) or current_database
+        return f"{quote_if_needed(database)}.{quote_if_needed(schema)}" if schema and database else None
 
     def _grant(
         self,

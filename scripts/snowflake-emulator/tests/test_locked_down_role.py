@@ -111,3 +111,17 @@ def test_the_analysts_get_select_on_a_view_from_the_administrator(locked: SqlApi
     ]
     # The analysts' role is not locked down: it reads the view.
     assert locked.with_role(ANALYSTS).sql(f"SELECT COUNT(*) FROM {database}.RAW.OPEN_BILLS").data == [["0"]]
+
+
+def test_a_database_the_role_created_is_its_own_to_add_schemas_to(locked: SqlApi) -> None:
+    name = f"{locked.database}_OWN"
+    locked.admin_sql(f"GRANT CREATE DATABASE ON ACCOUNT TO ROLE {LOADER}")
+    try:
+        assert locked.sql(f"CREATE DATABASE IF NOT EXISTS {name}").data == [[f"Database {name} successfully created."]]
+        # The owner of a database may create schemas in it, IF NOT EXISTS or not.
+        assert locked.sql(f"CREATE SCHEMA IF NOT EXISTS {name}.RAW").data == [["Schema RAW successfully created."]]
+        assert locked.sql(f"CREATE SCHEMA IF NOT EXISTS {name}.RAW").data == [["RAW already exists, statement succeeded."]]
+        # Databases made by others stay out of reach.
+        assert refused(locked, f"CREATE SCHEMA IF NOT EXISTS {locked.database}.MORE")[0] == "003001"
+    finally:
+        locked.admin_sql(f"REVOKE CREATE DATABASE ON ACCOUNT FROM ROLE {LOADER}")
