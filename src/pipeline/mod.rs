@@ -35,7 +35,8 @@ use crate::stage::Stage;
 
 pub use context::RunContext;
 pub use report::{
-    BackfillWindows, CommandName, ObjectReport, Outcome, RunReport, SCHEMA_VERSION, SavedReport,
+    BackfillWindows, CommandName, Failure, ObjectReport, Outcome, RunReport, SCHEMA_VERSION,
+    SavedReport,
 };
 pub use settings::{
     ExtractOptions, ObjectJob, client_config, extract_options, objects_in_scope, snowflake_config,

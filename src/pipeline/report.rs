@@ -20,6 +20,7 @@
 //! | `loads` | [`BatchLoadReport`]s | every other batch load: after the extract (`run`), the batches `load` and `replay` loaded, a backfill's windows |
 //! | `backfill` | [`BackfillWindows`] or null | `backfill`: the range, the window length and the windows an earlier backfill had done |
 //! | `verify` | [`VerifyReport`]s | `verify`: one per object |
+//! | `warnings` | strings | what went wrong beside the work without failing it (the run could not be recorded in `_INTACCT_RUNS`) |
 //!
 //! # Outcome and exit code
 //!
@@ -118,6 +119,10 @@ pub struct RunReport {
     /// `verify`: per object, Intacct's keys against Snowflake's live rows.
     #[serde(default)]
     pub verify: Vec<VerifyReport>,
+    /// What went wrong beside the work, without failing it (the run not recorded in
+    /// `_INTACCT_RUNS`).
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 /// What one object's extract did.
@@ -215,10 +220,30 @@ pub struct SavedReport {
 /// One unit of work of a report, for its outcome: an extracted object, or a load of a batch
 /// no object of the command extracted.
 struct Unit {
-    /// What failed, as the failure message names it (`None`: the unit succeeded).
+    /// What it is: the stream (`OBJECT` or `OBJECT@ENTITY`), with ` batch <id>` when its load
+    /// failed.
+    name: String,
+    /// Why it failed (`None`: the unit succeeded).
     error: Option<String>,
     /// True for an extracted object.
     object: bool,
+}
+
+impl Unit {
+    /// `<name>: <error>`, as the failure message names a failed unit.
+    fn failure(&self) -> Option<String> {
+        self.error.as_ref().map(|e| format!("{}: {e}", self.name))
+    }
+}
+
+/// What failed in a command, one entry per failed unit (see [`RunReport::failures`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    /// The object (`OBJECT@ENTITY` for one entity's stream), with ` batch <id>` when a load
+    /// failed.
+    pub object: String,
+    /// Why.
+    pub error: String,
 }
 
 impl RunReport {
@@ -237,6 +262,7 @@ impl RunReport {
             loads: Vec::new(),
             backfill: None,
             verify: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 
@@ -278,7 +304,7 @@ impl RunReport {
     /// `verify` found differing.
     pub fn failure_message(&self) -> Option<String> {
         let units = self.units();
-        let failed: Vec<&str> = units.iter().filter_map(|u| u.error.as_deref()).collect();
+        let failed: Vec<String> = units.iter().filter_map(Unit::failure).collect();
         if !failed.is_empty() {
             let what = if units.iter().all(|u| u.object) {
                 "objects failed"
@@ -307,6 +333,25 @@ impl RunReport {
             .then(|| format!("verify found differences in {}", differing.join(", ")))
     }
 
+    /// Every failed unit (an extracted object, a batch load) with its error, then every object
+    /// `verify` found differing: what a notification lists.
+    pub fn failures(&self) -> Vec<Failure> {
+        let units = self.units().into_iter().filter_map(|u| {
+            u.error.map(|error| Failure {
+                object: u.name,
+                error,
+            })
+        });
+        let differing = self.verify.iter().filter(|r| r.differs()).map(|r| Failure {
+            object: r.object.clone(),
+            error: match &r.error {
+                Some(e) => format!("could not verify: {e}"),
+                None => format!("{} keys missing, {} extra", r.missing, r.extra),
+            },
+        });
+        units.chain(differing).collect()
+    }
+
     /// The units of work: each extracted object (failed by its extract or its batch's load),
     /// then each load of a batch no object extracted.
     fn units(&self) -> Vec<Unit> {
@@ -322,21 +367,26 @@ impl RunReport {
             .filter(|o| !o.batch_id.is_empty())
             .map(|o| o.batch_id.as_str())
             .collect();
-        let objects = self.objects.iter().map(|o| Unit {
-            error: match (&o.error, load_error(&o.batch_id)) {
-                (Some(e), _) => Some(format!("{}: {e}", o.stream())),
-                (None, Some(e)) => Some(format!("{} batch {}: {e}", o.stream(), o.batch_id)),
-                (None, None) => None,
-            },
-            object: true,
+        let objects = self.objects.iter().map(|o| {
+            let (name, error) = match (&o.error, load_error(&o.batch_id)) {
+                (Some(e), _) => (o.stream(), Some(e.clone())),
+                (None, Some(e)) => (
+                    format!("{} batch {}", o.stream(), o.batch_id),
+                    Some(e.clone()),
+                ),
+                (None, None) => (o.stream(), None),
+            };
+            Unit {
+                name,
+                error,
+                object: true,
+            }
         });
         let batches = loads()
             .filter(|l| !extracted.contains(l.batch_id.as_str()))
             .map(|l| Unit {
-                error: l
-                    .error
-                    .as_ref()
-                    .map(|e| format!("{} batch {}: {e}", l.object, l.batch_id)),
+                name: format!("{} batch {}", l.object, l.batch_id),
+                error: l.error.clone(),
                 object: false,
             });
         objects.chain(batches).collect()
@@ -365,6 +415,7 @@ mod tests {
             loads: vec![],
             backfill: None,
             verify: vec![],
+            warnings: vec![],
         }
     }
 
@@ -449,6 +500,7 @@ mod tests {
             "loads",
             "backfill",
             "verify",
+            "warnings",
         ] {
             assert!(json.get(key).is_some(), "{key} is written");
         }
@@ -491,6 +543,45 @@ mod tests {
                 .unwrap()
                 .starts_with("2 of 3 objects and batches failed: ")
         );
+    }
+
+    #[test]
+    fn failures_name_each_failed_object_batch_and_differing_verify() {
+        let mut r = report(CommandName::Run);
+        r.objects = vec![
+            object("APBILL", "b1", None),
+            object("VENDOR", "", Some("permission denied")),
+            object("CLASS", "b3", None),
+        ];
+        r.loads = vec![
+            load("APBILL", "b1", Some("no such database")),
+            load("CLASS", "b3", None),
+        ];
+        r.leftover_loads = vec![load("DEPARTMENT", "b0", Some("COPY failed"))];
+        let failure = |object: &str, error: &str| Failure {
+            object: object.into(),
+            error: error.into(),
+        };
+        assert_eq!(
+            r.failures(),
+            vec![
+                failure("APBILL batch b1", "no such database"),
+                failure("VENDOR", "permission denied"),
+                failure("DEPARTMENT batch b0", "COPY failed"),
+            ]
+        );
+        let mut v = report(CommandName::Verify);
+        v.verify = vec![VerifyReport {
+            object: "VENDOR".into(),
+            missing: 1,
+            extra: 2,
+            ..VerifyReport::default()
+        }];
+        assert_eq!(
+            v.failures(),
+            vec![failure("VENDOR", "1 keys missing, 2 extra")]
+        );
+        assert!(report(CommandName::Load).failures().is_empty());
     }
 
     #[test]
