@@ -7,6 +7,7 @@
 //! ([`crate::Error::exit_code`]). The README's "Exit codes" lists both.
 
 mod commands;
+mod epilogue;
 mod interrupt;
 mod secrets;
 mod sim;
@@ -48,6 +49,13 @@ pub(crate) struct Cli {
     /// Same as `--log-format json`.
     #[arg(long, global = true, hide = true)]
     pub log_json: bool,
+
+    /// After the command, write its figures to this file in Prometheus' text format (for
+    /// node_exporter's textfile collector), atomically: per object the last load, rows,
+    /// deleted rows, lag, batches by state and Intacct requests; the exit code and duration.
+    /// Example: `--metrics-file /var/lib/node_exporter/textfile/intacct_nightly.prom`
+    #[arg(long, global = true, value_name = "PATH")]
+    pub metrics_file: Option<PathBuf>,
 
     /// The command to run.
     #[command(subcommand)]
@@ -118,6 +126,16 @@ pub(crate) enum Command {
     ///     intacct-snowflake verify --objects VENDOR,APBILL
     #[command(verbatim_doc_comment)]
     Verify(VerifyArgs),
+    /// Check that the pipeline can run, one line per check with what to do when it fails:
+    /// Intacct's sender, login, user preferences, each object's fields, AUDITHISTORY and the
+    /// entities; Snowflake's authentication, role and warehouse, database and schema, the
+    /// privileges `init` and a load need, and the stage (listed by Snowflake, written by this
+    /// tool). Exits 2 when a check fails. Takes no lock, writes no manifest, stages and loads
+    /// nothing (a probe file under `_check/` on the stage is written, read and deleted).
+    ///
+    ///     intacct-snowflake check --config pipelines/nightly.toml
+    #[command(verbatim_doc_comment)]
+    Check(ObjectArgs),
     /// Print every statement `init` and a load of the staged batches would send (sends nothing).
     ///
     /// Example: `intacct-snowflake sql --config pipelines/nightly.toml > review.sql`
@@ -281,11 +299,60 @@ pub fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(run(cli.command)) {
-        Ok(outcome) => ExitCode::from(exit_code(outcome)),
+    let started_at = chrono::Utc::now();
+    let command = cli.command.name();
+    let config = cli.command.pipeline_file();
+    let (code, error) = match runtime.block_on(run(cli.command)) {
+        Ok(outcome) => (exit_code(outcome), None),
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1))
+            (u8::try_from(e.exit_code()).unwrap_or(1), Some(e))
+        }
+    };
+    runtime.block_on(epilogue::finish(epilogue::Ending {
+        command,
+        config,
+        metrics_file: cli.metrics_file,
+        started_at,
+        exit_code: code,
+        error: error.as_ref(),
+    }));
+    ExitCode::from(code)
+}
+
+impl Command {
+    /// The command's name, as notifications and metrics label it.
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Run(_) => "run",
+            Command::Extract(_) => "extract",
+            Command::Load(_) => "load",
+            Command::Backfill(_) => "backfill",
+            Command::Replay(_) => "replay",
+            Command::Status(_) => "status",
+            Command::Verify(_) => "verify",
+            Command::Check(_) => "check",
+            Command::Sql(_) => "sql",
+            Command::Init(_) => "init",
+            Command::Query(_) => "query",
+            Command::Sim(_) => "sim",
+            Command::Secrets(_) => "secrets",
+        }
+    }
+
+    /// The pipeline file the command works on (`None`: it has none).
+    fn pipeline_file(&self) -> Option<PathBuf> {
+        match self {
+            Command::Run(a) | Command::Extract(a) => Some(a.pipeline.config.clone()),
+            Command::Load(a) | Command::Check(a) | Command::Sql(a) | Command::Init(a) => {
+                Some(a.config.clone())
+            }
+            Command::Backfill(a) => Some(a.pipeline.config.clone()),
+            Command::Replay(a) => Some(a.config.clone()),
+            Command::Status(a) => Some(a.config.clone()),
+            Command::Verify(a) => Some(a.pipeline.config.clone()),
+            Command::Query(a) => Some(a.config.clone()),
+            Command::Sim(_) | Command::Secrets(_) => None,
         }
     }
 }
@@ -310,12 +377,7 @@ fn init_tracing(filter: &str, format: LogFormat) {
 /// The process exit code of a command that finished with `outcome`: 0 success, 1 every
 /// object or batch failed, 3 some did, 5 `verify` found differences.
 pub(crate) fn exit_code(outcome: Outcome) -> u8 {
-    match outcome {
-        Outcome::Success => 0,
-        Outcome::Failed => 1,
-        Outcome::Partial => 3,
-        Outcome::VerifyDiffers => 5,
-    }
+    outcome.exit_code()
 }
 
 /// Runs one command; the outcome of its run report (a success for the commands that leave
@@ -329,6 +391,7 @@ pub(crate) async fn run(command: Command) -> Result<Outcome> {
         Command::Init(args) => done(commands::init(args).await),
         Command::Sql(args) => done(commands::sql(args).await),
         Command::Status(args) => done(commands::status(args).await),
+        Command::Check(args) => done(commands::check(args).await),
         Command::Query(args) => done(commands::query(args).await),
         Command::Sim(SimCommand::Intacct(args)) => done(sim::run(args)),
         Command::Secrets(SecretsCommand::Encrypt(args)) => done(secrets::encrypt(args)),

@@ -227,6 +227,9 @@ pub struct ObjectState {
     /// the end; `None`: the feed has no mark yet).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deletes_up_to: Option<DateTime<Utc>>,
+    /// When a batch of the stream last loaded (in any mode): the commit's time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_loaded_at: Option<DateTime<Utc>>,
 }
 
 /// The folded manifest.

@@ -12,6 +12,7 @@
 //! command that changes the manifest leaves its report at `_reports/<run_id>.json` (counts
 //! and durations only, never a secret).
 
+pub mod check;
 pub(crate) mod context;
 mod deletes;
 pub(crate) mod extract;

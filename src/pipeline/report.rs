@@ -86,6 +86,19 @@ pub enum Outcome {
     VerifyDiffers,
 }
 
+impl Outcome {
+    /// The process exit code of a command that finished with this outcome: 0 success, 1
+    /// every unit failed, 3 some did, 5 `verify` found differences.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Outcome::Success => 0,
+            Outcome::Failed => 1,
+            Outcome::Partial => 3,
+            Outcome::VerifyDiffers => 5,
+        }
+    }
+}
+
 /// What one command did (see the module docs for the shape and the outcome).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunReport {
@@ -217,6 +230,47 @@ pub struct SavedReport {
     pub path: String,
 }
 
+/// The longest report recorded in `_INTACCT_RUNS`: a statement's text is limited to 1 MB, and
+/// the report travels as a literal inside it.
+const MAX_RECORDED_REPORT_BYTES: usize = 900_000;
+
+/// Records `report` in the pipeline's `_INTACCT_RUNS`, once per run id.
+async fn record_run(ctx: &RunContext, report: &RunReport) -> Result<()> {
+    let json = serde_json::to_string(report).expect("a report serialises");
+    if json.len() > MAX_RECORDED_REPORT_BYTES {
+        return Err(crate::error::Error::InvalidRequest(format!(
+            "the report has {} bytes, more than one statement carries; it is on the stage only",
+            json.len()
+        )));
+    }
+    let names = super::context::names(&ctx.spec)?;
+    let command = serde_json::to_value(report.command).expect("a command serialises");
+    let outcome = serde_json::to_value(report.outcome).expect("an outcome serialises");
+    let sql = crate::loader::runs::record(
+        &names,
+        &crate::loader::RunRow {
+            run_id: &report.run_id,
+            pipeline: &report.pipeline,
+            command: command.as_str().unwrap_or_default(),
+            started_at: report.started_at,
+            finished_at: report.finished_at,
+            outcome: outcome.as_str().unwrap_or_default(),
+            exit_code: report.outcome.exit_code(),
+            report_json: &json,
+        },
+    )?;
+    ctx.snowflake()?
+        .execute(&crate::snowflake::Statement::new(
+            sql.to_string(),
+            format!(
+                "intacct-snowflake:{}:{}:runs",
+                report.pipeline, report.run_id
+            ),
+        ))
+        .await?;
+    Ok(())
+}
+
 /// One unit of work of a report, for its outcome: an extracted object, or a load of a batch
 /// no object of the command extracted.
 struct Unit {
@@ -273,9 +327,17 @@ impl RunReport {
         self
     }
 
-    /// Finishes the report and keeps it on `ctx`'s stage at `_reports/<run_id>.json`.
+    /// Finishes the report, records it in Snowflake's run history (`_INTACCT_RUNS`; a failure
+    /// to is a warning in the report and the log, never a failed command) and keeps it on
+    /// `ctx`'s stage at `_reports/<run_id>.json`.
     pub async fn save(self, ctx: &RunContext) -> Result<SavedReport> {
-        let report = self.finish();
+        let mut report = self.finish();
+        if let Err(error) = record_run(ctx, &report).await {
+            tracing::warn!(%error, run_id = %report.run_id, "the run is not recorded in _INTACCT_RUNS");
+            report.warnings.push(format!(
+                "the run is not recorded in _INTACCT_RUNS (run `init` to create the table): {error}"
+            ));
+        }
         let path = format!("_reports/{}.json", ctx.run_id);
         let body = serde_json::to_vec_pretty(&report).expect("a report serialises");
         ctx.stage.put_create(&path, Bytes::from(body)).await?;

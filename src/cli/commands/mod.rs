@@ -2,6 +2,7 @@
 //! report it returns and hand its outcome back for the exit code. One file per command.
 
 mod backfill;
+mod check;
 mod extract;
 mod init;
 mod load;
@@ -13,6 +14,7 @@ mod status;
 mod verify;
 
 pub(super) use backfill::backfill;
+pub(super) use check::check;
 pub(super) use extract::extract;
 pub(super) use init::init;
 pub(super) use load::load;
@@ -55,6 +57,7 @@ fn parse_instant(flag: &str, text: &str) -> Result<chrono::DateTime<chrono::Utc>
 /// printed its own), where the report was kept (on stderr with `json`, so stdout stays one
 /// JSON value), and, unless it succeeded, what failed; the outcome the exit code comes from.
 fn conclude(saved: &SavedReport, json: bool) -> Outcome {
+    super::epilogue::remember_report(saved);
     let kept = format!("run report: {}", saved.path);
     if json {
         eprintln!("{kept}");

@@ -11,7 +11,8 @@
 //!   ([`ManifestRule::WatermarkBeyondWindow`]) and never backwards
 //!   ([`ManifestRule::WatermarkBackwards`]).
 //!
-//! The watermark moves in the same action that marks the batch loaded, never before.
+//! The watermark moves in the same action that marks the batch loaded, never before; the
+//! stream's `last_loaded_at` becomes the commit's time whatever the mode.
 
 use super::{BatchStatus, ManifestRule, ManifestState, live_batch, violation};
 use crate::error::Result;
@@ -73,6 +74,7 @@ pub(super) fn batch_loaded(
     }
     batch.status = BatchStatus::Loaded;
     batch.last_load_error = None;
+    let stream = batch.stream();
     if let Some(mark) = watermark {
         if batch.mode != Mode::Nightly || *mode != Mode::Nightly {
             return Err(violation(
@@ -102,5 +104,6 @@ pub(super) fn batch_loaded(
         }
         object.watermark = Some(*mark);
     }
+    state.objects.entry(stream).or_default().last_loaded_at = Some(commit.written_at);
     Ok(())
 }

@@ -693,3 +693,30 @@ fn a_replay_is_created_in_replay_mode_from_a_staged_batch_of_its_object() {
     ];
     assert_eq!(rule_of(fold_actions(unstaged)), ManifestRule::UnknownBatch);
 }
+
+#[test]
+fn a_load_in_any_mode_dates_the_stream_last_load_and_staging_does_not() {
+    let mut commits: Vec<Commit> = vec![
+        commit(1, vec![created("a", Mode::Nightly, 5)]),
+        commit(2, vec![staged("a", Some(5))]),
+    ];
+    let state = fold(None, &commits).unwrap();
+    assert_eq!(state.objects["VENDOR"].last_loaded_at, None);
+    commits.push(Commit {
+        written_at: t(6),
+        ..commit(3, vec![loaded("a", Mode::Nightly, Some(4))])
+    });
+    commits.push(Commit {
+        written_at: t(8),
+        ..commit(4, vec![replay_created("r", "a"), staged("r", None)])
+    });
+    let state = fold(None, &commits).unwrap();
+    assert_eq!(state.objects["VENDOR"].last_loaded_at, Some(t(6)));
+    commits.push(Commit {
+        written_at: t(9),
+        ..commit(5, vec![loaded("r", Mode::Replay, None)])
+    });
+    let state = fold(None, &commits).unwrap();
+    assert_eq!(state.objects["VENDOR"].last_loaded_at, Some(t(9)));
+    assert_eq!(state.objects["VENDOR"].watermark, Some(t(4)));
+}
