@@ -259,7 +259,12 @@ async fn record_run(ctx: &RunContext, report: &RunReport) -> Result<()> {
             report_json: &json,
         },
     )?;
-    ctx.snowflake()?
+    // Patient enough for a 429 or a 503, not for a Snowflake that is down: an `extract`,
+    // which needs Snowflake for nothing else, must not wait minutes to record itself.
+    let mut config = super::snowflake_config(&ctx.spec);
+    config.retry.max_attempts = config.retry.max_attempts.min(3);
+    config.retry.max_elapsed_secs = config.retry.max_elapsed_secs.min(30);
+    crate::snowflake::SnowflakeClient::new(config)?
         .execute(&crate::snowflake::Statement::new(
             sql.to_string(),
             format!(

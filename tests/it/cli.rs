@@ -19,8 +19,8 @@ fn help_lists_every_planned_command() {
     assert!(out.status.success());
     let help = String::from_utf8(out.stdout).unwrap();
     for command in [
-        "run", "extract", "load", "backfill", "replay", "status", "verify", "sql", "init", "sim",
-        "secrets",
+        "run", "extract", "load", "backfill", "replay", "status", "verify", "check", "sql", "init",
+        "sim", "secrets",
     ] {
         assert!(
             help.lines()
@@ -33,7 +33,7 @@ fn help_lists_every_planned_command() {
 #[test]
 fn every_command_teaches_with_an_example() {
     for command in [
-        "run", "load", "backfill", "replay", "verify", "sql", "init", "extract",
+        "run", "load", "backfill", "replay", "verify", "sql", "init", "extract", "check",
     ] {
         let out = run(&[command, "--help"]);
         assert!(out.status.success(), "{command}");
