@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod chaos;
+mod check;
 mod cli;
 mod client;
 mod deletes;
