@@ -1,6 +1,7 @@
 //! The one integration-test binary: every integration test is a module here, so arrow and
 //! parquet are linked once.
 
+mod after_command;
 mod bad_input;
 mod chaos;
 mod check;
