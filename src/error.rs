@@ -3,12 +3,26 @@
 //! Every failure a caller can act on has its own variant; [`Error::is_retryable`] is the single
 //! place that decides whether trying again can help, so no caller matches on message text.
 //! Messages name what was wrong and where (object, record, field; statement, batch) and never
-//! contain a secret: session ids and passwords are [`crate::secret::Secret`]s, which do not
-//! print, and HTTP bodies are quoted only through [`crate::error::snippet`].
+//! contain a secret: session ids and passwords are `crate::secret::Secret`s, which do not
+//! print, and HTTP bodies are quoted only through [`snippet`].
+//!
+//! This module is a leaf: it imports nothing else of the crate. An area whose failures need
+//! more than a message keeps its kinds in a submodule here, folded into [`Error`] by a variant
+//! that holds them: the Intacct failure reported in a response body ([`IntacctFailure`], its
+//! [`FailureClass`] computed by the protocol when the failure is parsed), the manifest's
+//! [`ManifestRule`]s and [`Corruption`]s, and the stage's [`StageFailure`]s. A cause that
+//! comes from a library (object_store, Parquet, Arrow, serde, a task) stays the variant's
+//! `source`, so the whole chain is there for whoever walks it.
+
+mod intacct;
+mod manifest;
+mod stage;
 
 use std::fmt;
 
-use crate::intacct::response::{ErrorLevel, IntacctFailure};
+pub use intacct::{ErrorDetail, ErrorLevel, FailureClass, IntacctFailure};
+pub use manifest::{Corruption, ManifestFile, ManifestRule};
+pub use stage::StageFailure;
 
 /// Shorthand for results whose error is [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -90,7 +104,7 @@ pub enum Error {
     },
 
     /// Intacct reported an error inside a response body.
-    #[error("{}", describe_intacct(.0))]
+    #[error("{0}")]
     Intacct(IntacctFailure),
 
     /// Intacct refused a session scoped to one entity (`intacct.entities`): the API user may
@@ -203,20 +217,76 @@ pub enum Error {
         message: String,
     },
 
+    /// Arrow refused to build an object's columns into a record batch.
+    #[error("schema of {object}: {source}")]
+    Arrow {
+        /// The Intacct object.
+        object: String,
+        /// Arrow's complaint.
+        #[source]
+        source: arrow::error::ArrowError,
+    },
+
     /// The stage (object store) failed or holds something unexpected.
-    #[error("stage {location}: {message}")]
+    #[error("stage {location}: {source}")]
     Stage {
         /// The stage URL or object path (never with credentials).
         location: String,
         /// What happened.
-        message: String,
+        #[source]
+        source: StageFailure,
         /// True when the store reported a transient failure.
         transient: bool,
     },
 
-    /// The manifest is unreadable or a commit would break one of its invariants.
-    #[error("manifest: {0}")]
-    Manifest(String),
+    /// A file of the manifest on the stage (a commit, checkpoint, lease or batch schema) is not
+    /// what it should be: it does not parse, vanished, or says something else than its name.
+    #[error("manifest: {path} {problem}")]
+    ManifestCorrupt {
+        /// The file, relative to the stage.
+        path: String,
+        /// What is wrong with it.
+        #[source]
+        problem: Corruption,
+    },
+
+    /// A batch the manifest does not know.
+    #[error("manifest: batch {batch_id} is not in the manifest")]
+    UnknownBatch {
+        /// The batch id asked for.
+        batch_id: String,
+    },
+
+    /// A batch asked to load is not staged (it is still being created, already loaded, or
+    /// failed).
+    #[error("manifest: batch {batch_id} is {status}, not staged: nothing to load")]
+    BatchNotStaged {
+        /// The batch.
+        batch_id: String,
+        /// Where it is (`created`, `loaded`, `failed`).
+        status: String,
+    },
+
+    /// An object has no batch on the stage, so its columns are unknown.
+    #[error(
+        "manifest: {object} has no batch on the stage, so its columns are unknown: run it first"
+    )]
+    NoBatchOf {
+        /// The object.
+        object: String,
+    },
+
+    /// Other writers kept taking a create-once file first (a manifest version, the run lock):
+    /// this writer gave up.
+    #[error(
+        "manifest: gave up on {path} after {attempts} attempts: other runs keep writing it first"
+    )]
+    Contended {
+        /// The file, relative to the stage.
+        path: String,
+        /// How many times it tried.
+        attempts: usize,
+    },
 
     /// Loading a batch failed at one step (the statement's error, or a check of its answer).
     #[error("load of {object} batch {batch_id}, step {step}: {message}")]
@@ -231,13 +301,14 @@ pub enum Error {
         message: String,
     },
 
-    /// A manifest commit would break one of the manifest's rules (see [`crate::manifest`]).
+    /// A manifest commit would break one of the manifest's rules (listed in the module docs
+    /// of `crate::manifest`).
     #[error("manifest version {version} breaks the rule {rule}: {detail}")]
     ManifestRule {
         /// The version of the rejected commit.
         version: u64,
         /// Which rule.
-        rule: crate::manifest::ManifestRule,
+        rule: ManifestRule,
         /// What the commit tried.
         detail: String,
     },
@@ -257,12 +328,29 @@ pub enum Error {
         path: String,
     },
 
-    /// Another run took over this run's lock (this run stalled past the lock's expiry): the
-    /// run stopped, its manifest valid, so the two never write at once.
+    /// This run's lock is no longer its own: another run took it over (this run stalled past
+    /// the lock's expiry) or its lease vanished. The run stopped, its manifest valid, so two
+    /// runs never write at once.
     #[error(
-        "the run lock was taken over by another run; this run stopped (the manifest is valid; the other run goes on from it)"
+        "the run lock {path} was {}; this run stopped (the manifest is valid; the other run goes on from it)",
+        .taken_by.as_deref().map(|holder| format!("taken over by {holder}")).unwrap_or_else(|| "deleted by another run".to_owned())
     )]
-    LockLost,
+    LockLost {
+        /// The lease object on the stage.
+        path: String,
+        /// Who holds it now (host, pid, run id, start time); `None` when the lease is gone.
+        taken_by: Option<String>,
+    },
+
+    /// A background task of the run (the run lock's renewal) panicked or was cancelled.
+    #[error("{task} failed: {source}")]
+    Task {
+        /// Which task.
+        task: &'static str,
+        /// How it ended.
+        #[source]
+        source: tokio::task::JoinError,
+    },
 
     /// The run was interrupted (Ctrl-C or SIGTERM): running statements were cancelled, the
     /// lock released, the manifest left valid.
@@ -323,7 +411,7 @@ impl Error {
     /// queries, unknown fields and configuration errors are not retryable.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Intacct(failure) => crate::intacct::codes::is_retryable(failure),
+            Error::Intacct(failure) => failure.class().is_retryable(),
             Error::EntitySession { source, .. } => source.is_retryable(),
             Error::MalformedResponse { kind, .. } => matches!(
                 kind,
@@ -342,13 +430,19 @@ impl Error {
             | Error::Value { .. }
             | Error::DeleteFeed { .. }
             | Error::Schema { .. }
-            | Error::Manifest(_)
+            | Error::Arrow { .. }
+            | Error::ManifestCorrupt { .. }
+            | Error::UnknownBatch { .. }
+            | Error::BatchNotStaged { .. }
+            | Error::NoBatchOf { .. }
+            | Error::Contended { .. }
             | Error::ManifestRule { .. }
             | Error::Load { .. }
             | Error::LockHeld { .. }
             | Error::ReadIncomplete { .. }
             | Error::BodyTooLarge { .. }
-            | Error::LockLost
+            | Error::LockLost { .. }
+            | Error::Task { .. }
             | Error::Interrupted
             | Error::Statement { .. }
             | Error::SnowflakeAuth { .. }
@@ -377,37 +471,6 @@ impl Error {
             _ => 1,
         }
     }
-}
-
-fn describe_intacct(failure: &IntacctFailure) -> String {
-    let level = match failure.level {
-        ErrorLevel::Control => "control",
-        ErrorLevel::Authentication => "authentication",
-        ErrorLevel::Result => "result",
-    };
-    let mut out = format!("Intacct {level}-level ");
-    out.push_str(if failure.aborted { "abort" } else { "failure" });
-    if let Some(function) = &failure.function {
-        out.push_str(&format!(" in {function}"));
-    }
-    if let Some(id) = &failure.control_id {
-        out.push_str(&format!(" (controlid {id})"));
-    }
-    if failure.errors.is_empty() {
-        out.push_str(": no error detail in the response");
-    }
-    for (i, e) in failure.errors.iter().enumerate() {
-        out.push_str(if i == 0 { ": " } else { "; " });
-        out.push_str(&e.errorno);
-        for text in [&e.description, &e.description2, &e.correction]
-            .into_iter()
-            .flatten()
-        {
-            out.push_str(" — ");
-            out.push_str(text);
-        }
-    }
-    out
 }
 
 /// At most `max` characters of a response body, on one line, with anything that may be a

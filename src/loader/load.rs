@@ -208,7 +208,9 @@ async fn batch(ctx: &LoadContext, batch_id: &str) -> Result<BatchState> {
         .batches
         .get(batch_id)
         .cloned()
-        .ok_or_else(|| Error::Manifest(format!("batch {batch_id} is not in the manifest")))
+        .ok_or_else(|| Error::UnknownBatch {
+            batch_id: batch_id.to_owned(),
+        })
 }
 
 async fn load_batch(
@@ -223,10 +225,10 @@ async fn load_batch(
     report.mode = state.mode.to_string();
     report.rows = state.rows;
     if state.status != BatchStatus::Staged {
-        return Err(Error::Manifest(format!(
-            "batch {batch_id} is {}, not staged: nothing to load",
-            state.status
-        )));
+        return Err(Error::BatchNotStaged {
+            batch_id: batch_id.to_owned(),
+            status: state.status.to_string(),
+        });
     }
     let stage = ctx.manifest.lock().await.stage().clone();
     let schema = schemas::load(&stage, &state.object, &state.schema_fingerprint).await?;
