@@ -289,7 +289,9 @@ pub enum Error {
     },
 
     /// Loading a batch failed at one step (the statement's error, or a check of its answer).
-    #[error("load of {object} batch {batch_id}, step {step}: {message}")]
+    /// The batch stays staged and resumes at that step, so this is not retried in place,
+    /// whatever its cause.
+    #[error("load of {object} batch {batch_id}, step {step}: {cause}")]
     Load {
         /// The object.
         object: String,
@@ -298,7 +300,8 @@ pub enum Error {
         /// `copy-N`, `merge`, `cleanup`.
         step: String,
         /// What went wrong.
-        message: String,
+        #[source]
+        cause: LoadFailure,
     },
 
     /// A manifest commit would break one of the manifest's rules (listed in the module docs
@@ -403,6 +406,20 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// Why a load step failed: the statement's own error, or Snowflake's answer failing a check
+/// against the manifest.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadFailure {
+    /// The statement failed (Snowflake's error, or the client's).
+    #[error("{0}")]
+    Statement(#[source] Box<Error>),
+    /// Snowflake's answer does not match what the manifest says (rows loaded, files
+    /// processed).
+    #[error("{0}")]
+    Check(String),
 }
 
 impl Error {
@@ -563,6 +580,341 @@ pub fn plain_snippet(body: &[u8], max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The variant's name; the match has no wildcard, so a new variant fails to compile here
+    /// until it has a row in the table below.
+    fn kind(error: &Error) -> &'static str {
+        match error {
+            Error::Config { .. } => "Config",
+            Error::Secret { .. } => "Secret",
+            Error::Intacct(_) => "Intacct",
+            Error::EntitySession { .. } => "EntitySession",
+            Error::MalformedResponse { .. } => "MalformedResponse",
+            Error::InvalidRequest(_) => "InvalidRequest",
+            Error::HttpStatus { .. } => "HttpStatus",
+            Error::BodyTooLarge { .. } => "BodyTooLarge",
+            Error::Transport { .. } => "Transport",
+            Error::ReadIncomplete { .. } => "ReadIncomplete",
+            Error::NotImplemented(_) => "NotImplemented",
+            Error::Value { .. } => "Value",
+            Error::DeleteFeed { .. } => "DeleteFeed",
+            Error::Schema { .. } => "Schema",
+            Error::Arrow { .. } => "Arrow",
+            Error::Stage { .. } => "Stage",
+            Error::ManifestCorrupt { .. } => "ManifestCorrupt",
+            Error::UnknownBatch { .. } => "UnknownBatch",
+            Error::BatchNotStaged { .. } => "BatchNotStaged",
+            Error::NoBatchOf { .. } => "NoBatchOf",
+            Error::Contended { .. } => "Contended",
+            Error::Load { .. } => "Load",
+            Error::ManifestRule { .. } => "ManifestRule",
+            Error::LockHeld { .. } => "LockHeld",
+            Error::LockLost { .. } => "LockLost",
+            Error::Task { .. } => "Task",
+            Error::Interrupted => "Interrupted",
+            Error::Statement { .. } => "Statement",
+            Error::SnowflakeAuth { .. } => "SnowflakeAuth",
+            Error::SnowflakeResponse { .. } => "SnowflakeResponse",
+            Error::Io { .. } => "Io",
+        }
+    }
+
+    fn intacct(class: FailureClass) -> Error {
+        Error::Intacct(IntacctFailure {
+            level: ErrorLevel::Result,
+            function: Some("query".into()),
+            control_id: None,
+            aborted: false,
+            errors: vec![],
+            class,
+        })
+    }
+
+    fn malformed(kind: MalformedKind) -> Error {
+        Error::MalformedResponse {
+            kind,
+            detail: String::new(),
+        }
+    }
+
+    fn http(status: u16) -> Error {
+        Error::HttpStatus {
+            service: Service::Snowflake,
+            status,
+            retry_after_secs: None,
+            detail: String::new(),
+        }
+    }
+
+    fn stage(transient: bool) -> Error {
+        Error::Stage {
+            location: "memory:///x".into(),
+            source: StageFailure::AlreadyExists,
+            transient,
+        }
+    }
+
+    fn cancelled_task() -> tokio::task::JoinError {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let task = tokio::spawn(std::future::pending::<()>());
+            task.abort();
+            task.await.unwrap_err()
+        })
+    }
+
+    /// The exit code of each kind is the README's table ("Exit codes"); retrying helps only
+    /// with rate limits, transient server and store failures, timeouts and cut-off bodies.
+    #[test]
+    fn every_kind_has_its_exit_code_and_retryability() {
+        let text = String::new;
+        let cases: Vec<(Error, i32, bool)> = vec![
+            (
+                Error::Config {
+                    location: text(),
+                    message: text(),
+                },
+                2,
+                false,
+            ),
+            (
+                Error::Secret {
+                    name: text(),
+                    message: text(),
+                },
+                2,
+                false,
+            ),
+            (intacct(FailureClass::RateLimited), 1, true),
+            (intacct(FailureClass::ConcurrencyLimit), 1, true),
+            (intacct(FailureClass::Transient), 1, true),
+            (intacct(FailureClass::SessionRefused), 1, false),
+            (intacct(FailureClass::BadCredentials), 1, false),
+            (intacct(FailureClass::TransactionAborted), 1, false),
+            (intacct(FailureClass::QueryFailed), 1, false),
+            (intacct(FailureClass::ResultIdExpired), 1, false),
+            (intacct(FailureClass::PermissionDenied), 1, false),
+            (intacct(FailureClass::Permanent), 1, false),
+            (intacct(FailureClass::Unknown), 1, false),
+            (
+                Error::EntitySession {
+                    entity: "E1".into(),
+                    source: Box::new(intacct(FailureClass::RateLimited)),
+                },
+                1,
+                true,
+            ),
+            (
+                Error::EntitySession {
+                    entity: "E1".into(),
+                    source: Box::new(intacct(FailureClass::BadCredentials)),
+                },
+                1,
+                false,
+            ),
+            (malformed(MalformedKind::Empty), 1, true),
+            (malformed(MalformedKind::Html), 1, true),
+            (malformed(MalformedKind::Truncated), 1, true),
+            (malformed(MalformedKind::InvalidUtf8), 1, false),
+            (malformed(MalformedKind::NotXml), 1, false),
+            (malformed(MalformedKind::NoResponseElement), 1, false),
+            (malformed(MalformedKind::UnexpectedStructure), 1, false),
+            (Error::InvalidRequest(text()), 1, false),
+            (http(408), 1, true),
+            (http(429), 1, true),
+            (http(500), 1, true),
+            (http(502), 1, true),
+            (http(503), 1, true),
+            (http(504), 1, true),
+            (http(400), 1, false),
+            (http(401), 1, false),
+            (http(404), 1, false),
+            (http(524), 1, false),
+            (
+                Error::BodyTooLarge {
+                    service: Service::Intacct,
+                    limit_bytes: 1,
+                },
+                1,
+                false,
+            ),
+            (
+                Error::Transport {
+                    service: Service::Intacct,
+                    message: text(),
+                    timeout: false,
+                },
+                1,
+                true,
+            ),
+            (
+                Error::ReadIncomplete {
+                    object: text(),
+                    message: text(),
+                },
+                1,
+                false,
+            ),
+            (Error::NotImplemented("x"), 3, false),
+            (
+                Error::Value {
+                    object: text(),
+                    record_no: None,
+                    field: text(),
+                    value: text(),
+                    expected: "a number",
+                },
+                1,
+                false,
+            ),
+            (
+                Error::DeleteFeed {
+                    object: text(),
+                    message: text(),
+                },
+                1,
+                false,
+            ),
+            (
+                Error::Schema {
+                    object: text(),
+                    message: text(),
+                },
+                1,
+                false,
+            ),
+            (
+                Error::Arrow {
+                    object: text(),
+                    source: arrow::error::ArrowError::InvalidArgumentError(text()),
+                },
+                1,
+                false,
+            ),
+            (stage(true), 1, true),
+            (stage(false), 1, false),
+            (
+                Error::ManifestCorrupt {
+                    path: text(),
+                    problem: Corruption::Vanished,
+                },
+                1,
+                false,
+            ),
+            (Error::UnknownBatch { batch_id: text() }, 1, false),
+            (
+                Error::BatchNotStaged {
+                    batch_id: text(),
+                    status: text(),
+                },
+                1,
+                false,
+            ),
+            (Error::NoBatchOf { object: text() }, 1, false),
+            (
+                Error::Contended {
+                    path: text(),
+                    attempts: 3,
+                },
+                1,
+                false,
+            ),
+            (
+                Error::Load {
+                    object: text(),
+                    batch_id: text(),
+                    step: "merge".into(),
+                    cause: LoadFailure::Statement(Box::new(http(503))),
+                },
+                1,
+                false,
+            ),
+            (
+                Error::Load {
+                    object: text(),
+                    batch_id: text(),
+                    step: "copy-1".into(),
+                    cause: LoadFailure::Check(text()),
+                },
+                1,
+                false,
+            ),
+            (
+                Error::ManifestRule {
+                    version: 1,
+                    rule: ManifestRule::VersionOrder,
+                    detail: text(),
+                },
+                1,
+                false,
+            ),
+            (
+                Error::LockHeld {
+                    pipeline: text(),
+                    holder: text(),
+                    expires_at: text(),
+                    path: text(),
+                },
+                4,
+                false,
+            ),
+            (
+                Error::LockLost {
+                    path: text(),
+                    taken_by: Some(text()),
+                },
+                1,
+                false,
+            ),
+            (
+                Error::LockLost {
+                    path: text(),
+                    taken_by: None,
+                },
+                1,
+                false,
+            ),
+            (
+                Error::Task {
+                    task: "renewal",
+                    source: cancelled_task(),
+                },
+                1,
+                false,
+            ),
+            (Error::Interrupted, 130, false),
+            (
+                Error::Statement {
+                    code: text(),
+                    sql_state: text(),
+                    message: text(),
+                    statement_handle: None,
+                    http_status: 422,
+                },
+                1,
+                false,
+            ),
+            (Error::SnowflakeAuth { message: text() }, 2, false),
+            (Error::SnowflakeResponse { detail: text() }, 1, false),
+            (
+                Error::Io {
+                    path: text(),
+                    source: std::io::Error::other("disk"),
+                },
+                1,
+                false,
+            ),
+        ];
+        let mut kinds = std::collections::BTreeSet::new();
+        for (error, exit_code, retryable) in &cases {
+            kinds.insert(kind(error));
+            assert_eq!(error.exit_code(), *exit_code, "{error:?}");
+            assert_eq!(error.is_retryable(), *retryable, "{error:?}");
+        }
+        assert_eq!(kinds.len(), 31, "a kind has no row: {kinds:?}");
+    }
 
     #[test]
     fn bodies_quoted_in_errors_never_carry_a_secret() {

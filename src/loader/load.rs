@@ -28,7 +28,7 @@ use super::ddl::{self, ExistingColumn, SnowflakeType};
 use super::names::Names;
 use super::sql::Sql;
 use super::statements::{self, MergeSpec};
-use crate::error::{Error, Result};
+use crate::error::{Error, LoadFailure, Result};
 use crate::manifest::schemas::{self, BatchSchema};
 use crate::manifest::{Action, BatchState, BatchStatus, Manifest, Mode};
 use crate::snowflake::{SnowflakeClient, Statement, StatementOutcome};
@@ -257,7 +257,7 @@ async fn load_batch(
                 object: state.object.clone(),
                 batch_id: batch_id.to_owned(),
                 step: step.clone(),
-                message: "COPY with FORCE = TRUE processed no file".into(),
+                cause: LoadFailure::Check("COPY with FORCE = TRUE processed no file".into()),
             });
         }
         if !already && loaded != expected {
@@ -265,9 +265,9 @@ async fn load_batch(
                 object: state.object.clone(),
                 batch_id: batch_id.to_owned(),
                 step: step.clone(),
-                message: format!(
+                cause: LoadFailure::Check(format!(
                     "COPY loaded {loaded} rows but the manifest lists {expected} in these files"
-                ),
+                )),
             });
         }
         report.copy_rows += loaded;
@@ -381,7 +381,7 @@ async fn run_step(
             object: state.object.clone(),
             batch_id: state.batch_id.clone(),
             step: step.to_owned(),
-            message: e.to_string(),
+            cause: LoadFailure::Statement(Box::new(e)),
         })?;
     crash_point(&format!("sent-{step}"));
     let result = summarise(&outcome);
