@@ -95,12 +95,18 @@ pub enum Error {
     },
 
     /// A secret could not be obtained (missing variable, credentials file that will not open).
-    #[error("secret {name} is not available: {message}")]
+    #[error(
+        "secret {name} is not available: {message}{}",
+        .source.as_ref().map(|s| format!(": {s}")).unwrap_or_default()
+    )]
     Secret {
         /// Which secret (its name, never its value).
         name: String,
         /// Why.
         message: String,
+        /// The cause, when a library reported one (age, reading a file).
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
 
     /// Intacct reported an error inside a response body.
@@ -683,6 +689,7 @@ mod tests {
                 Error::Secret {
                     name: text(),
                     message: text(),
+                    source: None,
                 },
                 2,
                 false,
