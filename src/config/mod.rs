@@ -40,7 +40,7 @@ pub use credentials::CredentialSource;
 pub use raw::interpolate;
 pub use spec::{
     DEFAULT_KEY, DEFAULT_WATERMARK_FIELD, DeleteFeed, ExtractSpec, IntacctSpec, KNOWN_OBJECTS,
-    ObjectSpec, ReadMethod, RetrySpec, SnowflakeAuth, SnowflakeSpec, Spec, StageSpec,
+    ObjectSpec, ReadMethod, RetrySpec, SchemaPolicy, SnowflakeAuth, SnowflakeSpec, Spec, StageSpec,
 };
 
 /// Reads, interpolates and validates a pipeline file with the process environment.

@@ -587,3 +587,23 @@ fn the_delete_feed_has_its_own_bounded_lookback_per_pipeline_and_object() {
             if location.ends_with("extract.object.APBILL.delete_lookback_secs")
     ));
 }
+
+#[test]
+fn an_object_evolves_its_schema_unless_it_is_frozen() {
+    let text = demo_text() + "\n[extract.object.VENDOR]\nschema = \"freeze\"\n";
+    let spec = parse_with(&text, &[]).unwrap();
+    let policy = |name: &str| {
+        spec.extract
+            .objects
+            .iter()
+            .find(|o| o.name == name)
+            .unwrap()
+            .schema
+    };
+    assert_eq!(policy("VENDOR"), SchemaPolicy::Freeze);
+    assert_eq!(policy("APBILL"), SchemaPolicy::Evolve);
+
+    let text = demo_text() + "\n[extract.object.VENDOR]\nschema = \"frozen\"\n";
+    let m = message(parse_with(&text, &[]).unwrap_err());
+    assert!(m.contains("frozen") && m.contains("freeze"), "{m}");
+}

@@ -123,7 +123,11 @@ impl std::fmt::Display for SchemaChangeKind {
 impl std::fmt::Display for SchemaChange {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.old_type {
-            None => write!(f, "{}.{} added as {}", self.table, self.column, self.new_type),
+            None => write!(
+                f,
+                "{}.{} added as {}",
+                self.table, self.column, self.new_type
+            ),
             Some(old) => write!(
                 f,
                 "{}.{} {} from {old} to {}",

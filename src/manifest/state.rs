@@ -284,9 +284,8 @@ impl ManifestState {
 
     /// Staged batches of `object` whose schema changes wait for `accept-schema`, oldest first.
     pub fn held_batches<'a>(&'a self, object: &'a str) -> impl Iterator<Item = &'a BatchState> {
-        self.batches_of(object).filter(|b| {
-            b.status == BatchStatus::Staged && b.schema_held && !b.schema_accepted
-        })
+        self.batches_of(object)
+            .filter(|b| b.status == BatchStatus::Staged && b.schema_held && !b.schema_accepted)
     }
 
     /// Batches of one (object, entity) stream, oldest first.
