@@ -45,7 +45,7 @@ from fakesnow.instance import GLOBAL_DATABASE_NAME, FakeSnow
 from fakesnow.rowtype import describe_as_rowtype
 from sqlglot import Expr, exp
 
-from snowflake_emulator import aggregates, copy_statement, fakesnow_patches, load_metadata, merge_statement
+from snowflake_emulator import aggregates, copy_statement, fakesnow_patches, load_metadata, merge_statement, table_swap
 from snowflake_emulator.sql_errors import (
     BINDING_NOT_RECOGNIZED,
     INVALID_PARAMETER_VALUE,
@@ -158,6 +158,10 @@ class Session:
             return self._atomic(lambda: self._copy(expression, sql, params))
         if isinstance(expression, exp.Merge):
             return self._atomic(lambda: self._merge(expression, sql, params))
+        if (other := table_swap.swap_target(expression)) is not None:
+            table_swap.swap(self._duck, self._table_name(expression.this), self._table_name(other),
+                            (expression.this.sql(dialect="snowflake"), other.sql(dialect="snowflake")))
+            return _status_result("Statement executed successfully.")
         result = self._run(expression, sql, params)
         self._after(expression)
         return result
