@@ -13,11 +13,14 @@
 //! and durations only, never a secret).
 
 pub(crate) mod context;
+pub(crate) mod dbt;
 mod deletes;
 pub(crate) mod extract;
+pub(crate) mod page;
 pub(crate) mod plan;
 mod progress;
 pub(crate) mod report;
+mod reset;
 mod settings;
 pub(crate) mod status;
 pub(crate) mod verify;
@@ -37,6 +40,7 @@ pub use context::RunContext;
 pub use report::{
     BackfillWindows, CommandName, ObjectReport, Outcome, RunReport, SCHEMA_VERSION, SavedReport,
 };
+pub use reset::{accept_schema, reset};
 pub use settings::{
     ExtractOptions, ObjectJob, client_config, extract_options, objects_in_scope, snowflake_config,
 };
