@@ -73,7 +73,9 @@ fn every_value_from_intacct_is_escaped_and_nothing_comes_from_elsewhere() {
     assert!(html.contains("&lt;/td&gt;&lt;script&gt;x()&lt;/script&gt;&amp;amp;"));
     assert!(html.contains("TIER&lt;b&gt;"));
     assert!(html.contains("accept-schema --config pipelines/demo.toml --object VENDOR"));
-    for far in ["http://", "https://", " src=\"", " href=", "@import", "url("] {
+    for far in [
+        "http://", "https://", " src=\"", " href=", "@import", "url(",
+    ] {
         assert!(!html.contains(far), "{far} in the page");
     }
     // A failed load is red; the worst colour heads the page.
