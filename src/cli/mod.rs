@@ -284,6 +284,10 @@ pub(crate) struct StatusArgs {
     /// Also write the status as a self-contained HTML page to this file.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// Measure lag against this RFC 3339 instant instead of the current time (simulated
+    /// clocks in tests and demos).
+    #[arg(long, env = "INTACCT_SNOWFLAKE_NOW", hide = true)]
+    pub now: Option<String>,
 }
 
 /// Options of `accept-schema`.

@@ -606,9 +606,9 @@ pub(crate) fn frozen_message(object: &str, changes: &[SchemaChange]) -> String {
         })
         .collect();
     format!(
-        "the schema of {object} is frozen and this batch brings {}; it stays staged and nothing \
-         was changed or loaded: accept with `intacct-snowflake accept-schema --object {object}` \
-         (and this pipeline's --config), then `load`",
+        "frozen, and this batch brings {}; it stays staged and nothing was changed or loaded: \
+         accept with `intacct-snowflake accept-schema --object {object}` (and this pipeline's \
+         --config), then `load`",
         listed.join(", ")
     )
 }

@@ -11,7 +11,7 @@ pub(in crate::cli) async fn status(args: StatusArgs) -> Result<()> {
     let spec = crate::config::load(&args.config)?;
     let stage = Stage::open(&spec.stage.url)?;
     let manifest = Manifest::open(stage, "status").await?;
-    let now = chrono::Utc::now();
+    let now = crate::pipeline::parse_now(args.now.as_deref())?;
     let rows = status::object_status(manifest.state(), now);
     if let Some(file) = &args.html {
         let page = crate::pipeline::page::status_page(
