@@ -22,6 +22,7 @@
 //! <stage>/_manifest/_checkpoints/<version>.json       folded state after every 100th commit
 //! <stage>/_lock/<pipeline>.json                       the run lock (holder and expiry)
 //! <stage>/_reports/<run_id>.json                      one report per run (no secrets)
+//! <stage>/_reports/<run_id>.html                      the status page as that run left it
 //! ```
 //!
 //! How Intacct's values become the parts' typed columns (and what is quarantined) is in

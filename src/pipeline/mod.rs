@@ -4,7 +4,9 @@
 //!
 //! * `settings` turns the pipeline spec into the clients' configurations and the extract's
 //!   options; `plan` decides every window from the manifest and the clock; `extract` carries
-//!   a plan out; `report` is the run report and its outcome.
+//!   a plan out; `report` is the run report and its outcome; `status` the per-object view of
+//!   the manifest, `page` the HTML status page, `dbt` the dbt sources file; `reset` rebuilds an
+//!   object beside its table and accepts held schema changes.
 //! * `run` = load what an earlier run left staged → plan → extract → load.
 //!
 //! Nothing here parses arguments or prints: the command bodies under `crate::cli` build the
