@@ -64,8 +64,9 @@ def swap(conn: duckdb.DuckDBPyConnection, first: TableName | None, second: Table
         rename(a, temporary)
         rename(b, a)
         rename(temporary, b)
-        loaded_files = load_metadata._ensure(conn, database)  # noqa: SLF001 - its own table name
-        _swap_rows(conn, loaded_files, "schema_name", "table_name", schema, a, b)
+        # Its own tables' names: the files each table loaded, and when it first loaded.
+        for metadata in load_metadata._ensure(conn, database):  # noqa: SLF001
+            _swap_rows(conn, metadata, "schema_name", "table_name", schema, a, b)
 
     _in_transaction(conn, names_and_load_metadata)
     _in_transaction(conn, lambda: _swap_rows(
