@@ -7,6 +7,19 @@ cd "$(dirname "$0")/.."
 echo "== python tools (pinned venv: moto for S3, pyarrow as an independent Parquet reader)"
 bash scripts/pytools/setup.sh
 
+# The status page test renders a page in headless Chromium (Debian's package, at the version the
+# package index has). Installing needs root, which CI has; without apt the test says it skipped
+# the browser half.
+echo "== chromium (for the status page screenshot test)"
+if ! command -v chromium >/dev/null 2>&1; then
+    if command -v apt-get >/dev/null 2>&1 && [[ "$(id -u)" == 0 ]]; then
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+    else
+        echo "chromium is not installed and cannot be (no apt-get or not root): the status page test skips its browser half"
+    fi
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 

@@ -115,8 +115,46 @@ pub(crate) enum Command {
     ///     intacct-snowflake replay --object APBILL --since 2026-01-01 --until 2026-02-01
     #[command(verbatim_doc_comment)]
     Replay(ReplayArgs),
-    /// Show, per object, the watermark, lag, batches by state, rows and the last failures.
+    /// Show, per object, the watermark, lag, batches by state, rows, quarantined values, the
+    /// last failures and the changes loads made to its table (with the backfill that fills a
+    /// new column for older rows).
+    ///
+    /// `--html FILE` also writes the same as one self-contained page (no script, nothing from
+    /// the network) with a chart of the last 30 runs; every run leaves one beside its report on
+    /// the stage (`_reports/<run_id>.html`). Examples:
+    ///
+    ///     intacct-snowflake status --config pipelines/nightly.toml
+    ///     intacct-snowflake status --config pipelines/nightly.toml --html status.html
+    #[command(verbatim_doc_comment)]
     Status(StatusArgs),
+    /// Accept the schema changes a frozen object's staged batches hold (`schema = "freeze"`).
+    ///
+    /// A batch that brings a new column or a wider type to an object whose schema is frozen
+    /// stays staged and is not loaded; its error names each column. This records the
+    /// acceptance in the manifest; the next `load` or `run` then changes the table and loads
+    /// the batch. Example:
+    ///
+    ///     intacct-snowflake accept-schema --config pipelines/nightly.toml --object VENDOR
+    ///     intacct-snowflake load --config pipelines/nightly.toml --objects VENDOR
+    #[command(verbatim_doc_comment)]
+    AcceptSchema(AcceptSchemaArgs),
+    /// Print a dbt `sources.yml` (version 2) for every loaded table, from the schemas on the
+    /// stage: columns with their Snowflake types, `loaded_at_field: _EXTRACTED_AT`, a
+    /// freshness block, `unique` and `not_null` on each merge key, `_DELETED` described.
+    ///
+    /// Example: `intacct-snowflake dbt-sources --config pipelines/nightly.toml > models/staging/intacct/sources.yml`
+    DbtSources(DbtSourcesArgs),
+    /// Rebuild one object from Intacct beside its live table and swap it in.
+    ///
+    /// Reads the whole object again into a batch, loads it into `<OBJECT>__RESET` (created
+    /// from the batch's schema and the live table's other columns), then `ALTER TABLE <OBJECT>
+    /// SWAP WITH <OBJECT>__RESET` and drops the old rows: the live table is readable, and
+    /// never empty, throughout. Interrupted, the same command resumes. The nightly watermark
+    /// does not move, so the next run still reads what changed during the reset. Example:
+    ///
+    ///     intacct-snowflake reset --config pipelines/nightly.toml --object APBILL
+    #[command(verbatim_doc_comment)]
+    Reset(ResetArgs),
     /// Compare Intacct's keys with Snowflake's live rows, per object.
     ///
     /// Keys live in Snowflake but gone from Intacct are marked deleted (through a staged batch
@@ -261,6 +299,52 @@ pub(crate) struct StatusArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Also write the status as a self-contained HTML page to this file.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Measure lag against this RFC 3339 instant instead of the current time (simulated
+    /// clocks in tests and demos).
+    #[arg(long, env = "INTACCT_SNOWFLAKE_NOW", hide = true)]
+    pub now: Option<String>,
+}
+
+/// Options of `accept-schema`.
+#[derive(Debug, Args)]
+pub(crate) struct AcceptSchemaArgs {
+    /// The pipeline file.
+    #[arg(long, short, default_value = "pipelines/demo.toml")]
+    pub config: PathBuf,
+    /// The object whose held schema changes are accepted (e.g. `VENDOR`).
+    #[arg(long)]
+    pub object: String,
+}
+
+/// Options of `dbt-sources`.
+#[derive(Debug, Args)]
+pub(crate) struct DbtSourcesArgs {
+    /// The pipeline file.
+    #[arg(long, short, default_value = "pipelines/demo.toml")]
+    pub config: PathBuf,
+    /// The dbt source's name.
+    #[arg(long, default_value = "intacct")]
+    pub source_name: String,
+}
+
+/// Options of `reset`.
+#[derive(Debug, Args)]
+pub(crate) struct ResetArgs {
+    /// The pipeline file.
+    #[arg(long, short, default_value = "pipelines/demo.toml")]
+    pub config: PathBuf,
+    /// The object to rebuild (e.g. `APBILL`).
+    #[arg(long)]
+    pub object: String,
+    /// Do not draw progress bars even on a terminal.
+    #[arg(long)]
+    pub no_progress: bool,
+    /// End the read at this RFC 3339 instant instead of the current time (simulated clocks).
+    #[arg(long, env = "INTACCT_SNOWFLAKE_NOW", hide = true)]
+    pub now: Option<String>,
 }
 
 /// The local stand-ins.
@@ -399,5 +483,8 @@ pub(crate) async fn run(command: Command) -> Result<Outcome> {
         Command::Backfill(args) => commands::backfill(args).await,
         Command::Replay(args) => commands::replay(args).await,
         Command::Verify(args) => commands::verify(args).await,
+        Command::AcceptSchema(args) => done(commands::accept_schema(args).await),
+        Command::DbtSources(args) => done(commands::dbt_sources(args).await),
+        Command::Reset(args) => commands::reset(args).await,
     }
 }

@@ -40,6 +40,36 @@ pub(super) fn render(report: &RunReport) -> String {
             out.push_str(&loads(&report.loads));
         }
         CommandName::Verify => out.push_str(&verified(&report.verify)),
+        CommandName::Reset => {
+            if !report.objects.is_empty() {
+                out.push_str(&objects(&report.objects));
+            }
+            out.push_str(&loads(&report.loads));
+        }
+    }
+    out.push_str(&schema_changes(
+        report.leftover_loads.iter().chain(&report.loads),
+    ));
+    out
+}
+
+/// The table changes the loads made (or hold for acceptance), one a line.
+fn schema_changes<'a>(reports: impl Iterator<Item = &'a BatchLoadReport>) -> String {
+    let mut out = String::new();
+    for r in reports {
+        for change in &r.schema_changes {
+            if out.is_empty() {
+                out.push_str(
+                    "schema changes (`status` shows the backfill that fills older rows):\n",
+                );
+            }
+            let state = if r.error.is_some() {
+                "not applied"
+            } else {
+                "applied"
+            };
+            out.push_str(&format!("  {change} ({state}; batch {})\n", r.batch_id));
+        }
     }
     out
 }

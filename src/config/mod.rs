@@ -42,8 +42,8 @@ pub use credentials::CredentialSource;
 pub use raw::interpolate;
 pub use spec::{
     DEFAULT_KEY, DEFAULT_NOTIFY_EXIT_CODES, DEFAULT_WATERMARK_FIELD, DeleteFeed, ExtractSpec,
-    IntacctSpec, KNOWN_OBJECTS, NotifySpec, ObjectSpec, ReadMethod, RetrySpec, SnowflakeAuth,
-    SnowflakeSpec, Spec, StageSpec,
+    IntacctSpec, KNOWN_OBJECTS, NotifySpec, ObjectSpec, ReadMethod, RetrySpec, SchemaPolicy,
+    SnowflakeAuth, SnowflakeSpec, Spec, StageSpec,
 };
 
 /// Reads, interpolates and validates a pipeline file with the process environment.

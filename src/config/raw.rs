@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::spec::{DeleteFeed, ReadMethod};
+use super::spec::{DeleteFeed, ReadMethod, SchemaPolicy};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Deserialize)]
@@ -92,6 +92,7 @@ pub(super) struct RawObject {
     pub(super) key: Option<String>,
     pub(super) watermark_field: Option<String>,
     pub(super) delete_lookback_secs: Option<u64>,
+    pub(super) schema: Option<SchemaPolicy>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

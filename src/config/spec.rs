@@ -143,6 +143,19 @@ pub enum DeleteFeed {
     Off,
 }
 
+/// What a load does when a batch brings a new column or a wider type than the object's table
+/// has (`[extract.object.X] schema`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SchemaPolicy {
+    /// Add the column or widen the type, then load: the default.
+    #[default]
+    Evolve,
+    /// Stage the batch but do not load it: its load fails naming the column until
+    /// `accept-schema --object X` accepts the change (later batches of the object wait).
+    Freeze,
+}
+
 /// `[extract]`.
 #[derive(Clone, Debug)]
 pub struct ExtractSpec {
@@ -193,6 +206,8 @@ pub struct ObjectSpec {
     pub watermark_field: String,
     /// Delete-feed lookback override, in seconds.
     pub delete_lookback_secs: Option<u64>,
+    /// Whether a load may change the object's table (default [`SchemaPolicy::Evolve`]).
+    pub schema: SchemaPolicy,
 }
 
 /// The default [`ObjectSpec::key`].

@@ -667,4 +667,21 @@ fn notify_settings_are_read_from_a_file_that_does_not_validate() {
     );
     std::fs::write(&path, "name = \"x\"\n[stage]\nurl = 3\n").unwrap();
     assert_eq!(load_notify(&path).unwrap().1.map(|n| n.timeout_secs), None);
+fn an_object_evolves_its_schema_unless_it_is_frozen() {
+    let text = demo_text() + "\n[extract.object.VENDOR]\nschema = \"freeze\"\n";
+    let spec = parse_with(&text, &[]).unwrap();
+    let policy = |name: &str| {
+        spec.extract
+            .objects
+            .iter()
+            .find(|o| o.name == name)
+            .unwrap()
+            .schema
+    };
+    assert_eq!(policy("VENDOR"), SchemaPolicy::Freeze);
+    assert_eq!(policy("APBILL"), SchemaPolicy::Evolve);
+
+    let text = demo_text() + "\n[extract.object.VENDOR]\nschema = \"frozen\"\n";
+    let m = message(parse_with(&text, &[]).unwrap_err());
+    assert!(m.contains("frozen") && m.contains("freeze"), "{m}");
 }

@@ -410,6 +410,7 @@ fn object(name: String, over: RawObject, at: &Inputs) -> Result<ObjectSpec> {
         key,
         watermark_field,
         delete_lookback_secs: over.delete_lookback_secs,
+        schema: over.schema.unwrap_or_default(),
         name,
     })
 }

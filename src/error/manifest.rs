@@ -56,6 +56,11 @@ pub enum ManifestRule {
     KeysChanged,
     /// A batch's entity is named once, in the commit that creates it.
     EntityNamed,
+    /// A batch whose schema changes are held loads (and changes its table) only after they
+    /// were accepted.
+    SchemaHeld,
+    /// Only a staged batch whose schema changes are held can be accepted.
+    SchemaNotHeld,
 }
 
 impl fmt::Display for ManifestRule {

@@ -65,6 +65,8 @@ pub async fn known_schemas(
         .filter(|b| objects.is_none_or(|only| only.iter().any(|o| o == &b.object)))
         .collect();
     batches.sort_by_key(|b| b.created_version);
+    // A held schema change is applied by its batch's load once accepted, never by `init`.
+    batches.retain(|b| !b.schema_held || b.schema_accepted);
     let mut out = Vec::new();
     for batch in batches {
         if seen.insert((batch.object.clone(), batch.schema_fingerprint.clone())) {

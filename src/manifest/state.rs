@@ -7,7 +7,8 @@
 //! Each family of actions has its rules in a file of its own, and `apply_action` only routes
 //! to them: `created` (a batch and its entity), `staged` (extract progress and the staged
 //! batch), `load_steps` (the statements of a load and its failures), `loaded` (the loaded
-//! batch and the watermark) and `failed` (a batch given up). The fold stays pure: a family
+//! batch and the watermark), `failed` (a batch given up) and `schema` (the table changes a
+//! load makes, held under a frozen schema until accepted). The fold stays pure: a family
 //! reads and changes only the state it is handed (no IO, no clock), or returns the rule the
 //! action breaks.
 
@@ -15,13 +16,14 @@ mod created;
 mod failed;
 mod load_steps;
 mod loaded;
+mod schema;
 mod staged;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 
-use super::{Action, BatchKeys, Commit, Mode};
+use super::{Action, BatchKeys, Commit, Mode, SchemaChange};
 use crate::error::{Error, ManifestRule, Result};
 use crate::stage::parts::StagedFile;
 
@@ -116,6 +118,15 @@ pub struct BatchState {
     /// The entity it reads (`intacct.entities`); `None`: the company (one session).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entity: Option<String>,
+    /// What loading it changed (or, while held, would change) in its table.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schema_changes: Vec<SchemaChange>,
+    /// Its changes wait for `accept-schema` (the object's schema is frozen).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub schema_held: bool,
+    /// `accept-schema` accepted its changes.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub schema_accepted: bool,
 }
 
 /// The files an unfinished extract completed and the read position after them.
@@ -211,6 +222,12 @@ impl ManifestState {
         found.into_iter()
     }
 
+    /// Staged batches of `object` whose schema changes wait for `accept-schema`, oldest first.
+    pub fn held_batches<'a>(&'a self, object: &'a str) -> impl Iterator<Item = &'a BatchState> {
+        self.batches_of(object)
+            .filter(|b| b.status == BatchStatus::Staged && b.schema_held && !b.schema_accepted)
+    }
+
     /// Batches of one (object, entity) stream, oldest first.
     pub fn batches_of_stream<'a>(
         &'a self,
@@ -294,6 +311,8 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
         Action::LoadFailed { .. } => load_steps::load_failed(state, commit, action),
         Action::BatchLoaded { .. } => loaded::batch_loaded(state, commit, action),
         Action::BatchFailed { .. } => failed::batch_failed(state, commit, action),
+        Action::SchemaChanges { .. } => schema::schema_changes(state, commit, action),
+        Action::SchemaAccepted { .. } => schema::schema_accepted(state, commit, action),
     }
 }
 

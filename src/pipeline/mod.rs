@@ -4,7 +4,9 @@
 //!
 //! * `settings` turns the pipeline spec into the clients' configurations and the extract's
 //!   options; `plan` decides every window from the manifest and the clock; `extract` carries
-//!   a plan out; `report` is the run report and its outcome.
+//!   a plan out; `report` is the run report and its outcome; `status` the per-object view of
+//!   the manifest, `page` the HTML status page, `dbt` the dbt sources file; `reset` rebuilds an
+//!   object beside its table and accepts held schema changes.
 //! * `run` = load what an earlier run left staged → plan → extract → load.
 //!
 //! Nothing here parses arguments or prints: the command bodies under `crate::cli` build the
@@ -14,11 +16,14 @@
 
 pub mod check;
 pub(crate) mod context;
+pub(crate) mod dbt;
 mod deletes;
 pub(crate) mod extract;
+pub(crate) mod page;
 pub(crate) mod plan;
 mod progress;
 pub(crate) mod report;
+mod reset;
 mod settings;
 pub(crate) mod status;
 pub(crate) mod verify;
@@ -39,6 +44,7 @@ pub use report::{
     BackfillWindows, CommandName, Failure, ObjectReport, Outcome, RunReport, SCHEMA_VERSION,
     SavedReport,
 };
+pub use reset::{accept_schema, reset};
 pub use settings::{
     ExtractOptions, ObjectJob, client_config, extract_options, objects_in_scope, snowflake_config,
 };

@@ -1,6 +1,7 @@
 //! The run report: what one command did, typed, kept on the stage at
-//! `_reports/<run_id>.json` (counts, figures and durations, never a secret) and returned to
-//! the command line, which prints it and exits with its outcome's code.
+//! `_reports/<run_id>.json` (counts, figures and durations, never a secret) with the status
+//! page beside it (`_reports/<run_id>.html`, see `super::page`), and returned to the command
+//! line, which prints it and exits with its outcome's code.
 //!
 //! # Shape (`schema_version` 1)
 //!
@@ -10,13 +11,13 @@
 //! | key | type | meaning |
 //! |---|---|---|
 //! | `schema_version` | integer | [`SCHEMA_VERSION`]; raised when a key changes meaning or goes |
-//! | `command` | string | `run`, `extract`, `load`, `replay`, `backfill` or `verify` |
+//! | `command` | string | `run`, `extract`, `load`, `replay`, `backfill`, `verify` or `reset` |
 //! | `run_id` | string | the run's id (also in every manifest commit it wrote) |
 //! | `pipeline` | string | the pipeline's name |
 //! | `started_at`, `finished_at` | RFC 3339 | wall-clock start and end of the command |
 //! | `outcome` | string | see below |
 //! | `leftover_loads` | [`BatchLoadReport`]s | `run`: batches an earlier run left staged, loaded first |
-//! | `objects` | [`ObjectReport`]s | `run`, `extract`, `backfill`: one per object (per object and entity; per object and window for a backfill) extracted |
+//! | `objects` | [`ObjectReport`]s | `run`, `extract`, `backfill`, `reset`: one per object (per object and entity; per object and window for a backfill) extracted |
 //! | `loads` | [`BatchLoadReport`]s | every other batch load: after the extract (`run`), the batches `load` and `replay` loaded, a backfill's windows |
 //! | `backfill` | [`BackfillWindows`] or null | `backfill`: the range, the window length and the windows an earlier backfill had done |
 //! | `verify` | [`VerifyReport`]s | `verify`: one per object |
@@ -70,6 +71,8 @@ pub enum CommandName {
     Backfill,
     /// Compare Intacct's keys with Snowflake's.
     Verify,
+    /// Rebuild one object from Intacct beside its live table and swap it in.
+    Reset,
 }
 
 /// What a command's report says about it as a whole (see the module docs).
@@ -334,7 +337,8 @@ impl RunReport {
 
     /// Finishes the report, records it in Snowflake's run history (`_INTACCT_RUNS`; a failure
     /// to is a warning in the report and the log, never a failed command) and keeps it on
-    /// `ctx`'s stage at `_reports/<run_id>.json`.
+    /// `ctx`'s stage at `_reports/<run_id>.json`, with the status page beside it at
+    /// `_reports/<run_id>.html`.
     pub async fn save(self, ctx: &RunContext) -> Result<SavedReport> {
         let mut report = self.finish();
         if let Err(error) = record_run(ctx, &report).await {
@@ -346,6 +350,15 @@ impl RunReport {
         let path = format!("_reports/{}.json", ctx.run_id);
         let body = serde_json::to_vec_pretty(&report).expect("a report serialises");
         ctx.stage.put_create(&path, Bytes::from(body)).await?;
+        // The page beside it is for people: a failure to write it is a warning, never a
+        // failed run.
+        let state = ctx.manifest.lock().await.state().clone();
+        let config = ctx.spec.source.display().to_string();
+        if let Err(error) =
+            super::page::write_beside_report(&ctx.stage, &state, &report, &path, &config).await
+        {
+            tracing::warn!(%error, "could not write the status page beside the run report");
+        }
         Ok(SavedReport { report, path })
     }
 

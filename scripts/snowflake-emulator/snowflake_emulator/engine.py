@@ -61,6 +61,7 @@ from snowflake_emulator import (
     load_metadata,
     merge_statement,
     object_statements,
+    table_swap,
 )
 from snowflake_emulator.access_control import AccessControl, SessionAccess, stage_integration
 from snowflake_emulator.clock import EmulatorClock
@@ -222,6 +223,10 @@ class Session:
             return self._atomic(lambda: self._copy(expression, sql, params))
         if isinstance(expression, exp.Merge):
             return self._atomic(lambda: self._merge(expression, sql, params))
+        if (other := table_swap.swap_target(expression)) is not None:
+            table_swap.swap(self._duck, self._table_name(expression.this), self._table_name(other),
+                            (expression.this.sql(dialect="snowflake"), other.sql(dialect="snowflake")))
+            return _status_result("Statement executed successfully.")
         result = self._run(expression, sql, params)
         self._after(expression, result)
         return result

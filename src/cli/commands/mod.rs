@@ -1,25 +1,31 @@
 //! The command bodies: read the pipeline, open one run context, call the pipeline, print the
 //! report it returns and hand its outcome back for the exit code. One file per command.
 
+mod accept_schema;
 mod backfill;
 mod check;
+mod dbt_sources;
 mod extract;
 mod init;
 mod load;
 mod query;
 mod replay;
+mod reset;
 mod run;
 mod sql;
 mod status;
 mod verify;
 
+pub(super) use accept_schema::accept_schema;
 pub(super) use backfill::backfill;
 pub(super) use check::check;
+pub(super) use dbt_sources::dbt_sources;
 pub(super) use extract::extract;
 pub(super) use init::init;
 pub(super) use load::load;
 pub(super) use query::query;
 pub(super) use replay::replay;
+pub(super) use reset::reset;
 pub(super) use run::run;
 pub(super) use sql::sql;
 pub(super) use status::status;

@@ -116,6 +116,9 @@ pub(super) fn batch_created(
             progress: None,
             keys,
             entity,
+            schema_changes: vec![],
+            schema_held: false,
+            schema_accepted: false,
         },
     );
     Ok(())

@@ -9,7 +9,9 @@
 //! * only a nightly batch loaded as nightly moves the watermark
 //!   ([`ManifestRule::WatermarkMode`]), never beyond the batch's window
 //!   ([`ManifestRule::WatermarkBeyondWindow`]) and never backwards
-//!   ([`ManifestRule::WatermarkBackwards`]).
+//!   ([`ManifestRule::WatermarkBackwards`]);
+//! * a batch whose schema changes were held loads only after they were accepted
+//!   ([`ManifestRule::SchemaHeld`]).
 //!
 //! The watermark moves in the same action that marks the batch loaded, never before; the
 //! stream's `last_loaded_at` becomes the commit's time whatever the mode.
@@ -70,6 +72,13 @@ pub(super) fn batch_loaded(
             commit,
             ManifestRule::LoadedTwice,
             format!("batch {id} already loaded in mode {mode}"),
+        ));
+    }
+    if batch.schema_held && !batch.schema_accepted {
+        return Err(violation(
+            commit,
+            ManifestRule::SchemaHeld,
+            format!("batch {id} changes its table's schema, which was not accepted"),
         ));
     }
     batch.status = BatchStatus::Loaded;
