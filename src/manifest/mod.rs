@@ -43,6 +43,7 @@
 //! | `load_failed` | step, error | a load attempt failed; the batch stays staged and resumes at that step |
 //! | `batch_loaded` | mode, copy_rows, merge_inserted, merge_updated, watermark | the batch is in Snowflake; a nightly load moves the object's watermark in the same commit |
 //! | `batch_failed` | error | an extract gave up before staging (a retry is a new batch) |
+//! | `batch_pruned` | horizon | `stage prune`: the loaded batch's files are removed from the stage (committed before the first delete); it stays loaded and can no longer be replayed |
 //!
 //! # Rules
 //!
@@ -67,6 +68,9 @@
 //!   byte totals equal the sums over its files (its `deleted_rows`, the tombstones among
 //!   those rows, are at most its rows);
 //! * a failed batch takes no further action (a retry is a new batch);
+//! * only a loaded batch read from Intacct is pruned, once, and never while a replay of it
+//!   is not loaded yet; a pruned batch is never the source of a new replay (its files are
+//!   gone);
 //! * every batch of an object merges on the same key and windows on the same watermark field
 //!   ([`BatchKeys`]), fixed by its first staged batch (`keys_changed`): rows already loaded
 //!   were merged on that column, so a different key needs a new stage and a fresh initial load;
@@ -96,7 +100,7 @@ pub use lock::RunLock;
 pub use log::{CHECKPOINT_INTERVAL, Manifest};
 pub use state::{
     BatchState, BatchStatus, ExtractProgress, LoadStep, ManifestRule, ManifestState, ObjectState,
-    apply, fold, stream_key,
+    Pruned, apply, fold, stream_key,
 };
 
 use crate::stage::parts::StagedFile;
@@ -278,6 +282,15 @@ pub enum Action {
         /// Why (no secrets).
         error: String,
     },
+    /// `stage prune` removes a loaded batch's files from the stage (its parts, raw pages and
+    /// quarantine files): written before the first file is deleted. The batch stays loaded
+    /// (its rows are in Snowflake) but can no longer be replayed.
+    BatchPruned {
+        /// The batch (loaded, read from Intacct).
+        batch_id: String,
+        /// The horizon it was loaded before (`--older-than` before the command's now).
+        horizon: DateTime<Utc>,
+    },
 }
 
 impl Action {
@@ -292,7 +305,8 @@ impl Action {
             | Action::LoadStepFinished { batch_id, .. }
             | Action::BatchLoaded { batch_id, .. }
             | Action::LoadFailed { batch_id, .. }
-            | Action::BatchFailed { batch_id, .. } => batch_id,
+            | Action::BatchFailed { batch_id, .. }
+            | Action::BatchPruned { batch_id, .. } => batch_id,
         }
     }
 }

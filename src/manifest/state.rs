@@ -7,14 +7,15 @@
 //! Each family of actions has its rules in a file of its own, and `apply_action` only routes
 //! to them: `created` (a batch and its entity), `staged` (extract progress and the staged
 //! batch), `load_steps` (the statements of a load and its failures), `loaded` (the loaded
-//! batch and the watermark) and `failed` (a batch given up). The fold stays pure: a family
-//! reads and changes only the state it is handed (no IO, no clock), or returns the rule the
-//! action breaks.
+//! batch and the watermark), `failed` (a batch given up) and `pruned` (a loaded batch's files
+//! removed). The fold stays pure: a family reads and changes only the state it is handed
+//! (no IO, no clock), or returns the rule the action breaks.
 
 mod created;
 mod failed;
 mod load_steps;
 mod loaded;
+mod pruned;
 mod staged;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -116,6 +117,22 @@ pub struct BatchState {
     /// The entity it reads (`intacct.entities`); `None`: the company (one session).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entity: Option<String>,
+    /// When it was first loaded (the commit's time); `None` before it is, and in states
+    /// folded before load times were kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loaded_at: Option<DateTime<Utc>>,
+    /// When `stage prune` removed its files, and the horizon it pruned to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pruned: Option<Pruned>,
+}
+
+/// A batch whose files `stage prune` removed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Pruned {
+    /// When (the commit's time).
+    pub at: DateTime<Utc>,
+    /// The horizon: batches loaded before it were pruned.
+    pub horizon: DateTime<Utc>,
 }
 
 /// The files an unfinished extract completed and the read position after them.
@@ -198,6 +215,13 @@ pub enum ManifestRule {
     KeysChanged,
     /// A batch's entity is named once, in the commit that creates it.
     EntityNamed,
+    /// Only a loaded batch read from Intacct (not a replay) is pruned, and once.
+    PruneNotLoaded,
+    /// A batch is not pruned while a replay of it is not loaded yet (the replay loads its
+    /// files).
+    PruneInUse,
+    /// A pruned batch's files are gone: no new replay names it.
+    ReplayOfPruned,
 }
 
 impl std::fmt::Display for ManifestRule {
@@ -349,6 +373,7 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
         Action::LoadFailed { .. } => load_steps::load_failed(state, commit, action),
         Action::BatchLoaded { .. } => loaded::batch_loaded(state, commit, action),
         Action::BatchFailed { .. } => failed::batch_failed(state, commit, action),
+        Action::BatchPruned { .. } => pruned::batch_pruned(state, commit, action),
     }
 }
 
