@@ -17,6 +17,7 @@ mod deletes;
 pub(crate) mod extract;
 pub(crate) mod plan;
 mod progress;
+pub(crate) mod prune;
 pub(crate) mod report;
 mod settings;
 pub(crate) mod status;
@@ -34,6 +35,7 @@ use crate::manifest::{Action, Manifest};
 use crate::stage::Stage;
 
 pub use context::RunContext;
+pub use prune::{PruneReport, PrunedBatch, prune, prune_dry_run};
 pub use report::{
     BackfillWindows, CommandName, ObjectReport, Outcome, RunReport, SCHEMA_VERSION, SavedReport,
 };

@@ -4,13 +4,13 @@
 //!
 //! # Shape (`schema_version` 1)
 //!
-//! A JSON object; every top-level key is always present (lists may be empty, `backfill` may
-//! be null):
+//! A JSON object; every top-level key is always present (lists may be empty, `backfill` and
+//! `prune` may be null):
 //!
 //! | key | type | meaning |
 //! |---|---|---|
 //! | `schema_version` | integer | [`SCHEMA_VERSION`]; raised when a key changes meaning or goes |
-//! | `command` | string | `run`, `extract`, `load`, `replay`, `backfill` or `verify` |
+//! | `command` | string | `run`, `extract`, `load`, `replay`, `backfill`, `verify` or `prune` |
 //! | `run_id` | string | the run's id (also in every manifest commit it wrote) |
 //! | `pipeline` | string | the pipeline's name |
 //! | `started_at`, `finished_at` | RFC 3339 | wall-clock start and end of the command |
@@ -20,6 +20,7 @@
 //! | `loads` | [`BatchLoadReport`]s | every other batch load: after the extract (`run`), the batches `load` and `replay` loaded, a backfill's windows |
 //! | `backfill` | [`BackfillWindows`] or null | `backfill`: the range, the window length and the windows an earlier backfill had done |
 //! | `verify` | [`VerifyReport`]s | `verify`: one per object |
+//! | `prune` | [`PruneReport`] or null | `stage prune`: the horizon, each batch whose files went, the files and bytes deleted, the batches kept |
 //!
 //! # Outcome and exit code
 //!
@@ -45,6 +46,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::RunContext;
+use super::prune::PruneReport;
 use super::verify::VerifyReport;
 use crate::error::Result;
 use crate::loader::BatchLoadReport;
@@ -69,6 +71,8 @@ pub enum CommandName {
     Backfill,
     /// Compare Intacct's keys with Snowflake's.
     Verify,
+    /// Remove the files of batches loaded before a horizon (`stage prune`).
+    Prune,
 }
 
 /// What a command's report says about it as a whole (see the module docs).
@@ -118,6 +122,9 @@ pub struct RunReport {
     /// `verify`: per object, Intacct's keys against Snowflake's live rows.
     #[serde(default)]
     pub verify: Vec<VerifyReport>,
+    /// `stage prune`: the horizon, the batches whose files went, the files and bytes.
+    #[serde(default)]
+    pub prune: Option<PruneReport>,
 }
 
 /// What one object's extract did.
@@ -237,6 +244,7 @@ impl RunReport {
             loads: Vec::new(),
             backfill: None,
             verify: Vec::new(),
+            prune: None,
         }
     }
 
@@ -365,6 +373,7 @@ mod tests {
             loads: vec![],
             backfill: None,
             verify: vec![],
+            prune: None,
         }
     }
 
