@@ -7,6 +7,19 @@ cd "$(dirname "$0")/.."
 echo "== python tools (pinned venv: moto for S3, pyarrow as an independent Parquet reader)"
 bash scripts/pytools/setup.sh
 
+echo "== tmux (a test types a run into a real terminal and reads the screen)"
+if ! command -v tmux >/dev/null 2>&1; then
+    sudo=""
+    if [[ "$(id -u)" -ne 0 ]] && command -v sudo >/dev/null 2>&1; then sudo="sudo -n"; fi
+    if command -v apt-get >/dev/null 2>&1 \
+        && { $sudo apt-get install -y -qq tmux >/dev/null 2>&1 \
+            || { $sudo apt-get update -qq >/dev/null 2>&1 && $sudo apt-get install -y -qq tmux >/dev/null 2>&1; }; }; then
+        echo "tmux installed"
+    else
+        echo "tmux is missing and could not be installed with apt-get: the terminal test will say it skipped"
+    fi
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 

@@ -375,15 +375,39 @@ fn init_tracing(explicit: Option<&str>, format: LogFormat) {
     let rust_log = std::env::var("RUST_LOG").ok();
     let choice = log_filter(rust_log.as_deref(), explicit, terminal);
     let filter = EnvFilter::try_new(&choice.filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    // On a terminal each line is written above the progress bars, never into one.
+    let writer =
+        tracing_subscriber::fmt::writer::BoxMakeWriter::new(move || -> Box<dyn std::io::Write> {
+            if terminal {
+                Box::new(AboveBars)
+            } else {
+                Box::new(std::io::stderr())
+            }
+        });
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     match format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder
             .with_ansi(terminal)
             .with_target(!choice.quiet)
             .init(),
+    }
+}
+
+/// A log line's writer on a terminal: through the progress bars (see
+/// [`crate::pipeline::write_above_bars`]).
+struct AboveBars;
+
+impl std::io::Write for AboveBars {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        crate::pipeline::write_above_bars(buf)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

@@ -6,6 +6,8 @@
 //!   options; `plan` decides every window from the manifest and the clock; `extract` carries
 //!   a plan out; `report` is the run report and its outcome.
 //! * `run` = load what an earlier run left staged → plan → extract → load.
+//! * `prune` removes the files of batches loaded before a horizon (`stage prune`), keeping
+//!   what replay, resume and load need.
 //!
 //! Nothing here parses arguments or prints: the command bodies under `crate::cli` build the
 //! plain option values these functions take and print the [`RunReport`] they return. Every
@@ -35,6 +37,7 @@ use crate::manifest::{Action, Manifest};
 use crate::stage::Stage;
 
 pub use context::RunContext;
+pub(crate) use progress::{end_bars, write_above_bars};
 pub use prune::{PruneReport, PrunedBatch, prune, prune_dry_run};
 pub use report::{
     BackfillWindows, CommandName, ObjectReport, Outcome, RunReport, SCHEMA_VERSION, SavedReport,

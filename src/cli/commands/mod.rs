@@ -79,6 +79,7 @@ fn parse_duration(flag: &str, text: &str) -> Result<chrono::Duration> {
 /// printed its own), where the report was kept (on stderr with `json`, so stdout stays one
 /// JSON value), and, unless it succeeded, what failed; the outcome the exit code comes from.
 fn conclude(saved: &SavedReport, json: bool) -> Outcome {
+    crate::pipeline::end_bars();
     let kept = format!("run report: {}", saved.path);
     if json {
         eprintln!("{kept}");
