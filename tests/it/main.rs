@@ -1,11 +1,13 @@
 //! The one integration-test binary: every integration test is a module here, so arrow and
 //! parquet are linked once.
 
+mod aging;
 mod bad_input;
 mod chaos;
 mod cli;
 mod client;
 mod deletes;
+mod deploy;
 mod dry_run;
 mod end_to_end;
 mod entities;
@@ -24,5 +26,6 @@ mod sim_dataset;
 mod snowflake;
 mod stage;
 mod support;
+mod terminal;
 mod time_zones;
 mod values;
