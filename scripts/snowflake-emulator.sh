@@ -4,10 +4,13 @@
 #
 #   scripts/snowflake-emulator.sh --listen 127.0.0.1:PORT --public-key PEMFILE
 #       [--pat TOKEN-FILE-or-value] [--db-path DIR] [--faults SPEC] [--account ACCOUNT --user USER]
+#       [--warehouse NAME]... [--role NAME]... [--locked-down-role NAME] [--storage-integration NAME]...
+#       [--s3-endpoint URL] [--request-id-window-secs SECS] [--setup-sql FILE]
 #
 # Prints exactly one line to stdout when ready: `listening on http://ADDR` (the real port when
 # PORT is 0). Logs go to stderr. `--help` lists every flag; the fault grammar is in
-# scripts/snowflake-emulator/snowflake_emulator/faults.py.
+# scripts/snowflake-emulator/snowflake_emulator/faults.py. Flags in SNOWFLAKE_EMULATOR_EXTRA_FLAGS
+# are appended (to run a suite that starts the emulator itself in a stricter mode).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=snowflake-emulator/venv.sh

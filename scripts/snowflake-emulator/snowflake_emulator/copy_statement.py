@@ -1,41 +1,59 @@
-"""COPY INTO: where Snowflake and fakesnow disagree, and the translation between them.
+"""COPY INTO from a named external stage: which files it names, and Snowflake's result shape.
 
-Three things are corrected here (FILE_FORMAT and MATCH_BY_COLUMN_NAME handling are fakesnow's):
+Every COPY from a named stage whose URL is `file://` or `s3://` goes through the emulator's own
+COPY layer, whatever its form: `@STAGE`, `@"DB"."RAW"."STAGE"` (what the loader sends),
+`@db.raw.stage`, with a path after the name, with `FILES = (...)` or `PATTERN = '...'`. The layer:
 
-1. Which files a COPY from a `file://` named stage reads. Snowflake treats the path after the stage
-   name as a recursive prefix and supports `PATTERN`; fakesnow lists only direct children of a
-   directory, rejects `PATTERN`, and records a file loaded through `FILES` under a different
-   load-history key than the same file loaded through a prefix (so it would load twice). The front
-   therefore resolves the stage, lists the files itself, and hands fakesnow
-   `FROM 'file:///<stage dir>/' FILES = (<paths relative to the stage>)`: every load of a file is
-   then keyed by its absolute `file://` URL, however the COPY named it. Which of those files are
-   loaded is decided with the emulator's own load metadata (load_metadata.py).
-2. The result. Snowflake lists only the files it processed and, when there were none (all loaded
-   before, or nothing matched), answers one row with one column:
-   `status = "Copy executed with 0 files processed."`. fakesnow adds a `LOAD_SKIPPED` row per file
-   that was loaded before; those rows are dropped, and an all-skipped result becomes the one-row
-   shape.
-3. FORCE. fakesnow takes any `FORCE` parameter as TRUE; `FORCE = FALSE` is the default behaviour
-   (skip files loaded before), so a FORCE that is not TRUE is dropped.
+1. Resolves the stage (stage_storage.py): an unknown stage is `002003` "Stage '<DB>.<SCHEMA>.
+   <NAME>' does not exist or not authorized.".
+2. Lists the files the COPY names. Snowflake treats the path after the stage name as a recursive
+   prefix; `FILES` names are relative to that path and each must exist, else the statement fails
+   with Snowflake's "Remote file '<url>' was not found. ..." (`091016`, code UNVERIFIED) and loads
+   nothing; `PATTERN` filters the listing (see stage_storage.py for what it is matched against).
+3. Decides which files to load from the load metadata (load_metadata.py: content signatures,
+   the 64-day rule, `FORCE`, `LOAD_UNCERTAIN_FILES`).
+4. Hands fakesnow exactly those files, with FORCE, as `FROM 'file:///<dir>/' FILES = (...)`: the
+   stage's own directory, or (S3 stages, and Parquet whose timestamps must be read raw, see
+   file_formats.py) a scratch directory holding downloaded or rewritten copies. The result's
+   `file` column and INFORMATION_SCHEMA.LOAD_HISTORY then name each file by its stage URL
+   (`s3://bucket/prefix/vendor/b1/part-00000.parquet`), however it was read.
+
+Table stages, the user stage, internal named stages, URL literals and transformation subqueries
+(`FROM (SELECT ... FROM @stage)`) stay fakesnow's.
+
+The result: Snowflake lists only the files it processed and, when there were none (all loaded
+before, uncertain, or nothing matched), answers one row with one column:
+`status = "Copy executed with 0 files processed."`. fakesnow's `LOAD_SKIPPED` rows are dropped.
+`FORCE = FALSE` is no force (fakesnow takes any FORCE as TRUE, so a FORCE that is not TRUE is
+dropped before fakesnow sees the statement), and `LOAD_UNCERTAIN_FILES` never reaches fakesnow.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlglot import exp
 
-from snowflake_emulator.sql_errors import REMOTE_FILE_NOT_FOUND, StatementError
+from snowflake_emulator.sql_errors import OBJECT_NOT_AUTHORIZED, StatementError
+from snowflake_emulator.stage_storage import (
+    StagedFile,
+    StageName,
+    StageStorage,
+    file_url,
+    matches,
+    missing_file_error,
+    parse_stage_reference,
+    resolve_stage_name,
+)
 from snowflake_emulator.wire_values import Column, fixed_column, text_column
 
 ZERO_FILES_STATUS = "Copy executed with 0 files processed."
+# Parameters the emulator's COPY layer consumes; fakesnow never sees them.
+CONSUMED_PARAMETERS = {"FILES", "PATTERN", "FORCE", "LOAD_UNCERTAIN_FILES"}
 
 # Snowflake's per-file COPY result columns, typed as Snowflake types them.
 RESULT_COLUMNS: list[Column] = [
@@ -52,33 +70,37 @@ RESULT_COLUMNS: list[Column] = [
 ]
 ZERO_FILES_COLUMNS: list[Column] = [text_column("status")]
 
-# (database, schema, stage name) -> the stage's URL, or None when there is no such stage.
-StageResolver = Callable[[str, str, str], "str | None"]
+# A named stage's storage, or None for an internal stage; raises the Snowflake error for a stage
+# that does not exist.
+StageOpener = Callable[[StageName], "StageStorage | None"]
 
 
 @dataclass
 class CopyPlan:
-    """A COPY from a `file://` named stage, resolved: the stage directory, the files it names
-    (relative to the stage), whether it forces a reload, and a template to render the statement
-    for any subset of those files."""
+    """A COPY from a named external stage, resolved: the store, the files the statement names,
+    its force options, and a template to render the statement fakesnow runs."""
 
     template: exp.Copy
-    stage_dir: Path
-    files: list[str]
+    stage: StageName
+    storage: StageStorage
+    files: list[StagedFile]
     force: bool
+    load_uncertain: bool
+    match_by_column_name: str
 
-    def url(self, relative: str) -> str:
-        """The file's absolute URL: fakesnow's load-history key for it, and the result's `file`."""
-        return f"{self.stage_dir.as_uri().rstrip('/')}/{relative}"
+    def url(self, staged: StagedFile) -> str:
+        """The file's URL under the stage: its load-metadata key and the result's `file`."""
+        return file_url(self.storage, staged.relative)
 
-    def sql_for(self, files: list[str]) -> str:
-        """The statement fakesnow runs: exactly `files`, with FORCE because the emulator already
-        chose them (see load_metadata)."""
+    def sql_for(self, directory_url: str, relative_paths: list[str]) -> str:
+        """The statement fakesnow runs: exactly these files of `directory_url`, with FORCE
+        because the emulator already chose them (see load_metadata)."""
         rendered = self.template.copy()
+        rendered.set("files", [exp.Table(this=exp.Literal.string(directory_url))])
         params = [
             exp.CopyParameter(
                 this=exp.var("FILES"),
-                expression=exp.Tuple(expressions=[exp.Literal.string(path) for path in files]),
+                expression=exp.Tuple(expressions=[exp.Literal.string(path) for path in relative_paths]),
             ),
             exp.CopyParameter(this=exp.var("FORCE"), expression=exp.true()),
             *rendered.args.get("params", []),
@@ -87,8 +109,8 @@ class CopyPlan:
         return rendered.sql(dialect="snowflake")
 
 
-def force_value(param: exp.CopyParameter | None) -> bool:
-    """FORCE = TRUE forces; FORCE = FALSE (or no FORCE) does not."""
+def bool_value(param: exp.CopyParameter | None) -> bool:
+    """`X = TRUE` is true; `X = FALSE` (or no X) is not."""
     if param is None:
         return False
     value = param.expression
@@ -97,13 +119,20 @@ def force_value(param: exp.CopyParameter | None) -> bool:
     return value is not None and value.name.upper() == "TRUE"
 
 
-def without_false_force(expression: exp.Copy) -> exp.Copy:
-    """fakesnow treats any FORCE parameter as TRUE; drop a FORCE that is not TRUE."""
+def without_emulator_parameters(expression: exp.Copy) -> exp.Copy:
+    """For a COPY left to fakesnow: drop a FORCE that is not TRUE (fakesnow takes any FORCE as
+    TRUE) and LOAD_UNCERTAIN_FILES (fakesnow keeps no load-metadata age)."""
     params = list(expression.args.get("params") or [])
     kept = [
         param
         for param in params
-        if not (isinstance(param.this, exp.Var) and param.this.name.upper() == "FORCE" and not force_value(param))
+        if not (
+            isinstance(param.this, exp.Var)
+            and (
+                (param.this.name.upper() == "FORCE" and not bool_value(param))
+                or param.this.name.upper() == "LOAD_UNCERTAIN_FILES"
+            )
+        )
     ]
     if len(kept) == len(params):
         return expression
@@ -116,79 +145,76 @@ def plan_copy(
     expression: exp.Copy,
     current_database: str | None,
     current_schema: str | None,
-    resolve_stage_url: StageResolver,
+    open_stage: StageOpener,
 ) -> CopyPlan | None:
-    """Resolve a COPY from a `file://` named stage into its files; None for any other COPY."""
+    """Resolve a COPY from a named external stage into its files; None for any other COPY."""
     source = expression.args["files"][0] if expression.args.get("files") else None
     if not isinstance(source, exp.Table) or not isinstance(source.this, exp.Var):
         return None  # a URL literal or a transformation subquery: fakesnow as is
-    reference = source.this.name
-    if not reference.startswith("@") or reference.startswith(("@%", "@~")) or '"' in reference:
-        return None  # table and user stages, quoted names: fakesnow as is
+    reference = parse_stage_reference(source.this.name)
+    if reference is None:
+        return None  # table and user stages: fakesnow as is
+    stage = resolve_stage_name(reference, current_database, current_schema)
+    storage = open_stage(stage)
+    if storage is None:
+        return None  # an internal stage: fakesnow as is
 
-    stage_name, _, from_path = reference[1:].partition("/")
-    parts = [part.upper() for part in stage_name.split(".")]
-    if len(parts) == 1 and current_database and current_schema:
-        parts = [current_database, current_schema, *parts]
-    elif len(parts) == 2 and current_database:
-        parts = [current_database, *parts]
-    if len(parts) != 3:
-        return None  # fakesnow reports the missing database or schema
-    url = resolve_stage_url(*parts)
-    if not url or not url.lower().startswith("file://"):
-        return None  # unknown stage (fakesnow reports it) or a cloud URL
-
-    stage_dir = Path(unquote(urlparse(url).path))
     params: list[exp.CopyParameter] = list(expression.args.get("params") or [])
     named = {param.this.name.upper(): param for param in params if isinstance(param.this, exp.Var)}
 
     if files_param := named.get("FILES"):
-        prefix = from_path.rstrip("/")
-        listed = [lit.name for lit in files_param.find_all(exp.Literal)]
-        relative = [f"{prefix}/{name.lstrip('/')}" if prefix else name.lstrip("/") for name in listed]
-        for path in relative:
-            if not (stage_dir / path).is_file():
-                raise StatementError(
-                    *REMOTE_FILE_NOT_FOUND,
-                    f"Remote file '{stage_dir.as_uri()}/{path}' was not found. If you are running a copy "
-                    "command, please make sure files are not deleted when they are being loaded or files "
-                    "are not being loaded into two different tables concurrently with auto purge option.",
-                )
+        prefix = reference.path.rstrip("/")
+        listed = [literal.name for literal in files_param.find_all(exp.Literal)]
+        files = []
+        for name in listed:
+            relative = f"{prefix}/{name.lstrip('/')}" if prefix else name.lstrip("/")
+            staged = storage.stat(relative)
+            if staged is None:
+                raise missing_file_error(file_url(storage, relative))
+            files.append(staged)
     else:
-        relative = _list_prefix(stage_dir, from_path)
+        files = storage.list(reference.path)
         if pattern_param := named.get("PATTERN"):
-            # The pattern applies to the path after the stage's own URL, and must match all of it.
             pattern = re.compile(pattern_param.expression.name)
-            relative = [path for path in relative if pattern.fullmatch(path)]
+            files = [staged for staged in files if matches(pattern, storage, staged)]
 
-    kept = [param for name, param in named.items() if name not in {"FILES", "PATTERN", "FORCE"}]
-    kept += [param for param in params if not isinstance(param.this, exp.Var)]
+    match_param = named.get("MATCH_BY_COLUMN_NAME")
+    match_by_column_name = match_param.expression.name.upper() if match_param is not None else "NONE"
     template = expression.copy()
-    template.set("files", [exp.Table(this=exp.Literal.string(stage_dir.as_uri().rstrip("/") + "/"))])
-    template.set("params", kept)
-    return CopyPlan(template=template, stage_dir=stage_dir, files=relative, force=force_value(named.get("FORCE")))
+    template.set(
+        "params",
+        [param for param in params if not (isinstance(param.this, exp.Var) and param.this.name.upper() in CONSUMED_PARAMETERS)],
+    )
+    return CopyPlan(
+        template=template,
+        stage=stage,
+        storage=storage,
+        files=files,
+        force=bool_value(named.get("FORCE")),
+        load_uncertain=bool_value(named.get("LOAD_UNCERTAIN_FILES")),
+        match_by_column_name=match_by_column_name,
+    )
 
 
-def _list_prefix(stage_dir: Path, prefix: str) -> list[str]:
-    """Every file under the stage whose path relative to it starts with `prefix`, sorted."""
-    found: list[str] = []
-    for root, _dirs, names in os.walk(stage_dir):
-        for name in names:
-            relative = (Path(root) / name).relative_to(stage_dir).as_posix()
-            if relative.startswith(prefix):
-                found.append(relative)
-    return sorted(found)
+def stage_not_found(stage: StageName) -> StatementError:
+    return StatementError(
+        *OBJECT_NOT_AUTHORIZED, f"SQL compilation error:\nStage '{stage.qualified()}' does not exist or not authorized."
+    )
 
 
 def zero_files() -> tuple[list[Column], pa.Table]:
     return ZERO_FILES_COLUMNS, pa.table({"status": [ZERO_FILES_STATUS]})
 
 
-def shape_result(table: pa.Table) -> tuple[list[Column], pa.Table]:
-    """fakesnow's COPY result in Snowflake's shape: processed files only, or the one-row status."""
+def shape_result(table: pa.Table, renamed: dict[str, str] | None = None) -> tuple[list[Column], pa.Table]:
+    """fakesnow's COPY result in Snowflake's shape: processed files only (named by their stage
+    URL when `renamed` maps the URLs fakesnow read), or the one-row status."""
     if "status" not in table.column_names or "file" not in table.column_names:
         return zero_files()
     processed = table.filter(pc.not_equal(table.column("status"), "LOAD_SKIPPED"))
     if processed.num_rows == 0:
         return zero_files()
+    if renamed:
+        names = [renamed.get(name, name) for name in processed.column("file").to_pylist()]
+        processed = processed.set_column(processed.schema.get_field_index("file"), "file", pa.array(names, pa.string()))
     return RESULT_COLUMNS, processed

@@ -17,11 +17,17 @@ Where Snowflake and fakesnow differ, the session does what Snowflake does:
   table erase the table's load metadata.
 * The session's TIMEZONE is the request's `parameters.TIMEZONE`, else Snowflake's default
   America/Los_Angeles (DuckDB's TimeZone setting on the request's own connection).
-* With `--require-warehouse`, a request that names no warehouse may run DDL, SHOW, DESCRIBE and
-  USE, but a query or DML statement fails with `000606` / `57P03`, as in a Snowflake session
-  without a warehouse (the user has no default one). `USE WAREHOUSE` gives the rest of the
-  request one (guess: any name is accepted; the emulator has no warehouses to look up). Guess: every SELECT needs a warehouse, even
+* The session's warehouse and role come from access_control.py (the body's `warehouse` and `role`
+  taken literally). A session without a current warehouse (`--require-warehouse` and none named,
+  or a named one that does not exist) may run DDL, SHOW, DESCRIBE and USE, but a query or DML
+  statement fails with `000606` / `57P03`, as in a Snowflake session without a warehouse.
+  `USE WAREHOUSE` gives the rest of the request one. Guess: every SELECT needs a warehouse, even
   one Snowflake could answer from metadata alone (`SELECT 1`, `SELECT COUNT(*) FROM t`).
+* Before anything runs, the role's privileges are checked (the locked-down role, see
+  access_control.py), so a refused `CREATE SCHEMA IF NOT EXISTS` fails even when the schema
+  exists. GRANT, REVOKE, SHOW GRANTS, CREATE ROLE / WAREHOUSE / STORAGE INTEGRATION run in
+  access_control.py; LIST of named external stages, DESC and ALTER FILE FORMAT and SHOW ... LIKE
+  in object_statements.py; COPY from named external stages in copy_execution.py.
 
 A statement's outcome is a `StatementResult`: Snowflake-typed columns, rows already in wire
 encoding, and the DML `stats` Snowflake adds for INSERT, UPDATE, DELETE and MERGE.
@@ -45,16 +51,31 @@ from fakesnow.instance import GLOBAL_DATABASE_NAME, FakeSnow
 from fakesnow.rowtype import describe_as_rowtype
 from sqlglot import Expr, exp
 
-from snowflake_emulator import aggregates, copy_statement, fakesnow_patches, load_metadata, merge_statement
+from snowflake_emulator import (
+    aggregates,
+    copy_execution,
+    copy_statement,
+    fakesnow_patches,
+    file_formats,
+    load_metadata,
+    merge_statement,
+    object_statements,
+)
+from snowflake_emulator.access_control import AccessControl, SessionAccess, stage_integration
+from snowflake_emulator.clock import EmulatorClock
+from snowflake_emulator.counters import Counters
+from snowflake_emulator.load_metadata import TableRef
 from snowflake_emulator.sql_errors import (
     BINDING_NOT_RECOGNIZED,
     INVALID_PARAMETER_VALUE,
     NO_ACTIVE_WAREHOUSE,
     NO_ACTIVE_WAREHOUSE_MESSAGE,
+    OBJECT_NOT_FOUND,
     StatementError,
     StatementInterrupted,
     from_exception,
 )
+from snowflake_emulator.stage_storage import S3Settings, StageName, StageStorage, open_storage
 from snowflake_emulator.wire_values import (
     Column,
     column_from_arrow_field,
@@ -84,6 +105,16 @@ class StatementResult:
     stats: dict[str, int] | None = None
 
 
+@dataclass
+class Services:
+    """What every session shares: the clock, access control, the S3 endpoint, the counters."""
+
+    clock: EmulatorClock
+    access: AccessControl
+    s3: S3Settings
+    counters: Counters | None = None
+
+
 class Session:
     """One request's session on the shared fakesnow database."""
 
@@ -92,9 +123,9 @@ class Session:
         fake: FakeSnow,
         database: str | None,
         schema: str | None,
+        services: Services,
+        access: SessionAccess,
         timezone: str = DEFAULT_TIMEZONE,
-        warehouse: str | None = None,
-        require_warehouse: bool = False,
     ) -> None:
         self._conn = FakeSnowflakeConnection(
             fake.duck_conn.cursor(),
@@ -105,8 +136,8 @@ class Session:
             create_schema=False,
             db_path=fake.db_path,
         )
-        self._warehouse = warehouse
-        self._require_warehouse = require_warehouse
+        self._services = services
+        self._access = access
         self._set_timezone(timezone)
 
     def execute(self, sql: str, bindings: dict[str, Any] | None = None) -> StatementResult:
@@ -145,12 +176,42 @@ class Session:
     def _execute(self, sql: str, bindings: dict[str, Any] | None) -> StatementResult:
         expression = parse_one(sql)
         params = _binding_params(bindings)
+        access = self._services.access
         if isinstance(expression, exp.Use) and str(expression.args.get("kind") or "").upper() == "WAREHOUSE":
             # Later statements of the same request (a multi-statement request) have a warehouse.
-            self._warehouse = _identifier_name(expression.this.args.get("this")) if expression.this else None
+            name = _identifier_name(expression.this.args.get("this")) if expression.this else None
+            if name:
+                access.use_warehouse(self._access, name)
             return _status_result("Statement executed successfully.")
-        if self._require_warehouse and not self._warehouse and needs_warehouse(expression):
-            raise StatementError(*NO_ACTIVE_WAREHOUSE, NO_ACTIVE_WAREHOUSE_MESSAGE)
+        if needs_warehouse(expression):
+            if self._access.warehouse is None:
+                raise StatementError(*NO_ACTIVE_WAREHOUSE, NO_ACTIVE_WAREHOUSE_MESSAGE)
+            if self._services.counters is not None and not self._access.admin:
+                self._services.counters.count("warehouse_statements")
+        access.check(expression, self._access, self._current_database(), self._current_schema())
+        if access.handles(expression):
+            outcome = access.execute(expression, self._access, self._current_database(), self._current_schema())
+            return StatementResult(outcome.columns, outcome.rows)
+        if object_statements.is_describe_file_format(expression):
+            name = self._table_name(expression.this)
+            if name is None:
+                raise StatementError(*OBJECT_NOT_FOUND, "SQL compilation error:\nFile format name needs a database and schema.")
+            columns, rows = object_statements.describe_file_format(self._duck, name)
+            return StatementResult(columns, rows)
+        if object_statements.is_alter_file_format(expression):
+            file_formats.alter(self._duck, sql, self._current_database(), self._current_schema())
+            return _status_result("Statement executed successfully.")
+        if isinstance(expression, exp.ListStage) and (
+            listed := object_statements.list_stage(
+                expression,
+                self._current_database(),
+                self._current_schema(),
+                self._open_stage,
+                self._services.clock.to_emulated,
+            )
+        ):
+            return StatementResult(*listed)
+        access.check_storage_integration(expression)
         if existing := self._existing_object(expression):
             return _status_result(f"{existing} already exists, statement succeeded.")
 
@@ -159,7 +220,7 @@ class Session:
         if isinstance(expression, exp.Merge):
             return self._atomic(lambda: self._merge(expression, sql, params))
         result = self._run(expression, sql, params)
-        self._after(expression)
+        self._after(expression, result)
         return result
 
     def _run(self, expression: Expr, sql: str, params: Any) -> StatementResult:  # noqa: ANN401
@@ -170,6 +231,8 @@ class Session:
         columns = _describe(cursor, table)
         table, columns = aggregates.finish_averages(table, columns)
         rows = encode_table(table, columns)
+        if like := object_statements.like_filter(expression):
+            rows = object_statements.filter_like(like, columns, rows)
         return StatementResult(columns, rows, _dml_stats(expression, columns, rows))
 
     def _atomic(self, run: Callable[[], StatementResult]) -> StatementResult:
@@ -193,33 +256,41 @@ class Session:
 
     def _copy(self, expression: exp.Copy, sql: str, params: Any) -> StatementResult:  # noqa: ANN401
         plan = copy_statement.plan_copy(
-            expression,
-            self._conn.database if self._conn.database_set else None,
-            self._conn.schema if self._conn.schema_set else None,
-            self._stage_url,
+            expression, self._current_database(), self._current_schema(), self._open_stage
         )
-        if plan is None:
-            rendered = copy_statement.without_false_force(expression).sql(dialect="snowflake")
+        target = self._table_name(expression.this)
+        if plan is None or target is None:
+            rendered = copy_statement.without_emulator_parameters(expression).sql(dialect="snowflake")
             return self._copy_result(rendered, params)
 
-        target = self._table_name(expression.this)
-        signatures = {plan.url(path): load_metadata.file_signature(plan.stage_dir / path) for path in plan.files}
-        if target is not None and not plan.force:
-            loaded = load_metadata.loaded_before(self._duck, *target, signatures)
-            chosen = [path for path in plan.files if plan.url(path) not in loaded]
-        else:
-            chosen = list(plan.files)
-        if not chosen:
-            columns, table = copy_statement.zero_files()
-            return StatementResult(columns, encode_table(table, columns))
-        if target is not None:
-            with self._current(target[0], target[1]):
-                result = self._copy_result(plan.sql_for(chosen), params)
-        else:
-            result = self._copy_result(plan.sql_for(chosen), params)
-        if target is not None:
-            load_metadata.record(self._duck, *target, {plan.url(path): signatures[plan.url(path)] for path in chosen})
-        return result
+        table = TableRef(*target)
+        options = file_formats.effective_options(
+            list(expression.args.get("params") or []), self._duck, self._current_database(), self._current_schema()
+        )
+
+        def run_fakesnow(rendered: str, renamed: dict[str, str]) -> StatementResult:
+            with self._current(table.catalog, table.schema):
+                return self._copy_result(rendered, params, renamed)
+
+        def zero_files() -> StatementResult:
+            columns, result = copy_statement.zero_files()
+            return StatementResult(columns, encode_table(result, columns))
+
+        return copy_execution.run_copy(
+            plan, table, self._duck, options, self._services.clock, run_fakesnow, zero_files
+        )
+
+    def _open_stage(self, stage: StageName) -> StageStorage | None:
+        """The store behind a named stage; None for an internal stage; the Snowflake error for a
+        stage that does not exist."""
+        found = self._duck.execute(
+            f"SELECT url FROM {GLOBAL_DATABASE_NAME}._fs_information_schema._fs_stages "
+            "WHERE database_name = ? AND schema_name = ? AND name = ?",
+            [stage.database, stage.schema, stage.name],
+        ).fetchone()
+        if found is None:
+            raise copy_statement.stage_not_found(stage)
+        return open_storage(found[0], self._services.s3) if found[0] else None
 
     @contextlib.contextmanager
     def _current(self, database: str, schema: str) -> Iterator[None]:
@@ -244,10 +315,10 @@ class Session:
             if previous:
                 self._duck.execute(f"SET schema = '{previous[0]}.{previous[1]}'")
 
-    def _copy_result(self, sql: str, params: Any) -> StatementResult:  # noqa: ANN401
+    def _copy_result(self, sql: str, params: Any, renamed: dict[str, str] | None = None) -> StatementResult:  # noqa: ANN401
         cursor = self._conn.cursor()
         cursor.execute(sql, binding_params=params, server=True)
-        columns, table = copy_statement.shape_result(cursor._arrow_table)  # noqa: SLF001
+        columns, table = copy_statement.shape_result(cursor._arrow_table, renamed)  # noqa: SLF001
         return StatementResult(columns, encode_table(table, columns))
 
     def _merge(self, expression: exp.Merge, sql: str, params: Any) -> StatementResult:  # noqa: ANN401
@@ -295,8 +366,9 @@ class Session:
                 return schema
         return None
 
-    def _after(self, expression: Expr) -> None:
+    def _after(self, expression: Expr, result: StatementResult) -> None:
         """What Snowflake does besides the statement itself."""
+        self._services.access.after_ddl(expression, self._access, self._current_database(), self._current_schema())
         if isinstance(expression, exp.Create):
             kind = str(expression.args.get("kind") or "").upper()
             if kind == "DATABASE" and (database := _identifier_name(expression.find(exp.Identifier))):
@@ -304,14 +376,25 @@ class Session:
                 self._duck.execute(f'CREATE SCHEMA IF NOT EXISTS "{database}".PUBLIC')
             elif kind == "TABLE" and (name := self._table_name(expression.this)):
                 # A new table (CREATE, CREATE OR REPLACE) starts without load metadata.
-                load_metadata.forget_table(self._duck, *name)
+                load_metadata.forget_table(self._duck, TableRef(*name), new_table=True)
+            elif kind == "STAGE" and (integration := stage_integration(expression)) and _created(result):
+                # fakesnow does not keep the integration; SHOW STAGES shows it.
+                if name := self._table_name(expression.this):
+                    self._duck.execute(
+                        f"UPDATE {GLOBAL_DATABASE_NAME}._fs_information_schema._fs_stages SET storage_integration = ? "
+                        "WHERE database_name = ? AND schema_name = ? AND name = ?",
+                        [integration, *name],
+                    )
         elif isinstance(expression, exp.TruncateTable):
             for table in expression.expressions:
                 if name := self._table_name(table):
-                    load_metadata.forget_table(self._duck, *name)
+                    load_metadata.forget_table(self._duck, TableRef(*name), new_table=False)
 
     def _current_database(self) -> str | None:
         return self._conn.database if self._conn.database_set else None
+
+    def _current_schema(self) -> str | None:
+        return self._conn.schema if self._conn.schema_set else None
 
     def _table_name(self, target: Expr | None) -> tuple[str, str, str] | None:
         """(database, schema, table) of a table reference, as fakesnow stores the names."""
@@ -320,19 +403,15 @@ class Session:
         if not isinstance(target, exp.Table):
             return None
         name = _identifier_name(target.args.get("this"))
-        schema = _identifier_name(target.args.get("db")) or (self._conn.schema if self._conn.schema_set else None)
+        schema = _identifier_name(target.args.get("db")) or self._current_schema()
         database = _identifier_name(target.args.get("catalog")) or self._current_database()
         if not (name and schema and database):
             return None
         return database, schema, name
 
-    def _stage_url(self, database: str, schema: str, name: str) -> str | None:
-        found = self._duck.execute(
-            f"SELECT url FROM {GLOBAL_DATABASE_NAME}._fs_information_schema._fs_stages "
-            "WHERE database_name = ? AND schema_name = ? AND name = ?",
-            [database, schema, name],
-        ).fetchone()
-        return found[0] if found else None
+
+def _created(result: StatementResult) -> bool:
+    return bool(result.rows) and "successfully created" in str(result.rows[0][0])
 
 
 def needs_warehouse(expression: Expr) -> bool:
@@ -383,7 +462,15 @@ def _describe(cursor: Any, table: pa.Table) -> list[Column]:  # noqa: ANN401 - f
 
 
 def _dml_stats(expression: Expr, columns: list[Column], rows: list[list[str | None]]) -> dict[str, int] | None:
-    """The `stats` member Snowflake adds to DML results, summed from the count columns."""
+    """The `stats` member Snowflake adds to DML results, summed from the count columns.
+
+    The MERGE duplicate count is named `numDmlDuplicates`, not the OpenAPI spec's
+    `numDuplicateRowsUpdated`: `numDmlDuplicates` is the member Snowflake's own drivers read from
+    the same stats object (snowflake-connector-python `QueryResultStats.from_dict`,
+    libsnowflakeclient `set_stats`, which stores it as num_duplicate_rows_updated), and the one
+    SQL API v2 clients written against real accounts deserialize, as a required field. No
+    recorded answer carries the spec's name. The loader reads either.
+    """
     if not isinstance(expression, DML_EXPRESSIONS):
         return None
     stats = {"numRowsInserted": 0, "numRowsUpdated": 0, "numRowsDeleted": 0, "numDmlDuplicates": 0}

@@ -7,8 +7,15 @@ Routes:
 * `POST /api/v2/statements/{handle}/cancel`;
 * `GET  /__emulator/stats` counters (see counters.py);
 * `GET  /__emulator/faults`, `POST /__emulator/faults` with `{"spec": "..."}` to read or replace
-  the fault rules (grammar in faults.py) without a restart. The admin routes take no token: the
-  emulator only ever listens on loopback, for tests.
+  the fault rules (grammar in faults.py) without a restart;
+* `GET  /__emulator/clock`, `POST /__emulator/clock` with `{"advance_days": N}` and/or
+  `{"advance_secs": S}` to read or move the emulator's clock forward (clock.py);
+* `POST /__emulator/sql` with `{"statement": "...", "database": ..., "schema": ...}`: runs the
+  statements (any number, `;`-separated) as the account administrator, with no privilege checks
+  and no counting (access_control.py), and answers as the SQL API would. How a test creates the
+  objects, roles and grants a locked-down loader must find in place.
+
+The admin routes take no token: the emulator only ever listens on loopback, for tests.
 
 Served by the standard library's ThreadingHTTPServer speaking HTTP/1.1 with keep-alive: one thread
 per connection suits the blocking fakesnow calls, and owning the socket is what lets the `drop`
@@ -30,8 +37,9 @@ from urllib.parse import parse_qs, urlsplit
 
 from snowflake_emulator import responses
 from snowflake_emulator.auth import AuthError, Authenticator, expired_token_error
+from snowflake_emulator.clock import SECONDS_PER_DAY, EmulatorClock
 from snowflake_emulator.counters import Counters
-from snowflake_emulator.faults import FaultPlan, FaultSpecError
+from snowflake_emulator.faults import ExecutionFaults, FaultPlan, FaultSpecError
 from snowflake_emulator.responses import Reply
 from snowflake_emulator.statements import StatementRegistry, Submission
 
@@ -55,6 +63,7 @@ class Emulator:
     faults: FaultPlan
     sync_wait_secs: float
     partition_rows: int
+    clock: EmulatorClock
 
 
 class EmulatorServer(ThreadingHTTPServer):
@@ -225,6 +234,26 @@ class SqlApiHandler(BaseHTTPRequestHandler):
         emulator = self.server.emulator
         if segments == ["stats"] and method == "GET":
             return Reply(200, emulator.counters.snapshot())
+        if segments == ["clock"] and method == "GET":
+            return Reply(200, emulator.clock.describe())
+        if segments == ["clock"] and method == "POST":
+            try:
+                request = json.loads(body or b"{}")
+                days = float(request.get("advance_days", 0))
+                secs = float(request.get("advance_secs", 0))
+                emulator.clock.advance(days * SECONDS_PER_DAY + secs)
+            except (ValueError, TypeError, AttributeError) as invalid:
+                return Reply(400, {"message": f"Invalid clock change: {invalid}"})
+            log.info("clock advanced to %s", emulator.clock.describe()["now"])
+            return Reply(200, emulator.clock.describe())
+        if segments == ["sql"] and method == "POST":
+            try:
+                request = json.loads(body or b"{}")
+                if not isinstance(request, dict) or not isinstance(request.get("statement"), str):
+                    raise ValueError("body has no string `statement`")
+            except ValueError as invalid:
+                return Reply(400, {"message": f"Invalid admin SQL request: {invalid}"})
+            return run_admin_sql(emulator.registry, request["statement"], request.get("database"), request.get("schema"))
         if segments == ["faults"] and method == "GET":
             return Reply(200, emulator.faults.describe())
         if segments == ["faults"] and method == "POST":
@@ -328,7 +357,34 @@ def _submission(body: bytes, query: dict[str, str]) -> Submission:
         nullable=query.get("nullable", "true").lower() != "false",
         warehouse=payload.get("warehouse") or None,
         timezone=_timezone(by_name.get("TIMEZONE")),
+        role=payload.get("role") or None,
     )
+
+
+def run_admin_sql(
+    registry: StatementRegistry, text: str, database: str | None = None, schema: str | None = None
+) -> Reply:
+    """Run statements as the account administrator and answer as the SQL API would."""
+    submission = Submission(
+        text=text,
+        request_id=str(uuid.uuid4()),
+        database=database or None,
+        schema=schema or None,
+        timeout_secs=DEFAULT_TIMEOUT_SECS,
+        statement_count=0,
+        bindings=None,
+        nullable=True,
+        admin=True,
+    )
+    statement = registry.plan(submission)
+    if not statement.pieces and not statement.is_finished:
+        return Reply(400, {"code": "000900", "message": "Empty SQL statement."})
+    if statement.is_finished:
+        registry.remember_refused(statement)
+    else:
+        registry.start(statement, ExecutionFaults())
+    statement.finished.wait()
+    return responses.for_statement(statement, 0, 1_000_000)
 
 
 def _timezone(value: Any) -> str | None:  # noqa: ANN401 - whatever the JSON held

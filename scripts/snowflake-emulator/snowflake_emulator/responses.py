@@ -1,9 +1,25 @@
-"""SQL API v2 response bodies, in the shapes of Snowflake's documented examples.
+"""SQL API v2 response bodies, in the shapes of Snowflake's documented examples and of the
+published OpenAPI spec (snowflakedb/snowflake-rest-api-specs `specifications/sqlapi.yaml`; the
+tests validate every answer against its schemas).
 
-Owns what a statement's state looks like on the wire: 200 with `resultSetMetaData`, `data` and
-`code` 090001 (partition 0), `data` alone for a later partition, 202 `333334` while running, 422
-with `code`/`sqlState`/`message`/`statementHandle`, 408 for a timeout, the cancel acknowledgement,
-and the partition `Link` header.
+Owns what a statement's state looks like on the wire: 200 `ResultSet` with `resultSetMetaData`,
+`data`, `code` 090001, `statementStatusUrl`, `requestId`, `sqlState`, `statementHandle`,
+`message`, `createdOn` and (DML) `stats` on partition 0, `data` alone for a later partition; 202
+`QueryStatus` (`333334`) while running; 422 `QueryFailureStatus` with `code`/`sqlState`/`message`/
+`statementHandle` (the spec requires `message` and `statementHandle`, so an unknown handle is
+answered with that handle); 408 `QueryStatus` for a timeout; the cancel acknowledgement
+(`CancelStatus`); and the partition `Link` header.
+
+Differences from the spec, each following what Snowflake sends:
+
+* `rowType` entries carry `null` for `length`, `precision`, `scale` and `byteLength` where they
+  do not apply, as the docs' examples show ("Handling responses",
+  docs.snowflake.com/en/developer-guide/sql-api/handling-responses), where the spec types them as
+  integers.
+* `requestId` on a 200: not in the spec's ResultSet; SQL API v2 clients that run against real
+  accounts deserialize it as a required member of the result.
+* DML `stats` name the MERGE duplicate count `numDmlDuplicates`, not the spec's
+  `numDuplicateRowsUpdated` (see engine.py's `_dml_stats`).
 """
 
 from __future__ import annotations
@@ -103,6 +119,7 @@ def succeeded(statement: Statement, partition: int, partition_rows: int) -> Repl
         "data": data,
         "code": SUCCESS_CODE,
         "statementStatusUrl": status_url(statement.handle, statement.request_id),
+        "requestId": statement.request_id,
         "sqlState": "00000",
         "statementHandle": statement.handle,
         "message": SUCCESS_MESSAGE,
@@ -121,7 +138,9 @@ def cancel_acknowledged(statement: Statement) -> Reply:
 
 def handle_not_found(handle: str) -> Reply:
     code, sql_state = STATEMENT_NOT_FOUND
-    return Reply(422, {"code": code, "sqlState": sql_state, "message": f"Statement {handle} not found"})
+    return Reply(
+        422, {"code": code, "sqlState": sql_state, "message": f"Statement {handle} not found", "statementHandle": handle}
+    )
 
 
 def _status_body(statement: Statement, code: str, sql_state: str, message: str) -> dict[str, Any]:

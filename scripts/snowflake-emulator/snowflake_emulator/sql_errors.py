@@ -64,6 +64,22 @@ NO_ACTIVE_WAREHOUSE_MESSAGE = (
 )
 # UNVERIFIED code and state: a session parameter given a value Snowflake does not accept.
 INVALID_PARAMETER_VALUE = ("002146", "22023")
+# "Cannot perform <COMMAND>. This session does not have a current database|schema." (recorded
+# driver output: 090105 for the database, 090106 for the schema).
+NO_CURRENT_DATABASE = ("090105", "22000")
+NO_CURRENT_SCHEMA = ("090106", "22000")
+# "SQL access control error:\nInsufficient privileges to operate on <kind> '<name>'", as drivers
+# print it for CREATE SCHEMA IF NOT EXISTS without the privilege (see access_control.py).
+INSUFFICIENT_PRIVILEGES = ("003001", "42501")
+# "SQL compilation error:\nObject does not exist, or operation cannot be performed." for USE of an
+# object that is not there.
+OBJECT_DOES_NOT_EXIST_OR_CANNOT_OPERATE = ("002043", "02000")
+# "<Kind> '<name>' does not exist or not authorized." at compile time.
+OBJECT_NOT_AUTHORIZED = ("002003", "02000")
+# A role the request names that the user does not have: Snowflake's login error (see access_control.py).
+ROLE_NOT_AUTHORIZED = ("390189", "08004")
+# UNVERIFIED state: a Parquet value that does not fit the target column ("Timestamp '...' is not recognized").
+TIMESTAMP_NOT_RECOGNIZED = ("100035", "22007")
 
 DUCKDB_MISSING_TABLE = re.compile(r"Table with name (\S+) does not exist")
 

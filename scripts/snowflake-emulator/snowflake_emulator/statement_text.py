@@ -17,6 +17,29 @@ from sqlglot.tokens import TokenType
 
 from snowflake_emulator.sql_errors import SYNTAX_ERROR, StatementError
 
+# The first word of a statement -> its verb for `statements_by_kind`; anything else is "other".
+VERBS = {
+    "COPY": "copy",
+    "MERGE": "merge",
+    "INSERT": "insert",
+    "UPDATE": "update",
+    "DELETE": "delete",
+    "TRUNCATE": "truncate",
+    "CREATE": "create",
+    "ALTER": "alter",
+    "DROP": "drop",
+    "GRANT": "grant",
+    "REVOKE": "grant",
+    "SELECT": "select",
+    "WITH": "select",
+    "SHOW": "show",
+    "DESC": "describe",
+    "DESCRIBE": "describe",
+    "LIST": "list",
+    "LS": "list",
+}
+ALL_VERBS = sorted({*VERBS.values(), "other"})
+
 TRANSACTION_COMMANDS = {"BEGIN": "TRANSACTION_BEGIN", "START": "TRANSACTION_BEGIN", "COMMIT": "TRANSACTION_COMMIT",
                         "ROLLBACK": "TRANSACTION_ROLLBACK"}
 
@@ -24,7 +47,8 @@ TRANSACTION_COMMANDS = {"BEGIN": "TRANSACTION_BEGIN", "START": "TRANSACTION_BEGI
 @dataclass(frozen=True)
 class StatementText:
     sql: str
-    kind: str  # copy, merge or other: what fault rules and counters key on
+    kind: str  # copy, merge or other: what fault rules and statements_executed key on
+    verb: str  # the finer kind statements_by_kind counts (VERBS)
     first_word: str
     line: int  # 1-based line of its first character in the request text
     position: int  # 0-based column of its first character
@@ -55,6 +79,7 @@ def _statement(text: str, start: int, end: int, first_word: str) -> StatementTex
     return StatementText(
         sql=text[start : end + 1],
         kind=kind,
+        verb=VERBS.get(first_word, "other"),
         first_word=first_word,
         line=text.count("\n", 0, start) + 1,
         position=start - line_start,

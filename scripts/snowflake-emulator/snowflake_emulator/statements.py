@@ -7,11 +7,23 @@ and serial execution keeps DuckDB free of write conflicts and makes every run re
 HTTP layer waits for a statement as long as Snowflake would (the sync wait, 45 s by default) and
 answers 202 past it, so a slow statement turns asynchronous exactly like a real one.
 
-Idempotency follows Snowflake's docs: a resend of a `requestId` with `retry=true` is answered from
-the statement already submitted under that id (its result if it succeeded, its progress if it is
-still running) and runs nothing; if that statement failed, was cancelled or timed out, the resend
-runs again. Without `retry=true` a known `requestId` is an ordinary new submission: Snowflake only
-looks up statement history when asked to, so it runs again.
+Idempotency follows Snowflake's docs ("Resubmitting a request to execute SQL statements",
+docs.snowflake.com/en/developer-guide/sql-api/submitting-requests): a resend of a `requestId` with
+`retry=true` is answered from the statement already submitted under that id (its result if it
+succeeded, its progress if it is still running) and runs nothing. Without `retry=true` a known
+`requestId` is an ordinary new submission: Snowflake only looks up statement history when asked
+to, so it runs again.
+
+Snowflake documents `retry=true` for a request whose outcome is unknown; it says nothing of a
+resend after a definite failure (422, a cancel, a 408). The emulator takes the harsher reading
+(a guess): that resend too is answered from history, with the same failure and handle, and runs
+nothing, so a client that resends the id of a statement that definitely failed keeps failing
+until the id leaves the window, and must use a new id for a new attempt.
+
+A `requestId` stays matchable for `--request-id-window-secs` (default 24 hours, on the
+emulator's clock) after its statement was submitted; a resend after that runs the statement
+again. Guess: Snowflake documents no window; 24 hours is how long it keeps a statement's result
+for the SQL API to fetch (and the harsher choice than keeping ids forever).
 """
 
 from __future__ import annotations
@@ -20,7 +32,6 @@ import itertools
 import logging
 import queue
 import threading
-import time
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -30,7 +41,8 @@ from typing import Any
 from fakesnow.instance import FakeSnow
 
 from snowflake_emulator.counters import Counters
-from snowflake_emulator.engine import DEFAULT_TIMEZONE, Session, StatementResult
+from snowflake_emulator.access_control import AccessControl
+from snowflake_emulator.engine import DEFAULT_TIMEZONE, Services, Session, StatementResult
 from snowflake_emulator.faults import ExecutionFaults
 from snowflake_emulator.sql_errors import (
     COMMAND_NOT_SUPPORTED,
@@ -76,6 +88,8 @@ class Submission:
     nullable: bool
     warehouse: str | None = None
     timezone: str | None = None  # the TIMEZONE parameter; Snowflake's default when None
+    role: str | None = None
+    admin: bool = False  # the emulator's administrator (ACCOUNTADMIN, no checks, not counted)
 
 
 @dataclass
@@ -105,13 +119,24 @@ class Statement:
         return self.state in FINISHED
 
 
+DEFAULT_REQUEST_ID_WINDOW_SECS = 24 * 3600
+
+
 class StatementRegistry:
     def __init__(
-        self, fake: FakeSnow, counters: Counters, max_kept: int = 10_000, require_warehouse: bool = False
+        self,
+        fake: FakeSnow,
+        counters: Counters,
+        services: Services,
+        max_kept: int = 10_000,
+        require_warehouse: bool = False,
+        request_id_window_secs: float = DEFAULT_REQUEST_ID_WINDOW_SECS,
     ) -> None:
         self._fake = fake
         self._require_warehouse = require_warehouse
+        self._request_id_window_ms = request_id_window_secs * 1000
         self._counters = counters
+        self._services = services
         self._max_kept = max_kept
         self._lock = threading.Lock()
         self._statements: OrderedDict[str, Statement] = OrderedDict()
@@ -127,8 +152,10 @@ class StatementRegistry:
         with self._lock:
             handle = self._by_request_id.get(request_id)
             statement = self._statements.get(handle) if handle else None
-        if statement is None or statement.state in {State.FAILED, State.CANCELED, State.TIMED_OUT}:
+        if statement is None:
             return None
+        if self._services.clock.now_ms() - statement.created_on_ms > self._request_id_window_ms:
+            return None  # too old to be matched: the resend runs again
         return statement
 
     def plan(self, submission: Submission) -> Statement:
@@ -136,7 +163,7 @@ class StatementRegistry:
         statement = Statement(
             handle=new_handle(),
             request_id=submission.request_id,
-            created_on_ms=int(time.time() * 1000),
+            created_on_ms=self._services.clock.now_ms(),
             timeout_secs=submission.timeout_secs,
             nullable=submission.nullable,
             kinds=frozenset(),
@@ -235,13 +262,18 @@ class StatementRegistry:
     def _run_statements(self, statement: Statement) -> StatementResult:
         submission = statement.submission
         assert submission is not None
+        access = (
+            AccessControl.admin_session()
+            if submission.admin
+            else self._services.access.open_session(submission.role, submission.warehouse, self._require_warehouse)
+        )
         session = Session(
             self._fake,
             submission.database,
             submission.schema,
+            self._services,
+            access,
             timezone=submission.timezone or DEFAULT_TIMEZONE,
-            warehouse=submission.warehouse,
-            require_warehouse=self._require_warehouse,
         )
         with self._lock:
             statement.session = session
@@ -250,7 +282,7 @@ class StatementRegistry:
                 raise StatementInterrupted()
             if len(statement.pieces) == 1:
                 piece = statement.pieces[0]
-                self._counters.statement_executed(piece.kind)
+                self._count(piece, submission)
                 return session.execute(piece.sql, submission.bindings)
             return self._run_multi(statement, session)
         finally:
@@ -266,7 +298,7 @@ class StatementRegistry:
             child = Statement(
                 handle=new_handle(),
                 request_id=statement.request_id,
-                created_on_ms=int(time.time() * 1000),
+                created_on_ms=self._services.clock.now_ms(),
                 timeout_secs=statement.timeout_secs,
                 nullable=statement.nullable,
                 kinds=frozenset({piece.kind}),
@@ -275,7 +307,7 @@ class StatementRegistry:
             )
             self._remember(child, index_request_id=False)
             statement.child_handles.append(child.handle)
-            self._counters.statement_executed(piece.kind)
+            self._count(piece, statement.submission)
             try:
                 child.result = session.execute(piece.sql)
                 child.state = State.SUCCEEDED
@@ -288,6 +320,12 @@ class StatementRegistry:
             finally:
                 child.finished.set()
         return StatementResult([text_column(MULTI_STATEMENT_COLUMN)], [[MULTI_STATEMENT_DONE]])
+
+    def _count(self, piece: StatementText, submission: Submission | None) -> None:
+        if submission is not None and submission.admin:
+            self._counters.count("admin_statements")
+        else:
+            self._counters.statement_executed(piece.kind, piece.verb)
 
     def _interrupt(self, statement: Statement, reason: str) -> None:
         with self._lock:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import select
 import signal
@@ -41,7 +42,9 @@ class RunningEmulator:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-40:])
 
 
-def start_emulator(args: list[str], log_path: Path, ready_secs: float = 120) -> RunningEmulator:
+def start_emulator(
+    args: list[str], log_path: Path, ready_secs: float = 120, env: dict[str, str] | None = None
+) -> RunningEmulator:
     # The venv is normally built already by scripts/test-snowflake-emulator.sh; the generous limit
     # covers a first start that has to build it.
     log_file = log_path.open("w")
@@ -50,6 +53,7 @@ def start_emulator(args: list[str], log_path: Path, ready_secs: float = 120) -> 
         stdout=subprocess.PIPE,
         stderr=log_file,
         text=True,
+        env={**os.environ, **(env or {})},
     )
     assert process.stdout is not None
     deadline = time.monotonic() + ready_secs

@@ -51,6 +51,7 @@ class SqlApi:
         database: str | None = None,
         schema: str | None = None,
         warehouse: str | None = TEST_WAREHOUSE,
+        role: str | None = None,
     ):
         parts = urlsplit(base_url)
         self.host, self.port = parts.hostname, parts.port
@@ -58,12 +59,29 @@ class SqlApi:
         self.database = database
         self.schema = schema
         self.warehouse = warehouse
+        self.role = role
+
+    def _with(self, **changes: Any) -> SqlApi:  # noqa: ANN401
+        settings = {
+            "database": self.database,
+            "schema": self.schema,
+            "warehouse": self.warehouse,
+            "role": self.role,
+            **changes,
+        }
+        return SqlApi(f"http://{self.host}:{self.port}", self.credentials, **settings)
 
     def scoped(self, database: str, schema: str) -> SqlApi:
-        return SqlApi(f"http://{self.host}:{self.port}", self.credentials, database, schema, self.warehouse)
+        return self._with(database=database, schema=schema)
 
     def without_warehouse(self) -> SqlApi:
-        return SqlApi(f"http://{self.host}:{self.port}", self.credentials, self.database, self.schema, None)
+        return self._with(warehouse=None)
+
+    def with_warehouse(self, warehouse: str | None) -> SqlApi:
+        return self._with(warehouse=warehouse)
+
+    def with_role(self, role: str | None) -> SqlApi:
+        return self._with(role=role)
 
     # -- raw HTTP ---------------------------------------------------------------------------------
 
@@ -129,6 +147,8 @@ class SqlApi:
             body["schema"] = self.schema
         if self.warehouse:
             body["warehouse"] = self.warehouse
+        if self.role:
+            body["role"] = self.role
         if parameters:
             body["parameters"] = parameters
         if timeout is not None:
@@ -166,6 +186,21 @@ class SqlApi:
 
     def stats(self) -> dict[str, Any]:
         return self.request("GET", "/__emulator/stats", auth=False).body
+
+    def admin_sql(self, statement: str, database: str | None = None, schema: str | None = None) -> Response:
+        """Statements run as the account administrator (POST /__emulator/sql); must succeed."""
+        body = {"statement": statement, "database": database, "schema": schema}
+        response = self.request("POST", "/__emulator/sql", body, auth=False)
+        assert response.status == 200, (response.status, response.body)
+        return response
+
+    def clock(self) -> dict[str, Any]:
+        return self.request("GET", "/__emulator/clock", auth=False).body
+
+    def advance_clock(self, days: float = 0, secs: float = 0) -> dict[str, Any]:
+        response = self.request("POST", "/__emulator/clock", {"advance_days": days, "advance_secs": secs}, auth=False)
+        assert response.status == 200, response.body
+        return response.body
 
     def set_faults(self, spec: str) -> Response:
         response = self.request("POST", "/__emulator/faults", {"spec": spec}, auth=False)

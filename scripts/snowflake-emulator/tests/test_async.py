@@ -82,8 +82,10 @@ def test_cancel_stops_a_running_statement(db: SqlApi) -> None:
 def test_cancel_of_an_unknown_handle_is_422_000709(db: SqlApi) -> None:
     missing = db.cancel("01b2c3d4-0000-0000-0000-000000000000")
     assert missing.status == 422
+    # The spec's CancelStatus and QueryFailureStatus require the statementHandle.
     assert missing.body == {
         "code": "000709",
         "sqlState": "02000",
         "message": "Statement 01b2c3d4-0000-0000-0000-000000000000 not found",
+        "statementHandle": "01b2c3d4-0000-0000-0000-000000000000",
     }

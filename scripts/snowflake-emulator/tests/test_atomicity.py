@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from conftest import VendorSetup
+from in_process import new_session
 from sqlapi_client import SqlApi
 from sql_templates import render
 from vendor_parts import write_batch
@@ -63,7 +64,6 @@ def test_copy_cancelled_after_its_rows_were_written_leaves_nothing(tmp_path: Pat
     # In-process: the engine itself, so the cancel can land at an exact point.
     from snowflake_emulator import load_metadata
     from snowflake_emulator.database import open_fakesnow
-    from snowflake_emulator.engine import Session
     from snowflake_emulator.sql_errors import StatementInterrupted
 
     logging.getLogger("sqlglot").setLevel(logging.ERROR)
@@ -71,11 +71,11 @@ def test_copy_cancelled_after_its_rows_were_written_leaves_nothing(tmp_path: Pat
     stage_dir = tmp_path / "stage"
     files = write_batch(stage_dir, "b1")
     names = {"database": "ATOMIC", "schema": "RAW", "file_format": "PARQUET_FMT", "stage": "SAGE_STAGE"}
-    setup = Session(fake, None, None)
+    setup = new_session(fake, None, None)
     setup.execute("CREATE DATABASE ATOMIC")
     setup.execute("CREATE SCHEMA ATOMIC.RAW")
     setup.close()
-    session = Session(fake, "ATOMIC", "RAW")
+    session = new_session(fake, "ATOMIC", "RAW", storage_integrations=("X",))
     session.execute(render("parquet_file_format.sql", **names))
     session.execute(render("external_stage.sql", **names, stage_url=stage_dir.as_uri() + "/", storage_integration="X"))
     for ddl in render("vendor_tables.sql", **names).split(";")[:2]:

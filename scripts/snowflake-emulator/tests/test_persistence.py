@@ -24,7 +24,8 @@ def test_data_and_load_history_survive_a_restart(tmp_path: Path, trusted_key: Ke
         "copy_into_staging.sql", **names, staging_table="VENDOR_STG", object_path="vendor",
         files=", ".join(f"'{name}'" for name in files),
     )
-    args = ["--public-key", str(trusted_key.public_pem), "--account", ACCOUNT, "--user", USER, "--db-path", str(db_dir)]
+    args = ["--public-key", str(trusted_key.public_pem), "--account", ACCOUNT, "--user", USER, "--db-path", str(db_dir),
+            "--storage-integration", "INT"]
 
     first = start_emulator([*args, "--faults", "429:copy:nth=1"], tmp_path / "first.log")
     try:

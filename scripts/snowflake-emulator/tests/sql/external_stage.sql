@@ -3,8 +3,9 @@
 -- integration an account admin created once (and granted USAGE on to the loader's role):
 --   CREATE STORAGE INTEGRATION <name> TYPE = EXTERNAL_STAGE STORAGE_PROVIDER = 'S3' ENABLED = TRUE
 --     STORAGE_AWS_ROLE_ARN = '<role arn>' STORAGE_ALLOWED_LOCATIONS = ('s3://bucket/prefix/');
--- Local emulator and tests: {{stage_url}} is a file:///absolute/dir/ URL; the emulator accepts and
--- ignores the integration name.
+-- Local emulator and tests: {{stage_url}} is a file:///absolute/dir/ URL (or an s3:// URL read
+-- from the emulator's --s3-endpoint); the integration must exist, as in Snowflake: the tests'
+-- emulators declare it with --storage-integration.
 -- The SQL API cannot PUT files, so an internal stage is not an option: files reach the stage through
 -- object storage, never through Snowflake.
 -- Placeholders: {{database}}, {{schema}}, {{stage}}, {{stage_url}} (ends with '/'),
