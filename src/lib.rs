@@ -23,8 +23,8 @@
 //! * [`manifest`] — the create-once batch log on the stage and its pure fold into state.
 //! * [`loader`] — SQL rendering, DDL from persisted schemas, reporting views, and the
 //!   resumable per-batch load (COPY → check → MERGE → cleanup).
-//! * [`pipeline`] — one run's context, pure planning, and extract, load, backfill, replay and
-//!   verify over them.
+//! * [`pipeline`] — one run's context, pure planning, and extract, load, backfill, replay,
+//!   verify and the stage's retention (prune) over them.
 //! * `cli` (private; [`run_cli`] is the binary's entry) — command-line arguments, one file per command
 //!   body, printing and exit codes.
 //! * `notify` (private) — the chat webhook told when a command ends badly (`[notify]`).

@@ -32,14 +32,12 @@ use crate::pipeline::Outcome;
 #[derive(Debug, Parser)]
 #[command(name = "intacct-snowflake", version, propagate_version = true)]
 pub(crate) struct Cli {
-    /// Log filter, e.g. `info`, `debug`, `intacct_snowflake=debug` (also RUST_LOG).
-    #[arg(
-        long,
-        global = true,
-        env = "INTACCT_SNOWFLAKE_LOG",
-        default_value = "info"
-    )]
-    pub log: String,
+    /// Log filter, e.g. `info`, `debug`, `intacct_snowflake=debug` (also RUST_LOG, which
+    /// wins). Without either: on a terminal only warnings and errors (the progress bars and
+    /// the summary tables say the rest; `--log info` brings the detail back); redirected (a
+    /// file, a scheduler, CI), `info`.
+    #[arg(long, global = true, env = "INTACCT_SNOWFLAKE_LOG")]
+    pub log: Option<String>,
 
     /// Log format: `text` (colour only on a terminal) or `json` (one object per line, for
     /// schedulers and log shippers).
@@ -80,9 +78,12 @@ pub(crate) enum Command {
     /// The nightly job: load what an earlier run left staged, extract every object changed
     /// since its watermark (minus the lookback; deletes included), and load it.
     ///
-    /// The first run of an object is its full initial load. Example:
+    /// The first run of an object is its full initial load. `--dry-run` prints the plan (the
+    /// windows and why, the staged batches loaded first, their statements) and sends nothing.
+    /// Examples:
     ///
     ///     intacct-snowflake run --config pipelines/nightly.toml
+    ///     intacct-snowflake run --config pipelines/nightly.toml --dry-run
     #[command(verbatim_doc_comment)]
     Run(RunArgs),
     /// Extract records changed since each object's mark to Parquet on the stage (no load).
@@ -188,6 +189,9 @@ pub(crate) enum Command {
     ///
     /// Example: `intacct-snowflake query "SELECT * FROM AP_AGING ORDER BY TOTAL_DUE DESC" --limit 10`
     Query(QueryArgs),
+    /// Stage housekeeping: `stage prune` removes the files of batches loaded long ago.
+    #[command(subcommand)]
+    Stage(StageCommand),
     /// Local stand-ins for development and tests.
     #[command(subcommand)]
     Sim(SimCommand),
@@ -199,8 +203,13 @@ pub(crate) enum Command {
 /// Options of commands that work on a pipeline's objects.
 #[derive(Debug, Args)]
 pub(crate) struct ObjectArgs {
-    /// The pipeline file.
-    #[arg(long, short, default_value = "pipelines/demo.toml")]
+    /// The pipeline file (or INTACCT_SNOWFLAKE_CONFIG; the flag wins).
+    #[arg(
+        long,
+        short,
+        env = "INTACCT_SNOWFLAKE_CONFIG",
+        default_value = "pipelines/demo.toml"
+    )]
     pub config: PathBuf,
     /// Only these objects (comma-separated Intacct names, e.g. `VENDOR,APBILL`).
     #[arg(long, value_delimiter = ',')]
@@ -216,6 +225,12 @@ pub(crate) struct RunArgs {
     /// Do not draw progress bars even on a terminal.
     #[arg(long)]
     pub no_progress: bool,
+    /// Print the plan and send nothing: each object's window (from, to, and why), the staged
+    /// batches a run loads first and the statements their load sends. No request goes to
+    /// Intacct (not even a login) or to Snowflake, nothing is written to the stage and no
+    /// lock is taken.
+    #[arg(long)]
+    pub dry_run: bool,
     /// End every window at this RFC 3339 instant instead of the current time (for simulated
     /// clocks in tests and demos).
     #[arg(long, env = "INTACCT_SNOWFLAKE_NOW", hide = true)]
@@ -246,8 +261,13 @@ pub(crate) struct BackfillArgs {
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("what").required(true).args(["batch", "object"])))]
 pub(crate) struct ReplayArgs {
-    /// The pipeline file.
-    #[arg(long, short, default_value = "pipelines/demo.toml")]
+    /// The pipeline file (or INTACCT_SNOWFLAKE_CONFIG; the flag wins).
+    #[arg(
+        long,
+        short,
+        env = "INTACCT_SNOWFLAKE_CONFIG",
+        default_value = "pipelines/demo.toml"
+    )]
     pub config: PathBuf,
     /// Batches to load again (ids from `status`, the run reports or the manifest).
     #[arg(long, num_args = 1.., value_delimiter = ',')]
@@ -280,8 +300,13 @@ pub(crate) struct VerifyArgs {
 /// Options of `query`.
 #[derive(Debug, Args)]
 pub(crate) struct QueryArgs {
-    /// The pipeline file.
-    #[arg(long, short, default_value = "pipelines/demo.toml")]
+    /// The pipeline file (or INTACCT_SNOWFLAKE_CONFIG; the flag wins).
+    #[arg(
+        long,
+        short,
+        env = "INTACCT_SNOWFLAKE_CONFIG",
+        default_value = "pipelines/demo.toml"
+    )]
     pub config: PathBuf,
     /// The statement.
     pub sql: String,
@@ -293,8 +318,13 @@ pub(crate) struct QueryArgs {
 /// Options of `status`.
 #[derive(Debug, Args)]
 pub(crate) struct StatusArgs {
-    /// The pipeline file.
-    #[arg(long, short, default_value = "pipelines/demo.toml")]
+    /// The pipeline file (or INTACCT_SNOWFLAKE_CONFIG; the flag wins).
+    #[arg(
+        long,
+        short,
+        env = "INTACCT_SNOWFLAKE_CONFIG",
+        default_value = "pipelines/demo.toml"
+    )]
     pub config: PathBuf,
     /// Print JSON instead of a table.
     #[arg(long)]
@@ -302,8 +332,8 @@ pub(crate) struct StatusArgs {
     /// Also write the status as a self-contained HTML page to this file.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
-    /// Measure lag against this RFC 3339 instant instead of the current time (simulated
-    /// clocks in tests and demos).
+    /// Measure the lag against this RFC 3339 instant, the clock a run uses, instead of the
+    /// current time (simulated clocks).
     #[arg(long, env = "INTACCT_SNOWFLAKE_NOW", hide = true)]
     pub now: Option<String>,
 }
@@ -311,8 +341,13 @@ pub(crate) struct StatusArgs {
 /// Options of `accept-schema`.
 #[derive(Debug, Args)]
 pub(crate) struct AcceptSchemaArgs {
-    /// The pipeline file.
-    #[arg(long, short, default_value = "pipelines/demo.toml")]
+    /// The pipeline file (or INTACCT_SNOWFLAKE_CONFIG; the flag wins).
+    #[arg(
+        long,
+        short,
+        env = "INTACCT_SNOWFLAKE_CONFIG",
+        default_value = "pipelines/demo.toml"
+    )]
     pub config: PathBuf,
     /// The object whose held schema changes are accepted (e.g. `VENDOR`).
     #[arg(long)]
@@ -322,8 +357,13 @@ pub(crate) struct AcceptSchemaArgs {
 /// Options of `dbt-sources`.
 #[derive(Debug, Args)]
 pub(crate) struct DbtSourcesArgs {
-    /// The pipeline file.
-    #[arg(long, short, default_value = "pipelines/demo.toml")]
+    /// The pipeline file (or INTACCT_SNOWFLAKE_CONFIG; the flag wins).
+    #[arg(
+        long,
+        short,
+        env = "INTACCT_SNOWFLAKE_CONFIG",
+        default_value = "pipelines/demo.toml"
+    )]
     pub config: PathBuf,
     /// The dbt source's name.
     #[arg(long, default_value = "intacct")]
@@ -333,8 +373,13 @@ pub(crate) struct DbtSourcesArgs {
 /// Options of `reset`.
 #[derive(Debug, Args)]
 pub(crate) struct ResetArgs {
-    /// The pipeline file.
-    #[arg(long, short, default_value = "pipelines/demo.toml")]
+    /// The pipeline file (or INTACCT_SNOWFLAKE_CONFIG; the flag wins).
+    #[arg(
+        long,
+        short,
+        env = "INTACCT_SNOWFLAKE_CONFIG",
+        default_value = "pipelines/demo.toml"
+    )]
     pub config: PathBuf,
     /// The object to rebuild (e.g. `APBILL`).
     #[arg(long)]
@@ -343,6 +388,50 @@ pub(crate) struct ResetArgs {
     #[arg(long)]
     pub no_progress: bool,
     /// End the read at this RFC 3339 instant instead of the current time (simulated clocks).
+    #[arg(long, env = "INTACCT_SNOWFLAKE_NOW", hide = true)]
+    pub now: Option<String>,
+}
+
+/// Stage commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum StageCommand {
+    /// Remove the files of batches loaded before a horizon: their Parquet parts, raw pages and
+    /// quarantine files. What replay needs is kept.
+    ///
+    /// A replay loads a saved batch from its Parquet parts, so the horizon (`--older-than`
+    /// before now) is the replay horizon: a batch loaded since can still be replayed, an older
+    /// one cannot (`replay` then says it was pruned, and a `backfill` over its window reads it
+    /// from Intacct again). A batch's files go only when it is loaded (its rows are in
+    /// Snowflake), was read from Intacct (not a replay), was first loaded before the horizon,
+    /// and no replay of it is waiting to load. Never removed: the files of a created, staged
+    /// or failed batch, the manifest, the schemas, the lock and the reports. The batches are
+    /// recorded as pruned in the manifest before their files are deleted, and the run report
+    /// lists them. It takes the pipeline's run lock. Examples:
+    ///
+    ///     intacct-snowflake stage prune --config pipelines/nightly.toml --older-than 90d --dry-run
+    ///     intacct-snowflake stage prune --config pipelines/nightly.toml --older-than 90d
+    #[command(verbatim_doc_comment)]
+    Prune(PruneArgs),
+}
+
+/// Options of `stage prune`.
+#[derive(Debug, Args)]
+pub(crate) struct PruneArgs {
+    /// The pipeline file (or INTACCT_SNOWFLAKE_CONFIG; the flag wins).
+    #[arg(
+        long,
+        short,
+        env = "INTACCT_SNOWFLAKE_CONFIG",
+        default_value = "pipelines/demo.toml"
+    )]
+    pub config: PathBuf,
+    /// Remove the files of batches first loaded longer ago than this: `90d`, `12w`, `2160h`.
+    #[arg(long)]
+    pub older_than: String,
+    /// Print what would be removed; remove nothing, write nothing, take no lock.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Measure ages from this RFC 3339 instant instead of the current time (simulated clocks).
     #[arg(long, env = "INTACCT_SNOWFLAKE_NOW", hide = true)]
     pub now: Option<String>,
 }
@@ -372,7 +461,7 @@ pub fn main() -> ExitCode {
     } else {
         cli.log_format
     };
-    init_tracing(&cli.log, format);
+    init_tracing(cli.log.as_deref(), format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -441,20 +530,73 @@ impl Command {
     }
 }
 
-fn init_tracing(filter: &str, format: LogFormat) {
+fn init_tracing(explicit: Option<&str>, format: LogFormat) {
     use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
-    let filter = std::env::var("RUST_LOG")
-        .ok()
-        .and_then(|f| EnvFilter::try_new(f).ok())
-        .or_else(|| EnvFilter::try_new(filter).ok())
-        .unwrap_or_else(|| EnvFilter::new("info"));
+    let terminal = std::io::stderr().is_terminal();
+    let rust_log = std::env::var("RUST_LOG").ok();
+    let choice = log_filter(rust_log.as_deref(), explicit, terminal);
+    let filter = EnvFilter::try_new(&choice.filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    // On a terminal each line is written above the progress bars, never into one.
+    let writer =
+        tracing_subscriber::fmt::writer::BoxMakeWriter::new(move || -> Box<dyn std::io::Write> {
+            if terminal {
+                Box::new(AboveBars)
+            } else {
+                Box::new(std::io::stderr())
+            }
+        });
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     match format {
         LogFormat::Json => builder.json().init(),
-        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Text => builder
+            .with_ansi(terminal)
+            .with_target(!choice.quiet)
+            .init(),
+    }
+}
+
+/// A log line's writer on a terminal: through the progress bars (see
+/// [`crate::pipeline::write_above_bars`]).
+struct AboveBars;
+
+impl std::io::Write for AboveBars {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        crate::pipeline::write_above_bars(buf)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The log filter a process uses, and whether it is the quiet terminal default.
+#[derive(Debug, PartialEq, Eq)]
+struct LogChoice {
+    /// The `EnvFilter` directives.
+    filter: String,
+    /// The terminal default: warnings and errors only, without module paths (a person reads
+    /// them between the progress bars and the tables).
+    quiet: bool,
+}
+
+/// `RUST_LOG` when it parses, else `--log` (or `INTACCT_SNOWFLAKE_LOG`) when it parses, else
+/// the default: `warn` on a terminal, `info` when stderr goes elsewhere, so a scheduler's or
+/// a CI log keeps every event.
+fn log_filter(rust_log: Option<&str>, explicit: Option<&str>, terminal: bool) -> LogChoice {
+    let parses = |f: &&str| tracing_subscriber::EnvFilter::try_new(f).is_ok();
+    if let Some(filter) = rust_log.filter(parses).or(explicit.filter(parses)) {
+        return LogChoice {
+            filter: filter.to_owned(),
+            quiet: false,
+        };
+    }
+    LogChoice {
+        filter: if terminal { "warn" } else { "info" }.to_owned(),
+        quiet: terminal,
     }
 }
 
@@ -477,6 +619,7 @@ pub(crate) async fn run(command: Command) -> Result<Outcome> {
         Command::Status(args) => done(commands::status(args).await),
         Command::Check(args) => done(commands::check(args).await),
         Command::Query(args) => done(commands::query(args).await),
+        Command::Stage(StageCommand::Prune(args)) => commands::prune(args).await,
         Command::Sim(SimCommand::Intacct(args)) => done(sim::run(args)),
         Command::Secrets(SecretsCommand::Encrypt(args)) => done(secrets::encrypt(args)),
         Command::Secrets(SecretsCommand::List(args)) => done(secrets::list(args)),
@@ -486,5 +629,35 @@ pub(crate) async fn run(command: Command) -> Result<Outcome> {
         Command::AcceptSchema(args) => done(commands::accept_schema(args).await),
         Command::DbtSources(args) => done(commands::dbt_sources(args).await),
         Command::Reset(args) => commands::reset(args).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn choice(filter: &str, quiet: bool) -> LogChoice {
+        LogChoice {
+            filter: filter.to_owned(),
+            quiet,
+        }
+    }
+
+    #[test]
+    fn a_terminal_shows_warnings_unless_asked_and_a_redirected_run_keeps_info() {
+        assert_eq!(log_filter(None, None, true), choice("warn", true));
+        assert_eq!(log_filter(None, None, false), choice("info", false));
+        assert_eq!(log_filter(None, Some("info"), true), choice("info", false));
+        assert_eq!(
+            log_filter(Some("debug"), Some("info"), true),
+            choice("debug", false),
+            "RUST_LOG wins"
+        );
+        assert_eq!(
+            log_filter(Some("[bad"), Some("info"), true),
+            choice("info", false),
+            "a RUST_LOG that does not parse is passed over"
+        );
+        assert_eq!(log_filter(None, Some("[bad"), true), choice("warn", true));
     }
 }

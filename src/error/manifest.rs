@@ -61,6 +61,13 @@ pub enum ManifestRule {
     SchemaHeld,
     /// Only a staged batch whose schema changes are held can be accepted.
     SchemaNotHeld,
+    /// Only a loaded batch read from Intacct (not a replay) is pruned, and once.
+    PruneNotLoaded,
+    /// A batch is not pruned while a replay of it is not loaded yet (the replay loads its
+    /// files).
+    PruneInUse,
+    /// A pruned batch's files are gone: no new replay names it.
+    ReplayOfPruned,
 }
 
 impl fmt::Display for ManifestRule {

@@ -46,6 +46,7 @@
 //! | `batch_failed` | error | an extract gave up before staging (a retry is a new batch) |
 //! | `schema_changes` | changes [{object, table, column, kind (`added`, `widened`), old_type, new_type}], held | what loading the batch changes in its table, committed **before** the DDL is sent; `held`: the object's schema is frozen and the batch waits for `accept-schema` |
 //! | `schema_accepted` | — | `accept-schema`: the held batch may change its table now |
+//! | `batch_pruned` | horizon | `stage prune`: the loaded batch's files are removed from the stage (committed before the first delete); it stays loaded and can no longer be replayed |
 //!
 //! # Rules
 //!
@@ -76,6 +77,9 @@
 //! * a [`Mode::Reset`] batch never moves a mark: it rebuilds the object's table beside the
 //!   live one and swaps it in; the nightly watermark stays where it was, so the next nightly
 //!   window still reads what changed in Intacct while the reset ran;
+//! * only a loaded batch read from Intacct is pruned, once, and never while a replay of it
+//!   is not loaded yet; a pruned batch is never the source of a new replay (its files are
+//!   gone);
 //! * every batch of an object merges on the same key and windows on the same watermark field
 //!   ([`BatchKeys`]), fixed by its first staged batch (`keys_changed`): rows already loaded
 //!   were merged on that column, so a different key needs a new stage and a fresh initial load;
@@ -106,8 +110,8 @@ pub use lock::RunLock;
 pub use log::{CHECKPOINT_INTERVAL, Manifest};
 pub use schemas::{SchemaChange, SchemaChangeKind};
 pub use state::{
-    BatchState, BatchStatus, ExtractProgress, LoadStep, ManifestState, ObjectState, apply, fold,
-    stream_key,
+    BatchState, BatchStatus, ExtractProgress, LoadStep, ManifestState, ObjectState, Pruned, apply,
+    fold, stream_key,
 };
 
 use crate::error::{Corruption, Error, ManifestFile, Result};
@@ -323,6 +327,14 @@ pub enum Action {
     SchemaAccepted {
         /// The batch.
         batch_id: String,
+    /// `stage prune` removes a loaded batch's files from the stage (its parts, raw pages and
+    /// quarantine files): written before the first file is deleted. The batch stays loaded
+    /// (its rows are in Snowflake) but can no longer be replayed.
+    BatchPruned {
+        /// The batch (loaded, read from Intacct).
+        batch_id: String,
+        /// The horizon it was loaded before (`--older-than` before the command's now).
+        horizon: DateTime<Utc>,
     },
 }
 
@@ -341,6 +353,7 @@ impl Action {
             | Action::BatchFailed { batch_id, .. }
             | Action::SchemaChanges { batch_id, .. }
             | Action::SchemaAccepted { batch_id } => batch_id,
+            | Action::BatchPruned { batch_id, .. } => batch_id,
         }
     }
 }

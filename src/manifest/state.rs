@@ -11,12 +11,16 @@
 //! load makes, held under a frozen schema until accepted). The fold stays pure: a family
 //! reads and changes only the state it is handed (no IO, no clock), or returns the rule the
 //! action breaks.
+//! batch and the watermark), `failed` (a batch given up) and `pruned` (a loaded batch's files
+//! removed). The fold stays pure: a family reads and changes only the state it is handed
+//! (no IO, no clock), or returns the rule the action breaks.
 
 mod created;
 mod failed;
 mod load_steps;
 mod loaded;
 mod schema;
+mod pruned;
 mod staged;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -127,6 +131,22 @@ pub struct BatchState {
     /// `accept-schema` accepted its changes.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub schema_accepted: bool,
+    /// When it was first loaded (the commit's time); `None` before it is, and in states
+    /// folded before load times were kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loaded_at: Option<DateTime<Utc>>,
+    /// When `stage prune` removed its files, and the horizon it pruned to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pruned: Option<Pruned>,
+}
+
+/// A batch whose files `stage prune` removed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Pruned {
+    /// When (the commit's time).
+    pub at: DateTime<Utc>,
+    /// The horizon: batches loaded before it were pruned.
+    pub horizon: DateTime<Utc>,
 }
 
 /// The files an unfinished extract completed and the read position after them.
@@ -313,6 +333,7 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
         Action::BatchFailed { .. } => failed::batch_failed(state, commit, action),
         Action::SchemaChanges { .. } => schema::schema_changes(state, commit, action),
         Action::SchemaAccepted { .. } => schema::schema_accepted(state, commit, action),
+        Action::BatchPruned { .. } => pruned::batch_pruned(state, commit, action),
     }
 }
 

@@ -8,6 +8,8 @@
 //!   the manifest, `page` the HTML status page, `dbt` the dbt sources file; `reset` rebuilds an
 //!   object beside its table and accepts held schema changes.
 //! * `run` = load what an earlier run left staged → plan → extract → load.
+//! * `prune` removes the files of batches loaded before a horizon (`stage prune`), keeping
+//!   what replay, resume and load need.
 //!
 //! Nothing here parses arguments or prints: the command bodies under `crate::cli` build the
 //! plain option values these functions take and print the [`RunReport`] they return. Every
@@ -22,6 +24,7 @@ pub(crate) mod extract;
 pub(crate) mod page;
 pub(crate) mod plan;
 mod progress;
+pub(crate) mod prune;
 pub(crate) mod report;
 mod reset;
 mod settings;
@@ -40,6 +43,8 @@ use crate::manifest::{Action, Manifest};
 use crate::stage::Stage;
 
 pub use context::RunContext;
+pub(crate) use progress::{end_bars, write_above_bars};
+pub use prune::{PruneReport, PrunedBatch, prune, prune_dry_run};
 pub use report::{
     BackfillWindows, CommandName, Failure, ObjectReport, Outcome, RunReport, SCHEMA_VERSION,
     SavedReport,

@@ -5,13 +5,13 @@
 //!
 //! # Shape (`schema_version` 1)
 //!
-//! A JSON object; every top-level key is always present (lists may be empty, `backfill` may
-//! be null):
+//! A JSON object; every top-level key is always present (lists may be empty, `backfill` and
+//! `prune` may be null):
 //!
 //! | key | type | meaning |
 //! |---|---|---|
 //! | `schema_version` | integer | [`SCHEMA_VERSION`]; raised when a key changes meaning or goes |
-//! | `command` | string | `run`, `extract`, `load`, `replay`, `backfill`, `verify` or `reset` |
+//! | `command` | string | `run`, `extract`, `load`, `replay`, `backfill`, `verify`, `reset` or `prune` |
 //! | `run_id` | string | the run's id (also in every manifest commit it wrote) |
 //! | `pipeline` | string | the pipeline's name |
 //! | `started_at`, `finished_at` | RFC 3339 | wall-clock start and end of the command |
@@ -22,6 +22,7 @@
 //! | `backfill` | [`BackfillWindows`] or null | `backfill`: the range, the window length and the windows an earlier backfill had done |
 //! | `verify` | [`VerifyReport`]s | `verify`: one per object |
 //! | `warnings` | strings | what went wrong beside the work without failing it (the run could not be recorded in `_INTACCT_RUNS`) |
+//! | `prune` | [`PruneReport`] or null | `stage prune`: the horizon, each batch whose files went, the files and bytes deleted, the batches kept |
 //!
 //! # Outcome and exit code
 //!
@@ -47,6 +48,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::RunContext;
+use super::prune::PruneReport;
 use super::verify::VerifyReport;
 use crate::error::Result;
 use crate::loader::BatchLoadReport;
@@ -73,6 +75,8 @@ pub enum CommandName {
     Verify,
     /// Rebuild one object from Intacct beside its live table and swap it in.
     Reset,
+    /// Remove the files of batches loaded before a horizon (`stage prune`).
+    Prune,
 }
 
 /// What a command's report says about it as a whole (see the module docs).
@@ -139,6 +143,9 @@ pub struct RunReport {
     /// `_INTACCT_RUNS`).
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// `stage prune`: the horizon, the batches whose files went, the files and bytes.
+    #[serde(default)]
+    pub prune: Option<PruneReport>,
 }
 
 /// What one object's extract did.
@@ -325,6 +332,7 @@ impl RunReport {
             backfill: None,
             verify: Vec::new(),
             warnings: Vec::new(),
+            prune: None,
         }
     }
 
@@ -496,6 +504,7 @@ mod tests {
             backfill: None,
             verify: vec![],
             warnings: vec![],
+            prune: None,
         }
     }
 

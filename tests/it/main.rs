@@ -2,12 +2,15 @@
 //! parquet are linked once.
 
 mod after_command;
+mod aging;
 mod bad_input;
 mod chaos;
 mod check;
 mod cli;
 mod client;
 mod deletes;
+mod deploy;
+mod dry_run;
 mod end_to_end;
 mod entities;
 mod exit_codes;
@@ -17,6 +20,7 @@ mod load;
 mod lock;
 mod privacy;
 mod protocol;
+mod prune;
 mod raw_pages;
 mod reset;
 mod schema_changes;
@@ -27,5 +31,6 @@ mod snowflake;
 mod stage;
 mod status_page;
 mod support;
+mod terminal;
 mod time_zones;
 mod values;

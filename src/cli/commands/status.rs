@@ -9,9 +9,10 @@ use crate::stage::Stage;
 /// Runs `status`.
 pub(in crate::cli) async fn status(args: StatusArgs) -> Result<()> {
     let spec = crate::config::load(&args.config)?;
+    // Lag is measured on the clock a run would end its windows at.
+    let now = crate::pipeline::parse_now(args.now.as_deref())?;
     let stage = Stage::open(&spec.stage.url)?;
     let manifest = Manifest::open(stage, "status").await?;
-    let now = crate::pipeline::parse_now(args.now.as_deref())?;
     let rows = status::object_status(manifest.state(), now);
     if let Some(file) = &args.html {
         let page = crate::pipeline::page::status_page(
@@ -28,6 +29,7 @@ pub(in crate::cli) async fn status(args: StatusArgs) -> Result<()> {
         })?;
         eprintln!("status page: {}", file.display());
     }
+    let rows = status::object_status(manifest.state(), now);
     if args.json {
         let text = serde_json::to_string_pretty(&rows).expect("status serialises");
         println!("{text}");

@@ -84,6 +84,7 @@ pub(super) fn batch_loaded(
     batch.status = BatchStatus::Loaded;
     batch.last_load_error = None;
     let stream = batch.stream();
+    batch.loaded_at.get_or_insert(commit.written_at);
     if let Some(mark) = watermark {
         if batch.mode != Mode::Nightly || *mode != Mode::Nightly {
             return Err(violation(

@@ -735,6 +735,10 @@ fn schema_changes(id: &str, columns: &[&str], held: bool) -> Action {
         batch_id: id.into(),
         changes: columns.iter().map(|c| added(c)).collect(),
         held,
+fn pruned(id: &str) -> Action {
+    Action::BatchPruned {
+        batch_id: id.into(),
+        horizon: t(30),
     }
 }
 
@@ -817,4 +821,71 @@ fn a_reset_batch_moves_no_mark() {
         vec![staged("r", Some(9))],
     ]);
     assert_eq!(rule_of(marks_staged), ManifestRule::StagedMark);
+fn only_a_loaded_batch_read_from_intacct_is_pruned_once_and_then_never_replayed() {
+    let history = || {
+        vec![
+            vec![created("a", Mode::Nightly, 5)],
+            vec![staged("a", Some(5))],
+            vec![loaded("a", Mode::Nightly, Some(5))],
+            vec![created("s", Mode::Nightly, 6)],
+            vec![staged("s", Some(6))],
+        ]
+    };
+    let with = |more: Vec<Vec<Action>>| {
+        let mut all = history();
+        all.extend(more);
+        fold_actions(all)
+    };
+    let state = with(vec![vec![pruned("a")]]).unwrap();
+    let a = &state.batches["a"];
+    assert_eq!(a.status, BatchStatus::Loaded, "a pruned batch stays loaded");
+    assert_eq!(a.loaded_at, Some(t(0)));
+    assert_eq!(
+        a.pruned,
+        Some(Pruned {
+            at: t(0),
+            horizon: t(30)
+        })
+    );
+    assert_eq!(state.objects["VENDOR"].watermark, Some(t(5)));
+    assert_eq!(
+        rule_of(with(vec![vec![pruned("s")]])),
+        ManifestRule::PruneNotLoaded,
+        "a staged batch is never pruned"
+    );
+    assert_eq!(
+        rule_of(with(vec![vec![pruned("a")], vec![pruned("a")]])),
+        ManifestRule::PruneNotLoaded,
+        "pruned once"
+    );
+    assert_eq!(
+        rule_of(with(vec![vec![pruned("nope")]])),
+        ManifestRule::UnknownBatch
+    );
+    assert_eq!(
+        rule_of(with(vec![
+            vec![pruned("a")],
+            vec![replay_created("r", "a")]
+        ])),
+        ManifestRule::ReplayOfPruned
+    );
+    // A replay staged and not loaded holds its source's files.
+    let replay_pending = vec![
+        vec![replay_created("r", "a")],
+        vec![staged("r", None)],
+        vec![pruned("a")],
+    ];
+    assert_eq!(rule_of(with(replay_pending)), ManifestRule::PruneInUse);
+    // Loaded, the replay lets its source go; the replay itself is never pruned.
+    let replay_loaded = vec![
+        vec![replay_created("r", "a")],
+        vec![staged("r", None)],
+        vec![loaded("r", Mode::Replay, None)],
+    ];
+    let mut then_source = replay_loaded.clone();
+    then_source.push(vec![pruned("a")]);
+    assert!(with(then_source).is_ok());
+    let mut then_replay = replay_loaded;
+    then_replay.push(vec![pruned("r")]);
+    assert_eq!(rule_of(with(then_replay)), ManifestRule::PruneNotLoaded);
 }
