@@ -303,6 +303,11 @@ mod tests {
             progress: None,
             keys: Default::default(),
             entity: stream.1.map(str::to_owned),
+            schema_changes: vec![],
+            schema_held: false,
+            schema_accepted: false,
+            loaded_at: None,
+            pruned: None,
         }
     }
 
@@ -351,6 +356,7 @@ mod tests {
             backfill: None,
             verify: vec![],
             warnings: vec![],
+            prune: None,
         };
         let text = render(&Figures {
             pipeline: Some("night\"ly\\x"),

@@ -510,6 +510,10 @@ impl Command {
             Command::Query(_) => "query",
             Command::Sim(_) => "sim",
             Command::Secrets(_) => "secrets",
+            Command::AcceptSchema(_) => "accept-schema",
+            Command::DbtSources(_) => "dbt-sources",
+            Command::Reset(_) => "reset",
+            Command::Stage(StageCommand::Prune(_)) => "stage prune",
         }
     }
 
@@ -525,6 +529,10 @@ impl Command {
             Command::Status(a) => Some(a.config.clone()),
             Command::Verify(a) => Some(a.pipeline.config.clone()),
             Command::Query(a) => Some(a.config.clone()),
+            Command::AcceptSchema(a) => Some(a.config.clone()),
+            Command::DbtSources(a) => Some(a.config.clone()),
+            Command::Reset(a) => Some(a.config.clone()),
+            Command::Stage(StageCommand::Prune(a)) => Some(a.config.clone()),
             Command::Sim(_) | Command::Secrets(_) => None,
         }
     }

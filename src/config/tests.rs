@@ -667,6 +667,9 @@ fn notify_settings_are_read_from_a_file_that_does_not_validate() {
     );
     std::fs::write(&path, "name = \"x\"\n[stage]\nurl = 3\n").unwrap();
     assert_eq!(load_notify(&path).unwrap().1.map(|n| n.timeout_secs), None);
+}
+
+#[test]
 fn an_object_evolves_its_schema_unless_it_is_frozen() {
     let text = demo_text() + "\n[extract.object.VENDOR]\nschema = \"freeze\"\n";
     let spec = parse_with(&text, &[]).unwrap();

@@ -327,6 +327,7 @@ pub enum Action {
     SchemaAccepted {
         /// The batch.
         batch_id: String,
+    },
     /// `stage prune` removes a loaded batch's files from the stage (its parts, raw pages and
     /// quarantine files): written before the first file is deleted. The batch stays loaded
     /// (its rows are in Snowflake) but can no longer be replayed.
@@ -353,7 +354,7 @@ impl Action {
             | Action::BatchFailed { batch_id, .. }
             | Action::SchemaChanges { batch_id, .. }
             | Action::SchemaAccepted { batch_id } => batch_id,
-            | Action::BatchPruned { batch_id, .. } => batch_id,
+            Action::BatchPruned { batch_id, .. } => batch_id,
         }
     }
 }

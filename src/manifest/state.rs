@@ -19,8 +19,8 @@ mod created;
 mod failed;
 mod load_steps;
 mod loaded;
-mod schema;
 mod pruned;
+mod schema;
 mod staged;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -44,10 +44,10 @@ use crate::stage::Stage;
 
 pub use context::RunContext;
 pub(crate) use progress::{end_bars, write_above_bars};
-pub use prune::{PruneReport, PrunedBatch, prune, prune_dry_run};
+pub use prune::{prune, prune_dry_run};
 pub use report::{
-    BackfillWindows, CommandName, Failure, ObjectReport, Outcome, RunReport, SCHEMA_VERSION,
-    SavedReport,
+    BackfillWindows, CommandName, Failure, ObjectReport, Outcome, PruneReport, PrunedBatch,
+    RunReport, SCHEMA_VERSION, SavedReport,
 };
 pub use reset::{accept_schema, reset};
 pub use settings::{

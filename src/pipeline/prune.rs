@@ -35,51 +35,15 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, Utc};
 use futures::{StreamExt, TryStreamExt};
-use serde::{Deserialize, Serialize};
 
 use super::RunContext;
-use super::report::{CommandName, RunReport, SavedReport};
+use super::report::{CommandName, PruneReport, PrunedBatch, RunReport, SavedReport};
 use crate::error::Result;
 use crate::manifest::{Action, BatchState, BatchStatus, ManifestState};
 use crate::stage::{Stage, StagedObject};
 
 /// Files deleted at once.
 const DELETE_CONCURRENCY: usize = 8;
-
-/// What a prune removes (or, dry, would remove), for the report and the printed summary.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct PruneReport {
-    /// Batches first loaded before this lose their files.
-    pub horizon: DateTime<Utc>,
-    /// `--older-than`, in seconds.
-    pub older_than_secs: i64,
-    /// The batches pruned now, oldest load first.
-    pub batches: Vec<PrunedBatch>,
-    /// Files deleted (those of `batches`, and leftovers of batches an interrupted prune
-    /// recorded).
-    pub files: u64,
-    /// Bytes of those files.
-    pub bytes: u64,
-    /// Loaded before the horizon but kept: a replay of it is not loaded yet.
-    pub kept_for_replay: Vec<String>,
-    /// Loaded before load times were recorded: kept (their age is unknown).
-    pub kept_unknown_age: u64,
-}
-
-/// One batch a prune removes the files of.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PrunedBatch {
-    /// The batch.
-    pub batch_id: String,
-    /// Its stream (object, or `OBJECT@ENTITY`).
-    pub stream: String,
-    /// When it was first loaded.
-    pub loaded_at: DateTime<Utc>,
-    /// Files removed.
-    pub files: u64,
-    /// Bytes removed.
-    pub bytes: u64,
-}
 
 /// Which batches a prune to `horizon` takes, from the manifest alone.
 #[derive(Debug, Default, PartialEq)]

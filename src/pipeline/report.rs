@@ -48,7 +48,6 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::RunContext;
-use super::prune::PruneReport;
 use super::verify::VerifyReport;
 use crate::error::Result;
 use crate::loader::BatchLoadReport;
@@ -479,6 +478,41 @@ impl RunReport {
             });
         objects.chain(batches).collect()
     }
+}
+
+/// What a prune removes (or, dry, would remove), for the report and the printed summary.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PruneReport {
+    /// Batches first loaded before this lose their files.
+    pub horizon: DateTime<Utc>,
+    /// `--older-than`, in seconds.
+    pub older_than_secs: i64,
+    /// The batches pruned now, oldest load first.
+    pub batches: Vec<PrunedBatch>,
+    /// Files deleted (those of `batches`, and leftovers of batches an interrupted prune
+    /// recorded).
+    pub files: u64,
+    /// Bytes of those files.
+    pub bytes: u64,
+    /// Loaded before the horizon but kept: a replay of it is not loaded yet.
+    pub kept_for_replay: Vec<String>,
+    /// Loaded before load times were recorded: kept (their age is unknown).
+    pub kept_unknown_age: u64,
+}
+
+/// One batch a prune removes the files of.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PrunedBatch {
+    /// The batch.
+    pub batch_id: String,
+    /// Its stream (object, or `OBJECT@ENTITY`).
+    pub stream: String,
+    /// When it was first loaded.
+    pub loaded_at: DateTime<Utc>,
+    /// Files removed.
+    pub files: u64,
+    /// Bytes removed.
+    pub bytes: u64,
 }
 
 #[cfg(test)]

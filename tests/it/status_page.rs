@@ -74,7 +74,7 @@ async fn the_status_page_of_a_run_renders_in_chromium_with_its_colours() {
             format!("<tr><td><span class=\"badge {class}\">{class}</span></td><td>{object}</td>");
         assert!(page.contains(&row), "{object} is not {class}");
     }
-    assert!(page.contains(&format!("{}", intacct_sim::NEW_CUSTOM_FIELD)));
+    assert!(page.contains(intacct_sim::NEW_CUSTOM_FIELD));
     assert_eq!(page.matches("<rect").count(), 3, "one bar per run");
     for far in [
         "http://", "https://", "<script", "<link", "<img", "@import", "url(",

@@ -29,7 +29,6 @@ pub(in crate::cli) async fn status(args: StatusArgs) -> Result<()> {
         })?;
         eprintln!("status page: {}", file.display());
     }
-    let rows = status::object_status(manifest.state(), now);
     if args.json {
         let text = serde_json::to_string_pretty(&rows).expect("status serialises");
         println!("{text}");

@@ -719,6 +719,8 @@ fn a_load_in_any_mode_dates_the_stream_last_load_and_staging_does_not() {
     let state = fold(None, &commits).unwrap();
     assert_eq!(state.objects["VENDOR"].last_loaded_at, Some(t(9)));
     assert_eq!(state.objects["VENDOR"].watermark, Some(t(4)));
+}
+
 fn added(column: &str) -> SchemaChange {
     SchemaChange {
         object: "VENDOR".into(),
@@ -735,6 +737,9 @@ fn schema_changes(id: &str, columns: &[&str], held: bool) -> Action {
         batch_id: id.into(),
         changes: columns.iter().map(|c| added(c)).collect(),
         held,
+    }
+}
+
 fn pruned(id: &str) -> Action {
     Action::BatchPruned {
         batch_id: id.into(),
@@ -821,6 +826,9 @@ fn a_reset_batch_moves_no_mark() {
         vec![staged("r", Some(9))],
     ]);
     assert_eq!(rule_of(marks_staged), ManifestRule::StagedMark);
+}
+
+#[test]
 fn only_a_loaded_batch_read_from_intacct_is_pruned_once_and_then_never_replayed() {
     let history = || {
         vec![

@@ -108,6 +108,8 @@ fn the_chart_has_one_bar_per_run_coloured_by_outcome() {
             }],
             backfill: None,
             verify: vec![],
+            warnings: vec![],
+            prune: None,
         });
     }
     let svg = chart::svg(&runs.iter().map(chart::RunPoint::of).collect::<Vec<_>>());
