@@ -228,6 +228,7 @@ async fn the_run_history_holds_one_row_per_command_with_the_stage_report() {
     let reports: Vec<PathBuf> = std::fs::read_dir(w.stage_dir.path().join("_reports"))
         .unwrap()
         .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
     assert_eq!(reports.len(), 3, "run, load and verify each leave a report");
     assert_eq!(counted.rows.len(), 3, "{:?}", counted.rows);
