@@ -298,6 +298,17 @@ pub enum Error {
         message: String,
     },
 
+    /// `init` cannot make or use a Snowflake object the pipeline needs: the loader's role lacks
+    /// a grant, the database is missing, or an object exists with other settings than the
+    /// loader's. The message names the object and the statement an administrator runs.
+    #[error("Snowflake {object}: {message}")]
+    SnowflakeSetup {
+        /// The object (`schema FINANCE.INTACCT_RAW`, `file format …`).
+        object: String,
+        /// What is missing or wrong, and how to fix it.
+        message: String,
+    },
+
     /// A Snowflake response does not have the documented shape, or a value does not match its
     /// column's encoding.
     #[error("unexpected response from Snowflake: {detail}")]
@@ -352,6 +363,7 @@ impl Error {
             | Error::Interrupted
             | Error::Statement { .. }
             | Error::SnowflakeAuth { .. }
+            | Error::SnowflakeSetup { .. }
             | Error::SnowflakeResponse { .. } => false,
         }
     }
@@ -370,7 +382,10 @@ impl Error {
     /// its run report's outcome instead; see the README's "Exit codes").
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Config { .. } | Error::Secret { .. } | Error::SnowflakeAuth { .. } => 2,
+            Error::Config { .. }
+            | Error::Secret { .. }
+            | Error::SnowflakeAuth { .. }
+            | Error::SnowflakeSetup { .. } => 2,
             Error::NotImplemented(_) => 3,
             Error::LockHeld { .. } => 4,
             Error::Interrupted => 130,
