@@ -16,6 +16,8 @@ mod lock;
 mod privacy;
 mod protocol;
 mod raw_pages;
+mod real_account;
+mod s3_end_to_end;
 mod secret_hygiene;
 mod sim;
 mod sim_dataset;
