@@ -635,6 +635,7 @@ mod tests {
             Error::Interrupted => "Interrupted",
             Error::Statement { .. } => "Statement",
             Error::SnowflakeAuth { .. } => "SnowflakeAuth",
+            Error::SnowflakeSetup { .. } => "SnowflakeSetup",
             Error::SnowflakeResponse { .. } => "SnowflakeResponse",
             Error::Io { .. } => "Io",
         }
@@ -919,6 +920,14 @@ mod tests {
                 false,
             ),
             (Error::SnowflakeAuth { message: text() }, 2, false),
+            (
+                Error::SnowflakeSetup {
+                    object: text(),
+                    message: text(),
+                },
+                2,
+                false,
+            ),
             (Error::SnowflakeResponse { detail: text() }, 1, false),
             (
                 Error::Io {
@@ -935,7 +944,7 @@ mod tests {
             assert_eq!(error.exit_code(), *exit_code, "{error:?}");
             assert_eq!(error.is_retryable(), *retryable, "{error:?}");
         }
-        assert_eq!(kinds.len(), 31, "a kind has no row: {kinds:?}");
+        assert_eq!(kinds.len(), 32, "a kind has no row: {kinds:?}");
     }
 
     #[test]

@@ -315,7 +315,10 @@ mod tests {
             other,
             "No active warehouse selected in the current session."
         );
-        assert!(matches!(quoted.explain(Error::LockLost), Error::LockLost));
+        assert!(matches!(
+            quoted.explain(Error::Interrupted),
+            Error::Interrupted
+        ));
     }
 
     #[test]
