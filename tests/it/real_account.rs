@@ -293,6 +293,37 @@ async fn a_file_format_made_without_use_logical_type_is_fixed_and_timestamps_loa
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_format_of_another_type_is_named_with_the_fix_and_left_as_it_is() {
+    let h = Harness::start(no_delete_key).await;
+    // Someone made a CSV format under the loader's format name: it cannot be altered to Parquet.
+    h.query("CREATE OR REPLACE FILE FORMAT \"INTACCT\".\"RAW\".\"INTACCT_PARQUET\" TYPE = CSV")
+        .await;
+    match h.try_init().await {
+        Err(intacct_snowflake::Error::SnowflakeSetup { object, message }) => {
+            assert_eq!(object, "file format INTACCT.RAW.INTACCT_PARQUET");
+            assert!(
+                message.contains("TYPE = CSV")
+                    && message.contains("TYPE = PARQUET")
+                    && message.contains("DROP FILE FORMAT INTACCT.RAW.INTACCT_PARQUET;")
+                    && message.contains("snowflake.file_format"),
+                "{message}"
+            );
+        }
+        other => panic!("expected a set-up error naming the format, got {other:?}"),
+    }
+    let described: Vec<(Option<String>, Option<String>)> = h
+        .query("DESC FILE FORMAT \"INTACCT\".\"RAW\".\"INTACCT_PARQUET\"")
+        .await
+        .into_iter()
+        .map(|row| (row[0].clone(), row[2].clone()))
+        .collect();
+    assert!(
+        described.contains(&(Some("TYPE".to_owned()), Some("CSV".to_owned()))),
+        "the format was changed: {described:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_copy_the_loader_sends_goes_through_the_emulators_load_metadata() {
     let h = Harness::start(no_delete_key).await;
     let rows = vec![Row::live(1, "one", T0)];
