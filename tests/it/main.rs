@@ -6,6 +6,7 @@ mod chaos;
 mod cli;
 mod client;
 mod deletes;
+mod demo_on_s3;
 mod end_to_end;
 mod entities;
 mod exit_codes;
