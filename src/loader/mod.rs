@@ -5,6 +5,9 @@
 //!   sections), never concatenation;
 //! * `names` — the pipeline's database, schema, stage, file format and table names;
 //! * `ddl` — tables from persisted batch schemas, schema evolution, file format, stage;
+//! * `setup` — what `init` makes sure of first (database, schema, file format, stage): looked
+//!   up before anything is created, so a role with only the grants the README lists can run
+//!   it, and a create refused for privileges names the grant;
 //! * `statements` — COPY, MERGE and cleanup of one batch;
 //! * `views` — the finance team's reporting views;
 //! * `runs` — the run history table `_INTACCT_RUNS` and the MERGE that records a command;
@@ -12,7 +15,7 @@
 //! * `load` — the per-batch state machine over the manifest (COPY → check → MERGE →
 //!   cleanup → loaded), resumable at any step.
 //!
-//! Everything but `load` and [`init`] is pure.
+//! Everything but `load`, `setup` and [`init`] is pure.
 
 pub(crate) mod checks;
 pub(crate) mod ddl;
@@ -21,6 +24,7 @@ mod golden;
 mod load;
 mod names;
 pub(crate) mod runs;
+mod setup;
 pub(crate) mod sql;
 pub(crate) mod statements;
 pub(crate) mod views;
@@ -37,6 +41,7 @@ pub use ddl::create_table;
 pub use load::{BatchLoadReport, LoadContext, LoadObserver, load_batches, pending_batches};
 pub use names::{Names, TableRole};
 pub use runs::{RUNS_TABLE, RunRow};
+pub use setup::{ObjectKind, Presence, Setup};
 pub use sql::Sql;
 pub use statements::copy_into;
 
@@ -102,30 +107,39 @@ pub fn setup_statements(names: &Names, stage: &ExternalStage) -> Result<Vec<Sql>
         .collect())
 }
 
-/// Applies the DDL idempotently: schema, file format, stage, every object's tables as the
-/// stage's schemas describe them (created or evolved), and the reporting views whose tables
-/// exist. Safe to re-run at any time, including between a crash and its resume: data tables
-/// are never replaced. Returns the statements sent.
+/// Applies the DDL idempotently: the database (with `create_database`), schema, file format
+/// and stage when missing (an existing format gets the options COPY needs), every object's
+/// tables as the stage's schemas describe them (created or evolved), and the reporting views
+/// whose tables exist (replaced, keeping their grants). Safe to re-run at any time, including
+/// between a crash and its resume: data tables are never replaced. A role with only the grants
+/// the README lists can run it; a create Snowflake refuses for privileges is an
+/// [`Error::SnowflakeSetup`](crate::error::Error::SnowflakeSetup) naming the grant. Returns the
+/// statements that changed something (reads are not listed).
 pub async fn init(
     ctx: &LoadContext,
     stage: &ExternalStage,
     schemas_in_order: &[BatchSchema],
 ) -> Result<Vec<String>> {
-    let mut sent = Vec::new();
-    for sql in setup_statements(&ctx.names, stage)? {
-        execute_ddl(&ctx.client, &ctx.pipeline, &sql).await?;
-        sent.push(sql.to_string());
-    }
+    let setup = Setup::new(&ctx.client, &ctx.names, &ctx.pipeline);
+    let mut sent: Vec<String> = setup
+        .prepare(stage)
+        .await?
+        .iter()
+        .map(Sql::to_string)
+        .collect();
     let mut tables = load::read_catalog(&ctx.client, &ctx.names, &ctx.pipeline).await?;
     for schema in schemas_in_order {
+        let object = sql::Ident::new(&schema.object)?;
         for sql in ddl::table_statements(&ctx.names, schema, &tables)? {
-            execute_ddl(&ctx.client, &ctx.pipeline, &sql).await?;
+            setup.execute(ObjectKind::Table, &object, &sql).await?;
             sent.push(sql.to_string());
         }
         ddl::remember(&mut tables, schema);
     }
     for (name, sql) in views::reporting_views(&ctx.names, |object| tables.contains_key(object))? {
-        execute_ddl(&ctx.client, &ctx.pipeline, &sql).await?;
+        setup
+            .execute(ObjectKind::View, &sql::Ident::new(name)?, &sql)
+            .await?;
         tracing::info!(view = name, "reporting view created");
         sent.push(sql.to_string());
     }

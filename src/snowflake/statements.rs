@@ -102,6 +102,11 @@ impl SnowflakeClient {
         self.inner.credentials.fingerprint().map(str::to_owned)
     }
 
+    /// The role every statement names (as stored), when not the user's default.
+    pub fn role(&self) -> Option<&str> {
+        self.inner.config.role.as_deref()
+    }
+
     /// Runs one statement to its end and returns its whole result.
     pub async fn execute(&self, statement: &Statement) -> Result<StatementOutcome> {
         let config = &self.inner.config;
@@ -412,6 +417,7 @@ impl SnowflakeClient {
                     self.inner.credentials.invalidate();
                     reminted = true;
                 }
+                Reply::Failed(e) => return Ok(Reply::Failed(self.inner.config.explain(e))),
                 reply => return Ok(reply),
             }
         }
