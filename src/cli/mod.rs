@@ -81,10 +81,13 @@ pub(crate) enum Command {
     ///
     /// Example: `intacct-snowflake extract --objects VENDOR,APBILL`
     Extract(RunArgs),
-    /// Load every staged, unloaded batch into Snowflake (COPY INTO, MERGE, cleanup).
+    /// Load every staged, unloaded batch into Snowflake (COPY INTO, a count of the staged
+    /// rows, MERGE, cleanup).
     ///
-    /// A batch a crashed run left half-loaded resumes at the step it reached, resending the
-    /// requestId recorded in the manifest. Example: `intacct-snowflake load`
+    /// A batch a crashed run left half-loaded resumes at the step it reached: it polls the
+    /// statement handle recorded in the manifest, or resends the recorded requestId; a step
+    /// that failed for certain is sent again under a new one. A batch with no rows sends
+    /// nothing. Example: `intacct-snowflake load`
     Load(ObjectArgs),
     /// Extract and load explicit time windows without moving the nightly watermark.
     ///
@@ -107,7 +110,10 @@ pub(crate) enum Command {
     ///     intacct-snowflake replay --object APBILL --since 2026-01-01 --until 2026-02-01
     #[command(verbatim_doc_comment)]
     Replay(ReplayArgs),
-    /// Show, per object, the watermark, lag, batches by state, rows and the last failures.
+    /// Show, per object, the watermark, lag, batches by state, rows and the last failures,
+    /// and the reporting views the newest run could not build (with the missing columns).
+    ///
+    /// Example: `intacct-snowflake status --config pipelines/nightly.toml`
     Status(StatusArgs),
     /// Compare Intacct's keys with Snowflake's live rows, per object.
     ///

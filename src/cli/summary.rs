@@ -41,6 +41,9 @@ pub(super) fn render(report: &RunReport) -> String {
         }
         CommandName::Verify => out.push_str(&verified(&report.verify)),
     }
+    for view in report.views_skipped.iter().flatten() {
+        out.push_str(&format!("view {} skipped: {}\n", view.view, view.reason));
+    }
     out
 }
 

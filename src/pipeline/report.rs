@@ -20,6 +20,7 @@
 //! | `loads` | [`BatchLoadReport`]s | every other batch load: after the extract (`run`), the batches `load` and `replay` loaded, a backfill's windows |
 //! | `backfill` | [`BackfillWindows`] or null | `backfill`: the range, the window length and the windows an earlier backfill had done |
 //! | `verify` | [`VerifyReport`]s | `verify`: one per object |
+//! | `views_skipped` | [`ViewSkipped`]s or null | the reporting views the command could not build (a column they read is not loaded, or Snowflake refused them), after a load that changed tables; null when it checked no view |
 //!
 //! # Outcome and exit code
 //!
@@ -47,7 +48,7 @@ use serde::{Deserialize, Serialize};
 use super::RunContext;
 use super::verify::VerifyReport;
 use crate::error::Result;
-use crate::loader::BatchLoadReport;
+use crate::loader::{BatchLoadReport, ViewSkipped};
 use crate::manifest::stream_key;
 
 /// The version of the report's shape written by this build.
@@ -118,6 +119,10 @@ pub struct RunReport {
     /// `verify`: per object, Intacct's keys against Snowflake's live rows.
     #[serde(default)]
     pub verify: Vec<VerifyReport>,
+    /// The reporting views that could not be built, as of the last check of this command
+    /// (`None`: it checked no view). A warning: never a failed unit.
+    #[serde(default)]
+    pub views_skipped: Option<Vec<ViewSkipped>>,
 }
 
 /// What one object's extract did.
@@ -237,6 +242,7 @@ impl RunReport {
             loads: Vec::new(),
             backfill: None,
             verify: Vec::new(),
+            views_skipped: None,
         }
     }
 
@@ -365,6 +371,7 @@ mod tests {
             loads: vec![],
             backfill: None,
             verify: vec![],
+            views_skipped: None,
         }
     }
 
@@ -449,6 +456,7 @@ mod tests {
             "loads",
             "backfill",
             "verify",
+            "views_skipped",
         ] {
             assert!(json.get(key).is_some(), "{key} is written");
         }

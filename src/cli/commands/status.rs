@@ -10,13 +10,16 @@ use crate::stage::Stage;
 pub(in crate::cli) async fn status(args: StatusArgs) -> Result<()> {
     let spec = crate::config::load(&args.config)?;
     let stage = Stage::open(&spec.stage.url)?;
-    let manifest = Manifest::open(stage, "status").await?;
+    let manifest = Manifest::open(stage.clone(), "status").await?;
     let rows = status::object_status(manifest.state(), chrono::Utc::now());
     if args.json {
         let text = serde_json::to_string_pretty(&rows).expect("status serialises");
         println!("{text}");
     } else {
         print!("{}", status::render_table(&rows, manifest.state().version));
+        if let Some((run_id, views)) = status::skipped_views(&stage).await? {
+            print!("{}", status::render_skipped_views(&run_id, &views));
+        }
     }
     Ok(())
 }

@@ -191,6 +191,7 @@ impl Harness {
         )
         .await
         .unwrap()
+        .sent
     }
 
     /// Stages one VENDOR batch with `rows`, as `extract` would leave it.
