@@ -23,6 +23,7 @@
 //! | `verify` | [`VerifyReport`]s | `verify`: one per object |
 //! | `warnings` | strings | what went wrong beside the work without failing it (the run could not be recorded in `_INTACCT_RUNS`) |
 //! | `prune` | [`PruneReport`] or null | `stage prune`: the horizon, each batch whose files went, the files and bytes deleted, the batches kept |
+//! | `views_skipped` | [`ViewSkipped`]s or null | the reporting views the command could not build (a column they read is not loaded, or Snowflake refused them), after a load that changed tables; null when it checked no view |
 //!
 //! # Outcome and exit code
 //!
@@ -50,7 +51,7 @@ use serde::{Deserialize, Serialize};
 use super::RunContext;
 use super::verify::VerifyReport;
 use crate::error::Result;
-use crate::loader::BatchLoadReport;
+use crate::loader::{BatchLoadReport, ViewSkipped};
 use crate::manifest::stream_key;
 
 /// The version of the report's shape written by this build.
@@ -145,6 +146,10 @@ pub struct RunReport {
     /// `stage prune`: the horizon, the batches whose files went, the files and bytes.
     #[serde(default)]
     pub prune: Option<PruneReport>,
+    /// The reporting views that could not be built, as of the last check of this command
+    /// (`None`: it checked no view). A warning: never a failed unit.
+    #[serde(default)]
+    pub views_skipped: Option<Vec<ViewSkipped>>,
 }
 
 /// What one object's extract did.
@@ -332,6 +337,7 @@ impl RunReport {
             verify: Vec::new(),
             warnings: Vec::new(),
             prune: None,
+            views_skipped: None,
         }
     }
 
@@ -539,6 +545,7 @@ mod tests {
             verify: vec![],
             warnings: vec![],
             prune: None,
+            views_skipped: None,
         }
     }
 
@@ -624,6 +631,7 @@ mod tests {
             "backfill",
             "verify",
             "warnings",
+            "views_skipped",
         ] {
             assert!(json.get(key).is_some(), "{key} is written");
         }

@@ -2,8 +2,9 @@
 //!
 //! * `auth` — key-pair JWT (PKCS#8 keys, encrypted or not) or a programmatic access token;
 //!   the key is read and checked when the client is built;
-//! * `statements` — [`SnowflakeClient`]: submit with a caller-chosen `requestId`, resend with
-//!   `retry=true`, poll 202s, fetch every result partition, cancel what is in flight;
+//! * `statements` — [`SnowflakeClient`]: submit with a caller-chosen `requestId` (waiting for
+//!   the answer, or `async=true` returning the handle), resend with `retry=true` while the
+//!   outcome is unknown, poll 202s, fetch every result partition, cancel what is in flight;
 //! * `values` — the pure decoding of the SQL API's value encodings and DML counts;
 //! * `wire` — request and response bodies and what each status means (pure).
 //!
@@ -19,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::retry::RetryPolicy;
 
 pub use auth::{PASSPHRASE_SETTING, SigningKey, SnowflakeAuth, claims};
-pub use statements::SnowflakeClient;
+pub use statements::{FailureKind, SnowflakeClient, Submitted, failure_kind};
 pub use values::{Decimal, DmlStats, SqlValue};
 
 /// Everything the client needs: where, who, which context, and how patient to be.

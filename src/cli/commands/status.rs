@@ -12,7 +12,7 @@ pub(in crate::cli) async fn status(args: StatusArgs) -> Result<()> {
     // Lag is measured on the clock a run would end its windows at.
     let now = crate::pipeline::parse_now(args.now.as_deref())?;
     let stage = Stage::open(&spec.stage.url)?;
-    let manifest = Manifest::open(stage, "status").await?;
+    let manifest = Manifest::open(stage.clone(), "status").await?;
     let rows = status::object_status(manifest.state(), now);
     if let Some(file) = &args.html {
         let page = crate::pipeline::page::status_page(
@@ -41,6 +41,9 @@ pub(in crate::cli) async fn status(args: StatusArgs) -> Result<()> {
                 &args.config.display().to_string()
             )
         );
+        if let Some((run_id, views)) = status::skipped_views(&stage).await? {
+            print!("{}", status::render_skipped_views(&run_id, &views));
+        }
     }
     Ok(())
 }

@@ -261,6 +261,19 @@ impl Emulator {
         serde_json::from_value(body["data"].clone()).expect("rows of strings and nulls")
     }
 
+    /// Moves the emulator's clock `days` forward (`POST /__emulator/clock`): load records and
+    /// staged files age with it (the 64-day rule).
+    pub(crate) async fn advance_clock_days(&self, days: f64) {
+        self.http
+            .post(format!("{}/__emulator/clock", self.base_url))
+            .json(&serde_json::json!({ "advance_days": days }))
+            .send()
+            .await
+            .expect("clock request")
+            .error_for_status()
+            .expect("clock status");
+    }
+
     /// The last lines of the emulator's log (for assertion messages).
     pub(crate) fn log_tail(&self) -> String {
         log_tail(&self.log_path)

@@ -196,6 +196,7 @@ impl Harness {
             &schemas,
         )
         .await
+        .map(|outcome| outcome.sent)
     }
 
     /// Stages one VENDOR batch with `rows`, as `extract` would leave it.
