@@ -16,6 +16,7 @@
 
 mod intacct;
 mod manifest;
+mod redact;
 mod stage;
 
 use std::fmt;
@@ -23,6 +24,8 @@ use std::fmt;
 pub use intacct::{ErrorDetail, ErrorLevel, FailureClass, IntacctFailure};
 pub use manifest::{Corruption, ManifestFile, ManifestRule};
 pub use stage::StageFailure;
+
+pub(crate) use redact::secret_spans;
 
 /// Shorthand for results whose error is [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -500,30 +503,18 @@ impl Error {
 }
 
 /// At most `max` characters of a response body, on one line, with anything that may be a
-/// secret replaced by `[redacted]`: the values of password and session elements (a proxy that
-/// echoes the request would otherwise put them in a log, the manifest or a run report), bearer
+/// secret replaced by `[redacted]`: the values of password and session elements and members,
+/// plain or escaped in any of the ways of `redact` (a proxy that echoes the request, even
+/// HTML-escaped, would otherwise put them in a log, the manifest or a run report), bearer
 /// tokens and JWTs. Every error message that quotes a body goes through here.
 pub fn snippet(body: &[u8], max: usize) -> String {
     let text = redact_secrets(&String::from_utf8_lossy(body));
     plain_snippet(text.as_bytes(), max)
 }
 
-/// Elements whose values are secrets, wherever a body carries them.
-const SECRET_ELEMENTS: [&str; 5] = [
-    "password",
-    "sessionid",
-    "sender_password",
-    "user_password",
-    "private_key_passphrase",
-];
-
 fn redact_secrets(text: &str) -> String {
-    let mut out = text.to_owned();
-    for element in SECRET_ELEMENTS {
-        out = redact_between(&out, &format!("<{element}>"), "<");
-        out = redact_between(&out, &format!("\"{element}\":\""), "\"");
-    }
-    out = redact_between(&out, "Bearer ", " \"'<,\n\r");
+    let out = redact::redact_values(text);
+    let out = redact_between(&out, "Bearer ", " \"'<,\n\r");
     redact_jwts(&out)
 }
 
@@ -942,6 +933,19 @@ mod tests {
         assert!(text.contains("<userid>loader"), "{text}");
         assert!(text.contains("<password>[redacted]</password>"), "{text}");
         assert_eq!(snippet(b"plain 503 page", 100), "plain 503 page");
+        // The same request echoed HTML-escaped, once with named and once with numeric
+        // references.
+        let escaped = b"<html><pre>&lt;request&gt;&lt;password&gt;pa55-w0rd&lt;/password&gt;&#60;sessionid&#62;S3SSION.id.x&#60;/sessionid&#62;&lt;userid&gt;loader&lt;/userid&gt;";
+        let text = snippet(escaped, 1_000);
+        assert!(
+            !text.contains("pa55-w0rd") && !text.contains("S3SSION"),
+            "{text}"
+        );
+        assert!(
+            text.contains("&lt;password&gt;[redacted]&lt;/password&gt;"),
+            "{text}"
+        );
+        assert!(text.contains("&lt;userid&gt;loader"), "{text}");
         assert_eq!(plain_snippet(b"Bearer x", 100), "Bearer x");
     }
 }
