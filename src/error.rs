@@ -139,6 +139,37 @@ pub enum Error {
         detail: String,
     },
 
+    /// An Intacct response nests elements deeper than the parser follows: a broken or
+    /// hostile gateway (real responses nest about ten levels). Refused, not read.
+    #[error(
+        "malformed response from Intacct: elements nest deeper than {max_depth} levels at byte {at_byte} in {path}; refused"
+    )]
+    XmlTooDeep {
+        /// The limit, in levels of elements.
+        max_depth: usize,
+        /// Where the element past the limit starts.
+        at_byte: usize,
+        /// The open elements there (the first and last few when there are many).
+        path: String,
+    },
+
+    /// A Snowflake result is larger, over all its partitions, than the client holds in
+    /// memory: refused before or while its partitions are fetched.
+    #[error(
+        "result of Snowflake statement {statement_handle} is larger than {limit} over its {partitions} partitions (passed at partition {partition}); refused: narrow the statement"
+    )]
+    ResultTooLarge {
+        /// The statement.
+        statement_handle: String,
+        /// The limit passed.
+        limit: ResultLimit,
+        /// The partition at which it was passed (0-based; the one the metadata announced
+        /// when the announcement alone passes it).
+        partition: usize,
+        /// Partitions of the result.
+        partitions: usize,
+    },
+
     /// A request would break a protocol limit (page size, `in` list length, empty select).
     #[error("invalid request: {0}")]
     InvalidRequest(String),
@@ -420,6 +451,24 @@ pub enum Error {
     },
 }
 
+/// A limit on a whole Snowflake result ([`Error::ResultTooLarge`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum ResultLimit {
+    /// At most this many rows.
+    Rows(u64),
+    /// At most this many bytes of values (as text on the wire).
+    Bytes(u64),
+}
+
+impl fmt::Display for ResultLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ResultLimit::Rows(n) => write!(f, "{n} rows"),
+            ResultLimit::Bytes(n) => write!(f, "{n} bytes"),
+        }
+    }
+}
+
 /// Why a load step failed: the statement's own error, or Snowflake's answer failing a check
 /// against the manifest.
 #[derive(Debug, thiserror::Error)]
@@ -470,6 +519,8 @@ impl Error {
             | Error::LockHeld { .. }
             | Error::ReadIncomplete { .. }
             | Error::BodyTooLarge { .. }
+            | Error::XmlTooDeep { .. }
+            | Error::ResultTooLarge { .. }
             | Error::LockLost { .. }
             | Error::Task { .. }
             | Error::Interrupted
@@ -616,6 +667,8 @@ mod tests {
             Error::SnowflakeAuth { .. } => "SnowflakeAuth",
             Error::SnowflakeResponse { .. } => "SnowflakeResponse",
             Error::Io { .. } => "Io",
+            Error::XmlTooDeep { .. } => "XmlTooDeep",
+            Error::ResultTooLarge { .. } => "ResultTooLarge",
         }
     }
 
@@ -898,6 +951,25 @@ mod tests {
                 false,
             ),
             (Error::SnowflakeAuth { message: text() }, 2, false),
+            (
+                Error::XmlTooDeep {
+                    max_depth: 64,
+                    at_byte: 9,
+                    path: text(),
+                },
+                1,
+                false,
+            ),
+            (
+                Error::ResultTooLarge {
+                    statement_handle: text(),
+                    limit: ResultLimit::Rows(1),
+                    partition: 1,
+                    partitions: 2,
+                },
+                1,
+                false,
+            ),
             (Error::SnowflakeResponse { detail: text() }, 1, false),
             (
                 Error::Io {
@@ -914,7 +986,7 @@ mod tests {
             assert_eq!(error.exit_code(), *exit_code, "{error:?}");
             assert_eq!(error.is_retryable(), *retryable, "{error:?}");
         }
-        assert_eq!(kinds.len(), 31, "a kind has no row: {kinds:?}");
+        assert_eq!(kinds.len(), 33, "a kind has no row: {kinds:?}");
     }
 
     #[test]
