@@ -104,6 +104,29 @@ pub enum Error {
         source: Box<Error>,
     },
 
+    /// The Intacct gateway answered that it is offline (its weekly maintenance window, or an
+    /// outage) and kept answering so through the retries: the run stops, to be tried again
+    /// later.
+    #[error(
+        "Intacct is offline for maintenance ({detail}); try again {}",
+        .retry_after_secs.map(|s| format!("in {s} s")).unwrap_or_else(|| "in an hour: Sage's weekly maintenance window lasts up to four hours (status.sage.com shows it)".to_owned())
+    )]
+    IntacctUnavailable {
+        /// What the gateway said (a short snippet).
+        detail: String,
+        /// `Retry-After`, when sent.
+        retry_after_secs: Option<u64>,
+    },
+
+    /// `intacct.max_transactions_per_run` is spent: no new request to Intacct this run.
+    #[error(
+        "stopped: transaction budget (intacct.max_transactions_per_run = {limit} spent); the next run reads the rest"
+    )]
+    TransactionBudget {
+        /// The budget.
+        limit: u64,
+    },
+
     /// A response body could not be read as an Intacct response.
     #[error("malformed response from Intacct ({kind}): {detail}")]
     MalformedResponse {
@@ -332,11 +355,12 @@ impl Error {
             Error::HttpStatus { status, .. } => {
                 matches!(status, 408 | 429 | 500 | 502 | 503 | 504)
             }
-            Error::Transport { .. } => true,
+            Error::Transport { .. } | Error::IntacctUnavailable { .. } => true,
             Error::Stage { transient, .. } => *transient,
             Error::Config { .. }
             | Error::Secret { .. }
             | Error::InvalidRequest(_)
+            | Error::TransactionBudget { .. }
             | Error::NotImplemented(_)
             | Error::Io { .. }
             | Error::Value { .. }
@@ -361,6 +385,9 @@ impl Error {
         match self {
             Error::HttpStatus {
                 retry_after_secs, ..
+            }
+            | Error::IntacctUnavailable {
+                retry_after_secs, ..
             } => *retry_after_secs,
             _ => None,
         }
@@ -371,8 +398,8 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Config { .. } | Error::Secret { .. } | Error::SnowflakeAuth { .. } => 2,
-            Error::NotImplemented(_) => 3,
-            Error::LockHeld { .. } => 4,
+            Error::NotImplemented(_) | Error::TransactionBudget { .. } => 3,
+            Error::LockHeld { .. } | Error::IntacctUnavailable { .. } => 4,
             Error::Interrupted => 130,
             _ => 1,
         }

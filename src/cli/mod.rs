@@ -308,12 +308,15 @@ fn init_tracing(filter: &str, format: LogFormat) {
 }
 
 /// The process exit code of a command that finished with `outcome`: 0 success, 1 every
-/// object or batch failed, 3 some did, 5 `verify` found differences.
+/// object or batch failed, 3 some did (or the transaction budget stopped the run), 4 Intacct
+/// is offline for maintenance (try again later, like a held run lock), 5 `verify` found
+/// differences.
 pub(crate) fn exit_code(outcome: Outcome) -> u8 {
     match outcome {
         Outcome::Success => 0,
         Outcome::Failed => 1,
         Outcome::Partial => 3,
+        Outcome::TryLater => 4,
         Outcome::VerifyDiffers => 5,
     }
 }

@@ -41,7 +41,34 @@ pub(super) fn render(report: &RunReport) -> String {
         }
         CommandName::Verify => out.push_str(&verified(&report.verify)),
     }
+    if let Some(usage) = &report.intacct {
+        out.push_str(&intacct(usage));
+    }
     out
+}
+
+/// One line on what the command's Intacct requests cost and met.
+fn intacct(usage: &crate::intacct::IntacctUsage) -> String {
+    let t = &usage.transactions;
+    let kinds: Vec<String> = t
+        .by_kind()
+        .iter()
+        .map(|(kind, n)| format!("{} {n}", kind.name()))
+        .collect();
+    let c = &usage.concurrency;
+    format!(
+        "Intacct: {} requests{} ({}); request slots {} of {} (lowest {}), {} refused for concurrency, {} timed out\n",
+        t.total,
+        t.max_per_run
+            .map(|max| format!(" of a budget of {max}"))
+            .unwrap_or_default(),
+        kinds.join(", "),
+        c.last,
+        c.max,
+        c.lowest,
+        c.refusals,
+        c.timeouts
+    )
 }
 
 /// The table of the objects extracted.
@@ -61,6 +88,7 @@ fn objects(reports: &[ObjectReport]) -> String {
             r.bytes,
             r.seconds,
             match (&r.error, r.quarantined) {
+                (Some(e), _) if r.stopped.is_some() => format!("STOPPED: {e}"),
                 (Some(e), _) => format!("FAILED: {e}"),
                 (None, 0) => "staged".to_owned(),
                 (None, n) => format!(

@@ -36,6 +36,7 @@ use crate::stage::Stage;
 pub use context::RunContext;
 pub use report::{
     BackfillWindows, CommandName, ObjectReport, Outcome, RunReport, SCHEMA_VERSION, SavedReport,
+    StopReason,
 };
 pub use settings::{
     ExtractOptions, ObjectJob, client_config, extract_options, objects_in_scope, snowflake_config,

@@ -20,6 +20,7 @@
 //! | `loads` | [`BatchLoadReport`]s | every other batch load: after the extract (`run`), the batches `load` and `replay` loaded, a backfill's windows |
 //! | `backfill` | [`BackfillWindows`] or null | `backfill`: the range, the window length and the windows an earlier backfill had done |
 //! | `verify` | [`VerifyReport`]s | `verify`: one per object |
+//! | `intacct` | [`IntacctUsage`] or null | commands that talked to Intacct: the requests (billable transactions) per object and kind and the budget, the request slots' levels (the ceiling, the lowest and last level, refusals, timeouts), and the maintenance answer that stopped the run |
 //!
 //! # Outcome and exit code
 //!
@@ -32,7 +33,8 @@
 //! |---|---|---|
 //! | `success` | no unit failed (or there was nothing to do) and `verify` found no difference | 0 |
 //! | `failed` | every unit failed | 1 |
-//! | `partial` | some units failed, others succeeded (they stay staged or loaded; the next run retries the rest) | 3 |
+//! | `partial` | some units failed, others succeeded (they stay staged or loaded; the next run retries the rest); or `intacct.max_transactions_per_run` stopped the run (objects not finished end as `stopped: transaction budget`) | 3 |
+//! | `try_later` | Intacct answered that it is offline for maintenance and kept answering so through the retries: the run stopped (objects not read end as `stopped: Intacct offline`); run it again after the window | 4 |
 //! | `verify_differs` | `verify` found keys that differ, or could not verify an object | 5 |
 //!
 //! A command that stops before it has a report (bad configuration, the run lock held, an
@@ -46,7 +48,8 @@ use serde::{Deserialize, Serialize};
 
 use super::RunContext;
 use super::verify::VerifyReport;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::intacct::{IntacctUsage, TransactionCounts};
 use crate::loader::BatchLoadReport;
 use crate::manifest::stream_key;
 
@@ -83,6 +86,31 @@ pub enum Outcome {
     Failed,
     /// `verify` found differences (or could not verify an object).
     VerifyDiffers,
+    /// Intacct is offline for maintenance: run again later.
+    TryLater,
+}
+
+/// Why an object stopped before the end of its window without failing: nothing of it is
+/// lost, the next run reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// `intacct.max_transactions_per_run` was spent.
+    TransactionBudget,
+    /// Intacct answered that it is offline for maintenance.
+    IntacctOffline,
+}
+
+impl StopReason {
+    /// The stop an error means, when it is one.
+    pub fn of(error: &Error) -> Option<StopReason> {
+        match error {
+            Error::TransactionBudget { .. } => Some(StopReason::TransactionBudget),
+            Error::IntacctUnavailable { .. } => Some(StopReason::IntacctOffline),
+            Error::EntitySession { source, .. } => StopReason::of(source),
+            _ => None,
+        }
+    }
 }
 
 /// What one command did (see the module docs for the shape and the outcome).
@@ -118,6 +146,9 @@ pub struct RunReport {
     /// `verify`: per object, Intacct's keys against Snowflake's live rows.
     #[serde(default)]
     pub verify: Vec<VerifyReport>,
+    /// What the command's Intacct requests cost and met (`None`: it sent none).
+    #[serde(default)]
+    pub intacct: Option<IntacctUsage>,
 }
 
 /// What one object's extract did.
@@ -165,6 +196,14 @@ pub struct ObjectReport {
     pub seconds: f64,
     /// Why it failed, when it did.
     pub error: Option<String>,
+    /// Why it stopped before the end of its window without failing (`error` says it too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<StopReason>,
+    /// Requests its read and its delete feed sent (billable transactions), by kind:
+    /// `data_page`, `probe`, `audit_read` (retries included; the object's `lookup` and the
+    /// logins are in the report's `intacct.transactions`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub transactions: TransactionCounts,
 }
 
 impl ObjectReport {
@@ -212,6 +251,33 @@ pub struct SavedReport {
     pub path: String,
 }
 
+/// How many of the newest reports [`last_intacct_run`] looks through.
+const RECENT_REPORTS: usize = 30;
+
+/// The newest report on `stage` of a command that talked to Intacct (by its end), among the
+/// newest few by name (run ids begin with the run's time); `None` when there is none.
+/// Unreadable reports are skipped.
+pub(crate) async fn last_intacct_run(stage: &crate::stage::Stage) -> Result<Option<RunReport>> {
+    let listed = stage.list("_reports/").await?;
+    let mut newest: Option<RunReport> = None;
+    for object in listed.iter().rev().take(RECENT_REPORTS) {
+        let Some(bytes) = stage.get(&object.path).await? else {
+            continue;
+        };
+        let Ok(report) = serde_json::from_slice::<RunReport>(&bytes) else {
+            continue;
+        };
+        if report.intacct.is_some()
+            && newest
+                .as_ref()
+                .is_none_or(|n| report.finished_at > n.finished_at)
+        {
+            newest = Some(report);
+        }
+    }
+    Ok(newest)
+}
+
 /// One unit of work of a report, for its outcome: an extracted object, or a load of a batch
 /// no object of the command extracted.
 struct Unit {
@@ -237,6 +303,7 @@ impl RunReport {
             loads: Vec::new(),
             backfill: None,
             verify: Vec::new(),
+            intacct: None,
         }
     }
 
@@ -248,7 +315,8 @@ impl RunReport {
     }
 
     /// Finishes the report and keeps it on `ctx`'s stage at `_reports/<run_id>.json`.
-    pub async fn save(self, ctx: &RunContext) -> Result<SavedReport> {
+    pub async fn save(mut self, ctx: &RunContext) -> Result<SavedReport> {
+        self.intacct = self.intacct.or_else(|| ctx.intacct_usage());
         let report = self.finish();
         let path = format!("_reports/{}.json", ctx.run_id);
         let body = serde_json::to_vec_pretty(&report).expect("a report serialises");
@@ -258,25 +326,58 @@ impl RunReport {
 
     /// The outcome of what the report holds: the one rule of the module docs.
     pub fn outcome(&self) -> Outcome {
+        if self.intacct_offline().is_some() {
+            return Outcome::TryLater;
+        }
         let units = self.units();
         let failed = units.iter().filter(|u| u.error.is_some()).count();
+        let budget = self.budget_reached();
         if failed == 0 {
-            if self.verify.iter().any(VerifyReport::differs) {
+            if budget {
+                Outcome::Partial
+            } else if self.verify.iter().any(VerifyReport::differs) {
                 Outcome::VerifyDiffers
             } else {
                 Outcome::Success
             }
-        } else if failed == units.len() {
+        } else if failed == units.len() && !budget {
             Outcome::Failed
         } else {
             Outcome::Partial
         }
     }
 
+    /// The maintenance answer that stopped the command, when one did.
+    fn intacct_offline(&self) -> Option<String> {
+        self.intacct
+            .as_ref()
+            .and_then(|i| i.unavailable.clone())
+            .or_else(|| {
+                self.objects
+                    .iter()
+                    .find(|o| o.stopped == Some(StopReason::IntacctOffline))
+                    .map(|o| o.error.clone().unwrap_or_default())
+            })
+    }
+
+    /// True when `intacct.max_transactions_per_run` stopped a request of the command.
+    fn budget_reached(&self) -> bool {
+        self.intacct
+            .as_ref()
+            .is_some_and(|i| i.transactions.budget_reached())
+            || self
+                .objects
+                .iter()
+                .any(|o| o.stopped == Some(StopReason::TransactionBudget))
+    }
+
     /// What went wrong, for the error line printed when the outcome is not a success:
     /// `N of M objects failed: …`, `N of M batches failed to load: …`, or the objects
     /// `verify` found differing.
     pub fn failure_message(&self) -> Option<String> {
+        if let Some(offline) = self.intacct_offline() {
+            return Some(offline);
+        }
         let units = self.units();
         let failed: Vec<&str> = units.iter().filter_map(|u| u.error.as_deref()).collect();
         if !failed.is_empty() {
@@ -303,8 +404,15 @@ impl RunReport {
                 None => format!("{} ({} missing, {} extra)", r.object, r.missing, r.extra),
             })
             .collect();
-        (!differing.is_empty())
-            .then(|| format!("verify found differences in {}", differing.join(", ")))
+        if !differing.is_empty() {
+            return Some(format!(
+                "verify found differences in {}",
+                differing.join(", ")
+            ));
+        }
+        self.budget_reached().then(|| {
+            "the Intacct transaction budget (intacct.max_transactions_per_run) stopped the run; the next run reads the rest".to_owned()
+        })
     }
 
     /// The units of work: each extracted object (failed by its extract or its batch's load),
@@ -365,6 +473,7 @@ mod tests {
             loads: vec![],
             backfill: None,
             verify: vec![],
+            intacct: None,
         }
     }
 
@@ -520,5 +629,75 @@ mod tests {
             v.failure_message().unwrap(),
             "verify found differences in VENDOR (0 missing, 2 extra)"
         );
+    }
+
+    fn usage(refused_by_budget: u64, unavailable: Option<&str>) -> IntacctUsage {
+        IntacctUsage {
+            transactions: crate::intacct::TransactionUsage {
+                total: 40,
+                max_per_run: Some(40),
+                refused_by_budget,
+                ..Default::default()
+            },
+            unavailable: unavailable.map(str::to_owned),
+            ..IntacctUsage::default()
+        }
+    }
+
+    #[test]
+    fn a_spent_transaction_budget_is_a_partial_run_even_when_every_object_stopped() {
+        let mut r = report(CommandName::Run);
+        let stopped = |name: &str| ObjectReport {
+            stopped: Some(StopReason::TransactionBudget),
+            ..object(name, "", Some("stopped: transaction budget"))
+        };
+        r.objects = vec![object("VENDOR", "b1", None), stopped("APBILL")];
+        r.intacct = Some(usage(3, None));
+        assert_eq!(r.outcome(), Outcome::Partial);
+        r.objects = vec![stopped("VENDOR"), stopped("APBILL")];
+        assert_eq!(r.outcome(), Outcome::Partial);
+        // Every object read, but the delete feed was cut short: still partial.
+        r.objects = vec![object("VENDOR", "b1", None)];
+        assert_eq!(r.outcome(), Outcome::Partial);
+        assert!(r.failure_message().unwrap().contains("transaction budget"));
+        r.intacct = Some(usage(0, None));
+        assert_eq!(r.outcome(), Outcome::Success);
+        // Keys written with their kinds' names.
+        let mut o = stopped("APBILL");
+        o.transactions = TransactionCounts::from([
+            (crate::intacct::TransactionKind::DataPage, 7),
+            (crate::intacct::TransactionKind::Probe, 1),
+        ]);
+        let json = serde_json::to_value(&o).unwrap();
+        assert_eq!(json["stopped"], "transaction_budget");
+        assert_eq!(json["transactions"]["data_page"], 7);
+        assert_eq!(json["transactions"]["probe"], 1);
+    }
+
+    #[test]
+    fn intacct_offline_for_maintenance_is_try_later_whatever_else_happened() {
+        let mut r = report(CommandName::Run);
+        r.objects = vec![
+            object("VENDOR", "b1", None),
+            object("APBILL", "", Some("boom")),
+        ];
+        r.intacct = Some(usage(0, Some("Intacct is offline for maintenance (x)")));
+        assert_eq!(r.outcome(), Outcome::TryLater);
+        assert!(r.failure_message().unwrap().contains("maintenance"));
+        let r = r.finish();
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["outcome"], "try_later");
+        let back: RunReport = serde_json::from_value(json).unwrap();
+        assert_eq!(back, r);
+        // Said by an object alone (no usage recorded): the same.
+        let mut r = report(CommandName::Backfill);
+        r.objects = vec![ObjectReport {
+            stopped: StopReason::of(&Error::IntacctUnavailable {
+                detail: "x".into(),
+                retry_after_secs: None,
+            }),
+            ..object("APBILL", "", Some("offline"))
+        }];
+        assert_eq!(r.outcome(), Outcome::TryLater);
     }
 }

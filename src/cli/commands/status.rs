@@ -10,13 +10,20 @@ use crate::stage::Stage;
 pub(in crate::cli) async fn status(args: StatusArgs) -> Result<()> {
     let spec = crate::config::load(&args.config)?;
     let stage = Stage::open(&spec.stage.url)?;
-    let manifest = Manifest::open(stage, "status").await?;
-    let rows = status::object_status(manifest.state(), chrono::Utc::now());
+    let manifest = Manifest::open(stage.clone(), "status").await?;
+    let mut rows = status::object_status(manifest.state(), chrono::Utc::now());
+    let last = crate::pipeline::report::last_intacct_run(&stage).await?;
+    if let Some(last) = &last {
+        status::with_last_intacct_run(&mut rows, last);
+    }
     if args.json {
         let text = serde_json::to_string_pretty(&rows).expect("status serialises");
         println!("{text}");
     } else {
         print!("{}", status::render_table(&rows, manifest.state().version));
+        if let Some(last) = &last {
+            print!("{}", status::render_last_intacct_run(last));
+        }
     }
     Ok(())
 }
