@@ -127,8 +127,9 @@ fn intacct(i: &RawIntacct, at: &Inputs) -> Result<IntacctSpec> {
     if i.max_transactions_per_run == Some(0) {
         return Err(Error::Config {
             location: at.location("intacct.max_transactions_per_run"),
-            message: "must be at least 1 (a run needs a login and a page); leave it out for no limit"
-                .into(),
+            message:
+                "must be at least 1 (a run needs a login and a page); leave it out for no limit"
+                    .into(),
         });
     }
     let tz_name = at.resolve("intacct.time_zone", i.time_zone.as_deref().unwrap_or("UTC"))?;

@@ -66,8 +66,9 @@ use chrono_tz::Tz;
 use tokio::time::Instant;
 use url::Url;
 
+use crate::error::FailureClass;
 use crate::error::{Error, MalformedKind, Result};
-use crate::intacct::codes::{self, FailureClass};
+use crate::intacct::codes;
 use crate::intacct::ledger::{Charge, TransactionKind, TransactionUsage};
 use crate::intacct::request::{
     Authentication, Call, Function, Request, SenderCredentials, render_request,
@@ -201,9 +202,10 @@ impl CallOptions {
 /// What a call is charged as, by what it reads: the reads of `reader` say so themselves.
 fn charge_of(call: &Call) -> Charge {
     match call {
-        Call::GetApiSession { .. } => {
-            Charge::new(crate::intacct::session::LOGIN_OBJECT, TransactionKind::Login)
-        }
+        Call::GetApiSession { .. } => Charge::new(
+            crate::intacct::session::LOGIN_OBJECT,
+            TransactionKind::Login,
+        ),
         Call::Lookup { object } | Call::Inspect { object, .. } => {
             Charge::new(object, TransactionKind::Lookup)
         }
@@ -403,7 +405,10 @@ impl IntacctClient {
         loop {
             let session = self.inner.sessions.get().await?;
             let control_id = control_id(label, transport.next_request_no(), retrier.attempt());
-            match self.send(&session, &control_id, call, &options.charge).await {
+            match self
+                .send(&session, &control_id, call, &options.charge)
+                .await
+            {
                 Ok((data, body)) => return Ok((data, body.filter(|_| options.keep_body))),
                 Err(e) if is_session_refused(&e) => {
                     // The session was refused (expired, or invalidated on Sage's side): a new
@@ -530,7 +535,7 @@ fn control_id(label: &str, request: u64, attempt: u32) -> String {
 fn is_session_refused(error: &Error) -> bool {
     match error {
         Error::Intacct(f) => matches!(
-            codes::classify(f),
+            f.class(),
             FailureClass::SessionRefused | FailureClass::BadCredentials
         ),
         _ => false,

@@ -206,7 +206,9 @@ mod tests {
             tally: Some(tally.clone()),
             ..Charge::new("APBILL", TransactionKind::DataPage)
         };
-        ledger.charge(&Charge::new("", TransactionKind::Login)).unwrap();
+        ledger
+            .charge(&Charge::new("", TransactionKind::Login))
+            .unwrap();
         ledger.charge(&page).unwrap();
         ledger.charge(&page).unwrap();
         let refused = ledger.charge(&page).unwrap_err();

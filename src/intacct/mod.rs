@@ -45,7 +45,6 @@ pub use names::column_name;
 pub use paging::{Cursor, KeyFields, PageOrder, Pass, RecordKey, TimeWindow};
 pub use parse::parse_response;
 pub use reader::{ObjectRead, Page, ReadMethod, ReadProgress, ReadRequest};
-pub use slots::ConcurrencyUsage;
 pub use request::{
     Authentication, Call, Comparison, Filter, Function, OrderBy, Query, ReadByQuery, Request,
     SenderCredentials, escape_attr, escape_text, is_forbidden_xml_char, render_request,
@@ -54,3 +53,4 @@ pub use response::{
     ErrorDetail, ErrorLevel, FieldMeta, IntacctFailure, IntacctType, ObjectMeta, RecordPage,
     Response, ResultData,
 };
+pub use slots::ConcurrencyUsage;

@@ -62,9 +62,9 @@ use tokio::task::JoinHandle;
 
 use std::sync::Arc;
 
+use crate::error::FailureClass;
 use crate::error::{Error, Result};
 use crate::intacct::client::{CallOptions, IntacctClient, malformed, page_kind};
-use crate::intacct::codes::{self, FailureClass};
 use crate::intacct::ledger::{Charge, Tally, TransactionCounts, TransactionKind};
 use crate::intacct::names::column_name;
 use crate::intacct::objects;
@@ -701,7 +701,7 @@ fn check_unique_keys(
 /// A `readMore` refused because its `resultId` expired or is unknown: the remedy is to run
 /// the `readByQuery` again.
 fn is_expired_result_id(failure: &IntacctFailure) -> bool {
-    codes::classify(failure) == FailureClass::ResultIdExpired
+    failure.class() == FailureClass::ResultIdExpired
 }
 
 /// The records of a page's result; a result of another kind is a malformed response.

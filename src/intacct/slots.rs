@@ -357,7 +357,12 @@ mod tests {
         assert_eq!(a.level(), 1, "never below one");
         let usage = a.usage();
         assert_eq!(
-            (usage.refusals, usage.timeouts, usage.decreases, usage.lowest),
+            (
+                usage.refusals,
+                usage.timeouts,
+                usage.decreases,
+                usage.lowest
+            ),
             (3, 1, 2, 1)
         );
         // Odd levels round up: 3 → 2.

@@ -50,6 +50,9 @@ use crate::intacct::response::{ErrorLevel, IntacctFailure, Response};
 use crate::intacct::slots::{ConcurrencyUsage, Signal, Slots};
 use crate::retry::{RetryPolicy, backoff_delay, may_retry};
 
+/// The maintenance answer a request gave up on: what it said, and its `Retry-After`.
+type Offline = (String, Option<u64>);
+
 /// The HTTP side of the client: connection pool, timeout, the company's slots, the run's
 /// transactions and request sequence.
 #[derive(Clone, Debug)]
@@ -59,7 +62,7 @@ pub(crate) struct Transport {
     ledger: Arc<Ledger>,
     sequence: Arc<AtomicU64>,
     /// The maintenance answer a request gave up on: every later request fails with it.
-    unavailable: Arc<Mutex<Option<(String, Option<u64>)>>>,
+    unavailable: Arc<Mutex<Option<Offline>>>,
 }
 
 impl Transport {
@@ -110,7 +113,7 @@ impl Transport {
             })
     }
 
-    fn lock_unavailable(&self) -> std::sync::MutexGuard<'_, Option<(String, Option<u64>)>> {
+    fn lock_unavailable(&self) -> std::sync::MutexGuard<'_, Option<Offline>> {
         self.unavailable.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -274,13 +277,13 @@ fn classify(status: u16, headers: &HeaderMap, body: &[u8]) -> Result<Response> {
             && let Err(Error::Intacct(f)) = parse_response(body)
             && codes::classify(&f) == FailureClass::Unavailable
         {
-            return Err(unavailable(format!(
-                "HTTP {status}: {}",
-                Error::Intacct(f)
-            )));
+            return Err(unavailable(format!("HTTP {status}: {}", Error::Intacct(f))));
         }
         if codes::is_maintenance_text(&snippet(body, 2_000)) {
-            return Err(unavailable(format!("HTTP {status}: {}", snippet(body, 200))));
+            return Err(unavailable(format!(
+                "HTTP {status}: {}",
+                snippet(body, 200)
+            )));
         }
     }
     if status == 429 || status >= 500 {
@@ -495,7 +498,11 @@ mod tests {
     fn refusal_at(level: &str) -> Vec<u8> {
         let error = "<errormessage><error><errorno>200024</errorno><description></description><description2>There are too many operations running for this company (200024)</description2><correction></correction></error></errormessage>";
         let control_ok = "<control><status>success</status><senderid>s</senderid><controlid>c</controlid><uniqueid>false</uniqueid><dtdversion>3.0</dtdversion></control>";
-        let auth = |status: &str| format!("<authentication><status>{status}</status><userid>u</userid><companyid>c</companyid><locationid></locationid></authentication>");
+        let auth = |status: &str| {
+            format!(
+                "<authentication><status>{status}</status><userid>u</userid><companyid>c</companyid><locationid></locationid></authentication>"
+            )
+        };
         match level {
             "control" => format!("<response><control><status>failure</status><senderid>s</senderid><controlid>c</controlid></control>{error}</response>"),
             "operation" => format!("<response>{control_ok}<operation>{}{error}</operation></response>", auth("success")),

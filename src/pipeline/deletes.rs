@@ -47,8 +47,7 @@
 //! The run report counts `deleted` apart from `records`, and `status` shows `deleted` beside
 //! `rows`.
 
-use crate::error::{Error, Result};
-use crate::intacct::codes::{self, FailureClass};
+use crate::error::{Error, FailureClass, Result};
 use crate::intacct::objects::{self, DeleteKey};
 use crate::intacct::paging::{KeyFields, TimeWindow, audit_deletes_condition};
 use crate::intacct::response::{IntacctType, ObjectMeta, RecordPage};
@@ -197,7 +196,7 @@ pub(super) fn check_plan(plan: &SchemaPlan) -> Result<()> {
 /// returned unchanged (its controlid already names AUDITHISTORY).
 pub(super) fn read_error(object: &str, error: Error) -> Error {
     match &error {
-        Error::Intacct(failure) if codes::classify(failure) == FailureClass::PermissionDenied => {
+        Error::Intacct(failure) if failure.class() == FailureClass::PermissionDenied => {
             Error::DeleteFeed {
                 object: object.to_owned(),
                 message: format!(
@@ -215,8 +214,9 @@ pub(super) fn read_error(object: &str, error: Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::intacct::codes;
     use crate::intacct::request::{Comparison, Filter};
-    use crate::intacct::response::{ErrorDetail, ErrorLevel, IntacctFailure};
+    use crate::intacct::response::{ErrorDetail, ErrorLevel};
 
     fn audit_page(rows: &[(&str, Option<&str>, Option<&str>)]) -> RecordPage {
         RecordPage::from_rows(
@@ -350,19 +350,21 @@ mod tests {
 
     #[test]
     fn a_permission_refusal_names_the_setting_that_turns_the_feed_off() {
-        let failure = IntacctFailure {
-            level: ErrorLevel::Result,
-            function: Some("query".into()),
-            control_id: Some("b1-APBILL-AUDITHISTORY-p1-a1".into()),
-            aborted: false,
-            errors: vec![ErrorDetail {
-                errorno: "PL04000005".into(),
-                description: Some("You do not have permission for API operation".into()),
-                description2: None,
-                correction: None,
-            }],
+        let failure = |errorno: &str| {
+            codes::failure(
+                ErrorLevel::Result,
+                Some("query".into()),
+                Some("b1-APBILL-AUDITHISTORY-p1-a1".into()),
+                false,
+                vec![ErrorDetail {
+                    errorno: errorno.into(),
+                    description: Some("You do not have permission for API operation".into()),
+                    description2: None,
+                    correction: None,
+                }],
+            )
         };
-        let err = read_error("APBILL", Error::Intacct(failure.clone()));
+        let err = read_error("APBILL", Error::Intacct(failure("PL04000005")));
         let text = err.to_string();
         assert!(matches!(err, Error::DeleteFeed { .. }), "{text}");
         assert!(text.contains("AUDITHISTORY"), "{text}");
@@ -370,10 +372,8 @@ mod tests {
         assert!(text.contains("PL04000005"), "{text}");
         assert!(!err.is_retryable());
         // Other failures keep their own variant (and retryability).
-        let mut transient = failure;
-        transient.errors[0].errorno = "DL02000001".into();
         assert!(matches!(
-            read_error("APBILL", Error::Intacct(transient)),
+            read_error("APBILL", Error::Intacct(failure("DL02000001"))),
             Error::Intacct(_)
         ));
     }

@@ -147,9 +147,9 @@ impl std::str::FromStr for CoTenant {
     fn from_str(text: &str) -> Result<CoTenant, String> {
         let parts: Vec<&str> = text.split(':').collect();
         let number = |s: &str| {
-            s.trim()
-                .parse::<u64>()
-                .map_err(|_| format!("co-tenant {text:?}: {s:?} is not a number (SLOTS:BUSY_MS:IDLE_MS)"))
+            s.trim().parse::<u64>().map_err(|_| {
+                format!("co-tenant {text:?}: {s:?} is not a number (SLOTS:BUSY_MS:IDLE_MS)")
+            })
         };
         match parts.as_slice() {
             [slots, busy, idle] => Ok(CoTenant {

@@ -225,12 +225,9 @@ impl Drop for InFlight {
             tokio::time::sleep(slots.detached).await;
             slots.free(&company, true);
         };
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => {
-                runtime.spawn(release);
-            }
-            // No runtime (the server is shutting down): nothing waits for the slot any more.
-            Err(_) => {}
+        // No runtime (the server is shutting down): nothing waits for the slot any more.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(release);
         }
     }
 }
@@ -301,7 +298,10 @@ mod tests {
             if let Some(slot) = slots.admit("c").await {
                 break slot;
             }
-            assert!(started.elapsed() < Duration::from_secs(10), "the burst never ended");
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "the burst never ended"
+            );
         };
         drop(later);
         co.abort();

@@ -268,10 +268,7 @@ impl Gateway {
     /// Records the request's function controlids; counts those an earlier request of the
     /// company already used.
     pub(super) fn record_control_ids(&self, request: &ParsedRequest) {
-        let company = self
-            .company_of(request)
-            .unwrap_or_default()
-            .to_lowercase();
+        let company = self.company_of(request).unwrap_or_default().to_lowercase();
         let mut seen = lock(&self.control_ids);
         let repeated = request
             .functions
@@ -292,10 +289,7 @@ impl Gateway {
         level: RefusalLevel,
         nth: u64,
     ) -> String {
-        let refusal = error(
-            crate::slots::REFUSAL_ERRORNO,
-            crate::slots::REFUSAL_TEXT,
-        );
+        let refusal = error(crate::slots::REFUSAL_ERRORNO, crate::slots::REFUSAL_TEXT);
         let level = match level {
             RefusalLevel::Rotate => match nth % 3 {
                 1 => RefusalLevel::Control,
