@@ -469,6 +469,16 @@ impl Reader<'_> {
             chain.in_flight = false;
             let (records, raw) = match outcome.and_then(|(data, raw)| records_of(r, data, raw)) {
                 Ok(page) => page,
+                // Before other Intacct failures: DL02000001 (a query that ran out of time)
+                // is one.
+                Err(e) if is_page_too_big(&e) && chain.page_size > MIN_HALVED_PAGE_SIZE => {
+                    // Large objects time out on big pages: the same page, half as big, on the
+                    // first timeout (the client paused before handing it back), never the
+                    // same heavy page again.
+                    chain.page_size = (chain.page_size / 2).max(MIN_HALVED_PAGE_SIZE);
+                    tracing::warn!(object = %r.object, page_size = chain.page_size, error = %e, "page timed out; halving the page size");
+                    continue;
+                }
                 Err(Error::Intacct(failure)) => {
                     // The gateway names fields lookup listed but query refuses: drop them,
                     // remember that for the run, and send the page once more.
@@ -490,14 +500,6 @@ impl Reader<'_> {
                     client.remember_refused(&r.object, &refused);
                     select.retain(|s| !refused.iter().any(|d| d.eq_ignore_ascii_case(s)));
                     select_version += 1;
-                    continue;
-                }
-                Err(e) if is_page_too_big(&e) && chain.page_size > MIN_HALVED_PAGE_SIZE => {
-                    // Large objects time out on big pages: the same page, half as big, on the
-                    // first timeout (the client paused before handing it back), never the
-                    // same heavy page again.
-                    chain.page_size = (chain.page_size / 2).max(MIN_HALVED_PAGE_SIZE);
-                    tracing::warn!(object = %r.object, page_size = chain.page_size, error = %e, "page timed out; halving the page size");
                     continue;
                 }
                 Err(e) => return Err(Stop::Failed(e)),
