@@ -458,18 +458,27 @@ pub(crate) fn cursor_after(
                 .map_err(|_| bad(format!("{key_column} {record_no:?} is not an integer")))?,
         )
     };
+    // A combined pass's row with an empty modification timestamp stands at its creation
+    // time; an error names the field the text came from.
     let stand_in = match (pass, &keys.created) {
-        (Pass::Combined, Some(created)) => page.get(last, &column_name(created)),
+        (Pass::Combined, Some(created)) => {
+            let created = column_name(created);
+            page.get(last, &created).map(|text| (created, text))
+        }
         _ => None,
     };
-    let text = page.get(last, &key).or(stand_in).ok_or_else(|| {
-        bad(format!(
-            "record {record_no} has no {key} in a {pass:?} pass"
-        ))
-    })?;
+    let (field, text) = page
+        .get(last, &key)
+        .map(|text| (key.clone(), text))
+        .or(stand_in)
+        .ok_or_else(|| {
+            bad(format!(
+                "record {record_no} has no {key} in a {pass:?} pass"
+            ))
+        })?;
     let instant = parse(text, tz).map_err(|_| {
         bad(format!(
-            "record {record_no}: {key} {text:?} is not a tenant timestamp"
+            "record {record_no}: {field} {text:?} is not a tenant timestamp"
         ))
     })?;
     Ok(Some(Cursor {

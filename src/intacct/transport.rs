@@ -158,6 +158,11 @@ impl Transport {
             return Err(stopped);
         }
         let slot = self.slots.acquire().await;
+        // Checked again: the run may have stopped while this request waited for its slot.
+        if let Some(stopped) = self.unavailable() {
+            slot.release(Signal::Neutral);
+            return Err(stopped);
+        }
         if let Err(e) = self.ledger.charge(charge) {
             slot.release(Signal::Neutral);
             return Err(e);

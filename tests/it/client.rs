@@ -1062,9 +1062,10 @@ async fn fields_query_refuses_are_dropped_once_remembered_and_reported() {
     read_all(&client, r).await.unwrap();
 }
 
-/// A page that times out (here the CDN's 524, after retries gave up) is asked again at half
-/// the size, down to 100 rows; nothing is lost or repeated, and a gateway that keeps timing
-/// out ends the read after 1000 → 500 → 250 → 125 → 100.
+/// A page that times out (here the CDN's 524) is asked again at half the size on its first
+/// timeout, after a pause, down to 100 rows, each request under a controlid of its own;
+/// nothing is lost or repeated, and a gateway that keeps timing out ends the read after
+/// 1000 → 500 → 250 → 125 → 100.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_timed_out_page_is_read_again_at_half_the_size() {
     let mut config = sim_config(Scale::Demo);
@@ -1095,6 +1096,9 @@ async fn a_timed_out_page_is_read_again_at_half_the_size() {
     );
     let c = counters(&sim).await;
     assert_eq!(c["faults_injected"]["http524"].as_u64(), Some(1 + 5), "{c}");
+    // The same page asked for again at each size: never under a function controlid an
+    // earlier request used.
+    assert_eq!(counter(&c, "control_ids_repeated"), 0, "{c}");
 }
 
 /// A read of `object` in `slices` keyset chains.

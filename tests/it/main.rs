@@ -19,6 +19,7 @@ mod raw_pages;
 mod secret_hygiene;
 mod sim;
 mod sim_dataset;
+mod slots;
 mod snowflake;
 mod stage;
 mod support;

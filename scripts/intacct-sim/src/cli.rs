@@ -103,8 +103,9 @@ struct SimArgs {
     /// Where the refusal comes: control, operation, result, or rotate (each in turn).
     #[arg(long, value_enum, default_value_t = RefusalLevelArg::Rotate)]
     refusal_level: RefusalLevelArg,
-    /// How long a request whose connection was cut (its client timed out, or the CDN's 524)
-    /// keeps running in its slot, in seconds (Sage: up to 15 minutes).
+    /// How long a request the CDN cut (fault http524) keeps running in its slot, in seconds
+    /// (Sage: up to 15 minutes); a request whose client went away keeps its slot until its own
+    /// work would have ended.
     #[arg(long, default_value_t = config::DEFAULT_DETACHED_SLOT_MS / 1_000)]
     detached_slot_secs: u64,
     /// Another integration of the tenant keeping slots busy in bursts: SLOTS:BUSY_MS:IDLE_MS,

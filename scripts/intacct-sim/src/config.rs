@@ -75,8 +75,9 @@ pub struct SimConfig {
     pub concurrency_hold_ms: u64,
     /// Where in the envelope the refusal comes (default: each level in turn).
     pub refusal_level: RefusalLevel,
-    /// How long a request whose connection the client cut keeps its slot, in milliseconds
-    /// (default [`DEFAULT_DETACHED_SLOT_MS`]).
+    /// How long a request the CDN cut (fault `http524`) keeps its slot, in milliseconds
+    /// (default [`DEFAULT_DETACHED_SLOT_MS`]); a request whose client went away keeps it until
+    /// its own work would have ended.
     pub detached_slot_ms: u64,
     /// Another integration of the tenant keeping slots busy in bursts; `None`: none.
     pub co_tenant: Option<CoTenant>,

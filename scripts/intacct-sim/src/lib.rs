@@ -39,10 +39,12 @@
 //! session ids fail at the authentication level with `XL03000006`; a request over the
 //! company's limit (two by default) is held 30 s and then refused with `200024` "There are too
 //! many operations running for this company (200024)" at the control, operation or result
-//! level in turn (`slots`); a request whose client went away keeps its slot for 15 minutes;
-//! the maintenance answer is an HTTP 503 "The Service is Temporarily Off-line" (`faults`); a
-//! duplicate function controlid under `uniqueid=true` fails its result with `XL03000010`; `sessiontimestamp`/`sessiontimeout` follow the wall clock (in
-//! the tenant time zone) while record timestamps follow the simulated clock.
+//! level in turn (`slots`); a request whose client went away keeps its slot until its work
+//! would have ended, one the CDN cut (`http524`) for 15 minutes; the maintenance answer is an
+//! HTTP 503 "The Service is Temporarily Off-line" (`faults`); a duplicate function controlid
+//! under `uniqueid=true` fails its result with `XL03000010`;
+//! `sessiontimestamp`/`sessiontimeout` follow the wall clock (in the tenant time zone) while
+//! record timestamps follow the simulated clock.
 //!
 //! Cost: `query` reports an exact `totalcount`, which visits every match in the scanned index
 //! range. Only the page's records are rendered in full; the count renders just the columns

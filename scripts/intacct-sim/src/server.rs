@@ -8,7 +8,8 @@
 //! refused with `200024`; see `crate::slots`); authenticate and execute on a blocking thread;
 //! answer no sooner than `latency_ms` per page of records after admission (the execution is
 //! part of that time, as on a real gateway); send. A request whose client goes away before the
-//! answer keeps its slot for the detached time, as one the CDN cuts (`http524`) does.
+//! answer keeps its slot until its work would have ended; one the CDN cuts (`http524`) keeps
+//! it for the detached time.
 
 use std::collections::HashMap;
 use std::io;
@@ -430,6 +431,10 @@ async fn gateway_endpoint(
         slot.cut();
         return http_fault(524);
     }
+    // If the client goes away, the work goes on (a page's latency at least) in its slot.
+    slot.runs_until(
+        tokio::time::Instant::now() + Duration::from_millis(slow_ms + gateway.config.latency_ms),
+    );
     // A slow response holds its concurrency slot, as on the real gateway.
     if slow_ms > 0 {
         tokio::time::sleep(Duration::from_millis(slow_ms)).await;
@@ -458,11 +463,12 @@ async fn gateway_endpoint(
         }
     };
     let latency = gateway.config.latency_ms.saturating_mul(executed.pages);
+    slot.runs_until(admitted + Duration::from_millis(latency));
     if latency > 0 {
         tokio::time::sleep_until(admitted + Duration::from_millis(latency)).await;
     }
     // Answered: the slot comes free as the handler returns (a handler dropped before this
-    // point, its client gone, leaves the slot detached).
+    // point, its client gone, leaves the slot busy until the work would have ended).
     slot.answered();
     match truncate {
         Some(FaultKind::Truncate) => truncated_transfer(executed.body),

@@ -23,9 +23,12 @@
 //!   to time out (after 15 minutes) even though the request is still being processed by the
 //!   Sage Intacct system" (Sage's "Synchronous or Asynchronous Response Types"), and the SDKs
 //!   do not retry a CDN 524 because the "system [is] still processing request". So a request
-//!   whose client went away before the answer (its handler dropped), and one the CDN cut
-//!   (fault `http524`), keeps its slot for [`crate::config::DEFAULT_DETACHED_SLOT_MS`] = 15
-//!   minutes by default (the longest Sage mentions; a guess, and the harsher one).
+//!   whose client went away before the answer (its handler dropped: a client timeout, a killed
+//!   process) keeps its slot until its own work would have ended (its latency and any `slow`
+//!   fault, counted from admission; [`InFlight::runs_until`]). A request the CDN cut (fault
+//!   `http524`, answered at once, so its remaining work is unknown) keeps its slot for
+//!   [`crate::config::DEFAULT_DETACHED_SLOT_MS`] = 15 minutes by default (the longest Sage
+//!   mentions; a guess, and the harsher one).
 //! * **Co-tenants** — an optional other integration ([`crate::config::CoTenant`]) that takes
 //!   slots in bursts: at a burst's start every free slot up to its count, then each slot this
 //!   client gives back, before any held request of this client gets it (harsher than a fair
@@ -80,13 +83,16 @@ impl Company {
     }
 }
 
-/// A request's slot. Released when dropped: at once after [`InFlight::answered`], after the
-/// detached time otherwise (the client went away while it ran, or the CDN cut it).
+/// A request's slot. Released when dropped: at once after [`InFlight::answered`]; otherwise
+/// (the client went away while it ran) when its work would have ended
+/// ([`InFlight::runs_until`]), or after the detached time when that is unknown (the CDN cut
+/// it, [`InFlight::cut`]).
 #[derive(Debug)]
 pub(crate) struct InFlight {
     slots: Arc<Slots>,
     company: String,
     answered: bool,
+    runs_until: Option<tokio::time::Instant>,
 }
 
 impl Slots {
@@ -132,6 +138,7 @@ impl Slots {
                         slots: self.clone(),
                         company,
                         answered: false,
+                        runs_until: None,
                     });
                 }
             }
@@ -197,21 +204,30 @@ impl InFlight {
         self.answered = true;
     }
 
+    /// The request's work ends at `at`: if its client goes away before, the slot stays busy
+    /// until then.
+    pub(crate) fn runs_until(&mut self, at: tokio::time::Instant) {
+        self.runs_until = Some(at);
+    }
+
     /// The request was cut off (the CDN's 524): it runs on at Sage, holding its slot for the
     /// detached time.
-    pub(crate) fn cut(self) {
+    pub(crate) fn cut(mut self) {
+        self.runs_until = None;
         drop(self);
     }
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        if self.answered {
+        let now = tokio::time::Instant::now();
+        let ends = self.runs_until.unwrap_or(now + self.slots.detached);
+        if self.answered || ends <= now {
             self.slots.free(&self.company, false);
             return;
         }
         // Still running at Sage: the slot moves from the client's requests to the detached
-        // ones, and comes free after the detached time.
+        // ones, and comes free when the work ends.
         {
             let mut companies = self.slots.lock();
             if let Some(c) = companies.get_mut(&self.company) {
@@ -222,7 +238,7 @@ impl Drop for InFlight {
         let slots = self.slots.clone();
         let company = std::mem::take(&mut self.company);
         let release = async move {
-            tokio::time::sleep(slots.detached).await;
+            tokio::time::sleep_until(ends).await;
             slots.free(&company, true);
         };
         // No runtime (the server is shutting down): nothing waits for the slot any more.
@@ -273,6 +289,29 @@ mod tests {
         long_hold.admit("c").await.unwrap().cut();
         assert!(long_hold.admit("c").await.is_some());
         assert!(started.elapsed() >= Duration::from_millis(1_000));
+    }
+
+    #[tokio::test]
+    async fn a_request_whose_client_went_away_keeps_its_slot_until_its_work_ends() {
+        let slots = Slots::new(1, 5_000, 900_000);
+        let started = tokio::time::Instant::now();
+        let mut gone = slots.admit("c").await.unwrap();
+        gone.runs_until(started + Duration::from_millis(400));
+        drop(gone);
+        // Held until the work is over (not the detached time), then admitted.
+        let next = slots.admit("c").await;
+        assert!(next.is_some());
+        let waited = started.elapsed();
+        assert!(waited >= Duration::from_millis(400), "{waited:?}");
+        assert!(waited < Duration::from_millis(2_000), "{waited:?}");
+        // A request whose work is over when its client goes away frees its slot at once.
+        drop(next);
+        let mut done = slots.admit("c").await.unwrap();
+        done.runs_until(tokio::time::Instant::now());
+        drop(done);
+        let again = tokio::time::Instant::now();
+        assert!(slots.admit("c").await.is_some());
+        assert!(again.elapsed() < Duration::from_millis(100));
     }
 
     #[tokio::test]

@@ -38,7 +38,12 @@ pub(crate) struct World {
 
 impl World {
     pub(crate) async fn start() -> World {
-        let sim = sim::spawn(SimConfig::default()).await.unwrap();
+        World::start_with(SimConfig::default()).await
+    }
+
+    /// A world whose simulator runs with `config`.
+    pub(crate) async fn start_with(config: SimConfig) -> World {
+        let sim = sim::spawn(config).await.unwrap();
         let keys = TestKeys::generate();
         let mut options = EmulatorOptions::key_pair(&keys.public, ACCOUNT, USER);
         options.require_warehouse = true;
