@@ -23,7 +23,9 @@ CONFIG=pipelines/demo.toml
 # shellcheck source=lib/stand-ins.sh
 source scripts/lib/stand-ins.sh
 trap stop_stand_ins EXIT
-start_stand_ins "$BIN" "$DEMO_DIR" demo
+# The simulator's clock starts three days before today, so its data ends today after the
+# three simulated days below: AP_AGING ages the bills against the current date.
+start_stand_ins "$BIN" "$DEMO_DIR" demo "$(demo_sim_start)"
 
 echo "== init: database, schema, file format, stage (tables come with their first batch)"
 "$BIN" init --config "$CONFIG"

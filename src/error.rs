@@ -36,6 +36,8 @@ pub enum Service {
     Snowflake,
     /// The object store behind the stage.
     Stage,
+    /// The chat webhook of `[notify]`.
+    Notify,
 }
 
 impl fmt::Display for Service {
@@ -44,6 +46,7 @@ impl fmt::Display for Service {
             Service::Intacct => "Intacct",
             Service::Snowflake => "Snowflake",
             Service::Stage => "stage",
+            Service::Notify => "the notification webhook",
         })
     }
 }

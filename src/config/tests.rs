@@ -608,3 +608,104 @@ fn the_transaction_budget_is_optional_and_at_least_one() {
         Some(7)
     );
 }
+
+#[test]
+fn notify_takes_a_webhook_by_reference_and_announces_failures_by_default() {
+    let with = |table: &str| format!("{}\n[notify]\n{table}\n", demo_text());
+    // No table: nothing is announced.
+    assert!(parse_with(&demo_text(), &[]).unwrap().notify.is_none());
+
+    let hook = "https://hooks.example.com/services/T0/B0/tok3n";
+    let spec = parse_with(&with("webhook_url = \"${HOOK}\""), &[("HOOK", hook)]).unwrap();
+    let notify = spec.notify.as_ref().unwrap();
+    assert_eq!(notify.webhook_url.expose(), hook);
+    assert_eq!(notify.on_exit_codes, vec![1, 2, 3, 5]);
+    assert_eq!(notify.timeout_secs, 10);
+    assert!(spec.secrets().iter().any(|s| s.expose() == hook));
+    assert!(
+        !format!("{spec:?}").contains("tok3n"),
+        "the URL is a secret"
+    );
+
+    // A literal URL is refused, and so is a default for a URL off loopback.
+    let literal = parse_with(&with(&format!("webhook_url = \"{hook}\"")), &[]).unwrap_err();
+    assert!(
+        matches!(&literal, Error::Config { location, .. } if location.ends_with("notify.webhook_url")),
+        "{literal}"
+    );
+    assert!(!literal.to_string().contains("tok3n"), "{literal}");
+    let remote_default =
+        parse_with(&with(&format!("webhook_url = \"${{HOOK:-{hook}}}\"")), &[]).unwrap_err();
+    assert!(
+        matches!(remote_default, Error::Secret { .. }),
+        "{remote_default}"
+    );
+    let loopback = parse_with(
+        &with("webhook_url = \"${HOOK:-http://127.0.0.1:9/hook}\"\non_exit_codes = [3, 4]\ntimeout_secs = 2"),
+        &[],
+    )
+    .unwrap();
+    let notify = loopback.notify.unwrap();
+    assert_eq!(notify.on_exit_codes, vec![3, 4]);
+    assert_eq!(notify.timeout_secs, 2);
+
+    // What the variable names must be a URL, and the error does not quote it.
+    let not_url = parse_with(
+        &with("webhook_url = \"${HOOK}\""),
+        &[("HOOK", "s3cr3t-not-a-url")],
+    )
+    .unwrap_err();
+    assert!(matches!(not_url, Error::Config { .. }));
+    assert!(!not_url.to_string().contains("s3cr3t"), "{not_url}");
+    for bad in [
+        "on_exit_codes = [7]",
+        "on_exit_codes = [-1]",
+        "timeout_secs = 0",
+        "webhook = \"${HOOK}\"",
+    ] {
+        let err = parse_with(
+            &with(&format!("webhook_url = \"${{HOOK}}\"\n{bad}")),
+            &[("HOOK", hook)],
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::Config { .. }), "{bad}: {err}");
+    }
+}
+
+#[test]
+fn notify_settings_are_read_from_a_file_that_does_not_validate() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broken.toml");
+    let text = demo_text().replace("page_size = 2000", "page_size = 0")
+        + "\n[notify]\nwebhook_url = \"${HOOK:-http://127.0.0.1:9/hook}\"\n";
+    std::fs::write(&path, text).unwrap();
+    assert!(matches!(load(&path), Err(Error::Config { .. })));
+    let (name, notify) = load_notify(&path).unwrap();
+    assert_eq!(name.as_deref(), Some("demo"));
+    assert_eq!(
+        notify.unwrap().webhook_url.expose(),
+        "http://127.0.0.1:9/hook"
+    );
+    std::fs::write(&path, "name = \"x\"\n[stage]\nurl = 3\n").unwrap();
+    assert_eq!(load_notify(&path).unwrap().1.map(|n| n.timeout_secs), None);
+}
+
+#[test]
+fn an_object_evolves_its_schema_unless_it_is_frozen() {
+    let text = demo_text() + "\n[extract.object.VENDOR]\nschema = \"freeze\"\n";
+    let spec = parse_with(&text, &[]).unwrap();
+    let policy = |name: &str| {
+        spec.extract
+            .objects
+            .iter()
+            .find(|o| o.name == name)
+            .unwrap()
+            .schema
+    };
+    assert_eq!(policy("VENDOR"), SchemaPolicy::Freeze);
+    assert_eq!(policy("APBILL"), SchemaPolicy::Evolve);
+
+    let text = demo_text() + "\n[extract.object.VENDOR]\nschema = \"frozen\"\n";
+    let m = message(parse_with(&text, &[]).unwrap_err());
+    assert!(m.contains("frozen") && m.contains("freeze"), "{m}");
+}

@@ -3,8 +3,8 @@
 //! Each function takes its raw table and returns its part of the spec, or the first
 //! [`Error::Config`] it finds, located as `<file>: <table>.<key>` and saying what a right
 //! value is. The tables are checked in a fixed order — `[intacct]` (with `[intacct.retry]`),
-//! `[extract]` (with each `[extract.object.NAME]`), `[stage]`, `[snowflake]`, then the
-//! top-level `name` — and each table's keys in a fixed order, so a file with several mistakes
+//! `[extract]` (with each `[extract.object.NAME]`), `[stage]`, `[snowflake]`, `[notify]`, then
+//! the top-level `name` — and each table's keys in a fixed order, so a file with several mistakes
 //! always reports the same one first. `[snowflake]` reads the validated `[stage] url`: by
 //! default Snowflake reads the stage where the extractor wrote it.
 //!
@@ -21,11 +21,13 @@ use super::checks::{
 };
 use super::credentials::CredentialSource;
 use super::raw::{
-    RawExtract, RawIntacct, RawObject, RawPipeline, RawRetry, RawSnowflake, RawStage, interpolate,
+    EnvReference, RawExtract, RawIntacct, RawNotify, RawObject, RawPipeline, RawRetry,
+    RawSnowflake, RawStage, interpolate,
 };
 use super::spec::{
-    DEFAULT_KEY, DEFAULT_WATERMARK_FIELD, ExtractSpec, IntacctSpec, KNOWN_OBJECTS, ObjectSpec,
-    ReadMethod, RetrySpec, SnowflakeAuth, SnowflakeSpec, Spec, StageSpec,
+    DEFAULT_KEY, DEFAULT_NOTIFY_EXIT_CODES, DEFAULT_WATERMARK_FIELD, ExtractSpec, IntacctSpec,
+    KNOWN_OBJECTS, NotifySpec, ObjectSpec, ReadMethod, RetrySpec, SnowflakeAuth, SnowflakeSpec,
+    Spec, StageSpec,
 };
 use crate::error::{Error, Result};
 use crate::secret::Secret;
@@ -91,6 +93,7 @@ pub(super) fn pipeline(raw: RawPipeline, at: &Inputs) -> Result<Spec> {
     let extract = extract(raw.extract.unwrap_or_default(), at)?;
     let stage = stage(&raw.stage, at)?;
     let snowflake = snowflake(&raw.snowflake, &stage.url, at)?;
+    let notify = raw.notify.as_ref().map(|n| notify(n, at)).transpose()?;
     let name = name(raw.name, at)?;
     Ok(Spec {
         name,
@@ -99,6 +102,57 @@ pub(super) fn pipeline(raw: RawPipeline, at: &Inputs) -> Result<Spec> {
         extract,
         stage,
         snowflake,
+        notify,
+    })
+}
+
+/// `[notify]`: the webhook URL by reference only (it carries the channel's token; a default
+/// stands in only for a loopback URL), an http or https URL once resolved (the error never
+/// quotes it), the exit codes to announce (default 1, 2, 3 and 5) and a bounded timeout.
+pub(super) fn notify(n: &RawNotify, at: &Inputs) -> Result<NotifySpec> {
+    let key = "notify.webhook_url";
+    let default_is_loopback = EnvReference::parse_whole(&n.webhook_url)
+        .and_then(|r| r.default)
+        .and_then(|d| url::Url::parse(d).ok())
+        .is_some_and(|u| is_loopback(&u));
+    let webhook_url = at.required(key, at.secret(key, &n.webhook_url, default_is_loopback)?)?;
+    match url::Url::parse(webhook_url.expose()) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {}
+        _ => {
+            return Err(Error::Config {
+                location: at.location(key),
+                message: "the value it names is not an http or https URL (it is not shown: a webhook URL carries a token)".into(),
+            });
+        }
+    }
+    let on_exit_codes = match &n.on_exit_codes {
+        None => DEFAULT_NOTIFY_EXIT_CODES.to_vec(),
+        Some(codes) => {
+            let mut out = Vec::with_capacity(codes.len());
+            for &code in codes {
+                match u8::try_from(code) {
+                    Ok(code) if [0, 1, 2, 3, 4, 5, 130].contains(&code) => out.push(code),
+                    _ => {
+                        return Err(Error::Config {
+                            location: at.location("notify.on_exit_codes"),
+                            message: format!(
+                                "{code} is not an exit code of this tool (0, 1, 2, 3, 4, 5, 130)"
+                            ),
+                        });
+                    }
+                }
+            }
+            out
+        }
+    };
+    Ok(NotifySpec {
+        webhook_url,
+        on_exit_codes,
+        timeout_secs: bounded(
+            n.timeout_secs.unwrap_or(10),
+            1..=300,
+            &at.location("notify.timeout_secs"),
+        )?,
     })
 }
 
@@ -365,6 +419,7 @@ fn object(name: String, over: RawObject, at: &Inputs) -> Result<ObjectSpec> {
         key,
         watermark_field,
         delete_lookback_secs: over.delete_lookback_secs,
+        schema: over.schema.unwrap_or_default(),
         name,
     })
 }

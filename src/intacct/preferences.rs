@@ -96,38 +96,85 @@ fn parse_offset(text: &str) -> Option<i32> {
     (hours <= 14 && minutes < 60).then_some(sign * (hours * 3_600 + minutes * 60))
 }
 
-/// Refuses to run unless the preferences are month/day/year with a 24-hour clock and a GMT
-/// offset `time_zone` takes in the year around `now`; the error says which preference to
-/// change and to what.
-pub(super) fn check(prefs: &UserFormatting, time_zone: Tz, now: DateTime<Utc>) -> Result<()> {
+/// How the API user's preferences differ from what the pipeline reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Mismatch {
+    /// The date format is not month/day/year (`/mdY`).
+    DateFormat(Option<String>),
+    /// The clock is not 24-hour.
+    Clock(Option<String>),
+    /// No GMT offset came back.
+    NoOffset,
+    /// The offset is not an offset.
+    BadOffset(String),
+    /// The offset is one `zone` never takes.
+    Offset {
+        /// The user's offset, as Intacct wrote it.
+        offset: String,
+        /// `intacct.time_zone`.
+        zone: Tz,
+    },
+}
+
+impl Mismatch {
+    /// What is wrong.
+    pub(crate) fn detail(&self) -> String {
+        match self {
+            Mismatch::DateFormat(other) => format!("the API user's date format is {other:?}"),
+            Mismatch::Clock(other) => format!("the API user's clock is {other:?}"),
+            Mismatch::NoOffset => "readUserFormatting gave no GMT offset for the API user".into(),
+            Mismatch::BadOffset(text) => {
+                format!("the API user's GMT offset {text:?} is not an offset")
+            }
+            Mismatch::Offset { offset, zone } => {
+                format!("the API user's GMT offset is {offset} but intacct.time_zone is {zone}")
+            }
+        }
+    }
+
+    /// What to change, in one line.
+    pub(crate) fn fix(&self) -> String {
+        match self {
+            Mismatch::DateFormat(_) => "set the user's Date format preference to MM/DD/YYYY (readUserFormatting dateformat \"/mdY\")".into(),
+            Mismatch::Clock(_) => "set the user's Time format preference to a 24-hour clock (readUserFormatting clock \"24\")".into(),
+            Mismatch::NoOffset | Mismatch::BadOffset(_) => {
+                "set the user's Time zone preference to the zone in intacct.time_zone".into()
+            }
+            Mismatch::Offset { zone, .. } => format!(
+                "set the user's Time zone preference to {zone} (or intacct.time_zone to the user's zone)"
+            ),
+        }
+    }
+
+    /// Why it matters.
+    fn reason(&self) -> &'static str {
+        match self {
+            Mismatch::DateFormat(_) => "Intacct writes every date and timestamp in it",
+            _ => "Intacct writes every timestamp in the user's zone and clock",
+        }
+    }
+}
+
+/// How the preferences differ from month/day/year with a 24-hour clock and a GMT offset
+/// `time_zone` takes in the year around `now` (`None`: they do not).
+pub(crate) fn mismatch(
+    prefs: &UserFormatting,
+    time_zone: Tz,
+    now: DateTime<Utc>,
+) -> Option<Mismatch> {
     match prefs.date_format.as_deref() {
         Some("/mdY") => {}
-        other => {
-            return Err(refuse(format!(
-                "the API user's date format is {other:?}; set the user's Date format preference \
-                 to MM/DD/YYYY (readUserFormatting dateformat \"/mdY\"), because Intacct writes \
-                 every date and timestamp in it"
-            )));
-        }
+        other => return Some(Mismatch::DateFormat(other.map(str::to_owned))),
     }
     match prefs.clock.as_deref() {
         Some("24") => {}
-        other => {
-            return Err(refuse(format!(
-                "the API user's clock is {other:?}; set the user's Time format preference to a \
-                 24-hour clock (readUserFormatting clock \"24\")"
-            )));
-        }
+        other => return Some(Mismatch::Clock(other.map(str::to_owned))),
     }
     let Some(text) = prefs.gmt_offset.as_deref() else {
-        return Err(refuse(
-            "readUserFormatting gave no GMT offset for the API user".into(),
-        ));
+        return Some(Mismatch::NoOffset);
     };
     let Some(offset) = parse_offset(text) else {
-        return Err(refuse(format!(
-            "the API user's GMT offset {text:?} is not an offset"
-        )));
+        return Some(Mismatch::BadOffset(text.to_owned()));
     };
     let taken: Vec<i32> = (0..=52)
         .map(|week| now - Duration::days(182) + Duration::weeks(week))
@@ -138,14 +185,25 @@ pub(super) fn check(prefs: &UserFormatting, time_zone: Tz, now: DateTime<Utc>) -
                 .local_minus_utc()
         })
         .collect();
-    if !taken.contains(&offset) {
-        return Err(refuse(format!(
-            "the API user's GMT offset is {text} but intacct.time_zone is {time_zone}; set the \
-             user's Time zone preference to {time_zone} (or intacct.time_zone to the user's \
-             zone), because Intacct writes every timestamp in the user's zone"
-        )));
+    (!taken.contains(&offset)).then(|| Mismatch::Offset {
+        offset: text.to_owned(),
+        zone: time_zone,
+    })
+}
+
+/// Refuses to run unless the preferences are month/day/year with a 24-hour clock and a GMT
+/// offset `time_zone` takes in the year around `now`; the error says which preference to
+/// change and to what.
+pub(super) fn check(prefs: &UserFormatting, time_zone: Tz, now: DateTime<Utc>) -> Result<()> {
+    match mismatch(prefs, time_zone, now) {
+        None => Ok(()),
+        Some(m) => Err(refuse(format!(
+            "{}; {}, because {}",
+            m.detail(),
+            m.fix(),
+            m.reason()
+        ))),
     }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -14,7 +14,16 @@
 //! * a batch is committed loaded, with the new watermark, only after its staging rows are
 //!   deleted, in one commit; a failure records `load_failed` and leaves the batch staged (its
 //!   window is never dropped), and later batches of the same object (and entity) wait for it;
-//! * objects load in parallel (bounded), each object's batches in the order they were created.
+//! * objects load in parallel (bounded), each object's batches in the order they were created;
+//! * what a batch's load changes in its target table (columns added, types widened) is
+//!   committed (`schema_changes`) before the DDL is sent; for an object whose schema is frozen
+//!   (`schema = "freeze"`) the changes are committed held, nothing is sent, and the load fails
+//!   naming each column until `accept-schema` accepts them (a table that does not exist yet is
+//!   created from the first batch, frozen or not);
+//! * a [`Mode::Reset`] batch is loaded into `<OBJECT>__RESET` (created from its schema plus the
+//!   live table's other columns), which then swaps with the live table in one statement, and
+//!   the old rows are dropped: each of these is a recorded step like COPY and MERGE, so a crash
+//!   anywhere resumes, and the live table is readable throughout. It moves no mark.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -25,11 +34,11 @@ use tokio::sync::Mutex;
 use tracing::Instrument;
 
 use super::ddl::{self, ExistingColumn, SnowflakeType};
-use super::names::Names;
+use super::names::{Names, TableRole};
 use super::sql::Sql;
 use super::statements::{self, MergeSpec};
 use crate::error::{Error, LoadFailure, Result};
-use crate::manifest::schemas::{self, BatchSchema};
+use crate::manifest::schemas::{self, BatchSchema, SchemaChange};
 use crate::manifest::{Action, BatchState, BatchStatus, Manifest, Mode};
 use crate::snowflake::{SnowflakeClient, Statement, StatementOutcome};
 
@@ -50,6 +59,9 @@ pub struct LoadContext {
     pub delete_key: fn(&str) -> Option<&'static str>,
     /// Told of every step and every finished batch (progress display).
     pub observer: Option<Arc<dyn LoadObserver>>,
+    /// Objects whose schema is frozen (`schema = "freeze"`): a batch that would change their
+    /// table waits for `accept-schema`.
+    pub frozen: std::collections::BTreeSet<String>,
 }
 
 /// Watches a load: each step as it starts, each batch as it ends.
@@ -85,16 +97,20 @@ pub struct BatchLoadReport {
     pub seconds: f64,
     /// Why it failed, when it did.
     pub error: Option<String>,
+    /// What its load changed in the object's table (or, when held, would change).
+    #[serde(default)]
+    pub schema_changes: Vec<SchemaChange>,
 }
 
-/// The batches `load` takes: staged and not yet loaded, per object, oldest first.
+/// The batches `load` takes: staged and not yet loaded, per object, oldest first (a reset's
+/// batch is `reset`'s alone).
 pub fn pending_batches(
     state: &crate::manifest::ManifestState,
     objects: Option<&[String]>,
 ) -> BTreeMap<String, Vec<String>> {
     let mut out: BTreeMap<String, Vec<(u64, String)>> = BTreeMap::new();
     for batch in state.batches.values() {
-        if batch.status != BatchStatus::Staged {
+        if batch.status != BatchStatus::Staged || batch.mode == Mode::Reset {
             continue;
         }
         if objects.is_some_and(|only| !only.iter().any(|o| o == &batch.object)) {
@@ -232,8 +248,14 @@ async fn load_batch(
     }
     let stage = ctx.manifest.lock().await.stage().clone();
     let schema = schemas::load(&stage, &state.object, &state.schema_fingerprint).await?;
-    report.statements += ensure_tables(ctx, catalog, &schema).await?;
+    let live = ensure_tables(ctx, catalog, &schema, &state, report, step).await?;
     tracing::info!(rows = state.rows, files = state.files.len(), mode = %state.mode, "loading batch");
+    let reset = state.mode == Mode::Reset;
+    if reset {
+        *step = "reset-table".into();
+        let sql = ddl::reset_table(&ctx.names, &schema, &live)?;
+        run_step(ctx, &state, step, &sql, report, status_summary).await?;
+    }
 
     let files: Vec<String> = state.files.iter().map(|f| f.path.clone()).collect();
     let copies = statements::copy_into(
@@ -275,13 +297,18 @@ async fn load_batch(
     }
 
     *step = "merge".into();
-    let merge = statements::merge(
+    let merge = statements::merge_into(
         &ctx.names,
         &MergeSpec {
             schema: &schema,
             rows_batch_id: state.rows_batch_id(),
             delete_key: (ctx.delete_key)(&state.object).filter(|k| schema.column(k).is_some()),
             keys: &state.keys,
+        },
+        if reset {
+            TableRole::Reset
+        } else {
+            TableRole::Target
         },
     )?;
     let merged = run_step(ctx, &state, step, &merge, report, merge_summary).await?;
@@ -293,6 +320,16 @@ async fn load_batch(
     let cleanup = statements::delete_staged(&ctx.names, &state.object, state.rows_batch_id())?;
     run_step(ctx, &state, step, &cleanup, report, cleanup_summary).await?;
     crash_point("after-cleanup");
+
+    if reset {
+        *step = "swap".into();
+        let swap = ddl::swap_tables(&ctx.names, &state.object)?;
+        run_step(ctx, &state, step, &swap, report, status_summary).await?;
+        crash_point("after-swap");
+        *step = "drop-old".into();
+        let drop = ddl::drop_reset_table(&ctx.names, &state.object)?;
+        run_step(ctx, &state, step, &drop, report, status_summary).await?;
+    }
 
     *step = "commit".into();
     let mut manifest = ctx.manifest.lock().await;
@@ -430,6 +467,11 @@ fn cleanup_summary(outcome: &StatementOutcome) -> serde_json::Value {
     serde_json::json!({"deleted": outcome.dml_counts().deleted})
 }
 
+/// A DDL step's answer: Snowflake's status line.
+fn status_summary(outcome: &StatementOutcome) -> serde_json::Value {
+    serde_json::json!({"status": outcome.value(0, "status")})
+}
+
 /// The columns of every table in the schema, read once per load and kept current as DDL runs.
 #[derive(Debug, Default)]
 struct Catalog {
@@ -474,34 +516,98 @@ pub(super) async fn read_catalog(
     Ok(tables)
 }
 
-/// Creates or evolves the object's staging and target tables for `schema`; returns the
-/// number of DDL statements sent.
+/// Creates or evolves the object's staging and target tables for `schema` (a reset's
+/// staging table alone), counting the DDL statements in `report`; returns the live target
+/// table's columns (empty when it does not exist).
+///
+/// Before any statement that changes the target table, the changes are committed
+/// (`schema_changes`); under a frozen schema, without acceptance, they are committed held and
+/// the load stops at step `schema` with an error naming each column.
 async fn ensure_tables(
     ctx: &LoadContext,
     catalog: &Mutex<Option<Catalog>>,
     schema: &BatchSchema,
-) -> Result<u64> {
+    state: &BatchState,
+    report: &mut BatchLoadReport,
+    step: &mut String,
+) -> Result<Vec<ExistingColumn>> {
     let mut guard = catalog.lock().await;
     // The catalog read is shared by every batch of the load, so it is not counted here.
-    let mut sent = 0;
     if guard.is_none() {
         *guard = Some(Catalog {
             tables: read_catalog(&ctx.client, &ctx.names, &ctx.pipeline).await?,
         });
     }
     let catalog = guard.as_mut().expect("catalog read above");
-    for sql in ddl::table_statements(&ctx.names, schema, &catalog.tables)? {
+    let live = catalog
+        .tables
+        .get(&state.object.to_uppercase())
+        .cloned()
+        .unwrap_or_default();
+    let statements = if state.mode == Mode::Reset {
+        if live.is_empty() {
+            return Err(Error::Schema {
+                object: state.object.clone(),
+                message: "no table to reset yet: its first `run` loads it in full".into(),
+            });
+        }
+        ddl::staging_statements(&ctx.names, schema, &catalog.tables)?
+    } else {
+        let changes = ddl::target_changes(schema, &catalog.tables);
+        if !changes.is_empty() {
+            let held = ctx.frozen.contains(&state.object) && !state.schema_accepted;
+            ctx.manifest
+                .lock()
+                .await
+                .commit(vec![Action::SchemaChanges {
+                    batch_id: state.batch_id.clone(),
+                    changes: changes.clone(),
+                    held,
+                }])
+                .await?;
+            report.schema_changes = changes;
+            if held {
+                *step = "schema".into();
+                return Err(Error::Schema {
+                    object: state.object.clone(),
+                    message: frozen_message(&state.object, &report.schema_changes),
+                });
+            }
+        }
+        ddl::table_statements(&ctx.names, schema, &catalog.tables)?
+    };
+    for sql in statements {
         ctx.client
             .execute(&Statement::new(
                 sql.to_string(),
                 format!("intacct-snowflake:{}:{}:ddl", ctx.pipeline, schema.object),
             ))
             .await?;
-        sent += 1;
+        report.statements += 1;
         tracing::info!(statement = %first_line(&sql), "table changed");
     }
-    ddl::remember(&mut catalog.tables, schema);
-    Ok(sent)
+    if state.mode != Mode::Reset {
+        ddl::remember(&mut catalog.tables, schema);
+    }
+    Ok(live)
+}
+
+/// The error of a batch held by a frozen schema: each column, its old and new type, and the
+/// command that accepts them.
+pub(crate) fn frozen_message(object: &str, changes: &[SchemaChange]) -> String {
+    let listed: Vec<String> = changes
+        .iter()
+        .map(|c| match &c.old_type {
+            None => format!("new column {} ({})", c.column, c.new_type),
+            Some(old) => format!("column {} changed from {old} to {}", c.column, c.new_type),
+        })
+        .collect();
+    format!(
+        "frozen, and this batch brings {}; it stays staged and nothing was changed or loaded: \
+         accept with `intacct-snowflake accept-schema --object {object}` (and this pipeline's \
+         --config), then `load`",
+        listed.join(", ")
+    )
 }
 
 fn first_line(sql: &Sql) -> &str {

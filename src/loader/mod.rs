@@ -7,16 +7,20 @@
 //! * `ddl` — tables from persisted batch schemas, schema evolution, file format, stage;
 //! * `statements` — COPY, MERGE and cleanup of one batch;
 //! * `views` — the finance team's reporting views;
+//! * `runs` — the run history table `_INTACCT_RUNS` and the MERGE that records a command;
+//! * `checks` — the read-only statements `check` sends;
 //! * `load` — the per-batch state machine over the manifest (COPY → check → MERGE →
 //!   cleanup → loaded), resumable at any step.
 //!
 //! Everything but `load` and [`init`] is pure.
 
+pub(crate) mod checks;
 pub(crate) mod ddl;
 #[cfg(test)]
 mod golden;
 mod load;
 mod names;
+pub(crate) mod runs;
 pub(crate) mod sql;
 pub(crate) mod statements;
 pub(crate) mod views;
@@ -32,6 +36,7 @@ use crate::stage::Stage;
 pub use ddl::create_table;
 pub use load::{BatchLoadReport, LoadContext, LoadObserver, load_batches, pending_batches};
 pub use names::{Names, TableRole};
+pub use runs::{RUNS_TABLE, RunRow};
 pub use sql::Sql;
 pub use statements::copy_into;
 
@@ -60,6 +65,8 @@ pub async fn known_schemas(
         .filter(|b| objects.is_none_or(|only| only.iter().any(|o| o == &b.object)))
         .collect();
     batches.sort_by_key(|b| b.created_version);
+    // A held schema change is applied by its batch's load once accepted, never by `init`.
+    batches.retain(|b| !b.schema_held || b.schema_accepted);
     let mut out = Vec::new();
     for batch in batches {
         if seen.insert((batch.object.clone(), batch.schema_fingerprint.clone())) {
@@ -77,7 +84,8 @@ pub async fn known_schemas(
     Ok(out)
 }
 
-/// The one-time DDL, in order: database (when asked), schema, file format, external stage.
+/// The one-time DDL, in order: database (when asked), schema, file format, external stage,
+/// the run history table.
 pub fn setup_statements(names: &Names, stage: &ExternalStage) -> Result<Vec<Sql>> {
     let database = stage
         .create_database
@@ -89,6 +97,7 @@ pub fn setup_statements(names: &Names, stage: &ExternalStage) -> Result<Vec<Sql>
             ddl::create_schema(names)?,
             ddl::file_format(names)?,
             ddl::external_stage(names, &stage.url, stage.storage_integration.as_deref())?,
+            runs::create_table(names)?,
         ])
         .collect())
 }

@@ -12,6 +12,8 @@ pub enum TableRole {
     Target,
     /// `<OBJECT>_STG`: transient, persistent staging that COPY loads into.
     Staging,
+    /// `<OBJECT>__RESET`: where `reset` rebuilds the object before swapping it in.
+    Reset,
 }
 
 /// The name of one of an object's tables: `<OBJECT>` or `<OBJECT>_STG`.
@@ -19,6 +21,7 @@ pub(super) fn table_name(object: &str, role: TableRole) -> String {
     match role {
         TableRole::Target => object.to_owned(),
         TableRole::Staging => format!("{object}_STG"),
+        TableRole::Reset => format!("{object}__RESET"),
     }
 }
 

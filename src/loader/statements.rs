@@ -75,6 +75,12 @@ pub(crate) struct MergeSpec<'a> {
 /// The MERGE of one batch from staging into the target table (`sql/merge_from_staging.sql`,
 /// which holds the whole statement): this finds the columns it names in the batch's schema.
 pub(crate) fn merge(names: &Names, spec: &MergeSpec<'_>) -> Result<Sql> {
+    merge_into(names, spec, TableRole::Target)
+}
+
+/// The same MERGE into another of the object's tables (`reset` merges into
+/// `<OBJECT>__RESET`).
+pub(crate) fn merge_into(names: &Names, spec: &MergeSpec<'_>, into: TableRole) -> Result<Sql> {
     let schema = spec.schema;
     let object = &schema.object;
     let require = |name: &str| -> Result<Ident> {
@@ -123,10 +129,7 @@ pub(crate) fn merge(names: &Names, spec: &MergeSpec<'_>) -> Result<Sql> {
         )
     };
     let mut bindings: Vec<(&str, Part)> = vec![
-        (
-            "target_table",
-            names.table(object, TableRole::Target)?.into(),
-        ),
+        ("target_table", names.table(object, into)?.into()),
         (
             "staging_table",
             names.table(object, TableRole::Staging)?.into(),

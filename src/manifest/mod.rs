@@ -22,6 +22,7 @@
 //! <stage>/_manifest/_checkpoints/<version>.json       folded state after every 100th commit
 //! <stage>/_lock/<pipeline>.json                       the run lock (holder and expiry)
 //! <stage>/_reports/<run_id>.json                      one report per run (no secrets)
+//! <stage>/_reports/<run_id>.html                      the status page as that run left it
 //! ```
 //!
 //! How Intacct's values become the parts' typed columns (and what is quarantined) is in
@@ -43,6 +44,9 @@
 //! | `load_failed` | step, error | a load attempt failed; the batch stays staged and resumes at that step |
 //! | `batch_loaded` | mode, copy_rows, merge_inserted, merge_updated, watermark | the batch is in Snowflake; a nightly load moves the object's watermark in the same commit |
 //! | `batch_failed` | error | an extract gave up before staging (a retry is a new batch) |
+//! | `schema_changes` | changes [{object, table, column, kind (`added`, `widened`), old_type, new_type}], held | what loading the batch changes in its table, committed **before** the DDL is sent; `held`: the object's schema is frozen and the batch waits for `accept-schema` |
+//! | `schema_accepted` | — | `accept-schema`: the held batch may change its table now |
+//! | `batch_pruned` | horizon | `stage prune`: the loaded batch's files are removed from the stage (committed before the first delete); it stays loaded and can no longer be replayed |
 //!
 //! # Rules
 //!
@@ -67,6 +71,15 @@
 //!   byte totals equal the sums over its files (its `deleted_rows`, the tombstones among
 //!   those rows, are at most its rows);
 //! * a failed batch takes no further action (a retry is a new batch);
+//! * a batch whose schema changes were held (`schema_changes` with `held`) is loaded, and
+//!   its changes applied, only after a `schema_accepted` of it ([`ManifestRule::SchemaHeld`]);
+//!   only a staged, held batch is accepted ([`ManifestRule::SchemaNotHeld`]);
+//! * a [`Mode::Reset`] batch never moves a mark: it rebuilds the object's table beside the
+//!   live one and swaps it in; the nightly watermark stays where it was, so the next nightly
+//!   window still reads what changed in Intacct while the reset ran;
+//! * only a loaded batch read from Intacct is pruned, once, and never while a replay of it
+//!   is not loaded yet; a pruned batch is never the source of a new replay (its files are
+//!   gone);
 //! * every batch of an object merges on the same key and windows on the same watermark field
 //!   ([`BatchKeys`]), fixed by its first staged batch (`keys_changed`): rows already loaded
 //!   were merged on that column, so a different key needs a new stage and a fresh initial load;
@@ -95,9 +108,10 @@ use chrono::{DateTime, Utc};
 pub use crate::error::ManifestRule;
 pub use lock::RunLock;
 pub use log::{CHECKPOINT_INTERVAL, Manifest};
+pub use schemas::{SchemaChange, SchemaChangeKind};
 pub use state::{
-    BatchState, BatchStatus, ExtractProgress, LoadStep, ManifestState, ObjectState, apply, fold,
-    stream_key,
+    BatchState, BatchStatus, ExtractProgress, LoadStep, ManifestState, ObjectState, Pruned, apply,
+    fold, stream_key,
 };
 
 use crate::error::{Corruption, Error, ManifestFile, Result};
@@ -128,6 +142,9 @@ pub enum Mode {
     Backfill,
     /// A saved batch loaded again from the stage.
     Replay,
+    /// The whole object read again, loaded into a table beside the live one and swapped in
+    /// (`reset`): moves no mark.
+    Reset,
 }
 
 impl std::fmt::Display for Mode {
@@ -136,6 +153,7 @@ impl std::fmt::Display for Mode {
             Mode::Nightly => "nightly",
             Mode::Backfill => "backfill",
             Mode::Replay => "replay",
+            Mode::Reset => "reset",
         })
     }
 }
@@ -293,6 +311,32 @@ pub enum Action {
         /// Why (no secrets).
         error: String,
     },
+    /// What loading the batch changes in its table (columns added, types widened), committed
+    /// before the DDL is sent; with `held`, the object's schema is frozen and nothing was
+    /// changed: the batch waits for [`Action::SchemaAccepted`].
+    SchemaChanges {
+        /// The batch.
+        batch_id: String,
+        /// The changes, in column order.
+        changes: Vec<SchemaChange>,
+        /// True when the changes wait for acceptance (`schema = "freeze"`).
+        #[serde(default)]
+        held: bool,
+    },
+    /// `accept-schema`: the held batch may change its table.
+    SchemaAccepted {
+        /// The batch.
+        batch_id: String,
+    },
+    /// `stage prune` removes a loaded batch's files from the stage (its parts, raw pages and
+    /// quarantine files): written before the first file is deleted. The batch stays loaded
+    /// (its rows are in Snowflake) but can no longer be replayed.
+    BatchPruned {
+        /// The batch (loaded, read from Intacct).
+        batch_id: String,
+        /// The horizon it was loaded before (`--older-than` before the command's now).
+        horizon: DateTime<Utc>,
+    },
 }
 
 impl Action {
@@ -307,7 +351,10 @@ impl Action {
             | Action::LoadStepFinished { batch_id, .. }
             | Action::BatchLoaded { batch_id, .. }
             | Action::LoadFailed { batch_id, .. }
-            | Action::BatchFailed { batch_id, .. } => batch_id,
+            | Action::BatchFailed { batch_id, .. }
+            | Action::SchemaChanges { batch_id, .. }
+            | Action::SchemaAccepted { batch_id } => batch_id,
+            Action::BatchPruned { batch_id, .. } => batch_id,
         }
     }
 }

@@ -122,6 +122,14 @@ impl RunContext {
             concurrency: self.spec.snowflake.load_concurrency,
             delete_key: super::delete_key_column,
             observer: Some(self.load_progress.clone()),
+            frozen: self
+                .spec
+                .extract
+                .objects
+                .iter()
+                .filter(|o| o.schema == crate::config::SchemaPolicy::Freeze)
+                .map(|o| o.name.clone())
+                .collect(),
         })
     }
 

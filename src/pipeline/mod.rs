@@ -4,20 +4,29 @@
 //!
 //! * `settings` turns the pipeline spec into the clients' configurations and the extract's
 //!   options; `plan` decides every window from the manifest and the clock; `extract` carries
-//!   a plan out; `report` is the run report and its outcome.
+//!   a plan out; `report` is the run report and its outcome; `status` the per-object view of
+//!   the manifest, `page` the HTML status page, `dbt` the dbt sources file; `reset` rebuilds an
+//!   object beside its table and accepts held schema changes.
 //! * `run` = load what an earlier run left staged → plan → extract → load.
+//! * `prune` removes the files of batches loaded before a horizon (`stage prune`), keeping
+//!   what replay, resume and load need.
 //!
 //! Nothing here parses arguments or prints: the command bodies under `crate::cli` build the
 //! plain option values these functions take and print the [`RunReport`] they return. Every
 //! command that changes the manifest leaves its report at `_reports/<run_id>.json` (counts
 //! and durations only, never a secret).
 
+pub mod check;
 pub(crate) mod context;
+pub(crate) mod dbt;
 mod deletes;
 pub(crate) mod extract;
+pub(crate) mod page;
 pub(crate) mod plan;
 mod progress;
+pub(crate) mod prune;
 pub(crate) mod report;
+mod reset;
 mod settings;
 pub(crate) mod status;
 pub(crate) mod verify;
@@ -34,10 +43,13 @@ use crate::manifest::{Action, Manifest};
 use crate::stage::Stage;
 
 pub use context::RunContext;
+pub(crate) use progress::{end_bars, write_above_bars};
+pub use prune::{prune, prune_dry_run};
 pub use report::{
-    BackfillWindows, CommandName, ObjectReport, Outcome, RunReport, SCHEMA_VERSION, SavedReport,
-    StopReason,
+    BackfillWindows, CommandName, Failure, ObjectReport, Outcome, PruneReport, PrunedBatch,
+    RunReport, SCHEMA_VERSION, SavedReport, StopReason,
 };
+pub use reset::{accept_schema, reset};
 pub use settings::{
     ExtractOptions, ObjectJob, client_config, extract_options, objects_in_scope, snowflake_config,
 };

@@ -76,7 +76,7 @@ pub use config::{
     DEFAULT_USER_ID, DEFAULT_USER_PASSWORD, RefusalLevel, SimConfig, SimCredentials,
     SimUserFormatting,
 };
-pub use dataset::{Dataset, DatasetConfig, Scale, SimRecord};
+pub use dataset::{Dataset, DatasetConfig, NEW_CUSTOM_FIELD, Scale, SimRecord};
 pub use entities::MultiEntity;
 pub use handle::{SimHandle, spawn};
 pub use server::serve;

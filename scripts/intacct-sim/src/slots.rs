@@ -299,7 +299,10 @@ mod tests {
         gone.runs_until(started + Duration::from_millis(400));
         drop(gone);
         // Held until the work is over (not the detached time), then admitted.
-        let mut next = slots.admit("c").await.expect("admitted once the work ended");
+        let mut next = slots
+            .admit("c")
+            .await
+            .expect("admitted once the work ended");
         let waited = started.elapsed();
         assert!(waited >= Duration::from_millis(400), "{waited:?}");
         assert!(waited < Duration::from_millis(2_000), "{waited:?}");

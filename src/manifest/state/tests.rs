@@ -693,3 +693,207 @@ fn a_replay_is_created_in_replay_mode_from_a_staged_batch_of_its_object() {
     ];
     assert_eq!(rule_of(fold_actions(unstaged)), ManifestRule::UnknownBatch);
 }
+
+#[test]
+fn a_load_in_any_mode_dates_the_stream_last_load_and_staging_does_not() {
+    let mut commits: Vec<Commit> = vec![
+        commit(1, vec![created("a", Mode::Nightly, 5)]),
+        commit(2, vec![staged("a", Some(5))]),
+    ];
+    let state = fold(None, &commits).unwrap();
+    assert_eq!(state.objects["VENDOR"].last_loaded_at, None);
+    commits.push(Commit {
+        written_at: t(6),
+        ..commit(3, vec![loaded("a", Mode::Nightly, Some(4))])
+    });
+    commits.push(Commit {
+        written_at: t(8),
+        ..commit(4, vec![replay_created("r", "a"), staged("r", None)])
+    });
+    let state = fold(None, &commits).unwrap();
+    assert_eq!(state.objects["VENDOR"].last_loaded_at, Some(t(6)));
+    commits.push(Commit {
+        written_at: t(9),
+        ..commit(5, vec![loaded("r", Mode::Replay, None)])
+    });
+    let state = fold(None, &commits).unwrap();
+    assert_eq!(state.objects["VENDOR"].last_loaded_at, Some(t(9)));
+    assert_eq!(state.objects["VENDOR"].watermark, Some(t(4)));
+}
+
+fn added(column: &str) -> SchemaChange {
+    SchemaChange {
+        object: "VENDOR".into(),
+        table: "VENDOR".into(),
+        column: column.into(),
+        kind: crate::manifest::SchemaChangeKind::Added,
+        old_type: None,
+        new_type: "VARCHAR".into(),
+    }
+}
+
+fn schema_changes(id: &str, columns: &[&str], held: bool) -> Action {
+    Action::SchemaChanges {
+        batch_id: id.into(),
+        changes: columns.iter().map(|c| added(c)).collect(),
+        held,
+    }
+}
+
+fn pruned(id: &str) -> Action {
+    Action::BatchPruned {
+        batch_id: id.into(),
+        horizon: t(30),
+    }
+}
+
+#[test]
+fn a_held_schema_change_loads_only_after_it_is_accepted() {
+    let base = || {
+        vec![
+            vec![created("a", Mode::Nightly, 5)],
+            vec![staged("a", Some(5))],
+            vec![schema_changes("a", &["TIER"], true)],
+        ]
+    };
+    let held = fold_actions(base()).unwrap();
+    assert_eq!(
+        held.held_batches("VENDOR")
+            .map(|b| b.batch_id.as_str())
+            .collect::<Vec<_>>(),
+        ["a"]
+    );
+    assert_eq!(held.batches["a"].schema_changes, vec![added("TIER")]);
+
+    let mut early = base();
+    early.push(vec![loaded("a", Mode::Nightly, Some(5))]);
+    assert_eq!(rule_of(fold_actions(early)), ManifestRule::SchemaHeld);
+    let mut applied = base();
+    applied.push(vec![schema_changes("a", &["TIER"], false)]);
+    assert_eq!(rule_of(fold_actions(applied)), ManifestRule::SchemaHeld);
+
+    let mut accepted = base();
+    accepted.push(vec![Action::SchemaAccepted {
+        batch_id: "a".into(),
+    }]);
+    accepted.push(vec![schema_changes("a", &["TIER", "RANK"], false)]);
+    accepted.push(vec![loaded("a", Mode::Nightly, Some(5))]);
+    let state = fold_actions(accepted).unwrap();
+    let batch = &state.batches["a"];
+    assert_eq!(batch.status, BatchStatus::Loaded);
+    assert_eq!(batch.schema_changes, vec![added("TIER"), added("RANK")]);
+    assert_eq!(state.held_batches("VENDOR").count(), 0);
+}
+
+#[test]
+fn only_a_staged_held_batch_is_accepted() {
+    let not_held = fold_actions(vec![
+        vec![created("a", Mode::Nightly, 5)],
+        vec![staged("a", Some(5))],
+        vec![Action::SchemaAccepted {
+            batch_id: "a".into(),
+        }],
+    ]);
+    assert_eq!(rule_of(not_held), ManifestRule::SchemaNotHeld);
+    let not_staged = fold_actions(vec![
+        vec![created("a", Mode::Nightly, 5)],
+        vec![schema_changes("a", &["TIER"], true)],
+    ]);
+    assert_eq!(rule_of(not_staged), ManifestRule::NotStaged);
+}
+
+#[test]
+fn a_reset_batch_moves_no_mark() {
+    let state = fold_actions(vec![
+        vec![created("a", Mode::Nightly, 5)],
+        vec![staged("a", Some(5))],
+        vec![loaded("a", Mode::Nightly, Some(5))],
+        vec![created("r", Mode::Reset, 9)],
+        vec![staged("r", None)],
+        vec![loaded("r", Mode::Reset, None)],
+    ])
+    .unwrap();
+    assert_eq!(state.objects["VENDOR"].watermark, Some(t(5)));
+    assert_eq!(state.objects["VENDOR"].staged_up_to, Some(t(5)));
+    let moves = fold_actions(vec![
+        vec![created("r", Mode::Reset, 9)],
+        vec![staged("r", None)],
+        vec![loaded("r", Mode::Reset, Some(9))],
+    ]);
+    assert_eq!(rule_of(moves), ManifestRule::WatermarkMode);
+    let marks_staged = fold_actions(vec![
+        vec![created("r", Mode::Reset, 9)],
+        vec![staged("r", Some(9))],
+    ]);
+    assert_eq!(rule_of(marks_staged), ManifestRule::StagedMark);
+}
+
+#[test]
+fn only_a_loaded_batch_read_from_intacct_is_pruned_once_and_then_never_replayed() {
+    let history = || {
+        vec![
+            vec![created("a", Mode::Nightly, 5)],
+            vec![staged("a", Some(5))],
+            vec![loaded("a", Mode::Nightly, Some(5))],
+            vec![created("s", Mode::Nightly, 6)],
+            vec![staged("s", Some(6))],
+        ]
+    };
+    let with = |more: Vec<Vec<Action>>| {
+        let mut all = history();
+        all.extend(more);
+        fold_actions(all)
+    };
+    let state = with(vec![vec![pruned("a")]]).unwrap();
+    let a = &state.batches["a"];
+    assert_eq!(a.status, BatchStatus::Loaded, "a pruned batch stays loaded");
+    assert_eq!(a.loaded_at, Some(t(0)));
+    assert_eq!(
+        a.pruned,
+        Some(Pruned {
+            at: t(0),
+            horizon: t(30)
+        })
+    );
+    assert_eq!(state.objects["VENDOR"].watermark, Some(t(5)));
+    assert_eq!(
+        rule_of(with(vec![vec![pruned("s")]])),
+        ManifestRule::PruneNotLoaded,
+        "a staged batch is never pruned"
+    );
+    assert_eq!(
+        rule_of(with(vec![vec![pruned("a")], vec![pruned("a")]])),
+        ManifestRule::PruneNotLoaded,
+        "pruned once"
+    );
+    assert_eq!(
+        rule_of(with(vec![vec![pruned("nope")]])),
+        ManifestRule::UnknownBatch
+    );
+    assert_eq!(
+        rule_of(with(vec![
+            vec![pruned("a")],
+            vec![replay_created("r", "a")]
+        ])),
+        ManifestRule::ReplayOfPruned
+    );
+    // A replay staged and not loaded holds its source's files.
+    let replay_pending = vec![
+        vec![replay_created("r", "a")],
+        vec![staged("r", None)],
+        vec![pruned("a")],
+    ];
+    assert_eq!(rule_of(with(replay_pending)), ManifestRule::PruneInUse);
+    // Loaded, the replay lets its source go; the replay itself is never pruned.
+    let replay_loaded = vec![
+        vec![replay_created("r", "a")],
+        vec![staged("r", None)],
+        vec![loaded("r", Mode::Replay, None)],
+    ];
+    let mut then_source = replay_loaded.clone();
+    then_source.push(vec![pruned("a")]);
+    assert!(with(then_source).is_ok());
+    let mut then_replay = replay_loaded;
+    then_replay.push(vec![pruned("r")]);
+    assert_eq!(rule_of(with(then_replay)), ManifestRule::PruneNotLoaded);
+}

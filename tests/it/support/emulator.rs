@@ -34,6 +34,8 @@ pub(crate) struct EmulatorOptions {
     pub(crate) partition_rows: Option<usize>,
     /// `--sync-wait-secs S`.
     pub(crate) sync_wait_secs: Option<f64>,
+    /// Any other flags, as given (`--warehouse`, `--role`, `--setup-sql`, …).
+    pub(crate) extra_args: Vec<String>,
 }
 
 impl EmulatorOptions {
@@ -78,6 +80,7 @@ impl EmulatorOptions {
         if let Some(secs) = self.sync_wait_secs {
             args.extend(["--sync-wait-secs".into(), secs.to_string()]);
         }
+        args.extend(self.extra_args.iter().cloned());
         args
     }
 }

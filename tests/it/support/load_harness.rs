@@ -153,6 +153,7 @@ impl Harness {
             concurrency: 2,
             delete_key,
             observer: None,
+            frozen: Default::default(),
         };
         let harness = Harness {
             keys,

@@ -41,7 +41,7 @@ impl World {
         World::start_with(SimConfig::default()).await
     }
 
-    /// A world whose simulator runs with `config`.
+    /// As [`World::start`], with a simulator of `config`.
     pub(crate) async fn start_with(config: SimConfig) -> World {
         let sim = sim::spawn(config).await.unwrap();
         let keys = TestKeys::generate();
