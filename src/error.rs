@@ -421,6 +421,17 @@ pub enum Error {
         message: String,
     },
 
+    /// `init` cannot make or use a Snowflake object the pipeline needs: the loader's role lacks
+    /// a grant, the database is missing, or an object exists with other settings than the
+    /// loader's. The message names the object and the statement an administrator runs.
+    #[error("Snowflake {object}: {message}")]
+    SnowflakeSetup {
+        /// The object (`schema FINANCE.INTACCT_RAW`, `file format …`).
+        object: String,
+        /// What is missing or wrong, and how to fix it.
+        message: String,
+    },
+
     /// A Snowflake response does not have the documented shape, or a value does not match its
     /// column's encoding.
     #[error("unexpected response from Snowflake: {detail}")]
@@ -496,6 +507,7 @@ impl Error {
             | Error::Interrupted
             | Error::Statement { .. }
             | Error::SnowflakeAuth { .. }
+            | Error::SnowflakeSetup { .. }
             | Error::SnowflakeResponse { .. } => false,
         }
     }
@@ -517,7 +529,10 @@ impl Error {
     /// its run report's outcome instead; see the README's "Exit codes").
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Config { .. } | Error::Secret { .. } | Error::SnowflakeAuth { .. } => 2,
+            Error::Config { .. }
+            | Error::Secret { .. }
+            | Error::SnowflakeAuth { .. }
+            | Error::SnowflakeSetup { .. } => 2,
             Error::NotImplemented(_) | Error::TransactionBudget { .. } => 3,
             Error::LockHeld { .. } | Error::IntacctUnavailable { .. } => 4,
             Error::Interrupted => 130,
@@ -652,6 +667,7 @@ mod tests {
             Error::Interrupted => "Interrupted",
             Error::Statement { .. } => "Statement",
             Error::SnowflakeAuth { .. } => "SnowflakeAuth",
+            Error::SnowflakeSetup { .. } => "SnowflakeSetup",
             Error::SnowflakeResponse { .. } => "SnowflakeResponse",
             Error::Io { .. } => "Io",
         }
@@ -946,6 +962,14 @@ mod tests {
                 false,
             ),
             (Error::SnowflakeAuth { message: text() }, 2, false),
+            (
+                Error::SnowflakeSetup {
+                    object: text(),
+                    message: text(),
+                },
+                2,
+                false,
+            ),
             (Error::SnowflakeResponse { detail: text() }, 1, false),
             (
                 Error::Io {
@@ -962,7 +986,7 @@ mod tests {
             assert_eq!(error.exit_code(), *exit_code, "{error:?}");
             assert_eq!(error.is_retryable(), *retryable, "{error:?}");
         }
-        assert_eq!(kinds.len(), 33, "a kind has no row: {kinds:?}");
+        assert_eq!(kinds.len(), 34, "a kind has no row: {kinds:?}");
     }
 
     #[test]

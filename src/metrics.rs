@@ -358,6 +358,7 @@ mod tests {
             warnings: vec![],
             prune: None,
             intacct: None,
+            views_skipped: None,
         };
         let text = render(&Figures {
             pipeline: Some("night\"ly\\x"),

@@ -90,10 +90,13 @@ pub(crate) enum Command {
     ///
     /// Example: `intacct-snowflake extract --objects VENDOR,APBILL`
     Extract(RunArgs),
-    /// Load every staged, unloaded batch into Snowflake (COPY INTO, MERGE, cleanup).
+    /// Load every staged, unloaded batch into Snowflake (COPY INTO, a count of the staged
+    /// rows, MERGE, cleanup).
     ///
-    /// A batch a crashed run left half-loaded resumes at the step it reached, resending the
-    /// requestId recorded in the manifest. Example: `intacct-snowflake load`
+    /// A batch a crashed run left half-loaded resumes at the step it reached: it polls the
+    /// statement handle recorded in the manifest, or resends the recorded requestId; a step
+    /// that failed for certain is sent again under a new one. A batch with no rows sends
+    /// nothing. Example: `intacct-snowflake load`
     Load(ObjectArgs),
     /// Extract and load explicit time windows without moving the nightly watermark.
     ///
@@ -118,7 +121,8 @@ pub(crate) enum Command {
     Replay(ReplayArgs),
     /// Show, per object, the watermark, lag, batches by state, rows, quarantined values, the
     /// last failures and the changes loads made to its table (with the backfill that fills a
-    /// new column for older rows).
+    /// new column for older rows), and the reporting views the newest run could not build
+    /// (with the missing columns).
     ///
     /// `--html FILE` also writes the same as one self-contained page (no script, nothing from
     /// the network) with a chart of the last 30 runs; every run leaves one beside its report on

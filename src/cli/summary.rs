@@ -55,6 +55,9 @@ pub(super) fn render(report: &RunReport) -> String {
     out.push_str(&schema_changes(
         report.leftover_loads.iter().chain(&report.loads),
     ));
+    for view in report.views_skipped.iter().flatten() {
+        out.push_str(&format!("view {} skipped: {}\n", view.view, view.reason));
+    }
     if let Some(usage) = &report.intacct {
         out.push_str(&intacct(usage));
     }

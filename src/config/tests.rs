@@ -673,6 +673,47 @@ fn notify_takes_a_webhook_by_reference_and_announces_failures_by_default() {
 }
 
 #[test]
+fn snowflake_names_are_stored_names_unquoted_upper_cased_and_quoted_kept() {
+    // The demo's warehouse line replaced by `lines`.
+    let with = |lines: &str| {
+        let text = demo_text().replace("warehouse = \"${SNOWFLAKE_WAREHOUSE:-LOAD_WH}\"\n", lines);
+        assert_ne!(text, demo_text());
+        parse_with(&text, &[])
+    };
+    let spec = with("warehouse = \"load_wh\"\nrole = \"intacct_loader\"\n").unwrap();
+    assert_eq!(spec.snowflake.warehouse.as_deref(), Some("LOAD_WH"));
+    assert_eq!(spec.snowflake.role.as_deref(), Some("INTACCT_LOADER"));
+    let spec = with("warehouse = '\"load_wh\"'\nrole = '\"Intacct \"\"Loader\"\"\"'\n").unwrap();
+    assert_eq!(spec.snowflake.warehouse.as_deref(), Some("load_wh"));
+    assert_eq!(spec.snowflake.role.as_deref(), Some("Intacct \"Loader\""));
+    let quoted_database = demo_text().replace(
+        "database = \"${SNOWFLAKE_DATABASE:-INTACCT}\"",
+        "database = '\"Finance\"'",
+    );
+    assert_eq!(
+        parse_with(&quoted_database, &[])
+            .unwrap()
+            .snowflake
+            .database,
+        "Finance"
+    );
+    for (bad, key) in [
+        ("warehouse = \"load wh\"\n", "snowflake.warehouse"),
+        ("warehouse = \"1wh\"\n", "snowflake.warehouse"),
+        ("warehouse = '\"\"'\n", "snowflake.warehouse"),
+        ("role = '\"a\"b\"'\n", "snowflake.role"),
+    ] {
+        match with(bad) {
+            Err(Error::Config { location, message }) => {
+                assert!(location.ends_with(key), "{bad}: {location}");
+                assert!(message.contains("double-quoted"), "{bad}: {message}");
+            }
+            other => panic!("{bad}: expected a configuration error, got {other:?}"),
+        }
+    }
+}
+
+#[test]
 fn notify_settings_are_read_from_a_file_that_does_not_validate() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("broken.toml");
@@ -708,4 +749,54 @@ fn an_object_evolves_its_schema_unless_it_is_frozen() {
     let text = demo_text() + "\n[extract.object.VENDOR]\nschema = \"frozen\"\n";
     let m = message(parse_with(&text, &[]).unwrap_err());
     assert!(m.contains("frozen") && m.contains("freeze"), "{m}");
+}
+
+#[test]
+fn a_local_stage_is_refused_for_a_snowflake_that_is_not_on_loopback() {
+    let remote = [(
+        "SNOWFLAKE_URL",
+        "https://myorg-myaccount.snowflakecomputing.com",
+    )];
+    match parse_with(&demo_text(), &remote).unwrap_err() {
+        Error::Config { location, message } => {
+            assert!(location.ends_with("stage.url"), "{location}");
+            assert!(
+                message.contains("cannot read a local directory")
+                    && message.contains("myorg-myaccount.snowflakecomputing.com")
+                    && message.contains("s3://"),
+                "{message}"
+            );
+        }
+        other => panic!("expected a configuration error, got {other:?}"),
+    }
+    // Set explicitly, the error names snowflake.stage_url.
+    let explicit = demo_text().replace(
+        "create_database = true\n",
+        "create_database = true\nstage_url = \"file:///srv/stage/\"\n",
+    );
+    match parse_with(&explicit, &remote).unwrap_err() {
+        Error::Config { location, .. } => {
+            assert!(location.ends_with("snowflake.stage_url"), "{location}")
+        }
+        other => panic!("expected a configuration error, got {other:?}"),
+    }
+    // An S3 stage suits a remote Snowflake; a local one suits the emulator on loopback.
+    let s3 = parse_with(
+        &demo_text(),
+        &[
+            remote[0],
+            ("STAGE_URL", "s3://bucket/prefix"),
+            ("SNOWFLAKE_STORAGE_INTEGRATION", "intacct_s3"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(s3.snowflake.stage_url, "s3://bucket/prefix/");
+    for local in [
+        "http://127.0.0.1:8086",
+        "http://localhost:9",
+        "http://[::1]:9",
+    ] {
+        let spec = parse_with(&demo_text(), &[("SNOWFLAKE_URL", local)]).unwrap();
+        assert!(spec.snowflake.stage_url.starts_with("file://"), "{local}");
+    }
 }

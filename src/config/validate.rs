@@ -445,9 +445,10 @@ fn stage(s: &RawStage, at: &Inputs) -> Result<StageSpec> {
     })
 }
 
-/// `[snowflake]`: the account and one way to authenticate, unquoted identifiers, and where
-/// Snowflake reads the stage (by default `stage_url`, the validated `[stage] url`; an S3
-/// stage needs a storage integration).
+/// `[snowflake]`: the account and one way to authenticate, every name as Snowflake stores it
+/// ([`identifier`]: unquoted upper-cased, quoted kept), and where Snowflake reads the stage (by
+/// default `stage_url`, the validated `[stage] url`; an S3 stage needs a storage integration,
+/// and a local directory is readable only by a Snowflake on loopback, the emulator).
 fn snowflake(f: &RawSnowflake, stage_url: &str, at: &Inputs) -> Result<SnowflakeSpec> {
     let sf_url = parse_url(
         &at.resolve("snowflake.url", &f.url)?,
@@ -473,8 +474,14 @@ fn snowflake(f: &RawSnowflake, stage_url: &str, at: &Inputs) -> Result<Snowflake
             &at.resolve("snowflake.schema", &f.schema)?,
             &at.location("snowflake.schema"),
         )?,
-        warehouse: at.optional("snowflake.warehouse", f.warehouse.as_deref())?,
-        role: at.optional("snowflake.role", f.role.as_deref())?,
+        warehouse: at
+            .optional("snowflake.warehouse", f.warehouse.as_deref())?
+            .map(|name| identifier(&name, &at.location("snowflake.warehouse")))
+            .transpose()?,
+        role: at
+            .optional("snowflake.role", f.role.as_deref())?
+            .map(|name| identifier(&name, &at.location("snowflake.role")))
+            .transpose()?,
         // Snowflake's own limit on a statement is seven days.
         timeout_secs: bounded(
             f.timeout_secs.unwrap_or(3600),
@@ -518,6 +525,21 @@ fn snowflake(f: &RawSnowflake, stage_url: &str, at: &Inputs) -> Result<Snowflake
         },
         create_database: f.create_database.unwrap_or(false),
     };
+    if snowflake.stage_url.starts_with("file://") && !is_loopback(&snowflake.url) {
+        let key = if f.stage_url.is_some() {
+            "snowflake.stage_url"
+        } else {
+            "stage.url"
+        };
+        return Err(Error::Config {
+            location: at.location(key),
+            message: format!(
+                "Snowflake at {} cannot read a local directory ({}): only the local emulator can. Put the stage on S3 (stage.url = \"s3://bucket/prefix/\", with snowflake.storage_integration naming an integration that allows it; see the README's Snowflake set-up)",
+                snowflake.url.host_str().unwrap_or("?"),
+                snowflake.stage_url
+            ),
+        });
+    }
     if snowflake.stage_url.starts_with("s3://") && snowflake.storage_integration.is_none() {
         return Err(Error::Config {
             location: at.location("snowflake.storage_integration"),

@@ -34,7 +34,7 @@ pub enum ManifestRule {
     NotStaged,
     /// A step finishes only after it started.
     StepNotStarted,
-    /// A load step's requestId is never replaced.
+    /// A load step's requestId is replaced only by a new attempt after a definite failure.
     RequestIdReplaced,
     /// A batch loads at most once per mode.
     LoadedTwice,

@@ -191,7 +191,7 @@ pub(crate) fn external_stage(
     match storage_integration {
         Some(integration) => {
             let mut bindings = common;
-            bindings.push(("storage_integration", Ident::new(integration)?.into()));
+            bindings.push(("storage_integration", Ident::exact(integration)?.into()));
             render("external_stage.sql", EXTERNAL_STAGE, &bindings)
         }
         None => render("external_stage_local.sql", EXTERNAL_STAGE_LOCAL, &common),

@@ -39,9 +39,10 @@
 //! | `batch_entity` | batch_id, entity | the entity the batch reads (`intacct.entities`), in the commit that creates it: its marks are the stream `OBJECT@ENTITY`'s |
 //! | `batch_progress` | batch_id, files, raw_pages, quarantine, cursor | the files written so far and the read position after them, so an interrupted extract of the same window resumes there |
 //! | `batch_staged` | files [{path, rows, bytes, sha256}], raw_pages, quarantine, rows, deleted_rows, bytes, staged_up_to, deletes_up_to | every file is complete; `rows` counts every row of the files, `deleted_rows` the tombstones among them |
-//! | `load_step_started` | step (`copy-N`, `merge`, `cleanup`), request_id | committed **before** the statement is first sent |
+//! | `load_step_started` | step (`copy-N`, `reload-R-delete`, `reload-R-copy-N`, `merge`, `cleanup`), request_id | an attempt of the step: committed **before** its statement is first sent |
+//! | `load_step_running` | step, request_id, statement_handle | Snowflake accepted the attempt's statement (`async=true`) and runs it under this handle: a resume polls it |
 //! | `load_step_finished` | step, statement_handle, result | Snowflake's answer (rows loaded; inserted, updated; deleted) |
-//! | `load_failed` | step, error | a load attempt failed; the batch stays staged and resumes at that step |
+//! | `load_failed` | step, error, failed_request_id (when the statement definitely failed) | a load attempt failed; the batch stays staged and resumes at that step |
 //! | `batch_loaded` | mode, copy_rows, merge_inserted, merge_updated, watermark | the batch is in Snowflake; a nightly load moves the object's watermark in the same commit |
 //! | `batch_failed` | error | an extract gave up before staging (a retry is a new batch) |
 //! | `schema_changes` | changes [{object, table, column, kind (`added`, `widened`), old_type, new_type}], held | what loading the batch changes in its table, committed **before** the DDL is sent; `held`: the object's schema is frozen and the batch waits for `accept-schema` |
@@ -66,7 +67,11 @@
 //!   nothing), and a staged nightly batch never becomes failed (its window is already marked
 //!   staged: it must be loaded, never dropped; a load failure is a [`Action::LoadFailed`] that
 //!   leaves it staged);
-//! * a load step's recorded requestId is never replaced: a resumed load resends the same one;
+//! * a load step's recorded requestId is replaced only by a new attempt after a `load_failed`
+//!   named it as definitely failed (Snowflake answered 422 or 408, or cancelled it): while
+//!   the outcome is unknown (no answer, a transport failure, 429 or 5xx after the request may
+//!   have run, a crash after the id was recorded) a resumed load resends the same id with
+//!   `retry=true`, or polls the statement handle recorded for it;
 //! * a batch is staged only after it was created, once, with its file list, and its row and
 //!   byte totals equal the sums over its files (its `deleted_rows`, the tombstones among
 //!   those rows, are at most its rows);
@@ -259,14 +264,26 @@ pub enum Action {
         /// The reader's position after the last row of `files` (opaque to the manifest).
         cursor: serde_json::Value,
     },
-    /// A load statement is about to be sent (its requestId is recorded first).
+    /// An attempt of a load statement is about to be sent (its requestId is recorded first).
     LoadStepStarted {
         /// The batch.
         batch_id: String,
-        /// Which step (`copy`, `merge`, `cleanup`).
+        /// Which step (`copy-N`, `reload-R-delete`, `reload-R-copy-N`, `merge`, `cleanup`).
         step: String,
         /// The Snowflake requestId the statement is sent with.
         request_id: String,
+    },
+    /// Snowflake accepted a load statement and runs it: its handle, recorded before the loader
+    /// waits for it, so a resume polls the statement instead of sending it again.
+    LoadStepRunning {
+        /// The batch.
+        batch_id: String,
+        /// Which step.
+        step: String,
+        /// The requestId of the attempt (the step's recorded one).
+        request_id: String,
+        /// Snowflake's statementHandle.
+        statement_handle: String,
     },
     /// A load statement finished.
     LoadStepFinished {
@@ -299,10 +316,15 @@ pub enum Action {
     LoadFailed {
         /// The batch.
         batch_id: String,
-        /// The step that failed (`copy-1`, `merge`, `cleanup`, `ddl`).
+        /// The step that failed (`copy-1`, `check`, `merge`, `cleanup`, `ddl`).
         step: String,
         /// Why (no secrets).
         error: String,
+        /// The requestId of the step's attempt when its statement definitely failed (422,
+        /// 408, cancelled): the next attempt takes a new one. Absent when the outcome is
+        /// unknown (the next attempt resends the same id) or the failure was not a statement's.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        failed_request_id: Option<String>,
     },
     /// The batch failed and will not be continued.
     BatchFailed {
@@ -348,6 +370,7 @@ impl Action {
             | Action::BatchStaged { batch_id, .. }
             | Action::BatchProgress { batch_id, .. }
             | Action::LoadStepStarted { batch_id, .. }
+            | Action::LoadStepRunning { batch_id, .. }
             | Action::LoadStepFinished { batch_id, .. }
             | Action::BatchLoaded { batch_id, .. }
             | Action::LoadFailed { batch_id, .. }

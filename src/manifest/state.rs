@@ -58,15 +58,20 @@ impl std::fmt::Display for BatchStatus {
     }
 }
 
-/// One load statement of a batch.
+/// One load statement of a batch: its latest attempt.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LoadStep {
-    /// The requestId it is sent with.
+    /// The requestId the attempt is sent with.
     pub request_id: String,
-    /// Snowflake's statementHandle, once finished.
+    /// Snowflake's statementHandle, once Snowflake accepted the statement (it may still run
+    /// while `result` is empty).
     pub statement_handle: Option<String>,
     /// Snowflake's figures, once finished.
     pub result: Option<serde_json::Value>,
+    /// The attempt's statement definitely failed (422, 408, cancelled): the next attempt
+    /// takes a new requestId.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub failed: bool,
 }
 
 /// Everything the manifest knows about a batch.
@@ -327,6 +332,7 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
         Action::BatchProgress { .. } => staged::batch_progress(state, commit, action),
         Action::BatchStaged { .. } => staged::batch_staged(state, commit, action),
         Action::LoadStepStarted { .. } => load_steps::load_step_started(state, commit, action),
+        Action::LoadStepRunning { .. } => load_steps::load_step_running(state, commit, action),
         Action::LoadStepFinished { .. } => load_steps::load_step_finished(state, commit, action),
         Action::LoadFailed { .. } => load_steps::load_failed(state, commit, action),
         Action::BatchLoaded { .. } => loaded::batch_loaded(state, commit, action),

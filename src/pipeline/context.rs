@@ -175,7 +175,7 @@ impl CancelHandle {
 /// The Snowflake names of a pipeline.
 pub(crate) fn names(spec: &Spec) -> Result<Names> {
     let s = &spec.snowflake;
-    Names::new(&s.database, &s.schema, &s.stage_name, &s.file_format)
+    Names::stored(&s.database, &s.schema, &s.stage_name, &s.file_format)
 }
 
 /// Where Snowflake reads the pipeline's stage.

@@ -73,9 +73,9 @@ pub async fn run(
     only: Option<&[String]>,
 ) -> Result<SavedReport> {
     let mut report = RunReport::new(CommandName::Run, ctx);
-    report.leftover_loads = load_staged(ctx, only).await?;
+    report.leftover_loads = load_staged(ctx, only, &mut report.views_skipped).await?;
     report.objects = extract_nightly(ctx, options).await?;
-    report.loads = load_staged(ctx, only).await?;
+    report.loads = load_staged(ctx, only, &mut report.views_skipped).await?;
     report.save(ctx).await
 }
 
@@ -90,7 +90,7 @@ pub async fn extract(ctx: &RunContext, options: &ExtractOptions) -> Result<Saved
 /// `load`: every staged, unloaded batch (of `only`, when given).
 pub async fn load(ctx: &RunContext, only: Option<&[String]>) -> Result<SavedReport> {
     let mut report = RunReport::new(CommandName::Load, ctx);
-    report.loads = load_staged(ctx, only).await?;
+    report.loads = load_staged(ctx, only, &mut report.views_skipped).await?;
     report.save(ctx).await
 }
 
@@ -133,20 +133,31 @@ pub async fn run_extract(
     extract_planned(client, &manifest, options, None).await
 }
 
-/// Loads every staged, unloaded batch (of `only`, when given), then creates the reporting
-/// views whose tables now exist.
-async fn load_staged(ctx: &RunContext, only: Option<&[String]>) -> Result<Vec<BatchLoadReport>> {
+/// Loads every staged, unloaded batch (of `only`, when given), then, when a load sent
+/// statements (tables may have been created or grown), creates the reporting views whose
+/// tables now exist; the views that cannot be built replace `views_skipped` (a warning, never
+/// a failed load). A load that sent nothing (no batch, or only batches without rows) checks
+/// no view: nothing in the tables changed.
+async fn load_staged(
+    ctx: &RunContext,
+    only: Option<&[String]>,
+    views_skipped: &mut Option<Vec<crate::loader::ViewSkipped>>,
+) -> Result<Vec<BatchLoadReport>> {
     let load = ctx.load_context()?;
     let pending = {
         let manifest = ctx.manifest.lock().await;
         crate::loader::pending_batches(manifest.state(), only)
     };
     let reports = crate::loader::load_batches(&load, pending).await;
-    if reports.iter().any(|r| r.error.is_none()) {
-        let created = crate::loader::ensure_views(&load).await?;
-        for view in created {
+    if reports
+        .iter()
+        .any(|r| r.error.is_none() && r.statements > 0)
+    {
+        let views = crate::loader::ensure_views(&load).await;
+        for view in &views.created {
             tracing::info!(view, "reporting view created");
         }
+        *views_skipped = Some(views.skipped);
     }
     Ok(reports)
 }
@@ -273,11 +284,12 @@ pub async fn backfill(
     report.backfill = Some(done);
     // Staged windows of an earlier attempt load first, then each extracted window loads as
     // soon as the extract is through.
-    report.loads = load_staged(ctx, Some(&objects)).await?;
+    report.loads = load_staged(ctx, Some(&objects), &mut report.views_skipped).await?;
     if !jobs.is_empty() {
         let client = ctx.intacct()?;
         report.objects = extract_planned(&client, &ctx.manifest, options, Some(jobs)).await?;
-        report.loads.extend(load_staged(ctx, Some(&objects)).await?);
+        let loads = load_staged(ctx, Some(&objects), &mut report.views_skipped).await?;
+        report.loads.extend(loads);
     }
     report.save(ctx).await
 }

@@ -24,6 +24,7 @@
 //! | `intacct` | [`IntacctUsage`] or null | commands that talked to Intacct: the requests (billable transactions) per object and kind and the budget, the request slots' levels (the ceiling, the lowest and last level, refusals, timeouts), and the maintenance answer that stopped the run |
 //! | `warnings` | strings | what went wrong beside the work without failing it (the run could not be recorded in `_INTACCT_RUNS`) |
 //! | `prune` | [`PruneReport`] or null | `stage prune`: the horizon, each batch whose files went, the files and bytes deleted, the batches kept |
+//! | `views_skipped` | [`ViewSkipped`]s or null | the reporting views the command could not build (a column they read is not loaded, or Snowflake refused them), after a load that changed tables; null when it checked no view |
 //!
 //! # Outcome and exit code
 //!
@@ -53,7 +54,7 @@ use super::RunContext;
 use super::verify::VerifyReport;
 use crate::error::{Error, Result};
 use crate::intacct::{IntacctUsage, TransactionCounts};
-use crate::loader::BatchLoadReport;
+use crate::loader::{BatchLoadReport, ViewSkipped};
 use crate::manifest::stream_key;
 
 /// The version of the report's shape written by this build.
@@ -179,6 +180,10 @@ pub struct RunReport {
     /// `stage prune`: the horizon, the batches whose files went, the files and bytes.
     #[serde(default)]
     pub prune: Option<PruneReport>,
+    /// The reporting views that could not be built, as of the last check of this command
+    /// (`None`: it checked no view). A warning: never a failed unit.
+    #[serde(default)]
+    pub views_skipped: Option<Vec<ViewSkipped>>,
 }
 
 /// What one object's extract did.
@@ -404,6 +409,7 @@ impl RunReport {
             intacct: None,
             warnings: Vec::new(),
             prune: None,
+            views_skipped: None,
         }
     }
 
@@ -653,6 +659,7 @@ mod tests {
             intacct: None,
             warnings: vec![],
             prune: None,
+            views_skipped: None,
         }
     }
 
@@ -738,6 +745,7 @@ mod tests {
             "backfill",
             "verify",
             "warnings",
+            "views_skipped",
         ] {
             assert!(json.get(key).is_some(), "{key} is written");
         }

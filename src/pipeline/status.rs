@@ -2,8 +2,9 @@
 //! them the delete feed's tombstones), quarantined values, bytes, and every change a load made
 //! to the object's table (or holds for `accept-schema`) with the `backfill` that fills the new
 //! column for older rows — from the manifest alone (pure over [`ManifestState`]).
-//! With `intacct.entities`, one line per object and entity, named `OBJECT@ENTITY`. Beside it,
-//! from the last run report of a command that talked to Intacct: each object's requests
+//! With `intacct.entities`, one line per object and entity, named `OBJECT@ENTITY`. Below the
+//! table, the reporting views the newest run report that checked them could not build. Beside
+//! it, from the last run report of a command that talked to Intacct: each object's requests
 //! (billable transactions) by kind, and the run's request slots (the level it ended at, the
 //! lowest it went to, the refusals) ([`with_last_intacct_run`], [`render_last_intacct_run`]).
 
@@ -389,6 +390,43 @@ pub(crate) fn render_table(rows: &[ObjectStatus], version: u64, config: &str) ->
                 _ => {}
             }
         }
+    }
+    out
+}
+
+/// Run reports read, newest first, looking for one that checked the reporting views.
+const REPORTS_SEARCHED: usize = 30;
+
+/// The reporting views the newest run report that checked them could not build (its run id
+/// and the views); `None` when none of the newest reports checked them.
+pub(crate) async fn skipped_views(
+    stage: &crate::stage::Stage,
+) -> crate::error::Result<Option<(String, Vec<crate::loader::ViewSkipped>)>> {
+    let mut reports = stage.list("_reports/").await?;
+    // Run ids start with their UTC start time: newest last.
+    reports.reverse();
+    for listed in reports.iter().take(REPORTS_SEARCHED) {
+        let Some(body) = stage.get(&listed.path).await? else {
+            continue;
+        };
+        let Ok(report) = serde_json::from_slice::<super::RunReport>(&body) else {
+            continue;
+        };
+        if let Some(views) = report.views_skipped {
+            return Ok(Some((report.run_id, views)));
+        }
+    }
+    Ok(None)
+}
+
+/// The lines `status` prints under its table for views the last check could not build.
+pub(crate) fn render_skipped_views(run_id: &str, views: &[crate::loader::ViewSkipped]) -> String {
+    if views.is_empty() {
+        return String::new();
+    }
+    let mut out = format!("\nreporting views skipped (run {run_id}):\n");
+    for view in views {
+        out.push_str(&format!("  {}: {}\n", view.view, view.reason));
     }
     out
 }

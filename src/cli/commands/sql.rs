@@ -32,10 +32,15 @@ pub(in crate::cli) async fn sql(args: ObjectArgs) -> Result<()> {
         }
         ddl::remember(&mut tables, schema);
     }
-    let objects: std::collections::BTreeSet<String> =
-        known.iter().map(|s| s.object.clone()).collect();
-    for (_, sql) in views::reporting_views(&names, |o| objects.contains(o))? {
+    let planned = views::plan(&names, &tables)?;
+    for (_, sql) in planned.create {
         out.push_str(&format!("{sql};\n\n"));
+    }
+    for view in planned.skipped {
+        out.push_str(&format!(
+            "-- view {} skipped: {}\n\n",
+            view.view, view.reason
+        ));
     }
     let pending = crate::loader::pending_batches(manifest.state(), only.as_deref());
     out.push_str(&load_statements(&stage, &names, manifest.state(), &pending).await?);
@@ -55,6 +60,13 @@ pub(super) async fn load_statements(
     for ids in pending.values() {
         for id in ids {
             let batch = &state.batches[id];
+            if batch.rows == 0 {
+                out.push_str(&format!(
+                    "-- load {} batch {}: no rows, marked loaded without a statement\n\n",
+                    batch.object, batch.batch_id
+                ));
+                continue;
+            }
             let schema = schemas::load(stage, &batch.object, &batch.schema_fingerprint).await?;
             out.push_str(&format!(
                 "-- load {} batch {} ({} rows, {} files)\n",
@@ -69,6 +81,10 @@ pub(super) async fn load_statements(
             {
                 out.push_str(&format!("{copy};\n\n"));
             }
+            out.push_str(&format!(
+                "{};\n\n",
+                statements::count_staged(names, &batch.object, batch.rows_batch_id())?
+            ));
             let merge = statements::merge(
                 names,
                 &MergeSpec {

@@ -45,6 +45,9 @@ pub(in crate::cli) async fn status(args: StatusArgs) -> Result<()> {
                 &args.config.display().to_string()
             )
         );
+        if let Some((run_id, views)) = status::skipped_views(&stage).await? {
+            print!("{}", status::render_skipped_views(&run_id, &views));
+        }
         if let Some(last) = &last {
             print!("{}", status::render_last_intacct_run(last));
         }

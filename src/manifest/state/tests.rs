@@ -254,6 +254,7 @@ fn the_watermark_never_passes_an_earlier_nightly_batch_that_is_not_loaded() {
         batch_id: "a".into(),
         step: "merge".into(),
         error: "timeout".into(),
+        failed_request_id: None,
     }]);
     after_failure.push(vec![loaded("b", Mode::Nightly, Some(9))]);
     assert_eq!(
@@ -286,6 +287,7 @@ fn a_resumed_step_keeps_its_request_id_and_a_load_failure_is_recorded() {
             batch_id: "a".into(),
             step: "merge".into(),
             error: "HTTP 503".into(),
+            failed_request_id: None,
         }],
         vec![step_started("a", "merge", "req-1")],
     ])
@@ -294,6 +296,122 @@ fn a_resumed_step_keeps_its_request_id_and_a_load_failure_is_recorded() {
     assert_eq!(batch.status, BatchStatus::Staged);
     assert_eq!(batch.load_steps["merge"].request_id, "req-1");
     assert_eq!(batch.last_load_error.as_deref(), Some("merge: HTTP 503"));
+}
+
+fn step_failed(id: &str, step: &str, failed_request_id: Option<&str>) -> Action {
+    Action::LoadFailed {
+        batch_id: id.into(),
+        step: step.into(),
+        error: "failed".into(),
+        failed_request_id: failed_request_id.map(str::to_owned),
+    }
+}
+
+fn step_running(id: &str, step: &str, request_id: &str, handle: &str) -> Action {
+    Action::LoadStepRunning {
+        batch_id: id.into(),
+        step: step.into(),
+        request_id: request_id.into(),
+        statement_handle: handle.into(),
+    }
+}
+
+#[test]
+fn while_a_step_outcome_is_unknown_its_request_id_stays() {
+    let staged_a = || {
+        vec![
+            vec![created("a", Mode::Nightly, 5)],
+            vec![staged("a", Some(5))],
+            vec![step_started("a", "copy-1", "req-1")],
+            vec![step_running("a", "copy-1", "req-1", "h-1")],
+        ]
+    };
+    // No answer recorded (a crash, or a failure whose outcome is unknown): a new id is refused.
+    let mut crashed = staged_a();
+    crashed.push(vec![step_started("a", "copy-1", "req-2")]);
+    assert_eq!(
+        rule_of(fold_actions(crashed)),
+        ManifestRule::RequestIdReplaced
+    );
+    let mut unknown = staged_a();
+    unknown.push(vec![step_failed("a", "copy-1", None)]);
+    unknown.push(vec![step_started("a", "copy-1", "req-2")]);
+    assert_eq!(
+        rule_of(fold_actions(unknown)),
+        ManifestRule::RequestIdReplaced
+    );
+    // A finished step is never attempted again under another id.
+    let mut finished = staged_a();
+    finished.push(vec![Action::LoadStepFinished {
+        batch_id: "a".into(),
+        step: "copy-1".into(),
+        statement_handle: "h-1".into(),
+        result: serde_json::json!({"rows_loaded": 5}),
+    }]);
+    let mut again = finished.clone();
+    again.push(vec![step_failed("a", "copy-1", Some("req-1"))]);
+    assert_eq!(rule_of(fold_actions(again)), ManifestRule::StepNotStarted);
+    finished.push(vec![step_started("a", "copy-1", "req-2")]);
+    assert_eq!(
+        rule_of(fold_actions(finished)),
+        ManifestRule::RequestIdReplaced
+    );
+    // The handle of the current attempt is kept; one naming another requestId is refused.
+    let state = fold_actions(staged_a()).unwrap();
+    let step = &state.batches["a"].load_steps["copy-1"];
+    assert_eq!(
+        (step.request_id.as_str(), step.statement_handle.as_deref()),
+        ("req-1", Some("h-1"))
+    );
+    assert!(!step.failed && step.result.is_none());
+    let mut stray = staged_a();
+    stray.push(vec![step_running("a", "copy-1", "req-9", "h-9")]);
+    assert_eq!(rule_of(fold_actions(stray)), ManifestRule::StepNotStarted);
+    let mut never = staged_a();
+    never.push(vec![step_running("a", "merge", "req-1", "h-1")]);
+    assert_eq!(rule_of(fold_actions(never)), ManifestRule::StepNotStarted);
+}
+
+#[test]
+fn after_a_definite_failure_a_new_attempt_takes_a_new_request_id() {
+    let mut actions = vec![
+        vec![created("a", Mode::Nightly, 5)],
+        vec![staged("a", Some(5))],
+        vec![step_started("a", "copy-1", "req-1")],
+        vec![step_running("a", "copy-1", "req-1", "h-1")],
+        vec![step_failed("a", "copy-1", Some("req-1"))],
+    ];
+    let state = fold_actions(actions.clone()).unwrap();
+    let step = &state.batches["a"].load_steps["copy-1"];
+    assert!(step.failed);
+    assert_eq!(
+        state.batches["a"].last_load_error.as_deref(),
+        Some("copy-1: failed")
+    );
+    // Naming an attempt that is not the step's current one is refused.
+    let mut wrong = actions.clone();
+    wrong.push(vec![step_failed("a", "copy-1", Some("req-0"))]);
+    assert_eq!(rule_of(fold_actions(wrong)), ManifestRule::StepNotStarted);
+    actions.push(vec![step_started("a", "copy-1", "req-2")]);
+    let state = fold_actions(actions.clone()).unwrap();
+    let step = &state.batches["a"].load_steps["copy-1"];
+    assert_eq!(step.request_id, "req-2");
+    assert!(!step.failed);
+    assert_eq!(
+        step.statement_handle, None,
+        "the failed attempt's handle is gone"
+    );
+    // The new attempt's outcome is unknown until it fails too: its id stays.
+    let mut third = actions.clone();
+    third.push(vec![step_started("a", "copy-1", "req-3")]);
+    assert_eq!(
+        rule_of(fold_actions(third)),
+        ManifestRule::RequestIdReplaced
+    );
+    actions.push(vec![step_failed("a", "copy-1", Some("req-2"))]);
+    actions.push(vec![step_started("a", "copy-1", "req-3")]);
+    let state = fold_actions(actions).unwrap();
+    assert_eq!(state.batches["a"].load_steps["copy-1"].request_id, "req-3");
 }
 
 #[test]
@@ -639,6 +757,7 @@ fn load_steps_and_load_failures_need_a_staged_batch() {
         batch_id: "a".into(),
         step: "copy-1".into(),
         error: "HTTP 503".into(),
+        failed_request_id: None,
     }]);
     assert_eq!(rule_of(fold_actions(failed)), ManifestRule::NotStaged);
     // A finished step keeps its handle and figures.

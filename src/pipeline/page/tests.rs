@@ -111,6 +111,7 @@ fn the_chart_has_one_bar_per_run_coloured_by_outcome() {
             warnings: vec![],
             prune: None,
             intacct: None,
+            views_skipped: None,
         });
     }
     let svg = chart::svg(&runs.iter().map(chart::RunPoint::of).collect::<Vec<_>>());
