@@ -102,6 +102,11 @@ struct Outcome {
     seconds: f64,
     /// The simulator's counters after the run.
     counters: serde_json::Value,
+    /// The run report's transactions: per object, by kind (`data_page`, `probe`,
+    /// `audit_read`, `lookup`), and the run's own (`login`, `other`) under `(run)`.
+    transactions: BTreeMap<String, BTreeMap<String, u64>>,
+    /// The run report's total of requests sent.
+    transactions_total: u64,
 }
 
 impl Outcome {
@@ -168,6 +173,24 @@ async fn timed_extract(config: &SimConfig) -> Outcome {
         .collect();
     assert_eq!(reports.len(), 1, "one extract report");
     let mut staged = BTreeMap::new();
+    let mut transactions: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    let usage = &reports[0]["intacct"]["transactions"];
+    let transactions_total = usage["total"].as_u64().expect("transactions in the report");
+    for (object, kinds) in usage["by_object"].as_object().expect("by_object") {
+        for (kind, n) in kinds.as_object().unwrap() {
+            // An object's lookups are here only; its pages and probes are in its own row.
+            let row = match kind.as_str() {
+                "lookup" => object.clone(),
+                "login" | "other" => "(run)".to_owned(),
+                _ => continue,
+            };
+            *transactions
+                .entry(row)
+                .or_default()
+                .entry(kind.clone())
+                .or_default() += n.as_u64().unwrap();
+        }
+    }
     let (mut report_pages, mut delete_pages) = (0, 0);
     let mut longest = (String::new(), 0, 0.0);
     for object in reports[0]["objects"].as_array().expect("objects") {
@@ -189,6 +212,15 @@ async fn timed_extract(config: &SimConfig) -> Outcome {
         }
         report_pages += pages;
         delete_pages += object["delete_pages"].as_u64().unwrap();
+        if let Some(kinds) = object["transactions"].as_object() {
+            for (kind, n) in kinds {
+                *transactions
+                    .entry(name.clone())
+                    .or_default()
+                    .entry(kind.clone())
+                    .or_default() += n.as_u64().unwrap();
+            }
+        }
         // Summed, not assumed one row per object: a double count then shows against the
         // truth instead of being hidden by the last row.
         *staged.entry(name).or_insert(0) += object["records"].as_u64().expect("records");
@@ -219,6 +251,8 @@ async fn timed_extract(config: &SimConfig) -> Outcome {
         delete_pages,
         seconds,
         counters,
+        transactions,
+        transactions_total,
     }
 }
 
@@ -331,5 +365,66 @@ async fn run() {
     println!(
         "  slots busy          {:.3} ({requests} requests need {request_secs:.2} s at {MAX_CONCURRENT} in flight)",
         request_secs / timed.seconds
+    );
+    print_transactions(&timed);
+}
+
+/// The pages of data an object needs at least: its records in full pages, one page if none.
+fn data_pages(records: u64) -> u64 {
+    records.div_ceil(u64::from(PAGE_SIZE)).max(1)
+}
+
+/// The run's transactions per object and kind, beside the bound on requests (goal:
+/// requests ≤ 1.1 × the pages of data + 1 per object). Fails when the run report's count
+/// differs from the requests the simulator saw.
+fn print_transactions(outcome: &Outcome) {
+    let kinds = [
+        "data_page",
+        "probe",
+        "lookup",
+        "audit_read",
+        "login",
+        "other",
+    ];
+    println!(
+        "  transactions        per object and kind (run report), beside the pages of data each needs"
+    );
+    println!(
+        "    {:<14}{}{:>7}{:>7}",
+        "object",
+        kinds.iter().map(|k| format!("{k:>11}")).collect::<String>(),
+        "total",
+        "data"
+    );
+    let mut needed_total = 0;
+    for (object, counts) in &outcome.transactions {
+        let total: u64 = counts.values().sum();
+        let needed = outcome.staged.get(object).map(|r| data_pages(*r));
+        needed_total += needed.unwrap_or(0);
+        println!(
+            "    {:<14}{}{total:>7}{:>7}",
+            object,
+            kinds
+                .iter()
+                .map(|k| format!("{:>11}", counts.get(*k).copied().unwrap_or(0)))
+                .collect::<String>(),
+            needed.map(|n| n.to_string()).unwrap_or_default()
+        );
+    }
+    let objects = outcome.staged.len() as u64;
+    let bound = 1.1 * needed_total as f64 + objects as f64;
+    let sent = outcome.transactions_total;
+    println!(
+        "  requests            {sent} sent; bound 1.1 × {needed_total} pages of data + {objects} objects = {bound:.1} ({})",
+        if sent as f64 <= bound {
+            "met"
+        } else {
+            "NOT met"
+        }
+    );
+    assert_eq!(
+        sent,
+        outcome.counter("requests"),
+        "the run report's transactions differ from the requests the simulator saw"
     );
 }

@@ -130,6 +130,29 @@ pub enum Error {
         source: Box<Error>,
     },
 
+    /// The Intacct gateway answered that it is offline (its weekly maintenance window, or an
+    /// outage) and kept answering so through the retries: the run stops, to be tried again
+    /// later.
+    #[error(
+        "Intacct is offline for maintenance ({detail}); try again {}",
+        .retry_after_secs.map(|s| format!("in {s} s")).unwrap_or_else(|| "in an hour: Sage's weekly maintenance window lasts up to four hours (status.sage.com shows it)".to_owned())
+    )]
+    IntacctUnavailable {
+        /// What the gateway said (a short snippet).
+        detail: String,
+        /// `Retry-After`, when sent.
+        retry_after_secs: Option<u64>,
+    },
+
+    /// `intacct.max_transactions_per_run` is spent: no new request to Intacct this run.
+    #[error(
+        "stopped: transaction budget (intacct.max_transactions_per_run = {limit} spent); the next run reads the rest"
+    )]
+    TransactionBudget {
+        /// The budget.
+        limit: u64,
+    },
+
     /// A response body could not be read as an Intacct response.
     #[error("malformed response from Intacct ({kind}): {detail}")]
     MalformedResponse {
@@ -509,11 +532,12 @@ impl Error {
             Error::HttpStatus { status, .. } => {
                 matches!(status, 408 | 429 | 500 | 502 | 503 | 504)
             }
-            Error::Transport { .. } => true,
+            Error::Transport { .. } | Error::IntacctUnavailable { .. } => true,
             Error::Stage { transient, .. } => *transient,
             Error::Config { .. }
             | Error::Secret { .. }
             | Error::InvalidRequest(_)
+            | Error::TransactionBudget { .. }
             | Error::NotImplemented(_)
             | Error::Io { .. }
             | Error::Value { .. }
@@ -547,6 +571,9 @@ impl Error {
         match self {
             Error::HttpStatus {
                 retry_after_secs, ..
+            }
+            | Error::IntacctUnavailable {
+                retry_after_secs, ..
             } => *retry_after_secs,
             _ => None,
         }
@@ -560,8 +587,8 @@ impl Error {
             | Error::Secret { .. }
             | Error::SnowflakeAuth { .. }
             | Error::SnowflakeSetup { .. } => 2,
-            Error::NotImplemented(_) => 3,
-            Error::LockHeld { .. } => 4,
+            Error::NotImplemented(_) | Error::TransactionBudget { .. } => 3,
+            Error::LockHeld { .. } | Error::IntacctUnavailable { .. } => 4,
             Error::Interrupted => 130,
             _ => 1,
         }
@@ -655,6 +682,8 @@ mod tests {
             Error::Secret { .. } => "Secret",
             Error::Intacct(_) => "Intacct",
             Error::EntitySession { .. } => "EntitySession",
+            Error::IntacctUnavailable { .. } => "IntacctUnavailable",
+            Error::TransactionBudget { .. } => "TransactionBudget",
             Error::MalformedResponse { .. } => "MalformedResponse",
             Error::InvalidRequest(_) => "InvalidRequest",
             Error::HttpStatus { .. } => "HttpStatus",
@@ -759,6 +788,7 @@ mod tests {
             ),
             (intacct(FailureClass::RateLimited), 1, true),
             (intacct(FailureClass::ConcurrencyLimit), 1, true),
+            (intacct(FailureClass::Unavailable), 1, true),
             (intacct(FailureClass::Transient), 1, true),
             (intacct(FailureClass::SessionRefused), 1, false),
             (intacct(FailureClass::BadCredentials), 1, false),
@@ -784,6 +814,15 @@ mod tests {
                 1,
                 false,
             ),
+            (
+                Error::IntacctUnavailable {
+                    detail: text(),
+                    retry_after_secs: None,
+                },
+                4,
+                true,
+            ),
+            (Error::TransactionBudget { limit: 1 }, 3, false),
             (malformed(MalformedKind::Empty), 1, true),
             (malformed(MalformedKind::Html), 1, true),
             (malformed(MalformedKind::Truncated), 1, true),

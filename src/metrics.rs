@@ -357,6 +357,7 @@ mod tests {
             verify: vec![],
             warnings: vec![],
             prune: None,
+            intacct: None,
             views_skipped: None,
         };
         let text = render(&Figures {

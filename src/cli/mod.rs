@@ -613,7 +613,9 @@ fn log_filter(rust_log: Option<&str>, explicit: Option<&str>, terminal: bool) ->
 }
 
 /// The process exit code of a command that finished with `outcome`: 0 success, 1 every
-/// object or batch failed, 3 some did, 5 `verify` found differences.
+/// object or batch failed, 3 some did (or the transaction budget stopped the run), 4 Intacct
+/// is offline for maintenance (try again later, like a held run lock), 5 `verify` found
+/// differences.
 pub(crate) fn exit_code(outcome: Outcome) -> u8 {
     outcome.exit_code()
 }

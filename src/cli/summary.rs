@@ -58,6 +58,9 @@ pub(super) fn render(report: &RunReport) -> String {
     for view in report.views_skipped.iter().flatten() {
         out.push_str(&format!("view {} skipped: {}\n", view.view, view.reason));
     }
+    if let Some(usage) = &report.intacct {
+        out.push_str(&intacct(usage));
+    }
     out
 }
 
@@ -82,6 +85,30 @@ fn schema_changes<'a>(reports: impl Iterator<Item = &'a BatchLoadReport>) -> Str
     out
 }
 
+/// One line on what the command's Intacct requests cost and met.
+fn intacct(usage: &crate::intacct::IntacctUsage) -> String {
+    let t = &usage.transactions;
+    let kinds: Vec<String> = t
+        .by_kind()
+        .iter()
+        .map(|(kind, n)| format!("{} {n}", kind.name()))
+        .collect();
+    let c = &usage.concurrency;
+    format!(
+        "Intacct: {} requests{} ({}); request slots {} of {} (lowest {}), {} refused for concurrency, {} timed out\n",
+        t.total,
+        t.max_per_run
+            .map(|max| format!(" of a budget of {max}"))
+            .unwrap_or_default(),
+        kinds.join(", "),
+        c.last,
+        c.max,
+        c.lowest,
+        c.refusals,
+        c.timeouts
+    )
+}
+
 /// The table of the objects extracted.
 fn objects(reports: &[ObjectReport]) -> String {
     let mut out = format!(
@@ -99,6 +126,7 @@ fn objects(reports: &[ObjectReport]) -> String {
             r.bytes,
             r.seconds,
             match (&r.error, r.quarantined) {
+                (Some(e), _) if r.stopped.is_some() => format!("STOPPED: {e}"),
                 (Some(e), _) => format!("FAILED: {e}"),
                 (None, 0) => "staged".to_owned(),
                 (None, n) => format!(

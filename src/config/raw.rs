@@ -54,6 +54,7 @@ pub(super) struct RawIntacct {
     pub(super) session_ttl_secs: Option<u64>,
     pub(super) timeout_secs: Option<u64>,
     pub(super) max_concurrent_requests: Option<usize>,
+    pub(super) max_transactions_per_run: Option<u64>,
     pub(super) page_size: Option<u32>,
     pub(super) retry: Option<RawRetry>,
 }

@@ -98,8 +98,12 @@ pub struct IntacctSpec {
     pub session_ttl_secs: u64,
     /// HTTP timeout of one request, in seconds.
     pub timeout_secs: u64,
-    /// Requests in flight at once for this company, across all objects and windows.
+    /// Requests in flight at once for this company at most, across all objects and windows:
+    /// the tier's limit minus what the tenant's other integrations use (the client adapts
+    /// below it when the gateway refuses for concurrency).
     pub max_concurrent_requests: usize,
+    /// Requests (billable API transactions) one run may send at most; `None`: no limit.
+    pub max_transactions_per_run: Option<u64>,
     /// Records per `query` page (1..=2000).
     pub page_size: u32,
     /// Retry policy for transient failures.

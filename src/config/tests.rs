@@ -648,6 +648,27 @@ fn the_delete_feed_has_its_own_bounded_lookback_per_pipeline_and_object() {
 }
 
 #[test]
+fn the_transaction_budget_is_optional_and_at_least_one() {
+    let spec = parse_with(&demo_text(), &[]).unwrap();
+    assert_eq!(spec.intacct.max_transactions_per_run, None);
+    let with = |n: &str| {
+        demo_text().replace(
+            "page_size = 2000",
+            &format!("page_size = 2000\nmax_transactions_per_run = {n}"),
+        )
+    };
+    let spec = parse_with(&with("5000"), &[]).unwrap();
+    assert_eq!(spec.intacct.max_transactions_per_run, Some(5_000));
+    let m = message(parse_with(&with("0"), &[]).unwrap_err());
+    assert!(m.contains("intacct.max_transactions_per_run"), "{m}");
+    assert_eq!(
+        crate::pipeline::client_config(&parse_with(&with("7"), &[]).unwrap())
+            .max_transactions_per_run,
+        Some(7)
+    );
+}
+
+#[test]
 fn notify_takes_a_webhook_by_reference_and_announces_failures_by_default() {
     let with = |table: &str| format!("{}\n[notify]\n{table}\n", demo_text());
     // No table: nothing is announced.

@@ -179,6 +179,14 @@ fn intacct(i: &RawIntacct, at: &Inputs) -> Result<IntacctSpec> {
             message: "must be at least 1".into(),
         });
     }
+    if i.max_transactions_per_run == Some(0) {
+        return Err(Error::Config {
+            location: at.location("intacct.max_transactions_per_run"),
+            message:
+                "must be at least 1 (a run needs a login and a page); leave it out for no limit"
+                    .into(),
+        });
+    }
     let tz_name = at.resolve("intacct.time_zone", i.time_zone.as_deref().unwrap_or("UTC"))?;
     let time_zone: chrono_tz::Tz = tz_name.parse().map_err(|_| Error::Config {
         location: at.location("intacct.time_zone"),
@@ -242,6 +250,7 @@ fn intacct(i: &RawIntacct, at: &Inputs) -> Result<IntacctSpec> {
             &at.location("intacct.timeout_secs"),
         )?,
         max_concurrent_requests,
+        max_transactions_per_run: i.max_transactions_per_run,
         page_size,
         retry,
     })

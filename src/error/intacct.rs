@@ -38,8 +38,12 @@ pub struct ErrorDetail {
 pub enum FailureClass {
     /// Too many requests in a short time (`GW-0010`). Retry after a backoff.
     RateLimited,
-    /// Too many concurrent requests for the company. Retry with less concurrency.
+    /// Too many concurrent requests for the company (`200024`, "too many operations
+    /// running"). Retry with less concurrency.
     ConcurrencyLimit,
+    /// The gateway is offline for maintenance. Retry later; a run that cannot wait ends as
+    /// "try again later".
+    Unavailable,
     /// Authentication refused (login or session). A new session may help once.
     SessionRefused,
     /// Sender or user credentials are wrong. Fatal.
@@ -65,7 +69,10 @@ impl FailureClass {
     pub fn is_retryable(self) -> bool {
         matches!(
             self,
-            FailureClass::RateLimited | FailureClass::ConcurrencyLimit | FailureClass::Transient
+            FailureClass::RateLimited
+                | FailureClass::ConcurrencyLimit
+                | FailureClass::Unavailable
+                | FailureClass::Transient
         )
     }
 }

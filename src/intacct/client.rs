@@ -4,15 +4,27 @@
 //! limit), shared by every object and window; it is cheap to clone and every clone shares all
 //! of that. It guarantees:
 //! * every function is sent with `uniqueid=false` (reads only) and a function controlid
-//!   `<label>-<object>-p<page>-a<attempt>` that names batch, object, page and attempt;
+//!   `<label>-r<request>-a<attempt>` (e.g. `<batch>-<object>-p<page>-r<request>-a<attempt>`)
+//!   that names batch, object, page and attempt, and is unique in the run: `<request>` counts
+//!   every request the client (all its clones and entities) sends, so a page asked for again
+//!   (halved, or split into slices) never repeats an earlier id;
 //! * retryable failures are retried per [`RetryPolicy`] (exponential backoff with full
 //!   jitter, honouring `Retry-After`, bounded by attempts and total time): transport errors,
 //!   timeouts (default 300 s a request), 5xx (524 and Cloudflare's 520–527 included: every
-//!   function sent is a read), 429/GW-0010, concurrency limits, truncated or HTML bodies.
-//!   Permanent ones (bad credentials, permissions, unknown fields, bad queries) fail at once
-//!   with Intacct's own text;
-//! * a session refused at the authentication level is dropped and replaced by exactly one
-//!   new login, then the call is sent once more;
+//!   function sent is a read), 429/GW-0010, concurrency refusals (`200024`, at any level),
+//!   truncated or HTML bodies, the maintenance answer. Permanent ones (bad credentials,
+//!   permissions, unknown fields, bad queries) fail at once with Intacct's own text;
+//! * a session refused at the authentication level is dropped and replaced by a new login,
+//!   then the call is sent again: at once the first time, and within the retry budget (a
+//!   backoff and an attempt each) when the session is refused again right after a new login
+//!   (sessions can be invalidated on Sage's side at any time). Only a refused *login* is final
+//!   (see `session`);
+//! * every request is charged to the run's transactions (per object and kind; see `ledger`)
+//!   and goes through the company's adaptive request slots (see `slots`); with
+//!   `max_transactions_per_run` set, a request past it is not sent
+//!   ([`Error::TransactionBudget`]). [`IntacctClient::usage`] reports both;
+//! * once a call gave up on the gateway's maintenance answer, the run's later calls fail at
+//!   once with it ([`Error::IntacctUnavailable`]): the run ends as "try again later";
 //! * `lookup` is single flight per object, like the session: concurrent callers for the same
 //!   object share one request and its answer, cached for the client's life (a failed lookup
 //!   is not cached; the next waiting caller sends its own).
@@ -56,12 +68,15 @@ use url::Url;
 
 use crate::error::FailureClass;
 use crate::error::{Error, MalformedKind, Result};
+use crate::intacct::codes;
+use crate::intacct::ledger::{Charge, TransactionKind, TransactionUsage};
 use crate::intacct::request::{
     Authentication, Call, Function, Request, SenderCredentials, render_request,
 };
 use crate::intacct::response::{ObjectMeta, ResultData};
 use crate::intacct::session::{LoginCredentials, Session, SessionCache};
-use crate::intacct::transport::{Retrier, Transport};
+use crate::intacct::slots::ConcurrencyUsage;
+use crate::intacct::transport::{Retrier, Transport, is_page_too_big};
 use crate::retry::RetryPolicy;
 use crate::secret::Secret;
 
@@ -87,8 +102,12 @@ pub struct ClientConfig {
     pub session_ttl_secs: u64,
     /// Per HTTP exchange (default 60 s).
     pub timeout_secs: u64,
-    /// In-flight requests for this company, shared by every read (default 2).
+    /// In-flight requests for this company at most, shared by every read (default 2): the
+    /// tier's limit minus what the tenant's other integrations use. The client adapts below it
+    /// when the gateway refuses for concurrency or requests time out.
     pub max_concurrent_requests: usize,
+    /// Requests (billable transactions) a run may send at most; `None`: no limit.
+    pub max_transactions_per_run: Option<u64>,
     /// Retry bounds.
     pub retry: RetryPolicy,
     /// The tenant's time zone, in which the gateway writes and reads timestamps.
@@ -116,6 +135,7 @@ impl ClientConfig {
             session_ttl_secs: 3_000,
             timeout_secs: 300,
             max_concurrent_requests: 2,
+            max_transactions_per_run: None,
             retry: RetryPolicy::default(),
             tenant_time_zone: chrono_tz::UTC,
             page_buffer: 4,
@@ -145,6 +165,68 @@ struct Inner {
     refused_fields: Mutex<std::collections::BTreeMap<String, std::collections::BTreeSet<String>>>,
 }
 
+/// What a run's Intacct requests cost and met, for the run report and `status`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct IntacctUsage {
+    /// Requests sent (billable transactions), per object and kind, and the budget.
+    pub transactions: TransactionUsage,
+    /// The company's request slots: the ceiling, the levels reached, refusals and timeouts.
+    pub concurrency: ConcurrencyUsage,
+    /// The maintenance answer that stopped the run, when one did.
+    pub unavailable: Option<String>,
+}
+
+/// How one call is sent.
+#[derive(Clone, Debug)]
+pub(super) struct CallOptions {
+    /// What the call is charged as.
+    pub(super) charge: Charge,
+    /// Hand back the body of the successful response.
+    pub(super) keep_body: bool,
+    /// A timeout (or 524, or `DL02000001`) is handed back after a pause instead of retried:
+    /// the caller asks for a smaller page.
+    pub(super) page_too_big_fails_fast: bool,
+}
+
+impl CallOptions {
+    /// `call` charged by what it is, no body kept, timeouts retried.
+    fn of(call: &Call) -> CallOptions {
+        CallOptions {
+            charge: charge_of(call),
+            keep_body: false,
+            page_too_big_fails_fast: false,
+        }
+    }
+}
+
+/// What a call is charged as, by what it reads: the reads of `reader` say so themselves.
+fn charge_of(call: &Call) -> Charge {
+    match call {
+        Call::GetApiSession { .. } => Charge::new(
+            crate::intacct::session::LOGIN_OBJECT,
+            TransactionKind::Login,
+        ),
+        Call::Lookup { object } | Call::Inspect { object, .. } => {
+            Charge::new(object, TransactionKind::Lookup)
+        }
+        Call::Query(q) => Charge::new(&q.object, page_kind(&q.object)),
+        Call::ReadByQuery(q) => Charge::new(&q.object, page_kind(&q.object)),
+        Call::Read { object, .. } => Charge::new(object, page_kind(object)),
+        Call::ReadMore { .. } => Charge::new("", TransactionKind::DataPage),
+        Call::ReadByName { object, .. } => Charge::new(object, TransactionKind::Other),
+        Call::ReadUserFormatting { .. } => Charge::new("USERINFO", TransactionKind::Other),
+    }
+}
+
+/// A page of `object`: of the delete feed for AUDITHISTORY, of data otherwise.
+pub(super) fn page_kind(object: &str) -> TransactionKind {
+    if object.eq_ignore_ascii_case("AUDITHISTORY") {
+        TransactionKind::AuditRead
+    } else {
+        TransactionKind::DataPage
+    }
+}
+
 /// The cached (or in-flight) `lookup` of one object.
 type LookupCell = tokio::sync::OnceCell<Arc<ObjectMeta>>;
 
@@ -157,7 +239,11 @@ impl IntacctClient {
                 message: "must be at least 1".into(),
             });
         }
-        let transport = Transport::new(config.timeout_secs, config.max_concurrent_requests)?;
+        let transport = Transport::new(
+            config.timeout_secs,
+            config.max_concurrent_requests,
+            config.max_transactions_per_run,
+        )?;
         let sessions = SessionCache::new(
             config.endpoint.clone(),
             LoginCredentials {
@@ -290,36 +376,59 @@ impl IntacctClient {
         self.inner.sessions.logins()
     }
 
+    /// What the run's requests cost and met so far: transactions, the request slots, the
+    /// maintenance answer that stopped the run (shared by every clone and entity client).
+    pub fn usage(&self) -> IntacctUsage {
+        let transport = &self.inner.transport;
+        IntacctUsage {
+            transactions: transport.transactions(),
+            concurrency: transport.concurrency(),
+            unavailable: transport.unavailable().map(|e| e.to_string()),
+        }
+    }
+
     /// Sends one function with the shared session, retrying per the policy.
     ///
-    /// `label` prefixes the function controlid (`<label>-a<attempt>`). A result-level failure
-    /// is returned as [`Error::Intacct`].
+    /// `label` prefixes the function controlid (`<label>-r<request>-a<attempt>`). A
+    /// result-level failure is returned as [`Error::Intacct`].
     pub async fn call(&self, label: &str, call: &Call) -> Result<ResultData> {
-        self.call_keeping_body(label, call, false)
+        self.call_with(label, call, &CallOptions::of(call))
             .await
             .map(|(data, _)| data)
     }
 
-    /// [`IntacctClient::call`], also returning the body of the successful response when
-    /// `keep_body` is set (`None` otherwise).
-    pub(super) async fn call_keeping_body(
+    /// [`IntacctClient::call`] as `options` say: charged as they say, also returning the body
+    /// of the successful response when they keep it (`None` otherwise).
+    pub(super) async fn call_with(
         &self,
         label: &str,
         call: &Call,
-        keep_body: bool,
+        options: &CallOptions,
     ) -> Result<(ResultData, Option<Bytes>)> {
-        let mut retrier = Retrier::new(&self.inner.retry, label);
+        let transport = &self.inner.transport;
+        let mut retrier = Retrier::new(&self.inner.retry, label, transport);
         let mut relogged = false;
         loop {
-            let control_id = control_id(label, retrier.attempt());
             let session = self.inner.sessions.get().await?;
-            match self.send(&session, &control_id, call).await {
-                Ok((data, body)) => return Ok((data, body.filter(|_| keep_body))),
-                Err(e) if is_session_refused(&e) && !relogged => {
-                    // The cached session was refused (expired or revoked): one new login,
-                    // then the same attempt again.
-                    relogged = true;
+            let control_id = control_id(label, transport.next_request_no(), retrier.attempt());
+            match self
+                .send(&session, &control_id, call, &options.charge)
+                .await
+            {
+                Ok((data, body)) => return Ok((data, body.filter(|_| options.keep_body))),
+                Err(e) if is_session_refused(&e) => {
+                    // The session was refused (expired, or invalidated on Sage's side): a new
+                    // login, and the same call again; at once the first time, within the
+                    // retry budget when a fresh session is refused too.
                     self.inner.sessions.invalidate(session.generation);
+                    if relogged {
+                        retrier.failed_session(e).await?;
+                    }
+                    relogged = true;
+                }
+                Err(e) if options.page_too_big_fails_fast && is_page_too_big(&e) => {
+                    retrier.pause(&e).await;
+                    return Err(e);
                 }
                 Err(e) => retrier.failed(e).await?,
             }
@@ -361,6 +470,7 @@ impl IntacctClient {
         session: &Session,
         control_id: &str,
         call: &Call,
+        charge: &Charge,
     ) -> Result<(ResultData, Option<Bytes>)> {
         let request = Request {
             control_id: control_id.to_owned(),
@@ -378,7 +488,7 @@ impl IntacctClient {
         let (response, raw) = self
             .inner
             .transport
-            .exchange_with_body(&session.endpoint, body)
+            .exchange_with_body(&session.endpoint, body, charge)
             .await?;
         self.inner.sessions.observe(
             session.generation,
@@ -393,7 +503,13 @@ impl IntacctClient {
         result
             .outcome
             .map(|data| (data, Some(raw)))
-            .map_err(Error::Intacct)
+            .map_err(|failure| match codes::classify(&failure) {
+                FailureClass::Unavailable => Error::IntacctUnavailable {
+                    detail: Error::Intacct(failure).to_string(),
+                    retry_after_secs: None,
+                },
+                _ => Error::Intacct(failure),
+            })
     }
 
     fn lock_lookups(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<LookupCell>>> {
@@ -408,10 +524,10 @@ pub(super) fn malformed(detail: String) -> Error {
     }
 }
 
-/// `<label>-a<attempt>`, the label cut so the whole fits the gateway's 256-character limit
-/// and the attempt suffix survives.
-fn control_id(label: &str, attempt: u32) -> String {
-    let suffix = format!("-a{attempt}");
+/// `<label>-r<request>-a<attempt>`, the label cut so the whole fits the gateway's
+/// 256-character limit and the request and attempt suffix survives.
+fn control_id(label: &str, request: u64, attempt: u32) -> String {
+    let suffix = format!("-r{request}-a{attempt}");
     let keep = MAX_CONTROL_ID_CHARS.saturating_sub(suffix.len());
     let mut out: String = label.chars().take(keep).collect();
     out.push_str(&suffix);
@@ -439,9 +555,9 @@ mod tests {
     #[test]
     fn control_ids_are_capped_at_256_chars() {
         let long = format!("{}-VENDOR-p1", "x".repeat(300));
-        let id = control_id(&long, 12);
+        let id = control_id(&long, 40_001, 12);
         assert_eq!(id.chars().count(), 256);
-        assert!(id.ends_with("x-a12"));
-        assert_eq!(control_id("b1-VENDOR-p3", 2), "b1-VENDOR-p3-a2");
+        assert!(id.ends_with("x-r40001-a12"));
+        assert_eq!(control_id("b1-VENDOR-p3", 7, 2), "b1-VENDOR-p3-r7-a2");
     }
 }

@@ -9,26 +9,35 @@
 //! understands hides bugs and burns the tenant's quota.
 //!
 //! Rules, per `<error>` (the first that matches wins):
-//! 1. **Concurrency limit** — any text (description, description2, correction) containing
-//!    `concurren` (any case), whatever the errorno. The simulator signals an over-limit
-//!    request as errorno `GW-0010` with description `Too many concurrent requests` (HTTP 429);
-//!    any errorno with such a text is read the same way. Retryable.
-//! 2. **Rate limit** — errorno `GW-0010`, or a text containing `rate limit` or
+//! 1. **Concurrency limit** — Sage's documented answer to a request over the company's
+//!    limit, "There are too many operations running for this company (200024)" (held for
+//!    30 seconds, then refused; reported by integrators, e.g. Vena's Sage Intacct
+//!    troubleshooting notes): errorno `200024`, or any text (description, description2,
+//!    correction) containing `too many operations running` or `(200024)`; also any text
+//!    containing `concurren` (any case), whatever the errorno (`GW-0010` "Too many
+//!    concurrent requests" over HTTP 429). Retryable, **at every level**: the refusal is
+//!    recognised at the control, the operation (authentication) and the result level alike,
+//!    since where in the envelope the gateway puts it is not documented.
+//! 2. **Unavailable** — the gateway's maintenance answer: a text containing `temporarily
+//!    off-line`, `temporarily offline` or `maintenance` ("The Service is Temporarily
+//!    Off-line", as integrators quote it). Retryable (a short outage heals within the retry
+//!    budget); a client that gives up on it stops the whole run as "try again later".
+//! 3. **Rate limit** — errorno `GW-0010`, or a text containing `rate limit` or
 //!    `too many requests`. Retryable.
-//! 3. By errorno: `XL03000009` transaction aborted (not retryable by itself: the function
+//! 4. By errorno: `XL03000009` transaction aborted (not retryable by itself: the function
 //!    that caused the rollback decides); `DL02000001` transient (retryable: peers see it come
 //!    and go); `PL04000005` permission denied; `Query Failed` query failed; `readMore failed`
 //!    result id expired (retrying the readMore cannot help; restart the query);
 //!    `XL03000006`, `XMLGW_JPP0002`, `GW-0011`, `invalidRequest` bad credentials;
 //!    `XL03000003` (request schema error: a bug), `PL04000055` (company expired) and other
 //!    `BL…`/`PL…` codes permanent.
-//! 4. By text: `Please Try Again Later` or `temporarily` → transient; `permission` →
+//! 5. By text: `Please Try Again Later` or `temporarily` → transient; `permission` →
 //!    permission denied; `unknown field` / `invalid field` → query failed.
-//! 5. Otherwise unknown.
+//! 6. Otherwise unknown.
 //!
-//! At the authentication level every failure is [`FailureClass::SessionRefused`]: the gateway
-//! refused the credentials or the session of this request (an expired session has no known
-//! errorno, so the level is what counts). The client decides whether a new session helps (it
+//! At the authentication level every other failure is [`FailureClass::SessionRefused`]: the
+//! gateway refused the credentials or the session of this request (an expired session has no
+//! known errorno, so the level is what counts). The client decides whether a new session helps (it
 //! logs in again once); this layer does not retry it.
 //!
 //! A failure with several errors takes the most specific class: a transaction rollback
@@ -36,6 +45,19 @@
 
 pub use crate::error::FailureClass;
 use crate::intacct::response::{ErrorDetail, ErrorLevel, IntacctFailure};
+
+/// The number Sage's over-limit answer carries: "There are too many operations running for
+/// this company (200024)".
+pub(crate) const CONCURRENCY_ERRORNO: &str = "200024";
+
+/// True when `text` (an HTTP body that did not parse as an Intacct failure, e.g. a CDN page)
+/// is the gateway's maintenance answer.
+pub(crate) fn is_maintenance_text(text: &str) -> bool {
+    let text = text.to_ascii_lowercase();
+    ["temporarily off-line", "temporarily offline", "maintenance"]
+        .iter()
+        .any(|needle| text.contains(needle))
+}
 
 /// The failure a response reported, with its class computed once by the rules above, so
 /// that `Error::is_retryable` reads the class and needs no knowledge of Intacct's codes.
@@ -60,6 +82,13 @@ pub(crate) fn failure(
 
 /// The class of a failure (see the module documentation for the rules).
 pub fn classify(failure: &IntacctFailure) -> FailureClass {
+    // A concurrency refusal or the maintenance answer may come at any level; nothing else at
+    // the authentication level is more than a refused session.
+    for class in [FailureClass::ConcurrencyLimit, FailureClass::Unavailable] {
+        if failure.errors.iter().any(|e| classify_error(e) == class) {
+            return class;
+        }
+    }
     if failure.level == ErrorLevel::Authentication {
         return FailureClass::SessionRefused;
     }
@@ -103,8 +132,18 @@ fn classify_error(error: &ErrorDetail) -> FailureClass {
             .any(|t| t.to_ascii_lowercase().contains(needle))
     };
     let errorno = error.errorno.trim();
-    if any_text("concurren") {
+    if errorno == CONCURRENCY_ERRORNO
+        || any_text("too many operations running")
+        || any_text(&format!("({CONCURRENCY_ERRORNO})"))
+        || any_text("concurren")
+    {
         return FailureClass::ConcurrencyLimit;
+    }
+    if any_text("temporarily off-line")
+        || any_text("temporarily offline")
+        || any_text("maintenance")
+    {
+        return FailureClass::Unavailable;
     }
     if errorno.eq_ignore_ascii_case("GW-0010")
         || any_text("rate limit")
@@ -201,6 +240,65 @@ mod tests {
         let f = reported(ErrorLevel::Control, false, vec![e]);
         assert_eq!(classify(&f), FailureClass::ConcurrencyLimit);
         assert!(is_retryable(&f));
+    }
+
+    #[test]
+    fn too_many_operations_is_a_concurrency_refusal_at_every_level() {
+        let by_text = || {
+            error(
+                "XYZ",
+                Some("There are too many operations running for this company (200024)"),
+                None,
+            )
+        };
+        let by_number = || error("200024", None, None);
+        let in_correction = || error("BL00000000", None, Some("(200024) try again"));
+        for level in [
+            ErrorLevel::Control,
+            ErrorLevel::Authentication,
+            ErrorLevel::Result,
+        ] {
+            for e in [by_text(), by_number(), in_correction()] {
+                let f = reported(level, false, vec![e.clone()]);
+                assert_eq!(
+                    classify(&f),
+                    FailureClass::ConcurrencyLimit,
+                    "{level:?} {e:?}"
+                );
+                assert!(is_retryable(&f), "{level:?} {e:?}");
+            }
+        }
+        // Beside a rollback, the refusal is the cause.
+        let rolled_back = reported(
+            ErrorLevel::Result,
+            true,
+            vec![error("XL03000009", None, None), by_text()],
+        );
+        assert_eq!(classify(&rolled_back), FailureClass::ConcurrencyLimit);
+        // The same number inside another figure is not the answer.
+        let other = result(vec![error("XYZ", Some("Invoice 12000245 is closed"), None)]);
+        assert_eq!(classify(&other), FailureClass::Unknown);
+    }
+
+    #[test]
+    fn the_maintenance_answer_is_unavailable_and_retryable() {
+        for level in [ErrorLevel::Control, ErrorLevel::Result] {
+            let f = reported(
+                level,
+                false,
+                vec![error(
+                    "GW-0003",
+                    Some("The Service is Temporarily Off-line, [Support ID: x]"),
+                    None,
+                )],
+            );
+            assert_eq!(classify(&f), FailureClass::Unavailable, "{level:?}");
+            assert!(is_retryable(&f));
+        }
+        assert!(is_maintenance_text(
+            "<html><title>Scheduled Maintenance</title></html>"
+        ));
+        assert!(!is_maintenance_text("502 Bad gateway"));
     }
 
     #[test]

@@ -13,7 +13,10 @@
 //! * `session` — the shared, single-flight `getAPISession` cache;
 //! * `preferences` — the API user's date/time preferences and the start-up check;
 //! * `paging` — the keyset cursor over RECORDNO inside a closed window;
-//! * `transport` — one HTTP exchange, the per-company concurrency limit, retries;
+//! * `transport` — one HTTP exchange, retries, and what every request of a company passes
+//!   through: its request slots, the run's transactions, the request sequence;
+//! * `slots` — the company's request slots, adapted to the gateway's answers (AIMD);
+//! * `ledger` — the run's transactions per object and kind, and their budget;
 //! * [`tenant_time`] — UTC instants to and from the tenant's wall-clock text.
 //!
 //! The public surface is what the binary, the tests and the benchmarks use: the items
@@ -21,6 +24,7 @@
 
 pub(crate) mod client;
 pub(crate) mod codes;
+mod ledger;
 pub(crate) mod names;
 pub mod objects;
 pub(crate) mod paging;
@@ -30,15 +34,17 @@ mod reader;
 pub(crate) mod request;
 pub(crate) mod response;
 mod session;
+mod slots;
 pub mod tenant_time;
 mod transport;
 
-pub use client::{ClientConfig, IntacctClient};
+pub use client::{ClientConfig, IntacctClient, IntacctUsage};
 pub use codes::{FailureClass, classify, is_retryable};
+pub use ledger::{Tally, TransactionCounts, TransactionKind, TransactionUsage};
 pub use names::column_name;
 pub use paging::{Cursor, KeyFields, PageOrder, Pass, RecordKey, TimeWindow};
 pub use parse::parse_response;
-pub use reader::{ObjectRead, Page, ReadMethod, ReadRequest};
+pub use reader::{ObjectRead, Page, ReadMethod, ReadProgress, ReadRequest};
 pub use request::{
     Authentication, Call, Comparison, Filter, Function, OrderBy, Query, ReadByQuery, Request,
     SenderCredentials, escape_attr, escape_text, is_forbidden_xml_char, render_request,
@@ -47,3 +53,4 @@ pub use response::{
     ErrorDetail, ErrorLevel, FieldMeta, IntacctFailure, IntacctType, ObjectMeta, RecordPage,
     Response, ResultData,
 };
+pub use slots::ConcurrencyUsage;

@@ -1,9 +1,14 @@
 //! The keyset cursor: which filter asks for the next page of a time window, and where a page
 //! leaves the cursor. Pure; the client does the IO.
 //!
-//! A window `[from, to)` is read in two passes:
+//! A window `[from, to)` holds two kinds of rows:
 //! 1. **modified** — `WHENMODIFIED` in the window;
 //! 2. **created** — `WHENMODIFIED` empty and the creation timestamp in the window.
+//!
+//! A `query` of a standard object reads both in one pass, [`Pass::Combined`]: one `<or>` of
+//! the two conditions (`query` filters nest `and`/`or` and take `isnull`, per Sage's schema),
+//! so an object costs one chain of pages rather than two, the second of which is usually a
+//! single empty page. `readByQuery` keeps the two passes one after the other.
 //!
 //! Standard objects ([`PageOrder::RecordKey`]) are read in `RECORDNO` order alone: every page
 //! filters on the closed window and `RECORDNO > r`, where `r` is the last row delivered. The
@@ -122,7 +127,8 @@ impl KeyFields {
         }
     }
 
-    /// The timestamp field `pass` orders and filters by.
+    /// The timestamp field `pass` orders and filters by (for [`Pass::Combined`], the
+    /// modification timestamp, the creation one standing in where it is empty).
     pub fn key_field(&self, pass: Pass) -> &str {
         match (pass, &self.created) {
             (Pass::Created, Some(created)) => created,
@@ -143,13 +149,16 @@ impl KeyFields {
     }
 }
 
-/// Which of the two passes over a window.
+/// Which pass over a window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Pass {
     /// Records by their modification timestamp.
     Modified,
     /// Records with an empty modification timestamp, by their creation timestamp.
     Created,
+    /// Both at once: modified in the window, or empty and created in it (RECORDNO order
+    /// only).
+    Combined,
 }
 
 /// The record key of a cursor: an integer, or opaque text kept exactly as sent. A recorded
@@ -191,6 +200,11 @@ pub(crate) fn keyset_filter(
     after: Option<&Cursor>,
     tz: Tz,
 ) -> Filter {
+    if pass == Pass::Combined
+        && let Some(created) = &keys.created
+    {
+        return combined_filter(keys, created, window, after, tz);
+    }
     let key = keys.key_field(pass);
     let mut parts = Vec::with_capacity(4);
     if pass == Pass::Created {
@@ -241,6 +255,53 @@ pub(crate) fn keyset_filter(
         parts.pop().expect("one part")
     } else {
         Filter::And(parts)
+    }
+}
+
+/// The filter of a [`Pass::Combined`] page: `(modified in the window) OR (modified empty AND
+/// created in the window)`, and after `after`'s RECORDNO.
+fn combined_filter(
+    keys: &KeyFields,
+    created: &str,
+    window: &TimeWindow,
+    after: Option<&Cursor>,
+    tz: Tz,
+) -> Filter {
+    let in_window = |field: &str| {
+        let mut parts = Vec::with_capacity(2);
+        if let Some(from) = window.from {
+            parts.push(Filter::compare(
+                Comparison::GreaterThanOrEqualTo,
+                field,
+                render(from, tz),
+            ));
+        }
+        parts.push(Filter::compare(
+            Comparison::LessThan,
+            field,
+            render(window.to, tz),
+        ));
+        parts
+    };
+    let modified = match in_window(&keys.modified).as_slice() {
+        [one] => one.clone(),
+        parts => Filter::And(parts.to_vec()),
+    };
+    let mut empty = vec![Filter::IsNull {
+        field: keys.modified.clone(),
+    }];
+    empty.extend(in_window(created));
+    let either = Filter::Or(vec![modified, Filter::And(empty)]);
+    match after {
+        None => either,
+        Some(cursor) => Filter::And(vec![
+            either,
+            Filter::compare(
+                Comparison::GreaterThan,
+                &keys.record_key,
+                cursor.record_no.to_string(),
+            ),
+        ]),
     }
 }
 
@@ -349,6 +410,7 @@ pub(crate) fn read_by_query(
     page_size: u32,
     tz: Tz,
 ) -> ReadByQuery {
+    debug_assert_ne!(pass, Pass::Combined, "readByQuery reads the passes in turn");
     let key = keys.key_field(pass);
     let mut clauses = Vec::with_capacity(3);
     if pass == Pass::Created {
@@ -396,14 +458,27 @@ pub(crate) fn cursor_after(
                 .map_err(|_| bad(format!("{key_column} {record_no:?} is not an integer")))?,
         )
     };
-    let text = page.get(last, &key).ok_or_else(|| {
-        bad(format!(
-            "record {record_no} has no {key} in a {pass:?} pass"
-        ))
-    })?;
+    // A combined pass's row with an empty modification timestamp stands at its creation
+    // time; an error names the field the text came from.
+    let stand_in = match (pass, &keys.created) {
+        (Pass::Combined, Some(created)) => {
+            let created = column_name(created);
+            page.get(last, &created).map(|text| (created, text))
+        }
+        _ => None,
+    };
+    let (field, text) = page
+        .get(last, &key)
+        .map(|text| (key.clone(), text))
+        .or(stand_in)
+        .ok_or_else(|| {
+            bad(format!(
+                "record {record_no} has no {key} in a {pass:?} pass"
+            ))
+        })?;
     let instant = parse(text, tz).map_err(|_| {
         bad(format!(
-            "record {record_no}: {key} {text:?} is not a tenant timestamp"
+            "record {record_no}: {field} {text:?} is not a tenant timestamp"
         ))
     })?;
     Ok(Some(Cursor {
@@ -534,6 +609,77 @@ mod tests {
                 cmp(Comparison::GreaterThan, RECORDNO, "42"),
                 cmp(Comparison::LessThan, WHENCREATED, "02/01/2024 00:00:00"),
             ])
+        );
+    }
+
+    #[test]
+    fn one_combined_pass_asks_for_both_kinds_of_rows_with_one_or() {
+        let keys = KeyFields::standard();
+        let either = Filter::Or(vec![
+            Filter::And(vec![
+                cmp(
+                    Comparison::GreaterThanOrEqualTo,
+                    WHENMODIFIED,
+                    "01/31/2024 13:05:00",
+                ),
+                cmp(Comparison::LessThan, WHENMODIFIED, "02/01/2024 00:00:00"),
+            ]),
+            Filter::And(vec![
+                Filter::IsNull {
+                    field: WHENMODIFIED.into(),
+                },
+                cmp(
+                    Comparison::GreaterThanOrEqualTo,
+                    WHENCREATED,
+                    "01/31/2024 13:05:00",
+                ),
+                cmp(Comparison::LessThan, WHENCREATED, "02/01/2024 00:00:00"),
+            ]),
+        ]);
+        assert_eq!(
+            keyset_filter(&keys, Pass::Combined, &window(), None, LA),
+            either
+        );
+        let cursor = Cursor {
+            pass: Pass::Combined,
+            instant: Utc.with_ymd_and_hms(2024, 1, 31, 23, 0, 0).unwrap(),
+            record_no: RecordKey::Integer(42),
+        };
+        assert_eq!(
+            keyset_filter(&keys, Pass::Combined, &window(), Some(&cursor), LA),
+            Filter::And(vec![either, cmp(Comparison::GreaterThan, RECORDNO, "42")])
+        );
+        // An open window: the upper bounds alone.
+        let open = TimeWindow {
+            from: None,
+            ..window()
+        };
+        assert_eq!(
+            keyset_filter(&keys, Pass::Combined, &open, None, LA),
+            Filter::Or(vec![
+                cmp(Comparison::LessThan, WHENMODIFIED, "02/01/2024 00:00:00"),
+                Filter::And(vec![
+                    Filter::IsNull {
+                        field: WHENMODIFIED.into()
+                    },
+                    cmp(Comparison::LessThan, WHENCREATED, "02/01/2024 00:00:00"),
+                ]),
+            ])
+        );
+        // A row with an empty WHENMODIFIED leaves the cursor at its creation time.
+        let page = RecordPage::from_rows(
+            vec![RECORDNO.into(), WHENMODIFIED.into(), WHENCREATED.into()],
+            vec![
+                vec![Some("7".into()), Some("01/31/2024 13:05:00".into()), None],
+                vec![Some("9".into()), None, Some("01/31/2024 14:00:00".into())],
+            ],
+        );
+        let c = cursor_after(&page, &keys, Pass::Combined, LA)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (c.record_no, render(c.instant, LA)),
+            (RecordKey::Integer(9), "01/31/2024 14:00:00".to_owned())
         );
     }
 

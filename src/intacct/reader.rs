@@ -60,9 +60,12 @@ use futures::stream::FuturesUnordered;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
+use std::sync::Arc;
+
 use crate::error::FailureClass;
 use crate::error::{Error, Result};
-use crate::intacct::client::{IntacctClient, malformed};
+use crate::intacct::client::{CallOptions, IntacctClient, malformed, page_kind};
+use crate::intacct::ledger::{Charge, Tally, TransactionCounts, TransactionKind};
 use crate::intacct::names::column_name;
 use crate::intacct::objects;
 use crate::intacct::paging::{
@@ -72,6 +75,7 @@ use crate::intacct::paging::{
 };
 use crate::intacct::request::{Call, Filter};
 use crate::intacct::response::{IntacctFailure, RecordPage, ResultData};
+use crate::intacct::transport::is_page_too_big;
 
 /// Which gateway function reads the pages.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -176,6 +180,9 @@ pub struct ReadProgress {
     pub total_count: Option<u64>,
     /// True once the read ended (successfully or not).
     pub finished: bool,
+    /// Requests the read sent (each a billable transaction; retries and probes included),
+    /// by kind.
+    pub transactions: TransactionCounts,
 }
 
 /// A running object read.
@@ -251,17 +258,6 @@ const MAX_READ_BY_QUERY_RESTARTS: u32 = 3;
 /// The smallest page size a timed-out read halves down to before giving up.
 const MIN_HALVED_PAGE_SIZE: u32 = 100;
 
-/// A failure that a smaller page may avoid: a timeout, the CDN's 524 (the origin took too
-/// long) or Intacct's DL02000001 (a query that ran out of time), once retries gave up.
-fn is_page_too_big(error: &Error) -> bool {
-    match error {
-        Error::Transport { timeout, .. } => *timeout,
-        Error::HttpStatus { status: 524, .. } => true,
-        Error::Intacct(f) => f.errors.iter().any(|e| e.errorno == "DL02000001"),
-        _ => false,
-    }
-}
-
 /// Why a read stopped early.
 enum Stop {
     /// The consumer dropped the receiver: nobody wants more pages.
@@ -291,12 +287,17 @@ async fn read(
         pages,
         progress,
         page_no: 0,
+        tally: Arc::new(Tally::default()),
     };
     let outcome = match resolved {
         Ok(()) => reader.run().await,
         Err(e) => Err(Stop::Failed(e)),
     };
-    reader.progress.send_modify(|p| p.finished = true);
+    let transactions = reader.tally.counts();
+    reader.progress.send_modify(|p| {
+        p.finished = true;
+        p.transactions = transactions;
+    });
     match outcome {
         Ok(()) | Err(Stop::ConsumerGone) => {}
         Err(Stop::Failed(error)) => {
@@ -313,9 +314,25 @@ struct Reader<'a> {
     pages: mpsc::Sender<Result<Page>>,
     progress: watch::Sender<ReadProgress>,
     page_no: u64,
+    /// The read's own requests, by kind.
+    tally: Arc<Tally>,
 }
 
 impl Reader<'_> {
+    /// How a request of this read of `kind` is sent: charged to the object and the read's
+    /// tally; a page that `can_halve` hands a timeout back at once (after a pause) so it is
+    /// asked for again at half the size, a page that cannot keeps timeouts retried.
+    fn options(&self, kind: TransactionKind, keep_body: bool, can_halve: bool) -> CallOptions {
+        CallOptions {
+            charge: Charge {
+                tally: Some(self.tally.clone()),
+                ..Charge::new(&self.request.object, kind)
+            },
+            keep_body,
+            page_too_big_fails_fast: can_halve,
+        }
+    }
+
     async fn run(&mut self) -> std::result::Result<(), Stop> {
         if self.request.condition.is_some() && self.request.method != ReadMethod::Query {
             return Err(Stop::Failed(Error::InvalidRequest(format!(
@@ -340,7 +357,7 @@ impl Reader<'_> {
                 select.retain(|s| !deny.iter().any(|d| d.eq_ignore_ascii_case(s)));
             }
         }
-        let passes = self.request.keys.passes();
+        let passes = self.passes();
         let resume_from = self
             .request
             .resume_after
@@ -354,6 +371,21 @@ impl Reader<'_> {
             }
         }
         Ok(())
+    }
+
+    /// The passes of the read: a `query` of a RECORDNO-ordered object reads both with one
+    /// `or` of their conditions ([`Pass::Combined`]); `readByQuery`, whose query strings this
+    /// client keeps to one `AND` chain, reads them one after the other.
+    fn passes(&self) -> Vec<Pass> {
+        let r = self.request;
+        let combined = r.method == ReadMethod::Query
+            && r.keys.order == PageOrder::RecordKey
+            && r.keys.created.is_some();
+        if combined {
+            vec![Pass::Combined]
+        } else {
+            r.keys.passes()
+        }
     }
 
     /// The configured fields, or `lookup`'s, with the paging keys always present.
@@ -418,9 +450,14 @@ impl Reader<'_> {
                     self.page_no + 1 + pending.len() as u64
                 );
                 let version = select_version;
+                let options = self.options(
+                    page_kind(&r.object),
+                    r.keep_raw,
+                    chain.page_size > MIN_HALVED_PAGE_SIZE,
+                );
                 pending.push(async move {
                     let outcome = client
-                        .call_keeping_body(&label, &Call::Query(query), r.keep_raw)
+                        .call_with(&label, &Call::Query(query), &options)
                         .await;
                     (id, version, outcome)
                 });
@@ -432,6 +469,16 @@ impl Reader<'_> {
             chain.in_flight = false;
             let (records, raw) = match outcome.and_then(|(data, raw)| records_of(r, data, raw)) {
                 Ok(page) => page,
+                // Before other Intacct failures: DL02000001 (a query that ran out of time)
+                // is one.
+                Err(e) if is_page_too_big(&e) && chain.page_size > MIN_HALVED_PAGE_SIZE => {
+                    // Large objects time out on big pages: the same page, half as big, on the
+                    // first timeout (the client paused before handing it back), never the
+                    // same heavy page again.
+                    chain.page_size = (chain.page_size / 2).max(MIN_HALVED_PAGE_SIZE);
+                    tracing::warn!(object = %r.object, page_size = chain.page_size, error = %e, "page timed out; halving the page size");
+                    continue;
+                }
                 Err(Error::Intacct(failure)) => {
                     // The gateway names fields lookup listed but query refuses: drop them,
                     // remember that for the run, and send the page once more.
@@ -453,12 +500,6 @@ impl Reader<'_> {
                     client.remember_refused(&r.object, &refused);
                     select.retain(|s| !refused.iter().any(|d| d.eq_ignore_ascii_case(s)));
                     select_version += 1;
-                    continue;
-                }
-                Err(e) if is_page_too_big(&e) && chain.page_size > MIN_HALVED_PAGE_SIZE => {
-                    // Large objects time out on big pages: the same page, half as big.
-                    chain.page_size = (chain.page_size / 2).max(MIN_HALVED_PAGE_SIZE);
-                    tracing::warn!(object = %r.object, page_size = chain.page_size, error = %e, "page timed out; halving the page size");
                     continue;
                 }
                 Err(e) => return Err(Stop::Failed(e)),
@@ -512,7 +553,11 @@ impl Reader<'_> {
         let column = column_name(&r.keys.record_key);
         match self
             .client
-            .call_keeping_body(&label, &Call::Query(query), false)
+            .call_with(
+                &label,
+                &Call::Query(query),
+                &self.options(TransactionKind::Probe, false, false),
+            )
             .await
         {
             Ok((ResultData::Records(page), _)) => {
@@ -575,10 +620,8 @@ impl Reader<'_> {
     ) -> std::result::Result<(RecordPage, Option<Bytes>), Stop> {
         let r = self.request;
         let label = format!("{}-{}-p{}", r.batch_label, r.object, self.page_no + 1);
-        let (data, raw) = self
-            .client
-            .call_keeping_body(&label, &call, r.keep_raw)
-            .await?;
+        let options = self.options(page_kind(&r.object), r.keep_raw, false);
+        let (data, raw) = self.client.call_with(&label, &call, &options).await?;
         Ok(records_of(r, data, raw)?)
     }
 
@@ -618,9 +661,11 @@ impl Reader<'_> {
             .send(Ok(page))
             .await
             .map_err(|_| Stop::ConsumerGone)?;
+        let transactions = self.tally.counts();
         self.progress.send_modify(|p| {
             p.pages += 1;
             p.records += rows;
+            p.transactions = transactions;
             if let Some(total) = total_count {
                 p.total_count = Some(p.total_count.unwrap_or(0) + total);
             }

@@ -32,6 +32,7 @@ use tokio::time::Instant;
 use url::Url;
 
 use crate::error::{Error, MalformedKind, Result};
+use crate::intacct::ledger::{Charge, TransactionKind};
 use crate::intacct::request::{
     Authentication, Call, Function, Request, SenderCredentials, render_request,
 };
@@ -39,6 +40,9 @@ use crate::intacct::response::{AuthenticationBlock, IntacctFailure, ResultData};
 use crate::intacct::transport::{Retrier, Transport};
 use crate::retry::RetryPolicy;
 use crate::secret::Secret;
+
+/// What logins are counted under in the run's transactions.
+pub(crate) const LOGIN_OBJECT: &str = "getAPISession";
 
 /// The longest safety margin kept before the gateway's session timeout.
 const MAX_EXPIRY_MARGIN: Duration = Duration::from_secs(60);
@@ -334,7 +338,7 @@ impl SessionCache {
     }
 
     async fn login(&self) -> Result<(Secret, Url, Option<AuthenticationBlock>)> {
-        let mut retrier = Retrier::new(&self.retry, "getAPISession");
+        let mut retrier = Retrier::new(&self.retry, "getAPISession", &self.transport);
         loop {
             match self.login_once(retrier.attempt()).await {
                 Ok(session) => return Ok(session),
@@ -345,7 +349,10 @@ impl SessionCache {
 
     async fn login_once(&self, attempt: u32) -> Result<(Secret, Url, Option<AuthenticationBlock>)> {
         let c = &self.credentials;
-        let control_id = format!("getAPISession-a{attempt}");
+        let control_id = format!(
+            "getAPISession-r{}-a{attempt}",
+            self.transport.next_request_no()
+        );
         let request = Request {
             control_id: control_id.clone(),
             unique_id: false,
@@ -365,7 +372,11 @@ impl SessionCache {
         };
         let body = render_request(&request, &c.sender)?;
         tracing::debug!(controlid = %control_id, "logging in");
-        let response = self.transport.exchange(&self.login_endpoint, body).await?;
+        let login = Charge::new(LOGIN_OBJECT, TransactionKind::Login);
+        let response = self
+            .transport
+            .exchange(&self.login_endpoint, body, &login)
+            .await?;
         let auth = response.authentication;
         let result = response
             .results

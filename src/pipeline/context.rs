@@ -35,6 +35,7 @@ pub struct RunContext {
     /// The manifest, shared by the run's extract and load.
     pub manifest: Arc<Mutex<Manifest>>,
     renewal: Option<Renewal>,
+    intacct: std::sync::OnceLock<IntacctClient>,
     snowflake: Arc<std::sync::OnceLock<SnowflakeClient>>,
     load_progress: Arc<super::progress::LoadProgress>,
     /// `now` was set by the `INTACCT_SNOWFLAKE_NOW` test hook (or `--now`), not the clock.
@@ -70,6 +71,7 @@ impl RunContext {
             stage,
             manifest: Arc::new(Mutex::new(manifest)),
             renewal: Some(renewal),
+            intacct: std::sync::OnceLock::new(),
             snowflake: Arc::new(std::sync::OnceLock::new()),
             load_progress: Arc::new(super::progress::LoadProgress::default()),
             clock_hook: false,
@@ -92,9 +94,19 @@ impl RunContext {
         self.load_progress = super::progress::LoadProgress::new(draw);
     }
 
-    /// The Intacct client of the pipeline.
+    /// The Intacct client of the pipeline: one per run, so every request of the run shares
+    /// its sessions, request slots and transaction count.
     pub fn intacct(&self) -> Result<IntacctClient> {
-        IntacctClient::new(super::settings::client_config(&self.spec))
+        if let Some(client) = self.intacct.get() {
+            return Ok(client.clone());
+        }
+        let client = IntacctClient::new(super::settings::client_config(&self.spec))?;
+        Ok(self.intacct.get_or_init(|| client).clone())
+    }
+
+    /// What the run's Intacct requests cost and met (`None` when it sent none).
+    pub fn intacct_usage(&self) -> Option<crate::intacct::IntacctUsage> {
+        self.intacct.get().map(IntacctClient::usage)
     }
 
     /// The Snowflake client of the pipeline (built once: its key is read and checked then).

@@ -27,10 +27,10 @@ use tokio::sync::Mutex;
 
 use super::deletes;
 use super::plan::{PlannedExtract, ResumeFrom};
-use super::report::ObjectReport;
+use super::report::{ObjectReport, StopReason};
 use super::settings::{ExtractOptions, ObjectJob};
 use crate::error::{Error, Result};
-use crate::intacct::{IntacctClient, ReadMethod, ReadRequest, TimeWindow};
+use crate::intacct::{IntacctClient, ReadMethod, ReadRequest, TimeWindow, TransactionCounts};
 use crate::manifest::schemas::{self, BatchSchema};
 use crate::manifest::{Action, BatchKeys, Manifest, Mode};
 use crate::schema::{
@@ -58,6 +58,7 @@ pub(crate) async fn extract(
                 object: p.job.name.clone(),
                 entity: p.job.entity.clone(),
                 error: Some(e.to_string()),
+                stopped: StopReason::of(&e),
                 ..ObjectReport::default()
             })
             .collect();
@@ -78,7 +79,11 @@ pub(crate) async fn extract(
                 extract_object(client, &manifest, options, planned, &mut report, &bar).await
             {
                 bar.fail(&e);
-                if !report.batch_id.is_empty() {
+                report.stopped = StopReason::of(&e);
+                // A backfill window stopped (budget spent, Intacct offline) keeps its
+                // checkpointed parts: the next backfill goes on from its recorded position.
+                let resumable = report.stopped.is_some() && planned.mode == Mode::Backfill;
+                if !report.batch_id.is_empty() && !resumable {
                     let failed = Action::BatchFailed {
                         batch_id: report.batch_id.clone(),
                         error: e.to_string(),
@@ -187,6 +192,7 @@ async fn extract_object(
     }
 
     let mut read = client.read_object(read_request(options, planned, &schema, &batch_id, resume));
+    let read_progress = read.progress.clone();
     let mut writer = part_writer(stage, options, &job.name, &batch_id, plan, resume).await?;
     let ctx = BatchContext {
         batch_id: &batch_id,
@@ -196,7 +202,9 @@ async fn extract_object(
         quarantine: options.quarantine_bad_values,
     };
     while let Some(page) = read.pages.recv().await {
-        let page = page?;
+        let page = page.inspect_err(|_| {
+            add_transactions(report, &read_progress.borrow().transactions);
+        })?;
         if let Some(raw) = &page.raw {
             writer.write_raw_page(raw).await?;
         }
@@ -236,6 +244,7 @@ async fn extract_object(
         }
     }
     // The channel also closes when the reader dies: only a clean end stages the batch.
+    add_transactions(report, &read_progress.borrow().transactions);
     read.finish(&job.name).await?;
     let mut deletes_mark = None;
     if let Some(feed) = planned.deletes {
@@ -254,6 +263,13 @@ async fn extract_object(
     refused.dedup();
     report.refused_fields = refused;
     stage_batch(manifest, planned, writer, deletes_mark, report).await
+}
+
+/// Adds a read's requests to the object's count.
+fn add_transactions(report: &mut ObjectReport, counts: &TransactionCounts) {
+    for (kind, n) in counts {
+        *report.transactions.entry(*kind).or_default() += n;
+    }
 }
 
 /// The writer of the planned extract's parts: a new one, or the resumed batch's, going on
@@ -435,8 +451,12 @@ async fn stage_deletes(
         ..ctx.clone()
     };
     let mut read = client.read_object(request);
+    let feed_progress = read.progress.clone();
     while let Some(page) = read.pages.recv().await {
-        let page = page.map_err(|e| FeedFailure::Read(deletes::read_error(&job.name, e)))?;
+        let page = page.map_err(|e| {
+            add_transactions(report, &feed_progress.borrow().transactions);
+            FeedFailure::Read(deletes::read_error(&job.name, e))
+        })?;
         if let Some(raw) = &page.raw {
             writer
                 .write_raw_deletes_page(raw)
@@ -458,6 +478,7 @@ async fn stage_deletes(
         report.deleted += converted.batch.num_rows() as u64;
         report.deletes_quarantined += tombstones.quarantined.len() as u64;
     }
+    add_transactions(report, &feed_progress.borrow().transactions);
     read.finish("AUDITHISTORY")
         .await
         .map_err(|e| FeedFailure::Read(deletes::read_error(&job.name, e)))?;

@@ -47,7 +47,7 @@ pub(crate) use progress::{end_bars, write_above_bars};
 pub use prune::{prune, prune_dry_run};
 pub use report::{
     BackfillWindows, CommandName, Failure, ObjectReport, Outcome, PruneReport, PrunedBatch,
-    RunReport, SCHEMA_VERSION, SavedReport,
+    RunReport, SCHEMA_VERSION, SavedReport, StopReason,
 };
 pub use reset::{accept_schema, reset};
 pub use settings::{

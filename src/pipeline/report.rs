@@ -21,6 +21,7 @@
 //! | `loads` | [`BatchLoadReport`]s | every other batch load: after the extract (`run`), the batches `load` and `replay` loaded, a backfill's windows |
 //! | `backfill` | [`BackfillWindows`] or null | `backfill`: the range, the window length and the windows an earlier backfill had done |
 //! | `verify` | [`VerifyReport`]s | `verify`: one per object |
+//! | `intacct` | [`IntacctUsage`] or null | commands that talked to Intacct: the requests (billable transactions) per object and kind and the budget, the request slots' levels (the ceiling, the lowest and last level, refusals, timeouts), and the maintenance answer that stopped the run |
 //! | `warnings` | strings | what went wrong beside the work without failing it (the run could not be recorded in `_INTACCT_RUNS`), and the run's clock set by the `INTACCT_SNOWFLAKE_NOW` test hook |
 //! | `prune` | [`PruneReport`] or null | `stage prune`: the horizon, each batch whose files went, the files and bytes deleted, the batches kept |
 //! | `views_skipped` | [`ViewSkipped`]s or null | the reporting views the command could not build (a column they read is not loaded, or Snowflake refused them), after a load that changed tables; null when it checked no view |
@@ -36,7 +37,8 @@
 //! |---|---|---|
 //! | `success` | no unit failed (or there was nothing to do) and `verify` found no difference | 0 |
 //! | `failed` | every unit failed | 1 |
-//! | `partial` | some units failed, others succeeded (they stay staged or loaded; the next run retries the rest) | 3 |
+//! | `partial` | some units failed, others succeeded (they stay staged or loaded; the next run retries the rest); or `intacct.max_transactions_per_run` stopped the run (objects not finished end as `stopped: transaction budget`) | 3 |
+//! | `try_later` | Intacct answered that it is offline for maintenance and kept answering so through the retries: the run stopped (objects not read end as `stopped: Intacct offline`); run it again after the window | 4 |
 //! | `verify_differs` | `verify` found keys that differ, or could not verify an object | 5 |
 //!
 //! A command that stops before it has a report (bad configuration, the run lock held, an
@@ -50,7 +52,8 @@ use serde::{Deserialize, Serialize};
 
 use super::RunContext;
 use super::verify::VerifyReport;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::intacct::{IntacctUsage, TransactionCounts};
 use crate::loader::{BatchLoadReport, ViewSkipped};
 use crate::manifest::stream_key;
 
@@ -91,16 +94,44 @@ pub enum Outcome {
     Failed,
     /// `verify` found differences (or could not verify an object).
     VerifyDiffers,
+    /// Intacct is offline for maintenance: run again later.
+    TryLater,
+}
+
+/// Why an object stopped before the end of its window without failing: nothing of it is
+/// lost, the next run reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// `intacct.max_transactions_per_run` was spent.
+    TransactionBudget,
+    /// Intacct answered that it is offline for maintenance.
+    IntacctOffline,
+}
+
+impl StopReason {
+    /// The stop an error means, when it is one.
+    pub fn of(error: &Error) -> Option<StopReason> {
+        match error {
+            Error::TransactionBudget { .. } => Some(StopReason::TransactionBudget),
+            Error::IntacctUnavailable { .. } => Some(StopReason::IntacctOffline),
+            Error::EntitySession { source, .. } => StopReason::of(source),
+            _ => None,
+        }
+    }
 }
 
 impl Outcome {
     /// The process exit code of a command that finished with this outcome: 0 success, 1
-    /// every unit failed, 3 some did, 5 `verify` found differences.
+    /// every unit failed, 3 some did (or the transaction budget stopped the run), 4 Intacct is
+    /// offline for maintenance (try again later, like a held run lock), 5 `verify` found
+    /// differences.
     pub fn exit_code(self) -> u8 {
         match self {
             Outcome::Success => 0,
             Outcome::Failed => 1,
             Outcome::Partial => 3,
+            Outcome::TryLater => 4,
             Outcome::VerifyDiffers => 5,
         }
     }
@@ -139,6 +170,9 @@ pub struct RunReport {
     /// `verify`: per object, Intacct's keys against Snowflake's live rows.
     #[serde(default)]
     pub verify: Vec<VerifyReport>,
+    /// What the command's Intacct requests cost and met (`None`: it sent none).
+    #[serde(default)]
+    pub intacct: Option<IntacctUsage>,
     /// What went wrong beside the work, without failing it (the run not recorded in
     /// `_INTACCT_RUNS`).
     #[serde(default)]
@@ -197,6 +231,14 @@ pub struct ObjectReport {
     pub seconds: f64,
     /// Why it failed, when it did.
     pub error: Option<String>,
+    /// Why it stopped before the end of its window without failing (`error` says it too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<StopReason>,
+    /// Requests its read and its delete feed sent (billable transactions), by kind:
+    /// `data_page`, `probe`, `audit_read` (retries included; the object's `lookup` and the
+    /// logins are in the report's `intacct.transactions`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub transactions: TransactionCounts,
 }
 
 impl ObjectReport {
@@ -242,6 +284,35 @@ pub struct SavedReport {
     pub report: RunReport,
     /// Its path on the stage (`_reports/<run_id>.json`).
     pub path: String,
+}
+
+/// How many of the newest reports [`last_intacct_run`] looks through.
+const RECENT_REPORTS: usize = 30;
+
+/// The newest report on `stage` of a command that talked to Intacct (by its end), among the
+/// newest few by name (run ids begin with the run's time); `None` when there is none.
+/// Unreadable reports are skipped.
+pub(crate) async fn last_intacct_run(stage: &crate::stage::Stage) -> Result<Option<RunReport>> {
+    let listed = stage.list("_reports/").await?;
+    let mut newest: Option<RunReport> = None;
+    // The status pages beside the reports are not reports.
+    let reports = listed.iter().filter(|o| o.path.ends_with(".json"));
+    for object in reports.rev().take(RECENT_REPORTS) {
+        let Some(bytes) = stage.get(&object.path).await? else {
+            continue;
+        };
+        let Ok(report) = serde_json::from_slice::<RunReport>(&bytes) else {
+            continue;
+        };
+        if report.intacct.is_some()
+            && newest
+                .as_ref()
+                .is_none_or(|n| report.finished_at > n.finished_at)
+        {
+            newest = Some(report);
+        }
+    }
+    Ok(newest)
 }
 
 /// The longest report recorded in `_INTACCT_RUNS`: a statement's text is limited to 1 MB, and
@@ -335,6 +406,7 @@ impl RunReport {
             loads: Vec::new(),
             backfill: None,
             verify: Vec::new(),
+            intacct: None,
             warnings: ctx.clock_hook_warning().into_iter().collect(),
             prune: None,
             views_skipped: None,
@@ -352,7 +424,8 @@ impl RunReport {
     /// to is a warning in the report and the log, never a failed command) and keeps it on
     /// `ctx`'s stage at `_reports/<run_id>.json`, with the status page beside it at
     /// `_reports/<run_id>.html`.
-    pub async fn save(self, ctx: &RunContext) -> Result<SavedReport> {
+    pub async fn save(mut self, ctx: &RunContext) -> Result<SavedReport> {
+        self.intacct = self.intacct.or_else(|| ctx.intacct_usage());
         let mut report = self.finish();
         if let Err(error) = record_run(ctx, &report).await {
             tracing::warn!(%error, run_id = %report.run_id, "the run is not recorded in _INTACCT_RUNS");
@@ -377,25 +450,58 @@ impl RunReport {
 
     /// The outcome of what the report holds: the one rule of the module docs.
     pub fn outcome(&self) -> Outcome {
+        if self.intacct_offline().is_some() {
+            return Outcome::TryLater;
+        }
         let units = self.units();
         let failed = units.iter().filter(|u| u.error.is_some()).count();
+        let budget = self.budget_reached();
         if failed == 0 {
-            if self.verify.iter().any(VerifyReport::differs) {
+            if budget {
+                Outcome::Partial
+            } else if self.verify.iter().any(VerifyReport::differs) {
                 Outcome::VerifyDiffers
             } else {
                 Outcome::Success
             }
-        } else if failed == units.len() {
+        } else if failed == units.len() && !budget {
             Outcome::Failed
         } else {
             Outcome::Partial
         }
     }
 
+    /// The maintenance answer that stopped the command, when one did.
+    fn intacct_offline(&self) -> Option<String> {
+        self.intacct
+            .as_ref()
+            .and_then(|i| i.unavailable.clone())
+            .or_else(|| {
+                self.objects
+                    .iter()
+                    .find(|o| o.stopped == Some(StopReason::IntacctOffline))
+                    .map(|o| o.error.clone().unwrap_or_default())
+            })
+    }
+
+    /// True when `intacct.max_transactions_per_run` stopped a request of the command.
+    fn budget_reached(&self) -> bool {
+        self.intacct
+            .as_ref()
+            .is_some_and(|i| i.transactions.budget_reached())
+            || self
+                .objects
+                .iter()
+                .any(|o| o.stopped == Some(StopReason::TransactionBudget))
+    }
+
     /// What went wrong, for the error line printed when the outcome is not a success:
     /// `N of M objects failed: …`, `N of M batches failed to load: …`, or the objects
     /// `verify` found differing.
     pub fn failure_message(&self) -> Option<String> {
+        if let Some(offline) = self.intacct_offline() {
+            return Some(offline);
+        }
         let units = self.units();
         let failed: Vec<String> = units.iter().filter_map(Unit::failure).collect();
         if !failed.is_empty() {
@@ -422,8 +528,15 @@ impl RunReport {
                 None => format!("{} ({} missing, {} extra)", r.object, r.missing, r.extra),
             })
             .collect();
-        (!differing.is_empty())
-            .then(|| format!("verify found differences in {}", differing.join(", ")))
+        if !differing.is_empty() {
+            return Some(format!(
+                "verify found differences in {}",
+                differing.join(", ")
+            ));
+        }
+        self.budget_reached().then(|| {
+            "the Intacct transaction budget (intacct.max_transactions_per_run) stopped the run; the next run reads the rest".to_owned()
+        })
     }
 
     /// Every failed unit (an extracted object, a batch load) with its error, then every object
@@ -543,6 +656,7 @@ mod tests {
             loads: vec![],
             backfill: None,
             verify: vec![],
+            intacct: None,
             warnings: vec![],
             prune: None,
             views_skipped: None,
@@ -742,5 +856,75 @@ mod tests {
             v.failure_message().unwrap(),
             "verify found differences in VENDOR (0 missing, 2 extra)"
         );
+    }
+
+    fn usage(refused_by_budget: u64, unavailable: Option<&str>) -> IntacctUsage {
+        IntacctUsage {
+            transactions: crate::intacct::TransactionUsage {
+                total: 40,
+                max_per_run: Some(40),
+                refused_by_budget,
+                ..Default::default()
+            },
+            unavailable: unavailable.map(str::to_owned),
+            ..IntacctUsage::default()
+        }
+    }
+
+    #[test]
+    fn a_spent_transaction_budget_is_a_partial_run_even_when_every_object_stopped() {
+        let mut r = report(CommandName::Run);
+        let stopped = |name: &str| ObjectReport {
+            stopped: Some(StopReason::TransactionBudget),
+            ..object(name, "", Some("stopped: transaction budget"))
+        };
+        r.objects = vec![object("VENDOR", "b1", None), stopped("APBILL")];
+        r.intacct = Some(usage(3, None));
+        assert_eq!(r.outcome(), Outcome::Partial);
+        r.objects = vec![stopped("VENDOR"), stopped("APBILL")];
+        assert_eq!(r.outcome(), Outcome::Partial);
+        // Every object read, but the delete feed was cut short: still partial.
+        r.objects = vec![object("VENDOR", "b1", None)];
+        assert_eq!(r.outcome(), Outcome::Partial);
+        assert!(r.failure_message().unwrap().contains("transaction budget"));
+        r.intacct = Some(usage(0, None));
+        assert_eq!(r.outcome(), Outcome::Success);
+        // Keys written with their kinds' names.
+        let mut o = stopped("APBILL");
+        o.transactions = TransactionCounts::from([
+            (crate::intacct::TransactionKind::DataPage, 7),
+            (crate::intacct::TransactionKind::Probe, 1),
+        ]);
+        let json = serde_json::to_value(&o).unwrap();
+        assert_eq!(json["stopped"], "transaction_budget");
+        assert_eq!(json["transactions"]["data_page"], 7);
+        assert_eq!(json["transactions"]["probe"], 1);
+    }
+
+    #[test]
+    fn intacct_offline_for_maintenance_is_try_later_whatever_else_happened() {
+        let mut r = report(CommandName::Run);
+        r.objects = vec![
+            object("VENDOR", "b1", None),
+            object("APBILL", "", Some("boom")),
+        ];
+        r.intacct = Some(usage(0, Some("Intacct is offline for maintenance (x)")));
+        assert_eq!(r.outcome(), Outcome::TryLater);
+        assert!(r.failure_message().unwrap().contains("maintenance"));
+        let r = r.finish();
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["outcome"], "try_later");
+        let back: RunReport = serde_json::from_value(json).unwrap();
+        assert_eq!(back, r);
+        // Said by an object alone (no usage recorded): the same.
+        let mut r = report(CommandName::Backfill);
+        r.objects = vec![ObjectReport {
+            stopped: StopReason::of(&Error::IntacctUnavailable {
+                detail: "x".into(),
+                retry_after_secs: None,
+            }),
+            ..object("APBILL", "", Some("offline"))
+        }];
+        assert_eq!(r.outcome(), Outcome::TryLater);
     }
 }

@@ -182,6 +182,7 @@ pub fn client_config(spec: &Spec) -> ClientConfig {
     config.session_ttl_secs = i.session_ttl_secs;
     config.timeout_secs = i.timeout_secs;
     config.max_concurrent_requests = i.max_concurrent_requests;
+    config.max_transactions_per_run = i.max_transactions_per_run;
     config.retry = crate::retry::RetryPolicy {
         max_attempts: i.retry.max_attempts,
         initial_backoff_ms: i.retry.initial_backoff_ms,

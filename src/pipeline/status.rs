@@ -3,13 +3,18 @@
 //! to the object's table (or holds for `accept-schema`) with the `backfill` that fills the new
 //! column for older rows — from the manifest alone (pure over [`ManifestState`]).
 //! With `intacct.entities`, one line per object and entity, named `OBJECT@ENTITY`. Below the
-//! table, the reporting views the newest run report that checked them could not build.
+//! table, the reporting views the newest run report that checked them could not build. Beside
+//! it, from the last run report of a command that talked to Intacct: each object's requests
+//! (billable transactions) by kind, and the run's request slots (the level it ended at, the
+//! lowest it went to, the refusals) ([`with_last_intacct_run`], [`render_last_intacct_run`]).
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
+use crate::intacct::TransactionCounts;
 use crate::manifest::{BatchState, BatchStatus, ManifestState, Mode, SchemaChange};
+use crate::pipeline::RunReport;
 
 /// One object's line of `status`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -43,6 +48,105 @@ pub(crate) struct ObjectStatus {
     pub quarantined: u64,
     /// Every change loads made to the object's table, or hold for acceptance, oldest first.
     pub schema_changes: Vec<SchemaChangeStatus>,
+    /// The object's Intacct requests in the last run that talked to Intacct.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_intacct: Option<LastIntacct>,
+}
+
+/// An object's Intacct requests in the last run that talked to Intacct, and that run's
+/// request slots.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub(crate) struct LastIntacct {
+    /// The run.
+    pub run_id: String,
+    /// The object's requests by kind (its pages, probes, delete feed and `lookup`).
+    pub transactions: TransactionCounts,
+    /// The run's request slots: the ceiling, the level at the end, the lowest level.
+    pub slots_max: u64,
+    /// The level at the end of the run.
+    pub slots_last: u64,
+    /// The lowest level of the run.
+    pub slots_lowest: u64,
+    /// Requests the gateway refused for concurrency in the run.
+    pub refusals: u64,
+}
+
+/// Adds the last Intacct run's figures (`report`) to the rows of the objects it read.
+pub(crate) fn with_last_intacct_run(rows: &mut [ObjectStatus], report: &RunReport) {
+    let Some(usage) = &report.intacct else {
+        return;
+    };
+    for row in rows {
+        let read: Vec<_> = report
+            .objects
+            .iter()
+            .filter(|o| o.stream() == row.object)
+            .collect();
+        if read.is_empty() {
+            continue;
+        }
+        let mut transactions = TransactionCounts::new();
+        for o in &read {
+            for (kind, n) in &o.transactions {
+                *transactions.entry(*kind).or_default() += n;
+            }
+        }
+        let name = row.object.split('@').next().unwrap_or_default();
+        if let Some(n) = usage
+            .transactions
+            .by_object
+            .get(name)
+            .and_then(|c| c.get(&crate::intacct::TransactionKind::Lookup))
+        {
+            transactions.insert(crate::intacct::TransactionKind::Lookup, *n);
+        }
+        row.last_intacct = Some(LastIntacct {
+            run_id: report.run_id.clone(),
+            transactions,
+            slots_max: usage.concurrency.max,
+            slots_last: usage.concurrency.last,
+            slots_lowest: usage.concurrency.lowest,
+            refusals: usage.concurrency.refusals,
+        });
+    }
+}
+
+/// The footer `status` prints about the last run that talked to Intacct.
+pub(crate) fn render_last_intacct_run(report: &RunReport) -> String {
+    let Some(usage) = &report.intacct else {
+        return String::new();
+    };
+    let t = &usage.transactions;
+    let c = &usage.concurrency;
+    let kinds: Vec<String> = t
+        .by_kind()
+        .iter()
+        .map(|(kind, n)| format!("{} {n}", kind.name()))
+        .collect();
+    let mut out = format!(
+        "\nlast Intacct run {} ({}, {:?}, finished {}):\n  {} requests{} ({})\n  request slots: ended at {} of {}, lowest {}; {} refused for concurrency, {} timed out\n",
+        report.run_id,
+        serde_json::to_value(report.command)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
+        report.outcome,
+        report.finished_at.format("%Y-%m-%d %H:%M:%S"),
+        t.total,
+        t.max_per_run
+            .map(|m| format!(" of a budget of {m}"))
+            .unwrap_or_default(),
+        kinds.join(", "),
+        c.last,
+        c.max,
+        c.lowest,
+        c.refusals,
+        c.timeouts,
+    );
+    if let Some(offline) = &usage.unavailable {
+        out.push_str(&format!("  stopped: {offline}\n"));
+    }
+    out
 }
 
 /// One change of an object's table, where it stands, and the backfill that fills older rows.

@@ -353,6 +353,9 @@ async fn retryable_faults_do_not_change_what_is_read() {
     let all = objects(&sim_config(Scale::Demo));
     for (i, kind) in kinds.into_iter().enumerate() {
         let mut config = sim_config(Scale::Demo);
+        // A request the CDN cut keeps its slot a little while (the default, 15 minutes, would
+        // leave no slot to this test after two such requests).
+        config.detached_slot_ms = 300;
         // Every third page request, and the first login (a session cannot expire before
         // it exists).
         config.faults = if kind == "session-expiry" {
@@ -669,17 +672,27 @@ async fn non_retryable_injected_errors_surface_without_retries() {
         let kind = fault.split(['=', '@']).next().unwrap();
         assert_eq!(c["faults_injected"][kind].as_u64(), Some(1), "{fault}: {c}");
     }
-    // A session refused on every use: one re-login, one resend, then the error.
+    // A session refused on every use (sessions may be invalidated on Sage's side at any
+    // time): a new login and a resend at once, then a new login and a resend per attempt of
+    // the retry budget, then the error.
     let mut config = sim_config(Scale::Tiny);
     config.faults = "auth-error@query".into();
     let sim = start(config.clone()).await;
-    let client = client(&sim, &config);
+    let cc = client_config(&sim, &config);
+    let budget = u64::from(cc.retry.max_attempts);
+    let client = IntacctClient::new(cc).unwrap();
     let err = read_all(&client, request("VENDOR", everything(), 100))
         .await
         .unwrap_err();
     assert!(matches!(&err, Error::Intacct(f) if f.level == ErrorLevel::Authentication));
     let c = counters(&sim).await;
-    assert_eq!(counter(&c, "sessions_opened"), 2, "{c}");
+    // The first session, the one replacing it at once, one more per further attempt.
+    assert_eq!(counter(&c, "sessions_opened"), 2 + (budget - 1), "{c}");
+    assert_eq!(
+        c["faults_injected"]["auth-error"].as_u64(),
+        Some(1 + budget),
+        "{c}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1076,12 +1089,16 @@ async fn fields_query_refuses_are_dropped_once_remembered_and_reported() {
     read_all(&client, r).await.unwrap();
 }
 
-/// A page that times out (here the CDN's 524, after retries gave up) is asked again at half
-/// the size, down to 100 rows; nothing is lost or repeated, and a gateway that keeps timing
-/// out ends the read after 1000 → 500 → 250 → 125 → 100.
+/// A page that times out (here the CDN's 524) is asked again at half the size on its first
+/// timeout, after a pause, down to 100 rows, each request under a controlid of its own;
+/// nothing is lost or repeated, and a gateway that keeps timing out ends the read after
+/// 1000 → 500 → 250 → 125 → 100.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_timed_out_page_is_read_again_at_half_the_size() {
-    let config = sim_config(Scale::Demo);
+    let mut config = sim_config(Scale::Demo);
+    // Requests the CDN cut end at once at the gateway here: this test is about the halving,
+    // not about the slots they would keep (see `timed_out_requests_keep_their_slots`).
+    config.detached_slot_ms = 0;
     let sim = start(config.clone()).await;
     let mut cc = client_config(&sim, &config);
     cc.retry.max_attempts = 1;
@@ -1106,6 +1123,9 @@ async fn a_timed_out_page_is_read_again_at_half_the_size() {
     );
     let c = counters(&sim).await;
     assert_eq!(c["faults_injected"]["http524"].as_u64(), Some(1 + 5), "{c}");
+    // The same page asked for again at each size: never under a function controlid an
+    // earlier request used.
+    assert_eq!(counter(&c, "control_ids_repeated"), 0, "{c}");
 }
 
 /// A read of `object` in `slices` keyset chains.
@@ -1205,4 +1225,30 @@ async fn a_sliced_read_survives_faults_and_a_refused_probe() {
         "{c}"
     );
     assert_eq!(counter(&c, "max_in_flight"), 1, "{c}");
+}
+
+/// A page the CDN cut (524) runs on at the gateway and keeps its slot: the client steps down
+/// to one request at a time, asks for the page again at half the size after a pause, and
+/// reads every record once; its usage counts the timeout and the level it went down to.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timed_out_requests_keep_their_slots() {
+    let mut config = sim_config(Scale::Demo);
+    config.concurrency_hold_ms = 500;
+    config.detached_slot_ms = 3_000;
+    config.faults = "http524@query:nth=2".into();
+    let sim = start(config.clone()).await;
+    let client = client(&sim, &config);
+    let object = "APBILLITEM";
+    let pages = read_all(&client, sliced(object, 200, 3)).await.unwrap();
+    assert_same(
+        object,
+        &delivered_once(object, &pages),
+        &truth(&sim, object).await,
+    );
+    let c = counters(&sim).await;
+    assert_eq!(c["faults_injected"]["http524"].as_u64(), Some(1), "{c}");
+    let usage = client.usage().concurrency;
+    assert_eq!((usage.max, usage.lowest), (2, 1), "{usage:?}");
+    assert_eq!(usage.timeouts, 1, "{usage:?}");
+    assert!(usage.decreases >= 1, "{usage:?}");
 }

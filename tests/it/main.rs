@@ -30,6 +30,7 @@ mod schema_changes;
 mod secret_hygiene;
 mod sim;
 mod sim_dataset;
+mod slots;
 mod snowflake;
 mod stage;
 mod status_page;

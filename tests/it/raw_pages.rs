@@ -85,7 +85,9 @@ async fn raw_pages_rebuild_the_batch_without_intacct() {
             }
             assert_eq!(pages.len() as u64, report.pages, "{object}");
             assert_eq!(delete_pages.len() as u64, report.delete_pages, "{object}");
-            assert!(pages.len() >= 2, "{object}: one page per pass at least");
+            // Both kinds of rows (modified, and created with an empty WHENMODIFIED) come in
+            // one combined pass: one page at least.
+            assert!(!pages.is_empty(), "{object}: one page at least");
 
             // RECORDNO → text values of the records in the raw pages.
             let mut raw_records: BTreeMap<i64, BTreeMap<String, String>> = BTreeMap::new();

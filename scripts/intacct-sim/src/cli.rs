@@ -15,7 +15,7 @@ use clap::{Args, Parser, ValueEnum};
 use intacct_snowflake::secret::Secret;
 use intacct_snowflake::{Error, Result};
 
-use crate::config::{self, SimConfig, SimCredentials, SimUserFormatting};
+use crate::config::{self, CoTenant, RefusalLevel, SimConfig, SimCredentials, SimUserFormatting};
 use crate::dataset::{DatasetConfig, Scale};
 use crate::entities::MultiEntity;
 use crate::{faults, server, shutdown};
@@ -41,6 +41,19 @@ struct Cli {
     /// The server's options.
     #[command(flatten)]
     sim: SimArgs,
+}
+
+/// Where the concurrency refusal comes in the response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum RefusalLevelArg {
+    /// `response/errormessage` beside a failed control block.
+    Control,
+    /// `operation/errormessage` beside a successful authentication.
+    Operation,
+    /// Every function's result.
+    Result,
+    /// Each in turn.
+    Rotate,
 }
 
 /// How log lines are written to stderr.
@@ -78,13 +91,31 @@ struct SimArgs {
     /// work is part of it).
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
-    /// Requests in flight per company above which the gateway answers HTTP 429 (GW-0010).
-    #[arg(long, default_value_t = 4)]
+    /// Requests in flight per company (with a co-tenant's and cut-off ones) above which a
+    /// request is held, then refused with 200024 "There are too many operations running for
+    /// this company" (the standard service level's two).
+    #[arg(long, default_value_t = config::DEFAULT_MAX_CONCURRENT)]
     max_concurrent: usize,
+    /// How long a request over the limit is held waiting for a slot before it is refused, in
+    /// milliseconds (Sage holds it 30 s).
+    #[arg(long, default_value_t = config::DEFAULT_CONCURRENCY_HOLD_MS)]
+    concurrency_hold_ms: u64,
+    /// Where the refusal comes: control, operation, result, or rotate (each in turn).
+    #[arg(long, value_enum, default_value_t = RefusalLevelArg::Rotate)]
+    refusal_level: RefusalLevelArg,
+    /// How long a request the CDN cut (fault http524) keeps running in its slot, in seconds
+    /// (Sage: up to 15 minutes); a request whose client went away keeps its slot until its own
+    /// work would have ended.
+    #[arg(long, default_value_t = config::DEFAULT_DETACHED_SLOT_MS / 1_000)]
+    detached_slot_secs: u64,
+    /// Another integration of the tenant keeping slots busy in bursts: SLOTS:BUSY_MS:IDLE_MS,
+    /// e.g. 2:3000:2000 (both slots for 3 s of every 5 s).
+    #[arg(long)]
+    co_tenant: Option<CoTenant>,
     /// Fault spec: comma-separated KIND[=ARG][@TARGET][:nth=N|:every=N|:rate=P]; kinds
     /// control-error, auth-error, result-error, session-expiry, rate-limit, concurrency,
-    /// http500, http502, http503, http524, http401, slow=MS, truncate, truncate-xml, reset,
-    /// expire-result-id.
+    /// maintenance, http500, http502, http503, http524, http401, slow=MS, truncate,
+    /// truncate-xml, reset, expire-result-id.
     #[arg(long, default_value = "")]
     faults: String,
     /// Session duration in seconds (the timeout slides with every request).
@@ -141,7 +172,8 @@ Admin API on the same port:
   POST /__sim/advance?days=N        advance simulated time N days (creates, updates, deletes)
   GET  /__sim/records?object=X      ground truth of object X as JSON lines, RECORDNO order
   GET  /__sim/counters              requests, pages, sessions_opened, functions,
-                                    faults_injected, max_in_flight
+                                    faults_injected, max_in_flight, refusals,
+                                    control_ids_repeated
   GET  /__sim/clock                 the simulated now
   POST /__sim/faults                body = fault spec; replaces the active rules
   POST /__sim/sessions/expire       expire every session
@@ -181,6 +213,15 @@ impl SimArgs {
             result_id_ttl_secs: self.result_id_ttl_secs,
             latency_ms: self.latency_ms,
             max_concurrent: self.max_concurrent,
+            concurrency_hold_ms: self.concurrency_hold_ms,
+            refusal_level: match self.refusal_level {
+                RefusalLevelArg::Control => RefusalLevel::Control,
+                RefusalLevelArg::Operation => RefusalLevel::Operation,
+                RefusalLevelArg::Result => RefusalLevel::Result,
+                RefusalLevelArg::Rotate => RefusalLevel::Rotate,
+            },
+            detached_slot_ms: self.detached_slot_secs.saturating_mul(1_000),
+            co_tenant: self.co_tenant,
             faults: self.faults.clone(),
             advertised_endpoint: self.advertised_endpoint.clone(),
             count_limit: self.count_limit,
@@ -283,5 +324,42 @@ mod tests {
             0
         );
         assert!(config(&["--audit-lag-secs", "-1"]).is_err());
+    }
+
+    #[test]
+    fn the_slots_default_to_the_standard_service_level() {
+        let config = |args: &[&str]| {
+            Cli::try_parse_from(std::iter::once("intacct-sim").chain(args.iter().copied()))
+                .map(|cli| cli.sim.config())
+        };
+        let default = config(&[]).unwrap();
+        assert_eq!(default.max_concurrent, 2);
+        assert_eq!(default.concurrency_hold_ms, 30_000);
+        assert_eq!(default.detached_slot_ms, 15 * 60 * 1_000);
+        assert_eq!(default.refusal_level, crate::config::RefusalLevel::Rotate);
+        assert_eq!(default.co_tenant, None);
+        let set = config(&[
+            "--concurrency-hold-ms",
+            "500",
+            "--detached-slot-secs",
+            "2",
+            "--refusal-level",
+            "result",
+            "--co-tenant",
+            "2:3000:2000",
+        ])
+        .unwrap();
+        assert_eq!(set.concurrency_hold_ms, 500);
+        assert_eq!(set.detached_slot_ms, 2_000);
+        assert_eq!(set.refusal_level, crate::config::RefusalLevel::Result);
+        assert_eq!(
+            set.co_tenant,
+            Some(crate::config::CoTenant {
+                slots: 2,
+                busy_ms: 3_000,
+                idle_ms: 2_000
+            })
+        );
+        assert!(config(&["--co-tenant", "2:3000"]).is_err());
     }
 }

@@ -66,8 +66,21 @@ pub struct SimConfig {
     /// work is part of it, so a page is never faster and no slower than this unless the work
     /// itself takes longer (models the real gateway's response time).
     pub latency_ms: u64,
-    /// Requests in flight per company above which the gateway answers HTTP 429.
+    /// Requests in flight per company (this client's, a co-tenant's and detached ones
+    /// together) above which a request is held, then refused (default
+    /// [`DEFAULT_MAX_CONCURRENT`]; see `crate::slots`).
     pub max_concurrent: usize,
+    /// How long a request over the limit is held waiting for a slot before it is refused,
+    /// in milliseconds (default [`DEFAULT_CONCURRENCY_HOLD_MS`]).
+    pub concurrency_hold_ms: u64,
+    /// Where in the envelope the refusal comes (default: each level in turn).
+    pub refusal_level: RefusalLevel,
+    /// How long a request the CDN cut (fault `http524`) keeps its slot, in milliseconds
+    /// (default [`DEFAULT_DETACHED_SLOT_MS`]); a request whose client went away keeps it until
+    /// its own work would have ended.
+    pub detached_slot_ms: u64,
+    /// Another integration of the tenant keeping slots busy in bursts; `None`: none.
+    pub co_tenant: Option<CoTenant>,
     /// Fault spec (see `crate::faults`); empty for none.
     pub faults: String,
     /// What `getAPISession` returns as `<endpoint>`; `None` for the server's own URL.
@@ -122,6 +135,67 @@ pub(crate) fn read_refusal(object: &str, operation: &str) -> (String, String) {
     }
 }
 
+/// The default [`SimConfig::max_concurrent`]: the standard service level's two requests at
+/// once per company.
+pub const DEFAULT_MAX_CONCURRENT: usize = 2;
+/// The default [`SimConfig::concurrency_hold_ms`]: Sage holds a request over the limit for
+/// 30 seconds.
+pub const DEFAULT_CONCURRENCY_HOLD_MS: u64 = 30_000;
+/// The default [`SimConfig::detached_slot_ms`]: a synchronous request whose connection is cut
+/// runs on for up to 15 minutes at Sage.
+pub const DEFAULT_DETACHED_SLOT_MS: u64 = 15 * 60 * 1_000;
+
+/// Where a concurrency refusal comes in the response (Sage does not document it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RefusalLevel {
+    /// `response/errormessage` beside a failed `<control>`.
+    Control,
+    /// `operation/errormessage` beside a successful `<authentication>`.
+    Operation,
+    /// Each function's `<result>` fails with it.
+    Result,
+    /// Control, operation and result in turn, one per refusal.
+    #[default]
+    Rotate,
+}
+
+/// Another integration of the same tenant (AP automation, expenses, BI) that keeps up to
+/// `slots` of the company's request slots busy for `busy_ms`, then none for `idle_ms`, over
+/// and over (its first burst starts after `idle_ms`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CoTenant {
+    /// Slots it takes during a burst (as they come free).
+    pub slots: usize,
+    /// Length of a burst, in milliseconds.
+    pub busy_ms: u64,
+    /// Pause between bursts, in milliseconds.
+    pub idle_ms: u64,
+}
+
+impl std::str::FromStr for CoTenant {
+    type Err = String;
+
+    /// `SLOTS:BUSY_MS:IDLE_MS`, e.g. `2:3000:2000`.
+    fn from_str(text: &str) -> Result<CoTenant, String> {
+        let parts: Vec<&str> = text.split(':').collect();
+        let number = |s: &str| {
+            s.trim().parse::<u64>().map_err(|_| {
+                format!("co-tenant {text:?}: {s:?} is not a number (SLOTS:BUSY_MS:IDLE_MS)")
+            })
+        };
+        match parts.as_slice() {
+            [slots, busy, idle] => Ok(CoTenant {
+                slots: usize::try_from(number(slots)?).unwrap_or(usize::MAX),
+                busy_ms: number(busy)?,
+                idle_ms: number(idle)?,
+            }),
+            _ => Err(format!(
+                "co-tenant {text:?} must be SLOTS:BUSY_MS:IDLE_MS, e.g. 2:3000:2000"
+            )),
+        }
+    }
+}
+
 /// The default [`SimConfig::sort_timeout_rows`]: the size of line object past which a sort on
 /// a non-key field is refused. The real threshold depends on the tenant's data and load and is
 /// not published; connectors report timeouts on line objects of a few hundred thousand rows,
@@ -165,7 +239,11 @@ impl Default for SimConfig {
             session_timeout_secs: 3600,
             result_id_ttl_secs: 1800,
             latency_ms: 0,
-            max_concurrent: 4,
+            max_concurrent: DEFAULT_MAX_CONCURRENT,
+            concurrency_hold_ms: DEFAULT_CONCURRENCY_HOLD_MS,
+            refusal_level: RefusalLevel::default(),
+            detached_slot_ms: DEFAULT_DETACHED_SLOT_MS,
+            co_tenant: None,
             faults: String::new(),
             advertised_endpoint: None,
             count_limit: None,

@@ -7,10 +7,11 @@
 //! | `control-error[=ERRNO]` | HTTP 200, control failure, errorno `ERRNO` (default `PL04000055`) |
 //! | `auth-error[=ERRNO]` | HTTP 200, authentication failure, errorno (default `XL03000006`) |
 //! | `result-error[=ERRNO]` | HTTP 200, every targeted result fails, errorno (default `DL02000001`) |
-//! | `session-expiry` | the request's session is invalidated first → authentication failure `XL03000006` |
+//! | `session-expiry` | the request's session is invalidated first → authentication failure `XL03000006` (with `every=N`: a session the gateway drops at any time, while other requests are in flight) |
 //! | `rate-limit` | HTTP 429, gateway body `GW-0010` |
-//! | `concurrency` | HTTP 429, gateway body `GW-0010` "Too many concurrent requests for company …" (also automatic above `--max-concurrent`) |
-//! | `http500`, `http502`, `http503`, `http524` | that status; 502 a Cloudflare-style HTML page, others an empty body |
+//! | `concurrency` | the over-limit answer at once, without the hold: HTTP 200, `200024` "There are too many operations running for this company (200024)" at the configured level (also automatic, after the hold, above `--max-concurrent`; see `crate::slots`) |
+//! | `maintenance` | HTTP 503, gateway body `GW-0001` "The Service is Temporarily Off-line, [Support ID: …]", `Retry-After` none (see below) |
+//! | `http500`, `http502`, `http503`, `http524` | that status; 502 a Cloudflare-style HTML page, others an empty body. A 524 is the CDN cutting a request the origin goes on running: it takes a slot and keeps it for the detached time (`--detached-slot-secs`) |
 //! | `http401` | HTTP 401, XML body `XMLGW_JPP0002` |
 //! | `slow=MS` | the response is delayed by MS milliseconds |
 //! | `truncate` | HTTP 200 whose body stops half-way (Content-Length promises more; connection closed) |
@@ -23,6 +24,13 @@
 //! request matches. TRIGGER: `nth=N` (only the Nth matching request), `every=N` (every Nth),
 //! `rate=P` (each matching request with probability P, from a seeded generator so runs
 //! repeat), or nothing (every matching request).
+//!
+//! The maintenance answer: Sage publishes a weekly four-hour scheduled maintenance window
+//! (Sage Intacct SLA; partners place it on Fridays 7:30–11:30 PM Pacific, e.g. Nectari's
+//! scheduling notes), and integrators quote the gateway's answer as "The Service is
+//! Temporarily Off-line, [Support ID: …]" (Vena's Sage Intacct troubleshooting). Its HTTP
+//! status, level and errorno are not published: the simulator's 503 with a gateway-style
+//! body and errorno `GW-0001` is a guess (clients should key on the text).
 
 /// What a fault does.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,8 +45,10 @@ pub(super) enum FaultKind {
     SessionExpiry,
     /// HTTP 429 GW-0010.
     RateLimit,
-    /// HTTP 429 concurrency limit.
+    /// The over-limit answer (`200024`), at once.
     Concurrency,
+    /// HTTP 503, the maintenance answer.
+    Maintenance,
     /// That HTTP status.
     Http(u16),
     /// Delay in milliseconds.
@@ -63,6 +73,7 @@ impl FaultKind {
             FaultKind::SessionExpiry => "session-expiry".into(),
             FaultKind::RateLimit => "rate-limit".into(),
             FaultKind::Concurrency => "concurrency".into(),
+            FaultKind::Maintenance => "maintenance".into(),
             FaultKind::Http(code) => format!("http{code}"),
             FaultKind::Slow(_) => "slow".into(),
             FaultKind::Truncate => "truncate".into(),
@@ -145,6 +156,7 @@ fn parse_rule(text: &str) -> Result<FaultRule, String> {
         "session-expiry" => FaultKind::SessionExpiry,
         "rate-limit" => FaultKind::RateLimit,
         "concurrency" => FaultKind::Concurrency,
+        "maintenance" => FaultKind::Maintenance,
         "http500" => FaultKind::Http(500),
         "http502" => FaultKind::Http(502),
         "http503" => FaultKind::Http(503),

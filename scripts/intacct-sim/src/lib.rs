@@ -24,8 +24,11 @@
 //! * `response_write` — response XML in the fixtures' shape;
 //! * `entities` — multi-entity companies: record owners, what each session sees;
 //! * `dataset` — the seeded, deterministic data and its changes over simulated time;
-//! * `faults` — the fault spec and the plan that injects it;
-//! * `state` — what the HTTP handlers share: the gateway, the faults, the requests in flight;
+//! * `faults` — the fault spec and the plan that injects it (the maintenance answer among it);
+//! * `slots` — a company's request slots: the limit, the hold and the refusal, requests that
+//!   keep running after their client went away, a co-tenant's bursts (the evidence and the
+//!   guesses are in its docs);
+//! * `state` — what the HTTP handlers share: the gateway, the faults, the slots;
 //! * `server`, `admin`, `handle` — HTTP, the admin API, the in-process handle;
 //! * `config` — the server's configuration and the test credentials;
 //! * `cli` (private; [`run_cli`] is the binary's entry) — the command-line options of
@@ -33,11 +36,15 @@
 //! * `shutdown` (private) — SIGINT and SIGTERM.
 //!
 //! Documented choices where the real gateway's behaviour is unverified: expired or unknown
-//! session ids fail at the authentication level with `XL03000006`; the concurrency limit
-//! answers HTTP 429 with errorno `GW-0010` (like the rate limit, description "Too many concurrent
-//! requests …"); a duplicate function controlid under `uniqueid=true` fails its
-//! result with `XL03000010`; `sessiontimestamp`/`sessiontimeout` follow the wall clock (in
-//! the tenant time zone) while record timestamps follow the simulated clock.
+//! session ids fail at the authentication level with `XL03000006`; a request over the
+//! company's limit (two by default) is held 30 s and then refused with `200024` "There are too
+//! many operations running for this company (200024)" at the control, operation or result
+//! level in turn (`slots`); a request whose client went away keeps its slot until its work
+//! would have ended, one the CDN cut (`http524`) for 15 minutes; the maintenance answer is an
+//! HTTP 503 "The Service is Temporarily Off-line" (`faults`); a duplicate function controlid
+//! under `uniqueid=true` fails its result with `XL03000010`;
+//! `sessiontimestamp`/`sessiontimeout` follow the wall clock (in the tenant time zone) while
+//! record timestamps follow the simulated clock.
 //!
 //! Cost: `query` reports an exact `totalcount`, which visits every match in the scanned index
 //! range. Only the page's records are rendered in full; the count renders just the columns
@@ -59,12 +66,15 @@ mod request_parse;
 mod response_write;
 mod server;
 mod shutdown;
+mod slots;
 mod state;
 
 pub use cli::main as run_cli;
 pub use config::{
-    DEFAULT_COMPANY_ID, DEFAULT_SENDER_ID, DEFAULT_SENDER_PASSWORD, DEFAULT_SORT_TIMEOUT_ROWS,
-    DEFAULT_USER_ID, DEFAULT_USER_PASSWORD, SimConfig, SimCredentials, SimUserFormatting,
+    CoTenant, DEFAULT_COMPANY_ID, DEFAULT_CONCURRENCY_HOLD_MS, DEFAULT_DETACHED_SLOT_MS,
+    DEFAULT_MAX_CONCURRENT, DEFAULT_SENDER_ID, DEFAULT_SENDER_PASSWORD, DEFAULT_SORT_TIMEOUT_ROWS,
+    DEFAULT_USER_ID, DEFAULT_USER_PASSWORD, RefusalLevel, SimConfig, SimCredentials,
+    SimUserFormatting,
 };
 pub use dataset::{Dataset, DatasetConfig, NEW_CUSTOM_FIELD, Scale, SimRecord};
 pub use entities::MultiEntity;

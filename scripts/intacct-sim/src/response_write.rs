@@ -294,6 +294,25 @@ pub(super) fn auth_failure(
     out.finish()
 }
 
+/// An operation-level failure: control and authentication succeeded, and the
+/// `<operation>` carries an `<errormessage>` instead of results.
+pub(super) fn operation_failure(
+    control: &ControlEcho,
+    auth: &AuthEcho,
+    errors: &[ErrorDetail],
+    pretty: bool,
+) -> String {
+    auth_failure(
+        control,
+        &AuthEcho {
+            success: true,
+            ..auth.clone()
+        },
+        errors,
+        pretty,
+    )
+}
+
 /// A response whose control and authentication succeeded, with one result per function.
 pub(super) fn success(
     control: &ControlEcho,

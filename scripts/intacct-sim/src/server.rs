@@ -1,12 +1,15 @@
-//! HTTP side of the simulator: the gateway endpoint, fault injection, the concurrency limit,
-//! latency, and a listener whose connections can be reset on purpose.
+//! HTTP side of the simulator: the gateway endpoint, fault injection, the company's request
+//! slots, latency, and a listener whose connections can be reset on purpose.
 //!
 //! `POST /ia/xml/xmlgw.phtml` answers `text/xml; encoding="UTF-8"`. Order of checks per
 //! request: count it; parse (malformed → control failure `XL03000003` with a Support ID);
-//! decide injected faults (transport faults answer at once); check the sender; admit it
-//! under the per-company concurrency limit (over → HTTP 429 `GW-0010`); authenticate and
-//! execute on a blocking thread; answer no sooner than `latency_ms` per page of records after
-//! admission (the execution is part of that time, as on a real gateway); send.
+//! record its function controlids; decide injected faults (transport faults answer at once);
+//! check the sender; admit it to one of the company's slots (over the limit: held, then
+//! refused with `200024`; see `crate::slots`); authenticate and execute on a blocking thread;
+//! answer no sooner than `latency_ms` per page of records after admission (the execution is
+//! part of that time, as on a real gateway); send. A request whose client goes away before the
+//! answer keeps its slot until its work would have ended; one the CDN cuts (`http524`) keeps
+//! it for the detached time.
 
 use std::collections::HashMap;
 use std::io;
@@ -191,12 +194,17 @@ pub(super) async fn serve_when_ready(
             source: io::Error::other(e.to_string()),
         })?;
     let state = Arc::new(AppState::new(gateway, faults));
+    let co_tenant = state.gateway.config.co_tenant.map(|co_tenant| {
+        state
+            .slots
+            .spawn_co_tenant(&state.gateway.config.credentials.company_id, co_tenant)
+    });
     let app = Router::new()
         .route(GATEWAY_PATH, post(gateway_endpoint))
         .nest("/__sim", admin::routes())
         .with_state(state);
     ready(addr);
-    axum::serve(
+    let served = axum::serve(
         SimListener { inner: listener },
         app.into_make_service_with_connect_info::<ConnTag>(),
     )
@@ -205,7 +213,11 @@ pub(super) async fn serve_when_ready(
     .map_err(|source| Error::Io {
         path: format!("simulator on {addr}"),
         source,
-    })
+    });
+    if let Some(co_tenant) = co_tenant {
+        co_tenant.abort();
+    }
+    served
 }
 
 fn xml(status: StatusCode, body: String) -> Response {
@@ -252,10 +264,29 @@ fn rate_limited() -> Response {
     too_many("Too many requests in a short period of time. Please try again later.")
 }
 
-fn concurrency_limited(company: &str) -> Response {
-    too_many(&format!(
-        "Too many concurrent requests for company {company}. Please try again later."
-    ))
+/// The over-limit answer (see `crate::slots`), counted.
+fn concurrency_refused(gateway: &Gateway, request: &ParsedRequest) -> Response {
+    let nth = {
+        let mut counters = lock(&gateway.counters);
+        counters.refusals += 1;
+        counters.refusals
+    };
+    gateway.count_fault("concurrency");
+    xml(
+        StatusCode::OK,
+        gateway.concurrency_refusal(request, gateway.config.refusal_level, nth),
+    )
+}
+
+/// The maintenance answer (a guess at its shape: see `crate::faults`).
+fn maintenance() -> Response {
+    xml(
+        StatusCode::SERVICE_UNAVAILABLE,
+        response_write::gateway_error(
+            "GW-0001",
+            &format!("The Service is Temporarily Off-line, {}", support_id()),
+        ),
+    )
 }
 
 fn http_fault(code: u16) -> Response {
@@ -336,6 +367,7 @@ async fn gateway_endpoint(
         }
     };
 
+    gateway.record_control_ids(&request);
     let tags = function_tags(&request);
     let fired = lock(&state.faults).decide(&tags);
     let mut options = ExecOptions::default();
@@ -344,18 +376,21 @@ async fn gateway_endpoint(
     let mut session_expiry = false;
     let mut auth_error = None;
     let mut slow_ms = 0u64;
+    let mut cut = false;
     for (kind, target) in &fired {
-        gateway.count_fault(&kind.name());
+        if *kind != FaultKind::Concurrency {
+            gateway.count_fault(&kind.name());
+        }
         match kind {
             FaultKind::Reset => {
                 conn.kill.store(true, Ordering::SeqCst);
                 return (StatusCode::OK, Body::empty()).into_response();
             }
+            FaultKind::Http(524) => cut = true,
             FaultKind::Http(code) => return http_fault(*code),
             FaultKind::RateLimit => return rate_limited(),
-            FaultKind::Concurrency => {
-                return concurrency_limited(&gateway.config.credentials.company_id);
-            }
+            FaultKind::Maintenance => return maintenance(),
+            FaultKind::Concurrency => return concurrency_refused(&gateway, &request),
             FaultKind::ControlError(errorno) => {
                 return xml(
                     StatusCode::OK,
@@ -387,10 +422,19 @@ async fn gateway_endpoint(
     let company = gateway
         .company_of(&request)
         .unwrap_or_else(|| gateway.config.credentials.company_id.clone());
-    let Some(_slot) = state.admit(&company) else {
-        gateway.count_fault("concurrency");
-        return concurrency_limited(&company);
+    let Some(mut slot) = state.slots.admit(&company).await else {
+        return concurrency_refused(&gateway, &request);
     };
+    lock(&gateway.counters).max_in_flight = state.slots.max_in_flight();
+    if cut {
+        // The CDN gives up on the request; the origin goes on running it in its slot.
+        slot.cut();
+        return http_fault(524);
+    }
+    // If the client goes away, the work goes on (a page's latency at least) in its slot.
+    slot.runs_until(
+        tokio::time::Instant::now() + Duration::from_millis(slow_ms + gateway.config.latency_ms),
+    );
     // A slow response holds its concurrency slot, as on the real gateway.
     if slow_ms > 0 {
         tokio::time::sleep(Duration::from_millis(slow_ms)).await;
@@ -402,6 +446,7 @@ async fn gateway_endpoint(
     }
     if let Some(errorno) = auth_error {
         let body = gateway.auth_failure(&request, &errorno, "Injected authentication failure.");
+        slot.answered();
         return xml(StatusCode::OK, body);
     }
 
@@ -413,13 +458,18 @@ async fn gateway_endpoint(
         Ok(e) => e,
         Err(e) => {
             tracing::error!(error = %e, "simulator request panicked");
+            slot.answered();
             return (StatusCode::INTERNAL_SERVER_ERROR, Body::empty()).into_response();
         }
     };
     let latency = gateway.config.latency_ms.saturating_mul(executed.pages);
+    slot.runs_until(admitted + Duration::from_millis(latency));
     if latency > 0 {
         tokio::time::sleep_until(admitted + Duration::from_millis(latency)).await;
     }
+    // Answered: the slot comes free as the handler returns (a handler dropped before this
+    // point, its client gone, leaves the slot busy until the work would have ended).
+    slot.answered();
     match truncate {
         Some(FaultKind::Truncate) => truncated_transfer(executed.body),
         Some(_) => {

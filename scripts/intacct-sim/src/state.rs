@@ -1,15 +1,12 @@
-//! What the HTTP handlers share: the gateway, the active fault rules, and the requests in
-//! flight per company (the gateway endpoint admits under the concurrency limit; the admin API
-//! reads the counters and replaces the faults).
-//!
-//! Invariant: a company's in-flight count is the number of live [`InFlight`] slots, so a
-//! request that ends in any way (answered, failed, cancelled) gives its slot back.
+//! What the HTTP handlers share: the gateway, the active fault rules, and the company's
+//! request slots (the gateway endpoint admits under them; the admin API reads the counters
+//! and replaces the faults).
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::faults::FaultPlan;
 use crate::gateway::Gateway;
+use crate::slots::Slots;
 
 /// Shared state of the HTTP layer.
 #[derive(Debug)]
@@ -18,7 +15,8 @@ pub(crate) struct AppState {
     pub gateway: Arc<Gateway>,
     /// Active fault rules.
     pub faults: Mutex<FaultPlan>,
-    in_flight: Mutex<HashMap<String, u64>>,
+    /// Every company's request slots.
+    pub slots: Arc<Slots>,
 }
 
 /// Locks `m`, recovering from a handler that panicked while holding it (the state stays
@@ -30,44 +28,16 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl AppState {
     /// The state of a gateway with `faults` active and nothing in flight.
     pub(crate) fn new(gateway: Arc<Gateway>, faults: FaultPlan) -> AppState {
+        let config = &gateway.config;
+        let slots = Slots::new(
+            config.max_concurrent,
+            config.concurrency_hold_ms,
+            config.detached_slot_ms,
+        );
         AppState {
             gateway,
             faults: Mutex::new(faults),
-            in_flight: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// Takes one of `company`'s request slots (company ids compare case-insensitively), or
-    /// `None` when `max_concurrent` are already in flight; records the highest count seen.
-    pub(crate) fn admit(&self, company: &str) -> Option<InFlight<'_>> {
-        let company = company.to_lowercase();
-        let mut in_flight = lock(&self.in_flight);
-        let n = in_flight.entry(company.clone()).or_default();
-        if *n >= self.gateway.config.max_concurrent as u64 {
-            return None;
-        }
-        *n += 1;
-        let now = *n;
-        drop(in_flight);
-        let mut counters = lock(&self.gateway.counters);
-        counters.max_in_flight = counters.max_in_flight.max(now);
-        Some(InFlight {
-            state: self,
-            company,
-        })
-    }
-}
-
-/// Releases an in-flight slot when dropped.
-pub(crate) struct InFlight<'a> {
-    state: &'a AppState,
-    company: String,
-}
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        if let Some(n) = lock(&self.state.in_flight).get_mut(&self.company) {
-            *n = n.saturating_sub(1);
+            slots,
         }
     }
 }

@@ -13,7 +13,11 @@ pub(in crate::cli) async fn status(args: StatusArgs) -> Result<()> {
     let now = crate::pipeline::parse_now(args.now.as_deref())?;
     let stage = Stage::open(&spec.stage.url)?;
     let manifest = Manifest::open(stage.clone(), "status").await?;
-    let rows = status::object_status(manifest.state(), now);
+    let mut rows = status::object_status(manifest.state(), now);
+    let last = crate::pipeline::report::last_intacct_run(&stage).await?;
+    if let Some(last) = &last {
+        status::with_last_intacct_run(&mut rows, last);
+    }
     if let Some(file) = &args.html {
         let page = crate::pipeline::page::status_page(
             manifest.stage(),
@@ -43,6 +47,9 @@ pub(in crate::cli) async fn status(args: StatusArgs) -> Result<()> {
         );
         if let Some((run_id, views)) = status::skipped_views(&stage).await? {
             print!("{}", status::render_skipped_views(&run_id, &views));
+        }
+        if let Some(last) = &last {
+            print!("{}", status::render_last_intacct_run(last));
         }
     }
     Ok(())

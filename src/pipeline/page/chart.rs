@@ -55,7 +55,7 @@ impl RunPoint {
 fn outcome_class(outcome: Outcome) -> &'static str {
     match outcome {
         Outcome::Success => "bar-green",
-        Outcome::Partial | Outcome::VerifyDiffers => "bar-amber",
+        Outcome::Partial | Outcome::VerifyDiffers | Outcome::TryLater => "bar-amber",
         Outcome::Failed => "bar-red",
     }
 }

@@ -110,6 +110,7 @@ fn the_chart_has_one_bar_per_run_coloured_by_outcome() {
             verify: vec![],
             warnings: vec![],
             prune: None,
+            intacct: None,
             views_skipped: None,
         });
     }

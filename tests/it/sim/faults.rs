@@ -1,10 +1,11 @@
 //! Every fault kind, in its documented shape (status, body, errorno), and its counter.
 
 use intacct_sim::Scale;
+use intacct_sim::{CoTenant, RefusalLevel};
 use intacct_snowflake::Error;
 use intacct_snowflake::error::MalformedKind;
-use intacct_snowflake::intacct::ErrorLevel;
 use intacct_snowflake::intacct::{Authentication, Call, ReadByQuery};
+use intacct_snowflake::intacct::{ErrorLevel, FailureClass};
 
 use super::*;
 
@@ -142,53 +143,178 @@ async fn rate_limit_is_http_429_with_gw_0010() {
     assert_eq!(injected(&sim, "rate-limit").await, 1);
 }
 
+/// Sage's over-limit answer, as integrators quote it.
+const TOO_MANY: &str = "There are too many operations running for this company (200024)";
+
+/// The refusal's error: errorno 200024 with Sage's text.
+fn is_refusal(f: &intacct_snowflake::intacct::IntacctFailure) -> bool {
+    f.errors.iter().any(|e| {
+        e.errorno == "200024"
+            && [&e.description, &e.description2]
+                .into_iter()
+                .flatten()
+                .any(|t| t == TOO_MANY)
+    })
+}
+
+/// Two requests at once under a limit of one: the second is held for the hold, then refused
+/// with Sage's answer (HTTP 200); one held while a slot comes free in time is served.
 #[tokio::test]
-async fn more_requests_in_flight_than_allowed_get_429_concurrency_errors() {
+async fn a_request_over_the_limit_is_held_then_refused_with_200024() {
     let mut config = config(Scale::Tiny);
     config.max_concurrent = 1;
-    config.latency_ms = 3000;
+    config.latency_ms = 3_000;
+    config.concurrency_hold_ms = 500;
+    config.refusal_level = RefusalLevel::Control;
     let sim = start(config).await;
     let (session, _) = sim.session().await;
-    // Two requests at once: the second arrives while the first waits out its latency.
     let send = || {
         let http = sim.http.clone();
         let url = sim.handle.endpoint_url();
         let body = body_for(&session, vendor_query());
         async move {
+            let started = std::time::Instant::now();
             let response = http.post(url).body(body).send().await.unwrap();
-            (response.status().as_u16(), response.text().await.unwrap())
+            let status = response.status().as_u16();
+            (status, response.text().await.unwrap(), started.elapsed())
         }
     };
     let (a, b) = tokio::join!(send(), send());
-    let (ok, refused) = if a.0 == 200 { (a, b) } else { (b, a) };
+    let (ok, refused) = if a.1.contains("<data") {
+        (a, b)
+    } else {
+        (b, a)
+    };
     assert_eq!(ok.0, 200);
-    assert_eq!(refused.0, 429);
+    assert_eq!(
+        refused.0, 200,
+        "the refusal is an Intacct answer, not an HTTP error"
+    );
     let f = failure_of(&refused.1);
-    assert_eq!(f.errors[0].errorno, "GW-0010");
+    assert_eq!(f.level, ErrorLevel::Control);
+    assert!(is_refusal(&f), "{f:?}");
+    assert_eq!(f.class(), FailureClass::ConcurrencyLimit);
     assert!(
-        f.errors[0]
-            .description
-            .as_deref()
-            .unwrap()
-            .contains("concurrent")
+        refused.2 >= std::time::Duration::from_millis(500),
+        "refused after {:?}, before the hold",
+        refused.2
+    );
+    assert!(
+        refused.2 < std::time::Duration::from_millis(3_000),
+        "{:?}",
+        refused.2
     );
     let counters = sim.handle.counters().await.unwrap();
     assert_eq!(counters["max_in_flight"], 1);
+    assert_eq!(counters["refusals"], 1);
     assert_eq!(counters["faults_injected"]["concurrency"], 1);
+
+    // A hold longer than the request in the slot: the second waits, then is served.
+    let mut config = super::config(Scale::Tiny);
+    config.max_concurrent = 1;
+    config.latency_ms = 300;
+    config.concurrency_hold_ms = 5_000;
+    let sim = start(config).await;
+    let (session, _) = sim.session().await;
+    let send = || {
+        let http = sim.http.clone();
+        let url = sim.handle.endpoint_url();
+        let body = body_for(&session, vendor_query());
+        async move {
+            http.post(url)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let (a, b) = tokio::join!(send(), send());
+    assert!(a.contains("<data") && b.contains("<data"), "{a}\n{b}");
+    let counters = sim.handle.counters().await.unwrap();
+    assert_eq!(
+        (
+            counters["max_in_flight"].as_u64(),
+            counters["refusals"].as_u64()
+        ),
+        (Some(1), Some(0))
+    );
 }
 
+/// The injected refusal comes at once, at the control level, beside a successful
+/// authentication (operation level) and in every result, in turn by default.
 #[tokio::test]
-async fn injected_concurrency_has_the_same_shape() {
-    let (sim, session) = with_faults("concurrency:nth=1").await;
-    let (status, _, text) = sim.post_raw(body_for(&session, vendor_query())).await;
-    assert_eq!(status, 429);
-    assert!(
-        failure_of(&text).errors[0]
-            .description
-            .as_deref()
-            .unwrap()
-            .contains("concurrent")
+async fn injected_concurrency_refusals_rotate_through_the_levels() {
+    let (sim, session) = with_faults("concurrency:nth=1,concurrency:nth=2,concurrency:nth=3").await;
+    let mut levels = Vec::new();
+    for _ in 0..3 {
+        let (status, _, text) = sim.post_raw(body_for(&session, vendor_query())).await;
+        assert_eq!(status, 200);
+        let f = match parse_response(text.as_bytes()) {
+            Err(Error::Intacct(f)) => f,
+            Ok(mut response) => match response.results.remove(0).outcome {
+                Err(f) => f,
+                Ok(_) => panic!("served, not refused"),
+            },
+            other => panic!("{other:?}"),
+        };
+        assert!(is_refusal(&f), "{f:?}");
+        assert_eq!(f.class(), FailureClass::ConcurrencyLimit, "{f:?}");
+        levels.push(f.level);
+    }
+    assert_eq!(
+        levels,
+        [
+            ErrorLevel::Control,
+            ErrorLevel::Authentication,
+            ErrorLevel::Result
+        ]
     );
+    let counters = sim.handle.counters().await.unwrap();
+    assert_eq!(counters["refusals"], 3);
+    assert_eq!(counters["faults_injected"]["concurrency"], 3);
+}
+
+/// A co-tenant's burst takes both slots: a request during it is held and refused; between
+/// bursts it is served. Its slots are not counted in `max_in_flight`.
+#[tokio::test]
+async fn a_co_tenant_keeps_the_slots_busy_in_bursts() {
+    let mut config = config(Scale::Tiny);
+    config.concurrency_hold_ms = 200;
+    config.co_tenant = Some(CoTenant {
+        slots: 2,
+        busy_ms: 1_500,
+        idle_ms: 1_500,
+    });
+    let sim = start(config).await;
+    // The first burst starts after the first pause: a session now, a page in the burst.
+    let (session, _) = sim.session().await;
+    let mut refused = 0;
+    let mut served = 0;
+    let started = std::time::Instant::now();
+    while started.elapsed() < std::time::Duration::from_millis(4_500) {
+        let (status, _, text) = sim.post_raw(body_for(&session, vendor_query())).await;
+        assert_eq!(status, 200);
+        match parse_response(text.as_bytes()) {
+            Err(Error::Intacct(f)) if is_refusal(&f) => refused += 1,
+            Ok(response) => match &response.results[0].outcome {
+                Ok(_) => served += 1,
+                Err(f) if is_refusal(f) => refused += 1,
+                Err(f) => panic!("{f:?}"),
+            },
+            other => panic!("{other:?}"),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        refused > 0 && served > 0,
+        "refused {refused}, served {served}"
+    );
+    let counters = sim.handle.counters().await.unwrap();
+    assert_eq!(counters["refusals"].as_u64(), Some(refused));
+    assert_eq!(counters["max_in_flight"], 1);
 }
 
 #[tokio::test]
@@ -355,4 +481,27 @@ async fn a_bad_fault_spec_is_refused() {
     let mut config = config(Scale::Tiny);
     config.faults = "http500:rate=7".into();
     assert!(spawn(config).await.is_err());
+}
+
+/// The maintenance answer: HTTP 503 with a gateway body quoting Sage's text, which the client
+/// reads as Intacct being offline.
+#[tokio::test]
+async fn maintenance_is_a_503_saying_the_service_is_temporarily_off_line() {
+    let (sim, session) = with_faults("maintenance:nth=1").await;
+    let (status, content_type, text) = sim.post_raw(body_for(&session, vendor_query())).await;
+    assert_eq!(status, 503);
+    assert!(content_type.starts_with("text/xml"), "{content_type}");
+    let f = failure_of(&text);
+    assert!(
+        f.errors[0]
+            .description
+            .as_deref()
+            .is_some_and(|d| d.starts_with("The Service is Temporarily Off-line")),
+        "{f:?}"
+    );
+    assert_eq!(f.class(), FailureClass::Unavailable);
+    assert_eq!(injected(&sim, "maintenance").await, 1);
+    // Only the targeted request: the next is served.
+    let (status, _, _) = sim.post_raw(body_for(&session, vendor_query())).await;
+    assert_eq!(status, 200);
 }

@@ -14,6 +14,13 @@
 //! * a duplicate function controlid under `uniqueid=true` → result failure `XL03000010`
 //!   "A request with the control id '…' has already been executed." (the real code is
 //!   undocumented; this one is the simulator's);
+//! * a request refused for concurrency → `200024` "There are too many operations running for
+//!   this company (200024)" at the control, operation or result level (see `crate::slots`
+//!   for the evidence and the guesses);
+//!
+//! Every function controlid is recorded per company: `control_ids_repeated` in the counters
+//! says how many requests reused one (whatever `uniqueid` said), so a test can check a client
+//! never repeats an id.
 //! * in an `operation transaction="true"`, the first failure stops execution: earlier results
 //!   become `aborted`, the failing one keeps its error, later ones are `aborted`, and each
 //!   carries `XL03000009`.
@@ -26,7 +33,7 @@ use chrono::Utc;
 
 use intacct_snowflake::intacct::{Authentication, Call, ErrorDetail};
 
-use crate::config::SimConfig;
+use crate::config::{RefusalLevel, SimConfig};
 use crate::dataset::Dataset;
 use crate::filter_eval::Columns;
 use crate::query_exec::{self, Failure};
@@ -84,8 +91,14 @@ pub(super) struct Counters {
     pub functions: BTreeMap<String, u64>,
     /// Faults injected, by kind (automatic concurrency rejections included).
     pub faults_injected: BTreeMap<String, u64>,
-    /// Most requests seen in flight at once for one company.
+    /// Most requests of clients seen in flight at once for one company (the co-tenant's and
+    /// detached ones not counted).
     pub max_in_flight: u64,
+    /// Requests refused for concurrency (held, then refused; injected `concurrency` faults
+    /// included).
+    pub refusals: u64,
+    /// Function controlids sent again after an earlier request of the company used them.
+    pub control_ids_repeated: u64,
 }
 
 /// The simulated gateway's state.
@@ -100,6 +113,8 @@ pub(super) struct Gateway {
     sessions: Mutex<HashMap<String, Session>>,
     cursors: Mutex<HashMap<String, Cursor>>,
     executed: Mutex<HashSet<(String, String)>>,
+    /// Every function controlid seen, per company.
+    control_ids: Mutex<HashSet<(String, String)>>,
     /// Counters.
     pub counters: Mutex<Counters>,
 }
@@ -158,6 +173,7 @@ impl Gateway {
             sessions: Mutex::new(HashMap::new()),
             cursors: Mutex::new(HashMap::new()),
             executed: Mutex::new(HashSet::new()),
+            control_ids: Mutex::new(HashSet::new()),
             counters: Mutex::new(Counters::default()),
         }
     }
@@ -249,6 +265,84 @@ impl Gateway {
         )
     }
 
+    /// Records the request's function controlids; counts those an earlier request of the
+    /// company already used.
+    pub(super) fn record_control_ids(&self, request: &ParsedRequest) {
+        let company = self.company_of(request).unwrap_or_default().to_lowercase();
+        let mut seen = lock(&self.control_ids);
+        let repeated = request
+            .functions
+            .iter()
+            .filter(|f| !seen.insert((company.clone(), f.control_id.clone())))
+            .count() as u64;
+        drop(seen);
+        if repeated > 0 {
+            lock(&self.counters).control_ids_repeated += repeated;
+        }
+    }
+
+    /// The answer to a request refused for concurrency: the `nth` refusal (1-based), at
+    /// `level` (in turn for [`RefusalLevel::Rotate`]).
+    pub(super) fn concurrency_refusal(
+        &self,
+        request: &ParsedRequest,
+        level: RefusalLevel,
+        nth: u64,
+    ) -> String {
+        let refusal = error(crate::slots::REFUSAL_ERRORNO, crate::slots::REFUSAL_TEXT);
+        let level = match level {
+            RefusalLevel::Rotate => match nth % 3 {
+                1 => RefusalLevel::Control,
+                2 => RefusalLevel::Operation,
+                _ => RefusalLevel::Result,
+            },
+            fixed => fixed,
+        };
+        let control = Self::control_echo(request);
+        let pretty = request.include_whitespace;
+        if level == RefusalLevel::Control {
+            return response_write::control_failure(&control, &[refusal], pretty);
+        }
+        let (user_id, company_id) = self.user_and_company(request);
+        let auth = AuthEcho {
+            success: true,
+            user_id,
+            company_id,
+            location_id: None,
+            session_times: Some(self.session_times()),
+        };
+        if level == RefusalLevel::Operation {
+            return response_write::operation_failure(&control, &auth, &[refusal], pretty);
+        }
+        let results: Vec<ResultOut> = request
+            .functions
+            .iter()
+            .map(|f| ResultOut {
+                status: ResultStatus::Failure,
+                function: f.name.clone(),
+                control_id: f.control_id.clone(),
+                data: None,
+                errors: vec![refusal.clone()],
+            })
+            .collect();
+        response_write::success(&control, &auth, &results, pretty)
+    }
+
+    /// The user and company a request acts for (empty for an unknown session).
+    fn user_and_company(&self, request: &ParsedRequest) -> (String, String) {
+        match &request.request.authentication {
+            Authentication::Login {
+                user_id,
+                company_id,
+                ..
+            } => (user_id.clone(), company_id.clone()),
+            Authentication::Session(id) => lock(&self.sessions)
+                .get(id.expose())
+                .map(|s| (s.user_id.clone(), s.company_id.clone()))
+                .unwrap_or_default(),
+        }
+    }
+
     /// The control block echoed for a request.
     pub(super) fn control_echo(request: &ParsedRequest) -> ControlEcho {
         ControlEcho {
@@ -285,17 +379,7 @@ impl Gateway {
         errorno: &str,
         description2: &str,
     ) -> String {
-        let (user_id, company_id) = match &request.request.authentication {
-            Authentication::Login {
-                user_id,
-                company_id,
-                ..
-            } => (user_id.clone(), company_id.clone()),
-            Authentication::Session(id) => lock(&self.sessions)
-                .get(id.expose())
-                .map(|s| (s.user_id.clone(), s.company_id.clone()))
-                .unwrap_or_default(),
-        };
+        let (user_id, company_id) = self.user_and_company(request);
         response_write::auth_failure(
             &Self::control_echo(request),
             &AuthEcho {
