@@ -102,6 +102,8 @@ pub(super) struct Gateway {
     executed: Mutex<HashSet<(String, String)>>,
     /// Counters.
     pub counters: Mutex<Counters>,
+    /// Every AUDITHISTORY `query`, in arrival order (see [`crate::audit`]).
+    pub audit_reads: Mutex<Vec<crate::audit::AuditRead>>,
 }
 
 /// What authentication established.
@@ -159,6 +161,7 @@ impl Gateway {
             cursors: Mutex::new(HashMap::new()),
             executed: Mutex::new(HashSet::new()),
             counters: Mutex::new(Counters::default()),
+            audit_reads: Mutex::new(Vec::new()),
         }
     }
 
