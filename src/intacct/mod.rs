@@ -38,6 +38,7 @@ pub use codes::{FailureClass, classify, is_retryable};
 pub use names::column_name;
 pub use paging::{Cursor, KeyFields, PageOrder, Pass, RecordKey, TimeWindow};
 pub use parse::parse_response;
+pub use preferences::AUDIT_TRAIL_PERMISSION;
 pub use reader::{ObjectRead, Page, ReadMethod, ReadRequest};
 pub use request::{
     Authentication, Call, Comparison, Filter, Function, OrderBy, Query, ReadByQuery, Request,

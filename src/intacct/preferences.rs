@@ -1,21 +1,41 @@
-//! The API user's formatting preferences, which decide how Intacct writes dates and times.
+//! The API user's formatting preferences, which decide how Intacct writes dates, times and
+//! numbers; and what Sage requires of the user to read the audit trail.
 //!
 //! Intacct renders dates, timestamps and filter values in the API user's preferences, not in a
 //! fixed format: a user with a day/month date format or a 12-hour clock makes every timestamp
 //! this client parses (and every filter it sends) mean something else. So before any read the
 //! pipeline asks the gateway (`readByName` USERINFO for the user's RECORDNO, then
 //! `readUserFormatting`) and refuses to run, with a message naming the preference to change,
-//! unless the date format is month/day/year (`/mdY`), the clock is 24-hour, and the user's
-//! GMT offset is one the configured `intacct.time_zone` takes. The estuary connector
-//! (source-sage-intacct) makes the same calls and refuses to run on the same preferences.
+//! unless:
+//! * the date format is month/day/year (`/mdY`) and the clock is 24-hour;
+//! * the locale is `en_US`: the locale may change how numbers and amounts are written, and
+//!   this client reads them only as en_US writes them (`1234.56`), so any other locale is
+//!   refused rather than guessed at;
+//! * the user's GMT offset is the offset `intacct.time_zone` has at the run's `now`. Intacct
+//!   writes every timestamp in the user's zone; a zone that only matches some of the year
+//!   (`Europe/London` for a user set to GMT) would read every summer timestamp an hour off.
+//!
+//! The estuary connector (source-sage-intacct) makes the same calls and refuses to run on the
+//! same preferences (`locale` other than `en_US`, `clock` other than `24`, `dateformat` other
+//! than `/mdY`), and takes `gmtoffset` as the user's fixed offset.
 //!
 //! Guesses, written down: the exact `readUserFormatting` field set is not published; the
 //! fields read here (`locale`, `dateformat`, `gmtoffset`, `clock`) are the ones a production
-//! connector reads. The offset is accepted when it equals the time zone's offset at any
-//! instant of the year around `now` (a user preference is a fixed zone choice, while the
-//! pipeline's zone may observe daylight saving time).
+//! connector reads, and what a non-US locale changes in the XML API's numbers is not
+//! documented (hence the refusal).
+//!
+//! # The audit trail
+//!
+//! [`AUDIT_TRAIL_PERMISSION`] says what Sage requires of the API user to read AUDITHISTORY,
+//! for every message that reports a refusal: Sage shows a record's audit trail to a user
+//! with View permission on the record ("If you have View access to a record, and the audit
+//! trail is supported on the record, you can view the audit trail", Sage's Audit Trail help),
+//! and AUDITHISTORY is the company-wide log (every object's trail, user logins, smart
+//! events), which Sage's Audit History report lets only users with admin privileges read.
+//! Which of the two the gateway checks for a Web Services user is not documented: the text
+//! names both.
 
-use chrono::{DateTime, Duration, Offset, TimeZone, Utc};
+use chrono::{DateTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use crate::error::{Error, Result};
@@ -96,9 +116,21 @@ fn parse_offset(text: &str) -> Option<i32> {
     (hours <= 14 && minutes < 60).then_some(sign * (hours * 3_600 + minutes * 60))
 }
 
-/// Refuses to run unless the preferences are month/day/year with a 24-hour clock and a GMT
-/// offset `time_zone` takes in the year around `now`; the error says which preference to
-/// change and to what.
+/// What Sage requires of the API user to read AUDITHISTORY, and where to grant it: the fix a
+/// refused delete feed (or a permission probe) names.
+pub const AUDIT_TRAIL_PERMISSION: &str = "the Web Services user needs View permission on \
+     every object it extracts (Sage shows a record's audit trail to users who can view the \
+     record) and admin privileges (AUDITHISTORY is the company-wide audit log, which Sage's \
+     Audit History report opens only to users with admin privileges): in Intacct, Company > \
+     Admin > Users, roles, and groups > Web Services users, edit the user and set Admin \
+     privileges, and give it (or its role) List and View on each extracted object";
+
+/// The locale this client reads numbers in.
+const LOCALE: &str = "en_US";
+
+/// Refuses to run unless the preferences are month/day/year with a 24-hour clock, in the
+/// `en_US` locale, at the GMT offset `time_zone` has at `now`; the error says which
+/// preference to change and to what.
 pub(super) fn check(prefs: &UserFormatting, time_zone: Tz, now: DateTime<Utc>) -> Result<()> {
     match prefs.date_format.as_deref() {
         Some("/mdY") => {}
@@ -119,6 +151,16 @@ pub(super) fn check(prefs: &UserFormatting, time_zone: Tz, now: DateTime<Utc>) -
             )));
         }
     }
+    match prefs.locale.as_deref() {
+        Some(LOCALE) => {}
+        other => {
+            return Err(refuse(format!(
+                "the API user's locale is {other:?}; set the user's Locale preference to \
+                 English (United States), readUserFormatting locale \"{LOCALE}\": another \
+                 locale may write numbers and amounts in a form this client does not read"
+            )));
+        }
+    }
     let Some(text) = prefs.gmt_offset.as_deref() else {
         return Err(refuse(
             "readUserFormatting gave no GMT offset for the API user".into(),
@@ -129,23 +171,41 @@ pub(super) fn check(prefs: &UserFormatting, time_zone: Tz, now: DateTime<Utc>) -
             "the API user's GMT offset {text:?} is not an offset"
         )));
     };
-    let taken: Vec<i32> = (0..=52)
-        .map(|week| now - Duration::days(182) + Duration::weeks(week))
-        .map(|t| {
-            time_zone
-                .offset_from_utc_datetime(&t.naive_utc())
-                .fix()
-                .local_minus_utc()
-        })
-        .collect();
-    if !taken.contains(&offset) {
+    let zone_offset = time_zone
+        .offset_from_utc_datetime(&now.naive_utc())
+        .fix()
+        .local_minus_utc();
+    if offset != zone_offset {
         return Err(refuse(format!(
-            "the API user's GMT offset is {text} but intacct.time_zone is {time_zone}; set the \
-             user's Time zone preference to {time_zone} (or intacct.time_zone to the user's \
-             zone), because Intacct writes every timestamp in the user's zone"
+            "the API user's GMT offset is {} but intacct.time_zone {time_zone} is at {} on {}, \
+             so Intacct's timestamps would be read {} off; set the user's Time zone \
+             preference in Intacct to {time_zone} (or to a zone at {} now), or set \
+             intacct.time_zone in the pipeline to the zone the user's preference names",
+            show_offset(offset),
+            show_offset(zone_offset),
+            now.format("%Y-%m-%d %H:%M UTC"),
+            show_duration(offset - zone_offset),
+            show_offset(zone_offset),
         )));
     }
     Ok(())
+}
+
+/// `+HHMM` of seconds east of UTC.
+fn show_offset(secs: i32) -> String {
+    let sign = if secs < 0 { '-' } else { '+' };
+    let secs = secs.abs();
+    format!("{sign}{:02}{:02}", secs / 3_600, secs % 3_600 / 60)
+}
+
+/// `1 h`, `30 min`, `5 h 30 min` of a difference in seconds.
+fn show_duration(secs: i32) -> String {
+    let secs = secs.abs();
+    match (secs / 3_600, secs % 3_600 / 60) {
+        (h, 0) => format!("{h} h"),
+        (0, m) => format!("{m} min"),
+        (h, m) => format!("{h} h {m} min"),
+    }
 }
 
 #[cfg(test)]
@@ -162,12 +222,10 @@ mod tests {
     }
 
     #[test]
-    fn only_month_day_year_24_hours_in_the_configured_zone_passes() {
+    fn only_month_day_year_24_hours_en_us_in_the_configured_zone_passes() {
         let la = chrono_tz::America::Los_Angeles;
         let now = Utc.with_ymd_and_hms(2026, 1, 15, 0, 0, 0).unwrap();
         check(&prefs("/mdY", "24", "-0800"), la, now).unwrap();
-        // Daylight saving time is a zone the user may have chosen too.
-        check(&prefs("/mdY", "24", "-07:00"), la, now).unwrap();
         let err = check(&prefs("/dmY", "24", "-0800"), la, now).unwrap_err();
         assert!(matches!(err, Error::Config { .. }));
         assert!(err.to_string().contains("Date format"), "{err}");
@@ -180,5 +238,50 @@ mod tests {
         assert_eq!(parse_offset("+0530"), Some(19_800));
         assert_eq!(parse_offset("-8"), Some(-28_800));
         assert_eq!(parse_offset("x"), None);
+    }
+
+    #[test]
+    fn the_offset_must_be_the_one_the_zone_has_now() {
+        let london = chrono_tz::Europe::London;
+        let summer = Utc.with_ymd_and_hms(2026, 7, 1, 12, 0, 0).unwrap();
+        let winter = Utc.with_ymd_and_hms(2026, 1, 15, 12, 0, 0).unwrap();
+        // A user set to GMT matches London only in winter: in summer every timestamp would
+        // read an hour off.
+        check(&prefs("/mdY", "24", "+0000"), london, winter).unwrap();
+        let err = check(&prefs("/mdY", "24", "+0000"), london, summer).unwrap_err();
+        assert!(matches!(err, Error::Config { .. }));
+        let text = err.to_string();
+        for says in ["+0000", "+0100", "1 h", "Time zone", "intacct.time_zone", "Europe/London"] {
+            assert!(text.contains(says), "{says}: {text}");
+        }
+        check(&prefs("/mdY", "24", "+0100"), london, summer).unwrap();
+        // Los Angeles in January is -0800; the summer offset no longer passes.
+        let la = chrono_tz::America::Los_Angeles;
+        let err = check(&prefs("/mdY", "24", "-07:00"), la, winter).unwrap_err();
+        assert!(err.to_string().contains("-0700"), "{err}");
+        assert!(err.to_string().contains("-0800"), "{err}");
+        assert_eq!(show_duration(-19_800), "5 h 30 min");
+    }
+
+    #[test]
+    fn a_locale_other_than_en_us_is_refused_naming_the_preference() {
+        let la = chrono_tz::America::Los_Angeles;
+        let now = Utc.with_ymd_and_hms(2026, 1, 15, 0, 0, 0).unwrap();
+        for locale in [Some("de_DE"), Some("fr_FR"), Some("en_GB"), None] {
+            let mut p = prefs("/mdY", "24", "-0800");
+            p.locale = locale.map(str::to_owned);
+            let err = check(&p, la, now).unwrap_err();
+            assert!(matches!(err, Error::Config { .. }), "{err}");
+            let text = err.to_string();
+            assert!(text.contains("Locale"), "{text}");
+            assert!(text.contains("en_US"), "{text}");
+        }
+    }
+
+    #[test]
+    fn the_audit_trail_permission_names_what_sage_requires() {
+        for says in ["View", "admin privileges", "Web Services users"] {
+            assert!(AUDIT_TRAIL_PERMISSION.contains(says), "{says}");
+        }
     }
 }
