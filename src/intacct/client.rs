@@ -302,6 +302,18 @@ impl IntacctClient {
         call: &Call,
         keep_body: bool,
     ) -> Result<(ResultData, Option<Bytes>)> {
+        self.call_capped(label, call, keep_body, None).await
+    }
+
+    /// [`IntacctClient::call_keeping_body`], giving up on the gateway's generic
+    /// `DL02000001` failure after `generic_error_attempts` attempts (`None`: the policy's).
+    pub(super) async fn call_capped(
+        &self,
+        label: &str,
+        call: &Call,
+        keep_body: bool,
+        generic_error_attempts: Option<u32>,
+    ) -> Result<(ResultData, Option<Bytes>)> {
         let mut retrier = Retrier::new(&self.inner.retry, label);
         let mut relogged = false;
         loop {
@@ -309,6 +321,12 @@ impl IntacctClient {
             let session = self.inner.sessions.get().await?;
             match self.send(&session, &control_id, call).await {
                 Ok((data, body)) => return Ok((data, body.filter(|_| keep_body))),
+                Err(e)
+                    if is_generic_failure(&e)
+                        && generic_error_attempts.is_some_and(|cap| retrier.attempt() >= cap) =>
+                {
+                    return Err(e);
+                }
                 Err(e) if is_session_refused(&e) && !relogged => {
                     // The cached session was refused (expired or revoked): one new login,
                     // then the same attempt again.
@@ -410,6 +428,12 @@ fn control_id(label: &str, attempt: u32) -> String {
     let mut out: String = label.chars().take(keep).collect();
     out.push_str(&suffix);
     out
+}
+
+/// True for the gateway's catch-all failure, `DL02000001` "There was an error processing the
+/// request." (Sage's SDK fixture `SdkTest.testReadByQueryFailure`).
+fn is_generic_failure(error: &Error) -> bool {
+    matches!(error, Error::Intacct(f) if f.errors.iter().any(|e| e.errorno == "DL02000001"))
 }
 
 /// True when the gateway refused the credentials of a session call: an authentication-level

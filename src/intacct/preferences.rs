@@ -251,7 +251,14 @@ mod tests {
         let err = check(&prefs("/mdY", "24", "+0000"), london, summer).unwrap_err();
         assert!(matches!(err, Error::Config { .. }));
         let text = err.to_string();
-        for says in ["+0000", "+0100", "1 h", "Time zone", "intacct.time_zone", "Europe/London"] {
+        for says in [
+            "+0000",
+            "+0100",
+            "1 h",
+            "Time zone",
+            "intacct.time_zone",
+            "Europe/London",
+        ] {
             assert!(text.contains(says), "{says}: {text}");
         }
         check(&prefs("/mdY", "24", "+0100"), london, summer).unwrap();

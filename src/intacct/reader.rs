@@ -117,6 +117,12 @@ pub struct ReadRequest {
     /// that records its position to resume from keeps 1. `query` on RECORDNO-ordered
     /// objects only; others read one chain whatever this says.
     pub slices: u32,
+    /// Attempts at most this many for a page the gateway answers with its generic
+    /// `DL02000001` "There was an error processing the request." before the page is asked
+    /// for again at half the size (`None`: the client's retry policy decides). A read that
+    /// fails the same way every time at its size (AUDITHISTORY over too wide a window) gets
+    /// smaller pages after a few seconds instead of after the whole retry budget.
+    pub generic_error_attempts: Option<u32>,
 }
 
 impl ReadRequest {
@@ -139,6 +145,7 @@ impl ReadRequest {
             keep_raw: false,
             resume_after: None,
             slices: 1,
+            generic_error_attempts: None,
         }
     }
 }
@@ -420,7 +427,12 @@ impl Reader<'_> {
                 let version = select_version;
                 pending.push(async move {
                     let outcome = client
-                        .call_keeping_body(&label, &Call::Query(query), r.keep_raw)
+                        .call_capped(
+                            &label,
+                            &Call::Query(query),
+                            r.keep_raw,
+                            r.generic_error_attempts,
+                        )
                         .await;
                     (id, version, outcome)
                 });

@@ -43,6 +43,7 @@
 //! | `load_failed` | step, error | a load attempt failed; the batch stays staged and resumes at that step |
 //! | `batch_loaded` | mode, copy_rows, merge_inserted, merge_updated, watermark | the batch is in Snowflake; a nightly load moves the object's watermark in the same commit |
 //! | `batch_failed` | error | an extract gave up before staging (a retry is a new batch) |
+//! | `audit_type_checked` | batch_id, object_type, since, seen | while its batch was extracted, AUDITHISTORY was asked whether it holds any row of the object's `OBJECTTYPE` since `since` (`seen`); `status` warns while the newest answer is no |
 //!
 //! # Rules
 //!
@@ -95,8 +96,8 @@ use chrono::{DateTime, Utc};
 pub use lock::RunLock;
 pub use log::{CHECKPOINT_INTERVAL, Manifest};
 pub use state::{
-    BatchState, BatchStatus, ExtractProgress, LoadStep, ManifestRule, ManifestState, ObjectState,
-    apply, fold, stream_key,
+    AuditTypeCheck, BatchState, BatchStatus, ExtractProgress, LoadStep, ManifestRule,
+    ManifestState, ObjectState, apply, fold, stream_key,
 };
 
 use crate::stage::parts::StagedFile;
@@ -181,6 +182,20 @@ pub enum Action {
         batch_id: String,
         /// The entity's id, as configured.
         entity: String,
+    },
+    /// While a batch was extracted, AUDITHISTORY was asked whether it holds any row (of any
+    /// access mode) of the object's `OBJECTTYPE` since `since`: written with the batch's
+    /// `batch_staged`, and only then. No row at all for an object that changed means its
+    /// OBJECTTYPE name is wrong and its deletes are never seen.
+    AuditTypeChecked {
+        /// The batch.
+        batch_id: String,
+        /// The `OBJECTTYPE` asked for (`apbill`, `vendor`, …).
+        object_type: String,
+        /// The start of the period asked about.
+        since: DateTime<Utc>,
+        /// True when AUDITHISTORY has a row of the type since `since`.
+        seen: bool,
     },
     /// Every file of a batch is on the stage.
     BatchStaged {
@@ -287,6 +302,7 @@ impl Action {
             Action::BatchCreated { batch_id, .. }
             | Action::BatchEntity { batch_id, .. }
             | Action::BatchStaged { batch_id, .. }
+            | Action::AuditTypeChecked { batch_id, .. }
             | Action::BatchProgress { batch_id, .. }
             | Action::LoadStepStarted { batch_id, .. }
             | Action::LoadStepFinished { batch_id, .. }

@@ -116,6 +116,21 @@ pub struct BatchState {
     /// The entity it reads (`intacct.entities`); `None`: the company (one session).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entity: Option<String>,
+    /// What AUDITHISTORY answered when asked, during its extract, whether it holds rows of
+    /// the object's `OBJECTTYPE` ([`Action::AuditTypeChecked`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_type_check: Option<AuditTypeCheck>,
+}
+
+/// AUDITHISTORY's answer to whether it holds any row of an `OBJECTTYPE` since an instant.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AuditTypeCheck {
+    /// The `OBJECTTYPE` asked for.
+    pub object_type: String,
+    /// The start of the period asked about.
+    pub since: DateTime<Utc>,
+    /// True when it holds one.
+    pub seen: bool,
 }
 
 /// The files an unfinished extract completed and the read position after them.
@@ -344,6 +359,7 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
         Action::BatchEntity { .. } => created::batch_entity(state, commit, action),
         Action::BatchProgress { .. } => staged::batch_progress(state, commit, action),
         Action::BatchStaged { .. } => staged::batch_staged(state, commit, action),
+        Action::AuditTypeChecked { .. } => staged::audit_type_checked(state, commit, action),
         Action::LoadStepStarted { .. } => load_steps::load_step_started(state, commit, action),
         Action::LoadStepFinished { .. } => load_steps::load_step_finished(state, commit, action),
         Action::LoadFailed { .. } => load_steps::load_failed(state, commit, action),

@@ -10,11 +10,20 @@
 //!   lookback whole then: such a window re-reads `lookback` before `now` rather than nothing.
 //!   A start that would fall before the earliest instant the clock holds reads everything.
 //!   The delete feed's window has the same rule over its own mark (`deletes_up_to`) and its
-//!   own lookback, and the same end;
+//!   own lookback, and the same end; without a mark it never reads the audit trail from its
+//!   beginning: a first read of an object contains no deleted record, so the feed starts at
+//!   the stream's first extraction (its first nightly batch's window start, or its end when
+//!   that window was everything: the `now` of the run that read it; this run's `now` when
+//!   there is none) minus the feed's lookback. A line object (APBILLITEM, APPYMTDETAIL) also
+//!   gets the window of header changes whose lines are compared with what Snowflake holds
+//!   (`super::lines`): from the earlier of the object's window start and the feed's (the
+//!   feed's alone on a first run), to `now`;
 //! * backfill: `[from, to)` cut into windows of a fixed length; a window an earlier backfill
 //!   loaded is not redone, one it staged is only loaded, one it was reading goes on from its
-//!   recorded position; the delete feed of a backfill window reads every delete before the
-//!   window's end, whatever the nightly feed's mark;
+//!   recorded position; a backfill window reads no deletes and no removed lines: it reads
+//!   the records live now, so a record deleted before it is not among them, and one deleted
+//!   later is the nightly feed's, whose tombstone (newer than anything a backfill stages) wins
+//!   whichever loads first;
 //! * replay: saved batches (by id, or by object and window) to load again from the stage.
 
 use chrono::{DateTime, Duration, Utc};
@@ -23,7 +32,7 @@ use super::deletes;
 use super::settings::{ExtractOptions, ObjectJob};
 use crate::config::DeleteFeed;
 use crate::error::{Error, Result};
-use crate::intacct::{Cursor, TimeWindow};
+use crate::intacct::{Cursor, TimeWindow, objects};
 use crate::manifest::{BatchState, BatchStatus, ExtractProgress, ManifestState, Mode};
 
 /// One stream's extract, decided: the job, its window, its delete feed's window and where it
@@ -36,9 +45,12 @@ pub(crate) struct PlannedExtract {
     pub mode: Mode,
     /// Records changed in `[from, to)` (`from` `None`: everything before `to`).
     pub window: TimeWindow,
-    /// The delete feed's window; `None`: no feed (`extract.deletes = "off"`, or AUDITHISTORY
-    /// itself).
+    /// The delete feed's window; `None`: no feed (`extract.deletes = "off"`, AUDITHISTORY
+    /// itself, or a backfill window).
     pub deletes: Option<TimeWindow>,
+    /// For a line object with a delete feed, nightly: the window of header changes whose
+    /// current lines are read and compared with Snowflake's (removed lines are tombstoned).
+    pub lines: Option<TimeWindow>,
     /// A part-written batch of the same window to go on with.
     pub resume: Option<ResumeFrom>,
 }
@@ -74,6 +86,26 @@ fn delete_feed_lookback(job: &ObjectJob, options: &ExtractOptions) -> Option<Dur
         .then(|| job.delete_lookback.unwrap_or(options.delete_lookback))
 }
 
+/// Where a stream's first extraction started: its first nightly batch's window start, or,
+/// when that window was everything, its end (the `now` of the run that read it); `None`
+/// before any nightly batch.
+fn first_extraction(state: &ManifestState, job: &ObjectJob) -> Option<DateTime<Utc>> {
+    state
+        .batches_of_stream(&job.name, job.entity.as_deref())
+        .filter(|b| b.mode == Mode::Nightly)
+        .min_by_key(|b| b.created_version)
+        .map(|b| b.window_from.unwrap_or(b.window_to))
+}
+
+/// The start of a window of changes, or of a feed, that may begin at either `a` or `b`
+/// (`None`: everything): the earlier one.
+fn earlier(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        _ => None,
+    }
+}
+
 /// The nightly extract of every job of `options`, in their order, each from its own stream's
 /// marks: one entity's progress or failure never moves another's window.
 pub(crate) fn nightly(state: &ManifestState, options: &ExtractOptions) -> Vec<PlannedExtract> {
@@ -88,17 +120,37 @@ pub(crate) fn nightly(state: &ManifestState, options: &ExtractOptions) -> Vec<Pl
                 .cloned()
                 .unwrap_or_default();
             let lookback = job.lookback.unwrap_or(options.lookback);
+            let window = TimeWindow {
+                from: window_start(marks.staged_up_to.max(marks.watermark), lookback, now),
+                to: now,
+            };
+            let deletes = delete_feed_lookback(job, options).map(|lookback| TimeWindow {
+                // No mark yet: from the first extraction (or now), never the trail's start.
+                from: window_start(
+                    marks
+                        .deletes_up_to
+                        .or_else(|| first_extraction(state, job))
+                        .or(Some(now)),
+                    lookback,
+                    now,
+                ),
+                to: now,
+            });
+            let lines = deletes
+                .filter(|_| objects::line_header(&job.name).is_some())
+                .map(|feed| TimeWindow {
+                    from: match window.from {
+                        Some(_) => earlier(window.from, feed.from),
+                        None => feed.from,
+                    },
+                    to: now,
+                });
             PlannedExtract {
                 job: job.clone(),
                 mode: Mode::Nightly,
-                window: TimeWindow {
-                    from: window_start(marks.staged_up_to.max(marks.watermark), lookback, now),
-                    to: now,
-                },
-                deletes: delete_feed_lookback(job, options).map(|lookback| TimeWindow {
-                    from: window_start(marks.deletes_up_to, lookback, now),
-                    to: now,
-                }),
+                window,
+                deletes,
+                lines,
                 resume: None,
             }
         })
@@ -169,7 +221,6 @@ pub(crate) fn backfill(
     let mut out = Vec::new();
     for job in &options.objects {
         let (object, entity) = (job.name.as_str(), job.entity.as_deref());
-        let has_feed = delete_feed_lookback(job, options).is_some();
         for &(from, to) in windows {
             let of_window = |b: &&BatchState| {
                 b.mode == Mode::Backfill && b.window_from == Some(from) && b.window_to == to
@@ -191,7 +242,8 @@ pub(crate) fn backfill(
                     from: Some(from),
                     to,
                 },
-                deletes: has_feed.then_some(TimeWindow { from: None, to }),
+                deletes: None,
+                lines: None,
                 resume: None,
             };
             out.push(match (earlier, part_written) {
@@ -526,6 +578,119 @@ mod tests {
         assert_eq!(nightly(&s, &off)[0].deletes, None);
     }
 
+    #[test]
+    fn a_first_feed_starts_at_the_first_extraction_minus_its_lookback_never_at_the_beginning() {
+        let three_hours = Duration::hours(3);
+        // No batch at all: the feed of this first run starts three hours before now.
+        let first = nightly(
+            &state(vec![]),
+            &options(vec![job("APBILL", None, None)], t(13)),
+        );
+        assert_eq!(first[0].window.from, None, "the object reads everything");
+        assert_eq!(
+            first[0].deletes,
+            Some(TimeWindow {
+                from: Some(t(13) - three_hours),
+                to: t(13)
+            })
+        );
+        // The first run's feed failed (no deletes mark): the next one starts from that run's
+        // extraction, not from its own mark minus the lookback, so nothing is skipped.
+        let s = state(vec![
+            created("a", Mode::Nightly, None, 10),
+            staged("a", Some(10)),
+            loaded("a", Mode::Nightly, Some(10)),
+            created("b", Mode::Nightly, Some(9), 12),
+            staged("b", Some(12)),
+        ]);
+        let plan = nightly(&s, &options(vec![job("APBILL", None, None)], t(13)));
+        assert_eq!(plan[0].window.from, Some(t(11)));
+        assert_eq!(plan[0].deletes.unwrap().from, Some(t(10) - three_hours));
+        // A backfill batch is no nightly extraction.
+        let backfilled = state(vec![created("x", Mode::Backfill, Some(0), 5)]);
+        let plan = nightly(
+            &backfilled,
+            &options(vec![job("APBILL", None, None)], t(13)),
+        );
+        assert_eq!(plan[0].deletes.unwrap().from, Some(t(13) - three_hours));
+    }
+
+    #[test]
+    fn backfill_windows_read_no_deletes_and_no_lines() {
+        let w = windows(t(0), t(10), Duration::days(1)).unwrap();
+        assert_eq!(w.len(), 10);
+        let jobs = vec![job("APBILL", None, None), job("APBILLITEM", None, None)];
+        let steps = backfill(&state(vec![]), &options(jobs, t(20)), &w);
+        assert_eq!(steps.len(), 20);
+        for step in steps {
+            let BackfillStep::Extract(p) = step else {
+                panic!("{step:?}")
+            };
+            assert_eq!((p.deletes, p.lines), (None, None), "{:?}", p.window);
+        }
+    }
+
+    #[test]
+    fn line_objects_compare_the_lines_of_headers_changed_since_the_earlier_start() {
+        let jobs = || {
+            vec![
+                job("APBILLITEM", None, None),
+                job("APPYMTDETAIL", None, None),
+                job("APBILL", None, None),
+            ]
+        };
+        // First run: the object reads everything, the header changes of the feed's window.
+        let first = nightly(&state(vec![]), &options(jobs(), t(13)));
+        for p in &first[..2] {
+            assert_eq!(p.lines, p.deletes, "{}", p.job.name);
+            assert!(p.lines.unwrap().from.is_some());
+        }
+        assert_eq!(first[2].lines, None, "a header has no lines to compare");
+        // Later: the earlier of the object's window start (its lookback of a day) and the
+        // feed's (three hours before its mark).
+        let line_batch =
+            |id: &str, object: &str, from: Option<i64>, to: i64| Action::BatchCreated {
+                batch_id: id.into(),
+                object: object.into(),
+                mode: Mode::Nightly,
+                window_from: from.map(t),
+                window_to: t(to),
+                schema_fingerprint: "f".into(),
+                replay_of: None,
+                keys: None,
+            };
+        let s = state(vec![
+            line_batch("a", "APBILLITEM", None, 10),
+            Action::BatchStaged {
+                batch_id: "a".into(),
+                files: vec![],
+                raw_pages: vec![],
+                quarantine: vec![],
+                rows: 0,
+                deleted_rows: 0,
+                bytes: 0,
+                staged_up_to: Some(t(10)),
+                deletes_up_to: Some(t(8)),
+            },
+        ]);
+        let plan = nightly(&s, &options(vec![job("APBILLITEM", None, None)], t(13)));
+        assert_eq!(plan[0].window.from, Some(t(9)));
+        assert_eq!(
+            plan[0].deletes.unwrap().from,
+            Some(t(8) - Duration::hours(3))
+        );
+        assert_eq!(
+            plan[0].lines,
+            Some(TimeWindow {
+                from: Some(t(8) - Duration::hours(3)),
+                to: t(13)
+            })
+        );
+        let mut off = options(vec![job("APBILLITEM", None, None)], t(13));
+        off.deletes = DeleteFeed::Off;
+        assert_eq!(nightly(&s, &off)[0].lines, None);
+    }
+
     /// One commit per inner list (a batch and its entity are created in one commit).
     fn state_of(commits: Vec<Vec<Action>>) -> ManifestState {
         let commits: Vec<Commit> = commits
@@ -693,10 +858,8 @@ mod tests {
                         to: t(65),
                     },
                     mode: Mode::Backfill,
-                    deletes: Some(TimeWindow {
-                        from: None,
-                        to: t(65)
-                    }),
+                    deletes: None,
+                    lines: None,
                     resume: None,
                 }),
             ]

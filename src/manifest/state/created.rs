@@ -116,6 +116,7 @@ pub(super) fn batch_created(
             progress: None,
             keys,
             entity,
+            audit_type_check: None,
         },
     );
     Ok(())
