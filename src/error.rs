@@ -3,12 +3,26 @@
 //! Every failure a caller can act on has its own variant; [`Error::is_retryable`] is the single
 //! place that decides whether trying again can help, so no caller matches on message text.
 //! Messages name what was wrong and where (object, record, field; statement, batch) and never
-//! contain a secret: session ids and passwords are [`crate::secret::Secret`]s, which do not
-//! print, and HTTP bodies are quoted only through [`crate::error::snippet`].
+//! contain a secret: session ids and passwords are `crate::secret::Secret`s, which do not
+//! print, and HTTP bodies are quoted only through [`snippet`].
+//!
+//! This module is a leaf: it imports nothing else of the crate. An area whose failures need
+//! more than a message keeps its kinds in a submodule here, folded into [`Error`] by a variant
+//! that holds them: the Intacct failure reported in a response body ([`IntacctFailure`], its
+//! [`FailureClass`] computed by the protocol when the failure is parsed), the manifest's
+//! [`ManifestRule`]s and [`Corruption`]s, and the stage's [`StageFailure`]s. A cause that
+//! comes from a library (object_store, Parquet, Arrow, serde, a task) stays the variant's
+//! `source`, so the whole chain is there for whoever walks it.
+
+mod intacct;
+mod manifest;
+mod stage;
 
 use std::fmt;
 
-use crate::intacct::response::{ErrorLevel, IntacctFailure};
+pub use intacct::{ErrorDetail, ErrorLevel, FailureClass, IntacctFailure};
+pub use manifest::{Corruption, ManifestFile, ManifestRule};
+pub use stage::StageFailure;
 
 /// Shorthand for results whose error is [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -81,16 +95,22 @@ pub enum Error {
     },
 
     /// A secret could not be obtained (missing variable, credentials file that will not open).
-    #[error("secret {name} is not available: {message}")]
+    #[error(
+        "secret {name} is not available: {message}{}",
+        .source.as_ref().map(|s| format!(": {s}")).unwrap_or_default()
+    )]
     Secret {
         /// Which secret (its name, never its value).
         name: String,
         /// Why.
         message: String,
+        /// The cause, when a library reported one (age, reading a file).
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
 
     /// Intacct reported an error inside a response body.
-    #[error("{}", describe_intacct(.0))]
+    #[error("{0}")]
     Intacct(IntacctFailure),
 
     /// Intacct refused a session scoped to one entity (`intacct.entities`): the API user may
@@ -203,23 +223,81 @@ pub enum Error {
         message: String,
     },
 
+    /// Arrow refused to build an object's columns into a record batch.
+    #[error("schema of {object}: {source}")]
+    Arrow {
+        /// The Intacct object.
+        object: String,
+        /// Arrow's complaint.
+        #[source]
+        source: arrow::error::ArrowError,
+    },
+
     /// The stage (object store) failed or holds something unexpected.
-    #[error("stage {location}: {message}")]
+    #[error("stage {location}: {source}")]
     Stage {
         /// The stage URL or object path (never with credentials).
         location: String,
         /// What happened.
-        message: String,
+        #[source]
+        source: StageFailure,
         /// True when the store reported a transient failure.
         transient: bool,
     },
 
-    /// The manifest is unreadable or a commit would break one of its invariants.
-    #[error("manifest: {0}")]
-    Manifest(String),
+    /// A file of the manifest on the stage (a commit, checkpoint, lease or batch schema) is not
+    /// what it should be: it does not parse, vanished, or says something else than its name.
+    #[error("manifest: {path} {problem}")]
+    ManifestCorrupt {
+        /// The file, relative to the stage.
+        path: String,
+        /// What is wrong with it.
+        #[source]
+        problem: Corruption,
+    },
+
+    /// A batch the manifest does not know.
+    #[error("manifest: batch {batch_id} is not in the manifest")]
+    UnknownBatch {
+        /// The batch id asked for.
+        batch_id: String,
+    },
+
+    /// A batch asked to load is not staged (it is still being created, already loaded, or
+    /// failed).
+    #[error("manifest: batch {batch_id} is {status}, not staged: nothing to load")]
+    BatchNotStaged {
+        /// The batch.
+        batch_id: String,
+        /// Where it is (`created`, `loaded`, `failed`).
+        status: String,
+    },
+
+    /// An object has no batch on the stage, so its columns are unknown.
+    #[error(
+        "manifest: {object} has no batch on the stage, so its columns are unknown: run it first"
+    )]
+    NoBatchOf {
+        /// The object.
+        object: String,
+    },
+
+    /// Other writers kept taking a create-once file first (a manifest version, the run lock):
+    /// this writer gave up.
+    #[error(
+        "manifest: gave up on {path} after {attempts} attempts: other runs keep writing it first"
+    )]
+    Contended {
+        /// The file, relative to the stage.
+        path: String,
+        /// How many times it tried.
+        attempts: usize,
+    },
 
     /// Loading a batch failed at one step (the statement's error, or a check of its answer).
-    #[error("load of {object} batch {batch_id}, step {step}: {message}")]
+    /// The batch stays staged and resumes at that step, so this is not retried in place,
+    /// whatever its cause.
+    #[error("load of {object} batch {batch_id}, step {step}: {cause}")]
     Load {
         /// The object.
         object: String,
@@ -228,16 +306,18 @@ pub enum Error {
         /// `copy-N`, `merge`, `cleanup`.
         step: String,
         /// What went wrong.
-        message: String,
+        #[source]
+        cause: LoadFailure,
     },
 
-    /// A manifest commit would break one of the manifest's rules (see [`crate::manifest`]).
+    /// A manifest commit would break one of the manifest's rules (listed in the module docs
+    /// of `crate::manifest`).
     #[error("manifest version {version} breaks the rule {rule}: {detail}")]
     ManifestRule {
         /// The version of the rejected commit.
         version: u64,
         /// Which rule.
-        rule: crate::manifest::ManifestRule,
+        rule: ManifestRule,
         /// What the commit tried.
         detail: String,
     },
@@ -257,12 +337,29 @@ pub enum Error {
         path: String,
     },
 
-    /// Another run took over this run's lock (this run stalled past the lock's expiry): the
-    /// run stopped, its manifest valid, so the two never write at once.
+    /// This run's lock is no longer its own: another run took it over (this run stalled past
+    /// the lock's expiry) or its lease vanished. The run stopped, its manifest valid, so two
+    /// runs never write at once.
     #[error(
-        "the run lock was taken over by another run; this run stopped (the manifest is valid; the other run goes on from it)"
+        "the run lock {path} was {}; this run stopped (the manifest is valid; the other run goes on from it)",
+        .taken_by.as_deref().map(|holder| format!("taken over by {holder}")).unwrap_or_else(|| "deleted by another run".to_owned())
     )]
-    LockLost,
+    LockLost {
+        /// The lease object on the stage.
+        path: String,
+        /// Who holds it now (host, pid, run id, start time); `None` when the lease is gone.
+        taken_by: Option<String>,
+    },
+
+    /// A background task of the run (the run lock's renewal) panicked or was cancelled.
+    #[error("{task} failed: {source}")]
+    Task {
+        /// Which task.
+        task: &'static str,
+        /// How it ended.
+        #[source]
+        source: tokio::task::JoinError,
+    },
 
     /// The run was interrupted (Ctrl-C or SIGTERM): running statements were cancelled, the
     /// lock released, the manifest left valid.
@@ -317,13 +414,27 @@ pub enum Error {
     },
 }
 
+/// Why a load step failed: the statement's own error, or Snowflake's answer failing a check
+/// against the manifest.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadFailure {
+    /// The statement failed (Snowflake's error, or the client's).
+    #[error("{0}")]
+    Statement(#[source] Box<Error>),
+    /// Snowflake's answer does not match what the manifest says (rows loaded, files
+    /// processed).
+    #[error("{0}")]
+    Check(String),
+}
+
 impl Error {
     /// True when sending the same request again later may succeed: rate limits, concurrency
     /// limits, transient server errors, timeouts, truncated bodies. Bad credentials, bad
     /// queries, unknown fields and configuration errors are not retryable.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Intacct(failure) => crate::intacct::codes::is_retryable(failure),
+            Error::Intacct(failure) => failure.class().is_retryable(),
             Error::EntitySession { source, .. } => source.is_retryable(),
             Error::MalformedResponse { kind, .. } => matches!(
                 kind,
@@ -342,13 +453,19 @@ impl Error {
             | Error::Value { .. }
             | Error::DeleteFeed { .. }
             | Error::Schema { .. }
-            | Error::Manifest(_)
+            | Error::Arrow { .. }
+            | Error::ManifestCorrupt { .. }
+            | Error::UnknownBatch { .. }
+            | Error::BatchNotStaged { .. }
+            | Error::NoBatchOf { .. }
+            | Error::Contended { .. }
             | Error::ManifestRule { .. }
             | Error::Load { .. }
             | Error::LockHeld { .. }
             | Error::ReadIncomplete { .. }
             | Error::BodyTooLarge { .. }
-            | Error::LockLost
+            | Error::LockLost { .. }
+            | Error::Task { .. }
             | Error::Interrupted
             | Error::Statement { .. }
             | Error::SnowflakeAuth { .. }
@@ -377,37 +494,6 @@ impl Error {
             _ => 1,
         }
     }
-}
-
-fn describe_intacct(failure: &IntacctFailure) -> String {
-    let level = match failure.level {
-        ErrorLevel::Control => "control",
-        ErrorLevel::Authentication => "authentication",
-        ErrorLevel::Result => "result",
-    };
-    let mut out = format!("Intacct {level}-level ");
-    out.push_str(if failure.aborted { "abort" } else { "failure" });
-    if let Some(function) = &failure.function {
-        out.push_str(&format!(" in {function}"));
-    }
-    if let Some(id) = &failure.control_id {
-        out.push_str(&format!(" (controlid {id})"));
-    }
-    if failure.errors.is_empty() {
-        out.push_str(": no error detail in the response");
-    }
-    for (i, e) in failure.errors.iter().enumerate() {
-        out.push_str(if i == 0 { ": " } else { "; " });
-        out.push_str(&e.errorno);
-        for text in [&e.description, &e.description2, &e.correction]
-            .into_iter()
-            .flatten()
-        {
-            out.push_str(" — ");
-            out.push_str(text);
-        }
-    }
-    out
 }
 
 /// At most `max` characters of a response body, on one line, with anything that may be a
@@ -500,6 +586,342 @@ pub fn plain_snippet(body: &[u8], max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The variant's name; the match has no wildcard, so a new variant fails to compile here
+    /// until it has a row in the table below.
+    fn kind(error: &Error) -> &'static str {
+        match error {
+            Error::Config { .. } => "Config",
+            Error::Secret { .. } => "Secret",
+            Error::Intacct(_) => "Intacct",
+            Error::EntitySession { .. } => "EntitySession",
+            Error::MalformedResponse { .. } => "MalformedResponse",
+            Error::InvalidRequest(_) => "InvalidRequest",
+            Error::HttpStatus { .. } => "HttpStatus",
+            Error::BodyTooLarge { .. } => "BodyTooLarge",
+            Error::Transport { .. } => "Transport",
+            Error::ReadIncomplete { .. } => "ReadIncomplete",
+            Error::NotImplemented(_) => "NotImplemented",
+            Error::Value { .. } => "Value",
+            Error::DeleteFeed { .. } => "DeleteFeed",
+            Error::Schema { .. } => "Schema",
+            Error::Arrow { .. } => "Arrow",
+            Error::Stage { .. } => "Stage",
+            Error::ManifestCorrupt { .. } => "ManifestCorrupt",
+            Error::UnknownBatch { .. } => "UnknownBatch",
+            Error::BatchNotStaged { .. } => "BatchNotStaged",
+            Error::NoBatchOf { .. } => "NoBatchOf",
+            Error::Contended { .. } => "Contended",
+            Error::Load { .. } => "Load",
+            Error::ManifestRule { .. } => "ManifestRule",
+            Error::LockHeld { .. } => "LockHeld",
+            Error::LockLost { .. } => "LockLost",
+            Error::Task { .. } => "Task",
+            Error::Interrupted => "Interrupted",
+            Error::Statement { .. } => "Statement",
+            Error::SnowflakeAuth { .. } => "SnowflakeAuth",
+            Error::SnowflakeResponse { .. } => "SnowflakeResponse",
+            Error::Io { .. } => "Io",
+        }
+    }
+
+    fn intacct(class: FailureClass) -> Error {
+        Error::Intacct(IntacctFailure {
+            level: ErrorLevel::Result,
+            function: Some("query".into()),
+            control_id: None,
+            aborted: false,
+            errors: vec![],
+            class,
+        })
+    }
+
+    fn malformed(kind: MalformedKind) -> Error {
+        Error::MalformedResponse {
+            kind,
+            detail: String::new(),
+        }
+    }
+
+    fn http(status: u16) -> Error {
+        Error::HttpStatus {
+            service: Service::Snowflake,
+            status,
+            retry_after_secs: None,
+            detail: String::new(),
+        }
+    }
+
+    fn stage(transient: bool) -> Error {
+        Error::Stage {
+            location: "memory:///x".into(),
+            source: StageFailure::AlreadyExists,
+            transient,
+        }
+    }
+
+    fn cancelled_task() -> tokio::task::JoinError {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let task = tokio::spawn(std::future::pending::<()>());
+            task.abort();
+            task.await.unwrap_err()
+        })
+    }
+
+    /// The exit code of each kind is the README's table ("Exit codes"); retrying helps only
+    /// with rate limits, transient server and store failures, timeouts and cut-off bodies.
+    #[test]
+    fn every_kind_has_its_exit_code_and_retryability() {
+        let text = String::new;
+        let cases: Vec<(Error, i32, bool)> = vec![
+            (
+                Error::Config {
+                    location: text(),
+                    message: text(),
+                },
+                2,
+                false,
+            ),
+            (
+                Error::Secret {
+                    name: text(),
+                    message: text(),
+                    source: None,
+                },
+                2,
+                false,
+            ),
+            (intacct(FailureClass::RateLimited), 1, true),
+            (intacct(FailureClass::ConcurrencyLimit), 1, true),
+            (intacct(FailureClass::Transient), 1, true),
+            (intacct(FailureClass::SessionRefused), 1, false),
+            (intacct(FailureClass::BadCredentials), 1, false),
+            (intacct(FailureClass::TransactionAborted), 1, false),
+            (intacct(FailureClass::QueryFailed), 1, false),
+            (intacct(FailureClass::ResultIdExpired), 1, false),
+            (intacct(FailureClass::PermissionDenied), 1, false),
+            (intacct(FailureClass::Permanent), 1, false),
+            (intacct(FailureClass::Unknown), 1, false),
+            (
+                Error::EntitySession {
+                    entity: "E1".into(),
+                    source: Box::new(intacct(FailureClass::RateLimited)),
+                },
+                1,
+                true,
+            ),
+            (
+                Error::EntitySession {
+                    entity: "E1".into(),
+                    source: Box::new(intacct(FailureClass::BadCredentials)),
+                },
+                1,
+                false,
+            ),
+            (malformed(MalformedKind::Empty), 1, true),
+            (malformed(MalformedKind::Html), 1, true),
+            (malformed(MalformedKind::Truncated), 1, true),
+            (malformed(MalformedKind::InvalidUtf8), 1, false),
+            (malformed(MalformedKind::NotXml), 1, false),
+            (malformed(MalformedKind::NoResponseElement), 1, false),
+            (malformed(MalformedKind::UnexpectedStructure), 1, false),
+            (Error::InvalidRequest(text()), 1, false),
+            (http(408), 1, true),
+            (http(429), 1, true),
+            (http(500), 1, true),
+            (http(502), 1, true),
+            (http(503), 1, true),
+            (http(504), 1, true),
+            (http(400), 1, false),
+            (http(401), 1, false),
+            (http(404), 1, false),
+            (http(524), 1, false),
+            (
+                Error::BodyTooLarge {
+                    service: Service::Intacct,
+                    limit_bytes: 1,
+                },
+                1,
+                false,
+            ),
+            (
+                Error::Transport {
+                    service: Service::Intacct,
+                    message: text(),
+                    timeout: false,
+                },
+                1,
+                true,
+            ),
+            (
+                Error::ReadIncomplete {
+                    object: text(),
+                    message: text(),
+                },
+                1,
+                false,
+            ),
+            (Error::NotImplemented("x"), 3, false),
+            (
+                Error::Value {
+                    object: text(),
+                    record_no: None,
+                    field: text(),
+                    value: text(),
+                    expected: "a number",
+                },
+                1,
+                false,
+            ),
+            (
+                Error::DeleteFeed {
+                    object: text(),
+                    message: text(),
+                },
+                1,
+                false,
+            ),
+            (
+                Error::Schema {
+                    object: text(),
+                    message: text(),
+                },
+                1,
+                false,
+            ),
+            (
+                Error::Arrow {
+                    object: text(),
+                    source: arrow::error::ArrowError::InvalidArgumentError(text()),
+                },
+                1,
+                false,
+            ),
+            (stage(true), 1, true),
+            (stage(false), 1, false),
+            (
+                Error::ManifestCorrupt {
+                    path: text(),
+                    problem: Corruption::Vanished,
+                },
+                1,
+                false,
+            ),
+            (Error::UnknownBatch { batch_id: text() }, 1, false),
+            (
+                Error::BatchNotStaged {
+                    batch_id: text(),
+                    status: text(),
+                },
+                1,
+                false,
+            ),
+            (Error::NoBatchOf { object: text() }, 1, false),
+            (
+                Error::Contended {
+                    path: text(),
+                    attempts: 3,
+                },
+                1,
+                false,
+            ),
+            (
+                Error::Load {
+                    object: text(),
+                    batch_id: text(),
+                    step: "merge".into(),
+                    cause: LoadFailure::Statement(Box::new(http(503))),
+                },
+                1,
+                false,
+            ),
+            (
+                Error::Load {
+                    object: text(),
+                    batch_id: text(),
+                    step: "copy-1".into(),
+                    cause: LoadFailure::Check(text()),
+                },
+                1,
+                false,
+            ),
+            (
+                Error::ManifestRule {
+                    version: 1,
+                    rule: ManifestRule::VersionOrder,
+                    detail: text(),
+                },
+                1,
+                false,
+            ),
+            (
+                Error::LockHeld {
+                    pipeline: text(),
+                    holder: text(),
+                    expires_at: text(),
+                    path: text(),
+                },
+                4,
+                false,
+            ),
+            (
+                Error::LockLost {
+                    path: text(),
+                    taken_by: Some(text()),
+                },
+                1,
+                false,
+            ),
+            (
+                Error::LockLost {
+                    path: text(),
+                    taken_by: None,
+                },
+                1,
+                false,
+            ),
+            (
+                Error::Task {
+                    task: "renewal",
+                    source: cancelled_task(),
+                },
+                1,
+                false,
+            ),
+            (Error::Interrupted, 130, false),
+            (
+                Error::Statement {
+                    code: text(),
+                    sql_state: text(),
+                    message: text(),
+                    statement_handle: None,
+                    http_status: 422,
+                },
+                1,
+                false,
+            ),
+            (Error::SnowflakeAuth { message: text() }, 2, false),
+            (Error::SnowflakeResponse { detail: text() }, 1, false),
+            (
+                Error::Io {
+                    path: text(),
+                    source: std::io::Error::other("disk"),
+                },
+                1,
+                false,
+            ),
+        ];
+        let mut kinds = std::collections::BTreeSet::new();
+        for (error, exit_code, retryable) in &cases {
+            kinds.insert(kind(error));
+            assert_eq!(error.exit_code(), *exit_code, "{error:?}");
+            assert_eq!(error.is_retryable(), *retryable, "{error:?}");
+        }
+        assert_eq!(kinds.len(), 31, "a kind has no row: {kinds:?}");
+    }
 
     #[test]
     fn bodies_quoted_in_errors_never_carry_a_secret() {

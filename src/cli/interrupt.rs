@@ -28,9 +28,9 @@ pub(super) async fn guarded<T>(
                 cancel_running(&cancel).await;
                 Err(Error::Interrupted)
             }
-            () = lock_lost => {
+            lost = lock_lost => {
                 cancel_running(&cancel).await;
-                Err(Error::LockLost)
+                Err(lost)
             }
         }
     };

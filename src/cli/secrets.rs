@@ -50,6 +50,7 @@ pub(super) fn encrypt(args: EncryptArgs) -> Result<()> {
             Error::Secret {
                 name: var.clone(),
                 message: "environment variable is not set".into(),
+                source: None,
             }
         })?)),
         None => None,

@@ -66,6 +66,7 @@ pub(super) fn resolve_secret(
                     "environment variable {} (for {key}) is not set",
                     reference.name
                 ),
+                source: None,
             }),
             Some("") => Ok(None),
             Some(default) if endpoint_is_loopback => Ok(Some(Secret::new(default))),
@@ -75,6 +76,7 @@ pub(super) fn resolve_secret(
                     "environment variable {} (for {key}) is not set; its default in the pipeline file is used only for loopback endpoints",
                     reference.name
                 ),
+                source: None,
             }),
         },
     }

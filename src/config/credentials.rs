@@ -68,11 +68,13 @@ impl CredentialSource {
                 "{key} refers to the credentials file, but {} is not set",
                 FILE_ENV
             ),
+            source: None,
         })?;
         let all = open(file, &self.env)?;
         all.get(name).cloned().ok_or_else(|| Error::Secret {
             name: name.to_owned(),
             message: format!("not found in credentials file {}", file.display()),
+            source: None,
         })
     }
 }
@@ -94,24 +96,36 @@ fn file_error(path: &Path, message: impl Into<String>) -> Error {
     Error::Secret {
         name: format!("credentials file {}", path.display()),
         message: message.into(),
+        source: None,
+    }
+}
+
+/// Names a library's failure (age's, reading a file) as the secret `name`'s, with what was
+/// being done: `result.or_secret(&name, "cannot decrypt")?`.
+trait OrSecret<T> {
+    fn or_secret(self, name: &str, doing: impl Into<String>) -> Result<T>;
+}
+
+impl<T, E: std::error::Error + Send + Sync + 'static> OrSecret<T> for std::result::Result<T, E> {
+    fn or_secret(self, name: &str, doing: impl Into<String>) -> Result<T> {
+        self.map_err(|source| Error::Secret {
+            name: name.to_owned(),
+            message: doing.into(),
+            source: Some(Box::new(source)),
+        })
     }
 }
 
 fn decrypt(ciphertext: &[u8], path: &Path, env: &BTreeMap<String, String>) -> Result<String> {
+    let name = format!("credentials file {}", path.display());
     let reader = age::armor::ArmoredReader::new(ciphertext);
-    let decryptor = age::Decryptor::new(reader)
-        .map_err(|e| file_error(path, format!("not an age file: {e}")))?;
+    let decryptor = age::Decryptor::new(reader).or_secret(&name, "not an age file")?;
     let identities: Vec<Box<dyn age::Identity>> =
         if let Some(identity_file) = env.get(IDENTITY_ENV).filter(|v| !v.is_empty()) {
             age::IdentityFile::from_file(identity_file.clone())
-                .map_err(|e| {
-                    file_error(
-                        path,
-                        format!("cannot read identity file {identity_file}: {e}"),
-                    )
-                })?
+                .or_secret(&name, format!("cannot read identity file {identity_file}"))?
                 .into_identities()
-                .map_err(|e| file_error(path, format!("identity file {identity_file}: {e}")))?
+                .or_secret(&name, format!("identity file {identity_file}"))?
                 .into_iter()
                 .map(|i| i as Box<dyn age::Identity>)
                 .collect()
@@ -127,11 +141,11 @@ fn decrypt(ciphertext: &[u8], path: &Path, env: &BTreeMap<String, String>) -> Re
         };
     let mut stream = decryptor
         .decrypt(identities.iter().map(|i| i.as_ref()))
-        .map_err(|e| file_error(path, format!("cannot decrypt: {e}")))?;
+        .or_secret(&name, "cannot decrypt")?;
     let mut plaintext = String::new();
     stream
         .read_to_string(&mut plaintext)
-        .map_err(|e| file_error(path, format!("cannot decrypt: {e}")))?;
+        .or_secret(&name, "cannot decrypt")?;
     Ok(plaintext)
 }
 
@@ -173,9 +187,11 @@ pub(crate) fn encrypt(
     recipients: &[String],
     passphrase: Option<Secret>,
 ) -> Result<Vec<u8>> {
+    let name = "credentials file";
     let encrypt_error = |m: String| Error::Secret {
-        name: "credentials file".into(),
+        name: name.into(),
         message: m,
+        source: None,
     };
     let encryptor = match (recipients.is_empty(), passphrase) {
         (false, None) => {
@@ -187,7 +203,7 @@ pub(crate) fn encrypt(
                 })
                 .collect::<Result<_>>()?;
             age::Encryptor::with_recipients(parsed.iter().map(|r| r as &dyn age::Recipient))
-                .map_err(|e| encrypt_error(e.to_string()))?
+                .or_secret(name, "cannot encrypt to the recipients")?
         }
         (true, Some(p)) => {
             age::Encryptor::with_user_passphrase(SecretString::from(p.expose().to_owned()))
@@ -201,17 +217,17 @@ pub(crate) fn encrypt(
     };
     let mut out = Vec::new();
     let armor = age::armor::ArmoredWriter::wrap_output(&mut out, age::armor::Format::AsciiArmor)
-        .map_err(|e| encrypt_error(e.to_string()))?;
+        .or_secret(name, "cannot encrypt")?;
     let mut writer = encryptor
         .wrap_output(armor)
-        .map_err(|e| encrypt_error(e.to_string()))?;
+        .or_secret(name, "cannot encrypt")?;
     writer
         .write_all(plaintext.as_bytes())
-        .map_err(|e| encrypt_error(e.to_string()))?;
+        .or_secret(name, "cannot encrypt")?;
     writer
         .finish()
         .and_then(|armor| armor.finish())
-        .map_err(|e| encrypt_error(e.to_string()))?;
+        .or_secret(name, "cannot encrypt")?;
     Ok(out)
 }
 

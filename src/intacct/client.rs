@@ -54,8 +54,8 @@ use chrono_tz::Tz;
 use tokio::time::Instant;
 use url::Url;
 
+use crate::error::FailureClass;
 use crate::error::{Error, MalformedKind, Result};
-use crate::intacct::codes::{self, FailureClass};
 use crate::intacct::request::{
     Authentication, Call, Function, Request, SenderCredentials, render_request,
 };
@@ -443,7 +443,7 @@ fn is_generic_failure(error: &Error) -> bool {
 fn is_session_refused(error: &Error) -> bool {
     match error {
         Error::Intacct(f) => matches!(
-            codes::classify(f),
+            f.class(),
             FailureClass::SessionRefused | FailureClass::BadCredentials
         ),
         _ => false,

@@ -2,8 +2,9 @@
 //!
 //! [`classify`] maps an [`IntacctFailure`] to a [`FailureClass`] from the reference's error
 //! catalogue (§3.4, §3.5); [`is_retryable`] says whether sending the *same* request again
-//! later can help, and is what `Error::is_retryable` asks of an Intacct failure: the rate
-//! limit, the concurrency limit and transient failures retry, nothing else. Unknown codes are
+//! later can help: the rate limit, the concurrency limit and transient failures retry,
+//! nothing else. The parser builds every failure through [`failure`], which stores its class
+//! in it; that stored class is what `Error::is_retryable` reads. Unknown codes are
 //! classified [`FailureClass::Unknown`] and are not retryable: retrying an error nobody
 //! understands hides bugs and burns the tenant's quota.
 //!
@@ -33,43 +34,28 @@
 //! A failure with several errors takes the most specific class: a transaction rollback
 //! (`XL03000009`) only counts when no other error explains it.
 
+pub use crate::error::FailureClass;
 use crate::intacct::response::{ErrorDetail, ErrorLevel, IntacctFailure};
 
-/// What kind of failure Intacct reported.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FailureClass {
-    /// Too many requests in a short time (`GW-0010`). Retry after a backoff.
-    RateLimited,
-    /// Too many concurrent requests for the company. Retry with less concurrency.
-    ConcurrencyLimit,
-    /// Authentication refused (login or session). A new session may help once.
-    SessionRefused,
-    /// Sender or user credentials are wrong. Fatal.
-    BadCredentials,
-    /// Rolled back because another function in the transaction failed (`XL03000009`).
-    TransactionAborted,
-    /// The query itself is wrong: unknown object or field. Fatal for this query.
-    QueryFailed,
-    /// A `readMore` result id that is invalid or expired: restart the query.
-    ResultIdExpired,
-    /// The user lacks permission on the object (`PL04000005`).
-    PermissionDenied,
-    /// A server-side hiccup (`DL02000001`, "Please Try Again Later"). Retryable.
-    Transient,
-    /// A known error that retrying will not fix.
-    Permanent,
-    /// Nothing recognisable; treated as not retryable.
-    Unknown,
-}
-
-impl FailureClass {
-    /// True for the classes that a later retry of the same request may cure.
-    pub fn is_retryable(self) -> bool {
-        matches!(
-            self,
-            FailureClass::RateLimited | FailureClass::ConcurrencyLimit | FailureClass::Transient
-        )
-    }
+/// The failure a response reported, with its class computed once by the rules above, so
+/// that `Error::is_retryable` reads the class and needs no knowledge of Intacct's codes.
+pub(crate) fn failure(
+    level: ErrorLevel,
+    function: Option<String>,
+    control_id: Option<String>,
+    aborted: bool,
+    errors: Vec<ErrorDetail>,
+) -> IntacctFailure {
+    let mut failure = IntacctFailure {
+        level,
+        function,
+        control_id,
+        aborted,
+        errors,
+        class: FailureClass::Unknown,
+    };
+    failure.class = classify(&failure);
+    failure
 }
 
 /// The class of a failure (see the module documentation for the rules).
@@ -181,23 +167,23 @@ mod tests {
         }
     }
 
-    fn failure(level: ErrorLevel, aborted: bool, errors: Vec<ErrorDetail>) -> IntacctFailure {
-        IntacctFailure {
+    fn reported(level: ErrorLevel, aborted: bool, errors: Vec<ErrorDetail>) -> IntacctFailure {
+        failure(
             level,
-            function: Some("query".to_owned()),
-            control_id: Some("c1".to_owned()),
+            Some("query".to_owned()),
+            Some("c1".to_owned()),
             aborted,
             errors,
-        }
+        )
     }
 
     fn result(errors: Vec<ErrorDetail>) -> IntacctFailure {
-        failure(ErrorLevel::Result, false, errors)
+        reported(ErrorLevel::Result, false, errors)
     }
 
     #[test]
     fn rate_limit_is_retryable() {
-        let f = failure(
+        let f = reported(
             ErrorLevel::Control,
             false,
             vec![error("GW-0010", None, None)],
@@ -212,14 +198,14 @@ mod tests {
     fn concurrency_limit_is_retryable_and_beats_rate_limit() {
         let mut e = error("GW-0010", None, None);
         e.description = Some("Too many concurrent requests".to_owned());
-        let f = failure(ErrorLevel::Control, false, vec![e]);
+        let f = reported(ErrorLevel::Control, false, vec![e]);
         assert_eq!(classify(&f), FailureClass::ConcurrencyLimit);
         assert!(is_retryable(&f));
     }
 
     #[test]
     fn authentication_failures_are_session_refused_not_retryable() {
-        let f = failure(
+        let f = reported(
             ErrorLevel::Authentication,
             false,
             vec![error(
@@ -236,7 +222,7 @@ mod tests {
     #[test]
     fn bad_sender_credentials_at_control_level_are_fatal() {
         for code in ["XL03000006", "XMLGW_JPP0002"] {
-            let f = failure(ErrorLevel::Control, false, vec![error(code, None, None)]);
+            let f = reported(ErrorLevel::Control, false, vec![error(code, None, None)]);
             assert_eq!(classify(&f), FailureClass::BadCredentials, "{code}");
             assert!(!is_retryable(&f));
             assert_ne!(classify(&f), FailureClass::SessionRefused);
@@ -246,10 +232,10 @@ mod tests {
     #[test]
     fn rollback_alone_is_not_retryable_and_a_cause_wins() {
         let rollback = || error("XL03000009", Some("The entire transaction …"), None);
-        let alone = failure(ErrorLevel::Result, true, vec![rollback()]);
+        let alone = reported(ErrorLevel::Result, true, vec![rollback()]);
         assert_eq!(classify(&alone), FailureClass::TransactionAborted);
         assert!(!is_retryable(&alone));
-        let with_cause = failure(
+        let with_cause = reported(
             ErrorLevel::Result,
             true,
             vec![
@@ -262,7 +248,7 @@ mod tests {
             ],
         );
         assert_eq!(classify(&with_cause), FailureClass::QueryFailed);
-        let transient_cause = failure(
+        let transient_cause = reported(
             ErrorLevel::Result,
             true,
             vec![rollback(), error("DL02000001", None, None)],

@@ -327,17 +327,19 @@ mod tests {
     #[test]
     fn refused_fields_are_read_from_the_failure_text() {
         use crate::intacct::response::{ErrorDetail, ErrorLevel};
-        let failure = |d2: &str| IntacctFailure {
-            level: ErrorLevel::Result,
-            function: Some("query".into()),
-            control_id: None,
-            aborted: false,
-            errors: vec![ErrorDetail {
-                errorno: "XL03000006".into(),
-                description: None,
-                description2: Some(d2.into()),
-                correction: None,
-            }],
+        let failure = |d2: &str| {
+            crate::intacct::codes::failure(
+                ErrorLevel::Result,
+                Some("query".into()),
+                None,
+                false,
+                vec![ErrorDetail {
+                    errorno: "XL03000006".into(),
+                    description: None,
+                    description2: Some(d2.into()),
+                    correction: None,
+                }],
+            )
         };
         assert_eq!(
             refused_in_failure(&failure(

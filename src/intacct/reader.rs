@@ -60,9 +60,9 @@ use futures::stream::FuturesUnordered;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
+use crate::error::FailureClass;
 use crate::error::{Error, Result};
 use crate::intacct::client::{IntacctClient, malformed};
-use crate::intacct::codes::{self, FailureClass};
 use crate::intacct::names::column_name;
 use crate::intacct::objects;
 use crate::intacct::paging::{
@@ -670,7 +670,7 @@ fn check_unique_keys(
 /// A `readMore` refused because its `resultId` expired or is unknown: the remedy is to run
 /// the `readByQuery` again.
 fn is_expired_result_id(failure: &IntacctFailure) -> bool {
-    codes::classify(failure) == FailureClass::ResultIdExpired
+    failure.class() == FailureClass::ResultIdExpired
 }
 
 /// The records of a page's result; a result of another kind is a malformed response.

@@ -6,47 +6,8 @@
 //! error ([`crate::Error::Intacct`]); a result failure fails only that function, so a
 //! [`Response`] carries one `Result` per function, in request order.
 
+pub use crate::error::{ErrorDetail, ErrorLevel, IntacctFailure};
 use crate::secret::Secret;
-
-/// Which of the three levels an Intacct error was reported at.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ErrorLevel {
-    /// `response/control/status = failure`, or a gateway error (`GW-nnnn`).
-    Control,
-    /// `operation/authentication/status = failure`.
-    Authentication,
-    /// A `<result>` whose status is `failure` or `aborted`.
-    Result,
-}
-
-/// One `<error>` of an `<errormessage>`, entities decoded, texts kept as sent.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
-pub struct ErrorDetail {
-    /// `<errorno>`, as text (codes like `XL03000006`, `GW-0010`, or phrases like `Query Failed`).
-    pub errorno: String,
-    /// `<description>`; `None` when empty.
-    pub description: Option<String>,
-    /// `<description2>`; `None` when empty.
-    pub description2: Option<String>,
-    /// `<correction>`; `None` when empty.
-    pub correction: Option<String>,
-}
-
-/// An error reported inside a response body.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct IntacctFailure {
-    /// Where it was reported.
-    pub level: ErrorLevel,
-    /// `result/function` for result-level failures.
-    pub function: Option<String>,
-    /// `result/controlid` (result level) or `control/controlid` (control level).
-    pub control_id: Option<String>,
-    /// `true` when the result status was `aborted` (a rolled-back transaction).
-    pub aborted: bool,
-    /// Every `<error>`, in order; may be empty when Intacct sent none.
-    pub errors: Vec<ErrorDetail>,
-}
 
 /// `response/control`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -28,7 +28,7 @@ use super::ddl::{self, ExistingColumn, SnowflakeType};
 use super::names::Names;
 use super::sql::Sql;
 use super::statements::{self, MergeSpec};
-use crate::error::{Error, Result};
+use crate::error::{Error, LoadFailure, Result};
 use crate::manifest::schemas::{self, BatchSchema};
 use crate::manifest::{Action, BatchState, BatchStatus, Manifest, Mode};
 use crate::snowflake::{SnowflakeClient, Statement, StatementOutcome};
@@ -208,7 +208,9 @@ async fn batch(ctx: &LoadContext, batch_id: &str) -> Result<BatchState> {
         .batches
         .get(batch_id)
         .cloned()
-        .ok_or_else(|| Error::Manifest(format!("batch {batch_id} is not in the manifest")))
+        .ok_or_else(|| Error::UnknownBatch {
+            batch_id: batch_id.to_owned(),
+        })
 }
 
 async fn load_batch(
@@ -223,10 +225,10 @@ async fn load_batch(
     report.mode = state.mode.to_string();
     report.rows = state.rows;
     if state.status != BatchStatus::Staged {
-        return Err(Error::Manifest(format!(
-            "batch {batch_id} is {}, not staged: nothing to load",
-            state.status
-        )));
+        return Err(Error::BatchNotStaged {
+            batch_id: batch_id.to_owned(),
+            status: state.status.to_string(),
+        });
     }
     let stage = ctx.manifest.lock().await.stage().clone();
     let schema = schemas::load(&stage, &state.object, &state.schema_fingerprint).await?;
@@ -255,7 +257,7 @@ async fn load_batch(
                 object: state.object.clone(),
                 batch_id: batch_id.to_owned(),
                 step: step.clone(),
-                message: "COPY with FORCE = TRUE processed no file".into(),
+                cause: LoadFailure::Check("COPY with FORCE = TRUE processed no file".into()),
             });
         }
         if !already && loaded != expected {
@@ -263,9 +265,9 @@ async fn load_batch(
                 object: state.object.clone(),
                 batch_id: batch_id.to_owned(),
                 step: step.clone(),
-                message: format!(
+                cause: LoadFailure::Check(format!(
                     "COPY loaded {loaded} rows but the manifest lists {expected} in these files"
-                ),
+                )),
             });
         }
         report.copy_rows += loaded;
@@ -379,7 +381,7 @@ async fn run_step(
             object: state.object.clone(),
             batch_id: state.batch_id.clone(),
             step: step.to_owned(),
-            message: e.to_string(),
+            cause: LoadFailure::Statement(Box::new(e)),
         })?;
     crash_point(&format!("sent-{step}"));
     let result = summarise(&outcome);

@@ -11,16 +11,16 @@
 //! so two runs that find the same stale lease may both delete it and both create theirs; each
 //! then waits a moment and re-reads the lease, and the one that finds another run's lease backs
 //! off with [`Error::LockHeld`]. Renewal checks the lease is still ours before extending it;
-//! a holder whose lease was taken over (it stalled past its expiry) learns so at its next
-//! renewal, and the run is then cancelled (see `pipeline::context`): its manifest stays valid,
+//! a holder whose lease was taken over (it stalled past its expiry), or whose lease is gone,
+//! learns so at its next renewal ([`Error::LockLost`]), and the run is then cancelled (see `pipeline::context`): its manifest stays valid,
 //! because every commit is one create-once file.
 
 use bytes::Bytes;
 use chrono::{DateTime, Duration, Utc};
 use object_store::{ObjectStore, PutMode, PutOptions, PutPayload};
 
-use crate::error::{Error, Result};
-use crate::stage::{CreateOutcome, Stage};
+use crate::error::{Error, ManifestFile, Result};
+use crate::stage::{CreateOutcome, OnStage, Stage};
 
 /// The content of a lease.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -62,6 +62,8 @@ pub struct RunLock {
 /// How long a run that created its lease waits before checking the lease is still its own:
 /// longer than a competing takeover takes between reading a stale lease and deleting it.
 const TAKEOVER_SETTLE: std::time::Duration = std::time::Duration::from_millis(500);
+/// Attempts at taking a stale lease when other runs keep taking it first.
+const TAKEOVER_ATTEMPTS: usize = 3;
 
 fn lock_path(pipeline: &str) -> String {
     format!("_lock/{pipeline}.json")
@@ -85,7 +87,7 @@ impl RunLock {
             expires_at: now + ttl,
         };
         let body = Bytes::from(serde_json::to_vec_pretty(&lease).expect("lease serialises"));
-        for _ in 0..3 {
+        for _ in 0..TAKEOVER_ATTEMPTS {
             if stage.put_create(&path, body.clone()).await? == CreateOutcome::Created {
                 match settled_holder(stage, &path, run_id).await? {
                     Settled::Ours => {
@@ -122,9 +124,10 @@ impl RunLock {
             tracing::warn!(pipeline, holder = %current, "taking over a run lock whose holder expired or is no longer running");
             stage.delete(&path).await?;
         }
-        Err(Error::Manifest(format!(
-            "could not take the run lock {path}: other runs keep taking it"
-        )))
+        Err(Error::Contended {
+            path,
+            attempts: TAKEOVER_ATTEMPTS,
+        })
     }
 
     /// The lease held.
@@ -132,10 +135,25 @@ impl RunLock {
         &self.lease
     }
 
-    /// Pushes the expiry out by the lock's time-to-live, if the lease is still ours.
+    /// Pushes the expiry out by the lock's time-to-live, if the lease is still ours; fails
+    /// with [`Error::LockLost`] when another run took it over or the lease is gone.
     pub async fn renew(&mut self) -> Result<()> {
         let path = lock_path(&self.pipeline);
-        self.check_still_ours(&path).await?;
+        match self.holder(&path).await? {
+            Holder::Us => {}
+            Holder::Other(current) => {
+                return Err(Error::LockLost {
+                    path,
+                    taken_by: Some(current.to_string()),
+                });
+            }
+            Holder::Nobody => {
+                return Err(Error::LockLost {
+                    path,
+                    taken_by: None,
+                });
+            }
+        }
         let mut lease = self.lease.clone();
         lease.expires_at = Utc::now() + self.ttl;
         let body = serde_json::to_vec_pretty(&lease).expect("lease serialises");
@@ -147,35 +165,51 @@ impl RunLock {
             .store()
             .put_opts(&self.stage.path(&path), PutPayload::from(body), options)
             .await
-            .map_err(|e| self.stage.error(&path, &e))?;
+            .on_stage(&self.stage, &path)?;
         self.lease = lease;
         Ok(())
     }
 
-    /// Deletes the lease, if it is still ours.
+    /// Deletes the lease, if it is still ours: a lease another run holds now is left alone
+    /// ([`Error::LockHeld`], naming that run), and a lease that is gone is [`Error::LockLost`].
     pub async fn release(self) -> Result<()> {
         let path = lock_path(&self.pipeline);
-        self.check_still_ours(&path).await?;
+        match self.holder(&path).await? {
+            Holder::Us => {}
+            Holder::Other(current) => {
+                return Err(Error::LockHeld {
+                    pipeline: self.pipeline.clone(),
+                    holder: current.to_string(),
+                    expires_at: current.expires_at.to_rfc3339(),
+                    path,
+                });
+            }
+            Holder::Nobody => {
+                return Err(Error::LockLost {
+                    path,
+                    taken_by: None,
+                });
+            }
+        }
         self.stage.delete(&path).await?;
         tracing::info!(pipeline = self.pipeline, "run lock released");
         Ok(())
     }
 
-    async fn check_still_ours(&self, path: &str) -> Result<()> {
-        match read_lease(&self.stage, path).await? {
-            Some(current) if current.run_id == self.lease.run_id => Ok(()),
-            Some(current) => Err(Error::LockHeld {
-                pipeline: self.pipeline.clone(),
-                holder: current.to_string(),
-                expires_at: current.expires_at.to_rfc3339(),
-                path: path.to_owned(),
-            }),
-            None => Err(Error::Manifest(format!(
-                "run lock {path} disappeared while run {} held it",
-                self.lease.run_id
-            ))),
-        }
+    async fn holder(&self, path: &str) -> Result<Holder> {
+        Ok(match read_lease(&self.stage, path).await? {
+            Some(current) if current.run_id == self.lease.run_id => Holder::Us,
+            Some(current) => Holder::Other(current),
+            None => Holder::Nobody,
+        })
     }
+}
+
+/// Who holds a lease this run took.
+enum Holder {
+    Us,
+    Other(Lease),
+    Nobody,
 }
 
 enum Settled {
@@ -200,9 +234,7 @@ async fn read_lease(stage: &Stage, path: &str) -> Result<Option<Lease>> {
     let Some(body) = stage.get(path).await? else {
         return Ok(None);
     };
-    serde_json::from_slice(&body)
-        .map(Some)
-        .map_err(|e| Error::Manifest(format!("{path} is not a lease: {e}")))
+    super::parse_file(path, ManifestFile::Lease, &body).map(Some)
 }
 
 /// True when the holder ran on this host and its process no longer exists (it was killed or

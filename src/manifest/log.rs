@@ -8,9 +8,10 @@
 use bytes::Bytes;
 use chrono::Utc;
 
+use super::parse_file;
 use super::state::{ManifestState, apply, apply_in_place};
 use super::{Action, Commit};
-use crate::error::{Error, Result};
+use crate::error::{Corruption, Error, ManifestFile, Result};
 use crate::stage::{CreateOutcome, Stage};
 
 /// A checkpoint is written after every this many versions.
@@ -66,9 +67,7 @@ impl Manifest {
             let Some(body) = self.stage.get(&commit_path(version)).await? else {
                 return Ok(());
             };
-            let commit: Commit = serde_json::from_slice(&body).map_err(|e| {
-                Error::Manifest(format!("{} is not a commit: {e}", commit_path(version)))
-            })?;
+            let commit: Commit = parse_file(&commit_path(version), ManifestFile::Commit, &body)?;
             // A failed apply leaves the state half-changed: drop it rather than keep it.
             let mut state = std::mem::take(&mut self.state);
             apply_in_place(&mut state, &commit)?;
@@ -118,9 +117,10 @@ impl Manifest {
                 }
             }
         }
-        Err(Error::Manifest(format!(
-            "gave up after {MAX_ATTEMPTS} attempts: other writers keep taking the next version"
-        )))
+        Err(Error::Contended {
+            path: commit_path(self.state.version + 1),
+            attempts: MAX_ATTEMPTS,
+        })
     }
 
     async fn write_checkpoint(&self) -> Result<()> {
@@ -147,17 +147,20 @@ async fn load_checkpoint(stage: &Stage) -> Result<Option<ManifestState>> {
         return Ok(None);
     };
     let path = checkpoint_path(version);
-    let body = stage
-        .get(&path)
-        .await?
-        .ok_or_else(|| Error::Manifest(format!("{path} vanished while opening")))?;
-    let state: ManifestState = serde_json::from_slice(&body)
-        .map_err(|e| Error::Manifest(format!("{path} is not a checkpoint: {e}")))?;
+    let Some(body) = stage.get(&path).await? else {
+        return Err(Error::ManifestCorrupt {
+            path,
+            problem: Corruption::Vanished,
+        });
+    };
+    let state: ManifestState = parse_file(&path, ManifestFile::Checkpoint, &body)?;
     if state.version != version {
-        return Err(Error::Manifest(format!(
-            "{path} holds version {} instead",
-            state.version
-        )));
+        return Err(Error::ManifestCorrupt {
+            path,
+            problem: Corruption::CheckpointVersion {
+                found: state.version,
+            },
+        });
     }
     Ok(Some(state))
 }

@@ -93,14 +93,29 @@ mod state;
 
 use chrono::{DateTime, Utc};
 
+pub use crate::error::ManifestRule;
 pub use lock::RunLock;
 pub use log::{CHECKPOINT_INTERVAL, Manifest};
 pub use state::{
-    AuditTypeCheck, BatchState, BatchStatus, ExtractProgress, LoadStep, ManifestRule,
-    ManifestState, ObjectState, apply, fold, stream_key,
+    AuditTypeCheck, BatchState, BatchStatus, ExtractProgress, LoadStep, ManifestState,
+    ObjectState, apply, fold, stream_key,
 };
 
+use crate::error::{Corruption, Error, ManifestFile, Result};
 use crate::stage::parts::StagedFile;
+
+/// Reads the JSON file at `path` (relative to the stage) as the manifest's `file`; a body that
+/// does not parse is a corrupted manifest naming the file.
+fn parse_file<T: serde::de::DeserializeOwned>(
+    path: &str,
+    file: ManifestFile,
+    body: &[u8],
+) -> Result<T> {
+    serde_json::from_slice(body).map_err(|source| Error::ManifestCorrupt {
+        path: path.to_owned(),
+        problem: Corruption::Unreadable { file, source },
+    })
+}
 
 /// Why a batch exists.
 #[derive(

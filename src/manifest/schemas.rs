@@ -12,7 +12,8 @@
 use arrow::datatypes::{DataType, Schema, TimeUnit};
 use bytes::Bytes;
 
-use crate::error::{Error, Result};
+use super::parse_file;
+use crate::error::{Corruption, Error, ManifestFile, Result};
 use crate::stage::{CreateOutcome, Stage};
 
 /// The type of one persisted column: the Arrow types the stage writes.
@@ -164,9 +165,10 @@ pub async fn persist(stage: &Stage, schema: &BatchSchema) -> Result<()> {
             if found == *schema {
                 Ok(())
             } else {
-                Err(Error::Manifest(format!(
-                    "{path} holds other columns than the batch being created"
-                )))
+                Err(Error::ManifestCorrupt {
+                    path,
+                    problem: Corruption::SchemaDiffers,
+                })
             }
         }
     }
@@ -175,18 +177,21 @@ pub async fn persist(stage: &Stage, schema: &BatchSchema) -> Result<()> {
 /// Reads the schema of `fingerprint`.
 pub async fn load(stage: &Stage, object: &str, fingerprint: &str) -> Result<BatchSchema> {
     let path = schema_path(object, fingerprint);
-    let body = stage.get(&path).await?.ok_or_else(|| {
-        Error::Manifest(format!(
-            "{path} is missing: the batch's column types are unknown (was it staged by an older version?)"
-        ))
-    })?;
-    let schema: BatchSchema = serde_json::from_slice(&body)
-        .map_err(|e| Error::Manifest(format!("{path} is not a batch schema: {e}")))?;
+    let Some(body) = stage.get(&path).await? else {
+        return Err(Error::ManifestCorrupt {
+            path,
+            problem: Corruption::SchemaMissing,
+        });
+    };
+    let schema: BatchSchema = parse_file(&path, ManifestFile::BatchSchema, &body)?;
     if schema.object != object || schema.fingerprint != fingerprint {
-        return Err(Error::Manifest(format!(
-            "{path} describes {} {} instead",
-            schema.object, schema.fingerprint
-        )));
+        return Err(Error::ManifestCorrupt {
+            path,
+            problem: Corruption::SchemaOfAnother {
+                object: schema.object,
+                fingerprint: schema.fingerprint,
+            },
+        });
     }
     Ok(schema)
 }

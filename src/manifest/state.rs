@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 
 use super::{Action, BatchKeys, Commit, Mode};
-use crate::error::{Error, Result};
+use crate::error::{Error, ManifestRule, Result};
 use crate::stage::parts::StagedFile;
 
 /// Where a batch is.
@@ -164,64 +164,6 @@ pub fn stream_key(object: &str, entity: Option<&str>) -> String {
     match entity {
         None => object.to_owned(),
         Some(entity) => format!("{object}@{entity}"),
-    }
-}
-
-/// The rule a rejected commit breaks (see the module docs of [`crate::manifest`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ManifestRule {
-    /// Versions are contiguous from 1.
-    VersionOrder,
-    /// A batch id is created once.
-    CreatedTwice,
-    /// A window ends after it starts.
-    WindowOrder,
-    /// An action names a batch that was never created (or a replay a source that was never staged).
-    UnknownBatch,
-    /// Nothing follows a batch's failure.
-    ActionAfterFailure,
-    /// A batch is staged once, after it was created.
-    StagedOnce,
-    /// Staged totals equal the sums over the files.
-    StagedTotals,
-    /// `staged_up_to` moves only for nightly batches, within their window.
-    StagedMark,
-    /// Loading needs a staged batch.
-    NotStaged,
-    /// A step finishes only after it started.
-    StepNotStarted,
-    /// A load step's requestId is never replaced.
-    RequestIdReplaced,
-    /// A batch loads at most once per mode.
-    LoadedTwice,
-    /// Only a nightly batch loaded as nightly moves the watermark.
-    WatermarkMode,
-    /// The watermark stays within the batch's window.
-    WatermarkBeyondWindow,
-    /// The watermark never moves backwards.
-    WatermarkBackwards,
-    /// The watermark never passes an earlier nightly batch that is staged and not loaded (a
-    /// batch never staged marked nothing, and the next extract covers its window).
-    WatermarkPassesUnloaded,
-    /// A loaded batch cannot fail.
-    FailedAfterLoad,
-    /// A staged nightly batch cannot fail: its window is marked staged and must be loaded.
-    StagedWindowDropped,
-    /// Every batch of an object merges on the key and windows on the watermark field its
-    /// first staged batch used.
-    KeysChanged,
-    /// A batch's entity is named once, in the commit that creates it.
-    EntityNamed,
-}
-
-impl std::fmt::Display for ManifestRule {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let text = serde_json::to_value(self)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        f.write_str(&text)
     }
 }
 

@@ -130,18 +130,18 @@ impl RunContext {
         })
     }
 
-    /// Resolves when this run's lock was taken over by another run (never, while it holds).
-    pub fn lock_lost(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+    /// Resolves, to the [`Error::LockLost`] that says how, when this run's lock was taken over
+    /// by another run or its lease vanished (never, while it holds).
+    pub fn lock_lost(&self) -> impl std::future::Future<Output = Error> + Send + 'static {
         let lost = self.renewal.as_ref().map(|r| r.lost.clone());
         async move {
-            match lost {
-                Some(mut lost) => {
-                    if lost.wait_for(|l| *l).await.is_err() {
-                        std::future::pending::<()>().await;
-                    }
-                }
-                None => std::future::pending::<()>().await,
+            if let Some(mut lost) = lost
+                && let Ok(loss) = lost.wait_for(Option::is_some).await
+                && let Some(LockLoss { path, taken_by }) = loss.clone()
+            {
+                return Error::LockLost { path, taken_by };
             }
+            std::future::pending().await
         }
     }
 
@@ -189,17 +189,24 @@ fn new_run_id(now: DateTime<Utc>) -> String {
     format!("{}-{}", now.format("%Y%m%dT%H%M%SZ"), &random[..8])
 }
 
-/// The run lock, renewed in the background until released; `lost` turns true when a renewal
+/// The run lock, renewed in the background until released; `lost` is set when a renewal
 /// finds the lease is no longer this run's.
 struct Renewal {
     stop: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<Result<()>>,
-    lost: tokio::sync::watch::Receiver<bool>,
+    lost: tokio::sync::watch::Receiver<Option<LockLoss>>,
+}
+
+/// How the lock was lost: the fields of [`Error::LockLost`], which is not `Clone`.
+#[derive(Clone)]
+struct LockLoss {
+    path: String,
+    taken_by: Option<String>,
 }
 
 fn spawn_renewal(mut lock: RunLock, ttl_secs: u64) -> Renewal {
     let (stop, mut stopped) = tokio::sync::oneshot::channel();
-    let (lost_tx, lost) = tokio::sync::watch::channel(false);
+    let (lost_tx, lost) = tokio::sync::watch::channel(None);
     let period = std::time::Duration::from_secs((ttl_secs / 4).max(1));
     let task = tokio::spawn(async move {
         loop {
@@ -208,10 +215,11 @@ fn spawn_renewal(mut lock: RunLock, ttl_secs: u64) -> Renewal {
                 _ = tokio::time::sleep(period) => {
                     match lock.renew().await {
                         Ok(()) => {}
-                        Err(e @ (Error::LockHeld { .. } | Error::Manifest(_))) => {
-                            tracing::error!(error = %e, "the run lock is no longer this run's: stopping the run");
-                            let _ = lost_tx.send(true);
-                            return Err(e);
+                        Err(Error::LockLost { path, taken_by }) => {
+                            tracing::error!(path, taken_by, "the run lock is no longer this run's: stopping the run");
+                            let loss = LockLoss { path: path.clone(), taken_by: taken_by.clone() };
+                            let _ = lost_tx.send(Some(loss));
+                            return Err(Error::LockLost { path, taken_by });
                         }
                         Err(e) => tracing::warn!(error = %e, "could not renew the run lock; trying again"),
                     }
@@ -225,8 +233,9 @@ fn spawn_renewal(mut lock: RunLock, ttl_secs: u64) -> Renewal {
 impl Renewal {
     async fn release(self) -> Result<()> {
         let _ = self.stop.send(());
-        self.task
-            .await
-            .map_err(|e| Error::Manifest(format!("run lock task failed: {e}")))?
+        self.task.await.map_err(|source| Error::Task {
+            task: "the run lock's renewal",
+            source,
+        })?
     }
 }

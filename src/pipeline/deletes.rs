@@ -98,8 +98,7 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
 use super::plan::PlannedExtract;
-use crate::error::{Error, Result};
-use crate::intacct::codes::{self, FailureClass};
+use crate::error::{Error, FailureClass, Result};
 use crate::intacct::objects::{self, DeleteKey};
 use crate::intacct::paging::{KeyFields, TimeWindow, audit_deletes_condition, audit_object_type};
 use crate::intacct::response::{IntacctType, ObjectMeta, RecordPage};
@@ -527,11 +526,13 @@ pub(super) fn check_plan(plan: &SchemaPlan) -> Result<()> {
 /// already names AUDITHISTORY). `objects` names the objects the read served.
 pub(super) fn read_error(objects: &str, error: Error) -> Error {
     match &error {
-        Error::Intacct(failure) if codes::classify(failure) == FailureClass::PermissionDenied => {
+        Error::Intacct(failure) if failure.class() == FailureClass::PermissionDenied => {
             Error::DeleteFeed {
                 object: objects.to_owned(),
                 message: format!(
-                    "AUDITHISTORY refused the read ({error}); {AUDIT_TRAIL_PERMISSION}; or set                      `deletes = \"off\"` under [extract] in the pipeline to extract without                      deletes"
+                    "AUDITHISTORY refused the read ({error}); {AUDIT_TRAIL_PERMISSION}; or set \
+                     `deletes = \"off\"` under [extract] in the pipeline to extract without \
+                     deletes"
                 ),
             }
         }
@@ -542,8 +543,8 @@ pub(super) fn read_error(objects: &str, error: Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::intacct::response::{ErrorDetail, ErrorLevel, IntacctFailure};
-    use crate::intacct::{Pass, RecordKey};
+    use crate::intacct::codes;
+    use crate::intacct::response::{ErrorDetail, ErrorLevel};
 
     const LA: Tz = chrono_tz::America::Los_Angeles;
 
@@ -783,25 +784,25 @@ mod tests {
         assert!(!integer.record_key_text);
         assert_eq!(integer.record_key, "ID");
         assert_eq!(integer.modified, "ACCESSTIME");
-        // The cursor type is untouched.
-        let _ = (Pass::Modified, RecordKey::Integer(1));
     }
 
     #[test]
     fn a_permission_refusal_says_what_sage_requires_and_names_the_setting() {
-        let failure = IntacctFailure {
-            level: ErrorLevel::Result,
-            function: Some("query".into()),
-            control_id: Some("deletes-AUDITHISTORY-p1-a1".into()),
-            aborted: false,
-            errors: vec![ErrorDetail {
-                errorno: "PL04000005".into(),
-                description: Some("You do not have permission for API operation".into()),
-                description2: None,
-                correction: None,
-            }],
+        let failure = |errorno: &str| {
+            codes::failure(
+                ErrorLevel::Result,
+                Some("query".into()),
+                Some("deletes-AUDITHISTORY-p1-a1".into()),
+                false,
+                vec![ErrorDetail {
+                    errorno: errorno.into(),
+                    description: Some("You do not have permission for API operation".into()),
+                    description2: None,
+                    correction: None,
+                }],
+            )
         };
-        let err = read_error("APBILL, VENDOR", Error::Intacct(failure.clone()));
+        let err = read_error("APBILL, VENDOR", Error::Intacct(failure("PL04000005")));
         let text = err.to_string();
         assert!(matches!(err, Error::DeleteFeed { .. }), "{text}");
         assert!(text.contains("AUDITHISTORY"), "{text}");
@@ -811,10 +812,8 @@ mod tests {
         assert!(text.contains("APBILL, VENDOR"), "{text}");
         assert!(!err.is_retryable());
         // Other failures keep their own variant (and retryability).
-        let mut transient = failure;
-        transient.errors[0].errorno = "DL02000001".into();
         assert!(matches!(
-            read_error("APBILL", Error::Intacct(transient)),
+            read_error("APBILL", Error::Intacct(failure("DL02000001"))),
             Error::Intacct(_)
         ));
     }

@@ -414,10 +414,8 @@ async fn newest_schema(ctx: &RunContext, object: &str) -> Result<BatchSchema> {
             .last()
             .map(|b| b.schema_fingerprint.clone())
     };
-    let fingerprint = fingerprint.ok_or_else(|| {
-        Error::Manifest(format!(
-            "{object} has no batch on the stage, so its columns are unknown: run it first"
-        ))
+    let fingerprint = fingerprint.ok_or_else(|| Error::NoBatchOf {
+        object: object.to_owned(),
     })?;
     schemas::load(&ctx.stage, object, &fingerprint).await
 }

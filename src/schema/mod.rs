@@ -499,10 +499,10 @@ fn typed<'p, T>(
     parsed
 }
 
-fn arrow_error(plan: &SchemaPlan, e: arrow::error::ArrowError) -> Error {
-    Error::Schema {
+fn arrow_error(plan: &SchemaPlan, source: arrow::error::ArrowError) -> Error {
+    Error::Arrow {
         object: plan.object.clone(),
-        message: e.to_string(),
+        source,
     }
 }
 

@@ -24,7 +24,7 @@ use futures::TryStreamExt;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, StageFailure};
 
 /// An object store and the prefix under which a pipeline keeps its files.
 #[derive(Clone, Debug)]
@@ -75,7 +75,11 @@ impl Stage {
     ) -> Result<Stage> {
         let parsed = stage_url(url)?;
         let (store, prefix) =
-            object_store::parse_url_opts(&parsed, options).map_err(|e| stage_error(url, &e))?;
+            object_store::parse_url_opts(&parsed, options).map_err(|e| Error::Stage {
+                location: url.to_owned(),
+                source: e.into(),
+                transient: false,
+            })?;
         Ok(Stage {
             store: Arc::from(store),
             prefix,
@@ -131,18 +135,16 @@ impl Stage {
         {
             Ok(_) => Ok(CreateOutcome::Created),
             Err(object_store::Error::AlreadyExists { .. }) => Ok(CreateOutcome::AlreadyExists),
-            Err(e) => Err(self.error(relative, &e)),
+            Err(e) => Err(self.error(relative, e)),
         }
     }
 
     /// Reads an object; `None` when it does not exist.
     pub async fn get(&self, relative: &str) -> Result<Option<Bytes>> {
         match self.store.get(&self.path(relative)).await {
-            Ok(result) => Ok(Some(
-                result.bytes().await.map_err(|e| self.error(relative, &e))?,
-            )),
+            Ok(result) => Ok(Some(result.bytes().await.on_stage(self, relative)?)),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
-            Err(e) => Err(self.error(relative, &e)),
+            Err(e) => Err(self.error(relative, e)),
         }
     }
 
@@ -151,7 +153,7 @@ impl Stage {
         match self.store.head(&self.path(relative)).await {
             Ok(meta) => Ok(Some(meta.size)),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
-            Err(e) => Err(self.error(relative, &e)),
+            Err(e) => Err(self.error(relative, e)),
         }
     }
 
@@ -159,7 +161,7 @@ impl Stage {
     pub async fn delete(&self, relative: &str) -> Result<()> {
         match self.store.delete(&self.path(relative)).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(e) => Err(self.error(relative, &e)),
+            Err(e) => Err(self.error(relative, e)),
         }
     }
 
@@ -175,15 +177,17 @@ impl Stage {
             })
             .try_collect()
             .await
-            .map_err(|e| self.error(relative_prefix, &e))?;
+            .on_stage(self, relative_prefix)?;
         found.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(found)
     }
 
-    pub(crate) fn error(&self, relative: &str, e: &object_store::Error) -> Error {
-        let mut err = stage_error(&format!("{}/{relative}", self.url), e);
-        if let Error::Stage { transient, .. } = &mut err {
-            *transient = !matches!(
+    /// The error of a failure at `relative`, named by its whole location; a failure of the
+    /// store itself is transient unless the store says it is final (not found, refused, …).
+    pub(crate) fn error(&self, relative: &str, failure: impl Into<StageFailure>) -> Error {
+        let source = failure.into();
+        let transient = match &source {
+            StageFailure::Store(e) => !matches!(
                 e,
                 object_store::Error::NotFound { .. }
                     | object_store::Error::AlreadyExists { .. }
@@ -193,9 +197,26 @@ impl Stage {
                     | object_store::Error::InvalidPath { .. }
                     | object_store::Error::PermissionDenied { .. }
                     | object_store::Error::Unauthenticated { .. }
-            );
+            ),
+            _ => false,
+        };
+        Error::Stage {
+            location: format!("{}/{relative}", self.url),
+            source,
+            transient,
         }
-        err
+    }
+}
+
+/// Names a stage failure by the file it happened at: `result.on_stage(&stage, path)?`.
+pub(crate) trait OnStage<T> {
+    /// The value, or [`Stage::error`] at `relative`.
+    fn on_stage(self, stage: &Stage, relative: &str) -> Result<T>;
+}
+
+impl<T, E: Into<StageFailure>> OnStage<T> for std::result::Result<T, E> {
+    fn on_stage(self, stage: &Stage, relative: &str) -> Result<T> {
+        self.map_err(|failure| stage.error(relative, failure))
     }
 }
 
@@ -234,12 +255,4 @@ fn redact_url(url: &url::Url) -> String {
     let _ = shown.set_username("");
     shown.set_query(None);
     shown.to_string()
-}
-
-fn stage_error(location: &str, e: &object_store::Error) -> Error {
-    Error::Stage {
-        location: location.to_owned(),
-        message: e.to_string(),
-        transient: false,
-    }
 }

@@ -29,8 +29,8 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 use sha2::{Digest, Sha256};
 
-use super::{CreateOutcome, Stage};
-use crate::error::{Error, Result};
+use super::{CreateOutcome, OnStage, Stage};
+use crate::error::{Error, Result, StageFailure};
 use crate::schema::QuarantinedRow;
 
 /// How parts are cut and what is kept beside them.
@@ -245,7 +245,7 @@ impl PartWriter {
             part.writer
                 .write(&slice)
                 .await
-                .map_err(|e| parquet_error(&self.stage, &part.path, &e))?;
+                .on_stage(&self.stage, &part.path)?;
             part.rows += take as u64;
             offset += take;
             let approx_bytes =
@@ -317,8 +317,7 @@ impl PartWriter {
         if self.stage.size(&path).await?.is_some() {
             return Err(already_exists(&self.stage, &path));
         }
-        let level = ZstdLevel::try_new(self.options.zstd_level)
-            .map_err(|e| parquet_error(&self.stage, &path, &e))?;
+        let level = ZstdLevel::try_new(self.options.zstd_level).on_stage(&self.stage, &path)?;
         let mut props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(level))
             .set_statistics_enabled(EnabledStatistics::Page)
@@ -337,7 +336,7 @@ impl PartWriter {
             self.schema.clone(),
             Some(props),
         )
-        .map_err(|e| parquet_error(&self.stage, &path, &e))?;
+        .on_stage(&self.stage, &path)?;
         Ok(OpenPart {
             writer,
             path,
@@ -352,7 +351,7 @@ impl PartWriter {
         part.writer
             .finish()
             .await
-            .map_err(|e| parquet_error(&self.stage, &part.path, &e))?;
+            .on_stage(&self.stage, &part.path)?;
         let hashing = part.writer.into_inner();
         self.next_part += 1;
         self.staged.parts.push(StagedFile {
@@ -413,19 +412,7 @@ impl AsyncFileWriter for HashingWriter {
 }
 
 fn already_exists(stage: &Stage, path: &str) -> Error {
-    Error::Stage {
-        location: format!("{}/{path}", stage.url()),
-        message: "already exists; stage files are written once and never replaced".into(),
-        transient: false,
-    }
-}
-
-fn parquet_error(stage: &Stage, path: &str, e: &dyn std::fmt::Display) -> Error {
-    Error::Stage {
-        location: format!("{}/{path}", stage.url()),
-        message: format!("writing Parquet: {e}"),
-        transient: false,
-    }
+    stage.error(path, StageFailure::AlreadyExists)
 }
 
 /// Whether a dictionary is worth building for a column of this type. Text (names, ids,

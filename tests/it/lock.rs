@@ -37,10 +37,13 @@ async fn exactly_one_of_many_runs_takes_over_an_expired_lease() {
     // The stale holder finds out at its next renewal, and cannot release the new lease.
     let mut stale = stale;
     match stale.renew().await {
-        Err(Error::LockHeld { holder, .. }) => {
+        Err(Error::LockLost {
+            taken_by: Some(holder),
+            ..
+        }) => {
             assert!(holder.contains(&winners[0].lease().run_id), "{holder}")
         }
-        other => panic!("expected the lock to be held by the winner, got {other:?}"),
+        other => panic!("expected the lock to be lost to the winner, got {other:?}"),
     }
     assert!(matches!(stale.release().await, Err(Error::LockHeld { .. })));
     let on_stage: serde_json::Value =

@@ -34,9 +34,10 @@ use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
 use crate::error::{Error, MalformedKind, Result};
+use crate::intacct::codes;
 use crate::intacct::response::{
     ApiSession, AuthenticationBlock, ControlBlock, ErrorDetail, ErrorLevel, FunctionResult,
-    IntacctFailure, RecordPage, Response, ResultData,
+    RecordPage, Response, ResultData,
 };
 use crate::secret::Secret;
 
@@ -495,13 +496,13 @@ impl<'a> Parser<'a> {
             }
         };
         if control_failed || !envelope.control_errors.is_empty() {
-            return Err(Error::Intacct(IntacctFailure {
-                level: ErrorLevel::Control,
-                function: None,
-                control_id: control.control_id.clone(),
-                aborted: false,
-                errors: envelope.control_errors,
-            }));
+            return Err(Error::Intacct(codes::failure(
+                ErrorLevel::Control,
+                None,
+                control.control_id.clone(),
+                false,
+                envelope.control_errors,
+            )));
         }
         let authentication = match envelope.authentication {
             Some((status, block)) => {
@@ -515,13 +516,13 @@ impl<'a> Parser<'a> {
                     }
                 };
                 if failed || !envelope.operation_errors.is_empty() {
-                    return Err(Error::Intacct(IntacctFailure {
-                        level: ErrorLevel::Authentication,
-                        function: None,
-                        control_id: control.control_id.clone(),
-                        aborted: false,
-                        errors: envelope.operation_errors,
-                    }));
+                    return Err(Error::Intacct(codes::failure(
+                        ErrorLevel::Authentication,
+                        None,
+                        control.control_id.clone(),
+                        false,
+                        envelope.operation_errors,
+                    )));
                 }
                 Some(block)
             }
@@ -650,13 +651,13 @@ impl<'a> Parser<'a> {
                 }
                 Ok(data)
             }
-            aborted @ ("failure" | "aborted") => Err(IntacctFailure {
-                level: ErrorLevel::Result,
-                function: Some(function.clone()),
-                control_id: Some(control_id.clone()),
-                aborted: aborted == "aborted",
+            aborted @ ("failure" | "aborted") => Err(codes::failure(
+                ErrorLevel::Result,
+                Some(function.clone()),
+                Some(control_id.clone()),
+                aborted == "aborted",
                 errors,
-            }),
+            )),
             other => {
                 return Err(self.structure_error(&format!("result status {other:?}")));
             }

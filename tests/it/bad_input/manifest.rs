@@ -1,6 +1,6 @@
 //! A manifest corrupted on disk: a commit or checkpoint that is cut short, empty, of the wrong
 //! shape, misnumbered, of an unknown action, or forged against the manifest's rules. Opening
-//! fails with `Error::Manifest` naming the file (or `Error::ManifestRule` naming the rule and
+//! fails with `Error::ManifestCorrupt` naming the file (or `Error::ManifestRule` naming the rule and
 //! version); an extract refuses to start and writes nothing; every other file is unchanged,
 //! and once the bad file is gone the manifest opens to exactly the state before.
 
@@ -59,10 +59,10 @@ async fn corrupt(name: &str, path: &str, version: u64) -> Error {
     error
 }
 
-fn manifest_message(error: &Error) -> &str {
+fn manifest_message(error: &Error) -> String {
     match error {
-        Error::Manifest(message) => message,
-        other => panic!("expected Error::Manifest, got {other:?}"),
+        Error::ManifestCorrupt { path, problem } => format!("{path} {problem}"),
+        other => panic!("expected Error::ManifestCorrupt, got {other:?}"),
     }
 }
 
