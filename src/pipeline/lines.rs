@@ -276,7 +276,7 @@ impl LineCheck {
 
 /// A key value (`12`, `12.0`, ` 12`) as a number.
 fn key(text: &str) -> Option<u64> {
-    crate::schema::values::parse_integer(text).and_then(|n| u64::try_from(n).ok())
+    crate::schema::values::parse_integer(text.trim()).and_then(|n| u64::try_from(n).ok())
 }
 
 /// The lines of `object` whose `field` is one of `values` (RECORDNO and the header key only,
