@@ -97,8 +97,8 @@ pub use crate::error::ManifestRule;
 pub use lock::RunLock;
 pub use log::{CHECKPOINT_INTERVAL, Manifest};
 pub use state::{
-    AuditTypeCheck, BatchState, BatchStatus, ExtractProgress, LoadStep, ManifestState,
-    ObjectState, apply, fold, stream_key,
+    AuditTypeCheck, BatchState, BatchStatus, ExtractProgress, LoadStep, ManifestState, ObjectState,
+    apply, fold, stream_key,
 };
 
 use crate::error::{Corruption, Error, ManifestFile, Result};
