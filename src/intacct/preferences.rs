@@ -27,13 +27,11 @@
 //! # The audit trail
 //!
 //! [`AUDIT_TRAIL_PERMISSION`] says what Sage requires of the API user to read AUDITHISTORY,
-//! for every message that reports a refusal: Sage shows a record's audit trail to a user
-//! with View permission on the record ("If you have View access to a record, and the audit
-//! trail is supported on the record, you can view the audit trail", Sage's Audit Trail help),
-//! and AUDITHISTORY is the company-wide log (every object's trail, user logins, smart
-//! events), which Sage's Audit History report lets only users with admin privileges read.
-//! Which of the two the gateway checks for a Web Services user is not documented: the text
-//! names both.
+//! for every message that reports a refusal. Sage's reference for the object (Company
+//! console, Audit trails, developer.intacct.com) says it: "To work with this object the user
+//! associated with the API session must have View permission for custom reports. That
+//! permission can be enabled under the Platform Services subscription." It is neither a
+//! permission on AUDITHISTORY itself (there is none to grant) nor admin privileges.
 
 use chrono::{DateTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -118,12 +116,10 @@ fn parse_offset(text: &str) -> Option<i32> {
 
 /// What Sage requires of the API user to read AUDITHISTORY, and where to grant it: the fix a
 /// refused delete feed (or a permission probe) names.
-pub const AUDIT_TRAIL_PERMISSION: &str = "the Web Services user needs View permission on \
-     every object it extracts (Sage shows a record's audit trail to users who can view the \
-     record) and admin privileges (AUDITHISTORY is the company-wide audit log, which Sage's \
-     Audit History report opens only to users with admin privileges): in Intacct, Company > \
-     Admin > Users, roles, and groups > Web Services users, edit the user and set Admin \
-     privileges, and give it (or its role) List and View on each extracted object";
+pub const AUDIT_TRAIL_PERMISSION: &str = "to read AUDITHISTORY Sage requires the Web \
+     Services user to have View permission for custom reports, which the Platform Services \
+     subscription enables: subscribe the company to Platform Services, then give the user (or \
+     its role) View on custom reports";
 
 /// The locale this client reads numbers in.
 const LOCALE: &str = "en_US";
@@ -287,7 +283,11 @@ mod tests {
 
     #[test]
     fn the_audit_trail_permission_names_what_sage_requires() {
-        for says in ["View", "admin privileges", "Web Services users"] {
+        for says in [
+            "View permission for custom reports",
+            "Platform Services",
+            "Web Services user",
+        ] {
             assert!(AUDIT_TRAIL_PERMISSION.contains(says), "{says}");
         }
     }
