@@ -444,7 +444,9 @@ impl Reader<'_> {
             chain.in_flight = false;
             let (records, raw) = match outcome.and_then(|(data, raw)| records_of(r, data, raw)) {
                 Ok(page) => page,
-                Err(Error::Intacct(failure)) => {
+                Err(Error::Intacct(failure))
+                    if !objects::refused_in_failure(&failure).is_empty() =>
+                {
                     // The gateway names fields lookup listed but query refuses: drop them,
                     // remember that for the run, and send the page once more.
                     let named: Vec<String> = objects::refused_in_failure(&failure)

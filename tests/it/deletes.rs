@@ -502,3 +502,38 @@ async fn text_audit_ids_page_through_rows_sharing_an_access_time() {
     );
     sim.shutdown().await.unwrap();
 }
+
+/// The gateway's generic "There was an error processing the request." on a page of the
+/// AUDITHISTORY read is tried twice, then the page is asked for at half the size, rather than
+/// resent as it was for the whole retry budget.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_generic_error_on_the_audit_read_halves_the_page_after_two_attempts() {
+    let sim = sim::spawn(SimConfig::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec_for(&sim, dir.path());
+    // The first AUDITHISTORY request is the `lookup`; the read's first page fails twice.
+    sim.set_faults(
+        "result-error=DL02000001@AUDITHISTORY:nth=2,result-error=DL02000001@AUDITHISTORY:nth=3",
+    )
+    .await
+    .unwrap();
+    let reports = extract_reports(&spec, &["VENDOR"], sim_clock(&sim).await).await;
+    assert_all_ok(&reports);
+    assert_eq!(reports[0].deletes_error, None, "{reports:?}");
+    let counters = sim.counters().await.unwrap();
+    assert_eq!(
+        counters["faults_injected"]["result-error"].as_u64(),
+        Some(2),
+        "{counters}"
+    );
+    let reads = sim.audit_reads().await.unwrap();
+    let answered: Vec<u64> = reads
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["continuation"] == false)
+        .map(|r| r["page_size"].as_u64().unwrap())
+        .collect();
+    assert_eq!(answered.last(), Some(&1_000), "{reads}");
+    sim.shutdown().await.unwrap();
+}

@@ -117,10 +117,7 @@ fn lower_bound(filter: &Filter) -> Option<String> {
         Filter::Between { field, low, .. } if field.eq_ignore_ascii_case("ACCESSTIME") => {
             Some(low.clone())
         }
-        Filter::And(parts) => parts
-            .iter()
-            .filter_map(lower_bound)
-            .reduce(|a, b| max_time(a, b)),
+        Filter::And(parts) => parts.iter().filter_map(lower_bound).reduce(max_time),
         Filter::Or(branches) => branches
             .iter()
             .map(lower_bound)
