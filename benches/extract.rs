@@ -158,8 +158,10 @@ async fn timed_extract(config: &SimConfig) -> Outcome {
 
     let reports: Vec<serde_json::Value> = std::fs::read_dir(stage.join("_reports"))
         .expect("a run report")
-        .map(|entry| {
-            let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .map(|path| {
+            let bytes = std::fs::read(path).unwrap();
             serde_json::from_slice(&bytes).expect("report is JSON")
         })
         .filter(|r: &serde_json::Value| r["command"] == "extract")

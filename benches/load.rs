@@ -632,6 +632,7 @@ async fn run(sizes: &[usize], rounds: usize) {
         concurrency: 2,
         delete_key: |_| None,
         observer: None,
+        frozen: Default::default(),
     };
     // Database, schema, file format and stage; no table yet (the warm-up batch makes them).
     loader::init(

@@ -9,6 +9,12 @@
 #   the first rows of AP_AGING and VENDOR_SPEND_MONTHLY.
 # Everything it starts is stopped on exit. Needs only what the README's set-up lists (the
 # Rust toolchain, python3, openssl, curl).
+#
+# STAGE_URL=s3://bucket/prefix/ scripts/demo.sh runs the same demo with the stage on S3, as a
+# production pipeline has it: moto serves the bucket on loopback (or the S3-compatible endpoint
+# in AWS_ENDPOINT_URL, whose bucket must exist), the tool writes the stage there, and the
+# emulator reads it as an external S3 stage through a storage integration
+# (scripts/lib/stand-ins.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,7 +29,9 @@ CONFIG=pipelines/demo.toml
 # shellcheck source=lib/stand-ins.sh
 source scripts/lib/stand-ins.sh
 trap stop_stand_ins EXIT
-start_stand_ins "$BIN" "$DEMO_DIR" demo
+# The simulator's clock starts three days before today, so its data ends today after the
+# three simulated days below: AP_AGING ages the bills against the current date.
+start_stand_ins "$BIN" "$DEMO_DIR" demo "$(demo_sim_start)"
 
 echo "== init: database, schema, file format, stage (tables come with their first batch)"
 "$BIN" init --config "$CONFIG"
@@ -41,7 +49,7 @@ export INTACCT_SNOWFLAKE_NOW="$(sim_now)"
 "$BIN" run --config "$CONFIG"
 
 echo "== replay: the first APBILL batch again, from the stage alone (changes nothing newer)"
-BATCH="$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(next(o["batch_id"] for o in r["objects"] if o["object"] == "APBILL"))' "$STAGE_URL/$FIRST_REPORT")"
+BATCH="$(stage_cat "$FIRST_REPORT" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(next(o["batch_id"] for o in r["objects"] if o["object"] == "APBILL"))')"
 "$BIN" replay --config "$CONFIG" --batch "$BATCH"
 
 echo "== verify: Intacct's keys against Snowflake's live rows"

@@ -7,6 +7,26 @@ cd "$(dirname "$0")/.."
 echo "== python tools (pinned venv: moto for S3, pyarrow as an independent Parquet reader)"
 bash scripts/pytools/setup.sh
 
+# Two tests need Debian packages: the status page test renders the page in headless Chromium,
+# the terminal test types a run into tmux and reads the screen. Installing needs root (or
+# passwordless sudo), which CI has; without it each test says that it skipped.
+echo "== Debian packages for the browser and terminal tests (chromium, tmux)"
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v tmux >/dev/null 2>&1 || missing+=(tmux)
+if ((${#missing[@]})); then
+    sudo=""
+    if [[ "$(id -u)" -ne 0 ]] && command -v sudo >/dev/null 2>&1; then sudo="sudo -n"; fi
+    if command -v apt-get >/dev/null 2>&1 \
+        && { $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 \
+            || { $sudo apt-get update -qq >/dev/null 2>&1 \
+                && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1; }; }; then
+        echo "installed: ${missing[*]}"
+    else
+        echo "${missing[*]} missing and not installable with apt-get: the tests that need them say they skipped"
+    fi
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 

@@ -1,4 +1,5 @@
--- The pipeline's database, created when missing. Sent by `init` only with
--- `[snowflake] create_database = true` (the local emulator; an account administrator usually
--- creates the database and grants the loader's role what it needs).
+-- The pipeline's database. Sent by `init` only with `[snowflake] create_database = true` (the
+-- local emulator) and only when SHOW DATABASES does not list it; an account administrator
+-- usually creates the database and grants the loader's role what it needs
+-- (sql/grants.example.sql).
 CREATE DATABASE IF NOT EXISTS {{database}};

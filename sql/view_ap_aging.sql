@@ -2,8 +2,10 @@
 -- loader sets to UTC), in buckets of days past the due date: current (not yet due, or no due
 -- date), 1-30, 31-60, 61-90, over 90. A bill is open while its TOTALDUE is not zero; deleted
 -- bills are excluded. Amounts are the bills' TOTALDUE in base currency, summed exactly (NUMBER).
+-- COPY GRANTS: replacing the view keeps the grants it had (an analyst role's SELECT);
+-- without it Snowflake drops them with the old view.
 -- Placeholders: {{view}}, {{apbill}}.
-CREATE OR REPLACE VIEW {{view}} AS
+CREATE OR REPLACE VIEW {{view}} COPY GRANTS AS
 SELECT
   b."VENDORID" AS VENDORID,
   MAX(b."VENDORNAME") AS VENDORNAME,

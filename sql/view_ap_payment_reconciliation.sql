@@ -2,8 +2,10 @@
 -- (APPYMTDETAIL lines whose RECORDKEY is the bill, of payments not deleted), with the
 -- difference BILL_AMOUNT - APPLIED_AMOUNT - APPLIED_DISCOUNT, and Intacct's own TOTALPAID and
 -- TOTALDUE beside it for comparison. Deleted bills, payments and payment lines are excluded.
+-- COPY GRANTS: replacing the view keeps the grants it had (an analyst role's SELECT);
+-- without it Snowflake drops them with the old view.
 -- Placeholders: {{view}}, {{apbill}}, {{appymt}}, {{appymtdetail}}.
-CREATE OR REPLACE VIEW {{view}} AS
+CREATE OR REPLACE VIEW {{view}} COPY GRANTS AS
 SELECT
   b."RECORDNO" AS BILL_RECORDNO,
   b."RECORDID" AS BILL_RECORDID,

@@ -2,8 +2,10 @@
 -- account and department, through the bill lines (APBILLITEM.RECORDKEY = APBILL.RECORDNO).
 -- Account titles and department names come from the GLACCOUNT and DEPARTMENT lookup tables,
 -- joined on their IDs. Deleted bills, lines, accounts and departments are excluded.
+-- COPY GRANTS: replacing the view keeps the grants it had (an analyst role's SELECT);
+-- without it Snowflake drops them with the old view.
 -- Placeholders: {{view}}, {{apbill}}, {{apbillitem}}, {{glaccount}}, {{department}}.
-CREATE OR REPLACE VIEW {{view}} AS
+CREATE OR REPLACE VIEW {{view}} COPY GRANTS AS
 SELECT
   b."VENDORID" AS VENDORID,
   MAX(b."VENDORNAME") AS VENDORNAME,

@@ -36,6 +36,8 @@ pub enum Service {
     Snowflake,
     /// The object store behind the stage.
     Stage,
+    /// The chat webhook of `[notify]`.
+    Notify,
 }
 
 impl fmt::Display for Service {
@@ -44,6 +46,7 @@ impl fmt::Display for Service {
             Service::Intacct => "Intacct",
             Service::Snowflake => "Snowflake",
             Service::Stage => "stage",
+            Service::Notify => "the notification webhook",
         })
     }
 }
@@ -395,6 +398,17 @@ pub enum Error {
         message: String,
     },
 
+    /// `init` cannot make or use a Snowflake object the pipeline needs: the loader's role lacks
+    /// a grant, the database is missing, or an object exists with other settings than the
+    /// loader's. The message names the object and the statement an administrator runs.
+    #[error("Snowflake {object}: {message}")]
+    SnowflakeSetup {
+        /// The object (`schema FINANCE.INTACCT_RAW`, `file format …`).
+        object: String,
+        /// What is missing or wrong, and how to fix it.
+        message: String,
+    },
+
     /// A Snowflake response does not have the documented shape, or a value does not match its
     /// column's encoding.
     #[error("unexpected response from Snowflake: {detail}")]
@@ -469,6 +483,7 @@ impl Error {
             | Error::Interrupted
             | Error::Statement { .. }
             | Error::SnowflakeAuth { .. }
+            | Error::SnowflakeSetup { .. }
             | Error::SnowflakeResponse { .. } => false,
         }
     }
@@ -487,7 +502,10 @@ impl Error {
     /// its run report's outcome instead; see the README's "Exit codes").
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Config { .. } | Error::Secret { .. } | Error::SnowflakeAuth { .. } => 2,
+            Error::Config { .. }
+            | Error::Secret { .. }
+            | Error::SnowflakeAuth { .. }
+            | Error::SnowflakeSetup { .. } => 2,
             Error::NotImplemented(_) => 3,
             Error::LockHeld { .. } => 4,
             Error::Interrupted => 130,
@@ -620,6 +638,7 @@ mod tests {
             Error::Interrupted => "Interrupted",
             Error::Statement { .. } => "Statement",
             Error::SnowflakeAuth { .. } => "SnowflakeAuth",
+            Error::SnowflakeSetup { .. } => "SnowflakeSetup",
             Error::SnowflakeResponse { .. } => "SnowflakeResponse",
             Error::Io { .. } => "Io",
         }
@@ -904,6 +923,14 @@ mod tests {
                 false,
             ),
             (Error::SnowflakeAuth { message: text() }, 2, false),
+            (
+                Error::SnowflakeSetup {
+                    object: text(),
+                    message: text(),
+                },
+                2,
+                false,
+            ),
             (Error::SnowflakeResponse { detail: text() }, 1, false),
             (
                 Error::Io {
@@ -920,7 +947,7 @@ mod tests {
             assert_eq!(error.exit_code(), *exit_code, "{error:?}");
             assert_eq!(error.is_retryable(), *retryable, "{error:?}");
         }
-        assert_eq!(kinds.len(), 31, "a kind has no row: {kinds:?}");
+        assert_eq!(kinds.len(), 32, "a kind has no row: {kinds:?}");
     }
 
     #[test]

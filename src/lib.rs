@@ -23,10 +23,12 @@
 //! * [`manifest`] — the create-once batch log on the stage and its pure fold into state.
 //! * [`loader`] — SQL rendering, DDL from persisted schemas, reporting views, and the
 //!   resumable per-batch load (COPY → check → MERGE → cleanup).
-//! * [`pipeline`] — one run's context, pure planning, and extract, load, backfill, replay and
-//!   verify over them.
+//! * [`pipeline`] — one run's context, pure planning, and extract, load, backfill, replay,
+//!   verify and the stage's retention (prune) over them.
 //! * `cli` (private; [`run_cli`] is the binary's entry) — command-line arguments, one file per command
 //!   body, printing and exit codes.
+//! * `notify` (private) — the chat webhook told when a command ends badly (`[notify]`).
+//! * `metrics` (private) — a command's figures in Prometheus' text format (`--metrics-file`).
 //! * `shutdown` (private) — SIGINT and SIGTERM, for the run commands.
 //!
 //! Each module's public surface is curated: nested modules are private and the module
@@ -46,6 +48,8 @@ mod http_body;
 pub mod intacct;
 pub mod loader;
 pub mod manifest;
+mod metrics;
+mod notify;
 pub mod pipeline;
 pub mod retry;
 pub mod schema;

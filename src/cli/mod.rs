@@ -7,6 +7,7 @@
 //! ([`crate::Error::exit_code`]). The README's "Exit codes" lists both.
 
 mod commands;
+mod epilogue;
 mod interrupt;
 mod secrets;
 mod sim;
@@ -31,14 +32,12 @@ use crate::pipeline::Outcome;
 #[derive(Debug, Parser)]
 #[command(name = "intacct-snowflake", version, propagate_version = true)]
 pub(crate) struct Cli {
-    /// Log filter, e.g. `info`, `debug`, `intacct_snowflake=debug` (also RUST_LOG).
-    #[arg(
-        long,
-        global = true,
-        env = "INTACCT_SNOWFLAKE_LOG",
-        default_value = "info"
-    )]
-    pub log: String,
+    /// Log filter, e.g. `info`, `debug`, `intacct_snowflake=debug` (also RUST_LOG, which
+    /// wins). Without either: on a terminal only warnings and errors (the progress bars and
+    /// the summary tables say the rest; `--log info` brings the detail back); redirected (a
+    /// file, a scheduler, CI), `info`.
+    #[arg(long, global = true, env = "INTACCT_SNOWFLAKE_LOG")]
+    pub log: Option<String>,
 
     /// Log format: `text` (colour only on a terminal) or `json` (one object per line, for
     /// schedulers and log shippers).
@@ -48,6 +47,13 @@ pub(crate) struct Cli {
     /// Same as `--log-format json`.
     #[arg(long, global = true, hide = true)]
     pub log_json: bool,
+
+    /// After the command, write its figures to this file in Prometheus' text format (for
+    /// node_exporter's textfile collector), atomically: per object the last load, rows,
+    /// deleted rows, lag, batches by state and Intacct requests; the exit code and duration.
+    /// Example: `--metrics-file /var/lib/node_exporter/textfile/intacct_nightly.prom`
+    #[arg(long, global = true, value_name = "PATH")]
+    pub metrics_file: Option<PathBuf>,
 
     /// The command to run.
     #[command(subcommand)]
@@ -72,19 +78,25 @@ pub(crate) enum Command {
     /// The nightly job: load what an earlier run left staged, extract every object changed
     /// since its watermark (minus the lookback; deletes included), and load it.
     ///
-    /// The first run of an object is its full initial load. Example:
+    /// The first run of an object is its full initial load. `--dry-run` prints the plan (the
+    /// windows and why, the staged batches loaded first, their statements) and sends nothing.
+    /// Examples:
     ///
     ///     intacct-snowflake run --config pipelines/nightly.toml
+    ///     intacct-snowflake run --config pipelines/nightly.toml --dry-run
     #[command(verbatim_doc_comment)]
     Run(RunArgs),
     /// Extract records changed since each object's mark to Parquet on the stage (no load).
     ///
     /// Example: `intacct-snowflake extract --objects VENDOR,APBILL`
     Extract(RunArgs),
-    /// Load every staged, unloaded batch into Snowflake (COPY INTO, MERGE, cleanup).
+    /// Load every staged, unloaded batch into Snowflake (COPY INTO, a count of the staged
+    /// rows, MERGE, cleanup).
     ///
-    /// A batch a crashed run left half-loaded resumes at the step it reached, resending the
-    /// requestId recorded in the manifest. Example: `intacct-snowflake load`
+    /// A batch a crashed run left half-loaded resumes at the step it reached: it polls the
+    /// statement handle recorded in the manifest, or resends the recorded requestId; a step
+    /// that failed for certain is sent again under a new one. A batch with no rows sends
+    /// nothing. Example: `intacct-snowflake load`
     Load(ObjectArgs),
     /// Extract and load explicit time windows without moving the nightly watermark.
     ///
@@ -107,8 +119,47 @@ pub(crate) enum Command {
     ///     intacct-snowflake replay --object APBILL --since 2026-01-01 --until 2026-02-01
     #[command(verbatim_doc_comment)]
     Replay(ReplayArgs),
-    /// Show, per object, the watermark, lag, batches by state, rows and the last failures.
+    /// Show, per object, the watermark, lag, batches by state, rows, quarantined values, the
+    /// last failures and the changes loads made to its table (with the backfill that fills a
+    /// new column for older rows), and the reporting views the newest run could not build
+    /// (with the missing columns).
+    ///
+    /// `--html FILE` also writes the same as one self-contained page (no script, nothing from
+    /// the network) with a chart of the last 30 runs; every run leaves one beside its report on
+    /// the stage (`_reports/<run_id>.html`). Examples:
+    ///
+    ///     intacct-snowflake status --config pipelines/nightly.toml
+    ///     intacct-snowflake status --config pipelines/nightly.toml --html status.html
+    #[command(verbatim_doc_comment)]
     Status(StatusArgs),
+    /// Accept the schema changes a frozen object's staged batches hold (`schema = "freeze"`).
+    ///
+    /// A batch that brings a new column or a wider type to an object whose schema is frozen
+    /// stays staged and is not loaded; its error names each column. This records the
+    /// acceptance in the manifest; the next `load` or `run` then changes the table and loads
+    /// the batch. Example:
+    ///
+    ///     intacct-snowflake accept-schema --config pipelines/nightly.toml --object VENDOR
+    ///     intacct-snowflake load --config pipelines/nightly.toml --objects VENDOR
+    #[command(verbatim_doc_comment)]
+    AcceptSchema(AcceptSchemaArgs),
+    /// Print a dbt `sources.yml` (version 2) for every loaded table, from the schemas on the
+    /// stage: columns with their Snowflake types, `loaded_at_field: _EXTRACTED_AT`, a
+    /// freshness block, `unique` and `not_null` on each merge key, `_DELETED` described.
+    ///
+    /// Example: `intacct-snowflake dbt-sources --config pipelines/nightly.toml > models/staging/intacct/sources.yml`
+    DbtSources(DbtSourcesArgs),
+    /// Rebuild one object from Intacct beside its live table and swap it in.
+    ///
+    /// Reads the whole object again into a batch, loads it into `<OBJECT>__RESET` (created
+    /// from the batch's schema and the live table's other columns), then `ALTER TABLE <OBJECT>
+    /// SWAP WITH <OBJECT>__RESET` and drops the old rows: the live table is readable, and
+    /// never empty, throughout. Interrupted, the same command resumes. The nightly watermark
+    /// does not move, so the next run still reads what changed during the reset. Example:
+    ///
+    ///     intacct-snowflake reset --config pipelines/nightly.toml --object APBILL
+    #[command(verbatim_doc_comment)]
+    Reset(ResetArgs),
     /// Compare Intacct's keys with Snowflake's live rows, per object.
     ///
     /// Keys live in Snowflake but gone from Intacct are marked deleted (through a staged batch
@@ -118,6 +169,16 @@ pub(crate) enum Command {
     ///     intacct-snowflake verify --objects VENDOR,APBILL
     #[command(verbatim_doc_comment)]
     Verify(VerifyArgs),
+    /// Check that the pipeline can run, one line per check with what to do when it fails:
+    /// Intacct's sender, login, user preferences, each object's fields, AUDITHISTORY and the
+    /// entities; Snowflake's authentication, role and warehouse, database and schema, the
+    /// privileges `init` and a load need, and the stage (listed by Snowflake, written by this
+    /// tool). Exits 2 when a check fails. Takes no lock, writes no manifest, stages and loads
+    /// nothing (a probe file under `_check/` on the stage is written, read and deleted).
+    ///
+    ///     intacct-snowflake check --config pipelines/nightly.toml
+    #[command(verbatim_doc_comment)]
+    Check(ObjectArgs),
     /// Print every statement `init` and a load of the staged batches would send (sends nothing).
     ///
     /// Example: `intacct-snowflake sql --config pipelines/nightly.toml > review.sql`
@@ -132,6 +193,9 @@ pub(crate) enum Command {
     ///
     /// Example: `intacct-snowflake query "SELECT * FROM AP_AGING ORDER BY TOTAL_DUE DESC" --limit 10`
     Query(QueryArgs),
+    /// Stage housekeeping: `stage prune` removes the files of batches loaded long ago.
+    #[command(subcommand)]
+    Stage(StageCommand),
     /// Local stand-ins for development and tests.
     #[command(subcommand)]
     Sim(SimCommand),
@@ -143,8 +207,13 @@ pub(crate) enum Command {
 /// Options of commands that work on a pipeline's objects.
 #[derive(Debug, Args)]
 pub(crate) struct ObjectArgs {
-    /// The pipeline file.
-    #[arg(long, short, default_value = "pipelines/demo.toml")]
+    /// The pipeline file (or INTACCT_SNOWFLAKE_CONFIG; the flag wins).
+    #[arg(
+        long,
+        short,
+        env = "INTACCT_SNOWFLAKE_CONFIG",
+        default_value = "pipelines/demo.toml"
+    )]
     pub config: PathBuf,
     /// Only these objects (comma-separated Intacct names, e.g. `VENDOR,APBILL`).
     #[arg(long, value_delimiter = ',')]
@@ -160,6 +229,12 @@ pub(crate) struct RunArgs {
     /// Do not draw progress bars even on a terminal.
     #[arg(long)]
     pub no_progress: bool,
+    /// Print the plan and send nothing: each object's window (from, to, and why), the staged
+    /// batches a run loads first and the statements their load sends. No request goes to
+    /// Intacct (not even a login) or to Snowflake, nothing is written to the stage and no
+    /// lock is taken.
+    #[arg(long)]
+    pub dry_run: bool,
     /// End every window at this RFC 3339 instant instead of the current time (for simulated
     /// clocks in tests and demos).
     #[arg(long, env = "INTACCT_SNOWFLAKE_NOW", hide = true)]
@@ -190,8 +265,13 @@ pub(crate) struct BackfillArgs {
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("what").required(true).args(["batch", "object"])))]
 pub(crate) struct ReplayArgs {
-    /// The pipeline file.
-    #[arg(long, short, default_value = "pipelines/demo.toml")]
+    /// The pipeline file (or INTACCT_SNOWFLAKE_CONFIG; the flag wins).
+    #[arg(
+        long,
+        short,
+        env = "INTACCT_SNOWFLAKE_CONFIG",
+        default_value = "pipelines/demo.toml"
+    )]
     pub config: PathBuf,
     /// Batches to load again (ids from `status`, the run reports or the manifest).
     #[arg(long, num_args = 1.., value_delimiter = ',')]
@@ -224,8 +304,13 @@ pub(crate) struct VerifyArgs {
 /// Options of `query`.
 #[derive(Debug, Args)]
 pub(crate) struct QueryArgs {
-    /// The pipeline file.
-    #[arg(long, short, default_value = "pipelines/demo.toml")]
+    /// The pipeline file (or INTACCT_SNOWFLAKE_CONFIG; the flag wins).
+    #[arg(
+        long,
+        short,
+        env = "INTACCT_SNOWFLAKE_CONFIG",
+        default_value = "pipelines/demo.toml"
+    )]
     pub config: PathBuf,
     /// The statement.
     pub sql: String,
@@ -237,12 +322,122 @@ pub(crate) struct QueryArgs {
 /// Options of `status`.
 #[derive(Debug, Args)]
 pub(crate) struct StatusArgs {
-    /// The pipeline file.
-    #[arg(long, short, default_value = "pipelines/demo.toml")]
+    /// The pipeline file (or INTACCT_SNOWFLAKE_CONFIG; the flag wins).
+    #[arg(
+        long,
+        short,
+        env = "INTACCT_SNOWFLAKE_CONFIG",
+        default_value = "pipelines/demo.toml"
+    )]
     pub config: PathBuf,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Also write the status as a self-contained HTML page to this file.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Measure the lag against this RFC 3339 instant, the clock a run uses, instead of the
+    /// current time (simulated clocks).
+    #[arg(long, env = "INTACCT_SNOWFLAKE_NOW", hide = true)]
+    pub now: Option<String>,
+}
+
+/// Options of `accept-schema`.
+#[derive(Debug, Args)]
+pub(crate) struct AcceptSchemaArgs {
+    /// The pipeline file (or INTACCT_SNOWFLAKE_CONFIG; the flag wins).
+    #[arg(
+        long,
+        short,
+        env = "INTACCT_SNOWFLAKE_CONFIG",
+        default_value = "pipelines/demo.toml"
+    )]
+    pub config: PathBuf,
+    /// The object whose held schema changes are accepted (e.g. `VENDOR`).
+    #[arg(long)]
+    pub object: String,
+}
+
+/// Options of `dbt-sources`.
+#[derive(Debug, Args)]
+pub(crate) struct DbtSourcesArgs {
+    /// The pipeline file (or INTACCT_SNOWFLAKE_CONFIG; the flag wins).
+    #[arg(
+        long,
+        short,
+        env = "INTACCT_SNOWFLAKE_CONFIG",
+        default_value = "pipelines/demo.toml"
+    )]
+    pub config: PathBuf,
+    /// The dbt source's name.
+    #[arg(long, default_value = "intacct")]
+    pub source_name: String,
+}
+
+/// Options of `reset`.
+#[derive(Debug, Args)]
+pub(crate) struct ResetArgs {
+    /// The pipeline file (or INTACCT_SNOWFLAKE_CONFIG; the flag wins).
+    #[arg(
+        long,
+        short,
+        env = "INTACCT_SNOWFLAKE_CONFIG",
+        default_value = "pipelines/demo.toml"
+    )]
+    pub config: PathBuf,
+    /// The object to rebuild (e.g. `APBILL`).
+    #[arg(long)]
+    pub object: String,
+    /// Do not draw progress bars even on a terminal.
+    #[arg(long)]
+    pub no_progress: bool,
+    /// End the read at this RFC 3339 instant instead of the current time (simulated clocks).
+    #[arg(long, env = "INTACCT_SNOWFLAKE_NOW", hide = true)]
+    pub now: Option<String>,
+}
+
+/// Stage commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum StageCommand {
+    /// Remove the files of batches loaded before a horizon: their Parquet parts, raw pages and
+    /// quarantine files. What replay needs is kept.
+    ///
+    /// A replay loads a saved batch from its Parquet parts, so the horizon (`--older-than`
+    /// before now) is the replay horizon: a batch loaded since can still be replayed, an older
+    /// one cannot (`replay` then says it was pruned, and a `backfill` over its window reads it
+    /// from Intacct again). A batch's files go only when it is loaded (its rows are in
+    /// Snowflake), was read from Intacct (not a replay), was first loaded before the horizon,
+    /// and no replay of it is waiting to load. Never removed: the files of a created, staged
+    /// or failed batch, the manifest, the schemas, the lock and the reports. The batches are
+    /// recorded as pruned in the manifest before their files are deleted, and the run report
+    /// lists them. It takes the pipeline's run lock. Examples:
+    ///
+    ///     intacct-snowflake stage prune --config pipelines/nightly.toml --older-than 90d --dry-run
+    ///     intacct-snowflake stage prune --config pipelines/nightly.toml --older-than 90d
+    #[command(verbatim_doc_comment)]
+    Prune(PruneArgs),
+}
+
+/// Options of `stage prune`.
+#[derive(Debug, Args)]
+pub(crate) struct PruneArgs {
+    /// The pipeline file (or INTACCT_SNOWFLAKE_CONFIG; the flag wins).
+    #[arg(
+        long,
+        short,
+        env = "INTACCT_SNOWFLAKE_CONFIG",
+        default_value = "pipelines/demo.toml"
+    )]
+    pub config: PathBuf,
+    /// Remove the files of batches first loaded longer ago than this: `90d`, `12w`, `2160h`.
+    #[arg(long)]
+    pub older_than: String,
+    /// Print what would be removed; remove nothing, write nothing, take no lock.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Measure ages from this RFC 3339 instant instead of the current time (simulated clocks).
+    #[arg(long, env = "INTACCT_SNOWFLAKE_NOW", hide = true)]
+    pub now: Option<String>,
 }
 
 /// The local stand-ins.
@@ -270,7 +465,7 @@ pub fn main() -> ExitCode {
     } else {
         cli.log_format
     };
-    init_tracing(&cli.log, format);
+    init_tracing(cli.log.as_deref(), format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -281,41 +476,146 @@ pub fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(run(cli.command)) {
-        Ok(outcome) => ExitCode::from(exit_code(outcome)),
+    let started_at = chrono::Utc::now();
+    let command = cli.command.name();
+    let config = cli.command.pipeline_file();
+    let (code, error) = match runtime.block_on(run(cli.command)) {
+        Ok(outcome) => (exit_code(outcome), None),
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1))
+            (u8::try_from(e.exit_code()).unwrap_or(1), Some(e))
+        }
+    };
+    runtime.block_on(epilogue::finish(epilogue::Ending {
+        command,
+        config,
+        metrics_file: cli.metrics_file,
+        started_at,
+        exit_code: code,
+        error: error.as_ref(),
+    }));
+    ExitCode::from(code)
+}
+
+impl Command {
+    /// The command's name, as notifications and metrics label it.
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Run(_) => "run",
+            Command::Extract(_) => "extract",
+            Command::Load(_) => "load",
+            Command::Backfill(_) => "backfill",
+            Command::Replay(_) => "replay",
+            Command::Status(_) => "status",
+            Command::Verify(_) => "verify",
+            Command::Check(_) => "check",
+            Command::Sql(_) => "sql",
+            Command::Init(_) => "init",
+            Command::Query(_) => "query",
+            Command::Sim(_) => "sim",
+            Command::Secrets(_) => "secrets",
+            Command::AcceptSchema(_) => "accept-schema",
+            Command::DbtSources(_) => "dbt-sources",
+            Command::Reset(_) => "reset",
+            Command::Stage(StageCommand::Prune(_)) => "stage prune",
+        }
+    }
+
+    /// The pipeline file the command works on (`None`: it has none).
+    fn pipeline_file(&self) -> Option<PathBuf> {
+        match self {
+            Command::Run(a) | Command::Extract(a) => Some(a.pipeline.config.clone()),
+            Command::Load(a) | Command::Check(a) | Command::Sql(a) | Command::Init(a) => {
+                Some(a.config.clone())
+            }
+            Command::Backfill(a) => Some(a.pipeline.config.clone()),
+            Command::Replay(a) => Some(a.config.clone()),
+            Command::Status(a) => Some(a.config.clone()),
+            Command::Verify(a) => Some(a.pipeline.config.clone()),
+            Command::Query(a) => Some(a.config.clone()),
+            Command::AcceptSchema(a) => Some(a.config.clone()),
+            Command::DbtSources(a) => Some(a.config.clone()),
+            Command::Reset(a) => Some(a.config.clone()),
+            Command::Stage(StageCommand::Prune(a)) => Some(a.config.clone()),
+            Command::Sim(_) | Command::Secrets(_) => None,
         }
     }
 }
 
-fn init_tracing(filter: &str, format: LogFormat) {
+fn init_tracing(explicit: Option<&str>, format: LogFormat) {
     use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
-    let filter = std::env::var("RUST_LOG")
-        .ok()
-        .and_then(|f| EnvFilter::try_new(f).ok())
-        .or_else(|| EnvFilter::try_new(filter).ok())
-        .unwrap_or_else(|| EnvFilter::new("info"));
+    let terminal = std::io::stderr().is_terminal();
+    let rust_log = std::env::var("RUST_LOG").ok();
+    let choice = log_filter(rust_log.as_deref(), explicit, terminal);
+    let filter = EnvFilter::try_new(&choice.filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    // On a terminal each line is written above the progress bars, never into one.
+    let writer =
+        tracing_subscriber::fmt::writer::BoxMakeWriter::new(move || -> Box<dyn std::io::Write> {
+            if terminal {
+                Box::new(AboveBars)
+            } else {
+                Box::new(std::io::stderr())
+            }
+        });
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     match format {
         LogFormat::Json => builder.json().init(),
-        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Text => builder
+            .with_ansi(terminal)
+            .with_target(!choice.quiet)
+            .init(),
+    }
+}
+
+/// A log line's writer on a terminal: through the progress bars (see
+/// [`crate::pipeline::write_above_bars`]).
+struct AboveBars;
+
+impl std::io::Write for AboveBars {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        crate::pipeline::write_above_bars(buf)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The log filter a process uses, and whether it is the quiet terminal default.
+#[derive(Debug, PartialEq, Eq)]
+struct LogChoice {
+    /// The `EnvFilter` directives.
+    filter: String,
+    /// The terminal default: warnings and errors only, without module paths (a person reads
+    /// them between the progress bars and the tables).
+    quiet: bool,
+}
+
+/// `RUST_LOG` when it parses, else `--log` (or `INTACCT_SNOWFLAKE_LOG`) when it parses, else
+/// the default: `warn` on a terminal, `info` when stderr goes elsewhere, so a scheduler's or
+/// a CI log keeps every event.
+fn log_filter(rust_log: Option<&str>, explicit: Option<&str>, terminal: bool) -> LogChoice {
+    let parses = |f: &&str| tracing_subscriber::EnvFilter::try_new(f).is_ok();
+    if let Some(filter) = rust_log.filter(parses).or(explicit.filter(parses)) {
+        return LogChoice {
+            filter: filter.to_owned(),
+            quiet: false,
+        };
+    }
+    LogChoice {
+        filter: if terminal { "warn" } else { "info" }.to_owned(),
+        quiet: terminal,
     }
 }
 
 /// The process exit code of a command that finished with `outcome`: 0 success, 1 every
 /// object or batch failed, 3 some did, 5 `verify` found differences.
 pub(crate) fn exit_code(outcome: Outcome) -> u8 {
-    match outcome {
-        Outcome::Success => 0,
-        Outcome::Failed => 1,
-        Outcome::Partial => 3,
-        Outcome::VerifyDiffers => 5,
-    }
+    outcome.exit_code()
 }
 
 /// Runs one command; the outcome of its run report (a success for the commands that leave
@@ -329,12 +629,47 @@ pub(crate) async fn run(command: Command) -> Result<Outcome> {
         Command::Init(args) => done(commands::init(args).await),
         Command::Sql(args) => done(commands::sql(args).await),
         Command::Status(args) => done(commands::status(args).await),
+        Command::Check(args) => done(commands::check(args).await),
         Command::Query(args) => done(commands::query(args).await),
+        Command::Stage(StageCommand::Prune(args)) => commands::prune(args).await,
         Command::Sim(SimCommand::Intacct(args)) => done(sim::run(args)),
         Command::Secrets(SecretsCommand::Encrypt(args)) => done(secrets::encrypt(args)),
         Command::Secrets(SecretsCommand::List(args)) => done(secrets::list(args)),
         Command::Backfill(args) => commands::backfill(args).await,
         Command::Replay(args) => commands::replay(args).await,
         Command::Verify(args) => commands::verify(args).await,
+        Command::AcceptSchema(args) => done(commands::accept_schema(args).await),
+        Command::DbtSources(args) => done(commands::dbt_sources(args).await),
+        Command::Reset(args) => commands::reset(args).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn choice(filter: &str, quiet: bool) -> LogChoice {
+        LogChoice {
+            filter: filter.to_owned(),
+            quiet,
+        }
+    }
+
+    #[test]
+    fn a_terminal_shows_warnings_unless_asked_and_a_redirected_run_keeps_info() {
+        assert_eq!(log_filter(None, None, true), choice("warn", true));
+        assert_eq!(log_filter(None, None, false), choice("info", false));
+        assert_eq!(log_filter(None, Some("info"), true), choice("info", false));
+        assert_eq!(
+            log_filter(Some("debug"), Some("info"), true),
+            choice("debug", false),
+            "RUST_LOG wins"
+        );
+        assert_eq!(
+            log_filter(Some("[bad"), Some("info"), true),
+            choice("info", false),
+            "a RUST_LOG that does not parse is passed over"
+        );
+        assert_eq!(log_filter(None, Some("[bad"), true), choice("warn", true));
     }
 }

@@ -31,9 +31,9 @@ pub(crate) struct SimArgs {
         value_name = "ARGS"
     )]
     args: Vec<OsString>,
-    /// The log filter given to this command.
+    /// The log filter given to this command, if any (the simulator has its own default).
     #[arg(from_global)]
-    log: String,
+    log: Option<String>,
     /// The log format given to this command.
     #[arg(from_global)]
     log_format: LogFormat,
@@ -64,8 +64,10 @@ pub(super) fn run(args: SimArgs) -> Result<()> {
     let mut command = Command::new(&simulator);
     command
         .args(&args.args)
-        .env("INTACCT_SIM_LOG", &args.log)
         .env("INTACCT_SIM_LOG_FORMAT", if json { "json" } else { "text" });
+    if let Some(log) = &args.log {
+        command.env("INTACCT_SIM_LOG", log);
+    }
     let started = |source| Error::Io {
         path: simulator.display().to_string(),
         source,

@@ -1,7 +1,7 @@
 //! The tables printed after a command: a run report rendered for a terminal.
 
 use crate::loader::BatchLoadReport;
-use crate::pipeline::{CommandName, ObjectReport, RunReport, VerifyReport};
+use crate::pipeline::{CommandName, ObjectReport, PruneReport, RunReport, VerifyReport};
 
 /// What a finished command prints on stdout (its report's path and failures aside).
 pub(super) fn render(report: &RunReport) -> String {
@@ -40,6 +40,44 @@ pub(super) fn render(report: &RunReport) -> String {
             out.push_str(&loads(&report.loads));
         }
         CommandName::Verify => out.push_str(&verified(&report.verify)),
+        CommandName::Reset => {
+            if !report.objects.is_empty() {
+                out.push_str(&objects(&report.objects));
+            }
+            out.push_str(&loads(&report.loads));
+        }
+        CommandName::Prune => {
+            if let Some(prune) = &report.prune {
+                out.push_str(&pruned(prune, false));
+            }
+        }
+    }
+    out.push_str(&schema_changes(
+        report.leftover_loads.iter().chain(&report.loads),
+    ));
+    for view in report.views_skipped.iter().flatten() {
+        out.push_str(&format!("view {} skipped: {}\n", view.view, view.reason));
+    }
+    out
+}
+
+/// The table changes the loads made (or hold for acceptance), one a line.
+fn schema_changes<'a>(reports: impl Iterator<Item = &'a BatchLoadReport>) -> String {
+    let mut out = String::new();
+    for r in reports {
+        for change in &r.schema_changes {
+            if out.is_empty() {
+                out.push_str(
+                    "schema changes (`status` shows the backfill that fills older rows):\n",
+                );
+            }
+            let state = if r.error.is_some() {
+                "not applied"
+            } else {
+                "applied"
+            };
+            out.push_str(&format!("  {change} ({state}; batch {})\n", r.batch_id));
+        }
     }
     out
 }
@@ -139,6 +177,54 @@ fn verified(reports: &[VerifyReport]) -> String {
         out.push_str(&format!(
             "{:<14} {:>10} {:>10} {:>8} {:>8} {:>8}  {}\n",
             r.object, r.intacct_keys, r.snowflake_live, r.missing, r.extra, r.pending, result
+        ));
+    }
+    out
+}
+
+/// What `stage prune` removed (or, `dry`, would remove).
+pub(super) fn pruned(report: &PruneReport, dry: bool) -> String {
+    let at =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let mut out = format!(
+        "{} batches loaded before {} (more than {} ago): {} files, {} bytes {}\n",
+        report.batches.len(),
+        at(report.horizon),
+        crate::pipeline::plan::span_text(report.older_than_secs),
+        report.files,
+        report.bytes,
+        if dry {
+            "would be removed (dry run: nothing was)"
+        } else {
+            "removed"
+        }
+    );
+    if !report.batches.is_empty() {
+        out.push_str(&format!(
+            "{:<20} {:<36} {:<20} {:>6} {:>12}\n",
+            "stream", "batch", "loaded at", "files", "bytes"
+        ));
+    }
+    for b in &report.batches {
+        out.push_str(&format!(
+            "{:<20} {:<36} {:<20} {:>6} {:>12}\n",
+            b.stream,
+            b.batch_id,
+            at(b.loaded_at),
+            b.files,
+            b.bytes
+        ));
+    }
+    if !report.kept_for_replay.is_empty() {
+        out.push_str(&format!(
+            "kept, a replay of them is not loaded yet: {}\n",
+            report.kept_for_replay.join(", ")
+        ));
+    }
+    if report.kept_unknown_age > 0 {
+        out.push_str(&format!(
+            "kept, loaded before load times were recorded (age unknown): {} batches\n",
+            report.kept_unknown_age
         ));
     }
     out

@@ -1,6 +1,6 @@
 //! Checks of one setting's value, the same whichever table it is in: URLs (and whether they
-//! are on loopback), non-empty strings, unquoted Snowflake identifiers, bounded durations, stage
-//! URLs, entity lists, and secret references.
+//! are on loopback), non-empty strings, Snowflake identifiers (unquoted or quoted), bounded
+//! durations, stage URLs, entity lists, and secret references.
 //!
 //! A check takes the value and the location to name (`<file>: <table>.<key>`) and returns the
 //! value as the spec keeps it, or an [`Error::Config`] at that location saying what is right.
@@ -161,22 +161,51 @@ pub(super) fn non_empty(value: &str, location: &str) -> Result<String> {
     }
 }
 
-/// An unquoted Snowflake identifier, upper cased as Snowflake resolves it.
+/// A Snowflake identifier as Snowflake stores it, by SQL's rule: an unquoted name (letters,
+/// digits, `_`, `$`, not starting with a digit) is upper-cased (`load_wh` is `LOAD_WH`); a
+/// double-quoted one (`"load_wh"`, with `""` for a `"` inside) is kept exactly as written. The
+/// SQL API takes `database`, `schema`, `warehouse` and `role` as stored names, case-sensitive, so
+/// every Snowflake name a pipeline sets goes through here once.
 pub(super) fn identifier(value: &str, location: &str) -> Result<String> {
+    let refuse = |why: &str| Error::Config {
+        location: location.to_owned(),
+        message: format!(
+            "{value:?} {why}; write an unquoted identifier (letters, digits, _ and $, upper-cased as Snowflake does: load_wh is LOAD_WH) or a double-quoted one kept exactly as written ('\"load_wh\"')"
+        ),
+    };
+    if let Some(inner) = value
+        .strip_prefix('"')
+        .and_then(|rest| rest.strip_suffix('"'))
+        .filter(|_| value.len() >= 2)
+    {
+        if inner.replace("\"\"", "").contains('"') {
+            return Err(refuse(
+                "has a lone \" inside its quotes (write \"\" for one)",
+            ));
+        }
+        let name = inner.replace("\"\"", "\"");
+        if name.is_empty() {
+            return Err(refuse("is an empty quoted identifier"));
+        }
+        if name.chars().count() > 255 || name.chars().any(char::is_control) {
+            return Err(refuse(
+                "is longer than 255 characters or has control characters",
+            ));
+        }
+        return Ok(name);
+    }
     let ok = value
         .chars()
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && value.chars().count() <= 255
         && value
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
     if ok {
         Ok(value.to_ascii_uppercase())
     } else {
-        Err(Error::Config {
-            location: location.to_owned(),
-            message: format!("{value:?} is not an unquoted Snowflake identifier"),
-        })
+        Err(refuse("is not a Snowflake identifier"))
     }
 }
 

@@ -16,6 +16,8 @@
 //! the endpoint it unlocks is on loopback, so the demo's simulator credentials work out of the
 //! box and a production pipeline can never carry a password in plain text.
 //!
+//! `[notify] webhook_url` is a secret too (an incoming webhook's URL carries its token).
+//!
 //! `[extract] deletes` picks the delete feed ([`DeleteFeed`]): `"audit_history"` (default)
 //! stages AUDITHISTORY deletes as tombstones, `"off"` sends no AUDITHISTORY request at all.
 //!
@@ -39,8 +41,9 @@ pub use checks::is_loopback;
 pub use credentials::CredentialSource;
 pub use raw::interpolate;
 pub use spec::{
-    DEFAULT_KEY, DEFAULT_WATERMARK_FIELD, DeleteFeed, ExtractSpec, IntacctSpec, KNOWN_OBJECTS,
-    ObjectSpec, ReadMethod, RetrySpec, SnowflakeAuth, SnowflakeSpec, Spec, StageSpec,
+    DEFAULT_KEY, DEFAULT_NOTIFY_EXIT_CODES, DEFAULT_WATERMARK_FIELD, DeleteFeed, ExtractSpec,
+    IntacctSpec, KNOWN_OBJECTS, NotifySpec, ObjectSpec, ReadMethod, RetrySpec, SchemaPolicy,
+    SnowflakeAuth, SnowflakeSpec, Spec, StageSpec,
 };
 
 /// Reads, interpolates and validates a pipeline file with the process environment.
@@ -56,6 +59,38 @@ pub fn load(path: &Path) -> Result<Spec> {
     })?;
     let creds = CredentialSource::from_env(&env);
     parse(&text, path, &env, &cwd, &creds)
+}
+
+/// The pipeline's name and `[notify]` settings alone, from a file that may not validate as a
+/// whole: what a command that stopped on its configuration can still announce. `Ok((None,
+/// None))` when the file has neither; an error when the `[notify]` table itself is wrong.
+pub fn load_notify(path: &Path) -> Result<(Option<String>, Option<NotifySpec>)> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let env: BTreeMap<String, String> = std::env::vars().collect();
+    let cwd = std::env::current_dir().map_err(|source| Error::Io {
+        path: ".".into(),
+        source,
+    })?;
+    let creds = CredentialSource::from_env(&env);
+    let raw: raw::RawNotifyOnly = toml::from_str(&text).map_err(|e| Error::Config {
+        location: path.display().to_string(),
+        message: e.message().to_owned(),
+    })?;
+    let at = validate::Inputs {
+        path,
+        env: &env,
+        cwd: &cwd,
+        creds: &creds,
+    };
+    let notify = raw
+        .notify
+        .as_ref()
+        .map(|n| validate::notify(n, &at))
+        .transpose()?;
+    Ok((raw.name, notify))
 }
 
 /// Parses pipeline text against an explicit environment: the pure core of [`load`].

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::spec::{DeleteFeed, ReadMethod};
+use super::spec::{DeleteFeed, ReadMethod, SchemaPolicy};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Deserialize)]
@@ -19,6 +19,24 @@ pub(super) struct RawPipeline {
     pub(super) extract: Option<RawExtract>,
     pub(super) stage: RawStage,
     pub(super) snowflake: RawSnowflake,
+    pub(super) notify: Option<RawNotify>,
+}
+
+/// `[notify]`: where a command that ends badly is announced.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawNotify {
+    pub(super) webhook_url: String,
+    pub(super) on_exit_codes: Option<Vec<i64>>,
+    pub(super) timeout_secs: Option<u64>,
+}
+
+/// The name and the `[notify]` table of a pipeline file, read on their own (every other key
+/// ignored): what a command that failed before its pipeline validated can still announce.
+#[derive(Debug, Deserialize)]
+pub(super) struct RawNotifyOnly {
+    pub(super) name: Option<String>,
+    pub(super) notify: Option<RawNotify>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -74,6 +92,7 @@ pub(super) struct RawObject {
     pub(super) key: Option<String>,
     pub(super) watermark_field: Option<String>,
     pub(super) delete_lookback_secs: Option<u64>,
+    pub(super) schema: Option<SchemaPolicy>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

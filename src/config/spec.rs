@@ -40,7 +40,37 @@ pub struct Spec {
     pub stage: StageSpec,
     /// Where the data is loaded.
     pub snowflake: SnowflakeSpec,
+    /// Where a command that ends badly is announced (`None`: nowhere).
+    pub notify: Option<NotifySpec>,
 }
+
+impl Spec {
+    /// Every secret the pipeline holds, for what must be scrubbed of them (a notification).
+    pub fn secrets(&self) -> Vec<&Secret> {
+        let mut out = vec![&self.intacct.sender_password, &self.intacct.user_password];
+        match &self.snowflake.auth {
+            SnowflakeAuth::KeyPair { passphrase, .. } => out.extend(passphrase.as_ref()),
+            SnowflakeAuth::ProgrammaticAccessToken(token) => out.push(token),
+        }
+        out.extend(self.notify.as_ref().map(|n| &n.webhook_url));
+        out
+    }
+}
+
+/// `[notify]`: a chat webhook told when a command ends with one of `on_exit_codes`.
+#[derive(Clone, Debug)]
+pub struct NotifySpec {
+    /// The incoming-webhook URL (a secret: it carries the channel's token).
+    pub webhook_url: Secret,
+    /// Exit codes that are announced (default [`DEFAULT_NOTIFY_EXIT_CODES`]).
+    pub on_exit_codes: Vec<u8>,
+    /// How long the POST may take, in seconds.
+    pub timeout_secs: u64,
+}
+
+/// Exit codes announced by default: every failure but 4 (another run holds the lock: it is
+/// working) and 130 (someone pressed Ctrl-C).
+pub const DEFAULT_NOTIFY_EXIT_CODES: &[u8] = &[1, 2, 3, 5];
 
 /// The `[intacct]` table.
 #[derive(Clone, Debug)]
@@ -114,6 +144,19 @@ pub enum DeleteFeed {
     Off,
 }
 
+/// What a load does when a batch brings a new column or a wider type than the object's table
+/// has (`[extract.object.X] schema`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SchemaPolicy {
+    /// Add the column or widen the type, then load: the default.
+    #[default]
+    Evolve,
+    /// Stage the batch but do not load it: its load fails naming the column until
+    /// `accept-schema --object X` accepts the change (later batches of the object wait).
+    Freeze,
+}
+
 /// `[extract]`.
 #[derive(Clone, Debug)]
 pub struct ExtractSpec {
@@ -164,6 +207,8 @@ pub struct ObjectSpec {
     pub watermark_field: String,
     /// Delete-feed lookback override, in seconds.
     pub delete_lookback_secs: Option<u64>,
+    /// Whether a load may change the object's table (default [`SchemaPolicy::Evolve`]).
+    pub schema: SchemaPolicy,
 }
 
 /// The default [`ObjectSpec::key`].

@@ -587,3 +587,195 @@ fn the_delete_feed_has_its_own_bounded_lookback_per_pipeline_and_object() {
             if location.ends_with("extract.object.APBILL.delete_lookback_secs")
     ));
 }
+
+#[test]
+fn notify_takes_a_webhook_by_reference_and_announces_failures_by_default() {
+    let with = |table: &str| format!("{}\n[notify]\n{table}\n", demo_text());
+    // No table: nothing is announced.
+    assert!(parse_with(&demo_text(), &[]).unwrap().notify.is_none());
+
+    let hook = "https://hooks.example.com/services/T0/B0/tok3n";
+    let spec = parse_with(&with("webhook_url = \"${HOOK}\""), &[("HOOK", hook)]).unwrap();
+    let notify = spec.notify.as_ref().unwrap();
+    assert_eq!(notify.webhook_url.expose(), hook);
+    assert_eq!(notify.on_exit_codes, vec![1, 2, 3, 5]);
+    assert_eq!(notify.timeout_secs, 10);
+    assert!(spec.secrets().iter().any(|s| s.expose() == hook));
+    assert!(
+        !format!("{spec:?}").contains("tok3n"),
+        "the URL is a secret"
+    );
+
+    // A literal URL is refused, and so is a default for a URL off loopback.
+    let literal = parse_with(&with(&format!("webhook_url = \"{hook}\"")), &[]).unwrap_err();
+    assert!(
+        matches!(&literal, Error::Config { location, .. } if location.ends_with("notify.webhook_url")),
+        "{literal}"
+    );
+    assert!(!literal.to_string().contains("tok3n"), "{literal}");
+    let remote_default =
+        parse_with(&with(&format!("webhook_url = \"${{HOOK:-{hook}}}\"")), &[]).unwrap_err();
+    assert!(
+        matches!(remote_default, Error::Secret { .. }),
+        "{remote_default}"
+    );
+    let loopback = parse_with(
+        &with("webhook_url = \"${HOOK:-http://127.0.0.1:9/hook}\"\non_exit_codes = [3, 4]\ntimeout_secs = 2"),
+        &[],
+    )
+    .unwrap();
+    let notify = loopback.notify.unwrap();
+    assert_eq!(notify.on_exit_codes, vec![3, 4]);
+    assert_eq!(notify.timeout_secs, 2);
+
+    // What the variable names must be a URL, and the error does not quote it.
+    let not_url = parse_with(
+        &with("webhook_url = \"${HOOK}\""),
+        &[("HOOK", "s3cr3t-not-a-url")],
+    )
+    .unwrap_err();
+    assert!(matches!(not_url, Error::Config { .. }));
+    assert!(!not_url.to_string().contains("s3cr3t"), "{not_url}");
+    for bad in [
+        "on_exit_codes = [7]",
+        "on_exit_codes = [-1]",
+        "timeout_secs = 0",
+        "webhook = \"${HOOK}\"",
+    ] {
+        let err = parse_with(
+            &with(&format!("webhook_url = \"${{HOOK}}\"\n{bad}")),
+            &[("HOOK", hook)],
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::Config { .. }), "{bad}: {err}");
+    }
+}
+
+#[test]
+fn snowflake_names_are_stored_names_unquoted_upper_cased_and_quoted_kept() {
+    // The demo's warehouse line replaced by `lines`.
+    let with = |lines: &str| {
+        let text = demo_text().replace("warehouse = \"${SNOWFLAKE_WAREHOUSE:-LOAD_WH}\"\n", lines);
+        assert_ne!(text, demo_text());
+        parse_with(&text, &[])
+    };
+    let spec = with("warehouse = \"load_wh\"\nrole = \"intacct_loader\"\n").unwrap();
+    assert_eq!(spec.snowflake.warehouse.as_deref(), Some("LOAD_WH"));
+    assert_eq!(spec.snowflake.role.as_deref(), Some("INTACCT_LOADER"));
+    let spec = with("warehouse = '\"load_wh\"'\nrole = '\"Intacct \"\"Loader\"\"\"'\n").unwrap();
+    assert_eq!(spec.snowflake.warehouse.as_deref(), Some("load_wh"));
+    assert_eq!(spec.snowflake.role.as_deref(), Some("Intacct \"Loader\""));
+    let quoted_database = demo_text().replace(
+        "database = \"${SNOWFLAKE_DATABASE:-INTACCT}\"",
+        "database = '\"Finance\"'",
+    );
+    assert_eq!(
+        parse_with(&quoted_database, &[])
+            .unwrap()
+            .snowflake
+            .database,
+        "Finance"
+    );
+    for (bad, key) in [
+        ("warehouse = \"load wh\"\n", "snowflake.warehouse"),
+        ("warehouse = \"1wh\"\n", "snowflake.warehouse"),
+        ("warehouse = '\"\"'\n", "snowflake.warehouse"),
+        ("role = '\"a\"b\"'\n", "snowflake.role"),
+    ] {
+        match with(bad) {
+            Err(Error::Config { location, message }) => {
+                assert!(location.ends_with(key), "{bad}: {location}");
+                assert!(message.contains("double-quoted"), "{bad}: {message}");
+            }
+            other => panic!("{bad}: expected a configuration error, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn notify_settings_are_read_from_a_file_that_does_not_validate() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broken.toml");
+    let text = demo_text().replace("page_size = 2000", "page_size = 0")
+        + "\n[notify]\nwebhook_url = \"${HOOK:-http://127.0.0.1:9/hook}\"\n";
+    std::fs::write(&path, text).unwrap();
+    assert!(matches!(load(&path), Err(Error::Config { .. })));
+    let (name, notify) = load_notify(&path).unwrap();
+    assert_eq!(name.as_deref(), Some("demo"));
+    assert_eq!(
+        notify.unwrap().webhook_url.expose(),
+        "http://127.0.0.1:9/hook"
+    );
+    std::fs::write(&path, "name = \"x\"\n[stage]\nurl = 3\n").unwrap();
+    assert_eq!(load_notify(&path).unwrap().1.map(|n| n.timeout_secs), None);
+}
+
+#[test]
+fn an_object_evolves_its_schema_unless_it_is_frozen() {
+    let text = demo_text() + "\n[extract.object.VENDOR]\nschema = \"freeze\"\n";
+    let spec = parse_with(&text, &[]).unwrap();
+    let policy = |name: &str| {
+        spec.extract
+            .objects
+            .iter()
+            .find(|o| o.name == name)
+            .unwrap()
+            .schema
+    };
+    assert_eq!(policy("VENDOR"), SchemaPolicy::Freeze);
+    assert_eq!(policy("APBILL"), SchemaPolicy::Evolve);
+
+    let text = demo_text() + "\n[extract.object.VENDOR]\nschema = \"frozen\"\n";
+    let m = message(parse_with(&text, &[]).unwrap_err());
+    assert!(m.contains("frozen") && m.contains("freeze"), "{m}");
+}
+
+#[test]
+fn a_local_stage_is_refused_for_a_snowflake_that_is_not_on_loopback() {
+    let remote = [(
+        "SNOWFLAKE_URL",
+        "https://myorg-myaccount.snowflakecomputing.com",
+    )];
+    match parse_with(&demo_text(), &remote).unwrap_err() {
+        Error::Config { location, message } => {
+            assert!(location.ends_with("stage.url"), "{location}");
+            assert!(
+                message.contains("cannot read a local directory")
+                    && message.contains("myorg-myaccount.snowflakecomputing.com")
+                    && message.contains("s3://"),
+                "{message}"
+            );
+        }
+        other => panic!("expected a configuration error, got {other:?}"),
+    }
+    // Set explicitly, the error names snowflake.stage_url.
+    let explicit = demo_text().replace(
+        "create_database = true\n",
+        "create_database = true\nstage_url = \"file:///srv/stage/\"\n",
+    );
+    match parse_with(&explicit, &remote).unwrap_err() {
+        Error::Config { location, .. } => {
+            assert!(location.ends_with("snowflake.stage_url"), "{location}")
+        }
+        other => panic!("expected a configuration error, got {other:?}"),
+    }
+    // An S3 stage suits a remote Snowflake; a local one suits the emulator on loopback.
+    let s3 = parse_with(
+        &demo_text(),
+        &[
+            remote[0],
+            ("STAGE_URL", "s3://bucket/prefix"),
+            ("SNOWFLAKE_STORAGE_INTEGRATION", "intacct_s3"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(s3.snowflake.stage_url, "s3://bucket/prefix/");
+    for local in [
+        "http://127.0.0.1:8086",
+        "http://localhost:9",
+        "http://[::1]:9",
+    ] {
+        let spec = parse_with(&demo_text(), &[("SNOWFLAKE_URL", local)]).unwrap();
+        assert!(spec.snowflake.stage_url.starts_with("file://"), "{local}");
+    }
+}

@@ -3,8 +3,8 @@
 //! Each function takes its raw table and returns its part of the spec, or the first
 //! [`Error::Config`] it finds, located as `<file>: <table>.<key>` and saying what a right
 //! value is. The tables are checked in a fixed order — `[intacct]` (with `[intacct.retry]`),
-//! `[extract]` (with each `[extract.object.NAME]`), `[stage]`, `[snowflake]`, then the
-//! top-level `name` — and each table's keys in a fixed order, so a file with several mistakes
+//! `[extract]` (with each `[extract.object.NAME]`), `[stage]`, `[snowflake]`, `[notify]`, then
+//! the top-level `name` — and each table's keys in a fixed order, so a file with several mistakes
 //! always reports the same one first. `[snowflake]` reads the validated `[stage] url`: by
 //! default Snowflake reads the stage where the extractor wrote it.
 //!
@@ -21,11 +21,13 @@ use super::checks::{
 };
 use super::credentials::CredentialSource;
 use super::raw::{
-    RawExtract, RawIntacct, RawObject, RawPipeline, RawRetry, RawSnowflake, RawStage, interpolate,
+    EnvReference, RawExtract, RawIntacct, RawNotify, RawObject, RawPipeline, RawRetry,
+    RawSnowflake, RawStage, interpolate,
 };
 use super::spec::{
-    DEFAULT_KEY, DEFAULT_WATERMARK_FIELD, ExtractSpec, IntacctSpec, KNOWN_OBJECTS, ObjectSpec,
-    ReadMethod, RetrySpec, SnowflakeAuth, SnowflakeSpec, Spec, StageSpec,
+    DEFAULT_KEY, DEFAULT_NOTIFY_EXIT_CODES, DEFAULT_WATERMARK_FIELD, ExtractSpec, IntacctSpec,
+    KNOWN_OBJECTS, NotifySpec, ObjectSpec, ReadMethod, RetrySpec, SnowflakeAuth, SnowflakeSpec,
+    Spec, StageSpec,
 };
 use crate::error::{Error, Result};
 use crate::secret::Secret;
@@ -91,6 +93,7 @@ pub(super) fn pipeline(raw: RawPipeline, at: &Inputs) -> Result<Spec> {
     let extract = extract(raw.extract.unwrap_or_default(), at)?;
     let stage = stage(&raw.stage, at)?;
     let snowflake = snowflake(&raw.snowflake, &stage.url, at)?;
+    let notify = raw.notify.as_ref().map(|n| notify(n, at)).transpose()?;
     let name = name(raw.name, at)?;
     Ok(Spec {
         name,
@@ -99,6 +102,57 @@ pub(super) fn pipeline(raw: RawPipeline, at: &Inputs) -> Result<Spec> {
         extract,
         stage,
         snowflake,
+        notify,
+    })
+}
+
+/// `[notify]`: the webhook URL by reference only (it carries the channel's token; a default
+/// stands in only for a loopback URL), an http or https URL once resolved (the error never
+/// quotes it), the exit codes to announce (default 1, 2, 3 and 5) and a bounded timeout.
+pub(super) fn notify(n: &RawNotify, at: &Inputs) -> Result<NotifySpec> {
+    let key = "notify.webhook_url";
+    let default_is_loopback = EnvReference::parse_whole(&n.webhook_url)
+        .and_then(|r| r.default)
+        .and_then(|d| url::Url::parse(d).ok())
+        .is_some_and(|u| is_loopback(&u));
+    let webhook_url = at.required(key, at.secret(key, &n.webhook_url, default_is_loopback)?)?;
+    match url::Url::parse(webhook_url.expose()) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {}
+        _ => {
+            return Err(Error::Config {
+                location: at.location(key),
+                message: "the value it names is not an http or https URL (it is not shown: a webhook URL carries a token)".into(),
+            });
+        }
+    }
+    let on_exit_codes = match &n.on_exit_codes {
+        None => DEFAULT_NOTIFY_EXIT_CODES.to_vec(),
+        Some(codes) => {
+            let mut out = Vec::with_capacity(codes.len());
+            for &code in codes {
+                match u8::try_from(code) {
+                    Ok(code) if [0, 1, 2, 3, 4, 5, 130].contains(&code) => out.push(code),
+                    _ => {
+                        return Err(Error::Config {
+                            location: at.location("notify.on_exit_codes"),
+                            message: format!(
+                                "{code} is not an exit code of this tool (0, 1, 2, 3, 4, 5, 130)"
+                            ),
+                        });
+                    }
+                }
+            }
+            out
+        }
+    };
+    Ok(NotifySpec {
+        webhook_url,
+        on_exit_codes,
+        timeout_secs: bounded(
+            n.timeout_secs.unwrap_or(10),
+            1..=300,
+            &at.location("notify.timeout_secs"),
+        )?,
     })
 }
 
@@ -356,6 +410,7 @@ fn object(name: String, over: RawObject, at: &Inputs) -> Result<ObjectSpec> {
         key,
         watermark_field,
         delete_lookback_secs: over.delete_lookback_secs,
+        schema: over.schema.unwrap_or_default(),
         name,
     })
 }
@@ -381,9 +436,10 @@ fn stage(s: &RawStage, at: &Inputs) -> Result<StageSpec> {
     })
 }
 
-/// `[snowflake]`: the account and one way to authenticate, unquoted identifiers, and where
-/// Snowflake reads the stage (by default `stage_url`, the validated `[stage] url`; an S3
-/// stage needs a storage integration).
+/// `[snowflake]`: the account and one way to authenticate, every name as Snowflake stores it
+/// ([`identifier`]: unquoted upper-cased, quoted kept), and where Snowflake reads the stage (by
+/// default `stage_url`, the validated `[stage] url`; an S3 stage needs a storage integration,
+/// and a local directory is readable only by a Snowflake on loopback, the emulator).
 fn snowflake(f: &RawSnowflake, stage_url: &str, at: &Inputs) -> Result<SnowflakeSpec> {
     let sf_url = parse_url(
         &at.resolve("snowflake.url", &f.url)?,
@@ -409,8 +465,14 @@ fn snowflake(f: &RawSnowflake, stage_url: &str, at: &Inputs) -> Result<Snowflake
             &at.resolve("snowflake.schema", &f.schema)?,
             &at.location("snowflake.schema"),
         )?,
-        warehouse: at.optional("snowflake.warehouse", f.warehouse.as_deref())?,
-        role: at.optional("snowflake.role", f.role.as_deref())?,
+        warehouse: at
+            .optional("snowflake.warehouse", f.warehouse.as_deref())?
+            .map(|name| identifier(&name, &at.location("snowflake.warehouse")))
+            .transpose()?,
+        role: at
+            .optional("snowflake.role", f.role.as_deref())?
+            .map(|name| identifier(&name, &at.location("snowflake.role")))
+            .transpose()?,
         // Snowflake's own limit on a statement is seven days.
         timeout_secs: bounded(
             f.timeout_secs.unwrap_or(3600),
@@ -454,6 +516,21 @@ fn snowflake(f: &RawSnowflake, stage_url: &str, at: &Inputs) -> Result<Snowflake
         },
         create_database: f.create_database.unwrap_or(false),
     };
+    if snowflake.stage_url.starts_with("file://") && !is_loopback(&snowflake.url) {
+        let key = if f.stage_url.is_some() {
+            "snowflake.stage_url"
+        } else {
+            "stage.url"
+        };
+        return Err(Error::Config {
+            location: at.location(key),
+            message: format!(
+                "Snowflake at {} cannot read a local directory ({}): only the local emulator can. Put the stage on S3 (stage.url = \"s3://bucket/prefix/\", with snowflake.storage_integration naming an integration that allows it; see the README's Snowflake set-up)",
+                snowflake.url.host_str().unwrap_or("?"),
+                snowflake.stage_url
+            ),
+        });
+    }
     if snowflake.stage_url.starts_with("s3://") && snowflake.storage_integration.is_none() {
         return Err(Error::Config {
             location: at.location("snowflake.storage_integration"),

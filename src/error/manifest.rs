@@ -34,7 +34,7 @@ pub enum ManifestRule {
     NotStaged,
     /// A step finishes only after it started.
     StepNotStarted,
-    /// A load step's requestId is never replaced.
+    /// A load step's requestId is replaced only by a new attempt after a definite failure.
     RequestIdReplaced,
     /// A batch loads at most once per mode.
     LoadedTwice,
@@ -56,6 +56,18 @@ pub enum ManifestRule {
     KeysChanged,
     /// A batch's entity is named once, in the commit that creates it.
     EntityNamed,
+    /// A batch whose schema changes are held loads (and changes its table) only after they
+    /// were accepted.
+    SchemaHeld,
+    /// Only a staged batch whose schema changes are held can be accepted.
+    SchemaNotHeld,
+    /// Only a loaded batch read from Intacct (not a replay) is pruned, and once.
+    PruneNotLoaded,
+    /// A batch is not pruned while a replay of it is not loaded yet (the replay loads its
+    /// files).
+    PruneInUse,
+    /// A pruned batch's files are gone: no new replay names it.
+    ReplayOfPruned,
 }
 
 impl fmt::Display for ManifestRule {

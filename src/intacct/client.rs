@@ -207,6 +207,12 @@ impl IntacctClient {
         }
     }
 
+    /// Opens (or reuses) the client's session: the sender and the user are accepted, or the
+    /// error says which was refused.
+    pub async fn login(&self) -> Result<()> {
+        self.inner.sessions.get().await.map(|_| ())
+    }
+
     /// The API user's formatting preferences: `readByName` USERINFO for the user's RECORDNO,
     /// then `readUserFormatting` (see `crate::intacct::preferences`).
     pub async fn user_formatting(&self) -> Result<crate::intacct::preferences::UserFormatting> {

@@ -25,7 +25,7 @@ pub(crate) mod names;
 pub mod objects;
 pub(crate) mod paging;
 pub(crate) mod parse;
-mod preferences;
+pub(crate) mod preferences;
 mod reader;
 pub(crate) mod request;
 pub(crate) mod response;

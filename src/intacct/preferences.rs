@@ -124,67 +124,141 @@ pub const AUDIT_TRAIL_PERMISSION: &str = "to read AUDITHISTORY Sage requires the
 /// The locale this client reads numbers in.
 const LOCALE: &str = "en_US";
 
-/// Refuses to run unless the preferences are month/day/year with a 24-hour clock, in the
-/// `en_US` locale, at the GMT offset `time_zone` has at `now`; the error says which
-/// preference to change and to what.
-pub(super) fn check(prefs: &UserFormatting, time_zone: Tz, now: DateTime<Utc>) -> Result<()> {
+/// How the API user's preferences differ from what the pipeline reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Mismatch {
+    /// The date format is not month/day/year (`/mdY`).
+    DateFormat(Option<String>),
+    /// The clock is not 24-hour.
+    Clock(Option<String>),
+    /// The locale is not `en_US`.
+    Locale(Option<String>),
+    /// No GMT offset came back.
+    NoOffset,
+    /// The offset is not an offset.
+    BadOffset(String),
+    /// The offset is not the one `zone` has at `at`.
+    Offset {
+        /// The user's offset, seconds east of UTC.
+        offset: i32,
+        /// `intacct.time_zone`.
+        zone: Tz,
+        /// The offset `zone` has at `at`, seconds east of UTC.
+        zone_offset: i32,
+        /// The run's now.
+        at: DateTime<Utc>,
+    },
+}
+
+impl Mismatch {
+    /// What is wrong.
+    pub(crate) fn detail(&self) -> String {
+        match self {
+            Mismatch::DateFormat(other) => format!("the API user's date format is {other:?}"),
+            Mismatch::Clock(other) => format!("the API user's clock is {other:?}"),
+            Mismatch::Locale(other) => format!("the API user's locale is {other:?}"),
+            Mismatch::NoOffset => "readUserFormatting gave no GMT offset for the API user".into(),
+            Mismatch::BadOffset(text) => {
+                format!("the API user's GMT offset {text:?} is not an offset")
+            }
+            Mismatch::Offset {
+                offset,
+                zone,
+                zone_offset,
+                at,
+            } => format!(
+                "the API user's GMT offset is {} but intacct.time_zone {zone} is at {} on {}, \
+                 so Intacct's timestamps would be read {} off",
+                show_offset(*offset),
+                show_offset(*zone_offset),
+                at.format("%Y-%m-%d %H:%M UTC"),
+                show_duration(offset - zone_offset),
+            ),
+        }
+    }
+
+    /// What to change, in one line.
+    pub(crate) fn fix(&self) -> String {
+        match self {
+            Mismatch::DateFormat(_) => "set the user's Date format preference to MM/DD/YYYY (readUserFormatting dateformat \"/mdY\")".into(),
+            Mismatch::Clock(_) => "set the user's Time format preference to a 24-hour clock (readUserFormatting clock \"24\")".into(),
+            Mismatch::Locale(_) => format!(
+                "set the user's Locale preference to English (United States) (readUserFormatting locale \"{LOCALE}\")"
+            ),
+            Mismatch::NoOffset | Mismatch::BadOffset(_) => {
+                "set the user's Time zone preference to the zone in intacct.time_zone".into()
+            }
+            Mismatch::Offset {
+                zone, zone_offset, ..
+            } => format!(
+                "set the user's Time zone preference in Intacct to {zone} (or to a zone at {} now), or set intacct.time_zone in the pipeline to the zone the user's preference names",
+                show_offset(*zone_offset)
+            ),
+        }
+    }
+
+    /// Why it matters.
+    fn reason(&self) -> &'static str {
+        match self {
+            Mismatch::DateFormat(_) => "Intacct writes every date and timestamp in it",
+            Mismatch::Locale(_) => {
+                "another locale may write numbers and amounts in a form this client does not read"
+            }
+            _ => "Intacct writes every timestamp in the user's zone and clock",
+        }
+    }
+}
+
+/// How the preferences differ from month/day/year with a 24-hour clock, in the `en_US`
+/// locale, at the GMT offset `time_zone` has at `now` (`None`: they do not).
+pub(crate) fn mismatch(
+    prefs: &UserFormatting,
+    time_zone: Tz,
+    now: DateTime<Utc>,
+) -> Option<Mismatch> {
     match prefs.date_format.as_deref() {
         Some("/mdY") => {}
-        other => {
-            return Err(refuse(format!(
-                "the API user's date format is {other:?}; set the user's Date format preference \
-                 to MM/DD/YYYY (readUserFormatting dateformat \"/mdY\"), because Intacct writes \
-                 every date and timestamp in it"
-            )));
-        }
+        other => return Some(Mismatch::DateFormat(other.map(str::to_owned))),
     }
     match prefs.clock.as_deref() {
         Some("24") => {}
-        other => {
-            return Err(refuse(format!(
-                "the API user's clock is {other:?}; set the user's Time format preference to a \
-                 24-hour clock (readUserFormatting clock \"24\")"
-            )));
-        }
+        other => return Some(Mismatch::Clock(other.map(str::to_owned))),
     }
     match prefs.locale.as_deref() {
         Some(LOCALE) => {}
-        other => {
-            return Err(refuse(format!(
-                "the API user's locale is {other:?}; set the user's Locale preference to \
-                 English (United States), readUserFormatting locale \"{LOCALE}\": another \
-                 locale may write numbers and amounts in a form this client does not read"
-            )));
-        }
+        other => return Some(Mismatch::Locale(other.map(str::to_owned))),
     }
     let Some(text) = prefs.gmt_offset.as_deref() else {
-        return Err(refuse(
-            "readUserFormatting gave no GMT offset for the API user".into(),
-        ));
+        return Some(Mismatch::NoOffset);
     };
     let Some(offset) = parse_offset(text) else {
-        return Err(refuse(format!(
-            "the API user's GMT offset {text:?} is not an offset"
-        )));
+        return Some(Mismatch::BadOffset(text.to_owned()));
     };
     let zone_offset = time_zone
         .offset_from_utc_datetime(&now.naive_utc())
         .fix()
         .local_minus_utc();
-    if offset != zone_offset {
-        return Err(refuse(format!(
-            "the API user's GMT offset is {} but intacct.time_zone {time_zone} is at {} on {}, \
-             so Intacct's timestamps would be read {} off; set the user's Time zone \
-             preference in Intacct to {time_zone} (or to a zone at {} now), or set \
-             intacct.time_zone in the pipeline to the zone the user's preference names",
-            show_offset(offset),
-            show_offset(zone_offset),
-            now.format("%Y-%m-%d %H:%M UTC"),
-            show_duration(offset - zone_offset),
-            show_offset(zone_offset),
-        )));
+    (offset != zone_offset).then_some(Mismatch::Offset {
+        offset,
+        zone: time_zone,
+        zone_offset,
+        at: now,
+    })
+}
+
+/// Refuses to run unless the preferences are month/day/year with a 24-hour clock, in the
+/// `en_US` locale, at the GMT offset `time_zone` has at `now`; the error says which
+/// preference to change and to what.
+pub(super) fn check(prefs: &UserFormatting, time_zone: Tz, now: DateTime<Utc>) -> Result<()> {
+    match mismatch(prefs, time_zone, now) {
+        None => Ok(()),
+        Some(m) => Err(refuse(format!(
+            "{}; {}, because {}",
+            m.detail(),
+            m.fix(),
+            m.reason()
+        ))),
     }
-    Ok(())
 }
 
 /// `+HHMM` of seconds east of UTC.
@@ -264,6 +338,33 @@ mod tests {
         assert!(err.to_string().contains("-0700"), "{err}");
         assert!(err.to_string().contains("-0800"), "{err}");
         assert_eq!(show_duration(-19_800), "5 h 30 min");
+    }
+
+    #[test]
+    fn the_check_command_reads_the_locale_and_the_offset_now_as_mismatches() {
+        let london = chrono_tz::Europe::London;
+        let summer = Utc.with_ymd_and_hms(2026, 7, 1, 12, 0, 0).unwrap();
+        let mut german = prefs("/mdY", "24", "+0100");
+        german.locale = Some("de_DE".into());
+        let m = mismatch(&german, london, summer).unwrap();
+        assert_eq!(m, Mismatch::Locale(Some("de_DE".into())));
+        assert!(m.fix().contains("Locale preference"), "{}", m.fix());
+        let m = mismatch(&prefs("/mdY", "24", "+0000"), london, summer).unwrap();
+        assert_eq!(
+            m,
+            Mismatch::Offset {
+                offset: 0,
+                zone: london,
+                zone_offset: 3_600,
+                at: summer
+            }
+        );
+        assert!(m.detail().contains("read 1 h off"), "{}", m.detail());
+        assert!(m.fix().contains("a zone at +0100 now"), "{}", m.fix());
+        assert_eq!(
+            mismatch(&prefs("/mdY", "24", "+01:00"), london, summer),
+            None
+        );
     }
 
     #[test]

@@ -10,13 +10,19 @@
 //! (`NUMBER(p,s)` to a larger precision at the same scale; `VARCHAR(n)` to a longer one) and
 //! otherwise refused with an error naming object, column, old and new type; nothing is dropped.
 //! Data tables are created with `CREATE … IF NOT EXISTS` only, never `CREATE OR REPLACE`.
+//! Every change evolution makes to a target table is also described as a [`SchemaChange`]
+//! ([`target_changes`]), which the load records in the manifest before sending the DDL.
+//!
+//! `reset` rebuilds an object in `<OBJECT>__RESET` (the only table created `OR REPLACE`: it
+//! holds nothing until it is swapped in), then swaps it with the live table and drops the old
+//! rows ([`reset_table`], [`swap_tables`], [`drop_reset_table`]).
 
 use std::collections::BTreeMap;
 
 use super::names::{Names, TableRole, table_name};
 use super::sql::{Ident, Literal, Part, Sql, render};
 use crate::error::{Error, Result};
-use crate::manifest::schemas::{BatchSchema, ColumnType};
+use crate::manifest::schemas::{BatchSchema, ColumnType, SchemaChange, SchemaChangeKind};
 
 /// A Snowflake column type, as this loader creates it or as `INFORMATION_SCHEMA` reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -137,6 +143,9 @@ const EXTERNAL_STAGE_LOCAL: &str = include_str!("../../sql/external_stage_local.
 const CREATE_DATABASE: &str = include_str!("../../sql/create_database.sql");
 const CREATE_SCHEMA: &str = include_str!("../../sql/create_schema.sql");
 const TABLE_COLUMNS: &str = include_str!("../../sql/table_columns.sql");
+const CREATE_RESET_TABLE: &str = include_str!("../../sql/create_reset_table.sql");
+const SWAP_TABLE: &str = include_str!("../../sql/swap_table.sql");
+const DROP_RESET_TABLE: &str = include_str!("../../sql/drop_reset_table.sql");
 
 /// `CREATE DATABASE IF NOT EXISTS` for the configured database.
 pub(crate) fn create_database(names: &Names) -> Result<Sql> {
@@ -182,7 +191,7 @@ pub(crate) fn external_stage(
     match storage_integration {
         Some(integration) => {
             let mut bindings = common;
-            bindings.push(("storage_integration", Ident::new(integration)?.into()));
+            bindings.push(("storage_integration", Ident::exact(integration)?.into()));
             render("external_stage.sql", EXTERNAL_STAGE, &bindings)
         }
         None => render("external_stage_local.sql", EXTERNAL_STAGE_LOCAL, &common),
@@ -208,6 +217,118 @@ pub fn create_table(names: &Names, schema: &BatchSchema, role: TableRole) -> Res
     match role {
         TableRole::Target => render("create_table.sql", CREATE_TABLE, &bindings),
         TableRole::Staging => render("create_staging_table.sql", CREATE_STAGING_TABLE, &bindings),
+        TableRole::Reset => render("create_reset_table.sql", CREATE_RESET_TABLE, &bindings),
+    }
+}
+
+/// `CREATE OR REPLACE TABLE <OBJECT>__RESET`: `schema`'s columns, then every column only the
+/// live table has (`live`, its columns now), with the live table's type.
+pub(crate) fn reset_table(
+    names: &Names,
+    schema: &BatchSchema,
+    live: &[ExistingColumn],
+) -> Result<Sql> {
+    let mut columns = schema
+        .columns
+        .iter()
+        .map(|c| Ok((Ident::new(&c.name)?, SnowflakeType::of(c.column_type))))
+        .collect::<Result<Vec<_>>>()?;
+    for column in live {
+        if !columns.iter().any(|(name, _)| name.name() == column.name) {
+            columns.push((Ident::new(&column.name)?, column.column_type.clone()));
+        }
+    }
+    let columns = columns
+        .into_iter()
+        .map(|(column, column_type)| {
+            vec![
+                ("column", column.into()),
+                ("column_type", column_type.sql().into()),
+            ]
+        })
+        .collect();
+    render(
+        "create_reset_table.sql",
+        CREATE_RESET_TABLE,
+        &[
+            (
+                "table",
+                names.table(&schema.object, TableRole::Reset)?.into(),
+            ),
+            ("columns", Part::Each(columns)),
+        ],
+    )
+}
+
+/// `ALTER TABLE <OBJECT> SWAP WITH <OBJECT>__RESET`.
+pub(crate) fn swap_tables(names: &Names, object: &str) -> Result<Sql> {
+    render(
+        "swap_table.sql",
+        SWAP_TABLE,
+        &[
+            ("table", names.table(object, TableRole::Target)?.into()),
+            ("reset_table", names.table(object, TableRole::Reset)?.into()),
+        ],
+    )
+}
+
+/// `DROP TABLE IF EXISTS <OBJECT>__RESET`.
+pub(crate) fn drop_reset_table(names: &Names, object: &str) -> Result<Sql> {
+    render(
+        "drop_reset_table.sql",
+        DROP_RESET_TABLE,
+        &[("reset_table", names.table(object, TableRole::Reset)?.into())],
+    )
+}
+
+/// What evolving the object's target table to `schema` changes, as [`SchemaChange`]s: each
+/// column added, each type widened (nothing when the table does not exist yet: creating it is
+/// no change). A refused change is left to [`evolve`], which fails naming it.
+pub(crate) fn target_changes(schema: &BatchSchema, tables: &TableColumns) -> Vec<SchemaChange> {
+    let table = table_name(&schema.object.to_uppercase(), TableRole::Target);
+    let Some(existing) = tables.get(&table) else {
+        return vec![];
+    };
+    let mut changes = Vec::new();
+    for column in &schema.columns {
+        let name = column.name.to_uppercase();
+        let wanted = SnowflakeType::of(column.column_type);
+        let change = match existing.iter().find(|e| e.name == name) {
+            None => (SchemaChangeKind::Added, None, wanted),
+            Some(found) => match widening(&found.column_type, &wanted) {
+                Widening::Widen(to) => (
+                    SchemaChangeKind::Widened,
+                    Some(found.column_type.describe()),
+                    to,
+                ),
+                Widening::Same | Widening::Refused(_) => continue,
+            },
+        };
+        changes.push(SchemaChange {
+            object: schema.object.clone(),
+            table: table.clone(),
+            column: name,
+            kind: change.0,
+            old_type: change.1,
+            new_type: change.2.describe(),
+        });
+    }
+    changes
+}
+
+/// The statements that bring the object's staging table (alone) up to `schema`: what a
+/// `reset` needs before its COPY, leaving the live table as it is.
+pub(crate) fn staging_statements(
+    names: &Names,
+    schema: &BatchSchema,
+    tables: &TableColumns,
+) -> Result<Vec<Sql>> {
+    match tables.get(&table_name(
+        &schema.object.to_uppercase(),
+        TableRole::Staging,
+    )) {
+        None => Ok(vec![create_table(names, schema, TableRole::Staging)?]),
+        Some(existing) => evolve(names, schema, TableRole::Staging, existing),
     }
 }
 
@@ -487,6 +608,89 @@ mod tests {
             evolve(&names(), &s, TableRole::Target, &scale),
             Err(Error::Schema { .. })
         ));
+    }
+
+    #[test]
+    fn target_changes_name_each_added_and_widened_column_and_nothing_for_a_new_table() {
+        let s = schema(&[
+            ("RECORDNO", ColumnType::Integer),
+            ("NAME", ColumnType::Text),
+            ("TIER", ColumnType::Text),
+        ]);
+        let mut tables = TableColumns::new();
+        assert_eq!(target_changes(&s, &tables), vec![]);
+        tables.insert(
+            "VENDOR".into(),
+            vec![
+                ExistingColumn {
+                    name: "RECORDNO".into(),
+                    column_type: SnowflakeType::Number {
+                        precision: 18,
+                        scale: 0,
+                    },
+                },
+                ExistingColumn {
+                    name: "NAME".into(),
+                    column_type: SnowflakeType::Varchar(Some(16_777_216)),
+                },
+            ],
+        );
+        // The staging table's columns are not the target's: only VENDOR counts.
+        tables.insert("VENDOR_STG".into(), vec![]);
+        assert_eq!(
+            target_changes(&s, &tables),
+            vec![
+                SchemaChange {
+                    object: "VENDOR".into(),
+                    table: "VENDOR".into(),
+                    column: "RECORDNO".into(),
+                    kind: SchemaChangeKind::Widened,
+                    old_type: Some("NUMBER(18,0)".into()),
+                    new_type: "NUMBER(38,0)".into(),
+                },
+                SchemaChange {
+                    object: "VENDOR".into(),
+                    table: "VENDOR".into(),
+                    column: "TIER".into(),
+                    kind: SchemaChangeKind::Added,
+                    old_type: None,
+                    new_type: "VARCHAR".into(),
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_reset_table_keeps_the_live_tables_other_columns_and_swaps_in_one_statement() {
+        let s = schema(&[
+            ("RECORDNO", ColumnType::Integer),
+            ("TIER", ColumnType::Text),
+        ]);
+        let live = vec![
+            ExistingColumn {
+                name: "RECORDNO".into(),
+                column_type: SnowflakeType::Number {
+                    precision: 38,
+                    scale: 0,
+                },
+            },
+            ExistingColumn {
+                name: "OLD_FIELD".into(),
+                column_type: SnowflakeType::Date,
+            },
+        ];
+        assert_eq!(
+            reset_table(&names(), &s, &live).unwrap().as_str(),
+            "CREATE OR REPLACE TABLE \"INTACCT\".\"RAW\".\"VENDOR__RESET\" (\n  \"RECORDNO\" NUMBER(38,0),\n  \"TIER\" VARCHAR,\n  \"OLD_FIELD\" DATE\n)"
+        );
+        assert_eq!(
+            swap_tables(&names(), "VENDOR").unwrap().as_str(),
+            "ALTER TABLE \"INTACCT\".\"RAW\".\"VENDOR\" SWAP WITH \"INTACCT\".\"RAW\".\"VENDOR__RESET\""
+        );
+        assert_eq!(
+            drop_reset_table(&names(), "VENDOR").unwrap().as_str(),
+            "DROP TABLE IF EXISTS \"INTACCT\".\"RAW\".\"VENDOR__RESET\""
+        );
     }
 
     #[test]

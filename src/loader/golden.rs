@@ -134,6 +134,11 @@ fn load_statements(
                 .map(|s| s.to_string()),
         );
     }
+    out.push(
+        statements::count_staged(&names, object, rows_batch_id)
+            .unwrap()
+            .to_string(),
+    );
     out.push(merge(schema, rows_batch_id, delete_key, keys));
     out.push(
         statements::delete_staged(&names, object, rows_batch_id)

@@ -1,20 +1,52 @@
-//! Loading staged batches into Snowflake: per batch, COPY → check → MERGE → cleanup → one
+//! Loading staged batches into Snowflake: per batch, COPY → count → MERGE → cleanup → one
 //! manifest commit that marks it loaded and moves the watermark.
 //!
 //! Invariants:
-//! * every statement's requestId is committed to the manifest (`load_step_started`) before the
-//!   statement is first sent; a resumed load resends the recorded requestId with `retry=true`,
-//!   so a statement that ran but whose answer was lost is answered from Snowflake's history
-//!   instead of running again;
+//! * every load statement is a recorded step (`copy-N`, `reload-R-delete`, `reload-R-copy-N`,
+//!   `merge`, `cleanup`); each attempt's requestId is committed to the manifest
+//!   (`load_step_started`) before the statement is first sent, and the statement is submitted
+//!   with `async=true` so its handle is committed (`load_step_running`) before the loader
+//!   waits for it;
+//! * while an attempt's outcome is unknown (a crash or Ctrl-C after its id was recorded, a
+//!   transport failure, 429 or 5xx after the request may have run) a resumed load polls the
+//!   recorded handle, or resends the recorded requestId with `retry=true` when there is none
+//!   (or Snowflake no longer knows it), so a statement that ran is answered, not run again;
+//!   after a definite failure (422, 408, a cancelled statement) the failure is recorded with
+//!   the attempt's requestId and the next attempt takes a new one (Snowflake documents
+//!   `retry=true` for unknown outcomes only; a resend would be answered with the same
+//!   failure);
 //! * a step whose answer is recorded (`load_step_finished`) is never sent again: a crash
 //!   between any two steps resumes at the first unfinished one;
-//! * COPY's `rows_loaded` must equal the manifest's rows for the files; "0 files processed"
-//!   means Snowflake's load metadata has them already (an earlier attempt loaded them), and the
-//!   load goes on to MERGE;
-//! * a batch is committed loaded, with the new watermark, only after its staging rows are
-//!   deleted, in one commit; a failure records `load_failed` and leaves the batch staged (its
-//!   window is never dropped), and later batches of the same object (and entity) wait for it;
+//! * the MERGE runs only when the staging table holds exactly the batch's rows, counted by
+//!   `_BATCH_ID` against the manifest: "Copy executed with 0 files processed." is trusted for
+//!   nothing, since Snowflake says it for files it loaded before, for files of uncertain load
+//!   status (staged or last loaded more than 64 days ago, skipped silently) and for a staging
+//!   table emptied or re-created since. When the count differs, the batch's staging rows are
+//!   deleted and its files copied again with `FORCE = TRUE` (a reload round, itself recorded
+//!   steps), and the count must then match or the batch fails naming both counts;
+//! * a batch with no rows sends no statement at all (an unchanged object never resumes the
+//!   warehouse) and is marked loaded;
+//! * a batch is committed loaded, with the new watermark of its stream (`OBJECT@ENTITY` with
+//!   `intacct.entities`), only after its staging rows are deleted, in one commit; a failure
+//!   records `load_failed` and leaves the batch staged (its window is never dropped), and
+//!   later batches of the same object (and entity) wait for it;
 //! * objects load in parallel (bounded), each object's batches in the order they were created.
+//! * what a batch's load changes in its target table (columns added, types widened) is
+//!   committed (`schema_changes`) before the DDL is sent; for an object whose schema is frozen
+//!   (`schema = "freeze"`) the changes are committed held, nothing is sent, and the load fails
+//!   naming each column until `accept-schema` accepts them (a table that does not exist yet is
+//!   created from the first batch, frozen or not);
+//! * a [`Mode::Reset`] batch is loaded into `<OBJECT>__RESET` (created from its schema plus the
+//!   live table's other columns), which then swaps with the live table in one statement, and
+//!   the old rows are dropped: each of these is a recorded step like COPY and MERGE, so a crash
+//!   anywhere resumes, and the live table is readable throughout. It moves no mark.
+//!
+//! Guesses about Snowflake this relies on (each listed, with a statement that settles it on a
+//! real account, in `sql/README.md`, "To confirm on a real account"): a `retry=true` resend of
+//! a requestId whose statement failed is answered with that failure and runs nothing (the
+//! emulator's reading; either way a new attempt takes a new id); a requestId stays matchable
+//! for a limited time and a statement handle can be polled for a limited time (when neither
+//! matches any more, the statement runs again, which every load statement survives).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -25,13 +57,15 @@ use tokio::sync::Mutex;
 use tracing::Instrument;
 
 use super::ddl::{self, ExistingColumn, SnowflakeType};
-use super::names::Names;
+use super::names::{Names, TableRole};
 use super::sql::Sql;
 use super::statements::{self, MergeSpec};
 use crate::error::{Error, LoadFailure, Result};
-use crate::manifest::schemas::{self, BatchSchema};
+use crate::manifest::schemas::{self, BatchSchema, SchemaChange};
 use crate::manifest::{Action, BatchState, BatchStatus, Manifest, Mode};
-use crate::snowflake::{SnowflakeClient, Statement, StatementOutcome};
+use crate::snowflake::{
+    FailureKind, SnowflakeClient, Statement, StatementOutcome, Submitted, failure_kind,
+};
 
 /// Everything loading needs.
 #[derive(Clone)]
@@ -50,6 +84,9 @@ pub struct LoadContext {
     pub delete_key: fn(&str) -> Option<&'static str>,
     /// Told of every step and every finished batch (progress display).
     pub observer: Option<Arc<dyn LoadObserver>>,
+    /// Objects whose schema is frozen (`schema = "freeze"`): a batch that would change their
+    /// table waits for `accept-schema`.
+    pub frozen: std::collections::BTreeSet<String>,
 }
 
 /// Watches a load: each step as it starts, each batch as it ends.
@@ -71,7 +108,8 @@ pub struct BatchLoadReport {
     pub mode: String,
     /// Rows in its files (tombstones included).
     pub rows: u64,
-    /// Rows COPY loaded in this attempt (0 when Snowflake had them already).
+    /// Rows COPY loaded in this attempt (0 when Snowflake had them already), the copies of a
+    /// reload included.
     pub copy_rows: u64,
     /// Rows MERGE inserted.
     pub merge_inserted: u64,
@@ -81,20 +119,29 @@ pub struct BatchLoadReport {
     pub statements: u64,
     /// Steps found finished by an earlier attempt and not sent again.
     pub steps_resumed: u64,
+    /// The staging table did not hold exactly the batch's rows after its COPY (files skipped
+    /// as loaded or of uncertain load status, or the table emptied or re-created): its staging
+    /// rows were deleted and its files copied again with `FORCE = TRUE` before the MERGE.
+    #[serde(default)]
+    pub staging_reloaded: bool,
     /// Wall time.
     pub seconds: f64,
     /// Why it failed, when it did.
     pub error: Option<String>,
+    /// What its load changed in the object's table (or, when held, would change).
+    #[serde(default)]
+    pub schema_changes: Vec<SchemaChange>,
 }
 
-/// The batches `load` takes: staged and not yet loaded, per object, oldest first.
+/// The batches `load` takes: staged and not yet loaded, per object, oldest first (a reset's
+/// batch is `reset`'s alone).
 pub fn pending_batches(
     state: &crate::manifest::ManifestState,
     objects: Option<&[String]>,
 ) -> BTreeMap<String, Vec<String>> {
     let mut out: BTreeMap<String, Vec<(u64, String)>> = BTreeMap::new();
     for batch in state.batches.values() {
-        if batch.status != BatchStatus::Staged {
+        if batch.status != BatchStatus::Staged || batch.mode == Mode::Reset {
             continue;
         }
         if objects.is_some_and(|only| !only.iter().any(|o| o == &batch.object)) {
@@ -169,6 +216,15 @@ pub async fn load_batches(
         .collect()
 }
 
+/// Where a batch's load is: the step under way and, when that step's statement definitely
+/// failed, the requestId it ran under (recorded with the failure, so the next attempt takes a
+/// new one).
+#[derive(Debug)]
+struct Position {
+    step: String,
+    failed_request_id: Option<String>,
+}
+
 async fn load_one(
     ctx: &LoadContext,
     catalog: &Mutex<Option<Catalog>>,
@@ -179,15 +235,20 @@ async fn load_one(
         batch_id: batch_id.to_owned(),
         ..BatchLoadReport::default()
     };
-    let mut step = String::from("ddl");
-    let result = load_batch(ctx, catalog, batch_id, &mut report, &mut step).await;
+    let mut at = Position {
+        step: String::from("ddl"),
+        failed_request_id: None,
+    };
+    let result = load_batch(ctx, catalog, batch_id, &mut report, &mut at).await;
     report.seconds = started.elapsed().as_secs_f64();
     if let Err(error) = &result {
+        let step = at.step.clone();
         tracing::error!(step = %step, %error, "batch load failed; it stays staged and resumes at this step next time");
         let failed = Action::LoadFailed {
             batch_id: batch_id.to_owned(),
             step: step.clone(),
             error: error.to_string(),
+            failed_request_id: at.failed_request_id.take(),
         };
         if let Err(commit_error) = ctx.manifest.lock().await.commit(vec![failed]).await {
             tracing::warn!(error = %commit_error, "could not record the load failure");
@@ -218,7 +279,7 @@ async fn load_batch(
     catalog: &Mutex<Option<Catalog>>,
     batch_id: &str,
     report: &mut BatchLoadReport,
-    step: &mut String,
+    at: &mut Position,
 ) -> Result<()> {
     let state = batch(ctx, batch_id).await?;
     report.object = state.object.clone();
@@ -230,10 +291,24 @@ async fn load_batch(
             status: state.status.to_string(),
         });
     }
+    if state.rows == 0 && state.mode != Mode::Reset {
+        // Nothing changed in the window: no COPY, MERGE or DELETE, no statement at all (an
+        // unchanged object never resumes the warehouse). Its window is still marked loaded.
+        // A reset still swaps: an object emptied in Intacct leaves an empty table.
+        tracing::info!(mode = %state.mode, "batch has no rows: marked loaded without a statement");
+        at.step = "commit".into();
+        return commit_loaded(ctx, &state, report).await;
+    }
     let stage = ctx.manifest.lock().await.stage().clone();
     let schema = schemas::load(&stage, &state.object, &state.schema_fingerprint).await?;
-    report.statements += ensure_tables(ctx, catalog, &schema).await?;
+    let live = ensure_tables(ctx, catalog, &schema, &state, report, &mut at.step).await?;
     tracing::info!(rows = state.rows, files = state.files.len(), mode = %state.mode, "loading batch");
+    let reset = state.mode == Mode::Reset;
+    if reset {
+        at.step = "reset-table".into();
+        let sql = ddl::reset_table(&ctx.names, &schema, &live)?;
+        run_step(ctx, &state, at, &sql, report, status_summary).await?;
+    }
 
     let files: Vec<String> = state.files.iter().map(|f| f.path.clone()).collect();
     let copies = statements::copy_into(
@@ -247,35 +322,45 @@ async fn load_batch(
         .zip(state.files.chunks(statements::FILES_PER_COPY))
         .enumerate()
     {
-        *step = format!("copy-{}", index + 1);
+        at.step = format!("copy-{}", index + 1);
         let expected: u64 = chunk.iter().map(|f| f.rows).sum();
-        let result = run_step(ctx, &state, step, sql, report, copy_summary).await?;
+        let result = run_step(ctx, &state, at, sql, report, copy_summary).await?;
         let loaded = result["rows_loaded"].as_u64().unwrap_or(0);
-        let already = result["already_loaded"].as_bool().unwrap_or(false);
-        if already && state.mode == Mode::Replay {
+        let nothing = result["already_loaded"].as_bool().unwrap_or(false);
+        if nothing && state.mode == Mode::Replay {
             return Err(Error::Load {
                 object: state.object.clone(),
                 batch_id: batch_id.to_owned(),
-                step: step.clone(),
+                step: at.step.clone(),
                 cause: LoadFailure::Check("COPY with FORCE = TRUE processed no file".into()),
             });
         }
-        if !already && loaded != expected {
-            return Err(Error::Load {
-                object: state.object.clone(),
-                batch_id: batch_id.to_owned(),
-                step: step.clone(),
-                cause: LoadFailure::Check(format!(
-                    "COPY loaded {loaded} rows but the manifest lists {expected} in these files"
-                )),
-            });
+        if !nothing && loaded != expected {
+            // Some files skipped as loaded before, or as of uncertain load status (the 64-day
+            // rule): the count of the staging rows below decides what the MERGE may read.
+            tracing::warn!(
+                step = %at.step,
+                loaded,
+                expected,
+                "COPY loaded another number of rows than the manifest lists for these files"
+            );
         }
         report.copy_rows += loaded;
-        crash_point(&format!("after-{step}"));
+        crash_point(&format!("after-{}", at.step));
+    }
+    // Once the MERGE has an answer the staging rows have done their work (the cleanup may
+    // already have removed them): the count guards the MERGE only.
+    let merged = batch(ctx, batch_id)
+        .await?
+        .load_steps
+        .get("merge")
+        .is_some_and(|m| m.result.is_some());
+    if !merged {
+        check_staging(ctx, &state, &files, report, at).await?;
     }
 
-    *step = "merge".into();
-    let merge = statements::merge(
+    at.step = "merge".into();
+    let merge = statements::merge_into(
         &ctx.names,
         &MergeSpec {
             schema: &schema,
@@ -283,29 +368,55 @@ async fn load_batch(
             delete_key: (ctx.delete_key)(&state.object).filter(|k| schema.column(k).is_some()),
             keys: &state.keys,
         },
+        if reset {
+            TableRole::Reset
+        } else {
+            TableRole::Target
+        },
     )?;
-    let merged = run_step(ctx, &state, step, &merge, report, merge_summary).await?;
+    let merged = run_step(ctx, &state, at, &merge, report, merge_summary).await?;
     report.merge_inserted = merged["inserted"].as_u64().unwrap_or(0);
     report.merge_updated = merged["updated"].as_u64().unwrap_or(0);
     crash_point("after-merge");
 
-    *step = "cleanup".into();
+    at.step = "cleanup".into();
     let cleanup = statements::delete_staged(&ctx.names, &state.object, state.rows_batch_id())?;
-    run_step(ctx, &state, step, &cleanup, report, cleanup_summary).await?;
+    run_step(ctx, &state, at, &cleanup, report, cleanup_summary).await?;
     crash_point("after-cleanup");
 
-    *step = "commit".into();
+    if reset {
+        at.step = "swap".into();
+        let swap = ddl::swap_tables(&ctx.names, &state.object)?;
+        run_step(ctx, &state, at, &swap, report, status_summary).await?;
+        crash_point("after-swap");
+        at.step = "drop-old".into();
+        let drop = ddl::drop_reset_table(&ctx.names, &state.object)?;
+        run_step(ctx, &state, at, &drop, report, status_summary).await?;
+    }
+
+    at.step = "commit".into();
+    commit_loaded(ctx, &state, report).await
+}
+
+/// Marks the batch loaded and, for a nightly batch, moves its stream's watermark to the end of
+/// its window (unless a later batch of the stream already moved it further).
+async fn commit_loaded(
+    ctx: &LoadContext,
+    state: &BatchState,
+    report: &BatchLoadReport,
+) -> Result<()> {
     let mut manifest = ctx.manifest.lock().await;
+    // Marks are kept per stream (`OBJECT@ENTITY` with `intacct.entities`).
     let current = manifest
         .state()
         .objects
-        .get(&state.object)
+        .get(&state.stream())
         .and_then(|o| o.watermark);
     let watermark = (state.mode == Mode::Nightly && current.is_none_or(|w| w <= state.window_to))
         .then_some(state.window_to);
     manifest
         .commit(vec![Action::BatchLoaded {
-            batch_id: batch_id.to_owned(),
+            batch_id: state.batch_id.clone(),
             mode: state.mode,
             copy_rows: report.copy_rows,
             merge_inserted: report.merge_inserted,
@@ -323,80 +434,319 @@ async fn load_batch(
     Ok(())
 }
 
-/// Runs one load step: the recorded answer when it finished before; else the statement, with
-/// its requestId committed first (or the recorded one, resent with `retry=true`).
+/// Makes sure the staging table holds exactly the batch's rows before its MERGE: counts them;
+/// when the count is not the manifest's, deletes the batch's staging rows, copies every file
+/// again with `FORCE = TRUE` (a reload round of recorded steps, resumable like the others) and
+/// counts again. A COPY that processed no file proves nothing: Snowflake also skips files of
+/// uncertain load status (staged, or last loaded, more than 64 days ago), and a staging table
+/// emptied or re-created after the COPY looks the same. A second COPY of the same rows is
+/// harmless (the MERGE source is deduplicated per key), but rows copied on top of rows already
+/// there would never count right, hence the DELETE first.
+async fn check_staging(
+    ctx: &LoadContext,
+    state: &BatchState,
+    files: &[String],
+    report: &mut BatchLoadReport,
+    at: &mut Position,
+) -> Result<()> {
+    at.step = "check".into();
+    let found = count_staged(ctx, state, report).await?;
+    if found == state.rows {
+        return Ok(());
+    }
+    let copies = statements::copy_into(&ctx.names, &state.object, files, true)?;
+    let round = reload_round(&batch(ctx, &state.batch_id).await?, copies.len());
+    tracing::warn!(
+        expected = state.rows,
+        found,
+        round,
+        "the staging table does not hold exactly the batch's rows (files skipped as loaded or \
+         of uncertain load status, or a staging table emptied or re-created): deleting them and \
+         copying the files again with FORCE = TRUE"
+    );
+    report.staging_reloaded = true;
+    at.step = format!("reload-{round}-delete");
+    let delete = statements::delete_staged(&ctx.names, &state.object, state.rows_batch_id())?;
+    run_step(ctx, state, at, &delete, report, cleanup_summary).await?;
+    crash_point(&format!("after-{}", at.step));
+    for (index, sql) in copies.iter().enumerate() {
+        at.step = format!("reload-{round}-copy-{}", index + 1);
+        let result = run_step(ctx, state, at, sql, report, copy_summary).await?;
+        report.copy_rows += result["rows_loaded"].as_u64().unwrap_or(0);
+        crash_point(&format!("after-{}", at.step));
+    }
+    at.step = "check".into();
+    let found = count_staged(ctx, state, report).await?;
+    if found != state.rows {
+        return Err(Error::Load {
+            object: state.object.clone(),
+            batch_id: state.batch_id.clone(),
+            step: at.step.clone(),
+            cause: LoadFailure::Check(format!(
+                "the staging table holds {found} rows of the batch after its {} files were \
+                 copied again with FORCE = TRUE, but the manifest lists {}; nothing was merged",
+                files.len(),
+                state.rows
+            )),
+        });
+    }
+    tracing::info!(
+        rows = found,
+        round,
+        "staging rows complete after copying the files again"
+    );
+    Ok(())
+}
+
+/// The reload round to run: the last one recorded while it is unfinished (a crash inside it
+/// resumes it), else the next (the staging rows went missing again after a complete round).
+fn reload_round(state: &BatchState, copies: usize) -> u32 {
+    let finished = |step: &str| {
+        state
+            .load_steps
+            .get(step)
+            .is_some_and(|s| s.result.is_some())
+    };
+    let last = state
+        .load_steps
+        .keys()
+        .filter_map(|step| {
+            step.strip_prefix("reload-")?
+                .split_once('-')?
+                .0
+                .parse::<u32>()
+                .ok()
+        })
+        .max();
+    match last {
+        None => 1,
+        Some(round) => {
+            let complete = finished(&format!("reload-{round}-delete"))
+                && (1..=copies).all(|i| finished(&format!("reload-{round}-copy-{i}")));
+            if complete { round + 1 } else { round }
+        }
+    }
+}
+
+/// The batch's rows in its object's staging table: a read, sent afresh every time (an answer
+/// recorded earlier could be stale by now), never a recorded step.
+async fn count_staged(
+    ctx: &LoadContext,
+    state: &BatchState,
+    report: &mut BatchLoadReport,
+) -> Result<u64> {
+    let sql = statements::count_staged(&ctx.names, &state.object, state.rows_batch_id())?;
+    let statement = Statement::new(
+        sql.to_string(),
+        query_tag(&ctx.pipeline, &state.object, &state.batch_id, "check"),
+    );
+    report.statements += 1;
+    let failed = |cause: LoadFailure| Error::Load {
+        object: state.object.clone(),
+        batch_id: state.batch_id.clone(),
+        step: "check".into(),
+        cause,
+    };
+    let outcome = ctx
+        .client
+        .execute(&statement)
+        .await
+        .map_err(|e| failed(LoadFailure::Statement(Box::new(e))))?;
+    let found = outcome
+        .value(0, "ROWS_STAGED")
+        .and_then(|v| v.parse::<u64>().ok())
+        .ok_or_else(|| {
+            failed(LoadFailure::Check(format!(
+                "the staging count {} has no number",
+                outcome.statement_handle
+            )))
+        })?;
+    tracing::debug!(
+        found,
+        expected = state.rows,
+        "batch rows counted in staging"
+    );
+    Ok(found)
+}
+
+/// Snowflake's answer to one attempt of a statement (the inner result), apart from the
+/// manifest's own failures (the outer one), which are never the statement's.
+type Answer = std::result::Result<StatementOutcome, Error>;
+
+/// Runs one load step: the recorded answer when it finished before; else the statement.
+///
+/// An attempt's requestId is committed before its first send, and the statement is submitted
+/// with `async=true` so its handle is committed before the loader waits. A step whose last
+/// attempt's outcome is unknown (no answer recorded, no definite failure) resumes it: polls
+/// the recorded handle, or resends the recorded requestId with `retry=true` when there is no
+/// handle or Snowflake no longer knows it. A definite failure (422, 408, cancelled) ends the
+/// attempt: a failure of this run's own attempt fails the step (recorded with its requestId, so
+/// the next run starts a new attempt); one found when resuming an earlier run's attempt (a
+/// statement cancelled by Ctrl-C, say) is recorded and this run makes its own attempt at once.
 async fn run_step(
     ctx: &LoadContext,
     state: &BatchState,
-    step: &str,
+    at: &mut Position,
     sql: &Sql,
     report: &mut BatchLoadReport,
     summarise: fn(&StatementOutcome) -> serde_json::Value,
 ) -> Result<serde_json::Value> {
-    let recorded = batch(ctx, &state.batch_id)
+    let step = at.step.clone();
+    let mut recorded = batch(ctx, &state.batch_id)
         .await?
         .load_steps
-        .get(step)
+        .get(&step)
         .cloned();
     if let Some(done) = &recorded
-        && done.statement_handle.is_some()
         && let Some(result) = &done.result
     {
         tracing::info!(step, statement_handle = ?done.statement_handle, "step finished in an earlier attempt; not sent again");
         report.steps_resumed += 1;
         return Ok(result.clone());
     }
-    let (request_id, resend) = match recorded {
-        Some(started) => (started.request_id, true),
-        None => {
-            let request_id = uuid::Uuid::new_v4().to_string();
-            ctx.manifest
-                .lock()
-                .await
-                .commit(vec![Action::LoadStepStarted {
-                    batch_id: state.batch_id.clone(),
-                    step: step.to_owned(),
-                    request_id: request_id.clone(),
-                }])
-                .await?;
-            (request_id, false)
-        }
-    };
     if let Some(observer) = &ctx.observer {
-        observer.step(&state.object, &state.batch_id, step);
+        observer.step(&state.object, &state.batch_id, &step);
     }
-    let statement = Statement {
-        sql: sql.to_string(),
-        request_id: request_id.clone(),
-        query_tag: query_tag(&ctx.pipeline, &state.object, &state.batch_id, step),
-        resend,
-    };
-    tracing::debug!(step, request_id = %request_id, resend, "sending statement");
-    report.statements += 1;
-    let outcome = ctx
-        .client
-        .execute(&statement)
-        .await
-        .map_err(|e| Error::Load {
+    loop {
+        let (request_id, own, answer) = match recorded.take().filter(|s| !s.failed) {
+            Some(earlier) => {
+                let answer = resume(ctx, state, &step, sql, &earlier, report).await?;
+                (earlier.request_id, false, answer)
+            }
+            None => {
+                let request_id = uuid::Uuid::new_v4().to_string();
+                ctx.manifest
+                    .lock()
+                    .await
+                    .commit(vec![Action::LoadStepStarted {
+                        batch_id: state.batch_id.clone(),
+                        step: step.clone(),
+                        request_id: request_id.clone(),
+                    }])
+                    .await?;
+                let statement = load_statement(ctx, state, &step, sql, &request_id, false);
+                let answer = send(ctx, state, &step, &statement, report).await?;
+                (request_id, true, answer)
+            }
+        };
+        let error = match answer {
+            Ok(outcome) => {
+                crash_point(&format!("sent-{step}"));
+                let result = summarise(&outcome);
+                ctx.manifest
+                    .lock()
+                    .await
+                    .commit(vec![Action::LoadStepFinished {
+                        batch_id: state.batch_id.clone(),
+                        step: step.clone(),
+                        statement_handle: outcome.statement_handle.clone(),
+                        result: result.clone(),
+                    }])
+                    .await?;
+                tracing::info!(step, statement_handle = %outcome.statement_handle, result = %result, "load step finished");
+                return Ok(result);
+            }
+            Err(error) => error,
+        };
+        if failure_kind(&error) == FailureKind::StatementFailed {
+            if !own {
+                tracing::warn!(step, request_id = %request_id, %error, "the statement an earlier attempt sent failed; sending it again under a new requestId");
+                ctx.manifest
+                    .lock()
+                    .await
+                    .commit(vec![Action::LoadFailed {
+                        batch_id: state.batch_id.clone(),
+                        step: step.clone(),
+                        error: error.to_string(),
+                        failed_request_id: Some(request_id),
+                    }])
+                    .await?;
+                continue;
+            }
+            at.failed_request_id = Some(request_id);
+        }
+        return Err(Error::Load {
             object: state.object.clone(),
             batch_id: state.batch_id.clone(),
-            step: step.to_owned(),
-            cause: LoadFailure::Statement(Box::new(e)),
-        })?;
-    crash_point(&format!("sent-{step}"));
-    let result = summarise(&outcome);
+            step,
+            cause: LoadFailure::Statement(Box::new(error)),
+        });
+    }
+}
+
+/// Resumes an earlier attempt whose outcome is unknown: polls its statement handle when one was
+/// recorded; resends its requestId with `retry=true` when none was, or Snowflake no longer knows
+/// it (Snowflake answers from its history when it still matches the id; when it no longer does,
+/// the statement runs again, which every load statement survives: COPY skips files it loaded,
+/// the MERGE never lets a row regress, the DELETEs remove what is there).
+async fn resume(
+    ctx: &LoadContext,
+    state: &BatchState,
+    step: &str,
+    sql: &Sql,
+    earlier: &crate::manifest::LoadStep,
+    report: &mut BatchLoadReport,
+) -> Result<Answer> {
+    let statement = load_statement(ctx, state, step, sql, &earlier.request_id, true);
+    if let Some(handle) = &earlier.statement_handle {
+        tracing::info!(step, request_id = %earlier.request_id, statement_handle = %handle, "polling the statement an earlier attempt left running");
+        match ctx.client.wait_for(&statement, handle).await {
+            Err(error) if failure_kind(&error) == FailureKind::HandleUnknown => {
+                tracing::warn!(step, request_id = %earlier.request_id, statement_handle = %handle, %error, "Snowflake does not know the statement handle; resending its requestId with retry=true");
+            }
+            answer => return Ok(answer),
+        }
+    } else {
+        tracing::info!(step, request_id = %earlier.request_id, "resending the statement of an earlier attempt with its requestId and retry=true");
+    }
+    send(ctx, state, step, &statement, report).await
+}
+
+/// Submits one attempt with `async=true`, records the handle Snowflake runs it under, then
+/// polls it to its end.
+async fn send(
+    ctx: &LoadContext,
+    state: &BatchState,
+    step: &str,
+    statement: &Statement,
+    report: &mut BatchLoadReport,
+) -> Result<Answer> {
+    tracing::debug!(step, request_id = %statement.request_id, resend = statement.resend, "sending statement");
+    report.statements += 1;
+    let statement_handle = match ctx.client.submit_async(statement).await {
+        Ok(Submitted::Finished(outcome)) => return Ok(Ok(outcome)),
+        Ok(Submitted::Running { statement_handle }) => statement_handle,
+        Err(error) => return Ok(Err(error)),
+    };
+    crash_point(&format!("accepted-{step}"));
     ctx.manifest
         .lock()
         .await
-        .commit(vec![Action::LoadStepFinished {
+        .commit(vec![Action::LoadStepRunning {
             batch_id: state.batch_id.clone(),
             step: step.to_owned(),
-            statement_handle: outcome.statement_handle.clone(),
-            result: result.clone(),
+            request_id: statement.request_id.clone(),
+            statement_handle: statement_handle.clone(),
         }])
         .await?;
-    tracing::info!(step, statement_handle = %outcome.statement_handle, result = %result, "load step finished");
-    Ok(result)
+    crash_point(&format!("running-{step}"));
+    Ok(ctx.client.wait_for(statement, &statement_handle).await)
+}
+
+fn load_statement(
+    ctx: &LoadContext,
+    state: &BatchState,
+    step: &str,
+    sql: &Sql,
+    request_id: &str,
+    resend: bool,
+) -> Statement {
+    Statement {
+        sql: sql.to_string(),
+        request_id: request_id.to_owned(),
+        query_tag: query_tag(&ctx.pipeline, &state.object, &state.batch_id, step),
+        resend,
+    }
 }
 
 /// `intacct-snowflake:<pipeline>:<object>:<batch>:<step>`: what Snowflake's query history shows.
@@ -423,11 +773,20 @@ pub(super) fn copy_summary(outcome: &StatementOutcome) -> serde_json::Value {
 
 fn merge_summary(outcome: &StatementOutcome) -> serde_json::Value {
     let counts = outcome.dml_counts();
-    serde_json::json!({"inserted": counts.inserted, "updated": counts.updated})
+    serde_json::json!({
+        "inserted": counts.inserted,
+        "updated": counts.updated,
+        "duplicates": counts.duplicates_updated
+    })
 }
 
 fn cleanup_summary(outcome: &StatementOutcome) -> serde_json::Value {
     serde_json::json!({"deleted": outcome.dml_counts().deleted})
+}
+
+/// A DDL step's answer: Snowflake's status line.
+fn status_summary(outcome: &StatementOutcome) -> serde_json::Value {
+    serde_json::json!({"status": outcome.value(0, "status")})
 }
 
 /// The columns of every table in the schema, read once per load and kept current as DDL runs.
@@ -474,34 +833,98 @@ pub(super) async fn read_catalog(
     Ok(tables)
 }
 
-/// Creates or evolves the object's staging and target tables for `schema`; returns the
-/// number of DDL statements sent.
+/// Creates or evolves the object's staging and target tables for `schema` (a reset's
+/// staging table alone), counting the DDL statements in `report`; returns the live target
+/// table's columns (empty when it does not exist).
+///
+/// Before any statement that changes the target table, the changes are committed
+/// (`schema_changes`); under a frozen schema, without acceptance, they are committed held and
+/// the load stops at step `schema` with an error naming each column.
 async fn ensure_tables(
     ctx: &LoadContext,
     catalog: &Mutex<Option<Catalog>>,
     schema: &BatchSchema,
-) -> Result<u64> {
+    state: &BatchState,
+    report: &mut BatchLoadReport,
+    step: &mut String,
+) -> Result<Vec<ExistingColumn>> {
     let mut guard = catalog.lock().await;
     // The catalog read is shared by every batch of the load, so it is not counted here.
-    let mut sent = 0;
     if guard.is_none() {
         *guard = Some(Catalog {
             tables: read_catalog(&ctx.client, &ctx.names, &ctx.pipeline).await?,
         });
     }
     let catalog = guard.as_mut().expect("catalog read above");
-    for sql in ddl::table_statements(&ctx.names, schema, &catalog.tables)? {
+    let live = catalog
+        .tables
+        .get(&state.object.to_uppercase())
+        .cloned()
+        .unwrap_or_default();
+    let statements = if state.mode == Mode::Reset {
+        if live.is_empty() {
+            return Err(Error::Schema {
+                object: state.object.clone(),
+                message: "no table to reset yet: its first `run` loads it in full".into(),
+            });
+        }
+        ddl::staging_statements(&ctx.names, schema, &catalog.tables)?
+    } else {
+        let changes = ddl::target_changes(schema, &catalog.tables);
+        if !changes.is_empty() {
+            let held = ctx.frozen.contains(&state.object) && !state.schema_accepted;
+            ctx.manifest
+                .lock()
+                .await
+                .commit(vec![Action::SchemaChanges {
+                    batch_id: state.batch_id.clone(),
+                    changes: changes.clone(),
+                    held,
+                }])
+                .await?;
+            report.schema_changes = changes;
+            if held {
+                *step = "schema".into();
+                return Err(Error::Schema {
+                    object: state.object.clone(),
+                    message: frozen_message(&state.object, &report.schema_changes),
+                });
+            }
+        }
+        ddl::table_statements(&ctx.names, schema, &catalog.tables)?
+    };
+    for sql in statements {
         ctx.client
             .execute(&Statement::new(
                 sql.to_string(),
                 format!("intacct-snowflake:{}:{}:ddl", ctx.pipeline, schema.object),
             ))
             .await?;
-        sent += 1;
+        report.statements += 1;
         tracing::info!(statement = %first_line(&sql), "table changed");
     }
-    ddl::remember(&mut catalog.tables, schema);
-    Ok(sent)
+    if state.mode != Mode::Reset {
+        ddl::remember(&mut catalog.tables, schema);
+    }
+    Ok(live)
+}
+
+/// The error of a batch held by a frozen schema: each column, its old and new type, and the
+/// command that accepts them.
+pub(crate) fn frozen_message(object: &str, changes: &[SchemaChange]) -> String {
+    let listed: Vec<String> = changes
+        .iter()
+        .map(|c| match &c.old_type {
+            None => format!("new column {} ({})", c.column, c.new_type),
+            Some(old) => format!("column {} changed from {old} to {}", c.column, c.new_type),
+        })
+        .collect();
+    format!(
+        "frozen, and this batch brings {}; it stays staged and nothing was changed or loaded: \
+         accept with `intacct-snowflake accept-schema --object {object}` (and this pipeline's \
+         --config), then `load`",
+        listed.join(", ")
+    )
 }
 
 fn first_line(sql: &Sql) -> &str {
@@ -509,9 +932,11 @@ fn first_line(sql: &Sql) -> &str {
 }
 
 /// Test hook: `INTACCT_SNOWFLAKE_CRASH_AT=<point>` kills the process with SIGKILL at that point
-/// (`sent-<step>`: the statement ran but its answer is not recorded; `after-copy-1`,
-/// `after-merge`, `after-cleanup`: the step is recorded), so tests can prove that a crash between
-/// any two steps resumes correctly. Unset in production.
+/// (`accepted-<step>`: Snowflake accepted the statement but its handle is not recorded;
+/// `running-<step>`: its handle is recorded, it may still run; `sent-<step>`: it ran but its
+/// answer is not recorded; `after-copy-1`, `after-reload-1-delete`, `after-reload-1-copy-1`,
+/// `after-merge`, `after-cleanup`: the step is recorded), so tests can prove that a crash
+/// between any two steps resumes correctly. Unset in production.
 fn crash_point(point: &str) {
     if std::env::var("INTACCT_SNOWFLAKE_CRASH_AT").is_ok_and(|v| v == point) {
         tracing::warn!(point, "crash point reached: killing the process");
@@ -519,5 +944,69 @@ fn crash_point(point: &str) {
             .args(["-9", &std::process::id().to_string()])
             .status();
         std::process::abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::LoadStep;
+
+    fn with_steps(steps: &[(&str, bool)]) -> BatchState {
+        let state = crate::manifest::fold(
+            None,
+            &[crate::manifest::Commit {
+                version: 1,
+                written_at: chrono::DateTime::UNIX_EPOCH,
+                run_id: "r".into(),
+                actions: vec![Action::BatchCreated {
+                    batch_id: "b".into(),
+                    object: "VENDOR".into(),
+                    mode: Mode::Nightly,
+                    window_from: None,
+                    window_to: chrono::DateTime::UNIX_EPOCH,
+                    schema_fingerprint: "f".into(),
+                    replay_of: None,
+                    keys: None,
+                }],
+            }],
+        )
+        .unwrap();
+        let mut batch = state.batches["b"].clone();
+        for (step, finished) in steps {
+            batch.load_steps.insert(
+                (*step).to_owned(),
+                LoadStep {
+                    request_id: format!("req-{step}"),
+                    statement_handle: None,
+                    result: finished.then(|| serde_json::json!({})),
+                    failed: false,
+                },
+            );
+        }
+        batch
+    }
+
+    #[test]
+    fn a_reload_round_resumes_until_complete_then_the_next_one_starts() {
+        assert_eq!(reload_round(&with_steps(&[("copy-1", true)]), 2), 1);
+        let partial = [("reload-1-delete", true), ("reload-1-copy-1", true)];
+        assert_eq!(reload_round(&with_steps(&partial), 2), 1);
+        let unanswered = [("reload-1-delete", true), ("reload-1-copy-1", false)];
+        assert_eq!(reload_round(&with_steps(&unanswered), 1), 1);
+        let complete = [
+            ("reload-1-delete", true),
+            ("reload-1-copy-1", true),
+            ("reload-1-copy-2", true),
+        ];
+        assert_eq!(reload_round(&with_steps(&complete), 2), 2);
+        let later = [
+            ("reload-1-delete", true),
+            ("reload-1-copy-1", true),
+            ("reload-2-delete", true),
+            ("reload-2-copy-1", true),
+            ("reload-10-delete", false),
+        ];
+        assert_eq!(reload_round(&with_steps(&later), 1), 10);
     }
 }

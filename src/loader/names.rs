@@ -12,6 +12,8 @@ pub enum TableRole {
     Target,
     /// `<OBJECT>_STG`: transient, persistent staging that COPY loads into.
     Staging,
+    /// `<OBJECT>__RESET`: where `reset` rebuilds the object before swapping it in.
+    Reset,
 }
 
 /// The name of one of an object's tables: `<OBJECT>` or `<OBJECT>_STG`.
@@ -19,6 +21,7 @@ pub(super) fn table_name(object: &str, role: TableRole) -> String {
     match role {
         TableRole::Target => object.to_owned(),
         TableRole::Staging => format!("{object}_STG"),
+        TableRole::Reset => format!("{object}__RESET"),
     }
 }
 
@@ -36,13 +39,24 @@ pub struct Names {
 }
 
 impl Names {
-    /// Checks every name.
+    /// Checks every name, each upper-cased as an unquoted identifier is.
     pub fn new(database: &str, schema: &str, stage: &str, file_format: &str) -> Result<Names> {
+        Names::stored(
+            &database.to_uppercase(),
+            &schema.to_uppercase(),
+            &stage.to_uppercase(),
+            &file_format.to_uppercase(),
+        )
+    }
+
+    /// Checks every name, each kept exactly as Snowflake stores it (what a pipeline's settings
+    /// hold: unquoted names upper-cased, quoted ones as written).
+    pub fn stored(database: &str, schema: &str, stage: &str, file_format: &str) -> Result<Names> {
         Ok(Names {
-            database: Ident::new(database)?,
-            schema: Ident::new(schema)?,
-            stage: Ident::new(stage)?,
-            file_format: Ident::new(file_format)?,
+            database: Ident::exact(database)?,
+            schema: Ident::exact(schema)?,
+            stage: Ident::exact(stage)?,
+            file_format: Ident::exact(file_format)?,
         })
     }
 
@@ -54,28 +68,22 @@ impl Names {
     /// `DATABASE.SCHEMA.NAME` as a string literal (what `FORMAT_NAME = '…'` takes): plain
     /// parts as they are, any other part double-quoted.
     pub fn qualified_literal(&self, name: &Ident) -> Result<Literal> {
-        let part = |ident: &Ident| {
-            let plain = ident
-                .name()
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_uppercase() || c == '_')
-                && ident
-                    .name()
-                    .chars()
-                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_' || c == '$');
-            if plain {
-                ident.name().to_owned()
-            } else {
-                ident.sql().to_string()
-            }
-        };
-        Literal::new(&format!(
+        Literal::new(&self.qualified_written(name))
+    }
+
+    /// `DATABASE.SCHEMA.NAME` as a person writes it (for messages).
+    pub fn qualified_written(&self, name: &Ident) -> String {
+        format!(
             "{}.{}.{}",
-            part(&self.database),
-            part(&self.schema),
-            part(name)
-        ))
+            self.database.written(),
+            self.schema.written(),
+            name.written()
+        )
+    }
+
+    /// `DATABASE.SCHEMA` as a person writes it (for messages).
+    pub fn schema_written(&self) -> String {
+        format!("{}.{}", self.database.written(), self.schema.written())
     }
 
     /// The qualified name of one of an object's tables.

@@ -108,6 +108,12 @@ pub struct Ident(String);
 impl Ident {
     /// Checks `name` and makes it canonical (upper case).
     pub fn new(name: &str) -> Result<Ident> {
+        Ident::exact(&name.to_uppercase())
+    }
+
+    /// Checks `name` and keeps it exactly: a name as Snowflake stores it (a pipeline's
+    /// database, schema, stage and format, which its settings resolved already).
+    pub fn exact(name: &str) -> Result<Ident> {
         let problem = if name.is_empty() {
             Some("is empty".to_owned())
         } else if name.chars().count() > 255 {
@@ -122,7 +128,7 @@ impl Ident {
                 "SQL identifier {:?} {problem}",
                 crate::error::snippet(name.as_bytes(), 60)
             ))),
-            None => Ok(Ident(name.to_uppercase())),
+            None => Ok(Ident(name.to_owned())),
         }
     }
 
@@ -134,6 +140,12 @@ impl Ident {
     /// The quoted form, as a fragment.
     pub fn sql(&self) -> Sql {
         Sql(format!("\"{}\"", self.0.replace('"', "\"\"")))
+    }
+
+    /// The name as a person writes it in SQL: bare when it reads the same unquoted, else
+    /// quoted (for messages and the `FORMAT_NAME` literal).
+    pub fn written(&self) -> String {
+        crate::snowflake::identifier_as_written(&self.0)
     }
 }
 

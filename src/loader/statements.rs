@@ -1,7 +1,16 @@
 //! The statements that load one batch: `COPY INTO` the staging table (the manifest's files,
-//! chunked at [`FILES_PER_COPY`]), `MERGE` into the target, `DELETE` the batch's staging rows.
-//! Pure: a batch's facts in, rendered statements out; the number of statements depends only on
-//! the number of files divided by 1,000, never on rows.
+//! chunked at [`FILES_PER_COPY`]), the count of the batch's staging rows that guards the
+//! MERGE, `MERGE` into the target, `DELETE` the batch's staging rows (after the MERGE, and
+//! before the files are copied again when the count differs). Pure: a batch's facts in,
+//! rendered statements out; the number of statements depends only on the number of files
+//! divided by 1,000, never on rows.
+//!
+//! Guess (Snowflake documents Parquet's DECIMAL as loaded into NUMBER, not how a value wider
+//! than 19 digits travels through the VARIANT that `MATCH_BY_COLUMN_NAME` reads a Parquet row
+//! as): a `Decimal128(38, s)` value of 20 or more digits (money of ten billion or more at scale
+//! 10, any value of 10 or more at scale 18) loads into `NUMBER(38, s)` exactly, never through a
+//! float. The emulator keeps it exact; `sql/README.md` ("To confirm on a real account") has the
+//! query that settles it.
 
 use super::names::{Names, TableRole};
 use super::sql::{Ident, Literal, Part, Sql, render};
@@ -15,11 +24,13 @@ pub(crate) const FILES_PER_COPY: usize = 1000;
 const COPY: &str = include_str!("../../sql/copy_into_staging.sql");
 const MERGE: &str = include_str!("../../sql/merge_from_staging.sql");
 const DELETE: &str = include_str!("../../sql/delete_staged_batch.sql");
+const COUNT: &str = include_str!("../../sql/count_staged_batch.sql");
 
 /// The `COPY INTO` statements of one batch: one per `FILES_PER_COPY` files, in order.
 ///
 /// `files` are stage-relative paths (`<OBJECT>/<batch_id>/part-00001.parquet`), all under the
-/// object's directory. `force` reloads files Snowflake has loaded before (replays only).
+/// object's directory. `force` loads files whatever Snowflake's load metadata says: replays,
+/// and a batch whose staging rows were not all there after its first COPY.
 pub fn copy_into(names: &Names, object: &str, files: &[String], force: bool) -> Result<Vec<Sql>> {
     let prefix = format!("{object}/");
     files
@@ -75,6 +86,12 @@ pub(crate) struct MergeSpec<'a> {
 /// The MERGE of one batch from staging into the target table (`sql/merge_from_staging.sql`,
 /// which holds the whole statement): this finds the columns it names in the batch's schema.
 pub(crate) fn merge(names: &Names, spec: &MergeSpec<'_>) -> Result<Sql> {
+    merge_into(names, spec, TableRole::Target)
+}
+
+/// The same MERGE into another of the object's tables (`reset` merges into
+/// `<OBJECT>__RESET`).
+pub(crate) fn merge_into(names: &Names, spec: &MergeSpec<'_>, into: TableRole) -> Result<Sql> {
     let schema = spec.schema;
     let object = &schema.object;
     let require = |name: &str| -> Result<Ident> {
@@ -123,10 +140,7 @@ pub(crate) fn merge(names: &Names, spec: &MergeSpec<'_>) -> Result<Sql> {
         )
     };
     let mut bindings: Vec<(&str, Part)> = vec![
-        (
-            "target_table",
-            names.table(object, TableRole::Target)?.into(),
-        ),
+        ("target_table", names.table(object, into)?.into()),
         (
             "staging_table",
             names.table(object, TableRole::Staging)?.into(),
@@ -168,7 +182,23 @@ pub(crate) fn merge(names: &Names, spec: &MergeSpec<'_>) -> Result<Sql> {
     render("merge_from_staging.sql", MERGE, &bindings)
 }
 
-/// The DELETE that removes one batch's rows from staging after its MERGE.
+/// The query that counts one batch's rows in staging (column `ROWS_STAGED`).
+pub(crate) fn count_staged(names: &Names, object: &str, rows_batch_id: &str) -> Result<Sql> {
+    render(
+        "count_staged_batch.sql",
+        COUNT,
+        &[
+            (
+                "staging_table",
+                names.table(object, TableRole::Staging)?.into(),
+            ),
+            ("batch_id", Literal::new(rows_batch_id)?.into()),
+        ],
+    )
+}
+
+/// The DELETE that removes one batch's rows from staging after its MERGE (and before its
+/// files are copied again, when staging did not hold exactly its rows).
 pub(crate) fn delete_staged(names: &Names, object: &str, rows_batch_id: &str) -> Result<Sql> {
     render(
         "delete_staged_batch.sql",
@@ -372,6 +402,15 @@ mod tests {
         assert_eq!(
             sql.as_str(),
             "DELETE FROM \"INTACCT\".\"RAW\".\"VENDOR_STG\" WHERE \"_BATCH_ID\" = 'b1'"
+        );
+    }
+
+    #[test]
+    fn the_count_reads_one_batch_of_staging() {
+        let sql = count_staged(&names(), "VENDOR", "b'1").unwrap();
+        assert_eq!(
+            sql.as_str(),
+            "SELECT COUNT(*) AS ROWS_STAGED FROM \"INTACCT\".\"RAW\".\"VENDOR_STG\" WHERE \"_BATCH_ID\" = 'b''1'"
         );
     }
 }

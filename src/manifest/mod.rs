@@ -22,6 +22,7 @@
 //! <stage>/_manifest/_checkpoints/<version>.json       folded state after every 100th commit
 //! <stage>/_lock/<pipeline>.json                       the run lock (holder and expiry)
 //! <stage>/_reports/<run_id>.json                      one report per run (no secrets)
+//! <stage>/_reports/<run_id>.html                      the status page as that run left it
 //! ```
 //!
 //! How Intacct's values become the parts' typed columns (and what is quarantined) is in
@@ -38,11 +39,15 @@
 //! | `batch_entity` | batch_id, entity | the entity the batch reads (`intacct.entities`), in the commit that creates it: its marks are the stream `OBJECT@ENTITY`'s |
 //! | `batch_progress` | batch_id, files, raw_pages, quarantine, cursor | the files written so far and the read position after them, so an interrupted extract of the same window resumes there |
 //! | `batch_staged` | files [{path, rows, bytes, sha256}], raw_pages, quarantine, rows, deleted_rows, bytes, staged_up_to, deletes_up_to | every file is complete; `rows` counts every row of the files, `deleted_rows` the tombstones among them |
-//! | `load_step_started` | step (`copy-N`, `merge`, `cleanup`), request_id | committed **before** the statement is first sent |
+//! | `load_step_started` | step (`copy-N`, `reload-R-delete`, `reload-R-copy-N`, `merge`, `cleanup`), request_id | an attempt of the step: committed **before** its statement is first sent |
+//! | `load_step_running` | step, request_id, statement_handle | Snowflake accepted the attempt's statement (`async=true`) and runs it under this handle: a resume polls it |
 //! | `load_step_finished` | step, statement_handle, result | Snowflake's answer (rows loaded; inserted, updated; deleted) |
-//! | `load_failed` | step, error | a load attempt failed; the batch stays staged and resumes at that step |
+//! | `load_failed` | step, error, failed_request_id (when the statement definitely failed) | a load attempt failed; the batch stays staged and resumes at that step |
 //! | `batch_loaded` | mode, copy_rows, merge_inserted, merge_updated, watermark | the batch is in Snowflake; a nightly load moves the object's watermark in the same commit |
 //! | `batch_failed` | error | an extract gave up before staging (a retry is a new batch) |
+//! | `schema_changes` | changes [{object, table, column, kind (`added`, `widened`), old_type, new_type}], held | what loading the batch changes in its table, committed **before** the DDL is sent; `held`: the object's schema is frozen and the batch waits for `accept-schema` |
+//! | `schema_accepted` | — | `accept-schema`: the held batch may change its table now |
+//! | `batch_pruned` | horizon | `stage prune`: the loaded batch's files are removed from the stage (committed before the first delete); it stays loaded and can no longer be replayed |
 //! | `audit_type_checked` | batch_id, object_type, since, seen | while its batch was extracted, AUDITHISTORY was asked whether it holds any row of the object's `OBJECTTYPE` since `since` (`seen`); `status` warns while the newest answer is no |
 //!
 //! # Rules
@@ -63,11 +68,24 @@
 //!   nothing), and a staged nightly batch never becomes failed (its window is already marked
 //!   staged: it must be loaded, never dropped; a load failure is a [`Action::LoadFailed`] that
 //!   leaves it staged);
-//! * a load step's recorded requestId is never replaced: a resumed load resends the same one;
+//! * a load step's recorded requestId is replaced only by a new attempt after a `load_failed`
+//!   named it as definitely failed (Snowflake answered 422 or 408, or cancelled it): while
+//!   the outcome is unknown (no answer, a transport failure, 429 or 5xx after the request may
+//!   have run, a crash after the id was recorded) a resumed load resends the same id with
+//!   `retry=true`, or polls the statement handle recorded for it;
 //! * a batch is staged only after it was created, once, with its file list, and its row and
 //!   byte totals equal the sums over its files (its `deleted_rows`, the tombstones among
 //!   those rows, are at most its rows);
 //! * a failed batch takes no further action (a retry is a new batch);
+//! * a batch whose schema changes were held (`schema_changes` with `held`) is loaded, and
+//!   its changes applied, only after a `schema_accepted` of it ([`ManifestRule::SchemaHeld`]);
+//!   only a staged, held batch is accepted ([`ManifestRule::SchemaNotHeld`]);
+//! * a [`Mode::Reset`] batch never moves a mark: it rebuilds the object's table beside the
+//!   live one and swaps it in; the nightly watermark stays where it was, so the next nightly
+//!   window still reads what changed in Intacct while the reset ran;
+//! * only a loaded batch read from Intacct is pruned, once, and never while a replay of it
+//!   is not loaded yet; a pruned batch is never the source of a new replay (its files are
+//!   gone);
 //! * every batch of an object merges on the same key and windows on the same watermark field
 //!   ([`BatchKeys`]), fixed by its first staged batch (`keys_changed`): rows already loaded
 //!   were merged on that column, so a different key needs a new stage and a fresh initial load;
@@ -96,9 +114,10 @@ use chrono::{DateTime, Utc};
 pub use crate::error::ManifestRule;
 pub use lock::RunLock;
 pub use log::{CHECKPOINT_INTERVAL, Manifest};
+pub use schemas::{SchemaChange, SchemaChangeKind};
 pub use state::{
     AuditTypeCheck, BatchState, BatchStatus, ExtractProgress, LoadStep, ManifestState, ObjectState,
-    apply, fold, stream_key,
+    Pruned, apply, fold, stream_key,
 };
 
 use crate::error::{Corruption, Error, ManifestFile, Result};
@@ -129,6 +148,9 @@ pub enum Mode {
     Backfill,
     /// A saved batch loaded again from the stage.
     Replay,
+    /// The whole object read again, loaded into a table beside the live one and swapped in
+    /// (`reset`): moves no mark.
+    Reset,
 }
 
 impl std::fmt::Display for Mode {
@@ -137,6 +159,7 @@ impl std::fmt::Display for Mode {
             Mode::Nightly => "nightly",
             Mode::Backfill => "backfill",
             Mode::Replay => "replay",
+            Mode::Reset => "reset",
         })
     }
 }
@@ -256,14 +279,26 @@ pub enum Action {
         /// The reader's position after the last row of `files` (opaque to the manifest).
         cursor: serde_json::Value,
     },
-    /// A load statement is about to be sent (its requestId is recorded first).
+    /// An attempt of a load statement is about to be sent (its requestId is recorded first).
     LoadStepStarted {
         /// The batch.
         batch_id: String,
-        /// Which step (`copy`, `merge`, `cleanup`).
+        /// Which step (`copy-N`, `reload-R-delete`, `reload-R-copy-N`, `merge`, `cleanup`).
         step: String,
         /// The Snowflake requestId the statement is sent with.
         request_id: String,
+    },
+    /// Snowflake accepted a load statement and runs it: its handle, recorded before the loader
+    /// waits for it, so a resume polls the statement instead of sending it again.
+    LoadStepRunning {
+        /// The batch.
+        batch_id: String,
+        /// Which step.
+        step: String,
+        /// The requestId of the attempt (the step's recorded one).
+        request_id: String,
+        /// Snowflake's statementHandle.
+        statement_handle: String,
     },
     /// A load statement finished.
     LoadStepFinished {
@@ -296,10 +331,15 @@ pub enum Action {
     LoadFailed {
         /// The batch.
         batch_id: String,
-        /// The step that failed (`copy-1`, `merge`, `cleanup`, `ddl`).
+        /// The step that failed (`copy-1`, `check`, `merge`, `cleanup`, `ddl`).
         step: String,
         /// Why (no secrets).
         error: String,
+        /// The requestId of the step's attempt when its statement definitely failed (422,
+        /// 408, cancelled): the next attempt takes a new one. Absent when the outcome is
+        /// unknown (the next attempt resends the same id) or the failure was not a statement's.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        failed_request_id: Option<String>,
     },
     /// The batch failed and will not be continued.
     BatchFailed {
@@ -307,6 +347,32 @@ pub enum Action {
         batch_id: String,
         /// Why (no secrets).
         error: String,
+    },
+    /// What loading the batch changes in its table (columns added, types widened), committed
+    /// before the DDL is sent; with `held`, the object's schema is frozen and nothing was
+    /// changed: the batch waits for [`Action::SchemaAccepted`].
+    SchemaChanges {
+        /// The batch.
+        batch_id: String,
+        /// The changes, in column order.
+        changes: Vec<SchemaChange>,
+        /// True when the changes wait for acceptance (`schema = "freeze"`).
+        #[serde(default)]
+        held: bool,
+    },
+    /// `accept-schema`: the held batch may change its table.
+    SchemaAccepted {
+        /// The batch.
+        batch_id: String,
+    },
+    /// `stage prune` removes a loaded batch's files from the stage (its parts, raw pages and
+    /// quarantine files): written before the first file is deleted. The batch stays loaded
+    /// (its rows are in Snowflake) but can no longer be replayed.
+    BatchPruned {
+        /// The batch (loaded, read from Intacct).
+        batch_id: String,
+        /// The horizon it was loaded before (`--older-than` before the command's now).
+        horizon: DateTime<Utc>,
     },
 }
 
@@ -320,10 +386,14 @@ impl Action {
             | Action::AuditTypeChecked { batch_id, .. }
             | Action::BatchProgress { batch_id, .. }
             | Action::LoadStepStarted { batch_id, .. }
+            | Action::LoadStepRunning { batch_id, .. }
             | Action::LoadStepFinished { batch_id, .. }
             | Action::BatchLoaded { batch_id, .. }
             | Action::LoadFailed { batch_id, .. }
-            | Action::BatchFailed { batch_id, .. } => batch_id,
+            | Action::BatchFailed { batch_id, .. }
+            | Action::SchemaChanges { batch_id, .. }
+            | Action::SchemaAccepted { batch_id } => batch_id,
+            Action::BatchPruned { batch_id, .. } => batch_id,
         }
     }
 }

@@ -83,6 +83,61 @@ pub struct SchemaColumn {
     pub column_type: ColumnType,
 }
 
+/// What a load changed (or would change) in an object's table: the loader only ever adds a
+/// column or widens one's type (see `crate::loader`'s DDL), and each change is recorded in
+/// the manifest (`schema_changes`) before its statement is sent.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SchemaChange {
+    /// The Intacct object.
+    pub object: String,
+    /// The table changed (the object's target table).
+    pub table: String,
+    /// The column, as Snowflake names it.
+    pub column: String,
+    /// Added or widened.
+    pub kind: SchemaChangeKind,
+    /// The type before (`None` for an added column), as DDL writes it.
+    pub old_type: Option<String>,
+    /// The type after, as DDL writes it (`NUMBER(38,2)`, `VARCHAR`).
+    pub new_type: String,
+}
+
+/// How a column changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SchemaChangeKind {
+    /// `ALTER TABLE … ADD COLUMN`: older rows hold NULL in it until a backfill re-reads them.
+    Added,
+    /// `ALTER TABLE … ALTER COLUMN … SET DATA TYPE`: a larger precision or length.
+    Widened,
+}
+
+impl std::fmt::Display for SchemaChangeKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SchemaChangeKind::Added => "added",
+            SchemaChangeKind::Widened => "widened",
+        })
+    }
+}
+
+impl std::fmt::Display for SchemaChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.old_type {
+            None => write!(
+                f,
+                "{}.{} added as {}",
+                self.table, self.column, self.new_type
+            ),
+            Some(old) => write!(
+                f,
+                "{}.{} {} from {old} to {}",
+                self.table, self.column, self.kind, self.new_type
+            ),
+        }
+    }
+}
+
 /// The columns of every batch with one fingerprint.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BatchSchema {

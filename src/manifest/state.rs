@@ -7,21 +7,27 @@
 //! Each family of actions has its rules in a file of its own, and `apply_action` only routes
 //! to them: `created` (a batch and its entity), `staged` (extract progress and the staged
 //! batch), `load_steps` (the statements of a load and its failures), `loaded` (the loaded
-//! batch and the watermark) and `failed` (a batch given up). The fold stays pure: a family
+//! batch and the watermark), `failed` (a batch given up) and `schema` (the table changes a
+//! load makes, held under a frozen schema until accepted). The fold stays pure: a family
 //! reads and changes only the state it is handed (no IO, no clock), or returns the rule the
 //! action breaks.
+//! batch and the watermark), `failed` (a batch given up) and `pruned` (a loaded batch's files
+//! removed). The fold stays pure: a family reads and changes only the state it is handed
+//! (no IO, no clock), or returns the rule the action breaks.
 
 mod created;
 mod failed;
 mod load_steps;
 mod loaded;
+mod pruned;
+mod schema;
 mod staged;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 
-use super::{Action, BatchKeys, Commit, Mode};
+use super::{Action, BatchKeys, Commit, Mode, SchemaChange};
 use crate::error::{Error, ManifestRule, Result};
 use crate::stage::parts::StagedFile;
 
@@ -52,15 +58,20 @@ impl std::fmt::Display for BatchStatus {
     }
 }
 
-/// One load statement of a batch.
+/// One load statement of a batch: its latest attempt.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LoadStep {
-    /// The requestId it is sent with.
+    /// The requestId the attempt is sent with.
     pub request_id: String,
-    /// Snowflake's statementHandle, once finished.
+    /// Snowflake's statementHandle, once Snowflake accepted the statement (it may still run
+    /// while `result` is empty).
     pub statement_handle: Option<String>,
     /// Snowflake's figures, once finished.
     pub result: Option<serde_json::Value>,
+    /// The attempt's statement definitely failed (422, 408, cancelled): the next attempt
+    /// takes a new requestId.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub failed: bool,
 }
 
 /// Everything the manifest knows about a batch.
@@ -120,6 +131,22 @@ pub struct BatchState {
     /// the object's `OBJECTTYPE` ([`Action::AuditTypeChecked`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit_type_check: Option<AuditTypeCheck>,
+    /// What loading it changed (or, while held, would change) in its table.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schema_changes: Vec<SchemaChange>,
+    /// Its changes wait for `accept-schema` (the object's schema is frozen).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub schema_held: bool,
+    /// `accept-schema` accepted its changes.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub schema_accepted: bool,
+    /// When it was first loaded (the commit's time); `None` before it is, and in states
+    /// folded before load times were kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loaded_at: Option<DateTime<Utc>>,
+    /// When `stage prune` removed its files, and the horizon it pruned to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pruned: Option<Pruned>,
 }
 
 /// AUDITHISTORY's answer to whether it holds any row of an `OBJECTTYPE` since an instant.
@@ -131,6 +158,15 @@ pub struct AuditTypeCheck {
     pub since: DateTime<Utc>,
     /// True when it holds one.
     pub seen: bool,
+}
+
+/// A batch whose files `stage prune` removed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Pruned {
+    /// When (the commit's time).
+    pub at: DateTime<Utc>,
+    /// The horizon: batches loaded before it were pruned.
+    pub horizon: DateTime<Utc>,
 }
 
 /// The files an unfinished extract completed and the read position after them.
@@ -184,6 +220,9 @@ pub struct ObjectState {
     /// the end; `None`: the feed has no mark yet).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deletes_up_to: Option<DateTime<Utc>>,
+    /// When a batch of the stream last loaded (in any mode): the commit's time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_loaded_at: Option<DateTime<Utc>>,
 }
 
 /// The folded manifest.
@@ -221,6 +260,12 @@ impl ManifestState {
             .collect();
         found.sort_by_key(|b| b.created_version);
         found.into_iter()
+    }
+
+    /// Staged batches of `object` whose schema changes wait for `accept-schema`, oldest first.
+    pub fn held_batches<'a>(&'a self, object: &'a str) -> impl Iterator<Item = &'a BatchState> {
+        self.batches_of(object)
+            .filter(|b| b.status == BatchStatus::Staged && b.schema_held && !b.schema_accepted)
     }
 
     /// Batches of one (object, entity) stream, oldest first.
@@ -303,10 +348,14 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
         Action::BatchStaged { .. } => staged::batch_staged(state, commit, action),
         Action::AuditTypeChecked { .. } => staged::audit_type_checked(state, commit, action),
         Action::LoadStepStarted { .. } => load_steps::load_step_started(state, commit, action),
+        Action::LoadStepRunning { .. } => load_steps::load_step_running(state, commit, action),
         Action::LoadStepFinished { .. } => load_steps::load_step_finished(state, commit, action),
         Action::LoadFailed { .. } => load_steps::load_failed(state, commit, action),
         Action::BatchLoaded { .. } => loaded::batch_loaded(state, commit, action),
         Action::BatchFailed { .. } => failed::batch_failed(state, commit, action),
+        Action::SchemaChanges { .. } => schema::schema_changes(state, commit, action),
+        Action::SchemaAccepted { .. } => schema::schema_accepted(state, commit, action),
+        Action::BatchPruned { .. } => pruned::batch_pruned(state, commit, action),
     }
 }
 

@@ -127,6 +127,14 @@ impl RunContext {
             concurrency: self.spec.snowflake.load_concurrency,
             delete_key: super::delete_key_column,
             observer: Some(self.load_progress.clone()),
+            frozen: self
+                .spec
+                .extract
+                .objects
+                .iter()
+                .filter(|o| o.schema == crate::config::SchemaPolicy::Freeze)
+                .map(|o| o.name.clone())
+                .collect(),
         })
     }
 
@@ -172,7 +180,7 @@ impl CancelHandle {
 /// The Snowflake names of a pipeline.
 pub(crate) fn names(spec: &Spec) -> Result<Names> {
     let s = &spec.snowflake;
-    Names::new(&s.database, &s.schema, &s.stage_name, &s.file_format)
+    Names::stored(&s.database, &s.schema, &s.stage_name, &s.file_format)
 }
 
 /// Where Snowflake reads the pipeline's stage.

@@ -640,7 +640,8 @@ fn read_request(
     request.keep_raw = options.stage.keep_raw_pages;
     request.resume_after = resume.map(|r| r.cursor.clone());
     request.keys.modified = job.watermark_field.clone();
-    if planned.mode == Mode::Nightly {
+    // A reset reads its whole object once, like a first nightly window, and records no position.
+    if matches!(planned.mode, Mode::Nightly | Mode::Reset) {
         request.slices = options.slices_per_object.max(1);
     }
     request

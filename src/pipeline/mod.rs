@@ -4,21 +4,30 @@
 //!
 //! * `settings` turns the pipeline spec into the clients' configurations and the extract's
 //!   options; `plan` decides every window from the manifest and the clock; `extract` carries
-//!   a plan out; `report` is the run report and its outcome.
+//!   a plan out; `report` is the run report and its outcome; `status` the per-object view of
+//!   the manifest, `page` the HTML status page, `dbt` the dbt sources file; `reset` rebuilds an
+//!   object beside its table and accepts held schema changes.
 //! * `run` = load what an earlier run left staged → plan → extract → load.
+//! * `prune` removes the files of batches loaded before a horizon (`stage prune`), keeping
+//!   what replay, resume and load need.
 //!
 //! Nothing here parses arguments or prints: the command bodies under `crate::cli` build the
 //! plain option values these functions take and print the [`RunReport`] they return. Every
 //! command that changes the manifest leaves its report at `_reports/<run_id>.json` (counts
 //! and durations only, never a secret).
 
+pub mod check;
 pub(crate) mod context;
+pub(crate) mod dbt;
 mod deletes;
 pub(crate) mod extract;
 mod lines;
+pub(crate) mod page;
 pub(crate) mod plan;
 mod progress;
+pub(crate) mod prune;
 pub(crate) mod report;
+mod reset;
 mod settings;
 pub(crate) mod status;
 pub(crate) mod verify;
@@ -35,9 +44,13 @@ use crate::manifest::{Action, Manifest};
 use crate::stage::Stage;
 
 pub use context::RunContext;
+pub(crate) use progress::{end_bars, write_above_bars};
+pub use prune::{prune, prune_dry_run};
 pub use report::{
-    BackfillWindows, CommandName, ObjectReport, Outcome, RunReport, SCHEMA_VERSION, SavedReport,
+    BackfillWindows, CommandName, Failure, ObjectReport, Outcome, PruneReport, PrunedBatch,
+    RunReport, SCHEMA_VERSION, SavedReport,
 };
+pub use reset::{accept_schema, reset};
 pub use settings::{
     ExtractOptions, ObjectJob, client_config, extract_options, objects_in_scope, snowflake_config,
 };
@@ -61,9 +74,9 @@ pub async fn run(
     only: Option<&[String]>,
 ) -> Result<SavedReport> {
     let mut report = RunReport::new(CommandName::Run, ctx);
-    report.leftover_loads = load_staged(ctx, only).await?;
+    report.leftover_loads = load_staged(ctx, only, &mut report.views_skipped).await?;
     report.objects = extract_nightly(ctx, options).await?;
-    report.loads = load_staged(ctx, only).await?;
+    report.loads = load_staged(ctx, only, &mut report.views_skipped).await?;
     report.save(ctx).await
 }
 
@@ -78,7 +91,7 @@ pub async fn extract(ctx: &RunContext, options: &ExtractOptions) -> Result<Saved
 /// `load`: every staged, unloaded batch (of `only`, when given).
 pub async fn load(ctx: &RunContext, only: Option<&[String]>) -> Result<SavedReport> {
     let mut report = RunReport::new(CommandName::Load, ctx);
-    report.loads = load_staged(ctx, only).await?;
+    report.loads = load_staged(ctx, only, &mut report.views_skipped).await?;
     report.save(ctx).await
 }
 
@@ -129,20 +142,31 @@ pub async fn run_extract(
     extract_planned(client, &manifest, options, None, None).await
 }
 
-/// Loads every staged, unloaded batch (of `only`, when given), then creates the reporting
-/// views whose tables now exist.
-async fn load_staged(ctx: &RunContext, only: Option<&[String]>) -> Result<Vec<BatchLoadReport>> {
+/// Loads every staged, unloaded batch (of `only`, when given), then, when a load sent
+/// statements (tables may have been created or grown), creates the reporting views whose
+/// tables now exist; the views that cannot be built replace `views_skipped` (a warning, never
+/// a failed load). A load that sent nothing (no batch, or only batches without rows) checks
+/// no view: nothing in the tables changed.
+async fn load_staged(
+    ctx: &RunContext,
+    only: Option<&[String]>,
+    views_skipped: &mut Option<Vec<crate::loader::ViewSkipped>>,
+) -> Result<Vec<BatchLoadReport>> {
     let load = ctx.load_context()?;
     let pending = {
         let manifest = ctx.manifest.lock().await;
         crate::loader::pending_batches(manifest.state(), only)
     };
     let reports = crate::loader::load_batches(&load, pending).await;
-    if reports.iter().any(|r| r.error.is_none()) {
-        let created = crate::loader::ensure_views(&load).await?;
-        for view in created {
+    if reports
+        .iter()
+        .any(|r| r.error.is_none() && r.statements > 0)
+    {
+        let views = crate::loader::ensure_views(&load).await;
+        for view in &views.created {
             tracing::info!(view, "reporting view created");
         }
+        *views_skipped = Some(views.skipped);
     }
     Ok(reports)
 }
@@ -269,11 +293,12 @@ pub async fn backfill(
     report.backfill = Some(done);
     // Staged windows of an earlier attempt load first, then each extracted window loads as
     // soon as the extract is through.
-    report.loads = load_staged(ctx, Some(&objects)).await?;
+    report.loads = load_staged(ctx, Some(&objects), &mut report.views_skipped).await?;
     if !jobs.is_empty() {
         let client = ctx.intacct()?;
         report.objects = extract_planned(&client, &ctx.manifest, options, Some(jobs), None).await?;
-        report.loads.extend(load_staged(ctx, Some(&objects)).await?);
+        let loads = load_staged(ctx, Some(&objects), &mut report.views_skipped).await?;
+        report.loads.extend(loads);
     }
     report.save(ctx).await
 }

@@ -80,6 +80,143 @@ pub(crate) fn window_start(
         .map(|start| start.min(end))
 }
 
+/// Why a nightly window starts where it does: the rule of [`window_start`] that applied, with
+/// the values it applied to (what `run --dry-run` prints beside each window).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum WindowStart {
+    /// The stream has no mark yet: its first run reads everything before the end.
+    FirstRun,
+    /// `lookback` before the stream's mark.
+    Mark {
+        /// The mark.
+        mark: DateTime<Utc>,
+        /// Which mark it is.
+        kind: MarkKind,
+        /// The lookback re-read before it.
+        lookback: Duration,
+    },
+    /// The mark lies after the window's end (the clock moved back, or `--now` is earlier than
+    /// the mark): `lookback` before the end instead.
+    Clamped {
+        /// The mark.
+        mark: DateTime<Utc>,
+        /// The lookback re-read before the end.
+        lookback: Duration,
+    },
+    /// The lookback reaches before the earliest instant the clock holds: everything.
+    LookbackUnbounded {
+        /// The lookback.
+        lookback: Duration,
+    },
+}
+
+/// The mark a nightly window starts from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum MarkKind {
+    /// The watermark: everything changed before it is loaded.
+    Watermark,
+    /// The staged mark, ahead of the watermark: a batch is staged and not loaded yet (the run
+    /// loads it before extracting), so the window goes on after it rather than read it again.
+    Staged,
+    /// The delete feed's own mark (`deletes_up_to`).
+    Deletes,
+    /// No deletes mark yet: the stream's first extraction (a first read holds no deleted
+    /// record, so the feed need not read before it).
+    FirstExtraction,
+    /// No deletes mark and no extraction yet: this run's first read, from `now`.
+    FirstRun,
+}
+
+impl WindowStart {
+    /// The rule `window_start(mark, lookback, end)` applies, for a mark of `kind`.
+    fn of(
+        mark: Option<DateTime<Utc>>,
+        kind: MarkKind,
+        lookback: Duration,
+        end: DateTime<Utc>,
+    ) -> WindowStart {
+        match mark {
+            None => WindowStart::FirstRun,
+            Some(_) if window_start(mark, lookback, end).is_none() => {
+                WindowStart::LookbackUnbounded { lookback }
+            }
+            Some(mark) if mark > end => WindowStart::Clamped { mark, lookback },
+            Some(mark) => WindowStart::Mark {
+                mark,
+                kind,
+                lookback,
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for WindowStart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let span = |d: &Duration| span_text(d.num_seconds());
+        let at = |t: &DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        match self {
+            WindowStart::FirstRun => f.write_str("first run: everything before the end"),
+            WindowStart::Mark {
+                mark,
+                kind,
+                lookback,
+            } => {
+                let what = match kind {
+                    MarkKind::Watermark => "watermark",
+                    MarkKind::Staged => "staged mark (a batch staged, not loaded yet)",
+                    MarkKind::Deletes => "deletes mark",
+                    MarkKind::FirstExtraction => "no deletes mark yet: the first extraction, at",
+                    MarkKind::FirstRun => "no deletes mark and nothing read yet: now,",
+                };
+                write!(f, "{what} {} minus lookback {}", at(mark), span(lookback))
+            }
+            WindowStart::Clamped { mark, lookback } => write!(
+                f,
+                "clamped: the mark {} is after the end, so lookback {} before the end",
+                at(mark),
+                span(lookback)
+            ),
+            WindowStart::LookbackUnbounded { lookback } => write!(
+                f,
+                "lookback {} reaches before the calendar: everything",
+                span(lookback)
+            ),
+        }
+    }
+}
+
+/// `2h`, `1d 6h`, `1m 30s`: a span of seconds as a person reads it.
+pub(crate) fn span_text(secs: i64) -> String {
+    let (d, h, m, s) = (
+        secs / 86_400,
+        secs % 86_400 / 3600,
+        secs % 3600 / 60,
+        secs % 60,
+    );
+    let parts: Vec<String> = [(d, "d"), (h, "h"), (m, "m"), (s, "s")]
+        .iter()
+        .filter(|(n, _)| *n != 0)
+        .map(|(n, unit)| format!("{n}{unit}"))
+        .collect();
+    if parts.is_empty() {
+        "0s".to_owned()
+    } else {
+        parts.join(" ")
+    }
+}
+
+/// Why a stream's planned windows start where they do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct PlanReasons {
+    /// The records' window.
+    pub window: WindowStart,
+    /// The delete feed's window, when there is a feed.
+    pub deletes: Option<WindowStart>,
+    /// The window of header changes whose lines are compared, when there is one: the reason
+    /// of whichever window (the records' or the feed's) it takes its earlier start from.
+    pub lines: Option<WindowStart>,
+}
+
 /// The delete feed's lookback of `job`, when it has a feed.
 fn delete_feed_lookback(job: &ObjectJob, options: &ExtractOptions) -> Option<Duration> {
     (options.deletes == DeleteFeed::AuditHistory && deletes::has_feed(&job.name))
@@ -109,6 +246,17 @@ fn earlier(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTim
 /// The nightly extract of every job of `options`, in their order, each from its own stream's
 /// marks: one entity's progress or failure never moves another's window.
 pub(crate) fn nightly(state: &ManifestState, options: &ExtractOptions) -> Vec<PlannedExtract> {
+    nightly_explained(state, options)
+        .into_iter()
+        .map(|(planned, _)| planned)
+        .collect()
+}
+
+/// [`nightly`], each window with the reason it starts where it does.
+pub(crate) fn nightly_explained(
+    state: &ManifestState,
+    options: &ExtractOptions,
+) -> Vec<(PlannedExtract, PlanReasons)> {
     let now = options.now;
     options
         .objects
@@ -120,39 +268,63 @@ pub(crate) fn nightly(state: &ManifestState, options: &ExtractOptions) -> Vec<Pl
                 .cloned()
                 .unwrap_or_default();
             let lookback = job.lookback.unwrap_or(options.lookback);
+            let mark = marks.staged_up_to.max(marks.watermark);
+            let kind = if marks.staged_up_to > marks.watermark {
+                MarkKind::Staged
+            } else {
+                MarkKind::Watermark
+            };
             let window = TimeWindow {
-                from: window_start(marks.staged_up_to.max(marks.watermark), lookback, now),
+                from: window_start(mark, lookback, now),
                 to: now,
             };
-            let deletes = delete_feed_lookback(job, options).map(|lookback| TimeWindow {
-                // No mark yet: from the first extraction (or now), never the trail's start.
-                from: window_start(
-                    marks
-                        .deletes_up_to
-                        .or_else(|| first_extraction(state, job))
-                        .or(Some(now)),
-                    lookback,
-                    now,
-                ),
-                to: now,
+            let why_window = WindowStart::of(mark, kind, lookback, now);
+            // No deletes mark yet: from the first extraction (or now), never the trail's start.
+            let (feed_mark, feed_kind) = match marks.deletes_up_to {
+                Some(m) => (m, MarkKind::Deletes),
+                None => match first_extraction(state, job) {
+                    Some(first) => (first, MarkKind::FirstExtraction),
+                    None => (now, MarkKind::FirstRun),
+                },
+            };
+            let feed = delete_feed_lookback(job, options).map(|lookback| {
+                (
+                    TimeWindow {
+                        from: window_start(Some(feed_mark), lookback, now),
+                        to: now,
+                    },
+                    WindowStart::of(Some(feed_mark), feed_kind, lookback, now),
+                )
             });
-            let lines = deletes
+            let lines = feed
+                .as_ref()
                 .filter(|_| objects::line_header(&job.name).is_some())
-                .map(|feed| TimeWindow {
-                    from: match window.from {
+                .map(|(feed, why_feed)| {
+                    let from = match window.from {
                         Some(_) => earlier(window.from, feed.from),
                         None => feed.from,
-                    },
-                    to: now,
+                    };
+                    let why = if window.from.is_some() && from == window.from {
+                        why_window.clone()
+                    } else {
+                        why_feed.clone()
+                    };
+                    (TimeWindow { from, to: now }, why)
                 });
-            PlannedExtract {
+            let planned = PlannedExtract {
                 job: job.clone(),
                 mode: Mode::Nightly,
                 window,
-                deletes,
-                lines,
+                deletes: feed.as_ref().map(|(w, _)| *w),
+                lines: lines.as_ref().map(|(w, _)| *w),
                 resume: None,
-            }
+            };
+            let reasons = PlanReasons {
+                window: why_window,
+                deletes: feed.map(|(_, why)| why),
+                lines: lines.map(|(_, why)| why),
+            };
+            (planned, reasons)
         })
         .collect()
 }
@@ -298,7 +470,9 @@ pub enum ReplaySelection {
 
 /// The source batches of a replay, oldest first: loaded batches read from Intacct (never
 /// replays of replays). A staged batch not loaded yet is `load`'s: replaying it beside its
-/// own load would share its staging rows.
+/// own load would share its staging rows. A batch `stage prune` removed the files of cannot be
+/// replayed: naming one, or selecting one by object and window, is an error that says so and
+/// how to read its window again.
 pub(crate) fn replay_sources<'a>(
     state: &'a ManifestState,
     selection: &ReplaySelection,
@@ -322,6 +496,20 @@ pub(crate) fn replay_sources<'a>(
                         ),
                     });
                 }
+                if let Some(pruned) = batch.pruned {
+                    return Err(Error::Config {
+                        location: "--batch".into(),
+                        message: format!(
+                            "batch {id} of {} cannot be replayed: `stage prune` removed its files at {} (it was loaded before the horizon {}); read its window again from Intacct with `backfill --objects {} --from {} --to {}`",
+                            batch.object,
+                            pruned.at,
+                            pruned.horizon,
+                            batch.object,
+                            batch.window_from.map_or("<the date of its first record>".to_owned(), |f| f.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                            batch.window_to.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                        ),
+                    });
+                }
                 Ok(batch)
             })
             .collect::<Result<_>>()?,
@@ -329,13 +517,29 @@ pub(crate) fn replay_sources<'a>(
             object,
             since,
             until,
-        } => state
-            .batches
-            .values()
-            .filter(|b| b.object == *object && usable(b))
-            .filter(|b| since.is_none_or(|s| b.window_to > s))
-            .filter(|b| until.is_none_or(|u| b.window_from.is_none_or(|f| f < u)))
-            .collect(),
+        } => {
+            let selected: Vec<&BatchState> = state
+                .batches
+                .values()
+                .filter(|b| b.object == *object && usable(b))
+                .filter(|b| since.is_none_or(|s| b.window_to > s))
+                .filter(|b| until.is_none_or(|u| b.window_from.is_none_or(|f| f < u)))
+                .collect();
+            let pruned: Vec<&&BatchState> = selected.iter().filter(|b| b.pruned.is_some()).collect();
+            if let Some(newest) = pruned.iter().map(|b| b.window_to).max() {
+                return Err(Error::Config {
+                    location: "--object".into(),
+                    message: format!(
+                        "{} of the {} batches of {object} selected cannot be replayed: `stage prune` removed their files (e.g. batch {}); replay the later ones with --since {} or read the pruned windows again from Intacct with `backfill`",
+                        pruned.len(),
+                        selected.len(),
+                        pruned[0].batch_id,
+                        newest.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    ),
+                });
+            }
+            selected
+        }
     };
     found.sort_by_key(|b| b.created_version);
     found.dedup_by_key(|b| b.batch_id.clone());
@@ -510,6 +714,135 @@ mod tests {
         // A lookback longer than the calendar: everything.
         assert_eq!(window_start(Some(t(12)), Duration::MAX, t(20)), None);
         assert_eq!(window_start(None, Duration::days(1), t(20)), None);
+    }
+
+    #[test]
+    fn each_window_says_why_it_starts_where_it_does() {
+        // APBILL: loaded to day 10, then staged to day 12 (not loaded); VENDOR: loaded to day
+        // 12; CLASS: nothing yet.
+        let s = state(vec![
+            created("a", Mode::Nightly, None, 10),
+            staged("a", Some(10)),
+            loaded("a", Mode::Nightly, Some(10)),
+            created("b", Mode::Nightly, Some(9), 12),
+            staged("b", Some(12)),
+        ]);
+        let mut vendor = s.clone();
+        let batch = vendor.batches.remove("b").unwrap();
+        vendor.batches.insert(
+            "v".into(),
+            BatchState {
+                object: "VENDOR".into(),
+                ..batch
+            },
+        );
+        vendor.objects.insert(
+            "VENDOR".into(),
+            crate::manifest::ObjectState {
+                watermark: Some(t(12)),
+                staged_up_to: Some(t(12)),
+                ..Default::default()
+            },
+        );
+        let jobs = vec![
+            job("APBILL", None, None),
+            job("VENDOR", None, None),
+            job("CLASS", None, None),
+        ];
+        let day = Duration::days(1);
+        let explained = nightly_explained(&vendor, &options(jobs.clone(), t(20)));
+        let reasons: Vec<&WindowStart> = explained.iter().map(|(_, r)| &r.window).collect();
+        assert_eq!(
+            reasons,
+            [
+                &WindowStart::Mark {
+                    mark: t(12),
+                    kind: MarkKind::Staged,
+                    lookback: day
+                },
+                &WindowStart::Mark {
+                    mark: t(12),
+                    kind: MarkKind::Watermark,
+                    lookback: day
+                },
+                &WindowStart::FirstRun,
+            ]
+        );
+        // The windows are the plan's own.
+        assert_eq!(
+            explained.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>(),
+            nightly(&vendor, &options(jobs.clone(), t(20)))
+        );
+        // The feed has no mark of its own yet: it starts at the stream's first extraction
+        // (batch a read everything before day 10), or at now when nothing was read.
+        assert_eq!(
+            explained[0].1.deletes,
+            Some(WindowStart::Mark {
+                mark: t(10),
+                kind: MarkKind::FirstExtraction,
+                lookback: Duration::hours(3)
+            }),
+        );
+        assert_eq!(
+            explained[0].0.deletes.unwrap().from,
+            Some(t(10) - Duration::hours(3))
+        );
+        assert_eq!(
+            explained[2].1.deletes,
+            Some(WindowStart::Mark {
+                mark: t(20),
+                kind: MarkKind::FirstRun,
+                lookback: Duration::hours(3)
+            }),
+        );
+        assert!(
+            explained[2]
+                .1
+                .deletes
+                .as_ref()
+                .unwrap()
+                .to_string()
+                .starts_with("no deletes mark and nothing read yet"),
+            "{:?}",
+            explained[2].1.deletes
+        );
+        // Now before the marks: clamped.
+        let early = nightly_explained(&s, &options(jobs.clone(), t(5)));
+        assert_eq!(
+            early[0].1.window,
+            WindowStart::Clamped {
+                mark: t(12),
+                lookback: day
+            }
+        );
+        assert_eq!(early[0].0.window.from, Some(t(4)));
+        // A lookback longer than the calendar: everything, and said so.
+        let mut unbounded = options(jobs, t(20));
+        unbounded.lookback = Duration::MAX;
+        let all = nightly_explained(&s, &unbounded);
+        assert_eq!(all[0].0.window.from, None);
+        assert_eq!(
+            all[0].1.window,
+            WindowStart::LookbackUnbounded {
+                lookback: Duration::MAX
+            }
+        );
+        assert!(
+            all[0]
+                .1
+                .window
+                .to_string()
+                .ends_with("reaches before the calendar: everything"),
+            "{}",
+            all[0].1.window
+        );
+        assert_eq!(
+            explained[0].1.window.to_string(),
+            format!(
+                "staged mark (a batch staged, not loaded yet) {} minus lookback 1d",
+                t(12).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            )
+        );
     }
 
     #[test]
@@ -898,5 +1231,51 @@ mod tests {
         assert!(err.to_string().contains("only loaded batches"), "{err}");
         let err = replay_sources(&s, &ReplaySelection::Batches(vec!["nope".into()])).unwrap_err();
         assert!(matches!(err, Error::Config { .. }));
+
+        // `old` pruned: by id, an error that says so; by object, only with --since past it.
+        let mut s = s;
+        let commit = Commit {
+            version: s.version + 1,
+            written_at: t(40),
+            run_id: "prune".into(),
+            actions: vec![Action::BatchPruned {
+                batch_id: "old".into(),
+                horizon: t(35),
+            }],
+        };
+        s = crate::manifest::apply(&s, &commit).unwrap();
+        match replay_sources(&s, &ReplaySelection::Batches(vec!["old".into()])) {
+            Err(Error::Config { location, message }) => {
+                assert_eq!(location, "--batch");
+                assert!(
+                    message.contains("`stage prune` removed its files"),
+                    "{message}"
+                );
+            }
+            other => panic!("expected a pruned batch to be refused, got {other:?}"),
+        }
+        let all = ReplaySelection::Object {
+            object: "APBILL".into(),
+            since: None,
+            until: None,
+        };
+        match replay_sources(&s, &all) {
+            Err(Error::Config { location, message }) => {
+                assert_eq!(location, "--object");
+                assert!(message.starts_with("1 of the 2 batches"), "{message}");
+            }
+            other => panic!("expected the pruned batch to stop the replay, got {other:?}"),
+        }
+        let kept = replay_sources(
+            &s,
+            &ReplaySelection::Object {
+                object: "APBILL".into(),
+                since: Some(t(10)),
+                until: None,
+            },
+        )
+        .unwrap();
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].batch_id, "new");
     }
 }

@@ -2,7 +2,9 @@
 //! the current step per batch while loading), log lines every few pages elsewhere. It knows
 //! nothing of the work's types: callers hand it plain counts.
 
-use std::sync::Arc;
+use std::io::Write as _;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
@@ -10,6 +12,41 @@ use crate::loader::{BatchLoadReport, LoadObserver};
 
 /// Log a progress line every this many pages when not drawing bars.
 const LOG_EVERY_PAGES: u64 = 25;
+
+/// The terminal's one set of bars: the extract's and the loads' draw into it, and log lines
+/// are written through it ([`write_above_bars`]), so a warning never lands inside a bar.
+fn terminal_bars() -> &'static MultiProgress {
+    static BARS: OnceLock<MultiProgress> = OnceLock::new();
+    BARS.get_or_init(MultiProgress::new)
+}
+
+/// Whether a bar was ever drawn on the terminal.
+static DRAWN: AtomicBool = AtomicBool::new(false);
+
+/// A bar added to the terminal's bars.
+fn add_bar(multi: &MultiProgress, bar: ProgressBar) -> ProgressBar {
+    DRAWN.store(true, Ordering::Relaxed);
+    multi.add(bar)
+}
+
+/// Ends the bars' last line, so what the command prints next (its summary) starts on a line
+/// of its own: the bars leave the cursor at the end of their last line.
+pub(crate) fn end_bars() {
+    if DRAWN.swap(false, Ordering::Relaxed) {
+        // Not through the bars: they would clear, and draw again after the newline.
+        let _ = std::io::stderr().write_all(b"\n");
+    }
+}
+
+/// Writes a log line to stderr above the bars (the bars are cleared, the line written, the
+/// bars drawn again below it).
+pub(crate) fn write_above_bars(line: &[u8]) -> std::io::Result<()> {
+    terminal_bars().suspend(|| {
+        let mut stderr = std::io::stderr().lock();
+        stderr.write_all(line)?;
+        stderr.flush()
+    })
+}
 
 /// Progress of a whole run.
 #[derive(Debug)]
@@ -21,7 +58,7 @@ impl Progress {
     /// Bars when `draw` is set and stderr is a terminal; log lines otherwise.
     pub(crate) fn new(draw: bool) -> Progress {
         use std::io::IsTerminal;
-        let bars = (draw && std::io::stderr().is_terminal()).then(MultiProgress::new);
+        let bars = (draw && std::io::stderr().is_terminal()).then(|| terminal_bars().clone());
         Progress { bars }
     }
 
@@ -32,7 +69,7 @@ impl Progress {
                 "{prefix:>14} {bar:30} {pos:>9}/{len:9} records {per_sec:>14} eta {eta:>4} {msg}",
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar());
-            let bar = multi.add(ProgressBar::new(0).with_style(style));
+            let bar = add_bar(multi, ProgressBar::new(0).with_style(style));
             bar.set_prefix(object.to_owned());
             bar
         });
@@ -96,7 +133,7 @@ impl LoadProgress {
     pub(super) fn new(draw: bool) -> Arc<LoadProgress> {
         use std::io::IsTerminal;
         Arc::new(LoadProgress {
-            bars: (draw && std::io::stderr().is_terminal()).then(MultiProgress::new),
+            bars: (draw && std::io::stderr().is_terminal()).then(|| terminal_bars().clone()),
             batches: Default::default(),
         })
     }
@@ -112,7 +149,7 @@ impl LoadObserver for LoadProgress {
             let style =
                 ProgressStyle::with_template("{prefix:>14} load {spinner} {msg} {elapsed:>4}")
                     .unwrap_or_else(|_| ProgressStyle::default_spinner());
-            let bar = multi.add(ProgressBar::new_spinner().with_style(style));
+            let bar = add_bar(multi, ProgressBar::new_spinner().with_style(style));
             bar.set_prefix(object.to_owned());
             bar.enable_steady_tick(std::time::Duration::from_millis(200));
             bar

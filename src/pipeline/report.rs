@@ -1,25 +1,29 @@
 //! The run report: what one command did, typed, kept on the stage at
-//! `_reports/<run_id>.json` (counts, figures and durations, never a secret) and returned to
-//! the command line, which prints it and exits with its outcome's code.
+//! `_reports/<run_id>.json` (counts, figures and durations, never a secret) with the status
+//! page beside it (`_reports/<run_id>.html`, see `super::page`), and returned to the command
+//! line, which prints it and exits with its outcome's code.
 //!
 //! # Shape (`schema_version` 1)
 //!
-//! A JSON object; every top-level key is always present (lists may be empty, `backfill` may
-//! be null):
+//! A JSON object; every top-level key is always present (lists may be empty, `backfill` and
+//! `prune` may be null):
 //!
 //! | key | type | meaning |
 //! |---|---|---|
 //! | `schema_version` | integer | [`SCHEMA_VERSION`]; raised when a key changes meaning or goes |
-//! | `command` | string | `run`, `extract`, `load`, `replay`, `backfill` or `verify` |
+//! | `command` | string | `run`, `extract`, `load`, `replay`, `backfill`, `verify`, `reset` or `prune` |
 //! | `run_id` | string | the run's id (also in every manifest commit it wrote) |
 //! | `pipeline` | string | the pipeline's name |
 //! | `started_at`, `finished_at` | RFC 3339 | wall-clock start and end of the command |
 //! | `outcome` | string | see below |
 //! | `leftover_loads` | [`BatchLoadReport`]s | `run`: batches an earlier run left staged, loaded first |
-//! | `objects` | [`ObjectReport`]s | `run`, `extract`, `backfill`: one per object (per object and entity; per object and window for a backfill) extracted |
+//! | `objects` | [`ObjectReport`]s | `run`, `extract`, `backfill`, `reset`: one per object (per object and entity; per object and window for a backfill) extracted |
 //! | `loads` | [`BatchLoadReport`]s | every other batch load: after the extract (`run`), the batches `load` and `replay` loaded, a backfill's windows |
 //! | `backfill` | [`BackfillWindows`] or null | `backfill`: the range, the window length and the windows an earlier backfill had done |
 //! | `verify` | [`VerifyReport`]s | `verify`: one per object |
+//! | `warnings` | strings | what went wrong beside the work without failing it (the run could not be recorded in `_INTACCT_RUNS`) |
+//! | `prune` | [`PruneReport`] or null | `stage prune`: the horizon, each batch whose files went, the files and bytes deleted, the batches kept |
+//! | `views_skipped` | [`ViewSkipped`]s or null | the reporting views the command could not build (a column they read is not loaded, or Snowflake refused them), after a load that changed tables; null when it checked no view |
 //!
 //! # Outcome and exit code
 //!
@@ -47,7 +51,7 @@ use serde::{Deserialize, Serialize};
 use super::RunContext;
 use super::verify::VerifyReport;
 use crate::error::Result;
-use crate::loader::BatchLoadReport;
+use crate::loader::{BatchLoadReport, ViewSkipped};
 use crate::manifest::stream_key;
 
 /// The version of the report's shape written by this build.
@@ -69,6 +73,10 @@ pub enum CommandName {
     Backfill,
     /// Compare Intacct's keys with Snowflake's.
     Verify,
+    /// Rebuild one object from Intacct beside its live table and swap it in.
+    Reset,
+    /// Remove the files of batches loaded before a horizon (`stage prune`).
+    Prune,
 }
 
 /// What a command's report says about it as a whole (see the module docs).
@@ -83,6 +91,19 @@ pub enum Outcome {
     Failed,
     /// `verify` found differences (or could not verify an object).
     VerifyDiffers,
+}
+
+impl Outcome {
+    /// The process exit code of a command that finished with this outcome: 0 success, 1
+    /// every unit failed, 3 some did, 5 `verify` found differences.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Outcome::Success => 0,
+            Outcome::Failed => 1,
+            Outcome::Partial => 3,
+            Outcome::VerifyDiffers => 5,
+        }
+    }
 }
 
 /// What one command did (see the module docs for the shape and the outcome).
@@ -118,6 +139,17 @@ pub struct RunReport {
     /// `verify`: per object, Intacct's keys against Snowflake's live rows.
     #[serde(default)]
     pub verify: Vec<VerifyReport>,
+    /// What went wrong beside the work, without failing it (the run not recorded in
+    /// `_INTACCT_RUNS`).
+    #[serde(default)]
+    pub warnings: Vec<String>,
+    /// `stage prune`: the horizon, the batches whose files went, the files and bytes.
+    #[serde(default)]
+    pub prune: Option<PruneReport>,
+    /// The reporting views that could not be built, as of the last check of this command
+    /// (`None`: it checked no view). A warning: never a failed unit.
+    #[serde(default)]
+    pub views_skipped: Option<Vec<ViewSkipped>>,
 }
 
 /// What one object's extract did.
@@ -231,13 +263,79 @@ pub struct SavedReport {
     pub path: String,
 }
 
+/// The longest report recorded in `_INTACCT_RUNS`: a statement's text is limited to 1 MB, and
+/// the report travels as a literal inside it.
+const MAX_RECORDED_REPORT_BYTES: usize = 900_000;
+
+/// Records `report` in the pipeline's `_INTACCT_RUNS`, once per run id.
+async fn record_run(ctx: &RunContext, report: &RunReport) -> Result<()> {
+    let json = serde_json::to_string(report).expect("a report serialises");
+    if json.len() > MAX_RECORDED_REPORT_BYTES {
+        return Err(crate::error::Error::InvalidRequest(format!(
+            "the report has {} bytes, more than one statement carries; it is on the stage only",
+            json.len()
+        )));
+    }
+    let names = super::context::names(&ctx.spec)?;
+    let command = serde_json::to_value(report.command).expect("a command serialises");
+    let outcome = serde_json::to_value(report.outcome).expect("an outcome serialises");
+    let sql = crate::loader::runs::record(
+        &names,
+        &crate::loader::RunRow {
+            run_id: &report.run_id,
+            pipeline: &report.pipeline,
+            command: command.as_str().unwrap_or_default(),
+            started_at: report.started_at,
+            finished_at: report.finished_at,
+            outcome: outcome.as_str().unwrap_or_default(),
+            exit_code: report.outcome.exit_code(),
+            report_json: &json,
+        },
+    )?;
+    // Patient enough for a 429 or a 503, not for a Snowflake that is down: an `extract`,
+    // which needs Snowflake for nothing else, must not wait minutes to record itself.
+    let mut config = super::snowflake_config(&ctx.spec);
+    config.retry.max_attempts = config.retry.max_attempts.min(3);
+    config.retry.max_elapsed_secs = config.retry.max_elapsed_secs.min(30);
+    crate::snowflake::SnowflakeClient::new(config)?
+        .execute(&crate::snowflake::Statement::new(
+            sql.to_string(),
+            format!(
+                "intacct-snowflake:{}:{}:runs",
+                report.pipeline, report.run_id
+            ),
+        ))
+        .await?;
+    Ok(())
+}
+
 /// One unit of work of a report, for its outcome: an extracted object, or a load of a batch
 /// no object of the command extracted.
 struct Unit {
-    /// What failed, as the failure message names it (`None`: the unit succeeded).
+    /// What it is: the stream (`OBJECT` or `OBJECT@ENTITY`), with ` batch <id>` when its load
+    /// failed.
+    name: String,
+    /// Why it failed (`None`: the unit succeeded).
     error: Option<String>,
     /// True for an extracted object.
     object: bool,
+}
+
+impl Unit {
+    /// `<name>: <error>`, as the failure message names a failed unit.
+    fn failure(&self) -> Option<String> {
+        self.error.as_ref().map(|e| format!("{}: {e}", self.name))
+    }
+}
+
+/// What failed in a command, one entry per failed unit (see [`RunReport::failures`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    /// The object (`OBJECT@ENTITY` for one entity's stream), with ` batch <id>` when a load
+    /// failed.
+    pub object: String,
+    /// Why.
+    pub error: String,
 }
 
 impl RunReport {
@@ -256,6 +354,9 @@ impl RunReport {
             loads: Vec::new(),
             backfill: None,
             verify: Vec::new(),
+            warnings: Vec::new(),
+            prune: None,
+            views_skipped: None,
         }
     }
 
@@ -266,12 +367,30 @@ impl RunReport {
         self
     }
 
-    /// Finishes the report and keeps it on `ctx`'s stage at `_reports/<run_id>.json`.
+    /// Finishes the report, records it in Snowflake's run history (`_INTACCT_RUNS`; a failure
+    /// to is a warning in the report and the log, never a failed command) and keeps it on
+    /// `ctx`'s stage at `_reports/<run_id>.json`, with the status page beside it at
+    /// `_reports/<run_id>.html`.
     pub async fn save(self, ctx: &RunContext) -> Result<SavedReport> {
-        let report = self.finish();
+        let mut report = self.finish();
+        if let Err(error) = record_run(ctx, &report).await {
+            tracing::warn!(%error, run_id = %report.run_id, "the run is not recorded in _INTACCT_RUNS");
+            report.warnings.push(format!(
+                "the run is not recorded in _INTACCT_RUNS (run `init` to create the table): {error}"
+            ));
+        }
         let path = format!("_reports/{}.json", ctx.run_id);
         let body = serde_json::to_vec_pretty(&report).expect("a report serialises");
         ctx.stage.put_create(&path, Bytes::from(body)).await?;
+        // The page beside it is for people: a failure to write it is a warning, never a
+        // failed run.
+        let state = ctx.manifest.lock().await.state().clone();
+        let config = ctx.spec.source.display().to_string();
+        if let Err(error) =
+            super::page::write_beside_report(&ctx.stage, &state, &report, &path, &config).await
+        {
+            tracing::warn!(%error, "could not write the status page beside the run report");
+        }
         Ok(SavedReport { report, path })
     }
 
@@ -297,7 +416,7 @@ impl RunReport {
     /// `verify` found differing.
     pub fn failure_message(&self) -> Option<String> {
         let units = self.units();
-        let failed: Vec<&str> = units.iter().filter_map(|u| u.error.as_deref()).collect();
+        let failed: Vec<String> = units.iter().filter_map(Unit::failure).collect();
         if !failed.is_empty() {
             let what = if units.iter().all(|u| u.object) {
                 "objects failed"
@@ -326,6 +445,25 @@ impl RunReport {
             .then(|| format!("verify found differences in {}", differing.join(", ")))
     }
 
+    /// Every failed unit (an extracted object, a batch load) with its error, then every object
+    /// `verify` found differing: what a notification lists.
+    pub fn failures(&self) -> Vec<Failure> {
+        let units = self.units().into_iter().filter_map(|u| {
+            u.error.map(|error| Failure {
+                object: u.name,
+                error,
+            })
+        });
+        let differing = self.verify.iter().filter(|r| r.differs()).map(|r| Failure {
+            object: r.object.clone(),
+            error: match &r.error {
+                Some(e) => format!("could not verify: {e}"),
+                None => format!("{} keys missing, {} extra", r.missing, r.extra),
+            },
+        });
+        units.chain(differing).collect()
+    }
+
     /// The units of work: each extracted object (failed by its extract or its batch's load),
     /// then each load of a batch no object extracted.
     fn units(&self) -> Vec<Unit> {
@@ -341,25 +479,65 @@ impl RunReport {
             .filter(|o| !o.batch_id.is_empty())
             .map(|o| o.batch_id.as_str())
             .collect();
-        let objects = self.objects.iter().map(|o| Unit {
-            error: match (&o.error, load_error(&o.batch_id)) {
-                (Some(e), _) => Some(format!("{}: {e}", o.stream())),
-                (None, Some(e)) => Some(format!("{} batch {}: {e}", o.stream(), o.batch_id)),
-                (None, None) => None,
-            },
-            object: true,
+        let objects = self.objects.iter().map(|o| {
+            let (name, error) = match (&o.error, load_error(&o.batch_id)) {
+                (Some(e), _) => (o.stream(), Some(e.clone())),
+                (None, Some(e)) => (
+                    format!("{} batch {}", o.stream(), o.batch_id),
+                    Some(e.clone()),
+                ),
+                (None, None) => (o.stream(), None),
+            };
+            Unit {
+                name,
+                error,
+                object: true,
+            }
         });
         let batches = loads()
             .filter(|l| !extracted.contains(l.batch_id.as_str()))
             .map(|l| Unit {
-                error: l
-                    .error
-                    .as_ref()
-                    .map(|e| format!("{} batch {}: {e}", l.object, l.batch_id)),
+                name: format!("{} batch {}", l.object, l.batch_id),
+                error: l.error.clone(),
                 object: false,
             });
         objects.chain(batches).collect()
     }
+}
+
+/// What a prune removes (or, dry, would remove), for the report and the printed summary.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PruneReport {
+    /// Batches first loaded before this lose their files.
+    pub horizon: DateTime<Utc>,
+    /// `--older-than`, in seconds.
+    pub older_than_secs: i64,
+    /// The batches pruned now, oldest load first.
+    pub batches: Vec<PrunedBatch>,
+    /// Files deleted (those of `batches`, and leftovers of batches an interrupted prune
+    /// recorded).
+    pub files: u64,
+    /// Bytes of those files.
+    pub bytes: u64,
+    /// Loaded before the horizon but kept: a replay of it is not loaded yet.
+    pub kept_for_replay: Vec<String>,
+    /// Loaded before load times were recorded: kept (their age is unknown).
+    pub kept_unknown_age: u64,
+}
+
+/// One batch a prune removes the files of.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PrunedBatch {
+    /// The batch.
+    pub batch_id: String,
+    /// Its stream (object, or `OBJECT@ENTITY`).
+    pub stream: String,
+    /// When it was first loaded.
+    pub loaded_at: DateTime<Utc>,
+    /// Files removed.
+    pub files: u64,
+    /// Bytes removed.
+    pub bytes: u64,
 }
 
 #[cfg(test)]
@@ -384,6 +562,9 @@ mod tests {
             loads: vec![],
             backfill: None,
             verify: vec![],
+            warnings: vec![],
+            prune: None,
+            views_skipped: None,
         }
     }
 
@@ -468,6 +649,8 @@ mod tests {
             "loads",
             "backfill",
             "verify",
+            "warnings",
+            "views_skipped",
         ] {
             assert!(json.get(key).is_some(), "{key} is written");
         }
@@ -510,6 +693,45 @@ mod tests {
                 .unwrap()
                 .starts_with("2 of 3 objects and batches failed: ")
         );
+    }
+
+    #[test]
+    fn failures_name_each_failed_object_batch_and_differing_verify() {
+        let mut r = report(CommandName::Run);
+        r.objects = vec![
+            object("APBILL", "b1", None),
+            object("VENDOR", "", Some("permission denied")),
+            object("CLASS", "b3", None),
+        ];
+        r.loads = vec![
+            load("APBILL", "b1", Some("no such database")),
+            load("CLASS", "b3", None),
+        ];
+        r.leftover_loads = vec![load("DEPARTMENT", "b0", Some("COPY failed"))];
+        let failure = |object: &str, error: &str| Failure {
+            object: object.into(),
+            error: error.into(),
+        };
+        assert_eq!(
+            r.failures(),
+            vec![
+                failure("APBILL batch b1", "no such database"),
+                failure("VENDOR", "permission denied"),
+                failure("DEPARTMENT batch b0", "COPY failed"),
+            ]
+        );
+        let mut v = report(CommandName::Verify);
+        v.verify = vec![VerifyReport {
+            object: "VENDOR".into(),
+            missing: 1,
+            extra: 2,
+            ..VerifyReport::default()
+        }];
+        assert_eq!(
+            v.failures(),
+            vec![failure("VENDOR", "1 keys missing, 2 extra")]
+        );
+        assert!(report(CommandName::Load).failures().is_empty());
     }
 
     #[test]

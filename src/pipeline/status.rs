@@ -1,6 +1,9 @@
 //! `status`: per object, the watermark, the staged mark, batches by state, rows (and of
-//! them the delete feed's tombstones) and bytes — from the manifest alone (pure over [`ManifestState`]).
-//! With `intacct.entities`, one line per object and entity, named `OBJECT@ENTITY`.
+//! them the delete feed's tombstones), quarantined values, bytes, and every change a load made
+//! to the object's table (or holds for `accept-schema`) with the `backfill` that fills the new
+//! column for older rows — from the manifest alone (pure over [`ManifestState`]).
+//! With `intacct.entities`, one line per object and entity, named `OBJECT@ENTITY`. Below the
+//! table, the reporting views the newest run report that checked them could not build.
 //! An object whose newest AUDITHISTORY object-type check found no row at all of its type
 //! (`super::deletes`) carries a warning until a later check finds one.
 
@@ -8,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 
-use crate::manifest::{BatchStatus, ManifestState};
+use crate::manifest::{BatchState, BatchStatus, ManifestState, Mode, SchemaChange};
 
 /// One object's line of `status`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -42,6 +45,111 @@ pub(crate) struct ObjectStatus {
     /// all although the object changed: its deletes are probably not seen.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub audit_type_warning: Option<String>,
+    /// Values set aside as NULL (in the quarantine files of staged or loaded batches).
+    pub quarantined: u64,
+    /// Every change loads made to the object's table, or hold for acceptance, oldest first.
+    pub schema_changes: Vec<SchemaChangeStatus>,
+}
+
+/// One change of an object's table, where it stands, and the backfill that fills older rows.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub(crate) struct SchemaChangeStatus {
+    /// The change.
+    #[serde(flatten)]
+    pub change: SchemaChange,
+    /// The batch whose load made (or holds) it.
+    pub batch_id: String,
+    /// Where it stands.
+    pub state: SchemaChangeState,
+    /// The backfill that re-reads the rows loaded before the change.
+    pub backfill: BackfillHint,
+}
+
+/// Where a table change stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum SchemaChangeState {
+    /// Applied: the batch loaded, or its DDL ran.
+    Applied,
+    /// Held: the object's schema is frozen; `accept-schema --object X` accepts it.
+    AwaitingAcceptance,
+    /// Accepted; the next `load` or `run` applies it.
+    Accepted,
+}
+
+impl std::fmt::Display for SchemaChangeState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SchemaChangeState::Applied => "applied",
+            SchemaChangeState::AwaitingAcceptance => "awaiting accept-schema",
+            SchemaChangeState::Accepted => "accepted, loads next",
+        })
+    }
+}
+
+/// The range a `backfill` re-reads so a new column is filled for the rows loaded before it:
+/// from the object's first staged window to the end of the batch that brought the column.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub(crate) struct BackfillHint {
+    /// The object.
+    pub object: String,
+    /// The first staged window's start; `None` when that was the initial full read, which has
+    /// no start (the command then starts at [`OPEN_START`]).
+    pub from: Option<DateTime<Utc>>,
+    /// The end of the changing batch's window.
+    pub to: DateTime<Utc>,
+}
+
+/// Where a backfill hint starts when the object's first read had no start (its full initial
+/// load): a date before any Intacct company's first transaction on the XML gateway.
+pub(crate) const OPEN_START: &str = "2000-01-01";
+
+impl BackfillHint {
+    /// The command, with the pipeline file `config`: whole days (the end rounded up), and
+    /// yearly windows when it starts at [`OPEN_START`] (most of such a range is empty).
+    pub(crate) fn command(&self, config: &str) -> String {
+        let to = (self.to + chrono::Duration::days(1)).format("%Y-%m-%d");
+        let (from, window) = match self.from {
+            Some(from) => (from.format("%Y-%m-%d").to_string(), ""),
+            None => (OPEN_START.to_owned(), " --window 365d"),
+        };
+        format!(
+            "intacct-snowflake backfill --config {config} --objects {} --from {from} --to {to}{window}",
+            self.object
+        )
+    }
+}
+
+/// Each recorded change of `batch` with where it stands.
+fn changes_of(state: &ManifestState, batch: &BatchState) -> Vec<SchemaChangeStatus> {
+    let status = if batch.schema_held && !batch.schema_accepted {
+        SchemaChangeState::AwaitingAcceptance
+    } else if batch.schema_held && batch.status != BatchStatus::Loaded {
+        SchemaChangeState::Accepted
+    } else {
+        SchemaChangeState::Applied
+    };
+    let from = state
+        .batches_of(&batch.object)
+        .filter(|b| matches!(b.status, BatchStatus::Staged | BatchStatus::Loaded))
+        .filter(|b| b.mode != Mode::Reset)
+        .map(|b| b.window_from)
+        .min()
+        .flatten();
+    batch
+        .schema_changes
+        .iter()
+        .map(|change| SchemaChangeStatus {
+            change: change.clone(),
+            batch_id: batch.batch_id.clone(),
+            state: status,
+            backfill: BackfillHint {
+                object: batch.object.clone(),
+                from,
+                to: batch.window_to,
+            },
+        })
+        .collect()
 }
 
 /// A batch that failed, or whose last load attempt failed.
@@ -94,6 +202,12 @@ pub(crate) fn object_status(state: &ManifestState, now: DateTime<Utc>) -> Vec<Ob
             entry.rows += batch.rows;
             entry.deleted_rows += batch.deleted_rows;
             entry.bytes += batch.bytes;
+            entry.quarantined += batch.quarantine.iter().map(|f| f.rows).sum::<u64>();
+        }
+        if batch.status != BatchStatus::Failed {
+            let mut changes = changes_of(state, batch);
+            changes.append(&mut entry.schema_changes);
+            entry.schema_changes = changes;
         }
         let error = match batch.status {
             BatchStatus::Failed => batch.error.clone(),
@@ -113,8 +227,8 @@ pub(crate) fn object_status(state: &ManifestState, now: DateTime<Utc>) -> Vec<Ob
     by_object.into_values().collect()
 }
 
-/// The table `status` prints.
-pub(crate) fn render_table(rows: &[ObjectStatus], version: u64) -> String {
+/// The table `status` prints; `config` is the pipeline file the backfill commands name.
+pub(crate) fn render_table(rows: &[ObjectStatus], version: u64, config: &str) -> String {
     let mark = |m: Option<DateTime<Utc>>| {
         m.map_or("-".to_owned(), |m| {
             m.format("%Y-%m-%d %H:%M:%S").to_string()
@@ -174,6 +288,63 @@ pub(crate) fn render_table(rows: &[ObjectStatus], version: u64) -> String {
                 f.batch_id, f.status, f.error
             ));
         }
+    }
+    let changes: Vec<_> = rows.iter().flat_map(|r| &r.schema_changes).collect();
+    if !changes.is_empty() {
+        out.push_str("\nschema changes:\n");
+        for c in changes {
+            out.push_str(&format!(
+                "  {} ({}; batch {})\n",
+                c.change, c.state, c.batch_id
+            ));
+            match c.state {
+                SchemaChangeState::AwaitingAcceptance => out.push_str(&format!(
+                    "    accept: intacct-snowflake accept-schema --config {config} --object {}\n",
+                    c.change.object
+                )),
+                _ if c.change.kind == crate::manifest::SchemaChangeKind::Added => out.push_str(
+                    &format!("    fill older rows: {}\n", c.backfill.command(config)),
+                ),
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// Run reports read, newest first, looking for one that checked the reporting views.
+const REPORTS_SEARCHED: usize = 30;
+
+/// The reporting views the newest run report that checked them could not build (its run id
+/// and the views); `None` when none of the newest reports checked them.
+pub(crate) async fn skipped_views(
+    stage: &crate::stage::Stage,
+) -> crate::error::Result<Option<(String, Vec<crate::loader::ViewSkipped>)>> {
+    let mut reports = stage.list("_reports/").await?;
+    // Run ids start with their UTC start time: newest last.
+    reports.reverse();
+    for listed in reports.iter().take(REPORTS_SEARCHED) {
+        let Some(body) = stage.get(&listed.path).await? else {
+            continue;
+        };
+        let Ok(report) = serde_json::from_slice::<super::RunReport>(&body) else {
+            continue;
+        };
+        if let Some(views) = report.views_skipped {
+            return Ok(Some((report.run_id, views)));
+        }
+    }
+    Ok(None)
+}
+
+/// The lines `status` prints under its table for views the last check could not build.
+pub(crate) fn render_skipped_views(run_id: &str, views: &[crate::loader::ViewSkipped]) -> String {
+    if views.is_empty() {
+        return String::new();
+    }
+    let mut out = format!("\nreporting views skipped (run {run_id}):\n");
+    for view in views {
+        out.push_str(&format!("  {}: {}\n", view.view, view.reason));
     }
     out
 }
@@ -242,7 +413,7 @@ mod tests {
         let rows = object_status(&unseen, t(10));
         let warning = rows[0].audit_type_warning.as_deref().unwrap();
         assert!(warning.contains("OBJECTTYPE 'project'"), "{warning}");
-        assert!(render_table(&rows, 1).contains(warning));
+        assert!(render_table(&rows, 1, "pipelines/nightly.toml").contains(warning));
         // A later check that finds rows ends the warning.
         let seen = fold(
             None,

@@ -6,11 +6,19 @@
 //!   timeout, 429, 500, 502, 503 or 504 — carries the **same** `requestId` with `retry=true`, so
 //!   a statement that ran but whose answer was lost is answered from Snowflake's history instead
 //!   of running twice. A [`Statement`] marked `resend` carries `retry=true` from its first send.
+//!   Snowflake documents `retry=true` for a request whose outcome is unknown only; after a
+//!   definite failure ([`FailureKind::StatementFailed`]: 422, 408) a caller that tries again
+//!   uses a new requestId ([`failure_kind`] says which is which).
+//! * [`SnowflakeClient::execute`] waits for the answer (Snowflake holds a POST up to 45 s);
+//!   [`SnowflakeClient::submit_async`] sends `async=true` and returns the statement handle at
+//!   once, so the caller can record it before [`SnowflakeClient::wait_for`] polls it (a process
+//!   that dies meanwhile resumes by polling the recorded handle, not by sending again).
 //! * A 202 (`333334`), on the POST or on a poll, is polled with a capped doubling wait (0.5, 1,
-//!   2, 4 s, ... up to [`SnowflakeConfig::poll_max_backoff_ms`]) until the result, a failure,
-//!   or the statement timeout plus [`POLL_SLACK`] (then the statement is cancelled). A 429,
-//!   5xx or transport failure on a poll only delays the next poll (bounded by the retry
-//!   policy's attempt count); a statement is never resubmitted from the polling loop.
+//!   2, 4 s, ... from 0.1 s after an `async=true` submission; up to
+//!   [`SnowflakeConfig::poll_max_backoff_ms`]) until the result, a failure, or the statement
+//!   timeout plus [`POLL_SLACK`] (then the statement is cancelled). A 429, 5xx or transport
+//!   failure on a poll only delays the next poll (bounded by the retry policy's attempt
+//!   count); a statement is never resubmitted from the polling loop.
 //! * 401 mints a fresh token and tries once more; a second 401 is
 //!   [`Error::SnowflakeAuth`] naming the key's fingerprint. 408 and
 //!   422 become [`Error::Statement`]; 400, 403, 404, 405 and 415 fail
@@ -19,8 +27,16 @@
 //!   count is checked against `numRows`.
 //! * Handles of statements being polled are kept so [`SnowflakeClient::cancel_running`] can
 //!   cancel them (Ctrl-C). A statement still inside its first, synchronous POST has no handle
-//!   yet and cannot be cancelled this way.
+//!   yet and cannot be cancelled this way; one submitted with `async=true` has one at once.
 //! * Logs carry `requestId`, `statementHandle` and the query tag; never a token.
+//!
+//! Guesses where Snowflake's docs are silent (each with the statement that settles it on a
+//! real account in `sql/README.md`, "To confirm on a real account"): a `retry=true` resend of a
+//! requestId whose statement failed is answered with that failure and runs nothing (so a new
+//! attempt needs a new id); a requestId stays matchable, and a statement handle pollable, for a
+//! limited time (about the 24 hours Snowflake keeps a result; the emulator's default), after
+//! which a resend runs the statement again and a poll answers 422 `000709` (or 404), which
+//! [`failure_kind`] reads as [`FailureKind::HandleUnknown`].
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -38,8 +54,11 @@ use crate::snowflake::{Column, SnowflakeConfig, Statement, StatementOutcome};
 /// Extra time allowed past a statement's own timeout before the client gives up polling
 /// (Snowflake itself answers 408 at the timeout; this covers a server that never does).
 pub(super) const POLL_SLACK: Duration = Duration::from_secs(60);
-/// First wait between polls.
+/// First wait between polls of a statement that outlasted its synchronous POST.
 const FIRST_POLL_DELAY: Duration = Duration::from_millis(500);
+/// First wait between polls of a statement submitted with `async=true`: it may well be done
+/// in a moment, and the doubling soon spaces out the polls of a long one.
+const FIRST_ASYNC_POLL_DELAY: Duration = Duration::from_millis(100);
 const STATEMENTS_PATH: &str = "/api/v2/statements";
 
 /// A SQL API v2 client; cheap to clone (shared state inside).
@@ -63,6 +82,66 @@ impl std::fmt::Debug for SnowflakeClient {
             .field("account", &self.inner.config.account)
             .field("user", &self.inner.config.user)
             .finish_non_exhaustive()
+    }
+}
+
+/// What an asynchronous submission came back with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Submitted {
+    /// The statement had already ended: a resend answered from Snowflake's history.
+    Finished(StatementOutcome),
+    /// Snowflake accepted it and runs it: poll this handle ([`SnowflakeClient::wait_for`]).
+    Running {
+        /// Snowflake's handle of the statement.
+        statement_handle: String,
+    },
+}
+
+/// A POST Snowflake accepted: its result, or the handle of a statement still running.
+enum Accepted {
+    Done(Box<ResponseBody>),
+    Running {
+        handle: String,
+        status_url: Option<String>,
+    },
+}
+
+/// What a failed request says about the statement it carried, which decides whether a new
+/// attempt may take a new requestId.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailureKind {
+    /// Snowflake ran the statement, or refused it, and answered so: 422 (a compilation or
+    /// execution error, a cancelled statement) or 408 (cancelled at its timeout). Resending
+    /// the same requestId with `retry=true` would only be answered with the same failure; a
+    /// new attempt takes a new requestId.
+    StatementFailed,
+    /// The outcome is unknown (a transport failure or timeout, 429 or 5xx after the resends,
+    /// an authentication or request error): the statement may have run. Only a resend of the
+    /// same requestId with `retry=true` is safe.
+    OutcomeUnknown,
+    /// A poll named a statement handle Snowflake does not know (any more): what became of the
+    /// statement is unknown, and its requestId decides (resend it with `retry=true`).
+    HandleUnknown,
+}
+
+/// Snowflake's code for a statement handle it does not know.
+const UNKNOWN_HANDLE_CODE: &str = "000709";
+
+/// Which [`FailureKind`] `error` is.
+pub fn failure_kind(error: &Error) -> FailureKind {
+    match error {
+        Error::Statement { code, .. } if code == UNKNOWN_HANDLE_CODE => FailureKind::HandleUnknown,
+        // The spec lists 404 for GET of a statement; an unknown handle may come back that way.
+        Error::HttpStatus {
+            service: Service::Snowflake,
+            status: 404,
+            ..
+        } => FailureKind::HandleUnknown,
+        Error::Statement {
+            http_status: 408 | 422,
+            ..
+        } => FailureKind::StatementFailed,
+        _ => FailureKind::OutcomeUnknown,
     }
 }
 
@@ -102,8 +181,56 @@ impl SnowflakeClient {
         self.inner.credentials.fingerprint().map(str::to_owned)
     }
 
+    /// The role every statement names (as stored), when not the user's default.
+    pub fn role(&self) -> Option<&str> {
+        self.inner.config.role.as_deref()
+    }
+
     /// Runs one statement to its end and returns its whole result.
     pub async fn execute(&self, statement: &Statement) -> Result<StatementOutcome> {
+        match self.submit(statement, false).await? {
+            Accepted::Done(done) => self.finish(statement, *done).await,
+            Accepted::Running { handle, status_url } => {
+                self.poll(statement, handle, status_url, FIRST_POLL_DELAY)
+                    .await
+            }
+        }
+    }
+
+    /// Submits one statement with `async=true`: Snowflake answers at once with its handle
+    /// (202) while it runs, so the caller can record the handle before it waits
+    /// ([`SnowflakeClient::wait_for`]). A statement that has already finished (a resend answered
+    /// from Snowflake's history) comes back whole.
+    pub async fn submit_async(&self, statement: &Statement) -> Result<Submitted> {
+        match self.submit(statement, true).await? {
+            Accepted::Done(done) => Ok(Submitted::Finished(self.finish(statement, *done).await?)),
+            Accepted::Running { handle, .. } => Ok(Submitted::Running {
+                statement_handle: handle,
+            }),
+        }
+    }
+
+    /// Polls the statement `statement_handle` (submitted as `statement`, perhaps by an earlier
+    /// process) until it ends, and returns its whole result. A handle Snowflake does not know
+    /// (any more) fails with an error [`failure_kind`] calls [`FailureKind::HandleUnknown`].
+    pub async fn wait_for(
+        &self,
+        statement: &Statement,
+        statement_handle: &str,
+    ) -> Result<StatementOutcome> {
+        self.poll(
+            statement,
+            statement_handle.to_owned(),
+            None,
+            FIRST_ASYNC_POLL_DELAY,
+        )
+        .await
+    }
+
+    /// POSTs the statement (with `async=true` when asked), resending the same requestId with
+    /// `retry=true` after a transient failure, until Snowflake accepts it or gives a definite
+    /// answer.
+    async fn submit(&self, statement: &Statement, run_async: bool) -> Result<Accepted> {
         let config = &self.inner.config;
         let body = SubmitBody::new(
             &statement.sql,
@@ -122,18 +249,19 @@ impl SnowflakeClient {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            let url = self.statements_url(request_id, retry)?;
+            let url = self.statements_url(request_id, retry, run_async)?;
             tracing::debug!(
                 request_id,
                 query_tag = tag,
                 attempt,
                 retry,
+                run_async,
                 "submitting statement"
             );
             let failure = match self.exchange(Method::POST, url, Some(&body)).await {
-                Ok(Reply::Done(done)) => return self.finish(statement, done).await,
+                Ok(Reply::Done(done)) => return Ok(Accepted::Done(Box::new(done))),
                 Ok(Reply::Running { handle, status_url }) => {
-                    return self.poll(statement, handle, status_url).await;
+                    return Ok(Accepted::Running { handle, status_url });
                 }
                 Ok(Reply::Transient(e)) => e,
                 Ok(Reply::Failed(e)) => {
@@ -215,6 +343,7 @@ impl SnowflakeClient {
         statement: &Statement,
         handle: String,
         status_url: Option<String>,
+        first_delay: Duration,
     ) -> Result<StatementOutcome> {
         let config = &self.inner.config;
         let request_id = statement.request_id.as_str();
@@ -232,7 +361,7 @@ impl SnowflakeClient {
             Duration::from_secs(config.statement_timeout_secs)
         };
         let deadline = Instant::now() + timeout + POLL_SLACK;
-        let mut delay = FIRST_POLL_DELAY.min(cap);
+        let mut delay = first_delay.min(cap);
         let mut failures = 0u32;
         loop {
             tokio::time::sleep(delay).await;
@@ -412,6 +541,7 @@ impl SnowflakeClient {
                     self.inner.credentials.invalidate();
                     reminted = true;
                 }
+                Reply::Failed(e) => return Ok(Reply::Failed(self.inner.config.explain(e))),
                 reply => return Ok(reply),
             }
         }
@@ -460,13 +590,16 @@ impl SnowflakeClient {
         })
     }
 
-    fn statements_url(&self, request_id: &str, retry: bool) -> Result<url::Url> {
+    fn statements_url(&self, request_id: &str, retry: bool, run_async: bool) -> Result<url::Url> {
         let mut url = self.url(STATEMENTS_PATH)?;
         {
             let mut query = url.query_pairs_mut();
             query.append_pair("requestId", request_id);
             if retry {
                 query.append_pair("retry", "true");
+            }
+            if run_async {
+                query.append_pair("async", "true");
             }
         }
         Ok(url)
@@ -509,5 +642,60 @@ impl Drop for InFlight<'_> {
         if let Ok(mut map) = self.inner.in_flight.lock() {
             map.remove(&self.handle);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn replied(status: u16, body: &str) -> Error {
+        match wire::classify(status, body.as_bytes(), None) {
+            Reply::Failed(e) | Reply::Transient(e) => e,
+            _ => panic!("{status} {body} is not a failure"),
+        }
+    }
+
+    #[test]
+    fn definite_failures_unknown_outcomes_and_unknown_handles_are_told_apart() {
+        // The spec's QueryFailureStatus example, and a cancelled statement.
+        let compile = replied(
+            422,
+            r#"{"code":"000123","sqlState":"42601","message":"SQL compilation error",
+                "statementHandle":"e4ce975e-f7ff-4b5e-b15e-bf25f59371ae","createdOn":1597090533987}"#,
+        );
+        assert_eq!(failure_kind(&compile), FailureKind::StatementFailed);
+        let cancelled = replied(
+            422,
+            r#"{"code":"000604","sqlState":"57014","message":"SQL execution canceled","statementHandle":"h"}"#,
+        );
+        assert_eq!(failure_kind(&cancelled), FailureKind::StatementFailed);
+        let timed_out = replied(
+            408,
+            r#"{"code":"000630","sqlState":"57014","message":"timeout","statementHandle":"h"}"#,
+        );
+        assert_eq!(failure_kind(&timed_out), FailureKind::StatementFailed);
+        let unknown = replied(
+            422,
+            r#"{"code":"000709","sqlState":"02000","message":"Statement h not found","statementHandle":"h"}"#,
+        );
+        assert_eq!(failure_kind(&unknown), FailureKind::HandleUnknown);
+        assert_eq!(
+            failure_kind(&replied(404, "{}")),
+            FailureKind::HandleUnknown
+        );
+        for status in [429, 500, 503, 504] {
+            assert_eq!(
+                failure_kind(&replied(status, "{}")),
+                FailureKind::OutcomeUnknown,
+                "{status}"
+            );
+        }
+        let transport = Error::Transport {
+            service: Service::Snowflake,
+            timeout: true,
+            message: "operation timed out".into(),
+        };
+        assert_eq!(failure_kind(&transport), FailureKind::OutcomeUnknown);
     }
 }

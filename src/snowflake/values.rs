@@ -23,9 +23,12 @@
 //! type's encoding is an error, never a guess.
 //!
 //! DML counts come in two forms, both read here: the response's `stats` object
-//! (`numRowsInserted`, `numRowsUpdated`, `numRowsDeleted`, `numDuplicateRowsUpdated`) and the
+//! (`numRowsInserted`, `numRowsUpdated`, `numRowsDeleted`, and the duplicate count) and the
 //! result columns (`number of rows inserted`, `number of rows updated`, `number of rows deleted`,
-//! `number of multi-joined rows updated`).
+//! `number of multi-joined rows updated`). The duplicate count has two names: the SQL API's
+//! published OpenAPI spec (snowflakedb/snowflake-rest-api-specs, `specifications/sqlapi.yaml`)
+//! calls it `numDuplicateRowsUpdated`, while the answers Snowflake's drivers read call it
+//! `numDmlDuplicates`; either is read (the spec's name first when both come).
 
 use std::fmt;
 
@@ -130,6 +133,9 @@ pub(crate) struct WireStats {
     num_rows_deleted: Option<u64>,
     #[serde(default)]
     num_duplicate_rows_updated: Option<u64>,
+    /// The same count under the name the drivers read.
+    #[serde(default)]
+    num_dml_duplicates: Option<u64>,
 }
 
 impl From<WireStats> for DmlStats {
@@ -138,7 +144,10 @@ impl From<WireStats> for DmlStats {
             inserted: w.num_rows_inserted.unwrap_or(0),
             updated: w.num_rows_updated.unwrap_or(0),
             deleted: w.num_rows_deleted.unwrap_or(0),
-            duplicates_updated: w.num_duplicate_rows_updated.unwrap_or(0),
+            duplicates_updated: w
+                .num_duplicate_rows_updated
+                .or(w.num_dml_duplicates)
+                .unwrap_or(0),
         }
     }
 }
@@ -443,6 +452,18 @@ mod tests {
                 updated: 9,
                 deleted: 8,
                 duplicates_updated: 20
+            }
+        );
+        // The name the drivers read, as Snowflake's answers (and the emulator's) carry it.
+        let drivers = r#"{"numRowsInserted": 3, "numRowsUpdated": 2, "numRowsDeleted": 0, "numDmlDuplicates": 5}"#;
+        let stats: DmlStats = serde_json::from_str::<WireStats>(drivers).unwrap().into();
+        assert_eq!(
+            stats,
+            DmlStats {
+                inserted: 3,
+                updated: 2,
+                deleted: 0,
+                duplicates_updated: 5
             }
         );
         let partial: DmlStats = serde_json::from_str::<WireStats>(r#"{"numRowsUpdated": 1}"#)

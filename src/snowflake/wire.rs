@@ -234,6 +234,47 @@ mod tests {
     }
 
     #[test]
+    fn a_dml_result_decodes_under_either_name_of_the_duplicate_count() {
+        // The spec's ResultSet with its `stats` (specifications/sqlapi.yaml), and the same
+        // answer as Snowflake's drivers read it.
+        for (name, expected) in [("numDuplicateRowsUpdated", 20), ("numDmlDuplicates", 7)] {
+            let body = format!(
+                r#"{{"code":"090001","sqlState":"00000","message":"successfully executed",
+                    "statementHandle":"536fad38-b564-4dc5-9892-a4543504df6c","createdOn":1597090533987,
+                    "statementStatusUrl":"/api/v2/statements/536fad38-b564-4dc5-9892-a4543504df6c",
+                    "resultSetMetaData":{{"format":"jsonv2","numRows":1,
+                        "rowType":[{{"name":"number of rows inserted","type":"FIXED","length":0,"precision":19,"scale":0,"nullable":false}}],
+                        "partitionInfo":[{{"rowCount":1,"uncompressedSize":7}}]}},
+                    "data":[["12"]],
+                    "stats":{{"numRowsInserted":12,"numRowsUpdated":9,"numRowsDeleted":8,"{name}":{expected}}}}}"#
+            );
+            let Reply::Done(b) = classify(200, body.as_bytes(), None) else {
+                panic!("{body}")
+            };
+            let stats = crate::snowflake::DmlStats::from(b.stats.unwrap());
+            assert_eq!(
+                (
+                    stats.inserted,
+                    stats.updated,
+                    stats.deleted,
+                    stats.duplicates_updated
+                ),
+                (12, 9, 8, expected),
+                "{name}"
+            );
+        }
+        // The spec's CancelStatus example: a 200 without a result.
+        let Reply::Done(cancel) = classify(
+            200,
+            br#"{"message":"successfully canceled","statementHandle":"536fad38-b564-4dc5-9892-a4543504df6c"}"#,
+            None,
+        ) else {
+            panic!()
+        };
+        assert_eq!(cancel.result_set_meta_data, None);
+    }
+
+    #[test]
     fn running_and_errors_are_typed() {
         let running = br#"{ "code": "333334", "message": "Asynchronous execution in progress.",
             "statementHandle": "019c06a4-0000-df4f-0000-00100006589e",

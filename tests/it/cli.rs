@@ -19,8 +19,8 @@ fn help_lists_every_planned_command() {
     assert!(out.status.success());
     let help = String::from_utf8(out.stdout).unwrap();
     for command in [
-        "run", "extract", "load", "backfill", "replay", "status", "verify", "sql", "init", "sim",
-        "secrets",
+        "run", "extract", "load", "backfill", "replay", "status", "verify", "check", "sql", "init",
+        "sim", "secrets",
     ] {
         assert!(
             help.lines()
@@ -33,7 +33,7 @@ fn help_lists_every_planned_command() {
 #[test]
 fn every_command_teaches_with_an_example() {
     for command in [
-        "run", "load", "backfill", "replay", "verify", "sql", "init", "extract",
+        "run", "load", "backfill", "replay", "verify", "sql", "init", "extract", "check",
     ] {
         let out = run(&[command, "--help"]);
         assert!(out.status.success(), "{command}");
@@ -121,4 +121,78 @@ fn secrets_round_trip_through_the_cli_without_printing_values() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot decrypt"));
+}
+
+#[test]
+fn the_pipeline_file_comes_from_the_environment_and_the_flag_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = std::fs::read_to_string(support::repo_root().join("pipelines/demo.toml")).unwrap();
+    let stage = dir.path().join("stage");
+    let good = dir.path().join("good.toml");
+    std::fs::write(
+        &good,
+        demo.replace("${STAGE_URL:-.demo/stage}", &stage.display().to_string()),
+    )
+    .unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        demo.replace("lookback_secs = 7200", "lookback = 7200"),
+    )
+    .unwrap();
+    let status = |env: &std::path::Path, flag: Option<&std::path::Path>| {
+        let mut command = Command::new(support::binary());
+        command
+            .arg("status")
+            .current_dir(support::repo_root())
+            .env("INTACCT_SNOWFLAKE_CONFIG", env);
+        if let Some(flag) = flag {
+            command.arg("--config").arg(flag);
+        }
+        command.output().unwrap()
+    };
+    let from_env = status(&good, None);
+    assert!(
+        from_env.status.success(),
+        "{}",
+        String::from_utf8_lossy(&from_env.stderr)
+    );
+    assert!(
+        stage.is_dir(),
+        "status opened the stage the environment's file names"
+    );
+    let bad_from_env = status(&bad, None);
+    assert_eq!(bad_from_env.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad_from_env.stderr).contains("bad.toml"));
+    let flag_wins = status(&good, Some(&bad));
+    assert_eq!(flag_wins.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&flag_wins.stderr).contains("bad.toml"));
+    let flag_wins = status(&bad, Some(&good));
+    assert!(flag_wins.status.success());
+
+    for command in [
+        &["run"][..],
+        &["extract"],
+        &["load"],
+        &["backfill"],
+        &["replay"],
+        &["status"],
+        &["verify"],
+        &["sql"],
+        &["init"],
+        &["query"],
+        &["stage", "prune"],
+        &["check"],
+        &["accept-schema"],
+        &["dbt-sources"],
+        &["reset"],
+    ] {
+        let out = run(&[command, &["--help"][..]].concat());
+        let help = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            help.contains("[env: INTACCT_SNOWFLAKE_CONFIG=]")
+                && help.contains("[default: pipelines/demo.toml]"),
+            "{command:?} --help:\n{help}"
+        );
+    }
 }

@@ -417,13 +417,8 @@ async fn a_run_with_entities_loads_every_record_once() {
     );
     assert_ne!(text, demo);
     std::fs::write(&config, text).unwrap();
-    let world = World {
-        config,
-        sim,
-        emulator,
-        keys,
-        stage_dir: tempfile::tempdir().unwrap(),
-    };
+    let mut world = World::of(sim, emulator, keys);
+    world.config = config;
     world.ok(&["init"]).await;
     world.ok(&["run"]).await;
     world.assert_equal_to_truth("after the first run").await;

@@ -1,11 +1,17 @@
 //! The one integration-test binary: every integration test is a module here, so arrow and
 //! parquet are linked once.
 
+mod after_command;
+mod aging;
 mod bad_input;
 mod chaos;
+mod check;
 mod cli;
 mod client;
 mod deletes;
+mod demo_on_s3;
+mod deploy;
+mod dry_run;
 mod end_to_end;
 mod entities;
 mod exit_codes;
@@ -16,12 +22,19 @@ mod load;
 mod lock;
 mod privacy;
 mod protocol;
+mod prune;
 mod raw_pages;
+mod real_account;
+mod reset;
+mod s3_end_to_end;
+mod schema_changes;
 mod secret_hygiene;
 mod sim;
 mod sim_dataset;
 mod snowflake;
 mod stage;
+mod status_page;
 mod support;
+mod terminal;
 mod time_zones;
 mod values;

@@ -7,6 +7,7 @@
 //! | `GET /__sim/counters` | `requests`, `pages`, `sessions_opened`, `functions`, `faults_injected`, `max_in_flight` |
 //! | `GET /__sim/audit-reads` | every AUDITHISTORY `query` so far, in order: `object_types`, `access_modes`, `from`/`to` (the `ACCESSTIME` bounds as sent), `continuation` (a later keyset page), `page_size`, `refused` (see [`crate::audit`]) |
 //! | `GET /__sim/clock` | `{"now": RFC 3339 UTC}` — the simulated clock |
+//! | `POST /__sim/custom-field?object=X` | adds the custom field `ONBOARDING_TIER` (text) to X from now on, as an administrator would: `lookup` lists it and records carry it; `{"object", "field"}`; 404 for an unknown object (or AUDITHISTORY), 409 when X has it already |
 //! | `POST /__sim/faults` | body = fault spec (see [`crate::faults`]); replaces the active rules |
 //! | `POST /__sim/sessions/expire` | expire every session; `{"expired": n}` |
 //! | `POST /__sim/result-ids/expire` | expire every readByQuery resultId; `{"expired": n}` |
@@ -28,6 +29,7 @@ use crate::state::{AppState, lock};
 pub(crate) fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/advance", post(advance))
+        .route("/custom-field", post(custom_field))
         .route("/records", get(records))
         .route("/counters", get(counters))
         .route("/audit-reads", get(audit_reads))
@@ -54,6 +56,37 @@ async fn advance(
         tokio::task::spawn_blocking(move || gateway.dataset_mut().advance_days(params.days)).await;
     match summary {
         Ok(summary) => axum::Json(summary).into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct CustomFieldParams {
+    object: String,
+}
+
+async fn custom_field(
+    State(state): State<Arc<AppState>>,
+    Query(params): Query<CustomFieldParams>,
+) -> Response {
+    let gateway = state.gateway.clone();
+    let object = params.object.to_ascii_uppercase();
+    let known = gateway.dataset().object_meta(&object).is_some() && object != "AUDITHISTORY";
+    if !known {
+        return (StatusCode::NOT_FOUND, format!("unknown object {object}\n")).into_response();
+    }
+    let name = object.clone();
+    let added =
+        tokio::task::spawn_blocking(move || gateway.dataset_mut().add_custom_field(&name)).await;
+    match added {
+        Ok(true) => {
+            axum::Json(json!({"object": object, "field": crate::NEW_CUSTOM_FIELD})).into_response()
+        }
+        Ok(false) => (
+            StatusCode::CONFLICT,
+            format!("{object} has the field already\n"),
+        )
+            .into_response(),
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
 }

@@ -127,6 +127,10 @@ struct SimArgs {
     /// Restrict the API user to these entities, without top-level access (needs --entities).
     #[arg(long, value_delimiter = ',', requires = "entities")]
     user_entities: Vec<String>,
+    /// Objects the API user may not read (comma-separated, e.g. AUDITHISTORY): query,
+    /// readByQuery and read of them fail with the gateway's permission refusal; lookup works.
+    #[arg(long, value_delimiter = ',')]
+    deny_objects: Vec<String>,
 }
 
 const ADMIN_HELP: &str = "\
@@ -187,6 +191,11 @@ impl SimArgs {
                 entities: self.entities.clone(),
                 user_entities: (!self.user_entities.is_empty()).then(|| self.user_entities.clone()),
             }),
+            denied_objects: self
+                .deny_objects
+                .iter()
+                .map(|o| o.to_ascii_uppercase())
+                .collect(),
         }
     }
 }

@@ -89,6 +89,37 @@ pub struct SimConfig {
     /// A multi-entity company (see `crate::entities`); `None` (the default): one
     /// company whose every record every session sees.
     pub multi_entity: Option<crate::entities::MultiEntity>,
+    /// Objects the API user's role may not read (upper case): `query`, `readByQuery` and
+    /// `read` of them fail with the gateway's permission refusal (`read_refusal`); `lookup`
+    /// still describes them, as it does on a real tenant.
+    pub denied_objects: Vec<String>,
+}
+
+/// The result-level error (errorno, description2) a read of `object` gets when the API user's
+/// role may not read it, for the function `operation` (`QUERY`, `READ_BY_QUERY`, `READ`).
+///
+/// Evidence, and what is guessed: a role without an object's permission gets `PL04000005`
+/// "You do not have permission for API operation READ_BY_QUERY" (reported by an integration
+/// blocked on it for weeks; estuary's source-sage-intacct probes every object for PL04000005).
+/// AUDITHISTORY is different: its denials "arrive without an errorno" and carry the text "do
+/// not have permission to view audit history" (estuary's connector matches that text, case
+/// folded, for exactly this reason). The full sentences and their capitalisation are guesses
+/// built around those fragments.
+pub(crate) fn read_refusal(object: &str, operation: &str) -> (String, String) {
+    if object.eq_ignore_ascii_case("AUDITHISTORY") {
+        (
+            String::new(),
+            "You do not have permission to view audit history.".to_owned(),
+        )
+    } else {
+        (
+            "PL04000005".to_owned(),
+            format!(
+                "You do not have permission for API operation {operation} on objects of type {}.",
+                object.to_ascii_lowercase()
+            ),
+        )
+    }
 }
 
 /// The default [`SimConfig::sort_timeout_rows`]: the size of line object past which a sort on
@@ -142,6 +173,7 @@ impl Default for SimConfig {
             sort_timeout_rows: DEFAULT_SORT_TIMEOUT_ROWS,
             user_formatting: SimUserFormatting::default(),
             multi_entity: None,
+            denied_objects: Vec::new(),
         }
     }
 }

@@ -101,6 +101,13 @@ impl SimHandle {
         self.admin_json(self.http.post(url)).await
     }
 
+    /// `POST /__sim/custom-field?object=X`: adds the custom field `NEW_CUSTOM_FIELD` to the
+    /// object from now on.
+    pub async fn add_custom_field(&self, object: &str) -> Result<serde_json::Value> {
+        let url = format!("{}/__sim/custom-field?object={object}", self.base_url());
+        self.admin_json(self.http.post(url)).await
+    }
+
     /// `GET /__sim/records?object=X`: every live record as a JSON object, RECORDNO order.
     pub async fn records(
         &self,

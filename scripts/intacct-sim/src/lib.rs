@@ -68,7 +68,7 @@ pub use config::{
     DEFAULT_COMPANY_ID, DEFAULT_SENDER_ID, DEFAULT_SENDER_PASSWORD, DEFAULT_SORT_TIMEOUT_ROWS,
     DEFAULT_USER_ID, DEFAULT_USER_PASSWORD, SimConfig, SimCredentials, SimUserFormatting,
 };
-pub use dataset::{Dataset, DatasetConfig, Scale, SimRecord};
+pub use dataset::{Dataset, DatasetConfig, NEW_CUSTOM_FIELD, Scale, SimRecord};
 pub use entities::MultiEntity;
 pub use handle::{SimHandle, spawn};
 pub use server::serve;

@@ -21,6 +21,7 @@ Where Snowflake and fakesnow differ, the session does what Snowflake does:
   taken literally). A session without a current warehouse (`--require-warehouse` and none named,
   or a named one that does not exist) may run DDL, SHOW, DESCRIBE and USE, but a query or DML
   statement fails with `000606` / `57P03`, as in a Snowflake session without a warehouse.
+  `CURRENT_ROLE()` and `CURRENT_WAREHOUSE()` answer the session's (NULL without a warehouse).
   `USE WAREHOUSE` gives the rest of the request one. Guess: every SELECT needs a warehouse, even
   one Snowflake could answer from metadata alone (`SELECT 1`, `SELECT COUNT(*) FROM t`).
 * Before anything runs, the role's privileges are checked (the locked-down role, see
@@ -60,6 +61,7 @@ from snowflake_emulator import (
     load_metadata,
     merge_statement,
     object_statements,
+    table_swap,
 )
 from snowflake_emulator.access_control import AccessControl, SessionAccess, stage_integration
 from snowflake_emulator.clock import EmulatorClock
@@ -175,6 +177,8 @@ class Session:
 
     def _execute(self, sql: str, bindings: dict[str, Any] | None) -> StatementResult:
         expression = parse_one(sql)
+        if session_functions(expression, self._access):
+            sql = expression.sql(dialect="snowflake")
         params = _binding_params(bindings)
         access = self._services.access
         if isinstance(expression, exp.Use) and str(expression.args.get("kind") or "").upper() == "WAREHOUSE":
@@ -219,6 +223,10 @@ class Session:
             return self._atomic(lambda: self._copy(expression, sql, params))
         if isinstance(expression, exp.Merge):
             return self._atomic(lambda: self._merge(expression, sql, params))
+        if (other := table_swap.swap_target(expression)) is not None:
+            table_swap.swap(self._duck, self._table_name(expression.this), self._table_name(other),
+                            (expression.this.sql(dialect="snowflake"), other.sql(dialect="snowflake")))
+            return _status_result("Statement executed successfully.")
         result = self._run(expression, sql, params)
         self._after(expression, result)
         return result
@@ -408,6 +416,18 @@ class Session:
         if not (name and schema and database):
             return None
         return database, schema, name
+
+
+def session_functions(expression: Expr, access: SessionAccess) -> bool:
+    """Replaces CURRENT_ROLE() and CURRENT_WAREHOUSE() with the session's role and warehouse (NULL
+    without one), as Snowflake answers them; fakesnow answers DuckDB's user and has no warehouse.
+    True when something was replaced."""
+    replaced = False
+    for function, value in ((exp.CurrentRole, access.role), (exp.CurrentWarehouse, access.warehouse)):
+        for call in list(expression.find_all(function)):
+            call.replace(exp.Literal.string(value) if value is not None else exp.Null())
+            replaced = True
+    return replaced
 
 
 def _created(result: StatementResult) -> bool:

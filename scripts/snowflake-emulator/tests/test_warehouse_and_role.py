@@ -72,3 +72,10 @@ def test_a_role_created_by_the_administrator_can_be_used(db: SqlApi) -> None:
     assert failure(db.with_role("AUDITOR"), "SELECT 1")[0] == "390189"
     db.admin_sql("CREATE ROLE AUDITOR")
     assert db.with_role("AUDITOR").scalar("SELECT 1") == "1"
+
+
+def test_current_role_and_warehouse_are_the_sessions(db: SqlApi) -> None:
+    # The user's default role and the body's warehouse, then a role and a warehouse named in the body.
+    assert db.sql("SELECT CURRENT_ROLE() AS R, CURRENT_WAREHOUSE() AS W").data == [[LOADER_ROLE, "TEST_WH"]]
+    assert db.with_role(ANALYST_ROLE).scalar("SELECT CURRENT_ROLE()") == ANALYST_ROLE
+    assert db.with_warehouse("LOAD_WH").scalar("SELECT CURRENT_WAREHOUSE()") == "LOAD_WH"

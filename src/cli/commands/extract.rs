@@ -8,6 +8,9 @@ use crate::pipeline::{self, Outcome, RunContext};
 
 /// Runs `extract`.
 pub(in crate::cli) async fn extract(args: RunArgs) -> Result<Outcome> {
+    if args.dry_run {
+        return super::dry_run::dry_run(&args, "extract", false).await;
+    }
     let RunSetup {
         spec, now, options, ..
     } = run_setup(&args)?;

@@ -20,14 +20,17 @@ pub(in crate::cli) async fn init(args: ObjectArgs) -> Result<()> {
             crate::loader::known_schemas(&ctx.stage, manifest.state(), only.as_deref()).await?
         };
         let load = ctx.load_context()?;
-        let sent =
+        let done =
             crate::loader::init(&load, &context::external_stage(&ctx.spec), &schemas).await?;
-        for sql in &sent {
+        for sql in &done.sent {
             println!("{}", sql.lines().next().unwrap_or(""));
+        }
+        for view in &done.views_skipped {
+            println!("view {} skipped: {}", view.view, view.reason);
         }
         println!(
             "init: {} statements applied ({} object schemas known from the stage)",
-            sent.len(),
+            done.sent.len(),
             schemas.len()
         );
         Ok(())

@@ -8,6 +8,9 @@ use crate::pipeline::{self, Outcome, RunContext};
 
 /// Runs `run`.
 pub(in crate::cli) async fn run(args: RunArgs) -> Result<Outcome> {
+    if args.dry_run {
+        return super::dry_run::dry_run(&args, "run", true).await;
+    }
     let RunSetup {
         spec,
         now,

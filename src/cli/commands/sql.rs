@@ -32,16 +32,42 @@ pub(in crate::cli) async fn sql(args: ObjectArgs) -> Result<()> {
         }
         ddl::remember(&mut tables, schema);
     }
-    let objects: std::collections::BTreeSet<String> =
-        known.iter().map(|s| s.object.clone()).collect();
-    for (_, sql) in views::reporting_views(&names, |o| objects.contains(o))? {
+    let planned = views::plan(&names, &tables)?;
+    for (_, sql) in planned.create {
         out.push_str(&format!("{sql};\n\n"));
     }
+    for view in planned.skipped {
+        out.push_str(&format!(
+            "-- view {} skipped: {}\n\n",
+            view.view, view.reason
+        ));
+    }
     let pending = crate::loader::pending_batches(manifest.state(), only.as_deref());
+    out.push_str(&load_statements(&stage, &names, manifest.state(), &pending).await?);
+    print!("{out}");
+    Ok(())
+}
+
+/// The statements the load of `pending` (per object, in load order) sends, batch by batch:
+/// COPY into the staging table (FORCE for a replay), MERGE, and the staging rows' cleanup.
+pub(super) async fn load_statements(
+    stage: &Stage,
+    names: &crate::loader::Names,
+    state: &crate::manifest::ManifestState,
+    pending: &std::collections::BTreeMap<String, Vec<String>>,
+) -> Result<String> {
+    let mut out = String::new();
     for ids in pending.values() {
         for id in ids {
-            let batch = &manifest.state().batches[id];
-            let schema = schemas::load(&stage, &batch.object, &batch.schema_fingerprint).await?;
+            let batch = &state.batches[id];
+            if batch.rows == 0 {
+                out.push_str(&format!(
+                    "-- load {} batch {}: no rows, marked loaded without a statement\n\n",
+                    batch.object, batch.batch_id
+                ));
+                continue;
+            }
+            let schema = schemas::load(stage, &batch.object, &batch.schema_fingerprint).await?;
             out.push_str(&format!(
                 "-- load {} batch {} ({} rows, {} files)\n",
                 batch.object,
@@ -51,12 +77,16 @@ pub(in crate::cli) async fn sql(args: ObjectArgs) -> Result<()> {
             ));
             let files: Vec<String> = batch.files.iter().map(|f| f.path.clone()).collect();
             for copy in
-                statements::copy_into(&names, &batch.object, &files, batch.mode == Mode::Replay)?
+                statements::copy_into(names, &batch.object, &files, batch.mode == Mode::Replay)?
             {
                 out.push_str(&format!("{copy};\n\n"));
             }
+            out.push_str(&format!(
+                "{};\n\n",
+                statements::count_staged(names, &batch.object, batch.rows_batch_id())?
+            ));
             let merge = statements::merge(
-                &names,
+                names,
                 &MergeSpec {
                     schema: &schema,
                     rows_batch_id: batch.rows_batch_id(),
@@ -68,10 +98,9 @@ pub(in crate::cli) async fn sql(args: ObjectArgs) -> Result<()> {
             out.push_str(&format!("{merge};\n\n"));
             out.push_str(&format!(
                 "{};\n\n",
-                statements::delete_staged(&names, &batch.object, batch.rows_batch_id())?
+                statements::delete_staged(names, &batch.object, batch.rows_batch_id())?
             ));
         }
     }
-    print!("{out}");
-    Ok(())
+    Ok(out)
 }

@@ -8,7 +8,8 @@
 //! * a batch id is created once ([`ManifestRule::CreatedTwice`]);
 //! * a window does not end before it starts ([`ManifestRule::WindowOrder`]);
 //! * a batch that names a source (`replay_of`) is a [`Mode::Replay`] batch, and its source is a
-//!   staged or loaded batch of the same object ([`ManifestRule::UnknownBatch`]);
+//!   staged or loaded batch of the same object ([`ManifestRule::UnknownBatch`]) whose files
+//!   `stage prune` has not removed ([`ManifestRule::ReplayOfPruned`]);
 //! * a batch's entity is named by a `batch_entity` in the commit that creates it, and only
 //!   there ([`ManifestRule::EntityNamed`]). The creation reads it ahead from that commit, so
 //!   the batch belongs to its stream (`OBJECT@ENTITY`, [`stream_key`]) from the start.
@@ -66,6 +67,16 @@ pub(super) fn batch_created(
         ));
     }
     if let Some(source) = replay_of {
+        if let Some(pruned) = state.batches.get(source).and_then(|b| b.pruned) {
+            return Err(violation(
+                commit,
+                ManifestRule::ReplayOfPruned,
+                format!(
+                    "replay {batch_id} names {source}, whose files stage prune removed at {}",
+                    pruned.at
+                ),
+            ));
+        }
         let known = state.batches.get(source).is_some_and(|b| {
             b.object == *object && matches!(b.status, BatchStatus::Staged | BatchStatus::Loaded)
         });
@@ -117,6 +128,11 @@ pub(super) fn batch_created(
             keys,
             entity,
             audit_type_check: None,
+            schema_changes: vec![],
+            schema_held: false,
+            schema_accepted: false,
+            loaded_at: None,
+            pruned: None,
         },
     );
     Ok(())

@@ -9,9 +9,12 @@
 //! * only a nightly batch loaded as nightly moves the watermark
 //!   ([`ManifestRule::WatermarkMode`]), never beyond the batch's window
 //!   ([`ManifestRule::WatermarkBeyondWindow`]) and never backwards
-//!   ([`ManifestRule::WatermarkBackwards`]).
+//!   ([`ManifestRule::WatermarkBackwards`]);
+//! * a batch whose schema changes were held loads only after they were accepted
+//!   ([`ManifestRule::SchemaHeld`]).
 //!
-//! The watermark moves in the same action that marks the batch loaded, never before.
+//! The watermark moves in the same action that marks the batch loaded, never before; the
+//! stream's `last_loaded_at` becomes the commit's time whatever the mode.
 
 use super::{BatchStatus, ManifestRule, ManifestState, live_batch, violation};
 use crate::error::Result;
@@ -71,8 +74,17 @@ pub(super) fn batch_loaded(
             format!("batch {id} already loaded in mode {mode}"),
         ));
     }
+    if batch.schema_held && !batch.schema_accepted {
+        return Err(violation(
+            commit,
+            ManifestRule::SchemaHeld,
+            format!("batch {id} changes its table's schema, which was not accepted"),
+        ));
+    }
     batch.status = BatchStatus::Loaded;
     batch.last_load_error = None;
+    let stream = batch.stream();
+    batch.loaded_at.get_or_insert(commit.written_at);
     if let Some(mark) = watermark {
         if batch.mode != Mode::Nightly || *mode != Mode::Nightly {
             return Err(violation(
@@ -102,5 +114,6 @@ pub(super) fn batch_loaded(
         }
         object.watermark = Some(*mark);
     }
+    state.objects.entry(stream).or_default().last_loaded_at = Some(commit.written_at);
     Ok(())
 }

@@ -254,6 +254,7 @@ fn the_watermark_never_passes_an_earlier_nightly_batch_that_is_not_loaded() {
         batch_id: "a".into(),
         step: "merge".into(),
         error: "timeout".into(),
+        failed_request_id: None,
     }]);
     after_failure.push(vec![loaded("b", Mode::Nightly, Some(9))]);
     assert_eq!(
@@ -286,6 +287,7 @@ fn a_resumed_step_keeps_its_request_id_and_a_load_failure_is_recorded() {
             batch_id: "a".into(),
             step: "merge".into(),
             error: "HTTP 503".into(),
+            failed_request_id: None,
         }],
         vec![step_started("a", "merge", "req-1")],
     ])
@@ -294,6 +296,122 @@ fn a_resumed_step_keeps_its_request_id_and_a_load_failure_is_recorded() {
     assert_eq!(batch.status, BatchStatus::Staged);
     assert_eq!(batch.load_steps["merge"].request_id, "req-1");
     assert_eq!(batch.last_load_error.as_deref(), Some("merge: HTTP 503"));
+}
+
+fn step_failed(id: &str, step: &str, failed_request_id: Option<&str>) -> Action {
+    Action::LoadFailed {
+        batch_id: id.into(),
+        step: step.into(),
+        error: "failed".into(),
+        failed_request_id: failed_request_id.map(str::to_owned),
+    }
+}
+
+fn step_running(id: &str, step: &str, request_id: &str, handle: &str) -> Action {
+    Action::LoadStepRunning {
+        batch_id: id.into(),
+        step: step.into(),
+        request_id: request_id.into(),
+        statement_handle: handle.into(),
+    }
+}
+
+#[test]
+fn while_a_step_outcome_is_unknown_its_request_id_stays() {
+    let staged_a = || {
+        vec![
+            vec![created("a", Mode::Nightly, 5)],
+            vec![staged("a", Some(5))],
+            vec![step_started("a", "copy-1", "req-1")],
+            vec![step_running("a", "copy-1", "req-1", "h-1")],
+        ]
+    };
+    // No answer recorded (a crash, or a failure whose outcome is unknown): a new id is refused.
+    let mut crashed = staged_a();
+    crashed.push(vec![step_started("a", "copy-1", "req-2")]);
+    assert_eq!(
+        rule_of(fold_actions(crashed)),
+        ManifestRule::RequestIdReplaced
+    );
+    let mut unknown = staged_a();
+    unknown.push(vec![step_failed("a", "copy-1", None)]);
+    unknown.push(vec![step_started("a", "copy-1", "req-2")]);
+    assert_eq!(
+        rule_of(fold_actions(unknown)),
+        ManifestRule::RequestIdReplaced
+    );
+    // A finished step is never attempted again under another id.
+    let mut finished = staged_a();
+    finished.push(vec![Action::LoadStepFinished {
+        batch_id: "a".into(),
+        step: "copy-1".into(),
+        statement_handle: "h-1".into(),
+        result: serde_json::json!({"rows_loaded": 5}),
+    }]);
+    let mut again = finished.clone();
+    again.push(vec![step_failed("a", "copy-1", Some("req-1"))]);
+    assert_eq!(rule_of(fold_actions(again)), ManifestRule::StepNotStarted);
+    finished.push(vec![step_started("a", "copy-1", "req-2")]);
+    assert_eq!(
+        rule_of(fold_actions(finished)),
+        ManifestRule::RequestIdReplaced
+    );
+    // The handle of the current attempt is kept; one naming another requestId is refused.
+    let state = fold_actions(staged_a()).unwrap();
+    let step = &state.batches["a"].load_steps["copy-1"];
+    assert_eq!(
+        (step.request_id.as_str(), step.statement_handle.as_deref()),
+        ("req-1", Some("h-1"))
+    );
+    assert!(!step.failed && step.result.is_none());
+    let mut stray = staged_a();
+    stray.push(vec![step_running("a", "copy-1", "req-9", "h-9")]);
+    assert_eq!(rule_of(fold_actions(stray)), ManifestRule::StepNotStarted);
+    let mut never = staged_a();
+    never.push(vec![step_running("a", "merge", "req-1", "h-1")]);
+    assert_eq!(rule_of(fold_actions(never)), ManifestRule::StepNotStarted);
+}
+
+#[test]
+fn after_a_definite_failure_a_new_attempt_takes_a_new_request_id() {
+    let mut actions = vec![
+        vec![created("a", Mode::Nightly, 5)],
+        vec![staged("a", Some(5))],
+        vec![step_started("a", "copy-1", "req-1")],
+        vec![step_running("a", "copy-1", "req-1", "h-1")],
+        vec![step_failed("a", "copy-1", Some("req-1"))],
+    ];
+    let state = fold_actions(actions.clone()).unwrap();
+    let step = &state.batches["a"].load_steps["copy-1"];
+    assert!(step.failed);
+    assert_eq!(
+        state.batches["a"].last_load_error.as_deref(),
+        Some("copy-1: failed")
+    );
+    // Naming an attempt that is not the step's current one is refused.
+    let mut wrong = actions.clone();
+    wrong.push(vec![step_failed("a", "copy-1", Some("req-0"))]);
+    assert_eq!(rule_of(fold_actions(wrong)), ManifestRule::StepNotStarted);
+    actions.push(vec![step_started("a", "copy-1", "req-2")]);
+    let state = fold_actions(actions.clone()).unwrap();
+    let step = &state.batches["a"].load_steps["copy-1"];
+    assert_eq!(step.request_id, "req-2");
+    assert!(!step.failed);
+    assert_eq!(
+        step.statement_handle, None,
+        "the failed attempt's handle is gone"
+    );
+    // The new attempt's outcome is unknown until it fails too: its id stays.
+    let mut third = actions.clone();
+    third.push(vec![step_started("a", "copy-1", "req-3")]);
+    assert_eq!(
+        rule_of(fold_actions(third)),
+        ManifestRule::RequestIdReplaced
+    );
+    actions.push(vec![step_failed("a", "copy-1", Some("req-2"))]);
+    actions.push(vec![step_started("a", "copy-1", "req-3")]);
+    let state = fold_actions(actions).unwrap();
+    assert_eq!(state.batches["a"].load_steps["copy-1"].request_id, "req-3");
 }
 
 #[test]
@@ -639,6 +757,7 @@ fn load_steps_and_load_failures_need_a_staged_batch() {
         batch_id: "a".into(),
         step: "copy-1".into(),
         error: "HTTP 503".into(),
+        failed_request_id: None,
     }]);
     assert_eq!(rule_of(fold_actions(failed)), ManifestRule::NotStaged);
     // A finished step keeps its handle and figures.
@@ -728,4 +847,208 @@ fn an_audit_type_check_is_recorded_on_a_batch_being_extracted_only() {
         rule_of(fold_actions(vec![vec![check("b", true)]])),
         ManifestRule::UnknownBatch
     );
+}
+
+#[test]
+fn a_load_in_any_mode_dates_the_stream_last_load_and_staging_does_not() {
+    let mut commits: Vec<Commit> = vec![
+        commit(1, vec![created("a", Mode::Nightly, 5)]),
+        commit(2, vec![staged("a", Some(5))]),
+    ];
+    let state = fold(None, &commits).unwrap();
+    assert_eq!(state.objects["VENDOR"].last_loaded_at, None);
+    commits.push(Commit {
+        written_at: t(6),
+        ..commit(3, vec![loaded("a", Mode::Nightly, Some(4))])
+    });
+    commits.push(Commit {
+        written_at: t(8),
+        ..commit(4, vec![replay_created("r", "a"), staged("r", None)])
+    });
+    let state = fold(None, &commits).unwrap();
+    assert_eq!(state.objects["VENDOR"].last_loaded_at, Some(t(6)));
+    commits.push(Commit {
+        written_at: t(9),
+        ..commit(5, vec![loaded("r", Mode::Replay, None)])
+    });
+    let state = fold(None, &commits).unwrap();
+    assert_eq!(state.objects["VENDOR"].last_loaded_at, Some(t(9)));
+    assert_eq!(state.objects["VENDOR"].watermark, Some(t(4)));
+}
+
+fn added(column: &str) -> SchemaChange {
+    SchemaChange {
+        object: "VENDOR".into(),
+        table: "VENDOR".into(),
+        column: column.into(),
+        kind: crate::manifest::SchemaChangeKind::Added,
+        old_type: None,
+        new_type: "VARCHAR".into(),
+    }
+}
+
+fn schema_changes(id: &str, columns: &[&str], held: bool) -> Action {
+    Action::SchemaChanges {
+        batch_id: id.into(),
+        changes: columns.iter().map(|c| added(c)).collect(),
+        held,
+    }
+}
+
+fn pruned(id: &str) -> Action {
+    Action::BatchPruned {
+        batch_id: id.into(),
+        horizon: t(30),
+    }
+}
+
+#[test]
+fn a_held_schema_change_loads_only_after_it_is_accepted() {
+    let base = || {
+        vec![
+            vec![created("a", Mode::Nightly, 5)],
+            vec![staged("a", Some(5))],
+            vec![schema_changes("a", &["TIER"], true)],
+        ]
+    };
+    let held = fold_actions(base()).unwrap();
+    assert_eq!(
+        held.held_batches("VENDOR")
+            .map(|b| b.batch_id.as_str())
+            .collect::<Vec<_>>(),
+        ["a"]
+    );
+    assert_eq!(held.batches["a"].schema_changes, vec![added("TIER")]);
+
+    let mut early = base();
+    early.push(vec![loaded("a", Mode::Nightly, Some(5))]);
+    assert_eq!(rule_of(fold_actions(early)), ManifestRule::SchemaHeld);
+    let mut applied = base();
+    applied.push(vec![schema_changes("a", &["TIER"], false)]);
+    assert_eq!(rule_of(fold_actions(applied)), ManifestRule::SchemaHeld);
+
+    let mut accepted = base();
+    accepted.push(vec![Action::SchemaAccepted {
+        batch_id: "a".into(),
+    }]);
+    accepted.push(vec![schema_changes("a", &["TIER", "RANK"], false)]);
+    accepted.push(vec![loaded("a", Mode::Nightly, Some(5))]);
+    let state = fold_actions(accepted).unwrap();
+    let batch = &state.batches["a"];
+    assert_eq!(batch.status, BatchStatus::Loaded);
+    assert_eq!(batch.schema_changes, vec![added("TIER"), added("RANK")]);
+    assert_eq!(state.held_batches("VENDOR").count(), 0);
+}
+
+#[test]
+fn only_a_staged_held_batch_is_accepted() {
+    let not_held = fold_actions(vec![
+        vec![created("a", Mode::Nightly, 5)],
+        vec![staged("a", Some(5))],
+        vec![Action::SchemaAccepted {
+            batch_id: "a".into(),
+        }],
+    ]);
+    assert_eq!(rule_of(not_held), ManifestRule::SchemaNotHeld);
+    let not_staged = fold_actions(vec![
+        vec![created("a", Mode::Nightly, 5)],
+        vec![schema_changes("a", &["TIER"], true)],
+    ]);
+    assert_eq!(rule_of(not_staged), ManifestRule::NotStaged);
+}
+
+#[test]
+fn a_reset_batch_moves_no_mark() {
+    let state = fold_actions(vec![
+        vec![created("a", Mode::Nightly, 5)],
+        vec![staged("a", Some(5))],
+        vec![loaded("a", Mode::Nightly, Some(5))],
+        vec![created("r", Mode::Reset, 9)],
+        vec![staged("r", None)],
+        vec![loaded("r", Mode::Reset, None)],
+    ])
+    .unwrap();
+    assert_eq!(state.objects["VENDOR"].watermark, Some(t(5)));
+    assert_eq!(state.objects["VENDOR"].staged_up_to, Some(t(5)));
+    let moves = fold_actions(vec![
+        vec![created("r", Mode::Reset, 9)],
+        vec![staged("r", None)],
+        vec![loaded("r", Mode::Reset, Some(9))],
+    ]);
+    assert_eq!(rule_of(moves), ManifestRule::WatermarkMode);
+    let marks_staged = fold_actions(vec![
+        vec![created("r", Mode::Reset, 9)],
+        vec![staged("r", Some(9))],
+    ]);
+    assert_eq!(rule_of(marks_staged), ManifestRule::StagedMark);
+}
+
+#[test]
+fn only_a_loaded_batch_read_from_intacct_is_pruned_once_and_then_never_replayed() {
+    let history = || {
+        vec![
+            vec![created("a", Mode::Nightly, 5)],
+            vec![staged("a", Some(5))],
+            vec![loaded("a", Mode::Nightly, Some(5))],
+            vec![created("s", Mode::Nightly, 6)],
+            vec![staged("s", Some(6))],
+        ]
+    };
+    let with = |more: Vec<Vec<Action>>| {
+        let mut all = history();
+        all.extend(more);
+        fold_actions(all)
+    };
+    let state = with(vec![vec![pruned("a")]]).unwrap();
+    let a = &state.batches["a"];
+    assert_eq!(a.status, BatchStatus::Loaded, "a pruned batch stays loaded");
+    assert_eq!(a.loaded_at, Some(t(0)));
+    assert_eq!(
+        a.pruned,
+        Some(Pruned {
+            at: t(0),
+            horizon: t(30)
+        })
+    );
+    assert_eq!(state.objects["VENDOR"].watermark, Some(t(5)));
+    assert_eq!(
+        rule_of(with(vec![vec![pruned("s")]])),
+        ManifestRule::PruneNotLoaded,
+        "a staged batch is never pruned"
+    );
+    assert_eq!(
+        rule_of(with(vec![vec![pruned("a")], vec![pruned("a")]])),
+        ManifestRule::PruneNotLoaded,
+        "pruned once"
+    );
+    assert_eq!(
+        rule_of(with(vec![vec![pruned("nope")]])),
+        ManifestRule::UnknownBatch
+    );
+    assert_eq!(
+        rule_of(with(vec![
+            vec![pruned("a")],
+            vec![replay_created("r", "a")]
+        ])),
+        ManifestRule::ReplayOfPruned
+    );
+    // A replay staged and not loaded holds its source's files.
+    let replay_pending = vec![
+        vec![replay_created("r", "a")],
+        vec![staged("r", None)],
+        vec![pruned("a")],
+    ];
+    assert_eq!(rule_of(with(replay_pending)), ManifestRule::PruneInUse);
+    // Loaded, the replay lets its source go; the replay itself is never pruned.
+    let replay_loaded = vec![
+        vec![replay_created("r", "a")],
+        vec![staged("r", None)],
+        vec![loaded("r", Mode::Replay, None)],
+    ];
+    let mut then_source = replay_loaded.clone();
+    then_source.push(vec![pruned("a")]);
+    assert!(with(then_source).is_ok());
+    let mut then_replay = replay_loaded;
+    then_replay.push(vec![pruned("r")]);
+    assert_eq!(rule_of(with(then_replay)), ManifestRule::PruneNotLoaded);
 }

@@ -10,7 +10,7 @@ use intacct_snowflake::stage::Stage;
 use crate::support::binary;
 use crate::support::load_harness::{ACCOUNT, Harness, Row, T0, USER, expected, no_delete_key};
 
-fn pipeline_file(h: &Harness, dir: &Path) -> std::path::PathBuf {
+pub(super) fn pipeline_file(h: &Harness, dir: &Path) -> std::path::PathBuf {
     let path = dir.join("pipeline.toml");
     let text = format!(
         r#"name = "crash"
@@ -43,7 +43,7 @@ create_database = true
     path
 }
 
-fn cli(config: &Path, command: &str, crash_at: Option<&str>) -> std::process::Output {
+pub(super) fn cli(config: &Path, command: &str, crash_at: Option<&str>) -> std::process::Output {
     let mut cmd = Command::new(binary());
     cmd.args([command, "--config", config.to_str().unwrap()]);
     match crash_at {
@@ -53,7 +53,7 @@ fn cli(config: &Path, command: &str, crash_at: Option<&str>) -> std::process::Ou
     cmd.output().unwrap()
 }
 
-fn killed(out: &std::process::Output) -> bool {
+pub(super) fn killed(out: &std::process::Output) -> bool {
     use std::os::unix::process::ExitStatusExt;
     matches!(out.status.signal(), Some(9 | 6))
 }
@@ -65,11 +65,16 @@ async fn sigkill_between_any_two_steps_resumes_to_the_same_table() {
     let config = pipeline_file(&h, dir.path());
     let mut want = std::collections::BTreeMap::new();
     let points = [
+        "accepted-copy-1",
+        "running-copy-1",
         "sent-copy-1",
         "after-copy-1",
+        "accepted-merge",
+        "running-merge",
         "sent-merge",
         "after-merge",
         "sent-cleanup",
+        "running-cleanup",
         "after-cleanup",
     ];
     for (i, point) in points.iter().enumerate() {
@@ -113,6 +118,7 @@ async fn sigkill_between_any_two_steps_resumes_to_the_same_table() {
         assert_eq!(b.loaded_modes.len(), 1, "{point}");
         // A resumed load never starts a step twice under a new requestId.
         assert_eq!(b.load_steps.len(), 3, "{point}: {:?}", b.load_steps.keys());
+        // The catalog read, the staging count and what is left of COPY, MERGE and cleanup.
         assert!(sent <= 5, "{point}: the resume sent {sent} statements");
     }
 }

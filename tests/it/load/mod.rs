@@ -1,16 +1,29 @@
 //! The loader against the Snowflake emulator: every target table must end equal to the
 //! expected rows, values included, whatever repeats, replays, faults and crashes happen.
 
+mod attempts;
 mod crash;
+mod staging_count;
+mod unchanged;
 mod views;
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use intacct_snowflake::manifest::{BatchStatus, Mode};
 
 use crate::support::load_harness::{
     Expected, HOSTILE, Harness, Row, T0, at, expected, no_delete_key,
 };
+
+/// `pipelines/demo.toml` changed by `edit`, written to `dir`: what a test's `World` runs with.
+fn demo_pipeline_with(dir: &Path, edit: impl FnOnce(String) -> String) -> PathBuf {
+    let text =
+        std::fs::read_to_string(crate::support::repo_root().join("pipelines/demo.toml")).unwrap();
+    let path = dir.join("pipeline.toml");
+    std::fs::write(&path, edit(text)).unwrap();
+    path
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_loads_once_moves_the_watermark_and_a_replay_changes_nothing() {
@@ -26,8 +39,8 @@ async fn a_batch_loads_once_moves_the_watermark_and_a_replay_changes_nothing() {
     let r = &reports[0];
     assert_eq!(r.error, None);
     assert_eq!((r.copy_rows, r.merge_inserted, r.merge_updated), (3, 3, 0));
-    // COPY, MERGE, cleanup, plus the two CREATE TABLEs of a new object.
-    assert_eq!(r.statements, 5);
+    // COPY, the staging count, MERGE, cleanup, plus the two CREATE TABLEs of a new object.
+    assert_eq!(r.statements, 6);
     assert_eq!(h.target().await, expected(&rows));
     assert_eq!(h.staging_rows().await, 0);
     {
@@ -323,7 +336,10 @@ async fn statements_per_batch_do_not_grow_with_rows_or_files() {
             .await;
         let reports = h.load().await;
         assert_eq!(reports[0].error, None);
-        assert_eq!(reports[0].statements, 3, "{size} rows: COPY, MERGE, DELETE");
+        assert_eq!(
+            reports[0].statements, 4,
+            "{size} rows: COPY, the staging count, MERGE, DELETE"
+        );
         assert_eq!(reports[0].copy_rows, size as u64);
     }
 }
@@ -342,4 +358,54 @@ async fn a_hostile_column_name_is_one_quoted_identifier() {
     assert!(names.contains(&HOSTILE.to_uppercase()), "{names:?}");
     assert!(!names.iter().any(|n| n == "Y"), "{names:?}");
     assert_eq!(h.target().await, expected(&rows));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_batch_of_one_entity_loads_and_each_entity_keeps_its_own_watermark() {
+    let h = Harness::start(no_delete_key).await;
+    let east = vec![Row::live(1, "east", T0)];
+    let west = vec![Row::live(2, "west", T0)];
+    h.stage_batch_in(
+        Mode::Nightly,
+        T0 + 100,
+        T0 + 101,
+        &east,
+        false,
+        Some("E100"),
+    )
+    .await;
+    h.stage_batch_in(Mode::Nightly, T0 + 50, T0 + 51, &west, false, Some("E200"))
+        .await;
+    let reports = h.load().await;
+    assert!(reports.iter().all(|r| r.error.is_none()), "{reports:?}");
+    // E100's batch over an earlier window, staged after E100's newer one loaded.
+    let late = vec![Row::live(3, "late east", T0 + 10)];
+    let late_batch = h
+        .stage_batch_in(Mode::Nightly, T0 + 80, T0 + 81, &late, false, Some("E100"))
+        .await;
+    let newer_west = vec![Row::live(4, "west again", T0 + 60)];
+    h.stage_batch_in(
+        Mode::Nightly,
+        T0 + 90,
+        T0 + 91,
+        &newer_west,
+        false,
+        Some("E200"),
+    )
+    .await;
+    let reports = h.load().await;
+    assert_eq!(reports.len(), 2);
+    assert!(reports.iter().all(|r| r.error.is_none()), "{reports:?}");
+    let mut want = expected(&east);
+    for rows in [&west, &late, &newer_west] {
+        want.extend(expected(rows));
+    }
+    assert_eq!(h.target().await, want);
+    let m = h.manifest.lock().await;
+    let state = m.state();
+    assert_eq!(state.batches[&late_batch].status, BatchStatus::Loaded);
+    // Each stream's watermark is its own: the late batch never moved E100's back.
+    assert_eq!(state.objects["VENDOR@E100"].watermark, Some(at(T0 + 100)));
+    assert_eq!(state.objects["VENDOR@E200"].watermark, Some(at(T0 + 90)));
+    assert!(!state.objects.contains_key("VENDOR"));
 }

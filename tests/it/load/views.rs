@@ -230,3 +230,60 @@ async fn reporting_views_equal_an_independent_computation_from_the_simulator() {
     );
     sim.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_view_reading_a_column_the_pipeline_does_not_load_is_skipped_and_the_run_succeeds() {
+    let mut w = crate::support::world::World::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    // APBILL read without VENDORNAME, which AP_AGING shows.
+    w.config = super::demo_pipeline_with(dir.path(), |text| {
+        text + "\n[extract.object.APBILL]\nfields = [\"VENDORID\", \"RECORDID\", \"TOTALDUE\", \
+                \"TOTALENTERED\", \"TOTALPAID\", \"WHENDUE\", \"WHENPOSTED\"]\n"
+    });
+    let objects = ["--objects", "APBILL,APPYMT,APPYMTDETAIL"];
+    w.ok(&["init"]).await;
+    let out = w
+        .ok(&[&["run", "--no-progress"][..], &objects[..]].concat())
+        .await;
+    let skipped = "AP_AGING skipped: the pipeline does not load APBILL.VENDORNAME \
+                   (read it: [extract.object.APBILL] fields / exclude_fields)";
+    assert!(out.contains(&format!("view {skipped}")), "{out}");
+    // The run report keeps it, typed.
+    let reports = std::fs::read_dir(w.stage_dir.path().join("_reports")).unwrap();
+    let newest = reports
+        .map(|e| e.unwrap().path())
+        .max()
+        .expect("a run report");
+    let report: intacct_snowflake::pipeline::RunReport =
+        serde_json::from_slice(&std::fs::read(newest).unwrap()).unwrap();
+    assert_eq!(
+        report.outcome,
+        intacct_snowflake::pipeline::Outcome::Success
+    );
+    assert_eq!(
+        report.views_skipped,
+        Some(vec![intacct_snowflake::loader::ViewSkipped {
+            view: "AP_AGING".into(),
+            missing_columns: vec!["APBILL.VENDORNAME".into()],
+            reason: skipped["AP_AGING skipped: ".len()..].into(),
+        }])
+    );
+    // `status` shows it; the view whose columns are loaded was built; `init` says the same.
+    let status = w.ok(&["status"]).await;
+    assert!(
+        status.contains(&format!("  {}", skipped.replace(" skipped", ""))),
+        "{status}"
+    );
+    let client = crate::support::load_harness::client(&w.emulator, w.keys.pkcs8.clone());
+    let reconciled = client
+        .execute(&intacct_snowflake::snowflake::Statement::new(
+            "SELECT COUNT(*) AS N FROM \"INTACCT\".\"RAW\".\"AP_PAYMENT_RECONCILIATION\"",
+            "test",
+        ))
+        .await
+        .unwrap();
+    assert_ne!(reconciled.value(0, "N"), Some("0"));
+    let out = w.ok(&["init"]).await;
+    assert!(out.contains(&format!("view {skipped}")), "{out}");
+    w.sim.shutdown().await.unwrap();
+}

@@ -1,7 +1,10 @@
 //! The Snowflake SQL API v2 emulator on loopback, started through `scripts/snowflake-emulator.sh`
 //! exactly as users start it: the test reads its one `listening on http://…` line, talks to it
-//! by base URL, changes its faults at run time (`POST /__emulator/faults`) and reads what ran
-//! (`GET /__emulator/stats`). The process is killed on drop.
+//! by base URL, changes its faults at run time (`POST /__emulator/faults`), runs statements as
+//! the account administrator (`POST /__emulator/sql`: the objects, roles and grants a test
+//! finds in place) and reads what ran (`GET /__emulator/stats`). [`EmulatorOptions`] has a field
+//! for each of the emulator's account flags (warehouses and roles that exist, a locked-down
+//! role, storage integrations, set-up SQL, an S3 endpoint). The process is killed on drop.
 //!
 //! The launcher builds its pinned venv on first use (about 1.5 min), hence the generous start
 //! limit; a start that fails panics with the emulator's log — tests fail, never skip.
@@ -34,6 +37,24 @@ pub(crate) struct EmulatorOptions {
     pub(crate) partition_rows: Option<usize>,
     /// `--sync-wait-secs S`.
     pub(crate) sync_wait_secs: Option<f64>,
+    /// Any other flags, as given (`--warehouse`, `--role`, `--setup-sql`, …).
+    pub(crate) extra_args: Vec<String>,
+    /// `--warehouse NAME`, each: the warehouses that exist (the body's `warehouse` is then
+    /// matched literally); none: any name is accepted.
+    pub(crate) warehouses: Vec<String>,
+    /// `--role NAME`, each: roles the user has (the body's `role` is then matched literally).
+    pub(crate) roles: Vec<String>,
+    /// `--locked-down-role NAME`: the user's default role, with only USAGE and CREATE
+    /// TABLE/VIEW/STAGE/FILE FORMAT on schemas and what the administrator grants.
+    pub(crate) locked_down_role: Option<String>,
+    /// `--storage-integration NAME`, each: integrations that exist.
+    pub(crate) storage_integrations: Vec<String>,
+    /// `--setup-sql FILE`: statements run once at start as the account administrator.
+    pub(crate) setup_sql: Option<PathBuf>,
+    /// `--s3-endpoint URL`: where `s3://` stages are read (with the AWS variables of `env`).
+    pub(crate) s3_endpoint: Option<String>,
+    /// Environment variables of the emulator's process (the AWS credentials of an S3 stage).
+    pub(crate) env: Vec<(String, String)>,
 }
 
 impl EmulatorOptions {
@@ -78,6 +99,25 @@ impl EmulatorOptions {
         if let Some(secs) = self.sync_wait_secs {
             args.extend(["--sync-wait-secs".into(), secs.to_string()]);
         }
+        args.extend(self.extra_args.iter().cloned());
+        for (flag, names) in [
+            ("--warehouse", &self.warehouses),
+            ("--role", &self.roles),
+            ("--storage-integration", &self.storage_integrations),
+        ] {
+            for name in names {
+                args.extend([flag.to_owned(), name.clone()]);
+            }
+        }
+        if let Some(role) = &self.locked_down_role {
+            args.extend(["--locked-down-role".into(), role.clone()]);
+        }
+        if let Some(file) = &self.setup_sql {
+            args.extend(["--setup-sql".into(), file.display().to_string()]);
+        }
+        if let Some(endpoint) = &self.s3_endpoint {
+            args.extend(["--s3-endpoint".into(), endpoint.clone()]);
+        }
         args
     }
 }
@@ -100,6 +140,7 @@ impl Emulator {
         let log = std::fs::File::create(&log_path).expect("emulator log file");
         let mut child = Command::new(repo_root().join("scripts/snowflake-emulator.sh"))
             .args(options.args())
+            .envs(options.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(log)
@@ -198,6 +239,39 @@ impl Emulator {
             status.is_success(),
             "fault spec {spec:?} refused: {status} {body}"
         );
+    }
+
+    /// Runs `sql` (any number of `;`-separated statements) as the account administrator
+    /// (`POST /__emulator/sql`: no privilege checks, not counted); the rows of the last
+    /// statement. Panics when a statement fails.
+    pub(crate) async fn admin_sql(&self, sql: &str) -> Vec<Vec<Option<String>>> {
+        let response = self
+            .http
+            .post(format!("{}/__emulator/sql", self.base_url))
+            .json(&serde_json::json!({ "statement": sql }))
+            .send()
+            .await
+            .expect("admin SQL request");
+        let status = response.status();
+        let body: serde_json::Value = response.json().await.expect("admin SQL answer");
+        assert!(
+            status.is_success(),
+            "admin SQL {sql:?} failed: {status} {body}"
+        );
+        serde_json::from_value(body["data"].clone()).expect("rows of strings and nulls")
+    }
+
+    /// Moves the emulator's clock `days` forward (`POST /__emulator/clock`): load records and
+    /// staged files age with it (the 64-day rule).
+    pub(crate) async fn advance_clock_days(&self, days: f64) {
+        self.http
+            .post(format!("{}/__emulator/clock", self.base_url))
+            .json(&serde_json::json!({ "advance_days": days }))
+            .send()
+            .await
+            .expect("clock request")
+            .error_for_status()
+            .expect("clock status");
     }
 
     /// The last lines of the emulator's log (for assertion messages).

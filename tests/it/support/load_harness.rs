@@ -153,6 +153,7 @@ impl Harness {
             concurrency: 2,
             delete_key,
             observer: None,
+            frozen: Default::default(),
         };
         let harness = Harness {
             keys,
@@ -174,6 +175,11 @@ impl Harness {
 
     /// `init`: database, schema, format, stage, tables from the stage's schemas, views.
     pub(crate) async fn init(&self) -> Vec<String> {
+        self.try_init().await.unwrap()
+    }
+
+    /// `init`, its error kept.
+    pub(crate) async fn try_init(&self) -> intacct_snowflake::Result<Vec<String>> {
         let schemas = {
             let m = self.manifest.lock().await;
             loader::known_schemas(&self.stage, m.state(), None)
@@ -190,7 +196,7 @@ impl Harness {
             &schemas,
         )
         .await
-        .unwrap()
+        .map(|outcome| outcome.sent)
     }
 
     /// Stages one VENDOR batch with `rows`, as `extract` would leave it.

@@ -11,14 +11,15 @@ use intacct_sim::{self as sim, SimConfig, SimHandle};
 use intacct_snowflake::intacct::column_name;
 use intacct_snowflake::manifest::schemas::{self, ColumnType};
 use intacct_snowflake::manifest::{BatchStatus, Manifest};
-use intacct_snowflake::snowflake::Statement;
+use intacct_snowflake::snowflake::{SnowflakeClient, Statement};
 use intacct_snowflake::stage::Stage;
 
 use super::demo_pipeline::sim_clock;
 use super::emulator::{Emulator, EmulatorOptions};
 use super::ground_truth::same_value;
 use super::keys::TestKeys;
-use super::load_harness::{ACCOUNT, USER, client};
+use super::load_harness::{ACCOUNT, USER, client_config};
+use super::moto::Moto;
 use super::wall_clock::WallClock;
 use super::{binary, repo_root};
 
@@ -33,22 +34,113 @@ pub(crate) struct World {
     pub(crate) sim: SimHandle,
     pub(crate) emulator: Emulator,
     pub(crate) keys: TestKeys,
+    /// The stage (a local one), and a directory for files a test writes.
     pub(crate) stage_dir: tempfile::TempDir,
+    /// The stage on S3 instead, when the world has one.
+    pub(crate) s3: Option<S3Stage>,
+    /// The database and schema the pipeline loads, as stored: what the comparisons read.
+    pub(crate) target: (String, String),
+}
+
+/// A stage under a prefix of a bucket on moto, which the emulator reads as an external S3
+/// stage through a storage integration.
+pub(crate) struct S3Stage {
+    pub(crate) moto: Moto,
+    /// The prefix in the bucket (ending with `/`).
+    pub(crate) prefix: String,
+}
+
+/// The storage integration an S3 world's emulator declares and its pipeline names.
+pub(crate) const STORAGE_INTEGRATION: &str = "INTACCT_S3";
+
+impl S3Stage {
+    /// `s3://bucket/prefix/`.
+    pub(crate) fn url(&self) -> String {
+        format!("s3://{}/{}", self.moto.bucket, self.prefix)
+    }
+
+    /// The AWS variables of the test's account on moto: what the binary's stage and the
+    /// emulator's S3 reads take.
+    pub(crate) fn aws_env(&self) -> Vec<(String, String)> {
+        [
+            ("AWS_ENDPOINT_URL", self.moto.endpoint.as_str()),
+            ("AWS_ALLOW_HTTP", "true"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "testing-key"),
+            ("AWS_SECRET_ACCESS_KEY", "testing-secret"),
+            ("AWS_VIRTUAL_HOSTED_STYLE_REQUEST", "false"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+    }
 }
 
 impl World {
     pub(crate) async fn start() -> World {
-        let sim = sim::spawn(SimConfig::default()).await.unwrap();
+        World::start_with(SimConfig::default()).await
+    }
+
+    /// As [`World::start`], with a simulator of `config`.
+    pub(crate) async fn start_with(config: SimConfig) -> World {
         let keys = TestKeys::generate();
         let mut options = EmulatorOptions::key_pair(&keys.public, ACCOUNT, USER);
         options.require_warehouse = true;
-        let emulator = Emulator::start(&options);
+        World::with_sim_and_emulator(config, keys, &options).await
+    }
+
+    /// A world whose emulator starts with `options` (made for `keys`).
+    pub(crate) async fn with_emulator(keys: TestKeys, options: &EmulatorOptions) -> World {
+        World::with_sim_and_emulator(SimConfig::default(), keys, options).await
+    }
+
+    /// A world whose simulator runs `config` and whose emulator starts with `options`.
+    async fn with_sim_and_emulator(
+        config: SimConfig,
+        keys: TestKeys,
+        options: &EmulatorOptions,
+    ) -> World {
+        let sim = sim::spawn(config).await.unwrap();
+        World::of(sim, Emulator::start(options), keys)
+    }
+
+    /// The demo pipeline on a local stage, against `sim` and `emulator` (which trusts `keys`).
+    pub(crate) fn of(sim: SimHandle, emulator: Emulator, keys: TestKeys) -> World {
         World {
             config: repo_root().join("pipelines/demo.toml"),
             sim,
             emulator,
             keys,
             stage_dir: tempfile::tempdir().unwrap(),
+            s3: None,
+            target: ("INTACCT".to_owned(), "RAW".to_owned()),
+        }
+    }
+
+    /// A world whose stage is on S3 (moto): the binary writes it through the AWS variables,
+    /// and the emulator reads it as an external stage with the storage integration
+    /// [`STORAGE_INTEGRATION`].
+    pub(crate) async fn start_on_s3() -> World {
+        let s3 = S3Stage {
+            moto: Moto::start("intacct-stage").await,
+            prefix: "finance/intacct/".to_owned(),
+        };
+        let keys = TestKeys::generate();
+        let mut options = EmulatorOptions::key_pair(&keys.public, ACCOUNT, USER);
+        options.require_warehouse = true;
+        options.s3_endpoint = Some(s3.moto.endpoint.clone());
+        options.storage_integrations = vec![STORAGE_INTEGRATION.to_owned()];
+        options.env = s3.aws_env();
+        let mut world = World::with_emulator(keys, &options).await;
+        world.s3 = Some(s3);
+        world
+    }
+
+    /// The stage the commands write, as the test opens it.
+    pub(crate) fn stage(&self) -> Stage {
+        match &self.s3 {
+            Some(s3) => s3.moto.stage(&s3.prefix),
+            None => Stage::open(self.stage_dir.path().to_str().unwrap()).unwrap(),
         }
     }
 
@@ -66,12 +158,22 @@ impl World {
             .arg("--config")
             .arg(&self.config)
             .env("INTACCT_ENDPOINT", self.sim.endpoint_url())
-            .env("STAGE_URL", self.stage_dir.path())
             .env("SNOWFLAKE_URL", &self.emulator.base_url)
             .env("SNOWFLAKE_PRIVATE_KEY_PATH", &self.keys.pkcs8)
             .env("INTACCT_SNOWFLAKE_NOW", now.to_rfc3339())
             .env("INTACCT_SNOWFLAKE_LOG", "warn")
             .env_remove("INTACCT_SNOWFLAKE_CRASH_AT");
+        match &self.s3 {
+            Some(s3) => {
+                command
+                    .env("STAGE_URL", s3.url())
+                    .env("SNOWFLAKE_STORAGE_INTEGRATION", STORAGE_INTEGRATION)
+                    .envs(s3.aws_env());
+            }
+            None => {
+                command.env("STAGE_URL", self.stage_dir.path());
+            }
+        }
         command
     }
 
@@ -88,8 +190,7 @@ impl World {
     }
 
     pub(crate) async fn manifest(&self) -> intacct_snowflake::manifest::ManifestState {
-        let stage = Stage::open(self.stage_dir.path().to_str().unwrap()).unwrap();
-        Manifest::open(stage, "check")
+        Manifest::open(self.stage(), "check")
             .await
             .unwrap()
             .state()
@@ -116,8 +217,8 @@ impl World {
         only: Option<&[&str]>,
     ) -> Result<(), String> {
         let state = self.manifest().await;
-        let stage = Stage::open(self.stage_dir.path().to_str().unwrap()).unwrap();
-        let client = client(&self.emulator, self.keys.pkcs8.clone());
+        let stage = self.stage();
+        let client = self.reader();
         let objects: BTreeSet<String> = match only {
             Some(only) => only.iter().map(|o| o.to_string()).collect(),
             None => state.batches.values().map(|b| b.object.clone()).collect(),
@@ -128,7 +229,7 @@ impl World {
                 objects.len()
             ));
         }
-        let refused = self.refused_fields();
+        let refused = self.refused_fields().await;
         for object in objects {
             let Some(newest) = state
                 .batches_of(&object)
@@ -159,7 +260,8 @@ impl World {
                 .join(", ");
             let outcome = client
                 .execute(&Statement::new(format!(
-                        "SELECT {select} FROM \"INTACCT\".\"RAW\".\"{object}\" WHERE NOT COALESCE(\"_DELETED\", FALSE)"
+                        "SELECT {select} FROM \"{}\".\"{}\".\"{object}\" WHERE NOT COALESCE(\"_DELETED\", FALSE)",
+                        self.target.0, self.target.1
                     ), "test"))
                 .await
                 .map_err(|e| format!("{when}: {object}: {e}"))?;
@@ -228,16 +330,26 @@ impl World {
         Ok(())
     }
 
+    /// A SQL API client of the emulator reading the pipeline's database and schema.
+    pub(crate) fn reader(&self) -> SnowflakeClient {
+        let mut config = client_config(&self.emulator, self.keys.pkcs8.clone());
+        config.database = self.target.0.clone();
+        config.schema = self.target.1.clone();
+        SnowflakeClient::new(config).unwrap()
+    }
+
     /// (object, field) pairs the run reports list as refused by the gateway.
-    fn refused_fields(&self) -> BTreeSet<(String, String)> {
+    async fn refused_fields(&self) -> BTreeSet<(String, String)> {
         let mut out = BTreeSet::new();
-        let Ok(entries) = std::fs::read_dir(self.stage_dir.path().join("_reports")) else {
+        let stage = self.stage();
+        let Ok(entries) = stage.list("_reports/").await else {
             return out;
         };
-        for entry in entries.flatten() {
-            let Ok(report) =
-                serde_json::from_slice::<serde_json::Value>(&std::fs::read(entry.path()).unwrap())
-            else {
+        for entry in entries {
+            let Ok(Some(bytes)) = stage.get(&entry.path).await else {
+                continue;
+            };
+            let Ok(report) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
                 continue;
             };
             let mut objects: Vec<&serde_json::Value> = Vec::new();

@@ -162,6 +162,15 @@ pub(crate) const INVALID_NAME_FIELD: FieldDef = f(
 )
 .c();
 
+/// The custom field an administrator adds while the simulator runs
+/// (`POST /__sim/custom-field?object=X`); never updated by the simulated days.
+pub(crate) const NEW_CUSTOM_FIELD_DEF: FieldDef = f(
+    super::NEW_CUSTOM_FIELD,
+    Ty::Text,
+    Gen::Pick(&["Gold", "Silver", "Bronze & <Partner>"]),
+)
+.c();
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -113,14 +113,12 @@ pub(crate) struct Generator {
 }
 
 impl Generator {
-    pub(crate) fn new(layout: Layout, tz: Tz, extra_line_field: Option<FieldDef>) -> Generator {
+    pub(crate) fn new(layout: Layout, tz: Tz, extra: &[(Obj, FieldDef)]) -> Generator {
         let fields: Vec<Vec<FieldDef>> = Obj::ALL
             .iter()
             .map(|o| {
                 let mut v = o.fields().to_vec();
-                if *o == Obj::ApBillItem {
-                    v.extend(extra_line_field);
-                }
+                v.extend(extra.iter().filter(|(of, _)| of == o).map(|(_, f)| *f));
                 v
             })
             .collect();

@@ -74,6 +74,9 @@ use index::{AuditRows, ByRecordNo, ChangedSince};
 use layout::{Layout, Sizes};
 use model::Obj;
 
+/// The custom field [`Dataset::add_custom_field`] adds (a text field with a few values).
+pub const NEW_CUSTOM_FIELD: &str = "ONBOARDING_TIER";
+
 /// How long after its ACCESSTIME an AUDITHISTORY row becomes readable, by default: Sage's
 /// Audit Trail help says changes may not show "for up to 2 hours after the change was made";
 /// the simulator always takes the full two hours (the harsher reading).
@@ -175,29 +178,30 @@ pub struct Dataset {
     overlay: Overlay,
     metas: Vec<ObjectMeta>,
     audit_lag_secs: i64,
+    /// Fields beyond the catalog's, per object, in the order they were added.
+    extra: Vec<(Obj, model::FieldDef)>,
 }
 
 impl Dataset {
     /// Builds the dataset; fast for every scale (nothing is materialised up front).
     pub fn new(config: DatasetConfig) -> Dataset {
-        Dataset::build(config, false)
+        Dataset::build(config, vec![])
     }
 
-    fn build(config: DatasetConfig, invalid_element_names: bool) -> Dataset {
+    fn build(config: DatasetConfig, extra: Vec<(Obj, model::FieldDef)>) -> Dataset {
         let sizes = Sizes::of(config.scale);
         let layout = Layout::new(config.seed, config.start.timestamp(), sizes);
-        let extra = invalid_element_names.then_some(catalog::INVALID_NAME_FIELD);
-        let generator = Generator::new(layout, config.time_zone, extra);
+        let generator = Generator::new(layout, config.time_zone, &extra);
         let overlay = Overlay::new(&generator);
         let metas = Obj::ALL
             .iter()
             .map(|o| {
-                let extra: &[model::FieldDef] = if *o == Obj::ApBillItem {
-                    extra.as_slice()
-                } else {
-                    &[]
-                };
-                catalog::object_meta(*o, extra)
+                let fields: Vec<model::FieldDef> = extra
+                    .iter()
+                    .filter(|(of, _)| of == o)
+                    .map(|(_, f)| *f)
+                    .collect();
+                catalog::object_meta(*o, &fields)
             })
             .collect();
         Dataset {
@@ -206,7 +210,21 @@ impl Dataset {
             overlay,
             metas,
             audit_lag_secs: DEFAULT_AUDIT_LAG_SECS,
+            extra,
         }
+    }
+
+    /// The same dataset with `field` added to `object`, and the simulated days already applied
+    /// applied again (the field is never updated, so they change the same records).
+    fn with_extra(self, object: Obj, field: model::FieldDef) -> Dataset {
+        let days = self.overlay.days;
+        let lag = self.audit_lag_secs;
+        let mut extra = self.extra;
+        extra.push((object, field));
+        let mut d = Dataset::build(self.config, extra);
+        d.audit_lag_secs = lag;
+        d.advance_days(days);
+        d
     }
 
     /// The same dataset with one more APBILLITEM custom field whose name is not a valid XML
@@ -214,12 +232,29 @@ impl Dataset {
     /// days already applied are applied again, so the result equals advancing the new
     /// dataset by the same number of days.
     pub fn with_invalid_element_names(self) -> Dataset {
-        let days = self.overlay.days;
-        let lag = self.audit_lag_secs;
-        let mut d = Dataset::build(self.config, true);
-        d.audit_lag_secs = lag;
-        d.advance_days(days);
-        d
+        self.with_extra(Obj::ApBillItem, catalog::INVALID_NAME_FIELD)
+    }
+
+    /// Adds the custom field [`NEW_CUSTOM_FIELD`] to `object` from now on, as an administrator
+    /// does in Intacct: `lookup` lists it, every record carries a value in it (Platform
+    /// Services can default one), and records changed from now on are read with it. Simulated
+    /// days already applied are applied again (the field is never updated, so the same
+    /// records change). `false` for an unknown object, AUDITHISTORY, or an object that has it.
+    pub fn add_custom_field(&mut self, object: &str) -> bool {
+        let Some(obj) = Obj::from_name(object).filter(|o| *o != Obj::AuditHistory) else {
+            return false;
+        };
+        if self
+            .extra
+            .iter()
+            .any(|(o, f)| *o == obj && f.name == NEW_CUSTOM_FIELD)
+        {
+            return false;
+        }
+        let placeholder = Dataset::build(self.config.clone(), vec![]);
+        let current = std::mem::replace(self, placeholder);
+        *self = current.with_extra(obj, catalog::NEW_CUSTOM_FIELD_DEF);
+        true
     }
 
     /// The same dataset whose AUDITHISTORY rows become readable `lag_secs` after their

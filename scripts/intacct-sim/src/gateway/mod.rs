@@ -494,6 +494,21 @@ impl Gateway {
             .call
             .as_ref()
             .map_err(|reason| ("XL03000003".to_owned(), reason.clone()))?;
+        let read = match call {
+            Call::Query(query) => Some((query.object.as_str(), "QUERY")),
+            Call::ReadByQuery(rbq) => Some((rbq.object.as_str(), "READ_BY_QUERY")),
+            Call::Read { object, .. } => Some((object.as_str(), "READ")),
+            _ => None,
+        };
+        if let Some((object, operation)) = read
+            && self
+                .config
+                .denied_objects
+                .iter()
+                .any(|denied| denied.eq_ignore_ascii_case(object))
+        {
+            return Err(crate::config::read_refusal(object, operation));
+        }
         match call {
             Call::GetApiSession { location_id } => {
                 if !only_function {

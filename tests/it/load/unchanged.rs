@@ -1,0 +1,66 @@
+//! An object with no changes sends nothing to Snowflake: a nightly run over objects that did
+//! not change marks their empty batches loaded without a COPY, MERGE or DELETE, and without a
+//! single statement that would resume the warehouse.
+
+use chrono::Duration;
+
+use crate::support::demo_pipeline::sim_clock;
+use crate::support::world::World;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nightly_run_over_unchanged_objects_sends_no_statement() {
+    let mut w = World::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    // No lookback: the second run's windows hold no record and no delete.
+    w.config = super::demo_pipeline_with(dir.path(), |text| {
+        text.replace(
+            "lookback_secs = 7200",
+            "lookback_secs = 0\ndelete_lookback_secs = 0",
+        )
+    });
+    w.ok(&["init"]).await;
+    w.ok(&["run", "--no-progress"]).await;
+    w.assert_equal_to_truth("after the first run").await;
+    let before = w.emulator.stats().await;
+    // An hour later, nothing changed in Intacct.
+    let later = sim_clock(&w.sim).await + Duration::hours(1);
+    let out = w
+        .command(&["run", "--no-progress"], later)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let after = w.emulator.stats().await;
+    for kind in ["copy", "merge", "delete", "select", "create", "alter"] {
+        assert_eq!(
+            after["statements_by_kind"][kind], before["statements_by_kind"][kind],
+            "{kind} statements were sent for unchanged objects"
+        );
+    }
+    assert_eq!(
+        after["warehouse_statements"], before["warehouse_statements"],
+        "the warehouse was resumed"
+    );
+    assert_eq!(
+        after["submissions"], before["submissions"],
+        "the run sent something to Snowflake"
+    );
+    // Every object's empty batch is loaded and its watermark moved to the run's time.
+    let state = w.manifest().await;
+    assert_eq!(state.objects.len(), 12);
+    for (object, marks) in &state.objects {
+        assert_eq!(marks.watermark, Some(later), "{object}");
+        let newest = state.batches_of(object).last().unwrap();
+        assert_eq!(newest.rows, 0, "{object}");
+        assert_eq!(
+            newest.status,
+            intacct_snowflake::manifest::BatchStatus::Loaded,
+            "{object}"
+        );
+    }
+    w.assert_equal_to_truth("after a run with no changes").await;
+    w.sim.shutdown().await.unwrap();
+}
