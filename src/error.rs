@@ -16,6 +16,7 @@
 
 mod intacct;
 mod manifest;
+mod redact;
 mod stage;
 
 use std::fmt;
@@ -23,6 +24,8 @@ use std::fmt;
 pub use intacct::{ErrorDetail, ErrorLevel, FailureClass, IntacctFailure};
 pub use manifest::{Corruption, ManifestFile, ManifestRule};
 pub use stage::StageFailure;
+
+pub(crate) use redact::secret_spans;
 
 /// Shorthand for results whose error is [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -134,6 +137,37 @@ pub enum Error {
         kind: MalformedKind,
         /// Where it went wrong (byte offset, element) and a short snippet.
         detail: String,
+    },
+
+    /// An Intacct response nests elements deeper than the parser follows: a broken or
+    /// hostile gateway (real responses nest about ten levels). Refused, not read.
+    #[error(
+        "malformed response from Intacct: elements nest deeper than {max_depth} levels at byte {at_byte} in {path}; refused"
+    )]
+    XmlTooDeep {
+        /// The limit, in levels of elements.
+        max_depth: usize,
+        /// Where the element past the limit starts.
+        at_byte: usize,
+        /// The open elements there (the first and last few when there are many).
+        path: String,
+    },
+
+    /// A Snowflake result is larger, over all its partitions, than the client holds in
+    /// memory: refused before or while its partitions are fetched.
+    #[error(
+        "result of Snowflake statement {statement_handle} is larger than {limit} over its {partitions} partitions (passed at partition {partition}); refused: narrow the statement"
+    )]
+    ResultTooLarge {
+        /// The statement.
+        statement_handle: String,
+        /// The limit passed.
+        limit: ResultLimit,
+        /// The partition at which it was passed (0-based; the one the metadata announced
+        /// when the announcement alone passes it).
+        partition: usize,
+        /// Partitions of the result.
+        partitions: usize,
     },
 
     /// A request would break a protocol limit (page size, `in` list length, empty select).
@@ -428,6 +462,24 @@ pub enum Error {
     },
 }
 
+/// A limit on a whole Snowflake result ([`Error::ResultTooLarge`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum ResultLimit {
+    /// At most this many rows.
+    Rows(u64),
+    /// At most this many bytes of values (as text on the wire).
+    Bytes(u64),
+}
+
+impl fmt::Display for ResultLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ResultLimit::Rows(n) => write!(f, "{n} rows"),
+            ResultLimit::Bytes(n) => write!(f, "{n} bytes"),
+        }
+    }
+}
+
 /// Why a load step failed: the statement's own error, or Snowflake's answer failing a check
 /// against the manifest.
 #[derive(Debug, thiserror::Error)]
@@ -478,6 +530,8 @@ impl Error {
             | Error::LockHeld { .. }
             | Error::ReadIncomplete { .. }
             | Error::BodyTooLarge { .. }
+            | Error::XmlTooDeep { .. }
+            | Error::ResultTooLarge { .. }
             | Error::LockLost { .. }
             | Error::Task { .. }
             | Error::Interrupted
@@ -515,30 +569,18 @@ impl Error {
 }
 
 /// At most `max` characters of a response body, on one line, with anything that may be a
-/// secret replaced by `[redacted]`: the values of password and session elements (a proxy that
-/// echoes the request would otherwise put them in a log, the manifest or a run report), bearer
+/// secret replaced by `[redacted]`: the values of password and session elements and members,
+/// plain or escaped in any of the ways of `redact` (a proxy that echoes the request, even
+/// HTML-escaped, would otherwise put them in a log, the manifest or a run report), bearer
 /// tokens and JWTs. Every error message that quotes a body goes through here.
 pub fn snippet(body: &[u8], max: usize) -> String {
     let text = redact_secrets(&String::from_utf8_lossy(body));
     plain_snippet(text.as_bytes(), max)
 }
 
-/// Elements whose values are secrets, wherever a body carries them.
-const SECRET_ELEMENTS: [&str; 5] = [
-    "password",
-    "sessionid",
-    "sender_password",
-    "user_password",
-    "private_key_passphrase",
-];
-
 fn redact_secrets(text: &str) -> String {
-    let mut out = text.to_owned();
-    for element in SECRET_ELEMENTS {
-        out = redact_between(&out, &format!("<{element}>"), "<");
-        out = redact_between(&out, &format!("\"{element}\":\""), "\"");
-    }
-    out = redact_between(&out, "Bearer ", " \"'<,\n\r");
+    let out = redact::redact_values(text);
+    let out = redact_between(&out, "Bearer ", " \"'<,\n\r");
     redact_jwts(&out)
 }
 
@@ -641,6 +683,8 @@ mod tests {
             Error::SnowflakeSetup { .. } => "SnowflakeSetup",
             Error::SnowflakeResponse { .. } => "SnowflakeResponse",
             Error::Io { .. } => "Io",
+            Error::XmlTooDeep { .. } => "XmlTooDeep",
+            Error::ResultTooLarge { .. } => "ResultTooLarge",
         }
     }
 
@@ -931,6 +975,25 @@ mod tests {
                 2,
                 false,
             ),
+            (
+                Error::XmlTooDeep {
+                    max_depth: 64,
+                    at_byte: 9,
+                    path: text(),
+                },
+                1,
+                false,
+            ),
+            (
+                Error::ResultTooLarge {
+                    statement_handle: text(),
+                    limit: ResultLimit::Rows(1),
+                    partition: 1,
+                    partitions: 2,
+                },
+                1,
+                false,
+            ),
             (Error::SnowflakeResponse { detail: text() }, 1, false),
             (
                 Error::Io {
@@ -947,7 +1010,7 @@ mod tests {
             assert_eq!(error.exit_code(), *exit_code, "{error:?}");
             assert_eq!(error.is_retryable(), *retryable, "{error:?}");
         }
-        assert_eq!(kinds.len(), 32, "a kind has no row: {kinds:?}");
+        assert_eq!(kinds.len(), 34, "a kind has no row: {kinds:?}");
     }
 
     #[test]
@@ -966,6 +1029,19 @@ mod tests {
         assert!(text.contains("<userid>loader"), "{text}");
         assert!(text.contains("<password>[redacted]</password>"), "{text}");
         assert_eq!(snippet(b"plain 503 page", 100), "plain 503 page");
+        // The same request echoed HTML-escaped, once with named and once with numeric
+        // references.
+        let escaped = b"<html><pre>&lt;request&gt;&lt;password&gt;pa55-w0rd&lt;/password&gt;&#60;sessionid&#62;S3SSION.id.x&#60;/sessionid&#62;&lt;userid&gt;loader&lt;/userid&gt;";
+        let text = snippet(escaped, 1_000);
+        assert!(
+            !text.contains("pa55-w0rd") && !text.contains("S3SSION"),
+            "{text}"
+        );
+        assert!(
+            text.contains("&lt;password&gt;[redacted]&lt;/password&gt;"),
+            "{text}"
+        );
+        assert!(text.contains("&lt;userid&gt;loader"), "{text}");
         assert_eq!(plain_snippet(b"Bearer x", 100), "Bearer x");
     }
 }

@@ -11,6 +11,7 @@
 //!
 //! * [`error`] — the one public [`Error`] type; retryability is [`Error::is_retryable`].
 //! * [`secret`] — [`secret::Secret`], a string that never prints.
+//! * [`endpoint`] — loopback detection; plain `http` and unchecked certificates only there.
 //! * [`retry`] — the one backoff-with-jitter retry policy of the Intacct and Snowflake clients.
 //! * [`config`] — pipeline files (`pipelines/*.toml`) into a validated spec; secrets from the
 //!   environment or an age-encrypted credentials file.
@@ -43,6 +44,7 @@
 
 mod cli;
 pub mod config;
+pub mod endpoint;
 pub mod error;
 mod http_body;
 pub mod intacct;

@@ -8,7 +8,6 @@
 //! or the credentials entry, never a value.
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
 use std::path::Path;
 
 use super::credentials::CredentialSource;
@@ -103,13 +102,18 @@ pub(super) fn parse_url(value: &str, location: &str) -> Result<url::Url> {
     Ok(url)
 }
 
-/// True when a URL's host is a loopback address or `localhost`.
-pub fn is_loopback(url: &url::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        None => false,
+pub use crate::endpoint::is_loopback;
+
+/// [`parse_url`], refusing plain `http` to a host that is not loopback: `what` (the
+/// passwords, the session id, the JWT or token) would travel in clear.
+pub(super) fn parse_secure_url(value: &str, location: &str, what: &str) -> Result<url::Url> {
+    let url = parse_url(value, location)?;
+    match crate::endpoint::plain_http_refusal(&url, what) {
+        Some(message) => Err(Error::Config {
+            location: location.to_owned(),
+            message,
+        }),
+        None => Ok(url),
     }
 }
 

@@ -101,6 +101,65 @@ fn environment_overrides_every_connection_value() {
 }
 
 #[test]
+fn plain_http_is_refused_for_remote_intacct_and_snowflake_urls() {
+    let secrets = [
+        ("INTACCT_SENDER_PASSWORD", "s3"),
+        ("INTACCT_USER_PASSWORD", "u3"),
+    ];
+    let with = |extra: (&str, &str)| {
+        let mut vars = secrets.to_vec();
+        vars.push(extra);
+        parse_with(&demo_text(), &vars)
+    };
+    for (var, value, key) in [
+        (
+            "INTACCT_ENDPOINT",
+            "http://api.intacct.com/ia/xml/xmlgw.phtml",
+            "intacct.endpoint",
+        ),
+        (
+            "SNOWFLAKE_URL",
+            "http://acme.snowflakecomputing.com",
+            "snowflake.url",
+        ),
+        ("SNOWFLAKE_URL", "http://10.1.2.3:8086", "snowflake.url"),
+    ] {
+        let err = with((var, value)).unwrap_err();
+        assert!(
+            matches!(err, Error::Config { ref location, .. } if location.ends_with(key)),
+            "{err:?}"
+        );
+        let m = message(err);
+        assert!(m.contains("https://") && m.contains("loopback"), "{m}");
+    }
+    // In the file itself, not only through a variable.
+    let text = demo_text().replace(
+        "${SNOWFLAKE_URL:-http://127.0.0.1:8086}",
+        "http://acme.snowflakecomputing.com",
+    );
+    let err = parse_with(&text, &secrets).unwrap_err();
+    assert!(
+        matches!(err, Error::Config { ref location, .. } if location.ends_with("snowflake.url")),
+        "{err:?}"
+    );
+    // Loopback stays allowed for the stand-ins, and https anywhere.
+    for (var, value) in [
+        (
+            "INTACCT_ENDPOINT",
+            "http://localhost:8085/ia/xml/xmlgw.phtml",
+        ),
+        ("SNOWFLAKE_URL", "http://[::1]:8086"),
+        ("SNOWFLAKE_URL", "http://127.0.0.2:8086"),
+        (
+            "INTACCT_ENDPOINT",
+            "https://api.intacct.com/ia/xml/xmlgw.phtml",
+        ),
+    ] {
+        with((var, value)).unwrap();
+    }
+}
+
+#[test]
 fn secret_defaults_are_refused_for_remote_endpoints() {
     let err = parse_with(
         &demo_text(),

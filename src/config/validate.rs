@@ -17,7 +17,7 @@ use std::path::Path;
 
 use super::checks::{
     MAX_LOOKBACK_SECS, bounded, entities, identifier, is_loopback, non_empty, normalise_stage_url,
-    parse_url, resolve_secret, snowflake_stage_url,
+    parse_secure_url, resolve_secret, snowflake_stage_url,
 };
 use super::credentials::CredentialSource;
 use super::raw::{
@@ -159,9 +159,10 @@ pub(super) fn notify(n: &RawNotify, at: &Inputs) -> Result<NotifySpec> {
 /// `[intacct]`: the endpoint, the credentials (secrets by reference), the tenant's time zone
 /// and the limits of one company's request slots.
 fn intacct(i: &RawIntacct, at: &Inputs) -> Result<IntacctSpec> {
-    let endpoint = parse_url(
+    let endpoint = parse_secure_url(
         &at.resolve("intacct.endpoint", &i.endpoint)?,
         &at.location("intacct.endpoint"),
+        "the sender and user passwords and the session id",
     )?;
     let intacct_loopback = is_loopback(&endpoint);
     let page_size = i.page_size.unwrap_or(2000);
@@ -441,9 +442,10 @@ fn stage(s: &RawStage, at: &Inputs) -> Result<StageSpec> {
 /// default `stage_url`, the validated `[stage] url`; an S3 stage needs a storage integration,
 /// and a local directory is readable only by a Snowflake on loopback, the emulator).
 fn snowflake(f: &RawSnowflake, stage_url: &str, at: &Inputs) -> Result<SnowflakeSpec> {
-    let sf_url = parse_url(
+    let sf_url = parse_secure_url(
         &at.resolve("snowflake.url", &f.url)?,
         &at.location("snowflake.url"),
+        "the JWT or programmatic access token",
     )?;
     let auth = snowflake_auth(f, is_loopback(&sf_url), at)?;
     let snowflake = SnowflakeSpec {

@@ -381,6 +381,15 @@ impl SessionCache {
                         malformed(format!("getAPISession endpoint is not a URL: {e}"))
                     })?
                 };
+                // The session id goes to this endpoint with every call: a gateway that names
+                // a plain-http host elsewhere than loopback is not followed.
+                if let Some(refusal) =
+                    crate::endpoint::plain_http_refusal(&endpoint, "the session id")
+                {
+                    return Err(malformed(format!(
+                        "getAPISession names the session endpoint {refusal}"
+                    )));
+                }
                 Ok((api.session_id, endpoint, auth))
             }
             _ => Err(malformed(

@@ -227,7 +227,7 @@ impl<'a> Setup<'a> {
     }
 
     /// Makes sure of the database (created only with `create_database`), the schema, the file
-    /// format (with [`FORMAT_OPTIONS`]) and the stage; returns the statements that changed
+    /// format (with [`FORMAT_OPTIONS`]), the run history table and the stage; returns the statements that changed
     /// something (creates and alters, not the reads).
     pub async fn prepare(&self, stage: &ExternalStage) -> Result<Vec<Sql>> {
         let names = self.names;
@@ -260,6 +260,16 @@ impl<'a> Setup<'a> {
             .create_if_missing(ObjectKind::FileFormat, &names.file_format, &format)
             .await?;
         note(presence, format);
+        // The run history: every command records itself there at its end.
+        let runs = super::runs::create_table(names)?;
+        let presence = self
+            .create_if_missing(
+                ObjectKind::Table,
+                &Ident::exact(super::runs::RUNS_TABLE)?,
+                &runs,
+            )
+            .await?;
+        note(presence, runs);
         if let Some(alter) = self.fix_file_format().await? {
             sent.push(alter);
         }

@@ -37,6 +37,8 @@ pub struct RunContext {
     renewal: Option<Renewal>,
     snowflake: Arc<std::sync::OnceLock<SnowflakeClient>>,
     load_progress: Arc<super::progress::LoadProgress>,
+    /// `now` was set by the `INTACCT_SNOWFLAKE_NOW` test hook (or `--now`), not the clock.
+    clock_hook: bool,
 }
 
 impl RunContext {
@@ -70,7 +72,19 @@ impl RunContext {
             renewal: Some(renewal),
             snowflake: Arc::new(std::sync::OnceLock::new()),
             load_progress: Arc::new(super::progress::LoadProgress::default()),
+            clock_hook: false,
         })
+    }
+
+    /// Records that `now` came from the `INTACCT_SNOWFLAKE_NOW` test hook (or `--now`) when
+    /// `set`: every report of the run then says so in its warnings.
+    pub fn note_clock_hook(&mut self, set: bool) {
+        self.clock_hook = set;
+    }
+
+    /// The warning a report carries when `now` came from the test hook, else `None`.
+    pub fn clock_hook_warning(&self) -> Option<String> {
+        self.clock_hook.then(|| clock_hook_warning(self.now))
     }
 
     /// Draw load progress on a terminal (off by default, e.g. for `--no-progress`).
@@ -246,4 +260,13 @@ impl Renewal {
             source,
         })?
     }
+}
+
+/// What a report and the log say when the run's clock came from the test hook: windows end
+/// at `now` instead of the current time, which a production run must never do unnoticed.
+fn clock_hook_warning(now: DateTime<Utc>) -> String {
+    format!(
+        "the run's clock was set to {} by INTACCT_SNOWFLAKE_NOW (or --now), a test hook: windows end there, not at the current time; unset it outside tests and demos",
+        now.to_rfc3339()
+    )
 }

@@ -174,12 +174,16 @@ async fn load_staged(
 /// Parses an RFC 3339 instant given for `--now`.
 pub fn parse_now(text: Option<&str>) -> Result<DateTime<Utc>> {
     match text {
-        Some(text) => Ok(DateTime::parse_from_rfc3339(text)
-            .map_err(|e| Error::Config {
-                location: "--now".into(),
-                message: format!("{text:?} is not an RFC 3339 time: {e}"),
-            })?
-            .with_timezone(&Utc)),
+        Some(text) => {
+            let now = DateTime::parse_from_rfc3339(text)
+                .map_err(|e| Error::Config {
+                    location: "--now".into(),
+                    message: format!("{text:?} is not an RFC 3339 time: {e}"),
+                })?
+                .with_timezone(&Utc);
+            tracing::warn!(now = %now.to_rfc3339(), "the clock is set by the test hook INTACCT_SNOWFLAKE_NOW (or --now), not read from the system");
+            Ok(now)
+        }
         None => Ok(Utc::now()),
     }
 }

@@ -21,7 +21,7 @@
 //! | `loads` | [`BatchLoadReport`]s | every other batch load: after the extract (`run`), the batches `load` and `replay` loaded, a backfill's windows |
 //! | `backfill` | [`BackfillWindows`] or null | `backfill`: the range, the window length and the windows an earlier backfill had done |
 //! | `verify` | [`VerifyReport`]s | `verify`: one per object |
-//! | `warnings` | strings | what went wrong beside the work without failing it (the run could not be recorded in `_INTACCT_RUNS`) |
+//! | `warnings` | strings | what went wrong beside the work without failing it (the run could not be recorded in `_INTACCT_RUNS`), and the run's clock set by the `INTACCT_SNOWFLAKE_NOW` test hook |
 //! | `prune` | [`PruneReport`] or null | `stage prune`: the horizon, each batch whose files went, the files and bytes deleted, the batches kept |
 //! | `views_skipped` | [`ViewSkipped`]s or null | the reporting views the command could not build (a column they read is not loaded, or Snowflake refused them), after a load that changed tables; null when it checked no view |
 //!
@@ -354,7 +354,7 @@ impl RunReport {
             loads: Vec::new(),
             backfill: None,
             verify: Vec::new(),
-            warnings: Vec::new(),
+            warnings: ctx.clock_hook_warning().into_iter().collect(),
             prune: None,
             views_skipped: None,
         }

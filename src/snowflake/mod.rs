@@ -12,6 +12,7 @@
 //! path runs in production and in the tests.
 
 pub(crate) mod auth;
+mod limits;
 mod statements;
 mod values;
 mod wire;

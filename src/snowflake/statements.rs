@@ -24,7 +24,8 @@
 //!   422 become [`Error::Statement`]; 400, 403, 404, 405 and 415 fail
 //!   at once as [`Error::HttpStatus`].
 //! * A result is returned whole: partitions 1..n are fetched (gzip) and appended, and the row
-//!   count is checked against `numRows`.
+//!   count is checked against `numRows`. The whole result is capped (rows and value bytes
+//!   over every partition, see `limits`): past a cap it is [`Error::ResultTooLarge`].
 //! * Handles of statements being polled are kept so [`SnowflakeClient::cancel_running`] can
 //!   cancel them (Ctrl-C). A statement still inside its first, synchronous POST has no handle
 //!   yet and cannot be cancelled this way; one submitted with `async=true` has one at once.
@@ -47,6 +48,7 @@ use reqwest::Method;
 use crate::error::{Error, Result, Service};
 use crate::retry::{backoff_delay, may_retry};
 use crate::snowflake::auth::Credentials;
+use crate::snowflake::limits::{MAX_RESULT_BYTES, MAX_RESULT_ROWS, ResultBudget};
 use crate::snowflake::values::DmlStats;
 use crate::snowflake::wire::{self, Reply, ResponseBody, SubmitBody};
 use crate::snowflake::{Column, SnowflakeConfig, Statement, StatementOutcome};
@@ -447,8 +449,19 @@ impl SnowflakeClient {
             .collect();
         let mut rows = done.data.unwrap_or_default();
         let partitions = meta.partition_info.as_ref().map_or(1, Vec::len);
+        let mut budget = ResultBudget::new(&handle, partitions, MAX_RESULT_ROWS, MAX_RESULT_BYTES);
+        let announced = meta
+            .partition_info
+            .iter()
+            .flatten()
+            .filter_map(|p| p.row_count)
+            .sum::<u64>()
+            .max(meta.num_rows.unwrap_or(0));
+        budget.check_announced(announced)?;
+        budget.add(0, &rows)?;
         for partition in 1..partitions {
             let mut more = self.partition(&handle, partition).await?;
+            budget.add(partition, &more)?;
             rows.append(&mut more);
         }
         if let Some(expected) = meta.num_rows

@@ -74,6 +74,10 @@ impl Stage {
         options: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Stage> {
         let parsed = stage_url(url)?;
+        let options: Vec<(String, String)> = options.into_iter().collect();
+        if !matches!(parsed.scheme(), "file" | "memory") {
+            certificate_checks_kept(&options)?;
+        }
         let (store, prefix) =
             object_store::parse_url_opts(&parsed, options).map_err(|e| Error::Stage {
                 location: url.to_owned(),
@@ -242,6 +246,66 @@ fn stage_url(url: &str) -> Result<url::Url> {
     url::Url::from_directory_path(&dir).map_err(|()| config_error("not a usable local path".into()))
 }
 
+/// Refuses object_store's `allow_invalid_certificates` (`AWS_ALLOW_INVALID_CERTIFICATES`, or
+/// the option with or without its `aws_` prefix, any case) unless every S3 endpoint given is
+/// on loopback: elsewhere anyone on the path could pose as the store and read or replace the
+/// stage. A value that is not plainly false counts as set (object_store would refuse it
+/// later anyway). Without an endpoint the store is AWS itself, never loopback.
+fn certificate_checks_kept(options: &[(String, String)]) -> Result<()> {
+    let key_of = |k: &str| {
+        let lower = k.to_ascii_lowercase();
+        lower.strip_prefix("aws_").unwrap_or(&lower).to_owned()
+    };
+    let Some((key, value)) = options
+        .iter()
+        .rev()
+        .find(|(k, _)| key_of(k) == "allow_invalid_certificates")
+    else {
+        return Ok(());
+    };
+    let value = value.trim().to_ascii_lowercase();
+    if matches!(value.as_str(), "" | "0" | "false" | "off" | "no" | "n") {
+        return Ok(());
+    }
+    let endpoints: Vec<&str> = options
+        .iter()
+        .filter(|(k, _)| {
+            matches!(
+                key_of(k).as_str(),
+                "endpoint" | "endpoint_url" | "endpoint_url_s3"
+            )
+        })
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let loopback = !endpoints.is_empty()
+        && endpoints
+            .iter()
+            .all(|e| url::Url::parse(e).is_ok_and(|u| crate::endpoint::is_loopback(&u)));
+    if loopback {
+        return Ok(());
+    }
+    Err(Error::Config {
+        location: key.to_ascii_uppercase(),
+        message: format!(
+            "skipping TLS certificate checks is allowed only for an S3 endpoint on loopback (127.0.0.0/8, ::1, localhost), the stand-ins; the endpoint here is {}: unset it",
+            if endpoints.is_empty() {
+                "AWS itself".to_owned()
+            } else {
+                endpoints
+                    .iter()
+                    .map(|e| {
+                        url::Url::parse(e)
+                            .ok()
+                            .and_then(|u| u.host_str().map(str::to_owned))
+                            .unwrap_or_else(|| "not a URL".to_owned())
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        ),
+    })
+}
+
 fn create_dir(dir: &std::path::Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|source| Error::Io {
         path: dir.display().to_string(),
@@ -255,4 +319,73 @@ fn redact_url(url: &url::Url) -> String {
     let _ = shown.set_username("");
     shown.set_query(None);
     shown.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open(options: &[(&str, &str)]) -> Result<Stage> {
+        Stage::open_with_options(
+            "s3://bucket/prefix",
+            options
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    #[test]
+    fn unchecked_certificates_are_refused_unless_the_s3_endpoint_is_loopback() {
+        let base = [("aws_region", "us-east-1"), ("aws_allow_http", "true")];
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut all = base.to_vec();
+            all.extend_from_slice(extra);
+            open(&all)
+        };
+        for refused in [
+            vec![("aws_allow_invalid_certificates", "true")],
+            vec![
+                ("aws_allow_invalid_certificates", "true"),
+                ("aws_endpoint", "https://s3.example.com"),
+            ],
+            vec![
+                ("ALLOW_INVALID_CERTIFICATES", "yes"),
+                ("aws_endpoint", "http://10.0.0.5:9000"),
+            ],
+            vec![
+                ("aws_endpoint", "http://127.0.0.1:9000"),
+                ("aws_endpoint_url_s3", "https://s3.example.com"),
+                ("aws_allow_invalid_certificates", "1"),
+            ],
+        ] {
+            let err = with(&refused).unwrap_err();
+            match &err {
+                Error::Config { location, message } => {
+                    assert!(
+                        location.eq_ignore_ascii_case("aws_allow_invalid_certificates")
+                            || location.eq_ignore_ascii_case("allow_invalid_certificates"),
+                        "{location}"
+                    );
+                    assert!(message.contains("loopback"), "{message}");
+                }
+                other => panic!("expected a configuration error, got {other:?}"),
+            }
+            assert_eq!(err.exit_code(), 2);
+        }
+        for allowed in [
+            vec![
+                ("aws_allow_invalid_certificates", "true"),
+                ("aws_endpoint", "http://127.0.0.1:9000"),
+            ],
+            vec![
+                ("aws_allow_invalid_certificates", "true"),
+                ("aws_endpoint", "https://localhost:9000"),
+            ],
+            vec![("aws_allow_invalid_certificates", "false")],
+            vec![("aws_endpoint", "https://s3.example.com")],
+        ] {
+            with(&allowed).unwrap();
+        }
+    }
 }

@@ -7,6 +7,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use intacct_sim::{Dataset, Scale};
 use intacct_sim::{SimConfig, SimHandle, spawn};
 use intacct_snowflake::Error;
+use intacct_snowflake::error::MalformedKind;
 use intacct_snowflake::intacct::ErrorLevel;
 use intacct_snowflake::intacct::column_name;
 use intacct_snowflake::intacct::objects;
@@ -624,6 +625,32 @@ async fn a_refused_login_fails_at_once_and_is_not_retried() {
     let c = counters(&sim).await;
     assert_eq!(counter(&c, "requests"), 1, "{c}");
     assert_eq!(counter(&c, "sessions_opened"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_endpoint_on_plain_http_off_loopback_is_not_followed() {
+    let mut config = sim_config(Scale::Tiny);
+    config.advertised_endpoint = Some("http://intacct.example.com/ia/xml/xmlgw.phtml".into());
+    let sim = start(config.clone()).await;
+    let client = client(&sim, &config);
+    let err = read_all(&client, request("VENDOR", everything(), 100))
+        .await
+        .unwrap_err();
+    match &err {
+        Error::MalformedResponse { kind, detail } => {
+            assert_eq!(*kind, MalformedKind::UnexpectedStructure);
+            assert!(
+                detail.contains("http://intacct.example.com") && detail.contains("session id"),
+                "{detail}"
+            );
+        }
+        other => panic!("expected a refused session endpoint, got {other:?}"),
+    }
+    assert!(!err.is_retryable());
+    // The login was the only request: no query went anywhere with the session id.
+    let c = counters(&sim).await;
+    assert_eq!(function_count(&c, "query"), 0, "{c}");
+    sim.shutdown().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,9 +3,11 @@
 //! user passwords, the session id the simulator issues, the JWTs the client mints, a
 //! programmatic access token and the private key's passphrase — at debug level, in both log
 //! formats, with faults on both stand-ins: one run that succeeds and runs that fail (a
-//! gateway answering an HTML page that echoes the request, a key whose passphrase is wrong).
-//! Then every output is searched for each secret, raw and in base64. A failure names the file
-//! and the kind of secret, never the secret.
+//! gateway answering an HTML page that echoes the request, plain or HTML-escaped with named or
+//! numeric references, a key whose passphrase is wrong). Then every output (raw pages
+//! decompressed) is searched for each secret, raw and in base64. A failure names the file and
+//! the kind of secret, never the secret. The runs use the `INTACCT_SNOWFLAKE_NOW` test hook,
+//! which each says in a WARN line and in its run report.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -18,7 +20,7 @@ use intacct_snowflake::secret::Secret;
 
 use crate::support::demo_pipeline::sim_clock;
 use crate::support::emulator::{Emulator, EmulatorOptions};
-use crate::support::hostile_gateway::{Answer, HostileGateway, Rule};
+use crate::support::hostile_gateway::{Answer, Escape, HostileGateway, Rule};
 use crate::support::keys::TestKeys;
 use crate::support::load_harness::{ACCOUNT, USER};
 use crate::support::snowflake_proxy::SnowflakeProxy;
@@ -95,6 +97,12 @@ impl Outputs {
                 } else {
                     let bytes = std::fs::read(&path).unwrap();
                     let shown = path.strip_prefix(root).unwrap().display().to_string();
+                    if shown.ends_with(".zst") {
+                        // Raw pages are kept compressed: search what they hold.
+                        let plain = zstd::stream::decode_all(&bytes[..]).unwrap();
+                        self.items
+                            .push((format!("stage file {shown} (decompressed)"), plain));
+                    }
                     self.items.push((format!("stage file {shown}"), bytes));
                 }
             }
@@ -105,13 +113,19 @@ impl Outputs {
         self.items.iter().filter(|(w, _)| w.contains(part)).count()
     }
 
-    /// Every place that holds one of `secrets` (raw, or in base64 or base64url at any of the
-    /// three alignments inside a longer encoded text), as "where: kind".
+    /// Every place that holds one of `secrets` (raw, the start of a sentinel, or in base64 or
+    /// base64url at any of the three alignments inside a longer encoded text), as
+    /// "where: kind".
     fn leaks(&self, secrets: &BTreeMap<String, Vec<String>>) -> Vec<String> {
         let mut found = Vec::new();
         for (kind, values) in secrets {
             for value in values {
-                let forms = encoded_forms(value);
+                let mut forms = encoded_forms(value);
+                // A snippet cut short may show only the start of a secret: a sentinel's kind
+                // and its first 6 random characters are already a leak.
+                if value.starts_with("Zq") && value.len() > 26 {
+                    forms.push(value[..value.len() - 26].to_owned());
+                }
                 for (place, bytes) in &self.items {
                     if forms
                         .iter()
@@ -202,6 +216,25 @@ async fn no_secret_reaches_a_log_report_manifest_error_or_staged_file() {
         .unwrap();
     outputs.command("run (key pair, json)", &out);
     assert_eq!(out.status.code(), Some(0), "run: {}", tail(&out));
+    // The clock came from the test hook: the log and the report say so.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.contains("WARN") && l.contains("INTACCT_SNOWFLAKE_NOW")),
+        "{}",
+        tail(&out)
+    );
+    let report = run_report(stage.path());
+    assert!(
+        report["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("INTACCT_SNOWFLAKE_NOW")),
+        "{}",
+        report["warnings"]
+    );
 
     // 2. Fails in part: a day later, with a PAT and text logs, the gateway answers CLASS (200)
     // and DEPARTMENT (400) with an HTML page that echoes the whole request (sender password,
@@ -210,6 +243,12 @@ async fn no_secret_reaches_a_log_report_manifest_error_or_staged_file() {
     gateway.set_rules(vec![
         Rule::every("query", "CLASS", Answer::Echo(200)),
         Rule::every("query", "DEPARTMENT", Answer::Echo(400)),
+        Rule::every(
+            "query",
+            "LOCATION",
+            Answer::EscapedEcho(200, Escape::Numeric),
+        ),
+        Rule::every("query", "PROJECT", Answer::EscapedEcho(400, Escape::Named)),
     ]);
     let out = run(&token, &key, "text", &["run"], now().await)
         .output()
@@ -292,6 +331,19 @@ async fn no_secret_reaches_a_log_report_manifest_error_or_staged_file() {
     let leaks = outputs.leaks(&secrets);
     assert!(leaks.is_empty(), "secrets found in:\n{}", leaks.join("\n"));
     gateway.shutdown().await;
+}
+
+/// The one report of a `run` on the stage.
+fn run_report(stage: &Path) -> serde_json::Value {
+    let runs: Vec<serde_json::Value> = std::fs::read_dir(stage.join("_reports"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|p| serde_json::from_slice::<serde_json::Value>(&std::fs::read(p).unwrap()).unwrap())
+        .filter(|r| r["command"] == "run")
+        .collect();
+    assert_eq!(runs.len(), 1, "one run so far");
+    runs.into_iter().next().unwrap()
 }
 
 /// `value` itself and the text its bytes become in base64 and base64url when they start at

@@ -14,7 +14,8 @@ pub(in crate::cli) async fn extract(args: RunArgs) -> Result<Outcome> {
     let RunSetup {
         spec, now, options, ..
     } = run_setup(&args)?;
-    let ctx = RunContext::open(spec, now).await?;
+    let mut ctx = RunContext::open(spec, now).await?;
+    ctx.note_clock_hook(args.now.is_some());
     let saved = guarded(ctx, async |ctx| pipeline::extract(ctx, &options).await).await?;
     Ok(conclude(&saved, false))
 }

@@ -21,7 +21,8 @@ pub(in crate::cli) async fn prune(args: PruneArgs) -> Result<Outcome> {
         print!("{}", super::super::summary::pruned(&report, true));
         return Ok(Outcome::Success);
     }
-    let ctx = RunContext::open(spec, now).await?;
+    let mut ctx = RunContext::open(spec, now).await?;
+    ctx.note_clock_hook(args.now.is_some());
     let saved = guarded(ctx, async |ctx| pipeline::prune(ctx, older_than).await).await?;
     Ok(conclude(&saved, false))
 }

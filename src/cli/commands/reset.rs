@@ -14,6 +14,7 @@ pub(in crate::cli) async fn reset(args: ResetArgs) -> Result<Outcome> {
     let only = crate::pipeline::objects_in_scope(&spec, std::slice::from_ref(&object))?;
     let options = crate::pipeline::extract_options(&spec, &only, now, !args.no_progress)?;
     let mut ctx = RunContext::open(spec, now).await?;
+    ctx.note_clock_hook(args.now.is_some());
     ctx.draw_load_progress(!args.no_progress);
     ctx.snowflake()?;
     let saved = guarded(ctx, async |ctx| {

@@ -18,6 +18,7 @@ pub(in crate::cli) async fn run(args: RunArgs) -> Result<Outcome> {
         options,
     } = run_setup(&args)?;
     let mut ctx = RunContext::open(spec, now).await?;
+    ctx.note_clock_hook(args.now.is_some());
     ctx.draw_load_progress(!args.no_progress);
     // Checked before anything is extracted: a key or passphrase problem stops the run here.
     ctx.snowflake()?;

@@ -17,7 +17,8 @@ pub(in crate::cli) async fn verify(args: VerifyArgs) -> Result<Outcome> {
             .map(|o| o.name.clone())
             .collect()
     });
-    let ctx = RunContext::open(spec, now).await?;
+    let mut ctx = RunContext::open(spec, now).await?;
+    ctx.note_clock_hook(args.now.is_some());
     ctx.snowflake()?;
     let saved = guarded(ctx, async |ctx| pipeline::verify(ctx, &objects).await).await?;
     if args.json {

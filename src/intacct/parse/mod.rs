@@ -43,6 +43,12 @@ use crate::secret::Secret;
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
+/// The deepest nesting of elements read: Sage's recorded responses nest at most 8 levels
+/// (`<response>` … a field of a line of a record), so 64 leaves room for custom objects while
+/// a body that nests without end (a hostile gateway) is refused with
+/// [`Error::XmlTooDeep`] instead of building column names from thousand-level paths.
+pub(crate) const MAX_DEPTH: usize = 64;
+
 /// Parses a whole response body.
 ///
 /// Returns the response when the control and authentication levels succeeded (each
@@ -232,6 +238,9 @@ impl<'a> Parser<'a> {
             return Ok(match event {
                 Event::Start(tag) => {
                     let (name, content) = self.tag_name(&tag, 1);
+                    if self.open.len() >= MAX_DEPTH {
+                        return Err(self.too_deep(content));
+                    }
                     self.open.push((name, content));
                     Ev::Start { name, tag }
                 }
@@ -386,6 +395,27 @@ impl<'a> Parser<'a> {
 
     fn error_here(&self, kind: MalformedKind, what: &str) -> Error {
         self.error_at(kind, self.position(), what)
+    }
+
+    /// [`Error::XmlTooDeep`] at the start tag just read (`content`: all between its `<` and
+    /// `>`), which would open one level past [`MAX_DEPTH`].
+    fn too_deep(&self, content: &str) -> Error {
+        let at_byte = self.position().saturating_sub(content.len() + 2);
+        let names: Vec<String> = self.open.iter().map(|(n, _)| format!("<{n}>")).collect();
+        let path = if names.len() > 8 {
+            format!(
+                "{}/…/{}",
+                names[..4].join("/"),
+                names[names.len() - 3..].join("/")
+            )
+        } else {
+            names.join("/")
+        };
+        Error::XmlTooDeep {
+            max_depth: MAX_DEPTH,
+            at_byte,
+            path,
+        }
     }
 
     fn structure_error(&self, what: &str) -> Error {
@@ -805,5 +835,59 @@ impl LegacyList {
                 .total
                 .map(|total| total.saturating_sub(self.start.unwrap_or(0) + rows));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A one-record page whose record holds a field nested `levels` elements below the
+    /// record element (`<response>` … `<X>` are six levels).
+    fn nested_page(levels: usize) -> String {
+        let open: String = (0..levels).map(|i| format!("<L{i}>")).collect();
+        let close: String = (0..levels).rev().map(|i| format!("</L{i}>")).collect();
+        format!(
+            "<response><control><status>success</status></control><operation><authentication>\
+             <status>success</status></authentication><result><status>success</status>\
+             <function>query</function><controlid>a</controlid>\
+             <data listtype=\"X\" count=\"1\"><X><N>1</N>{open}v{close}</X></data></result>\
+             </operation></response>"
+        )
+    }
+
+    #[test]
+    fn nesting_up_to_the_cap_is_read_and_past_it_is_refused_with_its_place() {
+        // `<response>/<operation>/<result>/<data>/<X>` is five levels; the fields go on.
+        let deepest = MAX_DEPTH - 5;
+        let response = parse_response(nested_page(deepest).as_bytes()).unwrap();
+        let ResultData::Records(page) = response.results[0].outcome.as_ref().unwrap() else {
+            panic!("a record page");
+        };
+        assert_eq!(page.len(), 1);
+        let body = nested_page(deepest + 1);
+        match parse_response(body.as_bytes()) {
+            Err(Error::XmlTooDeep {
+                max_depth,
+                at_byte,
+                path,
+            }) => {
+                assert_eq!(max_depth, MAX_DEPTH);
+                let last = format!("<L{deepest}>");
+                assert_eq!(at_byte, body.find(&last).unwrap());
+                assert!(
+                    path.starts_with("<response>/<operation>/<result>/<data>/…/"),
+                    "{path}"
+                );
+                assert!(path.ends_with(&format!("<L{}>", deepest - 1)), "{path}");
+            }
+            other => panic!("expected XmlTooDeep, got {other:?}"),
+        }
+        // A body that nests without end is refused the same way.
+        let endless = format!("<response>{}", "<a>".repeat(100_000));
+        assert!(matches!(
+            parse_response(endless.as_bytes()),
+            Err(Error::XmlTooDeep { .. })
+        ));
     }
 }

@@ -316,6 +316,10 @@ impl<'a> Parser<'a> {
                 {
                     return false;
                 }
+                if self.open.len() + parents.len() + 1 >= super::MAX_DEPTH {
+                    // The event reader refuses it with its position.
+                    return false;
+                }
                 parents.push(name);
                 at = lt;
                 continue;

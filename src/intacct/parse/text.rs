@@ -89,16 +89,14 @@ pub(super) fn decoded(raw: &str) -> String {
     out
 }
 
-/// Elements whose values must never appear in an error message.
-const SECRET_ELEMENTS: [&[u8]; 2] = [b"<sessionid", b"<password"];
-
 /// A one-line excerpt of `body` around byte `at` (about 60 bytes each side), with secret
-/// element values replaced by `[redacted]`.
+/// element values replaced by `[redacted]`. The values are found in the whole body before it
+/// is cut, so a window that starts inside a secret (its start tag cut off) still hides it.
 pub(super) fn redacted_snippet(body: &[u8], at: usize) -> String {
     let at = at.min(body.len());
     let from = at.saturating_sub(60);
     let to = (at + 60).min(body.len());
-    let secrets = secret_spans(body);
+    let secrets = crate::error::secret_spans(body);
     let mut out = Vec::with_capacity(to - from + 16);
     let mut i = from;
     while i < to {
@@ -111,40 +109,6 @@ pub(super) fn redacted_snippet(body: &[u8], at: usize) -> String {
         }
     }
     crate::error::snippet(&out, 160)
-}
-
-/// Byte ranges of the values of secret elements (up to the next `<`, or the end of a
-/// truncated body).
-fn secret_spans(body: &[u8]) -> Vec<std::ops::Range<usize>> {
-    let mut spans = Vec::new();
-    for tag in SECRET_ELEMENTS {
-        let mut from = 0;
-        while let Some(pos) = find(&body[from..], tag) {
-            let tag_start = from + pos;
-            let after_name = tag_start + tag.len();
-            from = after_name;
-            // `<sessionid>` or `<sessionid attr…>`, not `<sessionidx>`.
-            match body.get(after_name) {
-                Some(b'>') | Some(b' ') | Some(b'\t') | Some(b'\n') | Some(b'\r') | None => {}
-                Some(_) => continue,
-            }
-            let value_start = match body[after_name..].iter().position(|&b| b == b'>') {
-                Some(p) => after_name + p + 1,
-                None => body.len(),
-            };
-            let value_end = body[value_start..]
-                .iter()
-                .position(|&b| b == b'<')
-                .map_or(body.len(), |p| value_start + p);
-            // Also hide a cut-off tag name such as `<sessio` at the very end.
-            spans.push(value_start..value_end.max(value_start));
-        }
-    }
-    spans
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 #[cfg(test)]
@@ -183,5 +147,19 @@ mod tests {
         let cut = b"<api><sessionid>fAkESes";
         let s = redacted_snippet(cut, cut.len());
         assert!(!s.contains("fAkE"), "{s}");
+    }
+
+    #[test]
+    fn snippets_hide_escaped_secrets_whose_start_tag_is_cut_off() {
+        // The window (60 bytes each side of byte 90) starts inside the password's escaped
+        // start tag, after `&lt;passw`.
+        let body = format!(
+            "<html><pre>{}&lt;password&gt;S3cr3t-Value-0123456789&lt;/password&gt;</pre>",
+            " ".repeat(30)
+        );
+        let at = body.find("ord&gt;").unwrap() + 60;
+        let s = redacted_snippet(body.as_bytes(), at);
+        assert!(!s.contains("S3cr3t"), "{s}");
+        assert!(s.contains("[redacted]"), "{s}");
     }
 }

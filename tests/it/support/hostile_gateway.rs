@@ -1,5 +1,6 @@
 //! A loopback gateway in front of the simulator that answers chosen requests with hostile
-//! bodies: a corpus file, a status, or the simulator's own answer rewritten. Everything else
+//! bodies: a corpus file, a status, the request echoed (plain or HTML-escaped), or the
+//! simulator's own answer rewritten. Everything else
 //! is passed through unchanged, so the real client reads the real protocol around the one bad
 //! answer. It also keeps every session id the simulator issued (the secret-hygiene test
 //! searches for them).
@@ -28,6 +29,35 @@ pub(crate) enum Answer {
     /// This status with an HTML error page that starts with the whole request (a proxy that
     /// echoes what it could not forward): passwords and session id included.
     Echo(u16),
+    /// This status with an HTML error page that quotes the whole request HTML-escaped, as a
+    /// page would show it: with named references (`&lt;password&gt;`), or with numeric ones
+    /// (`&#60;password&#62;`).
+    EscapedEcho(u16, Escape),
+}
+
+/// How [`Answer::EscapedEcho`] escapes the request.
+#[derive(Clone, Copy)]
+pub(crate) enum Escape {
+    /// `&lt;` `&gt;` `&amp;` `&quot;`.
+    Named,
+    /// `&#60;` `&#62;` `&#38;` `&#34;`.
+    Numeric,
+}
+
+/// `text` escaped for HTML in the `escape` style.
+fn html_escaped(text: &str, escape: Escape) -> String {
+    let mut out = String::with_capacity(text.len() * 2);
+    for c in text.chars() {
+        match (c, escape) {
+            ('<', Escape::Named) => out.push_str("&lt;"),
+            ('>', Escape::Named) => out.push_str("&gt;"),
+            ('&', Escape::Named) => out.push_str("&amp;"),
+            ('"', Escape::Named) => out.push_str("&quot;"),
+            ('<' | '>' | '&' | '"', Escape::Numeric) => out.push_str(&format!("&#{};", c as u32)),
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// Which requests a rule answers.
@@ -207,9 +237,14 @@ async fn forward(
             Answer::Body(bytes) => bytes.clone(),
             Answer::Rewrite(rewrite) => rewrite(&upstream_body),
             Answer::Echo(_) => format!("<html><pre>{text}</pre></html>").into_bytes(),
+            Answer::EscapedEcho(_, escape) => {
+                format!("<html><pre>{}</pre></html>", html_escaped(&text, *escape)).into_bytes()
+            }
         };
         let status = match rule.answer {
-            Answer::Echo(status) => StatusCode::from_u16(status).unwrap(),
+            Answer::Echo(status) | Answer::EscapedEcho(status, _) => {
+                StatusCode::from_u16(status).unwrap()
+            }
             _ => StatusCode::OK,
         };
         return (
