@@ -91,6 +91,8 @@ fn newest_run_objects(w: &World) -> Vec<serde_json::Value> {
         std::fs::read_dir(w.stage_dir.path().join("_reports"))
             .unwrap()
             .flatten()
+            // The status pages beside the reports are not reports.
+            .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
             .map(|e| serde_json::from_slice(&std::fs::read(e.path()).unwrap()).unwrap())
             .filter(|r: &serde_json::Value| r["command"] == "run")
             .collect();
