@@ -846,6 +846,56 @@ mod tests {
     }
 
     #[test]
+    fn a_line_object_header_window_says_which_start_it_took() {
+        // APBILLITEM: first read everything before day 10, loaded; no deletes mark recorded.
+        let mut s = state(vec![
+            created("a", Mode::Nightly, None, 10),
+            staged("a", Some(10)),
+            loaded("a", Mode::Nightly, Some(10)),
+        ]);
+        let batch = s.batches.remove("a").unwrap();
+        s.batches.insert(
+            "a".into(),
+            BatchState {
+                object: "APBILLITEM".into(),
+                ..batch
+            },
+        );
+        let marks = s.objects.remove("APBILL").unwrap();
+        s.objects.insert("APBILLITEM".into(), marks);
+        let feed_from = t(10) - Duration::hours(3);
+        // A day's lookback: the records' window (from day 9) starts before the feed's (three
+        // hours before the first extraction), and the header window takes it, with its reason.
+        let explained = nightly_explained(&s, &options(vec![job("APBILLITEM", None, None)], t(20)));
+        let (planned, why) = &explained[0];
+        assert_eq!(planned.window.from, Some(t(9)));
+        assert_eq!(planned.deletes.unwrap().from, Some(feed_from));
+        assert_eq!(planned.lines.unwrap().from, Some(t(9)));
+        assert_eq!(why.lines.as_ref(), Some(&why.window));
+        // An hour's lookback: the feed starts first, and the header window says so.
+        let hour = Some(Duration::hours(1));
+        let explained = nightly_explained(&s, &options(vec![job("APBILLITEM", None, hour)], t(20)));
+        let (planned, why) = &explained[0];
+        assert_eq!(planned.window.from, Some(t(10) - Duration::hours(1)));
+        assert_eq!(planned.lines.unwrap().from, Some(feed_from));
+        assert_eq!(
+            why.lines,
+            Some(WindowStart::Mark {
+                mark: t(10),
+                kind: MarkKind::FirstExtraction,
+                lookback: Duration::hours(3)
+            })
+        );
+        // Not a line object: no header window.
+        assert_eq!(
+            nightly_explained(&s, &options(vec![job("APBILL", None, None)], t(20)))[0]
+                .1
+                .lines,
+            None
+        );
+    }
+
+    #[test]
     fn the_feed_window_starts_its_lookback_before_its_own_mark() {
         let to = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
         let three_hours = Duration::seconds(crate::intacct::objects::AUDIT_LAG_LOOKBACK_SECS);
