@@ -303,6 +303,7 @@ mod tests {
             progress: None,
             keys: Default::default(),
             entity: stream.1.map(str::to_owned),
+            audit_type_check: None,
             schema_changes: vec![],
             schema_held: false,
             schema_accepted: false,

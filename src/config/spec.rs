@@ -137,10 +137,11 @@ pub enum ReadMethod {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeleteFeed {
-    /// Read AUDITHISTORY rows with `ACCESSMODE = 'D'` for every object in scope, over the same
-    /// window as the object, and stage them as tombstone rows (`_DELETED = true`): the
-    /// default, because a hard delete is invisible to a WHENMODIFIED poll. The API user needs
-    /// read permission on AUDITHISTORY.
+    /// Read AUDITHISTORY rows with `ACCESSMODE = 'D'` of every object in scope, once a run,
+    /// over the objects' delete windows, and stage them as tombstone rows (`_DELETED = true`);
+    /// line objects also tombstone the lines a changed header no longer has: the default,
+    /// because a hard delete is invisible to a WHENMODIFIED poll. Sage requires View
+    /// permission for custom reports to read AUDITHISTORY.
     #[default]
     AuditHistory,
     /// No delete feed: deleted records stay in Snowflake as they were last staged.

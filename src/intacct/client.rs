@@ -186,6 +186,9 @@ pub(super) struct CallOptions {
     /// A timeout (or 524, or `DL02000001`) is handed back after a pause instead of retried:
     /// the caller asks for a smaller page.
     pub(super) page_too_big_fails_fast: bool,
+    /// The gateway's generic `DL02000001` failure is handed back after this many attempts
+    /// (`None`: as any other failure, per the policy and `page_too_big_fails_fast`).
+    pub(super) generic_error_attempts: Option<u32>,
 }
 
 impl CallOptions {
@@ -195,6 +198,7 @@ impl CallOptions {
             charge: charge_of(call),
             keep_body: false,
             page_too_big_fails_fast: false,
+            generic_error_attempts: None,
         }
     }
 }
@@ -416,6 +420,19 @@ impl IntacctClient {
                 .await
             {
                 Ok((data, body)) => return Ok((data, body.filter(|_| options.keep_body))),
+                // A capped call (the delete feed's reads) gives the gateway's generic failure
+                // a few attempts, then hands it back for a smaller page.
+                Err(e)
+                    if is_generic_failure(&e)
+                        && options
+                            .generic_error_attempts
+                            .is_some_and(|cap| retrier.attempt() >= cap) =>
+                {
+                    return Err(e);
+                }
+                Err(e) if is_generic_failure(&e) && options.generic_error_attempts.is_some() => {
+                    retrier.failed(e).await?
+                }
                 Err(e) if is_session_refused(&e) => {
                     // The session was refused (expired, or invalidated on Sage's side): a new
                     // login, and the same call again; at once the first time, within the
@@ -532,6 +549,12 @@ fn control_id(label: &str, request: u64, attempt: u32) -> String {
     let mut out: String = label.chars().take(keep).collect();
     out.push_str(&suffix);
     out
+}
+
+/// True for the gateway's catch-all failure, `DL02000001` "There was an error processing the
+/// request." (Sage's SDK fixture `SdkTest.testReadByQueryFailure`).
+fn is_generic_failure(error: &Error) -> bool {
+    matches!(error, Error::Intacct(f) if f.errors.iter().any(|e| e.errorno == "DL02000001"))
 }
 
 /// True when the gateway refused the credentials of a session call: an authentication-level

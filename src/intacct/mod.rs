@@ -44,6 +44,7 @@ pub use ledger::{Tally, TransactionCounts, TransactionKind, TransactionUsage};
 pub use names::column_name;
 pub use paging::{Cursor, KeyFields, PageOrder, Pass, RecordKey, TimeWindow};
 pub use parse::parse_response;
+pub use preferences::AUDIT_TRAIL_PERMISSION;
 pub use reader::{ObjectRead, Page, ReadMethod, ReadProgress, ReadRequest};
 pub use request::{
     Authentication, Call, Comparison, Filter, Function, OrderBy, Query, ReadByQuery, Request,

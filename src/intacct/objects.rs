@@ -18,7 +18,10 @@
 //! * Line objects (APBILLITEM, APPYMTDETAIL) have no delete rows of their own: a bill's lines
 //!   go with the bill, and Purchasing re-creates a bill with new line RECORDNOs when it is
 //!   edited. Their deletes are derived from the header's (`RECORDKEY` = bill RECORDNO,
-//!   `PAYMENTKEY` = payment RECORDNO).
+//!   `PAYMENTKEY` = payment RECORDNO). A line removed from a live header leaves no audit row
+//!   at all: Sage updates a bill or a payment from "only the lines you want to keep", so the
+//!   line just stops being returned, and only the header's WHENMODIFIED moves
+//!   ([`line_header`] names the field a header's current lines are read by).
 //! * The creation field differs by object: APBILL's `WHENCREATED` is the bill date (type
 //!   DATE in `lookup`, back-datable by the user), and the record's creation timestamp is
 //!   `AUWHENCREATED` (Sage's APBILL reference lists both). A DATE cannot order a keyset and
@@ -81,7 +84,10 @@ pub fn creation_field(meta: &ObjectMeta) -> Option<String> {
 /// ITEM's BASEUOM, intacct-sdk-net issue 150). PROJECT's entries are a guess: connectors
 /// in production keep such a list for PROJECT, but no public source names its fields. Any
 /// field the gateway refuses by name is also dropped at run time
-/// ([`refused_in_failure`]).
+/// ([`refused_in_failure`]). Neither kind has a column in the object's batch: the deny
+/// list's are never selected, and `extract` plans the batch's columns after the read's first
+/// page, once the gateway has refused what it refuses (the run report lists both under
+/// `dropped_fields`; a table that already has such a column keeps it).
 const NOT_QUERYABLE: &[(&str, &[&str])] = &[
     ("APBILL", &["PAYTOCONTACTNAME", "RETURNTOCONTACTNAME"]),
     ("APBILLITEM", &["GLACCOUNTNO"]),
@@ -239,6 +245,12 @@ pub fn is_line_object(object: &str) -> bool {
     line(object).is_some()
 }
 
+/// For a line object, its header object and the line's field holding the header's RECORDNO:
+/// APBILLITEM → (APBILL, RECORDKEY), APPYMTDETAIL → (APPYMT, PAYMENTKEY); `None` otherwise.
+pub fn line_header(object: &str) -> Option<(&'static str, &'static str)> {
+    line(object)
+}
+
 /// The RECORDNO in an `OBJECTKEY` of a RECORDNO-keyed object: `N--REC` or a bare `N`.
 fn record_no_of(key: &str) -> Option<u64> {
     let number = key.strip_suffix("--REC").unwrap_or(key);
@@ -286,6 +298,9 @@ mod tests {
         assert_eq!(audit_source("APBILLITEM"), "APBILL");
         assert_eq!(audit_source("appymtdetail"), "APPYMT");
         assert_eq!(audit_source("VENDOR"), "VENDOR");
+        assert_eq!(line_header("apbillitem"), Some(("APBILL", "RECORDKEY")));
+        assert_eq!(line_header("APPYMTDETAIL"), Some(("APPYMT", "PAYMENTKEY")));
+        assert_eq!(line_header("APBILL"), None);
     }
 
     #[test]

@@ -327,12 +327,15 @@ pub(crate) fn audit_object_type(object: &str) -> String {
     object.to_ascii_lowercase()
 }
 
-/// The condition that limits an AUDITHISTORY read to the deletes of `object`:
-/// `ACCESSMODE = 'D' AND OBJECTTYPE = '<object lower-case>'`.
-pub(crate) fn audit_deletes_condition(object: &str) -> Filter {
+/// The condition that limits an AUDITHISTORY read to the deletes of `objects` (at most
+/// 1,000): `ACCESSMODE = 'D' AND OBJECTTYPE in ('<object lower-case>', …)`.
+pub(crate) fn audit_deletes_condition(objects: &[String]) -> Filter {
     Filter::And(vec![
         Filter::compare(Comparison::EqualTo, "ACCESSMODE", "D"),
-        Filter::compare(Comparison::EqualTo, "OBJECTTYPE", audit_object_type(object)),
+        Filter::In {
+            field: "OBJECTTYPE".to_owned(),
+            values: objects.iter().map(|o| audit_object_type(o)).collect(),
+        },
     ])
 }
 
@@ -971,7 +974,11 @@ mod tests {
     #[test]
     fn a_condition_is_anded_into_every_page_of_the_keyset() {
         let keys = KeyFields::for_object("AUDITHISTORY");
-        let condition = audit_deletes_condition("APBILL");
+        let condition = audit_deletes_condition(&["APBILL".to_owned(), "vendor".to_owned()]);
+        let types = || Filter::In {
+            field: "OBJECTTYPE".into(),
+            values: vec!["apbill".into(), "vendor".into()],
+        };
         let first = restrict(
             keyset_filter(&keys, Pass::Modified, &window(), None, LA),
             Some(&condition),
@@ -980,7 +987,7 @@ mod tests {
             first,
             Filter::And(vec![
                 cmp(Comparison::EqualTo, "ACCESSMODE", "D"),
-                cmp(Comparison::EqualTo, "OBJECTTYPE", "apbill"),
+                types(),
                 cmp(
                     Comparison::GreaterThanOrEqualTo,
                     "ACCESSTIME",
@@ -1002,7 +1009,7 @@ mod tests {
             only_upper,
             Filter::And(vec![
                 cmp(Comparison::EqualTo, "ACCESSMODE", "D"),
-                cmp(Comparison::EqualTo, "OBJECTTYPE", "apbill"),
+                types(),
                 cmp(Comparison::LessThan, "ACCESSTIME", "02/01/2024 00:00:00"),
             ])
         );

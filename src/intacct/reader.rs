@@ -121,6 +121,12 @@ pub struct ReadRequest {
     /// that records its position to resume from keeps 1. `query` on RECORDNO-ordered
     /// objects only; others read one chain whatever this says.
     pub slices: u32,
+    /// Attempts at most this many for a page the gateway answers with its generic
+    /// `DL02000001` "There was an error processing the request." before the page is asked
+    /// for again at half the size (`None`: the client's retry policy decides). A read that
+    /// fails the same way every time at its size (AUDITHISTORY over too wide a window) gets
+    /// smaller pages after a few seconds instead of after the whole retry budget.
+    pub generic_error_attempts: Option<u32>,
 }
 
 impl ReadRequest {
@@ -143,6 +149,7 @@ impl ReadRequest {
             keep_raw: false,
             resume_after: None,
             slices: 1,
+            generic_error_attempts: None,
         }
     }
 }
@@ -330,6 +337,7 @@ impl Reader<'_> {
             },
             keep_body,
             page_too_big_fails_fast: can_halve,
+            generic_error_attempts: None,
         }
     }
 
@@ -450,11 +458,14 @@ impl Reader<'_> {
                     self.page_no + 1 + pending.len() as u64
                 );
                 let version = select_version;
-                let options = self.options(
-                    page_kind(&r.object),
-                    r.keep_raw,
-                    chain.page_size > MIN_HALVED_PAGE_SIZE,
-                );
+                let options = CallOptions {
+                    generic_error_attempts: r.generic_error_attempts,
+                    ..self.options(
+                        page_kind(&r.object),
+                        r.keep_raw,
+                        chain.page_size > MIN_HALVED_PAGE_SIZE,
+                    )
+                };
                 pending.push(async move {
                     let outcome = client
                         .call_with(&label, &Call::Query(query), &options)
@@ -479,7 +490,9 @@ impl Reader<'_> {
                     tracing::warn!(object = %r.object, page_size = chain.page_size, error = %e, "page timed out; halving the page size");
                     continue;
                 }
-                Err(Error::Intacct(failure)) => {
+                Err(Error::Intacct(failure))
+                    if !objects::refused_in_failure(&failure).is_empty() =>
+                {
                     // The gateway names fields lookup listed but query refuses: drop them,
                     // remember that for the run, and send the page once more.
                     let named: Vec<String> = objects::refused_in_failure(&failure)

@@ -48,6 +48,7 @@
 //! | `schema_changes` | changes [{object, table, column, kind (`added`, `widened`), old_type, new_type}], held | what loading the batch changes in its table, committed **before** the DDL is sent; `held`: the object's schema is frozen and the batch waits for `accept-schema` |
 //! | `schema_accepted` | — | `accept-schema`: the held batch may change its table now |
 //! | `batch_pruned` | horizon | `stage prune`: the loaded batch's files are removed from the stage (committed before the first delete); it stays loaded and can no longer be replayed |
+//! | `audit_type_checked` | batch_id, object_type, since, seen | while its batch was extracted, AUDITHISTORY was asked whether it holds any row of the object's `OBJECTTYPE` since `since` (`seen`); `status` warns while the newest answer is no |
 //!
 //! # Rules
 //!
@@ -115,8 +116,8 @@ pub use lock::RunLock;
 pub use log::{CHECKPOINT_INTERVAL, Manifest};
 pub use schemas::{SchemaChange, SchemaChangeKind};
 pub use state::{
-    BatchState, BatchStatus, ExtractProgress, LoadStep, ManifestState, ObjectState, Pruned, apply,
-    fold, stream_key,
+    AuditTypeCheck, BatchState, BatchStatus, ExtractProgress, LoadStep, ManifestState, ObjectState,
+    Pruned, apply, fold, stream_key,
 };
 
 use crate::error::{Corruption, Error, ManifestFile, Result};
@@ -219,6 +220,20 @@ pub enum Action {
         batch_id: String,
         /// The entity's id, as configured.
         entity: String,
+    },
+    /// While a batch was extracted, AUDITHISTORY was asked whether it holds any row (of any
+    /// access mode) of the object's `OBJECTTYPE` since `since`: written with the batch's
+    /// `batch_staged`, and only then. No row at all for an object that changed means its
+    /// OBJECTTYPE name is wrong and its deletes are never seen.
+    AuditTypeChecked {
+        /// The batch.
+        batch_id: String,
+        /// The `OBJECTTYPE` asked for (`apbill`, `vendor`, …).
+        object_type: String,
+        /// The start of the period asked about.
+        since: DateTime<Utc>,
+        /// True when AUDITHISTORY has a row of the type since `since`.
+        seen: bool,
     },
     /// Every file of a batch is on the stage.
     BatchStaged {
@@ -368,6 +383,7 @@ impl Action {
             Action::BatchCreated { batch_id, .. }
             | Action::BatchEntity { batch_id, .. }
             | Action::BatchStaged { batch_id, .. }
+            | Action::AuditTypeChecked { batch_id, .. }
             | Action::BatchProgress { batch_id, .. }
             | Action::LoadStepStarted { batch_id, .. }
             | Action::LoadStepRunning { batch_id, .. }

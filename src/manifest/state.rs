@@ -127,6 +127,10 @@ pub struct BatchState {
     /// The entity it reads (`intacct.entities`); `None`: the company (one session).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entity: Option<String>,
+    /// What AUDITHISTORY answered when asked, during its extract, whether it holds rows of
+    /// the object's `OBJECTTYPE` ([`Action::AuditTypeChecked`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_type_check: Option<AuditTypeCheck>,
     /// What loading it changed (or, while held, would change) in its table.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub schema_changes: Vec<SchemaChange>,
@@ -143,6 +147,17 @@ pub struct BatchState {
     /// When `stage prune` removed its files, and the horizon it pruned to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pruned: Option<Pruned>,
+}
+
+/// AUDITHISTORY's answer to whether it holds any row of an `OBJECTTYPE` since an instant.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AuditTypeCheck {
+    /// The `OBJECTTYPE` asked for.
+    pub object_type: String,
+    /// The start of the period asked about.
+    pub since: DateTime<Utc>,
+    /// True when it holds one.
+    pub seen: bool,
 }
 
 /// A batch whose files `stage prune` removed.
@@ -331,6 +346,7 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
         Action::BatchEntity { .. } => created::batch_entity(state, commit, action),
         Action::BatchProgress { .. } => staged::batch_progress(state, commit, action),
         Action::BatchStaged { .. } => staged::batch_staged(state, commit, action),
+        Action::AuditTypeChecked { .. } => staged::audit_type_checked(state, commit, action),
         Action::LoadStepStarted { .. } => load_steps::load_step_started(state, commit, action),
         Action::LoadStepRunning { .. } => load_steps::load_step_running(state, commit, action),
         Action::LoadStepFinished { .. } => load_steps::load_step_finished(state, commit, action),

@@ -4,7 +4,8 @@
 //! Intacct, through the pipeline's own client (with `intacct.entities`, the first entity's
 //! session, since such a user has no top-level one): the sender, the login, the user's
 //! preferences, one `lookup` per object in scope (the fields the pipeline selects, its key and
-//! watermark field), a one-row AUDITHISTORY `query` (unless `extract.deletes = "off"`), and one
+//! watermark field), a one-row AUDITHISTORY `query` of the objects' types over the last 30 days
+//! (unless `extract.deletes = "off"`), and one
 //! session per entity. Snowflake: the key or token, the session's role and warehouse, the
 //! database and schema, the privileges `init` and a load need (read from `SHOW GRANTS TO ROLE`,
 //! following the roles granted to the role), a probe file written, read and deleted on the
@@ -21,6 +22,8 @@
 //! integration of an S3 stage. OWNERSHIP (or ALL) of the object stands in for any of them.
 //! Privileges through database roles and future grants are not followed.
 
+use std::collections::BTreeSet;
+
 use chrono::{DateTime, Utc};
 
 use crate::config::{DeleteFeed, ReadMethod, Spec};
@@ -28,10 +31,13 @@ use crate::error::{Error, Result};
 use crate::intacct::codes::{self, FailureClass};
 use crate::intacct::request::{Call, Query};
 use crate::intacct::response::ErrorLevel;
+use crate::intacct::{AUDIT_TRAIL_PERMISSION, Comparison, Filter, tenant_time};
 use crate::intacct::{IntacctClient, preferences};
 use crate::loader::{Names, checks};
 use crate::schema::{FieldSelection, object_schema};
 use crate::snowflake::{SnowflakeClient, Statement, StatementOutcome};
+
+use super::deletes;
 use crate::stage::Stage;
 
 /// How a check ended.
@@ -230,7 +236,7 @@ async fn intacct(
     for object in objects_in_scope(spec, only) {
         out.push(lookup(&client, object).await);
     }
-    out.push(audit_history(spec, &client).await);
+    out.push(audit_history(spec, only, &client, now).await);
     if i.entities.is_empty() {
         out.push(CheckResult::skipped(
             "intacct entities",
@@ -353,16 +359,42 @@ async fn lookup(client: &IntacctClient, object: &crate::config::ObjectSpec) -> C
     }
 }
 
-/// A one-row AUDITHISTORY query, the read the delete feed needs.
-async fn audit_history(spec: &Spec, client: &IntacctClient) -> CheckResult {
+/// A one-row AUDITHISTORY query, the read the delete feed needs: as the feed reads it,
+/// restricted to the `OBJECTTYPE`s of the objects in scope and bounded from below (the
+/// gateway refuses a read of the whole audit trail; see `super::deletes`), here over the last
+/// [`deletes::AUDIT_TYPE_CHECK_DAYS`] days.
+async fn audit_history(
+    spec: &Spec,
+    only: Option<&[String]>,
+    client: &IntacctClient,
+    now: DateTime<Utc>,
+) -> CheckResult {
     let name = "intacct audit history";
     if spec.extract.deletes == DeleteFeed::Off {
         return CheckResult::skipped(name, "extract.deletes is \"off\": no AUDITHISTORY read");
     }
+    let types: BTreeSet<String> = objects_in_scope(spec, only)
+        .filter(|o| deletes::has_feed(&o.name))
+        .map(|o| deletes::audit_type(&o.name))
+        .collect();
+    if types.is_empty() {
+        return CheckResult::skipped(name, "no object in scope has a delete feed");
+    }
+    let since = now - chrono::Duration::days(deletes::AUDIT_TYPE_CHECK_DAYS);
     let call = Call::Query(Query {
-        object: "AUDITHISTORY".into(),
+        object: deletes::AUDIT_OBJECT.into(),
         select: vec!["ID".into()],
-        filter: None,
+        filter: Some(Filter::And(vec![
+            Filter::In {
+                field: "OBJECTTYPE".into(),
+                values: types.into_iter().collect(),
+            },
+            Filter::compare(
+                Comparison::GreaterThanOrEqualTo,
+                "ACCESSTIME",
+                tenant_time::render(since, spec.intacct.time_zone),
+            ),
+        ])),
         order_by: vec![],
         case_insensitive: false,
         show_private: true,
@@ -378,7 +410,7 @@ async fn audit_history(spec: &Spec, client: &IntacctClient) -> CheckResult {
                 e.to_string(),
                 if denied {
                     format!(
-                        "give user {} read permission on AUDITHISTORY (Company > Admin > Roles: the audit trail), or set deletes = \"off\" under [extract]",
+                        "for user {}: {AUDIT_TRAIL_PERMISSION}; or set deletes = \"off\" under [extract]",
                         spec.intacct.user_id
                     )
                 } else {

@@ -118,6 +118,23 @@ impl RunContext {
         Ok(self.snowflake.get_or_init(|| client).clone())
     }
 
+    /// A maker of the pipeline's Snowflake client that builds it only when first called (the
+    /// same client [`RunContext::snowflake`] gives), for work that needs Snowflake only
+    /// sometimes.
+    pub(crate) fn snowflake_source(
+        &self,
+    ) -> impl Fn() -> Result<SnowflakeClient> + Send + Sync + 'static {
+        let cell = self.snowflake.clone();
+        let config = super::settings::snowflake_config(&self.spec);
+        move || {
+            if let Some(client) = cell.get() {
+                return Ok(client.clone());
+            }
+            let client = SnowflakeClient::new(config.clone())?;
+            Ok(cell.get_or_init(|| client).clone())
+        }
+    }
+
     /// A handle that sees the Snowflake client once it is built, so an interrupt can cancel
     /// its running statements while the work is still in flight.
     pub fn cancel_handle(&self) -> CancelHandle {

@@ -21,6 +21,7 @@ pub(crate) mod context;
 pub(crate) mod dbt;
 mod deletes;
 pub(crate) mod extract;
+mod lines;
 pub(crate) mod page;
 pub(crate) mod plan;
 mod progress;
@@ -98,15 +99,22 @@ pub async fn load(ctx: &RunContext, only: Option<&[String]>) -> Result<SavedRepo
 /// the clock, then carried out.
 async fn extract_nightly(ctx: &RunContext, options: &ExtractOptions) -> Result<Vec<ObjectReport>> {
     let client = ctx.intacct()?;
-    extract_planned(&client, &ctx.manifest, options, None).await
+    let live = lines::LiveLines::new(
+        ctx.snowflake_source(),
+        context::names(&ctx.spec)?,
+        ctx.spec.name.clone(),
+    );
+    extract_planned(&client, &ctx.manifest, options, None, Some(&live)).await
 }
 
-/// Extracts `planned` (`None`: the nightly plan of `options`, from the manifest as it is now).
+/// Extracts `planned` (`None`: the nightly plan of `options`, from the manifest as it is now);
+/// `live` reads the lines Snowflake holds, for line objects.
 async fn extract_planned(
     client: &IntacctClient,
     manifest: &Arc<Mutex<Manifest>>,
     options: &ExtractOptions,
     planned: Option<Vec<plan::PlannedExtract>>,
+    live: Option<&lines::LiveLines>,
 ) -> Result<Vec<ObjectReport>> {
     let planned = match planned {
         Some(planned) => planned,
@@ -116,12 +124,13 @@ async fn extract_planned(
         tracing::info!(object = %p.job.name, entity = ?p.job.entity, mode = %p.mode, from = ?p.window.from, to = %p.window.to, deletes_from = ?p.deletes.map(|d| d.from), "window planned");
     }
     let progress = progress::Progress::new(options.progress);
-    Ok(extract::extract(client, manifest.clone(), options, &planned, &progress).await)
+    Ok(extract::extract(client, manifest.clone(), options, &planned, &progress, live).await)
 }
 
 /// Opens the manifest of `stage` and extracts every object of `options` from its planned
 /// nightly window, without a run lock: for tests and benchmarks that drive one extract
-/// directly.
+/// directly. There is no Snowflake here: line objects compare removed lines only against
+/// what their batches read, and put the comparison off once a batch of theirs was loaded.
 pub async fn run_extract(
     client: &IntacctClient,
     stage: &Stage,
@@ -130,7 +139,7 @@ pub async fn run_extract(
 ) -> Result<Vec<ObjectReport>> {
     let manifest = Manifest::open(stage.clone(), run_id).await?;
     let manifest = Arc::new(Mutex::new(manifest));
-    extract_planned(client, &manifest, options, None).await
+    extract_planned(client, &manifest, options, None, None).await
 }
 
 /// Loads every staged, unloaded batch (of `only`, when given), then, when a load sent
@@ -291,7 +300,7 @@ pub async fn backfill(
     report.loads = load_staged(ctx, Some(&objects), &mut report.views_skipped).await?;
     if !jobs.is_empty() {
         let client = ctx.intacct()?;
-        report.objects = extract_planned(&client, &ctx.manifest, options, Some(jobs)).await?;
+        report.objects = extract_planned(&client, &ctx.manifest, options, Some(jobs), None).await?;
         let loads = load_staged(ctx, Some(&objects), &mut report.views_skipped).await?;
         report.loads.extend(loads);
     }

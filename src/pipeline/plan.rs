@@ -10,11 +10,20 @@
 //!   lookback whole then: such a window re-reads `lookback` before `now` rather than nothing.
 //!   A start that would fall before the earliest instant the clock holds reads everything.
 //!   The delete feed's window has the same rule over its own mark (`deletes_up_to`) and its
-//!   own lookback, and the same end;
+//!   own lookback, and the same end; without a mark it never reads the audit trail from its
+//!   beginning: a first read of an object contains no deleted record, so the feed starts at
+//!   the stream's first extraction (its first nightly batch's window start, or its end when
+//!   that window was everything: the `now` of the run that read it; this run's `now` when
+//!   there is none) minus the feed's lookback. A line object (APBILLITEM, APPYMTDETAIL) also
+//!   gets the window of header changes whose lines are compared with what Snowflake holds
+//!   (`super::lines`): from the earlier of the object's window start and the feed's (the
+//!   feed's alone on a first run), to `now`;
 //! * backfill: `[from, to)` cut into windows of a fixed length; a window an earlier backfill
 //!   loaded is not redone, one it staged is only loaded, one it was reading goes on from its
-//!   recorded position; the delete feed of a backfill window reads every delete before the
-//!   window's end, whatever the nightly feed's mark;
+//!   recorded position; a backfill window reads no deletes and no removed lines: it reads
+//!   the records live now, so a record deleted before it is not among them, and one deleted
+//!   later is the nightly feed's, whose tombstone (newer than anything a backfill stages) wins
+//!   whichever loads first;
 //! * replay: saved batches (by id, or by object and window) to load again from the stage.
 
 use chrono::{DateTime, Duration, Utc};
@@ -23,7 +32,7 @@ use super::deletes;
 use super::settings::{ExtractOptions, ObjectJob};
 use crate::config::DeleteFeed;
 use crate::error::{Error, Result};
-use crate::intacct::{Cursor, TimeWindow};
+use crate::intacct::{Cursor, TimeWindow, objects};
 use crate::manifest::{BatchState, BatchStatus, ExtractProgress, ManifestState, Mode};
 
 /// One stream's extract, decided: the job, its window, its delete feed's window and where it
@@ -36,9 +45,12 @@ pub(crate) struct PlannedExtract {
     pub mode: Mode,
     /// Records changed in `[from, to)` (`from` `None`: everything before `to`).
     pub window: TimeWindow,
-    /// The delete feed's window; `None`: no feed (`extract.deletes = "off"`, or AUDITHISTORY
-    /// itself).
+    /// The delete feed's window; `None`: no feed (`extract.deletes = "off"`, AUDITHISTORY
+    /// itself, or a backfill window).
     pub deletes: Option<TimeWindow>,
+    /// For a line object with a delete feed, nightly: the window of header changes whose
+    /// current lines are read and compared with Snowflake's (removed lines are tombstoned).
+    pub lines: Option<TimeWindow>,
     /// A part-written batch of the same window to go on with.
     pub resume: Option<ResumeFrom>,
 }
@@ -108,6 +120,11 @@ pub(crate) enum MarkKind {
     Staged,
     /// The delete feed's own mark (`deletes_up_to`).
     Deletes,
+    /// No deletes mark yet: the stream's first extraction (a first read holds no deleted
+    /// record, so the feed need not read before it).
+    FirstExtraction,
+    /// No deletes mark and no extraction yet: this run's first read, from `now`.
+    FirstRun,
 }
 
 impl WindowStart {
@@ -148,6 +165,8 @@ impl std::fmt::Display for WindowStart {
                     MarkKind::Watermark => "watermark",
                     MarkKind::Staged => "staged mark (a batch staged, not loaded yet)",
                     MarkKind::Deletes => "deletes mark",
+                    MarkKind::FirstExtraction => "no deletes mark yet: the first extraction, at",
+                    MarkKind::FirstRun => "no deletes mark and nothing read yet: now,",
                 };
                 write!(f, "{what} {} minus lookback {}", at(mark), span(lookback))
             }
@@ -193,12 +212,35 @@ pub(crate) struct PlanReasons {
     pub window: WindowStart,
     /// The delete feed's window, when there is a feed.
     pub deletes: Option<WindowStart>,
+    /// The window of header changes whose lines are compared, when there is one: the reason
+    /// of whichever window (the records' or the feed's) it takes its earlier start from.
+    pub lines: Option<WindowStart>,
 }
 
 /// The delete feed's lookback of `job`, when it has a feed.
 fn delete_feed_lookback(job: &ObjectJob, options: &ExtractOptions) -> Option<Duration> {
     (options.deletes == DeleteFeed::AuditHistory && deletes::has_feed(&job.name))
         .then(|| job.delete_lookback.unwrap_or(options.delete_lookback))
+}
+
+/// Where a stream's first extraction started: its first nightly batch's window start, or,
+/// when that window was everything, its end (the `now` of the run that read it); `None`
+/// before any nightly batch.
+fn first_extraction(state: &ManifestState, job: &ObjectJob) -> Option<DateTime<Utc>> {
+    state
+        .batches_of_stream(&job.name, job.entity.as_deref())
+        .filter(|b| b.mode == Mode::Nightly)
+        .min_by_key(|b| b.created_version)
+        .map(|b| b.window_from.unwrap_or(b.window_to))
+}
+
+/// The start of a window of changes, or of a feed, that may begin at either `a` or `b`
+/// (`None`: everything): the earlier one.
+fn earlier(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        _ => None,
+    }
 }
 
 /// The nightly extract of every job of `options`, in their order, each from its own stream's
@@ -232,25 +274,55 @@ pub(crate) fn nightly_explained(
             } else {
                 MarkKind::Watermark
             };
-            let feed_lookback = delete_feed_lookback(job, options);
+            let window = TimeWindow {
+                from: window_start(mark, lookback, now),
+                to: now,
+            };
+            let why_window = WindowStart::of(mark, kind, lookback, now);
+            // No deletes mark yet: from the first extraction (or now), never the trail's start.
+            let (feed_mark, feed_kind) = match marks.deletes_up_to {
+                Some(m) => (m, MarkKind::Deletes),
+                None => match first_extraction(state, job) {
+                    Some(first) => (first, MarkKind::FirstExtraction),
+                    None => (now, MarkKind::FirstRun),
+                },
+            };
+            let feed = delete_feed_lookback(job, options).map(|lookback| {
+                (
+                    TimeWindow {
+                        from: window_start(Some(feed_mark), lookback, now),
+                        to: now,
+                    },
+                    WindowStart::of(Some(feed_mark), feed_kind, lookback, now),
+                )
+            });
+            let lines = feed
+                .as_ref()
+                .filter(|_| objects::line_header(&job.name).is_some())
+                .map(|(feed, why_feed)| {
+                    let from = match window.from {
+                        Some(_) => earlier(window.from, feed.from),
+                        None => feed.from,
+                    };
+                    let why = if window.from.is_some() && from == window.from {
+                        why_window.clone()
+                    } else {
+                        why_feed.clone()
+                    };
+                    (TimeWindow { from, to: now }, why)
+                });
             let planned = PlannedExtract {
                 job: job.clone(),
                 mode: Mode::Nightly,
-                window: TimeWindow {
-                    from: window_start(mark, lookback, now),
-                    to: now,
-                },
-                deletes: feed_lookback.map(|lookback| TimeWindow {
-                    from: window_start(marks.deletes_up_to, lookback, now),
-                    to: now,
-                }),
+                window,
+                deletes: feed.as_ref().map(|(w, _)| *w),
+                lines: lines.as_ref().map(|(w, _)| *w),
                 resume: None,
             };
             let reasons = PlanReasons {
-                window: WindowStart::of(mark, kind, lookback, now),
-                deletes: feed_lookback.map(|lookback| {
-                    WindowStart::of(marks.deletes_up_to, MarkKind::Deletes, lookback, now)
-                }),
+                window: why_window,
+                deletes: feed.map(|(_, why)| why),
+                lines: lines.map(|(_, why)| why),
             };
             (planned, reasons)
         })
@@ -321,7 +393,6 @@ pub(crate) fn backfill(
     let mut out = Vec::new();
     for job in &options.objects {
         let (object, entity) = (job.name.as_str(), job.entity.as_deref());
-        let has_feed = delete_feed_lookback(job, options).is_some();
         for &(from, to) in windows {
             let of_window = |b: &&BatchState| {
                 b.mode == Mode::Backfill && b.window_from == Some(from) && b.window_to == to
@@ -343,7 +414,8 @@ pub(crate) fn backfill(
                     from: Some(from),
                     to,
                 },
-                deletes: has_feed.then_some(TimeWindow { from: None, to }),
+                deletes: None,
+                lines: None,
                 resume: None,
             };
             out.push(match (earlier, part_written) {
@@ -701,10 +773,38 @@ mod tests {
             explained.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>(),
             nightly(&vendor, &options(jobs.clone(), t(20)))
         );
+        // The feed has no mark of its own yet: it starts at the stream's first extraction
+        // (batch a read everything before day 10), or at now when nothing was read.
         assert_eq!(
             explained[0].1.deletes,
-            Some(WindowStart::FirstRun),
-            "the feed has no mark of its own yet"
+            Some(WindowStart::Mark {
+                mark: t(10),
+                kind: MarkKind::FirstExtraction,
+                lookback: Duration::hours(3)
+            }),
+        );
+        assert_eq!(
+            explained[0].0.deletes.unwrap().from,
+            Some(t(10) - Duration::hours(3))
+        );
+        assert_eq!(
+            explained[2].1.deletes,
+            Some(WindowStart::Mark {
+                mark: t(20),
+                kind: MarkKind::FirstRun,
+                lookback: Duration::hours(3)
+            }),
+        );
+        assert!(
+            explained[2]
+                .1
+                .deletes
+                .as_ref()
+                .unwrap()
+                .to_string()
+                .starts_with("no deletes mark and nothing read yet"),
+            "{:?}",
+            explained[2].1.deletes
         );
         // Now before the marks: clamped.
         let early = nightly_explained(&s, &options(jobs.clone(), t(5)));
@@ -742,6 +842,56 @@ mod tests {
                 "staged mark (a batch staged, not loaded yet) {} minus lookback 1d",
                 t(12).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
             )
+        );
+    }
+
+    #[test]
+    fn a_line_object_header_window_says_which_start_it_took() {
+        // APBILLITEM: first read everything before day 10, loaded; no deletes mark recorded.
+        let mut s = state(vec![
+            created("a", Mode::Nightly, None, 10),
+            staged("a", Some(10)),
+            loaded("a", Mode::Nightly, Some(10)),
+        ]);
+        let batch = s.batches.remove("a").unwrap();
+        s.batches.insert(
+            "a".into(),
+            BatchState {
+                object: "APBILLITEM".into(),
+                ..batch
+            },
+        );
+        let marks = s.objects.remove("APBILL").unwrap();
+        s.objects.insert("APBILLITEM".into(), marks);
+        let feed_from = t(10) - Duration::hours(3);
+        // A day's lookback: the records' window (from day 9) starts before the feed's (three
+        // hours before the first extraction), and the header window takes it, with its reason.
+        let explained = nightly_explained(&s, &options(vec![job("APBILLITEM", None, None)], t(20)));
+        let (planned, why) = &explained[0];
+        assert_eq!(planned.window.from, Some(t(9)));
+        assert_eq!(planned.deletes.unwrap().from, Some(feed_from));
+        assert_eq!(planned.lines.unwrap().from, Some(t(9)));
+        assert_eq!(why.lines.as_ref(), Some(&why.window));
+        // An hour's lookback: the feed starts first, and the header window says so.
+        let hour = Some(Duration::hours(1));
+        let explained = nightly_explained(&s, &options(vec![job("APBILLITEM", None, hour)], t(20)));
+        let (planned, why) = &explained[0];
+        assert_eq!(planned.window.from, Some(t(10) - Duration::hours(1)));
+        assert_eq!(planned.lines.unwrap().from, Some(feed_from));
+        assert_eq!(
+            why.lines,
+            Some(WindowStart::Mark {
+                mark: t(10),
+                kind: MarkKind::FirstExtraction,
+                lookback: Duration::hours(3)
+            })
+        );
+        // Not a line object: no header window.
+        assert_eq!(
+            nightly_explained(&s, &options(vec![job("APBILL", None, None)], t(20)))[0]
+                .1
+                .lines,
+            None
         );
     }
 
@@ -809,6 +959,119 @@ mod tests {
         let mut off = options(vec![apbill], t(13));
         off.deletes = DeleteFeed::Off;
         assert_eq!(nightly(&s, &off)[0].deletes, None);
+    }
+
+    #[test]
+    fn a_first_feed_starts_at_the_first_extraction_minus_its_lookback_never_at_the_beginning() {
+        let three_hours = Duration::hours(3);
+        // No batch at all: the feed of this first run starts three hours before now.
+        let first = nightly(
+            &state(vec![]),
+            &options(vec![job("APBILL", None, None)], t(13)),
+        );
+        assert_eq!(first[0].window.from, None, "the object reads everything");
+        assert_eq!(
+            first[0].deletes,
+            Some(TimeWindow {
+                from: Some(t(13) - three_hours),
+                to: t(13)
+            })
+        );
+        // The first run's feed failed (no deletes mark): the next one starts from that run's
+        // extraction, not from its own mark minus the lookback, so nothing is skipped.
+        let s = state(vec![
+            created("a", Mode::Nightly, None, 10),
+            staged("a", Some(10)),
+            loaded("a", Mode::Nightly, Some(10)),
+            created("b", Mode::Nightly, Some(9), 12),
+            staged("b", Some(12)),
+        ]);
+        let plan = nightly(&s, &options(vec![job("APBILL", None, None)], t(13)));
+        assert_eq!(plan[0].window.from, Some(t(11)));
+        assert_eq!(plan[0].deletes.unwrap().from, Some(t(10) - three_hours));
+        // A backfill batch is no nightly extraction.
+        let backfilled = state(vec![created("x", Mode::Backfill, Some(0), 5)]);
+        let plan = nightly(
+            &backfilled,
+            &options(vec![job("APBILL", None, None)], t(13)),
+        );
+        assert_eq!(plan[0].deletes.unwrap().from, Some(t(13) - three_hours));
+    }
+
+    #[test]
+    fn backfill_windows_read_no_deletes_and_no_lines() {
+        let w = windows(t(0), t(10), Duration::days(1)).unwrap();
+        assert_eq!(w.len(), 10);
+        let jobs = vec![job("APBILL", None, None), job("APBILLITEM", None, None)];
+        let steps = backfill(&state(vec![]), &options(jobs, t(20)), &w);
+        assert_eq!(steps.len(), 20);
+        for step in steps {
+            let BackfillStep::Extract(p) = step else {
+                panic!("{step:?}")
+            };
+            assert_eq!((p.deletes, p.lines), (None, None), "{:?}", p.window);
+        }
+    }
+
+    #[test]
+    fn line_objects_compare_the_lines_of_headers_changed_since_the_earlier_start() {
+        let jobs = || {
+            vec![
+                job("APBILLITEM", None, None),
+                job("APPYMTDETAIL", None, None),
+                job("APBILL", None, None),
+            ]
+        };
+        // First run: the object reads everything, the header changes of the feed's window.
+        let first = nightly(&state(vec![]), &options(jobs(), t(13)));
+        for p in &first[..2] {
+            assert_eq!(p.lines, p.deletes, "{}", p.job.name);
+            assert!(p.lines.unwrap().from.is_some());
+        }
+        assert_eq!(first[2].lines, None, "a header has no lines to compare");
+        // Later: the earlier of the object's window start (its lookback of a day) and the
+        // feed's (three hours before its mark).
+        let line_batch =
+            |id: &str, object: &str, from: Option<i64>, to: i64| Action::BatchCreated {
+                batch_id: id.into(),
+                object: object.into(),
+                mode: Mode::Nightly,
+                window_from: from.map(t),
+                window_to: t(to),
+                schema_fingerprint: "f".into(),
+                replay_of: None,
+                keys: None,
+            };
+        let s = state(vec![
+            line_batch("a", "APBILLITEM", None, 10),
+            Action::BatchStaged {
+                batch_id: "a".into(),
+                files: vec![],
+                raw_pages: vec![],
+                quarantine: vec![],
+                rows: 0,
+                deleted_rows: 0,
+                bytes: 0,
+                staged_up_to: Some(t(10)),
+                deletes_up_to: Some(t(8)),
+            },
+        ]);
+        let plan = nightly(&s, &options(vec![job("APBILLITEM", None, None)], t(13)));
+        assert_eq!(plan[0].window.from, Some(t(9)));
+        assert_eq!(
+            plan[0].deletes.unwrap().from,
+            Some(t(8) - Duration::hours(3))
+        );
+        assert_eq!(
+            plan[0].lines,
+            Some(TimeWindow {
+                from: Some(t(8) - Duration::hours(3)),
+                to: t(13)
+            })
+        );
+        let mut off = options(vec![job("APBILLITEM", None, None)], t(13));
+        off.deletes = DeleteFeed::Off;
+        assert_eq!(nightly(&s, &off)[0].lines, None);
     }
 
     /// One commit per inner list (a batch and its entity are created in one commit).
@@ -978,10 +1241,8 @@ mod tests {
                         to: t(65),
                     },
                     mode: Mode::Backfill,
-                    deletes: Some(TimeWindow {
-                        from: None,
-                        to: t(65)
-                    }),
+                    deletes: None,
+                    lines: None,
                     resume: None,
                 }),
             ]

@@ -204,10 +204,19 @@ pub struct ObjectReport {
     pub pages: u64,
     /// Records staged (tombstones not included).
     pub records: u64,
-    /// AUDITHISTORY pages of the delete feed read.
+    /// Pages of the run's shared AUDITHISTORY read that served the object (the same read, and
+    /// count, for every object of a session).
     pub delete_pages: u64,
-    /// Tombstones staged: records deleted in the window (`_DELETED = true`).
+    /// Tombstones staged: records deleted in the window (`_DELETED = true`), removed lines
+    /// included.
     pub deleted: u64,
+    /// Of `deleted`, lines a live header no longer has (line objects).
+    #[serde(default)]
+    pub lines_removed: u64,
+    /// Why a line object's removed lines were not compared this run, when they were not (the
+    /// delete mark stays; the next run compares the same headers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lines_error: Option<String>,
     /// Values set aside (staged as NULL, kept as sent in the batch's quarantine file).
     pub quarantined: u64,
     /// [`ObjectReport::quarantined`] per Intacct field.
@@ -216,6 +225,16 @@ pub struct ObjectReport {
     /// Fields `lookup` lists but `query` refuses, left out of the read (their columns stay
     /// NULL): the deny list's and those the gateway refused by name.
     pub refused_fields: Vec<String>,
+    /// Fields `lookup` lists that have no column in the batch because `query` refuses them
+    /// (the deny list's and those the gateway refused this run): no all-NULL column stands
+    /// for them. A table that already has such a column keeps it, and no new row fills it.
+    #[serde(default)]
+    pub dropped_fields: Vec<String>,
+    /// Set when AUDITHISTORY has no row at all of the object's OBJECTTYPE over the last 30
+    /// days although the object changed: its type name is probably wrong and its deletes are
+    /// not seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_type_warning: Option<String>,
     /// AUDITHISTORY delete rows set aside because their OBJECTKEY fits no known format.
     pub deletes_quarantined: u64,
     /// Why the delete feed failed, when it did (the batch staged without its deletes; the

@@ -91,7 +91,9 @@ pub async fn reset(
                     from: None,
                     to: ctx.now,
                 },
+                // A whole read holds only live records and live lines.
                 deletes: None,
+                lines: None,
                 resume: None,
             };
             let client = ctx.intacct()?;
@@ -102,6 +104,7 @@ pub async fn reset(
                 options,
                 &[planned],
                 &progress,
+                None,
             )
             .await;
             match report.objects.first() {

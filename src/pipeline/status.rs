@@ -7,8 +7,10 @@
 //! it, from the last run report of a command that talked to Intacct: each object's requests
 //! (billable transactions) by kind, and the run's request slots (the level it ended at, the
 //! lowest it went to, the refusals) ([`with_last_intacct_run`], [`render_last_intacct_run`]).
+//! An object whose newest AUDITHISTORY object-type check found no row at all of its type
+//! (`super::deletes`) carries a warning until a later check finds one.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 
@@ -44,6 +46,10 @@ pub(crate) struct ObjectStatus {
     pub last_run_at: Option<DateTime<Utc>>,
     /// The newest failures (batch id and error), newest first, at most three.
     pub failures: Vec<BatchFailure>,
+    /// Set while the newest AUDITHISTORY check of the object's OBJECTTYPE found no row at
+    /// all although the object changed: its deletes are probably not seen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit_type_warning: Option<String>,
     /// Values set aside as NULL (in the quarantine files of staged or loaded batches).
     pub quarantined: u64,
     /// Every change loads made to the object's table, or hold for acceptance, oldest first.
@@ -281,6 +287,7 @@ pub(crate) fn object_status(state: &ManifestState, now: DateTime<Utc>) -> Vec<Ob
     }
     let mut newest_first: Vec<_> = state.batches.values().collect();
     newest_first.sort_by_key(|b| std::cmp::Reverse(b.created_version));
+    let mut type_checked = BTreeSet::new();
     for batch in newest_first {
         let entry = by_object
             .entry(batch.stream())
@@ -289,6 +296,11 @@ pub(crate) fn object_status(state: &ManifestState, now: DateTime<Utc>) -> Vec<Ob
                 entity: batch.entity.clone(),
                 ..ObjectStatus::default()
             });
+        if let Some(check) = &batch.audit_type_check
+            && type_checked.insert(batch.stream())
+        {
+            entry.audit_type_warning = super::deletes::audit_type_warning(&batch.stream(), check);
+        }
         *entry.batches.entry(batch.status.to_string()).or_default() += 1;
         if matches!(batch.status, BatchStatus::Staged | BatchStatus::Loaded) {
             entry.rows += batch.rows;
@@ -362,6 +374,16 @@ pub(crate) fn render_table(rows: &[ObjectStatus], version: u64, config: &str) ->
         .iter()
         .flat_map(|r| r.failures.iter().map(move |f| (&r.object, f)))
         .collect();
+    let warnings: Vec<&String> = rows
+        .iter()
+        .filter_map(|r| r.audit_type_warning.as_ref())
+        .collect();
+    if !warnings.is_empty() {
+        out.push_str("\nwarnings:\n");
+        for w in warnings {
+            out.push_str(&format!("  {w}\n"));
+        }
+    }
     if !failures.is_empty() {
         out.push_str("\nlast failures:\n");
         for (object, f) in failures {
@@ -439,5 +461,69 @@ fn lag(secs: i64) -> String {
         s if s >= 3600 => format!("{}h {}m", s / 3600, (s % 3600) / 60),
         s if s >= 60 => format!("{}m", s / 60),
         s => format!("{s}s"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::{Action, Commit, Mode, fold};
+
+    fn t(hour: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_700_000_000 + hour * 3600, 0).unwrap()
+    }
+
+    /// A nightly PROJECT batch staged with a check of its OBJECTTYPE that says `seen`.
+    fn checked_batch(id: &str, version: u64, seen: bool) -> Commit {
+        Commit {
+            version,
+            written_at: t(0),
+            run_id: "r".into(),
+            actions: vec![
+                Action::BatchCreated {
+                    batch_id: id.into(),
+                    object: "PROJECT".into(),
+                    mode: Mode::Nightly,
+                    window_from: Some(t(version as i64)),
+                    window_to: t(version as i64 + 1),
+                    schema_fingerprint: "f".into(),
+                    replay_of: None,
+                    keys: None,
+                },
+                Action::AuditTypeChecked {
+                    batch_id: id.into(),
+                    object_type: "project".into(),
+                    since: t(0),
+                    seen,
+                },
+                Action::BatchStaged {
+                    batch_id: id.into(),
+                    files: vec![],
+                    raw_pages: vec![],
+                    quarantine: vec![],
+                    rows: 0,
+                    deleted_rows: 0,
+                    bytes: 0,
+                    staged_up_to: Some(t(version as i64 + 1)),
+                    deletes_up_to: None,
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn status_warns_while_the_newest_type_check_found_no_audit_row() {
+        let unseen = fold(None, &[checked_batch("a", 1, false)]).unwrap();
+        let rows = object_status(&unseen, t(10));
+        let warning = rows[0].audit_type_warning.as_deref().unwrap();
+        assert!(warning.contains("OBJECTTYPE 'project'"), "{warning}");
+        assert!(render_table(&rows, 1, "pipelines/nightly.toml").contains(warning));
+        // A later check that finds rows ends the warning.
+        let seen = fold(
+            None,
+            &[checked_batch("a", 1, false), checked_batch("b", 2, true)],
+        )
+        .unwrap();
+        assert_eq!(object_status(&seen, t(10))[0].audit_type_warning, None);
     }
 }

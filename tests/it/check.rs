@@ -296,6 +296,20 @@ async fn a_day_month_date_format_fails_the_preferences_line() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_german_locale_fails_the_preferences_line_naming_the_locale_preference() {
+    let mut config = SimConfig::default();
+    config.user_formatting.locale = "de_DE".into();
+    let w = CheckWorld::start(config, ALL_GRANTS).await;
+    let checked = w.check(&[]);
+    checked.failed("intacct preferences", "Locale preference to English");
+    let (_, line) = checked.line("intacct preferences");
+    assert!(line.contains("\"de_DE\""), "{line}");
+    assert!(line.contains("en_US"), "{line}");
+    assert_eq!(checked.line("lookup VENDOR").0, "ok");
+    w.sim.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_without_audit_history_fails_its_line_unless_deletes_are_off() {
     let config = SimConfig {
         denied_objects: vec!["AUDITHISTORY".into()],
@@ -303,7 +317,10 @@ async fn a_user_without_audit_history_fails_its_line_unless_deletes_are_off() {
     };
     let w = CheckWorld::start(config, ALL_GRANTS).await;
     let checked = w.check(&[]);
-    checked.failed("intacct audit history", "read permission on AUDITHISTORY");
+    checked.failed(
+        "intacct audit history",
+        "View permission for custom reports",
+    );
     let (_, line) = checked.line("intacct audit history");
     assert!(line.contains("view audit history"), "{line}");
     assert!(line.contains("deletes = \"off\""), "{line}");

@@ -1,10 +1,12 @@
-//! The delete feed against the simulator: over two simulated days, the tombstones staged for
-//! each object are exactly the deletes the simulator's AUDITHISTORY records, each keyed by
+//! The delete feed against the simulator: a first run reads AUDITHISTORY once for every
+//! object, from its start minus the delete lookback; over two simulated days, the tombstones
+//! staged for each object are exactly the deletes the simulator's AUDITHISTORY records, each keyed by
 //! the object's delete key (RECORDNO, the unique name field, or the header's RECORDNO for
 //! lines) with its delete time and NULL elsewhere, including the deletes the audit lag hid
 //! from the first run; with the feed off nothing asks AUDITHISTORY; a permission refusal on
-//! AUDITHISTORY stages the object's rows, reports the feed's failure naming the setting that
-//! turns the feed off, and the next run reads those deletes.
+//! AUDITHISTORY stages the object's rows, reports the feed's failure saying what Sage
+//! requires and naming the setting that turns the feed off, and the next run reads those
+//! deletes.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -16,6 +18,7 @@ use intacct_sim::{self as sim, SimConfig, SimHandle};
 use intacct_snowflake::config::{DeleteFeed, Spec};
 use intacct_snowflake::intacct::IntacctClient;
 use intacct_snowflake::intacct::objects;
+use intacct_snowflake::intacct::tenant_time;
 use intacct_snowflake::manifest::BatchStatus;
 use intacct_snowflake::pipeline::client_config;
 
@@ -153,21 +156,29 @@ async fn tombstones_are_exactly_the_deletes_audithistory_records() {
     let spec = spec_for(&sim, dir.path());
     assert_eq!(spec.extract.deletes, DeleteFeed::AuditHistory);
     let first_now = sim_clock(&sim).await;
-    let queries_before = query_functions(&sim.counters().await.unwrap());
     let first = extract_reports(&spec, &[], first_now).await;
     assert_all_ok(&first);
-    // One AUDITHISTORY read per object: every `query` the gateway ran is a page of an object
-    // or of its delete feed, but for the one PROJECT query refused for a field the deny list
-    // does not know and at most one highest-key probe per pass of a sliced object (two
-    // passes; the feed, ordered by ACCESSTIME, is never sliced).
-    let pages: u64 = first.iter().map(|r| r.pages + r.delete_pages).sum();
-    let queries = query_functions(&sim.counters().await.unwrap()) - queries_before;
-    let probes = queries - (pages + 1);
-    assert!(
-        probes <= 2 * first.len() as u64,
-        "{queries} queries for {pages} pages"
+    // One AUDITHISTORY read for every object (its first page, and the keyset pages after
+    // it), from the run's start minus the delete lookback; every object reports its pages.
+    let reads = sim.audit_reads().await.unwrap();
+    let reads = reads.as_array().unwrap();
+    let started: Vec<_> = reads
+        .iter()
+        .filter(|r| r["continuation"] == false)
+        .collect();
+    assert_eq!(started.len(), 1, "{reads:?}");
+    assert_eq!(
+        started[0]["from"],
+        tenant_time::render(
+            first_now - chrono::Duration::hours(3),
+            spec.intacct.time_zone
+        )
+        .as_str()
     );
-    assert!(first.iter().all(|r| r.delete_pages >= 1), "{first:?}");
+    assert!(
+        first.iter().all(|r| r.delete_pages == reads.len() as u64),
+        "{first:?}"
+    );
     let audit_before = audit_deletes(&sim, &spec).await;
 
     // Two days, a run after each: the second run sees, through the feed's lookback, the
@@ -210,12 +221,16 @@ async fn tombstones_are_exactly_the_deletes_audithistory_records() {
             assert_eq!(report.deleted, batch.deleted_rows, "{name}");
             assert_eq!(report.deletes_quarantined, 0, "{name}");
             if name == "PROJECT" {
-                // The deny list's fields and the one the gateway refused, reported.
-                assert_eq!(
-                    report.refused_fields,
-                    ["ROOTPARENTID", "ROOTPARENTKEY", "ROOTPARENTNAME"],
-                    "{name}"
-                );
+                // The deny list's fields and the one the gateway refused, reported, and
+                // dropped from the schema: no all-NULL column reads as "no parent".
+                let root_parent = ["ROOTPARENTID", "ROOTPARENTKEY", "ROOTPARENTNAME"];
+                assert_eq!(report.refused_fields, root_parent, "{name}");
+                assert_eq!(report.dropped_fields, root_parent, "{name}");
+                for rb in batch_rows(&spec, batch).await {
+                    for field in root_parent {
+                        assert!(rb.column_by_name(field).is_none(), "{name}: {field}");
+                    }
+                }
             }
             assert_eq!(report.records, live.len() as u64, "{name}");
             if n == 0 {
@@ -354,6 +369,11 @@ async fn a_refused_delete_feed_stages_the_rows_and_is_read_again_next_run() {
     assert!(error.contains("AUDITHISTORY"), "{error}");
     assert!(error.contains("deletes = \"off\""), "{error}");
     assert!(error.contains("PL04000005"), "{error}");
+    // What Sage requires to read AUDITHISTORY (its reference for the object).
+    assert!(
+        error.contains("View permission for custom reports"),
+        "{error}"
+    );
     let counters = sim.counters().await.unwrap();
     // Refused at once: a permission error is not retried.
     assert_eq!(
@@ -387,6 +407,17 @@ async fn a_refused_delete_feed_stages_the_rows_and_is_read_again_next_run() {
     sim.shutdown().await.unwrap();
 }
 
+/// Every OBJECTTYPE of the simulator's AUDITHISTORY: its objects but the lines (no audit rows
+/// of their own) and AUDITHISTORY, lower case.
+fn sim_audit_types() -> Vec<String> {
+    intacct_sim::Dataset::new(SimConfig::default().dataset)
+        .object_names()
+        .into_iter()
+        .filter(|o| !objects::is_line_object(o) && *o != "AUDITHISTORY")
+        .map(str::to_ascii_lowercase)
+        .collect()
+}
+
 /// The AUDITHISTORY IDs of the rows a read over `window` delivers, paged `page_size` at a
 /// time with the ID as text (or, `text = false`, taken for an integer).
 async fn audit_ids_read(
@@ -404,6 +435,11 @@ async fn audit_ids_read(
     request.method = ReadMethod::Query;
     request.fields = Some(vec!["OBJECTKEY".into()]);
     request.page_size = page_size;
+    // The gateway reads AUDITHISTORY only for named object types: every type it holds.
+    request.condition = Some(intacct_snowflake::intacct::Filter::In {
+        field: "OBJECTTYPE".into(),
+        values: sim_audit_types(),
+    });
     let mut read = client.read_object(request);
     let mut ids = Vec::new();
     while let Some(page) = read.pages.recv().await {
@@ -464,5 +500,40 @@ async fn text_audit_ids_page_through_rows_sharing_an_access_time() {
         as_integers.len(),
         want.len()
     );
+    sim.shutdown().await.unwrap();
+}
+
+/// The gateway's generic "There was an error processing the request." on a page of the
+/// AUDITHISTORY read is tried twice, then the page is asked for at half the size, rather than
+/// resent as it was for the whole retry budget.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_generic_error_on_the_audit_read_halves_the_page_after_two_attempts() {
+    let sim = sim::spawn(SimConfig::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec_for(&sim, dir.path());
+    // The first AUDITHISTORY request is the `lookup`; the read's first page fails twice.
+    sim.set_faults(
+        "result-error=DL02000001@AUDITHISTORY:nth=2,result-error=DL02000001@AUDITHISTORY:nth=3",
+    )
+    .await
+    .unwrap();
+    let reports = extract_reports(&spec, &["VENDOR"], sim_clock(&sim).await).await;
+    assert_all_ok(&reports);
+    assert_eq!(reports[0].deletes_error, None, "{reports:?}");
+    let counters = sim.counters().await.unwrap();
+    assert_eq!(
+        counters["faults_injected"]["result-error"].as_u64(),
+        Some(2),
+        "{counters}"
+    );
+    let reads = sim.audit_reads().await.unwrap();
+    let answered: Vec<u64> = reads
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["continuation"] == false)
+        .map(|r| r["page_size"].as_u64().unwrap())
+        .collect();
+    assert_eq!(answered.last(), Some(&1_000), "{reads}");
     sim.shutdown().await.unwrap();
 }

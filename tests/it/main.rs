@@ -17,6 +17,7 @@ mod entities;
 mod exit_codes;
 mod extract;
 mod keys;
+mod lines;
 mod load;
 mod lock;
 mod privacy;

@@ -1,7 +1,8 @@
 //! Raw pages: with `keep_raw_pages`, every response body a batch was built from is on the
 //! stage, zstd-compressed, listed in the manifest, and parses back into exactly the rows of
-//! the batch's Parquet parts (records by key and text value, tombstones by key): the batch
-//! can be rebuilt without Intacct.
+//! the batch's Parquet parts (records by key and text value, tombstones by key, from the rows
+//! of the object's type in the run's shared AUDITHISTORY read): the batch can be rebuilt
+//! without Intacct.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -102,9 +103,15 @@ async fn raw_pages_rebuild_the_batch_without_intacct() {
                     assert!(raw_records.insert(key, values).is_none(), "{key} twice");
                 }
             }
+            // The run's one AUDITHISTORY read served every object: each batch keeps all its
+            // pages and takes the rows of its own object type (a line object: its header's).
+            let object_type = objects::audit_source(object).to_ascii_lowercase();
             let mut raw_deletes = BTreeSet::new();
             for page in &delete_pages {
                 for row in 0..page.len() {
+                    if page.get(row, "OBJECTTYPE") != Some(object_type.as_str()) {
+                        continue;
+                    }
                     let key = page.get(row, "OBJECTKEY").unwrap();
                     let key = key.strip_suffix("--REC").unwrap_or(key);
                     assert!(raw_deletes.insert(key.to_owned()));

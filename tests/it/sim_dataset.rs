@@ -203,6 +203,13 @@ fn deletes_vanish_and_are_recorded_in_audithistory() {
     let mut ds = demo();
     ds.advance_days(4);
     let audit = Table::load(&ds, "AUDITHISTORY");
+    // Lines have no audit rows: nothing names a removed one.
+    assert!(
+        !audit
+            .set("OBJECTTYPE")
+            .iter()
+            .any(|t| t.ends_with("item") || t.ends_with("detail"))
+    );
     let mut deleted: BTreeMap<String, Vec<u64>> = BTreeMap::new();
     let mut deleted_ids: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut modes = HashSet::new();
@@ -698,4 +705,108 @@ fn large_starts_without_materialising_and_streams() {
         recent[0].record_no > lines,
         "recent lines have high RECORDNOs"
     );
+}
+
+/// Lines by header: header key → (line RECORDNO → the line's values).
+fn lines_by_header(
+    t: &Table,
+    header_field: &str,
+) -> BTreeMap<u64, BTreeMap<u64, Vec<Option<String>>>> {
+    let mut out: BTreeMap<u64, BTreeMap<u64, Vec<Option<String>>>> = BTreeMap::new();
+    for r in &t.records {
+        let header: u64 = t.col(r, header_field).unwrap().parse().unwrap();
+        out.entry(header)
+            .or_default()
+            .insert(r.record_no, r.values.clone());
+    }
+    out
+}
+
+/// A simulated day saves an unpaid bill without one of its lines, another with one line
+/// more, and a payment without one of its two detail lines, as Sage's update does (the lines
+/// sent are the lines kept): a removed line stops being listed and no audit row names it,
+/// the header's WHENMODIFIED moves, the lines kept are unchanged, an added line has a
+/// RECORDNO no line ever had.
+#[test]
+fn a_day_edits_the_lines_of_live_bills_and_payments() {
+    let before = demo();
+    let mut ds = demo();
+    ds.advance_days(1);
+    let day_start = start().timestamp();
+    let audit = Table::load(&ds, "AUDITHISTORY");
+    // Lines have no audit rows: nothing names a removed one.
+    assert!(
+        !audit
+            .set("OBJECTTYPE")
+            .iter()
+            .any(|t| t.ends_with("item") || t.ends_with("detail"))
+    );
+    let audited: HashSet<(String, String)> = audit
+        .records
+        .iter()
+        .map(|r| {
+            (
+                audit.col(r, "OBJECTTYPE").unwrap().to_owned(),
+                audit.col(r, "OBJECTKEY").unwrap().to_owned(),
+            )
+        })
+        .collect();
+    for (header, line, header_field, key_of) in [
+        (
+            "APBILL",
+            "APBILLITEM",
+            "RECORDKEY",
+            (|n: u64| format!("{n}--REC")) as fn(u64) -> String,
+        ),
+        ("APPYMT", "APPYMTDETAIL", "PAYMENTKEY", |n: u64| {
+            n.to_string()
+        }),
+    ] {
+        let (old_h, new_h) = (Table::load(&before, header), Table::load(&ds, header));
+        let old_lines = lines_by_header(&Table::load(&before, line), header_field);
+        let new_table = Table::load(&ds, line);
+        let new_lines = lines_by_header(&new_table, header_field);
+        let live_headers: HashSet<u64> = new_h.records.iter().map(|r| r.record_no).collect();
+        let (mut lost, mut gained) = (0, 0);
+        for (h, old) in &old_lines {
+            if !live_headers.contains(h) {
+                continue;
+            }
+            let new = new_lines.get(h).cloned().unwrap_or_default();
+            let removed: Vec<&u64> = old.keys().filter(|k| !new.contains_key(k)).collect();
+            let added: Vec<&u64> = new.keys().filter(|k| !old.contains_key(k)).collect();
+            if removed.is_empty() && added.is_empty() {
+                continue;
+            }
+            let modified = |t: &Table, r: &SimRecord| t.col(r, "WHENMODIFIED").map(parse_ts);
+            let header_before = old_h.records.iter().find(|r| r.record_no == *h).unwrap();
+            let header_after = new_h.records.iter().find(|r| r.record_no == *h).unwrap();
+            // The header's WHENMODIFIED moved into the day, with a Modify row for it.
+            let moved = modified(&new_h, header_after).unwrap();
+            assert!(moved >= day_start, "{header} {h}");
+            assert_ne!(modified(&old_h, header_before), Some(moved), "{header} {h}");
+            assert!(audited.contains(&(header.to_ascii_lowercase(), key_of(*h))));
+            for k in &removed {
+                assert!(ds.get(line, **k).is_none(), "{line} {k} still served");
+            }
+            if !removed.is_empty() && line == "APBILLITEM" {
+                // The lines kept are the lines they were.
+                for (k, values) in &new {
+                    assert_eq!(old.get(k), Some(values), "{line} {k} changed");
+                }
+                lost += 1;
+            }
+            if !removed.is_empty() && line == "APPYMTDETAIL" {
+                lost += 1;
+            }
+            for k in &added {
+                assert!(before.get(line, **k).is_none(), "{line} {k} reused");
+                gained += 1;
+            }
+        }
+        assert!(lost >= 1, "no {header} lost a line");
+        if header == "APBILL" {
+            assert!(gained >= 1, "no bill gained a line");
+        }
+    }
 }

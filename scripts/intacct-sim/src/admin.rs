@@ -5,6 +5,7 @@
 //! | `POST /__sim/advance?days=N` | advance simulated time N days (N ≥ 1) applying each day's creates, updates, deletes; returns the `ChangeSummary` |
 //! | `GET /__sim/records?object=X` | ground truth: one JSON object per live record (field → string or null), RECORDNO order, JSON lines; 404 for an unknown object; in a multi-entity company each line also carries `_OWNER` (entity id, null for the top level) and `_PRIVATE` |
 //! | `GET /__sim/counters` | `requests`, `pages`, `sessions_opened`, `functions`, `faults_injected`, `max_in_flight` |
+//! | `GET /__sim/audit-reads` | every AUDITHISTORY `query` so far, in order: `object_types`, `access_modes`, `from`/`to` (the `ACCESSTIME` bounds as sent), `continuation` (a later keyset page), `page_size`, `refused` (see [`crate::audit`]) |
 //! | `GET /__sim/clock` | `{"now": RFC 3339 UTC}` — the simulated clock |
 //! | `POST /__sim/custom-field?object=X` | adds the custom field `ONBOARDING_TIER` (text) to X from now on, as an administrator would: `lookup` lists it and records carry it; `{"object", "field"}`; 404 for an unknown object (or AUDITHISTORY), 409 when X has it already |
 //! | `POST /__sim/faults` | body = fault spec (see [`crate::faults`]); replaces the active rules |
@@ -31,6 +32,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/custom-field", post(custom_field))
         .route("/records", get(records))
         .route("/counters", get(counters))
+        .route("/audit-reads", get(audit_reads))
         .route("/clock", get(clock))
         .route("/faults", post(set_faults))
         .route("/sessions/expire", post(expire_sessions))
@@ -182,6 +184,11 @@ async fn records(
 async fn counters(State(state): State<Arc<AppState>>) -> Response {
     let counters = lock(&state.gateway.counters).clone();
     axum::Json(counters).into_response()
+}
+
+async fn audit_reads(State(state): State<Arc<AppState>>) -> Response {
+    let reads = lock(&state.gateway.audit_reads).clone();
+    axum::Json(reads).into_response()
 }
 
 async fn clock(State(state): State<Arc<AppState>>) -> Response {

@@ -133,6 +133,12 @@ impl SimHandle {
         self.admin_json(self.http.get(url)).await
     }
 
+    /// `GET /__sim/audit-reads`: every AUDITHISTORY `query` the gateway was sent, in order.
+    pub async fn audit_reads(&self) -> Result<serde_json::Value> {
+        let url = format!("{}/__sim/audit-reads", self.base_url());
+        self.admin_json(self.http.get(url)).await
+    }
+
     /// `POST /__sim/faults`: replaces the fault rules.
     pub async fn set_faults(&self, spec: &str) -> Result<serde_json::Value> {
         let url = format!("{}/__sim/faults", self.base_url());

@@ -16,6 +16,7 @@
 //!
 //! * `request_parse` — request XML → protocol types;
 //! * `filter_eval`, `rbq_query` — filters and readByQuery query strings, evaluated on records;
+//! * `audit` — which AUDITHISTORY reads the gateway admits, and the log of them;
 //! * `query_exec` — runs one read: checks the object, the fields and the sort's cost, pages
 //!   and counts the matches; `query_exec/plan` reads from the filter which index range to
 //!   visit and whether the requested order streams; `query_exec/scan` visits it, rendering
@@ -52,6 +53,7 @@
 //! the rest of its window. `--count-limit N` bounds that pass to N matches past the page.
 
 mod admin;
+mod audit;
 mod cli;
 pub(crate) mod config;
 pub(crate) mod dataset;

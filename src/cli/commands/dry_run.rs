@@ -1,7 +1,9 @@
 //! `run --dry-run` and `extract --dry-run`: the plan the command would carry out, printed.
 //!
-//! The windows come from the same planner a run uses ([`crate::pipeline::plan`]), over the
-//! manifest as it is now and the same clock; the statements of the staged batches' loads are
+//! The windows (each stream's records, its delete feed's, and a line object's window of
+//! header changes whose removed lines are looked for), each with why it starts where it does,
+//! come from the same planner a run uses ([`crate::pipeline::plan`]), over the manifest as it
+//! is now and the same clock; the statements of the staged batches' loads are
 //! the ones `sql` prints. Nothing is sent to Intacct (not even a login: the plan needs none)
 //! or to Snowflake, nothing is written to the stage, and no run lock is taken, so a dry run
 //! is safe beside a running job.
@@ -82,6 +84,14 @@ pub(in crate::cli) async fn dry_run(
             out.push_str(&format!(
                 "{:<24} {:<21} {:<21} {why}\n",
                 "  deletes (AUDITHISTORY)",
+                from(&window),
+                at(window.to),
+            ));
+        }
+        if let (Some(window), Some(why)) = (planned.lines, why.lines) {
+            out.push_str(&format!(
+                "{:<24} {:<21} {:<21} {why}\n",
+                "  removed lines",
                 from(&window),
                 at(window.to),
             ));

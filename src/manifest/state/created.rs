@@ -127,6 +127,7 @@ pub(super) fn batch_created(
             progress: None,
             keys,
             entity,
+            audit_type_check: None,
             schema_changes: vec![],
             schema_held: false,
             schema_accepted: false,

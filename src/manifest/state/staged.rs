@@ -15,6 +15,9 @@
 //!   forward; `deletes_up_to` is held to the batch's window rather than refused.
 //!
 //! Staging clears the batch's progress: its files are the batch's now.
+//!
+//! `audit_type_checked` records AUDITHISTORY's answer on a batch still being extracted
+//! ([`ManifestRule::StagedOnce`] otherwise): it is written with the batch's `batch_staged`.
 
 use super::{
     BatchStatus, ExtractProgress, ManifestRule, ManifestState, check_keys, live_batch, violation,
@@ -66,6 +69,41 @@ pub(super) fn batch_progress(
         raw_pages: raw_pages.clone(),
         quarantine: quarantine.clone(),
         cursor: cursor.clone(),
+    });
+    Ok(())
+}
+
+/// `audit_type_checked`: AUDITHISTORY's answer about the batch's `OBJECTTYPE`, on a batch
+/// being extracted.
+pub(super) fn audit_type_checked(
+    state: &mut ManifestState,
+    commit: &Commit,
+    action: &Action,
+) -> Result<()> {
+    let Action::AuditTypeChecked {
+        batch_id: id,
+        object_type,
+        since,
+        seen,
+    } = action
+    else {
+        unreachable!("apply_action routes only audit_type_checked here");
+    };
+    let batch = live_batch(&mut state.batches, commit, id)?;
+    if batch.status != BatchStatus::Created {
+        return Err(violation(
+            commit,
+            ManifestRule::StagedOnce,
+            format!(
+                "batch {id} is {}: an audit type check is recorded while it is extracted",
+                batch.status
+            ),
+        ));
+    }
+    batch.audit_type_check = Some(super::AuditTypeCheck {
+        object_type: object_type.clone(),
+        since: *since,
+        seen: *seen,
     });
     Ok(())
 }

@@ -814,6 +814,42 @@ fn a_replay_is_created_in_replay_mode_from_a_staged_batch_of_its_object() {
 }
 
 #[test]
+fn an_audit_type_check_is_recorded_on_a_batch_being_extracted_only() {
+    let check = |id: &str, seen: bool| Action::AuditTypeChecked {
+        batch_id: id.into(),
+        object_type: "vendor".into(),
+        since: t(1),
+        seen,
+    };
+    let state = fold_actions(vec![
+        vec![created("a", Mode::Nightly, 5)],
+        vec![check("a", false), staged("a", Some(5))],
+    ])
+    .unwrap();
+    assert_eq!(
+        state.batches["a"].audit_type_check,
+        Some(AuditTypeCheck {
+            object_type: "vendor".into(),
+            since: t(1),
+            seen: false
+        })
+    );
+    // After staging it is too late, and an unknown batch has nothing to check.
+    assert_eq!(
+        rule_of(fold_actions(vec![
+            vec![created("a", Mode::Nightly, 5)],
+            vec![staged("a", Some(5))],
+            vec![check("a", true)],
+        ])),
+        ManifestRule::StagedOnce
+    );
+    assert_eq!(
+        rule_of(fold_actions(vec![vec![check("b", true)]])),
+        ManifestRule::UnknownBatch
+    );
+}
+
+#[test]
 fn a_load_in_any_mode_dates_the_stream_last_load_and_staging_does_not() {
     let mut commits: Vec<Commit> = vec![
         commit(1, vec![created("a", Mode::Nightly, 5)]),

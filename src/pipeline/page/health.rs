@@ -7,7 +7,7 @@
 //! | colour | when |
 //! |---|---|
 //! | red | a batch failed (extract given up), a staged batch's last load failed (a held schema change included), or the lag is over [`RED_LAG_SECS`] (two schedules) |
-//! | amber | values were quarantined, a schema change awaits `accept-schema`, the lag is over [`AMBER_LAG_SECS`] (a schedule plus two hours' grace), or nothing is loaded yet |
+//! | amber | values were quarantined, a schema change awaits `accept-schema`, AUDITHISTORY had no row at all of the object's type while it changed (its deletes are probably not seen), the lag is over [`AMBER_LAG_SECS`] (a schedule plus two hours' grace), or nothing is loaded yet |
 //! | green | otherwise |
 //!
 //! The dbt freshness block `dbt-sources` prints uses the same two thresholds.
@@ -90,6 +90,12 @@ pub(crate) fn object_health(o: &ObjectStatus) -> (Health, Vec<String>) {
             format!("{awaiting} schema change(s) await accept-schema"),
         );
     }
+    if o.audit_type_warning.is_some() {
+        raise(
+            Health::Amber,
+            "no AUDITHISTORY rows of its object type: deletes probably not seen".into(),
+        );
+    }
     (health, reasons)
 }
 
@@ -136,5 +142,15 @@ mod tests {
         let (health, reasons) = object_health(&failing);
         assert_eq!(health, Health::Red);
         assert_eq!(reasons.len(), 2);
+        let unseen_deletes = ObjectStatus {
+            audit_type_warning: Some("no row of OBJECTTYPE 'vendor'".into()),
+            ..loaded(60)
+        };
+        let (health, reasons) = object_health(&unseen_deletes);
+        assert_eq!(health, Health::Amber);
+        assert_eq!(
+            reasons,
+            ["no AUDITHISTORY rows of its object type: deletes probably not seen"]
+        );
     }
 }

@@ -61,10 +61,17 @@ async fn advancing_a_day_changes_records_and_records_deletes_in_audit_history() 
         deleted.is_subset(&audited),
         "deleted {deleted:?} audited {audited:?}"
     );
-    // And the gateway finds them with the documented deletion query.
+    // And the gateway finds them with the documented deletion query (AUDITHISTORY needs an
+    // object type and a lower bound on ACCESSTIME: the base rows start at go-live, three years
+    // back).
     let filter = Filter::And(vec![
         Filter::compare(Comparison::EqualTo, "OBJECTTYPE", "apbill"),
         Filter::compare(Comparison::EqualTo, "ACCESSMODE", "D"),
+        Filter::compare(
+            Comparison::GreaterThanOrEqualTo,
+            "ACCESSTIME",
+            "01/01/2000 00:00:00",
+        ),
     ]);
     let mut q = query("AUDITHISTORY", Some(filter), &[("ACCESSTIME", true)]);
     q.select = vec!["OBJECTKEY".into(), "ACCESSTIME".into(), "ID".into()];

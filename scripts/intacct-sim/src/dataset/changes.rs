@@ -10,11 +10,35 @@
 //! updates touch only `mutable` fields); AUDITHISTORY rows are appended in (ACCESSTIME, ID)
 //! order, and none names a line object (the gateway logs a bill, not its lines); rows become
 //! visible to reads only once the audit lag has passed ([`Overlay::visible_audit`]).
+//!
+//! # Edited lines
+//!
+//! Each day also edits the lines of live transactions the way Sage documents an update: a
+//! bill (and a payment) is saved with the lines to keep, so a line left out simply stops
+//! being returned. Sage's `update` of APBILL takes "only the lines you want to keep" (the same
+//! holds for APPYMT and its detail lines); an integration's "Update Bill" says the items sent
+//! "will replace the current items in the bill" (Paragon's Sage Intacct ActionKit reference);
+//! Bill.com syncs edits of unpaid bills only ("Will edits made to bills in Bill.com sync to
+//! Sage Intacct?"). So, per day:
+//! * an unpaid bill with two lines or more loses one: the line is gone with no audit row
+//!   naming it (lines have none), the bill's WHENMODIFIED moves and its totals drop (a
+//!   `Modify` row for the bill); its other lines do not change;
+//! * an unpaid bill gains a line, in a stride slot none of its lines ever used (a RECORDNO is
+//!   never reused), with the bill modified the same way;
+//! * a payment of two bills loses one detail line: the detail is gone with no audit row, the
+//!   payment's WHENMODIFIED moves and its total drops; the bill that detail paid is open
+//!   again, so it (and its lines' state) is modified at the same instant, which keeps every
+//!   sum true. That the bill moves too is a guess: Sage does not say what a removed payment
+//!   line does to its bill, and a bill whose totals change without a new WHENMODIFIED would
+//!   be a change no client could see.
+//!
+//! [`Edit`] records what such edits changed, so the values stay pure functions of the
+//! record's version.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::ChangeSummary;
-use super::generate::{AuditEntry, Generator};
+use super::generate::{AuditEntry, Edit, Generator};
 use super::hash::{Draw, salt};
 use super::layout::LINE_STRIDE;
 use super::model::Obj;
@@ -28,6 +52,8 @@ pub(crate) struct Live {
     pub(crate) modified: Option<i64>,
     /// 0 for base values, else the update sequence number.
     pub(crate) rev: u64,
+    /// How edits changed the record's lines (a bill's line set, a payment's details).
+    pub(crate) edit: Edit,
 }
 
 impl Live {
@@ -153,6 +179,7 @@ pub(crate) fn base_live(generator: &Generator, obj: Obj, record_no: u64) -> Opti
         created,
         modified: layout.modified(obj, slot, created),
         rev: 0,
+        edit: Edit::default(),
     })
 }
 
@@ -166,6 +193,12 @@ enum Event {
     },
     /// A record entered after the start (by mistake, say) is deleted.
     DeleteCreated(Obj),
+    /// A live bill is saved with one of its lines left out.
+    RemoveBillLine,
+    /// A live bill is saved with one line more.
+    AddBillLine,
+    /// A live payment is saved with one of its two detail lines left out.
+    RemovePaymentDetail,
 }
 
 /// Master-data objects whose records are deleted now and then. Only records created after the
@@ -229,6 +262,11 @@ pub(crate) fn simulate_day(
         events.push(Event::DeleteBill { recreate: true });
     }
     events.extend(DELETED_MASTER_DATA.map(Event::DeleteCreated));
+    events.extend([
+        Event::RemoveBillLine,
+        Event::AddBillLine,
+        Event::RemovePaymentDetail,
+    ]);
 
     let mut timed: Vec<(i64, u64, Event)> = events
         .into_iter()
@@ -255,10 +293,13 @@ pub(crate) fn simulate_day(
             Event::Create(obj) => day.create(obj, t),
             Event::CreateBill => {
                 let bill = day.ov.next_no[Obj::ApBill.index()];
-                day.create_bill(t, bill);
+                day.create_bill(t, bill, Edit::default());
             }
             Event::DeleteBill { recreate } => day.delete_bill(t, recreate, &mut d),
             Event::DeleteCreated(obj) => day.delete_created(obj, t, &mut d),
+            Event::RemoveBillLine => day.edit_bill_lines(t, false, &mut d),
+            Event::AddBillLine => day.edit_bill_lines(t, true, &mut d),
+            Event::RemovePaymentDetail => day.remove_payment_detail(t, &mut d),
         }
     }
     audit.sort_by_key(|e| e.time);
@@ -326,6 +367,7 @@ impl DayApply<'_> {
             created: t,
             modified: Some(t),
             rev: 0,
+            edit: Edit::default(),
         };
         self.ov.put(obj, record_no, Version::Live(live));
         self.ov.objects[obj.index()].live_delta += 1;
@@ -333,15 +375,180 @@ impl DayApply<'_> {
         bump(&mut self.summary.created, obj, 1);
     }
 
-    /// Creates bill `template_bill`'s content as a new bill with the next RECORDNO.
-    fn create_bill(&mut self, t: i64, template_bill: u64) {
+    /// Creates bill `template_bill`'s content, with the line set `edit` gives it, as a new
+    /// bill with the next RECORDNO.
+    fn create_bill(&mut self, t: i64, template_bill: u64, edit: Edit) {
         let bill = self.ov.next_no[Obj::ApBill.index()];
         self.ov.next_no[Obj::ApBill.index()] += 1;
         self.insert_new(Obj::ApBill, bill, template_bill, t);
-        for j in 0..self.generator.layout.lines_of_bill(template_bill) {
+        if edit.lines != 0 {
+            let live = self.ov.live(self.generator, Obj::ApBill, bill);
+            if let Some(live) = live {
+                let lines = Edit {
+                    lines: edit.lines,
+                    ..Edit::default()
+                };
+                self.ov.put(
+                    Obj::ApBill,
+                    bill,
+                    Version::Live(Live {
+                        edit: lines,
+                        ..live
+                    }),
+                );
+            }
+        }
+        let mask = edit.line_mask(&self.generator.layout, template_bill);
+        for j in (0..LINE_STRIDE).filter(|j| mask >> j & 1 == 1) {
             let line = (bill - 1) * LINE_STRIDE + j + 1;
             let template_line = (template_bill - 1) * LINE_STRIDE + j + 1;
             self.insert_new(Obj::ApBillItem, line, template_line, t);
+        }
+    }
+
+    /// A live, unpaid bill saved again at `t` with one line left out (`add` false: it keeps
+    /// at least one) or one line more (`add`: in a stride slot no line of it ever used, so a
+    /// RECORDNO is never reused). Only the bill's WHENMODIFIED moves (and its totals, the sum
+    /// of its lines); a removed line simply stops being returned, and no audit row names it.
+    fn edit_bill_lines(&mut self, t: i64, add: bool, d: &mut Draw) {
+        let max = self.ov.max_record_no(Obj::ApBill);
+        if max == 0 {
+            return;
+        }
+        let layout = &self.generator.layout;
+        let window = (max / 4).max(50).min(max);
+        for _ in 0..64 {
+            let bill = max - d.below(window);
+            let Some(live) = self.ov.live(self.generator, Obj::ApBill, bill) else {
+                continue;
+            };
+            let facts = self.generator.bill_facts(bill, live.template_no, live.edit);
+            if facts.paid_cents > 0 {
+                continue;
+            }
+            let mask = live.edit.line_mask(layout, live.template_no);
+            let line_no = |j: u64| (bill - 1) * LINE_STRIDE + j + 1;
+            let (j, lines) = if add {
+                // Past every slot a line of this bill ever held, live or removed.
+                let used = (0..LINE_STRIDE)
+                    .rev()
+                    .find(|j| {
+                        mask >> j & 1 == 1
+                            || self
+                                .ov
+                                .object(Obj::ApBillItem)
+                                .versions
+                                .contains_key(&line_no(*j))
+                    })
+                    .map_or(0, |j| j + 1);
+                if used >= LINE_STRIDE {
+                    continue;
+                }
+                (used, mask | 1 << used)
+            } else {
+                if mask.count_ones() < 2 {
+                    continue;
+                }
+                let held: Vec<u64> = (0..LINE_STRIDE).filter(|j| mask >> j & 1 == 1).collect();
+                let j = *d.pick(&held);
+                (j, mask & !(1 << j))
+            };
+            if add {
+                let template_line = (live.template_no - 1) * LINE_STRIDE + j + 1;
+                self.insert_new(Obj::ApBillItem, line_no(j), template_line, t);
+            } else {
+                self.delete(Obj::ApBillItem, line_no(j), t);
+            }
+            let edited = Live {
+                modified: Some(t),
+                edit: Edit { lines, ..live.edit },
+                ..live
+            };
+            self.ov.put(Obj::ApBill, bill, Version::Live(edited));
+            self.log(Obj::ApBill, bill, b'M', t);
+            bump(&mut self.summary.updated, Obj::ApBill, 1);
+            return;
+        }
+    }
+
+    /// A live payment of two bills saved again at `t` without the detail line of one: the
+    /// detail stops being returned (no audit row names it), the payment's WHENMODIFIED moves
+    /// and its total drops by the detail's amount, and the bill it paid is open again (its
+    /// totals and its lines' state change, so they are modified at `t` too).
+    fn remove_payment_detail(&mut self, t: i64, d: &mut Draw) {
+        let max = self.ov.max_record_no(Obj::ApPymt);
+        if max == 0 {
+            return;
+        }
+        for _ in 0..64 {
+            let payment = d.below(max) + 1;
+            let Some(live) = self.ov.live(self.generator, Obj::ApPymt, payment) else {
+                continue;
+            };
+            if live.edit.dropped != 0 {
+                continue;
+            }
+            let bills: Vec<u64> = self
+                .generator
+                .layout
+                .bills_of_block(live.template_no - 1)
+                .collect();
+            let paid = |b: &u64| {
+                self.ov
+                    .live(self.generator, Obj::ApPymtDetail, *b)
+                    .is_some()
+                    && self
+                        .ov
+                        .live(self.generator, Obj::ApBill, *b)
+                        .is_some_and(|l| !l.edit.unpaid)
+            };
+            if bills.len() != 2 || !bills.iter().all(paid) {
+                continue;
+            }
+            let i = d.below(2) as usize;
+            let bill = bills[i];
+            self.delete(Obj::ApPymtDetail, bill, t);
+            let edited = Live {
+                modified: Some(t),
+                edit: Edit {
+                    dropped: 1 << i,
+                    ..live.edit
+                },
+                ..live
+            };
+            self.ov.put(Obj::ApPymt, payment, Version::Live(edited));
+            self.log(Obj::ApPymt, payment, b'M', t);
+            bump(&mut self.summary.updated, Obj::ApPymt, 1);
+            let Some(bill_live) = self.ov.live(self.generator, Obj::ApBill, bill) else {
+                return;
+            };
+            let open = Live {
+                modified: Some(t),
+                edit: Edit {
+                    unpaid: true,
+                    ..bill_live.edit
+                },
+                ..bill_live
+            };
+            self.ov.put(Obj::ApBill, bill, Version::Live(open));
+            self.log(Obj::ApBill, bill, b'M', t);
+            bump(&mut self.summary.updated, Obj::ApBill, 1);
+            for j in 0..LINE_STRIDE {
+                let line = (bill - 1) * LINE_STRIDE + j + 1;
+                if let Some(l) = self.ov.live(self.generator, Obj::ApBillItem, line) {
+                    let open = Live {
+                        modified: Some(t),
+                        edit: Edit {
+                            unpaid: true,
+                            ..l.edit
+                        },
+                        ..l
+                    };
+                    self.ov.put(Obj::ApBillItem, line, Version::Live(open));
+                    bump(&mut self.summary.updated, Obj::ApBillItem, 1);
+                }
+            }
+            return;
         }
     }
 
@@ -391,7 +598,12 @@ impl DayApply<'_> {
             let Some(live) = self.ov.live(self.generator, Obj::ApBill, bill) else {
                 continue;
             };
-            if self.generator.bill_facts(bill, live.template_no).paid_cents > 0 {
+            if self
+                .generator
+                .bill_facts(bill, live.template_no, live.edit)
+                .paid_cents
+                > 0
+            {
                 continue;
             }
             for j in 0..LINE_STRIDE {
@@ -406,7 +618,7 @@ impl DayApply<'_> {
             }
             self.delete(Obj::ApBill, bill, t);
             if recreate {
-                self.create_bill(t + 1, live.template_no);
+                self.create_bill(t + 1, live.template_no, live.edit);
             }
             return;
         }

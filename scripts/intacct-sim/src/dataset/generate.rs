@@ -30,6 +30,34 @@ pub(crate) struct RecCtx {
     pub(crate) rev: u64,
     pub(crate) created: i64,
     pub(crate) modified: Option<i64>,
+    /// What edits of the record's lines changed (see [`Edit`]).
+    pub(crate) edit: Edit,
+}
+
+/// How edits changed a transaction's lines, for the values that depend on them: a bill
+/// edited by supplying only the lines to keep (or one more), a payment that lost a detail
+/// line, a bill whose payment detail went with it. The default is the layout's own record.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct Edit {
+    /// A bill's line slots that hold a live line (bit `j`: line `j` of its stride); 0: the
+    /// layout's own lines.
+    pub(crate) lines: u8,
+    /// A payment's bills whose detail line was removed (bit 0: the block's first bill, bit
+    /// 1: its second).
+    pub(crate) dropped: u8,
+    /// A bill (or a line of one) whose payment detail was removed: nothing paid.
+    pub(crate) unpaid: bool,
+}
+
+impl Edit {
+    /// The line slots of the bill drawn from `template_bill` that hold a live line.
+    pub(crate) fn line_mask(self, layout: &Layout, template_bill: u64) -> u8 {
+        if self.lines != 0 {
+            self.lines
+        } else {
+            ((1u16 << layout.lines_of_bill(template_bill)) - 1) as u8
+        }
+    }
 }
 
 /// One AUDITHISTORY row before rendering.
@@ -235,20 +263,29 @@ impl Generator {
 
     fn facts(&self, rc: &RecCtx) -> Facts {
         match rc.obj {
-            Obj::ApBill => Facts::Bill(self.bill_facts(rc.record_no, rc.template_no)),
+            Obj::ApBill => Facts::Bill(self.bill_facts(rc.record_no, rc.template_no, rc.edit)),
+            // A line's values need its bill's vendor and state only, never its other lines.
             Obj::ApBillItem => Facts::Bill(self.bill_facts(
                 (rc.record_no - 1) / LINE_STRIDE + 1,
                 (rc.template_no - 1) / LINE_STRIDE + 1,
+                Edit {
+                    unpaid: rc.edit.unpaid,
+                    ..Edit::default()
+                },
             )),
-            Obj::ApPymtDetail => Facts::Bill(self.bill_facts(rc.record_no, rc.template_no)),
+            Obj::ApPymtDetail => {
+                Facts::Bill(self.bill_facts(rc.record_no, rc.template_no, Edit::default()))
+            }
             Obj::ApPymt => {
                 let q = rc.template_no - 1;
                 let mut vendor_no = 0;
                 let mut total_cents = 0;
-                for b in self.layout.bills_of_block(q) {
-                    let bf = self.bill_facts(b, b);
+                for (i, b) in self.layout.bills_of_block(q).enumerate() {
+                    let bf = self.bill_facts(b, b, Edit::default());
                     vendor_no = bf.vendor_no;
-                    total_cents += bf.paid_cents;
+                    if rc.edit.dropped >> i & 1 == 0 {
+                        total_cents += bf.paid_cents;
+                    }
                 }
                 Facts::Payment {
                     vendor_no,
@@ -259,8 +296,8 @@ impl Generator {
         }
     }
 
-    /// Facts of the bill served as `bill_no` and drawn from `template_bill`.
-    pub(crate) fn bill_facts(&self, bill_no: u64, template_bill: u64) -> BillFacts {
+    /// Facts of the bill served as `bill_no`, drawn from `template_bill` and changed by `edit`.
+    pub(crate) fn bill_facts(&self, bill_no: u64, template_bill: u64, edit: Edit) -> BillFacts {
         let block = (template_bill - 1) / 2;
         let vendors = self.layout.sizes.vendors;
         let vendor_no = self
@@ -270,11 +307,12 @@ impl Generator {
         let term = self
             .draw(Obj::Vendor, vendor_no, salt("TERMNAME"), 0)
             .below(TERMS.len() as u64) as usize;
-        let lines = self.layout.lines_of_bill(template_bill);
-        let total_cents = (0..lines)
+        let mask = edit.line_mask(&self.layout, template_bill);
+        let total_cents = (0..LINE_STRIDE)
+            .filter(|j| mask >> j & 1 == 1)
             .map(|j| self.line_amount(template_bill, j))
             .sum::<u64>();
-        let base = bill_no == template_bill && bill_no <= self.layout.sizes.bills;
+        let base = bill_no == template_bill && bill_no <= self.layout.sizes.bills && !edit.unpaid;
         let (paid_cents, payment) = if base && self.layout.block_paid(block) {
             let partial = self
                 .draw(Obj::ApBill, bill_no, salt("PARTIAL"), 0)
@@ -349,6 +387,7 @@ impl Generator {
             rev: 0,
             created: 0,
             modified: None,
+            edit: Edit::default(),
         };
         self.value(&field, &rc, 0, &Facts::None)
     }

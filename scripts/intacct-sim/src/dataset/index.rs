@@ -37,6 +37,7 @@ pub(crate) fn render(
                 rev: live.rev,
                 created: live.created,
                 modified: live.modified,
+                edit: live.edit,
             },
             columns,
         ),
@@ -294,6 +295,7 @@ impl<'a> ChangedSince<'a> {
                 created,
                 modified: layout.modified(self.obj, slot, created),
                 rev: 0,
+                edit: super::generate::Edit::default(),
             };
             if live.effective() >= self.since {
                 self.heap.push(Reverse((live.effective(), record_no, live)));

@@ -34,7 +34,10 @@
 //!   (new WHENMODIFIED, a few fields changed), creates (new RECORDNOs above the maximum),
 //!   deletes of unpaid bills with their lines, and every other day one bill deleted and
 //!   entered again under a new RECORDNO, and one record each of VENDOR, CUSTOMER, GLACCOUNT,
-//!   DEPARTMENT and PROJECT deleted (one entered after the start); each change of a non-line
+//!   DEPARTMENT and PROJECT deleted (one entered after the start), and edited lines: an unpaid
+//!   bill saved without one of its lines, another saved with one more, a payment saved
+//!   without one of its two detail lines (only the header's WHENMODIFIED moves; see
+//!   `changes`); each change of a non-line
 //!   object writes an AUDITHISTORY row (OBJECTKEY: VENDORID, CUSTOMERID, ACCOUNTNO, … for
 //!   master data, a bare RECORDNO for APPYMT, `N--REC` for APBILL). Like the real audit
 //!   trail, which Sage says may lag a change by up to two hours, a row becomes readable only

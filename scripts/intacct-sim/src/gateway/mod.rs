@@ -117,6 +117,8 @@ pub(super) struct Gateway {
     control_ids: Mutex<HashSet<(String, String)>>,
     /// Counters.
     pub counters: Mutex<Counters>,
+    /// Every AUDITHISTORY `query`, in arrival order (see [`crate::audit`]).
+    pub audit_reads: Mutex<Vec<crate::audit::AuditRead>>,
 }
 
 /// What authentication established.
@@ -175,6 +177,7 @@ impl Gateway {
             executed: Mutex::new(HashSet::new()),
             control_ids: Mutex::new(HashSet::new()),
             counters: Mutex::new(Counters::default()),
+            audit_reads: Mutex::new(Vec::new()),
         }
     }
 

@@ -32,6 +32,16 @@ impl Gateway {
             ));
         }
         let offset = u64::from(query.offset.unwrap_or(0));
+        if query
+            .object
+            .eq_ignore_ascii_case(crate::audit::AUDIT_OBJECT)
+        {
+            let (read, failure) = crate::audit::judge(query);
+            lock(&self.audit_reads).push(read);
+            if let Some(failure) = failure {
+                return Err(failure);
+            }
+        }
         let dataset = self.dataset();
         let meta = query_exec::object_meta(&dataset, &query.object)?;
         let columns = Columns::new(meta);
