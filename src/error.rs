@@ -1049,7 +1049,7 @@ mod tests {
             assert_eq!(error.exit_code(), *exit_code, "{error:?}");
             assert_eq!(error.is_retryable(), *retryable, "{error:?}");
         }
-        assert_eq!(kinds.len(), 34, "a kind has no row: {kinds:?}");
+        assert_eq!(kinds.len(), 36, "a kind has no row: {kinds:?}");
     }
 
     #[test]
