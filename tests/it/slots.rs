@@ -60,10 +60,12 @@ fn quick_retries(text: String) -> String {
 async fn a_run_completes_while_a_co_tenant_keeps_both_slots_busy_in_bursts() {
     let config = SimConfig {
         concurrency_hold_ms: 1_000,
+        // Long bursts with short pauses: however quickly the run reads (a small dataset takes
+        // well under a second), it meets a burst and waits out the hold.
         co_tenant: Some(CoTenant {
             slots: 2,
             busy_ms: 2_500,
-            idle_ms: 1_500,
+            idle_ms: 50,
         }),
         ..SimConfig::default()
     };
