@@ -422,15 +422,13 @@ impl IntacctClient {
                 Ok((data, body)) => return Ok((data, body.filter(|_| options.keep_body))),
                 // A capped call (the delete feed's reads) gives the gateway's generic failure
                 // a few attempts, then hands it back for a smaller page.
-                Err(e)
-                    if is_generic_failure(&e)
-                        && options
-                            .generic_error_attempts
-                            .is_some_and(|cap| retrier.attempt() >= cap) =>
-                {
-                    return Err(e);
-                }
                 Err(e) if is_generic_failure(&e) && options.generic_error_attempts.is_some() => {
+                    if options
+                        .generic_error_attempts
+                        .is_some_and(|cap| retrier.attempt() >= cap)
+                    {
+                        return Err(e);
+                    }
                     retrier.failed(e).await?
                 }
                 Err(e) if is_session_refused(&e) => {
