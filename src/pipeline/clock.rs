@@ -15,12 +15,13 @@
 //!   more than the smallest lookback its object windows re-read, either way: a disagreement
 //!   that large is a broken clock on one side (or the test hook left set), and planning on
 //!   either is a guess;
-//! * both clocks are compared at whole seconds, the resolution of Intacct's timestamps;
+//! * both clocks are compared, and named, at whole seconds, the resolution of Intacct's
+//!   timestamps;
 //! * the gateway's time is the `sessiontimestamp` of its answer plus the time this machine's
 //!   monotonic clock counted since the answer arrived (see
 //!   [`crate::intacct::IntacctClient::gateway_time`]): never later than the gateway's own now.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::settings::ExtractOptions;
@@ -53,8 +54,8 @@ pub(crate) fn windows_end(
     let skew_secs = local.timestamp() - gateway.timestamp();
     if skew_secs.unsigned_abs() > lookback.num_seconds().unsigned_abs() {
         return Err(Error::ClockSkew {
-            local: local.to_rfc3339(),
-            gateway: gateway.to_rfc3339(),
+            local: local.to_rfc3339_opts(SecondsFormat::Secs, true),
+            gateway: gateway.to_rfc3339_opts(SecondsFormat::Secs, true),
             skew_secs,
             lookback_secs: lookback.num_seconds(),
         });
@@ -145,8 +146,7 @@ mod tests {
             assert_eq!((*skew_secs, *lookback_secs), (skew, 7_200));
             let message = error.to_string();
             assert!(
-                message.contains(&at(local).to_rfc3339())
-                    && message.contains(&at(gateway).to_rfc3339()),
+                message.contains(local) && message.contains(gateway),
                 "{message}"
             );
             assert!(message.contains("NTP"), "{message}");
