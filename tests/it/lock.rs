@@ -7,10 +7,10 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use intacct_snowflake::manifest::{BatchStatus, Manifest, Mode, RunLock};
-use intacct_snowflake::stage::Stage;
 use intacct_snowflake::Error;
 use intacct_snowflake::error::LockLoss;
+use intacct_snowflake::manifest::{BatchStatus, Manifest, Mode, RunLock};
+use intacct_snowflake::stage::Stage;
 
 use crate::support::binary;
 use crate::support::load_harness::{ACCOUNT, Harness, Row, T0, USER, expected, no_delete_key};
