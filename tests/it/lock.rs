@@ -246,7 +246,18 @@ async fn a_holder_paused_past_its_lease_and_resumed_changes_nothing_more() {
     );
     let want = expected(&rows);
     assert_eq!(h.target().await, want);
-    let statements = h.emulator.statements_executed().await;
+    // What the run that took over sent has all run (the first run is still stopped): a
+    // statement Snowflake finishes after answering is counted then.
+    let mut statements = h.emulator.statements_executed().await;
+    loop {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let now = h.emulator.statements_executed().await;
+        if now == statements {
+            break;
+        }
+        statements = now;
+    }
+    let stats_before = h.emulator.stats().await;
 
     // The first run resumes past its lease: it stops on the lost lock, sends nothing, and
     // commits nothing.
@@ -269,7 +280,9 @@ async fn a_holder_paused_past_its_lease_and_resumed_changes_nothing_more() {
     assert_eq!(
         h.emulator.statements_executed().await,
         statements,
-        "the resumed run reached Snowflake"
+        "the resumed run reached Snowflake: before {stats_before}, after {}; its log: {stderr}; the run that took over: {}",
+        h.emulator.stats().await,
+        String::from_utf8_lossy(&taken_over.stderr)
     );
     assert_eq!(
         manifest_version(h.stage_dir.path()).await,
