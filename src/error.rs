@@ -22,7 +22,7 @@ mod stage;
 use std::fmt;
 
 pub use intacct::{ErrorDetail, ErrorLevel, FailureClass, IntacctFailure};
-pub use manifest::{Corruption, ManifestFile, ManifestRule};
+pub use manifest::{Corruption, LockLoss, ManifestFile, ManifestRule};
 pub use stage::StageFailure;
 
 pub(crate) use redact::secret_spans;
@@ -399,33 +399,38 @@ pub enum Error {
         detail: String,
     },
 
-    /// Another run of the same pipeline holds the run lock.
+    /// Another run of the same pipeline holds the run lock: its newest generation is not
+    /// released and its holder renewed it while this run watched (or it runs in this machine's
+    /// process namespace, alive), or a run of a release before generations holds the old
+    /// single-file lease.
     #[error(
-        "pipeline {pipeline} is locked by {holder} until {expires_at}; wait for it to finish, or delete {path} on the stage if that run is known to be dead"
+        "pipeline {pipeline} is locked by {holder} (generation {generation}), which is still renewing it; wait for it to finish (a holder that stops renewing is taken over once a {lease_secs} s lease passes without a renewal)"
     )]
     LockHeld {
         /// The pipeline.
         pipeline: String,
-        /// Who holds it (host, pid, run id, start time).
+        /// Who holds it (run id, pid, host, start time).
         holder: String,
-        /// When the lease runs out (RFC 3339).
-        expires_at: String,
-        /// The lease object on the stage.
+        /// The holder's generation of the lock (0: the old single-file lease).
+        generation: u64,
+        /// The lease a holder must renew within, in seconds.
+        lease_secs: u64,
+        /// The holder's lock object on the stage.
         path: String,
     },
 
     /// This run's lock is no longer its own: another run took it over (this run stalled past
-    /// the lock's expiry) or its lease vanished. The run stopped, its manifest valid, so two
-    /// runs never write at once.
+    /// its lease) or no renewal succeeded within the lease. The run stopped before writing
+    /// anything more to the manifest or sending anything more to Snowflake.
     #[error(
-        "the run lock {path} was {}; this run stopped (the manifest is valid; the other run goes on from it)",
-        .taken_by.as_deref().map(|holder| format!("taken over by {holder}")).unwrap_or_else(|| "deleted by another run".to_owned())
+        "the run lock {path} {how}; this run stopped (the manifest is valid; the run that holds the lock, or the next one, goes on from it)"
     )]
     LockLost {
-        /// The lease object on the stage.
+        /// This run's lock object on the stage.
         path: String,
-        /// Who holds it now (host, pid, run id, start time); `None` when the lease is gone.
-        taken_by: Option<String>,
+        /// How it was lost.
+        #[source]
+        how: LockLoss,
     },
 
     /// A background task of the run (the run lock's renewal) panicked or was cancelled.
@@ -607,7 +612,7 @@ impl Error {
             | Error::SnowflakeSetup { .. }
             | Error::ClockSkew { .. } => 2,
             Error::NotImplemented(_) | Error::TransactionBudget { .. } => 3,
-            Error::LockHeld { .. } | Error::IntacctUnavailable { .. } => 4,
+            Error::LockHeld { .. } | Error::LockLost { .. } | Error::IntacctUnavailable { .. } => 4,
             Error::Interrupted => 130,
             _ => 1,
         }
@@ -983,7 +988,8 @@ mod tests {
                 Error::LockHeld {
                     pipeline: text(),
                     holder: text(),
-                    expires_at: text(),
+                    generation: 1,
+                    lease_secs: 120,
                     path: text(),
                 },
                 4,
@@ -992,17 +998,20 @@ mod tests {
             (
                 Error::LockLost {
                     path: text(),
-                    taken_by: Some(text()),
+                    how: LockLoss::TakenOver {
+                        by: text(),
+                        generation: 2,
+                    },
                 },
-                1,
+                4,
                 false,
             ),
             (
                 Error::LockLost {
                     path: text(),
-                    taken_by: None,
+                    how: LockLoss::LeaseRanOut { lease_secs: 120 },
                 },
-                1,
+                4,
                 false,
             ),
             (

@@ -105,6 +105,8 @@ pub(super) struct RawStage {
     pub(super) part_max_bytes: Option<u64>,
     pub(super) row_group_rows: Option<usize>,
     pub(super) keep_raw_pages: Option<bool>,
+    pub(super) lock_lease_secs: Option<u64>,
+    /// Deprecated (the single-file lock's lifetime): parsed, ignored, warned about.
     pub(super) lock_ttl_secs: Option<u64>,
 }
 

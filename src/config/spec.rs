@@ -237,8 +237,9 @@ pub struct StageSpec {
     pub row_group_rows: usize,
     /// Keep the raw response pages (zstd) beside the parts.
     pub keep_raw_pages: bool,
-    /// A run lock older than this is considered abandoned, in seconds.
-    pub lock_ttl_secs: u64,
+    /// The run lock's lease, in seconds: its holder renews it every quarter of it, and a
+    /// holder that has not renewed it for a whole lease (as another run observes) is dead.
+    pub lock_lease_secs: u64,
 }
 
 /// How the loader authenticates to Snowflake.

@@ -511,14 +511,14 @@ fn durations_past_their_bounds_are_configuration_errors_naming_the_key() {
             "intacct.timeout_secs",
         ),
         (
-            "lock_ttl_secs = 21600",
-            "lock_ttl_secs = 18446744073709551615",
-            "stage.lock_ttl_secs",
+            "lock_lease_secs = 120",
+            "lock_lease_secs = 18446744073709551615",
+            "stage.lock_lease_secs",
         ),
         (
-            "lock_ttl_secs = 21600",
-            "lock_ttl_secs = 5",
-            "stage.lock_ttl_secs",
+            "lock_lease_secs = 120",
+            "lock_lease_secs = 1",
+            "stage.lock_lease_secs",
         ),
         (
             "max_elapsed_secs = 600",
@@ -858,4 +858,14 @@ fn a_local_stage_is_refused_for_a_snowflake_that_is_not_on_loopback() {
         let spec = parse_with(&demo_text(), &[("SNOWFLAKE_URL", local)]).unwrap();
         assert!(spec.snowflake.stage_url.starts_with("file://"), "{local}");
     }
+}
+
+#[test]
+fn the_old_lock_lifetime_still_parses_and_the_lease_is_its_own_setting() {
+    let text = demo_text().replace("lock_lease_secs = 120", "lock_ttl_secs = 21600");
+    let spec = parse_with(&text, &[]).unwrap();
+    // Ignored: the lease is the default, whatever the old lifetime said.
+    assert_eq!(spec.stage.lock_lease_secs, 120);
+    let text = demo_text().replace("lock_lease_secs = 120", "lock_lease_secs = 300");
+    assert_eq!(parse_with(&text, &[]).unwrap().stage.lock_lease_secs, 300);
 }

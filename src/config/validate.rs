@@ -432,7 +432,8 @@ fn object(name: String, over: RawObject, at: &Inputs) -> Result<ObjectSpec> {
 }
 
 /// `[stage]`: a stage URL (or a path made absolute), Parquet part and row-group sizes with
-/// floors, and a bounded lock lifetime.
+/// floors, and a bounded run lock lease. `lock_ttl_secs`, the lifetime of the single-file
+/// lock of earlier releases, still parses and is ignored, with a warning: the lease replaced it.
 fn stage(s: &RawStage, at: &Inputs) -> Result<StageSpec> {
     Ok(StageSpec {
         url: normalise_stage_url(
@@ -444,13 +445,24 @@ fn stage(s: &RawStage, at: &Inputs) -> Result<StageSpec> {
         part_max_bytes: s.part_max_bytes.unwrap_or(256 * 1024 * 1024).max(1024),
         row_group_rows: s.row_group_rows.unwrap_or(128 * 1024).max(1),
         keep_raw_pages: s.keep_raw_pages.unwrap_or(false),
-        lock_ttl_secs: bounded(
-            s.lock_ttl_secs.unwrap_or(6 * 3600),
-            60..=7 * 86_400,
-            &at.location("stage.lock_ttl_secs"),
+        lock_lease_secs: bounded(
+            s.lock_lease_secs.unwrap_or(DEFAULT_LOCK_LEASE_SECS),
+            2..=3600,
+            &at.location("stage.lock_lease_secs"),
         )?,
     })
+    .inspect(|_| {
+        if s.lock_ttl_secs.is_some() {
+            tracing::warn!(
+                location = at.location("stage.lock_ttl_secs"),
+                "stage.lock_ttl_secs is deprecated and ignored: the run lock is renewed within stage.lock_lease_secs"
+            );
+        }
+    })
 }
+
+/// The default run lock lease: a holder that has not renewed for this long is dead.
+const DEFAULT_LOCK_LEASE_SECS: u64 = 120;
 
 /// `[snowflake]`: the account and one way to authenticate, every name as Snowflake stores it
 /// ([`identifier`]: unquoted upper-cased, quoted kept), and where Snowflake reads the stage (by

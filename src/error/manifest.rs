@@ -3,9 +3,9 @@
 //! Four kinds, matched apart: a commit that would break one of the manifest's rules
 //! ([`ManifestRule`], in `Error::ManifestRule`), a file on the stage that is not what
 //! it should be ([`Corruption`], in `Error::ManifestCorrupt`), a run lock that is no
-//! longer this run's (`Error::LockLost`) and a batch the manifest does not know
-//! (`Error::UnknownBatch`). The rules themselves live in `crate::manifest`; this module
-//! only names them.
+//! longer this run's (`Error::LockLost`, how in [`LockLoss`]) and a batch the manifest does
+//! not know (`Error::UnknownBatch`). The rules themselves live in `crate::manifest`; this
+//! module only names them.
 
 use std::fmt;
 
@@ -68,6 +68,9 @@ pub enum ManifestRule {
     PruneInUse,
     /// A pruned batch's files are gone: no new replay names it.
     ReplayOfPruned,
+    /// A commit carries a run lock generation older than the newest the manifest has seen:
+    /// its writer lost the lock to a newer run.
+    StaleGeneration,
 }
 
 impl fmt::Display for ManifestRule {
@@ -87,7 +90,7 @@ pub enum ManifestFile {
     Commit,
     /// `_manifest/_checkpoints/<version>.json`.
     Checkpoint,
-    /// `_lock/<pipeline>.json`.
+    /// `_lock/<pipeline>/<generation>.json` and its renewals (or the old `_lock/<pipeline>.json`).
     Lease,
     /// `_schemas/<object>/<fingerprint>.json`.
     BatchSchema,
@@ -142,4 +145,28 @@ pub enum Corruption {
     /// A batch schema already on the stage differs from the one being written.
     #[error("holds other columns than the batch being created")]
     SchemaDiffers,
+}
+
+/// How a run lost its lock (the cause of `Error::LockLost`).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LockLoss {
+    /// A newer generation of the lock exists: another run took it over while this one did
+    /// not renew (it was paused, or the stage did not answer).
+    #[error("was taken over by {by} (generation {generation})")]
+    TakenOver {
+        /// The run that holds it now (run id, pid, host, start).
+        by: String,
+        /// Its generation.
+        generation: u64,
+    },
+    /// No renewal succeeded within the lease: the run stops before the lease ends, so a run
+    /// that waits the lease out never overlaps it.
+    #[error(
+        "could not be renewed within its {lease_secs} s lease (the stage did not answer, or this process was paused)"
+    )]
+    LeaseRanOut {
+        /// The lease, in seconds.
+        lease_secs: u64,
+    },
 }

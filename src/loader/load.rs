@@ -936,8 +936,19 @@ fn first_line(sql: &Sql) -> &str {
 /// `running-<step>`: its handle is recorded, it may still run; `sent-<step>`: it ran but its
 /// answer is not recorded; `after-copy-1`, `after-reload-1-delete`, `after-reload-1-copy-1`,
 /// `after-merge`, `after-cleanup`: the step is recorded), so tests can prove that a crash
-/// between any two steps resumes correctly. Unset in production.
+/// between any two steps resumes correctly. `INTACCT_SNOWFLAKE_PAUSE_AT=<point>` stops the
+/// process there with SIGSTOP instead (a stalled holder of the run lock; SIGCONT resumes it).
+/// Unset in production.
 fn crash_point(point: &str) {
+    if std::env::var("INTACCT_SNOWFLAKE_PAUSE_AT").is_ok_and(|v| v == point) {
+        tracing::warn!(
+            point,
+            "pause point reached: stopping the process until it is continued"
+        );
+        let _ = std::process::Command::new("kill")
+            .args(["-STOP", &std::process::id().to_string()])
+            .status();
+    }
     if std::env::var("INTACCT_SNOWFLAKE_CRASH_AT").is_ok_and(|v| v == point) {
         tracing::warn!(point, "crash point reached: killing the process");
         let _ = std::process::Command::new("kill")
@@ -959,6 +970,7 @@ mod tests {
                 version: 1,
                 written_at: chrono::DateTime::UNIX_EPOCH,
                 run_id: "r".into(),
+                generation: 0,
                 actions: vec![Action::BatchCreated {
                     batch_id: "b".into(),
                     object: "VENDOR".into(),

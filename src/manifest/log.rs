@@ -8,6 +8,7 @@
 use bytes::Bytes;
 use chrono::Utc;
 
+use super::lock::Fence;
 use super::parse_file;
 use super::state::{ManifestState, apply, apply_in_place};
 use super::{Action, Commit};
@@ -35,6 +36,7 @@ pub struct Manifest {
     stage: Stage,
     state: ManifestState,
     run_id: String,
+    fence: Option<Fence>,
 }
 
 impl Manifest {
@@ -45,6 +47,7 @@ impl Manifest {
             stage,
             state,
             run_id: run_id.to_owned(),
+            fence: None,
         };
         manifest.refresh().await?;
         Ok(manifest)
@@ -53,6 +56,13 @@ impl Manifest {
     /// The state as of the last read or write.
     pub fn state(&self) -> &ManifestState {
         &self.state
+    }
+
+    /// Writes every later commit under the run lock `fence` guards: each passes the fence
+    /// first and carries its generation. Without one, commits carry the newest generation the
+    /// manifest has seen (writers outside the lock: tests and tools).
+    pub fn fence_with(&mut self, fence: Fence) {
+        self.fence = Some(fence);
     }
 
     /// The stage it lives on.
@@ -86,9 +96,16 @@ impl Manifest {
                 version: self.state.version + 1,
                 written_at: Utc::now(),
                 run_id: self.run_id.clone(),
+                generation: self
+                    .fence
+                    .as_ref()
+                    .map_or(self.state.generation, Fence::generation),
                 actions: actions.clone(),
             };
             let next = apply(&self.state, &commit)?;
+            if let Some(fence) = &self.fence {
+                fence.check()?;
+            }
             let body = serde_json::to_vec_pretty(&commit).expect("commit serialises");
             match self
                 .stage

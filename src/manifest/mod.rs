@@ -20,7 +20,8 @@
 //! <stage>/_schemas/<OBJECT>/<fingerprint>.json        each batch schema's columns and types (written before the batch)
 //! <stage>/_manifest/00000000000000000001.json         commits 1, 2, 3, … (contiguous)
 //! <stage>/_manifest/_checkpoints/<version>.json       folded state after every 100th commit
-//! <stage>/_lock/<pipeline>.json                       the run lock (holder and expiry)
+//! <stage>/_lock/<pipeline>/<generation>.json          the run lock: one object per acquisition (its holder and lease)
+//! <stage>/_lock/<pipeline>/<generation>.renew-<n>.json   … its holder's renewals, and `<generation>.released.json` when done
 //! <stage>/_reports/<run_id>.json                      one report per run (no secrets)
 //! <stage>/_reports/<run_id>.html                      the status page as that run left it
 //! ```
@@ -30,8 +31,9 @@
 //!
 //! # Commits and actions
 //!
-//! A commit is `{"version", "written_at", "run_id", "actions": [...]}`; each action is tagged
-//! by `"action"`:
+//! A commit is `{"version", "written_at", "run_id", "generation", "actions": [...]}`
+//! (`generation`: the run lock generation of its writer, absent and read as 0 in manifests
+//! written before it); each action is tagged by `"action"`:
 //!
 //! | action | fields | meaning |
 //! |---|---|---|
@@ -90,7 +92,13 @@
 //!   ([`BatchKeys`]), fixed by its first staged batch (`keys_changed`): rows already loaded
 //!   were merged on that column, so a different key needs a new stage and a fresh initial load;
 //! * two writers cannot both write version N: the loser re-reads and retries at N+1 against the
-//!   new state (and gives up if its commit is no longer valid there).
+//!   new state (and gives up if its commit is no longer valid there);
+//! * a commit's run lock `generation` is never older than the newest an earlier commit carries
+//!   ([`ManifestRule::StaleGeneration`]): a run that lost the lock to a newer run (it stalled
+//!   past its lease) cannot commit after the newer run's first commit, whatever it believes.
+//!   Before writing, a writer that holds the lock also checks it is still its own (see
+//!   `lock`'s fencing); a writer outside the lock (tests, tools) writes at the newest
+//!   generation seen.
 //!
 //! A crash (even SIGKILL) leaves either a whole commit or none. Parts of a batch that never reached
 //! [`Action::BatchStaged`] may remain on the stage as orphans; they are never loaded, because
@@ -112,7 +120,7 @@ mod state;
 use chrono::{DateTime, Utc};
 
 pub use crate::error::ManifestRule;
-pub use lock::RunLock;
+pub use lock::{Fence, Holder, RunLock};
 pub use log::{CHECKPOINT_INTERVAL, Manifest};
 pub use schemas::{SchemaChange, SchemaChangeKind};
 pub use state::{
@@ -407,6 +415,10 @@ pub struct Commit {
     pub written_at: DateTime<Utc>,
     /// The run that wrote it.
     pub run_id: String,
+    /// The run lock generation its writer held (0 in manifests written before generations):
+    /// never older than the newest an earlier commit carries ([`ManifestRule::StaleGeneration`]).
+    #[serde(default)]
+    pub generation: u64,
     /// What changed, applied in order.
     pub actions: Vec<Action>,
 }

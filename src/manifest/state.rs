@@ -230,6 +230,9 @@ pub struct ObjectState {
 pub struct ManifestState {
     /// The last version applied (0: empty).
     pub version: u64,
+    /// The newest run lock generation a commit carried (0: none, or written before them).
+    #[serde(default)]
+    pub generation: u64,
     /// Marks per stream: per object, or per (object, entity) as `OBJECT@ENTITY`
     /// ([`stream_key`]).
     pub objects: BTreeMap<String, ObjectState>,
@@ -304,7 +307,18 @@ pub(crate) fn apply_in_place(state: &mut ManifestState, commit: &Commit) -> Resu
             format!("expected version {}", state.version + 1),
         ));
     }
+    if commit.generation < state.generation {
+        return Err(violation(
+            commit,
+            ManifestRule::StaleGeneration,
+            format!(
+                "run {} wrote under run lock generation {}, but generation {} has committed since: the lock is no longer that run's",
+                commit.run_id, commit.generation, state.generation
+            ),
+        ));
+    }
     state.version = commit.version;
+    state.generation = commit.generation;
     for action in &commit.actions {
         apply_action(state, commit, action)?;
         if let Some(object) = state.batches.get(action.batch_id()).map(BatchState::stream) {

@@ -3,18 +3,24 @@
 //!
 //! Every command that changes the manifest opens exactly one [`RunContext`], so a `run` is
 //! plan → extract → load inside one lock and one manifest. The lock is released by
-//! [`RunContext::finish`] (also after a failure); a process killed outright leaves a lease that
-//! expires after `lock_ttl_secs` and is then taken over.
+//! [`RunContext::finish`] (also after a failure); a process killed outright leaves a lock that
+//! the next run takes over once it has watched it go a whole `lock_lease_secs` without a
+//! renewal (at once when the dead process ran in its own process namespace).
+//!
+//! The lock's fence guards the run's manifest commits and every request of its Snowflake
+//! client: once the lock is lost (taken over, or not renewed in time) nothing more of the run
+//! reaches either, and [`RunContext::lock_lost`] resolves so the command stops.
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use tokio::sync::Mutex;
 
 use crate::config::Spec;
-use crate::error::{Error, Result};
+use crate::error::{Error, LockLoss, Result};
 use crate::intacct::IntacctClient;
 use crate::loader::{ExternalStage, LoadContext, Names};
+use crate::manifest::Fence;
 use crate::manifest::Manifest;
 use crate::manifest::lock::RunLock;
 use crate::snowflake::SnowflakeClient;
@@ -35,6 +41,7 @@ pub struct RunContext {
     /// The manifest, shared by the run's extract and load.
     pub manifest: Arc<Mutex<Manifest>>,
     renewal: Option<Renewal>,
+    fence: Option<Fence>,
     intacct: std::sync::OnceLock<IntacctClient>,
     snowflake: Arc<std::sync::OnceLock<SnowflakeClient>>,
     load_progress: Arc<super::progress::LoadProgress>,
@@ -48,21 +55,36 @@ impl RunContext {
         let started_at = Utc::now();
         let stage = Stage::open(&spec.stage.url)?;
         let run_id = new_run_id(now);
-        let lock = RunLock::acquire(
-            &stage,
-            &spec.name,
-            &run_id,
-            Duration::seconds(i64::try_from(spec.stage.lock_ttl_secs).unwrap_or(i64::MAX)),
-        )
-        .await?;
-        let renewal = spawn_renewal(lock, spec.stage.lock_ttl_secs);
-        let manifest = match Manifest::open(stage.clone(), &run_id).await {
+        let lease = std::time::Duration::from_secs(spec.stage.lock_lease_secs);
+        let mut lock = RunLock::acquire(&stage, &spec.name, &run_id, lease).await?;
+        let mut manifest = match Manifest::open(stage.clone(), &run_id).await {
             Ok(manifest) => manifest,
             Err(error) => {
-                let _ = renewal.release().await;
+                let _ = lock.release().await;
                 return Err(error);
             }
         };
+        let seen = manifest.state().generation;
+        if seen >= lock.generation() {
+            // The manifest saw a later generation than the lock's objects say (they were
+            // removed, or the pipeline was renamed): take the lock again above it, or every
+            // commit of this run would be refused as stale.
+            tracing::warn!(
+                pipeline = spec.name,
+                generation = lock.generation(),
+                manifest_generation = seen,
+                "the run lock's generations are behind the manifest's; taking the lock again above them"
+            );
+            lock.release().await?;
+            lock = RunLock::acquire_after(&stage, &spec.name, &run_id, lease, seen).await?;
+            if let Err(error) = manifest.refresh().await {
+                let _ = lock.release().await;
+                return Err(error);
+            }
+        }
+        let fence = lock.fence();
+        manifest.fence_with(fence.clone());
+        let renewal = spawn_renewal(lock);
         Ok(RunContext {
             spec,
             run_id,
@@ -71,6 +93,7 @@ impl RunContext {
             stage,
             manifest: Arc::new(Mutex::new(manifest)),
             renewal: Some(renewal),
+            fence: Some(fence),
             intacct: std::sync::OnceLock::new(),
             snowflake: Arc::new(std::sync::OnceLock::new()),
             load_progress: Arc::new(super::progress::LoadProgress::default()),
@@ -114,7 +137,10 @@ impl RunContext {
         if let Some(client) = self.snowflake.get() {
             return Ok(client.clone());
         }
-        let client = SnowflakeClient::new(super::settings::snowflake_config(&self.spec))?;
+        let client = client(
+            super::settings::snowflake_config(&self.spec),
+            self.fence.clone(),
+        )?;
         Ok(self.snowflake.get_or_init(|| client).clone())
     }
 
@@ -126,11 +152,12 @@ impl RunContext {
     ) -> impl Fn() -> Result<SnowflakeClient> + Send + Sync + 'static {
         let cell = self.snowflake.clone();
         let config = super::settings::snowflake_config(&self.spec);
+        let fence = self.fence.clone();
         move || {
             if let Some(client) = cell.get() {
                 return Ok(client.clone());
             }
-            let client = SnowflakeClient::new(config.clone())?;
+            let client = client(config.clone(), fence.clone())?;
             Ok(cell.get_or_init(|| client).clone())
         }
     }
@@ -171,9 +198,9 @@ impl RunContext {
         async move {
             if let Some(mut lost) = lost
                 && let Ok(loss) = lost.wait_for(Option::is_some).await
-                && let Some(LockLoss { path, taken_by }) = loss.clone()
+                && let Some((path, how)) = loss.clone()
             {
-                return Error::LockLost { path, taken_by };
+                return Error::LockLost { path, how };
             }
             std::future::pending().await
         }
@@ -223,39 +250,57 @@ fn new_run_id(now: DateTime<Utc>) -> String {
     format!("{}-{}", now.format("%Y%m%dT%H%M%SZ"), &random[..8])
 }
 
-/// The run lock, renewed in the background until released; `lost` is set when a renewal
-/// finds the lease is no longer this run's.
+/// The Snowflake client of a run: every request passes the run lock's fence first.
+fn client(
+    config: crate::snowflake::SnowflakeConfig,
+    fence: Option<Fence>,
+) -> Result<SnowflakeClient> {
+    match fence {
+        Some(fence) => SnowflakeClient::gated(config, Arc::new(move || fence.check())),
+        None => SnowflakeClient::new(config),
+    }
+}
+
+/// The run lock, renewed in the background until released; `lost` is set (to the fields of
+/// [`Error::LockLost`], which is not `Clone`) when the lock is no longer this run's.
 struct Renewal {
     stop: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<Result<()>>,
-    lost: tokio::sync::watch::Receiver<Option<LockLoss>>,
+    lost: tokio::sync::watch::Receiver<Option<(String, LockLoss)>>,
 }
 
-/// How the lock was lost: the fields of [`Error::LockLost`], which is not `Clone`.
-#[derive(Clone)]
-struct LockLoss {
-    path: String,
-    taken_by: Option<String>,
-}
-
-fn spawn_renewal(mut lock: RunLock, ttl_secs: u64) -> Renewal {
+/// Renews every quarter of the lease; a renewal that fails is tried again sooner, and one
+/// that has not succeeded by the fence's deadline loses the lock ([`LockLoss::LeaseRanOut`]):
+/// the run stops before a contender may take over.
+fn spawn_renewal(mut lock: RunLock) -> Renewal {
     let (stop, mut stopped) = tokio::sync::oneshot::channel();
     let (lost_tx, lost) = tokio::sync::watch::channel(None);
-    let period = std::time::Duration::from_secs((ttl_secs / 4).max(1));
+    let period = lock.lease() / 4;
     let task = tokio::spawn(async move {
+        let mut next = tokio::time::Instant::now() + period;
         loop {
+            let deadline = lock.deadline();
             tokio::select! {
                 _ = &mut stopped => return lock.release().await,
-                _ = tokio::time::sleep(period) => {
-                    match lock.renew().await {
-                        Ok(()) => {}
-                        Err(Error::LockLost { path, taken_by }) => {
-                            tracing::error!(path, taken_by, "the run lock is no longer this run's: stopping the run");
-                            let loss = LockLoss { path: path.clone(), taken_by: taken_by.clone() };
-                            let _ = lost_tx.send(Some(loss));
-                            return Err(Error::LockLost { path, taken_by });
+                _ = tokio::time::sleep_until(next.min(deadline)) => {
+                    // A renewal still unanswered at the deadline is abandoned; the next
+                    // attempt then finds the lease run out.
+                    let renewed = tokio::time::timeout_at(deadline, lock.renew()).await;
+                    match renewed {
+                        Ok(Ok(())) => next = tokio::time::Instant::now() + period,
+                        Ok(Err(Error::LockLost { path, how })) => {
+                            tracing::error!(path, %how, "the run lock is no longer this run's: stopping the run");
+                            let _ = lost_tx.send(Some((path.clone(), how.clone())));
+                            return Err(Error::LockLost { path, how });
                         }
-                        Err(e) => tracing::warn!(error = %e, "could not renew the run lock; trying again"),
+                        Ok(Err(e)) => {
+                            tracing::warn!(error = %e, "could not renew the run lock; trying again");
+                            next = tokio::time::Instant::now() + period / 4;
+                        }
+                        Err(_) => {
+                            tracing::warn!("the run lock's renewal was not answered before its lease ran out");
+                            next = tokio::time::Instant::now();
+                        }
                     }
                 }
             }

@@ -927,6 +927,7 @@ mod tests {
                 version: i as u64 + 1,
                 written_at: t(0),
                 run_id: "r".into(),
+                generation: 0,
                 actions,
             })
             .collect();

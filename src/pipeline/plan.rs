@@ -605,6 +605,7 @@ mod tests {
                 version: i as u64 + 1,
                 written_at: t(0),
                 run_id: "r".into(),
+                generation: 0,
                 actions: vec![a],
             })
             .collect();
@@ -1083,6 +1084,7 @@ mod tests {
                 version: i as u64 + 1,
                 written_at: t(0),
                 run_id: "r".into(),
+                generation: 0,
                 actions,
             })
             .collect();
@@ -1159,12 +1161,14 @@ mod tests {
                 version: 1,
                 written_at: t(0),
                 run_id: "r".into(),
+                generation: 0,
                 actions: vec![created("e1", Mode::Nightly, None, 10)],
             },
             Commit {
                 version: 2,
                 written_at: t(0),
                 run_id: "r".into(),
+                generation: 0,
                 actions: vec![of_entity("e1", "E100")],
             },
         ];
@@ -1288,6 +1292,7 @@ mod tests {
             version: s.version + 1,
             written_at: t(40),
             run_id: "prune".into(),
+            generation: 0,
             actions: vec![Action::BatchPruned {
                 batch_id: "old".into(),
                 horizon: t(35),

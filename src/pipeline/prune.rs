@@ -323,6 +323,7 @@ mod tests {
                 version: i as u64 + 1,
                 written_at: t(day),
                 run_id: "r".into(),
+                generation: 0,
                 actions,
             })
             .collect();

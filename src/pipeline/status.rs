@@ -479,6 +479,7 @@ mod tests {
             version,
             written_at: t(0),
             run_id: "r".into(),
+            generation: 0,
             actions: vec![
                 Action::BatchCreated {
                     batch_id: id.into(),

@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::retry::RetryPolicy;
 
 pub use auth::{PASSPHRASE_SETTING, SigningKey, SnowflakeAuth, claims};
-pub use statements::{FailureKind, SnowflakeClient, Submitted, failure_kind};
+pub use statements::{FailureKind, Gate, SnowflakeClient, Submitted, failure_kind};
 pub use values::{Decimal, DmlStats, SqlValue};
 
 /// Everything the client needs: where, who, which context, and how patient to be.

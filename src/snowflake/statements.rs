@@ -75,7 +75,13 @@ struct Inner {
     credentials: Credentials,
     /// statementHandle → (requestId, query tag) of statements being polled.
     in_flight: Mutex<BTreeMap<String, (String, String)>>,
+    /// Checked before every request: a run that lost its run lock sends nothing more.
+    gate: Option<Gate>,
 }
+
+/// A check every request passes first; its error is returned instead of sending (the run
+/// lock's fence: `crate::manifest::Fence::check`).
+pub type Gate = Arc<dyn Fn() -> Result<()> + Send + Sync>;
 
 impl std::fmt::Debug for SnowflakeClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -159,6 +165,17 @@ impl SnowflakeClient {
     /// so a key that will not load, a missing or wrong passphrase or a PKCS#1 file fails here,
     /// before any statement.
     pub fn new(config: SnowflakeConfig) -> Result<SnowflakeClient> {
+        SnowflakeClient::build(config, None)
+    }
+
+    /// A client whose every request (submit, poll, cancel) first passes `gate`: what a run
+    /// that holds the run lock uses, so that once the lock is lost nothing more of the run
+    /// reaches Snowflake.
+    pub fn gated(config: SnowflakeConfig, gate: Gate) -> Result<SnowflakeClient> {
+        SnowflakeClient::build(config, Some(gate))
+    }
+
+    fn build(config: SnowflakeConfig, gate: Option<Gate>) -> Result<SnowflakeClient> {
         let credentials = Credentials::new(&config.auth, &config.account, &config.user)?;
         let http = reqwest::Client::builder()
             .user_agent(concat!("intacct-snowflake/", env!("CARGO_PKG_VERSION")))
@@ -174,6 +191,7 @@ impl SnowflakeClient {
                 http,
                 credentials,
                 in_flight: Mutex::new(BTreeMap::new()),
+                gate,
             }),
         })
     }
@@ -561,6 +579,9 @@ impl SnowflakeClient {
     }
 
     async fn send(&self, method: Method, url: url::Url, body: Option<&[u8]>) -> Result<Raw> {
+        if let Some(gate) = &self.inner.gate {
+            gate()?;
+        }
         let bearer = self.inner.credentials.bearer()?;
         let mut request = self
             .inner

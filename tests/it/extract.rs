@@ -335,13 +335,22 @@ async fn sigkill_never_leaves_a_staged_batch_with_missing_files() {
         child.kill().unwrap();
         let killed = child.wait().unwrap();
         check_stage(&stage_dir, iteration).await;
-        if !killed.success() && stage_dir.join("_lock/demo.json").exists() {
-            // The dead run's lease names a process of this host that is gone: the next run
-            // takes it over at once instead of waiting for it to expire.
-            let lease: serde_json::Value =
-                serde_json::from_slice(&std::fs::read(stage_dir.join("_lock/demo.json")).unwrap())
-                    .unwrap();
-            assert_eq!(lease["pid"].as_u64(), Some(u64::from(child.id())));
+        if !killed.success() {
+            // The dead run's newest lock generation names a process of this namespace that
+            // is gone: the next run takes it over at once instead of watching a whole lease.
+            let newest = std::fs::read_dir(stage_dir.join("_lock/demo"))
+                .into_iter()
+                .flatten()
+                .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .filter(|name| name.len() == "00000000000000000001.json".len())
+                .max();
+            if let Some(newest) = newest {
+                let holder: serde_json::Value = serde_json::from_slice(
+                    &std::fs::read(stage_dir.join("_lock/demo").join(newest)).unwrap(),
+                )
+                .unwrap();
+                assert_eq!(holder["pid"].as_u64(), Some(u64::from(child.id())));
+            }
         }
         let again = run(&stage_dir).output().unwrap();
         assert!(
@@ -352,8 +361,8 @@ async fn sigkill_never_leaves_a_staged_batch_with_missing_files() {
         check_stage(&stage_dir, iteration).await;
     }
 
-    // A live holder (this test process, on this host) blocks the next run, which names it
-    // and exits with the locked code.
+    // An unexpired lease of a release before lock generations blocks the next run, which
+    // names its holder and exits with the locked code.
     let stage_dir = dir.path().join("stage-9");
     let live = serde_json::json!({
         "host": std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap().trim(),

@@ -338,27 +338,27 @@ async fn conformance(stage: Stage) {
     );
     assert_eq!(reopened.state().objects["VENDOR"].watermark, None);
 
-    // Run lock.
-    let lock = RunLock::acquire(&stage, "demo", "run-a", Duration::minutes(10))
+    // Run lock: generations created once, one after another.
+    let lease = std::time::Duration::from_millis(400);
+    let lock = RunLock::acquire(&stage, "demo", "run-a", lease)
         .await
         .unwrap();
-    let held = RunLock::acquire(&stage, "demo", "run-b", Duration::minutes(10))
-        .await
-        .unwrap_err();
-    let message = held.to_string();
-    assert!(matches!(held, Error::LockHeld { .. }), "{message}");
-    assert!(message.contains("run-a"), "{message}");
+    assert_eq!(lock.generation(), 1);
     lock.release().await.unwrap();
-    let crashed = RunLock::acquire(&stage, "demo", "run-b", Duration::seconds(-1))
+    let crashed = RunLock::acquire(&stage, "demo", "run-b", lease)
         .await
         .unwrap();
-    let taken_over = RunLock::acquire(&stage, "demo", "run-c", Duration::minutes(10))
+    assert_eq!(crashed.generation(), 2);
+    // run-b never renews: run-c takes over once it has watched a whole lease go by.
+    let taken_over = RunLock::acquire(&stage, "demo", "run-c", lease)
         .await
         .unwrap();
-    assert_eq!(taken_over.lease().run_id, "run-c");
+    assert_eq!(taken_over.holder().run_id, "run-c");
+    assert_eq!(taken_over.generation(), 3);
+    let mut crashed = crashed;
     assert!(
-        crashed.release().await.is_err(),
-        "a taken-over lease is not the old holder's"
+        matches!(crashed.renew().await, Err(Error::LockLost { .. })),
+        "a taken-over lock is not the old holder's"
     );
     taken_over.release().await.unwrap();
 }

@@ -11,6 +11,7 @@ fn commit(version: u64, actions: Vec<Action>) -> Commit {
         version,
         written_at: t(0),
         run_id: "r".into(),
+        generation: 0,
         actions,
     }
 }
@@ -1051,4 +1052,31 @@ fn only_a_loaded_batch_read_from_intacct_is_pruned_once_and_then_never_replayed(
     let mut then_replay = replay_loaded;
     then_replay.push(vec![pruned("r")]);
     assert_eq!(rule_of(with(then_replay)), ManifestRule::PruneNotLoaded);
+}
+
+#[test]
+fn a_commit_from_an_older_lock_generation_than_one_seen_is_refused() {
+    let at = |version: u64, generation: u64, id: &str| Commit {
+        generation,
+        ..commit(version, vec![created(id, Mode::Backfill, 1)])
+    };
+    // Manifests written before generations read as generation 0; the same generation may
+    // commit many times, and a newer one takes over.
+    let state = fold(
+        None,
+        &[at(1, 0, "a"), at(2, 3, "b"), at(3, 3, "c"), at(4, 4, "d")],
+    )
+    .unwrap();
+    assert_eq!(state.generation, 4);
+    assert_eq!(
+        rule_of(apply(&state, &at(5, 3, "e"))),
+        ManifestRule::StaleGeneration
+    );
+    // The refused commit changed nothing.
+    assert_eq!(state.version, 4);
+    assert!(!state.batches.contains_key("e"));
+    assert_eq!(
+        rule_of(fold(None, &[at(1, 2, "a"), at(2, 0, "b")])),
+        ManifestRule::StaleGeneration
+    );
 }
