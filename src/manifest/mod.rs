@@ -104,6 +104,7 @@
 //! holds back, another's; a failed load holds back only the later batches of the same object
 //! and entity. Manifests written before this read as before (every batch is the company's).
 
+mod compact;
 pub(crate) mod lock;
 mod log;
 pub mod schemas;
@@ -112,8 +113,9 @@ mod state;
 use chrono::{DateTime, Utc};
 
 pub use crate::error::ManifestRule;
+pub use compact::{Removed, compact};
 pub use lock::RunLock;
-pub use log::{CHECKPOINT_INTERVAL, Manifest};
+pub use log::{CHECKPOINT_INTERVAL, Compacted, Manifest, Size};
 pub use schemas::{SchemaChange, SchemaChangeKind};
 pub use state::{
     AuditTypeCheck, BatchState, BatchStatus, ExtractProgress, LoadStep, ManifestState, ObjectState,
