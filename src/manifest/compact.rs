@@ -96,3 +96,6 @@ pub fn compact(state: &mut ManifestState) -> Removed {
 fn is_empty_object(value: &serde_json::Value) -> bool {
     value.as_object().is_some_and(serde_json::Map::is_empty)
 }
+
+#[cfg(test)]
+mod tests;
