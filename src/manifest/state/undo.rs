@@ -60,9 +60,9 @@ impl Undo {
     }
 
     fn save_stream(&mut self, state: &ManifestState, stream: String) {
-        if !self.objects.contains_key(&stream) {
-            let before = state.objects.get(&stream).cloned();
-            self.objects.insert(stream, before);
+        if let std::collections::btree_map::Entry::Vacant(entry) = self.objects.entry(stream) {
+            let before = state.objects.get(entry.key()).cloned();
+            entry.insert(before);
         }
     }
 
