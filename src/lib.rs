@@ -42,6 +42,10 @@
 //! of this library like any other: it uses `intacct`'s request and response types and time
 //! formats, [`secret::Secret`] and [`Error`]; `intacct-snowflake sim intacct` runs its binary.
 
+// The manifest's tests share a history builder with the integration tests, which name the crate.
+#[cfg(test)]
+extern crate self as intacct_snowflake;
+
 mod cli;
 pub mod config;
 pub mod endpoint;

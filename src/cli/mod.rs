@@ -196,6 +196,10 @@ pub(crate) enum Command {
     /// Stage housekeeping: `stage prune` removes the files of batches loaded long ago.
     #[command(subcommand)]
     Stage(StageCommand),
+    /// Manifest housekeeping: `manifest compact` writes a checkpoint without the history
+    /// nothing reads any more.
+    #[command(subcommand)]
+    Manifest(ManifestCommand),
     /// Local stand-ins for development and tests.
     #[command(subcommand)]
     Sim(SimCommand),
@@ -440,6 +444,33 @@ pub(crate) struct PruneArgs {
     pub now: Option<String>,
 }
 
+/// Manifest commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ManifestCommand {
+    /// Write a compacted checkpoint: the folded manifest without what nothing reads any more
+    /// (failed batches' files and progress, loaded batches' statement handles and figures,
+    /// pruned batches' part and raw page lists), so opening reads less. Every batch, mark,
+    /// requestId, replay source and audit check stays, and the commits stay on the stage. It
+    /// takes the pipeline's run lock and prints the state's size before and after. Example:
+    ///
+    ///     intacct-snowflake manifest compact --config pipelines/nightly.toml
+    #[command(verbatim_doc_comment)]
+    Compact(CompactArgs),
+}
+
+/// Options of `manifest compact`.
+#[derive(Debug, Args)]
+pub(crate) struct CompactArgs {
+    /// The pipeline file (or INTACCT_SNOWFLAKE_CONFIG; the flag wins).
+    #[arg(
+        long,
+        short,
+        env = "INTACCT_SNOWFLAKE_CONFIG",
+        default_value = "pipelines/demo.toml"
+    )]
+    pub config: PathBuf,
+}
+
 /// The local stand-ins.
 #[derive(Debug, Subcommand)]
 pub(crate) enum SimCommand {
@@ -518,6 +549,7 @@ impl Command {
             Command::DbtSources(_) => "dbt-sources",
             Command::Reset(_) => "reset",
             Command::Stage(StageCommand::Prune(_)) => "stage prune",
+            Command::Manifest(ManifestCommand::Compact(_)) => "manifest compact",
         }
     }
 
@@ -537,6 +569,7 @@ impl Command {
             Command::DbtSources(a) => Some(a.config.clone()),
             Command::Reset(a) => Some(a.config.clone()),
             Command::Stage(StageCommand::Prune(a)) => Some(a.config.clone()),
+            Command::Manifest(ManifestCommand::Compact(a)) => Some(a.config.clone()),
             Command::Sim(_) | Command::Secrets(_) => None,
         }
     }
@@ -634,6 +667,9 @@ pub(crate) async fn run(command: Command) -> Result<Outcome> {
         Command::Check(args) => done(commands::check(args).await),
         Command::Query(args) => done(commands::query(args).await),
         Command::Stage(StageCommand::Prune(args)) => commands::prune(args).await,
+        Command::Manifest(ManifestCommand::Compact(args)) => {
+            done(commands::manifest_compact(args).await)
+        }
         Command::Sim(SimCommand::Intacct(args)) => done(sim::run(args)),
         Command::Secrets(SecretsCommand::Encrypt(args)) => done(secrets::encrypt(args)),
         Command::Secrets(SecretsCommand::List(args)) => done(secrets::list(args)),

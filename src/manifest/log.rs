@@ -10,7 +10,7 @@ use chrono::Utc;
 
 use super::lock::Fence;
 use super::parse_file;
-use super::state::{ManifestState, apply, apply_in_place};
+use super::state::{ManifestState, apply_in_place, apply_undoable};
 use super::{Action, Commit};
 use crate::error::{Corruption, Error, ManifestFile, Result};
 use crate::stage::{CreateOutcome, Stage};
@@ -91,6 +91,11 @@ impl Manifest {
     /// writer took the version first, the manifest is re-read and the commit is checked and
     /// tried again at the next version.
     pub async fn commit(&mut self, actions: Vec<Action>) -> Result<u64> {
+        self.commit_then(actions, Checkpoint::Every).await
+    }
+
+    /// [`Manifest::commit`], writing the checkpoint of the version the commit takes as told.
+    async fn commit_then(&mut self, actions: Vec<Action>, checkpoint: Checkpoint) -> Result<u64> {
         for _ in 0..MAX_ATTEMPTS {
             let commit = Commit {
                 version: self.state.version + 1,
@@ -102,30 +107,41 @@ impl Manifest {
                     .map_or(self.state.generation, Fence::generation),
                 actions: actions.clone(),
             };
-            let next = apply(&self.state, &commit)?;
-            if let Some(fence) = &self.fence {
-                fence.check()?;
+            // Checked by applying it in place: the undo takes it back if the write does not
+            // land, so no commit copies the state (its cost is the commit's, not the history's).
+            let undo = apply_undoable(&mut self.state, &commit)?;
+            if let Some(fence) = &self.fence
+                && let Err(lost) = fence.check()
+            {
+                undo.undo(&mut self.state);
+                return Err(lost);
             }
             let body = serde_json::to_vec_pretty(&commit).expect("commit serialises");
-            match self
+            let written = self
                 .stage
                 .put_create(&commit_path(commit.version), Bytes::from(body))
-                .await?
-            {
-                CreateOutcome::Created => {
-                    self.state = next;
+                .await;
+            match written {
+                Err(error) => {
+                    undo.undo(&mut self.state);
+                    return Err(error);
+                }
+                Ok(CreateOutcome::Created) => {
+                    drop(undo);
                     tracing::debug!(version = commit.version, "manifest commit written");
                     // The commit is durable already; a checkpoint only makes opening faster,
                     // so failing to write one must not fail the commit (the next interval
                     // tries again, and opening falls back to an older checkpoint).
-                    if commit.version.is_multiple_of(CHECKPOINT_INTERVAL)
+                    if checkpoint == Checkpoint::Every
+                        && commit.version.is_multiple_of(CHECKPOINT_INTERVAL)
                         && let Err(error) = self.write_checkpoint().await
                     {
                         tracing::warn!(version = commit.version, %error, "could not write the manifest checkpoint; the commit stands");
                     }
                     return Ok(commit.version);
                 }
-                CreateOutcome::AlreadyExists => {
+                Ok(CreateOutcome::AlreadyExists) => {
+                    undo.undo(&mut self.state);
                     tracing::debug!(
                         version = commit.version,
                         "manifest version taken, re-reading"
@@ -140,6 +156,43 @@ impl Manifest {
         })
     }
 
+    /// `manifest compact`: an empty commit takes the next version, and the compacted state
+    /// ([`super::compact`]) is written create-once as that version's checkpoint, so opening
+    /// starts from it. The caller holds the run lock. The commits stay on the stage.
+    pub async fn compact(&mut self) -> Result<Compacted> {
+        let before = Size::of(&self.state);
+        let version = self.commit_then(vec![], Checkpoint::Compacted).await?;
+        let removed = super::compact::compact(&mut self.state);
+        let body = serde_json::to_vec(&self.state).expect("state serialises");
+        let after = Size {
+            bytes: body.len() as u64,
+            batches: self.state.batches.len() as u64,
+        };
+        let path = checkpoint_path(version);
+        match self.stage.put_create(&path, Bytes::from(body)).await? {
+            CreateOutcome::Created => {}
+            // The version is this writer's own commit: another checkpoint of it means another
+            // writer took the version too, which the run lock rules out.
+            CreateOutcome::AlreadyExists => {
+                return Err(Error::Contended { path, attempts: 1 });
+            }
+        }
+        tracing::info!(
+            version,
+            before_bytes = before.bytes,
+            after_bytes = after.bytes,
+            batches = after.batches,
+            "manifest compacted"
+        );
+        Ok(Compacted {
+            version,
+            checkpoint: path,
+            before,
+            after,
+            removed,
+        })
+    }
+
     async fn write_checkpoint(&self) -> Result<()> {
         let body = serde_json::to_vec(&self.state).expect("state serialises");
         // Another writer may have written the same checkpoint: same content, nothing to do.
@@ -148,6 +201,61 @@ impl Manifest {
             .await?;
         Ok(())
     }
+}
+
+/// Which checkpoint a commit writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Checkpoint {
+    /// The full state, at every [`CHECKPOINT_INTERVAL`]th version.
+    Every,
+    /// None: the caller writes the compacted state as this version's checkpoint.
+    Compacted,
+}
+
+/// The size of a folded state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Size {
+    /// Bytes of its checkpoint (compact JSON).
+    pub bytes: u64,
+    /// Batches it holds.
+    pub batches: u64,
+}
+
+impl Size {
+    /// Measured by serialising into a counter: no copy of the checkpoint is held.
+    fn of(state: &ManifestState) -> Size {
+        struct Count(u64);
+        impl std::io::Write for Count {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0 += buf.len() as u64;
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut count = Count(0);
+        serde_json::to_writer(&mut count, state).expect("state serialises");
+        Size {
+            bytes: count.0,
+            batches: state.batches.len() as u64,
+        }
+    }
+}
+
+/// What `manifest compact` did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Compacted {
+    /// The version of its empty commit, and of the compacted checkpoint.
+    pub version: u64,
+    /// The checkpoint's path on the stage.
+    pub checkpoint: String,
+    /// The state before: what a checkpoint of it would weigh.
+    pub before: Size,
+    /// The compacted checkpoint.
+    pub after: Size,
+    /// What was dropped.
+    pub removed: super::compact::Removed,
 }
 
 async fn load_checkpoint(stage: &Stage) -> Result<Option<ManifestState>> {

@@ -8,6 +8,13 @@
 //! commits after it. A checkpoint that fails to write is a warning, never a failed commit
 //! (opening falls back to an older checkpoint and reads more commits).
 //!
+//! A commit costs the size of the commit, not of the history: it is checked by applying it to
+//! the state in place, with an undo of the few entries it names for when a rule refuses it or
+//! its write does not land (`state/undo.rs`); only the checkpoint, every
+//! [`CHECKPOINT_INTERVAL`] versions, writes the whole state. `manifest compact` writes an
+//! empty commit and, as that version's checkpoint, the state without the history nothing
+//! reads ([`compact()`]: what goes and what stays), so opening starts from the smaller state.
+//!
 //! # What a stage holds
 //!
 //! Everything on a stage is written once and never replaced:
@@ -19,7 +26,7 @@
 //! <stage>/<OBJECT>/<batch_id>/quarantine-00001.jsonl  values set aside (quarantine_bad_values), and unreadable AUDITHISTORY rows
 //! <stage>/_schemas/<OBJECT>/<fingerprint>.json        each batch schema's columns and types (written before the batch)
 //! <stage>/_manifest/00000000000000000001.json         commits 1, 2, 3, … (contiguous)
-//! <stage>/_manifest/_checkpoints/<version>.json       folded state after every 100th commit
+//! <stage>/_manifest/_checkpoints/<version>.json       folded state after every 100th commit (compacted after `manifest compact`'s)
 //! <stage>/_lock/<pipeline>/<generation>.json          the run lock: one object per acquisition (its holder and lease)
 //! <stage>/_lock/<pipeline>/<generation>.renew-<n>.json   … its holder's renewals, and `<generation>.released.json` when done
 //! <stage>/_reports/<run_id>.json                      one report per run (no secrets)
@@ -112,6 +119,7 @@
 //! holds back, another's; a failed load holds back only the later batches of the same object
 //! and entity. Manifests written before this read as before (every batch is the company's).
 
+mod compact;
 pub(crate) mod lock;
 mod log;
 pub mod schemas;
@@ -120,8 +128,9 @@ mod state;
 use chrono::{DateTime, Utc};
 
 pub use crate::error::ManifestRule;
+pub use compact::{Removed, compact};
 pub use lock::{Fence, Holder, RunLock};
-pub use log::{CHECKPOINT_INTERVAL, Manifest};
+pub use log::{CHECKPOINT_INTERVAL, Compacted, Manifest, Size};
 pub use schemas::{SchemaChange, SchemaChangeKind};
 pub use state::{
     AuditTypeCheck, BatchState, BatchStatus, ExtractProgress, LoadStep, ManifestState, ObjectState,

@@ -7,13 +7,13 @@
 //! Each family of actions has its rules in a file of its own, and `apply_action` only routes
 //! to them: `created` (a batch and its entity), `staged` (extract progress and the staged
 //! batch), `load_steps` (the statements of a load and its failures), `loaded` (the loaded
-//! batch and the watermark), `failed` (a batch given up) and `schema` (the table changes a
-//! load makes, held under a frozen schema until accepted). The fold stays pure: a family
-//! reads and changes only the state it is handed (no IO, no clock), or returns the rule the
-//! action breaks.
-//! batch and the watermark), `failed` (a batch given up) and `pruned` (a loaded batch's files
+//! batch and the watermark), `failed` (a batch given up), `schema` (the table changes a load
+//! makes, held under a frozen schema until accepted) and `pruned` (a loaded batch's files
 //! removed). The fold stays pure: a family reads and changes only the state it is handed
 //! (no IO, no clock), or returns the rule the action breaks.
+//!
+//! The writer applies a candidate commit in place and keeps an `undo` of the few entries it
+//! changes, so checking a commit never copies the state (see `undo`).
 
 mod created;
 mod failed;
@@ -22,6 +22,9 @@ mod loaded;
 mod pruned;
 mod schema;
 mod staged;
+mod undo;
+
+pub(crate) use undo::apply_undoable;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -226,7 +229,7 @@ pub struct ObjectState {
 }
 
 /// The folded manifest.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ManifestState {
     /// The last version applied (0: empty).
     pub version: u64,
@@ -238,6 +241,24 @@ pub struct ManifestState {
     pub objects: BTreeMap<String, ObjectState>,
     /// Every batch by id.
     pub batches: BTreeMap<String, BatchState>,
+}
+
+#[cfg(test)]
+thread_local! {
+    /// How many times this thread cloned a whole state: the commit path must not.
+    pub(crate) static STATE_CLONES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+impl Clone for ManifestState {
+    fn clone(&self) -> ManifestState {
+        #[cfg(test)]
+        STATE_CLONES.with(|n| n.set(n.get() + 1));
+        ManifestState {
+            version: self.version,
+            objects: self.objects.clone(),
+            batches: self.batches.clone(),
+        }
+    }
 }
 
 impl ManifestState {
@@ -291,11 +312,30 @@ pub fn fold(checkpoint: Option<ManifestState>, commits: &[Commit]) -> Result<Man
     Ok(state)
 }
 
-/// The state after one commit, or why the commit is not allowed.
+/// The state after one commit, or why the commit is not allowed. A pure function for callers
+/// that keep the state before; the writer applies in place ([`apply_undoable`]).
 pub fn apply(state: &ManifestState, commit: &Commit) -> Result<ManifestState> {
     let mut next = state.clone();
-    apply_in_place(&mut next, commit)?;
-    Ok(next)
+    match apply_undoable(&mut next, commit) {
+        Ok(undo) => {
+            // … and an accepted one is taken back entirely by its undo.
+            #[cfg(test)]
+            {
+                let mut back = next.clone();
+                undo.undo(&mut back);
+                assert_eq!(&back, state, "an accepted commit's undo restores the state");
+            }
+            #[cfg(not(test))]
+            drop(undo);
+            Ok(next)
+        }
+        Err(error) => {
+            // Every rule's test goes through here: a refused commit must leave nothing behind.
+            #[cfg(test)]
+            assert_eq!(&next, state, "a refused commit is undone entirely");
+            Err(error)
+        }
+    }
 }
 
 /// Applies one commit to `state`; on error `state` is partly changed and must be dropped.

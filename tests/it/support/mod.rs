@@ -12,6 +12,7 @@ pub(crate) mod hostile_gateway;
 pub(crate) mod intacct_bodies;
 pub(crate) mod keys;
 pub(crate) mod load_harness;
+pub(crate) mod manifest_history;
 pub(crate) mod moto;
 pub(crate) mod parquet;
 pub(crate) mod snowflake_proxy;
