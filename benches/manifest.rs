@@ -229,6 +229,7 @@ async fn run(n: usize, rounds: usize, smoke: bool) {
         version: full.version + 1,
         written_at: chrono::Utc::now(),
         run_id: "bench".into(),
+        generation: full.generation,
         actions: one_commit(0),
     };
     let mut copy_check: Option<Cost> = None;

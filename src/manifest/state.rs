@@ -255,6 +255,7 @@ impl Clone for ManifestState {
         STATE_CLONES.with(|n| n.set(n.get() + 1));
         ManifestState {
             version: self.version,
+            generation: self.generation,
             objects: self.objects.clone(),
             batches: self.batches.clone(),
         }

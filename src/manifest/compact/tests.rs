@@ -247,6 +247,7 @@ fn outcome(state: &mut ManifestState, action: &Action) -> std::result::Result<()
         version: state.version + 1,
         written_at: manifest_history::start() + Duration::days(10_000),
         run_id: "probe".into(),
+        generation: state.generation,
         actions: vec![action.clone()],
     };
     match apply_undoable(state, &commit) {
@@ -345,6 +346,7 @@ async fn a_commit_on_a_large_state_copies_nothing_and_a_refused_or_lost_one_leav
         version: full.version + 1,
         written_at: Utc::now(),
         run_id: "other".into(),
+        generation: full.generation,
         actions: vec![Action::BatchFailed {
             batch_id: TAIL_PROGRESS.into(),
             error: "given up".into(),

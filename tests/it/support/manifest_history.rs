@@ -92,6 +92,7 @@ impl History {
             version: self.commits.len() as u64 + 1,
             written_at: self.at,
             run_id: format!("{}-run", self.at.format("%Y%m%dT%H%M")),
+            generation: 0,
             actions,
         });
         Ok(())
