@@ -18,7 +18,10 @@ fn files(dir: &Path) -> BTreeMap<String, u64> {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
             if path.is_dir() {
-                walk(root, &path, out);
+                // The run lock's generations come and go with every command that takes it.
+                if path != root.join("_lock") {
+                    walk(root, &path, out);
+                }
             } else {
                 let relative = path.strip_prefix(root).unwrap().display().to_string();
                 out.insert(relative, std::fs::metadata(&path).unwrap().len());
