@@ -68,6 +68,11 @@ pub enum ManifestRule {
     PruneInUse,
     /// A pruned batch's files are gone: no new replay names it.
     ReplayOfPruned,
+    /// Only a created or staged batch that was never loaded is abandoned.
+    AbandonLoaded,
+    /// A nightly batch is abandoned only once no later nightly batch of its stream is staged
+    /// or loaded (that one's load would move the watermark past the abandoned window).
+    AbandonOrder,
 }
 
 impl fmt::Display for ManifestRule {
