@@ -101,3 +101,71 @@ async fn a_disk_that_fills_up_half_way_through_a_part_fails_the_batch_and_the_ne
     w.assert_equal_to_truth("after a run with space again").await;
     every_named_file_is_whole(&w.stage(), &w.manifest().await).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_staged_batch_whose_files_are_gone_is_listed_abandoned_and_its_window_read_again() {
+    let w = World::start().await;
+    w.ok(&["init"]).await;
+    w.ok(&["extract", "--no-progress"]).await;
+    let state = w.manifest().await;
+    let batch = state
+        .batches
+        .values()
+        .filter(|b| b.status == BatchStatus::Staged && !b.files.is_empty())
+        .min_by_key(|b| b.created_version)
+        .expect("a staged batch with files")
+        .clone();
+    for file in &batch.files {
+        std::fs::remove_file(w.stage_dir.path().join(&file.path)).unwrap();
+    }
+
+    let out = w.cli(&["run", "--no-progress"]).await;
+    let said = text(&out);
+    assert!(!out.status.success(), "{said}");
+    let expected = intacct_snowflake::Error::StagedFile {
+        object: batch.object.clone(),
+        batch_id: batch.batch_id.clone(),
+        path: batch.files[0].path.clone(),
+        problem: intacct_snowflake::error::FileProblem::Missing,
+    };
+    let after_run = w.manifest().await;
+    assert_eq!(
+        after_run.batches[&batch.batch_id].last_load_error,
+        Some(format!("files: {expected}"))
+    );
+    assert_eq!(
+        after_run.objects[&batch.stream()].watermark, None,
+        "the watermark moved past a batch never loaded"
+    );
+
+    let status = w.ok(&["status"]).await;
+    assert!(
+        status.contains(&format!("{} (missing)", batch.files[0].path)),
+        "{status}"
+    );
+    assert!(
+        status.contains(&format!("manifest abandon --batch {}", batch.batch_id)),
+        "{status}"
+    );
+
+    let out = w
+        .ok(&["manifest", "abandon", "--batch", &batch.batch_id])
+        .await;
+    assert!(
+        out.contains(&format!("abandoned: batch {}", batch.batch_id)),
+        "{out}"
+    );
+    let abandoned = w.manifest().await;
+    assert_eq!(
+        abandoned.batches[&batch.batch_id].status,
+        BatchStatus::Failed
+    );
+    assert_eq!(abandoned.objects[&batch.stream()].staged_up_to, None);
+    let status = w.ok(&["status"]).await;
+    assert!(!status.contains("(missing)"), "{status}");
+
+    w.sim.advance_days(1).await.unwrap();
+    w.ok(&["run", "--no-progress"]).await;
+    w.assert_equal_to_truth("after the abandoned batch's window was read again")
+        .await;
+}
