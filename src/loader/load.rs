@@ -427,7 +427,10 @@ async fn check_files(stage: &crate::stage::Stage, state: &BatchState) -> Result<
             });
         }
     }
-    tracing::debug!(files = state.files.len(), "staged files checked: sizes and sha256 as recorded");
+    tracing::debug!(
+        files = state.files.len(),
+        "staged files checked: sizes and sha256 as recorded"
+    );
     Ok(())
 }
 

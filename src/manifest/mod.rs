@@ -13,13 +13,14 @@
 //! Everything on a stage is written once and never replaced:
 //!
 //! ```text
-//! <stage>/<OBJECT>/<batch_id>/part-00001.parquet      Parquet parts (zstd; dictionaries on text columns only) of one batch
+//! <stage>/<OBJECT>/<batch_id>/part-00001-<attempt>.parquet  Parquet parts (zstd; dictionaries on text columns only) of one batch, named by the writing attempt
 //! <stage>/<OBJECT>/<batch_id>/raw/page-00001.xml.zst  raw response pages (keep_raw_pages)
 //! <stage>/<OBJECT>/<batch_id>/raw/deletes-page-00001.xml.zst  raw AUDITHISTORY pages of its delete feed
 //! <stage>/<OBJECT>/<batch_id>/quarantine-00001.jsonl  values set aside (quarantine_bad_values), and unreadable AUDITHISTORY rows
 //! <stage>/_schemas/<OBJECT>/<fingerprint>.json        each batch schema's columns and types (written before the batch)
 //! <stage>/_manifest/00000000000000000001.json         commits 1, 2, 3, … (contiguous)
 //! <stage>/_manifest/_checkpoints/<version>.json       folded state after every 100th commit
+//! <stage>/_manifest/_torn/<version>.json             a newest commit a power loss cut short, set aside
 //! <stage>/_lock/<pipeline>.json                       the run lock (holder and expiry)
 //! <stage>/_reports/<run_id>.json                      one report per run (no secrets)
 //! <stage>/_reports/<run_id>.html                      the status page as that run left it
@@ -123,8 +124,8 @@ pub use lock::RunLock;
 pub use log::{CHECKPOINT_INTERVAL, Manifest};
 pub use schemas::{SchemaChange, SchemaChangeKind};
 pub use state::{
-    AuditTypeCheck, BatchState, BatchStatus, ExtractProgress, LoadStep, ManifestState, ObjectState,
-    MarksBefore, Pruned, apply, fold, stream_key,
+    AuditTypeCheck, BatchState, BatchStatus, ExtractProgress, LoadStep, ManifestState, MarksBefore,
+    ObjectState, Pruned, apply, fold, stream_key,
 };
 
 use crate::error::{Corruption, Error, ManifestFile, Result};

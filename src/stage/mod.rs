@@ -193,9 +193,14 @@ impl Stage {
         {
             Ok(_) => Ok(CreateOutcome::Created),
             Err(
-                object_store::Error::AlreadyExists { .. } | object_store::Error::Precondition { .. },
+                object_store::Error::AlreadyExists { .. }
+                | object_store::Error::Precondition { .. },
             ) => {
-                if self.get(relative).await?.is_some_and(|found| found == bytes) {
+                if self
+                    .get(relative)
+                    .await?
+                    .is_some_and(|found| found == bytes)
+                {
                     tracing::info!(
                         path = relative,
                         "the stage answered that the object already exists, and it holds the bytes written: an earlier attempt of this write landed"
@@ -249,10 +254,12 @@ impl Stage {
             hasher.update(&chunk);
         }
         let found = hex::encode(hasher.finalize());
-        Ok((!found.eq_ignore_ascii_case(&file.sha256)).then(|| FileProblem::Checksum {
-            expected: file.sha256.clone(),
-            found,
-        }))
+        Ok(
+            (!found.eq_ignore_ascii_case(&file.sha256)).then(|| FileProblem::Checksum {
+                expected: file.sha256.clone(),
+                found,
+            }),
+        )
     }
 
     /// Deletes an object (absent is fine).

@@ -471,7 +471,8 @@ impl PartSink {
                 if self.held_bytes >= UPLOAD_BUFFER_BYTES {
                     let path = self.upload_path();
                     let upload = self.stage.store().put_multipart(&path).await?;
-                    let mut upload = WriteMultipart::new_with_chunk_size(upload, UPLOAD_PIECE_BYTES);
+                    let mut upload =
+                        WriteMultipart::new_with_chunk_size(upload, UPLOAD_PIECE_BYTES);
                     for held in std::mem::take(&mut self.held) {
                         upload.put(held);
                     }
@@ -499,7 +500,11 @@ impl PartSink {
         match self.uploaded {
             None => {
                 let body: Vec<u8> = self.held.iter().flat_map(|b| b.iter().copied()).collect();
-                match self.stage.put_create(&self.relative, Bytes::from(body)).await? {
+                match self
+                    .stage
+                    .put_create(&self.relative, Bytes::from(body))
+                    .await?
+                {
                     CreateOutcome::Created => {}
                     CreateOutcome::AlreadyExists => {
                         return Err(already_exists(&self.stage, &self.relative));

@@ -62,8 +62,7 @@ async fn a_torn_newest_commit_is_set_aside_and_the_next_run_ends_equal_to_the_tr
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_disk_that_fills_up_half_way_through_a_part_fails_the_batch_and_the_next_run_completes()
-{
+async fn a_disk_that_fills_up_half_way_through_a_part_fails_the_batch_and_the_next_run_completes() {
     let w = World::start().await;
     w.ok(&["init"]).await;
     let now = crate::support::demo_pipeline::sim_clock(&w.sim).await;
@@ -98,7 +97,8 @@ async fn a_disk_that_fills_up_half_way_through_a_part_fails_the_batch_and_the_ne
     every_named_file_is_whole(&w.stage(), &state).await;
 
     w.ok(&["run", "--no-progress"]).await;
-    w.assert_equal_to_truth("after a run with space again").await;
+    w.assert_equal_to_truth("after a run with space again")
+        .await;
     every_named_file_is_whole(&w.stage(), &w.manifest().await).await;
 }
 
@@ -134,7 +134,8 @@ async fn a_staged_batch_whose_files_are_gone_is_listed_abandoned_and_its_window_
         Some(format!("files: {expected}"))
     );
     assert_eq!(
-        after_run.objects[&batch.stream()].watermark, None,
+        after_run.objects[&batch.stream()].watermark,
+        None,
         "the watermark moved past a batch never loaded"
     );
 

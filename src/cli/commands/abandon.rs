@@ -48,7 +48,11 @@ pub(in crate::cli) async fn abandon(args: AbandonArgs) -> Result<()> {
             .collect();
         manifest.commit(actions).await?;
         let state = manifest.state();
-        let marks = state.objects.get(&batch.stream()).cloned().unwrap_or_default();
+        let marks = state
+            .objects
+            .get(&batch.stream())
+            .cloned()
+            .unwrap_or_default();
         Ok((batch, ids, marks))
     })
     .await?;

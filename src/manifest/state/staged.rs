@@ -181,7 +181,10 @@ pub(super) fn batch_staged(
     }
     let stream = batch.stream();
     let before = state.objects.get(&stream).cloned().unwrap_or_default();
-    let batch = state.batches.get_mut(id.as_str()).expect("checked live above");
+    let batch = state
+        .batches
+        .get_mut(id.as_str())
+        .expect("checked live above");
     if batch.mode == Mode::Nightly {
         batch.marks_before = Some(super::MarksBefore {
             staged_up_to: before.staged_up_to,

@@ -1060,7 +1060,6 @@ fn abandoned(id: &str) -> Action {
     }
 }
 
-
 #[test]
 fn abandoning_a_staged_nightly_batch_puts_its_streams_staged_marks_back() {
     let mut with_deletes = staged("b", Some(9));
@@ -1089,7 +1088,10 @@ fn abandoning_a_staged_nightly_batch_puts_its_streams_staged_marks_back() {
     let state = fold_actions(vec![
         vec![created("a", Mode::Nightly, 5)],
         vec![staged("a", Some(5))],
-        vec![created("c", Mode::Nightly, 9), created("d", Mode::Backfill, 3)],
+        vec![
+            created("c", Mode::Nightly, 9),
+            created("d", Mode::Backfill, 3),
+        ],
         vec![staged("d", None)],
         vec![abandoned("c"), abandoned("d")],
     ])
@@ -1111,7 +1113,10 @@ fn only_an_unloaded_batch_is_abandoned_and_a_later_nightly_one_first() {
     };
     let mut later_first = base();
     later_first.push(vec![abandoned("a")]);
-    assert_eq!(rule_of(fold_actions(later_first)), ManifestRule::AbandonOrder);
+    assert_eq!(
+        rule_of(fold_actions(later_first)),
+        ManifestRule::AbandonOrder
+    );
     let mut in_order = base();
     in_order.push(vec![abandoned("b"), abandoned("a")]);
     let state = fold_actions(in_order).unwrap();
@@ -1120,7 +1125,10 @@ fn only_an_unloaded_batch_is_abandoned_and_a_later_nightly_one_first() {
     let mut loaded_one = base();
     loaded_one.push(vec![loaded("a", Mode::Nightly, Some(5))]);
     loaded_one.push(vec![abandoned("a")]);
-    assert_eq!(rule_of(fold_actions(loaded_one)), ManifestRule::AbandonLoaded);
+    assert_eq!(
+        rule_of(fold_actions(loaded_one)),
+        ManifestRule::AbandonLoaded
+    );
     let mut twice = base();
     twice.push(vec![abandoned("b")]);
     twice.push(vec![abandoned("b")]);

@@ -114,7 +114,10 @@ async fn torn_commits() {
         let stage = Stage::open(&world.spec.stage.url).unwrap();
         let opened = Manifest::open(stage.clone(), "check").await.unwrap();
         assert_eq!(*opened.state(), before, "{name}");
-        assert!(!local.exists(), "{name}: the torn commit is still in the log");
+        assert!(
+            !local.exists(),
+            "{name}: the torn commit is still in the log"
+        );
         let aside = world
             .stage_dir()
             .join(format!("_manifest/_torn/{v:020}.json"));

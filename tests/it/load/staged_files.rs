@@ -36,13 +36,34 @@ async fn a_part_changed_after_staging_fails_its_batch_and_loads_nothing() {
         ]
     };
     let overwritten = h
-        .stage_batch_in(Mode::Nightly, T0 + 30, T0 + 31, &rows(10), false, Some("E1"))
+        .stage_batch_in(
+            Mode::Nightly,
+            T0 + 30,
+            T0 + 31,
+            &rows(10),
+            false,
+            Some("E1"),
+        )
         .await;
     let replaced = h
-        .stage_batch_in(Mode::Nightly, T0 + 30, T0 + 31, &rows(20), false, Some("E2"))
+        .stage_batch_in(
+            Mode::Nightly,
+            T0 + 30,
+            T0 + 31,
+            &rows(20),
+            false,
+            Some("E2"),
+        )
         .await;
     let removed = h
-        .stage_batch_in(Mode::Nightly, T0 + 30, T0 + 31, &rows(30), false, Some("E3"))
+        .stage_batch_in(
+            Mode::Nightly,
+            T0 + 30,
+            T0 + 31,
+            &rows(30),
+            false,
+            Some("E3"),
+        )
         .await;
     let mut donor_rows = rows(40);
     donor_rows.push(Row::live(42, "a third row: another size", T0 + 22));
@@ -65,7 +86,11 @@ async fn a_part_changed_after_staging_fails_its_batch_and_loads_nothing() {
     let replaced_part = part_of(&h, &replaced).await;
     let donor_bytes = std::fs::read(on_disk(&part_of(&h, &donor).await)).unwrap();
     std::fs::write(on_disk(&replaced_part), &donor_bytes).unwrap();
-    assert_ne!(donor_bytes.len() as u64, replaced_part.bytes, "the sizes differ");
+    assert_ne!(
+        donor_bytes.len() as u64,
+        replaced_part.bytes,
+        "the sizes differ"
+    );
     let replaced_problem = FileProblem::Size {
         expected: replaced_part.bytes,
         found: donor_bytes.len() as u64,
