@@ -23,7 +23,7 @@ use std::fmt;
 
 pub use intacct::{ErrorDetail, ErrorLevel, FailureClass, IntacctFailure};
 pub use manifest::{Corruption, LockLoss, ManifestFile, ManifestRule};
-pub use stage::StageFailure;
+pub use stage::{FileProblem, StageFailure};
 
 pub(crate) use redact::secret_spans;
 
@@ -433,6 +433,23 @@ pub enum Error {
         how: LockLoss,
     },
 
+    /// A file a staged batch names is not the one written: missing, or of another size or
+    /// content than the manifest recorded. The batch is not loaded.
+    #[error(
+        "staged file {path} of {object} batch {batch_id} {problem}; the batch is not loaded (`status` lists it; `manifest abandon --batch {batch_id}` gives it up so the next run reads its window again)"
+    )]
+    StagedFile {
+        /// The object.
+        object: String,
+        /// The batch.
+        batch_id: String,
+        /// The file, relative to the stage.
+        path: String,
+        /// How it differs.
+        #[source]
+        problem: FileProblem,
+    },
+
     /// A background task of the run (the run lock's renewal) panicked or was cancelled.
     #[error("{task} failed: {source}")]
     Task {
@@ -579,6 +596,7 @@ impl Error {
             | Error::XmlTooDeep { .. }
             | Error::ResultTooLarge { .. }
             | Error::LockLost { .. }
+            | Error::StagedFile { .. }
             | Error::Task { .. }
             | Error::Interrupted
             | Error::Statement { .. }
@@ -729,6 +747,7 @@ mod tests {
             Error::ManifestRule { .. } => "ManifestRule",
             Error::LockHeld { .. } => "LockHeld",
             Error::LockLost { .. } => "LockLost",
+            Error::StagedFile { .. } => "StagedFile",
             Error::Task { .. } => "Task",
             Error::Interrupted => "Interrupted",
             Error::Statement { .. } => "Statement",
@@ -1015,6 +1034,16 @@ mod tests {
                 false,
             ),
             (
+                Error::StagedFile {
+                    object: text(),
+                    batch_id: text(),
+                    path: text(),
+                    problem: FileProblem::Missing,
+                },
+                1,
+                false,
+            ),
+            (
                 Error::Task {
                     task: "renewal",
                     source: cancelled_task(),
@@ -1088,7 +1117,7 @@ mod tests {
             assert_eq!(error.exit_code(), *exit_code, "{error:?}");
             assert_eq!(error.is_retryable(), *retryable, "{error:?}");
         }
-        assert_eq!(kinds.len(), 37, "a kind has no row: {kinds:?}");
+        assert_eq!(kinds.len(), 38, "a kind has no row: {kinds:?}");
     }
 
     #[test]

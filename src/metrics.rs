@@ -309,6 +309,7 @@ mod tests {
             schema_accepted: false,
             loaded_at: None,
             pruned: None,
+            marks_before: None,
         }
     }
 

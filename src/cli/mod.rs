@@ -196,8 +196,8 @@ pub(crate) enum Command {
     /// Stage housekeeping: `stage prune` removes the files of batches loaded long ago.
     #[command(subcommand)]
     Stage(StageCommand),
-    /// Manifest housekeeping: `manifest compact` writes a checkpoint without the history
-    /// nothing reads any more.
+    /// Manifest housekeeping: `manifest abandon` gives up a batch that cannot be loaded;
+    /// `manifest compact` writes a checkpoint without the history nothing reads any more.
     #[command(subcommand)]
     Manifest(ManifestCommand),
     /// Local stand-ins for development and tests.
@@ -422,6 +422,52 @@ pub(crate) enum StageCommand {
     Prune(PruneArgs),
 }
 
+/// Manifest commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ManifestCommand {
+    /// Give up a staged or created batch that was never loaded, typically one whose files
+    /// are gone from the stage (`status` lists those; a load of it fails naming the file).
+    ///
+    /// The batch is recorded as failed (`batch_abandoned` in the manifest). For a staged
+    /// nightly batch, its stream's staged marks go back to where they were before it, so the
+    /// next `run` reads its window again from Intacct; a later nightly batch of the same
+    /// stream that is staged and not loaded is abandoned with it (it would move the
+    /// watermark past the abandoned window), newest first. A loaded batch is never
+    /// abandoned, and no watermark moves. It takes the pipeline's run lock. Example:
+    ///
+    ///     intacct-snowflake manifest abandon --config pipelines/nightly.toml --batch 3f2c…
+    #[command(verbatim_doc_comment)]
+    Abandon(AbandonArgs),
+    /// Write a compacted checkpoint: the folded manifest without what nothing reads any more
+    /// (failed batches' files and progress, loaded batches' statement handles and figures,
+    /// pruned batches' part and raw page lists), so opening reads less. Every batch, mark,
+    /// requestId, replay source and audit check stays, and the commits stay on the stage. It
+    /// takes the pipeline's run lock and prints the state's size before and after. Example:
+    ///
+    ///     intacct-snowflake manifest compact --config pipelines/nightly.toml
+    #[command(verbatim_doc_comment)]
+    Compact(CompactArgs),
+}
+
+/// Options of `manifest abandon`.
+#[derive(Debug, Args)]
+pub(crate) struct AbandonArgs {
+    /// The pipeline file (or INTACCT_SNOWFLAKE_CONFIG; the flag wins).
+    #[arg(
+        long,
+        short,
+        env = "INTACCT_SNOWFLAKE_CONFIG",
+        default_value = "pipelines/demo.toml"
+    )]
+    pub config: PathBuf,
+    /// The batch to give up (its id, from `status` or the error that named it).
+    #[arg(long)]
+    pub batch: String,
+    /// Why, recorded with it in the manifest.
+    #[arg(long, default_value = "abandoned with `manifest abandon`")]
+    pub reason: String,
+}
+
 /// Options of `stage prune`.
 #[derive(Debug, Args)]
 pub(crate) struct PruneArgs {
@@ -442,20 +488,6 @@ pub(crate) struct PruneArgs {
     /// Measure ages from this RFC 3339 instant instead of the current time (simulated clocks).
     #[arg(long, env = "INTACCT_SNOWFLAKE_NOW", hide = true)]
     pub now: Option<String>,
-}
-
-/// Manifest commands.
-#[derive(Debug, Subcommand)]
-pub(crate) enum ManifestCommand {
-    /// Write a compacted checkpoint: the folded manifest without what nothing reads any more
-    /// (failed batches' files and progress, loaded batches' statement handles and figures,
-    /// pruned batches' part and raw page lists), so opening reads less. Every batch, mark,
-    /// requestId, replay source and audit check stays, and the commits stay on the stage. It
-    /// takes the pipeline's run lock and prints the state's size before and after. Example:
-    ///
-    ///     intacct-snowflake manifest compact --config pipelines/nightly.toml
-    #[command(verbatim_doc_comment)]
-    Compact(CompactArgs),
 }
 
 /// Options of `manifest compact`.
@@ -550,6 +582,7 @@ impl Command {
             Command::Reset(_) => "reset",
             Command::Stage(StageCommand::Prune(_)) => "stage prune",
             Command::Manifest(ManifestCommand::Compact(_)) => "manifest compact",
+            Command::Manifest(ManifestCommand::Abandon(_)) => "manifest abandon",
         }
     }
 
@@ -570,6 +603,7 @@ impl Command {
             Command::Reset(a) => Some(a.config.clone()),
             Command::Stage(StageCommand::Prune(a)) => Some(a.config.clone()),
             Command::Manifest(ManifestCommand::Compact(a)) => Some(a.config.clone()),
+            Command::Manifest(ManifestCommand::Abandon(a)) => Some(a.config.clone()),
             Command::Sim(_) | Command::Secrets(_) => None,
         }
     }
@@ -670,6 +704,7 @@ pub(crate) async fn run(command: Command) -> Result<Outcome> {
         Command::Manifest(ManifestCommand::Compact(args)) => {
             done(commands::manifest_compact(args).await)
         }
+        Command::Manifest(ManifestCommand::Abandon(args)) => done(commands::abandon(args).await),
         Command::Sim(SimCommand::Intacct(args)) => done(sim::run(args)),
         Command::Secrets(SecretsCommand::Encrypt(args)) => done(secrets::encrypt(args)),
         Command::Secrets(SecretsCommand::List(args)) => done(secrets::list(args)),

@@ -71,6 +71,11 @@ pub enum ManifestRule {
     /// A commit carries a run lock generation older than the newest the manifest has seen:
     /// its writer lost the lock to a newer run.
     StaleGeneration,
+    /// Only a created or staged batch that was never loaded is abandoned.
+    AbandonLoaded,
+    /// A nightly batch is abandoned only once no later nightly batch of its stream is staged
+    /// or loaded (that one's load would move the watermark past the abandoned window).
+    AbandonOrder,
 }
 
 impl fmt::Display for ManifestRule {

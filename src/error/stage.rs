@@ -15,3 +15,29 @@ pub enum StageFailure {
     #[error("already exists; stage files are written once and never replaced")]
     AlreadyExists,
 }
+
+/// How a file a staged batch names differs from what the manifest recorded when it was
+/// written (the cause of `Error::StagedFile`).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FileProblem {
+    /// The file is not on the stage.
+    #[error("is missing from the stage")]
+    Missing,
+    /// Its size differs.
+    #[error("has {found} bytes where the manifest recorded {expected}")]
+    Size {
+        /// Bytes recorded at write time.
+        expected: u64,
+        /// Bytes on the stage now.
+        found: u64,
+    },
+    /// Its content differs.
+    #[error("has sha256 {found} where the manifest recorded {expected}")]
+    Checksum {
+        /// sha256 recorded at write time (hex).
+        expected: String,
+        /// sha256 of the bytes on the stage now (hex).
+        found: String,
+    },
+}

@@ -24,6 +24,11 @@
 //!   table emptied or re-created since. When the count differs, the batch's staging rows are
 //!   deleted and its files copied again with `FORCE = TRUE` (a reload round, itself recorded
 //!   steps), and the count must then match or the batch fails naming both counts;
+//! * before a batch's files are first copied (in a load or a resume whose MERGE has no
+//!   answer yet), every file it names is checked against the size and sha256 the manifest
+//!   recorded when it was written: a file missing or changed fails the batch
+//!   ([`Error::StagedFile`], naming the object, batch, file and the difference) before any
+//!   statement reads it, so nothing of it reaches the target table and no mark moves;
 //! * a batch with no rows sends no statement at all (an unchanged object never resumes the
 //!   warehouse) and is marked loaded;
 //! * a batch is committed loaded, with the new watermark of its stream (`OBJECT@ENTITY` with
@@ -300,6 +305,17 @@ async fn load_batch(
         return commit_loaded(ctx, &state, report).await;
     }
     let stage = ctx.manifest.lock().await.stage().clone();
+    // Once the MERGE has an answer the files have done their work; before that a COPY (or a
+    // reload) may read them, so they must be the bytes the extract wrote.
+    let merged = state
+        .load_steps
+        .get("merge")
+        .is_some_and(|m| m.result.is_some());
+    if !merged {
+        at.step = "files".into();
+        check_files(&stage, &state).await?;
+    }
+
     let schema = schemas::load(&stage, &state.object, &state.schema_fingerprint).await?;
     let live = ensure_tables(ctx, catalog, &schema, &state, report, &mut at.step).await?;
     tracing::info!(rows = state.rows, files = state.files.len(), mode = %state.mode, "loading batch");
@@ -396,6 +412,26 @@ async fn load_batch(
 
     at.step = "commit".into();
     commit_loaded(ctx, &state, report).await
+}
+
+/// Checks every file `state` names (size, then sha256) against what the manifest recorded:
+/// the first that differs is [`Error::StagedFile`].
+async fn check_files(stage: &crate::stage::Stage, state: &BatchState) -> Result<()> {
+    for file in &state.files {
+        if let Some(problem) = stage.check_file(file).await? {
+            return Err(Error::StagedFile {
+                object: state.object.clone(),
+                batch_id: state.batch_id.clone(),
+                path: file.path.clone(),
+                problem,
+            });
+        }
+    }
+    tracing::debug!(
+        files = state.files.len(),
+        "staged files checked: sizes and sha256 as recorded"
+    );
+    Ok(())
 }
 
 /// Marks the batch loaded and, for a nightly batch, moves its stream's watermark to the end of

@@ -4,6 +4,16 @@
 //! versions), reads the newest checkpoint, then reads commits `v+1, v+2, …` by name until one
 //! is missing: no listing of the commit files, so opening costs one checkpoint and fewer than
 //! [`CHECKPOINT_INTERVAL`] small reads however long the history.
+//!
+//! A commit is created whole (a hard link of a file written and fsynced, or an S3 `PUT`), so
+//! a commit cut short is one a power loss caught before it was on disk: a stage written
+//! without fsync, or a disk that lied. Only the newest commit can be torn that way (its writer
+//! never saw it succeed, so it did nothing after it): opening sets a torn newest commit aside
+//! to `_manifest/_torn/<version>.json` with a warning and goes on from the version before;
+//! the next commit takes its version again. Torn means the JSON ends early (or is empty, or
+//! runs into the zeros of blocks never written); a commit that parses as JSON but is not a
+//! commit (another shape, an unknown action: perhaps a newer version's), and a torn commit
+//! with a commit after it, stay `Error::ManifestCorrupt` naming the file.
 
 use bytes::Bytes;
 use chrono::Utc;
@@ -21,6 +31,7 @@ pub const CHECKPOINT_INTERVAL: u64 = 100;
 const MAX_ATTEMPTS: usize = 16;
 const MANIFEST_DIR: &str = "_manifest";
 const CHECKPOINT_DIR: &str = "_manifest/_checkpoints";
+const TORN_DIR: &str = "_manifest/_torn";
 
 fn commit_path(version: u64) -> String {
     format!("{MANIFEST_DIR}/{version:020}.json")
@@ -77,7 +88,18 @@ impl Manifest {
             let Some(body) = self.stage.get(&commit_path(version)).await? else {
                 return Ok(());
             };
-            let commit: Commit = parse_file(&commit_path(version), ManifestFile::Commit, &body)?;
+            let commit: Commit =
+                match parse_file(&commit_path(version), ManifestFile::Commit, &body) {
+                    Ok(commit) => commit,
+                    Err(error) if is_torn(&body) => {
+                        if self.stage.size(&commit_path(version + 1)).await?.is_some() {
+                            return Err(error);
+                        }
+                        self.set_aside_torn(version, body).await?;
+                        return Ok(());
+                    }
+                    Err(error) => return Err(error),
+                };
             // A failed apply leaves the state half-changed: drop it rather than keep it.
             let mut state = std::mem::take(&mut self.state);
             apply_in_place(&mut state, &commit)?;
@@ -193,6 +215,25 @@ impl Manifest {
         })
     }
 
+    /// Moves the torn newest commit `version` to `_manifest/_torn/` (a copy under the run's
+    /// id when an earlier one of that version is there already), then removes it.
+    async fn set_aside_torn(&self, version: u64, body: Bytes) -> Result<()> {
+        let mut aside = format!("{TORN_DIR}/{version:020}.json");
+        if self.stage.put_create(&aside, body.clone()).await? == CreateOutcome::AlreadyExists {
+            aside = format!("{TORN_DIR}/{version:020}-{}.json", self.run_id);
+            self.stage.put_create(&aside, body.clone()).await?;
+        }
+        self.stage.delete(&commit_path(version)).await?;
+        tracing::warn!(
+            version,
+            bytes = body.len(),
+            path = %commit_path(version),
+            set_aside = %aside,
+            "the newest manifest commit was cut short (a power loss before it reached the disk): set aside; the manifest goes on from the version before"
+        );
+        Ok(())
+    }
+
     async fn write_checkpoint(&self) -> Result<()> {
         let body = serde_json::to_vec(&self.state).expect("state serialises");
         // Another writer may have written the same checkpoint: same content, nothing to do.
@@ -256,6 +297,18 @@ pub struct Compacted {
     pub after: Size,
     /// What was dropped.
     pub removed: super::compact::Removed,
+}
+
+/// Whether `body` is JSON cut short: empty, ending early, or running into zeros (blocks a
+/// power loss left unwritten), rather than whole JSON of another shape.
+fn is_torn(body: &[u8]) -> bool {
+    if body.iter().all(u8::is_ascii_whitespace) || body.contains(&0) {
+        return true;
+    }
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(_) => false,
+        Err(e) => e.is_eof(),
+    }
 }
 
 async fn load_checkpoint(stage: &Stage) -> Result<Option<ManifestState>> {

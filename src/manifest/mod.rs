@@ -20,13 +20,14 @@
 //! Everything on a stage is written once and never replaced:
 //!
 //! ```text
-//! <stage>/<OBJECT>/<batch_id>/part-00001.parquet      Parquet parts (zstd; dictionaries on text columns only) of one batch
+//! <stage>/<OBJECT>/<batch_id>/part-00001-<attempt>.parquet  Parquet parts (zstd; dictionaries on text columns only) of one batch, named by the writing attempt
 //! <stage>/<OBJECT>/<batch_id>/raw/page-00001.xml.zst  raw response pages (keep_raw_pages)
 //! <stage>/<OBJECT>/<batch_id>/raw/deletes-page-00001.xml.zst  raw AUDITHISTORY pages of its delete feed
 //! <stage>/<OBJECT>/<batch_id>/quarantine-00001.jsonl  values set aside (quarantine_bad_values), and unreadable AUDITHISTORY rows
 //! <stage>/_schemas/<OBJECT>/<fingerprint>.json        each batch schema's columns and types (written before the batch)
 //! <stage>/_manifest/00000000000000000001.json         commits 1, 2, 3, … (contiguous)
 //! <stage>/_manifest/_checkpoints/<version>.json       folded state after every 100th commit (compacted after `manifest compact`'s)
+//! <stage>/_manifest/_torn/<version>.json              a newest commit a power loss cut short, set aside
 //! <stage>/_lock/<pipeline>/<generation>.json          the run lock: one object per acquisition (its holder and lease)
 //! <stage>/_lock/<pipeline>/<generation>.renew-<n>.json   … its holder's renewals, and `<generation>.released.json` when done
 //! <stage>/_reports/<run_id>.json                      one report per run (no secrets)
@@ -57,6 +58,7 @@
 //! | `schema_changes` | changes [{object, table, column, kind (`added`, `widened`), old_type, new_type}], held | what loading the batch changes in its table, committed **before** the DDL is sent; `held`: the object's schema is frozen and the batch waits for `accept-schema` |
 //! | `schema_accepted` | — | `accept-schema`: the held batch may change its table now |
 //! | `batch_pruned` | horizon | `stage prune`: the loaded batch's files are removed from the stage (committed before the first delete); it stays loaded and can no longer be replayed |
+//! | `batch_abandoned` | batch_id, reason | `manifest abandon`: a created or staged batch never loaded is given up (it becomes failed); a staged nightly batch's stream gets back the `staged_up_to` and `deletes_up_to` it had before the batch was staged, so the next run reads its window again |
 //! | `audit_type_checked` | batch_id, object_type, since, seen | while its batch was extracted, AUDITHISTORY was asked whether it holds any row of the object's `OBJECTTYPE` since `since` (`seen`); `status` warns while the newest answer is no |
 //!
 //! # Rules
@@ -98,6 +100,12 @@
 //! * every batch of an object merges on the same key and windows on the same watermark field
 //!   ([`BatchKeys`]), fixed by its first staged batch (`keys_changed`): rows already loaded
 //!   were merged on that column, so a different key needs a new stage and a fresh initial load;
+//! * only a created or staged batch that was never loaded is abandoned
+//!   ([`ManifestRule::AbandonLoaded`]); a staged nightly batch only while no later nightly
+//!   batch of its stream is staged or loaded ([`ManifestRule::AbandonOrder`]: that one's load
+//!   would move the watermark past the abandoned window); abandoning it puts its stream's
+//!   staged marks back to where they were before it was staged (never the watermark, which
+//!   it never moved), so the next run reads the window again;
 //! * two writers cannot both write version N: the loser re-reads and retries at N+1 against the
 //!   new state (and gives up if its commit is no longer valid there);
 //! * a commit's run lock `generation` is never older than the newest an earlier commit carries
@@ -133,8 +141,8 @@ pub use lock::{Fence, Holder, RunLock};
 pub use log::{CHECKPOINT_INTERVAL, Compacted, Manifest, Size};
 pub use schemas::{SchemaChange, SchemaChangeKind};
 pub use state::{
-    AuditTypeCheck, BatchState, BatchStatus, ExtractProgress, LoadStep, ManifestState, ObjectState,
-    Pruned, apply, fold, stream_key,
+    AuditTypeCheck, BatchState, BatchStatus, ExtractProgress, LoadStep, ManifestState, MarksBefore,
+    ObjectState, Pruned, apply, fold, stream_key,
 };
 
 use crate::error::{Corruption, Error, ManifestFile, Result};
@@ -382,6 +390,16 @@ pub enum Action {
         /// The batch.
         batch_id: String,
     },
+    /// `manifest abandon`: a created or staged batch that was never loaded is given up (its
+    /// files are gone or cannot be loaded). It becomes failed; a staged nightly batch's
+    /// stream gets back the staged marks it had before the batch was staged, so the next
+    /// run reads the window again.
+    BatchAbandoned {
+        /// The batch.
+        batch_id: String,
+        /// Why (the operator's words, or the command's).
+        reason: String,
+    },
     /// `stage prune` removes a loaded batch's files from the stage (its parts, raw pages and
     /// quarantine files): written before the first file is deleted. The batch stays loaded
     /// (its rows are in Snowflake) but can no longer be replayed.
@@ -410,7 +428,9 @@ impl Action {
             | Action::BatchFailed { batch_id, .. }
             | Action::SchemaChanges { batch_id, .. }
             | Action::SchemaAccepted { batch_id } => batch_id,
-            Action::BatchPruned { batch_id, .. } => batch_id,
+            Action::BatchPruned { batch_id, .. } | Action::BatchAbandoned { batch_id, .. } => {
+                batch_id
+            }
         }
     }
 }

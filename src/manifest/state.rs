@@ -8,13 +8,15 @@
 //! to them: `created` (a batch and its entity), `staged` (extract progress and the staged
 //! batch), `load_steps` (the statements of a load and its failures), `loaded` (the loaded
 //! batch and the watermark), `failed` (a batch given up), `schema` (the table changes a load
-//! makes, held under a frozen schema until accepted) and `pruned` (a loaded batch's files
-//! removed). The fold stays pure: a family reads and changes only the state it is handed
+//! makes, held under a frozen schema until accepted), `pruned` (a loaded batch's files
+//! removed) and `abandoned` (an unloaded batch given up, its stream's staged marks put
+//! back). The fold stays pure: a family reads and changes only the state it is handed
 //! (no IO, no clock), or returns the rule the action breaks.
 //!
 //! The writer applies a candidate commit in place and keeps an `undo` of the few entries it
 //! changes, so checking a commit never copies the state (see `undo`).
 
+mod abandoned;
 mod created;
 mod failed;
 mod load_steps;
@@ -150,6 +152,19 @@ pub struct BatchState {
     /// When `stage prune` removed its files, and the horizon it pruned to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pruned: Option<Pruned>,
+    /// A nightly batch's stream marks just before it was staged: what `manifest abandon`
+    /// puts back (`None` for other batches, and in states folded before they were kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marks_before: Option<MarksBefore>,
+}
+
+/// A stream's staged marks as they were before a nightly batch was staged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MarksBefore {
+    /// The stream's `staged_up_to`.
+    pub staged_up_to: Option<DateTime<Utc>>,
+    /// The stream's `deletes_up_to`.
+    pub deletes_up_to: Option<DateTime<Utc>>,
 }
 
 /// AUDITHISTORY's answer to whether it holds any row of an `OBJECTTYPE` since an instant.
@@ -411,6 +426,7 @@ fn apply_action(state: &mut ManifestState, commit: &Commit, action: &Action) -> 
         Action::SchemaChanges { .. } => schema::schema_changes(state, commit, action),
         Action::SchemaAccepted { .. } => schema::schema_accepted(state, commit, action),
         Action::BatchPruned { .. } => pruned::batch_pruned(state, commit, action),
+        Action::BatchAbandoned { .. } => abandoned::batch_abandoned(state, commit, action),
     }
 }
 

@@ -7,11 +7,38 @@
 //! `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_ALLOW_HTTP`,
 //! `AWS_VIRTUAL_HOSTED_STYLE_REQUEST`, …) or from explicit options, which win.
 //!
-//! Invariant: everything this crate writes to a stage is written once. Small objects go
-//! through [`Stage::put_create`] (`PutMode::Create`, atomic put-if-absent on local disks and
-//! S3); Parquet parts are streamed by multipart upload, which cannot be conditional, so the
-//! part writer refuses a path that already exists and part paths contain the batch id (a
-//! fresh UUID), which no other writer uses.
+//! # Written once, and durable before it counts
+//!
+//! Everything this crate writes to a stage is written once:
+//! * small objects (manifest commits, checkpoints, the lock, batch schemas, raw pages,
+//!   quarantine files, parts smaller than the upload buffer) go through
+//!   [`Stage::put_create`]: `PutMode::Create`, a conditional `PUT` with `If-None-Match: *` on
+//!   S3 and a hard link on a local directory;
+//! * a Parquet part larger than the upload buffer is a multipart upload. object_store 0.14
+//!   sends `If-None-Match` on `CompleteMultipartUpload` only inside its own copy-if-not-exists,
+//!   not for the uploads it exposes, so on S3 such a part is completed unconditionally; its
+//!   name carries a random id of the writing attempt (see `parts`), which no other writer
+//!   uses, so nothing else ever completes an upload to it. On a local directory (and
+//!   `memory://`) the upload goes to a temporary name beside it and is then renamed
+//!   create-once (`RenameTargetMode::Create`, a hard link), so a part there is created once
+//!   as well.
+//!
+//! On a local directory the store fsyncs a file and its directory before a write returns
+//! (object_store 0.14's `LocalFileSystem::with_fsync`: `sync_all` on the file, then the hard
+//! link or rename, then an fsync of the parent directory), so a manifest commit counts only
+//! once it would survive a power loss; S3 acknowledges a `PUT` only once the object is
+//! durable.
+//!
+//! An "already exists" answer is not always someone else's object: object_store retries a
+//! conditional `PUT` answered with a 5xx, and when the first attempt did land, the retry is
+//! refused with 412 and reported as "already exists". [`Stage::put_create`] therefore reads
+//! the object back: the same bytes are this writer's own write ([`CreateOutcome::Created`]);
+//! other bytes are a genuine conflict ([`CreateOutcome::AlreadyExists`]). Every object this
+//! crate creates carries something of its writer (a run id, a time, a random id), so two
+//! writers never race with the same bytes.
+//!
+//! Before a batch is copied into Snowflake, every file it names is checked against the size
+//! and sha256 recorded when it was written ([`Stage::check_file`]).
 
 pub(crate) mod parts;
 
@@ -23,8 +50,9 @@ use bytes::Bytes;
 use futures::TryStreamExt;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
+use sha2::Digest as _;
 
-use crate::error::{Error, Result, StageFailure};
+use crate::error::{Error, FileProblem, Result, StageFailure};
 
 /// An object store and the prefix under which a pipeline keeps its files.
 #[derive(Clone, Debug)]
@@ -84,14 +112,23 @@ impl Stage {
                 source: e.into(),
                 transient: false,
             })?;
+        let store: Arc<dyn ObjectStore> = if parsed.scheme() == "file" {
+            // A commit counts only once it survives a power loss: fsync the file and its
+            // directory before a write returns (object_store's own parsing leaves it off).
+            Arc::new(object_store::local::LocalFileSystem::new().with_fsync(true))
+        } else {
+            Arc::from(store)
+        };
         Ok(Stage {
-            store: Arc::from(store),
+            store,
             prefix,
             url: redact_url(&parsed),
         })
     }
 
-    /// A stage over an existing store (tests share one in-memory store between opens).
+    /// A stage over an existing store (tests share one in-memory store between opens, or
+    /// wrap a store in one that injects faults); `url` says what kind of store it is
+    /// (`file://`, `memory://`, `s3://`).
     pub fn from_store(store: Arc<dyn ObjectStore>, prefix: &str, url: &str) -> Stage {
         Stage {
             store,
@@ -126,7 +163,20 @@ impl Stage {
         }
     }
 
-    /// Writes `bytes` at `relative` only if nothing is there yet.
+    /// Whether the stage is a local directory (or a test store standing in for one).
+    pub(crate) fn is_local(&self) -> bool {
+        self.url.starts_with("file:")
+    }
+
+    /// Whether a multipart upload can be published create-once by a rename (a local
+    /// directory, memory), rather than completed under its own name (S3).
+    pub(crate) fn renames_uploads(&self) -> bool {
+        self.url.starts_with("file:") || self.url.starts_with("memory:")
+    }
+
+    /// Writes `bytes` at `relative` only if nothing is there yet. An object already there
+    /// with exactly these bytes is this writer's own earlier attempt (a retried `PUT` whose
+    /// first attempt landed, see the module docs): [`CreateOutcome::Created`].
     pub async fn put_create(&self, relative: &str, bytes: Bytes) -> Result<CreateOutcome> {
         let options = PutOptions {
             mode: PutMode::Create,
@@ -134,11 +184,32 @@ impl Stage {
         };
         match self
             .store
-            .put_opts(&self.path(relative), PutPayload::from_bytes(bytes), options)
+            .put_opts(
+                &self.path(relative),
+                PutPayload::from_bytes(bytes.clone()),
+                options,
+            )
             .await
         {
             Ok(_) => Ok(CreateOutcome::Created),
-            Err(object_store::Error::AlreadyExists { .. }) => Ok(CreateOutcome::AlreadyExists),
+            Err(
+                object_store::Error::AlreadyExists { .. }
+                | object_store::Error::Precondition { .. },
+            ) => {
+                if self
+                    .get(relative)
+                    .await?
+                    .is_some_and(|found| found == bytes)
+                {
+                    tracing::info!(
+                        path = relative,
+                        "the stage answered that the object already exists, and it holds the bytes written: an earlier attempt of this write landed"
+                    );
+                    Ok(CreateOutcome::Created)
+                } else {
+                    Ok(CreateOutcome::AlreadyExists)
+                }
+            }
             Err(e) => Err(self.error(relative, e)),
         }
     }
@@ -159,6 +230,36 @@ impl Stage {
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(self.error(relative, e)),
         }
+    }
+
+    /// Checks that the file at `file.path` is the one written: its size, then the sha256 of
+    /// its bytes (streamed, so memory stays at one chunk), against what was recorded.
+    /// `Ok(None)` when it matches; a failure to read is an error, a difference the
+    /// [`FileProblem`].
+    pub async fn check_file(&self, file: &StagedFile) -> Result<Option<FileProblem>> {
+        let result = match self.store.get(&self.path(&file.path)).await {
+            Ok(result) => result,
+            Err(object_store::Error::NotFound { .. }) => return Ok(Some(FileProblem::Missing)),
+            Err(e) => return Err(self.error(&file.path, e)),
+        };
+        if result.meta.size != file.bytes {
+            return Ok(Some(FileProblem::Size {
+                expected: file.bytes,
+                found: result.meta.size,
+            }));
+        }
+        let mut hasher = sha2::Sha256::new();
+        let mut chunks = result.into_stream();
+        while let Some(chunk) = chunks.try_next().await.on_stage(self, &file.path)? {
+            hasher.update(&chunk);
+        }
+        let found = hex::encode(hasher.finalize());
+        Ok(
+            (!found.eq_ignore_ascii_case(&file.sha256)).then(|| FileProblem::Checksum {
+                expected: file.sha256.clone(),
+                found,
+            }),
+        )
     }
 
     /// Deletes an object (absent is fine).

@@ -1,6 +1,7 @@
 //! The Parquet part writer: record batches of one batch id into `part-NNNNN.parquet` files.
 //!
-//! Parts land at `<object>/<batch_id>/part-00001.parquet`, `part-00002.parquet`, … (zstd,
+//! Parts land at `<object>/<batch_id>/part-00001-<attempt>.parquet`,
+//! `part-00002-<attempt>.parquet`, … (zstd,
 //! statistics on, dictionaries for text columns only, row groups of
 //! [`StageOptions::row_group_rows`]), rolling to a new part when
 //! the current one reaches [`StageOptions::part_max_rows`] rows or about
@@ -11,17 +12,29 @@
 //! pages), each kind numbered from 1, and quarantined rows to
 //! `<object>/<batch_id>/quarantine-00001.jsonl`.
 //!
+//! `<attempt>` is a random id drawn by each [`PartWriter`]: a run that resumes a batch, or
+//! a stalled run and the run that took its lock over, never write a part of the same name.
+//!
 //! Invariants: memory is bounded by one row group being encoded plus the upload buffer, not by
-//! the batch size; a path that already exists is never written (the writer checks first and
-//! fails); [`PartWriter::finish`] returns only after every part is complete on the store, so a
-//! caller that commits the returned list after it names only files that are all present.
+//! the batch size; a part is created once: one smaller than the upload buffer is written with
+//! [`Stage::put_create`], a larger one is a multipart upload that, on a local directory or in
+//! memory, goes to `<part>.upload` and is renamed to its name create-once, and on S3 is
+//! completed under its attempt-unique name (see the stage's module docs); a part that would
+//! replace a file fails the batch. [`PartWriter::finish`] returns only after every part is
+//! complete on the store, so a caller that commits the returned list after it names only
+//! files that are all present, with the size and sha256 of the bytes uploaded.
+//!
+//! A test hook, in debug builds only: `INTACCT_SNOWFLAKE_TEST_DISK_FULL_AFTER_BYTES=<n>` makes
+//! the part writes of a local stage fail like a full disk (`ENOSPC`) once this process has
+//! written `n` bytes of parts, half-way through a part when `n` falls inside one.
 
 use arrow::datatypes::{DataType, SchemaRef};
 use arrow::record_batch::RecordBatch;
 use bytes::Bytes;
 use futures::FutureExt;
 use futures::future::BoxFuture;
-use object_store::buffered::BufWriter;
+use object_store::path::Path;
+use object_store::{ObjectStoreExt, WriteMultipart};
 use parquet::arrow::AsyncArrowWriter;
 use parquet::arrow::async_writer::AsyncFileWriter;
 use parquet::basic::{Compression, ZstdLevel};
@@ -112,15 +125,18 @@ pub struct PartWriter {
     next_part: usize,
     /// The number of the next quarantine file.
     next_quarantine: usize,
+    /// This writer's random id, in the name of every part it writes.
+    attempt: String,
 }
 
-/// The highest `N` among names `<prefix>N.<ext>` (0 when there is none).
+/// The highest `N` among names `<prefix>N.<ext>` or `<prefix>N-<attempt>.<ext>` (0 when
+/// there is none).
 fn highest_number(names: &[String], prefix: &str) -> usize {
     names
         .iter()
         .filter_map(|n| {
             n.strip_prefix(prefix)?
-                .split('.')
+                .split(['.', '-'])
                 .next()?
                 .parse::<usize>()
                 .ok()
@@ -135,7 +151,7 @@ pub(crate) const RAW_PAGE_PREFIX: &str = "page";
 pub(crate) const RAW_DELETES_PAGE_PREFIX: &str = "deletes-page";
 
 struct OpenPart {
-    writer: AsyncArrowWriter<HashingWriter>,
+    writer: AsyncArrowWriter<PartSink>,
     path: String,
     rows: u64,
 }
@@ -168,13 +184,15 @@ impl PartWriter {
             raw_counts: std::collections::BTreeMap::new(),
             next_part: 1,
             next_quarantine: 1,
+            attempt: uuid::Uuid::new_v4().simple().to_string()[..12].to_owned(),
         }
     }
 
     /// A writer that goes on with a batch an interrupted extract left part-written: `done`
     /// are the files its progress recorded; new parts are numbered after every part already
     /// on the stage in the batch's directory (an interrupted run may have completed one more
-    /// than it recorded; that one is never listed, so never loaded).
+    /// than it recorded; that one is never listed, so never loaded), under this writer's own
+    /// attempt id.
     pub async fn resume(
         stage: Stage,
         object: &str,
@@ -313,7 +331,10 @@ impl PartWriter {
     }
 
     async fn open_part(&mut self) -> Result<OpenPart> {
-        let path = format!("{}/part-{:05}.parquet", self.dir, self.next_part);
+        let path = format!(
+            "{}/part-{:05}-{}.parquet",
+            self.dir, self.next_part, self.attempt
+        );
         if self.stage.size(&path).await?.is_some() {
             return Err(already_exists(&self.stage, &path));
         }
@@ -330,9 +351,8 @@ impl PartWriter {
             }
         }
         let props = props.build();
-        let object_writer = BufWriter::new(self.stage.store().clone(), self.stage.path(&path));
         let writer = AsyncArrowWriter::try_new(
-            HashingWriter::new(object_writer),
+            PartSink::new(self.stage.clone(), &path),
             self.schema.clone(),
             Some(props),
         )
@@ -352,13 +372,14 @@ impl PartWriter {
             .finish()
             .await
             .on_stage(&self.stage, &part.path)?;
-        let hashing = part.writer.into_inner();
+        let sink = part.writer.into_inner();
+        let (bytes, sha256) = sink.publish().await?;
         self.next_part += 1;
         self.staged.parts.push(StagedFile {
             path: part.path,
             rows: part.rows,
-            bytes: hashing.bytes,
-            sha256: hex::encode(hashing.hasher.finalize()),
+            bytes,
+            sha256,
         });
         Ok(())
     }
@@ -382,32 +403,193 @@ pub(crate) fn batch_dir(object: &str, batch_id: &str) -> String {
     format!("{object}/{batch_id}")
 }
 
-/// An upload that hashes and counts the bytes passing through.
-struct HashingWriter {
-    inner: BufWriter,
+/// Bytes of a part held in memory before it becomes a multipart upload (object_store's
+/// `BufWriter` default): a smaller part is one create-once `PUT`.
+const UPLOAD_BUFFER_BYTES: usize = 10 * 1024 * 1024;
+/// Size of each piece of a multipart upload (S3's minimum is 5 MiB).
+const UPLOAD_PIECE_BYTES: usize = 5 * 1024 * 1024;
+/// Pieces of one part in flight at once.
+const UPLOAD_PIECES_IN_FLIGHT: usize = 8;
+
+/// Where a part's bytes go, hashed and counted on the way: held in memory up to
+/// [`UPLOAD_BUFFER_BYTES`], then streamed as a multipart upload. [`PartSink::publish`] makes
+/// the part visible under its name, create-once.
+struct PartSink {
+    stage: Stage,
+    /// The part, relative to the stage.
+    relative: String,
+    /// Bytes held until the buffer fills (or the part ends).
+    held: Vec<Bytes>,
+    held_bytes: usize,
+    /// The multipart upload, once the buffer filled, and where it goes.
+    upload: Option<(WriteMultipart, Path)>,
+    /// Where the completed upload's bytes are (before [`PartSink::publish`]).
+    uploaded: Option<Path>,
     hasher: Sha256,
     bytes: u64,
 }
 
-impl HashingWriter {
-    fn new(inner: BufWriter) -> HashingWriter {
-        HashingWriter {
-            inner,
+impl PartSink {
+    fn new(stage: Stage, relative: &str) -> PartSink {
+        PartSink {
+            stage,
+            relative: relative.to_owned(),
+            held: Vec::new(),
+            held_bytes: 0,
+            upload: None,
+            uploaded: None,
             hasher: Sha256::new(),
             bytes: 0,
         }
     }
-}
 
-impl AsyncFileWriter for HashingWriter {
-    fn write(&mut self, bs: Bytes) -> BoxFuture<'_, parquet::errors::Result<()>> {
+    /// Where a multipart upload goes: a name beside the part where it can be renamed
+    /// create-once, else the part's own (attempt-unique) name.
+    fn upload_path(&self) -> Path {
+        if self.stage.renames_uploads() {
+            self.stage.path(&format!("{}.upload", self.relative))
+        } else {
+            self.stage.path(&self.relative)
+        }
+    }
+
+    async fn write_bytes(&mut self, bs: Bytes) -> object_store::Result<()> {
+        #[cfg(debug_assertions)]
+        if self.stage.is_local() {
+            test_disk::charge(&self.stage.path(&self.relative), bs.len() as u64)?;
+        }
         self.hasher.update(&bs);
         self.bytes += bs.len() as u64;
-        self.inner.write(bs).boxed()
+        match &mut self.upload {
+            Some((upload, _)) => {
+                upload.wait_for_capacity(UPLOAD_PIECES_IN_FLIGHT).await?;
+                upload.put(bs);
+            }
+            None => {
+                self.held_bytes += bs.len();
+                self.held.push(bs);
+                if self.held_bytes >= UPLOAD_BUFFER_BYTES {
+                    let path = self.upload_path();
+                    let upload = self.stage.store().put_multipart(&path).await?;
+                    let mut upload =
+                        WriteMultipart::new_with_chunk_size(upload, UPLOAD_PIECE_BYTES);
+                    for held in std::mem::take(&mut self.held) {
+                        upload.put(held);
+                    }
+                    self.held_bytes = 0;
+                    self.upload = Some((upload, path));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Completes a multipart upload (the part is not visible under its name yet on a local
+    /// directory or in memory); a part still held in memory waits for [`PartSink::publish`].
+    async fn complete_upload(&mut self) -> object_store::Result<()> {
+        if let Some((upload, path)) = self.upload.take() {
+            upload.finish().await?;
+            self.uploaded = Some(path);
+        }
+        Ok(())
+    }
+
+    /// Makes the part visible under its name, create-once; its size and sha256 (hex).
+    async fn publish(self) -> Result<(u64, String)> {
+        let sha256 = hex::encode(self.hasher.finalize());
+        match self.uploaded {
+            None => {
+                let body: Vec<u8> = self.held.iter().flat_map(|b| b.iter().copied()).collect();
+                match self
+                    .stage
+                    .put_create(&self.relative, Bytes::from(body))
+                    .await?
+                {
+                    CreateOutcome::Created => {}
+                    CreateOutcome::AlreadyExists => {
+                        return Err(already_exists(&self.stage, &self.relative));
+                    }
+                }
+            }
+            Some(uploaded) if uploaded != self.stage.path(&self.relative) => {
+                match self
+                    .stage
+                    .store()
+                    .rename_if_not_exists(&uploaded, &self.stage.path(&self.relative))
+                    .await
+                {
+                    Ok(()) => {}
+                    Err(object_store::Error::AlreadyExists { .. }) => {
+                        return Err(already_exists(&self.stage, &self.relative));
+                    }
+                    Err(e) => return Err(self.stage.error(&self.relative, e)),
+                }
+            }
+            Some(_) => {}
+        }
+        Ok((self.bytes, sha256))
+    }
+}
+
+fn external(e: object_store::Error) -> parquet::errors::ParquetError {
+    parquet::errors::ParquetError::External(Box::new(e))
+}
+
+impl AsyncFileWriter for PartSink {
+    fn write(&mut self, bs: Bytes) -> BoxFuture<'_, parquet::errors::Result<()>> {
+        async move { self.write_bytes(bs).await.map_err(external) }.boxed()
     }
 
     fn complete(&mut self) -> BoxFuture<'_, parquet::errors::Result<()>> {
-        self.inner.complete()
+        async move { self.complete_upload().await.map_err(external) }.boxed()
+    }
+}
+
+/// The debug-only disk that fills up: `INTACCT_SNOWFLAKE_TEST_DISK_FULL_AFTER_BYTES`.
+#[cfg(debug_assertions)]
+mod test_disk {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use object_store::path::Path;
+
+    /// Bytes of parts this process wrote to a local stage.
+    static WRITTEN: AtomicU64 = AtomicU64::new(0);
+
+    fn limit() -> Option<u64> {
+        static LIMIT: OnceLock<Option<u64>> = OnceLock::new();
+        *LIMIT.get_or_init(|| {
+            let limit = std::env::var("INTACCT_SNOWFLAKE_TEST_DISK_FULL_AFTER_BYTES")
+                .ok()?
+                .trim()
+                .parse()
+                .ok()?;
+            tracing::warn!(
+                limit,
+                "the test hook INTACCT_SNOWFLAKE_TEST_DISK_FULL_AFTER_BYTES is set: part writes to a local stage fail like a full disk past this many bytes"
+            );
+            Some(limit)
+        })
+    }
+
+    /// Counts `bytes` about to be written to `location`; a full disk's error once they pass
+    /// the limit (and nothing is counted then).
+    pub(super) fn charge(location: &Path, bytes: u64) -> object_store::Result<()> {
+        let Some(limit) = limit() else {
+            return Ok(());
+        };
+        let before = WRITTEN.fetch_add(bytes, Ordering::SeqCst);
+        if before + bytes <= limit {
+            return Ok(());
+        }
+        WRITTEN.fetch_sub(bytes, Ordering::SeqCst);
+        Err(object_store::Error::Generic {
+            store: "LocalFileSystem",
+            source: Box::new(std::io::Error::new(
+                std::io::ErrorKind::StorageFull,
+                format!("No space left on device (os error 28) writing {location}"),
+            )),
+        })
     }
 }
 

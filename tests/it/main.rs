@@ -35,6 +35,7 @@ mod sim_dataset;
 mod slots;
 mod snowflake;
 mod stage;
+mod stage_faults;
 mod status_page;
 mod support;
 mod terminal;

@@ -199,7 +199,19 @@ async fn conformance(stage: Stage) {
     let parts = stage_rows(&stage, "batch-1", &rows, small_parts()).await;
     let part_rows: Vec<u64> = parts.iter().map(|p| p.rows).collect();
     assert_eq!(part_rows, vec![1_000, 1_000, 500]);
-    assert_eq!(parts[0].path, "VENDOR/batch-1/part-00001.parquet");
+    // Named by number and by the writing attempt's random id, the same for every part of it.
+    let attempt = parts[0]
+        .path
+        .strip_prefix("VENDOR/batch-1/part-00001-")
+        .and_then(|rest| rest.strip_suffix(".parquet"))
+        .unwrap_or_else(|| panic!("{}", parts[0].path));
+    assert_eq!(attempt.len(), 12, "{attempt}");
+    for (number, part) in parts.iter().enumerate() {
+        assert_eq!(
+            part.path,
+            format!("VENDOR/batch-1/part-{:05}-{attempt}.parquet", number + 1)
+        );
+    }
     let mut record_nos = Vec::new();
     for part in &parts {
         let body = stage.get(&part.path).await.unwrap().expect("part exists");
@@ -240,7 +252,8 @@ async fn conformance(stage: Stage) {
         10
     );
 
-    // A part path is never written twice.
+    // Another writer of the same batch (a resumed extract, or a stalled run and the one that
+    // took its lock over) writes parts of its own names: the first writer's stay as written.
     let plan = arrow_schema(&meta()).unwrap();
     let mut again = PartWriter::new(
         stage.clone(),
@@ -257,14 +270,18 @@ async fn conformance(stage: Stage) {
         quarantine: false,
     };
     let converted = record_batch(&plan, &page_of(&rows[..10]), &ctx).unwrap();
-    assert!(matches!(
-        again.write(&converted.batch).await,
-        Err(Error::Stage { .. })
-    ));
-    assert_eq!(
-        stage.get(&parts[0].path).await.unwrap().unwrap().len() as u64,
-        parts[0].bytes
+    again.write(&converted.batch).await.unwrap();
+    let other = again.finish().await.unwrap();
+    assert_eq!(other.parts.len(), 1);
+    assert!(
+        parts.iter().all(|p| p.path != other.parts[0].path),
+        "{} is a name the first writer used",
+        other.parts[0].path
     );
+    for part in &parts {
+        let body = stage.get(&part.path).await.unwrap().unwrap();
+        assert_eq!(hex::encode(Sha256::digest(&body)), part.sha256);
+    }
 
     // Manifest: commits survive reopening; a lost race lands at the next version.
     let mut first = Manifest::open(stage.clone(), "run-a").await.unwrap();
@@ -558,4 +575,69 @@ async fn only_text_columns_carry_a_dictionary() {
             assert!(!dictionary, "{name} has no dictionary");
         }
     }
+}
+
+/// object_store retries a conditional `PUT` answered with a 5xx; when the first attempt had
+/// landed, the retry meets 412 and the write is reported as "already exists". The stage reads
+/// the object back: its own bytes count as written (the commit and the lock hold), other
+/// bytes stay a conflict.
+#[tokio::test]
+async fn a_write_that_landed_before_its_retry_met_412_counts_as_written() {
+    use crate::support::faulty_store::{FaultyStore, StoreFault};
+    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
+
+    let inner: Arc<dyn object_store::ObjectStore> = Arc::new(object_store::memory::InMemory::new());
+    let store = FaultyStore::new(inner.clone(), StoreFault::LandsThenAlreadyExists("_"));
+    let refused = store.landed_then_refused.clone();
+    let stage = Stage::from_store(Arc::new(store), "pipeline", "memory:///");
+
+    let window_to = Utc.timestamp_opt(1_700_000_000, 0).unwrap();
+    let created = Action::BatchCreated {
+        batch_id: "batch-1".into(),
+        object: "VENDOR".into(),
+        mode: Mode::Nightly,
+        window_from: None,
+        window_to,
+        schema_fingerprint: "f".into(),
+        replay_of: None,
+        keys: None,
+    };
+    let mut manifest = Manifest::open(stage.clone(), "run-a").await.unwrap();
+    assert_eq!(manifest.commit(vec![created]).await.unwrap(), 1);
+    assert_eq!(refused.load(Ordering::SeqCst), 1, "the fault answered");
+    let reopened = Manifest::open(stage.clone(), "run-b").await.unwrap();
+    assert_eq!(reopened.state().version, 1);
+    assert_eq!(
+        reopened.state().batches["batch-1"].status,
+        BatchStatus::Created
+    );
+
+    let lock = RunLock::acquire(&stage, "demo", "run-a", std::time::Duration::from_secs(600))
+        .await
+        .unwrap();
+    assert_eq!(refused.load(Ordering::SeqCst), 2, "the fault answered");
+    assert_eq!(lock.holder().run_id, "run-a");
+    assert_eq!(lock.generation(), 1);
+    lock.release().await.unwrap();
+
+    // Other bytes already there are a conflict, as before.
+    assert_eq!(
+        stage
+            .put_create("_probe/a.json", Bytes::from_static(b"mine"))
+            .await
+            .unwrap(),
+        CreateOutcome::Created
+    );
+    assert_eq!(
+        stage
+            .put_create("_probe/a.json", Bytes::from_static(b"theirs"))
+            .await
+            .unwrap(),
+        CreateOutcome::AlreadyExists
+    );
+    assert_eq!(
+        stage.get("_probe/a.json").await.unwrap().unwrap(),
+        Bytes::from_static(b"mine")
+    );
 }

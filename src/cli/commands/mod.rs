@@ -1,6 +1,7 @@
 //! The command bodies: read the pipeline, open one run context, call the pipeline, print the
 //! report it returns and hand its outcome back for the exit code. One file per command.
 
+mod abandon;
 mod accept_schema;
 mod backfill;
 mod check;
@@ -19,6 +20,7 @@ mod sql;
 mod status;
 mod verify;
 
+pub(super) use abandon::abandon;
 pub(super) use accept_schema::accept_schema;
 pub(super) use backfill::backfill;
 pub(super) use check::check;

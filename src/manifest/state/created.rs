@@ -133,6 +133,7 @@ pub(super) fn batch_created(
             schema_accepted: false,
             loaded_at: None,
             pruned: None,
+            marks_before: None,
         },
     );
     Ok(())

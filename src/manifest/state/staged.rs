@@ -14,7 +14,9 @@
 //!   ([`ManifestRule::StagedMark`]). Both `staged_up_to` and `deletes_up_to` only move
 //!   forward; `deletes_up_to` is held to the batch's window rather than refused.
 //!
-//! Staging clears the batch's progress: its files are the batch's now.
+//! Staging clears the batch's progress: its files are the batch's now. A nightly batch keeps
+//! its stream's staged marks as they were before it (`marks_before`), which abandoning it
+//! puts back (`abandoned`).
 //!
 //! `audit_type_checked` records AUDITHISTORY's answer on a batch still being extracted
 //! ([`ManifestRule::StagedOnce`] otherwise): it is written with the batch's `batch_staged`.
@@ -176,6 +178,18 @@ pub(super) fn batch_staged(
             ManifestRule::StagedMark,
             format!("batch {id} may not move staged_up_to to {mark}"),
         ));
+    }
+    let stream = batch.stream();
+    let before = state.objects.get(&stream).cloned().unwrap_or_default();
+    let batch = state
+        .batches
+        .get_mut(id.as_str())
+        .expect("checked live above");
+    if batch.mode == Mode::Nightly {
+        batch.marks_before = Some(super::MarksBefore {
+            staged_up_to: before.staged_up_to,
+            deletes_up_to: before.deletes_up_to,
+        });
     }
     batch.status = BatchStatus::Staged;
     batch.progress = None;

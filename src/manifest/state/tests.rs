@@ -1080,3 +1080,88 @@ fn a_commit_from_an_older_lock_generation_than_one_seen_is_refused() {
         ManifestRule::StaleGeneration
     );
 }
+
+fn abandoned(id: &str) -> Action {
+    Action::BatchAbandoned {
+        batch_id: id.into(),
+        reason: "its files are gone".into(),
+    }
+}
+
+#[test]
+fn abandoning_a_staged_nightly_batch_puts_its_streams_staged_marks_back() {
+    let mut with_deletes = staged("b", Some(9));
+    if let Action::BatchStaged { deletes_up_to, .. } = &mut with_deletes {
+        *deletes_up_to = Some(t(9));
+    }
+    let state = fold_actions(vec![
+        vec![created("a", Mode::Nightly, 5)],
+        vec![staged("a", Some(5))],
+        vec![loaded("a", Mode::Nightly, Some(5))],
+        vec![created("b", Mode::Nightly, 9)],
+        vec![with_deletes],
+        vec![abandoned("b")],
+    ])
+    .unwrap();
+    let vendor = &state.objects["VENDOR"];
+    assert_eq!(vendor.staged_up_to, Some(t(5)), "back to before b");
+    assert_eq!(vendor.deletes_up_to, None, "back to before b");
+    assert_eq!(vendor.watermark, Some(t(5)), "the watermark never moves");
+    assert_eq!(state.batches["b"].status, BatchStatus::Failed);
+    assert_eq!(
+        state.batches["b"].error.as_deref(),
+        Some("abandoned: its files are gone")
+    );
+    // A created batch, and a staged backfill, move no mark.
+    let state = fold_actions(vec![
+        vec![created("a", Mode::Nightly, 5)],
+        vec![staged("a", Some(5))],
+        vec![
+            created("c", Mode::Nightly, 9),
+            created("d", Mode::Backfill, 3),
+        ],
+        vec![staged("d", None)],
+        vec![abandoned("c"), abandoned("d")],
+    ])
+    .unwrap();
+    assert_eq!(state.objects["VENDOR"].staged_up_to, Some(t(5)));
+    assert_eq!(state.batches["c"].status, BatchStatus::Failed);
+    assert_eq!(state.batches["d"].status, BatchStatus::Failed);
+}
+
+#[test]
+fn only_an_unloaded_batch_is_abandoned_and_a_later_nightly_one_first() {
+    let base = || {
+        vec![
+            vec![created("a", Mode::Nightly, 5)],
+            vec![staged("a", Some(5))],
+            vec![created("b", Mode::Nightly, 9)],
+            vec![staged("b", Some(9))],
+        ]
+    };
+    let mut later_first = base();
+    later_first.push(vec![abandoned("a")]);
+    assert_eq!(
+        rule_of(fold_actions(later_first)),
+        ManifestRule::AbandonOrder
+    );
+    let mut in_order = base();
+    in_order.push(vec![abandoned("b"), abandoned("a")]);
+    let state = fold_actions(in_order).unwrap();
+    assert_eq!(state.objects["VENDOR"].staged_up_to, None);
+
+    let mut loaded_one = base();
+    loaded_one.push(vec![loaded("a", Mode::Nightly, Some(5))]);
+    loaded_one.push(vec![abandoned("a")]);
+    assert_eq!(
+        rule_of(fold_actions(loaded_one)),
+        ManifestRule::AbandonLoaded
+    );
+    let mut twice = base();
+    twice.push(vec![abandoned("b")]);
+    twice.push(vec![abandoned("b")]);
+    assert_eq!(
+        rule_of(fold_actions(twice)),
+        ManifestRule::ActionAfterFailure
+    );
+}

@@ -74,15 +74,20 @@ async fn a_statement_that_failed_for_certain_loads_under_a_new_request_id_once_f
     let h = Harness::start(no_delete_key).await;
     let rows = vec![Row::live(1, "one", T0), Row::live(2, "two", T0)];
     let batch = h.stage_batch(Mode::Nightly, T0 + 60, T0 + 61, &rows).await;
-    let part = {
-        let m = h.manifest.lock().await;
-        h.stage_dir
-            .path()
-            .join(&m.state().batches[&batch].files[0].path)
+    // Snowflake's stage pointed at an empty directory: the part is whole on the tool's stage
+    // (its check passes), but the COPY names a file Snowflake's stage does not hold, and
+    // Snowflake refuses it (422, 091016).
+    let elsewhere = tempfile::tempdir().unwrap();
+    let point_stage_at = |url: String| {
+        format!(
+            "CREATE OR REPLACE STAGE \"INTACCT\".\"RAW\".\"INTACCT_STAGE\" URL = '{url}' FILE_FORMAT = \"INTACCT\".\"RAW\".\"INTACCT_PARQUET\""
+        )
     };
-    let aside = part.with_extension("aside");
-    std::fs::rename(&part, &aside).unwrap();
-    // The COPY names a file the stage does not hold: Snowflake refuses it (422, 091016).
+    h.query(&point_stage_at(format!(
+        "file://{}/",
+        elsewhere.path().display()
+    )))
+    .await;
     let reports = h.load().await;
     let error = reports[0].error.as_deref().unwrap();
     assert!(
@@ -93,7 +98,7 @@ async fn a_statement_that_failed_for_certain_loads_under_a_new_request_id_once_f
     assert!(failed.failed, "{failed:?}");
     assert!(failed.result.is_none());
     // Fixed: the next load sends the COPY again under a new requestId, and it loads.
-    std::fs::rename(&aside, &part).unwrap();
+    h.query(&point_stage_at(h.stage_url())).await;
     let history = h.emulator.counter("served_from_history").await;
     let reports = h.load().await;
     assert_eq!(reports[0].error, None, "{reports:?}");

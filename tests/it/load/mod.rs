@@ -3,6 +3,7 @@
 
 mod attempts;
 mod crash;
+mod staged_files;
 mod staging_count;
 mod unchanged;
 mod views;

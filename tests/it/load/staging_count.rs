@@ -5,11 +5,11 @@
 
 use std::collections::BTreeMap;
 
-use intacct_snowflake::manifest::{BatchStatus, Manifest, Mode};
+use intacct_snowflake::manifest::{Action, BatchStatus, Manifest, Mode};
 use intacct_snowflake::stage::Stage;
 
 use super::crash::{cli, killed, pipeline_file};
-use crate::support::load_harness::{Harness, Row, T0, expected, no_delete_key};
+use crate::support::load_harness::{Harness, Row, T0, at, expected, no_delete_key};
 
 const STAGING: &str = "\"INTACCT\".\"RAW\".\"VENDOR_STG\"";
 
@@ -142,22 +142,40 @@ async fn a_batch_whose_files_do_not_hold_its_rows_fails_naming_both_counts() {
             &[Row::live(9, "other", T0)],
         )
         .await;
-    let rows = vec![Row::live(1, "one", T0), Row::live(2, "two", T0)];
-    let batch = h.stage_batch(Mode::Nightly, T0 + 60, T0 + 61, &rows).await;
-    // The batch's part replaced by another batch's: its rows carry the other _BATCH_ID.
-    let (mine, theirs) = {
-        let m = h.manifest.lock().await;
-        let state = m.state();
-        (
-            state.batches[&batch].files[0].path.clone(),
-            state.batches[&other].files[0].path.clone(),
-        )
-    };
-    std::fs::copy(
-        h.stage_dir.path().join(&theirs),
-        h.stage_dir.path().join(&mine),
-    )
-    .unwrap();
+    // A batch of two rows whose manifest entry names the other batch's part (whole, so its
+    // check passes): its rows carry the other _BATCH_ID.
+    let batch = uuid::Uuid::new_v4().to_string();
+    {
+        let mut m = h.manifest.lock().await;
+        let mut theirs = m.state().batches[&other].files[0].clone();
+        theirs.rows = 2;
+        let fingerprint = m.state().batches[&other].schema_fingerprint.clone();
+        m.commit(vec![
+            Action::BatchCreated {
+                batch_id: batch.clone(),
+                object: "VENDOR".into(),
+                mode: Mode::Nightly,
+                window_from: None,
+                window_to: at(T0 + 60),
+                schema_fingerprint: fingerprint,
+                replay_of: None,
+                keys: None,
+            },
+            Action::BatchStaged {
+                batch_id: batch.clone(),
+                rows: 2,
+                deleted_rows: 0,
+                bytes: theirs.bytes,
+                files: vec![theirs],
+                raw_pages: vec![],
+                quarantine: vec![],
+                staged_up_to: Some(at(T0 + 60)),
+                deletes_up_to: None,
+            },
+        ])
+        .await
+        .unwrap();
+    }
     let reports = h.load().await;
     let failed = reports.iter().find(|r| r.batch_id == batch).unwrap();
     let error = failed.error.as_deref().unwrap();

@@ -1,7 +1,9 @@
 //! An object store that fails chosen writes: every write to some paths (permission denied),
 //! or the write that would pass a byte budget on some paths (no space left on device) — in a
-//! single put or half-way through a multipart upload. Everything else goes to the store it
-//! wraps.
+//! single put or half-way through a multipart upload; or a write that lands and is then
+//! reported as "already exists", as object_store reports a conditional `PUT` whose first
+//! attempt landed but was answered with a 5xx, so that its retry met 412. Everything else
+//! goes to the store it wraps.
 
 use std::fmt;
 use std::sync::Arc;
@@ -23,6 +25,9 @@ pub(crate) enum StoreFault {
     /// Writes to paths containing this text succeed until this many bytes in all were
     /// written to them; the write that would pass it fails: no space left on device.
     FullAfter(&'static str, u64),
+    /// Every create-once write to a path containing this text lands, and is then reported
+    /// as `AlreadyExists` (the retry of a 5xx answered 412).
+    LandsThenAlreadyExists(&'static str),
 }
 
 /// An object store that passes everything to `inner` but the writes its fault fails.
@@ -32,6 +37,8 @@ pub(crate) struct FaultyStore {
     fault: StoreFault,
     /// Bytes accepted on the fault's paths.
     pub(crate) written: Arc<AtomicU64>,
+    /// Writes that landed and were reported as already there.
+    pub(crate) landed_then_refused: Arc<AtomicU64>,
 }
 
 impl fmt::Display for FaultyStore {
@@ -66,6 +73,7 @@ impl FaultyStore {
             inner,
             fault,
             written: Arc::new(AtomicU64::new(0)),
+            landed_then_refused: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -143,7 +151,20 @@ impl ObjectStore for FaultyStore {
             location,
             payload.content_length() as u64,
         )?;
-        self.inner.put_opts(location, payload, opts).await
+        let create = matches!(opts.mode, object_store::PutMode::Create);
+        let landed = self.inner.put_opts(location, payload, opts).await?;
+        match self.fault {
+            StoreFault::LandsThenAlreadyExists(part)
+                if create && location.as_ref().contains(part) =>
+            {
+                self.landed_then_refused.fetch_add(1, Ordering::SeqCst);
+                Err(object_store::Error::AlreadyExists {
+                    path: location.to_string(),
+                    source: "precondition failed: the retry of a PUT answered 503 met the object its first attempt wrote".into(),
+                })
+            }
+            _ => Ok(landed),
+        }
     }
 
     async fn put_multipart_opts(
