@@ -144,6 +144,15 @@ impl RunContext {
         Ok(self.snowflake.get_or_init(|| client).clone())
     }
 
+    /// A Snowflake client of the pipeline with its own retry policy, behind the same fence as
+    /// [`RunContext::snowflake`]: a run that lost its lock sends nothing, not even its run row.
+    pub(crate) fn snowflake_with(
+        &self,
+        config: crate::snowflake::SnowflakeConfig,
+    ) -> Result<SnowflakeClient> {
+        client(config, self.fence.clone())
+    }
+
     /// A maker of the pipeline's Snowflake client that builds it only when first called (the
     /// same client [`RunContext::snowflake`] gives), for work that needs Snowflake only
     /// sometimes.

@@ -373,7 +373,7 @@ async fn record_run(ctx: &RunContext, report: &RunReport) -> Result<()> {
     let mut config = super::snowflake_config(&ctx.spec);
     config.retry.max_attempts = config.retry.max_attempts.min(3);
     config.retry.max_elapsed_secs = config.retry.max_elapsed_secs.min(30);
-    crate::snowflake::SnowflakeClient::new(config)?
+    ctx.snowflake_with(config)?
         .execute(&crate::snowflake::Statement::new(
             sql.to_string(),
             format!(
