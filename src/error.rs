@@ -153,6 +153,23 @@ pub enum Error {
         limit: u64,
     },
 
+    /// This machine's clock (or `INTACCT_SNOWFLAKE_NOW`) and the Intacct gateway's (its
+    /// `sessiontimestamp`) differ by more than the lookback: no window is planned, nothing is
+    /// extracted or loaded, no mark moves.
+    #[error(
+        "this machine's clock says {local} and Intacct's gateway says {gateway}: they differ by {skew_secs} s, more than the lookback ({lookback_secs} s), so no window is planned and nothing was extracted or loaded; sync this machine's clock (NTP: `timedatectl set-ntp true`, chrony) and unset INTACCT_SNOWFLAKE_NOW outside tests, then run again"
+    )]
+    ClockSkew {
+        /// This machine's time (RFC 3339).
+        local: String,
+        /// The gateway's time (RFC 3339).
+        gateway: String,
+        /// `local − gateway`, in whole seconds.
+        skew_secs: i64,
+        /// The smallest lookback of the run's windows, in seconds.
+        lookback_secs: i64,
+    },
+
     /// A response body could not be read as an Intacct response.
     #[error("malformed response from Intacct ({kind}): {detail}")]
     MalformedResponse {
@@ -562,7 +579,8 @@ impl Error {
             | Error::Statement { .. }
             | Error::SnowflakeAuth { .. }
             | Error::SnowflakeSetup { .. }
-            | Error::SnowflakeResponse { .. } => false,
+            | Error::SnowflakeResponse { .. }
+            | Error::ClockSkew { .. } => false,
         }
     }
 
@@ -586,7 +604,8 @@ impl Error {
             Error::Config { .. }
             | Error::Secret { .. }
             | Error::SnowflakeAuth { .. }
-            | Error::SnowflakeSetup { .. } => 2,
+            | Error::SnowflakeSetup { .. }
+            | Error::ClockSkew { .. } => 2,
             Error::NotImplemented(_) | Error::TransactionBudget { .. } => 3,
             Error::LockHeld { .. } | Error::IntacctUnavailable { .. } => 4,
             Error::Interrupted => 130,
@@ -714,6 +733,7 @@ mod tests {
             Error::Io { .. } => "Io",
             Error::XmlTooDeep { .. } => "XmlTooDeep",
             Error::ResultTooLarge { .. } => "ResultTooLarge",
+            Error::ClockSkew { .. } => "ClockSkew",
         }
     }
 
@@ -1035,6 +1055,16 @@ mod tests {
             ),
             (Error::SnowflakeResponse { detail: text() }, 1, false),
             (
+                Error::ClockSkew {
+                    local: text(),
+                    gateway: text(),
+                    skew_secs: 7_201,
+                    lookback_secs: 7_200,
+                },
+                2,
+                false,
+            ),
+            (
                 Error::Io {
                     path: text(),
                     source: std::io::Error::other("disk"),
@@ -1049,7 +1079,7 @@ mod tests {
             assert_eq!(error.exit_code(), *exit_code, "{error:?}");
             assert_eq!(error.is_retryable(), *retryable, "{error:?}");
         }
-        assert_eq!(kinds.len(), 36, "a kind has no row: {kinds:?}");
+        assert_eq!(kinds.len(), 37, "a kind has no row: {kinds:?}");
     }
 
     #[test]

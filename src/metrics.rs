@@ -360,6 +360,7 @@ mod tests {
             prune: None,
             intacct: None,
             views_skipped: None,
+            clock: None,
         };
         let text = render(&Figures {
             pipeline: Some("night\"ly\\x"),

@@ -36,6 +36,15 @@ pub(super) fn bounded(
 /// overflow time arithmetic if unbounded.
 pub(super) const MAX_LOOKBACK_SECS: u64 = 366 * 86_400;
 
+/// The default `extract.clock_margin_secs`: a minute covers a gateway answer's round trip
+/// and its timestamp cut to the second many times over, and costs a nightly run nothing (the
+/// next run reads that minute).
+pub(super) const DEFAULT_CLOCK_MARGIN_SECS: u64 = 60;
+
+/// The longest `extract.clock_margin_secs` accepted (an hour): windows that end longer ago
+/// than that are a mistake.
+pub(super) const MAX_CLOCK_MARGIN_SECS: u64 = 3_600;
+
 /// Resolves a secret reference. `Ok(None)` means "empty" (allowed for optional secrets).
 pub(super) fn resolve_secret(
     key: &str,

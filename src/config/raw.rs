@@ -73,6 +73,7 @@ pub(super) struct RawRetry {
 pub(super) struct RawExtract {
     pub(super) lookback_secs: Option<u64>,
     pub(super) delete_lookback_secs: Option<u64>,
+    pub(super) clock_margin_secs: Option<u64>,
     pub(super) channel_pages: Option<usize>,
     pub(super) checkpoint_pages: Option<u64>,
     pub(super) quarantine_bad_values: Option<bool>,

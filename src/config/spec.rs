@@ -170,6 +170,10 @@ pub struct ExtractSpec {
     /// How far before its own mark the delete feed reads AUDITHISTORY, in seconds (default
     /// 10800): the audit trail lags the change by up to two hours.
     pub delete_lookback_secs: u64,
+    /// Nightly windows end this many seconds before the earlier of this machine's clock and
+    /// the Intacct gateway's (default 60): the gateway's time is read from a response, late by
+    /// its round trip and cut to the second.
+    pub clock_margin_secs: u64,
     /// Pages buffered between the reader and the Parquet writer per object.
     pub channel_pages: usize,
     /// A backfill window records its progress (files and read position) every this many

@@ -16,8 +16,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::checks::{
-    MAX_LOOKBACK_SECS, bounded, entities, identifier, is_loopback, non_empty, normalise_stage_url,
-    parse_secure_url, resolve_secret, snowflake_stage_url,
+    DEFAULT_CLOCK_MARGIN_SECS, MAX_CLOCK_MARGIN_SECS, MAX_LOOKBACK_SECS, bounded, entities,
+    identifier, is_loopback, non_empty, normalise_stage_url, parse_secure_url, resolve_secret,
+    snowflake_stage_url,
 };
 use super::credentials::CredentialSource;
 use super::raw::{
@@ -333,6 +334,11 @@ fn extract(e: RawExtract, at: &Inputs) -> Result<ExtractSpec> {
                 .unwrap_or(crate::intacct::objects::AUDIT_LAG_LOOKBACK_SECS as u64),
             0..=MAX_LOOKBACK_SECS,
             &at.location("extract.delete_lookback_secs"),
+        )?,
+        clock_margin_secs: bounded(
+            e.clock_margin_secs.unwrap_or(DEFAULT_CLOCK_MARGIN_SECS),
+            0..=MAX_CLOCK_MARGIN_SECS,
+            &at.location("extract.clock_margin_secs"),
         )?,
         channel_pages: e.channel_pages.unwrap_or(4).max(1),
         checkpoint_pages: e.checkpoint_pages.unwrap_or(50).clamp(1, 1_000_000),

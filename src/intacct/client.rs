@@ -303,6 +303,24 @@ impl IntacctClient {
         self.inner.sessions.get().await.map(|_| ())
     }
 
+    /// The gateway's clock now: opens (or reuses) the client's session and takes the
+    /// `sessiontimestamp` of the newest answer, plus the time counted here since it arrived
+    /// (never later than the gateway's own clock). A gateway that sends no usable timestamp is
+    /// [`Error::MalformedResponse`]: without it the clocks cannot be compared, and the run
+    /// plans no window on a guess (Sage sends one in every authentication block).
+    pub async fn gateway_time(&self) -> Result<chrono::DateTime<chrono::Utc>> {
+        self.login().await?;
+        match self.inner.sessions.gateway_time() {
+            Some(Ok(time)) => Ok(time),
+            Some(Err(detail)) => Err(malformed(format!(
+                "{detail}: the gateway's clock cannot be compared with this machine's, so no window is planned"
+            ))),
+            None => Err(malformed(
+                "no answer of the gateway told its time: the clocks cannot be compared, so no window is planned".to_owned(),
+            )),
+        }
+    }
+
     /// The API user's formatting preferences: `readByName` USERINFO for the user's RECORDNO,
     /// then `readUserFormatting` (see `crate::intacct::preferences`).
     pub async fn user_formatting(&self) -> Result<crate::intacct::preferences::UserFormatting> {

@@ -6,6 +6,8 @@
 //! error ([`crate::Error::Intacct`]); a result failure fails only that function, so a
 //! [`Response`] carries one `Result` per function, in request order.
 
+use chrono::{DateTime, FixedOffset};
+
 pub use crate::error::{ErrorDetail, ErrorLevel, IntacctFailure};
 use crate::secret::Secret;
 
@@ -33,6 +35,25 @@ pub struct AuthenticationBlock {
     pub session_timestamp: Option<String>,
     /// `sessiontimeout`, ISO-8601 with offset, as sent.
     pub session_timeout: Option<String>,
+}
+
+impl AuthenticationBlock {
+    /// The gateway's time when it answered: `sessiontimestamp`, ISO-8601 with the offset of
+    /// the company's zone, as Sage sends it in every authentication block
+    /// (`2015-12-07T15:57:08-08:00` in its own responses; the session's timeout is this time
+    /// plus the session's duration). `Err` says what is wrong: the element missing or empty,
+    /// or text that is not such a time (one without an offset names no instant).
+    pub fn session_time(&self) -> std::result::Result<DateTime<FixedOffset>, String> {
+        let text = self
+            .session_timestamp
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| "the authentication block carries no <sessiontimestamp>".to_owned())?;
+        DateTime::parse_from_rfc3339(text).map_err(|e| {
+            format!("<sessiontimestamp>{text}</sessiontimestamp> is not an ISO-8601 time with an offset: {e}")
+        })
+    }
 }
 
 /// A whole response that passed the control and authentication levels.
@@ -385,4 +406,48 @@ pub struct ObjectMeta {
     pub name: String,
     /// Fields in the order Intacct listed them.
     pub fields: Vec<FieldMeta>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stamped(text: Option<&str>) -> AuthenticationBlock {
+        AuthenticationBlock {
+            session_timestamp: text.map(str::to_owned),
+            ..AuthenticationBlock::default()
+        }
+    }
+
+    #[test]
+    fn the_session_time_is_the_instant_its_offset_names() {
+        // Sage's own getAPISession response (the PHP SDK's SessionProviderTest fixture).
+        let t = stamped(Some("2015-12-06T15:57:08-08:00"))
+            .session_time()
+            .unwrap();
+        assert_eq!(t.to_utc().to_rfc3339(), "2015-12-06T23:57:08+00:00");
+        assert_eq!(t.offset().local_minus_utc(), -8 * 3_600);
+        // The same instant written in UTC, and with surrounding whitespace (pretty-printed).
+        let utc = stamped(Some(" 2015-12-06T23:57:08Z\n "))
+            .session_time()
+            .unwrap();
+        assert_eq!(utc, t);
+        // A positive offset, and one of half an hour.
+        let kolkata = stamped(Some("2024-03-10T05:30:00+05:30"))
+            .session_time()
+            .unwrap();
+        assert_eq!(kolkata.to_utc().to_rfc3339(), "2024-03-10T00:00:00+00:00");
+    }
+
+    #[test]
+    fn a_session_time_missing_or_without_offset_is_refused_with_what_is_wrong() {
+        for missing in [None, Some(""), Some("  ")] {
+            let e = stamped(missing).session_time().unwrap_err();
+            assert!(e.contains("no <sessiontimestamp>"), "{e}");
+        }
+        for bad in ["2015-12-06T15:57:08", "12/06/2015 15:57:08", "yesterday"] {
+            let e = stamped(Some(bad)).session_time().unwrap_err();
+            assert!(e.contains(bad) && e.contains("offset"), "{e}");
+        }
+    }
 }

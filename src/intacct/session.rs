@@ -27,7 +27,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, Utc};
 use tokio::time::Instant;
 use url::Url;
 
@@ -152,6 +152,17 @@ struct State {
     generation: u64,
     refused: Option<Refusal>,
     logins: u64,
+    /// The gateway's newest `sessiontimestamp` and when its answer arrived (see
+    /// [`SessionCache::gateway_time`]).
+    clock: Option<ClockReading>,
+}
+
+/// One reading of the gateway's clock: its `sessiontimestamp` (or what was wrong with it) and
+/// the local monotonic instant its answer arrived.
+#[derive(Clone, Debug)]
+struct ClockReading {
+    time: std::result::Result<DateTime<FixedOffset>, String>,
+    at: Instant,
 }
 
 /// The session cache of one client (one company and user).
@@ -234,7 +245,15 @@ impl SessionCache {
         let started = Instant::now();
         match self.login().await {
             Ok((id, endpoint, auth)) => {
+                let arrived = Instant::now();
                 let mut state = self.lock();
+                state.clock = Some(ClockReading {
+                    time: auth.as_ref().map_or_else(
+                        || Err("the login's answer carries no authentication block".to_owned()),
+                        AuthenticationBlock::session_time,
+                    ),
+                    at: arrived,
+                });
                 state.generation += 1;
                 state.logins += 1;
                 let session = Arc::new(Session {
@@ -295,6 +314,13 @@ impl SessionCache {
         sent_at: Instant,
         auth: Option<&AuthenticationBlock>,
     ) {
+        let arrived = Instant::now();
+        if let Some(time) = auth.and_then(|a| a.session_time().ok()) {
+            self.lock().clock = Some(ClockReading {
+                time: Ok(time),
+                at: arrived,
+            });
+        }
         if auth.is_none_or(|a| a.session_timeout.is_none()) {
             return;
         }
@@ -306,6 +332,18 @@ impl SessionCache {
         {
             entry.expires_at = expiry(sent_at, entry.logged_in_at, self.ttl, auth);
         }
+    }
+
+    /// The gateway's time now, from its newest `sessiontimestamp` plus the time this
+    /// machine's monotonic clock counted since that answer arrived (so never later than the
+    /// gateway's own clock, which had moved on while the answer travelled); `None` before any
+    /// login, `Err` when the login's answer carried no usable timestamp.
+    pub(crate) fn gateway_time(&self) -> Option<std::result::Result<DateTime<Utc>, String>> {
+        let reading = self.lock().clock.clone()?;
+        Some(reading.time.map(|time| {
+            let elapsed = chrono::Duration::from_std(reading.at.elapsed()).unwrap_or_default();
+            time.to_utc() + elapsed
+        }))
     }
 
     /// Logins that succeeded so far.
@@ -443,9 +481,9 @@ fn expiry_margin(lifetime: Duration) -> Duration {
 fn gateway_lifetime(auth: &AuthenticationBlock) -> Option<Duration> {
     let parse = |s: &str| DateTime::<FixedOffset>::parse_from_rfc3339(s.trim()).ok();
     let timeout = parse(auth.session_timeout.as_deref()?)?;
-    let reference = match auth.session_timestamp.as_deref().and_then(parse) {
-        Some(stamp) => stamp.to_utc(),
-        None => chrono::Utc::now(),
+    let reference = match auth.session_time() {
+        Ok(stamp) => stamp.to_utc(),
+        Err(_) => Utc::now(),
     };
     (timeout.to_utc() - reference)
         .to_std()

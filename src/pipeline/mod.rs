@@ -3,7 +3,9 @@
 //! one manifest, and its typed [`RunReport`].
 //!
 //! * `settings` turns the pipeline spec into the clients' configurations and the extract's
-//!   options; `plan` decides every window from the manifest and the clock; `extract` carries
+//!   options; `clock` decides where nightly windows end from this machine's clock and the
+//!   Intacct gateway's (and refuses a run when they disagree); `plan` decides every window
+//!   from the manifest and that end; `extract` carries
 //!   a plan out; `report` is the run report and its outcome; `status` the per-object view of
 //!   the manifest, `page` the HTML status page, `dbt` the dbt sources file; `reset` rebuilds an
 //!   object beside its table and accepts held schema changes.
@@ -17,6 +19,7 @@
 //! and durations only, never a secret).
 
 pub mod check;
+pub(crate) mod clock;
 pub(crate) mod context;
 pub(crate) mod dbt;
 mod deletes;
@@ -43,6 +46,7 @@ use crate::loader::BatchLoadReport;
 use crate::manifest::{Action, Manifest};
 use crate::stage::Stage;
 
+pub use clock::ClockReport;
 pub use context::RunContext;
 pub(crate) use progress::{end_bars, write_above_bars};
 pub use prune::{prune, prune_dry_run};
@@ -74,8 +78,10 @@ pub async fn run(
     only: Option<&[String]>,
 ) -> Result<SavedReport> {
     let mut report = RunReport::new(CommandName::Run, ctx);
+    let (options, clock) = bounded_by_gateway(ctx, options).await?;
+    report.clock = Some(clock);
     report.leftover_loads = load_staged(ctx, only, &mut report.views_skipped).await?;
-    report.objects = extract_nightly(ctx, options).await?;
+    report.objects = extract_nightly(ctx, &options).await?;
     report.loads = load_staged(ctx, only, &mut report.views_skipped).await?;
     report.save(ctx).await
 }
@@ -84,7 +90,9 @@ pub async fn run(
 /// loaded.
 pub async fn extract(ctx: &RunContext, options: &ExtractOptions) -> Result<SavedReport> {
     let mut report = RunReport::new(CommandName::Extract, ctx);
-    report.objects = extract_nightly(ctx, options).await?;
+    let (options, clock) = bounded_by_gateway(ctx, options).await?;
+    report.clock = Some(clock);
+    report.objects = extract_nightly(ctx, &options).await?;
     report.save(ctx).await
 }
 
@@ -93,6 +101,38 @@ pub async fn load(ctx: &RunContext, only: Option<&[String]>) -> Result<SavedRepo
     let mut report = RunReport::new(CommandName::Load, ctx);
     report.loads = load_staged(ctx, only, &mut report.views_skipped).await?;
     report.save(ctx).await
+}
+
+/// `options` with its nightly windows ending where both clocks have been
+/// (`super::clock`): this machine's (`options.now`) and the Intacct gateway's, read from the
+/// `sessiontimestamp` of a login (with `intacct.entities`, the first entity's: a user may be
+/// refused the top level). [`Error::ClockSkew`] when they differ by more than the lookback:
+/// nothing has been loaded or extracted then, and no mark moves.
+async fn bounded_by_gateway(
+    ctx: &RunContext,
+    options: &ExtractOptions,
+) -> Result<(ExtractOptions, ClockReport)> {
+    let client = ctx.intacct()?;
+    let client = match ctx.spec.intacct.entities.first() {
+        Some(entity) => client.for_entity(entity),
+        None => client,
+    };
+    let gateway = client.gateway_time().await?;
+    let lookback = clock::smallest_lookback(options).unwrap_or(options.lookback);
+    let margin = Duration::seconds(i64::try_from(ctx.spec.extract.clock_margin_secs).unwrap_or(0));
+    let clock = clock::windows_end(options.now, gateway, margin, lookback).inspect_err(|e| {
+        tracing::error!(error = %e, "the clocks disagree: no window is planned");
+    })?;
+    tracing::info!(
+        local = %clock.local.to_rfc3339(),
+        gateway = %clock.gateway.to_rfc3339(),
+        skew_secs = clock.skew_secs,
+        windows_end = %clock.windows_end.to_rfc3339(),
+        "clocks compared"
+    );
+    let mut bounded = options.clone();
+    bounded.now = clock.windows_end;
+    Ok((bounded, clock))
 }
 
 /// The nightly extract of every object of `options`: planned from the manifest's marks and

@@ -24,6 +24,7 @@
 //! | `intacct` | [`IntacctUsage`] or null | commands that talked to Intacct: the requests (billable transactions) per object and kind and the budget, the request slots' levels (the ceiling, the lowest and last level, refusals, timeouts), and the maintenance answer that stopped the run |
 //! | `warnings` | strings | what went wrong beside the work without failing it (the run could not be recorded in `_INTACCT_RUNS`), and the run's clock set by the `INTACCT_SNOWFLAKE_NOW` test hook |
 //! | `prune` | [`PruneReport`] or null | `stage prune`: the horizon, each batch whose files went, the files and bytes deleted, the batches kept |
+//! | `clock` | [`ClockReport`](super::ClockReport) or null | `run`, `extract`: `local` (this machine's clock, or `INTACCT_SNOWFLAKE_NOW`), `gateway` (Intacct's, from its `sessiontimestamp`), `skew_secs` (`local − gateway`), `margin_secs` and `windows_end` (`min(local, gateway) − margin`, the end of every nightly window) |
 //! | `views_skipped` | [`ViewSkipped`]s or null | the reporting views the command could not build (a column they read is not loaded, or Snowflake refused them), after a load that changed tables; null when it checked no view |
 //!
 //! # Outcome and exit code
@@ -184,6 +185,10 @@ pub struct RunReport {
     /// (`None`: it checked no view). A warning: never a failed unit.
     #[serde(default)]
     pub views_skipped: Option<Vec<ViewSkipped>>,
+    /// `run`, `extract`: this machine's clock and the Intacct gateway's as the run compared
+    /// them, their skew and where its nightly windows end (`None`: no nightly window).
+    #[serde(default)]
+    pub clock: Option<super::ClockReport>,
 }
 
 /// What one object's extract did.
@@ -429,6 +434,7 @@ impl RunReport {
             warnings: ctx.clock_hook_warning().into_iter().collect(),
             prune: None,
             views_skipped: None,
+            clock: None,
         }
     }
 
@@ -679,6 +685,7 @@ mod tests {
             warnings: vec![],
             prune: None,
             views_skipped: None,
+            clock: None,
         }
     }
 
@@ -765,6 +772,7 @@ mod tests {
             "verify",
             "warnings",
             "views_skipped",
+            "clock",
         ] {
             assert!(json.get(key).is_some(), "{key} is written");
         }

@@ -195,8 +195,15 @@ async fn changes(emulator: &Emulator) -> Vec<(String, u64)> {
 async fn a_pipeline_that_can_run_passes_every_check_and_changes_nothing() {
     let w = CheckWorld::start(SimConfig::default(), ALL_GRANTS).await;
     w.init(&[]);
+    // At the simulator's clock: a run refuses a local clock months from the gateway's.
+    let now = crate::support::demo_pipeline::sim_clock(&w.sim)
+        .await
+        .to_rfc3339();
     let run = w
-        .command(&["run", "--objects", "VENDOR", "--no-progress"], &[])
+        .command(
+            &["run", "--objects", "VENDOR", "--no-progress"],
+            &[("INTACCT_SNOWFLAKE_NOW", &now)],
+        )
         .output()
         .unwrap();
     assert!(

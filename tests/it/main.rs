@@ -8,6 +8,7 @@ mod chaos;
 mod check;
 mod cli;
 mod client;
+mod clock_skew;
 mod deletes;
 mod demo_on_s3;
 mod deploy;

@@ -44,8 +44,12 @@
 //! would have ended, one the CDN cut (`http524`) for 15 minutes; the maintenance answer is an
 //! HTTP 503 "The Service is Temporarily Off-line" (`faults`); a duplicate function controlid
 //! under `uniqueid=true` fails its result with `XL03000010`;
-//! `sessiontimestamp`/`sessiontimeout` follow the wall clock (in the tenant time zone) while
-//! record timestamps follow the simulated clock.
+//! `sessiontimestamp` is the simulated clock (in the tenant time zone, with its offset), the
+//! clock that stamps records and audit rows too, and `sessiontimeout` a session duration
+//! after it, as Sage documents it ("the session duration … plus the current time"); the
+//! simulated clock stands still between simulated days (`POST /__sim/advance`), so every
+//! answer of a day tells the same time. A client's skew against it is set on the client's
+//! side (`INTACCT_SNOWFLAKE_NOW`).
 //!
 //! Cost: `query` reports an exact `totalcount`, which visits every match in the scanned index
 //! range. Only the page's records are rendered in full; the count renders just the columns

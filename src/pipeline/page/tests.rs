@@ -112,6 +112,7 @@ fn the_chart_has_one_bar_per_run_coloured_by_outcome() {
             prune: None,
             intacct: None,
             views_skipped: None,
+            clock: None,
         });
     }
     let svg = chart::svg(&runs.iter().map(chart::RunPoint::of).collect::<Vec<_>>());

@@ -29,8 +29,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
-
 use intacct_snowflake::intacct::{Authentication, Call, ErrorDetail};
 
 use crate::config::{RefusalLevel, SimConfig};
@@ -257,9 +255,12 @@ impl Gateway {
         }
     }
 
+    /// `sessiontimestamp` and `sessiontimeout`: the gateway's clock, which is the simulated
+    /// one (the clock that stamps every record and audit row, as Intacct's one clock does),
+    /// in the tenant zone with its offset, and the timeout a session duration later.
     fn session_times(&self) -> (String, String) {
         let tz = self.config.dataset.time_zone;
-        let now = Utc::now().with_timezone(&tz);
+        let now = self.dataset().now().with_timezone(&tz);
         let timeout = now + chrono::Duration::seconds(self.config.session_timeout_secs as i64);
         let format = "%Y-%m-%dT%H:%M:%S%:z";
         (
