@@ -28,6 +28,8 @@ use futures::StreamExt;
 use intacct_sim::{MultiEntity, Scale, SimConfig};
 use object_store::ObjectStoreExt;
 
+use intacct_snowflake::manifest::{BatchStatus, Mode};
+
 use crate::support::demo_pipeline::sim_clock;
 use crate::support::s3_fault_proxy::{S3FaultProxy, S3Faults};
 use crate::support::truth_as_of;
@@ -90,8 +92,22 @@ const EMULATOR_MIXES: &[(&str, &str)] = &[
     ),
 ];
 
-/// The pipeline's `extract.lookback_secs` (pipelines/demo.toml): skews stay inside it.
+/// The pipeline's `extract.lookback_secs` and `extract.clock_margin_secs`
+/// (pipelines/demo.toml; the chaos pipeline sets no per-object lookback): skews stay inside
+/// the lookback, since the tool refuses a run (`ClockSkew`) when its clock and the gateway's
+/// differ by more, and a seed drawn outside it would be refused at every attempt.
+/// `chaos` checks both against the file.
 const LOOKBACK_SECS: i64 = 7200;
+const CLOCK_MARGIN_SECS: i64 = 0;
+
+/// The largest skew a seed draws: the lookback less ten minutes (the gateway's time is its
+/// `sessiontimestamp` plus what the tool counted since, so the clocks it compares can drift a
+/// few seconds apart from the drawn skew).
+const MAX_SKEW_SECS: i64 = LOOKBACK_SECS - 600;
+
+/// Slack allowed past the expected end of a nightly window: the gateway's time runs on from
+/// its `sessiontimestamp` by what the tool counted since the answer arrived.
+const WINDOW_END_SLACK_SECS: i64 = 60;
 
 struct Rng(u64);
 
@@ -198,9 +214,9 @@ impl Draw {
             drop_after: [0.01, 0.02, 0.04][rng.below(3) as usize],
         };
         // A quarter of the seeds run with the tool's clock off the simulator's, either way,
-        // by up to the lookback less ten minutes.
+        // by five minutes up to the lookback less ten minutes.
         let skew_secs = if rng.chance(4) {
-            let magnitude = 300 + rng.below((LOOKBACK_SECS - 900) as u64) as i64;
+            let magnitude = 300 + rng.below((MAX_SKEW_SECS - 300 + 1) as u64) as i64;
             if rng.chance(2) { magnitude } else { -magnitude }
         } else {
             0
@@ -453,6 +469,42 @@ impl Seed<'_> {
             .is_ok()
     }
 
+    /// Where a nightly run's windows must end: at the earlier of the tool's clock (the
+    /// simulator's, skewed) and the gateway's (the simulator's), less the margin. Every
+    /// object's newest loaded nightly window (each stream's) ends there, give or take the
+    /// gateway clock's slack: a run ending its windows earlier would leave records the truth
+    /// comparison excuses as not yet seen, so this is checked rather than assumed.
+    async fn check_window_ends(&self, when: &str) -> Result<(), String> {
+        let sim = sim_clock(&self.w.sim).await;
+        let expected = sim + chrono::Duration::seconds(self.draw.skew_secs.min(0))
+            - chrono::Duration::seconds(CLOCK_MARGIN_SECS);
+        let latest = expected + chrono::Duration::seconds(WINDOW_END_SLACK_SECS);
+        let state = self.w.manifest().await;
+        for object in &self.draw.objects {
+            let mut ends: std::collections::BTreeMap<Option<String>, DateTime<Utc>> =
+                std::collections::BTreeMap::new();
+            for b in state.batches_of(object) {
+                if b.mode == Mode::Nightly && b.status == BatchStatus::Loaded {
+                    let end = ends.entry(b.entity.clone()).or_insert(b.window_to);
+                    *end = (*end).max(b.window_to);
+                }
+            }
+            if ends.is_empty() {
+                return Err(format!("{when}: {object} has no loaded nightly window"));
+            }
+            for (entity, end) in ends {
+                if end < expected || end > latest {
+                    return Err(format!(
+                        "{when}: {object}{}: the newest nightly window ends at {end}, not at min(local, gateway) - margin = {expected} (simulator {sim}, skew {}s)",
+                        entity.map(|e| format!(" ({e})")).unwrap_or_default(),
+                        self.draw.skew_secs
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     async fn compare(&self, when: &str) -> Result<(), String> {
         let objects: Vec<String> = self.draw.objects.iter().map(|o| o.to_string()).collect();
         truth_as_of::compare(self.w, when, &objects, false).await
@@ -561,7 +613,9 @@ async fn steps(seed: &mut Seed<'_>) -> Result<(), String> {
             seed.w.sim.advance_days(days).await.unwrap();
         }
         seed.until_done(&["run", "--no-progress"]).await?;
-        seed.compare(&format!("after nightly run {night}")).await?;
+        let when = format!("after nightly run {night}");
+        seed.check_window_ends(&when).await?;
+        seed.compare(&when).await?;
     }
     let clock = seed.now().await;
     let from = (clock - chrono::Duration::days(seed.draw.backfill_days))
@@ -586,6 +640,45 @@ async fn steps(seed: &mut Seed<'_>) -> Result<(), String> {
     seed.compare(&format!("after the replay of {}", seed.draw.replay))
         .await?;
     Ok(())
+}
+
+/// The demo pipeline's lookback and clock margin are the ones the draws and the window-end
+/// check assume, and no object has a lookback of its own.
+fn check_pipeline_clock_settings() {
+    let text =
+        std::fs::read_to_string(crate::support::repo_root().join("pipelines/demo.toml")).unwrap();
+    let pipeline: toml::Value = toml::from_str(&text).unwrap();
+    let extract = &pipeline["extract"];
+    assert_eq!(
+        extract["lookback_secs"].as_integer(),
+        Some(LOOKBACK_SECS),
+        "pipelines/demo.toml's lookback_secs"
+    );
+    assert_eq!(
+        extract
+            .get("clock_margin_secs")
+            .and_then(|v| v.as_integer()),
+        Some(CLOCK_MARGIN_SECS),
+        "pipelines/demo.toml's clock_margin_secs"
+    );
+    assert!(extract.get("object").is_none(), "no per-object lookback");
+    assert!((1..LOOKBACK_SECS).contains(&MAX_SKEW_SECS));
+}
+
+#[test]
+fn skews_stay_within_the_lookback() {
+    check_pipeline_clock_settings();
+    let mut skewed = 0;
+    for seed in 1..=2_000 {
+        let skew = Draw::of(seed).skew_secs;
+        assert!(skew.abs() <= MAX_SKEW_SECS, "seed {seed}: skew {skew}s");
+        assert!(skew == 0 || skew.abs() >= 300, "seed {seed}: skew {skew}s");
+        skewed += usize::from(skew != 0);
+    }
+    assert!(
+        (300..700).contains(&skewed),
+        "{skewed} skewed seeds in 2000"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -618,6 +711,7 @@ async fn chaos() {
         .and_then(|n| n.parse().ok())
         .unwrap_or(1)
         .max(1);
+    check_pipeline_clock_settings();
     std::fs::create_dir_all(&keep).unwrap();
     let mut divergences = Vec::new();
     let switches = &switches;

@@ -7,9 +7,12 @@
 //! command is the simulator's current state, except for what no correct run could have seen
 //! yet:
 //! * a record changed after the **cutoff** (the end of the newest window the object's
-//!   watermark claims, the earliest over its streams): its row may be missing or older; with
-//!   the tool's clock behind the simulator's, or a window ending before `now`, such records
-//!   exist;
+//!   watermark claims, the earliest over its streams): its row may be missing or older. A
+//!   nightly window ends at the earlier of the tool's clock and the gateway's (the
+//!   simulator's), less `extract.clock_margin_secs`, so with the tool's clock behind the
+//!   simulator's such records exist; the chaos harness checks separately that every window
+//!   ends exactly there, so a run that ends its windows too early cannot hide behind this
+//!   excuse;
 //! * a record deleted whose AUDITHISTORY `D` row is not readable yet (the simulator shows an
 //!   audit row `audit_lag_secs` after its ACCESSTIME, and `/__sim/records?object=AUDITHISTORY`
 //!   lists only readable rows) or lies after the cutoff: its row may still be live;
