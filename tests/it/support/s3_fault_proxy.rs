@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use object_store::ObjectStoreExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -270,4 +271,116 @@ async fn forward(upstream: &str, request: &[u8]) -> std::io::Result<Vec<u8>> {
     };
     let head = String::from_utf8_lossy(&answer[..end]).into_owned();
     Ok(with_connection_close(&head, &answer[end..]))
+}
+
+/// Each fault against moto itself: a `SlowDown` answer is S3's (503, the XML error body) and
+/// nothing lands; a connection dropped before forwarding leaves nothing; one dropped after
+/// forwarding gives the client no answer while the object has landed; no fault passes the
+/// request and its answer through.
+#[tokio::test]
+async fn each_fault_does_to_moto_what_it_says() {
+    let moto = super::moto::Moto::start("fault-proxy").await;
+    // Writes go unsigned (moto takes them); reads are signed and go to moto directly.
+    let client = reqwest::Client::new();
+    let direct = moto.stage("");
+    let stored = async |key: &str| {
+        direct
+            .get(key)
+            .await
+            .unwrap()
+            .map(|bytes| String::from_utf8(bytes.to_vec()).unwrap())
+    };
+    let only = async |faults: S3Faults| S3FaultProxy::start(&moto.endpoint, faults, 7).await;
+    let through =
+        |proxy: &S3FaultProxy, key: &str| format!("{}/{}/{key}", proxy.endpoint, moto.bucket);
+
+    let slow = only(S3Faults {
+        slow_down: 1.0,
+        ..S3Faults::default()
+    })
+    .await;
+    let answer = client
+        .put(through(&slow, "slow"))
+        .body("a")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 503);
+    let body = answer.text().await.unwrap();
+    assert!(
+        body.starts_with("<?xml")
+            && body.contains(
+                "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message>"
+            ),
+        "{body}"
+    );
+    assert!(
+        stored("slow").await.is_none(),
+        "a SlowDown write lands nothing"
+    );
+    assert_eq!(slow.counters().slow_down.load(Ordering::Relaxed), 1);
+
+    let before = only(S3Faults {
+        drop_before: 1.0,
+        ..S3Faults::default()
+    })
+    .await;
+    let sent = client
+        .put(through(&before, "before"))
+        .body("b")
+        .send()
+        .await;
+    assert!(sent.is_err(), "no answer: {sent:?}");
+    assert!(
+        stored("before").await.is_none(),
+        "dropped before: nothing lands"
+    );
+    assert_eq!(before.counters().drop_before.load(Ordering::Relaxed), 1);
+
+    let after = only(S3Faults {
+        drop_after: 1.0,
+        ..S3Faults::default()
+    })
+    .await;
+    let sent = client
+        .put(through(&after, "after"))
+        .body("landed")
+        .send()
+        .await;
+    assert!(sent.is_err(), "no answer: {sent:?}");
+    assert_eq!(
+        stored("after").await.as_deref(),
+        Some("landed"),
+        "dropped after forwarding: the object has landed"
+    );
+    assert_eq!(after.counters().drop_after.load(Ordering::Relaxed), 1);
+
+    // Without faults, a signed write and read pass through unchanged (SigV4 covers the Host
+    // header, so the proxy must not touch it).
+    let clean = only(S3Faults::default()).await;
+    let mut options = moto.options();
+    for (key, value) in &mut options {
+        if key == "aws_endpoint" {
+            *value = clean.endpoint.clone();
+        }
+    }
+    let proxied = intacct_snowflake::stage::Stage::open_with_options(
+        &format!("s3://{}/", moto.bucket),
+        options,
+    )
+    .unwrap();
+    proxied
+        .store()
+        .put(
+            &proxied.path("clean"),
+            bytes::Bytes::from_static(b"passed").into(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(stored("clean").await.as_deref(), Some("passed"));
+    assert_eq!(
+        proxied.get("clean").await.unwrap().as_deref(),
+        Some(&b"passed"[..])
+    );
+    assert_eq!(clean.counters().forwarded.load(Ordering::Relaxed), 2);
 }
