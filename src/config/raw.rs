@@ -130,6 +130,8 @@ pub(super) struct RawSnowflake {
     pub(super) storage_integration: Option<String>,
     pub(super) load_concurrency: Option<usize>,
     pub(super) create_database: Option<bool>,
+    pub(super) poll_max_backoff_ms: Option<u64>,
+    pub(super) retry: Option<RawRetry>,
 }
 
 pub(super) fn parse(text: &str, path: &Path) -> Result<RawPipeline> {

@@ -110,7 +110,7 @@ pub struct IntacctSpec {
     pub retry: RetrySpec,
 }
 
-/// `[intacct.retry]`.
+/// `[intacct.retry]`, `[snowflake.retry]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RetrySpec {
     /// Attempts per request, the first included.
@@ -291,4 +291,8 @@ pub struct SnowflakeSpec {
     /// `init` also sends `CREATE DATABASE IF NOT EXISTS` (off by default: the loader's role
     /// rarely may create databases; the local emulator starts empty).
     pub create_database: bool,
+    /// Cap on the wait between polls of a running statement, in milliseconds.
+    pub poll_max_backoff_ms: u64,
+    /// Retry policy for statements refused with 429, 5xx or a transport failure.
+    pub retry: RetrySpec,
 }

@@ -550,6 +550,64 @@ fn durations_past_their_bounds_are_configuration_errors_naming_the_key() {
 }
 
 #[test]
+fn snowflake_retry_and_poll_cap_are_read_and_bounded() {
+    let demo = demo_text();
+    assert!(demo.contains("\n[snowflake]\n"));
+    let text = format!(
+        "{}\n\n[snowflake.retry]\nmax_attempts = 6\ninitial_backoff_ms = 100\nmax_backoff_ms = 3000\n",
+        demo.replacen(
+            "\n[snowflake]\n",
+            "\n[snowflake]\npoll_max_backoff_ms = 250\n",
+            1
+        )
+    );
+    let spec = parse_with(&text, &[]).unwrap();
+    assert_eq!(spec.snowflake.poll_max_backoff_ms, 250);
+    assert_eq!(
+        spec.snowflake.retry,
+        RetrySpec {
+            max_attempts: 6,
+            initial_backoff_ms: 100,
+            max_backoff_ms: 3_000,
+            // Not set: the default.
+            max_elapsed_secs: 900,
+        }
+    );
+    // Intacct's table keeps its own defaults.
+    assert_eq!(spec.intacct.retry.max_backoff_ms, 30_000);
+    for (text, key) in [
+        (
+            demo.replacen(
+                "\n[snowflake]\n",
+                "\n[snowflake]\npoll_max_backoff_ms = 0\n",
+                1,
+            ),
+            "snowflake.poll_max_backoff_ms",
+        ),
+        (
+            format!(
+                "{}\n\n[snowflake.retry]\nmax_backoff_ms = 99999999999\n",
+                demo.trim_end()
+            ),
+            "snowflake.retry.max_backoff_ms",
+        ),
+    ] {
+        match parse_with(&text, &[]) {
+            Err(Error::Config { location, message }) => {
+                assert!(location.ends_with(key), "{location} for {key}");
+                assert!(message.contains("is outside"), "{message}");
+            }
+            other => panic!("{key}: expected a configuration error, got {other:?}"),
+        }
+    }
+    let unknown = format!("{}\n\n[snowflake.retry]\nmax_tries = 3\n", demo.trim_end());
+    assert!(matches!(
+        parse_with(&unknown, &[]),
+        Err(Error::Config { .. })
+    ));
+}
+
+#[test]
 fn the_credentials_source_never_prints_the_environment() {
     let e = env(&[
         (credentials::FILE_ENV, "/etc/creds.age"),

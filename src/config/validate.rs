@@ -204,7 +204,12 @@ fn intacct(i: &RawIntacct, at: &Inputs) -> Result<IntacctSpec> {
             ),
         });
     }
-    let retry = retry(i.retry.clone().unwrap_or_default(), at)?;
+    let retry = retry(
+        i.retry.clone().unwrap_or_default(),
+        "intacct.retry",
+        &INTACCT_RETRY,
+        at,
+    )?;
     let location_id = at.resolve(
         "intacct.location_id",
         i.location_id.as_deref().unwrap_or(""),
@@ -257,24 +262,44 @@ fn intacct(i: &RawIntacct, at: &Inputs) -> Result<IntacctSpec> {
     })
 }
 
-/// `[intacct.retry]`: every setting optional, every backoff bounded.
-fn retry(retry: RawRetry, at: &Inputs) -> Result<RetrySpec> {
+/// `[intacct.retry]`'s defaults: 8 attempts, 500 ms doubling to 30 s, 600 s in all.
+const INTACCT_RETRY: RetrySpec = RetrySpec {
+    max_attempts: 8,
+    initial_backoff_ms: 500,
+    max_backoff_ms: 30_000,
+    max_elapsed_secs: 600,
+};
+
+/// `[snowflake.retry]`'s defaults, the SQL API client's reference policy: 8 attempts, 1 s
+/// doubling to 60 s, 900 s in all.
+const SNOWFLAKE_RETRY: RetrySpec = RetrySpec {
+    max_attempts: 8,
+    initial_backoff_ms: 1_000,
+    max_backoff_ms: 60_000,
+    max_elapsed_secs: 900,
+};
+
+/// A retry table (`table` is `intacct.retry` or `snowflake.retry`): every setting optional
+/// (`defaults` otherwise), every backoff bounded.
+fn retry(retry: RawRetry, table: &str, defaults: &RetrySpec, at: &Inputs) -> Result<RetrySpec> {
     Ok(RetrySpec {
-        max_attempts: retry.max_attempts.unwrap_or(8).max(1),
+        max_attempts: retry.max_attempts.unwrap_or(defaults.max_attempts).max(1),
         initial_backoff_ms: bounded(
-            retry.initial_backoff_ms.unwrap_or(500),
+            retry
+                .initial_backoff_ms
+                .unwrap_or(defaults.initial_backoff_ms),
             0..=3_600_000,
-            &at.location("intacct.retry.initial_backoff_ms"),
+            &at.location(&format!("{table}.initial_backoff_ms")),
         )?,
         max_backoff_ms: bounded(
-            retry.max_backoff_ms.unwrap_or(30_000),
+            retry.max_backoff_ms.unwrap_or(defaults.max_backoff_ms),
             0..=3_600_000,
-            &at.location("intacct.retry.max_backoff_ms"),
+            &at.location(&format!("{table}.max_backoff_ms")),
         )?,
         max_elapsed_secs: bounded(
-            retry.max_elapsed_secs.unwrap_or(600),
+            retry.max_elapsed_secs.unwrap_or(defaults.max_elapsed_secs),
             0..=86_400,
-            &at.location("intacct.retry.max_elapsed_secs"),
+            &at.location(&format!("{table}.max_elapsed_secs")),
         )?,
     })
 }
@@ -544,6 +569,18 @@ fn snowflake(f: &RawSnowflake, stage_url: &str, at: &Inputs) -> Result<Snowflake
             n => n.min(64),
         },
         create_database: f.create_database.unwrap_or(false),
+        poll_max_backoff_ms: bounded(
+            f.poll_max_backoff_ms
+                .unwrap_or(crate::snowflake::DEFAULT_POLL_MAX_BACKOFF_MS),
+            1..=600_000,
+            &at.location("snowflake.poll_max_backoff_ms"),
+        )?,
+        retry: retry(
+            f.retry.clone().unwrap_or_default(),
+            "snowflake.retry",
+            &SNOWFLAKE_RETRY,
+            at,
+        )?,
     };
     if snowflake.stage_url.starts_with("file://") && !is_loopback(&snowflake.url) {
         let key = if f.stage_url.is_some() {

@@ -173,6 +173,7 @@ pub async fn load_batches(
     if batches.is_empty() {
         return vec![];
     }
+    warn_if_planted();
     let catalog = Arc::new(Mutex::new(None::<Catalog>));
     let jobs = batches.into_iter().map(|(object, ids)| {
         let catalog = catalog.clone();
@@ -390,9 +391,16 @@ async fn load_batch(
             TableRole::Target
         },
     )?;
-    let merged = run_step(ctx, &state, at, &merge, report, merge_summary).await?;
-    report.merge_inserted = merged["inserted"].as_u64().unwrap_or(0);
-    report.merge_updated = merged["updated"].as_u64().unwrap_or(0);
+    if planted_skip_merge(batch_id) {
+        tracing::warn!(
+            batch_id,
+            "planted bug: the MERGE of this batch is skipped and the batch still marked loaded"
+        );
+    } else {
+        let merged = run_step(ctx, &state, at, &merge, report, merge_summary).await?;
+        report.merge_inserted = merged["inserted"].as_u64().unwrap_or(0);
+        report.merge_updated = merged["updated"].as_u64().unwrap_or(0);
+    }
     crash_point("after-merge");
 
     at.step = "cleanup".into();
@@ -994,10 +1002,53 @@ fn crash_point(point: &str) {
     }
 }
 
+/// Test hook for the chaos harness's self-test, in debug builds only:
+/// `INTACCT_SNOWFLAKE_TEST_PLANTED_BUG=skip-merge-1-in-20` skips the MERGE of about one batch
+/// in twenty (chosen from the batch id, so a resumed load skips the same batches) while the
+/// batch is still marked loaded: a loss the harness must report. Release builds ignore it.
+fn planted_skip_merge(batch_id: &str) -> bool {
+    #[cfg(debug_assertions)]
+    {
+        if std::env::var("INTACCT_SNOWFLAKE_TEST_PLANTED_BUG")
+            .is_ok_and(|v| v == "skip-merge-1-in-20")
+        {
+            return planted_pick(batch_id);
+        }
+    }
+    let _ = batch_id;
+    false
+}
+
+/// Says in the log, once per load, that the planted bug is switched on (debug builds only).
+fn warn_if_planted() {
+    #[cfg(debug_assertions)]
+    if let Ok(bug) = std::env::var("INTACCT_SNOWFLAKE_TEST_PLANTED_BUG") {
+        tracing::warn!(%bug, "a planted bug is switched on: this load loses data on purpose");
+    }
+}
+
+/// One batch id in about twenty (FNV-1a of the id).
+#[cfg(debug_assertions)]
+fn planted_pick(batch_id: &str) -> bool {
+    let hash = batch_id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    hash % 20 == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::manifest::LoadStep;
+
+    #[cfg(debug_assertions)]
+    #[test]
+    fn the_planted_bug_picks_about_one_batch_in_twenty() {
+        let picked = (0..10_000)
+            .filter(|i| planted_pick(&format!("20260115T000000Z-APBILL-{i}")))
+            .count();
+        assert!((350..650).contains(&picked), "{picked} of 10000");
+    }
 
     fn with_steps(steps: &[(&str, bool)]) -> BatchState {
         let state = crate::manifest::fold(

@@ -12,9 +12,7 @@ use crate::config::{DeleteFeed, Spec};
 use crate::error::{Error, Result};
 use crate::intacct::{ClientConfig, ReadMethod, SenderCredentials};
 use crate::manifest::stream_key;
-use crate::snowflake::{
-    DEFAULT_POLL_MAX_BACKOFF_MS, DEFAULT_REQUEST_TIMEOUT_SECS, SnowflakeAuth, SnowflakeConfig,
-};
+use crate::snowflake::{DEFAULT_REQUEST_TIMEOUT_SECS, SnowflakeAuth, SnowflakeConfig};
 use crate::stage::StageOptions;
 
 /// One object to extract (or one object of one entity): what to read and how. Its window is
@@ -194,9 +192,10 @@ pub fn client_config(spec: &Spec) -> ClientConfig {
     config
 }
 
-/// The Snowflake client configuration of a pipeline: its `[snowflake]` connection and
-/// context, with the client's own request timeout, poll cap and retry policy (the reference
-/// table's), which a pipeline file does not set.
+/// The Snowflake client configuration of a pipeline: its `[snowflake]` connection, context,
+/// poll cap (`snowflake.poll_max_backoff_ms`) and retry policy (`[snowflake.retry]`, by
+/// default the reference table's), with the client's own request timeout, which a pipeline
+/// file does not set.
 pub fn snowflake_config(spec: &Spec) -> SnowflakeConfig {
     let s = &spec.snowflake;
     SnowflakeConfig {
@@ -221,8 +220,13 @@ pub fn snowflake_config(spec: &Spec) -> SnowflakeConfig {
         role: s.role.clone(),
         statement_timeout_secs: s.timeout_secs,
         request_timeout_secs: DEFAULT_REQUEST_TIMEOUT_SECS,
-        retry: SnowflakeConfig::default_retry(),
-        poll_max_backoff_ms: DEFAULT_POLL_MAX_BACKOFF_MS,
+        retry: crate::retry::RetryPolicy {
+            max_attempts: s.retry.max_attempts,
+            initial_backoff_ms: s.retry.initial_backoff_ms,
+            max_backoff_ms: s.retry.max_backoff_ms,
+            max_elapsed_secs: s.retry.max_elapsed_secs,
+        },
+        poll_max_backoff_ms: s.poll_max_backoff_ms,
     }
 }
 
@@ -248,6 +252,25 @@ mod tests {
     }
 
     #[test]
+    fn snowflake_retry_and_poll_cap_default_to_the_reference_policy() {
+        let env = std::collections::BTreeMap::new();
+        let spec = crate::config::parse(
+            include_str!("../../pipelines/demo.toml"),
+            std::path::Path::new("demo.toml"),
+            &env,
+            std::path::Path::new("/work"),
+            &crate::config::CredentialSource::from_env(&env),
+        )
+        .unwrap();
+        let config = snowflake_config(&spec);
+        assert_eq!(config.retry, SnowflakeConfig::default_retry());
+        assert_eq!(
+            config.poll_max_backoff_ms,
+            crate::snowflake::DEFAULT_POLL_MAX_BACKOFF_MS
+        );
+    }
+
+    #[test]
     fn snowflake_config_from_the_pipeline_spec() {
         let snowflake = SnowflakeSpec {
             url: url::Url::parse("https://myorg-myaccount.snowflakecomputing.com").unwrap(),
@@ -265,6 +288,13 @@ mod tests {
             storage_integration: Some("INTACCT_S3".into()),
             load_concurrency: 4,
             create_database: false,
+            poll_max_backoff_ms: 250,
+            retry: crate::config::RetrySpec {
+                max_attempts: 5,
+                initial_backoff_ms: 100,
+                max_backoff_ms: 3_000,
+                max_elapsed_secs: 120,
+            },
         };
         let spec = spec_with(snowflake.clone());
         let config = snowflake_config(&spec);
@@ -280,8 +310,16 @@ mod tests {
             config.request_timeout_secs > 45,
             "above Snowflake's synchronous wait"
         );
-        assert_eq!(config.poll_max_backoff_ms, 10_000);
-        assert_eq!(config.retry.max_backoff_ms, 60_000);
+        assert_eq!(config.poll_max_backoff_ms, 250);
+        assert_eq!(
+            config.retry,
+            crate::retry::RetryPolicy {
+                max_attempts: 5,
+                initial_backoff_ms: 100,
+                max_backoff_ms: 3_000,
+                max_elapsed_secs: 120,
+            }
+        );
         assert!(
             matches!(&config.auth, SnowflakeAuth::ProgrammaticAccessToken(t) if t.expose() == "t")
         );

@@ -19,6 +19,8 @@
 //! | `reset` | the connection is closed (RST) without a response |
 //! | `expire-result-id` | `readMore` finds its resultId expired → `readMore failed` |
 //!
+//! An item `seed=N` seeds the `rate=` generator (default: the dataset's seed).
+//!
 //! TARGET: a function name (`query`, `readByQuery`, `readMore`, `getAPISession`, …, any
 //! case with a lower-case letter) or an OBJECT name (all upper case); without it every
 //! request matches. TRIGGER: `nth=N` (only the Nth matching request), `every=N` (every Nth),
@@ -216,12 +218,18 @@ fn parse_rule(text: &str) -> Result<FaultRule, String> {
 impl FaultPlan {
     /// Parses a spec (see the module doc); `seed` drives `rate=`.
     pub(super) fn parse(spec: &str, seed: u64) -> Result<FaultPlan, String> {
-        let rules = spec
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(parse_rule)
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut seed = seed;
+        let mut rules = Vec::new();
+        for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            match item.strip_prefix("seed=") {
+                Some(n) => {
+                    seed = n
+                        .parse()
+                        .map_err(|_| format!("bad fault seed {n:?} (a whole number)"))?;
+                }
+                None => rules.push(parse_rule(item)?),
+            }
+        }
         Ok(FaultPlan {
             rules,
             rng_state: seed ^ 0x5DEE_CE66_D1CE_4E5B,
@@ -287,6 +295,32 @@ mod tests {
             name: name.into(),
             object: object.map(Into::into),
         }
+    }
+
+    #[test]
+    fn a_seed_item_seeds_the_rates_and_is_not_a_rule() {
+        let fired = |spec: &str| {
+            let mut plan = FaultPlan::parse(spec, 1).unwrap();
+            (0..64)
+                .map(|_| !plan.decide(&[tag("query", None)]).is_empty())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            FaultPlan::parse("http500:rate=0.5,seed=9", 1)
+                .unwrap()
+                .rules()
+                .len(),
+            1
+        );
+        assert_eq!(
+            fired("http500:rate=0.5,seed=9"),
+            fired("seed=9,http500:rate=0.5")
+        );
+        assert_ne!(
+            fired("http500:rate=0.5,seed=9"),
+            fired("http500:rate=0.5,seed=10")
+        );
+        assert!(FaultPlan::parse("seed=x", 1).is_err());
     }
 
     #[test]

@@ -15,8 +15,10 @@ pub(crate) mod load_harness;
 pub(crate) mod manifest_history;
 pub(crate) mod moto;
 pub(crate) mod parquet;
+pub(crate) mod s3_fault_proxy;
 pub(crate) mod snowflake_proxy;
 pub(crate) mod stage_state;
+pub(crate) mod truth_as_of;
 pub(crate) mod wall_clock;
 pub(crate) mod world;
 

@@ -48,6 +48,8 @@ pub(crate) struct S3Stage {
     pub(crate) moto: Moto,
     /// The prefix in the bucket (ending with `/`).
     pub(crate) prefix: String,
+    /// The endpoint the binary writes through, when not moto itself (a fault proxy).
+    pub(crate) binary_endpoint: Option<String>,
 }
 
 /// The storage integration an S3 world's emulator declares and its pipeline names.
@@ -121,9 +123,15 @@ impl World {
     /// and the emulator reads it as an external stage with the storage integration
     /// [`STORAGE_INTEGRATION`].
     pub(crate) async fn start_on_s3() -> World {
+        World::start_on_s3_with(SimConfig::default()).await
+    }
+
+    /// As [`World::start_on_s3`], with a simulator of `config`.
+    pub(crate) async fn start_on_s3_with(config: SimConfig) -> World {
         let s3 = S3Stage {
             moto: Moto::start("intacct-stage").await,
             prefix: "finance/intacct/".to_owned(),
+            binary_endpoint: None,
         };
         let keys = TestKeys::generate();
         let mut options = EmulatorOptions::key_pair(&keys.public, ACCOUNT, USER);
@@ -131,7 +139,7 @@ impl World {
         options.s3_endpoint = Some(s3.moto.endpoint.clone());
         options.storage_integrations = vec![STORAGE_INTEGRATION.to_owned()];
         options.env = s3.aws_env();
-        let mut world = World::with_emulator(keys, &options).await;
+        let mut world = World::with_sim_and_emulator(config, keys, &options).await;
         world.s3 = Some(s3);
         world
     }
@@ -169,6 +177,9 @@ impl World {
                     .env("STAGE_URL", s3.url())
                     .env("SNOWFLAKE_STORAGE_INTEGRATION", STORAGE_INTEGRATION)
                     .envs(s3.aws_env());
+                if let Some(endpoint) = &s3.binary_endpoint {
+                    command.env("AWS_ENDPOINT_URL", endpoint);
+                }
             }
             None => {
                 command.env("STAGE_URL", self.stage_dir.path());
@@ -339,7 +350,7 @@ impl World {
     }
 
     /// (object, field) pairs the run reports list as refused by the gateway.
-    async fn refused_fields(&self) -> BTreeSet<(String, String)> {
+    pub(crate) async fn refused_fields(&self) -> BTreeSet<(String, String)> {
         let mut out = BTreeSet::new();
         let stage = self.stage();
         let Ok(entries) = stage.list("_reports/").await else {
