@@ -35,7 +35,10 @@
 //! * `status`, `plan`, `replay`, `stage prune` and the next version answer as before.
 //!
 //! Compaction never changes what is true, only what is remembered: the commits themselves
-//! stay on the stage, and folding them from version 1 still gives the full state.
+//! stay on the stage, and folding them from version 1 still gives the full state. Nor does it
+//! touch anything the state's indexes read (status, mode, stream, created version,
+//! `replay_of`, loaded modes), so they stay as they are; the checkpoint it writes is indexed
+//! afresh when read, and equals the compacted state, indexes included.
 
 use super::state::{BatchStatus, ManifestState};
 

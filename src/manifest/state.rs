@@ -15,10 +15,24 @@
 //!
 //! The writer applies a candidate commit in place and keeps an `undo` of the few entries it
 //! changes, so checking a commit never copies the state (see `undo`).
+//!
+//! The rules that read other batches than the one an action names (nightly load order,
+//! abandon order, a prune while a replay is open, the object's keys) look them up in indexes
+//! kept beside the batches (`index`): per stream, its nightly batches staged and not loaded,
+//! and those staged or loaded; per batch, its replays still created or staged; per object,
+//! its staged or loaded batches in creation order. So a commit's check costs O(log n) in the
+//! number of batches, not a walk over the history. The invariant: the indexes are exactly the
+//! ones `reindex` builds from `batches` alone. Every entry is a function of one batch, so the
+//! fold replaces the entries of the batch each action names (refused or not), `undo` those of
+//! each batch it puts back, and a state read from a checkpoint is indexed as it is read; the
+//! indexes are never written. Under test, `apply` checks the invariant after every commit it
+//! accepts, and `ManifestState`'s equality includes the indexes, so its undo checks prove
+//! that taking a commit back restores them too.
 
 mod abandoned;
 mod created;
 mod failed;
+mod index;
 mod load_steps;
 mod loaded;
 mod pruned;
@@ -244,7 +258,12 @@ pub struct ObjectState {
 }
 
 /// The folded manifest.
+///
+/// Its indexes (see `index`) are derived from `batches` and never written: the fold keeps
+/// them, a state read is indexed as it is read, and code that changes `batches` other than by
+/// folding commits calls [`ManifestState::reindex`] after.
 #[derive(Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(from = "StateOnDisk")]
 pub struct ManifestState {
     /// The last version applied (0: empty).
     pub version: u64,
@@ -256,6 +275,33 @@ pub struct ManifestState {
     pub objects: BTreeMap<String, ObjectState>,
     /// Every batch by id.
     pub batches: BTreeMap<String, BatchState>,
+    /// What the rules look up instead of walking `batches`.
+    #[serde(skip)]
+    pub(crate) index: index::Indexes,
+}
+
+/// [`ManifestState`] as written: everything but its indexes, which are made as it is read.
+#[derive(serde::Deserialize)]
+struct StateOnDisk {
+    version: u64,
+    #[serde(default)]
+    generation: u64,
+    objects: BTreeMap<String, ObjectState>,
+    batches: BTreeMap<String, BatchState>,
+}
+
+impl From<StateOnDisk> for ManifestState {
+    fn from(read: StateOnDisk) -> ManifestState {
+        let mut state = ManifestState {
+            version: read.version,
+            generation: read.generation,
+            objects: read.objects,
+            batches: read.batches,
+            index: index::Indexes::default(),
+        };
+        state.reindex();
+        state
+    }
 }
 
 #[cfg(test)]
@@ -273,22 +319,25 @@ impl Clone for ManifestState {
             generation: self.generation,
             objects: self.objects.clone(),
             batches: self.batches.clone(),
+            index: self.index.clone(),
         }
     }
 }
 
 impl ManifestState {
+    /// Makes the indexes again from the batches alone: after a change to `batches` that did
+    /// not go through a commit.
+    pub fn reindex(&mut self) {
+        self.index = index::Indexes::build(self.batches.values());
+    }
+
     /// The key and watermark field every batch of `object` uses: those of its first staged
-    /// batch (in every entity's stream; batches staged before they were recorded used
-    /// RECORDNO and WHENMODIFIED); `None` before one is staged.
+    /// batch (in every entity's stream; the first created, then the first by id; batches
+    /// staged before they were recorded used RECORDNO and WHENMODIFIED); `None` before one is
+    /// staged.
     pub fn object_keys(&self, object: &str) -> Option<BatchKeys> {
-        self.batches
-            .values()
-            .filter(|b| {
-                b.object == object && matches!(b.status, BatchStatus::Staged | BatchStatus::Loaded)
-            })
-            .min_by_key(|b| b.created_version)
-            .map(|b| b.keys.clone())
+        let (_, first) = self.index.keyed.get(object)?.first()?;
+        Some(self.batches[first].keys.clone())
     }
 
     /// Batches of one object, oldest first.
@@ -334,9 +383,15 @@ pub fn apply(state: &ManifestState, commit: &Commit) -> Result<ManifestState> {
     let mut next = state.clone();
     match apply_undoable(&mut next, commit) {
         Ok(undo) => {
-            // … and an accepted one is taken back entirely by its undo.
+            // … and an accepted one is taken back entirely by its undo, and leaves indexes
+            // that match its batches.
             #[cfg(test)]
             {
+                assert_eq!(
+                    next.index,
+                    index::Indexes::build(next.batches.values()),
+                    "the kept indexes are the batches' own"
+                );
                 let mut back = next.clone();
                 undo.undo(&mut back);
                 assert_eq!(&back, state, "an accepted commit's undo restores the state");
@@ -376,7 +431,14 @@ pub(crate) fn apply_in_place(state: &mut ManifestState, commit: &Commit) -> Resu
     state.version = commit.version;
     state.generation = commit.generation;
     for action in &commit.actions {
-        apply_action(state, commit, action)?;
+        // An action changes only the batch it names: its index entries follow it, refused or
+        // not, so the indexes always match the batches.
+        let id = action.batch_id();
+        let before = state.batches.get(id).map(index::Facts::of);
+        let applied = apply_action(state, commit, action);
+        let after = state.batches.get(id).map(index::Facts::of);
+        state.index.replace(before.as_ref(), after.as_ref());
+        applied?;
         if let Some(object) = state.batches.get(action.batch_id()).map(BatchState::stream) {
             let marks = state.objects.entry(object).or_default();
             marks.last_run_id = Some(commit.run_id.clone());

@@ -18,6 +18,7 @@
 //! feed then starts at the stream's first extraction: more reading, nothing skipped). The
 //! watermark never moves: the abandoned batch never moved it.
 
+use super::index::Indexes;
 use super::{BatchStatus, ManifestRule, ManifestState, live_batch, violation};
 use crate::error::Result;
 use crate::manifest::{Action, Commit, Mode};
@@ -51,14 +52,14 @@ pub(super) fn batch_abandoned(
     let staged_nightly = batch.status == BatchStatus::Staged && batch.mode == Mode::Nightly;
     let batch = batch.clone();
     if staged_nightly {
-        if let Some(later) = state.batches.values().find(|b| {
-            b.object == batch.object
-                && b.entity == batch.entity
-                && b.mode == Mode::Nightly
-                && b.created_version > batch.created_version
-                && (matches!(b.status, BatchStatus::Staged | BatchStatus::Loaded)
-                    || !b.loaded_modes.is_empty())
-        }) {
+        // The stream's nightly batches staged or loaded, from the index.
+        let on_stage = state
+            .index
+            .nightly_on_stage
+            .get(&(batch.object.clone(), batch.entity.clone()));
+        if let Some(later) = Indexes::first_by_id(on_stage, batch.created_version, true)
+            .map(|later| &state.batches[later])
+        {
             return Err(violation(
                 commit,
                 ManifestRule::AbandonOrder,
@@ -72,17 +73,13 @@ pub(super) fn batch_abandoned(
         }
         let (staged_up_to, deletes_up_to) = match batch.marks_before {
             Some(before) => (before.staged_up_to, before.deletes_up_to),
+            // The stream's staged nightly batches are among those on the stage.
             None => (
-                state
-                    .batches
-                    .values()
-                    .filter(|b| {
-                        b.batch_id != batch.batch_id
-                            && b.object == batch.object
-                            && b.entity == batch.entity
-                            && b.mode == Mode::Nightly
-                            && b.status == BatchStatus::Staged
-                    })
+                on_stage
+                    .into_iter()
+                    .flatten()
+                    .map(|(_, other)| &state.batches[other])
+                    .filter(|b| b.batch_id != batch.batch_id && b.status == BatchStatus::Staged)
                     .map(|b| b.window_to)
                     .max(),
                 None,

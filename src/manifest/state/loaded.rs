@@ -16,6 +16,7 @@
 //! The watermark moves in the same action that marks the batch loaded, never before; the
 //! stream's `last_loaded_at` becomes the commit's time whatever the mode.
 
+use super::index::Indexes;
 use super::{BatchStatus, ManifestRule, ManifestState, live_batch, violation};
 use crate::error::Result;
 use crate::manifest::{Action, Commit, Mode};
@@ -35,18 +36,20 @@ pub(super) fn batch_loaded(
     else {
         unreachable!("apply_action routes only batch_loaded here");
     };
-    // Checked before the batch is borrowed mutably: it reads the stream's other batches.
+    // Checked before the batch is borrowed mutably: it reads the stream's other batches, in
+    // the index of its staged nightly batches not loaded.
     if watermark.is_some()
         && let Some(batch) = state.batches.get(id)
         && batch.mode == Mode::Nightly
-        && let Some(earlier) = state.batches.values().find(|b| {
-            b.object == batch.object
-                && b.entity == batch.entity
-                && b.mode == Mode::Nightly
-                && b.created_version < batch.created_version
-                && b.status == BatchStatus::Staged
-                && !b.loaded_modes.contains(&Mode::Nightly)
-        })
+        && let Some(earlier) = Indexes::first_by_id(
+            state
+                .index
+                .unloaded_nightly
+                .get(&(batch.object.clone(), batch.entity.clone())),
+            batch.created_version,
+            false,
+        )
+        .map(|earlier| &state.batches[earlier])
     {
         return Err(violation(
             commit,

@@ -27,11 +27,15 @@ pub(super) fn batch_pruned(
     else {
         unreachable!("apply_action routes only batch_pruned here");
     };
-    // Checked before the batch is borrowed mutably: it reads the other batches.
-    if let Some(replay) = state.batches.values().find(|b| {
-        b.replay_of.as_deref() == Some(id.as_str())
-            && matches!(b.status, BatchStatus::Created | BatchStatus::Staged)
-    }) {
+    // Checked before the batch is borrowed mutably: it reads the other batches, in the index
+    // of replays still created or staged (the first by id).
+    if let Some(replay) = state
+        .index
+        .open_replays
+        .get(id)
+        .and_then(|replays| replays.first())
+        .map(|replay| &state.batches[replay])
+    {
         return Err(violation(
             commit,
             ManifestRule::PruneInUse,

@@ -10,9 +10,14 @@
 //! only its own batch) and the streams of those batches (`batch_created` makes its stream's
 //! marks, staging and loading move them, every action dates them). A batch created by the
 //! commit has its stream from the commit's own `batch_entity`, as `created` reads it.
+//!
+//! The indexes (see `index`) hold entries that are functions of one batch each: putting a
+//! batch back also puts back its entries (those of the batch as it is now give way to those of
+//! the batch as it was), so after `undo` the indexes are again the ones the batches make.
 
 use std::collections::BTreeMap;
 
+use super::index::Facts;
 use super::{BatchState, ManifestState, ObjectState, apply_in_place, stream_key};
 use crate::error::Result;
 use crate::manifest::{Action, Commit};
@@ -74,6 +79,11 @@ impl Undo {
         state.version = self.version;
         state.generation = self.generation;
         for (id, before) in self.batches {
+            // Entries of the batch as it is now give way to those it had before.
+            let now = state.batches.get(&id).map(Facts::of);
+            state
+                .index
+                .replace(now.as_ref(), before.as_ref().map(Facts::of).as_ref());
             match before {
                 Some(batch) => state.batches.insert(id, batch),
                 None => state.batches.remove(&id),
