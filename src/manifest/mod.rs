@@ -130,6 +130,10 @@
 mod compact;
 pub(crate) mod lock;
 mod log;
+/// The long realistic history the compaction and index tests fold.
+#[cfg(test)]
+#[path = "../../tests/it/support/manifest_history.rs"]
+mod manifest_history;
 pub mod schemas;
 mod state;
 

@@ -1,9 +1,6 @@
 //! Compaction of a 10,000-commit history keeps every answer the state gives, and every rule
 //! answers a later commit as on the full state; a commit on a large state copies nothing.
 
-#[path = "../../../tests/it/support/manifest_history.rs"]
-mod manifest_history;
-
 use std::collections::BTreeSet;
 
 use bytes::Bytes;
@@ -12,12 +9,12 @@ use chrono::{DateTime, Duration, Utc};
 use super::*;
 use crate::error::Error;
 use crate::manifest::BatchState;
+use crate::manifest::manifest_history::{self, TAIL_HELD, TAIL_PROGRESS, TAIL_STAGED, history};
 use crate::manifest::state::{STATE_CLONES, apply_undoable};
 use crate::manifest::{Action, Commit, Manifest, ManifestRule, Mode, fold};
 use crate::pipeline::plan::{ReplaySelection, replay_sources};
 use crate::pipeline::{prune, status};
 use crate::stage::Stage;
-use manifest_history::{TAIL_HELD, TAIL_PROGRESS, TAIL_STAGED, history};
 
 const COMMITS: usize = 10_000;
 

@@ -151,11 +151,11 @@ impl Indexes {
     /// The ids in `set` (of one stream) created strictly before or after `created_version`,
     /// as the rules name them: the first by id. Finding that there is none costs O(log n);
     /// naming one, the count of those entries.
-    pub(crate) fn first_by_id<'a>(
-        set: Option<&'a BTreeSet<Ordered>>,
+    pub(crate) fn first_by_id(
+        set: Option<&BTreeSet<Ordered>>,
         created_version: u64,
         later: bool,
-    ) -> Option<&'a str> {
+    ) -> Option<&str> {
         let set = set?;
         let pivot = (created_version, String::new());
         let found: Box<dyn Iterator<Item = &Ordered>> = if later {

@@ -1,15 +1,12 @@
 //! The indexes the fold keeps one batch at a time equal the ones made from the batches alone,
 //! all along a long history, after a refused commit and after an undone one.
 
-#[path = "../../../../tests/it/support/manifest_history.rs"]
-mod manifest_history;
-
 use chrono::Duration;
 
 use super::Indexes;
+use crate::manifest::manifest_history::{TAIL_STAGED, history};
 use crate::manifest::state::{ManifestState, apply_in_place, apply_undoable};
 use crate::manifest::{Action, Commit};
-use manifest_history::{TAIL_STAGED, history};
 
 fn rebuilt(state: &ManifestState) -> Indexes {
     let mut copy = state.clone();
