@@ -14,7 +14,10 @@
 //!   must not grow with the history; every 100th writes a checkpoint of the whole state);
 //! * open + one commit at `MANIFEST_BENCH_COMMITS` (default 10,000), beside the same at 100
 //!   commits (the baseline), and the commit alone beside checking it the way commits did
-//!   before (a copy of the state, then the rules on the copy);
+//!   before (a copy of the state, then the rules on the copy). The commit meets every rule
+//!   that reads other batches than the one an action names;
+//! * the same commit's check alone, folded onto the state in memory, at both sizes: the
+//!   written commit's time is mostly the stage's write, which varies more than the check;
 //! * `manifest compact` (its empty commit, the compaction and the create-once checkpoint),
 //!   beside the least any rewrite of that checkpoint costs: parsing its bytes with serde_json
 //!   and writing them again;
