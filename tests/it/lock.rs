@@ -13,7 +13,7 @@ use intacct_snowflake::manifest::{BatchStatus, Manifest, Mode, RunLock};
 use intacct_snowflake::stage::Stage;
 
 use crate::support::binary;
-use crate::support::load_harness::{ACCOUNT, Harness, Row, T0, USER, expected, no_delete_key};
+use crate::support::load_harness::{Harness, Row, T0, expected, no_delete_key};
 
 const LEASE: Duration = Duration::from_secs(1);
 
@@ -143,40 +143,6 @@ async fn an_old_style_lease_that_has_not_expired_holds_the_lock() {
     RunLock::acquire(&stage, "p", "new", LEASE).await.unwrap();
 }
 
-fn pipeline_file(h: &Harness, dir: &Path) -> std::path::PathBuf {
-    let path = dir.join("pipeline.toml");
-    let text = format!(
-        r#"name = "fenced"
-[intacct]
-endpoint = "http://127.0.0.1:9/ia/xml/xmlgw.phtml"
-sender_id = "s"
-sender_password = "${{UNSET_SENDER_PASSWORD:-x}}"
-company_id = "c"
-user_id = "u"
-user_password = "${{UNSET_USER_PASSWORD:-x}}"
-
-[stage]
-url = "{stage}"
-lock_lease_secs = 2
-
-[snowflake]
-url = "{url}"
-account = "{ACCOUNT}"
-user = "{USER}"
-private_key_path = "{key}"
-warehouse = "LOAD_WH"
-database = "INTACCT"
-schema = "RAW"
-create_database = true
-"#,
-        stage = h.stage_dir.path().display(),
-        url = h.emulator.base_url,
-        key = h.keys.pkcs8.display(),
-    );
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
 /// The state letter of a process (`T`: stopped), from `/proc/<pid>/stat`.
 fn process_state(pid: u32) -> Option<char> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
@@ -197,7 +163,8 @@ async fn manifest_version(stage_dir: &Path) -> (u64, u64) {
 async fn a_holder_paused_past_its_lease_and_resumed_changes_nothing_more() {
     let h = Harness::start(no_delete_key).await;
     let dir = tempfile::tempdir().unwrap();
-    let config = pipeline_file(&h, dir.path());
+    // A short lease, so the paused holder loses it within the test.
+    let config = h.pipeline_file(dir.path(), "fenced", "lock_lease_secs = 2\n");
     let rows = vec![
         Row::live(1, "one", T0),
         Row::live(2, "two", T0 + 10),

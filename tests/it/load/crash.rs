@@ -8,39 +8,10 @@ use intacct_snowflake::manifest::{BatchStatus, Manifest, Mode};
 use intacct_snowflake::stage::Stage;
 
 use crate::support::binary;
-use crate::support::load_harness::{ACCOUNT, Harness, Row, T0, USER, expected, no_delete_key};
+use crate::support::load_harness::{Harness, Row, T0, expected, no_delete_key};
 
 pub(super) fn pipeline_file(h: &Harness, dir: &Path) -> std::path::PathBuf {
-    let path = dir.join("pipeline.toml");
-    let text = format!(
-        r#"name = "crash"
-[intacct]
-endpoint = "http://127.0.0.1:9/ia/xml/xmlgw.phtml"
-sender_id = "s"
-sender_password = "${{UNSET_SENDER_PASSWORD:-x}}"
-company_id = "c"
-user_id = "u"
-user_password = "${{UNSET_USER_PASSWORD:-x}}"
-
-[stage]
-url = "{stage}"
-
-[snowflake]
-url = "{url}"
-account = "{ACCOUNT}"
-user = "{USER}"
-private_key_path = "{key}"
-warehouse = "LOAD_WH"
-database = "INTACCT"
-schema = "RAW"
-create_database = true
-"#,
-        stage = h.stage_dir.path().display(),
-        url = h.emulator.base_url,
-        key = h.keys.pkcs8.display(),
-    );
-    std::fs::write(&path, text).unwrap();
-    path
+    h.pipeline_file(dir, "crash", "")
 }
 
 pub(super) fn cli(config: &Path, command: &str, crash_at: Option<&str>) -> std::process::Output {

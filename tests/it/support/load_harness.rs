@@ -132,6 +132,46 @@ pub(crate) struct Harness {
 }
 
 impl Harness {
+    /// A pipeline file `name` in `dir` for the binary: this harness's stage and emulator, an
+    /// unreachable Intacct (loads need none), and `stage_settings` (TOML lines) in `[stage]`.
+    pub(crate) fn pipeline_file(
+        &self,
+        dir: &std::path::Path,
+        name: &str,
+        stage_settings: &str,
+    ) -> PathBuf {
+        let path = dir.join("pipeline.toml");
+        let text = format!(
+            r#"name = "{name}"
+[intacct]
+endpoint = "http://127.0.0.1:9/ia/xml/xmlgw.phtml"
+sender_id = "s"
+sender_password = "${{UNSET_SENDER_PASSWORD:-x}}"
+company_id = "c"
+user_id = "u"
+user_password = "${{UNSET_USER_PASSWORD:-x}}"
+
+[stage]
+url = "{stage}"
+{stage_settings}
+[snowflake]
+url = "{url}"
+account = "{ACCOUNT}"
+user = "{USER}"
+private_key_path = "{key}"
+warehouse = "LOAD_WH"
+database = "INTACCT"
+schema = "RAW"
+create_database = true
+"#,
+            stage = self.stage_dir.path().display(),
+            url = self.emulator.base_url,
+            key = self.keys.pkcs8.display(),
+        );
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
     /// Starts the emulator (optionally with faults from the start) and runs `init`.
     pub(crate) async fn start(delete_key: fn(&str) -> Option<&'static str>) -> Harness {
         let keys = TestKeys::generate();
